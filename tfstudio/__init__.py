@@ -1,0 +1,3 @@
+"""tfstudio: sound event annotation, training and review."""
+
+__version__ = "0.1.0"
