@@ -1,0 +1,29 @@
+"""The project store: one SQLite file per project folder (no Qt, no torch)."""
+
+from tfstudio.store.project import (
+    DB_NAME,
+    PALETTE,
+    AddResult,
+    Change,
+    Project,
+    ProjectError,
+)
+from tfstudio.store.records import Event, EventClass, Recording, Run
+from tfstudio.store.schema import REVIEW_STATES, RUN_STATUSES, SOURCES, SPLITS
+
+__all__ = [
+    "DB_NAME",
+    "PALETTE",
+    "REVIEW_STATES",
+    "RUN_STATUSES",
+    "SOURCES",
+    "SPLITS",
+    "AddResult",
+    "Change",
+    "Event",
+    "EventClass",
+    "Project",
+    "ProjectError",
+    "Recording",
+    "Run",
+]

@@ -1,0 +1,262 @@
+import pytest
+
+from tests.conftest import fake_recording
+from tfstudio.store import DB_NAME, Project, ProjectError
+
+
+def test_create_refuses_existing_project(tmp_path):
+    Project.create(tmp_path / "p").close()
+    with pytest.raises(ProjectError, match="already a tfstudio project"):
+        Project.create(tmp_path / "p")
+
+
+def test_open_missing_project_says_how_to_make_one(tmp_path):
+    with pytest.raises(ProjectError, match="tfstudio init"):
+        Project.open(tmp_path / "nothing")
+
+
+def test_database_settings(project):
+    assert project.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert project.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert project.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 30000
+    applied = [r[0] for r in project.conn.execute("SELECT name FROM _sqlite_migrations")]
+    assert applied == ["m001_initial"]
+
+
+def test_reopen_keeps_data_and_applies_no_migration_twice(tmp_path):
+    with Project.create(tmp_path / "p") as p:
+        rec = fake_recording(p)
+        cls = p.add_class("bird")
+        p.add_event(rec, cls.id, 1.0, 2.0)
+    with Project.open(tmp_path / "p") as p:
+        assert [(e.onset, e.offset) for e in p.events()] == [(1.0, 2.0)]
+        assert p.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 1
+
+
+def test_paths_inside_project_are_relative(project, tmp_path):
+    inside = fake_recording(project, "a.wav")
+    outside = project.add_recording(
+        path=tmp_path / "elsewhere" / "b.wav",
+        sample_rate=8000,
+        channels=1,
+        frames=8000,
+        duration=1.0,
+        size=10,
+        mtime=0.0,
+        content_hash="h2",
+    ).recording_id
+    assert project.recording(inside).path == "a.wav"
+    assert project.recording(outside).path == str(tmp_path / "elsewhere" / "b.wav")
+    assert project.absolute_path(project.recording(inside)) == project.root / "a.wav"
+
+
+def test_same_file_twice_is_a_no_op_and_a_move_keeps_labels(project):
+    rec = fake_recording(project, "a.wav")
+    cls = project.add_class("bird")
+    project.add_event(rec, cls.id, 0.0, 1.0)
+    again = project.add_recording(
+        path=project.root / "a.wav",
+        sample_rate=16000,
+        channels=1,
+        frames=160000,
+        duration=10.0,
+        size=320000,
+        mtime=0.0,
+        content_hash="hash-a.wav",
+    )
+    assert again.status == "exists" and again.recording_id == rec
+    # a.wav does not exist on disk, so the same content at a new path is a move
+    moved = project.add_recording(
+        path=project.root / "sub" / "a.wav",
+        sample_rate=16000,
+        channels=1,
+        frames=160000,
+        duration=10.0,
+        size=320000,
+        mtime=0.0,
+        content_hash="hash-a.wav",
+    )
+    assert moved.status == "moved" and moved.recording_id == rec
+    assert project.recording(rec).path == "sub/a.wav"
+    assert len(project.events(rec)) == 1
+
+
+def test_check_files_reports_missing(project):
+    fake_recording(project, "gone.wav")
+    problems = project.check_files()
+    assert [rec.name for rec, _ in problems] == ["gone.wav"]
+    assert project.recordings()[0].status == "missing"
+
+
+def test_event_validation_names_the_problem(project):
+    rec = fake_recording(project)
+    cls = project.add_class("bird")
+    with pytest.raises(ProjectError, match="before onset"):
+        project.add_event(rec, cls.id, 2.0, 1.0)
+    with pytest.raises(ProjectError, match="negative"):
+        project.add_event(rec, cls.id, -1.0, 1.0)
+    with pytest.raises(ProjectError, match="below low frequency"):
+        project.add_event(rec, cls.id, 0.0, 1.0, low_hz=500.0, high_hz=100.0)
+    with pytest.raises(ProjectError, match="cannot change"):
+        project.update_event(project.add_event(rec, cls.id, 0, 1).id, color="red")
+    assert len(project.events()) == 1
+
+
+def test_class_hotkeys_colours_and_unique_names(project):
+    names = [f"c{i}" for i in range(11)]
+    classes = [project.add_class(n) for n in names]
+    assert [c.hotkey for c in classes[:9]] == [str(i) for i in range(1, 10)]
+    assert classes[9].hotkey is None
+    assert len({c.color for c in classes}) == 11
+    with pytest.raises(ProjectError, match="already exists"):
+        project.add_class("c0")
+    with pytest.raises(ProjectError, match="merge"):
+        project.update_class(classes[1].id, name="c0")
+
+
+def test_undo_redo_every_kind_of_edit(project):
+    rec = fake_recording(project)
+    bird = project.add_class("bird")
+    frog = project.add_class("frog")
+    e = project.add_event(rec, bird.id, 1.0, 2.0)
+    project.update_event(e.id, onset=1.5)
+    project.update_event(e.id, class_id=frog.id)
+    project.delete_event(e.id)
+    assert project.events() == []
+
+    assert project.undo() == "delete 1 event(s)"
+    assert project.event(e.id).class_id == frog.id
+    assert project.undo() is not None
+    assert project.event(e.id).class_id == bird.id
+    assert project.undo() is not None
+    assert project.event(e.id).onset == 1.0
+    assert project.undo() == "add event"
+    assert project.events() == []
+    assert project.redo() == "add event"
+    assert project.redo() is not None
+    assert project.event(e.id).onset == 1.5
+    # a new edit drops the redo stack
+    project.update_event(e.id, offset=3.0)
+    assert project.redo_description() is None
+    assert project.undo() is not None
+    assert project.event(e.id).offset == 2.0
+
+
+def test_undo_survives_a_restart(tmp_path):
+    with Project.create(tmp_path / "p") as p:
+        rec = fake_recording(p)
+        cls = p.add_class("bird")
+        e = p.add_event(rec, cls.id, 1.0, 2.0)
+        p.update_event(e.id, offset=4.0)
+    with Project.open(tmp_path / "p") as p:
+        assert p.undo_description() == f"edit event {e.id}"
+        p.undo()
+        assert p.event(e.id).offset == 2.0
+    with Project.open(tmp_path / "p") as p:
+        p.redo()
+        assert p.event(e.id).offset == 4.0
+
+
+def test_merge_and_delete_class_are_single_undo_steps(project):
+    rec = fake_recording(project)
+    a, b, c = (project.add_class(n) for n in "abc")
+    for cls in (a, b, b, c):
+        project.add_event(rec, cls.id, 0, 1)
+    assert project.merge_classes([b.id, c.id], a.id) == 3
+    assert [x.name for x in project.classes()] == ["a"]
+    assert {e.class_id for e in project.events()} == {a.id}
+    project.undo()
+    assert [x.name for x in project.classes()] == ["a", "b", "c"]
+    assert sorted(e.class_id for e in project.events()) == sorted([a.id, b.id, b.id, c.id])
+    project.delete_class(b.id)
+    assert len(project.events()) == 2
+    project.undo()
+    assert len(project.events()) == 4 and project.class_by_name("b") is not None
+
+
+def test_detections_are_replaced_but_reviews_kept_and_undoable(project):
+    rec = fake_recording(project)
+    cls = project.add_class("bird")
+    run = project.create_run({"preset": "fast"})
+    first = project.replace_detections(
+        run.id,
+        rec,
+        [
+            dict(class_id=cls.id, onset=0, offset=1, confidence=0.9),
+            dict(class_id=cls.id, onset=2, offset=3, confidence=0.4),
+        ],
+    )
+    project.update_event(first[0], review="accepted")
+    project.update_event(first[1], review="rejected")
+    project.replace_detections(
+        run.id, rec, [dict(class_id=cls.id, onset=5, offset=6, confidence=0.7)]
+    )
+    model = project.events(source="model")
+    assert sorted(e.review for e in model) == ["accepted", "none", "rejected"]
+    assert [(e.onset, e.offset) for e in project.labels()] == [(0, 1)]
+    project.undo()  # the rejection
+    assert project.event(first[1]).review == "none"
+
+
+def test_listeners_hear_committed_changes_only(project):
+    heard = []
+    unsubscribe = project.subscribe(heard.append)
+    rec = fake_recording(project)
+    with pytest.raises(ProjectError):
+        project.add_event(rec, 999, 0, 1)  # foreign key failure → rolled back, nothing heard
+    assert [c.table for c in heard] == ["recordings"]
+    unsubscribe()
+    project.add_class("x")
+    assert len(heard) == 1
+
+
+def test_runs_and_metrics(project):
+    run = project.create_run({"lr": 0.001})
+    assert run.status == "queued" and run.config_dict == {"lr": 0.001}
+    project.add_metrics(
+        run.id,
+        [
+            dict(kind="batch", epoch=0, iteration=i, tf_prob=0.9, loss=1.0 / (i + 1), grad_norm=0.5)
+            for i in range(3)
+        ],
+    )
+    project.update_run(run.id, status="done", best_checkpoint="runs/run-1/best.pt")
+    rows = project.metrics(run.id, "batch")
+    assert [r["iteration"] for r in rows] == [0, 1, 2] and rows[0]["grad_norm"] == 0.5
+    assert project.latest_run().id == run.id
+    with pytest.raises(ProjectError, match="status"):
+        project.update_run(run.id, status="great")
+
+
+def test_summary(project):
+    rec = fake_recording(project, "a.wav", 10.0, "train")
+    fake_recording(project, "b.wav", 5.0, "test")
+    bird = project.add_class("bird")
+    project.add_class("frog")
+    project.add_event(rec, bird.id, 0, 1)
+    assert project.summary() | {"project": ""} == {
+        "project": "",
+        "recordings": 2,
+        "duration_s": 15.0,
+        "events": 1,
+        "classes": {"bird": 1, "frog": 0},
+        "splits": {"train": 1, "val": 0, "test": 1},
+        "detections": 0,
+        "runs": 0,
+    }
+
+
+def test_a_foreign_key_failure_in_a_batch_adds_nothing(project):
+    rec = fake_recording(project)
+    cls = project.add_class("a")
+    with pytest.raises(ProjectError):
+        project.add_events(
+            [
+                dict(recording_id=rec, class_id=cls.id, onset=0, offset=1),
+                dict(recording_id=rec, class_id=cls.id, onset=3, offset=2),
+            ]
+        )
+    assert project.events() == []
+    with pytest.raises(ProjectError, match="FOREIGN KEY"):
+        project.add_events([dict(recording_id=rec + 100, class_id=cls.id, onset=0, offset=1)])
+    assert project.events() == [] and (project.root / DB_NAME).exists()

@@ -1,0 +1,43 @@
+"""Small helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from tqdm import tqdm
+
+from tfstudio.store import Project, ProjectError
+
+
+class UserError(Exception):
+    """A mistake the user can fix: printed as one line, no traceback."""
+
+    def __init__(self, message: str, exit_code: int = 2):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def emit_json(obj: Any) -> None:
+    """One JSON object per line on stdout, flushed (a reader may be waiting on it)."""
+    sys.stdout.write(json.dumps(obj, allow_nan=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def open_project(path: str, *, create: bool = False) -> Project:
+    try:
+        return Project.open(path, create=create)
+    except ProjectError as exc:
+        raise UserError(str(exc)) from None
+
+
+def progress(total: int | None, desc: str, *, quiet: bool = False, unit: str = "it") -> tqdm:
+    """A progress bar on stderr, hidden when not a terminal or when quiet."""
+    return tqdm(
+        total=total, desc=desc, unit=unit, disable=quiet or None, file=sys.stderr, leave=False
+    )

@@ -1,0 +1,246 @@
+"""init, demo, import, export, info."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tfstudio.cli.common import UserError, emit_json, err, open_project, progress
+from tfstudio.formats import FORMATS
+from tfstudio.importer import ImportReport, create_demo, import_audio, import_labels
+from tfstudio.store import SPLITS, Project, ProjectError
+
+# Exit code when an import kept going past bad files or lines.
+EXIT_SKIPPED = 3
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "init",
+        help="create an empty project folder",
+        description="Create an empty project in PROJECT (a folder).",
+    )
+    p.add_argument("project", metavar="PROJECT")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser(
+        "demo",
+        help="create a demo project of generated recordings with exact labels",
+        description="Generate polyphonic recordings with exact labels (6 classes, up to 3 "
+        "overlapping, varied background noise), split them train/val/test, and make a project.",
+    )
+    p.add_argument("project", metavar="PROJECT")
+    p.add_argument(
+        "--recordings", type=int, default=20, metavar="N", help="number of recordings (default 20)"
+    )
+    p.add_argument(
+        "--seconds",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="length of each recording (default 30)",
+    )
+    p.add_argument("--seed", type=int, default=0, metavar="K", help="random seed (default 0)")
+    p.add_argument("--open", action="store_true", help="open the project in the app afterwards")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "import",
+        help="import recordings and/or labels",
+        description="Import audio files and folders (recursively), and label files. "
+        "With --labels and no PATH, imports labels only.",
+    )
+    p.add_argument("project", metavar="PROJECT")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="audio files or folders")
+    p.add_argument(
+        "--labels",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="label file or folder of label files (repeatable)",
+    )
+    p.add_argument(
+        "--format",
+        choices=sorted(FORMATS),
+        help="label format (guessed from the file when omitted)",
+    )
+    p.add_argument("--split", choices=SPLITS, help="split for the imported recordings")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser(
+        "export",
+        help="export labels or detections",
+        description="Write labels or detections. DCASE and JSON write one file; Audacity, "
+        "Raven and TextGrid write a folder with one file per recording.",
+    )
+    p.add_argument("project", metavar="PROJECT")
+    p.add_argument("--format", required=True, choices=sorted(FORMATS))
+    p.add_argument("--source", choices=("labels", "detections"), default="labels")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="output file or folder (default: PROJECT/exports/...; '-' for stdout with dcase/json)",
+    )
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "info",
+        help="summarise a project",
+        description="Recordings, duration, events per class, splits, runs.",
+    )
+    p.add_argument("project", metavar="PROJECT")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_info)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    try:
+        Project.create(args.project).close()
+    except ProjectError as exc:
+        raise UserError(str(exc)) from None
+    print(f"created project {args.project}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    if args.recordings < 1:
+        raise UserError("--recordings must be at least 1")
+    if args.seconds <= 0:
+        raise UserError("--seconds must be positive")
+    bar = progress(args.recordings, "generating", unit="rec")
+
+    def step(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        project = create_demo(
+            args.project,
+            recordings=args.recordings,
+            seconds=args.seconds,
+            seed=args.seed,
+            progress=step,
+        )
+    except ProjectError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        bar.close()
+    with project:
+        _print_info(project.summary())
+    if args.open:
+        from tfstudio.cli import open_gui
+
+        return open_gui(args.project)
+    return 0
+
+
+def _label_files(paths: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for text in paths:
+        path = Path(text)
+        if path.is_dir():
+            files.extend(
+                p for p in sorted(path.rglob("*")) if p.is_file() and not p.name.startswith(".")
+            )
+        else:
+            files.append(path)
+    return files
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    if not args.paths and not args.labels:
+        raise UserError("nothing to import: give audio PATHs and/or --labels FILE")
+    with open_project(args.project) as project:
+        report = ImportReport()
+        if args.paths:
+            bar = progress(None, "audio", quiet=args.quiet, unit="file")
+            import_audio(
+                project, args.paths, split=args.split, progress=_bar_step(bar), report=report
+            )
+            bar.close()
+        if args.labels:
+            files = _label_files(args.labels)
+            bar = progress(len(files), "labels", quiet=args.quiet, unit="file")
+            import_labels(project, files, fmt=args.format, progress=_bar_step(bar), report=report)
+            bar.close()
+        for line in report.skipped:
+            err(f"skipped {line}")
+        for line in report.label_issues:
+            err(line)
+        for line in report.warnings:
+            err(f"warning: {line}")
+        print(report.summary())
+        return 0 if report.ok else EXIT_SKIPPED
+
+
+def _bar_step(bar):  # type: ignore[no-untyped-def]
+    def step(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return step
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from tfstudio.exporter import export_labels, project_events, to_label_events
+
+    with open_project(args.project) as project:
+        module = FORMATS[args.format]
+        if args.output == "-":
+            if module.PER_RECORDING:
+                raise UserError(f"{args.format} writes one file per recording; give -o FOLDER")
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as tmp:
+                path = export_labels(
+                    project, args.format, Path(tmp) / f"out{module.SUFFIX}", source=args.source
+                )[0]
+                sys.stdout.write(path.read_text(encoding="utf-8"))
+            return 0
+        try:
+            written = export_labels(project, args.format, args.output, source=args.source)
+        except (ValueError, OSError) as exc:
+            raise UserError(str(exc)) from None
+        n = len(to_label_events(project, project_events(project, args.source)))
+        where = (
+            written[0]
+            if not module.PER_RECORDING
+            else written[0].parent
+            if written
+            else args.output
+        )
+        print(
+            f"wrote {n} {args.source} event(s) in {args.format} format to {where}"
+            + (f" ({len(written)} files)" if module.PER_RECORDING else "")
+        )
+        return 0
+
+
+def _print_info(summary: dict) -> None:
+    print(f"project     {summary['project']}")
+    print(f"recordings  {summary['recordings']}  ({summary['duration_s'] / 60:.1f} min)")
+    print("splits      " + ", ".join(f"{k} {v}" for k, v in summary["splits"].items()))
+    print(f"labels      {summary['events']}")
+    for name, count in summary["classes"].items():
+        print(f"  {name:<24} {count}")
+    print(f"detections  {summary['detections']}")
+    print(f"runs        {summary['runs']}")
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    with open_project(args.project) as project:
+        summary = project.summary()
+        problems = project.check_files()
+    summary["missing"] = [line for _, line in problems]
+    if args.json:
+        emit_json(summary)
+    else:
+        _print_info(summary)
+        for line in summary["missing"]:
+            err(f"warning: recording {line}")
+    return 0

@@ -1,0 +1,262 @@
+"""Bringing audio and labels into a project: the one implementation behind CLI and GUI."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tfstudio.audio import AudioError, probe, scan
+from tfstudio.formats import FormatError, LabelEvent, get_format, guess_format, match_recording
+from tfstudio.store import Project, ProjectError
+
+Progress = Callable[[int, int], None]
+
+# Labels ending this far past a recording's end are reported (rounding in other tools is fine).
+END_TOLERANCE_S = 0.05
+
+
+@dataclass
+class ImportReport:
+    """What an import did; ``skipped``/``label_issues`` hold one readable line per problem."""
+
+    added: int = 0
+    existing: int = 0
+    moved: int = 0
+    skipped: list[str] = field(default_factory=list)
+    recording_ids: list[int] = field(default_factory=list)
+    label_files: int = 0
+    labels_added: int = 0
+    labels_existing: int = 0
+    classes_added: list[str] = field(default_factory=list)
+    label_issues: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was skipped (the CLI's exit code follows this)."""
+        return not self.skipped and not self.label_issues
+
+    def summary(self) -> str:
+        parts = []
+        if self.added or self.existing or self.moved or self.skipped:
+            parts.append(
+                f"recordings: {self.added} added, {self.existing} already present, "
+                f"{self.moved} moved, {len(self.skipped)} skipped"
+            )
+        if self.label_files:
+            parts.append(
+                f"labels: {self.labels_added} added, {self.labels_existing} already present "
+                f"from {self.label_files} file(s), {len(self.label_issues)} problem(s)"
+            )
+        if self.classes_added:
+            parts.append("new classes: " + ", ".join(self.classes_added))
+        return "\n".join(parts) if parts else "nothing to import"
+
+
+def import_audio(
+    project: Project,
+    paths: Iterable[Path | str],
+    *,
+    split: str | None = None,
+    progress: Progress | None = None,
+    report: ImportReport | None = None,
+) -> ImportReport:
+    """Register audio files and folders (recursively); bad files are reported, the rest kept."""
+    report = report if report is not None else ImportReport()
+    files = list(scan(Path(p) for p in paths))
+    for done, path in enumerate(files, start=1):
+        try:
+            info = probe(path)
+        except AudioError as exc:
+            report.skipped.append(f"{exc.path}: {exc.reason}")
+        else:
+            try:
+                result = project.add_recording(**vars(info), split=split)
+            except ProjectError as exc:
+                report.skipped.append(f"{path}: {exc}")
+            else:
+                report.recording_ids.append(result.recording_id)
+                if result.status == "added":
+                    report.added += 1
+                elif result.status == "moved":
+                    report.moved += 1
+                    report.warnings.append(f"{path}: known recording found at a new path")
+                else:
+                    report.existing += 1
+        if progress:
+            progress(done, len(files))
+    return report
+
+
+def _event_key(recording_id: int, class_id: int, e: LabelEvent) -> tuple:
+    return (recording_id, class_id, e.onset, e.offset, e.low_hz, e.high_hz, e.source)
+
+
+def import_labels(
+    project: Project,
+    label_paths: Sequence[Path | str],
+    *,
+    fmt: str | None = None,
+    progress: Progress | None = None,
+    report: ImportReport | None = None,
+) -> ImportReport:
+    """Read label files and add their events; one undoable step for the whole import.
+
+    Files with a file-name column match recordings by name; per-recording files go to the
+    recording with the longest stem S such that the label file's name starts with ``S.``.
+    Importing the same labels twice adds nothing the second time.
+    """
+    report = report if report is not None else ImportReport()
+    recordings = project.recordings()
+    by_stem = {r.stem: r for r in recordings}
+    existing = Counter(
+        (e.recording_id, e.class_id, e.onset, e.offset, e.low_hz, e.high_hz, e.source)
+        for e in project.events()
+    )
+    paths = [Path(p) for p in label_paths]
+    with project.undo_group(f"import labels from {len(paths)} file(s)"):
+        for done, path in enumerate(paths, start=1):
+            report.label_files += 1
+            _import_label_file(project, path, fmt, by_stem, existing, report)
+            if progress:
+                progress(done, len(paths))
+    return report
+
+
+def _import_label_file(
+    project: Project,
+    path: Path,
+    fmt: str | None,
+    by_stem: dict,
+    existing: Counter,
+    report: ImportReport,
+) -> None:
+    name = fmt or guess_format(path)
+    if name is None:
+        report.label_issues.append(f"{path}: cannot tell the label format; name it with --format")
+        return
+    try:
+        module = get_format(name)
+        result = module.read(path)
+    except (FormatError, ValueError) as exc:
+        report.label_issues.append(str(exc))
+        return
+    report.label_issues.extend(str(issue) for issue in result.issues)
+    for meta in result.classes:
+        if project.class_by_name(str(meta.get("name", "")).strip()) is None and meta.get("name"):
+            try:
+                project.add_class(
+                    str(meta["name"]), color=meta.get("color"), hotkey=meta.get("hotkey")
+                )
+            except ProjectError:
+                # A taken hotkey or odd colour must not lose the class: fall back to defaults.
+                project.add_class(str(meta["name"]))
+            report.classes_added.append(str(meta["name"]).strip())
+
+    file_recording = None
+    if any(not e.recording for e in result.events):
+        stem = match_recording(path.name, by_stem)
+        if stem is None:
+            report.label_issues.append(
+                f"{path}: no recording in the project matches this file's name "
+                f"(expected e.g. '{path.name.split('.')[0]}.wav'; import the audio first)"
+            )
+        else:
+            file_recording = by_stem[stem]
+
+    unknown: Counter[str] = Counter()
+    rows = []
+    for event in result.events:
+        rec = file_recording if not event.recording else project.find_recording(event.recording)
+        if rec is None:
+            if event.recording:
+                unknown[event.recording] += 1
+            continue
+        cls = project.class_by_name(event.label.strip())
+        if cls is None:
+            cls = project.add_class(event.label)
+            report.classes_added.append(cls.name)
+        key = _event_key(rec.id, cls.id, event)
+        if existing[key] > 0:
+            existing[key] -= 1  # the same event listed twice in the file is kept twice
+            report.labels_existing += 1
+            continue
+        if event.offset > rec.duration + END_TOLERANCE_S:
+            report.warnings.append(
+                f"{path}: event {event.label!r} {event.onset}–{event.offset} s ends after "
+                f"{rec.name} ({rec.duration:.3f} s); kept as is"
+            )
+        rows.append(
+            dict(
+                recording_id=rec.id,
+                class_id=cls.id,
+                onset=event.onset,
+                offset=event.offset,
+                low_hz=event.low_hz,
+                high_hz=event.high_hz,
+                source=event.source,
+                confidence=event.confidence,
+                review=event.review,
+            )
+        )
+    for recording, count in sorted(unknown.items()):
+        report.label_issues.append(
+            f"{path}: {count} event(s) for '{recording}', which is not in the project "
+            "(import the audio first)"
+        )
+    try:
+        project.add_events(rows, description=f"import {path.name}")
+    except ProjectError as exc:
+        report.label_issues.append(f"{path}: {exc}")
+        return
+    report.labels_added += len(rows)
+
+
+def create_demo(
+    folder: Path | str,
+    *,
+    recordings: int = 20,
+    seconds: float = 30.0,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> Project:
+    """A ready project of generated polyphonic recordings with exact labels and splits."""
+    from tfstudio.audio.demo import CLASSES, generate_demo
+
+    folder = Path(folder)
+    project = Project.create(folder)
+    try:
+        demo = generate_demo(
+            folder / "audio",
+            recordings=recordings,
+            seconds=seconds,
+            seed=seed,
+            progress=progress,
+        )
+        for spec in CLASSES:
+            project.ensure_class(spec.name, color=spec.color)
+        class_ids = {c.name: c.id for c in project.classes()}
+        with project.write():
+            for rec in demo:
+                info = probe(rec.path)
+                rec_id = project.add_recording(**vars(info), split=rec.split).recording_id
+                project.add_events(
+                    [
+                        dict(
+                            recording_id=rec_id,
+                            class_id=class_ids[e.label],
+                            onset=e.onset,
+                            offset=e.offset,
+                            low_hz=e.low_hz,
+                            high_hz=e.high_hz,
+                        )
+                        for e in rec.events
+                    ],
+                    description=f"demo labels {rec.path.name}",
+                )
+    except BaseException:
+        project.close()
+        raise
+    return project

@@ -1,0 +1,85 @@
+"""Rows of the project store as plain dataclasses: what crosses the store's boundary."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Self
+
+
+class _Row:
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Self:
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in row.items() if k in names})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class Recording(_Row):
+    id: int
+    path: str
+    name: str
+    stem: str
+    size: int
+    mtime: float
+    content_hash: str
+    sample_rate: int
+    channels: int
+    frames: int
+    duration: float
+    split: str | None
+    status: str
+    added_at: float
+
+
+@dataclass(frozen=True)
+class EventClass(_Row):
+    id: int
+    name: str
+    color: str
+    hotkey: str | None
+    position: int
+
+
+@dataclass(frozen=True)
+class Event(_Row):
+    id: int
+    recording_id: int
+    class_id: int
+    onset: float
+    offset: float
+    low_hz: float | None
+    high_hz: float | None
+    source: str
+    confidence: float | None
+    run_id: int | None
+    review: str
+    created_at: float
+    updated_at: float
+
+    @property
+    def duration(self) -> float:
+        return self.offset - self.onset
+
+
+@dataclass(frozen=True)
+class Run(_Row):
+    id: int
+    name: str
+    config: str
+    status: str
+    message: str
+    device: str
+    pid: int | None
+    best_checkpoint: str | None
+    last_checkpoint: str | None
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+
+    @property
+    def config_dict(self) -> dict[str, Any]:
+        return json.loads(self.config or "{}")

@@ -1,0 +1,115 @@
+"""The project schema as ordered migrations; a new column or table is a new function here."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+SPLITS = ("train", "val", "test")
+SOURCES = ("human", "model")
+REVIEW_STATES = ("none", "accepted", "rejected")
+RUN_STATUSES = ("queued", "running", "stopped", "failed", "done")
+
+migrations = Migrations("tfstudio")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE recordings (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,          -- relative to the project folder when inside it
+            name TEXT NOT NULL,                 -- file name, e.g. rec1.wav
+            stem TEXT NOT NULL,                 -- file name without suffix, e.g. rec1
+            size INTEGER NOT NULL,
+            mtime REAL NOT NULL,
+            content_hash TEXT NOT NULL,
+            sample_rate INTEGER NOT NULL CHECK (sample_rate > 0),
+            channels INTEGER NOT NULL CHECK (channels > 0),
+            frames INTEGER NOT NULL CHECK (frames > 0),
+            duration REAL NOT NULL CHECK (duration > 0),
+            split TEXT CHECK (split IS NULL OR split IN ('train', 'val', 'test')),
+            status TEXT NOT NULL DEFAULT 'ok' CHECK (status IN ('ok', 'missing', 'changed')),
+            added_at REAL NOT NULL
+        );
+        CREATE INDEX recordings_hash ON recordings (content_hash);
+        CREATE INDEX recordings_stem ON recordings (stem);
+
+        CREATE TABLE classes (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE CHECK (length(trim(name)) > 0),
+            color TEXT NOT NULL,
+            hotkey TEXT,
+            position INTEGER NOT NULL DEFAULT 0
+        );
+
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL DEFAULT '',
+            config TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'queued'
+                CHECK (status IN ('queued', 'running', 'stopped', 'failed', 'done')),
+            message TEXT NOT NULL DEFAULT '',
+            device TEXT NOT NULL DEFAULT '',
+            pid INTEGER,
+            best_checkpoint TEXT,
+            last_checkpoint TEXT,
+            created_at REAL NOT NULL,
+            started_at REAL,
+            finished_at REAL
+        );
+
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            recording_id INTEGER NOT NULL REFERENCES recordings (id) ON DELETE CASCADE,
+            class_id INTEGER NOT NULL REFERENCES classes (id),
+            onset REAL NOT NULL CHECK (onset >= 0),
+            offset REAL NOT NULL CHECK (offset >= onset),
+            low_hz REAL,
+            high_hz REAL,
+            source TEXT NOT NULL DEFAULT 'human' CHECK (source IN ('human', 'model')),
+            confidence REAL,
+            run_id INTEGER REFERENCES runs (id) ON DELETE SET NULL,
+            review TEXT NOT NULL DEFAULT 'none' CHECK (review IN ('none', 'accepted', 'rejected')),
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            CHECK (low_hz IS NULL OR high_hz IS NULL OR low_hz <= high_hz)
+        );
+        CREATE INDEX events_recording ON events (recording_id, onset);
+        CREATE INDEX events_class ON events (class_id);
+        CREATE INDEX events_source ON events (source, run_id);
+
+        CREATE TABLE metrics (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('batch', 'epoch', 'test')),
+            epoch INTEGER NOT NULL,
+            iteration INTEGER NOT NULL,
+            tf_prob REAL,
+            loss REAL,
+            val_loss REAL,
+            f1 REAL,
+            er REAL,
+            extra TEXT NOT NULL DEFAULT '{}',
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX metrics_run ON metrics (run_id, kind, iteration);
+
+        -- Undo/redo that survives a restart: each row is one row change, grouped per user action.
+        CREATE TABLE history (
+            id INTEGER PRIMARY KEY,
+            group_id INTEGER NOT NULL,
+            description TEXT NOT NULL,
+            table_name TEXT NOT NULL CHECK (table_name IN ('events', 'classes')),
+            row_id INTEGER NOT NULL,
+            before TEXT,                        -- JSON row before the change, NULL for an insert
+            after TEXT,                         -- JSON row after the change, NULL for a delete
+            undone INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX history_group ON history (group_id);
+        """
+    )
+
+
+SCHEMA_VERSION = 1
