@@ -48,10 +48,16 @@ def default_output(project: Project, fmt: str, source: str) -> Path:
 
 
 def export_labels(
-    project: Project, fmt: str, out: Path | str | None = None, *, source: str = "labels"
+    project: Project,
+    fmt: str,
+    out: Path | str | None = None,
+    *,
+    source: str = "labels",
+    skipped: list[str] | None = None,
 ) -> list[Path]:
     """Write events; per-recording formats make a folder ``out`` with one file per recording
-    (named ``<stem><suffix>``, empty recordings included), the others one file ``out``."""
+    (named ``<stem><suffix>``, empty recordings included), the others one file ``out``.
+    Events a format cannot carry are described in ``skipped`` when a list is given."""
     module = get_format(fmt)
     out = Path(out) if out is not None else default_output(project, fmt, source)
     events = to_label_events(project, project_events(project, source))
@@ -86,9 +92,18 @@ def export_labels(
     written = []
     for rec in project.recordings():
         path = out / f"{rec.stem}{module.SUFFIX}"
+        rec_events = per_recording.get(rec.name, [])
         if fmt == "textgrid":
-            module.write(per_recording.get(rec.name, []), path, duration=rec.duration)
-        else:
-            module.write(per_recording.get(rec.name, []), path)
+            # A Praat interval cannot be empty: such events are left out, and said so.
+            kept = [e for e in rec_events if e.offset > e.onset]
+            if skipped is not None:
+                skipped.extend(
+                    f"{rec.name}: zero-length {e.label!r} event at {e.onset} s cannot be "
+                    "written to a TextGrid"
+                    for e in rec_events
+                    if e.offset <= e.onset
+                )
+            rec_events = kept
+        module.write(rec_events, path, duration=rec.duration)
         written.append(path)
     return written

@@ -135,3 +135,22 @@ def test_user_mistakes_are_one_line_without_traceback(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error:") and "Traceback" not in result.stderr
     assert "tfstudio init" in result.stderr
+
+
+def test_textgrid_export_leaves_out_zero_length_events_and_says_so(tmp_path, capsys):
+    audio = tmp_path / "a"
+    audio.mkdir()
+    sf.write(audio / "r.wav", np.zeros(16000, dtype="float32"), 8000)
+    root = tmp_path / "p"
+    main(["init", str(root)])
+    main(["import", str(root), str(audio), "-q"])
+    with Project.open(root) as p:
+        cls = p.add_class("click")
+        rec = p.recordings()[0].id
+        p.add_event(rec, cls.id, 0.5, 0.5)
+        p.add_event(rec, cls.id, 1.0, 1.25)
+    capsys.readouterr()
+    assert main(["export", str(root), "--format", "textgrid", "-o", str(tmp_path / "tg")]) == 0
+    assert "zero-length 'click' event at 0.5 s" in capsys.readouterr().err
+    text = (tmp_path / "tg" / "r.TextGrid").read_text()
+    assert '"click"' in text and "1.25" in text

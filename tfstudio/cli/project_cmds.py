@@ -202,10 +202,15 @@ def cmd_export(args: argparse.Namespace) -> int:
                 )[0]
                 sys.stdout.write(path.read_text(encoding="utf-8"))
             return 0
+        skipped: list[str] = []
         try:
-            written = export_labels(project, args.format, args.output, source=args.source)
+            written = export_labels(
+                project, args.format, args.output, source=args.source, skipped=skipped
+            )
         except (ValueError, OSError) as exc:
             raise UserError(str(exc)) from None
+        for line in skipped:
+            err(f"skipped {line}")
         n = len(to_label_events(project, project_events(project, args.source)))
         where = (
             written[0]

@@ -1,0 +1,84 @@
+"""Label import/export: one module per format, each with NAME, PER_RECORDING, SUFFIX, read, write.
+
+``read(path) -> ParseResult`` keeps every good line and reports the others as ParseIssues;
+it raises FormatError only for a file that cannot be read at all. ``write(events, path,
+**options)`` raises ValueError, before touching the file, for an event the format cannot carry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+
+from tfstudio.formats import audacity, dcase, jsonfmt, raven, textgrid
+from tfstudio.formats.base import (
+    FormatError,
+    LabelEvent,
+    ParseIssue,
+    ParseResult,
+    format_time,
+    is_number,
+    match_recording,
+    parse_time,
+    read_text,
+    sniff,
+)
+
+FORMATS: dict[str, ModuleType] = {
+    module.NAME: module for module in (dcase, audacity, raven, textgrid, jsonfmt)
+}
+
+__all__ = [
+    "FORMATS",
+    "FormatError",
+    "LabelEvent",
+    "ParseIssue",
+    "ParseResult",
+    "format_time",
+    "get_format",
+    "guess_format",
+    "match_recording",
+    "parse_time",
+]
+
+
+def get_format(name: str) -> ModuleType:
+    """The format module called ``name``; ValueError listing the valid names otherwise."""
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown label format {name!r}; choose one of: {', '.join(FORMATS)}"
+        ) from None
+
+
+def guess_format(path: Path | str) -> str | None:
+    """The likely format of a label file from its suffix and first lines, or None."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".textgrid":
+        return textgrid.NAME
+    if suffix == ".json":
+        return jsonfmt.NAME
+    try:
+        text = read_text(path)
+    except FormatError:
+        return None
+    found = sniff(text)
+    if found is not None:
+        return found
+    lines = [line for line in text.split("\n") if line.strip()][:20]
+    if suffix == ".tsv":
+        return dcase.NAME
+    if suffix != ".txt":
+        return None
+    if not lines:
+        return audacity.NAME  # Audacity exports an empty label track as an empty file
+    first = lines[0].split("\t") if "\t" in lines[0] else lines[0].split()
+    if any(line.lstrip().startswith("\\") for line in lines):
+        return audacity.NAME
+    if len(first) >= 4 and is_number(first[1]) and is_number(first[2]) and not is_number(first[0]):
+        return dcase.NAME
+    if len(first) >= 2 and is_number(first[0]) and is_number(first[1]):
+        return audacity.NAME
+    return None

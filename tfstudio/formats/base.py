@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +41,11 @@ class ParseIssue:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.reason}" if self.line else f"{self.path}: {self.reason}"
+        return (
+            f"{self.path}:{self.line}: {self.reason}"
+            if self.line
+            else f"{self.path}: {self.reason}"
+        )
 
 
 @dataclass
@@ -85,3 +91,164 @@ def match_recording(label_file_name: str, stems: Iterable[str]) -> str | None:
         if label_file_name.startswith(stem + ".") and (best is None or len(stem) > len(best)):
             best = stem
     return best
+
+
+# Helpers shared by the format modules.
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def is_number(text: str) -> bool:
+    """Whether a field is a plain decimal number (sign and exponent allowed)."""
+    return _NUMBER.fullmatch(text.strip()) is not None
+
+
+def parse_number(text: str, name: str) -> float:
+    """A finite, non-negative float from a field; ValueError whose message is a readable reason.
+
+    Stricter than ``float()``: no ``nan``, ``inf`` or ``1_000``, which no label tool writes.
+    """
+    stripped = text.strip()
+    if not stripped:
+        raise ValueError(f"{name} is empty")
+    if not _NUMBER.fullmatch(stripped):
+        raise ValueError(f"{name} {stripped!r} is not a number")
+    value = float(stripped)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} {stripped!r} is not a finite number")
+    if value < 0:
+        raise ValueError(f"{name} {stripped} is negative")
+    return value
+
+
+def parse_interval(onset_text: str, offset_text: str) -> tuple[float, float]:
+    """Onset and offset in seconds; ValueError with a readable reason when unusable."""
+    onset = parse_number(onset_text, "onset")
+    offset = parse_number(offset_text, "offset")
+    if offset < onset:
+        raise ValueError(f"offset {format_time(offset)} is before onset {format_time(onset)}")
+    return onset, offset
+
+
+def check_band(low_hz: float | None, high_hz: float | None) -> None:
+    """ValueError when both frequencies are known and the high one is below the low one."""
+    if low_hz is not None and high_hz is not None and high_hz < low_hz:
+        raise ValueError(
+            f"high frequency {format_time(high_hz)} Hz is below low frequency {format_time(low_hz)} Hz"
+        )
+
+
+def _decode(data: bytes, path: Path) -> str:
+    if data.startswith(codecs.BOM_UTF8):
+        encoding, data = "utf-8", data[len(codecs.BOM_UTF8) :]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Praat writes UTF-16 with a byte order mark when a label is not plain ASCII.
+        encoding = "utf-16"
+    elif b"\x00" in data:
+        # UTF-16 without a byte order mark shows as a NUL in every other byte.
+        nul_even = data[0::2].count(0) > len(data) // 4
+        nul_odd = data[1::2].count(0) > len(data) // 4
+        if len(data) % 2 == 0 and nul_even != nul_odd:
+            encoding = "utf-16-be" if nul_even else "utf-16-le"
+        else:
+            raise FormatError(path, "is a binary file, not a text label file")
+    else:
+        encoding = "utf-8"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise FormatError(
+            path,
+            f"is not {encoding.upper()} text (byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start}); save it as UTF-8",
+        ) from None
+    if "\x00" in text:
+        raise FormatError(path, "is a binary file, not a text label file")
+    return text
+
+
+def read_text(path: Path | str) -> str:
+    """A label file's text: UTF-8 (BOM optional) or UTF-16, newlines normalised to ``\\n``.
+
+    FormatError when the file is missing, a folder, unreadable, binary or not decodable.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise FormatError(path, "no such file") from None
+    except IsADirectoryError:
+        raise FormatError(path, "is a folder, not a label file") from None
+    except OSError as exc:
+        raise FormatError(path, f"cannot be read: {exc.strerror or exc}") from None
+    text = _decode(data, path)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def write_text(path: Path | str, text: str) -> None:
+    """Write a label file as UTF-8 with ``\\n`` line endings."""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+
+
+def sniff(text: str) -> str | None:
+    """The format a label file's content unmistakably belongs to, from its first line.
+
+    Only structural signatures count ("textgrid", "json", "raven", and "dcase" for a DCASE
+    header); a headerless three-column file is ambiguous and gives None.
+    """
+    first = next((line.strip() for line in text.split("\n") if line.strip()), "")
+    if first.startswith("File type") and "ooTextFile" in first:
+        return "textgrid"
+    if first.startswith(("{", "[")):
+        return "json"
+    cells = [cell.strip().lower() for cell in first.split("\t")]
+    if "begin time (s)" in cells or (cells[0] == "selection" and "view" in cells):
+        return "raven"
+    words = first.lower().split()
+    if "onset" in words and "offset" in words:
+        return "dcase"
+    return None
+
+
+def refuse_other_format(text: str, path: Path, own: str) -> None:
+    """FormatError when the content is recognisably another format than ``own``."""
+    found = sniff(text)
+    if found is not None and found != own:
+        raise FormatError(path, f"looks like a {found} file, not {own}")
+
+
+def check_writable(
+    events: Iterable[LabelEvent],
+    format_name: str,
+    *,
+    tab_separated: bool = True,
+    allow_zero_length: bool = True,
+) -> None:
+    """ValueError naming the first event that the format cannot write and read back."""
+    for number, event in enumerate(events, start=1):
+        try:
+            _check_event(event, tab_separated, allow_zero_length)
+        except ValueError as exc:
+            raise ValueError(
+                f"{format_name}: event {number} ({event.label!r} at {event.onset!r} s in "
+                f"{event.recording!r}): {exc}"
+            ) from None
+
+
+def _check_event(event: LabelEvent, tab_separated: bool, allow_zero_length: bool) -> None:
+    for name in ("onset", "offset", "low_hz", "high_hz"):
+        value = getattr(event, name)
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a finite, non-negative number")
+    if event.offset < event.onset:
+        raise ValueError("offset is before onset")
+    if event.offset == event.onset and not allow_zero_length:
+        raise ValueError("zero-length events cannot be written in this format")
+    check_band(event.low_hz, event.high_hz)
+    if not event.label.strip():
+        raise ValueError("empty label")
+    if tab_separated and any(
+        c in text for text in (event.label, event.recording) for c in "\t\n\r"
+    ):
+        raise ValueError("a tab or line break in a label or file name cannot be written")

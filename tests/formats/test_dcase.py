@@ -1,0 +1,180 @@
+"""DCASE tsv: round trips, tolerant import, readable issues."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tfstudio.formats import FormatError, LabelEvent, ParseIssue, dcase
+
+
+def write_bytes(tmp_path: Path, data: bytes | str, name: str = "labels.tsv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+def test_round_trip_is_bit_exact(tmp_path, random_events):
+    events = [
+        *random_events(1, 40, recording="a.wav"),
+        *random_events(2, 40, recording="b b.flac"),
+        LabelEvent("c.wav", 1 / 3, 0.1 + 0.2 + 1, "x"),
+        LabelEvent("c.wav", 1e-7, 123456.789012345, "long"),
+    ]
+    path = tmp_path / "out.tsv"
+    dcase.write(events, path)
+    result = dcase.read(path)
+    assert result.issues == []
+    assert result.events == events
+
+
+def test_export_writes_header_and_four_columns(tmp_path):
+    path = tmp_path / "out.tsv"
+    events = [LabelEvent("a.wav", 0.5, 1.25, "dog bark"), LabelEvent("a.wav", 1.0, 1.0, "click")]
+    dcase.write(events, path, recordings=["a.wav", "silent.wav"])
+    assert path.read_text(encoding="utf-8") == (
+        "filename\tonset\toffset\tevent_label\n"
+        "a.wav\t0.5\t1.25\tdog bark\n"
+        "a.wav\t1\t1\tclick\n"
+        "silent.wav\n"
+    )
+    assert dcase.read(path).events == events
+
+
+def test_event_without_recording_round_trips_with_empty_file_name(tmp_path):
+    events = [LabelEvent("", 1.5, 2.5, "dog"), LabelEvent("a.wav", 0.0, 1.0, "cat")]
+    path = tmp_path / "out.tsv"
+    dcase.write(events, path)
+    assert dcase.read(path).events == events
+
+
+def test_headerless_three_column_and_filename_only_lines(tmp_path):
+    path = write_bytes(
+        tmp_path,
+        "a.wav\t0\t1.5\tdog\nempty.wav\n1\t2\tbird song\nnothing.wav\t\t\t\nb.wav\t3\t4\tcat\n",
+    )
+    result = dcase.read(path)
+    assert result.issues == []
+    assert result.events == [
+        LabelEvent("a.wav", 0.0, 1.5, "dog"),
+        LabelEvent("", 1.0, 2.0, "bird song"),
+        LabelEvent("b.wav", 3.0, 4.0, "cat"),
+    ]
+
+
+def test_bom_crlf_and_trailing_blank_lines(tmp_path):
+    text = "filename\tonset\toffset\tevent_label\r\na.wav\t0.25\t0.75\tdog\r\n\r\n\r\n"
+    path = write_bytes(tmp_path, b"\xef\xbb\xbf" + text.encode("utf-8"))
+    result = dcase.read(path)
+    assert result.issues == []
+    assert result.events == [LabelEvent("a.wav", 0.25, 0.75, "dog")]
+
+
+def test_space_separated_lines_keep_spaces_in_labels(tmp_path):
+    path = write_bytes(
+        tmp_path,
+        "filename onset offset event_label\n"
+        "a.wav   0.5  1.5   car horn  far\n"
+        "0.5 1.5 bird song\n"
+        "1 2 3 numbers\n",
+    )
+    result = dcase.read(path)
+    assert result.issues == []
+    assert result.events == [
+        LabelEvent("a.wav", 0.5, 1.5, "car horn  far"),
+        LabelEvent("", 0.5, 1.5, "bird song"),
+        LabelEvent("", 1.0, 2.0, "3 numbers"),
+    ]
+
+
+def test_repeated_headers_from_concatenated_files_are_skipped(tmp_path):
+    header = "filename\tonset\toffset\tevent_label\n"
+    path = write_bytes(tmp_path, header + "a.wav\t0\t1\tdog\n" + header + "b.wav\t0\t1\tcat\n")
+    result = dcase.read(path)
+    assert result.issues == []
+    assert [e.recording for e in result.events] == ["a.wav", "b.wav"]
+
+
+def test_malformed_lines_are_reported_with_line_numbers_and_good_lines_kept(tmp_path):
+    path = write_bytes(
+        tmp_path,
+        "filename\tonset\toffset\tevent_label\n"  # 1
+        "a.wav\t0\t1\tdog\n"  # 2
+        "a.wav\tabc\t1\tdog\n"  # 3
+        "a.wav\t3.4\t1.2\tdog\n"  # 4
+        "a.wav\t-1\t2\tdog\n"  # 5
+        "a.wav\t1\n"  # 6
+        "a.wav\t1\t2\t\n"  # 7
+        "a.wav\t1\t2\tdog\textra\n"  # 8
+        "a.wav\tnan\t2\tdog\n"  # 9
+        "\n"  # 10
+        "b.wav\t5\t6\tcat\n",  # 11
+    )
+    result = dcase.read(path)
+    assert result.events == [LabelEvent("a.wav", 0.0, 1.0, "dog"), LabelEvent("b.wav", 5, 6, "cat")]
+    assert [(i.line, i.reason) for i in result.issues] == [
+        (3, "onset 'abc' is not a number"),
+        (4, "offset 1.2 is before onset 3.4"),
+        (5, "onset -1 is negative"),
+        (
+            6,
+            "expected 4 tab-separated fields (filename, onset, offset, event_label) "
+            "or 3 (onset, offset, event_label), found 2",
+        ),
+        (7, "empty event_label"),
+        (
+            8,
+            "expected 4 tab-separated fields (filename, onset, offset, event_label) "
+            "or 3 (onset, offset, event_label), found 5",
+        ),
+        (9, "onset 'nan' is not a number"),
+    ]
+    assert all(issue.path == path for issue in result.issues)
+    assert str(result.issues[0]) == f"{path}:3: onset 'abc' is not a number"
+
+
+def test_empty_file_gives_no_events(tmp_path):
+    result = dcase.read(write_bytes(tmp_path, ""))
+    assert result.events == [] and result.issues == []
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (None, "no such file"),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00", "binary"),
+        (b"a.wav\t0\t1\t\xff\xfe\xfa\n", "not UTF-8"),
+        ('{"format": "tfstudio-labels"}', "looks like a json file"),
+        ('File type = "ooTextFile"\nObject class = "TextGrid"\n', "looks like a textgrid file"),
+        ("Selection\tView\tBegin Time (s)\tEnd Time (s)\n", "looks like a raven file"),
+    ],
+)
+def test_unreadable_files_raise_format_error(tmp_path, data, reason):
+    path = tmp_path / "labels.tsv" if data is None else write_bytes(tmp_path, data)
+    with pytest.raises(FormatError, match=reason) as info:
+        dcase.read(path)
+    assert info.value.path == path
+
+
+@pytest.mark.parametrize(
+    ("event", "problem"),
+    [
+        (LabelEvent("a.wav", 2.0, 1.0, "dog"), "offset is before onset"),
+        (LabelEvent("a.wav", -1.0, 1.0, "dog"), "onset must be a finite, non-negative"),
+        (LabelEvent("a.wav", 0.0, float("inf"), "dog"), "offset must be a finite"),
+        (LabelEvent("a.wav", 0.0, 1.0, "dog\tcat"), "a tab or line break"),
+        (LabelEvent("a\nb.wav", 0.0, 1.0, "dog"), "a tab or line break"),
+        (LabelEvent("a.wav", 0.0, 1.0, " "), "empty label"),
+    ],
+)
+def test_write_refuses_events_it_could_not_read_back(tmp_path, event, problem):
+    path = tmp_path / "out.tsv"
+    with pytest.raises(ValueError, match=problem):
+        dcase.write([LabelEvent("a.wav", 0, 1, "ok"), event], path)
+    assert not path.exists()
+
+
+def test_parse_issue_is_a_plain_record(tmp_path):
+    path = write_bytes(tmp_path, "a.wav\t1\t0\tdog\n")
+    assert dcase.read(path).issues == [ParseIssue(path, 1, "offset 0 is before onset 1")]

@@ -1,0 +1,153 @@
+"""tfstudio's JSON label file: everything round trips, bad events are reported by field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tfstudio.formats import FormatError, LabelEvent, jsonfmt
+
+CLASSES = [
+    {"name": "dog", "color": "#ff0000", "hotkey": "1"},
+    {"name": "鳥", "color": None, "hotkey": None},
+]
+
+
+def document(events: list, classes: list | None = None) -> dict:
+    return {"format": "tfstudio-labels", "version": 1, "classes": classes or [], "events": events}
+
+
+def write_json(tmp_path: Path, data: object) -> Path:
+    path = tmp_path / "labels.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_round_trip_keeps_every_field_and_the_classes(tmp_path, random_events):
+    events = random_events(6, 50, recording="a.wav", with_band=True)
+    events += [
+        LabelEvent("b.wav", 1.0, 2.0, "dog", None, None, "model", 0.87654321, "accepted"),
+        LabelEvent("b.wav", 1.5, 1.5, "dog", 10.0, None, "model", 1e-9, "rejected"),
+        LabelEvent("", 0.1 + 0.2, 0.5, "鳥", source="human", confidence=None, review="none"),
+    ]
+    path = tmp_path / "labels.json"
+    jsonfmt.write(events, path, classes=CLASSES)
+    result = jsonfmt.read(path)
+    assert result.issues == []
+    assert result.events == events
+    assert result.classes == CLASSES
+
+
+def test_layout_is_one_event_per_line_without_exponents(tmp_path):
+    path = tmp_path / "labels.json"
+    jsonfmt.write([LabelEvent("a.wav", 1e-7, 2.5, "dog")], path)
+    text = path.read_text(encoding="utf-8")
+    assert text.splitlines()[-3] == (
+        '    {"recording": "a.wav", "onset": 0.0000001, "offset": 2.5, "label": "dog", '
+        '"low_hz": null, "high_hz": null, "source": "human", "confidence": null, '
+        '"review": "none"}'
+    )
+    data = json.loads(text)
+    assert data["format"] == "tfstudio-labels" and data["version"] == 1
+    # Without explicit classes the file lists the labels it uses.
+    assert data["classes"] == [{"name": "dog", "color": None, "hotkey": None}]
+
+
+def test_empty_project_round_trips(tmp_path):
+    path = tmp_path / "labels.json"
+    jsonfmt.write([], path, classes=[])
+    result = jsonfmt.read(path)
+    assert result.events == [] and result.classes == [] and result.issues == []
+
+
+def test_optional_fields_take_their_defaults(tmp_path):
+    path = write_json(
+        tmp_path, document([{"recording": "a.wav", "onset": 1, "offset": 2, "label": "x"}])
+    )
+    assert jsonfmt.read(path).events == [LabelEvent("a.wav", 1.0, 2.0, "x")]
+
+
+def test_bad_events_are_reported_by_index_and_field(tmp_path):
+    good = {"recording": "a.wav", "onset": 0.5, "offset": 1.0, "label": "dog"}
+    events = [
+        good,
+        {**good, "onset": "abc"},
+        {**good, "onset": 3.4, "offset": 1.2},
+        {**good, "label": ""},
+        {**good, "source": "robot"},
+        {**good, "review": "maybe"},
+        {**good, "low_hz": 500, "high_hz": 100},
+        {"onset": 0, "offset": 1, "label": "x"},
+        {**good, "offset": -1},
+        {**good, "onset": True},
+        "not an event",
+        {**good, "confidence": "high"},
+        {**good, "label": "cat"},
+    ]
+    result = jsonfmt.read(write_json(tmp_path, document(events)))
+    assert result.events == [
+        LabelEvent("a.wav", 0.5, 1.0, "dog"),
+        LabelEvent("a.wav", 0.5, 1.0, "cat"),
+    ]
+    assert [(i.line, i.reason) for i in result.issues] == [
+        (2, "event 2: field 'onset': 'abc' is not a number"),
+        (3, "event 3: field 'offset': 1.2 is before onset 3.4"),
+        (4, "event 4: field 'label' is empty"),
+        (5, "event 5: field 'source': 'robot' is not one of human, model"),
+        (6, "event 6: field 'review': 'maybe' is not one of none, accepted, rejected"),
+        (7, "event 7: field 'high_hz': 100 is below low_hz 500"),
+        (8, "event 8: field 'recording' is missing"),
+        (9, "event 9: field 'offset': -1 is negative"),
+        (10, "event 10: field 'onset': True is not a number"),
+        (11, "event 11: not an object"),
+        (12, "event 12: field 'confidence': 'high' is not a number"),
+    ]
+
+
+def test_bad_classes_are_reported_and_good_ones_kept(tmp_path):
+    classes = [CLASSES[0], {"name": ""}, {"name": "dog"}, {"name": "cat", "color": 3}, "bird"]
+    result = jsonfmt.read(write_json(tmp_path, document([], classes)))
+    assert result.classes == [CLASSES[0], {"name": "bird", "color": None, "hotkey": None}]
+    assert [(i.line, i.reason) for i in result.issues] == [
+        (0, "class 2: field 'name' must be a non-empty string"),
+        (0, "class 3: name 'dog' is listed twice"),
+        (0, "class 4: field 'color' must be a string or null, not 3"),
+    ]
+
+
+def test_bom_and_crlf(tmp_path):
+    path = write_json(
+        tmp_path, document([{"recording": "a", "onset": 0, "offset": 1, "label": "x"}])
+    )
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n") + b"\r\n\r\n")
+    assert len(jsonfmt.read(path).events) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"format": "tfstudio-labels", "events": [', "not valid JSON: .* at line 1 column"),
+        ("[]", "not a tfstudio label file"),
+        ('{"format": "other"}', "not a tfstudio label file"),
+        ('{"format": "tfstudio-labels", "version": 2}', "version 2 is not supported"),
+        ('{"format": "tfstudio-labels", "version": 1, "events": {}}', '"events" is not a list'),
+    ],
+)
+def test_unusable_files_raise_format_error(tmp_path, text, reason):
+    path = tmp_path / "labels.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(FormatError, match=reason):
+        jsonfmt.read(path)
+
+
+def test_write_refuses_bad_events_and_classes(tmp_path):
+    path = tmp_path / "labels.json"
+    with pytest.raises(ValueError, match="source or review"):
+        jsonfmt.write([LabelEvent("a", 0, 1, "x", source="robot")], path)
+    with pytest.raises(ValueError, match="listed twice"):
+        jsonfmt.write([], path, classes=["x", {"name": "x"}])
+    with pytest.raises(ValueError, match="offset is before onset"):
+        jsonfmt.write([LabelEvent("a", 2, 1, "x")], path)
+    assert not path.exists()

@@ -1,0 +1,114 @@
+"""The format registry: names, the shared module contract, format guessing, core purity."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tfstudio.formats as formats
+from tfstudio.formats import FORMATS, LabelEvent, get_format, guess_format
+
+EXPECTED = {
+    "dcase": (False, ".tsv"),
+    "audacity": (True, ".txt"),
+    "raven": (True, ".Table.1.selections.txt"),
+    "textgrid": (True, ".TextGrid"),
+    "json": (False, ".json"),
+}
+
+
+def test_every_format_is_registered_with_its_contract():
+    assert set(FORMATS) == set(EXPECTED)
+    for name, module in FORMATS.items():
+        assert name == module.NAME
+        assert EXPECTED[name] == (module.PER_RECORDING, module.SUFFIX)
+        assert callable(module.read) and callable(module.write)
+
+
+def test_get_format_names_the_valid_choices():
+    assert get_format("raven") is FORMATS["raven"]
+    with pytest.raises(ValueError) as info:
+        get_format("csv")
+    assert str(info.value) == (
+        "unknown label format 'csv'; choose one of: dcase, audacity, raven, textgrid, json"
+    )
+
+
+def test_base_records_are_reexported():
+    for name in ("LabelEvent", "ParseIssue", "ParseResult", "FormatError", "format_time"):
+        assert name in formats.__all__ and hasattr(formats, name)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_format_round_trips_the_same_events(tmp_path, name, sort_events):
+    module = get_format(name)
+    recording = "" if module.PER_RECORDING else "rec 1.wav"
+    events = [
+        LabelEvent(recording, 0.1 + 0.2, 1 / 3 + 1, "Turdus merula"),
+        LabelEvent(recording, 0.5, 2.0, "Turdus merula"),  # overlaps the first
+        LabelEvent(recording, 1e-7, 0.25, "鳥 song"),
+        LabelEvent(recording, 1234.000001, 1235.5, "dog"),
+    ]
+    path = tmp_path / f"rec 1{module.SUFFIX}"
+    module.write(events, path)
+    result = module.read(path)
+    assert result.issues == []
+    assert sort_events(result.events) == sort_events(events)
+    assert guess_format(path) == name
+
+
+@pytest.mark.parametrize(
+    ("file_name", "text", "expected"),
+    [
+        ("a.TextGrid", "", "textgrid"),
+        ("a.textgrid", "", "textgrid"),
+        ("a.json", "", "json"),
+        ("a.tsv", "a.wav\t0\t1\tdog\n", "dcase"),
+        ("a.tsv", "0\t1\tdog\n", "dcase"),
+        ("a.txt", "filename\tonset\toffset\tevent_label\n", "dcase"),
+        ("a.txt", "a.wav\t0\t1\tdog\n", "dcase"),
+        ("a.txt", "\ufeffSelection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\n", "raven"),
+        ("a.tsv", "Begin Time (s)\tEnd Time (s)\tSpecies\n", "raven"),
+        ("a.txt", "0.5\t1.5\tdog\n", "audacity"),
+        ("a.txt", "0.5\t1.5\tdog\n\\\t100\t200\n", "audacity"),
+        ("a.txt", "", "audacity"),
+        ("a.txt", 'File type = "ooTextFile"\nObject class = "TextGrid"\n', "textgrid"),
+        ("a.txt", "hello world\n", None),
+        ("a.csv", "0.5\t1.5\tdog\n", None),
+    ],
+)
+def test_guess_format(tmp_path, file_name, text, expected):
+    path = tmp_path / file_name
+    path.write_text(text, encoding="utf-8")
+    assert guess_format(path) == expected
+
+
+def test_guess_format_of_missing_or_binary_files(tmp_path):
+    assert guess_format(tmp_path / "missing.txt") is None
+    assert guess_format(tmp_path / "missing.TextGrid") == "textgrid"
+    (tmp_path / "b.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    assert guess_format(tmp_path / "b.txt") is None
+
+
+def test_formats_import_neither_qt_nor_torch(tmp_path):
+    script = f"""
+import sys
+from pathlib import Path
+from tfstudio.formats import FORMATS, LabelEvent
+for module in FORMATS.values():
+    path = Path({str(tmp_path)!r}) / ("x" + module.SUFFIX)
+    module.write([LabelEvent("", 0.0, 1.0, "a")], path)
+    module.read(path)
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "PySide6", "pyqtgraph"))
+assert not loaded, loaded
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_package_docstring_states_the_contract():
+    assert "ParseResult" in (formats.__doc__ or "")
+    assert Path(formats.__file__).parent.name == "formats"

@@ -1,0 +1,115 @@
+"""Audacity label track: ``onset<TAB>offset<TAB>label``, one file per recording.
+
+The extended form (Audacity 2.1+, spectral selections) follows an event line with
+``\\<TAB>low_hz<TAB>high_hz``; ``-1`` marks an unknown side. As in Audacity, the label is the
+rest of the line after the second tab, and lines without tabs are split on runs of spaces.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+
+from tfstudio.formats.base import (
+    LabelEvent,
+    ParseIssue,
+    ParseResult,
+    check_band,
+    check_writable,
+    format_time,
+    is_number,
+    parse_interval,
+    parse_number,
+    read_text,
+    refuse_other_format,
+    write_text,
+)
+
+NAME = "audacity"
+PER_RECORDING = True
+SUFFIX = ".txt"
+UNKNOWN_HZ = "-1"
+
+
+def read(path: Path) -> ParseResult:
+    """Events from an Audacity label file; bad lines become issues."""
+    path = Path(path)
+    text = read_text(path)
+    refuse_other_format(text, path, NAME)
+    result = ParseResult()
+    # What the previous line was: None (nothing a frequency line can attach to), "bad" (an
+    # event line already reported), or the index of the event it produced.
+    previous: int | str | None = None
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            previous = None
+            continue
+        if line.lstrip().startswith("\\"):
+            if previous is None:
+                reason = "frequency line does not follow a label line"
+                result.issues.append(ParseIssue(path, number, reason))
+            elif isinstance(previous, int):
+                try:
+                    low_hz, high_hz = _band(line.lstrip()[1:])
+                except ValueError as exc:
+                    result.issues.append(ParseIssue(path, number, str(exc)))
+                else:
+                    event = result.events[previous]
+                    result.events[previous] = dataclasses.replace(
+                        event, low_hz=low_hz, high_hz=high_hz
+                    )
+            previous = None
+            continue
+        try:
+            result.events.append(_event(line))
+        except ValueError as exc:
+            result.issues.append(ParseIssue(path, number, str(exc)))
+            previous = "bad"
+        else:
+            previous = len(result.events) - 1
+    return result
+
+
+def _event(line: str) -> LabelEvent:
+    fields = line.split("\t", 2) if "\t" in line else line.split(None, 2)
+    if len(fields) < 3:
+        raise ValueError(
+            f"expected 3 tab-separated fields (onset, offset, label), found {len(fields)}"
+        )
+    onset, offset = parse_interval(fields[0], fields[1])
+    label = fields[2].strip()
+    if not label:
+        raise ValueError("empty label")
+    return LabelEvent("", onset, offset, label)
+
+
+def _band(rest: str) -> tuple[float | None, float | None]:
+    fields = rest.split()
+    if len(fields) != 2:
+        raise ValueError(
+            f"expected a frequency line '\\<TAB>low_hz<TAB>high_hz', found {len(fields)} values"
+        )
+    low_hz = _frequency(fields[0], "low frequency")
+    high_hz = _frequency(fields[1], "high frequency")
+    check_band(low_hz, high_hz)
+    return low_hz, high_hz
+
+
+def _frequency(text: str, name: str) -> float | None:
+    if is_number(text) and float(text) == -1:
+        return None
+    return parse_number(text, name)
+
+
+def write(events: Sequence[LabelEvent], path: Path, *, duration: float | None = None) -> None:
+    """Write events in the order given; ``duration`` is accepted for symmetry and unused."""
+    check_writable(events, NAME)
+    lines = []
+    for e in events:
+        lines.append(f"{format_time(e.onset)}\t{format_time(e.offset)}\t{e.label}")
+        if e.low_hz is not None or e.high_hz is not None:
+            low = UNKNOWN_HZ if e.low_hz is None else format_time(e.low_hz)
+            high = UNKNOWN_HZ if e.high_hz is None else format_time(e.high_hz)
+            lines.append(f"\\\t{low}\t{high}")
+    write_text(path, "".join(line + "\n" for line in lines))

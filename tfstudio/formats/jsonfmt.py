@@ -1,0 +1,204 @@
+"""tfstudio's own JSON: one file for a whole project, carrying every field and the classes.
+
+``{"format": "tfstudio-labels", "version": 1, "classes": [{"name", "color", "hotkey"}…],
+"events": [{"recording", "onset", "offset", "label", "low_hz", "high_hz", "source",
+"confidence", "review"}…]}``. Each event is written on a line of its own. A bad event becomes
+an issue whose line is the event's index + 1 and whose reason names the field; a bad class
+becomes an issue with line 0. Optional event fields may be missing and take their defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from tfstudio.formats.base import (
+    FormatError,
+    LabelEvent,
+    ParseIssue,
+    ParseResult,
+    check_writable,
+    format_time,
+    read_text,
+    write_text,
+)
+
+NAME = "json"
+PER_RECORDING = False
+SUFFIX = ".json"
+FORMAT_ID = "tfstudio-labels"
+VERSION = 1
+SOURCES = ("human", "model")
+REVIEWS = ("none", "accepted", "rejected")
+
+
+def read(path: Path) -> ParseResult:
+    """Events and classes from a tfstudio JSON label file; bad entries become issues."""
+    path = Path(path)
+    try:
+        document = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise FormatError(
+            path, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT_ID:
+        raise FormatError(path, f'not a tfstudio label file (no "format": "{FORMAT_ID}")')
+    version = document.get("version")
+    if version != VERSION:
+        raise FormatError(path, f"version {version!r} is not supported (this tfstudio reads 1)")
+    events = document.get("events", [])
+    classes = document.get("classes", [])
+    if not isinstance(events, list):
+        raise FormatError(path, '"events" is not a list')
+    if not isinstance(classes, list):
+        raise FormatError(path, '"classes" is not a list')
+
+    result = ParseResult()
+    names: set[str] = set()
+    for number, entry in enumerate(classes, start=1):
+        try:
+            item = _class(entry)
+            if item["name"] in names:
+                raise ValueError(f"name {item['name']!r} is listed twice")
+        except ValueError as exc:
+            result.issues.append(ParseIssue(path, 0, f"class {number}: {exc}"))
+            continue
+        names.add(str(item["name"]))
+        result.classes.append(item)
+    for number, entry in enumerate(events, start=1):
+        try:
+            result.events.append(_event(entry))
+        except ValueError as exc:
+            result.issues.append(ParseIssue(path, number, f"event {number}: {exc}"))
+    return result
+
+
+def _class(entry: Any) -> dict[str, str | None]:
+    if isinstance(entry, str):
+        entry = {"name": entry}
+    if not isinstance(entry, dict):
+        raise ValueError("not an object")
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("field 'name' must be a non-empty string")
+    item: dict[str, str | None] = {"name": name}
+    for key in ("color", "hotkey"):
+        value = entry.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"field {key!r} must be a string or null, not {value!r}")
+        item[key] = value
+    return item
+
+
+def _event(entry: Any) -> LabelEvent:
+    if not isinstance(entry, dict):
+        raise ValueError("not an object")
+    recording = _string(entry, "recording", allow_empty=True)
+    onset = _number(entry, "onset")
+    offset = _number(entry, "offset")
+    if onset is None or offset is None:
+        missing = "onset" if onset is None else "offset"
+        raise ValueError(f"field {missing!r} is missing")
+    if offset < onset:
+        raise ValueError(
+            f"field 'offset': {format_time(offset)} is before onset {format_time(onset)}"
+        )
+    label = _string(entry, "label", allow_empty=False)
+    low_hz = _number(entry, "low_hz")
+    high_hz = _number(entry, "high_hz")
+    if low_hz is not None and high_hz is not None and high_hz < low_hz:
+        raise ValueError(
+            f"field 'high_hz': {format_time(high_hz)} is below low_hz {format_time(low_hz)}"
+        )
+    source = entry.get("source", "human")
+    if source not in SOURCES:
+        raise ValueError(f"field 'source': {source!r} is not one of {', '.join(SOURCES)}")
+    review = entry.get("review", "none")
+    if review not in REVIEWS:
+        raise ValueError(f"field 'review': {review!r} is not one of {', '.join(REVIEWS)}")
+    confidence = _number(entry, "confidence", negative_ok=True)
+    return LabelEvent(recording, onset, offset, label, low_hz, high_hz, source, confidence, review)
+
+
+def _string(entry: dict, key: str, *, allow_empty: bool) -> str:
+    if key not in entry:
+        raise ValueError(f"field {key!r} is missing")
+    value = entry[key]
+    if not isinstance(value, str):
+        raise ValueError(f"field {key!r}: {value!r} is not a string")
+    if not allow_empty and not value.strip():
+        raise ValueError(f"field {key!r} is empty")
+    return value
+
+
+def _number(entry: dict, key: str, *, negative_ok: bool = False) -> float | None:
+    value = entry.get(key)
+    if value is None:
+        return None
+    # bool is an int to Python but never a time in a label file.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"field {key!r}: {value!r} is not a number")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"field {key!r}: {value!r} is not a finite number")
+    if value < 0 and not negative_ok:
+        raise ValueError(f"field {key!r}: {format_time(value)} is negative")
+    return value
+
+
+def write(
+    events: Sequence[LabelEvent],
+    path: Path,
+    *,
+    classes: Sequence[Mapping[str, Any] | str] | None = None,
+) -> None:
+    """Write events and classes; without ``classes`` they are the labels in order of appearance."""
+    check_writable(events, NAME, tab_separated=False)
+    for number, e in enumerate(events, start=1):
+        if e.source not in SOURCES or e.review not in REVIEWS:
+            raise ValueError(f"{NAME}: event {number}: source or review {e.source!r}/{e.review!r}")
+        if e.confidence is not None and not math.isfinite(e.confidence):
+            raise ValueError(f"{NAME}: event {number}: confidence must be finite")
+    if classes is None:
+        classes = list(dict.fromkeys(e.label for e in events))
+    class_items: list[dict[str, str | None]] = []
+    for position, entry in enumerate(classes, start=1):
+        try:
+            item = _class(entry)
+        except ValueError as exc:
+            raise ValueError(f"{NAME}: class {position}: {exc}") from None
+        if any(item["name"] == other["name"] for other in class_items):
+            raise ValueError(f"{NAME}: class {item['name']!r} is listed twice")
+        class_items.append(item)
+
+    lines = [
+        "{",
+        f'  "format": "{FORMAT_ID}",',
+        f'  "version": {VERSION},',
+        '  "classes": [',
+        ",\n".join(f"    {json.dumps(item, ensure_ascii=False)}" for item in class_items),
+        "  ],",
+        '  "events": [',
+        ",\n".join(
+            "    {"
+            f'"recording": {json.dumps(e.recording, ensure_ascii=False)}, '
+            f'"onset": {_number_text(e.onset)}, "offset": {_number_text(e.offset)}, '
+            f'"label": {json.dumps(e.label, ensure_ascii=False)}, '
+            f'"low_hz": {_number_text(e.low_hz)}, "high_hz": {_number_text(e.high_hz)}, '
+            f'"source": "{e.source}", "confidence": {_number_text(e.confidence)}, '
+            f'"review": "{e.review}"'
+            "}"
+            for e in events
+        ),
+        "  ]",
+        "}",
+    ]
+    write_text(path, "\n".join(line for line in lines if line) + "\n")
+
+
+def _number_text(value: float | None) -> str:
+    # format_time is exact and never uses an exponent, so the JSON stays diff-friendly.
+    return "null" if value is None else format_time(value)

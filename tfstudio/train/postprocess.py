@@ -1,0 +1,218 @@
+"""Frame posteriors -> events: threshold, median filter, gap filling, minimum duration.
+
+Everything is vectorised over frames (runs are found with ``np.diff`` on padded activity);
+classes are processed in chunks so that hours of frames x hundreds of classes never need
+more than a few tens of MB of temporaries beyond the input itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["DetectedEvent", "EventArrays", "posteriors_to_event_arrays", "posteriors_to_events"]
+
+# Elements (frames x classes) handled per chunk of classes.
+_CHUNK_ELEMENTS = 1 << 22
+# Seconds: "shorter than" comparisons forgive float rounding of frames * hop.
+_TIME_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class DetectedEvent:
+    """One detected event; confidence is the mean and peak the max posterior over its frames."""
+
+    onset: float
+    offset: float
+    label: str
+    confidence: float
+    peak: float
+
+
+@dataclass(frozen=True)
+class EventArrays:
+    """Detected events as parallel arrays, sorted by (onset, class): frame indices
+    ``[start, stop)``, class index, mean and max posterior."""
+
+    start: np.ndarray
+    stop: np.ndarray
+    class_index: np.ndarray
+    confidence: np.ndarray
+    peak: np.ndarray
+
+
+def _per_class(value: float | Sequence[float], n: int, name: str) -> np.ndarray:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0:
+        return np.full(n, float(arr))
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must be a scalar or have one value per class ({n})")
+    return arr
+
+
+def _median_sizes(value: int | Sequence[int], n: int) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        arr = np.full(n, int(arr))
+    if arr.shape != (n,):
+        raise ValueError(f"median_filter_frames must be an int or have one value per class ({n})")
+    sizes = arr.astype(np.int64)
+    if np.any(sizes != arr) or np.any(sizes < 1) or np.any(sizes % 2 == 0):
+        raise ValueError("median_filter_frames must be odd positive integers")
+    return sizes
+
+
+def _majority(active: np.ndarray, size: int) -> np.ndarray:
+    """Median filter of binary (classes, T) rows along time with scipy.ndimage's default
+    'reflect' boundary (d c b a | a b c d | d c b a): a frame is active when more than half
+    of the ``size`` frames around it are. A running sum, O(T) whatever the size."""
+    half = size // 2
+    padded = np.pad(active, ((0, 0), (half, half)), mode="symmetric")
+    csum = np.zeros((padded.shape[0], padded.shape[1] + 1), dtype=np.int32)
+    np.cumsum(padded, axis=1, dtype=np.int32, out=csum[:, 1:])
+    return (csum[:, size:] - csum[:, :-size]) > half
+
+
+def posteriors_to_event_arrays(
+    posteriors: np.ndarray,
+    hop_s: float,
+    *,
+    threshold: float | Sequence[float] = 0.5,
+    median_filter_frames: int | Sequence[int] = 1,
+    min_event_s: float = 0.0,
+    min_gap_s: float = 0.0,
+) -> EventArrays:
+    """Array form of :func:`posteriors_to_events` (no labels, frame indices instead of
+    seconds); useful for redrawing many detections quickly."""
+    post = np.asarray(posteriors)
+    if post.ndim != 2:
+        raise ValueError("posteriors must be a (frames, classes) array")
+    if not hop_s > 0:
+        raise ValueError("hop_s must be > 0")
+    n_frames, n_classes = post.shape
+    thresholds = _per_class(threshold, n_classes, "threshold")
+    sizes = _median_sizes(median_filter_frames, n_classes)
+    dtype = np.result_type(post.dtype, np.float32)
+
+    chunk = max(1, _CHUNK_ELEMENTS // max(n_frames, 1))
+    parts: list[tuple[np.ndarray, ...]] = []
+    for c0 in range(0, n_classes, chunk):
+        c1 = min(c0 + chunk, n_classes)
+        # Class-major (classes, T + 1) copy: time becomes the contiguous axis for the
+        # running sums and np.diff, and the spare last column keeps every run's end a
+        # valid reduceat index.
+        values = np.zeros((c1 - c0, n_frames + 1), dtype=dtype)
+        values[:, :n_frames] = post[:, c0:c1].T
+        # Activity with one inactive frame on either side, so every run has both edges.
+        active = np.zeros((c1 - c0, n_frames + 2), dtype=np.int8)
+        np.greater(values[:, :n_frames], thresholds[c0:c1, None], out=active[:, 1:-1])
+        for size in np.unique(sizes[c0:c1]):
+            if size > 1 and n_frames:
+                # A median filter commutes with thresholding (median > t iff more than half
+                # of the window is > t), so filtering the binarised activity equals
+                # thresholding scipy.ndimage.median_filter(posteriors), and is much cheaper.
+                rows = np.flatnonzero(sizes[c0:c1] == size)
+                active[rows, 1:-1] = _majority(active[rows, 1:-1], int(size))
+        parts.append(_runs(values, active, c0, hop_s, min_event_s, min_gap_s))
+
+    if not parts:
+        empty_i = np.zeros(0, dtype=np.int64)
+        empty_f = np.zeros(0, dtype=np.float64)
+        return EventArrays(empty_i, empty_i, empty_i, empty_f, empty_f)
+    start, stop, cls, conf, peak = (np.concatenate(p) for p in zip(*parts))
+    order = np.lexsort((cls, start))
+    return EventArrays(start[order], stop[order], cls[order], conf[order], peak[order])
+
+
+def _runs(
+    values: np.ndarray,
+    active: np.ndarray,
+    c0: int,
+    hop_s: float,
+    min_event_s: float,
+    min_gap_s: float,
+) -> tuple[np.ndarray, ...]:
+    """Runs of a padded (classes, T + 2) activity -> (start, stop, class, mean, max)."""
+    width = values.shape[1]  # T + 1
+    edges = np.diff(active, axis=1).ravel()  # (classes, T + 1): +1 at starts, -1 at stops
+    where = np.flatnonzero(edges)
+    sign = edges[where]
+    # Flat order is class-major, so runs come grouped by class and in time order.
+    flat_start = where[sign == 1]
+    flat_stop = where[sign == -1]
+    cls = flat_start // width
+    start = flat_start - cls * width
+    stop = flat_stop - cls * width
+
+    if min_gap_s > 0 and start.size > 1:
+        gap = start[1:] - stop[:-1]
+        fill = (cls[1:] == cls[:-1]) & (gap * hop_s < min_gap_s - _TIME_TOL)
+        keep_start = np.concatenate(([True], ~fill))
+        keep_stop = np.concatenate((~fill, [True]))
+        cls, start, stop = cls[keep_start], start[keep_start], stop[keep_stop]
+
+    if min_event_s > 0 and start.size:
+        long_enough = (stop - start) * hop_s >= min_event_s - _TIME_TOL
+        cls, start, stop = cls[long_enough], start[long_enough], stop[long_enough]
+
+    if start.size == 0:
+        return (start, stop, cls + c0, np.zeros(0), np.zeros(0))
+
+    # Mean and max over [start, stop) of each run: reduceat over alternating start/stop
+    # bounds of the flattened values, keeping every other result. Sums accumulate in float64.
+    flat = values.ravel()
+    bounds = np.empty(2 * start.size, dtype=np.int64)
+    bounds[0::2] = cls * width + start
+    bounds[1::2] = cls * width + stop
+    sums = np.add.reduceat(flat, bounds, dtype=np.float64)[0::2]
+    peaks = np.maximum.reduceat(flat, bounds)[0::2].astype(np.float64)
+    mean = sums / (stop - start)
+    return (start.astype(np.int64), stop.astype(np.int64), cls + c0, mean, peaks)
+
+
+def posteriors_to_events(
+    posteriors: np.ndarray,
+    classes: Sequence[str],
+    hop_s: float,
+    *,
+    threshold: float | Sequence[float] = 0.5,
+    median_filter_frames: int | Sequence[int] = 1,
+    min_event_s: float = 0.0,
+    min_gap_s: float = 0.0,
+    frame_offset_s: float = 0.0,
+) -> list[DetectedEvent]:
+    """Turn (frames, classes) posteriors into events, sorted by onset then class order.
+
+    A frame is active for a class when its posterior is strictly greater than the class's
+    threshold; activity is median filtered over ``median_filter_frames`` (odd; per class
+    allowed; scipy.ndimage 'reflect' boundary); gaps between events of one class shorter than
+    ``min_gap_s`` are filled, then events shorter than ``min_event_s`` are dropped. Frame
+    ``i`` covers ``[i * hop_s, (i + 1) * hop_s) + frame_offset_s``. ``confidence`` is the mean
+    and ``peak`` the max posterior of the class over the event's frames (filled gaps included).
+    """
+    names = list(classes)
+    post = np.asarray(posteriors)
+    if post.ndim != 2 or post.shape[1] != len(names):
+        raise ValueError("posteriors must be (frames, classes) with one column per class")
+    arrays = posteriors_to_event_arrays(
+        post,
+        hop_s,
+        threshold=threshold,
+        median_filter_frames=median_filter_frames,
+        min_event_s=min_event_s,
+        min_gap_s=min_gap_s,
+    )
+    onsets = (arrays.start * hop_s + frame_offset_s).tolist()
+    offsets = (arrays.stop * hop_s + frame_offset_s).tolist()
+    return [
+        DetectedEvent(on, off, names[c], conf, pk)
+        for on, off, c, conf, pk in zip(
+            onsets,
+            offsets,
+            arrays.class_index.tolist(),
+            arrays.confidence.tolist(),
+            arrays.peak.tolist(),
+        )
+    ]
