@@ -1,0 +1,61 @@
+"""The model: a teacher-forced CRNN, teacher-forcing schedules and a sampled softmax (torch only)."""
+
+from tfstudio.model.crnn import (
+    CRNN,
+    PRESETS,
+    CRNNConfig,
+    bce_loss,
+    config_from_preset,
+    gru_step,
+    teacher_forcing_mask,
+)
+from tfstudio.model.sampled_softmax import (
+    CandidateSampler,
+    SampledSoftmaxLoss,
+    SoftmaxOutput,
+    expected_counts,
+    full_softmax_loss,
+    log_uniform_probabilities,
+    sampled_softmax_loss,
+)
+from tfstudio.model.schedules import (
+    SCHEDULE_NAMES,
+    ClippedSchedule,
+    ConstantSchedule,
+    DrossosSchedule,
+    ExponentialSchedule,
+    InverseSigmoidSchedule,
+    LinearSchedule,
+    NoTeacherForcing,
+    Schedule,
+    StepUnitSchedule,
+    make_schedule,
+)
+
+__all__ = [
+    "CRNN",
+    "PRESETS",
+    "SCHEDULE_NAMES",
+    "CRNNConfig",
+    "CandidateSampler",
+    "ClippedSchedule",
+    "ConstantSchedule",
+    "DrossosSchedule",
+    "ExponentialSchedule",
+    "InverseSigmoidSchedule",
+    "LinearSchedule",
+    "NoTeacherForcing",
+    "SampledSoftmaxLoss",
+    "Schedule",
+    "SoftmaxOutput",
+    "StepUnitSchedule",
+    "bce_loss",
+    "config_from_preset",
+    "expected_counts",
+    "full_softmax_loss",
+    "gru_step",
+    "log_uniform_probabilities",
+    "make_schedule",
+    "sampled_softmax_loss",
+    "teacher_forcing_mask",
+]
