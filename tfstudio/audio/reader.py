@@ -1,0 +1,189 @@
+"""Read parts of audio files block by block, and resample."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+import soundfile as sf
+
+from tfstudio.audio.probe import AudioError, native_path, soundfile_reason
+
+__all__ = ["AudioReader", "read_mono", "resample"]
+
+
+class AudioReader:
+    """One open audio file, read in pieces so memory stays bounded by the piece.
+
+    Times are in seconds and converted to frames with ``round(t * sample_rate)``. Ranges are
+    clamped to the file; with ``pad=True`` the missing part is zeros, so a read returns exactly
+    ``round((end_s - start_s) * sample_rate)`` frames aligned to the requested times. Not
+    thread-safe: give each thread its own reader.
+    """
+
+    def __init__(self, path: os.PathLike[str] | str):
+        self.path = Path(path)
+        try:
+            self._file = sf.SoundFile(native_path(self.path))
+        except (sf.LibsndfileError, RuntimeError, OSError) as err:
+            raise soundfile_reason(self.path, err) from err
+        self.sample_rate: int = int(self._file.samplerate)
+        self.channels: int = int(self._file.channels)
+        self.frames: int = int(self._file.frames)
+        if self.sample_rate <= 0:
+            self._file.close()
+            raise AudioError(
+                self.path, f"invalid sample rate ({self.sample_rate} Hz)", "bad_sample_rate"
+            )
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.frames / self.sample_rate
+
+    def __enter__(self) -> AudioReader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the file; further reads fail."""
+        self._file.close()
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._file.closed)
+
+    def __repr__(self) -> str:
+        return (
+            f"AudioReader({str(self.path)!r}, sample_rate={self.sample_rate}, "
+            f"channels={self.channels}, frames={self.frames})"
+        )
+
+    def to_frame(self, seconds: float) -> int:
+        """The frame index of a time in seconds (not clamped)."""
+        return round(seconds * self.sample_rate)
+
+    def read(
+        self, start_s: float, end_s: float, *, mono: bool = True, pad: bool = False
+    ) -> np.ndarray:
+        """float32 audio between two times: shape (n,) if mono, else (n, channels)."""
+        start = self.to_frame(start_s)
+        return self.read_frames(
+            start, start + max(0, round((end_s - start_s) * self.sample_rate)), mono=mono, pad=pad
+        )
+
+    def read_frames(
+        self, start: int, stop: int, *, mono: bool = True, pad: bool = False
+    ) -> np.ndarray:
+        """float32 frames ``[start, stop)``, clamped to the file unless ``pad`` fills with zeros."""
+        start, stop = int(start), int(stop)
+        first, last = max(0, start), min(self.frames, stop)
+        data = self._read(first, max(0, last - first))
+        if pad and stop > start and len(data) != stop - start:
+            padded = np.zeros((stop - start, self.channels), dtype=np.float32)
+            at = first - start
+            if len(data):
+                padded[at : at + len(data)] = data
+            data = padded
+        return _downmix(data) if mono else data
+
+    def blocks(
+        self,
+        block_s: float,
+        hop_s: float | None = None,
+        start_s: float = 0.0,
+        end_s: float | None = None,
+        *,
+        mono: bool = True,
+        pad: bool = False,
+    ) -> Iterator[tuple[float, np.ndarray]]:
+        """Stream ``(block start in s, block)`` pairs of ``block_s`` seconds every ``hop_s``.
+
+        The file is read sequentially (overlap is kept, not re-read), which is also the fast
+        path for compressed formats where seeking is slow. The last block is shorter unless
+        ``pad``. Block starts fall on whole frames: ``start + k * round(hop_s * sr)``.
+        """
+        block = round(block_s * self.sample_rate)
+        hop = block if hop_s is None else round(hop_s * self.sample_rate)
+        if block <= 0 or hop <= 0:
+            raise ValueError("block_s and hop_s must be at least one frame long")
+        first = max(0, self.to_frame(start_s))
+        stop = self.frames if end_s is None else min(self.frames, self.to_frame(end_s))
+        buffer = np.zeros((0, self.channels), dtype=np.float32)
+        buffer_start = first  # frame index of buffer[0]
+        position = first
+        while position < stop:
+            need_until = min(position + block, stop)
+            missing = need_until - (buffer_start + len(buffer))
+            if missing > 0:
+                fresh = self._read(buffer_start + len(buffer), missing)
+                buffer = np.concatenate([buffer, fresh]) if len(buffer) else fresh
+                if len(fresh) < missing:  # the file is shorter than its header said
+                    stop = buffer_start + len(buffer)
+            offset = position - buffer_start
+            chunk = buffer[offset : offset + block]
+            if pad and len(chunk) < block:
+                chunk = np.concatenate(
+                    [chunk, np.zeros((block - len(chunk), self.channels), dtype=np.float32)]
+                )
+            if len(chunk):
+                # A copy: the consumer may write to it, and the overlap is still needed here.
+                yield position / self.sample_rate, (_downmix(chunk) if mono else chunk).copy()
+            position += hop
+            # Keep only what the next block still needs.
+            drop = min(len(buffer), position - buffer_start)
+            if drop > 0:
+                buffer = buffer[drop:]
+                buffer_start += drop
+            if position > buffer_start + len(buffer):  # hop longer than the block: skip ahead
+                buffer_start = position
+                buffer = np.zeros((0, self.channels), dtype=np.float32)
+
+    def _read(self, start: int, count: int) -> np.ndarray:
+        if count <= 0:
+            return np.zeros((0, self.channels), dtype=np.float32)
+        if self._file.tell() != start:
+            self._file.seek(start)
+        return self._file.read(count, dtype="float32", always_2d=True)
+
+
+def read_mono(
+    path: os.PathLike[str] | str, start_s: float = 0.0, end_s: float | None = None
+) -> tuple[np.ndarray, int]:
+    """Mono float32 audio of a file (or part of it) and its sample rate."""
+    with AudioReader(path) as reader:
+        end = reader.duration if end_s is None else end_s
+        return reader.read(start_s, end, mono=True), reader.sample_rate
+
+
+def resample(x: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
+    """Resample along time (axis 0: shape (n,) or (n, channels)) with torchaudio; float32.
+
+    Returns ``x`` itself when the rates are equal.
+    """
+    if orig_sr <= 0 or target_sr <= 0:
+        raise ValueError(f"sample rates must be positive, got {orig_sr} and {target_sr}")
+    if orig_sr == target_sr:
+        return x
+    import torch  # only here: the rest of the audio package must not pay for torch
+    import torchaudio.functional as F
+
+    signal = torch.from_numpy(np.ascontiguousarray(np.asarray(x, dtype=np.float32).T))
+    out = F.resample(signal, int(orig_sr), int(target_sr))
+    return np.ascontiguousarray(out.numpy().T)
+
+
+def _downmix(data: np.ndarray) -> np.ndarray:
+    if data.shape[1] == 1:
+        return data[:, 0]  # contiguous already; a copy would double a long read's memory
+    return data.mean(axis=1, dtype=np.float32)
