@@ -260,3 +260,16 @@ def test_a_foreign_key_failure_in_a_batch_adds_nothing(project):
     with pytest.raises(ProjectError, match="FOREIGN KEY"):
         project.add_events([dict(recording_id=rec + 100, class_id=cls.id, onset=0, offset=1)])
     assert project.events() == [] and (project.root / DB_NAME).exists()
+
+
+def test_label_counts_per_recording_and_class(project):
+    a = fake_recording(project, "a.wav")
+    b = fake_recording(project, "b.wav")
+    bird, frog = project.add_class("bird"), project.add_class("frog")
+    for rec, cls in ((a, bird), (a, bird), (a, frog), (b, frog)):
+        project.add_event(rec, cls.id, 0, 1)
+    run = project.create_run({})
+    det = project.replace_detections(run.id, b, [dict(class_id=bird.id, onset=1, offset=2)])
+    assert project.label_counts() == {a: {bird.id: 2, frog.id: 1}, b: {frog.id: 1}}
+    project.update_event(det[0], review="accepted")
+    assert project.label_counts()[b] == {frog.id: 1, bird.id: 1}

@@ -568,6 +568,16 @@ class Project:
         sql += " ORDER BY recording_id, onset, offset, id"
         return [Event.from_row(r) for r in self._rows(sql, params)]
 
+    def label_counts(self) -> dict[int, dict[int, int]]:
+        """Labels per class per recording: ``{recording_id: {class_id: n}}``."""
+        counts: dict[int, dict[int, int]] = {}
+        for rec_id, class_id, n in self.conn.execute(
+            f"SELECT recording_id, class_id, count(*) FROM events WHERE {LABEL_SQL}"
+            " GROUP BY recording_id, class_id"
+        ):
+            counts.setdefault(rec_id, {})[class_id] = n
+        return counts
+
     def update_event(self, event_id: int, **changes: Any) -> Event:
         """Move, resize, relabel or review one event (one undoable step)."""
         unknown = set(changes) - EDITABLE_EVENT_FIELDS
