@@ -1,0 +1,213 @@
+"""The window around the workspace: states, menus' import/export, settings, classes, playback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tfstudio.store import Project
+
+
+def test_without_a_project_the_welcome_page_shows(qtbot, tmp_path):
+    from tfstudio.qt.app import create_application
+    from tfstudio.qt.main_window import MainWindow
+
+    create_application()
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert win.stack.currentWidget() is win.welcome
+    assert not win.toolbar.isEnabled()
+    # A new, empty project: the page offering to import recordings.
+    win.workspace.open_project(tmp_path / "new", create=True)
+    assert win.stack.currentWidget() is win.empty
+    assert win.windowTitle().startswith("new")
+
+
+def test_recent_projects_are_remembered(window, small_project):
+    from tfstudio.qt import settings as qs
+
+    assert qs.recent_projects()[0] == small_project.absolute()
+    window.close_project()
+    assert window.stack.currentWidget() is window.welcome
+    window._fill_recent_list()
+    assert window.recent_list.count() == 1
+
+
+def test_import_recordings_and_labels_then_export(window, tmp_path, wav_writer):
+    ws = window.workspace
+    more = tmp_path / "more"
+    more.mkdir()
+    wav_writer(more / "extra.wav", 3.0)
+    (more / "broken.wav").write_bytes(b"not audio at all")
+    report = window.import_recordings([more], show_report=False)
+    assert report.added == 1 and len(report.skipped) == 1
+    assert "extra.wav" in {r.name for r in ws.recordings()}
+    assert window.browser.model.rowCount() == 4
+
+    labels = tmp_path / "labels.tsv"
+    labels.write_text(
+        "filename\tonset\toffset\tevent_label\n"
+        "extra.wav\t0.5\t1.0\tbird\n"
+        "extra.wav\t1.0\t2.5\twhale\n"
+        "extra.wav\tnot-a-number\t2\tbird\n"
+    )
+    report = window.import_labels([labels], show_report=False)
+    assert report.labels_added == 2 and report.label_issues
+    assert "whale" in {c.name for c in ws.classes()}
+
+    out = tmp_path / "export.tsv"
+    (written,) = window.export("dcase", "labels", out)
+    text = written.read_text()
+    assert "extra.wav\t0.5" in text and "whale" in text
+
+
+def test_report_dialog_lists_every_problem(qtbot):
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    from tfstudio.qt.dialogs import ReportDialog
+
+    dialog = ReportDialog(
+        None, "Import", "1 added, 2 skipped", ["a.wav: not audio", "b.wav: empty"]
+    )
+    qtbot.addWidget(dialog)
+    (edit,) = dialog.findChildren(QPlainTextEdit)
+    assert edit.toPlainText().splitlines() == ["a.wav: not audio", "b.wav: empty"]
+
+
+def test_demo_project_from_the_menu_code(qtbot, tmp_path):
+    from tfstudio.qt.app import create_application
+    from tfstudio.qt.main_window import MainWindow
+
+    create_application()
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert win.create_demo(tmp_path / "demo", recordings=3, seconds=5.0)
+    assert len(win.workspace.recordings()) == 3
+    assert len(win.workspace.classes()) >= 3
+    assert len(win.workspace.labels) > 0
+    assert win.stack.currentWidget() is win.view
+
+
+def test_settings_are_applied_and_remembered(window):
+    from tfstudio.qt import settings as qs
+    from tfstudio.qt.dialogs import SettingsDialog
+
+    dialog = SettingsDialog(window.view_settings, window, nyquist=8000)
+    dialog.colormap.setCurrentText("Viridis")
+    dialog.n_fft.setCurrentIndex(dialog.n_fft.findData(512))
+    dialog.hop.setValue(128)
+    dialog.max_hz.setValue(4000)
+    dialog.range_db.setValue(70)
+    window.apply_settings(dialog.values())
+    dialog.deleteLater()
+
+    remembered = qs.load_view_settings(qs.qsettings())
+    assert (remembered.colormap, remembered.n_fft, remembered.hop) == ("Viridis", 512, 128)
+    assert remembered.max_hz == 4000 and remembered.range_db == 70
+    view = window.view
+    assert view.spec_vb.viewRange()[1][1] == pytest.approx(4000)
+    assert view._params.n_fft == 512
+    assert view.levels_db()[1] - view.levels_db()[0] == pytest.approx(70)
+
+
+def test_class_management_through_the_palette(window, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    ws, palette = window.workspace, window.palette_widget
+    cls = palette.add_class("cricket")
+    assert cls is not None and cls.hotkey == "3"
+    palette.rename(cls, "field cricket")
+    palette.recolor(ws.event_class(cls.id), "#123456")
+    changed = ws.event_class(cls.id)
+    assert (changed.name, changed.color) == ("field cricket", "#123456")
+
+    bird = next(c for c in ws.classes() if c.name == "bird")
+    palette.set_hotkey(changed, "1")  # takes the key from bird
+    assert ws.event_class(cls.id).hotkey == "1"
+    assert ws.event_class(bird.id).hotkey is None
+
+    ws.add_event(1.0, 2.0, class_id=cls.id)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    palette.ask_merge(ws.event_class(cls.id), bird)
+    assert ws.event_class(cls.id) is None
+    assert [e.class_id for e in ws.project.labels()] == [bird.id]
+    ws.undo()  # the merge is one step
+    assert ws.event_class(cls.id) is not None
+    assert [e.class_id for e in ws.project.labels()] == [cls.id]
+    # The lanes follow the classes.
+    assert window.view.lane_of(cls.id) is not None
+    assert window.palette_widget.list.count() == 3
+
+
+def test_browser_filters_by_name_and_state(window):
+    ws, browser = window.workspace, window.browser
+    ws.add_event(1.0, 2.0)
+    browser.filter_edit.setText("rec2")
+    assert browser.proxy.rowCount() == 1
+    browser.filter_edit.clear()
+    browser.state_combo.setCurrentIndex(browser.state_combo.findData("unlabelled"))
+    assert browser.proxy.rowCount() == 2
+    browser.state_combo.setCurrentIndex(browser.state_combo.findData("labelled"))
+    assert browser.proxy.rowCount() == 1
+    # Choosing a row opens that recording.
+    browser.state_combo.setCurrentIndex(0)
+    index = browser.proxy.index(2, 0)
+    browser.table.setCurrentIndex(index)
+    assert ws.recording.name == browser.proxy.data(index)
+
+
+def test_playback_off_is_said_not_raised(window, qtbot):
+    assert not window.player.available
+    assert "Playback off" in window.play_label.text()
+    window.toggle_play()
+    assert "Playback is off" in window.statusBar().currentMessage()
+    event = window.workspace.add_event(4.0, 5.0)
+    qtbot.keyClick(window.view.graphics, Qt.Key.Key_P)
+    assert window.player.position == pytest.approx(event.onset)
+
+
+def test_cursor_and_selection_in_the_status_bar(window, qtbot):
+    view = window.view
+    _, (f0, f1) = view.spec_vb.viewRange()
+    pos = view.viewport_pos("spec", 5.0, (f0 + f1) / 2)
+    scene = view.graphics.mapToScene(pos)
+    view.graphics.scene().sigMouseMoved.emit(scene)
+    assert window.cursor_label.text().startswith("t 5.0")
+    assert "kHz" in window.cursor_label.text()
+    window.workspace.add_event(1.0, 1.75)
+    assert window.span_label.text() == "Selection 0.750 s"
+
+
+def test_killing_the_app_loses_no_label(small_project, tmp_path):
+    """Edit, then die without any cleanup (SIGKILL-like os._exit); the label is on disk."""
+    script = textwrap.dedent(
+        f"""
+        import os
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        os.environ["TFSTUDIO_NO_AUDIO"] = "1"
+        from tfstudio.qt.app import create_application
+        from tfstudio.qt.main_window import MainWindow
+        app = create_application()
+        win = MainWindow()
+        win.show()
+        win.open_project({str(small_project)!r})
+        ws = win.workspace
+        event = ws.add_event(2.0, 3.0)
+        ws.update_event(event.id, offset=3.5)
+        ws.set_selected_class(ws.classes()[1].id)
+        os._exit(9)
+        """
+    )
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", script], env=env, timeout=120)
+    assert result.returncode == 9
+    with Project.open(small_project) as project:
+        (event,) = project.labels()
+        assert (event.onset, event.offset) == (2.0, 3.5)
+        assert event.class_id == project.class_by_name("frog").id
+        assert project.undo_description() is not None  # history survived too

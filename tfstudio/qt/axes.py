@@ -1,0 +1,57 @@
+"""Axis items and time formatting shared by the plots and the status bar."""
+
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
+
+
+def format_time(seconds: float, decimals: int = 3) -> str:
+    """``12.345`` below a minute, ``1:02.345`` below an hour, ``1:02:03.4`` above."""
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    scale = 10**decimals
+    total = round(seconds * scale)
+    whole, frac = divmod(total, scale)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    tail = f".{frac:0{decimals}d}" if decimals > 0 else ""
+    if hours:
+        return f"{sign}{hours}:{minutes:02d}:{secs:02d}{tail}"
+    if minutes:
+        return f"{sign}{minutes}:{secs:02d}{tail}"
+    return f"{sign}{secs}{tail}"
+
+
+def format_hz(hz: float) -> str:
+    return f"{hz / 1000:.2f} kHz" if hz >= 1000 else f"{hz:.0f} Hz"
+
+
+class TimeAxis(pg.AxisItem):
+    """Seconds as 12.5 / 1:02.5 / 1:02:03 instead of SI prefixes (no "7.2 ks")."""
+
+    def __init__(self, **kwargs):
+        super().__init__(orientation="bottom", **kwargs)
+        self.enableAutoSIPrefix(False)
+
+    def tickStrings(self, values, scale, spacing):
+        decimals = max(0, min(6, -math.floor(math.log10(spacing)))) if spacing > 0 else 0
+        return [format_time(v, decimals) for v in values]
+
+
+class LaneAxis(pg.AxisItem):
+    """Class names at lane centres; names are elided to the axis width."""
+
+    def __init__(self, **kwargs):
+        super().__init__(orientation="left", **kwargs)
+        self._names: list[str] = []
+
+    def set_names(self, names: list[str]) -> None:
+        font = self.style.get("tickFont") or QFont()
+        metrics = QFontMetrics(font)
+        room = max(20, int(self.width()) - 14)
+        self._names = [metrics.elidedText(n, Qt.TextElideMode.ElideRight, room) for n in names]
+        self.setTicks([[(i + 0.5, n) for i, n in enumerate(self._names)], []])

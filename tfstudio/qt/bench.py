@@ -1,0 +1,234 @@
+"""Benchmark of the annotation window: ``python -m tfstudio.qt.bench [--hours 2] ...``.
+
+Generates (once) a long mono WAV, makes a project with many labels on it, opens it in the real
+main window (offscreen unless a display is set) and prints:
+- time from opening the project to the first spectrogram image, and to the first painted frame;
+- process memory (RSS) before and after, against the decoded size of the recording;
+- frame time while panning at several zoom levels with all the labels on that recording;
+- time for zoom steps (the GUI must never wait for spectrogram tiles).
+Numbers, not assertions: run it on the machine you care about.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+
+def rss_mb() -> float:
+    """Resident memory of this process in MB (Linux /proc, else peak from getrusage)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
+def write_long_wav(path: Path, hours: float, sample_rate: int) -> None:
+    """Noise with tones, sweeps and bursts, written block by block (bounded memory)."""
+    rng = np.random.default_rng(0)
+    total = int(hours * 3600 * sample_rate)
+    block = sample_rate * 60
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".partial.wav")
+    with sf.SoundFile(tmp, "w", samplerate=sample_rate, channels=1, subtype="PCM_16") as f:
+        for start in range(0, total, block):
+            n = min(block, total - start)
+            t = (start + np.arange(n)) / sample_rate
+            x = 0.005 * rng.standard_normal(n).astype(np.float32)
+            phase = t % 10.0
+            x += (0.2 * np.sin(2 * np.pi * 1500 * t) * (phase < 1.5)).astype(np.float32)
+            sweep = 500 + 3000 * ((t % 7.0) / 7.0)
+            x += (0.1 * np.sin(2 * np.pi * sweep * t) * ((t % 7.0) < 2.0)).astype(np.float32)
+            f.write(x)
+    tmp.replace(path)
+
+
+def make_project(root: Path, wav: Path, n_events: int, seed: int = 0):
+    from tfstudio.importer import import_audio
+    from tfstudio.store import Project
+
+    if root.exists():
+        shutil.rmtree(root)
+    project = Project.create(root)
+    report = import_audio(project, [wav])
+    rec_id = report.recording_ids[0]
+    duration = project.recording(rec_id).duration
+    classes = [
+        project.add_class(name).id for name in ("bird", "frog", "insect", "engine", "voice", "rain")
+    ]
+    rng = np.random.default_rng(seed)
+    onsets = np.sort(rng.uniform(0, duration - 4, n_events))
+    rows = [
+        dict(
+            recording_id=rec_id,
+            class_id=int(classes[i % len(classes)]),
+            onset=float(on),
+            offset=float(on + rng.uniform(0.2, 3.0)),
+        )
+        for i, on in enumerate(onsets)
+    ]
+    project.add_events(rows, description="bench labels")
+    project.close()
+    return rec_id
+
+
+class _PaintCounter:
+    """Counts and times paint events of a widget (the graphics viewport)."""
+
+    def __init__(self, widget):
+        from PySide6.QtCore import QEvent, QObject
+
+        counter = self
+
+        class Filter(QObject):
+            def eventFilter(self, obj, event):
+                if event.type() == QEvent.Type.Paint:
+                    counter.count += 1
+                return False
+
+        self.count = 0
+        self._filter = Filter()
+        widget.installEventFilter(self._filter)
+
+
+def frame_times(app, view, steps: int, fraction: float) -> tuple[list[float], float]:
+    """Pan by ``fraction`` of the view per step, as a held arrow key or a drag does.
+
+    A step is the pan itself, every handler it triggers (tiles, labels, axes) and the repaint
+    it causes, i.e. one frame; returns the step times in ms and the paints per step.
+    """
+    times = []
+    counter = _PaintCounter(view.graphics.viewport())
+    for i in range(steps):
+        start = time.perf_counter()
+        view.pan(fraction if (i // (steps // 2 or 1)) % 2 == 0 else -fraction)
+        app.processEvents()
+        app.processEvents()
+        times.append((time.perf_counter() - start) * 1000)
+        time.sleep(1 / 60)  # input arrives at display rate; workers compute in between
+    return times, counter.count / max(1, steps)
+
+
+def summary(values: list[float]) -> str:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    return f"median {statistics.median(values):6.2f} ms   p95 {p95:6.2f} ms   max {max(values):6.2f} ms"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tfstudio.qt.bench", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--hours", type=float, default=2.0)
+    parser.add_argument("--rate", type=int, default=48000)
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/tfstudio-bench"))
+    parser.add_argument("--steps", type=int, default=60, help="pan steps per zoom level")
+    args = parser.parse_args(argv)
+
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("TFSTUDIO_NO_AUDIO", "1")
+    wav = args.workdir / f"long-{args.hours:g}h-{args.rate}.wav"
+    if not wav.exists():
+        print(f"writing {wav} ({args.hours:g} h at {args.rate} Hz)…", flush=True)
+        t = time.perf_counter()
+        write_long_wav(wav, args.hours, args.rate)
+        print(f"  {time.perf_counter() - t:.1f} s, {wav.stat().st_size / 1e6:.0f} MB")
+    root = args.workdir / "project"
+    t = time.perf_counter()
+    make_project(root, wav, args.events)
+    print(f"project with {args.events} labels on one recording: {time.perf_counter() - t:.1f} s")
+
+    from PySide6.QtCore import QSettings
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(args.workdir / "settings")
+    )
+    from tfstudio.qt.app import create_application
+    from tfstudio.qt.main_window import MainWindow
+
+    app = create_application()
+    window = MainWindow()
+    window.resize(1600, 1000)
+    window.show()
+    app.processEvents()
+    view = window.view
+    base_rss = rss_mb()
+    first_image: list[float] = []
+    view.firstImage.connect(first_image.append)
+
+    t0 = time.perf_counter()
+    window.open_project(root)
+    while not view.has_image() and time.perf_counter() - t0 < 30:
+        app.processEvents()
+        time.sleep(0.001)
+    view.graphics.viewport().repaint()
+    painted = time.perf_counter() - t0
+    frames = sf.info(str(wav)).frames
+    print(
+        f"\nrecording: {frames / args.rate / 3600:.2f} h at {args.rate} Hz, decoded float32 = {frames * 4 / 1e6:.0f} MB"
+    )
+    if first_image:
+        print(f"first spectrogram image: {first_image[0] * 1000:.0f} ms after the recording opened")
+    print(
+        f"first painted frame:     {painted * 1000:.0f} ms after File ▸ Open (includes loading {args.events} labels)"
+    )
+
+    # Let the first view refine, then measure panning at three zoom levels.
+    deadline = time.perf_counter() + 5
+    while time.perf_counter() < deadline:
+        app.processEvents()
+        time.sleep(0.005)
+    duration = view.audio.duration if view.audio else 0
+    print(f"\npan frame times ({args.steps} steps each, 1600 px window, {args.events} labels):")
+    for label, width in (("10 s", 10.0), ("60 s", 60.0), ("10 min", 600.0), ("1 h", 3600.0)):
+        view.show_range(duration / 3, duration / 3 + width)
+        for _ in range(20):
+            app.processEvents()
+        visible = len(window.workspace.labels.visible(*view.view_range()))
+        times, paints = frame_times(app, view, args.steps, 0.05)
+        print(
+            f"  {label:>6} view ({visible:5d} labels visible): {summary(times)}  ({paints:.1f} paint/step)"
+        )
+
+    zooms = []
+    view.show_range(duration / 2, duration / 2 + 30)
+    for i in range(24):
+        start = time.perf_counter()
+        view.zoom(0.5 if i < 12 else 2.0)
+        app.processEvents()
+        app.processEvents()
+        zooms.append((time.perf_counter() - start) * 1000)
+    print(f"\nzoom steps (30 s ↔ whole recording): {summary(zooms)}")
+
+    deadline = time.perf_counter() + 3
+    while time.perf_counter() < deadline:
+        app.processEvents()
+        time.sleep(0.005)
+    print(
+        f"\nmemory: RSS {base_rss:.0f} MB before opening, {rss_mb():.0f} MB after all of the above; "
+        f"tile cache {view.tiles.cache.nbytes / 1e6:.0f} MB in {len(view.tiles.cache)} tiles "
+        f"(limit {view.tiles.cache.max_bytes / 1e6:.0f} MB)"
+    )
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,289 @@
+"""Dialogs: view settings, long jobs with progress, import reports, export options."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QEventLoop, QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressDialog,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tfstudio.qt.settings import COLORMAPS, FFT_SIZES, ViewSettings
+
+T = TypeVar("T")
+Progress = Callable[[int, int], None]
+
+
+class Cancelled(Exception):
+    """Raised inside a job's progress callback when the user pressed Cancel."""
+
+
+class _Bridge(QObject):
+    progress = Signal(int, int)
+    finished = Signal()
+
+
+def run_with_progress(
+    parent: QWidget | None, title: str, label: str, job: Callable[[Progress], T]
+) -> T:
+    """Run ``job(progress)`` on a worker thread behind a modal progress dialog.
+
+    The job must not touch the GUI's Project (SQLite connections belong to their thread):
+    it opens its own. Cancel makes the next ``progress`` call raise ``Cancelled``.
+    Exceptions from the job are re-raised here, on the GUI thread.
+    """
+    dialog = QProgressDialog(label, "Cancel", 0, 0, parent)
+    dialog.setWindowTitle(title)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(300)
+    dialog.setAutoReset(False)
+    dialog.setAutoClose(False)
+    bridge = _Bridge()
+    cancelled = threading.Event()
+    outcome: dict[str, Any] = {}
+    loop = QEventLoop()
+
+    def progress(done: int, total: int) -> None:
+        if cancelled.is_set():
+            raise Cancelled()
+        bridge.progress.emit(done, total)
+
+    def work() -> None:
+        try:
+            outcome["result"] = job(progress)
+        except BaseException as exc:  # handed to the GUI thread, which re-raises
+            outcome["error"] = exc
+        finally:
+            bridge.finished.emit()
+
+    def on_progress(done: int, total: int) -> None:
+        dialog.setMaximum(max(total, 1))
+        dialog.setValue(min(done, max(total, 1)))
+        dialog.setLabelText(f"{label}\n{done} of {total}")
+
+    bridge.progress.connect(on_progress)
+    bridge.finished.connect(loop.quit, Qt.ConnectionType.QueuedConnection)
+    dialog.canceled.connect(cancelled.set)
+    thread = threading.Thread(target=work, name=title, daemon=True)
+    thread.start()
+    loop.exec()
+    thread.join()
+    dialog.close()
+    dialog.deleteLater()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+class ReportDialog(QDialog):
+    """A summary line and the full, copyable list of what was skipped and why."""
+
+    def __init__(self, parent: QWidget | None, title: str, summary: str, details: Sequence[str]):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.resize(640, 360 if details else 160)
+        layout = QVBoxLayout(self)
+        head = QLabel(summary)
+        head.setWordWrap(True)
+        head.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(head)
+        if details:
+            layout.addWidget(QLabel(f"{len(details)} problem(s):"))
+            text = QPlainTextEdit("\n".join(details))
+            text.setReadOnly(True)
+            text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+            layout.addWidget(text, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        buttons.accepted.connect(self.accept)
+        layout.addWidget(buttons)
+
+
+class SettingsDialog(QDialog):
+    """Colormap, levels, FFT and frequency range of the spectrogram."""
+
+    def __init__(
+        self, settings: ViewSettings, parent: QWidget | None = None, *, nyquist: float = 0
+    ):
+        super().__init__(parent)
+        self.setWindowTitle("View settings")
+        self._original = settings
+        self.colormap = QComboBox()
+        self.colormap.addItems(list(COLORMAPS))
+        self.range_db = QDoubleSpinBox(minimum=10, maximum=200, singleStep=5, suffix=" dB")
+        self.auto_top = QCheckBox("Automatic (from the recording)")
+        self.top_db = QDoubleSpinBox(minimum=-200, maximum=40, singleStep=5, suffix=" dB")
+        self.n_fft = QComboBox()
+        for size in FFT_SIZES:
+            self.n_fft.addItem(f"{size} samples", size)
+        self.hop = QSpinBox(minimum=16, maximum=8192, singleStep=32, suffix=" samples")
+        self.overlap = QLabel()
+        self.min_hz = QDoubleSpinBox(minimum=0, maximum=200_000, singleStep=100, suffix=" Hz")
+        self.max_hz = QDoubleSpinBox(minimum=0, maximum=200_000, singleStep=100, suffix=" Hz")
+        self.max_hz.setSpecialValueText("Nyquist")
+        self.overlay = QCheckBox("Shade time-only labels over the spectrogram")
+        self.cache_mb = QSpinBox(minimum=16, maximum=4096, singleStep=16, suffix=" MB")
+
+        look = QGroupBox("Colours")
+        form = QFormLayout(look)
+        form.addRow("Colour map", self.colormap)
+        form.addRow("Dynamic range", self.range_db)
+        top = QHBoxLayout()
+        top.addWidget(self.top_db)
+        top.addWidget(self.auto_top)
+        form.addRow("Top level", top)
+        fft = QGroupBox("Analysis")
+        form = QFormLayout(fft)
+        form.addRow("FFT window", self.n_fft)
+        hop = QHBoxLayout()
+        hop.addWidget(self.hop)
+        hop.addWidget(self.overlap)
+        form.addRow("Hop at full zoom", hop)
+        form.addRow("Tile cache", self.cache_mb)
+        freq = QGroupBox("Frequency range shown")
+        form = QFormLayout(freq)
+        form.addRow("From", self.min_hz)
+        form.addRow("To", self.max_hz)
+        if nyquist:
+            form.addRow("", QLabel(f"This recording goes up to {nyquist:,.0f} Hz."))
+        labels = QGroupBox("Labels")
+        QVBoxLayout(labels).addWidget(self.overlay)
+
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.RestoreDefaults
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(
+            lambda: self.set_values(ViewSettings())
+        )
+        layout = QVBoxLayout(self)
+        for group in (look, fft, freq, labels):
+            layout.addWidget(group)
+        layout.addWidget(buttons)
+        self.auto_top.toggled.connect(lambda on: self.top_db.setEnabled(not on))
+        self.hop.valueChanged.connect(self._on_hop_change)
+        self.n_fft.currentIndexChanged.connect(self._on_hop_change)
+        self.set_values(settings)
+
+    def set_values(self, s: ViewSettings) -> None:
+        self.colormap.setCurrentText(s.colormap)
+        self.range_db.setValue(s.range_db)
+        self.auto_top.setChecked(s.auto_top)
+        self.top_db.setValue(s.top_db)
+        self.top_db.setEnabled(not s.auto_top)
+        self.n_fft.setCurrentIndex(max(0, self.n_fft.findData(s.n_fft)))
+        self.hop.setValue(s.hop)
+        self.min_hz.setValue(s.min_hz)
+        self.max_hz.setValue(s.max_hz)
+        self.overlay.setChecked(s.label_overlay)
+        self.cache_mb.setValue(s.cache_mb)
+        self._on_hop_change()
+
+    def _on_hop_change(self, *_args) -> None:
+        n_fft = int(self.n_fft.currentData() or 1024)
+        self.hop.setMaximum(n_fft)
+        overlap = max(0.0, 1 - self.hop.value() / n_fft) * 100
+        self.overlap.setText(f"({overlap:.0f} % overlap)")
+
+    def values(self) -> ViewSettings:
+        return ViewSettings(
+            colormap=self.colormap.currentText(),
+            range_db=self.range_db.value(),
+            auto_top=self.auto_top.isChecked(),
+            top_db=self.top_db.value(),
+            n_fft=int(self.n_fft.currentData()),
+            hop=self.hop.value(),
+            min_hz=self.min_hz.value(),
+            max_hz=self.max_hz.value(),
+            label_overlay=self.overlay.isChecked(),
+            cache_mb=self.cache_mb.value(),
+        ).validated()
+
+
+class ExportDialog(QDialog):
+    """Format, what to export, and where."""
+
+    def __init__(
+        self, formats: dict[str, Any], default_out: Callable[[str, str], Path], parent=None
+    ):
+        super().__init__(parent)
+        self.setWindowTitle("Export labels")
+        self._formats = formats
+        self._default_out = default_out
+        self.format = QComboBox()
+        for name, module in formats.items():
+            doc = (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
+            self.format.addItem(f"{name} — {doc.split(':')[0]}" if doc else name, name)
+        self.source = QComboBox()
+        self.source.addItem("Labels (human + accepted detections)", "labels")
+        self.source.addItem("Detections (not rejected)", "detections")
+        self.path = QLineEdit()
+        browse = QPushButton("Browse…")
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        self.hint = QLabel()
+        self.hint.setStyleSheet("color: palette(mid)")
+        form = QFormLayout()
+        form.addRow("Format", self.format)
+        form.addRow("Export", self.source)
+        form.addRow("To", row)
+        form.addRow("", self.hint)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.resize(560, 0)
+        browse.clicked.connect(self._on_browse)
+        self.format.currentIndexChanged.connect(self._on_format_change)
+        self.source.currentIndexChanged.connect(self._on_format_change)
+        self._on_format_change()
+
+    def per_recording(self) -> bool:
+        return bool(self._formats[self.format.currentData()].PER_RECORDING)
+
+    def _on_format_change(self, *_args) -> None:
+        self.path.setText(
+            str(self._default_out(self.format.currentData(), self.source.currentData()))
+        )
+        self.hint.setText(
+            "One file per recording in this folder." if self.per_recording() else "One file."
+        )
+
+    def _on_browse(self) -> None:
+        if self.per_recording():
+            chosen = QFileDialog.getExistingDirectory(self, "Export to folder", self.path.text())
+        else:
+            chosen, _ = QFileDialog.getSaveFileName(self, "Export to file", self.path.text())
+        if chosen:
+            self.path.setText(chosen)
+
+    def values(self) -> tuple[str, str, Path]:
+        return self.format.currentData(), self.source.currentData(), Path(self.path.text())

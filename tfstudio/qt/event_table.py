@@ -1,0 +1,157 @@
+"""The events of the current recording as a table; times and bands are editable in place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSignalBlocker,
+    Qt,
+)
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
+
+from tfstudio.qt.axes import format_time
+from tfstudio.qt.palette import swatch
+from tfstudio.qt.workspace import Workspace
+
+COLUMNS = ("Class", "Onset", "Offset", "Length", "Band (Hz)")
+_FIELDS = {1: "onset", 2: "offset"}
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class EventTableModel(QAbstractTableModel):
+    def __init__(self, workspace: Workspace):
+        super().__init__()
+        self.workspace = workspace
+        self._events = list(workspace.labels.order)
+        self._classes = {c.id: c for c in workspace.classes()}
+
+    def reload(self) -> None:
+        self.beginResetModel()
+        self._events = list(self.workspace.labels.order)
+        self._classes = {c.id: c for c in self.workspace.classes()}
+        self.endResetModel()
+
+    def event_id(self, row: int) -> int:
+        return self._events[row].id
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._events)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return str(section + 1)
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.column() in _FIELDS:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        event = self._events[index.row()]
+        col = index.column()
+        cls = self._classes.get(event.class_id)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return cls.name if cls else "?"
+            if col in (1, 2):
+                return format_time(event.onset if col == 1 else event.offset, 3)
+            if col == 3:
+                return f"{event.duration:.3f}"
+            if event.low_hz is None or event.high_hz is None:
+                return "–"
+            return f"{event.low_hz:.0f}–{event.high_hz:.0f}"
+        if role == Qt.ItemDataRole.EditRole and col in _FIELDS:
+            value = getattr(event, _FIELDS[col])
+            return "" if value is None else f"{value:.4f}"
+        if role == Qt.ItemDataRole.DecorationRole and col == 0 and cls is not None:
+            return swatch(cls.color, 10)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col > 0:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or index.column() not in _FIELDS:
+            return False
+        text = str(value).strip()
+        try:
+            number = float(text)
+        except ValueError:
+            self.workspace.message.emit(f"Not a number: {text!r}")
+            return False
+        field = _FIELDS[index.column()]
+        event = self._events[index.row()]
+        return self.workspace.update_event(event.id, **{field: number}) is not None
+
+
+class EventTable(QWidget):
+    """Table of the current recording's labels, selection shared with the spectrogram."""
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.workspace = workspace
+        self.model = EventTableModel(workspace)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self.table.verticalHeader().setDefaultSectionSize(20)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        self.table.verticalHeader().hide()
+        for col, width in enumerate((96, 62, 62, 48)):
+            self.table.setColumnWidth(col, width)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.table)
+        self.table.selectionModel().currentRowChanged.connect(self._on_row_change)
+        workspace.labelsChanged.connect(self._on_labels_change)
+        workspace.classesChanged.connect(self._on_labels_change)
+        workspace.selectionChanged.connect(self._on_selection_change)
+
+    def _on_labels_change(self) -> None:
+        with QSignalBlocker(self.table.selectionModel()):
+            self.model.reload()
+        self._on_selection_change()
+
+    def _on_row_change(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.workspace.select_event(self.model.event_id(current.row()))
+
+    def _on_selection_change(self) -> None:
+        selected = self.workspace.selected_id
+        position = self.workspace.labels.position(selected) if selected is not None else None
+        selection = self.table.selectionModel()
+        with QSignalBlocker(selection):
+            if position is None or position >= self.model.rowCount():
+                selection.clearSelection()
+                return
+            index = self.model.index(position, 0)
+            selection.setCurrentIndex(
+                index,
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
+        self.table.scrollTo(index)
+        self.table.viewport().update()

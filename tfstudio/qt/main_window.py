@@ -1,0 +1,716 @@
+"""The annotation window: menus, docks, transport, status bar; wires widgets to the workspace."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QStyle,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tfstudio.qt import settings as qs
+from tfstudio.qt.axes import format_hz, format_time
+from tfstudio.qt.browser import RecordingBrowser
+from tfstudio.qt.dialogs import (
+    Cancelled,
+    ExportDialog,
+    ReportDialog,
+    SettingsDialog,
+    run_with_progress,
+)
+from tfstudio.qt.event_table import EventTable
+from tfstudio.qt.palette import ClassPalette
+from tfstudio.qt.playback import SPEEDS, Player
+from tfstudio.qt.spectrogram import SpectrogramView
+from tfstudio.qt.workspace import Workspace
+from tfstudio.store import DB_NAME, Project, ProjectError
+
+AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.oga *.opus *.mp3 *.aif *.aiff *.w64 *.rf64 *.au *.caf);;All files (*)"
+LABEL_FILTER = "Label files (*.tsv *.txt *.csv *.TextGrid *.json);;All files (*)"
+
+
+class _Page(QWidget):
+    """A centred column of text and buttons (welcome and empty states)."""
+
+    def __init__(self, title: str, text: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        column = QVBoxLayout()
+        self.title = QLabel(title)
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.8)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.text = QLabel(text)
+        self.text.setWordWrap(True)
+        self.text.setMaximumWidth(520)
+        column.addWidget(self.title)
+        column.addWidget(self.text)
+        self.buttons = QHBoxLayout()
+        column.addSpacing(12)
+        column.addLayout(self.buttons)
+        self.extra = QVBoxLayout()
+        column.addLayout(self.extra)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addLayout(column)
+        row.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(2)
+
+    def add_button(self, text: str, slot: Callable[[], object]) -> QPushButton:
+        button = QPushButton(text)
+        button.setMinimumHeight(32)
+        button.clicked.connect(slot)
+        self.buttons.addWidget(button)
+        return button
+
+
+class MainWindow(QMainWindow):
+    """tfstudio's main window."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("tfstudio")
+        self.resize(1440, 880)
+        self.workspace = Workspace(self)
+        self.view_settings = qs.load_view_settings()
+        self.player = Player(self)
+
+        self.view = SpectrogramView(self.workspace, self.view_settings)
+        self.browser = RecordingBrowser(self.workspace)
+        self.palette_widget = ClassPalette(self.workspace)
+        self.events = EventTable(self.workspace)
+        self._build_pages()
+        self._build_docks()
+        self._build_actions()
+        self._build_status()
+        self._connect()
+        self._restore_window()
+        self._on_project_change()
+
+    # ------------------------------------------------------------------ layout
+    def _build_pages(self) -> None:
+        self.stack = QStackedWidget()
+        self.welcome = _Page(
+            "tfstudio",
+            "Label sound events on spectrograms, train a detector, review its detections.\n"
+            "Start with a project folder, or try the generated demo.",
+        )
+        self.welcome.add_button("New project…", self.ask_new_project)
+        self.welcome.add_button("Open project…", self.ask_open_project)
+        self.welcome.add_button("Create demo project…", self.ask_create_demo)
+        self.recent_list = QListWidget()
+        self.recent_list.setMaximumHeight(180)
+        self.recent_list.itemActivated.connect(
+            lambda item: self.open_project(Path(item.data(Qt.ItemDataRole.UserRole)))
+        )
+        self.recent_label = QLabel("Recent projects")
+        self.welcome.extra.addSpacing(16)
+        self.welcome.extra.addWidget(self.recent_label)
+        self.welcome.extra.addWidget(self.recent_list)
+
+        self.empty = _Page(
+            "No recordings yet",
+            "Import audio files (WAV, FLAC, OGG, MP3…) or a whole folder; "
+            "existing labels can be imported afterwards.",
+        )
+        self.empty.add_button("Import recordings…", self.ask_import_recordings)
+        self.empty.add_button("Import folder…", self.ask_import_folder)
+
+        self.stack.addWidget(self.welcome)
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.view)
+        self.setCentralWidget(self.stack)
+
+    def _build_docks(self) -> None:
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+        )
+        self.docks: dict[str, QDockWidget] = {}
+        for name, title, widget, area in (
+            ("recordings", "Recordings", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
+            ("classes", "Classes", self.palette_widget, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("events", "Events", self.events, Qt.DockWidgetArea.RightDockWidgetArea),
+        ):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"dock-{name}")
+            dock.setWidget(widget)
+            dock.setFeatures(
+                QDockWidget.DockWidgetFeature.DockWidgetMovable
+                | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            )
+            self.addDockWidget(area, dock)
+            self.docks[name] = dock
+        self.resizeDocks(
+            [self.docks["recordings"], self.docks["classes"]], [400, 380], Qt.Orientation.Horizontal
+        )
+        self.resizeDocks(
+            [self.docks["classes"], self.docks["events"]], [190, 600], Qt.Orientation.Vertical
+        )
+
+    def _action(
+        self,
+        menu: QMenu | None,
+        text: str,
+        slot: Callable[[], object],
+        keys: str | QKeySequence.StandardKey | list | None = None,
+        *,
+        tip: str = "",
+        checkable: bool = False,
+    ) -> QAction:
+        action = QAction(text, self)
+        if keys is not None:
+            sequences = keys if isinstance(keys, list) else [keys]
+            action.setShortcuts([QKeySequence(k) for k in sequences])
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            action.setStatusTip(tip)
+        action.setCheckable(checkable)
+        action.triggered.connect(lambda *_: slot())
+        self.addAction(action)  # shortcuts work even when the menu bar is hidden
+        if menu is not None:
+            menu.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "&New project…", self.ask_new_project, QKeySequence.StandardKey.New)
+        self._action(file, "&Open project…", self.ask_open_project, QKeySequence.StandardKey.Open)
+        self.recent_menu = file.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self._action(file, "Create &demo project…", self.ask_create_demo)
+        file.addSeparator()
+        self.project_actions = [
+            self._action(file, "&Import recordings…", self.ask_import_recordings, "Ctrl+I"),
+            self._action(file, "Import recordings from &folder…", self.ask_import_folder),
+            self._action(file, "Import &labels…", self.ask_import_labels, "Ctrl+Shift+I"),
+            self._action(file, "&Export labels…", self.ask_export, "Ctrl+E"),
+        ]
+        file.addSeparator()
+        self.project_actions.append(self._action(file, "&Close project", self.close_project))
+        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        edit = bar.addMenu("&Edit")
+        self.undo_action = self._action(edit, "&Undo", self.workspace.undo, ["Ctrl+Z"])
+        self.redo_action = self._action(
+            edit, "&Redo", self.workspace.redo, ["Ctrl+Shift+Z", "Ctrl+Y"]
+        )
+        edit.addSeparator()
+        self._action(edit, "&Delete event", self.workspace.delete_selected, ["Del", "Backspace"])
+        self._action(edit, "Deselect", lambda: self.workspace.select_event(None), "Esc")
+        self._action(edit, "Add &class…", self.palette_widget.ask_add_class, "Ctrl+K")
+
+        view = bar.addMenu("&View")
+        self._action(view, "Zoom &in", lambda: self.view.zoom(2.0), ["=", "+", "Ctrl+="])
+        self._action(view, "Zoom &out", lambda: self.view.zoom(0.5), ["-", "Ctrl+-"])
+        self._action(view, "Zoom to &selection", self.view.zoom_to_selection, "Z")
+        self._action(view, "&Whole recording", self.view.show_all, ["0", "Ctrl+0"])
+        self._action(view, "Scroll left", lambda: self.view.pan(-0.25), "Left")
+        self._action(view, "Scroll right", lambda: self.view.pan(0.25), "Right")
+        self._action(view, "Go to start", lambda: self.view.pan(-1e9), "Home")
+        self._action(view, "Go to end", lambda: self.view.pan(1e9), "End")
+        view.addSeparator()
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        self._action(view, "&Settings…", self.ask_settings, "Ctrl+,")
+
+        annotate = bar.addMenu("&Annotate")
+        self._action(annotate, "&Next event", lambda: self._step_event(1), "Tab")
+        self._action(
+            annotate, "&Previous event", lambda: self._step_event(-1), ["Shift+Tab", "Backtab"]
+        )
+        self._action(
+            annotate,
+            "Next &recording",
+            lambda: self.workspace.step_recording(1),
+            ["PgDown", "Ctrl+Right"],
+        )
+        self._action(
+            annotate,
+            "Previous r&ecording",
+            lambda: self.workspace.step_recording(-1),
+            ["PgUp", "Ctrl+Left"],
+        )
+        self._action(
+            annotate,
+            "Next &unlabelled recording",
+            lambda: self.workspace.step_recording(1, unlabelled=True),
+            "Ctrl+U",
+        )
+        classes = annotate.addMenu("Set &class")
+        for key in range(1, 10):
+            self._action(
+                classes, f"Class on key {key}", lambda k=str(key): self._set_class_key(k), str(key)
+            )
+
+        play = bar.addMenu("&Playback")
+        style = self.style()
+        self.play_action = self._action(play, "&Play / pause", self.toggle_play, "Space")
+        self.play_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+        self.play_sel_action = self._action(
+            play, "Play &selection", self.play_selection, ["Shift+Space", "P"]
+        )
+        self.play_sel_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward))
+        self.loop_action = self._action(play, "&Loop", self._on_loop_toggle, "L", checkable=True)
+        self._action(play, "&Faster", lambda: self._step_speed(1), "]")
+        self._action(play, "S&lower", lambda: self._step_speed(-1), "[")
+        self._action(play, "&Normal speed", lambda: self._set_speed(1.0), "\\")
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Keyboard and mouse", self.show_help, "F1")
+
+        tools = QToolBar("Transport")
+        tools.setObjectName("toolbar-transport")
+        tools.setMovable(False)
+        tools.addAction(self.play_action)
+        tools.addAction(self.play_sel_action)
+        self.loop_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
+        tools.addAction(self.loop_action)
+        self.speed_combo = QComboBox()
+        for speed in SPEEDS:
+            self.speed_combo.addItem(f"{speed:g}×", speed)
+        self.speed_combo.setCurrentIndex(SPEEDS.index(1.0))
+        self.speed_combo.setToolTip("Playback speed ([ and ])")
+        self.speed_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.speed_combo.currentIndexChanged.connect(
+            lambda i: self.player.set_rate(self.speed_combo.itemData(i))
+        )
+        tools.addWidget(self.speed_combo)
+        tools.addSeparator()
+        for text, slot, tip in (
+            ("Zoom in", lambda: self.view.zoom(2.0), "Zoom in (+)"),
+            ("Zoom out", lambda: self.view.zoom(0.5), "Zoom out (-)"),
+            ("Fit selection", self.view.zoom_to_selection, "Zoom to the selected event (Z)"),
+            ("Whole", self.view.show_all, "Show the whole recording (0)"),
+        ):
+            action = tools.addAction(text, slot)
+            action.setToolTip(tip)
+        tools.addSeparator()
+        tools.addAction("Settings…", self.ask_settings).setToolTip("View settings (Ctrl+,)")
+        self.addToolBar(tools)
+        self.toolbar = tools
+
+    def _build_status(self) -> None:
+        status = self.statusBar()
+        self.cursor_label = QLabel()
+        self.span_label = QLabel()
+        self.play_label = QLabel()
+        for label, width in (
+            (self.cursor_label, 210),
+            (self.span_label, 150),
+            (self.play_label, 0),
+        ):
+            if width:
+                label.setMinimumWidth(width)
+            status.addPermanentWidget(label)
+        self._on_playing_change(False)
+
+    def _connect(self) -> None:
+        ws = self.workspace
+        ws.projectChanged.connect(self._on_project_change)
+        ws.recordingsChanged.connect(self._on_recordings_change)
+        ws.currentRecordingChanged.connect(self._on_recording_change)
+        ws.historyChanged.connect(self._on_history_change)
+        ws.selectionChanged.connect(self._on_selection_change)
+        ws.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.view.cursorMoved.connect(self._on_cursor_change)
+        self.view.spanChanged.connect(self._on_span_change)
+        self.view.seekRequested.connect(self.player.seek)
+        self.player.positionChanged.connect(self._on_play_position_change)
+        self.player.playingChanged.connect(self._on_playing_change)
+        self.player.error.connect(
+            lambda text: self.statusBar().showMessage(f"Playback: {text}", 8000)
+        )
+
+    # ----------------------------------------------------------------- project
+    def open_project(self, path: Path | str) -> bool:
+        path = Path(path)
+        try:
+            self.workspace.open_project(path)
+        except (ProjectError, OSError) as exc:
+            QMessageBox.warning(self, "Cannot open project", str(exc))
+            if not (path / DB_NAME).exists():
+                qs.forget_project(path)
+            return False
+        qs.remember_project(path)
+        self._restore_recording()
+        return True
+
+    def close_project(self) -> None:
+        self._remember_recording()
+        self.player.load(None)
+        self.workspace.close_project()
+
+    def ask_new_project(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Choose or create an empty folder for the new project"
+        )
+        if not folder:
+            return
+        path = Path(folder)
+        if (path / DB_NAME).exists():
+            self.open_project(path)
+            return
+        try:
+            self.workspace.open_project(path, create=True)
+        except (ProjectError, OSError) as exc:
+            QMessageBox.warning(self, "Cannot create project", str(exc))
+            return
+        qs.remember_project(path)
+
+    def ask_open_project(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a project folder")
+        if folder:
+            self.open_project(Path(folder))
+
+    def ask_create_demo(self) -> None:
+        parent = QFileDialog.getExistingDirectory(self, "Where should the demo project go?")
+        if not parent:
+            return
+        folder = next(
+            Path(parent) / name
+            for name in itertools.chain(
+                ["tfstudio-demo"], (f"tfstudio-demo-{i}" for i in itertools.count(2))
+            )
+            if not (Path(parent) / name).exists()
+        )
+        self.create_demo(folder)
+
+    def create_demo(self, folder: Path, **options) -> bool:
+        from tfstudio.importer import create_demo
+
+        def job(progress):
+            create_demo(folder, progress=progress, **options).close()
+
+        try:
+            run_with_progress(self, "Demo project", "Generating recordings…", job)
+        except Cancelled:
+            self.statusBar().showMessage("Demo cancelled", 5000)
+            return False
+        except Exception as exc:
+            QMessageBox.warning(self, "Cannot create the demo project", str(exc))
+            return False
+        return self.open_project(folder)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = qs.recent_projects()
+        for path in recent:
+            self.recent_menu.addAction(str(path), lambda p=path: self.open_project(p))
+        if not recent:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    # ------------------------------------------------------------ import/export
+    def ask_import_recordings(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Import recordings", "", AUDIO_FILTER)
+        if files:
+            self.import_recordings([Path(f) for f in files])
+
+    def ask_import_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import every recording in a folder")
+        if folder:
+            self.import_recordings([Path(folder)])
+
+    def import_recordings(self, paths: list[Path], *, show_report: bool = True):
+        from tfstudio.importer import import_audio
+
+        return self._import(
+            "Import recordings",
+            "Reading audio files…",
+            lambda project, progress: import_audio(project, paths, progress=progress),
+            show_report,
+        )
+
+    def ask_import_labels(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Import labels", "", LABEL_FILTER)
+        if files:
+            self.import_labels([Path(f) for f in files])
+
+    def import_labels(self, paths: list[Path], *, show_report: bool = True):
+        from tfstudio.importer import import_labels
+
+        return self._import(
+            "Import labels",
+            "Reading label files…",
+            lambda project, progress: import_labels(project, paths, progress=progress),
+            show_report,
+        )
+
+    def _import(self, title: str, label: str, fn, show_report: bool):
+        if self.workspace.project is None:
+            return None
+        root = self.workspace.project.root
+
+        def job(progress):
+            # The GUI's connection belongs to the GUI thread: the worker opens its own.
+            with Project.open(root) as project:
+                return fn(project, progress)
+
+        try:
+            report = run_with_progress(self, title, label, job)
+        except Cancelled:
+            self.workspace.refresh()
+            self.statusBar().showMessage(f"{title}: cancelled", 6000)
+            return None
+        except Exception as exc:
+            QMessageBox.warning(self, title, f"{title} failed:\n{exc}")
+            return None
+        self.workspace.refresh()
+        if show_report:
+            details = [*report.skipped, *report.label_issues, *report.warnings]
+            ReportDialog(self, title, report.summary(), details).exec()
+        return report
+
+    def ask_export(self) -> None:
+        project = self.workspace.project
+        if project is None:
+            return
+        from tfstudio.exporter import default_output
+        from tfstudio.formats import FORMATS
+
+        dialog = ExportDialog(FORMATS, lambda fmt, src: default_output(project, fmt, src), self)
+        if dialog.exec():
+            self.export(*dialog.values())
+
+    def export(self, fmt: str, source: str, out: Path) -> list[Path]:
+        from tfstudio.exporter import export_labels
+
+        project = self.workspace.project
+        if project is None:
+            return []
+        try:
+            written = export_labels(project, fmt, out, source=source)
+        except (ValueError, OSError) as exc:
+            QMessageBox.warning(self, "Export failed", str(exc))
+            return []
+        where = written[0] if len(written) == 1 else out
+        self.statusBar().showMessage(f"Exported {len(written)} file(s) to {where}", 8000)
+        return written
+
+    # --------------------------------------------------------------- settings
+    def ask_settings(self) -> None:
+        audio = self.view.audio
+        dialog = SettingsDialog(self.view_settings, self, nyquist=audio.nyquist if audio else 0)
+        if dialog.exec():
+            self.apply_settings(dialog.values())
+
+    def apply_settings(self, settings: qs.ViewSettings) -> None:
+        self.view_settings = settings
+        qs.save_view_settings(settings)
+        self.view.set_settings(settings)
+
+    def show_help(self) -> None:
+        QMessageBox.information(
+            self,
+            "Keyboard and mouse",
+            "<b>Mouse</b><br>"
+            "Drag on the spectrogram: new event (Shift+drag: time–frequency box)<br>"
+            "Drag in a class lane: new event of that class<br>"
+            "Drag the selected event's edges or body: adjust it<br>"
+            "Click: select; click again: next overlapping event; click on empty space: "
+            "move the playback cursor<br>"
+            "Wheel: zoom time · Ctrl+wheel: zoom frequency · Shift+wheel: scroll · "
+            "middle or Alt+drag: pan<br><br>"
+            "<b>Keys</b><br>"
+            "1–9: class of the selected event and of new events · Del: delete · Esc: deselect<br>"
+            "Tab / Shift+Tab: next / previous event · PgDown / PgUp: next / previous recording · "
+            "Ctrl+U: next unlabelled recording<br>"
+            "Space: play / pause · Shift+Space or P: play the selected event · L: loop · "
+            "[ ]: speed<br>"
+            "+ / −: zoom · Z: zoom to selection · 0: whole recording · ← →: scroll<br>"
+            "Ctrl+Z / Ctrl+Shift+Z: undo / redo (kept with the project)",
+        )
+
+    # ---------------------------------------------------------------- editing
+    def _typing(self) -> bool:
+        return isinstance(QApplication.focusWidget(), QLineEdit | QAbstractSpinBox)
+
+    def _step_event(self, step: int) -> None:
+        if self._typing():
+            self.focusNextPrevChild(step > 0)
+            return
+        position = self.view.play_position() or self.view.view_range()[0]
+        event_id = self.workspace.step_event(step, position)
+        event = self.workspace.labels.get(event_id)
+        if event is not None:
+            self.view.ensure_visible(event)
+
+    def _set_class_key(self, key: str) -> None:
+        cls = next((c for c in self.workspace.classes() if c.hotkey == key), None)
+        if cls is None:
+            self.statusBar().showMessage(f"No class on key {key}", 4000)
+            return
+        self.workspace.set_selected_class(cls.id)
+
+    # --------------------------------------------------------------- playback
+    def toggle_play(self) -> None:
+        if not self.player.available:
+            self.statusBar().showMessage(f"Playback is off: {self.player.reason}", 5000)
+            return
+        self.player.toggle()
+
+    def play_selection(self) -> None:
+        event = self.workspace.selected_event()
+        if event is None:
+            self.statusBar().showMessage("Select an event to play it", 4000)
+            return
+        if not self.player.available:
+            self.statusBar().showMessage(f"Playback is off: {self.player.reason}", 5000)
+            self.player.seek(event.onset)
+            return
+        self.player.play(event.onset, event.offset)
+
+    def _on_loop_toggle(self) -> None:
+        self.player.set_loop(self.loop_action.isChecked())
+        self._on_playing_change(self.player.playing)
+
+    def _step_speed(self, step: int) -> None:
+        index = min(max(0, self.speed_combo.currentIndex() + step), len(SPEEDS) - 1)
+        self.speed_combo.setCurrentIndex(index)
+        self._on_playing_change(self.player.playing)
+
+    def _set_speed(self, speed: float) -> None:
+        self.speed_combo.setCurrentIndex(SPEEDS.index(speed))
+        self._on_playing_change(self.player.playing)
+
+    def _on_play_position_change(self, seconds: float) -> None:
+        self.view.set_play_position(seconds, follow=self.player.playing)
+
+    def _on_playing_change(self, playing: bool) -> None:
+        style = self.style()
+        icon = (
+            QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        )
+        self.play_action.setIcon(style.standardIcon(icon))
+        if not self.player.available:
+            self.play_label.setText(f"Playback off: {self.player.reason}")
+            self.play_label.setStyleSheet("color: #d55e00")
+            return
+        parts = ["Playing" if playing else "Stopped", f"{self.player.rate:g}×"]
+        if self.player.loop:
+            parts.append("loop")
+        self.play_label.setText(" · ".join(parts))
+
+    # ---------------------------------------------------------- notifications
+    def _on_project_change(self) -> None:
+        project = self.workspace.project
+        for action in self.project_actions:
+            action.setEnabled(project is not None)
+        self.toolbar.setEnabled(project is not None)
+        for dock in self.docks.values():
+            dock.setVisible(project is not None)
+        self.setWindowTitle(f"{project.root.name} — tfstudio" if project else "tfstudio")
+        self._fill_recent_list()
+        self._on_recordings_change()
+        self._on_history_change()
+
+    def _on_recordings_change(self) -> None:
+        if self.workspace.project is None:
+            self.stack.setCurrentWidget(self.welcome)
+        elif not self.workspace.recordings():
+            self.stack.setCurrentWidget(self.empty)
+        else:
+            self.stack.setCurrentWidget(self.view)
+            if self.workspace.recording is None:
+                self.workspace.set_recording(self.workspace.recordings()[0].id)
+
+    def _on_recording_change(self) -> None:
+        self.player.load(self.workspace.recording_path())
+        rec = self.workspace.recording
+        if rec is not None and self.workspace.project is not None:
+            self.setWindowTitle(f"{rec.name} — {self.workspace.project.root.name} — tfstudio")
+
+    def _on_history_change(self) -> None:
+        undo = self.workspace.undo_description()
+        redo = self.workspace.redo_description()
+        self.undo_action.setText(f"&Undo {undo}" if undo else "&Undo")
+        self.redo_action.setText(f"&Redo {redo}" if redo else "&Redo")
+        self.undo_action.setEnabled(undo is not None)
+        self.redo_action.setEnabled(redo is not None)
+
+    def _on_selection_change(self) -> None:
+        event = self.workspace.selected_event()
+        if event is not None:
+            self.view.ensure_visible(event)
+
+    def _on_cursor_change(self, seconds: float, hz: float | None) -> None:
+        text = f"t {format_time(max(0.0, seconds), 3)}"
+        if hz is not None:
+            text += f"   f {format_hz(max(0.0, hz))}"
+        self.cursor_label.setText(text)
+
+    def _on_span_change(self, seconds: float | None) -> None:
+        self.span_label.setText("" if seconds is None else f"Selection {seconds:.3f} s")
+
+    def _fill_recent_list(self) -> None:
+        self.recent_list.clear()
+        recent = [p for p in qs.recent_projects() if (p / DB_NAME).exists()]
+        for path in recent:
+            item = QListWidgetItem(f"{path.name}    —    {path.parent}")
+            item.setData(Qt.ItemDataRole.UserRole, str(path))
+            self.recent_list.addItem(item)
+        self.recent_list.setVisible(bool(recent))
+        self.recent_label.setVisible(bool(recent))
+
+    # ------------------------------------------------------------- persistence
+    def _recording_key(self) -> str | None:
+        project = self.workspace.project
+        return None if project is None else f"projects/{project.root.absolute()}/recording"
+
+    def _remember_recording(self) -> None:
+        key, rec = self._recording_key(), self.workspace.recording
+        if key and rec is not None:
+            qs.qsettings().setValue(key, rec.path)
+
+    def _restore_recording(self) -> None:
+        key = self._recording_key()
+        path = qs.qsettings().value(key) if key else None
+        rec = next((r for r in self.workspace.recordings() if r.path == path), None)
+        if rec is not None and rec != self.workspace.recording:
+            self.workspace.set_recording(rec.id)
+
+    def _restore_window(self) -> None:
+        store = qs.qsettings()
+        geometry = store.value("window/geometry")
+        state = store.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        store = qs.qsettings()
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/state", self.saveState())
+        self._remember_recording()
+        self.player.stop()
+        self.view.shutdown()
+        self.workspace.close_project(emit=False)
+        super().closeEvent(event)

@@ -1,0 +1,394 @@
+"""The Qt-side model every widget shares: the open project, the current recording, the selection.
+
+Widgets write through the store (or the thin wrappers here, which turn store errors into a
+status message) and redraw from this object's signals; they never call each other. The store
+tells us about our own writes through ``Project.subscribe``; writes by other processes (the
+trainer, a second window, the CLI) show up through ``data_version``, polled once a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from tfstudio.qt.labels import LabelIndex
+from tfstudio.store import Change, Event, EventClass, Project, ProjectError, Recording
+
+POLL_MS = 1000
+
+
+class Workspace(QObject):
+    """Shared state of the annotation window; see the module docstring."""
+
+    projectChanged = Signal()
+    recordingsChanged = Signal()  # list, metadata or label counts
+    classesChanged = Signal()
+    labelsChanged = Signal()  # labels of the current recording
+    currentRecordingChanged = Signal()
+    selectionChanged = Signal()
+    currentClassChanged = Signal()
+    historyChanged = Signal()
+    message = Signal(str)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.project: Project | None = None
+        self.recording: Recording | None = None
+        self.labels = LabelIndex()
+        self.selected_id: int | None = None
+        self.current_class_id: int | None = None
+        self._classes: list[EventClass] = []
+        self._recordings: list[Recording] = []
+        self._counts: dict[int, dict[int, int]] = {}
+        self._unsubscribe: Callable[[], None] | None = None
+        self._pending: list[Change] = []
+        self._data_version = 0
+        self._flush_timer = QTimer(self, singleShot=True, interval=0)
+        self._flush_timer.timeout.connect(self.flush)
+        self._poll_timer = QTimer(self, interval=POLL_MS)
+        self._poll_timer.timeout.connect(self._on_poll_timeout)
+
+    # ----------------------------------------------------------------- project
+    def open_project(self, root: Path | str, *, create: bool = False) -> Project:
+        """Open (or create) a project and make it current; raises ProjectError."""
+        project = Project.create(root) if create else Project.open(root)
+        self.set_project(project)
+        return project
+
+    def set_project(self, project: Project | None) -> None:
+        self.close_project(emit=False)
+        self.project = project
+        if project is not None:
+            self._unsubscribe = project.subscribe(self._on_store_change)
+            self._data_version = project.data_version()
+            self._poll_timer.start()
+        self._reload_all()
+        # Pick the recording before anyone hears of the project, so that listeners reacting
+        # to the signals below do not each open one and load its labels again.
+        self.recording = self._recordings[0] if self._recordings else None
+        self.selected_id = None
+        self._reload_labels()
+        for signal in (
+            self.projectChanged,
+            self.recordingsChanged,
+            self.classesChanged,
+            self.historyChanged,
+            self.currentRecordingChanged,
+            self.labelsChanged,
+            self.selectionChanged,
+        ):
+            signal.emit()
+
+    def close_project(self, *, emit: bool = True) -> None:
+        self._poll_timer.stop()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self.project is not None:
+            self.project.close()
+        self.project = None
+        self.recording = None
+        self.labels = LabelIndex()
+        self.selected_id = None
+        self._pending.clear()
+        if emit:
+            self._reload_all()
+            self.projectChanged.emit()
+            self.recordingsChanged.emit()
+            self.classesChanged.emit()
+            self.currentRecordingChanged.emit()
+            self.labelsChanged.emit()
+            self.selectionChanged.emit()
+            self.historyChanged.emit()
+
+    # ------------------------------------------------------------------- reads
+    def recordings(self) -> list[Recording]:
+        return list(self._recordings)
+
+    def classes(self) -> list[EventClass]:
+        return list(self._classes)
+
+    def event_class(self, class_id: int | None) -> EventClass | None:
+        return next((c for c in self._classes if c.id == class_id), None)
+
+    def label_counts(self, recording_id: int) -> dict[int, int]:
+        """Labels per class id on one recording."""
+        return self._counts.get(recording_id, {})
+
+    def selected_event(self) -> Event | None:
+        return self.labels.get(self.selected_id)
+
+    def recording_path(self, recording: Recording | None = None) -> Path | None:
+        recording = recording or self.recording
+        if recording is None or self.project is None:
+            return None
+        return self.project.absolute_path(recording)
+
+    # --------------------------------------------------------------- selection
+    def set_recording(self, recording_id: int | None, *, force: bool = False) -> None:
+        if not force and self.recording is not None and self.recording.id == recording_id:
+            return
+        recording = next((r for r in self._recordings if r.id == recording_id), None)
+        self.recording = recording
+        self.selected_id = None
+        self._reload_labels()
+        self.currentRecordingChanged.emit()
+        self.labelsChanged.emit()
+        self.selectionChanged.emit()
+
+    def step_recording(self, step: int, *, unlabelled: bool = False) -> bool:
+        """Go to the next/previous recording (optionally the next one without labels)."""
+        recordings = self._recordings
+        if not recordings:
+            return False
+        ids = [r.id for r in recordings]
+        here = ids.index(self.recording.id) if self.recording and self.recording.id in ids else -1
+        n = len(ids)
+        for k in range(1, n + 1):
+            pos = here + step * k
+            if not unlabelled and not 0 <= pos < n:
+                return False
+            candidate = ids[pos % n]
+            if unlabelled and sum(self.label_counts(candidate).values()):
+                continue
+            self.set_recording(candidate)
+            return True
+        self.message.emit("Every recording has labels")
+        return False
+
+    def select_event(self, event_id: int | None) -> None:
+        if event_id is not None and event_id not in self.labels:
+            event_id = None
+        if event_id == self.selected_id:
+            return
+        self.selected_id = event_id
+        event = self.labels.get(event_id)
+        if event is not None and event.class_id != self.current_class_id:
+            self.current_class_id = event.class_id
+            self.currentClassChanged.emit()
+        self.selectionChanged.emit()
+
+    def step_event(self, step: int, t: float = 0.0) -> int | None:
+        event_id = self.labels.neighbour(self.selected_id, step, t)
+        if event_id is not None:
+            self.select_event(event_id)
+        return event_id
+
+    def set_current_class(self, class_id: int | None) -> None:
+        if class_id == self.current_class_id:
+            return
+        self.current_class_id = class_id
+        self.currentClassChanged.emit()
+
+    # ------------------------------------------------------------------- edits
+    def _write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a store write; a ProjectError becomes a status message instead of a crash."""
+        if self.project is None:
+            return None
+        try:
+            result = fn(*args, **kwargs)
+        except ProjectError as exc:
+            self.message.emit(str(exc))
+            return None
+        self.flush()
+        return result
+
+    def add_event(
+        self,
+        onset: float,
+        offset: float,
+        *,
+        class_id: int | None = None,
+        low_hz: float | None = None,
+        high_hz: float | None = None,
+    ) -> Event | None:
+        """Add a human label on the current recording and select it."""
+        if self.project is None or self.recording is None:
+            return None
+        class_id = class_id if class_id is not None else self.current_class_id
+        if class_id is None or self.event_class(class_id) is None:
+            class_id = self._classes[0].id if self._classes else None
+        if class_id is None:
+            self.message.emit("Add a class first (Classes ▸ +)")
+            return None
+        onset, offset = sorted((max(0.0, onset), max(0.0, offset)))
+        offset = min(offset, self.recording.duration)
+        extra: dict[str, Any] = {}
+        if low_hz is not None and high_hz is not None:
+            extra = {"low_hz": min(low_hz, high_hz), "high_hz": max(low_hz, high_hz)}
+        event = self._write(
+            self.project.add_event, self.recording.id, class_id, onset, offset, **extra
+        )
+        if event is not None:
+            self.set_current_class(class_id)
+            self.select_event(event.id)
+        return event
+
+    def update_event(self, event_id: int, **changes: Any) -> Event | None:
+        if self.project is None:
+            return None
+        current = self.labels.get(event_id)
+        if current is not None and all(_same(getattr(current, k), v) for k, v in changes.items()):
+            return current  # nothing moved: no history entry for a click on the region
+        return self._write(self.project.update_event, event_id, **changes)
+
+    def set_selected_class(self, class_id: int) -> None:
+        """Relabel the selected event (if any) and use the class for new events."""
+        self.set_current_class(class_id)
+        event = self.selected_event()
+        if event is not None and event.class_id != class_id:
+            self.update_event(event.id, class_id=class_id)
+
+    def delete_selected(self) -> bool:
+        event = self.selected_event()
+        if event is None or self.project is None:
+            return False
+        following = self.labels.neighbour(event.id, 1) or self.labels.neighbour(event.id, -1)
+        self._write(self.project.delete_events, [event.id])
+        self.select_event(following)
+        return True
+
+    def undo(self) -> str | None:
+        description = self._write(self.project.undo) if self.project else None
+        self.message.emit(f"Undone: {description}" if description else "Nothing to undo")
+        return description
+
+    def redo(self) -> str | None:
+        description = self._write(self.project.redo) if self.project else None
+        self.message.emit(f"Redone: {description}" if description else "Nothing to redo")
+        return description
+
+    def undo_description(self) -> str | None:
+        return self.project.undo_description() if self.project else None
+
+    def redo_description(self) -> str | None:
+        return self.project.redo_description() if self.project else None
+
+    def write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Any other store write (classes, splits…) with the same error handling."""
+        return self._write(fn, *args, **kwargs)
+
+    # ----------------------------------------------------------- notifications
+    def _on_store_change(self, change: Change) -> None:
+        self._pending.append(change)
+        self._flush_timer.start()
+
+    def _on_poll_timeout(self) -> None:
+        if self.project is None:
+            return
+        try:
+            version = self.project.data_version()
+        except Exception:  # a vanished database must not spam tracebacks every second
+            return
+        if version != self._data_version:
+            self._data_version = version
+            # Another process wrote: we cannot know what, so refresh everything.
+            self._pending += [Change("recordings"), Change("classes"), Change("events")]
+            self.flush()
+
+    def refresh(self) -> None:
+        """Re-read everything (after another connection wrote, e.g. an import thread)."""
+        if self.project is not None:
+            self._data_version = self.project.data_version()
+            self._pending += [Change("recordings"), Change("classes"), Change("events")]
+            self.flush()
+
+    def flush(self) -> None:
+        """Apply pending store changes to the cached state and emit the signals once."""
+        self._flush_timer.stop()
+        if not self._pending or self.project is None:
+            self._pending.clear()
+            return
+        pending, self._pending = self._pending, []
+        tables = {c.table for c in pending}
+        recording_gone = False
+        if "classes" in tables:
+            self._classes = self.project.classes()
+            if self.current_class_id not in {c.id for c in self._classes}:
+                self.current_class_id = self._classes[0].id if self._classes else None
+                self.currentClassChanged.emit()
+            self.classesChanged.emit()
+        if "recordings" in tables:
+            self._recordings = self.project.recordings()
+            if self.recording is not None:
+                still = next((r for r in self._recordings if r.id == self.recording.id), None)
+                recording_gone = still is None  # deleted elsewhere: do not show a ghost
+                self.recording = still
+        if "events" in tables:
+            event_changes = [c for c in pending if c.table == "events"]
+            self._update_labels(event_changes)
+            self._counts = self._query_counts()
+            self.labelsChanged.emit()
+            if self.selected_id is not None and self.selected_id not in self.labels:
+                self.selected_id = None
+            self.selectionChanged.emit()
+        if tables & {"recordings", "events", "classes"}:
+            self.recordingsChanged.emit()
+        if tables & {"events", "classes"}:
+            self.historyChanged.emit()
+        if recording_gone:
+            self.set_recording(self._recordings[0].id if self._recordings else None, force=True)
+
+    # --------------------------------------------------------------- internals
+    def _reload_all(self) -> None:
+        if self.project is None:
+            self._classes, self._recordings, self._counts = [], [], {}
+            return
+        self._classes = self.project.classes()
+        self._recordings = self.project.recordings()
+        self._counts = self._query_counts()
+        if self.current_class_id not in {c.id for c in self._classes}:
+            self.current_class_id = self._classes[0].id if self._classes else None
+
+    def _reload_labels(self) -> None:
+        if self.project is None or self.recording is None:
+            self.labels = LabelIndex()
+        else:
+            self.labels = LabelIndex(self.project.labels(self.recording.id))
+
+    def _update_labels(self, changes: list[Change]) -> None:
+        if self.project is None or self.recording is None:
+            self.labels = LabelIndex()
+            return
+        ids = [i for c in changes for i in c.ids]
+        if any(not c.ids for c in changes) or len(ids) > 200:
+            self._reload_labels()
+            return
+        upserted, removed = [], []
+        for event_id in set(ids):
+            try:
+                event = self.project.event(event_id)
+            except ProjectError:
+                removed.append(event_id)
+                continue
+            is_label = event.source == "human" or event.review == "accepted"
+            if event.recording_id == self.recording.id and is_label:
+                upserted.append(event)
+            else:
+                removed.append(event_id)
+        self.labels.patch(upserted, removed)
+
+    def _query_counts(self) -> dict[int, dict[int, int]]:
+        if self.project is None:
+            return {}
+        counts = getattr(self.project, "label_counts", None)
+        if callable(counts):
+            return counts()
+        # Read-only aggregate; the store has no per-recording count API yet.
+        rows = self.project.conn.execute(
+            "SELECT recording_id, class_id, count(*) FROM events"
+            " WHERE source = 'human' OR review = 'accepted' GROUP BY recording_id, class_id"
+        ).fetchall()
+        result: dict[int, dict[int, int]] = {}
+        for recording_id, class_id, n in rows:
+            result.setdefault(int(recording_id), {})[int(class_id)] = int(n)
+        return result
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) < 1e-9
+    return bool(a == b)
