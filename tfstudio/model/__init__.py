@@ -1,36 +1,46 @@
 """The model: a teacher-forced CRNN, teacher-forcing schedules and a sampled softmax (torch only)."""
 
-from tfstudio.model.crnn import (
-    CRNN,
-    PRESETS,
-    CRNNConfig,
-    bce_loss,
-    config_from_preset,
-    gru_step,
-    teacher_forcing_mask,
-)
-from tfstudio.model.sampled_softmax import (
-    CandidateSampler,
-    SampledSoftmaxLoss,
-    SoftmaxOutput,
-    expected_counts,
-    full_softmax_loss,
-    log_uniform_probabilities,
-    sampled_softmax_loss,
-)
-from tfstudio.model.schedules import (
-    SCHEDULE_NAMES,
-    ClippedSchedule,
-    ConstantSchedule,
-    DrossosSchedule,
-    ExponentialSchedule,
-    InverseSigmoidSchedule,
-    LinearSchedule,
-    NoTeacherForcing,
-    Schedule,
-    StepUnitSchedule,
-    make_schedule,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Loaded on first use: the schedules are plain math that the GUI's Train dialog needs at once,
+# while the CRNN and sampled softmax pull in torch (seconds to import).
+_LAZY = {
+    "CRNN": "tfstudio.model.crnn",
+    "PRESETS": "tfstudio.model.crnn",
+    "CRNNConfig": "tfstudio.model.crnn",
+    "bce_loss": "tfstudio.model.crnn",
+    "config_from_preset": "tfstudio.model.crnn",
+    "gru_step": "tfstudio.model.crnn",
+    "teacher_forcing_mask": "tfstudio.model.crnn",
+    "CandidateSampler": "tfstudio.model.sampled_softmax",
+    "SampledSoftmaxLoss": "tfstudio.model.sampled_softmax",
+    "SoftmaxOutput": "tfstudio.model.sampled_softmax",
+    "expected_counts": "tfstudio.model.sampled_softmax",
+    "full_softmax_loss": "tfstudio.model.sampled_softmax",
+    "log_uniform_probabilities": "tfstudio.model.sampled_softmax",
+    "sampled_softmax_loss": "tfstudio.model.sampled_softmax",
+    "SCHEDULE_NAMES": "tfstudio.model.schedules",
+    "ClippedSchedule": "tfstudio.model.schedules",
+    "ConstantSchedule": "tfstudio.model.schedules",
+    "DrossosSchedule": "tfstudio.model.schedules",
+    "ExponentialSchedule": "tfstudio.model.schedules",
+    "InverseSigmoidSchedule": "tfstudio.model.schedules",
+    "LinearSchedule": "tfstudio.model.schedules",
+    "NoTeacherForcing": "tfstudio.model.schedules",
+    "Schedule": "tfstudio.model.schedules",
+    "StepUnitSchedule": "tfstudio.model.schedules",
+    "make_schedule": "tfstudio.model.schedules",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CRNN",

@@ -3,7 +3,3 @@
 ``tfstudio.qt.app.run(project)`` opens the main window; ``python -m tfstudio.qt.screenshots``
 and ``python -m tfstudio.qt.bench`` render screenshots and print performance numbers.
 """
-
-from tfstudio.qt import _refcount_guard
-
-_refcount_guard.apply()

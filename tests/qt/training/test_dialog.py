@@ -1,0 +1,143 @@
+"""TrainDialog: defaults, the p_tf preview, the CLI arguments, remembered settings, resume."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tfstudio.qt.training.dialog import LearningRateBox, TrainDialog, schedule_curve
+from tfstudio.qt.training.engine import FALLBACK_PRESETS, EngineInfo, EngineProbe
+from tfstudio.store import Project
+
+
+def curve(dialog: TrainDialog) -> tuple[np.ndarray, np.ndarray]:
+    x, y = dialog.preview_curve.getData()
+    return np.asarray(x), np.asarray(y)
+
+
+def test_cpu_defaults_to_the_fast_preset_and_gives_contract_arguments(
+    qtbot, demo_root, engine, settings
+):
+    dialog = TrainDialog(demo_root, engine=engine, settings=settings)
+    qtbot.addWidget(dialog)
+    args = dialog.config()
+    assert args[:2] == ["--preset", "fast"]
+    pairs = dict(zip(args[::2], args[1::2]))
+    assert pairs["--epochs"] == "40" and pairs["--lr"] == "0.002" and pairs["--batch-size"] == "8"
+    assert pairs["--schedule"] == "drossos" and pairs["--gamma"] == "0.125"
+    assert pairs["--p-min"] == "0.05" and pairs["--p-max"] == "0.9"
+    assert pairs["--device"] == "auto"
+    assert "--max-batches" not in pairs  # "all" is the engine's default: not passed
+    assert "train</b>: 2 recordings" in dialog.data_label.text()
+    assert not dialog.warning_label.isVisibleTo(dialog)
+
+
+def test_a_gpu_machine_defaults_to_the_paper_preset_and_names_the_gpu(
+    qtbot, demo_root, engine, settings
+):
+    gpu = EngineInfo(cuda=("NVIDIA H100",), options=engine.options, known=True)
+    dialog = TrainDialog(demo_root, engine=gpu, settings=settings)
+    qtbot.addWidget(dialog)
+    assert dialog.preset_combo.currentData() == "paper"
+    assert dialog.epochs_spin.value() == 300
+    assert "NVIDIA H100" in dialog.device_combo.itemText(0)
+    assert dialog.device_combo.model().item(2).isEnabled() is False  # no MPS here
+
+
+def test_the_preview_follows_gamma_and_the_schedule(qtbot, demo_root, engine, settings):
+    dialog = TrainDialog(demo_root, engine=engine, settings=settings)
+    qtbot.addWidget(dialog)
+    x, before = curve(dialog)
+    assert x[-1] == pytest.approx(40) and before[0] == pytest.approx(0.9)
+    dialog.gamma_spin.setValue(1.0)  # ten times faster decay
+    _, after = curve(dialog)
+    assert after[len(after) // 4] < before[len(before) // 4] - 0.2
+    assert "gamma" not in dialog.schedule_summary.text()
+    dialog.schedule_combo.setCurrentIndex(dialog.schedule_combo.findData("none"))
+    assert not dialog.gamma_spin.isEnabled()
+    assert np.all(curve(dialog)[1] == 0)
+    assert "--gamma" not in dialog.config() and "--p-min" not in dialog.config()
+    dialog.schedule_combo.setCurrentIndex(dialog.schedule_combo.findData("linear"))
+    assert dialog.decay_spin.isEnabled() and "--decay-epochs" in dialog.config()
+
+
+def test_counting_time_steps_collapses_p_tf_in_the_first_epoch():
+    x, p = schedule_curve(
+        "drossos",
+        epochs=10,
+        gamma=0.125,
+        p_min=0.05,
+        p_max=0.9,
+        decay_epochs=20,
+        unit="step",
+        steps_per_batch=256,
+    )
+    assert p[np.searchsorted(x, 1.0)] == pytest.approx(0.05, abs=1e-6)
+
+
+def test_p_min_above_p_max_disables_start(qtbot, demo_root, engine, settings):
+    dialog = TrainDialog(demo_root, engine=engine, settings=settings)
+    qtbot.addWidget(dialog)
+    dialog.p_min_spin.setValue(0.95)
+    assert not dialog.start_button.isEnabled()
+    assert "p_min" in dialog.schedule_summary.text()
+
+
+def test_choices_are_remembered(qtbot, demo_root, engine, settings):
+    dialog = TrainDialog(demo_root, engine=engine, settings=settings)
+    qtbot.addWidget(dialog)
+    dialog.epochs_spin.setValue(7)
+    dialog.schedule_combo.setCurrentIndex(dialog.schedule_combo.findData("constant"))
+    dialog.lr_box.setValue(5e-4)
+    dialog.accept()
+    again = TrainDialog(demo_root, engine=engine, settings=settings)
+    qtbot.addWidget(again)
+    assert again.epochs_spin.value() == 7
+    assert again.schedule_combo.currentData() == "constant"
+    assert again.config()[again.config().index("--lr") + 1] == "0.0005"
+
+
+def test_learning_rate_steps_along_1_2_5(qtbot):
+    box = LearningRateBox()
+    qtbot.addWidget(box)
+    box.setValue(1e-4)
+    values = []
+    for _ in range(4):
+        box.stepBy(1)
+        values.append(box.text())
+    assert values == ["0.0002", "0.0005", "0.001", "0.002"]
+    box.stepBy(-4)
+    assert box.value() == pytest.approx(1e-4)
+
+
+def test_a_stopped_run_can_be_resumed_with_its_own_settings(qtbot, empty_root, engine, settings):
+    with Project.open(empty_root) as project:
+        run = project.create_run({"preset": "paper", "schedule": "none", "epochs": 12, "lr": 0.01})
+        project.update_run(run.id, status="stopped", last_checkpoint="last.pt")
+    dialog = TrainDialog(empty_root, engine=engine, settings=settings)
+    qtbot.addWidget(dialog)
+    assert "Resume run" in dialog.resume_combo.itemText(1)
+    assert dialog.warning_label.text()  # an empty project: no labels, no val
+    dialog.set_resume(run.id)
+    assert dialog.schedule_combo.currentData() == "none"
+    assert not dialog.schedule_combo.isEnabled() and not dialog.preset_combo.isEnabled()
+    args = dialog.config()
+    assert args[:4] == ["--resume", str(run.id), "--epochs", "12"]
+    assert "--preset" not in args and "--seed" not in args  # the engine refuses to change them
+    dialog.set_resume(None)
+    assert dialog.schedule_combo.isEnabled() and dialog.config()[0] == "--preset"
+
+
+def test_the_probe_reports_the_engines_options_and_presets(qtbot):
+    """One child Python asked about torch, devices and ``train``'s options (seconds)."""
+    probe = EngineProbe()
+    with qtbot.waitSignal(probe.ready, timeout=120_000) as ready:
+        probe.request()
+    info = ready.args[0]
+    assert info.known and info.torch and not info.errors
+    for option in ("--max-batches", "--patience", "--decay-epochs", "--unit", "--json"):
+        assert info.supports(option)
+    # The table used before the probe answers must say what the engine says.
+    for name, values in FALLBACK_PRESETS.items():
+        assert {k: info.presets[name][k] for k in values} == values
+    assert info.auto_device().startswith(("CUDA: ", "Apple MPS", "CPU"))

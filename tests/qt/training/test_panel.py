@@ -1,0 +1,107 @@
+"""TrainingPanel with the fake engine: curves fill, errors show, stop and resume work."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tfstudio.qt.training.panel import TrainingPanel
+from tfstudio.qt.training.process import TrainingProcess
+from tfstudio.store import Project
+
+WAIT_MS = 30_000
+
+
+def points(curve) -> int:
+    x, _ = curve.getData()
+    return 0 if x is None else len(x)
+
+
+def make_panel(qtbot, root, program, engine, settings, **kw) -> TrainingPanel:
+    panel = TrainingPanel(
+        root,
+        process=TrainingProcess(root, program=program, **kw),
+        engine=engine,
+        settings=settings,
+    )
+    qtbot.addWidget(panel)
+    panel.resize(1000, 700)
+    panel.show()
+    return panel
+
+
+def test_curves_fill_and_the_status_reads_done(qtbot, empty_root, fake_program, engine, settings):
+    panel = make_panel(qtbot, empty_root, fake_program, engine, settings)
+    assert not panel.stop_button.isEnabled() and panel.train_button.isEnabled()
+    with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS):
+        panel.start(["--epochs", "3", "--batches", "4"])
+        assert panel.stop_button.isEnabled() and not panel.train_button.isEnabled()
+    assert points(panel.tf_curve) == 12
+    assert points(panel.loss_raw_curve) == 12 and points(panel.loss_ema_curve) == 12
+    assert points(panel.val_curve) == 3 and points(panel.f1_curve) == 3
+    assert points(panel.er_curve) == 3 and points(panel.epoch_train_curve) == 3
+    assert panel.banner.level == "success" and "best validation loss" in panel.banner.text()
+    assert "done" in panel.status_label.text() and panel.run_id is not None
+    assert "100 %" in panel.progress_bar.text()
+    assert not any(plot._empty.isVisible() for plot in panel.plots)
+    assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
+
+
+def test_a_failure_is_shown_and_the_widget_lives_on(
+    qtbot, empty_root, fake_program, engine, settings
+):
+    panel = make_panel(qtbot, empty_root, fake_program, engine, settings)
+    with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS):
+        panel.start(["--epochs", "3", "--batches", "4", "--nan-at", "5"])
+    assert panel.banner.isVisible() and panel.banner.level == "error"
+    assert "NaN" in panel.banner.text()
+    assert "failed" in panel.status_label.text()
+    # The NaN batch is a gap in the loss curve, not a crash of the plot.
+    _, loss = panel.loss_raw_curve.getData()
+    assert np.isnan(loss[-1]) and np.isfinite(loss[:-1]).all()
+    with Project.open(empty_root) as project:
+        assert project.run(panel.run_id).status == "failed"
+    # Still usable: a second run starts and finishes in the same panel.
+    with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as finished:
+        panel.start(["--epochs", "1", "--batches", "2"])
+    assert finished.args[0]["status"] == "done" and panel.banner.level != "error"
+
+
+def test_stop_then_resume_continues_the_curves(qtbot, empty_root, fake_program, engine, settings):
+    panel = make_panel(qtbot, empty_root, fake_program, engine, settings)
+    with qtbot.waitSignal(panel.process.epoch, timeout=WAIT_MS):
+        panel.start(["--epochs", "50", "--batches", "4", "--delay", "0.05"])
+    with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as finished:
+        panel.stop()
+    assert finished.args[0]["status"] == "stopped"
+    assert panel.banner.level == "info" and "Resume" in panel.banner.text()
+    run_id = panel.run_id
+    assert panel.resumable_run() == run_id and panel.resume_button.isEnabled()
+    drawn = points(panel.tf_curve)
+    with qtbot.waitSignal(panel.process.batch, timeout=WAIT_MS):
+        panel.resume()
+    # The earlier batches came back from the store, so the curve continues, not restarts.
+    qtbot.waitUntil(lambda: points(panel.tf_curve) > drawn, timeout=WAIT_MS)
+    x, _ = panel.tf_curve.getData()
+    assert x[0] == 0 and np.all(np.diff(x) == 1)
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
+
+
+def test_a_forced_kill_marks_the_run_stopped(qtbot, empty_root, fake_program, engine, settings):
+    panel = make_panel(qtbot, empty_root, fake_program, engine, settings, stop_timeout_s=0.3)
+    with qtbot.waitSignal(panel.process.batch, timeout=WAIT_MS):
+        panel.start(["--epochs", "50", "--batches", "4", "--delay", "0.05", "--ignore-term"])
+    with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS):
+        panel.stop()
+    assert panel.banner.level == "warning" and "by force" in panel.banner.text()
+    with Project.open(empty_root) as project:
+        assert project.run(panel.run_id).status == "stopped"
+
+
+def test_redraws_are_throttled(qtbot, empty_root, fake_program, engine, settings):
+    panel = make_panel(qtbot, empty_root, fake_program, engine, settings)
+    with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS):
+        panel.start(["--epochs", "4", "--batches", "50", "--delay", "0"])
+    assert points(panel.tf_curve) == 200
+    # 200 batches in well under a second: a handful of redraws, not one per line.
+    assert len(panel.redraw_seconds) < 60

@@ -1,0 +1,102 @@
+"""The real engine (``python -m tfstudio train … --json``) driven through the GUI path.
+
+Tiny on purpose: a 4-recording demo, the fast preset, one or two batches per epoch. The
+trainings share one demo project, so the later ones reuse its feature cache.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tfstudio.qt.training.history import RunHistory
+from tfstudio.qt.training.panel import TrainingPanel
+from tfstudio.store import Project
+
+# Importing torch and warming up takes 10-20 s on a busy two-core machine.
+WAIT_MS = 180_000
+TINY = ["--preset", "fast", "--max-batches", "2", "--device", "cpu"]
+
+pytestmark = pytest.mark.slow
+
+
+def points(curve) -> int:
+    x, _ = curve.getData()
+    return 0 if x is None else len(x)
+
+
+@pytest.fixture
+def panel(qtbot, demo_root, engine, settings):
+    widget = TrainingPanel(demo_root, engine=engine, settings=settings)
+    qtbot.addWidget(widget)
+    widget.resize(1000, 700)
+    widget.show()
+    yield widget
+    if widget.is_running():
+        widget.process.shutdown(5)
+
+
+def test_a_tiny_real_training_draws_its_curves_and_is_recorded(qtbot, panel, demo_root):
+    with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as finished:
+        panel.start([*TINY, "--epochs", "2"])
+    result = finished.args[0]
+    assert result["status"] == "done", result
+    assert result["exit_code"] == 0 and result["best_checkpoint"]
+    for curve in (panel.tf_curve, panel.loss_raw_curve, panel.loss_ema_curve):
+        assert points(curve) > 0
+    for curve in (panel.val_curve, panel.f1_curve, panel.er_curve):
+        assert points(curve) == 2
+    assert panel.device == "cpu" and "on CPU" in panel.status_label.text()
+    with Project.open(demo_root) as project:
+        run = project.run(result["run"])
+        assert run.status == "done" and run.best_checkpoint
+        assert len(project.metrics(run.id, "epoch")) == 2
+        assert project.metrics(run.id, "batch")
+
+
+def test_stop_resume_and_compare_in_the_history(qtbot, panel, demo_root):
+    with qtbot.waitSignal(panel.process.batch, timeout=WAIT_MS):
+        panel.start([*TINY, "--epochs", "500", "--schedule", "none"])
+    with qtbot.waitSignal(panel.run_finished, timeout=60_000) as finished:
+        panel.stop()
+    result = finished.args[0]
+    assert result["status"] == "stopped" and not result["forced"], result
+    assert not panel.is_running() and panel.process.state == "idle"
+    run_id = result["run"]
+    with Project.open(demo_root) as project:
+        assert project.run(run_id).status == "stopped"
+        epochs_done = len(project.metrics(run_id, "epoch"))
+
+    # Resume to one more epoch than it reached: it picks up where it stopped and ends done.
+    with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as finished:
+        panel.process.resume(run_id, ["--epochs", str(epochs_done + 1)])
+    assert finished.args[0]["status"] == "done", finished.args[0]
+    assert finished.args[0]["run"] == run_id
+    assert points(panel.val_curve) == epochs_done + 1
+
+    history = RunHistory(demo_root)
+    qtbot.addWidget(history)
+    runs = [int(history.table.item(r, 0).text()) for r in range(history.table.rowCount())]
+    assert run_id in runs and len(runs) >= 2
+    history.select_runs(runs[:2])
+    assert len(history.tf_plot.getPlotItem().listDataItems()) == 2
+
+
+def test_an_invalid_option_fails_plainly_and_the_panel_survives(qtbot, panel):
+    with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as finished:
+        panel.start(["--bogus"])
+    assert finished.args[0]["status"] == "failed" and finished.args[0]["exit_code"] == 2
+    assert panel.banner.level == "error"
+    assert "Unrecognized arguments: --bogus" in panel.banner.text()
+    assert panel.train_button.isEnabled()
+
+
+def test_a_project_without_labels_fails_before_any_run(qtbot, empty_root, engine, settings):
+    panel = TrainingPanel(empty_root, engine=engine, settings=settings)
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as finished:
+        panel.start([*TINY, "--epochs", "1"])
+    assert finished.args[0]["status"] == "failed" and finished.args[0]["run"] is None
+    assert "exit code 2" in panel.banner.text()
+    assert "error:" not in panel.banner.text()  # the plain sentence, not the CLI's prefix
+    with Project.open(empty_root) as project:
+        assert project.runs() == []

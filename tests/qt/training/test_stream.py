@@ -1,0 +1,101 @@
+"""The Qt-free stream helpers: line splitting, event parsing, ETA, failure wording."""
+
+from __future__ import annotations
+
+import math
+
+from tfstudio.qt.training.series import Series
+from tfstudio.qt.training.stream import (
+    Ema,
+    LineSplitter,
+    Progress,
+    describe_failure,
+    ema,
+    failure_hint,
+    finite,
+    format_duration,
+    last_error_line,
+    parse_event,
+)
+
+
+def test_lines_split_across_chunks_are_joined():
+    splitter = LineSplitter()
+    assert splitter.feed(b'{"event": "ba') == []
+    assert splitter.feed(b'tch", "loss": 1}\n{"event"') == ['{"event": "batch", "loss": 1}']
+    assert splitter.feed(b': "epoch"}\r\nplain\rbar\n') == ['{"event": "epoch"}', "plain", "bar"]
+    assert splitter.flush() == []
+
+
+def test_a_trailing_carriage_return_waits_for_a_possible_newline():
+    splitter = LineSplitter()
+    assert splitter.feed(b"abc\r") == []
+    assert splitter.feed(b"\ndef") == ["abc"]
+    assert splitter.flush() == ["def"]
+
+
+def test_invalid_utf8_and_huge_lines_do_not_break_the_reader():
+    splitter = LineSplitter(max_line_bytes=10)
+    assert splitter.feed(b"\xff\xfeok\n") == ["\ufffd\ufffdok"]
+    assert splitter.feed(b"x" * 20) == ["x" * 20]
+
+
+def test_only_json_objects_with_an_event_are_events():
+    assert parse_event('{"event": "batch", "loss": null}') == {"event": "batch", "loss": None}
+    for line in ("", "text", "{not json}", "[1, 2]", '{"loss": 1}', '{"event": 3}'):
+        assert parse_event(line) is None
+
+
+def test_finite_rejects_nan_inf_text_and_bools():
+    assert finite(1) == 1.0
+    assert finite("2.5") == 2.5
+    for bad in (None, float("nan"), float("inf"), "x", True):
+        assert finite(bad) is None
+
+
+def test_ema_is_bias_corrected():
+    smoother = Ema(0.1)
+    assert smoother.update(2.0) == 2.0  # not 0.2: the first value is the mean so far
+    assert ema([1.0, 1.0, 1.0]) == [1.0, 1.0, 1.0]
+
+
+def test_progress_eta_from_the_recent_batch_rate():
+    progress = Progress(started=0.0, batches_per_epoch=10, epochs=3)
+    assert progress.eta() is None
+    for i in range(5):
+        progress.on_batch(i, 10.0 + 2.0 * i)
+    assert progress.seconds_per_batch() == 2.0
+    assert progress.eta() == (30 - 1 - 4) * 2.0
+    assert math.isclose(progress.fraction(), 5 / 30)
+
+
+def test_format_duration():
+    assert format_duration(None) == "—"
+    assert format_duration(42.4) == "42 s"
+    assert format_duration(185) == "3 min 05 s"
+    assert format_duration(7620) == "2 h 07 min"
+
+
+def test_failures_are_explained_in_plain_words():
+    tail = (
+        "Traceback (most recent call last):\n  File x\ntorch.OutOfMemoryError: CUDA out of memory."
+    )
+    assert last_error_line(tail).startswith("torch.OutOfMemoryError")
+    text = describe_failure(stderr_tail=tail, exit_code=1, crashed=False)
+    assert "exit code 1" in text and "smaller batch size" in text
+    assert "killed" in describe_failure(stderr_tail="", exit_code=None, crashed=True)
+    assert "NaN" in failure_hint("loss is not finite at iteration 3")
+    assert "Auto or CPU" in failure_hint("CUDA was requested but is not available")
+    assert "by force" in describe_failure(
+        stderr_tail="", exit_code=None, crashed=True, killed_by_us=True
+    )
+
+
+def test_series_grows_and_keeps_gaps():
+    series = Series(capacity=2)
+    for i in range(5):
+        series.append(i, None if i == 2 else i * 1.5)
+    assert len(series) == 5
+    assert series.x.tolist() == [0, 1, 2, 3, 4]
+    assert math.isnan(series.y[2])
+    assert series.last_x() == 4

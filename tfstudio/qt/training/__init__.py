@@ -1,0 +1,26 @@
+"""Training from the GUI: the Train dialog, the child-process runner, the live panel and the
+run history.
+
+- :class:`TrainDialog` — choose preset, optimisation, teacher-forcing schedule (with a preview
+  of p_tf), device and data; ``config()`` is the ``tfstudio train`` argument list.
+- :class:`TrainingProcess` — runs ``tfstudio train PROJECT … --json`` in a child process and
+  turns its JSON lines into Qt signals; stop (graceful, then forced) and resume.
+- :class:`TrainingPanel` — Train/Stop/Resume buttons and live curves of one run.
+- :class:`RunHistory` — every run in the store, their curves, two or more overlaid.
+"""
+
+from tfstudio.qt.training.dialog import TrainDialog
+from tfstudio.qt.training.engine import EngineInfo, EngineProbe, engine_probe
+from tfstudio.qt.training.history import RunHistory
+from tfstudio.qt.training.panel import TrainingPanel
+from tfstudio.qt.training.process import TrainingProcess
+
+__all__ = [
+    "EngineInfo",
+    "EngineProbe",
+    "RunHistory",
+    "TrainDialog",
+    "TrainingPanel",
+    "TrainingProcess",
+    "engine_probe",
+]

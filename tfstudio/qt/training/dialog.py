@@ -1,0 +1,678 @@
+"""The Train dialog: preset, optimisation, teacher-forcing schedule with a live preview of
+p_tf, device, data, and resuming; ``config()`` is the ``tfstudio train`` argument list."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QStandardItemModel, QValidator
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tfstudio.model.schedules import make_schedule
+from tfstudio.qt.training.engine import EngineInfo, engine_probe
+from tfstudio.qt.training.plots import TF_COLOR, TrainingPlot
+from tfstudio.qt.training.stream import format_duration
+from tfstudio.store import Project, ProjectError
+
+SETTINGS_GROUP = "training/dialog"
+SCHEDULES = (
+    ("drossos", "Drossos et al. 2019 (sigmoid decay)"),
+    ("linear", "Linear decay (Bengio et al.)"),
+    ("exponential", "Exponential decay (Bengio et al.)"),
+    ("inverse-sigmoid", "Inverse sigmoid decay (Bengio et al.)"),
+    ("constant", "Constant p_tf = p_max"),
+    ("none", "None: always the model's own predictions"),
+)
+PRESET_HELP = {
+    "fast": "Small CRNN (32 channels, GRU 64) on 5 s sequences: minutes on a CPU.",
+    "paper": "Drossos et al. 2019: 256-channel CRNN, GRU 256, 20 s sequences. Use a GPU.",
+}
+DEVICES = ("auto", "cuda", "mps", "cpu")
+# Options shown under "More" when the engine's CLI has them: option → (label, minimum, help).
+EXTRA_OPTIONS = (
+    ("--patience", "Early-stopping patience", 1, "epochs without a better validation loss"),
+    ("--max-batches", "Batches per epoch at most", 0, "0: all (a cap makes quick trials)"),
+    ("--seed", "Random seed", 0, "for reproducible runs"),
+)
+PREVIEW_POINTS = 400
+DEFAULT_GAMMA = 0.125
+RESUMABLE = ("stopped", "failed")
+DECAYING = ("linear", "exponential", "inverse-sigmoid")
+# What a resumed run may change (the engine's RUNTIME_FIELDS, as options).
+RESUME_OPTIONS = ("--epochs", "--device", "--patience", "--max-batches")
+
+
+def schedule_curve(
+    name: str,
+    *,
+    epochs: int,
+    gamma: float,
+    p_min: float,
+    p_max: float,
+    decay_epochs: float,
+    unit: str = "batch",
+    steps_per_batch: int = 1,
+    points: int = PREVIEW_POINTS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """p_tf against epochs for a schedule: ``(epochs_axis, probability)``.
+
+    Every schedule here depends on iteration/batches-per-epoch only (with ``unit="step"``,
+    on that times the sequence length), so a nominal number of batches per epoch gives the
+    exact curve in epochs before the real number is known.
+    """
+    per_epoch = max(1, math.ceil(points / max(1, epochs)))
+    schedule = make_schedule(
+        name,
+        batches_per_epoch=per_epoch,
+        gamma=gamma if name == "drossos" else None,
+        p_min=p_min,
+        p_max=p_max,
+        decay_epochs=decay_epochs,
+        unit=unit,
+        steps_per_batch=steps_per_batch if unit == "step" else 1,
+    )
+    iterations = np.arange(epochs * per_epoch + 1)
+    p = np.array([schedule.probability(int(i)) for i in iterations])
+    return iterations / per_epoch, p
+
+
+class LearningRateBox(QDoubleSpinBox):
+    """A learning-rate field: shows 0.002 or 1e-05, steps along 1-2-5 (1e-4, 2e-4, 5e-4…)."""
+
+    LADDER = (1.0, 2.0, 5.0)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDecimals(10)
+        self.setRange(1e-7, 1.0)
+        self.setKeyboardTracking(False)
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.3g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> object:
+        try:
+            value = float(text)
+        except ValueError:
+            return QValidator.State.Intermediate
+        if self.minimum() <= value <= self.maximum():
+            return QValidator.State.Acceptable
+        return QValidator.State.Intermediate
+
+    def stepBy(self, steps: int) -> None:
+        value = self.value()
+        exponent = math.floor(math.log10(value))
+        mantissa = value / 10**exponent
+        # The ladder rung at or below the value; stepping moves rung by rung.
+        rung = max(i for i, m in enumerate(self.LADDER) if m <= mantissa + 1e-9)
+        index = exponent * 3 + rung + steps
+        new = self.LADDER[index % 3] * 10.0 ** (index // 3)
+        self.setValue(min(self.maximum(), max(self.minimum(), new)))
+
+
+class TrainDialog(QDialog):
+    """Choose how to train; :meth:`config` gives the matching ``tfstudio train`` arguments.
+
+    ``project`` (an open :class:`Project` or its folder) supplies the data summary and the
+    runs that can be resumed; ``engine`` skips probing the machine (tests, or a caller that
+    already knows); ``settings`` is where choices are remembered (default: the app's).
+    """
+
+    def __init__(
+        self,
+        project: Project | Path | str | None = None,
+        parent: QWidget | None = None,
+        *,
+        engine: EngineInfo | None = None,
+        settings: QSettings | None = None,
+        resume_run: int | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Train a model")
+        self.settings = settings if settings is not None else QSettings("tfstudio", "tfstudio")
+        self._saved = self._read_settings()
+        self._preset_touched = "preset" in self._saved
+        self._probe = None
+        if engine is None:
+            probe = engine_probe()
+            engine = probe.info or EngineInfo.guess()
+            if probe.info is None:
+                self._probe = probe
+                probe.ready.connect(self._on_engine_ready)
+                probe.request()
+        self.engine = engine
+        self._runs: dict[int, dict[str, Any]] = {}
+        self._data_text, self._data_warning = "", ""
+        self._showing_run = False
+        self._read_project(project)
+
+        self._build()
+        self._apply_engine(engine)
+        self._restore()
+        if resume_run is not None:
+            self.set_resume(resume_run)
+        self._on_schedule_change()
+        self._on_resume_change()
+
+    # ------------------------------------------------------------------ building
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        columns = QHBoxLayout()
+        layout.addLayout(columns)
+        left = QVBoxLayout()
+        right = QVBoxLayout()
+        columns.addLayout(left, 1)
+        columns.addLayout(right, 1)
+
+        run_box = QGroupBox("Run")
+        form = QFormLayout(run_box)
+        self.resume_combo = QComboBox()
+        self.resume_combo.addItem("Start a new run", None)
+        for run_id, info in self._runs.items():
+            self.resume_combo.addItem(info["label"], run_id)
+        self.resume_combo.setToolTip(
+            "Continue a stopped or failed run from its last checkpoint, with its own settings"
+        )
+        self.resume_combo.currentIndexChanged.connect(self._on_resume_change)
+        form.addRow("Run", self.resume_combo)
+        self.preset_combo = QComboBox()
+        for name in ("fast", "paper"):
+            self.preset_combo.addItem(name, name)
+        self.preset_combo.activated.connect(self._on_preset_activated)
+        self.preset_help = QLabel()
+        self.preset_help.setWordWrap(True)
+        self.preset_help.setProperty("role", "hint")
+        form.addRow("Preset", self.preset_combo)
+        form.addRow("", self.preset_help)
+        self.epochs_spin = QSpinBox()
+        self.epochs_spin.setRange(1, 100000)
+        self.epochs_spin.setSuffix(" epochs")
+        self.epochs_spin.setToolTip(
+            "At most this many; early stopping on validation loss may end sooner"
+        )
+        form.addRow("Train for at most", self.epochs_spin)
+        self.batch_spin = QSpinBox()
+        self.batch_spin.setRange(1, 4096)
+        self.batch_spin.setSuffix(" sequences")
+        form.addRow("Batch size", self.batch_spin)
+        self.lr_box = LearningRateBox()
+        self.lr_box.setToolTip("Adam learning rate; arrows step 1e-4, 2e-4, 5e-4, 1e-3…")
+        form.addRow("Learning rate", self.lr_box)
+        self.device_combo = QComboBox()
+        for name in DEVICES:
+            self.device_combo.addItem(name, name)
+        form.addRow("Device", self.device_combo)
+        self.extra_spins: dict[str, QSpinBox] = {}
+        for option, label, minimum, hint in EXTRA_OPTIONS:
+            spin = QSpinBox()
+            spin.setRange(minimum, 1_000_000)
+            spin.setToolTip(hint)
+            if minimum == 0 and option == "--max-batches":
+                spin.setSpecialValueText("all")
+            self.extra_spins[option] = spin
+            form.addRow(label, spin)
+        left.addWidget(run_box)
+
+        data_box = QGroupBox("Data")
+        data_layout = QVBoxLayout(data_box)
+        self.data_label = QLabel(self._data_text)
+        self.data_label.setWordWrap(True)
+        self.data_label.setTextFormat(Qt.TextFormat.RichText)
+        data_layout.addWidget(self.data_label)
+        left.addWidget(data_box)
+        left.addStretch(1)
+
+        tf_box = QGroupBox("Teacher forcing")
+        tf_form = QFormLayout(tf_box)
+        self.schedule_combo = QComboBox()
+        for name, label in SCHEDULES:
+            self.schedule_combo.addItem(label, name)
+        self.schedule_combo.currentIndexChanged.connect(self._on_schedule_change)
+        tf_form.addRow("Schedule", self.schedule_combo)
+        self.gamma_spin = QDoubleSpinBox()
+        self.gamma_spin.setDecimals(4)
+        self.gamma_spin.setRange(0.0001, 100.0)
+        self.gamma_spin.setSingleStep(0.025)
+        self.gamma_spin.setToolTip(
+            "Decay speed per epoch: β = −γ·i/N_b (0.125 for synthetic data, 10/120 for real)"
+        )
+        self.p_min_spin = QDoubleSpinBox()
+        self.p_max_spin = QDoubleSpinBox()
+        for spin in (self.p_min_spin, self.p_max_spin):
+            spin.setDecimals(3)
+            spin.setRange(0.0, 1.0)
+            spin.setSingleStep(0.05)
+        self.p_min_spin.setToolTip("p_tf never falls below this")
+        self.p_max_spin.setToolTip("p_tf starts here and never rises above it")
+        for spin in (self.gamma_spin, self.p_min_spin, self.p_max_spin):
+            spin.valueChanged.connect(self._on_schedule_change)
+        self.epochs_spin.valueChanged.connect(self._on_schedule_change)
+        self.decay_spin = QDoubleSpinBox()
+        self.decay_spin.setDecimals(1)
+        self.decay_spin.setRange(0.1, 100000.0)
+        self.decay_spin.setSuffix(" epochs")
+        self.decay_spin.setToolTip("Linear, exponential and inverse-sigmoid reach p_min after this")
+        self.decay_spin.valueChanged.connect(self._on_schedule_change)
+        self.unit_combo = QComboBox()
+        self.unit_combo.addItem("once per batch", "batch")
+        self.unit_combo.addItem("once per time step (as the SEDLM code)", "step")
+        self.unit_combo.setToolTip(
+            "What advances the schedule's counter. The original code counted time steps, "
+            "which drives p_tf to p_min within the first epoch."
+        )
+        self.unit_combo.currentIndexChanged.connect(self._on_schedule_change)
+        tf_form.addRow("γ (gamma)", self.gamma_spin)
+        tf_form.addRow("p_min", self.p_min_spin)
+        tf_form.addRow("p_max", self.p_max_spin)
+        tf_form.addRow("Decay over", self.decay_spin)
+        tf_form.addRow("Counter advances", self.unit_combo)
+        self.preview = TrainingPlot(
+            "p_tf over the planned epochs",
+            x_label="epoch",
+            y_label="p_tf",
+            empty_text="",
+            integer_x=False,
+        )
+        self.preview.setMinimumSize(300, 190)
+        self.preview.getPlotItem().getViewBox().setMouseEnabled(x=False, y=False)
+        self.preview.fix_probability_axis()
+        self.preview.set_empty(False)
+        self.preview_curve = self.preview.curve(None, TF_COLOR, width=2.5)
+        tf_form.addRow(self.preview)
+        self.schedule_summary = QLabel()
+        self.schedule_summary.setWordWrap(True)
+        tf_form.addRow(self.schedule_summary)
+        right.addWidget(tf_box)
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.start_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.start_button.setText("Start training")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.warning_label = QLabel(self._data_warning)
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setStyleSheet("color: #B35900;")
+        self.warning_label.setVisible(bool(self._data_warning))
+        layout.addWidget(self.warning_label)
+        layout.addWidget(self.buttons)
+
+    # ------------------------------------------------------------------- project
+    def _read_project(self, project: Project | Path | str | None) -> None:
+        if project is None:
+            self._data_text = "No project open."
+            return
+        own = not isinstance(project, Project)
+        try:
+            proj = Project.open(project) if own else project
+        except (ProjectError, OSError) as exc:
+            self._data_text = f"Cannot read the project: {exc}"
+            return
+        try:
+            self._summarise_data(proj)
+            for run in reversed(proj.runs()):
+                if run.status not in RESUMABLE or not run.last_checkpoint:
+                    continue
+                config = run.config_dict
+                epochs_done = max((r["epoch"] for r in proj.metrics(run.id, "epoch")), default=0)
+                label = (
+                    f"Resume run {run.id} ({run.status} after epoch {epochs_done}, "
+                    f"{config.get('preset', '?')}, {config.get('schedule', '?')})"
+                )
+                self._runs[run.id] = {"label": label, "config": config}
+        finally:
+            if own:
+                proj.close()
+
+    def _summarise_data(self, project: Project) -> None:
+        recordings = project.recordings()
+        split_of = {r.id: r.split for r in recordings}
+        counts: dict[str, list[float]] = {s: [0, 0.0, 0] for s in ("train", "val", "test")}
+        for rec in recordings:
+            if rec.split in counts:
+                counts[rec.split][0] += 1
+                counts[rec.split][1] += rec.duration
+        for event in project.labels():
+            split = split_of.get(event.recording_id)
+            if split in counts:
+                counts[split][2] += 1
+
+        def line(split: str, role: str) -> str:
+            n, seconds, labels = counts[split]
+            return (
+                f"<b>{split}</b>: {int(n)} recording{'s' if n != 1 else ''}, "
+                f"{format_duration(seconds)}, {int(labels)} labels — {role}"
+            )
+
+        unassigned = sum(1 for r in recordings if r.split not in counts)
+        lines = [
+            line("train", "the model learns from these"),
+            line("val", "validation loss, F1/ER and early stopping"),
+            line("test", "never used in training (for Evaluate)"),
+        ]
+        if unassigned:
+            lines.append(f"{unassigned} recording(s) without a split are not used.")
+        self._data_text = "<br>".join(lines)
+        warnings = []
+        if counts["train"][2] == 0:
+            warnings.append("The train split has no labels: training will fail.")
+        if counts["val"][0] == 0:
+            warnings.append("No validation recordings: no early stopping and no F1/ER.")
+        self._data_warning = " ".join(warnings)
+
+    # -------------------------------------------------------------------- engine
+    def _on_engine_ready(self, info: EngineInfo) -> None:
+        if self._probe is not None:
+            self._probe.ready.disconnect(self._on_engine_ready)
+            self._probe = None
+        self.engine = info
+        self._apply_engine(info)
+        if not self._preset_touched and info.has_gpu:
+            self._set_preset("paper")
+
+    def _apply_engine(self, info: EngineInfo) -> None:
+        model = self.device_combo.model()
+        assert isinstance(model, QStandardItemModel)
+        cuda_name = info.cuda[0] if info.cuda else None
+        texts = {
+            "auto": f"Auto: {info.auto_device()}" if info.known else "Auto (detecting…)",
+            "cuda": f"CUDA: {cuda_name}" if cuda_name else "CUDA (not available)",
+            "mps": "Apple MPS" if info.mps else "Apple MPS (not available)",
+            "cpu": "CPU",
+        }
+        available = {"auto": True, "cpu": True, "cuda": bool(cuda_name), "mps": info.mps}
+        for row, name in enumerate(DEVICES):
+            item = model.item(row)
+            item.setText(texts[name])
+            # Before the probe answers, nothing is known to be missing.
+            item.setEnabled(available[name] or not info.known)
+        if info.cuda and len(info.cuda_memory) > 0:
+            gib = info.cuda_memory[0] / 2**30
+            model.item(DEVICES.index("cuda")).setText(f"CUDA: {cuda_name} ({gib:.0f} GiB)")
+        current = self.device_combo.currentData()
+        if info.known and not available.get(current, True):
+            self.device_combo.setCurrentIndex(DEVICES.index("auto"))
+        for option, spin in self.extra_spins.items():
+            shown = info.supports(option)
+            spin.setVisible(shown)
+            label = self._form_label(spin)
+            if label is not None:
+                label.setVisible(shown)
+
+    def _form_label(self, field: QWidget) -> QWidget | None:
+        parent = field.parentWidget()
+        layout = parent.layout() if parent is not None else None
+        if isinstance(layout, QFormLayout):
+            return layout.labelForField(field)
+        return None
+
+    # -------------------------------------------------------------------- values
+    def _preset_values(self, preset: str) -> dict[str, Any]:
+        return self.engine.presets.get(preset, {})
+
+    def _set_preset(self, preset: str) -> None:
+        self.preset_combo.setCurrentIndex(max(0, self.preset_combo.findData(preset)))
+        values = self._preset_values(preset)
+        self.epochs_spin.setValue(int(values.get("epochs", 40)))
+        self.batch_spin.setValue(int(values.get("batch_size", 8)))
+        self.lr_box.setValue(float(values.get("lr", 2e-3)))
+        self.decay_spin.setValue(float(values.get("decay_epochs", 20.0)))
+        if "patience" in values:
+            self.extra_spins["--patience"].setValue(int(values["patience"]))
+        self._on_preset_change()
+
+    def _on_preset_activated(self, _index: int) -> None:
+        self._preset_touched = True
+        self._set_preset(self.preset_combo.currentData())
+
+    def _on_preset_change(self) -> None:
+        self.preset_help.setText(PRESET_HELP.get(self.preset_combo.currentData(), ""))
+        self._on_schedule_change()
+
+    def _on_schedule_change(self, *_args: object) -> None:
+        name = self.schedule_combo.currentData()
+        editable = self.resume_run() is None
+        self.gamma_spin.setEnabled(editable and name == "drossos")
+        self.p_min_spin.setEnabled(editable and name not in ("constant", "none"))
+        self.p_max_spin.setEnabled(editable and name != "none")
+        self.decay_spin.setEnabled(editable and name in DECAYING)
+        self.unit_combo.setEnabled(editable and name not in ("constant", "none"))
+        p_min, p_max = self.p_min_spin.value(), self.p_max_spin.value()
+        if p_min > p_max:
+            self.schedule_summary.setText("p_min must not exceed p_max.")
+            self.preview_curve.setData([], [])
+            self.start_button.setEnabled(False)
+            return
+        self.start_button.setEnabled(True)
+        epochs = self.epochs_spin.value()
+        decay = float(
+            self._preset_values(self.preset_combo.currentData()).get("decay_epochs", 20.0)
+        )
+        try:
+            x, p = schedule_curve(
+                name,
+                epochs=epochs,
+                gamma=self.gamma_spin.value(),
+                p_min=p_min,
+                p_max=p_max,
+                decay_epochs=decay,
+            )
+        except ValueError as exc:
+            self.schedule_summary.setText(str(exc))
+            self.preview_curve.setData([], [])
+            return
+        self.preview_curve.setData(x, p)
+        self.preview.setXRange(0, epochs, padding=0.01)
+        self.schedule_summary.setText(_describe_curve(x, p))
+
+    def _on_resume_change(self, *_args: object) -> None:
+        run_id = self.resume_combo.currentData()
+        resuming = run_id is not None
+        # A resumed run keeps its settings; only its length and device may change.
+        for widget in (
+            self.preset_combo,
+            self.batch_spin,
+            self.lr_box,
+            self.schedule_combo,
+            self.gamma_spin,
+            self.p_min_spin,
+            self.p_max_spin,
+            self.decay_spin,
+            self.unit_combo,
+            self.extra_spins["--seed"],
+        ):
+            widget.setEnabled(not resuming)
+        if resuming:
+            config = self._runs[run_id]["config"]
+            self._show_config(config)
+            self.start_button.setText("Resume training")
+        else:
+            self.start_button.setText("Start training")
+            if self._showing_run:
+                self._restore()  # back from a resumed run's settings to the user's own
+            self._on_schedule_change()
+        self._showing_run = resuming
+
+    def _show_config(self, config: dict[str, Any]) -> None:
+        preset = config.get("preset")
+        if preset in ("fast", "paper"):
+            self.preset_combo.setCurrentIndex(self.preset_combo.findData(preset))
+        for key, widget in (("epochs", self.epochs_spin), ("batch_size", self.batch_spin)):
+            if isinstance(config.get(key), int):
+                widget.setValue(config[key])
+        if isinstance(config.get("lr"), float | int):
+            self.lr_box.setValue(float(config["lr"]))
+        index = self.schedule_combo.findData(config.get("schedule"))
+        if index >= 0:
+            self.schedule_combo.setCurrentIndex(index)
+        for key, spin in (("p_min", self.p_min_spin), ("p_max", self.p_max_spin)):
+            if isinstance(config.get(key), float | int):
+                spin.setValue(float(config[key]))
+        self.gamma_spin.setValue(float(config.get("gamma") or DEFAULT_GAMMA))
+        if isinstance(config.get("decay_epochs"), float | int):
+            self.decay_spin.setValue(float(config["decay_epochs"]))
+        index = self.unit_combo.findData(config.get("unit", "batch"))
+        self.unit_combo.setCurrentIndex(max(0, index))
+        for key, option in (("patience", "--patience"), ("seed", "--seed")):
+            if isinstance(config.get(key), int):
+                self.extra_spins[option].setValue(config[key])
+        self._on_schedule_change()
+
+    def set_resume(self, run_id: int | None) -> None:
+        """Preselect resuming ``run_id`` (or a new run with None)."""
+        index = self.resume_combo.findData(run_id)
+        self.resume_combo.setCurrentIndex(max(0, index))
+
+    # ------------------------------------------------------------------ settings
+    def _read_settings(self) -> dict[str, Any]:
+        self.settings.beginGroup(SETTINGS_GROUP)
+        try:
+            return {key: self.settings.value(key) for key in self.settings.childKeys()}
+        finally:
+            self.settings.endGroup()
+
+    def _restore(self) -> None:
+        saved = self._saved
+        preset = saved.get("preset")
+        if preset not in ("fast", "paper"):
+            preset = "paper" if self.engine.cuda else "fast"
+        self._set_preset(str(preset))
+
+        def number(key: str, kind: type, default: Any) -> Any:
+            try:
+                return kind(saved[key]) if key in saved else default
+            except (TypeError, ValueError):
+                return default
+
+        self.epochs_spin.setValue(number("epochs", int, self.epochs_spin.value()))
+        self.batch_spin.setValue(number("batch_size", int, self.batch_spin.value()))
+        self.lr_box.setValue(number("lr", float, self.lr_box.value()))
+        index = self.schedule_combo.findData(saved.get("schedule", "drossos"))
+        self.schedule_combo.setCurrentIndex(max(0, index))
+        self.gamma_spin.setValue(number("gamma", float, DEFAULT_GAMMA))
+        self.p_min_spin.setValue(number("p_min", float, 0.05))
+        self.p_max_spin.setValue(number("p_max", float, 0.9))
+        self.decay_spin.setValue(number("decay_epochs", float, self.decay_spin.value()))
+        self.unit_combo.setCurrentIndex(
+            max(0, self.unit_combo.findData(saved.get("unit", "batch")))
+        )
+        device = saved.get("device", "auto")
+        self.device_combo.setCurrentIndex(DEVICES.index(device) if device in DEVICES else 0)
+        for option, spin in self.extra_spins.items():
+            spin.setValue(number(option.lstrip("-"), int, spin.value()))
+        self._on_preset_change()
+
+    def _save(self) -> None:
+        values = {
+            "preset": self.preset_combo.currentData(),
+            "epochs": self.epochs_spin.value(),
+            "batch_size": self.batch_spin.value(),
+            "lr": self.lr_box.value(),
+            "schedule": self.schedule_combo.currentData(),
+            "gamma": self.gamma_spin.value(),
+            "p_min": self.p_min_spin.value(),
+            "p_max": self.p_max_spin.value(),
+            "decay_epochs": self.decay_spin.value(),
+            "unit": self.unit_combo.currentData(),
+            "device": self.device_combo.currentData(),
+        }
+        for option, spin in self.extra_spins.items():
+            if self.engine.supports(option):
+                values[option.lstrip("-")] = spin.value()
+        self.settings.beginGroup(SETTINGS_GROUP)
+        for key, value in values.items():
+            self.settings.setValue(key, value)
+        self.settings.endGroup()
+        self.settings.sync()
+
+    def accept(self) -> None:
+        if self.resume_run() is None:
+            self._save()
+        super().accept()
+
+    # -------------------------------------------------------------------- result
+    def resume_run(self) -> int | None:
+        """The run to resume, or None for a new run."""
+        return self.resume_combo.currentData()
+
+    def config(self) -> list[str]:
+        """The ``tfstudio train PROJECT`` arguments for the current choices (no ``--json``)."""
+        run_id = self.resume_run()
+        args: list[str] = []
+        if run_id is not None:
+            args += ["--resume", str(run_id), "--epochs", str(self.epochs_spin.value())]
+        else:
+            schedule = self.schedule_combo.currentData()
+            args += [
+                "--preset",
+                self.preset_combo.currentData(),
+                "--epochs",
+                str(self.epochs_spin.value()),
+                "--batch-size",
+                str(self.batch_spin.value()),
+                "--lr",
+                f"{self.lr_box.value():g}",
+                "--schedule",
+                schedule,
+            ]
+            if schedule == "drossos":
+                args += ["--gamma", f"{self.gamma_spin.value():g}"]
+            if schedule != "none":
+                args += ["--p-min", f"{self.p_min_spin.value():g}"]
+                args += ["--p-max", f"{self.p_max_spin.value():g}"]
+            if schedule in DECAYING and self.engine.supports("--decay-epochs"):
+                args += ["--decay-epochs", f"{self.decay_spin.value():g}"]
+            unit = self.unit_combo.currentData()
+            if unit != "batch" and schedule != "none" and self.engine.supports("--unit"):
+                args += ["--unit", unit]
+        args += ["--device", self.device_combo.currentData()]
+        for option, spin in self.extra_spins.items():
+            if not self.engine.supports(option):
+                continue
+            if option == "--max-batches" and spin.value() == 0:
+                continue
+            if run_id is not None and option not in RESUME_OPTIONS:
+                continue  # the resumed run keeps its own
+            args += [option, str(spin.value())]
+        return args
+
+
+def _describe_curve(x: np.ndarray, p: np.ndarray) -> str:
+    """``p_tf 0.90 → 0.05; below 0.5 from epoch 9`` for the schedule summary line."""
+    if len(p) == 0:
+        return ""
+    text = f"p_tf {p[0]:.2f} at the start → {p[-1]:.2f} after epoch {x[-1]:.0f}"
+    below = np.nonzero(p < 0.5)[0]
+    if len(below) and p[0] >= 0.5:
+        text += f"; below 0.5 from epoch {_epoch_text(x[below[0]])}"
+    floor = np.nonzero(p <= p.min() + 1e-3)[0]
+    if p.min() < p[0] and floor[0] < len(p) - 1:
+        text += f"; at {p.min():.2f} from epoch {_epoch_text(x[floor[0]])}"
+    return text + "."
+
+
+def _epoch_text(epoch: float) -> str:
+    return f"{epoch:.0f}" if epoch >= 10 else f"{epoch:.2g}"

@@ -1,0 +1,447 @@
+"""Run history: every run in the store, and the curves of the selected ones, overlaid.
+
+Reads only the store, so it shows runs started from the CLI or another window as well; it
+notices their writes by polling ``Project.data_version`` (a cheap pragma) once a second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import html
+import time
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tfstudio.qt.training.plots import TrainingPlot, run_color
+from tfstudio.qt.training.store import ProjectRef
+from tfstudio.qt.training.stream import format_duration
+from tfstudio.qt.training.summaries import RunSummary, format_lr, load_curves, summarise
+from tfstudio.store import Change
+
+POLL_MS = 1000
+# Curves of a running run are re-read at most this often (the table follows every change).
+LIVE_CURVES_S = 5.0
+COLUMNS = (
+    "Run",
+    "Status",
+    "Preset",
+    "Schedule",
+    "Epochs",
+    "LR",
+    "Batch",
+    "Device",
+    "Started",
+    "Duration",
+    "Best val loss",
+    "F1 at best",
+    "Note",
+)
+NOTE_COLUMN = len(COLUMNS) - 1
+STATUS_COLORS = {
+    "done": "#1B7F3B",
+    "failed": "#B3261E",
+    "stopped": "#8A5A00",
+    "running": "#0B5CAD",
+    "queued": "#555555",
+}
+
+
+class RunHistory(QWidget):
+    """The table of runs and their curves. Select one run to see it, several to compare.
+
+    ``project`` is an open :class:`~tfstudio.store.Project` (this thread's) or a folder.
+    ``selection_changed(list)`` carries the selected run ids, newest first.
+    """
+
+    selection_changed = Signal(list)
+
+    def __init__(self, project: Any, parent: QWidget | None = None, *, poll_ms: int = POLL_MS):
+        super().__init__(parent)
+        self.project = ProjectRef(project)
+        self._summaries: dict[int, RunSummary] = {}
+        self._order: list[int] = []
+        self._data_version: int | None = None
+        self._unsubscribe = None
+        self._curves_read_at: dict[int, float] = {}
+        self._build()
+        self._timer = QTimer(self)
+        self._timer.setInterval(poll_ms)
+        self._timer.timeout.connect(self._on_poll_timer_timeout)
+        self._attach()
+        self.refresh()
+
+    # ------------------------------------------------------------------ building
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        layout.addWidget(splitter)
+
+        top = QWidget()
+        top_layout = self.top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        top_layout.addWidget(self.hint)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(NOTE_COLUMN, QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._on_selection_change)
+        top_layout.addWidget(self.table)
+        splitter.addWidget(top)
+
+        plots = QWidget()
+        grid = QGridLayout(plots)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(6)
+        empty = "Select a run above; Ctrl+click another to compare"
+        self.tf_plot = TrainingPlot(
+            "Teacher-forcing probability",
+            x_label="iteration",
+            x_units="batches",
+            y_label="p_tf",
+            empty_text=empty,
+        )
+        self.tf_plot.fix_probability_axis()
+        self.loss_plot = TrainingPlot(
+            "Training loss (smoothed)",
+            x_label="iteration",
+            x_units="batches",
+            y_label="BCE loss",
+            empty_text=empty,
+        )
+        self.val_plot = TrainingPlot(
+            "Validation loss per epoch", x_label="epoch", y_label="BCE loss", empty_text=empty
+        )
+        grey = "#777777"
+        self.score_plot = TrainingPlot(
+            "Validation scores",
+            x_label="epoch",
+            y_label="F1, ER (1 s segments)",
+            empty_text=empty,
+            key=[("F1 ↑", grey, "solid"), ("ER ↓", grey, "dashed")],
+        )
+        self.legend = QLabel()
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setWordWrap(True)
+        grid.addWidget(self.legend, 0, 0, 1, 2)
+        grid.addWidget(self.tf_plot, 1, 0)
+        grid.addWidget(self.loss_plot, 1, 1)
+        grid.addWidget(self.val_plot, 2, 0)
+        grid.addWidget(self.score_plot, 2, 1)
+        grid.setRowStretch(1, 1)
+        grid.setRowStretch(2, 1)
+        splitter.addWidget(plots)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 3)
+        self.splitter = splitter
+        self._user_sized = False
+        splitter.splitterMoved.connect(self._on_splitter_move)
+
+    def _on_splitter_move(self, *_args: object) -> None:
+        self._user_sized = True
+
+    def _fit_table(self) -> None:
+        """Make the table as tall as its runs (up to eight rows), unless the user chose."""
+        if self._user_sized:
+            return
+        rows = min(max(self.table.rowCount(), 2), 8)
+        table = self.table
+        scrollbar = table.horizontalScrollBar()
+        height = (
+            max(self.hint.heightForWidth(self.hint.width()), self.hint.minimumSizeHint().height())
+            + self.top_layout.spacing()
+            + table.horizontalHeader().height()
+            + rows * table.verticalHeader().defaultSectionSize()
+            + 2 * table.frameWidth()
+            + (scrollbar.sizeHint().height() if scrollbar.isVisible() else 0)
+            + 4
+        )
+        total = sum(self.splitter.sizes())
+        if total <= 0:
+            return
+        self.splitter.setSizes([height, max(200, total - height)])
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._fit_table()
+
+    @property
+    def plots(self) -> tuple[TrainingPlot, ...]:
+        return (self.tf_plot, self.loss_plot, self.val_plot, self.score_plot)
+
+    # ------------------------------------------------------------------- project
+    def set_project(self, project: Any) -> None:
+        """Show another project's runs (an open Project, a folder, or None)."""
+        self._detach()
+        self.project.close()
+        self.project = ProjectRef(project)
+        self._summaries.clear()
+        self._curves_read_at.clear()
+        self._attach()
+        self.refresh()
+
+    def _attach(self) -> None:
+        with self.project.open() as project:
+            if project is None:
+                return
+            self._data_version = project.data_version()
+            # Our own connection's writes do not change data_version: listen for them.
+            self._unsubscribe = project.subscribe(self._on_store_change)
+        self._timer.start()
+
+    def _detach(self) -> None:
+        self._timer.stop()
+        if self._unsubscribe is not None:
+            with contextlib.suppress(ValueError):
+                self._unsubscribe()
+            self._unsubscribe = None
+
+    def _on_store_change(self, change: Change) -> None:
+        if change.table in ("runs", "metrics"):
+            QTimer.singleShot(0, self.refresh)
+
+    def _on_poll_timer_timeout(self) -> None:
+        with self.project.open() as project:
+            if project is None:
+                return
+            version = project.data_version()
+        if version != self._data_version:
+            self._data_version = version
+            self.refresh()
+        elif any(self._summaries[i].status == "running" for i in self._order):
+            self._update_durations()
+
+    # -------------------------------------------------------------------- table
+    def refresh(self) -> None:
+        """Re-read the runs (cheaply: finished runs' summaries are cached) and redraw."""
+        with self.project.open() as project:
+            runs = [] if project is None else project.runs()
+            fresh: dict[int, RunSummary] = {}
+            for run in runs:
+                cached = self._summaries.get(run.id)
+                unchanged = (
+                    cached is not None
+                    and cached.status == run.status
+                    and cached.finished_at == run.finished_at
+                    and run.status not in ("running", "queued")
+                )
+                fresh[run.id] = cached if unchanged else summarise(project, run)  # type: ignore[arg-type]
+        changed_live = [
+            i for i, s in fresh.items() if self._summaries.get(i) != s and i in self.selected_runs()
+        ]
+        self._summaries = fresh
+        self._order = sorted(fresh, reverse=True)
+        self._fill_table()
+        if changed_live:
+            self._draw_curves(force=False)
+
+    def _fill_table(self) -> None:
+        selected = set(self.selected_runs())
+        table = self.table
+        table.blockSignals(True)
+        table.setRowCount(len(self._order))
+        for row, run_id in enumerate(self._order):
+            s = self._summaries[run_id]
+            values = (
+                str(s.id),
+                s.status,
+                s.preset or "—",
+                s.schedule_text,
+                _epochs_text(s),
+                format_lr(s.lr),
+                "—" if s.batch_size is None else str(s.batch_size),
+                s.device or "—",
+                _when(s.started_at or s.created_at),
+                format_duration(s.duration()),
+                "—" if s.best_val_loss is None else f"{s.best_val_loss:.4f} (epoch {s.best_epoch})",
+                "—" if s.f1_at_best is None else f"{s.f1_at_best:.3f}",
+                s.message,
+            )
+            for col, text in enumerate(values):
+                item = table.item(row, col)
+                if item is None:
+                    item = QTableWidgetItem()
+                    table.setItem(row, col, item)
+                item.setText(text)
+                item.setData(Qt.ItemDataRole.UserRole, run_id)
+                if col in (0, 4, 5, 6, 9, 10, 11):
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+            status_item = table.item(row, 1)
+            status_item.setForeground(QColor(STATUS_COLORS.get(s.status, "#333333")))
+            tip = s.message or s.status
+            for col in range(len(COLUMNS)):
+                table.item(row, col).setToolTip(tip)
+        table.clearSelection()
+        model = table.selectionModel()
+        for row, run_id in enumerate(self._order):
+            if run_id in selected:
+                model.select(
+                    table.model().index(row, 0),
+                    model.SelectionFlag.Select | model.SelectionFlag.Rows,
+                )
+        table.blockSignals(False)
+        self._mark_selected_colors(sorted(selected))
+        QTimer.singleShot(0, self._fit_table)
+        n = len(self._order)
+        if n == 0:
+            self.hint.setText("No runs yet. Train a model and its runs will appear here.")
+        else:
+            self.hint.setText(
+                f"{n} run{'s' if n != 1 else ''}. Select one to see its curves; "
+                "Ctrl+click (⌘-click) another to overlay them."
+            )
+
+    def _update_durations(self) -> None:
+        for row, run_id in enumerate(self._order):
+            item = self.table.item(row, 9)
+            if item is not None:
+                item.setText(format_duration(self._summaries[run_id].duration()))
+
+    # --------------------------------------------------------------- selection
+    def selected_runs(self) -> list[int]:
+        """Selected run ids, newest first."""
+        rows = {index.row() for index in self.table.selectionModel().selectedRows()}
+        return [self._order[r] for r in sorted(rows) if r < len(self._order)]
+
+    def select_runs(self, run_ids: list[int]) -> None:
+        """Select these runs (and show their curves)."""
+        wanted = set(run_ids)
+        table = self.table
+        table.blockSignals(True)
+        table.clearSelection()
+        model = table.selectionModel()
+        for row, run_id in enumerate(self._order):
+            if run_id in wanted:
+                model.select(
+                    table.model().index(row, 0),
+                    model.SelectionFlag.Select | model.SelectionFlag.Rows,
+                )
+        table.blockSignals(False)
+        self._on_selection_change()
+
+    def _on_selection_change(self) -> None:
+        self._draw_curves(force=True)
+        self.selection_changed.emit(self.selected_runs())
+
+    # ------------------------------------------------------------------ curves
+    def _draw_curves(self, *, force: bool) -> None:
+        selected = self.selected_runs()
+        now = time.monotonic()
+        if not force:
+            # A live run writes every few seconds; re-reading its metrics that often is waste.
+            live = [i for i in selected if self._summaries[i].status == "running"]
+            if live and all(now - self._curves_read_at.get(i, 0) < LIVE_CURVES_S for i in live):
+                return
+        for plot in self.plots:
+            plot.getPlotItem().clear()
+        single = len(selected) == 1
+        entries = []
+        # Oldest first, so colours follow the table's order when comparing.
+        with self.project.open() as project:
+            if project is None:
+                return
+            for index, run_id in enumerate(sorted(selected)):
+                curves = load_curves(project, run_id)
+                self._curves_read_at[run_id] = now
+                color = run_color(index)
+                summary = self._summaries[run_id]
+                self._plot_run(summary, curves, color, single)
+                entries.append(_legend_entry(summary, color))
+        self.legend.setText("&nbsp;&nbsp;&nbsp;&nbsp;".join(entries))
+        self.legend.setVisible(bool(entries))
+        for plot in self.plots:
+            plot.set_empty(not selected)
+            plot.getPlotItem().enableAutoRange(x=True)
+        self.tf_plot.fix_probability_axis()
+        self._mark_selected_colors(sorted(selected))
+
+    def _mark_selected_colors(self, run_ids: list[int]) -> None:
+        """A swatch of each selected run's curve colour in its Run cell."""
+        colors = {run_id: run_color(i) for i, run_id in enumerate(run_ids)}
+        for row, run_id in enumerate(self._order):
+            item = self.table.item(row, 0)
+            if item is None:
+                continue
+            color = colors.get(run_id)
+            item.setIcon(_swatch(color) if color else QIcon())
+
+    def _plot_run(self, summary: RunSummary, c: Any, color: str, single: bool) -> None:
+        name = summary.label
+        self.tf_plot.curve(name, color).setData(c.iteration, c.tf_prob, connect="finite")
+        if single:
+            # One run: its raw loss too, faint, behind the smoothed curve.
+            self.loss_plot.curve(None, color, width=1.0, alpha=70).setData(
+                c.iteration, c.loss, connect="finite"
+            )
+        self.loss_plot.curve(name, color, width=2.0).setData(
+            c.iteration, c.loss_smooth, connect="finite"
+        )
+        self.val_plot.curve(name, color, symbol="o").setData(c.epoch, c.val_loss, connect="finite")
+        self.score_plot.curve(f"{name} F1", color, symbol="o").setData(
+            c.epoch, c.f1, connect="finite"
+        )
+        self.score_plot.curve(
+            f"{name} ER", color, symbol="t", style=Qt.PenStyle.DashLine, width=1.5
+        ).setData(c.epoch, c.er, connect="finite")
+
+    def closeEvent(self, event: Any) -> None:
+        self._detach()
+        self.project.close()
+        super().closeEvent(event)
+
+
+def _swatch(color: str) -> QIcon:
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(QColor(color))
+    return QIcon(pixmap)
+
+
+def _legend_entry(s: RunSummary, color: str) -> str:
+    details = ", ".join(
+        part
+        for part in (s.preset, f"lr {format_lr(s.lr)}" if s.lr is not None else "", s.status)
+        if part
+    )
+    return (
+        f"<span style='color:{color}; font-weight:bold'>━━</span>&nbsp;"
+        f"<b>{html.escape(s.label)}</b> ({html.escape(details)})"
+    )
+
+
+def _epochs_text(s: RunSummary) -> str:
+    if s.epochs is None:
+        return str(s.epochs_done) if s.epochs_done else "—"
+    return f"{s.epochs_done}/{s.epochs}"
+
+
+def _when(timestamp: float | None) -> str:
+    if not timestamp:
+        return "—"
+    moment = datetime.datetime.fromtimestamp(timestamp)
+    today = datetime.date.today()
+    return moment.strftime("%H:%M" if moment.date() == today else "%Y-%m-%d %H:%M")

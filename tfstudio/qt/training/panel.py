@@ -1,0 +1,674 @@
+"""The training panel: start, stop and resume a run, and watch it learn.
+
+Curves come from the child's JSON stream (not from the store), are buffered as they arrive
+and drawn at most ten times a second, so a fast GPU run that prints hundreds of batches a
+second costs the GUI a few milliseconds per frame, never a stall.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tfstudio.qt.training.dialog import TrainDialog
+from tfstudio.qt.training.engine import EngineInfo, engine_probe
+from tfstudio.qt.training.plots import (
+    ER_COLOR,
+    F1_COLOR,
+    LOSS_EMA_COLOR,
+    LOSS_RAW_COLOR,
+    TF_COLOR,
+    TRAIN_LOSS_COLOR,
+    VAL_LOSS_COLOR,
+    TrainingPlot,
+    pen,
+)
+from tfstudio.qt.training.process import TrainingProcess
+from tfstudio.qt.training.series import Series
+from tfstudio.qt.training.store import ProjectRef
+from tfstudio.qt.training.stream import Ema, Progress, finite, format_duration
+
+# Each plot is redrawn at most every PLOT_MS (10 Hz: smooth enough to watch), and never two
+# plots in one event-loop turn (TURN_MS apart): a repaint of one 1200×800 panel's plot costs
+# a few ms, all four at once would cost a frame or more (tfstudio.qt.training.bench).
+PLOT_MS = 100
+TURN_MS = 25
+GROUPS = ("tf", "loss", "val", "scores")
+CLOCK_MS = 1000
+LOG_LINES = 2000
+EMA_ALPHA = 0.05
+
+BANNER_STYLES = {
+    "error": ("#FDECEA", "#8A1C12", "#E0A39B"),
+    "warning": ("#FFF4E0", "#7A4B00", "#E8C48A"),
+    "info": ("#E8F1FB", "#123D66", "#A9C6E6"),
+    "success": ("#E7F5EC", "#14532D", "#A3D3B5"),
+}
+STATUS_TEXT = {
+    "idle": "No training running",
+    "starting": "Starting…",
+    "running": "Running",
+    "stopping": "Stopping after the current batch…",
+}
+
+
+class Banner(QFrame):
+    """A dismissible one-paragraph message above the plots (errors are never only in a log)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainingBanner")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        layout.addWidget(self.label)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.level = ""
+        self.hide()
+
+    def show_message(self, level: str, text: str) -> None:
+        background, foreground, border = BANNER_STYLES[level]
+        self.level = level
+        self.setStyleSheet(
+            f"#trainingBanner {{ background: {background}; border: 1px solid {border};"
+            f" border-radius: 4px; }} #trainingBanner QLabel {{ color: {foreground}; }}"
+            f" #trainingBanner QToolButton {{ color: {foreground}; }}"
+        )
+        self.label.setText(text)
+        self.show()
+
+    def text(self) -> str:
+        return self.label.text()
+
+
+class TrainingPanel(QWidget):
+    """Train button, live curves and status of one training child at a time.
+
+    ``project`` is an open :class:`~tfstudio.store.Project` (used on this thread only) or a
+    project folder. ``process`` lets a caller supply its own :class:`TrainingProcess`
+    (tests use one with a fake engine). Signals: ``run_started(int)`` with the run id,
+    ``run_finished(dict)`` with the process's final summary (run, status, message…).
+    """
+
+    run_started = Signal(int)
+    run_finished = Signal(dict)
+
+    def __init__(
+        self,
+        project: Any,
+        parent: QWidget | None = None,
+        *,
+        process: TrainingProcess | None = None,
+        settings: QSettings | None = None,
+        engine: EngineInfo | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.project = ProjectRef(project)
+        self.settings = settings
+        self.engine = engine
+        self.process = process or TrainingProcess(self.project.root or Path(), self)
+        if self.process.parent() is None:
+            self.process.setParent(self)
+        self.run_id: int | None = None
+        self.device = ""
+        self._progress: Progress | None = None
+        self._started_at: float | None = None
+        self._skip_iteration = -1  # a resumed run's batches already drawn from the store
+        self._skip_epoch = -1
+        self._ema = Ema(EMA_ALPHA)
+        self._dirty: set[str] = set()
+        self._drawn_at: dict[str, float] = {}
+        self._pending_log: list[str] = []
+        self._last_status: dict[str, Any] = {}
+        self._preparing = ""
+        self._got_start = False
+        self.redraw_seconds: list[float] = []  # time spent per redraw (for benchmarks)
+
+        self.tf = Series()
+        self.loss = Series()
+        self.loss_ema = Series()
+        self.epoch_train = Series(64)
+        self.epoch_val = Series(64)
+        self.epoch_f1 = Series(64)
+        self.epoch_er = Series(64)
+
+        self._build()
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(TURN_MS)
+        self._redraw_timer.timeout.connect(self._on_redraw_timer_timeout)
+        self._clock = QTimer(self)
+        self._clock.setInterval(CLOCK_MS)
+        self._clock.timeout.connect(self._on_clock_timeout)
+
+        p = self.process
+        p.started.connect(self._on_started)
+        p.batch.connect(self._on_batch)
+        p.epoch.connect(self._on_epoch)
+        p.event.connect(self._on_event)
+        p.log.connect(self._on_log)
+        p.failed.connect(self._on_failed)
+        p.finished.connect(self._on_finished)
+        p.state_changed.connect(self._on_state_change)
+        self._on_state_change(p.state)
+        if engine is None:
+            # Warm the device probe now, so the dialog opens with the GPU's name in it.
+            QTimer.singleShot(1500, engine_probe().request)
+
+    # ------------------------------------------------------------------ building
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(6)
+
+        bar = QHBoxLayout()
+        self.train_button = QPushButton("Train…")
+        self.train_button.setToolTip("Choose settings and start a training run")
+        self.train_button.clicked.connect(self.open_dialog)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip(
+            "Finish the current batch, save a checkpoint and stop; press again to force"
+        )
+        self.stop_button.clicked.connect(self.stop)
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.clicked.connect(self._on_resume_clicked)
+        for button in (self.train_button, self.stop_button, self.resume_button):
+            bar.addWidget(button)
+        bar.addSpacing(12)
+        self.status_label = QLabel()
+        self.status_label.setTextFormat(Qt.TextFormat.RichText)
+        bar.addWidget(self.status_label, 1)
+        self.time_label = QLabel()
+        self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        bar.addWidget(self.time_label)
+        layout.addLayout(bar)
+
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setTextVisible(True)
+        self.progress_bar.setFormat("")
+        self.progress_bar.setMaximumHeight(16)
+        layout.addWidget(self.progress_bar)
+
+        self.banner = Banner()
+        layout.addWidget(self.banner)
+
+        grid = QGridLayout()
+        grid.setSpacing(6)
+        idle = "No run yet: press Train… to start one"
+        self.tf_plot = TrainingPlot(
+            "Teacher-forcing probability",
+            x_label="iteration",
+            x_units="batches",
+            y_label="p_tf",
+            empty_text=idle,
+        )
+        self.tf_plot.fix_probability_axis()
+        self.tf_curve = self.tf_plot.curve("p_tf", TF_COLOR)
+        self.loss_plot = TrainingPlot(
+            "Training loss",
+            x_label="iteration",
+            x_units="batches",
+            y_label="BCE loss",
+            empty_text=idle,
+            key=[("raw", LOSS_RAW_COLOR, "solid"), ("smoothed", LOSS_EMA_COLOR, "solid")],
+        )
+        self.loss_raw_curve = self.loss_plot.curve("raw", LOSS_RAW_COLOR, width=1.0, alpha=150)
+        self.loss_ema_curve = self.loss_plot.curve("smoothed (EMA)", LOSS_EMA_COLOR, width=2.5)
+        self.val_plot = TrainingPlot(
+            "Loss per epoch",
+            x_label="epoch",
+            y_label="BCE loss",
+            empty_text=idle,
+            key=[("training", TRAIN_LOSS_COLOR, "dashed"), ("validation", VAL_LOSS_COLOR, "solid")],
+        )
+        self.epoch_train_curve = self.val_plot.curve(
+            "training (mean)", TRAIN_LOSS_COLOR, symbol="o", style=Qt.PenStyle.DashLine
+        )
+        self.val_curve = self.val_plot.curve("validation", VAL_LOSS_COLOR, symbol="s")
+        # Where the best checkpoint comes from: the epoch of lowest validation loss.
+        self.best_line = pg.InfiniteLine(
+            angle=90,
+            pen=pen(VAL_LOSS_COLOR, 1.0, 160, Qt.PenStyle.DotLine),
+            label="best",
+            # Left of the line: the best epoch is often the last one drawn, at the right edge.
+            labelOpts={"position": 0.97, "color": VAL_LOSS_COLOR, "anchors": [(1, 0), (1, 0)]},
+        )
+        self.best_line.hide()
+        self.val_plot.addItem(self.best_line, ignoreBounds=True)
+        self.score_plot = TrainingPlot(
+            "Validation scores",
+            x_label="epoch",
+            y_label="F1, ER (1 s segments)",
+            empty_text=idle,
+            key=[("F1 ↑", F1_COLOR, "solid"), ("ER ↓", ER_COLOR, "solid")],
+        )
+        self.f1_curve = self.score_plot.curve("F1 (higher is better)", F1_COLOR, symbol="o")
+        self.er_curve = self.score_plot.curve("ER (lower is better)", ER_COLOR, symbol="t")
+        grid.addWidget(self.tf_plot, 0, 0)
+        grid.addWidget(self.loss_plot, 0, 1)
+        grid.addWidget(self.val_plot, 1, 0)
+        grid.addWidget(self.score_plot, 1, 1)
+        layout.addLayout(grid, 1)
+
+        log_bar = QHBoxLayout()
+        self.log_toggle = QToolButton()
+        self.log_toggle.setText("Show log")
+        self.log_toggle.setCheckable(True)
+        self.log_toggle.setAutoRaise(True)
+        self.log_toggle.toggled.connect(self._on_log_toggle_change)
+        log_bar.addWidget(self.log_toggle)
+        log_bar.addStretch(1)
+        layout.addLayout(log_bar)
+        self.log_view = QPlainTextEdit()
+        self.log_view.setReadOnly(True)
+        self.log_view.setMaximumBlockCount(LOG_LINES)
+        self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.log_view.setMaximumHeight(140)
+        self.log_view.hide()
+        layout.addWidget(self.log_view)
+        self._update_status()
+
+    @property
+    def plots(self) -> tuple[TrainingPlot, ...]:
+        return (self.tf_plot, self.loss_plot, self.val_plot, self.score_plot)
+
+    # ------------------------------------------------------------------ commands
+    def open_dialog(self) -> None:
+        """Ask for settings in :class:`TrainDialog` and start (or resume) a run."""
+        if self.process.is_running():
+            return
+        dialog = TrainDialog(self.project.value, self, engine=self.engine, settings=self.settings)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.start(dialog.config())
+
+    def start(self, args: list[str]) -> None:
+        """Start ``tfstudio train PROJECT *args --json`` (args as :meth:`TrainDialog.config`)."""
+        if self.process.is_running():
+            raise RuntimeError("a training run is already in progress")
+        self.process.start(args)
+
+    def resume(self, run_id: int | None = None) -> None:
+        """Continue ``run_id`` (default: the newest stopped or failed run) from its checkpoint."""
+        if run_id is None:
+            run_id = self.resumable_run()
+        if run_id is None or self.process.is_running():
+            return
+        self.process.resume(run_id)
+
+    def stop(self) -> None:
+        """Graceful stop; a second press (or a timeout) kills the child."""
+        self.process.stop()
+
+    def is_running(self) -> bool:
+        return self.process.is_running()
+
+    def resumable_run(self) -> int | None:
+        """The newest run that stopped or failed with a checkpoint to continue from."""
+        with self.project.open() as project:
+            if project is None:
+                return None
+            for run in reversed(project.runs()):
+                if run.status in ("stopped", "failed") and run.last_checkpoint:
+                    return run.id
+        return None
+
+    def _on_resume_clicked(self) -> None:
+        self.resume()
+
+    # -------------------------------------------------------------------- state
+    def _reset(self) -> None:
+        """Forget the previous run's curves: a new child is starting (whoever started it)."""
+        for series in (
+            self.tf,
+            self.loss,
+            self.loss_ema,
+            self.epoch_train,
+            self.epoch_val,
+            self.epoch_f1,
+            self.epoch_er,
+        ):
+            series.clear()
+        self._ema.reset()
+        self._skip_iteration = self._skip_epoch = -1
+        self.run_id = None
+        self.device = ""
+        self._preparing = ""
+        self._got_start = False
+        self._last_status = {}
+        self._started_at = time.time()
+        self._progress = Progress(started=self._started_at)
+        self.banner.hide()
+        self.log_view.clear()
+        for plot in self.plots:
+            plot.set_empty_text("Waiting for the first batch…")
+        for plot in (self.val_plot, self.score_plot):
+            plot.set_empty_text("Appears after the first epoch")
+        self._redraw()
+        self._clock.start()
+
+    def _on_state_change(self, state: str) -> None:
+        if state == "starting":
+            self._reset()
+        running = state != "idle"
+        self.train_button.setEnabled(not running and self.project.root is not None)
+        self.stop_button.setEnabled(running)
+        self.stop_button.setText("Force stop" if state == "stopping" else "Stop")
+        resumable = None if running else self.resumable_run()
+        self.resume_button.setEnabled(resumable is not None)
+        self.resume_button.setToolTip(
+            f"Continue run {resumable} from its last checkpoint"
+            if resumable is not None
+            else "Nothing to resume: no stopped or failed run with a checkpoint"
+        )
+        self._update_status()
+
+    def _on_started(self, info: dict) -> None:
+        run = info.get("run")
+        self.run_id = int(run) if run is not None else None
+        self.device = str(info.get("device") or "")
+        self._preparing = ""
+        self._got_start = True
+        if self._progress is not None:
+            self._progress.batches_per_epoch = _int(info.get("batches_per_epoch"))
+            self._progress.epochs = _int(info.get("epochs"))
+        if self.run_id is not None and (info.get("resumed") or _int(info.get("iteration"))):
+            self._load_history(self.run_id)
+        if self.run_id is not None:
+            self.run_started.emit(self.run_id)
+        self._update_status()
+
+    def _load_history(self, run_id: int) -> None:
+        """A resumed run's earlier curves, from the store; the stream continues them."""
+        with self.project.open() as project:
+            if project is None:
+                return
+            batches = project.metrics(run_id, "batch")
+            epochs = project.metrics(run_id, "epoch")
+        for row in sorted(batches, key=lambda r: r["iteration"]):
+            self._add_batch(row["iteration"], row.get("tf_prob"), row.get("loss"))
+            self._skip_iteration = max(self._skip_iteration, int(row["iteration"]))
+        for row in sorted(epochs, key=lambda r: r["epoch"]):
+            self._add_epoch(row)
+            self._skip_epoch = max(self._skip_epoch, int(row["epoch"]))
+        self._dirty.update(GROUPS)
+        self._schedule_redraw()
+
+    def _on_batch(self, event: dict) -> None:
+        iteration = _int(event.get("iteration"))
+        if iteration is None or iteration <= self._skip_iteration:
+            return
+        self._add_batch(iteration, event.get("tf_prob"), event.get("loss"))
+        self._dirty.update(("tf", "loss"))
+        if self._progress is not None:
+            if not self._progress.batches_per_epoch:
+                self._progress.batches_per_epoch = _int(event.get("batches_per_epoch"))
+            self._progress.on_batch(iteration, time.time())
+        self._last_status.update(epoch=event.get("epoch"), batch=event.get("batch"))
+        self._schedule_redraw()
+
+    def _add_batch(self, iteration: int, tf_prob: Any, loss: Any) -> None:
+        self.tf.append(iteration, finite(tf_prob))
+        value = finite(loss)
+        self.loss.append(iteration, value)
+        if value is not None:
+            self.loss_ema.append(iteration, self._ema.update(value))
+
+    def _on_epoch(self, event: dict) -> None:
+        epoch = _int(event.get("epoch"))
+        if epoch is None or epoch <= self._skip_epoch:
+            return
+        self._add_epoch(event)
+        self._dirty.update(("val", "scores"))
+        self._last_status["best_epoch"] = event.get("best_epoch")
+        self._schedule_redraw()
+
+    def _add_epoch(self, row: dict) -> None:
+        epoch = int(row["epoch"])
+        train_loss = row.get("train_loss", row.get("loss"))
+        self.epoch_train.append(epoch, finite(train_loss))
+        self.epoch_val.append(epoch, finite(row.get("val_loss")))
+        self.epoch_f1.append(epoch, finite(row.get("f1")))
+        self.epoch_er.append(epoch, finite(row.get("er")))
+
+    def _on_event(self, event: dict) -> None:
+        if event.get("event") == "prepare":
+            # "done" counts finished recordings; "name" is the one being computed now.
+            done, total = _int(event.get("done")) or 0, event.get("total")
+            self._preparing = f"Computing features {done + 1}/{total}"
+            self._update_status()
+
+    def _on_log(self, line: str) -> None:
+        self._pending_log.append(line)
+        self._schedule_redraw()
+
+    def _on_failed(self, message: str) -> None:
+        self.banner.show_message("error", html.escape(message))
+
+    def _on_finished(self, result: dict) -> None:
+        self._clock.stop()
+        self._redraw_timer.stop()
+        self._redraw()  # everything, at once: the run is over
+        self._last_status = dict(result)
+        status = result.get("status")
+        if result.get("run") is not None:
+            self.run_id = int(result["run"])
+        if status == "done":
+            self.banner.show_message("success", html.escape(self._done_text(result)))
+        elif status == "stopped":
+            text = result.get("message") or "Stopped."
+            if result.get("forced"):
+                self.banner.show_message("warning", html.escape(text))
+            else:
+                self.banner.show_message(
+                    "info",
+                    html.escape(
+                        f"Run {self.run_id} stopped after epoch {self._epoch_reached()}. "
+                        "Resume continues it from its last checkpoint."
+                    ),
+                )
+        for plot in self.plots:
+            plot.set_empty_text("No data from this run")
+        self._update_status()
+        self.run_finished.emit(result)
+
+    def _epoch_reached(self) -> int:
+        last = self.epoch_val.last_x()
+        return int(last) if last is not None else 0
+
+    def _done_text(self, result: dict) -> str:
+        epochs = self._epoch_reached()
+        text = f"Run {self.run_id} done after {epochs} epoch{'s' if epochs != 1 else ''}"
+        val, f1 = self.epoch_val.y, self.epoch_f1.y
+        if len(val) and np.isfinite(val).any():
+            best = int(np.nanargmin(val))
+            text += f": best validation loss {val[best]:.3f} at epoch {self.epoch_val.x[best]:.0f}"
+            if best < len(f1) and np.isfinite(f1[best]):
+                text += f" (F1 {f1[best]:.3f})"
+        message = str(result.get("message") or "")
+        if "early" in message:
+            # The one ending worth a word: it stopped before the planned epochs.
+            text += f"; {message}"
+        return text + ". Its best checkpoint is ready for detection."
+
+    # ------------------------------------------------------------------- drawing
+    def _schedule_redraw(self) -> None:
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    def _on_redraw_timer_timeout(self) -> None:
+        now = time.monotonic()
+        ready = [
+            g
+            for g in GROUPS
+            if g in self._dirty and now - self._drawn_at.get(g, 0.0) >= PLOT_MS / 1000
+        ]
+        if ready:
+            # The plot that waited longest goes first; the others get the next turns.
+            self._redraw(min(ready, key=lambda g: self._drawn_at.get(g, 0.0)))
+        elif self._pending_log:
+            self._flush_log()
+        if self._dirty or self._pending_log:
+            self._redraw_timer.start()
+
+    def _redraw(self, *groups: str) -> None:
+        """Push buffered points to the given plots (all when none are named)."""
+        t0 = time.perf_counter()
+        groups = groups or GROUPS
+        if "tf" in groups:
+            self.tf_curve.setData(self.tf.x, self.tf.y, connect="finite")
+            self.tf_plot.set_empty(len(self.tf) == 0)
+        if "loss" in groups:
+            self.loss_raw_curve.setData(self.loss.x, self.loss.y, connect="finite")
+            self.loss_ema_curve.setData(self.loss_ema.x, self.loss_ema.y)
+            self.loss_plot.set_empty(len(self.loss) == 0)
+        if "val" in groups:
+            self.epoch_train_curve.setData(self.epoch_train.x, self.epoch_train.y, connect="finite")
+            self.val_curve.setData(self.epoch_val.x, self.epoch_val.y, connect="finite")
+            self.val_plot.set_empty(len(self.epoch_val) == 0)
+            val = self.epoch_val.y
+            if len(val) and np.isfinite(val).any():
+                self.best_line.setValue(float(self.epoch_val.x[int(np.nanargmin(val))]))
+                self.best_line.show()
+            else:
+                self.best_line.hide()
+        if "scores" in groups:
+            self.f1_curve.setData(self.epoch_f1.x, self.epoch_f1.y, connect="finite")
+            self.er_curve.setData(self.epoch_er.x, self.epoch_er.y, connect="finite")
+            self.score_plot.set_empty(len(self.epoch_f1) == 0)
+        now = time.monotonic()
+        for group in groups:
+            self._dirty.discard(group)
+            self._drawn_at[group] = now
+        self._flush_log()
+        self._update_status()
+        self.redraw_seconds.append(time.perf_counter() - t0)
+
+    def _flush_log(self) -> None:
+        if self._pending_log:
+            self.log_view.appendPlainText("\n".join(self._pending_log))
+            self._pending_log.clear()
+
+    def _on_clock_timeout(self) -> None:
+        self._update_status()
+
+    def _update_status(self) -> None:
+        state = self.process.state
+        parts = []
+        if self.run_id is not None:
+            parts.append(f"<b>Run {self.run_id}</b>")
+        if state == "idle" and self._last_status.get("status"):
+            status = str(self._last_status["status"])
+            colour = {"done": "#1B7F3B", "failed": "#B3261E", "stopped": "#8A5A00"}.get(status, "")
+            parts.append(f"<span style='color:{colour}'><b>{status}</b></span>")
+        elif state == "running" and not len(self.tf):
+            if self._preparing:
+                parts.append(self._preparing + "…")
+            elif self._got_start:
+                parts.append("Waiting for the first batch…")
+            else:
+                parts.append("Starting (loading PyTorch)…")
+        else:
+            parts.append(STATUS_TEXT.get(state, state))
+        if self.device:
+            parts.append(f"on {html.escape(device_text(self.device, self.engine))}")
+        progress = self._progress
+        epoch, batch = self._last_status.get("epoch"), self._last_status.get("batch")
+        if progress is not None and epoch is not None and state != "idle":
+            text = f"epoch {epoch}"
+            if progress.epochs:
+                text += f"/{progress.epochs}"
+            if batch is not None and progress.batches_per_epoch:
+                # The engine counts batches within an epoch from 1.
+                text += f", batch {int(batch)}/{progress.batches_per_epoch}"
+            parts.append(text)
+        self.status_label.setText(" · ".join(parts))
+
+        if self._started_at is None:
+            self.time_label.setText("")
+            self.progress_bar.setValue(0)
+            self.progress_bar.setFormat("")
+            return
+        elapsed = (
+            self._last_status.get("elapsed_s")
+            if state == "idle" and "elapsed_s" in self._last_status
+            else time.time() - self._started_at
+        )
+        eta = progress.eta() if progress is not None and state != "idle" else None
+        text = f"Elapsed {format_duration(elapsed)}"
+        if state != "idle":
+            text += f" · ETA {'≤ ' + format_duration(eta) if eta is not None else '—'}"
+        self.time_label.setText(text)
+        self.time_label.setToolTip(
+            "Time left if every planned epoch runs; early stopping may end the run sooner"
+        )
+        fraction = progress.fraction() if progress is not None else None
+        self.progress_bar.setValue(int(1000 * (fraction or 0.0)))
+        self.progress_bar.setFormat(f"{100 * fraction:.0f} %" if fraction is not None else "")
+
+    def _on_log_toggle_change(self, shown: bool) -> None:
+        self.log_view.setVisible(shown)
+        self.log_toggle.setText("Hide log" if shown else "Show log")
+
+    # ------------------------------------------------------------------- project
+    def set_project(self, project: Any) -> None:
+        """Follow another project (refused while a run is in progress)."""
+        if self.process.is_running():
+            raise RuntimeError("stop the training run before switching projects")
+        self.project.close()
+        self.project = ProjectRef(project)
+        self.process.project_root = self.project.root or Path()
+        self._started_at = None
+        self.run_id = None
+        self._last_status = {}
+        self.banner.hide()
+        self._on_state_change(self.process.state)
+
+    def closeEvent(self, event: Any) -> None:
+        self.project.close()
+        super().closeEvent(event)
+
+
+def device_text(device: str, engine: EngineInfo | None) -> str:
+    """``cuda:0`` → ``CUDA: NVIDIA H100 80GB HBM3`` (when known), ``cpu`` → ``CPU``."""
+    kind, _, index = device.partition(":")
+    if kind == "cuda":
+        names = engine.cuda if engine is not None else ()
+        i = int(index) if index.isdigit() else 0
+        return f"CUDA: {names[i]}" if i < len(names) else device.upper()
+    return {"cpu": "CPU", "mps": "Apple MPS"}.get(kind, device)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None

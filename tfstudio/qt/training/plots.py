@@ -1,0 +1,198 @@
+"""Plot widgets shared by the training panel, the run history and the dialog's preview.
+
+Colours are the Okabe-Ito set (distinguishable with the common colour-vision deficiencies);
+the plot background and axes follow the application palette, so a dark theme stays dark.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication
+
+# Okabe-Ito, in the order runs get them when overlaid.
+RUN_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+
+TF_COLOR = "#CC79A7"
+LOSS_RAW_COLOR = "#56B4E9"
+LOSS_EMA_COLOR = "#0072B2"
+TRAIN_LOSS_COLOR = "#0072B2"
+VAL_LOSS_COLOR = "#D55E00"
+F1_COLOR = "#009E73"
+ER_COLOR = "#E69F00"
+
+
+def _palette() -> QPalette:
+    app = QApplication.instance()
+    return app.palette() if isinstance(app, QApplication) else QPalette()
+
+
+def is_dark() -> bool:
+    return _palette().color(QPalette.ColorRole.Base).lightness() < 128
+
+
+def run_color(index: int) -> str:
+    color = RUN_COLORS[index % len(RUN_COLORS)]
+    # Black on a dark background would vanish.
+    return "#F0E442" if color == "#000000" and is_dark() else color
+
+
+def pen(color: str, width: float = 2.0, alpha: int = 255, style: Qt.PenStyle | None = None):
+    c = QColor(color)
+    c.setAlpha(alpha)
+    p = pg.mkPen(c, width=width)
+    if style is not None:
+        p.setStyle(style)
+    return p
+
+
+class IntegerAxis(pg.AxisItem):
+    """An axis of counts (epochs, iterations): no tick at 2.5 epochs."""
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        levels = []
+        for spacing, values in super().tickValues(minVal, maxVal, size):
+            if spacing >= 1:
+                levels.append((spacing, [v for v in values if float(v).is_integer()]))
+        if not levels and math.isfinite(minVal) and math.isfinite(maxVal):
+            levels = [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
+        return levels
+
+
+class TrainingPlot(pg.PlotWidget):
+    """A plot with titled, unit-labelled axes, a legend, and an empty-state message.
+
+    Curves are created once (:meth:`curve`) and fed with ``setData``; long curves are
+    clipped to the view and downsampled by pyqtgraph, so a 100 000-point loss curve redraws
+    as fast as a short one.
+    """
+
+    def __init__(
+        self,
+        title: str,
+        *,
+        x_label: str,
+        y_label: str,
+        x_units: str | None = None,
+        y_units: str | None = None,
+        empty_text: str = "No data yet",
+        key: list[tuple[str, str, str]] | None = None,
+        integer_x: bool = True,
+        parent=None,
+    ) -> None:
+        palette = _palette()
+        axes = {"bottom": IntegerAxis("bottom")} if integer_x else None
+        super().__init__(
+            parent=parent, background=palette.color(QPalette.ColorRole.Base), axisItems=axes
+        )
+        text_color = palette.color(QPalette.ColorRole.Text)
+        self._text_color = text_color.name()
+        self._title = title
+        grid_alpha = 0.25
+        item = self.getPlotItem()
+        self.set_key(key or [])
+        font = QFont(self.font())
+        font.setPointSizeF(max(8.0, font.pointSizeF() * 0.9))
+        for name, label, units in (("bottom", x_label, x_units), ("left", y_label, y_units)):
+            axis = item.getAxis(name)
+            axis.setPen(pg.mkPen(text_color))
+            axis.setTextPen(pg.mkPen(text_color))
+            axis.setTickFont(font)
+            axis.setLabel(label, units=units, color=text_color.name())
+            # Seconds, percents and probabilities must not turn into "ms" or "k" prefixes.
+            axis.enableAutoSIPrefix(False)
+            # Major and minor grid lines only: the finest level doubled the cost of a redraw
+            # (measured with tfstudio.qt.training.bench) for lines nobody reads.
+            axis.setStyle(maxTickLevel=1)
+        item.showGrid(x=True, y=True, alpha=grid_alpha)
+        item.setMenuEnabled(True)
+        item.getViewBox().setMouseEnabled(x=True, y=False)
+        self.setMinimumSize(160, 120)
+        self._empty = pg.TextItem(
+            empty_text, color=palette.color(QPalette.ColorRole.PlaceholderText), anchor=(0.5, 0.5)
+        )
+        self._empty.setParentItem(item.getViewBox())
+        self._empty.setVisible(False)
+        item.getViewBox().sigResized.connect(self._on_view_resize)
+        self._on_view_resize()
+        self.set_empty(True)
+
+    def curve(
+        self,
+        name: str | None,
+        color: str,
+        *,
+        width: float = 2.0,
+        alpha: int = 255,
+        symbol: str | None = None,
+        style: Qt.PenStyle | None = None,
+    ) -> pg.PlotDataItem:
+        """A new (empty) curve, fed later with ``setData``."""
+        kwargs = {}
+        if symbol:
+            kwargs = dict(symbol=symbol, symbolSize=6, symbolBrush=color, symbolPen=None)
+        item = self.getPlotItem().plot(
+            [], [], pen=pen(color, width, alpha, style), name=name, **kwargs
+        )
+        if symbol is None:
+            item.setClipToView(True)
+            item.setDownsampling(auto=True, method="peak")
+            # One min/max pair per pixel column (pyqtgraph's default is five): looks the same,
+            # and a thick line of a few thousand points halves its paint time.
+            item.opts["autoDownsampleFactor"] = 1.0
+        return item
+
+    def set_key(self, entries: list[tuple[str, str, str]]) -> None:
+        """Show a legend in the title line: ``(text, colour, "solid"|"dashed"|"dot")`` each.
+
+        In the title it can never hide a curve, which a legend box inside the plot does as
+        soon as the data reach its corner.
+        """
+        marks = {"solid": "━━", "dashed": "╍╍", "dot": "●"}
+        parts = [html.escape(self._title)]
+        for text, color, style in entries:
+            parts.append(
+                f"<span style='color:{color}; font-weight:bold'>{marks.get(style, '━━')}</span>"
+                f"&nbsp;{html.escape(text)}"
+            )
+        self.getPlotItem().setTitle(
+            "&nbsp;&nbsp;&nbsp;".join(parts), color=self._text_color, size="10pt"
+        )
+
+    def set_empty_text(self, text: str) -> None:
+        self._empty.setText(text)
+
+    def set_empty(self, empty: bool) -> None:
+        """Show the empty-state message; an empty plot shows no (meaningless) tick values."""
+        if empty == self._empty.isVisible():
+            return
+        self._empty.setVisible(empty)
+        for name in ("bottom", "left"):
+            self.getPlotItem().getAxis(name).setStyle(showValues=not empty)
+
+    def fix_probability_axis(self) -> None:
+        """y from 0 to 1 whatever the data, with both ends labelled."""
+        item = self.getPlotItem()
+        item.getViewBox().enableAutoRange(y=False)
+        # Room for the half-height of the 0 and 1 labels, which are dropped if they overhang.
+        item.setYRange(-0.08, 1.08, padding=0)
+        # Fixed ticks: on a short plot pyqtgraph's own choice can leave out 0 and 1.
+        major = [(v / 5, f"{v / 5:g}") for v in range(6)]
+        minor = [(v / 10, "") for v in range(1, 10, 2)]
+        item.getAxis("left").setTicks([major, minor])
+
+    def _on_view_resize(self) -> None:
+        rect = self.getPlotItem().getViewBox().boundingRect()
+        self._empty.setPos(rect.center())
+
+
+def as_arrays(xs: list[float], ys: list[float | None]) -> tuple[np.ndarray, np.ndarray]:
+    """x and y as float arrays with missing values as NaN (a gap in the curve)."""
+    x = np.asarray(xs, dtype=float)
+    y = np.array([np.nan if v is None else v for v in ys], dtype=float)
+    return x, y
