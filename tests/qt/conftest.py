@@ -80,3 +80,131 @@ def window(qtbot, small_project):
 @pytest.fixture
 def wav_writer():
     return write_wav
+
+
+# ------------------------------------------------------------------ detections
+HOP_S = 0.01  # 160 samples at 16 kHz
+# Posterior bumps on rec0 (10 s): class -> [(start s, end s, value)].
+BUMPS = {
+    "bird": [(1.0, 2.0, 0.9), (3.0, 4.0, 0.7), (5.0, 6.0, 0.55), (7.0, 8.0, 0.35)],
+    "frog": [(2.5, 3.5, 0.8), (6.0, 7.0, 0.45)],
+}
+
+
+def synthetic_posteriors(seconds: float = 10.0) -> np.ndarray:
+    """(frames, [bird, frog]) with flat bumps of known height on a 0.05 floor."""
+    frames = round(seconds / HOP_S) + 1
+    post = np.full((frames, 2), 0.05, dtype=np.float32)
+    for column, name in enumerate(("bird", "frog")):
+        for start, end, value in BUMPS[name]:
+            post[round(start / HOP_S) : round(end / HOP_S), column] = value
+    return post
+
+
+def make_fake_run(project, *, threshold: float = 0.5):
+    """A finished run whose posteriors are synthetic (no model, no torch)."""
+    config = {
+        "features": {"hop_length": 160, "sample_rate": 16000},
+        "threshold": threshold,
+        "median_filter_frames": 1,
+        "min_event_s": 0.0,
+        "min_gap_s": 0.0,
+    }
+    run = project.create_run(config)
+    return project.update_run(run.id, status="done", best_checkpoint="runs/run-1/best.pt")
+
+
+@pytest.fixture
+def detected_project(small_project):
+    """small_project plus a finished run with posteriors and detections (at 0.5) on rec0."""
+    from tfstudio.qt.detections import posteriors_path
+    from tfstudio.store import Project
+
+    with Project.open(small_project) as project:
+        run = make_fake_run(project)
+        rec = project.find_recording("rec0")
+        post = synthetic_posteriors(rec.duration)
+        path = posteriors_path(project, run.id, rec)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, post)
+        ids = {c.name: c.id for c in project.classes()}
+        rows = [
+            {"class_id": ids[name], "onset": start, "offset": end, "confidence": value}
+            for name, bumps in BUMPS.items()
+            for start, end, value in bumps
+            if value > 0.5
+        ]
+        project.replace_detections(run.id, rec.id, rows)
+    return small_project
+
+
+@pytest.fixture
+def review_window(qtbot, detected_project):
+    """The main window on ``detected_project``, rec0 open, the Review tab in front."""
+    from tfstudio.qt.app import create_application
+    from tfstudio.qt.main_window import MainWindow
+
+    create_application()
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1300, 850)
+    win.show()
+    qtbot.waitExposed(win)
+    assert win.open_project(detected_project)
+    rec0 = next(r for r in win.workspace.recordings() if r.stem == "rec0")
+    win.workspace.set_recording(rec0.id)
+    win.docks["review"].raise_()
+    qtbot.waitUntil(lambda: win.view.has_image(), timeout=5000)
+    yield win
+    win.close()
+
+
+TINY_TRAIN = [
+    "--preset",
+    "fast",
+    "--epochs",
+    "1",
+    "--max-batches",
+    "3",
+    "--device",
+    "cpu",
+    "--channels",
+    "4",
+    "--gru-hidden",
+    "8",
+    "--seq-len",
+    "64",
+    "--json",
+]
+
+
+@pytest.fixture(scope="session")
+def trained_template(tmp_path_factory) -> Path:
+    """A 4-recording demo with one tiny trained run, made once per session by the real CLI."""
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("trained") / "demo"
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    for args in (
+        ["demo", str(root), "--recordings", "4", "--seconds", "4"],
+        ["train", str(root), *TINY_TRAIN],
+    ):
+        subprocess.run(
+            [sys.executable, "-m", "tfstudio", *args],
+            check=True,
+            capture_output=True,
+            env=env,
+            timeout=300,
+        )
+    return root
+
+
+@pytest.fixture
+def trained_root(trained_template, tmp_path) -> Path:
+    """A private copy of the trained demo project."""
+    import shutil
+
+    root = tmp_path / "trained"
+    shutil.copytree(trained_template, root)
+    return root

@@ -1,5 +1,6 @@
 """The desktop app: every widget, view, worker and plot (the only package that imports Qt).
 
 ``tfstudio.qt.app.run(project)`` opens the main window; ``python -m tfstudio.qt.screenshots``
-and ``python -m tfstudio.qt.bench`` render screenshots and print performance numbers.
+renders screenshots (``--review``: detections and evaluation too); ``python -m tfstudio.qt.bench``
+and ``python -m tfstudio.qt.bench_review`` (the threshold slider) print performance numbers.
 """

@@ -26,6 +26,22 @@ def format_time(seconds: float, decimals: int = 3) -> str:
     return f"{sign}{secs}{tail}"
 
 
+def format_duration(seconds: float) -> str:
+    """A recording's length with its unit: ``4.0 s`` below a minute, else ``m:ss``/``h:mm:ss``."""
+    if seconds < 59.95:
+        return f"{seconds:.1f} s"
+    return format_time(seconds, 0)
+
+
+def time_axis_label(t_max: float) -> str:
+    """The time axis title, naming the unit its tick labels use up to ``t_max`` seconds."""
+    if t_max >= 3600:
+        return "Time (h:mm:ss)"
+    if t_max >= 60:
+        return "Time (m:ss)"
+    return "Time (s)"
+
+
 def format_hz(hz: float) -> str:
     return f"{hz / 1000:.2f} kHz" if hz >= 1000 else f"{hz:.0f} Hz"
 

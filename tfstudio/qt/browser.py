@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tfstudio.qt.axes import format_time
+from tfstudio.qt.axes import format_duration
 from tfstudio.qt.workspace import Workspace
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -88,7 +88,7 @@ class RecordingTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return (
                 rec.name,
-                format_time(rec.duration, 1),
+                format_duration(rec.duration),
                 rec.split or "–",
                 str(total) if total else "none",
                 "",  # drawn by ChipsDelegate
@@ -189,7 +189,8 @@ class RecordingBrowser(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several rows can be selected (Ctrl/Shift+click) to detect on; the current one is open.
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
@@ -220,6 +221,31 @@ class RecordingBrowser(QWidget):
         workspace.classesChanged.connect(self._on_recordings_change)
         workspace.currentRecordingChanged.connect(self._on_current_recording_change)
         self._on_current_recording_change()
+
+    def selected_ids(self) -> list[int]:
+        """Recordings selected in the table (the open one when nothing else is)."""
+        rows = self.table.selectionModel().selectedRows()
+        ids = [int(self.proxy.data(index, ID_ROLE)) for index in rows]
+        if not ids and self.workspace.recording is not None:
+            ids = [self.workspace.recording.id]
+        return ids
+
+    def select_ids(self, recording_ids: list[int]) -> None:
+        """Select these rows (e.g. from a script or test); the open recording stays open."""
+        selection = self.table.selectionModel()
+        with QSignalBlocker(selection):
+            selection.clearSelection()
+            for rec_id in recording_ids:
+                row = self.model.row_of(rec_id)
+                if row is None:
+                    continue
+                index = self.proxy.mapFromSource(self.model.index(row, 0))
+                selection.select(
+                    index,
+                    QItemSelectionModel.SelectionFlag.Select
+                    | QItemSelectionModel.SelectionFlag.Rows,
+                )
+        self.table.viewport().update()
 
     def _on_filter_change(self, *_args) -> None:
         self.proxy.set_filter(self.filter_edit.text(), self.state_combo.currentData())

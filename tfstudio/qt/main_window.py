@@ -33,6 +33,8 @@ from PySide6.QtWidgets import (
 from tfstudio.qt import settings as qs
 from tfstudio.qt.axes import format_hz, format_time
 from tfstudio.qt.browser import RecordingBrowser
+from tfstudio.qt.cli_job import JobResult
+from tfstudio.qt.detections import DetectionModel
 from tfstudio.qt.dialogs import (
     Cancelled,
     ExportDialog,
@@ -40,9 +42,12 @@ from tfstudio.qt.dialogs import (
     SettingsDialog,
     run_with_progress,
 )
+from tfstudio.qt.evaluation import EvaluationPanel
 from tfstudio.qt.event_table import EventTable
+from tfstudio.qt.jobs import Detector
 from tfstudio.qt.palette import ClassPalette
 from tfstudio.qt.playback import SPEEDS, Player
+from tfstudio.qt.review import ReviewPanel
 from tfstudio.qt.spectrogram import SpectrogramView
 from tfstudio.qt.workspace import Workspace
 from tfstudio.store import DB_NAME, Project, ProjectError
@@ -99,11 +104,15 @@ class MainWindow(QMainWindow):
         self.workspace = Workspace(self)
         self.view_settings = qs.load_view_settings()
         self.player = Player(self)
+        self.detections = DetectionModel(self.workspace, self)
+        self.detector = Detector(self.detections, self)
 
-        self.view = SpectrogramView(self.workspace, self.view_settings)
+        self.view = SpectrogramView(self.workspace, self.view_settings, detections=self.detections)
         self.browser = RecordingBrowser(self.workspace)
         self.palette_widget = ClassPalette(self.workspace)
         self.events = EventTable(self.workspace)
+        self.review = ReviewPanel(self.detections)
+        self.evaluation = EvaluationPanel(self.detections)
         self._build_pages()
         self._build_docks()
         self._build_actions()
@@ -155,6 +164,8 @@ class MainWindow(QMainWindow):
             ("recordings", "Recordings", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
             ("classes", "Classes", self.palette_widget, Qt.DockWidgetArea.RightDockWidgetArea),
             ("events", "Events", self.events, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("review", "Review", self.review, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("evaluation", "Evaluation", self.evaluation, Qt.DockWidgetArea.RightDockWidgetArea),
         ):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock-{name}")
@@ -166,6 +177,16 @@ class MainWindow(QMainWindow):
             )
             self.addDockWidget(area, dock)
             self.docks[name] = dock
+        # Labels, detections and scores share the column under the classes, one tab each.
+        self.tabifyDockWidget(self.docks["events"], self.docks["review"])
+        self.tabifyDockWidget(self.docks["review"], self.docks["evaluation"])
+        self.docks["events"].raise_()
+        self._default_dock_sizes = True  # until a saved layout is restored or they are set
+
+    def _apply_default_dock_sizes(self) -> None:
+        # Only once the docks are shown: hiding and showing them (no project, then one)
+        # redistributes the space and would undo sizes set earlier.
+        self._default_dock_sizes = False
         self.resizeDocks(
             [self.docks["recordings"], self.docks["classes"]], [400, 380], Qt.Orientation.Horizontal
         )
@@ -283,6 +304,52 @@ class MainWindow(QMainWindow):
         self._action(play, "S&lower", lambda: self._step_speed(-1), "[")
         self._action(play, "&Normal speed", lambda: self._set_speed(1.0), "\\")
 
+        model = bar.addMenu("&Model")
+        self.detect_actions = {
+            "current": self._action(
+                model,
+                "&Detect on this recording",
+                lambda: self.detect("current"),
+                "Ctrl+D",
+                tip="Run the chosen model on the open recording",
+            ),
+            "selected": self._action(
+                model,
+                "Detect on &selected recordings",
+                lambda: self.detect("selected"),
+                "Ctrl+Shift+D",
+                tip="Ctrl/Shift+click recordings in the list to select several",
+            ),
+            "unlabelled": self._action(
+                model,
+                "Detect on all &unlabelled recordings",
+                lambda: self.detect("unlabelled"),
+            ),
+        }
+        self.cancel_detect_action = self._action(model, "&Cancel detection", self.detector.cancel)
+        self.cancel_detect_action.setEnabled(False)
+        model.addSeparator()
+        self.show_detections_action = self._action(
+            model,
+            "S&how detections",
+            lambda: self.detections.set_visible(self.show_detections_action.isChecked()),
+            "Ctrl+Shift+H",
+            checkable=True,
+        )
+        self.show_detections_action.setChecked(True)
+        review = model.addMenu("&Review")
+        for text, command, keys in (
+            ("&Accept detection", "accept", "A"),
+            ("&Reject detection", "reject", "R"),
+            ("A&djust detection", "adjust", "E"),
+            ("&Next detection", "next", ["N", "J"]),
+            ("&Previous detection", "previous", "K"),
+        ):
+            self._action(review, text, lambda c=command: self._review(c), keys)
+        model.addSeparator()
+        self._action(model, "&Evaluate…", self.ask_evaluate)
+        self.model_menu = model
+
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard and mouse", self.show_help, "F1")
 
@@ -314,6 +381,20 @@ class MainWindow(QMainWindow):
             action.setToolTip(tip)
         tools.addSeparator()
         tools.addAction("Settings…", self.ask_settings).setToolTip("View settings (Ctrl+,)")
+        tools.addSeparator()
+        detect_menu = QMenu(self)
+        for action in self.detect_actions.values():
+            detect_menu.addAction(action)
+        detect_menu.addSeparator()
+        detect_menu.addAction(self.cancel_detect_action)
+        detect = tools.addAction("Detect", lambda: self.detect("current"))
+        detect.setToolTip("Detect on this recording (Ctrl+D); more in the menu")
+        detect.setMenu(detect_menu)
+        self.detect_tool_action = detect
+        self.show_detections_action.setToolTip("Show or hide detections and posteriors")
+        tools.addAction(self.show_detections_action)
+        self.review.detect_button.setMenu(detect_menu)
+        self.review.detect_button.setDefaultAction(detect)
         self.addToolBar(tools)
         self.toolbar = tools
 
@@ -343,6 +424,13 @@ class MainWindow(QMainWindow):
         self.view.cursorMoved.connect(self._on_cursor_change)
         self.view.spanChanged.connect(self._on_span_change)
         self.view.seekRequested.connect(self.player.seek)
+        self.review.playRequested.connect(self._on_review_play)
+        self.review.adjustRequested.connect(self._on_review_adjust)
+        self.review.cancelRequested.connect(self.detector.cancel)
+        self.detector.started.connect(self._on_detect_start)
+        self.detector.progress.connect(self._on_detect_progress)
+        self.detector.finished.connect(self._on_detect_finish)
+        self.detections.visibilityChanged.connect(self.show_detections_action.setChecked)
         self.player.positionChanged.connect(self._on_play_position_change)
         self.player.playingChanged.connect(self._on_playing_change)
         self.player.error.connect(
@@ -545,7 +633,12 @@ class MainWindow(QMainWindow):
             "Space: play / pause · Shift+Space or P: play the selected event · L: loop · "
             "[ ]: speed<br>"
             "+ / −: zoom · Z: zoom to selection · 0: whole recording · ← →: scroll<br>"
-            "Ctrl+Z / Ctrl+Shift+Z: undo / redo (kept with the project)",
+            "Ctrl+Z / Ctrl+Shift+Z: undo / redo (kept with the project)<br><br>"
+            "<b>Reviewing detections</b><br>"
+            "Ctrl+D: detect on this recording · A: accept (it becomes a label) · "
+            "R: reject (kept as a negative) · E or Enter: adjust (dragging an edge accepts) · "
+            "N / J: next · K (P in the list): previous · Space in the list: play it<br>"
+            "Ctrl+Shift+H: show / hide detections",
         )
 
     # ---------------------------------------------------------------- editing
@@ -568,6 +661,77 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"No class on key {key}", 4000)
             return
         self.workspace.set_selected_class(cls.id)
+
+    # -------------------------------------------------------------- detection
+    def detect(self, scope: str) -> bool:
+        """Detect with the active run on ``current``, ``selected`` or ``unlabelled`` recordings."""
+        ws = self.workspace
+        if scope == "current":
+            ids = [ws.recording.id] if ws.recording is not None else []
+        elif scope == "selected":
+            ids = self.browser.selected_ids()
+        else:
+            ids = [r.id for r in ws.recordings() if not sum(ws.label_counts(r.id).values())]
+            if not ids:
+                self.statusBar().showMessage("Every recording has labels", 5000)
+                return False
+        return self.detector.detect(ids)
+
+    def _on_detect_start(self, total: int) -> None:
+        self.cancel_detect_action.setEnabled(True)
+        for action in (*self.detect_actions.values(), self.detect_tool_action):
+            action.setEnabled(False)
+        self.review.set_job(True, 0, total, "Loading the model")
+        self.docks["review"].show()
+        self.docks["review"].raise_()
+        self.statusBar().showMessage(f"Detecting on {total} recording(s)…")
+
+    def _on_detect_progress(self, done: int, total: int, name: str) -> None:
+        text = f"Detecting: {name}" if name and done else "Loading the model"
+        self.review.set_job(True, done, total, text)
+
+    def _on_detect_finish(self, outcome: JobResult) -> None:
+        self.cancel_detect_action.setEnabled(False)
+        for action in (*self.detect_actions.values(), self.detect_tool_action):
+            action.setEnabled(True)
+        self.review.set_job(False)
+        if outcome.status == "done":
+            r = outcome.result
+            self.statusBar().showMessage(
+                f"Detected {r.get('events', '?')} event(s) on {r.get('recordings', '?')} "
+                f"recording(s) in {outcome.elapsed_s:.0f} s",
+                8000,
+            )
+        elif outcome.status == "cancelled":
+            self.statusBar().showMessage("Detection cancelled (finished recordings are kept)", 8000)
+        else:
+            QMessageBox.warning(self, "Detection failed", outcome.message)
+
+    def _review(self, command: str) -> None:
+        if self._typing():
+            return
+        self.review.run_command(command)
+
+    def _on_review_play(self, onset: float, offset: float) -> None:
+        if not self.player.available:
+            self.statusBar().showMessage(f"Playback is off: {self.player.reason}", 5000)
+            self.player.seek(onset)
+            return
+        self.player.play(onset, offset)
+
+    def _on_review_adjust(self, _event_id: int) -> None:
+        self.view.zoom_to_selection()
+        self.view.graphics.setFocus()
+        self.statusBar().showMessage(
+            "Drag the detection's edges to adjust it: it is accepted when you let go "
+            "(A accepts it as it is)",
+            8000,
+        )
+
+    def ask_evaluate(self) -> None:
+        self.docks["evaluation"].show()
+        self.docks["evaluation"].raise_()
+        self.evaluation.evaluate()
 
     # --------------------------------------------------------------- playback
     def toggle_play(self) -> None:
@@ -626,6 +790,8 @@ class MainWindow(QMainWindow):
         self.toolbar.setEnabled(project is not None)
         for dock in self.docks.values():
             dock.setVisible(project is not None)
+        if project is not None and self._default_dock_sizes:
+            self._apply_default_dock_sizes()
         self.setWindowTitle(f"{project.root.name} — tfstudio" if project else "tfstudio")
         self._fill_recent_list()
         self._on_recordings_change()
@@ -703,7 +869,7 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         if isinstance(state, QByteArray):
-            self.restoreState(state)
+            self._default_dock_sizes = not self.restoreState(state)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         store = qs.qsettings()
@@ -711,6 +877,8 @@ class MainWindow(QMainWindow):
         store.setValue("window/state", self.saveState())
         self._remember_recording()
         self.player.stop()
+        self.detector.shutdown()
+        self.evaluation.shutdown()
         self.view.shutdown()
         self.workspace.close_project(emit=False)
         super().closeEvent(event)

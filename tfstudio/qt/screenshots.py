@@ -2,8 +2,11 @@
 
 Without PROJECT a demo project is generated in a temporary folder. Writes welcome.png,
 main-window.png, overlapping-events.png (zoomed on the busiest polyphonic moment, one event
-selected) and settings.png. Run it under ``xvfb-run -a`` for the platform's real rendering, or
-with QT_QPA_PLATFORM=offscreen. User settings are not touched (a temporary settings folder).
+selected) and settings.png. With ``--review`` also review.png (detections, posteriorgram and the
+review list) and evaluation.png: a project without a finished run is first trained briefly
+(``--epochs``), then detected on through the window's own Detect path. Run it under
+``xvfb-run -a`` for the platform's real rendering, or with QT_QPA_PLATFORM=offscreen. User
+settings are not touched (a temporary settings folder).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 WIDTH, HEIGHT = 1440, 900
 
@@ -64,12 +69,116 @@ def busiest_moment(labels, window_s: float = 5.0) -> tuple[float, float]:
     return best
 
 
+def _wait_for(app, signal, timeout_s: float = 600.0):
+    """Run the event loop until ``signal`` fires; returns its first argument."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    box: list = []
+
+    def done(*args) -> None:
+        box.append(args[0] if args else None)
+        loop.quit()
+
+    signal.connect(done)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    signal.disconnect(done)
+    if not box:
+        raise TimeoutError("timed out waiting for a child process")
+    return box[0]
+
+
+def train_quickly(project: Path, epochs: int) -> None:
+    """A short real training with the fast preset (``tfstudio train``), for screenshots."""
+    import subprocess
+
+    args = ["train", str(project), "--preset", "fast", "--epochs", str(epochs), "--device", "cpu"]
+    subprocess.run(
+        [sys.executable, "-m", "tfstudio", *args, "--json"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def review_shots(app, window, outdir: Path, *, threshold: float = 0.4) -> list[Path]:
+    """review.png and evaluation.png of an open project that has a finished run."""
+    from PySide6.QtCore import Qt
+
+    ws, view = window.workspace, window.view
+    if ws.run_id is None:
+        print("no finished run: skipping review.png", file=sys.stderr)
+        return []
+    # A detection on every test recording, through the same path as the Detect button.
+    tests = [r for r in ws.recordings() if r.split == "test"] or ws.recordings()[:3]
+    window.review.thresholds.set_threshold(threshold)
+    window.browser.select_ids([r.id for r in tests])
+    window.detect("selected")
+    outcome = _wait_for(app, window.detector.finished)
+    if outcome.status != "done":
+        raise RuntimeError(f"detection failed: {outcome.message}")
+
+    # The test recording and the window of it where the most detections overlap labels.
+    best = None
+    for rec in tests:
+        ws.set_recording(rec.id)
+        app.processEvents()
+        drawn = window.detections.drawn()
+        for t in np.arange(0.0, max(rec.duration - 8.0, 0.0) + 0.01, 1.0):
+            inside = int(((drawn.onsets < t + 8.0) & (drawn.offsets > t)).sum())
+            labelled = len(ws.labels.visible(t, t + 8.0))
+            score = (min(inside, labelled), inside)
+            if best is None or score > best[0]:
+                best = (score, rec.id, float(t))
+    assert best is not None
+    _, rec_id, start = best
+    ws.set_recording(rec_id)
+    window.docks["review"].raise_()
+    # Reviewing wants the spectrogram wide and the list tall: a narrower recordings column.
+    window.resizeDocks(
+        [window.docks["recordings"], window.docks["review"]], [300, 420], Qt.Orientation.Horizontal
+    )
+    window.resizeDocks(
+        [window.docks["classes"], window.docks["review"]], [178, 680], Qt.Orientation.Vertical
+    )
+    window.review.sort_combo.setCurrentIndex(window.review.sort_combo.findData("uncertainty"))
+    _settle(app, view, 0.4)
+    view.show_range(start, start + 8.0)
+    model = window.review.model
+    inside = [
+        model.event(r)
+        for r in range(model.rowCount())
+        if start <= model.event(r).onset and model.event(r).offset <= start + 8.0
+    ]
+    # The least certain detection long enough to see, as a reviewer would pick it next.
+    visible = [e for e in inside if e.duration >= 0.4] or inside
+    if visible:
+        window.review.go_to(visible[0])
+        view.show_range(start, start + 8.0)
+    _settle(app, view, 0.8)
+    shots = [outdir / "review.png"]
+    save(window, shots[0], dither=True)
+
+    window.docks["evaluation"].raise_()
+    window.ask_evaluate()
+    outcome = _wait_for(app, window.evaluation.finished)
+    if outcome.status == "done":
+        _settle(app, view, 0.4)
+        shots.append(outdir / "evaluation.png")
+        save(window, shots[-1], dither=True)
+    return shots
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tfstudio.qt.screenshots", description=__doc__.split("\n")[0]
     )
     parser.add_argument("outdir", type=Path)
     parser.add_argument("project", type=Path, nargs="?")
+    parser.add_argument("--review", action="store_true", help="also review.png and evaluation.png")
+    parser.add_argument(
+        "--epochs", type=int, default=30, help="training epochs when --review needs a run"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("TFSTUDIO_NO_AUDIO", "1")
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
@@ -136,8 +245,22 @@ def main(argv: list[str] | None = None) -> int:
     save(dialog, args.outdir / "settings.png")
     dialog.close()
 
+    names = ["welcome", "main-window", "overlapping-events", "settings"]
+    if args.review:
+        from tfstudio.store import Project
+
+        with Project.open(project) as opened:
+            trained = opened.latest_run() is not None
+        if not trained:
+            window.close_project()
+            train_quickly(project, args.epochs)
+            window.open_project(project)
+            _settle(app, view, 0.5)
+        review_shots(app, window, args.outdir)
+        names += ["review", "evaluation"]
+
     window.close()
-    for name in ("welcome", "main-window", "overlapping-events", "settings"):
+    for name in names:
         path = args.outdir / f"{name}.png"
         if path.exists():
             print(path)

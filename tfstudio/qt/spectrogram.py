@@ -4,6 +4,9 @@
   level computes), events of the current recording drawn in bulk, the selected one live.
 - Lanes: one row per class under the spectrogram, sharing its time axis; overlapping events
   of different classes never hide each other there, and dragging in a lane labels that class.
+- Posteriorgram: when the active run has detected on this recording, one row per class (in
+  lane order) of its frame posteriors, tinted by class colour, on the same time axis.
+- Detections of the active run over the spectrogram and in the lanes (``detection_items``).
 - Overview: the whole recording with the visible window marked; drag or click to move.
 
 Mouse: drag = new event (Shift: time–frequency box), wheel = zoom time, Ctrl+wheel = zoom
@@ -24,7 +27,9 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, QSignalBlocker, Qt, QTimer, 
 from PySide6.QtGui import QColor, QImage, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QVBoxLayout, QWidget
 
-from tfstudio.qt.axes import LaneAxis, TimeAxis
+from tfstudio.qt.axes import LaneAxis, TimeAxis, time_axis_label
+from tfstudio.qt.detection_items import DetectionOverlay, posteriorgram_image
+from tfstudio.qt.detections import DetectionModel
 from tfstudio.qt.event_items import EventPaths
 from tfstudio.qt.settings import COLORMAPS, ViewSettings
 from tfstudio.qt.tile_service import TileService
@@ -40,6 +45,7 @@ from tfstudio.store import Event
 
 AXIS_WIDTH = 96
 LANE_PX = 20
+POSTERIOR_ROW_PX = 11
 OVERVIEW_PX = 64
 INITIAL_VIEW_S = 60.0
 MAX_ANCESTOR_LEVELS = 8
@@ -138,9 +144,17 @@ class SpectrogramView(QWidget):
     seekRequested = Signal(float)
     firstImage = Signal(float)  # seconds from opening a recording to its first image
 
-    def __init__(self, workspace: Workspace, settings: ViewSettings, parent: QWidget | None = None):
+    def __init__(
+        self,
+        workspace: Workspace,
+        settings: ViewSettings,
+        parent: QWidget | None = None,
+        *,
+        detections: DetectionModel | None = None,
+    ):
         super().__init__(parent)
         self.workspace = workspace
+        self.detections = detections if detections is not None else DetectionModel(workspace, self)
         self.settings = settings
         self.tiles = TileService(settings.cache_mb << 20, parent=self)
         self.audio: _Audio | None = None
@@ -178,6 +192,9 @@ class SpectrogramView(QWidget):
         workspace.labelsChanged.connect(self._on_labels_change)
         workspace.classesChanged.connect(self._on_classes_change)
         workspace.selectionChanged.connect(self._on_selection_change)
+        self.detections.drawnChanged.connect(self._on_detections_change)
+        self.detections.posteriorsChanged.connect(self._on_posteriors_change)
+        self.detections.visibilityChanged.connect(self._on_detections_visibility_change)
         self._apply_colormap()
         self._on_classes_change()
         self._on_recording_change()
@@ -188,17 +205,21 @@ class SpectrogramView(QWidget):
         self.spec = self.graphics.addPlot(
             row=0, col=0, viewBox=self.spec_vb, axisItems={"bottom": TimeAxis()}
         )
+        self.post_vb = EditViewBox(zoom_y=False, editable=False)
+        self.post = self.graphics.addPlot(
+            row=1, col=0, viewBox=self.post_vb, axisItems={"bottom": TimeAxis()}
+        )
         self.lane_axis = LaneAxis()
         self.lane_vb = EditViewBox(zoom_y=False)
         self.lanes = self.graphics.addPlot(
-            row=1,
+            row=2,
             col=0,
             viewBox=self.lane_vb,
             axisItems={"bottom": TimeAxis(), "left": self.lane_axis},
         )
         self.ov_vb = EditViewBox(zoom_y=False, editable=False)
-        self.overview = self.graphics.addPlot(row=2, col=0, viewBox=self.ov_vb)
-        for plot in (self.spec, self.lanes, self.overview):
+        self.overview = self.graphics.addPlot(row=3, col=0, viewBox=self.ov_vb)
+        for plot in (self.spec, self.post, self.lanes, self.overview):
             plot.hideButtons()
             plot.setMenuEnabled(False)
             plot.getAxis("left").setWidth(AXIS_WIDTH)
@@ -212,7 +233,15 @@ class SpectrogramView(QWidget):
         self.lanes.setXLink(self.spec)
         self.lane_vb.setMouseEnabled(x=True, y=False)
         self.lane_vb.invertY(True)
-        self.lanes.getAxis("bottom").setLabel("Time")
+        self.lanes.getAxis("bottom").setLabel(time_axis_label(0.0))
+        self.post.setXLink(self.spec)
+        self.post_vb.setMouseEnabled(x=True, y=False)
+        self.post_vb.invertY(True)
+        self.post.getAxis("bottom").setStyle(showValues=False, tickLength=0)
+        self.post.getAxis("bottom").setHeight(4)
+        self.post.getAxis("left").setStyle(showValues=False, tickLength=0)
+        self.post.setLabel("left", "Posteriors")
+        self.post.setVisible(False)
         self.lanes.getAxis("left").setStyle(tickLength=0)
         self.lanes.showGrid(x=True, y=False, alpha=0.15)
         self.overview.getAxis("left").setStyle(showValues=False, tickLength=0)
@@ -241,10 +270,15 @@ class SpectrogramView(QWidget):
 
         self.spec_paths = EventPaths(self.spec_vb, "spectrogram")
         self.lane_paths = EventPaths(self.lane_vb, "lanes")
+        self.spec_detections = DetectionOverlay(self.spec_vb, "spectrogram")
+        self.lane_detections = DetectionOverlay(self.lane_vb, "lanes")
+        self.post_image = pg.ImageItem(axisOrder="row-major")
+        self.post_image.setAutoDownsample(True)  # hours of frames into a few hundred pixels
+        self.post.addItem(self.post_image, ignoreBounds=True)
 
         cursor_pen = pg.mkPen("#ffffff", width=1.5)
-        self.cursors = [pg.InfiniteLine(angle=90, pen=cursor_pen, movable=False) for _ in range(3)]
-        for plot, line in zip((self.spec, self.lanes, self.overview), self.cursors):
+        self.cursors = [pg.InfiniteLine(angle=90, pen=cursor_pen, movable=False) for _ in range(4)]
+        for plot, line in zip((self.spec, self.post, self.lanes, self.overview), self.cursors):
             line.setZValue(50)
             line.setVisible(False)
             plot.addItem(line, ignoreBounds=True)
@@ -294,6 +328,7 @@ class SpectrogramView(QWidget):
         self.lane_vb.sigDrag.connect(self._on_lane_drag)
         self.spec_vb.sigClick.connect(self._on_spec_click)
         self.lane_vb.sigClick.connect(self._on_lane_click)
+        self.post_vb.sigClick.connect(self._on_posteriorgram_click)
         self.ov_vb.sigClick.connect(self._on_overview_click)
         self.ov_window.sigRegionChanged.connect(self._on_overview_window_change)
         self.live_region.sigRegionChanged.connect(self._on_live_region_change)
@@ -389,6 +424,16 @@ class SpectrogramView(QWidget):
     def lane_of(self, class_id: int) -> int | None:
         return self._lanes.get(class_id)
 
+    def posteriorgram_rect(self) -> QRectF | None:
+        """Where the posteriorgram image lies (seconds × rows), None when none is shown."""
+        if not self.post.isVisible() or self.post_image.image is None:
+            return None
+        return self.post_image.mapRectToParent(self.post_image.boundingRect())
+
+    def detection_count(self) -> int:
+        """Detections drawn in the lanes (pending and rejected); for tests and benchmarks."""
+        return self.lane_detections.count() if self.lane_detections.item.isVisible() else 0
+
     def shutdown(self) -> None:
         self.tiles.shutdown()
 
@@ -396,6 +441,8 @@ class SpectrogramView(QWidget):
     def _on_recording_change(self) -> None:
         self._reload_audio(keep_range=False)
         self._rebuild_paths()
+        self._on_detections_change()
+        self._on_posteriors_change()
         self._on_selection_change()
 
     def _reload_audio(self, *, keep_range: bool) -> None:
@@ -423,7 +470,7 @@ class SpectrogramView(QWidget):
             self._waiting_first_image = True
             self.tiles.request_overview(self.audio.path, self._params)
         duration = rec.duration
-        for vb in (self.spec_vb, self.lane_vb, self.ov_vb):
+        for vb in (self.spec_vb, self.post_vb, self.lane_vb, self.ov_vb):
             vb.setLimits(xMin=0, xMax=duration, minXRange=self._min_width(), maxXRange=duration)
         self.ov_vb.setRange(xRange=(0, duration), padding=0)
         with QSignalBlocker(self.ov_window):
@@ -451,9 +498,11 @@ class SpectrogramView(QWidget):
         self.ov_vb.setLimits(yMin=low, yMax=high)
         self.ov_vb.setYRange(low, high, padding=0)
         self.spec_paths.y_extent = (low, high)
+        self.spec_detections.y_extent = (low, high)
         self.spec_paths.built = None
         self.ov_labels.built = None
         self._schedule_paths()
+        self._on_detections_change()
 
     def _show_message(self, text: str) -> None:
         self.message.setText(text)
@@ -469,6 +518,10 @@ class SpectrogramView(QWidget):
         t0, t1 = self.view_range()
         with QSignalBlocker(self.ov_window):
             self.ov_window.setRegion((t0, t1))
+        label = time_axis_label(t1)
+        axis = self.lanes.getAxis("bottom")
+        if axis.labelText != label:
+            axis.setLabel(label)
         if self.message.isVisible():
             self._show_message(self.message.toPlainText())
         # Synchronously (all cheap): what the next paint shows is then already final. The
@@ -476,7 +529,7 @@ class SpectrogramView(QWidget):
         # Qt schedule a second full paint of every frame.
         self._update_tiles()
         self._update_paths()
-        for vb in (self.spec_vb, self.lane_vb):
+        for vb in (self.spec_vb, self.post_vb, self.lane_vb):
             vb.prepareForPaint()
 
     def _on_overview_window_change(self) -> None:
@@ -639,6 +692,8 @@ class SpectrogramView(QWidget):
         pen = pg.mkPen("#202020" if light else "#ffffff", width=1.5)
         for line in self.cursors:
             line.setPen(pen)
+        if hasattr(self, "post_image"):
+            self._on_posteriors_change()  # its rows fade into the background colour
 
     # ------------------------------------------------------------------ events
     def _on_classes_change(self) -> None:
@@ -653,7 +708,13 @@ class SpectrogramView(QWidget):
         height = n * LANE_PX + 40
         self.lanes.setMinimumHeight(height)
         self.lanes.setMaximumHeight(height)
+        self.post_vb.setLimits(yMin=0, yMax=n)
+        self.post_vb.setYRange(0, n, padding=0)
+        post_height = max(36, n * POSTERIOR_ROW_PX + 8)
+        self.post.setMinimumHeight(post_height)
+        self.post.setMaximumHeight(post_height)
         self._rebuild_paths()
+        self._on_posteriors_change()
         self._on_selection_change()
 
     def _on_labels_change(self) -> None:
@@ -688,6 +749,42 @@ class SpectrogramView(QWidget):
             self.ov_labels.rebuild(
                 labels, self._lanes, self._colors, 0.0, self.audio.duration, ov_px
             )
+
+    # -------------------------------------------------------------- detections
+    def _on_detections_change(self) -> None:
+        if not hasattr(self, "spec_detections"):
+            return  # during construction
+        drawn = self.detections.drawn()
+        names = {c.id: c.name for c in self.workspace.classes()}
+        for overlay in (self.spec_detections, self.lane_detections):
+            overlay.update(drawn, self._lanes, self._colors, names)
+
+    def _on_detections_visibility_change(self, visible: bool) -> None:
+        for overlay in (self.spec_detections, self.lane_detections):
+            overlay.set_visible(visible)
+        self._on_posteriors_change()
+
+    def _on_posteriors_change(self) -> None:
+        model = self.detections
+        post, info = model.posteriors, model.info
+        if post is None or info is None or not model.visible or self.audio is None:
+            self.post.setVisible(False)
+            self.post_image.clear()
+            return
+        column_of = {c: k for k, c in enumerate(model.class_ids()) if c is not None}
+        order = sorted(self._lanes, key=self._lanes.get)  # type: ignore[arg-type]
+        columns = [column_of.get(class_id) for class_id in order]
+        colors = [self._colors.get(class_id, QColor("#888888")) for class_id in order]
+        background = QColor(self.graphics.backgroundBrush().color())
+        image = posteriorgram_image(post, columns, colors, background)
+        self.post_image.setImage(image, autoLevels=False, levels=(0, 255))
+        # Frame i covers [i·hop, (i+1)·hop): the same convention as the detected events.
+        self.post_image.setRect(QRectF(0.0, 0.0, post.shape[0] * info.hop_s, max(1, len(order))))
+        self.post.setVisible(True)
+
+    def _on_posteriorgram_click(self, pos: QPointF, button, _mods) -> None:
+        if button == Qt.MouseButton.LeftButton:
+            self.seekRequested.emit(max(0.0, pos.x()))
 
     def _on_selection_change(self) -> None:
         event = self.workspace.selected_event()
@@ -879,6 +976,13 @@ class SpectrogramView(QWidget):
         candidates = labels.at(pos.x(), pos.y(), self._tolerance())
         if not self.settings.label_overlay:
             candidates = [i for i in candidates if labels.get(i).low_hz is not None]  # type: ignore[union-attr]
+        if self.detections.visible:
+            detections = self.workspace.detections
+            candidates += [
+                i
+                for i in detections.at(pos.x(), None, self._tolerance())
+                if detections.get(i).review != "rejected"  # type: ignore[union-attr]
+            ]
         self._pick(pos.x(), candidates)
 
     def _on_lane_click(self, pos: QPointF, button, _mods) -> None:
@@ -887,12 +991,16 @@ class SpectrogramView(QWidget):
         self.graphics.setFocus()
         lane = math.floor(pos.y())
         class_id = next((cid for cid, i in self._lanes.items() if i == lane), None)
-        labels = self.workspace.labels
-        candidates = [
-            i
-            for i in labels.at(pos.x(), None, self._tolerance())
-            if labels.get(i).class_id == class_id  # type: ignore[union-attr]
-        ]
+        candidates = []
+        indexes = [self.workspace.labels]
+        if self.detections.visible:
+            indexes.append(self.workspace.detections)
+        for index in indexes:
+            candidates += [
+                i
+                for i in index.at(pos.x(), None, self._tolerance())
+                if index.get(i).class_id == class_id  # type: ignore[union-attr]
+            ]
         if class_id is not None and not candidates:
             self.workspace.set_current_class(class_id)
         self._pick(pos.x(), candidates)

@@ -4,6 +4,10 @@ Widgets write through the store (or the thin wrappers here, which turn store err
 status message) and redraw from this object's signals; they never call each other. The store
 tells us about our own writes through ``Project.subscribe``; writes by other processes (the
 trainer, a second window, the CLI) show up through ``data_version``, polled once a second.
+
+Detections: one trained run is *active*; its model events on the current recording that are
+not accepted (pending or rejected) are in ``detections``. Accepted ones are labels, in
+``labels``. Either kind can be the selected event: adjusting a detection accepts it.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from tfstudio.qt.labels import LabelIndex
-from tfstudio.store import Change, Event, EventClass, Project, ProjectError, Recording
+from tfstudio.store import Change, Event, EventClass, Project, ProjectError, Recording, Run
 
 POLL_MS = 1000
+REVIEW_STATES = ("none", "accepted", "rejected")
 
 
 class Workspace(QObject):
@@ -31,6 +36,9 @@ class Workspace(QObject):
     selectionChanged = Signal()
     currentClassChanged = Signal()
     historyChanged = Signal()
+    runsChanged = Signal()  # the list of runs (a training finished, a new one started...)
+    runChanged = Signal()  # the active run, whose detections are shown and reviewed
+    detectionsChanged = Signal()  # detections of the active run on the current recording
     message = Signal(str)
 
     def __init__(self, parent: QObject | None = None):
@@ -38,10 +46,14 @@ class Workspace(QObject):
         self.project: Project | None = None
         self.recording: Recording | None = None
         self.labels = LabelIndex()
+        self.detections = LabelIndex()
+        self.run_id: int | None = None
+        self._run_chosen = False
         self.selected_id: int | None = None
         self.current_class_id: int | None = None
         self._classes: list[EventClass] = []
         self._recordings: list[Recording] = []
+        self._runs: list[Run] = []
         self._counts: dict[int, dict[int, int]] = {}
         self._unsubscribe: Callable[[], None] | None = None
         self._pending: list[Change] = []
@@ -70,14 +82,19 @@ class Workspace(QObject):
         # to the signals below do not each open one and load its labels again.
         self.recording = self._recordings[0] if self._recordings else None
         self.selected_id = None
+        self.run_id = self._default_run_id()
+        self._run_chosen = False
         self._reload_labels()
         for signal in (
             self.projectChanged,
             self.recordingsChanged,
             self.classesChanged,
             self.historyChanged,
+            self.runsChanged,
+            self.runChanged,
             self.currentRecordingChanged,
             self.labelsChanged,
+            self.detectionsChanged,
             self.selectionChanged,
         ):
             signal.emit()
@@ -92,6 +109,8 @@ class Workspace(QObject):
         self.project = None
         self.recording = None
         self.labels = LabelIndex()
+        self.detections = LabelIndex()
+        self.run_id = None
         self.selected_id = None
         self._pending.clear()
         if emit:
@@ -99,8 +118,11 @@ class Workspace(QObject):
             self.projectChanged.emit()
             self.recordingsChanged.emit()
             self.classesChanged.emit()
+            self.runsChanged.emit()
+            self.runChanged.emit()
             self.currentRecordingChanged.emit()
             self.labelsChanged.emit()
+            self.detectionsChanged.emit()
             self.selectionChanged.emit()
             self.historyChanged.emit()
 
@@ -119,7 +141,40 @@ class Workspace(QObject):
         return self._counts.get(recording_id, {})
 
     def selected_event(self) -> Event | None:
-        return self.labels.get(self.selected_id)
+        """The selected label or detection."""
+        return self.labels.get(self.selected_id) or self.detections.get(self.selected_id)
+
+    def selected_detection(self) -> Event | None:
+        """The selected event when it came from a model (pending, rejected or accepted)."""
+        event = self.selected_event()
+        return event if event is not None and event.source == "model" else None
+
+    def is_detection(self, event_id: int | None) -> bool:
+        """True for a pending or rejected detection of the active run on this recording."""
+        return event_id is not None and event_id in self.detections
+
+    # -------------------------------------------------------------------- runs
+    def runs(self) -> list[Run]:
+        """Runs that left a checkpoint, i.e. that can detect (oldest first)."""
+        return [r for r in self._runs if r.best_checkpoint or r.last_checkpoint]
+
+    def run(self) -> Run | None:
+        """The active run."""
+        return next((r for r in self._runs if r.id == self.run_id), None)
+
+    def set_run(self, run_id: int | None, *, chosen: bool = True) -> None:
+        """Make a run active; ``chosen`` (by the user) keeps it active when a newer run ends,
+        otherwise the newest finished run takes over."""
+        self._run_chosen = chosen and run_id is not None
+        if run_id == self.run_id:
+            return
+        self.run_id = run_id
+        if self.selected_id is not None and self.selected_id in self.detections:
+            self.selected_id = None
+            self.selectionChanged.emit()
+        self._reload_detections()
+        self.runChanged.emit()
+        self.detectionsChanged.emit()
 
     def recording_path(self, recording: Recording | None = None) -> Path | None:
         recording = recording or self.recording
@@ -137,6 +192,7 @@ class Workspace(QObject):
         self._reload_labels()
         self.currentRecordingChanged.emit()
         self.labelsChanged.emit()
+        self.detectionsChanged.emit()
         self.selectionChanged.emit()
 
     def step_recording(self, step: int, *, unlabelled: bool = False) -> bool:
@@ -160,12 +216,12 @@ class Workspace(QObject):
         return False
 
     def select_event(self, event_id: int | None) -> None:
-        if event_id is not None and event_id not in self.labels:
+        if event_id is not None and event_id not in self.labels and event_id not in self.detections:
             event_id = None
         if event_id == self.selected_id:
             return
         self.selected_id = event_id
-        event = self.labels.get(event_id)
+        event = self.selected_event()
         if event is not None and event.class_id != self.current_class_id:
             self.current_class_id = event.class_id
             self.currentClassChanged.emit()
@@ -228,12 +284,31 @@ class Workspace(QObject):
         return event
 
     def update_event(self, event_id: int, **changes: Any) -> Event | None:
+        """Change an event; changing a detection (moving an edge, relabelling) accepts it."""
         if self.project is None:
             return None
-        current = self.labels.get(event_id)
+        current = self.labels.get(event_id) or self.detections.get(event_id)
         if current is not None and all(_same(getattr(current, k), v) for k, v in changes.items()):
             return current  # nothing moved: no history entry for a click on the region
+        if event_id in self.detections and "review" not in changes:
+            # An adjusted detection is a user decision: it becomes a label in the same step.
+            changes["review"] = "accepted"
         return self._write(self.project.update_event, event_id, **changes)
+
+    def review(self, event_ids: list[int], state: str) -> int:
+        """Accept, reject or reset (``none``) detections, as one undoable step."""
+        if self.project is None or not event_ids or state not in REVIEW_STATES:
+            return 0
+        project = self.project
+        verb = {"accepted": "accept", "rejected": "reject", "none": "unreview"}[state]
+
+        def apply() -> int:
+            with project.undo_group(f"{verb} {len(event_ids)} detection(s)"):
+                for event_id in event_ids:
+                    project.update_event(event_id, review=state)
+            return len(event_ids)
+
+        return self._write(apply) or 0
 
     def set_selected_class(self, class_id: int) -> None:
         """Relabel the selected event (if any) and use the class for new events."""
@@ -246,6 +321,10 @@ class Workspace(QObject):
         event = self.selected_event()
         if event is None or self.project is None:
             return False
+        if event.id in self.detections:
+            # Deleting a detection would lose the "no" the model should learn from.
+            self.review([event.id], "rejected")
+            return True
         following = self.labels.neighbour(event.id, 1) or self.labels.neighbour(event.id, -1)
         self._write(self.project.delete_events, [event.id])
         self.select_event(following)
@@ -286,14 +365,24 @@ class Workspace(QObject):
         if version != self._data_version:
             self._data_version = version
             # Another process wrote: we cannot know what, so refresh everything.
-            self._pending += [Change("recordings"), Change("classes"), Change("events")]
+            self._pending += [
+                Change("recordings"),
+                Change("classes"),
+                Change("events"),
+                Change("runs"),
+            ]
             self.flush()
 
     def refresh(self) -> None:
         """Re-read everything (after another connection wrote, e.g. an import thread)."""
         if self.project is not None:
             self._data_version = self.project.data_version()
-            self._pending += [Change("recordings"), Change("classes"), Change("events")]
+            self._pending += [
+                Change("recordings"),
+                Change("classes"),
+                Change("events"),
+                Change("runs"),
+            ]
             self.flush()
 
     def flush(self) -> None:
@@ -317,12 +406,18 @@ class Workspace(QObject):
                 still = next((r for r in self._recordings if r.id == self.recording.id), None)
                 recording_gone = still is None  # deleted elsewhere: do not show a ghost
                 self.recording = still
+        if "runs" in tables:
+            self._flush_runs()
         if "events" in tables:
             event_changes = [c for c in pending if c.table == "events"]
             self._update_labels(event_changes)
+            # The store does not name the rows replace_detections deleted: re-read them all
+            # (one indexed query for one recording and run).
+            self._reload_detections()
             self._counts = self._query_counts()
             self.labelsChanged.emit()
-            if self.selected_id is not None and self.selected_id not in self.labels:
+            self.detectionsChanged.emit()
+            if self.selected_id not in self.labels and self.selected_id not in self.detections:
                 self.selected_id = None
             self.selectionChanged.emit()
         if tables & {"recordings", "events", "classes"}:
@@ -333,12 +428,34 @@ class Workspace(QObject):
             self.set_recording(self._recordings[0].id if self._recordings else None, force=True)
 
     # --------------------------------------------------------------- internals
+    def _flush_runs(self) -> None:
+        assert self.project is not None
+        runs = self.project.runs()
+        if runs == self._runs:
+            return
+        self._runs = runs
+        self.runsChanged.emit()
+        usable = {r.id for r in self.runs()}
+        if self.run_id not in usable or not self._run_chosen:
+            # The active run vanished, or a training just ended and nobody chose another.
+            self.set_run(self._default_run_id(), chosen=False)
+
+    def _default_run_id(self) -> int | None:
+        if self.project is None:
+            return None
+        latest = self.project.latest_run()
+        if latest is not None:
+            return latest.id
+        usable = self.runs()
+        return usable[-1].id if usable else None
+
     def _reload_all(self) -> None:
         if self.project is None:
-            self._classes, self._recordings, self._counts = [], [], {}
+            self._classes, self._recordings, self._counts, self._runs = [], [], {}, []
             return
         self._classes = self.project.classes()
         self._recordings = self.project.recordings()
+        self._runs = self.project.runs()
         self._counts = self._query_counts()
         if self.current_class_id not in {c.id for c in self._classes}:
             self.current_class_id = self._classes[0].id if self._classes else None
@@ -348,6 +465,14 @@ class Workspace(QObject):
             self.labels = LabelIndex()
         else:
             self.labels = LabelIndex(self.project.labels(self.recording.id))
+        self._reload_detections()
+
+    def _reload_detections(self) -> None:
+        if self.project is None or self.recording is None or self.run_id is None:
+            self.detections = LabelIndex()
+            return
+        events = self.project.events(self.recording.id, source="model", run_id=self.run_id)
+        self.detections = LabelIndex(e for e in events if e.review != "accepted")
 
     def _update_labels(self, changes: list[Change]) -> None:
         if self.project is None or self.recording is None:

@@ -1,0 +1,154 @@
+"""Detection and evaluation in child processes: the real model on a tiny trained project, and a
+stand-in CLI for progress, cancelling and failures."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tfstudio.qt.cli_job import CliJob
+from tfstudio.store import Project
+
+FAKE_CLI = [sys.executable, str(Path(__file__).with_name("fake_cli.py"))]
+# The child imports torch and loads the model: seconds on a busy two-core machine.
+CHILD_MS = 180_000
+
+
+@pytest.fixture
+def trained_window(qtbot, trained_root):
+    from tfstudio.qt.app import create_application
+    from tfstudio.qt.main_window import MainWindow
+
+    create_application()
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1300, 850)
+    win.show()
+    qtbot.waitExposed(win)
+    assert win.open_project(trained_root)
+    yield win
+    win.close()
+
+
+@pytest.mark.slow
+def test_detect_runs_the_model_in_a_child_and_the_view_shows_its_detections(trained_window, qtbot):
+    win = trained_window
+    ws, view = win.workspace, win.view
+    assert ws.run_id is not None and win.detections.info is not None
+    # The run's class order comes from its checkpoint, read without torch in the GUI.
+    assert win.detections.info.classes == tuple(c.name for c in ws.classes())
+    assert view.detection_count() == 0 and view.posteriorgram_rect() is None
+    # A one-batch model is unsure of everything: a low threshold makes sure it detects.
+    win.review.thresholds.set_threshold(0.02)
+    progress = []
+    win.detector.progress.connect(lambda done, total, name: progress.append((done, total)))
+    with qtbot.waitSignal(win.detector.finished, timeout=CHILD_MS) as finished:
+        assert win.detect("current")
+        assert win.review.job_row.isVisibleTo(win.review)
+        assert not win.detect_actions["current"].isEnabled()
+    outcome = finished.args[0]
+    assert outcome.status == "done", outcome.message
+    assert outcome.result["recordings"] == 1
+    assert progress[0] == (0, 1) and progress[-1] == (1, 1)
+    assert not win.review.job_row.isVisibleTo(win.review)
+
+    with Project.open(ws.project.root) as project:
+        stored = project.events(ws.recording.id, source="model", run_id=ws.run_id)
+    assert stored and all(e.review == "none" for e in stored)
+    assert len(ws.detections) == len(stored) == view.detection_count()
+    assert win.review.model.rowCount() == len(stored)
+    rect = view.posteriorgram_rect()
+    hop = win.detections.info.hop_s
+    assert rect is not None and rect.left() == 0.0
+    assert rect.right() == pytest.approx(ws.recording.duration, abs=2 * hop)
+
+
+@pytest.mark.slow
+def test_evaluation_table_fills_from_a_real_evaluate_run(trained_window, qtbot):
+    win = trained_window
+    panel = win.evaluation
+    with qtbot.waitSignal(panel.finished, timeout=CHILD_MS) as finished:
+        win.ask_evaluate()
+    outcome = finished.args[0]
+    assert outcome.status == "done", outcome.message
+    classes = [c.name for c in win.workspace.classes()]
+    assert panel.table.rowCount() == 1 + len(classes)
+    assert panel.table.item(0, 0).text() == "Overall"
+    assert [panel.table.item(r + 1, 0).text() for r in range(len(classes))] == classes
+    for col in (1, 2, 3):  # segment F1 (maybe "–"), segment ER, event F1
+        assert panel.table.item(0, col).text()
+    assert float(panel.table.item(0, 2).text()) >= 0  # the segment error rate is a number
+    assert "test" in panel.summary.text()
+    # A split without recordings is a plain message, not a crash.
+    panel.set_split("val")
+    assert panel.table.rowCount() == 0
+    with Project.open(win.workspace.project.root) as project:
+        val = project.recordings("val")
+        project.set_split([r.id for r in val], "train")
+    with qtbot.waitSignal(panel.finished, timeout=CHILD_MS) as finished:
+        panel.evaluate()
+    assert finished.args[0].status == "failed"
+    assert "no recordings in the val split" in panel.summary.text()
+
+
+def test_the_window_never_imports_torch():
+    """Models run in child processes; the GUI reads checkpoints' metadata without torch."""
+    import subprocess
+
+    code = (
+        "import sys, tfstudio.qt.main_window, tfstudio.qt.detections\nprint('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_cli_job_reports_progress_lines_and_the_last_object(qtbot, tmp_path):
+    job = CliJob("detect", [str(tmp_path)], program=FAKE_CLI)
+    seen = []
+    job.progress.connect(lambda done, total, name: seen.append((done, total, name)))
+    with qtbot.waitSignal(job.finished, timeout=30_000) as finished:
+        job.start()
+    result = finished.args[0]
+    assert result.status == "done" and result.result["events"] == 5
+    assert seen == [(1, 2, "rec1.wav"), (2, 2, "rec2.wav")]
+
+
+def test_a_failing_command_gives_its_error_line(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_CLI", "fail")
+    job = CliJob("detect", [str(tmp_path)], program=FAKE_CLI)
+    with qtbot.waitSignal(job.finished, timeout=30_000) as finished:
+        job.start()
+    assert finished.args[0].status == "failed"
+    assert finished.args[0].message == "no finished training run with a checkpoint yet"
+
+
+def test_detection_can_be_cancelled_and_the_window_recovers(review_window, qtbot, monkeypatch):
+    win = review_window
+    monkeypatch.setenv("FAKE_CLI", "sleep")
+    win.detector.program = FAKE_CLI
+    win.browser.select_ids([r.id for r in win.workspace.recordings()[:2]])
+    assert win.detect("selected")
+    assert win.detector.job is not None and len(win.detector.job.recording_ids) == 2
+    assert win.cancel_detect_action.isEnabled()
+    with qtbot.waitSignal(win.detector.finished, timeout=30_000) as finished:
+        win.review.cancel_button.click()
+    assert finished.args[0].status == "cancelled"
+    assert win.detect_actions["current"].isEnabled()
+    assert not win.cancel_detect_action.isEnabled()
+    assert win.view.detection_count() == 4  # what was stored before is still there
+
+
+def test_detect_on_unlabelled_recordings_picks_those_without_labels(review_window, monkeypatch):
+    win = review_window
+    ws = win.workspace
+    labelled = ws.recordings()[0]
+    ws.write(ws.project.add_event, labelled.id, ws.classes()[0].id, 1.0, 2.0)
+    monkeypatch.setenv("FAKE_CLI", "sleep")
+    win.detector.program = FAKE_CLI
+    assert win.detect("unlabelled")
+    assert sorted(win.detector.job.recording_ids) == sorted(
+        r.id for r in ws.recordings() if r.id != labelled.id
+    )
+    win.detector.shutdown()

@@ -1,0 +1,295 @@
+"""Detections in the window: overlay, posteriorgram, thresholds, and review decisions in the store.
+
+The run here is synthetic (known posteriors, no model): what is drawn and stored can be
+predicted exactly. ``test_detect.py`` drives the real model through child processes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from tfstudio.store import Project
+
+from .conftest import BUMPS, HOP_S
+
+
+def stored(root, **filters):
+    """Events as another process sees them: a fresh connection."""
+    with Project.open(root) as project:
+        return project.events(source="model", **filters)
+
+
+def pending(root):
+    return [e for e in stored(root) if e.review == "none"]
+
+
+def labels(root):
+    with Project.open(root) as project:
+        return project.labels()
+
+
+def expected(threshold: float, classes=("bird", "frog")) -> int:
+    return sum(1 for c in classes for _, _, value in BUMPS[c] if value > threshold)
+
+
+def test_detections_are_drawn_apart_from_labels_with_an_aligned_posteriorgram(review_window):
+    win = review_window
+    view, ws = win.view, win.workspace
+    assert len(ws.detections) == expected(0.5) == 4
+    assert len(ws.labels) == 0  # pending detections are not labels
+    assert view.detection_count() == 4
+    assert view.spec_detections.count() == 4  # over the spectrogram too
+    rect = view.posteriorgram_rect()
+    assert rect is not None
+    # Frame i covers [i·hop, (i+1)·hop): the image spans the recording, within a frame.
+    assert rect.left() == pytest.approx(0.0)
+    assert rect.right() == pytest.approx(ws.recording.duration, abs=2 * HOP_S)
+    assert rect.height() == pytest.approx(len(ws.classes()))
+    assert view.post.getViewBox().linkedView(0) is view.spec_vb  # shares the time axis
+    # Its rows follow the lanes: bird (lane 0) bright where its bump is, frog dark there.
+    image = view.post_image.image
+    assert image.shape[:2] == (2, round(ws.recording.duration / HOP_S) + 1)
+    bird_peak, frog_there = image[0, 150, :3].astype(int), image[1, 150, :3].astype(int)
+    assert bird_peak.sum() > frog_there.sum() + 100
+
+    win.show_detections_action.trigger()  # hide
+    assert view.detection_count() == 0 and view.posteriorgram_rect() is None
+    win.show_detections_action.trigger()
+    assert view.detection_count() == 4 and view.posteriorgram_rect() is not None
+
+
+def test_threshold_slider_redraws_live_then_stores_on_release(review_window, qtbot):
+    win = review_window
+    root, view, thresholds = win.workspace.project.root, win.view, win.review.thresholds
+    thresholds.set_threshold(0.3, final=False)
+    qtbot.waitUntil(lambda: view.detection_count() == expected(0.3) == 6, timeout=2000)
+    assert len(pending(root)) == 4  # dragging only previews
+    assert win.detections.last_redraw_s < 0.05
+
+    thresholds.set_threshold(0.3, final=True)
+    assert len(pending(root)) == 6
+    assert view.detection_count() == 6
+    assert win.review.model.rowCount() == 6
+
+    thresholds.set_threshold(0.6)
+    assert len(pending(root)) == expected(0.6) == 3
+    assert view.detection_count() == 3
+
+
+def test_a_class_threshold_moves_that_class_only(review_window):
+    win = review_window
+    root, controls = win.workspace.project.root, win.review.thresholds
+    frog = next(c.id for c in win.workspace.classes() if c.name == "frog")
+    controls.scope.setCurrentIndex(controls.scope.findData(frog))
+    controls.set_threshold(0.4)
+    assert win.detections.threshold_for(frog) == pytest.approx(0.4)
+    assert win.detections.global_threshold == pytest.approx(0.5)
+    assert len(pending(root)) == expected(0.5, ["bird"]) + expected(0.4, ["frog"]) == 5
+    controls.reset_button.click()
+    assert len(pending(root)) == 4
+
+
+def test_reviewed_detections_survive_a_new_threshold_and_are_not_asked_again(review_window):
+    win = review_window
+    root, ws = win.workspace.project.root, win.workspace
+    best = max(ws.detections.order, key=lambda e: e.confidence)
+    ws.review([best.id], "accepted")
+    win.review.thresholds.set_threshold(0.3)
+    events = stored(root)
+    assert sum(e.review == "accepted" for e in events) == 1
+    # The accepted bump is not detected again as a pending duplicate.
+    assert len(pending(root)) == expected(0.3) - 1
+    assert win.view.detection_count() == expected(0.3) - 1
+
+
+def test_review_keys_accept_reject_and_navigate_in_confidence_order(review_window, qtbot):
+    win = review_window
+    root, review, ws = win.workspace.project.root, win.review, win.workspace
+    table = review.table
+    table.setFocus()
+    confidences = [review.model.event(r).confidence for r in range(review.model.rowCount())]
+    assert confidences == sorted(confidences, reverse=True)
+
+    if ws.selected_event() is None:  # focusing the list may already make the first current
+        qtbot.keyClick(table, Qt.Key.Key_N)
+    first = ws.selected_event()
+    assert first.confidence == pytest.approx(0.9) and ws.is_detection(first.id)
+    qtbot.keyClick(table, Qt.Key.Key_A)
+    accepted = next(e for e in stored(root) if e.id == first.id)
+    assert accepted.review == "accepted"
+    assert [e.id for e in labels(root)] == [first.id]  # an accepted detection is a label
+    assert first.id in ws.labels and first.id not in ws.detections
+    # The review moved on to the next pending one (0.8).
+    second = ws.selected_event()
+    assert second.confidence == pytest.approx(0.8)
+
+    qtbot.keyClick(table, Qt.Key.Key_R)
+    assert next(e for e in stored(root) if e.id == second.id).review == "rejected"
+    assert [e.id for e in labels(root)] == [first.id]  # a rejection is not a label
+    assert "1 accepted" in review.counts_label.text()
+    assert "1 rejected" in review.counts_label.text()
+    assert review.model.rowCount() == 2  # only pending ones are listed
+    assert win.view.detection_count() == 3  # the rejection is still drawn (faintly)
+
+    third = ws.selected_event()  # 0.7, the first of the two still pending
+    assert third.confidence == pytest.approx(0.7)
+    qtbot.keyClick(table, Qt.Key.Key_K)  # nothing before it: stays
+    assert ws.selected_event().id == third.id
+    qtbot.keyClick(table, Qt.Key.Key_J)
+    assert ws.selected_event().confidence == pytest.approx(0.55)
+    qtbot.keyClick(table, Qt.Key.Key_P)  # P is "previous" in the list (play elsewhere)
+    assert ws.selected_event().id == third.id
+    with qtbot.waitSignal(review.playRequested) as played:
+        qtbot.keyClick(table, Qt.Key.Key_Space)
+    assert played.args == pytest.approx([third.onset, third.offset])
+
+    win.workspace.undo()  # the rejection
+    assert next(e for e in stored(root) if e.id == second.id).review == "none"
+    win.workspace.undo()  # the acceptance
+    assert next(e for e in stored(root) if e.id == first.id).review == "none"
+    assert labels(root) == []
+    assert review.model.rowCount() == 4
+
+
+def test_window_shortcuts_review_when_the_spectrogram_has_focus(review_window, qtbot):
+    win = review_window
+    root = win.workspace.project.root
+    win.view.graphics.setFocus()
+    qtbot.keyClick(win.view.graphics, Qt.Key.Key_J)
+    chosen = win.workspace.selected_event()
+    assert chosen is not None
+    qtbot.keyClick(win.view.graphics, Qt.Key.Key_R)
+    assert next(e for e in stored(root) if e.id == chosen.id).review == "rejected"
+
+
+def test_adjust_then_release_accepts_the_moved_detection_in_one_undo_step(review_window, qtbot):
+    win = review_window
+    root, view, ws = win.workspace.project.root, win.view, win.workspace
+    win.review.table.setFocus()
+    if ws.selected_event() is None:
+        qtbot.keyClick(win.review.table, Qt.Key.Key_N)
+    target = ws.selected_event()
+    qtbot.keyClick(win.review.table, Qt.Key.Key_E)
+    t0, t1 = view.view_range()
+    assert t0 <= target.onset and target.offset <= t1 and (t1 - t0) < 3  # zoomed to it
+    assert view.live_region.isVisible()
+    assert view.live_region.getRegion() == pytest.approx((target.onset, target.offset))
+
+    # What a drag of its right edge does.
+    view.live_region.setRegion((target.onset, target.offset + 0.25))
+    view.live_region.sigRegionChangeFinished.emit(view.live_region)
+    moved = next(e for e in stored(root) if e.id == target.id)
+    assert moved.review == "accepted"
+    assert moved.offset == pytest.approx(target.offset + 0.25)
+    assert target.id in [e.id for e in labels(root)]
+
+    ws.undo()
+    back = next(e for e in stored(root) if e.id == target.id)
+    assert back.review == "none" and back.offset == pytest.approx(target.offset)
+
+
+def test_uncertainty_order_and_all_recordings_scope(review_window):
+    review = review_window.review
+    review.sort_combo.setCurrentIndex(review.sort_combo.findData("uncertainty"))
+    gaps = [abs(review.model.event(r).confidence - 0.5) for r in range(review.model.rowCount())]
+    assert gaps == sorted(gaps) and gaps[0] == pytest.approx(0.05)  # 0.55 first
+    review.show_combo.setCurrentIndex(review.show_combo.findData("all"))
+    review.scope_combo.setCurrentIndex(review.scope_combo.findData("all"))
+    assert review.model.rowCount() == 4
+    assert not review.table.isColumnHidden(1)  # recording names shown
+
+
+def test_clicking_a_detection_in_its_lane_selects_it(review_window, qtbot):
+    win = review_window
+    view = win.view
+    bird = next(c.id for c in win.workspace.classes() if c.name == "bird")
+    lane = view.lane_of(bird)
+    qtbot.mouseClick(
+        view.graphics.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=view.viewport_pos("lanes", 3.5, lane + 0.5),
+    )
+    event = win.workspace.selected_event()
+    assert event is not None and event.source == "model" and event.confidence == pytest.approx(0.7)
+    assert win.review.table.currentIndex().row() == win.review.model.row_of(event.id)
+
+
+def test_thresholds_are_applied_when_another_recording_opens(review_window, qtbot):
+    """Posteriors on a second recording: opening it brings its detections to the sliders."""
+    from tfstudio.qt.detections import posteriors_path
+
+    win = review_window
+    ws = win.workspace
+    rec1 = next(r for r in ws.recordings() if r.stem == "rec1")
+    post = np.full((1001, 2), 0.05, dtype=np.float32)
+    post[100:200, 0] = 0.42
+    path = posteriors_path(ws.project, ws.run_id, rec1)
+    np.save(path, post)
+    win.review.thresholds.set_threshold(0.4)
+    ws.set_recording(rec1.id)
+    qtbot.waitUntil(lambda: len(ws.detections) == 1, timeout=2000)
+    (event,) = ws.detections.order
+    assert (event.onset, event.offset) == pytest.approx((1.0, 2.0))
+    assert win.view.posteriorgram_rect() is not None
+
+
+def test_polish_time_axis_unit_and_durations_with_units(review_window):
+    win = review_window
+    assert win.view.lanes.getAxis("bottom").labelText == "Time (s)"
+    row = win.browser.model.row_of(win.workspace.recording.id)
+    assert win.browser.model.index(row, 1).data() == "10.0 s"
+
+
+def test_a_newly_finished_run_becomes_active_unless_one_was_chosen(review_window):
+    from .conftest import make_fake_run
+
+    ws = review_window.workspace
+    first = ws.run_id
+    second = make_fake_run(ws.project)
+    ws.refresh()
+    assert ws.run_id == second.id  # a training just ended: its run is what one reviews next
+    assert review_window.review.run_chooser.currentData() == second.id
+    assert len(ws.detections) == 0  # the new run has not detected anything yet
+
+    chooser = review_window.review.run_chooser
+    chooser.setCurrentIndex(chooser.findData(first))
+    assert ws.run_id == first and len(ws.detections) == 4
+    make_fake_run(ws.project)
+    ws.refresh()
+    assert ws.run_id == first  # chosen by the user: kept
+
+
+def test_repeats_of_reviewed_detections_are_dropped():
+    from tfstudio.qt.detections import DetectionArrays, drop_repeats
+    from tfstudio.store import Event
+
+    new = DetectionArrays(
+        np.array([1.0, 1.1, 5.0]),
+        np.array([2.0, 2.1, 6.0]),
+        np.array([7, 8, 7]),
+        np.array([0.9, 0.8, 0.7]),
+        np.zeros(3, dtype=np.int64),
+        np.full(3, -1),
+    )
+    reviewed = Event(1, 1, 7, 1.05, 2.0, None, None, "model", 0.9, 1, "accepted", 0.0, 0.0)
+    kept = drop_repeats(new, [reviewed])
+    # Same class mostly overlapping: dropped; other class or elsewhere: kept.
+    assert kept.class_ids.tolist() == [8, 7] and kept.onsets.tolist() == [1.1, 5.0]
+
+
+def test_apply_to_all_redoes_every_recording_with_posteriors(review_window):
+    from tfstudio.qt.detections import posteriors_path
+
+    win = review_window
+    ws = win.workspace
+    rec1 = next(r for r in ws.recordings() if r.stem == "rec1")
+    post = np.full((1001, 2), 0.05, dtype=np.float32)
+    post[100:200, 1] = 0.6
+    np.save(posteriors_path(ws.project, ws.run_id, rec1), post)
+    win.review.thresholds.apply_all_button.click()
+    on_rec1 = stored(ws.project.root, recording_id=rec1.id)
+    assert [(e.onset, e.offset) for e in on_rec1] == [(1.0, 2.0)]
+    assert len(pending(ws.project.root)) == 4 + 1
+    assert "2 recording(s)" in win.statusBar().currentMessage()

@@ -1,0 +1,306 @@
+"""Drawing detections and posteriors: visibly not labels, shaded by confidence, cheap to repaint.
+
+Labels are solid fills. Detections are dashed outlines in their class's colour, more opaque the
+more confident the model is: over the spectrogram only the outline (the audio stays readable)
+with a "class 0.87" tab along the top; in the lanes over a diagonal hatch, under the labels, so
+that a detection matching a label frames it, with its confidence written on top. Rejected ones
+are faint dotted outlines (lanes only). One ``DetectionItem`` per layer draws them all, grouped
+by style so that a paint is a few ``drawRects`` calls, and only what is exposed (binary search
+on onsets, as in ``event_items.RectsItem``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem
+
+from tfstudio.qt.detections import DetectionArrays
+
+CONFIDENCE_BINS = 5
+MIN_OUTLINE_PX = 4.0  # narrower detections are drawn as fills only (dashes would be noise)
+MIN_TEXT_PX = 34.0  # room needed to write a confidence
+MAX_TEXTS = 80  # more labels than this on screen is clutter, not information
+PENDING, ACCEPTED, REJECTED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class _Style:
+    pen: QPen
+    brush: QBrush
+    text: QColor | None
+
+
+def confidence_bin(confidence: np.ndarray) -> np.ndarray:
+    return np.clip(
+        (np.asarray(confidence) * CONFIDENCE_BINS).astype(np.int64), 0, CONFIDENCE_BINS - 1
+    )
+
+
+def detection_style(
+    color: QColor,
+    level: int,
+    *,
+    rejected: bool = False,
+    fill: bool = True,
+    text: QColor | None = None,
+) -> _Style:
+    """Pen and hatch for a confidence level (0 … CONFIDENCE_BINS - 1)."""
+    if rejected:
+        pen = QPen(QColor(150, 150, 150, 170), 1.2, Qt.PenStyle.DotLine)
+        pen.setCosmetic(True)
+        return _Style(pen, QBrush(Qt.BrushStyle.NoBrush), None)
+    strength = (level + 1) / CONFIDENCE_BINS  # 0.2 … 1.0
+    edge = QColor(color)
+    edge.setAlpha(int(90 + 165 * strength))
+    pen = QPen(edge, 1.6, Qt.PenStyle.CustomDashLine)
+    pen.setDashPattern([4.0, 2.5])
+    pen.setCosmetic(True)
+    hatch = QColor(color)
+    hatch.setAlpha(int(40 + 150 * strength))
+    brush = QBrush(hatch, Qt.BrushStyle.BDiagPattern) if fill else QBrush(Qt.BrushStyle.NoBrush)
+    return _Style(pen, brush, text or QColor(color).lighter(125))
+
+
+class DetectionItem(pg.GraphicsObject):
+    """Rectangles in view coordinates, each with a style index and an optional text."""
+
+    def __init__(self, z: float):
+        super().__init__()
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setAcceptHoverEvents(False)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        self.setZValue(z)
+        self._x0 = self._x1 = self._y0 = self._y1 = np.zeros(0)
+        self._group = np.zeros(0, dtype=np.int64)
+        self._order = np.zeros(0, dtype=np.int64)
+        self._text: Callable[[int], str] | None = None
+        self._styles: list[_Style] = []
+        self._max_width = 0.0
+        self._bounds = QRectF()
+        self.font = QFont()
+        self.font.setPointSizeF(max(7.0, self.font.pointSizeF() * 0.82))
+        self.show_shapes = True
+        self.show_text = True
+        self.text_rows = 1  # lines of texts stacked at the top before one is left out
+
+    def set_rects(
+        self,
+        x0: np.ndarray,
+        x1: np.ndarray,
+        y0: np.ndarray,
+        y1: np.ndarray,
+        group: np.ndarray,
+        styles: list[_Style],
+        text: Callable[[int], str] | None = None,
+    ) -> None:
+        """Replace every rectangle; ``text(i)`` is written in rectangle ``i`` when it is wide."""
+        n = len(x0)
+        order = np.argsort(x0, kind="stable")
+        self._x0 = np.asarray(x0, dtype=np.float64)[order]
+        self._x1 = np.asarray(x1, dtype=np.float64)[order]
+        self._y0 = np.broadcast_to(np.asarray(y0, dtype=np.float64), (n,))[order]
+        self._y1 = np.broadcast_to(np.asarray(y1, dtype=np.float64), (n,))[order]
+        self._group = np.asarray(group, dtype=np.int64)[order]
+        self._order = order
+        self._text = text
+        self._styles = styles
+        self._max_width = float((self._x1 - self._x0).max()) if n else 0.0
+        self.prepareGeometryChange()
+        if n:
+            self._bounds = QRectF(
+                float(self._x0[0]),
+                float(self._y0.min()),
+                float(self._x1.max() - self._x0[0]),
+                float(self._y1.max() - self._y0.min()),
+            )
+        else:
+            self._bounds = QRectF()
+        self.update()
+
+    def __len__(self) -> int:
+        return len(self._x0)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        if not len(self._x0):
+            return
+        area = option.exposedRect if option is not None else self._bounds
+        lo = int(np.searchsorted(self._x0, area.left() - self._max_width, side="left"))
+        hi = int(np.searchsorted(self._x0, area.right(), side="right"))
+        keep = np.nonzero(self._x1[lo:hi] >= area.left())[0] + lo
+        if not len(keep):
+            return
+        transform = painter.transform()
+        px_per_x = abs(transform.m11()) or 1.0
+        wide = (self._x1[keep] - self._x0[keep]) * px_per_x >= MIN_OUTLINE_PX
+        groups = self._group[keep]
+        for g in np.unique(groups).tolist() if self.show_shapes else ():
+            style = self._styles[g]
+            for outlined in (True, False):
+                mine = keep[(groups == g) & (wide == outlined)]
+                if not len(mine):
+                    continue
+                x0, x1 = self._x0[mine], self._x1[mine]
+                y0, y1 = self._y0[mine], self._y1[mine]
+                rects = [
+                    QRectF(a, b, c, d)
+                    for a, b, c, d in zip(
+                        x0.tolist(), y0.tolist(), (x1 - x0).tolist(), (y1 - y0).tolist()
+                    )
+                ]
+                painter.setBrush(style.brush)
+                painter.setPen(style.pen if outlined else Qt.PenStyle.NoPen)
+                painter.drawRects(rects)
+        if self.show_text and self._text is not None:
+            self._paint_texts(painter, keep[wide], px_per_x)
+
+    def _paint_texts(self, painter: QPainter, keep: np.ndarray, px_per_x: float) -> None:
+        roomy = keep[(self._x1[keep] - self._x0[keep]) * px_per_x >= MIN_TEXT_PX]
+        if not len(roomy) or len(roomy) > MAX_TEXTS:
+            return
+        transform = painter.transform()
+        painter.save()
+        painter.resetTransform()
+        painter.setFont(self.font)
+        metrics = painter.fontMetrics()
+        line = metrics.height()
+        # Greedy rows: a text goes on the first row where it does not overlap the last one.
+        row_ends: dict[int, float] = {}
+        for i in roomy.tolist():
+            style = self._styles[self._group[i]]
+            if style.text is None:
+                continue
+            a = transform.map(QPointF(self._x0[i], self._y0[i]))
+            b = transform.map(QPointF(self._x1[i], self._y1[i]))
+            box = QRectF(a, b).normalized()
+            text = self._text(int(self._order[i]))
+            width = min(metrics.horizontalAdvance(text) + 6, box.width() - 4)
+            row = next(
+                (r for r in range(self.text_rows) if row_ends.get(r, -1e9) < box.left()), None
+            )
+            top = box.top() + 1 + (row or 0) * line
+            if row is None or top + line > box.bottom() + 2:
+                continue
+            row_ends[row] = box.left() + width
+            text_box = QRectF(box.left() + 3, top, box.width() - 5, line)
+            # A dark halo keeps the text readable on any spectrogram colour.
+            painter.setPen(QColor(0, 0, 0, 200))
+            for dx, dy in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+                painter.drawText(text_box.translated(dx, dy), Qt.AlignmentFlag.AlignLeft, text)
+            painter.setPen(style.text)
+            painter.drawText(text_box, Qt.AlignmentFlag.AlignLeft, text)
+        painter.restore()
+
+
+class DetectionOverlay:
+    """Detections in one view box: the spectrogram (full height) or the class lanes."""
+
+    def __init__(self, viewbox: pg.ViewBox, mode: str):
+        self.viewbox = viewbox
+        self.mode = mode
+        # Spectrogram: above time-only label bands, under boxes; lanes: under the labels, so
+        # a detection that matches a label frames it.
+        self.item = DetectionItem(3 if mode == "spectrogram" else 4)
+        self.item.show_text = False
+        # Texts on a layer of their own, above the labels, where they are never hidden.
+        self.texts = DetectionItem(7)
+        self.texts.show_shapes = False
+        self.texts.text_rows = 2 if mode == "spectrogram" else 1
+        for item in (self.item, self.texts):
+            viewbox.addItem(item, ignoreBounds=True)
+        self.y_extent = (0.0, 1.0)
+
+    def set_visible(self, visible: bool) -> None:
+        self.item.setVisible(visible)
+        self.texts.setVisible(visible)
+
+    def count(self) -> int:
+        return len(self.item)
+
+    def update(
+        self,
+        detections: DetectionArrays,
+        lanes: dict[int, int],
+        colors: dict[int, QColor],
+        names: dict[int, str],
+    ) -> None:
+        """Rebuild from detections of the current recording (vectorised: thousands per frame
+        while a threshold slider moves)."""
+        lane_ids = np.array(sorted(lanes), dtype=np.int64)
+        lane_of = np.array([lanes[c] for c in lane_ids.tolist()], dtype=np.int64)
+        pos = np.searchsorted(lane_ids, detections.class_ids)
+        pos = np.minimum(pos, max(len(lane_ids) - 1, 0))
+        known = (
+            lane_ids[pos] == detections.class_ids
+            if len(lane_ids)
+            else np.zeros(len(detections), dtype=bool)
+        )
+        if self.mode == "spectrogram":
+            known &= detections.states != REJECTED  # a "no" needs no space over the audio
+        idx = np.flatnonzero(known)
+        class_ids = detections.class_ids[idx]
+        levels = confidence_bin(detections.confidences[idx])
+        rejected = detections.states[idx] == REJECTED
+        # One style per (class, confidence level), and one for every rejection.
+        keys = np.where(rejected, -1, class_ids * CONFIDENCE_BINS + levels)
+        unique, group = np.unique(keys, return_inverse=True)
+        styles = [
+            detection_style(
+                colors.get(int(key) // CONFIDENCE_BINS, QColor("#888888")),
+                int(key) % CONFIDENCE_BINS,
+                rejected=key < 0,
+                fill=self.mode == "lanes",
+                # In a lane the text may lie on a label of the very same colour.
+                text=QColor("#ffffff") if self.mode == "lanes" else None,
+            )
+            for key in unique.tolist()
+        ]
+        lane = lane_of[pos[idx]].astype(np.float64)
+        conf = detections.confidences[idx]
+        if self.mode == "lanes":
+            y0, y1 = lane + 0.06, lane + 0.94
+
+            def text(i: int) -> str:
+                return f"{conf[i]:.2f}"
+
+        else:
+            y0, y1 = self.y_extent
+
+            def text(i: int) -> str:
+                return f"{names.get(int(class_ids[i]), '?')} {conf[i]:.2f}"
+
+        onsets = detections.onsets[idx]
+        offsets = np.maximum(detections.offsets[idx], onsets)
+        self.item.set_rects(onsets, offsets, y0, y1, group, styles)
+        self.texts.set_rects(onsets, offsets, y0, y1, group, styles, text)
+
+
+def posteriorgram_image(
+    posteriors: np.ndarray,
+    columns: list[int | None],
+    colors: list[QColor],
+    background: QColor,
+) -> np.ndarray:
+    """(rows, frames, 4) uint8: row ``r`` shows column ``columns[r]`` tinted by ``colors[r]``
+    from the background (p = 0) to the class colour (p = 1); None gives an empty row."""
+    frames = posteriors.shape[0]
+    rows = len(columns)
+    bg = np.array([background.red(), background.green(), background.blue()], dtype=np.float32)
+    image = np.empty((rows, frames, 4), dtype=np.uint8)
+    image[..., 3] = 255
+    for r, (column, color) in enumerate(zip(columns, colors)):
+        if column is None:
+            image[r, :, :3] = bg.astype(np.uint8)
+            continue
+        p = np.clip(posteriors[:, column], 0.0, 1.0)[:, None]
+        fg = np.array([color.red(), color.green(), color.blue()], dtype=np.float32)
+        image[r, :, :3] = (bg + (fg - bg) * p).astype(np.uint8)
+    return image

@@ -1,0 +1,285 @@
+"""Evaluation of a run against the labels: segment F1/ER and event F1, overall and per class.
+
+The scores come from ``tfstudio evaluate --json`` in a child process (the model runs there,
+never in the GUI), on a split the run never early-stopped on (test by default).
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QStyledItemDelegate,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tfstudio.qt.cli_job import JobResult
+from tfstudio.qt.detections import DetectionModel
+from tfstudio.qt.jobs import EvaluateJob
+from tfstudio.qt.palette import swatch
+from tfstudio.qt.review import RunChooser
+
+COLUMNS = ("Class", "Seg. F1", "Seg. ER", "Event F1", "Ref.", "Det.")
+KEYS = ("segment_f1", "segment_er", "event_f1", "reference_events", "detected_events")
+COUNT_COLUMNS = (4, 5)
+SCORE_ROLE = Qt.ItemDataRole.UserRole + 1
+F1_COLUMNS = (1, 3)
+
+
+def _fmt(value: Any, integer: bool = False) -> str:
+    if value is None:
+        return "–"
+    return str(int(value)) if integer else f"{float(value):.3f}"
+
+
+class ScoreBarDelegate(QStyledItemDelegate):
+    """An F1 as a thin bar under its number: the table reads at a glance."""
+
+    def paint(self, painter: QPainter, option, index) -> None:
+        super().paint(painter, option, index)
+        value = index.data(SCORE_ROLE)
+        if value is None:
+            return
+        rect = option.rect.adjusted(6, option.rect.height() - 5, -6, -2)
+        painter.save()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(option.palette.color(QPalette.ColorRole.Mid).darker(250))
+        painter.drawRect(rect)
+        filled = QRect(rect)
+        filled.setWidth(max(1, round(rect.width() * min(1.0, max(0.0, float(value))))))
+        painter.setBrush(QColor("#4cc38a") if value >= 0.5 else QColor("#e69f00"))
+        painter.drawRect(filled)
+        painter.restore()
+
+
+class EvaluationPanel(QWidget):
+    """Run, split and threshold choice, an Evaluate button, and the per-class scores."""
+
+    finished = Signal(object)  # JobResult of the latest evaluation
+
+    def __init__(
+        self,
+        detections: DetectionModel,
+        parent: QWidget | None = None,
+        *,
+        program: list[str] | None = None,
+    ):
+        super().__init__(parent)
+        self.detections = detections
+        self.workspace = ws = detections.workspace
+        self.program = program
+        self.job: EvaluateJob | None = None
+        self.result: dict[str, Any] | None = None
+        self._results: dict[tuple[int, str], dict[str, Any]] = {}
+
+        self.run_chooser = RunChooser(ws)
+        self.split_combo = QComboBox()
+        self.split_combo.addItem("test split", "test")
+        self.split_combo.addItem("val split", "val")
+        self.split_combo.setToolTip(
+            "Score on recordings of this split (their labels are the truth)"
+        )
+        self.use_slider = QCheckBox("At the review threshold")
+        self.use_slider.setToolTip(
+            "Score at the global threshold of the Review panel instead of the run's own"
+        )
+        self.evaluate_button = QPushButton("Evaluate")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumHeight(16)
+        self.progress.setTextVisible(False)
+        self.cancel_button = QToolButton(text="Cancel")
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        delegate = ScoreBarDelegate(self.table)
+        for col in F1_COLUMNS:
+            self.table.setItemDelegateForColumn(col, delegate)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        for col, tip in enumerate(
+            (
+                "",
+                "F1 over 1 s segments (sed_eval segment-based)",
+                "Error rate over 1 s segments: substitutions + deletions + insertions",
+                "F1 of events matched with a 200 ms onset collar and 20 % offset tolerance",
+                "Reference (labelled) events",
+                "Detected events",
+            )
+        ):
+            if tip:
+                self.table.horizontalHeaderItem(col).setToolTip(tip)
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(QLabel("Run"))
+        top.addWidget(self.run_chooser, 1)
+        options = QHBoxLayout()
+        options.setContentsMargins(0, 0, 0, 0)
+        options.addWidget(self.split_combo)
+        options.addWidget(self.use_slider, 1)
+        options.addWidget(self.evaluate_button)
+        busy = QHBoxLayout()
+        busy.setContentsMargins(0, 0, 0, 0)
+        busy.addWidget(self.progress, 1)
+        busy.addWidget(self.cancel_button)
+        self.busy_row = QWidget()
+        self.busy_row.setLayout(busy)
+        self.busy_row.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addLayout(options)
+        layout.addWidget(self.busy_row)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table, 1)
+
+        self.evaluate_button.clicked.connect(self.evaluate)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.split_combo.currentIndexChanged.connect(self._on_choice_change)
+        ws.runChanged.connect(self._on_choice_change)
+        ws.projectChanged.connect(self._on_project_change)
+        self._on_choice_change()
+
+    # ------------------------------------------------------------------ public
+    def split(self) -> str:
+        return str(self.split_combo.currentData())
+
+    def set_split(self, split: str) -> None:
+        self.split_combo.setCurrentIndex(max(0, self.split_combo.findData(split)))
+
+    def is_running(self) -> bool:
+        return self.job is not None and self.job.is_running()
+
+    def evaluate(self) -> bool:
+        """Start scoring the active run on the chosen split; False if it cannot start."""
+        ws = self.workspace
+        if ws.project is None or ws.run_id is None or self.is_running():
+            return False
+        threshold = self.detections.global_threshold if self.use_slider.isChecked() else None
+        self.job = EvaluateJob(
+            Path(ws.project.root),
+            ws.run_id,
+            self.split(),
+            self,
+            threshold=threshold,
+            program=self.program,
+        )
+        self.job.finished.connect(self._on_job_finished)
+        self.busy_row.show()
+        self.evaluate_button.setEnabled(False)
+        self.summary.setText(f"Scoring run {ws.run_id} on the {self.split()} split…")
+        self.job.start()
+        return True
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def shutdown(self) -> None:
+        if self.job is not None:
+            self.job.shutdown()
+
+    def show_result(self, result: dict[str, Any]) -> None:
+        """Fill the table from ``tfstudio evaluate --json`` output."""
+        self.result = result
+        classes = {c.name: c for c in self.workspace.classes()}
+        per_class: dict[str, dict[str, Any]] = result.get("per_class") or {}
+        overall = {k: result.get(k) for k in (*KEYS[:3], "event_er")}
+        overall["reference_events"] = sum(
+            int(s.get("reference_events") or 0) for s in per_class.values()
+        )
+        overall["detected_events"] = sum(
+            int(s.get("detected_events") or 0) for s in per_class.values()
+        )
+        rows = [("Overall", overall), *per_class.items()]
+        self.table.setRowCount(len(rows))
+        bold = QFont(self.table.font())
+        bold.setBold(True)
+        for r, (name, scores) in enumerate(rows):
+            cls = classes.get(name)
+            item = QTableWidgetItem(name)
+            if cls is not None:
+                item.setIcon(swatch(cls.color, 10))
+            if r == 0:
+                item.setFont(bold)
+            self.table.setItem(r, 0, item)
+            for c, key in enumerate(KEYS, start=1):
+                value = scores.get(key)
+                cell = QTableWidgetItem(_fmt(value, integer=c in COUNT_COLUMNS))
+                cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if c in F1_COLUMNS and value is not None:
+                    cell.setData(SCORE_ROLE, float(value))
+                if key == "event_f1":
+                    cell.setToolTip(f"event-based error rate {_fmt(scores.get('event_er'))}")
+                if r == 0:
+                    cell.setFont(bold)
+                self.table.setItem(r, c, cell)
+        threshold = result.get("threshold")
+        self.summary.setText(
+            f"Run {result.get('run')} (epoch {result.get('epoch', '?')}) on the "
+            f"<b>{result.get('split')}</b> split: {result.get('recordings', 0)} recording(s), "
+            f"threshold {_fmt(threshold)}. Segments of 1 s; events with a 200 ms collar."
+        )
+
+    # ---------------------------------------------------------- notifications
+    def _on_project_change(self) -> None:
+        self._results.clear()
+        self._on_choice_change()
+
+    def _on_choice_change(self, *_args) -> None:
+        run_id = self.workspace.run_id
+        self.evaluate_button.setEnabled(run_id is not None and not self.is_running())
+        cached = self._results.get((run_id, self.split())) if run_id is not None else None
+        if cached is not None:
+            self.show_result(cached)
+            return
+        self.result = None
+        self.table.setRowCount(0)
+        self.summary.setText(
+            "Train a model first." if run_id is None else "Press Evaluate to score this run."
+        )
+
+    def _on_job_finished(self, outcome: JobResult) -> None:
+        job = self.job
+        self.busy_row.hide()
+        self.evaluate_button.setEnabled(self.workspace.run_id is not None)
+        if outcome.status == "done" and outcome.result.get("per_class") is not None:
+            if job is not None:
+                self._results[(job.run_id, job.split)] = outcome.result
+            if job is None or job.run_id == self.workspace.run_id:
+                self.show_result(outcome.result)
+        elif outcome.status == "cancelled":
+            self.summary.setText("Evaluation cancelled.")
+        else:
+            message = html.escape(outcome.message or "no scores in the output")
+            self.summary.setText(f"<span style='color:#d55e00'>Evaluation failed:</span> {message}")
+        self.finished.emit(outcome)

@@ -1,0 +1,178 @@
+"""The model's jobs as child processes: detection on recordings, evaluation on a split.
+
+``detect --json`` prints one summary at the end and nothing per recording, so the progress of
+a detection is read from the disk instead: each recording's posteriors file is written just
+before its detections are stored, and counting the fresh ones says how far it got.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from tfstudio.qt.cli_job import CliJob, JobResult
+from tfstudio.qt.detections import DetectionModel, posteriors_path
+from tfstudio.store import Project, Recording
+
+WATCH_MS = 250
+
+
+class DetectJob(CliJob):
+    """``tfstudio detect PROJECT PATH… --run RUN --json`` with per-recording progress."""
+
+    def __init__(
+        self,
+        project: Project,
+        recordings: list[Recording],
+        run_id: int,
+        parent: QObject | None = None,
+        *,
+        threshold: float | None = None,
+        device: str = "auto",
+        program: list[str] | None = None,
+    ):
+        # Recordings are named by path: detect imports them first, a no-op for known files.
+        args = [str(project.root), *(str(project.absolute_path(r)) for r in recordings)]
+        args += ["--run", str(run_id), "--device", device, "--quiet"]
+        if threshold is not None:
+            args += ["--threshold", f"{threshold:.4f}"]
+        super().__init__("detect", args, parent, program=program)
+        self.recording_ids = [r.id for r in recordings]
+        self.run_id = run_id
+        self._watch = [
+            (posteriors_path(project, run_id, r), r.name) for r in recordings if r.status == "ok"
+        ]
+        self._total = len(recordings)
+        self._seen = 0
+        self._start_mtime = 0.0
+        self._timer = QTimer(self, interval=WATCH_MS)
+        self._timer.timeout.connect(self._on_watch_timeout)
+        self.finished.connect(lambda _result: self._timer.stop())
+
+    def start(self) -> None:
+        # Files older than the start are from an earlier detection of the same run.
+        self._start_mtime = time.time() - 0.5
+        super().start()
+        self.progress.emit(0, self._total, "starting (loading the model)")
+        self._timer.start()
+
+    def _on_watch_timeout(self) -> None:
+        fresh = 0
+        latest = ""
+        for path, name in self._watch:
+            if _mtime(path) >= self._start_mtime:
+                fresh += 1
+                latest = name
+        if fresh != self._seen:
+            self._seen = fresh
+            self.progress.emit(min(fresh, self._total), self._total, latest)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+class EvaluateJob(CliJob):
+    """``tfstudio evaluate PROJECT --run RUN --split SPLIT --json``."""
+
+    def __init__(
+        self,
+        project_root: Path,
+        run_id: int,
+        split: str,
+        parent: QObject | None = None,
+        *,
+        threshold: float | None = None,
+        device: str = "auto",
+        program: list[str] | None = None,
+    ):
+        args = [str(project_root), "--run", str(run_id), "--split", split, "--device", device]
+        if threshold is not None:
+            args += ["--threshold", f"{threshold:.4f}"]
+        super().__init__("evaluate", args, parent, program=program)
+        self.run_id = run_id
+        self.split = split
+
+
+class Detector(QObject):
+    """One detection child at a time for the window, on the workspace's active run.
+
+    When it ends (done or cancelled) the recordings it reached are post-processed again at
+    the Review panel's thresholds, so what the sliders say is what the recordings show.
+    """
+
+    started = Signal(int)  # number of recordings
+    progress = Signal(int, int, str)  # done, total, recording name
+    finished = Signal(object)  # JobResult
+
+    def __init__(
+        self,
+        detections: DetectionModel,
+        parent: QObject | None = None,
+        *,
+        program: list[str] | None = None,
+        device: str = "auto",
+    ):
+        super().__init__(parent)
+        self.detections = detections
+        self.workspace = detections.workspace
+        self.program = program
+        self.device = device
+        self.job: DetectJob | None = None
+
+    def is_running(self) -> bool:
+        return self.job is not None and self.job.is_running()
+
+    def detect(self, recording_ids: list[int]) -> bool:
+        """Detect on these recordings with the active run; False (and a message) if not."""
+        ws = self.workspace
+        if self.is_running():
+            ws.message.emit("A detection is already running")
+            return False
+        if ws.project is None or ws.run_id is None:
+            ws.message.emit("Train a model first: there is no run to detect with")
+            return False
+        wanted = set(recording_ids)
+        recordings = [r for r in ws.recordings() if r.id in wanted and r.status == "ok"]
+        if not recordings:
+            ws.message.emit("No recordings to detect on")
+            return False
+        self.job = DetectJob(
+            ws.project,
+            recordings,
+            ws.run_id,
+            self,
+            threshold=self.detections.global_threshold,
+            device=self.device,
+            program=self.program,
+        )
+        self.job.progress.connect(self.progress)
+        self.job.finished.connect(self._on_job_finished)
+        self.job.start()
+        self.started.emit(len(recordings))
+        return True
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def shutdown(self) -> None:
+        if self.job is not None:
+            self.job.shutdown()
+
+    def _on_job_finished(self, outcome: JobResult) -> None:
+        job = self.job
+        self.workspace.refresh()
+        self.detections.reload()
+        if (
+            job is not None
+            and outcome.status in ("done", "cancelled")
+            and job.run_id == self.workspace.run_id
+        ):
+            self.detections.apply(job.recording_ids)
+        self.finished.emit(outcome)

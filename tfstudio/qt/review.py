@@ -1,0 +1,757 @@
+"""Reviewing a run's detections: run chooser, thresholds, and a keyboard-driven review list.
+
+Keys (in the list, and A/R/E/N/J/K anywhere in the window): A accept (the detection becomes
+a label), R reject (kept as a negative), E or Enter adjust (zoom to it; dragging its edges
+accepts it), N/J next, P/K previous, Space play it. Every decision is one undoable step in the
+store, and the next training run reads accepted detections as labels.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSignalBlocker,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QStyledItemDelegate,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tfstudio.qt.axes import format_time
+from tfstudio.qt.detections import DetectionModel
+from tfstudio.qt.palette import swatch
+from tfstudio.qt.workspace import Workspace
+from tfstudio.store import Event, Run
+
+_Index = QModelIndex | QPersistentModelIndex
+EVENT_ROLE = Qt.ItemDataRole.UserRole + 1
+SLIDER_STEPS = 100
+COMMIT_DELAY_MS = 350  # keyboard and wheel steps on the slider: write once they pause
+
+SORTS = {
+    "confidence": "Most confident first",
+    "uncertainty": "Most uncertain first",
+    "time": "In time order",
+}
+STATE_TEXT = {"none": "pending", "accepted": "accepted", "rejected": "rejected"}
+STATE_COLOR = {"none": "#e3e5ea", "accepted": "#4cc38a", "rejected": "#9a9fa8"}
+
+
+def run_title(run: Run) -> str:
+    """``run 3 · done · 14 May 10:32`` for choosers."""
+    when = run.finished_at or run.started_at or run.created_at
+    stamp = time.strftime("%d %b %H:%M", time.localtime(when)) if when else ""
+    return " · ".join(part for part in (run.name or f"run {run.id}", run.status, stamp) if part)
+
+
+class RunChooser(QComboBox):
+    """The workspace's active run; choosing one here makes it active everywhere."""
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.workspace = workspace
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(12)
+        self.setToolTip("The trained run whose detections are shown, reviewed and evaluated")
+        self.currentIndexChanged.connect(self._on_index_change)
+        workspace.runsChanged.connect(self._on_runs_change)
+        workspace.runChanged.connect(self._on_run_change)
+        self._on_runs_change()
+
+    def _on_runs_change(self) -> None:
+        with QSignalBlocker(self):
+            self.clear()
+            for run in reversed(self.workspace.runs()):
+                self.addItem(run_title(run), run.id)
+            if not self.count():
+                self.addItem("no trained run yet", None)
+        self.setEnabled(bool(self.workspace.runs()))
+        self._on_run_change()
+
+    def _on_run_change(self) -> None:
+        with QSignalBlocker(self):
+            index = self.findData(self.workspace.run_id)
+            self.setCurrentIndex(max(index, 0))
+
+    def _on_index_change(self, index: int) -> None:
+        run_id = self.itemData(index)
+        if run_id is not None:
+            self.workspace.set_run(int(run_id))
+
+
+# ------------------------------------------------------------------ thresholds
+class ThresholdControls(QWidget):
+    """A slider for the global threshold or one class's, and every class's value and count."""
+
+    def __init__(self, detections: DetectionModel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.detections = detections
+        self.workspace = detections.workspace
+        self.scope = QComboBox()
+        self.scope.setToolTip("Which threshold the slider moves")
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, SLIDER_STEPS)
+        self.slider.setPageStep(5)
+        self.slider.setToolTip(
+            "Detections are redrawn live while you drag; they are stored when you let go"
+        )
+        self.value_label = QLabel("0.50")
+        self.value_label.setMinimumWidth(34)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #e69f00")
+        self.reset_button = QToolButton(text="Reset")
+        self.reset_button.setToolTip("Every class follows the global threshold again")
+        self.apply_all_button = QToolButton(text="Apply to all")
+        self.apply_all_button.setToolTip(
+            "Redo every recording's unreviewed detections of this run at these thresholds "
+            "(a recording is brought in line anyway when it is opened)"
+        )
+        self.per_class_button = QToolButton(text="Per class")
+        self.per_class_button.setCheckable(True)
+        self.per_class_button.setToolTip("Show every class's threshold and pending count")
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Class", "Threshold", "Pending"])
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(19)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setToolTip("Click a class to move its own threshold with the slider")
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Threshold"))
+        row.addWidget(self.scope, 1)
+        row.addWidget(self.per_class_button)
+        row.addWidget(self.reset_button)
+        slider_row = QHBoxLayout()
+        slider_row.setContentsMargins(0, 0, 0, 0)
+        slider_row.addWidget(self.slider, 1)
+        slider_row.addWidget(self.value_label)
+        slider_row.addWidget(self.apply_all_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(3)
+        layout.addLayout(row)
+        layout.addLayout(slider_row)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.table)
+
+        self._commit_timer = QTimer(self, singleShot=True, interval=COMMIT_DELAY_MS)
+        self._commit_timer.timeout.connect(self._on_commit_timeout)
+        self.slider.valueChanged.connect(self._on_slider_change)
+        self.slider.sliderReleased.connect(self._on_slider_release)
+        self.scope.currentIndexChanged.connect(self._on_scope_change)
+        self.reset_button.clicked.connect(self._on_reset_click)
+        self.apply_all_button.clicked.connect(self._on_apply_all_click)
+        self.per_class_button.toggled.connect(self._on_per_class_toggle)
+        self.table.setVisible(False)  # the review list needs the room more often
+        self.table.cellClicked.connect(self._on_table_click)
+        detections.runInfoChanged.connect(self._on_classes_change)
+        self.workspace.classesChanged.connect(self._on_classes_change)
+        detections.thresholdsChanged.connect(self._on_thresholds_change)
+        detections.drawnChanged.connect(self._on_counts_change)
+        detections.posteriorsChanged.connect(self._on_posteriors_change)
+        self._on_classes_change()
+        self._on_posteriors_change()
+
+    def scope_class(self) -> int | None:
+        data = self.scope.currentData()
+        return None if data is None else int(data)
+
+    def set_threshold(self, value: float, *, final: bool = True) -> None:
+        """Move the slider as a user would (tests, scripts)."""
+        self.slider.setValue(round(value * SLIDER_STEPS))
+        if final:
+            self._on_slider_release()
+
+    # ---------------------------------------------------------- notifications
+    def _on_classes_change(self) -> None:
+        model = self.detections
+        classes = [c for c in self.workspace.classes() if c.id in set(model.class_ids())]
+        current = self.scope_class()
+        with QSignalBlocker(self.scope):
+            self.scope.clear()
+            self.scope.addItem("All classes", None)
+            for cls in classes:
+                self.scope.addItem(swatch(cls.color), cls.name, cls.id)
+            self.scope.setCurrentIndex(max(0, self.scope.findData(current)))
+        self.table.setRowCount(len(classes))
+        for r, cls in enumerate(classes):
+            item = QTableWidgetItem(swatch(cls.color), cls.name)
+            item.setData(Qt.ItemDataRole.UserRole, cls.id)
+            self.table.setItem(r, 0, item)
+            for col in (1, 2):
+                cell = QTableWidgetItem()
+                cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(r, col, cell)
+        height = self.table.horizontalHeader().height() + 19 * min(len(classes), 8) + 4
+        self.table.setFixedHeight(height)
+        self.setEnabled(model.info is not None)
+        self._on_thresholds_change()
+        self._on_counts_change()
+
+    def _on_thresholds_change(self) -> None:
+        model = self.detections
+        class_id = self.scope_class()
+        value = model.global_threshold if class_id is None else model.threshold_for(class_id)
+        with QSignalBlocker(self.slider):
+            self.slider.setValue(round(value * SLIDER_STEPS))
+        self.value_label.setText(f"{value:.2f}")
+        for r in range(self.table.rowCount()):
+            cid = int(self.table.item(r, 0).data(Qt.ItemDataRole.UserRole))
+            own = cid in model.class_thresholds
+            cell = self.table.item(r, 1)
+            cell.setText(f"{model.threshold_for(cid):.2f}" + (" •" if own else "  "))
+            cell.setToolTip("its own threshold" if own else "follows the global threshold")
+        self.reset_button.setEnabled(bool(model.class_thresholds))
+
+    def _on_counts_change(self) -> None:
+        if not self.per_class_button.isChecked():
+            return  # counted when shown; the slider moves faster without it
+        drawn = self.detections.drawn()
+        ids, counts = np.unique(drawn.class_ids[drawn.states == 0], return_counts=True)
+        pending = dict(zip(ids.tolist(), counts.tolist()))
+        for r in range(self.table.rowCount()):
+            cid = int(self.table.item(r, 0).data(Qt.ItemDataRole.UserRole))
+            self.table.item(r, 2).setText(str(pending.get(cid, 0)))
+
+    def _on_posteriors_change(self) -> None:
+        model, ws = self.detections, self.workspace
+        missing = model.info is not None and ws.recording is not None and model.posteriors is None
+        self.hint.setText(
+            "This run has not detected on this recording yet: the slider applies once it has "
+            "(Detect, Ctrl+D)."
+            if missing
+            else ""
+        )
+        self.hint.setVisible(missing)
+
+    def _on_per_class_toggle(self, shown: bool) -> None:
+        self.table.setVisible(shown)
+        self._on_counts_change()
+
+    def _on_scope_change(self, _index: int) -> None:
+        class_id = self.scope_class()
+        with QSignalBlocker(self.table.selectionModel()):
+            self.table.clearSelection()
+            for r in range(self.table.rowCount()):
+                if self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) == class_id:
+                    self.table.selectRow(r)
+        self._on_thresholds_change()
+
+    def _on_table_click(self, row: int, _column: int) -> None:
+        class_id = self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
+        index = self.scope.findData(class_id)
+        self.scope.setCurrentIndex(0 if index < 0 or index == self.scope.currentIndex() else index)
+
+    def _on_slider_change(self, value: int) -> None:
+        threshold = value / SLIDER_STEPS
+        self.value_label.setText(f"{threshold:.2f}")
+        self.detections.set_threshold(threshold, self.scope_class(), final=False)
+        if not self.slider.isSliderDown():
+            self._commit_timer.start()  # keys, wheel, page clicks: store once they pause
+
+    def _on_slider_release(self) -> None:
+        self._commit_timer.stop()
+        self.detections.set_threshold(
+            self.slider.value() / SLIDER_STEPS, self.scope_class(), final=True
+        )
+
+    def _on_commit_timeout(self) -> None:
+        self._on_slider_release()
+
+    def _on_reset_click(self) -> None:
+        self.detections.reset_class_threshold(None)
+
+    def _on_apply_all_click(self) -> None:
+        done = self.detections.apply([r.id for r in self.workspace.recordings()])
+        self.workspace.message.emit(f"Detections of {done} recording(s) redone at these thresholds")
+
+
+# ------------------------------------------------------------------ review list
+@dataclass(frozen=True)
+class _Row:
+    event: Event
+    recording: str
+
+
+COLUMNS = ("Class", "Recording", "Onset", "Length", "Confidence", "State")
+
+
+class ReviewTableModel(QAbstractTableModel):
+    """Detections of the active run: on the current recording or all, pending or all."""
+
+    def __init__(self, detections: DetectionModel):
+        super().__init__()
+        self.detections = detections
+        self.workspace = detections.workspace
+        self.scope = "recording"  # recording | all
+        self.show = "pending"  # pending | all
+        self.sort = "confidence"
+        self._rows: list[_Row] = []
+        self._classes: dict[int, Any] = {}
+        self.counts = {"none": 0, "accepted": 0, "rejected": 0}
+
+    def reload(self) -> None:
+        ws = self.workspace
+        self.beginResetModel()
+        self._classes = {c.id: c for c in ws.classes()}
+        events = self._events()
+        self.counts = {"none": 0, "accepted": 0, "rejected": 0}
+        for e in events:
+            self.counts[e.review] = self.counts.get(e.review, 0) + 1
+        if self.show == "pending":
+            events = [e for e in events if e.review == "none"]
+        names = {r.id: r.name for r in ws.recordings()}
+        if self.sort == "confidence":
+            events.sort(key=lambda e: (-(e.confidence or 0.0), e.recording_id, e.onset))
+        elif self.sort == "uncertainty":
+            events.sort(key=lambda e: (self.detections.uncertainty(e), e.recording_id, e.onset))
+        else:
+            events.sort(key=lambda e: (names.get(e.recording_id, ""), e.onset, e.id))
+        self._rows = [_Row(e, names.get(e.recording_id, "?")) for e in events]
+        self.endResetModel()
+
+    def _events(self) -> list[Event]:
+        ws = self.workspace
+        if ws.project is None or ws.run_id is None:
+            return []
+        if self.scope == "all":
+            return ws.project.events(source="model", run_id=ws.run_id)
+        if ws.recording is None:
+            return []
+        accepted = [e for e in ws.labels.order if e.source == "model" and e.run_id == ws.run_id]
+        return [*ws.detections.order, *accepted]
+
+    def event(self, row: int) -> Event | None:
+        return self._rows[row].event if 0 <= row < len(self._rows) else None
+
+    def row_of(self, event_id: int | None) -> int | None:
+        return next((i for i, r in enumerate(self._rows) if r.event.id == event_id), None)
+
+    def events(self) -> list[Event]:
+        return [r.event for r in self._rows]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        event, col = row.event, index.column()
+        cls = self._classes.get(event.class_id)
+        if role == EVENT_ROLE:
+            return event
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (
+                cls.name if cls else "?",
+                row.recording,
+                format_time(event.onset, 2),
+                f"{event.duration:.2f}",
+                f"{event.confidence or 0.0:.2f}",
+                STATE_TEXT.get(event.review, event.review),
+            )[col]
+        if role == Qt.ItemDataRole.DecorationRole and col == 0 and cls is not None:
+            return swatch(cls.color, 10)
+        if role == Qt.ItemDataRole.ForegroundRole and col == 5:
+            return QColor(STATE_COLOR.get(event.review, "#e3e5ea"))
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (2, 3, 4):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            threshold = self.detections.threshold_for(event.class_id)
+            return (
+                f"{cls.name if cls else '?'} on {row.recording}, "
+                f"{format_time(event.onset, 3)}–{format_time(event.offset, 3)}\n"
+                f"confidence {event.confidence or 0.0:.3f} (threshold {threshold:.2f}), "
+                f"{STATE_TEXT.get(event.review, event.review)}"
+            )
+        return None
+
+
+class ConfidenceDelegate(QStyledItemDelegate):
+    """The confidence as a bar in the class colour, with a tick at the class's threshold."""
+
+    def __init__(self, detections: DetectionModel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.detections = detections
+
+    def paint(self, painter: QPainter, option, index) -> None:
+        super().paint(painter, option, index)
+        event = index.data(EVENT_ROLE)
+        if event is None:
+            return
+        cls = self.detections.workspace.event_class(event.class_id)
+        color = QColor(cls.color if cls else "#888888")
+        rect = option.rect.adjusted(4, option.rect.height() - 5, -4, -2)
+        painter.save()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(option.palette.color(QPalette.ColorRole.Mid).darker(250))
+        painter.drawRect(rect)
+        filled = QRect(rect)
+        filled.setWidth(max(1, round(rect.width() * min(1.0, event.confidence or 0.0))))
+        painter.setBrush(color)
+        painter.drawRect(filled)
+        x = rect.left() + round(rect.width() * self.detections.threshold_for(event.class_id))
+        painter.setPen(QColor("#ffffff"))
+        painter.drawLine(x, rect.top() - 2, x, rect.bottom())
+        painter.restore()
+
+
+class ReviewTable(QTableView):
+    """The list; review keys work when it has focus (P and Space too, unlike elsewhere)."""
+
+    keyCommand = Signal(str)
+
+    KEYS: ClassVar[dict[Qt.Key, str]] = {
+        Qt.Key.Key_A: "accept",
+        Qt.Key.Key_R: "reject",
+        Qt.Key.Key_E: "adjust",
+        Qt.Key.Key_Return: "adjust",
+        Qt.Key.Key_Enter: "adjust",
+        Qt.Key.Key_N: "next",
+        Qt.Key.Key_J: "next",
+        Qt.Key.Key_P: "previous",
+        Qt.Key.Key_K: "previous",
+        Qt.Key.Key_Space: "play",
+    }
+
+    def _command(self, event: QKeyEvent) -> str | None:
+        if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            return None
+        return self.KEYS.get(Qt.Key(event.key()))
+
+    def event(self, event: QEvent) -> bool:
+        # Claim the keys before the window's shortcuts (P: play selection, Space: play).
+        if event.type() == QEvent.Type.ShortcutOverride and self._command(event) is not None:  # type: ignore[arg-type]
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        command = self._command(event)
+        if command is None:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+        self.keyCommand.emit(command)
+
+
+class ReviewPanel(QWidget):
+    """Run chooser, detect button and job progress, thresholds, and the review list."""
+
+    playRequested = Signal(float, float)  # onset, offset of the detection to play
+    adjustRequested = Signal(int)  # event id: zoom to it and let the user drag its edges
+    cancelRequested = Signal()
+
+    def __init__(self, detections: DetectionModel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.detections = detections
+        self.workspace = ws = detections.workspace
+
+        self.run_chooser = RunChooser(ws)
+        self.detect_button = QToolButton(text="Detect")
+        self.detect_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.detect_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setMaximumHeight(18)
+        self.cancel_button = QToolButton(text="Cancel")
+        self.job_row = QWidget()
+        job = QHBoxLayout(self.job_row)
+        job.setContentsMargins(0, 0, 0, 0)
+        job.addWidget(self.progress, 1)
+        job.addWidget(self.cancel_button)
+        self.job_row.hide()
+
+        self.thresholds = ThresholdControls(detections)
+
+        self.show_combo = QComboBox()
+        self.show_combo.addItem("Pending", "pending")
+        self.show_combo.addItem("All", "all")
+        self.scope_combo = QComboBox()
+        self.scope_combo.addItem("this recording", "recording")
+        self.scope_combo.addItem("all recordings", "all")
+        self.sort_combo = QComboBox()
+        for key, text in SORTS.items():
+            self.sort_combo.addItem(text, key)
+        self.sort_combo.setToolTip(
+            "Most uncertain first: confidence closest to the class's threshold"
+        )
+        self.counts_label = QLabel()
+        self.model = ReviewTableModel(detections)
+        self.table = ReviewTable()
+        self.table.setModel(self.model)
+        self.table.setItemDelegateForColumn(4, ConfidenceDelegate(detections, self.table))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        for col, width in enumerate((96, 96, 56, 50, 84)):
+            self.table.setColumnWidth(col, width)
+
+        self.buttons: dict[str, QPushButton] = {}
+        button_row = QGridLayout()
+        button_row.setSpacing(3)
+        for k, (command, text, tip) in enumerate(
+            (
+                ("accept", "Accept  A", "It becomes a label (A)"),
+                ("reject", "Reject  R", "Kept as a negative example (R)"),
+                ("adjust", "Adjust  E", "Zoom to it; drag its edges, which accepts it (E, Enter)"),
+                ("previous", "◀ Prev  K", "Previous detection (K, or P in the list)"),
+                ("next", "Next  J ▶", "Next detection (J or N)"),
+                ("play", "Play  Space", "Play it (Space in the list, P elsewhere)"),
+            )
+        ):
+            button = QPushButton(text)
+            button.setToolTip(tip)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(lambda _checked=False, c=command: self.run_command(c))
+            button_row.addWidget(button, k // 3, k % 3)
+            self.buttons[command] = button
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(QLabel("Run"))
+        top.addWidget(self.run_chooser, 1)
+        top.addWidget(self.detect_button)
+        filters = QHBoxLayout()
+        filters.setContentsMargins(0, 0, 0, 0)
+        filters.addWidget(self.show_combo)
+        filters.addWidget(QLabel("on"))
+        filters.addWidget(self.scope_combo, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addWidget(self.job_row)
+        layout.addWidget(self.thresholds)
+        layout.addSpacing(6)
+        layout.addLayout(filters)
+        sort_row = QHBoxLayout()
+        sort_row.setContentsMargins(0, 0, 0, 0)
+        sort_row.addWidget(self.sort_combo, 1)
+        layout.addLayout(sort_row)
+        layout.addWidget(self.counts_label)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(button_row)
+
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self.table.keyCommand.connect(self.run_command)
+        self.table.selectionModel().currentRowChanged.connect(self._on_row_change)
+        self.show_combo.currentIndexChanged.connect(self._on_filter_change)
+        self.scope_combo.currentIndexChanged.connect(self._on_filter_change)
+        self.sort_combo.currentIndexChanged.connect(self._on_filter_change)
+        ws.detectionsChanged.connect(self._on_detections_change)
+        ws.runChanged.connect(self._on_detections_change)
+        ws.classesChanged.connect(self._on_detections_change)
+        ws.selectionChanged.connect(self._on_selection_change)
+        detections.thresholdsChanged.connect(self._on_thresholds_change)
+        self._on_detections_change()
+
+    # ------------------------------------------------------------------ public
+    def current_event(self) -> Event | None:
+        """The detection being reviewed: the selected one, else the list's current row."""
+        selected = self.workspace.selected_detection()
+        if selected is not None:
+            return selected
+        index = self.table.currentIndex()
+        return self.model.event(index.row()) if index.isValid() else None
+
+    def run_command(self, command: str) -> None:
+        """accept | reject | adjust | next | previous | play, on the current detection."""
+        if command in ("next", "previous"):
+            self.step(1 if command == "next" else -1)
+            return
+        event = self.current_event()
+        if event is None:
+            if self.model.rowCount():
+                self.step(1)  # nothing chosen yet: the first key press picks the first one
+            else:
+                self.workspace.message.emit("No detections to review")
+            return
+        if command == "accept":
+            self.decide(event, "accepted")
+        elif command == "reject":
+            self.decide(event, "rejected")
+        elif command == "adjust":
+            self.go_to(event)
+            self.adjustRequested.emit(event.id)
+        elif command == "play":
+            self.go_to(event)
+            self.playRequested.emit(event.onset, event.offset)
+
+    def decide(self, event: Event, state: str) -> None:
+        """Accept or reject a detection, then go to the next pending one."""
+        following = self._next_pending(event.id)
+        ws = self.workspace
+        if ws.review([event.id], state):
+            verb = "Accepted" if state == "accepted" else "Rejected"
+            rec = next((r for r in ws.recordings() if r.id == event.recording_id), None)
+            if rec is not None and rec.split is None:
+                # Training reads the train split only: say so before the user wonders.
+                ws.message.emit(
+                    f"{verb} detection. {rec.name} is in no split yet: put it in train "
+                    "for the next training run to learn from it"
+                )
+            else:
+                ws.message.emit(f"{verb} detection (Ctrl+Z undoes)")
+        if following is not None:
+            self.go_to(following)
+
+    def step(self, step: int) -> Event | None:
+        """Go to the next (1) or previous (-1) detection in the list's order."""
+        n = self.model.rowCount()
+        if not n:
+            return None
+        current = self.current_event()
+        row = self.model.row_of(current.id) if current is not None else None
+        if row is None:
+            row = 0 if step > 0 else n - 1
+        else:
+            row += step
+        if not 0 <= row < n:
+            self.workspace.message.emit("No more detections" if step > 0 else "First detection")
+            return None
+        event = self.model.event(row)
+        if event is not None:
+            self.go_to(event)
+        return event
+
+    def go_to(self, event: Event) -> None:
+        """Open the detection's recording if needed and select it there."""
+        ws = self.workspace
+        if ws.recording is None or ws.recording.id != event.recording_id:
+            ws.set_recording(event.recording_id)
+        ws.select_event(event.id)
+        self._on_selection_change()
+
+    def set_job(self, running: bool, done: int = 0, total: int = 0, text: str = "") -> None:
+        """Show (or hide) a detection's progress; total 0 is an unknown amount."""
+        self.job_row.setVisible(running)
+        self.detect_button.setEnabled(not running)
+        if running:
+            self.progress.setRange(0, total if total > 0 else 0)
+            self.progress.setValue(done)
+            self.progress.setFormat(f"{text}  %v/%m" if total > 0 else text)
+
+    # --------------------------------------------------------------- internals
+    def _next_pending(self, event_id: int) -> Event | None:
+        events = self.model.events()
+        row = self.model.row_of(event_id)
+        if row is None:
+            return None
+        after = [e for e in events[row + 1 :] if e.review == "none" and e.id != event_id]
+        before = [e for e in events[:row] if e.review == "none" and e.id != event_id]
+        return (after or before or [None])[0]
+
+    def _on_filter_change(self, *_args) -> None:
+        self.model.scope = self.scope_combo.currentData()
+        self.model.show = self.show_combo.currentData()
+        self.model.sort = self.sort_combo.currentData()
+        self.table.setColumnHidden(1, self.model.scope != "all")
+        self._on_detections_change()
+
+    def _on_thresholds_change(self) -> None:
+        if self.model.sort == "uncertainty":
+            self._on_detections_change()
+        else:
+            self.table.viewport().update()  # the threshold ticks moved
+
+    def _on_detections_change(self) -> None:
+        with QSignalBlocker(self.table.selectionModel()):
+            self.model.reload()
+        counts = self.model.counts
+        total = sum(counts.values())
+        where = "on this recording" if self.model.scope == "recording" else "in all recordings"
+        if self.workspace.run_id is None:
+            self.counts_label.setText("Train a model, then detect, to review its detections")
+        elif not total:
+            self.counts_label.setText(f"No detections {where} yet: Detect ▸")
+        else:
+            self.counts_label.setText(
+                f"<b>{counts['none']}</b> pending · "
+                f"<span style='color:{STATE_COLOR['accepted']}'>{counts['accepted']} accepted</span>"
+                f" · <span style='color:{STATE_COLOR['rejected']}'>{counts['rejected']} rejected"
+                f"</span> {where}"
+            )
+        self.table.setColumnHidden(1, self.model.scope != "all")
+        self.table.setColumnHidden(5, self.model.show == "pending")  # all say "pending"
+        for command in ("accept", "reject", "adjust", "play", "next", "previous"):
+            self.buttons[command].setEnabled(self.model.rowCount() > 0)
+        self._on_selection_change()
+
+    def _on_row_change(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        event = self.model.event(current.row()) if current.isValid() else None
+        if event is not None:
+            self.go_to(event)
+
+    def _on_selection_change(self) -> None:
+        selected = self.workspace.selected_id
+        row = self.model.row_of(selected) if selected is not None else None
+        selection = self.table.selectionModel()
+        with QSignalBlocker(selection):
+            if row is None:
+                selection.clearSelection()
+                selection.clearCurrentIndex()  # no stale "current" for the next key press
+                return
+            index = self.model.index(row, 0)
+            selection.setCurrentIndex(
+                index,
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
+        self.table.scrollTo(index)
+        self.table.viewport().update()
