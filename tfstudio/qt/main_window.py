@@ -49,9 +49,13 @@ from tfstudio.qt.palette import ClassPalette
 from tfstudio.qt.playback import SPEEDS, Player
 from tfstudio.qt.review import ReviewPanel
 from tfstudio.qt.spectrogram import SpectrogramView
+from tfstudio.qt.training import RunHistory, TrainingPanel
 from tfstudio.qt.workspace import Workspace
 from tfstudio.store import DB_NAME, Project, ProjectError
 
+# Bump when docks are added or rearranged: a layout saved by an older version is then ignored.
+LAYOUT_VERSION = 2
+BOTTOM_DOCKS = ("training", "runs")
 AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.oga *.opus *.mp3 *.aif *.aiff *.w64 *.rf64 *.au *.caf);;All files (*)"
 LABEL_FILTER = "Label files (*.tsv *.txt *.csv *.TextGrid *.json);;All files (*)"
 
@@ -113,6 +117,8 @@ class MainWindow(QMainWindow):
         self.events = EventTable(self.workspace)
         self.review = ReviewPanel(self.detections)
         self.evaluation = EvaluationPanel(self.detections)
+        self.training = TrainingPanel(None)
+        self.run_history = RunHistory(None)
         self._build_pages()
         self._build_docks()
         self._build_actions()
@@ -166,6 +172,8 @@ class MainWindow(QMainWindow):
             ("events", "Events", self.events, Qt.DockWidgetArea.RightDockWidgetArea),
             ("review", "Review", self.review, Qt.DockWidgetArea.RightDockWidgetArea),
             ("evaluation", "Evaluation", self.evaluation, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("training", "Training", self.training, Qt.DockWidgetArea.BottomDockWidgetArea),
+            ("runs", "Runs", self.run_history, Qt.DockWidgetArea.BottomDockWidgetArea),
         ):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock-{name}")
@@ -180,7 +188,9 @@ class MainWindow(QMainWindow):
         # Labels, detections and scores share the column under the classes, one tab each.
         self.tabifyDockWidget(self.docks["events"], self.docks["review"])
         self.tabifyDockWidget(self.docks["review"], self.docks["evaluation"])
+        self.tabifyDockWidget(self.docks["training"], self.docks["runs"])
         self.docks["events"].raise_()
+        self.docks["training"].raise_()
         self._default_dock_sizes = True  # until a saved layout is restored or they are set
 
     def _apply_default_dock_sizes(self) -> None:
@@ -193,6 +203,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks(
             [self.docks["classes"], self.docks["events"]], [190, 600], Qt.Orientation.Vertical
         )
+        self.resizeDocks([self.docks["training"]], [330], Qt.Orientation.Vertical)
 
     def _action(
         self,
@@ -305,6 +316,15 @@ class MainWindow(QMainWindow):
         self._action(play, "&Normal speed", lambda: self._set_speed(1.0), "\\")
 
         model = bar.addMenu("&Model")
+        self.train_action = self._action(
+            model,
+            "&Train…",
+            self.ask_train,
+            "Ctrl+T",
+            tip="Train a detector on the labelled recordings (runs in the background)",
+        )
+        self._action(model, "&Stop training", self.training.stop)
+        model.addSeparator()
         self.detect_actions = {
             "current": self._action(
                 model,
@@ -387,6 +407,7 @@ class MainWindow(QMainWindow):
             detect_menu.addAction(action)
         detect_menu.addSeparator()
         detect_menu.addAction(self.cancel_detect_action)
+        tools.addAction(self.train_action)
         detect = tools.addAction("Detect", lambda: self.detect("current"))
         detect.setToolTip("Detect on this recording (Ctrl+D); more in the menu")
         detect.setMenu(detect_menu)
@@ -783,13 +804,31 @@ class MainWindow(QMainWindow):
         self.play_label.setText(" · ".join(parts))
 
     # ---------------------------------------------------------- notifications
+    def ask_train(self) -> None:
+        """Show the training dock and open the Train dialog."""
+        self.docks["training"].show()
+        self.docks["training"].raise_()
+        self.training.open_dialog()
+
     def _on_project_change(self) -> None:
         project = self.workspace.project
+        # The training widgets open their own connection (by folder): a run in progress keeps
+        # its project even when the window switches to another one.
+        root = project.root if project is not None else None
+        if not self.training.is_running():
+            self.training.set_project(root)
+        self.run_history.set_project(root)
         for action in self.project_actions:
             action.setEnabled(project is not None)
         self.toolbar.setEnabled(project is not None)
-        for dock in self.docks.values():
-            dock.setVisible(project is not None)
+        for name, dock in self.docks.items():
+            if name in BOTTOM_DOCKS:
+                # Training curves take room from the spectrogram: shown once there are runs
+                # (or on Train), and hidden with the View menu when not wanted.
+                has_runs = project is not None and bool(project.runs())
+                dock.setVisible(has_runs or self.training.is_running())
+            else:
+                dock.setVisible(project is not None)
         if project is not None and self._default_dock_sizes:
             self._apply_default_dock_sizes()
         self.setWindowTitle(f"{project.root.name} — tfstudio" if project else "tfstudio")
@@ -869,14 +908,17 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         if isinstance(state, QByteArray):
-            self._default_dock_sizes = not self.restoreState(state)
+            self._default_dock_sizes = not self.restoreState(state, LAYOUT_VERSION)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         store = qs.qsettings()
         store.setValue("window/geometry", self.saveGeometry())
-        store.setValue("window/state", self.saveState())
+        store.setValue("window/state", self.saveState(LAYOUT_VERSION))
         self._remember_recording()
         self.player.stop()
+        if self.training.is_running():
+            # The run keeps its last checkpoint and can be resumed from the Training panel.
+            self.training.process.shutdown(5)
         self.detector.shutdown()
         self.evaluation.shutdown()
         self.view.shutdown()
