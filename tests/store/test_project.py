@@ -273,3 +273,15 @@ def test_label_counts_per_recording_and_class(project):
     assert project.label_counts() == {a: {bird.id: 2, frog.id: 1}, b: {frog.id: 1}}
     project.update_event(det[0], review="accepted")
     assert project.label_counts()[b] == {frog.id: 1, bird.id: 1}
+
+
+def test_replacing_detections_tells_listeners_what_went_away(project):
+    rec = fake_recording(project)
+    cls = project.add_class("bird")
+    run = project.create_run({})
+    old = project.replace_detections(run.id, rec, [dict(class_id=cls.id, onset=0, offset=1)])
+    heard = []
+    project.subscribe(heard.append)
+    new = project.replace_detections(run.id, rec, [dict(class_id=cls.id, onset=2, offset=3)])
+    touched = {i for change in heard if change.table == "events" for i in change.ids}
+    assert set(old) <= touched and set(new) <= touched

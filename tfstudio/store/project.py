@@ -607,11 +607,17 @@ class Project:
         """Swap a run's unreviewed detections on one recording for new ones (not undoable:
         detections are regenerated, reviewed ones are kept)."""
         with self.write():
-            self.conn.execute(
-                "DELETE FROM events WHERE source = 'model' AND run_id = ? AND recording_id = ?"
-                " AND review = 'none'",
-                (run_id, recording_id),
-            )
+            stale = [
+                row[0]
+                for row in self.conn.execute(
+                    "SELECT id FROM events WHERE source = 'model' AND run_id = ?"
+                    " AND recording_id = ? AND review = 'none'",
+                    (run_id, recording_id),
+                )
+            ]
+            self.conn.executemany("DELETE FROM events WHERE id = ?", [(i,) for i in stale])
+            # Listeners learn which rows went away, not only which arrived.
+            self._changed("events", stale)
             ids = self.add_events(
                 [
                     {**row, "source": "model", "run_id": run_id, "recording_id": recording_id}
