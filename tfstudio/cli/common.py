@@ -41,3 +41,14 @@ def progress(total: int | None, desc: str, *, quiet: bool = False, unit: str = "
     return tqdm(
         total=total, desc=desc, unit=unit, disable=quiet or None, file=sys.stderr, leave=False
     )
+
+
+def bar_step(bar: tqdm):  # type: ignore[no-untyped-def]
+    """A ``progress(done, total)`` callback that moves ``bar``."""
+
+    def step(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return step

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tfstudio.cli.common import UserError, emit_json, err, open_project, progress
+from tfstudio.cli.common import UserError, bar_step, emit_json, err, open_project, progress
 from tfstudio.formats import FORMATS
 from tfstudio.importer import ImportReport, create_demo, import_audio, import_labels
 from tfstudio.store import SPLITS, Project, ProjectError
@@ -111,19 +111,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.seconds <= 0:
         raise UserError("--seconds must be positive")
     bar = progress(args.recordings, "generating", unit="rec")
-
-    def step(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-
     try:
         project = create_demo(
             args.project,
             recordings=args.recordings,
             seconds=args.seconds,
             seed=args.seed,
-            progress=step,
+            progress=bar_step(bar),
         )
     except ProjectError as exc:
         raise UserError(str(exc)) from None
@@ -159,13 +153,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         if args.paths:
             bar = progress(None, "audio", quiet=args.quiet, unit="file")
             import_audio(
-                project, args.paths, split=args.split, progress=_bar_step(bar), report=report
+                project, args.paths, split=args.split, progress=bar_step(bar), report=report
             )
             bar.close()
         if args.labels:
             files = _label_files(args.labels)
             bar = progress(len(files), "labels", quiet=args.quiet, unit="file")
-            import_labels(project, files, fmt=args.format, progress=_bar_step(bar), report=report)
+            import_labels(project, files, fmt=args.format, progress=bar_step(bar), report=report)
             bar.close()
         for line in report.skipped:
             err(f"skipped {line}")
@@ -175,15 +169,6 @@ def cmd_import(args: argparse.Namespace) -> int:
             err(f"warning: {line}")
         print(report.summary())
         return 0 if report.ok else EXIT_SKIPPED
-
-
-def _bar_step(bar):  # type: ignore[no-untyped-def]
-    def step(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-
-    return step
 
 
 def cmd_export(args: argparse.Namespace) -> int:

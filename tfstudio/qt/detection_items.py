@@ -18,9 +18,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem
 
 from tfstudio.qt.detections import DetectionArrays
+from tfstudio.qt.event_items import SortedRects
 
 CONFIDENCE_BINS = 5
 MIN_OUTLINE_PX = 4.0  # narrower detections are drawn as fills only (dashes would be noise)
@@ -67,22 +67,15 @@ def detection_style(
     return _Style(pen, brush, text or QColor(color).lighter(125))
 
 
-class DetectionItem(pg.GraphicsObject):
+class DetectionItem(SortedRects):
     """Rectangles in view coordinates, each with a style index and an optional text."""
 
     def __init__(self, z: float):
-        super().__init__()
-        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-        self.setAcceptHoverEvents(False)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
-        self.setZValue(z)
-        self._x0 = self._x1 = self._y0 = self._y1 = np.zeros(0)
+        super().__init__(z)
         self._group = np.zeros(0, dtype=np.int64)
         self._order = np.zeros(0, dtype=np.int64)
         self._text: Callable[[int], str] | None = None
         self._styles: list[_Style] = []
-        self._max_width = 0.0
-        self._bounds = QRectF()
         self.font = QFont()
         self.font.setPointSizeF(max(7.0, self.font.pointSizeF() * 0.82))
         self.show_shapes = True
@@ -100,42 +93,15 @@ class DetectionItem(pg.GraphicsObject):
         text: Callable[[int], str] | None = None,
     ) -> None:
         """Replace every rectangle; ``text(i)`` is written in rectangle ``i`` when it is wide."""
-        n = len(x0)
-        order = np.argsort(x0, kind="stable")
-        self._x0 = np.asarray(x0, dtype=np.float64)[order]
-        self._x1 = np.asarray(x1, dtype=np.float64)[order]
-        self._y0 = np.broadcast_to(np.asarray(y0, dtype=np.float64), (n,))[order]
-        self._y1 = np.broadcast_to(np.asarray(y1, dtype=np.float64), (n,))[order]
+        order = self._store_rects(x0, x1, y0, y1)
         self._group = np.asarray(group, dtype=np.int64)[order]
         self._order = order
         self._text = text
         self._styles = styles
-        self._max_width = float((self._x1 - self._x0).max()) if n else 0.0
-        self.prepareGeometryChange()
-        if n:
-            self._bounds = QRectF(
-                float(self._x0[0]),
-                float(self._y0.min()),
-                float(self._x1.max() - self._x0[0]),
-                float(self._y1.max() - self._y0.min()),
-            )
-        else:
-            self._bounds = QRectF()
         self.update()
 
-    def __len__(self) -> int:
-        return len(self._x0)
-
-    def boundingRect(self) -> QRectF:
-        return self._bounds
-
     def paint(self, painter: QPainter, option, widget=None) -> None:
-        if not len(self._x0):
-            return
-        area = option.exposedRect if option is not None else self._bounds
-        lo = int(np.searchsorted(self._x0, area.left() - self._max_width, side="left"))
-        hi = int(np.searchsorted(self._x0, area.right(), side="right"))
-        keep = np.nonzero(self._x1[lo:hi] >= area.left())[0] + lo
+        keep = self.visible(option)
         if not len(keep):
             return
         transform = painter.transform()
@@ -148,17 +114,9 @@ class DetectionItem(pg.GraphicsObject):
                 mine = keep[(groups == g) & (wide == outlined)]
                 if not len(mine):
                     continue
-                x0, x1 = self._x0[mine], self._x1[mine]
-                y0, y1 = self._y0[mine], self._y1[mine]
-                rects = [
-                    QRectF(a, b, c, d)
-                    for a, b, c, d in zip(
-                        x0.tolist(), y0.tolist(), (x1 - x0).tolist(), (y1 - y0).tolist()
-                    )
-                ]
                 painter.setBrush(style.brush)
                 painter.setPen(style.pen if outlined else Qt.PenStyle.NoPen)
-                painter.drawRects(rects)
+                painter.drawRects(self.qrects(mine))
         if self.show_text and self._text is not None:
             self._paint_texts(painter, keep[wide], px_per_x)
 

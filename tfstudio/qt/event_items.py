@@ -22,8 +22,9 @@ from tfstudio.qt.labels import LabelIndex, coalesce
 MAX_OVERLAY_SPANS = 400
 
 
-class RectsItem(pg.GraphicsObject):
-    """Axis-aligned rectangles in view coordinates, sorted by left edge."""
+class SortedRects(pg.GraphicsObject):
+    """Axis-aligned rectangles in view coordinates kept sorted by left edge, so a paint finds
+    the ones in the exposed area with two binary searches (see :meth:`visible`)."""
 
     def __init__(self, z: float):
         super().__init__()
@@ -35,10 +36,9 @@ class RectsItem(pg.GraphicsObject):
         self._x0 = self._x1 = self._y0 = self._y1 = np.zeros(0)
         self._max_width = 0.0
         self._bounds = QRectF()
-        self.pen = QPen(Qt.PenStyle.NoPen)
-        self.brush = QBrush(Qt.BrushStyle.NoBrush)
 
-    def set_rects(self, x0: np.ndarray, x1: np.ndarray, y0, y1) -> None:
+    def _store_rects(self, x0: np.ndarray, x1: np.ndarray, y0, y1) -> np.ndarray:
+        """Keep the rectangles sorted by left edge; returns the sorting order."""
         order = np.argsort(x0, kind="stable")
         n = len(x0)
         self._x0 = np.asarray(x0, dtype=np.float64)[order]
@@ -56,11 +56,24 @@ class RectsItem(pg.GraphicsObject):
             )
         else:
             self._bounds = QRectF()
-        self.update()
+        return order
 
-    def set_style(self, pen: QPen, brush: QBrush) -> None:
-        self.pen, self.brush = pen, brush
-        self.update()
+    def visible(self, option) -> np.ndarray:
+        """Indices of the rectangles that reach into the exposed area."""
+        if not len(self._x0):
+            return np.zeros(0, dtype=np.int64)
+        area = option.exposedRect if option is not None else self._bounds
+        lo = int(np.searchsorted(self._x0, area.left() - self._max_width, side="left"))
+        hi = int(np.searchsorted(self._x0, area.right(), side="right"))
+        return np.nonzero(self._x1[lo:hi] >= area.left())[0] + lo
+
+    def qrects(self, keep: np.ndarray) -> list[QRectF]:
+        x0, x1 = self._x0[keep], self._x1[keep]
+        y0, y1 = self._y0[keep], self._y1[keep]
+        return [
+            QRectF(a, b, c, d)
+            for a, b, c, d in zip(x0.tolist(), y0.tolist(), (x1 - x0).tolist(), (y1 - y0).tolist())
+        ]
 
     def __len__(self) -> int:
         return len(self._x0)
@@ -68,24 +81,30 @@ class RectsItem(pg.GraphicsObject):
     def boundingRect(self) -> QRectF:
         return self._bounds
 
+
+class RectsItem(SortedRects):
+    """Rectangles of one class and role, drawn with one pen and brush."""
+
+    def __init__(self, z: float):
+        super().__init__(z)
+        self.pen = QPen(Qt.PenStyle.NoPen)
+        self.brush = QBrush(Qt.BrushStyle.NoBrush)
+
+    def set_rects(self, x0: np.ndarray, x1: np.ndarray, y0, y1) -> None:
+        self._store_rects(x0, x1, y0, y1)
+        self.update()
+
+    def set_style(self, pen: QPen, brush: QBrush) -> None:
+        self.pen, self.brush = pen, brush
+        self.update()
+
     def paint(self, painter: QPainter, option, widget=None) -> None:
-        if not len(self._x0):
-            return
-        area = option.exposedRect if option is not None else self._bounds
-        lo = int(np.searchsorted(self._x0, area.left() - self._max_width, side="left"))
-        hi = int(np.searchsorted(self._x0, area.right(), side="right"))
-        keep = np.nonzero(self._x1[lo:hi] >= area.left())[0] + lo
+        keep = self.visible(option)
         if not len(keep):
             return
-        x0, x1 = self._x0[keep], self._x1[keep]
-        y0, y1 = self._y0[keep], self._y1[keep]
-        rects = [
-            QRectF(a, b, c, d)
-            for a, b, c, d in zip(x0.tolist(), y0.tolist(), (x1 - x0).tolist(), (y1 - y0).tolist())
-        ]
         painter.setPen(self.pen)
         painter.setBrush(self.brush)
-        painter.drawRects(rects)
+        painter.drawRects(self.qrects(keep))
 
 
 class EventPaths:
