@@ -1,9 +1,392 @@
-"""train, detect and evaluate (filled in by the training engine)."""
+"""train, detect and evaluate.
+
+torch is imported inside the handlers, so ``tfstudio --help`` and the other commands stay quick.
+
+Exit codes of ``train``: 0 when the run finished or was stopped on request (SIGINT/SIGTERM:
+the current batch is finished, the last checkpoint saved, the run marked ``stopped`` and
+resumable; the final ``done`` event carries the status), 1 when the run failed (diverged
+loss, unreadable audio, out of memory...), 2 for a usage error before any run was made.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import Any
+
+from tfstudio.cli.common import UserError, emit_json, err, open_project, progress
+
+# The contract's choices, spelled out here so that building the parser needs no torch.
+SCHEDULES = ("drossos", "linear", "exponential", "inverse-sigmoid", "constant", "none")
+PRESETS = ("paper", "fast")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+SPLITS = ("test", "val")
+
+EXIT_FAILED = 1
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this module's commands to the parser."""
+    p = sub.add_parser(
+        "train",
+        help="train a model on the project's labels",
+        description="Train the teacher-forced CRNN on the train split, early-stopping on the "
+        "val split. Ctrl-C or SIGTERM stops after the current batch and keeps the run "
+        "resumable (--resume RUN). Under 'torchrun --nproc_per_node=N -m tfstudio train' it "
+        "trains with DistributedDataParallel.",
+    )
+    p.add_argument("project", metavar="PROJECT")
+    p.add_argument("--preset", choices=PRESETS, help="'paper' (Drossos et al.) or 'fast' (default)")
+    p.add_argument("--epochs", type=int, metavar="N", help="maximum number of epochs")
+    p.add_argument("--batch-size", type=int, metavar="B", help="sequences per batch (default 8)")
+    p.add_argument("--lr", type=float, metavar="LR", help="Adam learning rate")
+    p.add_argument(
+        "--schedule", choices=SCHEDULES, help="teacher-forcing schedule (default drossos)"
+    )
+    p.add_argument(
+        "--gamma", type=float, metavar="G", help="slope of the drossos schedule (default 0.125)"
+    )
+    p.add_argument("--p-min", type=float, metavar="P", help="lowest teacher-forcing probability")
+    p.add_argument("--p-max", type=float, metavar="P", help="highest teacher-forcing probability")
+    p.add_argument(
+        "--device", choices=DEVICES, help="where to train (default auto: cuda › mps › cpu)"
+    )
+    p.add_argument("--resume", type=int, metavar="RUN", help="continue a stopped or killed run")
+    p.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
+    extra = p.add_argument_group("more options")
+    extra.add_argument("--seq-len", type=int, metavar="FRAMES", help="frames per training sequence")
+    extra.add_argument(
+        "--patience", type=int, metavar="N", help="epochs without improvement before stopping"
+    )
+    extra.add_argument(
+        "--unit", choices=("batch", "step"), help="what advances the schedule (default batch)"
+    )
+    extra.add_argument(
+        "--decay-epochs",
+        type=float,
+        metavar="E",
+        help="epochs over which linear/exponential/inverse-sigmoid decay",
+    )
+    extra.add_argument("--seed", type=int, metavar="K", help="random seed (default 0)")
+    extra.add_argument("--workers", type=int, metavar="N", help="data loader processes (default 0)")
+    extra.add_argument("--max-batches", type=int, metavar="N", help="cap on batches per epoch")
+    extra.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    extra.add_argument(
+        "--checkpoint-every",
+        type=float,
+        metavar="S",
+        help="seconds between mid-epoch checkpoints (default 300)",
+    )
+    extra.add_argument(
+        "--channels", type=int, metavar="C", help="CNN channels (overrides the preset)"
+    )
+    extra.add_argument(
+        "--gru-hidden", type=int, metavar="H", help="GRU size (overrides the preset)"
+    )
+    extra.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "detect",
+        help="detect events with a trained run",
+        description="Detect events with a run's model (the latest finished run unless --run) "
+        "and store them as model detections. PATHs are imported first (unlabelled, no split) "
+        "and detected on; without PATHs, the test split is.",
+    )
+    p.add_argument("project", metavar="PROJECT")
+    p.add_argument(
+        "paths", nargs="*", metavar="PATH", help="audio files or folders to import and detect on"
+    )
+    p.add_argument("--run", type=int, metavar="RUN", help="run to use (default: latest finished)")
+    p.add_argument(
+        "--threshold", type=float, metavar="X", help="posterior threshold (default: the run's, 0.5)"
+    )
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--json", action="store_true", help="print one JSON summary object")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_detect)
+
+    p = sub.add_parser(
+        "evaluate",
+        help="score a run on the test (or val) split",
+        description="Segment-based (1 s) F1 and error rate, and event-based F1 (200 ms collar, "
+        "20 %% of length), overall and per class, as sed_eval defines them.",
+    )
+    p.add_argument("project", metavar="PROJECT")
+    p.add_argument("--run", type=int, metavar="RUN", help="run to score (default: latest finished)")
+    p.add_argument("--split", choices=SPLITS, default="test")
+    p.add_argument(
+        "--threshold", type=float, metavar="X", help="posterior threshold (default: the run's)"
+    )
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_evaluate)
+
+
+# ------------------------------------------------------------------------- train
+_OPTION_FIELDS = {
+    "epochs": "epochs",
+    "batch_size": "batch_size",
+    "lr": "lr",
+    "schedule": "schedule",
+    "gamma": "gamma",
+    "p_min": "p_min",
+    "p_max": "p_max",
+    "device": "device",
+    "seq_len": "seq_len",
+    "patience": "patience",
+    "unit": "unit",
+    "decay_epochs": "decay_epochs",
+    "seed": "seed",
+    "workers": "num_workers",
+    "max_batches": "max_batches_per_epoch",
+    "checkpoint_every": "checkpoint_every_s",
+}
+
+
+def _quiet_threads() -> None:
+    """Make idle OpenMP threads sleep instead of spin; call before torch is first imported.
+
+    With spinning threads, training on a CPU that is also doing other work (the GUI, another
+    process) runs ten times slower or worse, measured on two shared cores; the cost when the
+    machine is otherwise idle is small. An explicit OMP_WAIT_POLICY is respected.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def _given_options(args: argparse.Namespace) -> dict[str, Any]:
+    options = {
+        field: getattr(args, name)
+        for name, field in _OPTION_FIELDS.items()
+        if getattr(args, name) is not None
+    }
+    if args.no_amp:
+        options["amp"] = False
+    model = {
+        k: getattr(args, k) for k in ("channels", "gru_hidden") if getattr(args, k) is not None
+    }
+    if model:
+        options["model"] = model
+    return options
+
+
+class _StopOnSignal:
+    """SIGINT/SIGTERM ask for a graceful stop; a second SIGINT interrupts at once."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> threading.Event:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self.event
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.event.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.event.set()
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _fmt(value: float | None, spec: str = ".4f") -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    return format(value, spec)
+
+
+def _print_start(event: Any) -> None:
+    cfg = event.config
+    verb = (
+        f"resuming run {event.run} at epoch {event.epoch + 1}"
+        if event.resumed
+        else f"run {event.run}"
+    )
+    amp = f", {event.amp} autocast" if event.amp else ""
+    world = f" × {event.world_size} processes" if event.world_size > 1 else ""
+    print(
+        f"{verb} on {event.device}{world}{amp}: {event.train_recordings} train / "
+        f"{event.val_recordings} val recordings, {event.batches_per_epoch} batches per epoch, "
+        f"up to {event.epochs} epochs, preset {cfg['preset']}, schedule {cfg['schedule']}, "
+        f"{event.parameters:,} parameters",
+        flush=True,
+    )
+    print(
+        f"{'epoch':>5}  {'train loss':>10}  {'val loss':>10}  {'F1':>6}  {'ER':>6}  {'p_tf':>5}  {'time':>7}",
+        flush=True,
+    )
+
+
+def _print_epoch(event: Any) -> None:
+    print(
+        f"{event.epoch:>5}  {_fmt(event.train_loss):>10}  {_fmt(event.val_loss):>10}  "
+        f"{_fmt(event.f1, '.3f'):>6}  {_fmt(event.er, '.3f'):>6}  {_fmt(event.tf_prob, '.3f'):>5}  "
+        f"{event.seconds:>6.1f}s" + ("  *" if event.best else ""),
+        flush=True,
+    )
+
+
+def _consume(events: Iterator[Any], *, as_json: bool, quiet: bool, main: bool) -> Any:
+    """Print the events (JSON lines or bar + table); return the final DoneEvent."""
+    done = None
+    bar = None
+    for event in events:
+        if event.kind == "done":
+            done = event
+        if not main:
+            continue
+        if as_json:
+            emit_json(event.to_dict())
+            continue
+        if event.kind == "prepare":
+            err(f"computing features {event.done + 1}/{event.total}: {event.name}")
+        elif event.kind == "start":
+            _print_start(event)
+        elif event.kind == "batch":
+            if bar is None:
+                bar = progress(
+                    event.batches_per_epoch, f"epoch {event.epoch}", quiet=quiet, unit="batch"
+                )
+                bar.n = event.batch - 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{event.loss:.4f}", p_tf=f"{event.tf_prob:.3f}", refresh=False)
+        elif event.kind == "epoch":
+            if bar is not None:
+                bar.close()
+                bar = None
+            _print_epoch(event)
+    if bar is not None:
+        bar.close()
+    return done
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    _quiet_threads()
+    from tfstudio.train import TrainConfig, TrainError, train
+    from tfstudio.train.loop import distributed_rank
+
+    options = _given_options(args)
+    main = distributed_rank() == 0
+    with open_project(args.project) as project:
+        try:
+            config = None
+            if args.resume is None:
+                config = TrainConfig.from_preset(args.preset or "fast", **options)
+            elif args.preset is not None:
+                raise UserError("--preset cannot change a resumed run")
+            with _StopOnSignal() as stop:
+                if config is not None:
+                    events = train(project, config, stop=stop)
+                else:
+                    events = train(project, resume=args.resume, overrides=options, stop=stop)
+                done = _consume(events, as_json=args.json, quiet=args.quiet, main=main)
+        except TrainError as exc:
+            raise UserError(str(exc)) from None
+    if done is None:  # pragma: no cover - the generator always ends with a DoneEvent
+        return EXIT_FAILED
+    if main and not args.json:
+        line = f"run {done.run} {done.status}: {done.message}"
+        if done.best_checkpoint:
+            line += f"\nbest checkpoint (epoch {done.best_epoch}): {done.best_checkpoint}"
+        if done.status == "failed":
+            err(f"error: {line}")
+        else:
+            print(line)
+    return EXIT_FAILED if done.status == "failed" else 0
+
+
+# ------------------------------------------------------------------------ detect
+def _bar_callback(bar: Any) -> Callable[[int, int, Any], None]:
+    def step(done: int, total: int, rec: Any) -> None:
+        bar.total = total
+        bar.n = done
+        bar.set_postfix_str(getattr(rec, "name", ""), refresh=True)
+
+    return step
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    _quiet_threads()
+    from tfstudio.train import TrainError, detect_recordings
+
+    with open_project(args.project) as project:
+        if args.paths:
+            from tfstudio.importer import import_audio
+
+            report = import_audio(project, args.paths, split=None)
+            for line in report.skipped:
+                err(f"skipped {line}")
+            ids = list(dict.fromkeys(report.recording_ids))
+            if not ids:
+                raise UserError("no audio to detect on among the given paths")
+            recordings = [project.recording(i) for i in ids]
+        else:
+            recordings = [r for r in project.recordings("test") if r.status == "ok"]
+            if not recordings:
+                raise UserError("no recordings in the test split; give audio PATHs to detect on")
+        if args.threshold is not None and not 0 <= args.threshold <= 1:
+            raise UserError("--threshold must be between 0 and 1")
+        bar = progress(len(recordings), "detecting", quiet=args.quiet or args.json, unit="rec")
+        try:
+            result = detect_recordings(
+                project,
+                recordings,
+                run_id=args.run,
+                threshold=args.threshold,
+                device=args.device,
+                progress=_bar_callback(bar),
+            )
+        except TrainError as exc:
+            raise UserError(str(exc)) from None
+        finally:
+            bar.close()
+    if args.json:
+        emit_json(result.to_dict())
+        return 0
+    for name, count in result.per_recording.items():
+        print(f"{name}: {count} event(s)")
+    print(
+        f"run {result.run}: {result.events} event(s) on {result.recordings} recording(s), "
+        f"{result.audio_s:.0f} s of audio in {result.elapsed_s:.1f} s ({result.speed:.0f}× real time)"
+    )
+    return 0
+
+
+# ---------------------------------------------------------------------- evaluate
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    _quiet_threads()
+    from tfstudio.train import TrainError, evaluate_run
+
+    with open_project(args.project) as project:
+        try:
+            result = evaluate_run(
+                project, args.run, args.split, device=args.device, threshold=args.threshold
+            )
+        except TrainError as exc:
+            raise UserError(str(exc)) from None
+    if args.json:
+        emit_json(result)
+        return 0
+    print(
+        f"run {result['run']} on the {result['split']} split ({result['recordings']} recordings, "
+        f"threshold {result['threshold']:g})"
+    )
+    print(
+        f"segment F1 {_fmt(result['segment_f1'], '.3f')}  ER {_fmt(result['segment_er'], '.3f')}   "
+        f"event F1 {_fmt(result['event_f1'], '.3f')}"
+    )
+    print(f"{'class':<20} {'seg F1':>7} {'seg ER':>7} {'event F1':>8} {'ref':>5} {'det':>5}")
+    for name, scores in result["per_class"].items():
+        print(
+            f"{name:<20} {_fmt(scores['segment_f1'], '.3f'):>7} {_fmt(scores['segment_er'], '.3f'):>7} "
+            f"{_fmt(scores['event_f1'], '.3f'):>8} {scores['reference_events']:>5} {scores['detected_events']:>5}"
+        )
+    return 0

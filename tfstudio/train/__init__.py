@@ -1,0 +1,59 @@
+"""Training, detection and evaluation, headless: what the GUI's buttons and the CLI run.
+
+- :func:`train` — the training loop as a generator of events (:mod:`.events`), configured by
+  :class:`TrainConfig` (presets ``paper`` and ``fast``); stop, resume, DDP under torchrun.
+- :func:`detect_recordings` / :func:`load_model` / :func:`posteriors` — a run's model on any recording,
+  in bounded memory, with post-processing (:mod:`.postprocess`).
+- :func:`evaluate_run` — segment- and event-based DCASE scores of a run on a split
+  (:mod:`.metrics`, sed_eval's definitions).
+
+Names are loaded on first use, so ``tfstudio.train.metrics`` and ``.postprocess`` can be
+imported without paying for torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "TRAIN_PRESETS": "config",
+    "TrainConfig": "config",
+    "TrainError": "config",
+    "RUNTIME_FIELDS": "config",
+    "train": "loop",
+    "checkpoint_paths": "loop",
+    "StopRequest": "loop",
+    "TrainEvent": "events",
+    "PrepareEvent": "events",
+    "StartEvent": "events",
+    "BatchEvent": "events",
+    "EpochEvent": "events",
+    "CheckpointEvent": "events",
+    "DoneEvent": "events",
+    "LoadedModel": "detect",
+    "DetectReport": "detect",
+    "detect_recordings": "detect",
+    "load_model": "detect",
+    "posteriors": "detect",
+    "posteriors_file": "detect",
+    "select_run": "detect",
+    "run_checkpoint": "detect",
+    "evaluate_run": "evaluate",
+    "resolve_device": "device",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tfstudio.train' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"tfstudio.train.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

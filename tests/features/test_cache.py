@@ -1,0 +1,98 @@
+"""The on-disk feature cache: keyed by content hash + parameters, computed blockwise."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import soundfile as sf
+
+from tfstudio.audio import resample
+from tfstudio.features import FeatureCache, FeatureConfig, compute_features, feature_file, logmel
+
+ATOL = 1e-4
+
+
+def _write(path, seconds, sr, seed=0):
+    rng = np.random.default_rng(seed)
+    x = (0.1 * rng.standard_normal(int(seconds * sr))).astype(np.float32)
+    sf.write(path, x, sr, subtype="FLOAT")
+    return x
+
+
+def test_blockwise_file_equals_full(tmp_path):
+    cfg = FeatureConfig()
+    x = _write(tmp_path / "a.wav", 10.0, 22050)
+    got = compute_features(tmp_path / "a.wav", cfg, tmp_path / "a.npy", block_s=0.7)
+    assert isinstance(got, np.memmap)
+    np.testing.assert_allclose(got, logmel(x, cfg), atol=ATOL, rtol=0)
+
+
+def test_blockwise_resampling_equals_full(tmp_path):
+    cfg = FeatureConfig()
+    x = _write(tmp_path / "b.wav", 10.0, 48000)
+    got = compute_features(tmp_path / "b.wav", cfg, block_s=0.7)
+    ref = logmel(resample(x, 48000, cfg.sample_rate), cfg)
+    assert got.shape == ref.shape
+    np.testing.assert_allclose(got, ref, atol=1e-3, rtol=0)
+
+
+def test_stereo_is_downmixed(tmp_path):
+    cfg = FeatureConfig()
+    rng = np.random.default_rng(1)
+    x = (0.1 * rng.standard_normal((22050 * 2, 2))).astype(np.float32)
+    sf.write(tmp_path / "s.wav", x, 22050, subtype="FLOAT")
+    got = compute_features(tmp_path / "s.wav", cfg)
+    np.testing.assert_allclose(got, logmel(x.mean(axis=1), cfg), atol=ATOL, rtol=0)
+
+
+def test_cache_miss_then_hit(tmp_path):
+    cfg = FeatureConfig()
+    _write(tmp_path / "a.wav", 3.0, 22050)
+    cache = FeatureCache(tmp_path / "cache", cfg)
+    computed = []
+    first = cache.load("hash1", tmp_path / "a.wav", on_compute=computed.append)
+    assert computed == [tmp_path / "a.wav"]
+    assert cache.has("hash1")
+    assert cache.path("hash1") == feature_file(tmp_path / "cache", "hash1", cfg)
+    assert cache.path("hash1").name == f"hash1-{cfg.key()}.npy"
+    second = cache.load("hash1", tmp_path / "a.wav", on_compute=computed.append)
+    assert computed == [tmp_path / "a.wav"]  # hit: not computed again
+    assert isinstance(second, np.memmap) and second.dtype == np.float32
+    np.testing.assert_array_equal(first, second)
+    # Other parameters, another entry; no temporary files left behind.
+    other = FeatureCache(tmp_path / "cache", FeatureConfig(n_mels=20))
+    assert not other.has("hash1")
+    assert other.load("hash1", tmp_path / "a.wav").shape[1] == 20
+    assert sorted(p.suffix for p in (tmp_path / "cache" / "features").iterdir()) == [".npy", ".npy"]
+
+
+def test_corrupt_cache_entry_is_recomputed(tmp_path):
+    cfg = FeatureConfig()
+    _write(tmp_path / "a.wav", 2.0, 22050)
+    cache = FeatureCache(tmp_path / "cache", cfg)
+    cache.path("h").parent.mkdir(parents=True)
+    cache.path("h").write_bytes(b"not a numpy file")
+    assert cache.load("h", tmp_path / "a.wav").shape == (101, 40)
+
+
+def _peak_bytes(path, out, cfg):
+    tracemalloc.start()
+    try:
+        result = compute_features(path, cfg, out, block_s=2.0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
+def test_long_file_in_bounded_memory(tmp_path):
+    cfg = FeatureConfig()
+    _write(tmp_path / "short.wav", 20.0, 22050)
+    _write(tmp_path / "long.wav", 80.0, 22050)
+    _, short_peak = _peak_bytes(tmp_path / "short.wav", tmp_path / "short.npy", cfg)
+    out, long_peak = _peak_bytes(tmp_path / "long.wav", tmp_path / "long.npy", cfg)
+    assert out.shape == (1 + 80 * 22050 // cfg.hop_length, cfg.n_mels)
+    # Four times the audio, about the same memory: it depends on the block, not the file.
+    assert long_peak < 1.5 * short_peak, (short_peak, long_peak)
+    assert long_peak < 80 * 22050 * 4 / 2

@@ -1,0 +1,116 @@
+"""train / detect / evaluate on the command line (in process; the child-process tests are in
+test_processes.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+
+from tfstudio.cli import main
+from tfstudio.store import Project
+
+TINY_ARGS = [
+    "--epochs", "2", "--batch-size", "4", "--seq-len", "64", "--max-batches", "2",
+    "--channels", "4", "--gru-hidden", "8", "--device", "cpu",
+]  # fmt: skip
+
+
+@pytest.fixture
+def demo_root(demo_template, tmp_path):
+    root = tmp_path / "demo"
+    shutil.copytree(demo_template, root)
+    return root
+
+
+def _lines(out: str) -> list[dict]:
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def test_train_json_lines_carry_the_contract_keys(demo_root, capsys):
+    assert main(["train", str(demo_root), "--json", "--schedule", "linear", *TINY_ARGS]) == 0
+    lines = _lines(capsys.readouterr().out)
+    assert lines[0]["event"] == "start"
+    assert {"run", "device", "batches_per_epoch", "epochs", "config"} <= set(lines[0])
+    batches = [x for x in lines if x["event"] == "batch"]
+    epochs = [x for x in lines if x["event"] == "epoch"]
+    assert len(batches) == 4 and len(epochs) == 2
+    for b in batches:
+        assert {"epoch", "iteration", "tf_prob", "loss"} <= set(b)
+    for e in epochs:
+        assert {"epoch", "train_loss", "val_loss", "f1", "er", "tf_prob"} <= set(e)
+    done = lines[-1]
+    assert done["event"] == "done" and done["status"] == "done"
+    assert done["run"] == lines[0]["run"] and done["best_checkpoint"].endswith("best.pt")
+    assert lines[0]["config"]["schedule"] == "linear"
+
+
+def test_train_table_then_evaluate_and_detect(demo_root, capsys, tmp_path):
+    assert main(["train", str(demo_root), "--quiet", *TINY_ARGS]) == 0
+    out = capsys.readouterr().out
+    assert "train loss" in out and "val loss" in out and "run 1 done" in out
+
+    assert main(["evaluate", str(demo_root), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"segment_f1", "segment_er", "event_f1", "per_class"} <= set(result)
+    assert main(["evaluate", str(demo_root), "--split", "val", "--run", "1"]) == 0
+    assert "segment F1" in capsys.readouterr().out
+
+    assert main(["detect", str(demo_root), "--threshold", "0.1", "-q"]) == 0
+    assert "event(s)" in capsys.readouterr().out
+    # With PATHs: imported without a split, then detected on.
+    extra = tmp_path / "new.wav"
+    with Project.open(demo_root) as project:
+        shutil.copyfile(project.absolute_path(project.recordings("test")[0]), extra)
+        before = len(project.recordings())
+    assert main(["detect", str(demo_root), str(extra), "--json", "--threshold", "0.1"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["recordings"] == 1 and report["run"] == 1
+    with Project.open(demo_root) as project:
+        new = project.find_recording("new.wav")
+        assert len(project.recordings()) == before + 1 and new is not None and new.split is None
+        assert len(project.events(new.id, source="model")) == report["events"]
+
+
+def test_resume_on_the_command_line(demo_root, capsys):
+    assert main(["train", str(demo_root), "--json", *TINY_ARGS]) == 0
+    capsys.readouterr()
+    assert main(["train", str(demo_root), "--json", "--resume", "1", "--epochs", "3"]) == 0
+    lines = _lines(capsys.readouterr().out)
+    assert lines[0]["resumed"] and lines[0]["run"] == 1
+    assert [x["iteration"] for x in lines if x["event"] == "batch"] == [4, 5]
+    assert main(["train", str(demo_root), "--resume", "1", "--lr", "0.1"]) == 2
+    assert "only these may change" in capsys.readouterr().err
+
+
+def test_user_errors_are_one_line(demo_root, capsys, monkeypatch, tmp_path):
+    assert main(["evaluate", str(demo_root)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no finished training run") and err.count("\n") == 1
+    assert main(["detect", str(demo_root)]) == 2
+    assert "no finished training run" in capsys.readouterr().err
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main(["train", str(demo_root), "--device", "cuda"]) == 2
+    assert "CUDA was requested" in capsys.readouterr().err
+    assert main(["train", str(tmp_path / "nowhere")]) == 2
+    assert "not a tfstudio project" in capsys.readouterr().err
+    assert main(["train", str(demo_root), "--schedule", "none", "--gamma", "0.3"]) == 2
+    assert "gamma" in capsys.readouterr().err
+    with Project.open(demo_root) as project:
+        assert project.runs() == []
+
+
+def test_failed_run_exits_1(demo_root, capsys):
+    assert main(["train", str(demo_root), "--json", "--lr", "1e30", *TINY_ARGS]) == 1
+    done = _lines(capsys.readouterr().out)[-1]
+    assert done["event"] == "done" and done["status"] == "failed"
+
+
+def test_help_texts(capsys):
+    for command in ("train", "detect", "evaluate"):
+        with pytest.raises(SystemExit) as info:
+            main([command, "--help"])
+        assert info.value.code == 0
+        assert "PROJECT" in capsys.readouterr().out

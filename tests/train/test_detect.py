@@ -1,0 +1,131 @@
+"""Detection: stitched posteriors, stored model events, bounded memory on long files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from tfstudio.importer import import_audio
+from tfstudio.model.crnn import CRNN, config_from_preset
+from tfstudio.train import (
+    TrainError,
+    detect_recordings,
+    load_model,
+    posteriors,
+    posteriors_file,
+    train,
+)
+from tfstudio.train.data import Normalizer
+from tfstudio.train.detect import _keep_bounds, run_checkpoint, select_run
+
+
+@pytest.fixture
+def trained(demo_project, tiny_config):
+    events = list(train(demo_project, tiny_config(epochs=1)))
+    assert events[-1].status == "done"
+    return demo_project, events[-1].run
+
+
+def _model(n_classes=3):
+    torch.manual_seed(0)
+    return CRNN(config_from_preset("fast", 40, n_classes, channels=4, gru_hidden=8)).eval()
+
+
+def test_keep_bounds_partition_every_frame():
+    for length, window, stride in [(1000, 64, 32), (100, 64, 32), (64, 64, 32), (999, 100, 30)]:
+        starts = [*range(0, length - window, stride), length - window]
+        bounds = _keep_bounds(starts, length, window)
+        assert bounds[0][0] == 0 and bounds[-1][1] == length
+        for (a0, a1), (b0, _), s in zip(bounds, bounds[1:], starts):
+            assert a1 == b0 and s <= a0 < a1 <= s + window
+
+
+def test_posteriors_keep_the_middle_of_each_window():
+    model = _model()
+    rng = np.random.default_rng(0)
+    feats = rng.standard_normal((300, 40)).astype(np.float32)
+    norm = Normalizer(np.zeros(40, np.float32), np.ones(40, np.float32))
+    out = posteriors(model, feats, norm, seq_len=64, batch_size=3)
+    assert out.shape == (300, 3) and out.dtype == np.float32
+    assert ((out > 0) & (out < 1)).all()
+    # Frame 100 comes from the window starting at 64 (kept part 80..112), not from frame 0.
+    window = model.predict(torch.from_numpy(feats[64:128])[None])[0].numpy()
+    np.testing.assert_allclose(out[100], window[36], atol=1e-6)
+    # A recording shorter than a window is one window.
+    short = posteriors(model, feats[:50], norm, seq_len=64)
+    np.testing.assert_allclose(
+        short, model.predict(torch.from_numpy(feats[:50])[None])[0].numpy(), atol=1e-6
+    )
+    assert posteriors(model, feats[:0], norm, seq_len=64).shape == (0, 3)
+
+
+def test_detect_stores_model_events(trained):
+    project, run_id = trained
+    test = project.recordings("test")
+    report = detect_recordings(project, test, threshold=0.0)
+    assert report.run == run_id and report.recordings == len(test)
+    stored = project.events(source="model", run_id=run_id)
+    assert len(stored) == report.events > 0
+    for e in stored:
+        assert e.confidence is not None and 0 < e.confidence <= 1
+        assert e.review == "none" and 0 <= e.onset < e.offset <= 6.0 + 1e-9
+    post = np.load(posteriors_file(project, run_id, test[0]))
+    assert post.shape == (1 + 6 * 22050 // 441, len(project.classes()))
+
+    # A reviewed detection survives a new pass; the others are replaced, not doubled.
+    project.update_event(stored[0].id, review="rejected")
+    again = detect_recordings(project, test, threshold=0.0)
+    assert len(project.events(source="model", run_id=run_id)) == again.events + 1
+    none = detect_recordings(project, test, threshold=1.0)
+    assert none.events == 0
+    assert len(project.events(source="model", run_id=run_id)) == 1  # only the reviewed one
+
+
+def test_load_model_and_run_selection(trained, tmp_path):
+    project, run_id = trained
+    run = select_run(project)
+    assert run.id == run_id
+    loaded = load_model(run_checkpoint(project, run), "cpu")
+    assert loaded.classes == [c.name for c in project.classes()]
+    assert loaded.run_id == run_id and loaded.epoch == 1
+    assert not loaded.model.training
+    with pytest.raises(TrainError, match="not found"):
+        load_model(tmp_path / "missing.pt")
+    with pytest.raises(TrainError, match="no run"):
+        select_run(project, 42)
+
+
+def test_no_finished_run(demo_project):
+    with pytest.raises(TrainError, match="no finished training run"):
+        detect_recordings(demo_project, demo_project.recordings("test"))
+
+
+def test_long_recording_in_bounded_windows(trained, tmp_path, monkeypatch):
+    project, run_id = trained
+    rng = np.random.default_rng(0)
+    seconds = 90
+    sf.write(
+        tmp_path / "long.wav",
+        (0.05 * rng.standard_normal(seconds * 22050)).astype(np.float32),
+        22050,
+    )
+    report = import_audio(project, [tmp_path / "long.wav"], split=None)
+    rec = project.recording(report.recording_ids[0])
+    assert rec.split is None
+
+    calls = []
+    original = CRNN.forward
+
+    def spy(self, features, *args, **kwargs):
+        calls.append(tuple(features.shape))
+        return original(self, features, *args, **kwargs)
+
+    monkeypatch.setattr(CRNN, "forward", spy)
+    result = detect_recordings(project, [rec], batch_size=8)
+    frames = 1 + seconds * 22050 // 441
+    assert np.load(posteriors_file(project, run_id, rec)).shape[0] == frames
+    # Every model call sees at most a batch of windows, whatever the file's length.
+    assert len(calls) > 1 and max(b * t for b, t, _ in calls) <= 8 * 64
+    assert result.audio_s == pytest.approx(seconds)

@@ -1,0 +1,144 @@
+"""Per-recording feature files on disk: computed once, read back memory-mapped.
+
+A recording's log-mel lives in ``<cache>/features/<content hash>-<config key>.npy``
+(float32, (frames, n_mels)). The content hash follows the file through moves and renames;
+the config key changes with any feature parameter. Files are written under a temporary name
+and renamed, so a killed process or two processes computing the same file never leave a
+truncated cache entry behind.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from tfstudio.audio import AudioReader, resample
+from tfstudio.features.logmel import FeatureConfig, n_frames, resampled_length, stream_logmel
+
+__all__ = [
+    "FeatureCache",
+    "compute_features",
+    "feature_file",
+    "resampled_blocks",
+]
+
+DEFAULT_BLOCK_S = 60.0
+
+
+def feature_file(cache_dir: Path, content_hash: str, config: FeatureConfig) -> Path:
+    """Where the features of a recording with ``content_hash`` are cached."""
+    return Path(cache_dir) / "features" / f"{content_hash}-{config.key()}.npy"
+
+
+def resampled_blocks(
+    reader: AudioReader, target_sr: int, *, block_s: float = DEFAULT_BLOCK_S
+) -> tuple[Iterator[np.ndarray], int]:
+    """Mono blocks of the file at ``target_sr`` and their total length in samples.
+
+    Resampling is done chunk by chunk with a margin either side; chunks start on multiples of
+    ``orig / gcd(orig, target)`` source samples so every chunk's output samples fall on the
+    same time grid as those of one resampling of the whole file.
+    """
+    orig = reader.sample_rate
+    total = resampled_length(reader.frames, orig, target_sr)
+    if orig == target_sr:
+        block = max(1, round(block_s * orig))
+        return (data for _, data in reader.blocks(block / orig, mono=True)), total
+
+    step_src = orig // math.gcd(orig, target_sr)
+    step_dst = target_sr // math.gcd(orig, target_sr)
+    # The sinc kernel spans a few tens of source samples; keep far more than that.
+    margin = step_src * math.ceil((64 + 16 * orig / target_sr) / step_src)
+    chunk = step_src * max(1, round(block_s * orig / step_src))
+
+    def generate() -> Iterator[np.ndarray]:
+        emitted = 0
+        for start in range(0, reader.frames, chunk):
+            stop = min(start + chunk, reader.frames)
+            lead = min(margin, start)
+            data = reader.read_frames(start - lead, min(stop + margin, reader.frames), mono=True)
+            out = resample(data, orig, target_sr)
+            skip = lead // step_src * step_dst
+            keep = (
+                (stop - start) // step_src * step_dst if stop < reader.frames else total - emitted
+            )
+            piece = out[skip : skip + keep]
+            emitted += len(piece)
+            yield piece
+
+    return generate(), total
+
+
+def compute_features(
+    audio_path: Path | str,
+    config: FeatureConfig,
+    out_path: Path | str | None = None,
+    *,
+    block_s: float = DEFAULT_BLOCK_S,
+) -> np.ndarray:
+    """Log-mel of a file, computed blockwise; written to ``out_path`` (.npy) when given.
+
+    With ``out_path`` the result is a read-only memory map of the file, so neither the audio
+    nor the features of an hours-long recording are ever wholly in memory.
+    """
+    with AudioReader(audio_path) as reader:
+        blocks, n_samples = resampled_blocks(reader, config.sample_rate, block_s=block_s)
+        shape = (n_frames(n_samples, config.hop_length), config.n_mels)
+        frames_per_block = max(1, round(block_s / config.hop_s))
+        pieces = stream_logmel(blocks, n_samples, config, frames_per_block=frames_per_block)
+        if out_path is None:
+            return np.concatenate(list(pieces)) if shape[0] else np.zeros(shape, np.float32)
+        out_path = Path(out_path)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out_path.with_name(f"{out_path.stem}.{os.getpid()}.tmp.npy")
+        try:
+            target = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
+            at = 0
+            for piece in pieces:
+                target[at : at + len(piece)] = piece
+                at += len(piece)
+            target.flush()
+            del target
+            os.replace(tmp, out_path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return np.load(out_path, mmap_mode="r")
+
+
+class FeatureCache:
+    """Features of a project's recordings for one :class:`FeatureConfig`, cached on disk."""
+
+    def __init__(
+        self, cache_dir: Path | str, config: FeatureConfig, *, block_s: float = DEFAULT_BLOCK_S
+    ):
+        self.cache_dir = Path(cache_dir)
+        self.config = config
+        self.block_s = block_s
+
+    def path(self, content_hash: str) -> Path:
+        return feature_file(self.cache_dir, content_hash, self.config)
+
+    def has(self, content_hash: str) -> bool:
+        return self.path(content_hash).exists()
+
+    def load(
+        self,
+        content_hash: str,
+        audio_path: Path | str,
+        *,
+        on_compute: Callable[[Path], None] | None = None,
+    ) -> np.ndarray:
+        """The (frames, n_mels) features, memory-mapped; computed first on a cache miss."""
+        path = self.path(content_hash)
+        if path.exists():
+            try:
+                return np.load(path, mmap_mode="r")
+            except (ValueError, OSError):
+                path.unlink(missing_ok=True)  # unreadable: recompute below
+        if on_compute is not None:
+            on_compute(Path(audio_path))
+        return compute_features(audio_path, self.config, path, block_s=self.block_s)

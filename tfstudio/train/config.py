@@ -1,0 +1,192 @@
+"""The training configuration: one JSON-able dataclass, stored with the run and its checkpoints."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tfstudio.features import FEATURE_PRESETS, FeatureConfig
+from tfstudio.model.schedules import SCHEDULE_NAMES
+
+__all__ = [
+    "DEVICES",
+    "RUNTIME_FIELDS",
+    "TRAIN_PRESETS",
+    "TrainConfig",
+    "TrainError",
+]
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+# What may change when a run is resumed; everything else comes from the stored run.
+RUNTIME_FIELDS = frozenset(
+    {
+        "epochs",
+        "patience",
+        "device",
+        "amp",
+        "num_workers",
+        "checkpoint_every_s",
+        "max_batches_per_epoch",
+    }
+)
+
+
+class TrainError(Exception):
+    """A training problem the user can act on (no data, no device, bad setting...)."""
+
+
+# Per preset: the values that differ from the dataclass defaults.
+TRAIN_PRESETS: dict[str, dict[str, Any]] = {
+    # Drossos et al. 2019: Adam, batch 8, 1024-frame sequences, up to 300 epochs, patience 50,
+    # 44.1 kHz features, 256-channel CNN and GRU 256.
+    "paper": dict(
+        epochs=300,
+        lr=1e-4,
+        seq_len=1024,
+        patience=50,
+        decay_epochs=50.0,
+        features=FEATURE_PRESETS["paper"].to_dict(),
+    ),
+    # A smaller CRNN on 5 s sequences: the demo project trains to F1 > 0.85 in minutes on
+    # two CPU cores (see the issue's notes for the numbers).
+    "fast": dict(
+        epochs=40,
+        lr=2e-3,
+        seq_len=256,
+        patience=10,
+        decay_epochs=20.0,
+        features=FEATURE_PRESETS["fast"].to_dict(),
+    ),
+}
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run needs besides the project; ``to_dict`` is what the store keeps."""
+
+    preset: str = "fast"
+    epochs: int = 40
+    batch_size: int = 8
+    lr: float = 2e-3
+    weight_decay: float = 0.0
+    grad_clip: float = 0.5
+    # Teacher forcing (see tfstudio.model.schedules.make_schedule).
+    schedule: str = "drossos"
+    gamma: float | None = None
+    p_min: float = 0.05
+    p_max: float = 0.9
+    unit: str = "batch"
+    decay_epochs: float = 20.0
+    # Data.
+    seq_len: int = 256
+    features: dict[str, Any] = field(default_factory=lambda: FEATURE_PRESETS["fast"].to_dict())
+    # Extra CRNN parameters over the preset's (channels, gru_hidden, dropout, pools, kernel).
+    model: dict[str, Any] = field(default_factory=dict)
+    # Training-time augmentation (see tfstudio.train.data.Augment); 0 switches a part off.
+    freq_mask_bands: int = 0
+    time_mask_frames: int = 0
+    gain_db: float = 0.0
+    patience: int = 10
+    # Learning rate × lr_decay_factor after lr_decay_patience epochs without a better
+    # validation loss (0: constant learning rate, as in the paper).
+    lr_decay_patience: int = 0
+    lr_decay_factor: float = 0.5
+    # Runtime.
+    device: str = "auto"
+    amp: bool = True
+    seed: int = 0
+    num_workers: int = 0
+    max_batches_per_epoch: int | None = None
+    checkpoint_every_s: float = 300.0
+    # Detection defaults, used for validation F1/ER and by `tfstudio detect`.
+    threshold: float = 0.5
+    median_filter_frames: int = 5
+    min_event_s: float = 0.0
+    min_gap_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @classmethod
+    def from_preset(cls, preset: str = "fast", **overrides: Any) -> TrainConfig:
+        """The preset's values with ``overrides`` on top (None values are ignored)."""
+        if preset not in TRAIN_PRESETS:
+            raise TrainError(f"unknown preset {preset!r}; choose one of {', '.join(TRAIN_PRESETS)}")
+        values = {**TRAIN_PRESETS[preset], "preset": preset}
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if given.get("schedule", values.get("schedule", "drossos")) != "drossos":
+            values.pop("gamma", None)  # the preset's gamma belongs to its drossos schedule
+        if "model" in given:  # model overrides add to the preset's, not replace them
+            given["model"] = {**values.get("model", {}), **given["model"]}
+        values.update(given)
+        return cls.from_dict(values)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise TrainError(f"unknown training option(s): {', '.join(sorted(unknown))}")
+        return cls(**dict(data))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def feature_config(self) -> FeatureConfig:
+        return FeatureConfig.from_dict(self.features)
+
+    def validate(self) -> None:
+        """Raise :class:`TrainError` naming the first bad value."""
+        from tfstudio.model.crnn import PRESETS
+
+        checks = [
+            (self.preset in PRESETS, f"preset must be one of {', '.join(PRESETS)}"),
+            (self.epochs >= 1, "epochs must be at least 1"),
+            (self.batch_size >= 1, "batch size must be at least 1"),
+            (self.lr > 0, "learning rate must be positive"),
+            (self.grad_clip > 0, "grad clip must be positive"),
+            (
+                self.schedule in SCHEDULE_NAMES,
+                f"schedule must be one of {', '.join(SCHEDULE_NAMES)}",
+            ),
+            (0 <= self.p_min <= self.p_max <= 1, "need 0 <= p_min <= p_max <= 1"),
+            (self.gamma is None or self.gamma > 0, "gamma must be positive"),
+            (
+                self.gamma is None or self.schedule == "drossos",
+                "gamma applies only to the drossos schedule",
+            ),
+            (self.unit in ("batch", "step"), "unit must be 'batch' or 'step'"),
+            (self.seq_len >= 8, "sequence length must be at least 8 frames"),
+            (self.patience >= 1, "patience must be at least 1"),
+            (self.lr_decay_patience >= 0, "lr decay patience must not be negative"),
+            (0 < self.lr_decay_factor <= 1, "lr decay factor must be in (0, 1]"),
+            (
+                self.freq_mask_bands >= 0 and self.time_mask_frames >= 0 and self.gain_db >= 0,
+                "augmentation sizes must not be negative",
+            ),
+            (self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}"),
+            (self.num_workers >= 0, "workers must not be negative"),
+            (
+                self.max_batches_per_epoch is None or self.max_batches_per_epoch >= 1,
+                "max batches per epoch must be at least 1",
+            ),
+            (0 <= self.threshold <= 1, "threshold must be in [0, 1]"),
+            (
+                self.median_filter_frames >= 1 and self.median_filter_frames % 2 == 1,
+                "median filter length must be an odd number of frames",
+            ),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise TrainError(message)
+        try:
+            self.feature_config  # noqa: B018 - validates the feature parameters
+        except (TypeError, ValueError) as exc:
+            raise TrainError(f"features: {exc}") from None

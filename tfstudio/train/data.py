@@ -1,0 +1,313 @@
+"""Training data from the project store: frame targets, feature sequences, batches.
+
+Targets follow the post-processing convention: frame ``k`` stands for the interval
+``[k · hop, (k + 1) · hop)``, and a label lights the frames ``round(onset / hop)`` up to
+``round(offset / hop)`` (exclusive; at least one frame), so an event from 1.0 to 2.0 s at a
+20 ms hop lights frames 50…99 and post-processing those targets gives back 1.0–2.0 s.
+
+Sequences are windows ``(recording index, start frame)`` chosen in the main process each epoch
+(random crops for training, a fixed tiling for evaluation) and handed to the data loader as
+its batch sampler, so the dataset itself is stateless and works in spawned workers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from tfstudio.features import FeatureCache, FeatureConfig
+from tfstudio.store import Project, Recording
+
+__all__ = [
+    "Augment",
+    "Normalizer",
+    "RecordingData",
+    "SequenceDataset",
+    "epoch_batches",
+    "eval_windows",
+    "frame_targets",
+    "load_recordings",
+    "make_loader",
+    "train_windows",
+]
+
+Window = tuple[int, int]  # (index into the recording list, first frame)
+
+
+def frame_targets(
+    events: Iterable[tuple[float, float, int]], n_frames: int, n_classes: int, hop_s: float
+) -> np.ndarray:
+    """Multi-hot (n_frames, n_classes) float32 from (onset s, offset s, class index) triples."""
+    targets = np.zeros((n_frames, n_classes), dtype=np.float32)
+    for onset, offset, cls in events:
+        start = math.floor(onset / hop_s + 0.5)
+        stop = math.floor(offset / hop_s + 0.5)
+        if stop <= start and offset > onset:
+            stop = start + 1  # a label shorter than half a frame still lights one frame
+        start, stop = max(0, start), min(n_frames, stop)
+        if stop > start:
+            targets[start:stop, cls] = 1.0
+    return targets
+
+
+@dataclass
+class Normalizer:
+    """Per-band mean and standard deviation, measured on the training split."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    def __call__(self, features: np.ndarray) -> np.ndarray:
+        return ((np.asarray(features, dtype=np.float32) - self.mean) / self.std).astype(np.float32)
+
+    @classmethod
+    def fit(cls, arrays: Iterable[np.ndarray], chunk: int = 65536) -> Normalizer:
+        """Mean/std over every frame of ``arrays`` (read in chunks, so memory maps stay cheap)."""
+        total, sq, count = None, None, 0
+        for array in arrays:
+            for start in range(0, len(array), chunk):
+                part = np.asarray(array[start : start + chunk], dtype=np.float64)
+                total = part.sum(0) if total is None else total + part.sum(0)
+                sq = (part**2).sum(0) if sq is None else sq + (part**2).sum(0)
+                count += len(part)
+        if total is None or sq is None or count == 0:
+            raise ValueError("no frames to measure the feature statistics on")
+        mean = total / count
+        std = np.sqrt(np.maximum(sq / count - mean**2, 0.0))
+        # A constant band (e.g. above a low-rate recording's Nyquist) must not divide by 0.
+        std = np.maximum(std, 1e-3)
+        return cls(mean.astype(np.float32), std.astype(np.float32))
+
+    def to_tensors(self) -> dict[str, torch.Tensor]:
+        return {
+            "mean": torch.from_numpy(self.mean.copy()),
+            "std": torch.from_numpy(self.std.copy()),
+        }
+
+    @classmethod
+    def from_tensors(cls, data: dict[str, torch.Tensor]) -> Normalizer:
+        return cls(data["mean"].numpy().astype(np.float32), data["std"].numpy().astype(np.float32))
+
+
+@dataclass
+class RecordingData:
+    """One recording ready for training: where its features are and its frame targets."""
+
+    recording_id: int
+    name: str
+    feature_path: Path
+    targets: np.ndarray  # (frames, classes) float32
+    labels: list[tuple[float, float, str]] = field(default_factory=list)
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.targets)
+
+    def features(self) -> np.ndarray:
+        return np.load(self.feature_path, mmap_mode="r")
+
+
+def load_recordings(
+    project: Project,
+    recordings: Sequence[Recording],
+    classes: Sequence[str],
+    config: FeatureConfig,
+    *,
+    on_compute: Callable[[int, int, Recording], None] | None = None,
+) -> list[RecordingData]:
+    """Features (cached; computed when missing) and targets of ``recordings``.
+
+    Ground truth is the store's ``labels()``: human events and accepted detections. Rejected
+    or unreviewed detections are not positives.
+    """
+    cache = FeatureCache(project.cache_dir, config)
+    index = {name: i for i, name in enumerate(classes)}
+    by_id = {c.id: c.name for c in project.classes()}
+    out = []
+    for done, rec in enumerate(recordings):
+        if on_compute is not None and not cache.has(rec.content_hash):
+            on_compute(done, len(recordings), rec)
+        feats = cache.load(rec.content_hash, project.absolute_path(rec))
+        labels = [
+            (e.onset, e.offset, by_id[e.class_id])
+            for e in project.labels(rec.id)
+            if by_id.get(e.class_id) in index
+        ]
+        targets = frame_targets(
+            ((on, off, index[name]) for on, off, name in labels),
+            len(feats),
+            len(classes),
+            config.hop_s,
+        )
+        out.append(RecordingData(rec.id, rec.name, cache.path(rec.content_hash), targets, labels))
+    return out
+
+
+def train_windows(
+    lengths: Sequence[int], seq_len: int, *, epoch: int, seed: int, stride: int | None = None
+) -> list[Window]:
+    """Random crops for one epoch: a fixed number per recording (so batches per epoch stay
+    constant), spread over it with 50 % overlap and jittered by up to half a stride."""
+    stride = max(1, stride or seq_len // 2)
+    rng = np.random.default_rng([seed, epoch, 7919])
+    windows: list[Window] = []
+    for i, length in enumerate(lengths):
+        room = max(0, length - seq_len)
+        count = 1 + math.ceil(room / stride)
+        base = np.linspace(0, room, count)
+        jitter = rng.integers(-(stride // 2), stride // 2 + 1, size=count)
+        starts = np.clip(np.round(base) + jitter, 0, room).astype(int)
+        windows.extend((i, int(s)) for s in starts)
+    return windows
+
+
+def eval_windows(length: int, seq_len: int, stride: int) -> list[int]:
+    """Start frames of windows covering ``[0, length)``; the last one ends at the end."""
+    if length <= seq_len:
+        return [0]
+    starts = list(range(0, length - seq_len, stride))
+    starts.append(length - seq_len)
+    return starts
+
+
+def epoch_batches(
+    windows: Sequence[Window],
+    batch_size: int,
+    *,
+    epoch: int,
+    seed: int,
+    rank: int = 0,
+    world_size: int = 1,
+    shuffle: bool = True,
+    max_batches: int | None = None,
+) -> list[list[Window]]:
+    """This rank's batches for one epoch, as ``DistributedSampler`` would shard them.
+
+    The order depends only on (seed, epoch), so a resumed run can skip the batches it had
+    already done. Every rank gets the same number of windows (wrapping around to pad).
+    """
+    order = np.arange(len(windows))
+    if shuffle:
+        order = np.random.default_rng([seed, epoch]).permutation(len(windows))
+    per_rank = math.ceil(len(order) / world_size)
+    if per_rank * world_size > len(order):
+        order = np.resize(order, per_rank * world_size)
+    mine = [windows[int(i)] for i in order[rank::world_size]]
+    batches = [mine[i : i + batch_size] for i in range(0, len(mine), batch_size)]
+    return batches[:max_batches] if max_batches else batches
+
+
+@dataclass(frozen=True)
+class Augment:
+    """Training-time augmentation (SpecAugment-style masks and a level change).
+
+    Two frequency masks of up to ``freq_mask_bands`` mel bands and two time masks of up to
+    ``time_mask_frames`` frames are set to the band mean (0 after normalisation); the level
+    moves by up to ± ``gain_db`` dB. Zeros switch a part off. Draws use torch's global
+    generator, which checkpoints save and restore.
+    """
+
+    freq_mask_bands: int = 0
+    time_mask_frames: int = 0
+    gain_db: float = 0.0
+
+    @property
+    def active(self) -> bool:
+        return bool(self.freq_mask_bands or self.time_mask_frames or self.gain_db)
+
+    def __call__(self, feats: np.ndarray, valid: int, normalizer: Normalizer) -> None:
+        """Augment normalised ``feats[:valid]`` in place."""
+        if self.gain_db:
+            gain = (torch.rand(()).item() * 2 - 1) * self.gain_db
+            feats[:valid] += gain / normalizer.std
+        n_mels = feats.shape[1]
+        for _ in range(2 if self.freq_mask_bands else 0):
+            width = int(torch.randint(0, self.freq_mask_bands + 1, ()))
+            start = int(torch.randint(0, max(1, n_mels - width + 1), ()))
+            feats[:valid, start : start + width] = 0.0
+        for _ in range(2 if self.time_mask_frames and valid > 1 else 0):
+            width = int(torch.randint(0, min(self.time_mask_frames, valid // 4) + 1, ()))
+            start = int(torch.randint(0, max(1, valid - width + 1), ()))
+            feats[start : start + width] = 0.0
+
+
+class SequenceDataset(Dataset):
+    """``dataset[(recording index, start)]`` → normalised features, targets and a frame mask.
+
+    Windows reaching past a recording's end are zero-padded and masked out, so the padding
+    never counts in the loss.
+    """
+
+    def __init__(
+        self,
+        recordings: Sequence[RecordingData],
+        seq_len: int,
+        normalizer: Normalizer,
+        augment: Augment | None = None,
+    ):
+        self.recordings = list(recordings)
+        self.seq_len = seq_len
+        self.normalizer = normalizer
+        self.augment = augment if augment is not None and augment.active else None
+        self._features: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.recordings)
+
+    def features(self, index: int) -> np.ndarray:
+        # Memory maps are opened lazily, per process: they must not be pickled to workers.
+        if index not in self._features:
+            self._features[index] = self.recordings[index].features()
+        return self._features[index]
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_features": {}}
+
+    def __getitem__(self, window: Window) -> dict[str, torch.Tensor]:
+        index, start = window
+        rec = self.recordings[index]
+        stop = min(start + self.seq_len, rec.n_frames)
+        n = stop - start
+        feats = np.zeros((self.seq_len, len(self.normalizer.mean)), dtype=np.float32)
+        targets = np.zeros((self.seq_len, rec.targets.shape[1]), dtype=np.float32)
+        mask = np.zeros(self.seq_len, dtype=bool)
+        feats[:n] = self.normalizer(self.features(index)[start:stop])
+        if self.augment is not None:
+            self.augment(feats, n, self.normalizer)
+        targets[:n] = rec.targets[start:stop]
+        mask[:n] = True
+        return {
+            "features": torch.from_numpy(feats),
+            "targets": torch.from_numpy(targets),
+            "mask": torch.from_numpy(mask),
+        }
+
+
+def make_loader(
+    dataset: SequenceDataset,
+    batches: list[list[Window]],
+    *,
+    num_workers: int = 0,
+    pin_memory: bool = False,
+    seed: int = 0,
+) -> DataLoader:
+    """A loader over precomputed batches; workers, if any, are spawned (CUDA never meets fork).
+
+    The loader draws its worker seed from its own generator: drawing from the global one
+    would shift the training's random stream each time a loader starts, and a resumed run
+    (which starts one mid-epoch) would no longer repeat the uninterrupted one.
+    """
+    return DataLoader(
+        dataset,
+        batch_sampler=batches,
+        num_workers=num_workers,
+        multiprocessing_context="spawn" if num_workers > 0 else None,
+        pin_memory=pin_memory,
+        generator=torch.Generator().manual_seed(seed),
+    )

@@ -1,0 +1,273 @@
+"""Posteriors and detections from a trained run, for recordings of any length.
+
+Features come from the on-disk cache (computed blockwise, read memory-mapped) and are fed to
+the model in batches of overlapping windows. Each window starts from a zero recurrent state,
+so of every window only the middle part is kept: frames near a window's start lack context.
+Memory is bounded by one batch of windows plus the (frames, classes) posteriors.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from tfstudio.features import FeatureCache, FeatureConfig
+from tfstudio.model.crnn import CRNN, CRNNConfig
+from tfstudio.store import Project, Recording, Run
+from tfstudio.train.config import TrainConfig, TrainError
+from tfstudio.train.data import Normalizer, eval_windows
+from tfstudio.train.device import autocast, resolve_device
+from tfstudio.train.postprocess import DetectedEvent, posteriors_to_events
+
+__all__ = [
+    "DetectReport",
+    "LoadedModel",
+    "detect_recordings",
+    "load_model",
+    "posteriors",
+    "posteriors_file",
+    "run_checkpoint",
+    "select_run",
+]
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for inference with everything needed to feed it and read its output."""
+
+    model: CRNN
+    classes: list[str]
+    feature_config: FeatureConfig
+    normalizer: Normalizer
+    config: TrainConfig
+    device: torch.device
+    run_id: int | None = None
+    epoch: int = 0
+    iteration: int = 0
+
+    def posteriors(self, features: np.ndarray, *, batch_size: int = 16) -> np.ndarray:
+        """(frames, classes) probabilities for one recording's (frames, n_mels) features."""
+        return posteriors(
+            self.model,
+            features,
+            self.normalizer,
+            seq_len=self.config.seq_len,
+            batch_size=batch_size,
+            amp=self.config.amp,
+        )
+
+    def events(
+        self, post: np.ndarray, *, threshold: float | Sequence[float] | None = None
+    ) -> list[DetectedEvent]:
+        """Post-processed events with the run's defaults (threshold, median filter, min durations)."""
+        cfg = self.config
+        return posteriors_to_events(
+            post,
+            self.classes,
+            self.feature_config.hop_s,
+            threshold=cfg.threshold if threshold is None else threshold,
+            median_filter_frames=cfg.median_filter_frames,
+            min_event_s=cfg.min_event_s,
+            min_gap_s=cfg.min_gap_s,
+        )
+
+
+def load_model(checkpoint_path: Path | str, device: str | torch.device = "auto") -> LoadedModel:
+    """Rebuild the model of a checkpoint (``torch.load(weights_only=True)``) on ``device``."""
+    dev = device if isinstance(device, torch.device) else resolve_device(device)
+    try:
+        state = torch.load(checkpoint_path, map_location=dev, weights_only=True)
+    except FileNotFoundError:
+        raise TrainError(f"checkpoint not found: {checkpoint_path}") from None
+    model = CRNN(CRNNConfig.from_dict(state["model_config"]))
+    model.load_state_dict(state["model"])
+    model.to(dev).eval()
+    return LoadedModel(
+        model=model,
+        classes=list(state["classes"]),
+        feature_config=FeatureConfig.from_dict(state["feature_config"]),
+        normalizer=Normalizer.from_tensors({k: v.cpu() for k, v in state["normalizer"].items()}),
+        config=TrainConfig.from_dict(state["train_config"]),
+        device=dev,
+        run_id=state.get("run_id"),
+        epoch=int(state.get("epoch", 0)),
+        iteration=int(state.get("iteration", 0)),
+    )
+
+
+def _keep_bounds(starts: Sequence[int], length: int, seq_len: int) -> list[tuple[int, int]]:
+    """Which frames each window contributes: split every overlap in its middle."""
+    cuts = [0]
+    for a, b in itertools.pairwise(starts):
+        end_a = min(a + seq_len, length)
+        cuts.append((b + end_a) // 2)
+    cuts.append(length)
+    return list(itertools.pairwise(cuts))
+
+
+@torch.no_grad()
+def posteriors(
+    model: CRNN,
+    features: np.ndarray,
+    normalizer: Normalizer,
+    *,
+    seq_len: int,
+    batch_size: int = 16,
+    stride: int | None = None,
+    amp: bool = False,
+) -> np.ndarray:
+    """Stitched (frames, classes) probabilities from overlapping windows of ``seq_len`` frames.
+
+    Windows advance by ``stride`` (default half a window), so each kept frame has at least a
+    quarter window of context before it.
+    """
+    n = len(features)
+    n_classes = model.config.n_classes
+    out = np.zeros((n, n_classes), dtype=np.float32)
+    if n == 0:
+        return out
+    window = min(seq_len, n)
+    stride = max(1, stride or window // 2)
+    starts = eval_windows(n, window, stride)
+    bounds = _keep_bounds(starts, n, window)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        for i in range(0, len(starts), batch_size):
+            chunk = starts[i : i + batch_size]
+            batch = np.stack([normalizer(features[s : s + window]) for s in chunk])
+            with autocast(device, amp):
+                probs = torch.sigmoid(model(torch.from_numpy(batch).to(device)).float())
+            probs_np = probs.cpu().numpy()
+            for j, s in enumerate(chunk):
+                keep_from, keep_to = bounds[i + j]
+                out[keep_from:keep_to] = probs_np[j, keep_from - s : keep_to - s]
+    finally:
+        model.train(was_training)
+    return out
+
+
+def select_run(project: Project, run_id: int | None = None) -> Run:
+    """The named run, or the latest finished one; TrainError when there is none."""
+    if run_id is None:
+        run = project.latest_run()
+        if run is None:
+            raise TrainError(
+                "no finished training run with a checkpoint yet; run 'tfstudio train' first"
+            )
+        return run
+    try:
+        return project.run(run_id)
+    except Exception as exc:  # ProjectError: no such run
+        raise TrainError(str(exc)) from None
+
+
+def run_checkpoint(project: Project, run: Run) -> Path:
+    """The run's best checkpoint (its last one when no epoch has finished)."""
+    stored = run.best_checkpoint or run.last_checkpoint
+    if not stored:
+        raise TrainError(f"run {run.id} has no checkpoint (status {run.status})")
+    path = Path(stored)
+    path = path if path.is_absolute() else project.root / path
+    if not path.exists():
+        raise TrainError(f"run {run.id}: checkpoint file is missing: {path}")
+    return path
+
+
+def posteriors_file(project: Project, run_id: int, recording: Recording) -> Path:
+    """Where ``detect`` keeps a recording's posteriors (float32 (frames, classes) .npy), for
+    redrawing detections at another threshold without running the model again."""
+    return project.runs_dir / f"run-{run_id}" / "posteriors" / f"{recording.content_hash}.npy"
+
+
+@dataclass
+class DetectReport:
+    """What a detection pass did."""
+
+    run: int
+    recordings: int = 0
+    events: int = 0
+    audio_s: float = 0.0
+    elapsed_s: float = 0.0
+    per_recording: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def speed(self) -> float:
+        """Seconds of audio processed per second of wall time (features included)."""
+        return self.audio_s / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.run,
+            "recordings": self.recordings,
+            "events": self.events,
+            "audio_s": self.audio_s,
+            "elapsed_s": self.elapsed_s,
+            "speed": self.speed,
+            "per_recording": self.per_recording,
+        }
+
+
+def detect_recordings(
+    project: Project,
+    recordings: Sequence[Recording],
+    *,
+    run_id: int | None = None,
+    threshold: float | None = None,
+    device: str = "auto",
+    batch_size: int = 16,
+    save_posteriors: bool = True,
+    progress: Callable[[int, int, Recording], None] | None = None,
+) -> DetectReport:
+    """Detect events on ``recordings`` with a run's model and store them (source=model).
+
+    Each recording's previous unreviewed detections of this run are replaced; reviewed ones
+    (accepted or rejected) are kept. Classes are matched by name to the project's classes.
+    """
+    run = select_run(project, run_id)
+    loaded = load_model(run_checkpoint(project, run), device)
+    class_ids = {c.name: c.id for c in project.classes()}
+    missing = [name for name in loaded.classes if name not in class_ids]
+    if missing:
+        raise TrainError(
+            f"run {run.id} knows class(es) no longer in the project: {', '.join(missing)}"
+        )
+    cache = FeatureCache(project.cache_dir, loaded.feature_config)
+    report = DetectReport(run=run.id)
+    started = time.perf_counter()
+    for done, rec in enumerate(recordings):
+        if progress is not None:
+            progress(done, len(recordings), rec)
+        feats = cache.load(rec.content_hash, project.absolute_path(rec))
+        post = loaded.posteriors(feats, batch_size=batch_size)
+        if save_posteriors:
+            path = posteriors_file(project, run.id, rec)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.save(path, post)
+        events = loaded.events(post, threshold=threshold)
+        rows = [
+            {
+                "class_id": class_ids[e.label],
+                "onset": float(e.onset),
+                "offset": float(min(e.offset, rec.duration)),
+                "confidence": float(e.confidence),
+            }
+            for e in events
+        ]
+        project.replace_detections(run.id, rec.id, rows)
+        report.recordings += 1
+        report.events += len(rows)
+        report.audio_s += rec.duration
+        report.per_recording[rec.name] = len(rows)
+    if progress is not None and recordings:
+        progress(len(recordings), len(recordings), recordings[-1])
+    report.elapsed_s = time.perf_counter() - started
+    return report

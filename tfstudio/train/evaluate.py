@@ -1,0 +1,112 @@
+"""Scoring a run on a split: fresh detections against the labels, with DCASE metrics.
+
+Detections are recomputed from the run's model with its post-processing defaults (and are
+not stored), so the score does not depend on what ``detect`` last wrote or on reviews.
+Labels of classes the run does not know are left out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from tfstudio.features import FeatureCache
+from tfstudio.store import SPLITS, Project, Recording
+from tfstudio.train import metrics as sed_metrics
+from tfstudio.train.config import TrainError
+from tfstudio.train.detect import load_model, run_checkpoint, select_run
+
+__all__ = ["evaluate_run"]
+
+
+def _num(value: float) -> float | None:
+    return (
+        None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+    )
+
+
+def evaluate_run(
+    project: Project,
+    run_id: int | None = None,
+    split: str = "test",
+    *,
+    device: str = "auto",
+    threshold: float | None = None,
+    record: bool = True,
+    progress: Callable[[int, int, Recording], None] | None = None,
+) -> dict[str, Any]:
+    """Segment-based (1 s) F1/ER and event-based F1 (200 ms collar, 20 % of length) of a run.
+
+    Returns ``{"segment_f1", "segment_er", "event_f1", "per_class": {class: {...}}, ...}``
+    (NaN as None). With ``record`` the overall scores are also stored as a ``test`` metric.
+    """
+    if split not in SPLITS:
+        raise TrainError(f"split must be one of {', '.join(SPLITS)}")
+    run = select_run(project, run_id)
+    loaded = load_model(run_checkpoint(project, run), device)
+    recordings = [r for r in project.recordings(split) if r.status == "ok"]
+    if not recordings:
+        raise TrainError(f"no recordings in the {split} split")
+    names = {c.id: c.name for c in project.classes()}
+    known = set(loaded.classes)
+    cache = FeatureCache(project.cache_dir, loaded.feature_config)
+    reference: list[sed_metrics.Event] = []
+    estimated: list[sed_metrics.Event] = []
+    for done, rec in enumerate(recordings):
+        if progress is not None:
+            progress(done, len(recordings), rec)
+        key = str(rec.id)
+        for e in project.labels(rec.id):
+            label = names.get(e.class_id)
+            if label in known:
+                reference.append(sed_metrics.Event(key, e.onset, e.offset, label))
+        post = loaded.posteriors(cache.load(rec.content_hash, project.absolute_path(rec)))
+        for d in loaded.events(post, threshold=threshold):
+            estimated.append(sed_metrics.Event(key, d.onset, min(d.offset, rec.duration), d.label))
+    segment = sed_metrics.segment_based(reference, estimated, loaded.classes, time_resolution=1.0)
+    event = sed_metrics.event_based(
+        reference, estimated, loaded.classes, t_collar=0.2, percentage_of_length=0.2
+    )
+    per_class = {
+        name: {
+            "segment_f1": _num(segment.per_class[name].f1),
+            "segment_er": _num(segment.per_class[name].error_rate),
+            "event_f1": _num(event.per_class[name].f1),
+            "event_er": _num(event.per_class[name].error_rate),
+            "reference_events": sum(1 for r in reference if r.label == name),
+            "detected_events": sum(1 for r in estimated if r.label == name),
+        }
+        for name in loaded.classes
+    }
+    result = {
+        "run": run.id,
+        "split": split,
+        "recordings": len(recordings),
+        "epoch": loaded.epoch,
+        "threshold": loaded.config.threshold if threshold is None else threshold,
+        "segment_f1": _num(segment.f1),
+        "segment_er": _num(segment.error_rate),
+        "event_f1": _num(event.f1),
+        "event_er": _num(event.error_rate),
+        "per_class": per_class,
+        "segment": segment.to_dict(),
+        "event": event.to_dict(),
+    }
+    if record:
+        project.add_metrics(
+            run.id,
+            [
+                {
+                    "kind": "test",
+                    "epoch": loaded.epoch,
+                    "iteration": loaded.iteration,
+                    "f1": _num(segment.f1),
+                    "er": _num(segment.error_rate),
+                    "split": split,
+                    "event_f1": _num(event.f1),
+                    "threshold": result["threshold"],
+                }
+            ],
+        )
+    return result

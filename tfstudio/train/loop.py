@@ -1,0 +1,832 @@
+"""The training loop: one generator of events, shared by the CLI, the GUI and the tests.
+
+``train(project, config)`` creates a run (or resumes one), computes and caches features,
+trains the CRNN with teacher forcing on the chosen schedule, validates after each epoch,
+keeps the best and last checkpoints, writes the run row and metrics to the store as it goes,
+and yields small event records (:mod:`tfstudio.train.events`). A stop request is honoured
+between batches: the last checkpoint is saved and the run ends with status ``stopped``.
+
+Failure policy: a problem the user can act on (bad data, a diverged loss, out of memory, a
+missing file) ends the run with status ``failed`` and a message in the final ``DoneEvent``;
+anything else (a bug) also marks the run failed and is re-raised. The run row never stays
+``running`` after the generator ends, unless the process itself is killed (resume handles
+that: a ``running`` run whose process is gone can be resumed).
+
+Under ``torchrun`` (RANK / WORLD_SIZE / LOCAL_RANK in the environment) the same loop trains
+with DistributedDataParallel; only rank 0 writes the store and checkpoints and yields events
+other than the final ``DoneEvent``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from tfstudio.audio import AudioError
+from tfstudio.features import FeatureCache, FeatureConfig
+from tfstudio.model.crnn import CRNN, CRNNConfig, bce_loss, config_from_preset
+from tfstudio.model.schedules import Schedule, make_schedule
+from tfstudio.store import Project, ProjectError, Run
+from tfstudio.train import metrics as sed_metrics
+from tfstudio.train.config import RUNTIME_FIELDS, TrainConfig, TrainError
+from tfstudio.train.data import (
+    Augment,
+    Normalizer,
+    SequenceDataset,
+    epoch_batches,
+    load_recordings,
+    make_loader,
+    train_windows,
+)
+from tfstudio.train.detect import posteriors
+from tfstudio.train.device import amp_dtype, autocast, resolve_device
+from tfstudio.train.events import (
+    BatchEvent,
+    CheckpointEvent,
+    DoneEvent,
+    EpochEvent,
+    PrepareEvent,
+    StartEvent,
+    TrainEvent,
+)
+from tfstudio.train.postprocess import posteriors_to_events
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "StopRequest",
+    "checkpoint_paths",
+    "distributed_rank",
+    "run_dir",
+    "train",
+]
+
+CHECKPOINT_FORMAT = 1
+METRICS_EVERY_BATCHES = 20
+METRICS_EVERY_S = 2.0
+
+StopRequest = Callable[[], bool] | threading.Event | None
+
+
+class _Diverged(Exception):
+    """The loss (or gradient) became NaN or infinite."""
+
+
+def run_dir(project: Project, run_id: int) -> Path:
+    return project.runs_dir / f"run-{run_id}"
+
+
+def checkpoint_paths(project: Project, run_id: int) -> tuple[Path, Path]:
+    """(best, last) checkpoint files of a run."""
+    folder = run_dir(project, run_id)
+    return folder / "best.pt", folder / "last.pt"
+
+
+def distributed_rank() -> int:
+    """This process's rank under torchrun (0 when not distributed)."""
+    return int(os.environ.get("RANK", "0"))
+
+
+def train(
+    project: Project,
+    config: TrainConfig | None = None,
+    *,
+    resume: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    stop: StopRequest = None,
+) -> Iterator[TrainEvent]:
+    """Train a new run with ``config`` (default: the fast preset), or resume run ``resume``.
+
+    A resumed run continues from its last checkpoint with its stored configuration, its
+    iteration count and its teacher-forcing schedule; ``overrides`` may change only the
+    runtime fields (epochs, patience, device, amp, workers, checkpoint interval, batch cap).
+    ``stop`` is polled between batches. Raises :class:`TrainError` before any run is created
+    when the project cannot be trained (no classes, empty splits, missing device...).
+    """
+    trainer = _Trainer(project, config, resume, dict(overrides or {}), _stop_function(stop))
+    yield from trainer.run()
+
+
+def _stop_function(stop: StopRequest) -> Callable[[], bool]:
+    if stop is None:
+        return lambda: False
+    if isinstance(stop, threading.Event):
+        return stop.is_set
+    return stop
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _save(path: Path, state: Mapping[str, Any]) -> None:
+    # Write then rename: a kill during the save leaves the previous checkpoint intact.
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(dict(state), tmp)
+    os.replace(tmp, path)
+
+
+@dataclass
+class _Dist:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    owns_group: bool = False
+
+    @classmethod
+    def from_env(cls) -> _Dist:
+        return cls(
+            rank=int(os.environ.get("RANK", "0")),
+            world_size=int(os.environ.get("WORLD_SIZE", "1")),
+            local_rank=int(os.environ.get("LOCAL_RANK", "0")),
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def init(self, device: torch.device) -> None:
+        if not self.active or dist.is_initialized():
+            return
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        # Rank 0 computes every feature file while the others wait at a barrier.
+        dist.init_process_group(backend, timeout=datetime.timedelta(hours=2))
+        self.owns_group = True
+
+    def broadcast(self, value: Any) -> Any:
+        if not self.active:
+            return value
+        box = [value]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
+    def barrier(self) -> None:
+        if self.active:
+            dist.barrier()
+
+    def sum(self, values: list[float], device: torch.device) -> list[float]:
+        if not self.active:
+            return values
+        tensor = torch.tensor(values, dtype=torch.float64, device=device)
+        dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+        return tensor.tolist()
+
+    def close(self) -> None:
+        if self.owns_group and dist.is_initialized():
+            dist.destroy_process_group()
+            self.owns_group = False
+
+
+class _MetricWriter:
+    """Buffers metric rows and writes them in small batches (the store is shared with a GUI).
+
+    Rows for iterations (or epochs) already in the store are skipped: after a resume from a
+    killed run the first batches since its last checkpoint are done again, and they are the
+    same batches (same order, same random state).
+    """
+
+    def __init__(self, project: Project, run_id: int, enabled: bool):
+        self.project = project
+        self.run_id = run_id
+        self.enabled = enabled
+        self.rows: list[dict[str, Any]] = []
+        self.last_flush = time.monotonic()
+        self.batch_done = -1
+        self.epochs_done: set[int] = set()
+        if enabled:
+            for row in project.metrics(run_id):
+                if row["kind"] == "batch":
+                    self.batch_done = max(self.batch_done, int(row["iteration"]))
+                elif row["kind"] == "epoch":
+                    self.epochs_done.add(int(row["epoch"]))
+
+    def add(self, row: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        if row["kind"] == "batch" and row["iteration"] <= self.batch_done:
+            return
+        if row["kind"] == "epoch" and row["epoch"] in self.epochs_done:
+            return
+        self.rows.append(
+            {
+                k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                for k, v in row.items()
+            }
+        )
+        if (
+            len(self.rows) >= METRICS_EVERY_BATCHES
+            or time.monotonic() - self.last_flush >= METRICS_EVERY_S
+            or row["kind"] != "batch"
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.project.add_metrics(self.run_id, self.rows)
+            self.rows = []
+        self.last_flush = time.monotonic()
+
+
+class _Trainer:
+    def __init__(
+        self,
+        project: Project,
+        config: TrainConfig | None,
+        resume: int | None,
+        overrides: dict[str, Any],
+        stop: Callable[[], bool],
+    ):
+        self.project = project
+        self.resume = resume
+        self.overrides = overrides
+        self.stop = stop
+        self.given_config = config
+        self.dist = _Dist.from_env()
+        self.run_id = -1
+        self.model: CRNN | None = None
+        self.state_loaded: dict[str, Any] | None = None
+        # Progress, saved in every checkpoint.
+        self.epoch = 0  # epochs completed
+        self.batch_in_epoch = 0  # batches done in epoch ``epoch + 1``
+        self.iteration = 0  # batches done over the whole run
+        self.epoch_loss_sum = 0.0
+        self.epoch_loss_count = 0
+        self.best_val_loss = math.inf
+        self.best_epoch = 0
+        self.bad_epochs = 0
+        self.tf_prob = 0.0
+        self.best_path: Path | None = None
+        self.last_path: Path | None = None
+        self.last_checkpoint_time = time.monotonic()
+
+    # ------------------------------------------------------------------ set-up
+    def _resolve_config(self) -> None:
+        if self.resume is None:
+            self.cfg = (
+                self.given_config
+                if self.given_config is not None
+                else TrainConfig.from_preset("fast")
+            )
+            bad = set(self.overrides) - {f for f in TrainConfig.__dataclass_fields__}
+            if bad:
+                raise TrainError(f"unknown training option(s): {', '.join(sorted(bad))}")
+            if self.overrides:
+                self.cfg = self.cfg.replace(**self.overrides)
+                self.cfg.validate()
+            return
+        try:
+            run = self.project.run(self.resume)
+        except ProjectError as exc:
+            raise TrainError(str(exc)) from None
+        if run.status == "running" and _pid_alive(run.pid):
+            raise TrainError(f"run {run.id} is still running (pid {run.pid})")
+        if not run.last_checkpoint:
+            raise TrainError(f"run {run.id} has no checkpoint to resume from")
+        path = Path(run.last_checkpoint)
+        path = path if path.is_absolute() else self.project.root / path
+        if not path.exists():
+            raise TrainError(f"run {run.id}: last checkpoint is missing: {path}")
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        if state.get("format") != CHECKPOINT_FORMAT:
+            raise TrainError(f"{path}: unknown checkpoint format {state.get('format')!r}")
+        cfg = TrainConfig.from_dict(state["train_config"])
+        changes = dict(self.overrides)
+        if self.given_config is not None:
+            given = self.given_config.to_dict()
+            changes = {**{k: given[k] for k in RUNTIME_FIELDS}, **changes}
+        not_runtime = set(changes) - RUNTIME_FIELDS
+        if not_runtime:
+            raise TrainError(
+                "a resumed run keeps its configuration; only these may change: "
+                + ", ".join(sorted(RUNTIME_FIELDS))
+                + f" (not {', '.join(sorted(not_runtime))})"
+            )
+        self.cfg = cfg.replace(**changes)
+        self.cfg.validate()
+        self.resumed_run = run
+        self.state_loaded = state
+
+    def _check_project(self) -> None:
+        if self.state_loaded is not None:
+            self.classes = list(self.state_loaded["classes"])
+            known = {c.name for c in self.project.classes()}
+            gone = [c for c in self.classes if c not in known]
+            if gone:
+                raise TrainError(
+                    f"class(es) of this run no longer in the project: {', '.join(gone)}"
+                )
+        else:
+            self.classes = [c.name for c in self.project.classes()]
+            if not self.classes:
+                raise TrainError("the project has no classes; add classes and labels first")
+        self.train_recs = [r for r in self.project.recordings("train") if r.status == "ok"]
+        self.val_recs = [r for r in self.project.recordings("val") if r.status == "ok"]
+        if not self.train_recs:
+            raise TrainError(
+                "no recordings in the train split; assign some with 'tfstudio import --split train'"
+            )
+        if not self.val_recs:
+            raise TrainError("no recordings in the val split (needed for early stopping)")
+        labelled = sum(len(self.project.labels(r.id)) for r in self.train_recs)
+        if labelled == 0:
+            raise TrainError("the training recordings have no labels")
+
+    def _open_run(self) -> None:
+        if not self.dist.main:
+            self.run_id = int(self.dist.broadcast(None))
+            return
+        now = time.time()
+        if self.state_loaded is not None:
+            run: Run = self.resumed_run
+            self.project.update_run(
+                run.id,
+                status="running",
+                message="",
+                device=str(self.device),
+                pid=os.getpid(),
+                finished_at=None,
+                config=self.cfg.to_dict(),
+            )
+            self.run_id = run.id
+        else:
+            run = self.project.create_run(self.cfg.to_dict())
+            self.run_id = run.id
+            self.project.update_run(
+                run.id, status="running", device=str(self.device), pid=os.getpid(), started_at=now
+            )
+        self.dist.broadcast(self.run_id)
+        run_dir(self.project, self.run_id).mkdir(parents=True, exist_ok=True)
+        self.best_path, self.last_path = checkpoint_paths(self.project, self.run_id)
+
+    def _prepare(self) -> Iterator[TrainEvent]:
+        fc = self.cfg.feature_config
+        self.feature_config: FeatureConfig = fc
+        recs = self.train_recs + self.val_recs
+        if self.dist.main:
+            # Rank 0 fills the cache, one recording at a time so a GUI sees the progress.
+            cache = FeatureCache(self.project.cache_dir, fc)
+            for i, rec in enumerate(recs):
+                if not cache.has(rec.content_hash):
+                    yield PrepareEvent(i, len(recs), rec.name)
+                    cache.load(rec.content_hash, self.project.absolute_path(rec))
+        self.dist.barrier()
+        data = load_recordings(self.project, recs, self.classes, fc)
+        self.train_data = data[: len(self.train_recs)]
+        self.val_data = data[len(self.train_recs) :]
+        if self.state_loaded is not None:
+            self.normalizer = Normalizer.from_tensors(self.state_loaded["normalizer"])
+        else:
+            self.normalizer = Normalizer.fit(d.features() for d in self.train_data)
+        augment = Augment(self.cfg.freq_mask_bands, self.cfg.time_mask_frames, self.cfg.gain_db)
+        self.dataset = SequenceDataset(self.train_data, self.cfg.seq_len, self.normalizer, augment)
+        self.train_lengths = [d.n_frames for d in self.train_data]
+
+    def _batches(self, epoch: int) -> list[list[tuple[int, int]]]:
+        cfg = self.cfg
+        windows = train_windows(self.train_lengths, cfg.seq_len, epoch=epoch, seed=cfg.seed)
+        return epoch_batches(
+            windows,
+            cfg.batch_size,
+            epoch=epoch,
+            seed=cfg.seed,
+            rank=self.dist.rank,
+            world_size=self.dist.world_size,
+            max_batches=cfg.max_batches_per_epoch,
+        )
+
+    def _build(self) -> None:
+        cfg = self.cfg
+        torch.manual_seed(cfg.seed)  # the same initial weights on every rank
+        if self.state_loaded is not None:
+            model_config = CRNNConfig.from_dict(self.state_loaded["model_config"])
+        else:
+            try:
+                model_config = config_from_preset(
+                    cfg.preset, self.feature_config.n_mels, len(self.classes), **cfg.model
+                )
+            except (TypeError, ValueError) as exc:
+                raise TrainError(f"model: {exc}") from None
+        self.model_config = model_config
+        self.model = CRNN(model_config).to(self.device)
+        self.net: torch.nn.Module = self.model
+        if self.dist.active:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.net = DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None
+            )
+        self.optimizer = torch.optim.Adam(
+            self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay
+        )
+        self.lr_decay = (
+            torch.optim.lr_scheduler.ReduceLROnPlateau(
+                self.optimizer, factor=cfg.lr_decay_factor, patience=cfg.lr_decay_patience - 1
+            )
+            if cfg.lr_decay_patience
+            else None
+        )
+        self.amp = amp_dtype(self.device, cfg.amp)
+        self.scaler = torch.amp.GradScaler("cuda") if self.amp == torch.float16 else None
+        self.batches_per_epoch = len(self._batches(1))
+        kwargs: dict[str, Any] = {}
+        if cfg.schedule == "drossos" and cfg.gamma is not None:
+            kwargs["gamma"] = cfg.gamma
+        self.schedule: Schedule = make_schedule(
+            cfg.schedule,
+            batches_per_epoch=self.batches_per_epoch,
+            p_min=cfg.p_min,
+            p_max=cfg.p_max,
+            unit=cfg.unit,
+            steps_per_batch=cfg.seq_len,
+            decay_epochs=cfg.decay_epochs,
+            **kwargs,
+        )
+        torch.manual_seed(cfg.seed + self.dist.rank)
+        if self.state_loaded is not None:
+            self._load_state(self.state_loaded)
+
+    def _load_state(self, state: Mapping[str, Any]) -> None:
+        assert self.model is not None
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        if self.lr_decay is not None and state.get("lr_decay"):
+            self.lr_decay.load_state_dict(state["lr_decay"])
+        for name in (
+            "epoch",
+            "batch_in_epoch",
+            "iteration",
+            "epoch_loss_count",
+            "best_epoch",
+            "bad_epochs",
+        ):
+            setattr(self, name, int(state[name]))
+        self.epoch_loss_sum = float(state["epoch_loss_sum"])
+        self.best_val_loss = float(state["best_val_loss"])
+        rng = state.get("rng", {})
+        if self.dist.world_size == 1 and "torch" in rng:
+            torch.set_rng_state(rng["torch"])
+            if self.device.type == "cuda" and rng.get("cuda"):
+                torch.cuda.set_rng_state(rng["cuda"], self.device)
+
+    def _state(self) -> dict[str, Any]:
+        assert self.model is not None
+        rng: dict[str, Any] = {"torch": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "run_id": self.run_id,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict() if self.scaler is not None else {},
+            "lr_decay": self.lr_decay.state_dict() if self.lr_decay is not None else {},
+            "model_config": self.model_config.to_dict(),
+            "train_config": self.cfg.to_dict(),
+            "feature_config": self.feature_config.to_dict(),
+            "classes": list(self.classes),
+            "normalizer": self.normalizer.to_tensors(),
+            "epoch": self.epoch,
+            "batch_in_epoch": self.batch_in_epoch,
+            "iteration": self.iteration,
+            "batches_per_epoch": self.batches_per_epoch,
+            "epoch_loss_sum": self.epoch_loss_sum,
+            "epoch_loss_count": self.epoch_loss_count,
+            "best_val_loss": self.best_val_loss,
+            "best_epoch": self.best_epoch,
+            "bad_epochs": self.bad_epochs,
+            "tf_prob": self.tf_prob,
+            "schedule": repr(self.schedule),
+            "rng": rng,
+            "saved_at": time.time(),
+        }
+
+    def _save_last(self) -> CheckpointEvent | None:
+        if not self.dist.main or self.model is None or self.last_path is None:
+            return None
+        _save(self.last_path, self._state())
+        self.last_checkpoint_time = time.monotonic()
+        # Metrics up to the checkpoint must be stored: a resume will not do those batches again.
+        self.metrics.flush()
+        self.project.update_run(
+            self.run_id, last_checkpoint=self.project.relative_path(self.last_path)
+        )
+        return CheckpointEvent(str(self.last_path), False, self.epoch, self.iteration)
+
+    def _save_best(self) -> CheckpointEvent | None:
+        if not self.dist.main or self.best_path is None or self.last_path is None:
+            return None
+        tmp = self.best_path.with_name(self.best_path.name + ".tmp")
+        shutil.copyfile(self.last_path, tmp)
+        os.replace(tmp, self.best_path)
+        self.project.update_run(
+            self.run_id, best_checkpoint=self.project.relative_path(self.best_path)
+        )
+        return CheckpointEvent(str(self.best_path), True, self.epoch, self.iteration)
+
+    # ---------------------------------------------------------------- training
+    def run(self) -> Iterator[TrainEvent]:
+        self._resolve_config()
+        self.device = resolve_device(self.cfg.device, local_rank=self.dist.local_rank)
+        self.dist.init(self.device)
+        try:
+            self._check_project()
+            self._open_run()
+            self.metrics = _MetricWriter(self.project, self.run_id, self.dist.main)
+            yield from self._run_guarded()
+        finally:
+            self.dist.close()
+
+    def _run_guarded(self) -> Iterator[TrainEvent]:
+        status, message = "failed", "internal error"
+        try:
+            yield from self._prepare()
+            self._build()
+            if self.dist.main:
+                yield StartEvent(
+                    run=self.run_id,
+                    device=str(self.device),
+                    batches_per_epoch=self.batches_per_epoch,
+                    epochs=self.cfg.epochs,
+                    config=self.cfg.to_dict(),
+                    resumed=self.state_loaded is not None,
+                    epoch=self.epoch,
+                    iteration=self.iteration,
+                    amp=None if self.amp is None else str(self.amp).removeprefix("torch."),
+                    world_size=self.dist.world_size,
+                    train_recordings=len(self.train_data),
+                    val_recordings=len(self.val_data),
+                    parameters=sum(p.numel() for p in self.model.parameters()) if self.model else 0,
+                )
+            self.state_loaded = None  # free the loaded tensors
+            status, message = yield from self._epochs()
+        except (
+            TrainError,
+            _Diverged,
+            AudioError,
+            ProjectError,
+            OSError,
+            torch.OutOfMemoryError,
+        ) as exc:
+            status, message = "failed", str(exc) or type(exc).__name__
+            if isinstance(exc, torch.OutOfMemoryError):
+                message = "out of memory; try a smaller --batch-size or --seq-len"
+        except (KeyboardInterrupt, GeneratorExit):
+            # The consumer went away (or Ctrl-C outside the CLI): keep what was learnt.
+            self._finish("stopped", "interrupted", save=True)
+            raise
+        except BaseException as exc:
+            self._finish("failed", f"internal error: {type(exc).__name__}: {exc}", save=False)
+            raise
+        self._finish(status, message, save=False)
+        yield DoneEvent(
+            run=self.run_id,
+            status=status,
+            best_checkpoint=str(self.best_path) if self.best_epoch and self.best_path else None,
+            message=message,
+            last_checkpoint=str(self.last_path)
+            if self.last_path and self.last_path.exists()
+            else None,
+            epoch=self.epoch,
+            iteration=self.iteration,
+            best_epoch=self.best_epoch,
+        )
+
+    def _finish(self, status: str, message: str, *, save: bool) -> None:
+        if not self.dist.main or self.run_id < 0:
+            return
+        try:
+            if save:
+                self._save_last()
+        except Exception as exc:  # still record how the run ended
+            message = f"{message}; saving the last checkpoint failed: {exc}"
+        try:
+            self.metrics.flush()
+        finally:
+            self.project.update_run(
+                self.run_id, status=status, message=message, finished_at=time.time()
+            )
+
+    def _epochs(self) -> Iterator[TrainEvent]:
+        cfg = self.cfg
+        assert self.model is not None
+        while self.epoch < cfg.epochs:
+            epoch = self.epoch + 1
+            started = time.perf_counter()
+            batches = self._batches(epoch)
+            self.model.train()
+            loader = make_loader(
+                self.dataset,
+                batches[self.batch_in_epoch :],
+                num_workers=cfg.num_workers,
+                pin_memory=self.device.type == "cuda",
+                seed=cfg.seed * 100003 + epoch,
+            )
+            for batch in loader:
+                outcome = self._step(batch, epoch)
+                if outcome is not None:
+                    status, message = outcome
+                    if status == "stopped":
+                        event = self._save_last()
+                        if event is not None:
+                            yield event
+                    return status, message
+                if self.dist.main:
+                    yield BatchEvent(
+                        epoch=epoch,
+                        iteration=self.iteration - 1,
+                        tf_prob=self.tf_prob,
+                        loss=self.last_loss,
+                        batch=self.batch_in_epoch,
+                        batches_per_epoch=len(batches),
+                    )
+                if time.monotonic() - self.last_checkpoint_time >= cfg.checkpoint_every_s:
+                    event = self._save_last()
+                    if event is not None:
+                        yield event
+            # Epoch end: validate, keep the best, decide on early stopping.
+            train_loss = self.epoch_loss_sum / max(1, self.epoch_loss_count)
+            scores = self._validate() if self.dist.main else None
+            scores = self.dist.broadcast(scores)
+            if scores is None:
+                # Stopped during validation: every batch of this epoch is done, so a resume
+                # goes straight to validating it.
+                event = self._save_last()
+                if event is not None:
+                    yield event
+                return "stopped", "stopped on request"
+            val_loss, f1, er = scores
+            if not math.isfinite(val_loss):
+                raise _Diverged(
+                    f"validation loss became {val_loss} in epoch {epoch}; lower the learning rate"
+                )
+            lr = float(self.optimizer.param_groups[0]["lr"])  # the rate this epoch trained at
+            if self.lr_decay is not None:
+                self.lr_decay.step(val_loss)
+            improved = val_loss < self.best_val_loss
+            if improved:
+                self.best_val_loss, self.best_epoch, self.bad_epochs = val_loss, epoch, 0
+            else:
+                self.bad_epochs += 1
+            self.epoch, self.batch_in_epoch = epoch, 0
+            self.epoch_loss_sum, self.epoch_loss_count = 0.0, 0
+            seconds = time.perf_counter() - started
+            self.metrics.add(
+                {
+                    "kind": "epoch",
+                    "epoch": epoch,
+                    "iteration": self.iteration,
+                    "tf_prob": self.tf_prob,
+                    "loss": train_loss,
+                    "val_loss": val_loss,
+                    "f1": f1,
+                    "er": er,
+                    "seconds": seconds,
+                    "best": improved,
+                    "lr": lr,
+                }
+            )
+            if self.dist.main:
+                yield EpochEvent(
+                    epoch=epoch,
+                    train_loss=train_loss,
+                    val_loss=val_loss,
+                    f1=f1,
+                    er=er,
+                    tf_prob=self.tf_prob,
+                    iteration=self.iteration,
+                    seconds=seconds,
+                    best=improved,
+                    best_epoch=self.best_epoch,
+                    lr=lr,
+                )
+            for event in (self._save_last(), self._save_best() if improved else None):
+                if event is not None:
+                    yield event
+            if self.bad_epochs >= cfg.patience:
+                return "done", (
+                    f"early stop after epoch {epoch}: no better validation loss for "
+                    f"{cfg.patience} epochs (best epoch {self.best_epoch})"
+                )
+        return "done", f"trained {self.epoch} epoch(s) (best epoch {self.best_epoch})"
+
+    def _step(self, batch: dict[str, torch.Tensor], epoch: int) -> tuple[str, str] | None:
+        """One optimiser step; returns (status, message) when the run must end instead."""
+        cfg = self.cfg
+        stop = bool(self.stop())
+        if stop and not self.dist.active:
+            return "stopped", "stopped on request"
+        device = self.device
+        features = batch["features"].to(device, non_blocking=True)
+        targets = batch["targets"].to(device, non_blocking=True)
+        mask = batch["mask"].to(device, non_blocking=True)
+        tf_prob = self.schedule.probability(self.iteration)
+        with autocast(device, cfg.amp):
+            logits = self.net(features, targets, tf_prob)
+        loss = bce_loss(logits.float(), targets, mask)
+        value = float(loss.detach())
+        stop_any, bad_any, total = self.dist.sum(
+            [float(stop), float(not math.isfinite(value)), value], device
+        )
+        if bad_any:
+            raise _Diverged(
+                f"the loss became {'NaN' if math.isnan(value) else value} at iteration "
+                f"{self.iteration} (epoch {epoch}); lower the learning rate (now {cfg.lr:g})"
+            )
+        if stop_any:
+            return "stopped", "stopped on request"
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)  # type: ignore[union-attr]
+            # fp16: a step with inf gradients is skipped by the scaler, which then backs off.
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            loss.backward()
+            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)  # type: ignore[union-attr]
+            if not torch.isfinite(norm):
+                raise _Diverged(
+                    f"the gradient became non-finite at iteration {self.iteration} (epoch {epoch}); "
+                    f"lower the learning rate (now {cfg.lr:g})"
+                )
+            self.optimizer.step()
+        self.last_loss = total / self.dist.world_size
+        self.tf_prob = tf_prob
+        self.epoch_loss_sum += self.last_loss
+        self.epoch_loss_count += 1
+        self.metrics.add(
+            {
+                "kind": "batch",
+                "epoch": epoch,
+                "iteration": self.iteration,
+                "tf_prob": tf_prob,
+                "loss": self.last_loss,
+            }
+        )
+        self.iteration += 1
+        self.batch_in_epoch += 1
+        return None
+
+    @torch.no_grad()
+    def _validate(self) -> tuple[float, float, float] | None:
+        """Validation loss (BCE of the stitched posteriors) and segment-based F1/ER (1 s);
+        None when a stop was requested meanwhile (checked between recordings)."""
+        assert self.model is not None
+        cfg = self.cfg
+        loss_sum, count = 0.0, 0
+        reference, estimated = [], []
+        for rec in self.val_data:
+            if self.stop():
+                return None
+            post = posteriors(
+                self.model, rec.features(), self.normalizer, seq_len=cfg.seq_len, amp=cfg.amp
+            )
+            p = np.clip(post.astype(np.float64), 1e-7, 1 - 1e-7)
+            y = rec.targets
+            loss_sum += float(-(y * np.log(p) + (1 - y) * np.log1p(-p)).sum())
+            count += y.size
+            key = str(rec.recording_id)
+            reference += [sed_metrics.Event(key, on, off, label) for on, off, label in rec.labels]
+            for e in posteriors_to_events(
+                post,
+                self.classes,
+                self.feature_config.hop_s,
+                threshold=cfg.threshold,
+                median_filter_frames=cfg.median_filter_frames,
+                min_event_s=cfg.min_event_s,
+                min_gap_s=cfg.min_gap_s,
+            ):
+                estimated.append(sed_metrics.Event(key, e.onset, e.offset, e.label))
+        scores = sed_metrics.segment_based(reference, estimated, self.classes, time_resolution=1.0)
+        f1 = float(scores.f1)
+        if math.isnan(f1) and reference:
+            f1 = 0.0  # sed_eval says NaN when nothing was detected; for a curve that is 0
+        return loss_sum / max(1, count), f1, float(scores.error_rate)
