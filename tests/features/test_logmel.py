@@ -39,7 +39,7 @@ def test_frame_count_and_shape():
 
 
 @pytest.mark.parametrize(
-    ("block", "frames_per_block"), [(300, 37), (1000, 1), (4410, 500), (22050 * 3 + 17, 60)]
+    ("block", "frames_per_block"), [(300, 37), (1000, 1), (4410, 150), (22050 * 3 + 17, 60)]
 )
 def test_stream_equals_full(block, frames_per_block):
     cfg = FeatureConfig()
@@ -68,7 +68,7 @@ def test_stream_pads_and_trims_to_the_stated_length():
 
 def test_frames_are_centred_on_hop_multiples():
     cfg = FeatureConfig()
-    x = np.zeros(22050 * 2, dtype=np.float32)
+    x = np.zeros(22050 * 3, dtype=np.float32)
     x[100 * cfg.hop_length] = 1.0  # a click at frame 100's centre
     energy = logmel(x, cfg).mean(axis=1)
     assert int(np.argmax(energy)) == 100

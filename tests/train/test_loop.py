@@ -172,8 +172,6 @@ def test_problems_before_a_run_exists(demo_project, monkeypatch, tiny_config):
     with pytest.raises(TrainError, match="val split"):
         list(train(project, tiny_config()))
     assert project.runs() == []
-    with pytest.raises(TrainError):
-        tiny_config(schedule="linear", gamma=0.5)
     with pytest.raises(TrainError, match="unknown preset"):
         TrainConfig.from_preset("huge")
     with pytest.raises(TrainError, match="unknown training option"):

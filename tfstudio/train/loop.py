@@ -25,7 +25,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -633,7 +633,7 @@ class _Trainer:
                 self.run_id, status=status, message=message, finished_at=time.time()
             )
 
-    def _epochs(self) -> Iterator[TrainEvent]:
+    def _epochs(self) -> Generator[TrainEvent, None, tuple[str, str]]:
         cfg = self.cfg
         assert self.model is not None
         while self.epoch < cfg.epochs:

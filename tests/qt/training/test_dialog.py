@@ -24,7 +24,7 @@ def test_cpu_defaults_to_the_fast_preset_and_gives_contract_arguments(
     assert args[:2] == ["--preset", "fast"]
     pairs = dict(zip(args[::2], args[1::2]))
     assert pairs["--epochs"] == "40" and pairs["--lr"] == "0.002" and pairs["--batch-size"] == "8"
-    assert pairs["--schedule"] == "drossos" and pairs["--gamma"] == "0.125"
+    assert pairs["--schedule"] == "drossos" and pairs["--gamma"] == "1"
     assert pairs["--p-min"] == "0.05" and pairs["--p-max"] == "0.9"
     assert pairs["--device"] == "auto"
     assert "--max-batches" not in pairs  # "all" is the engine's default: not passed
@@ -47,9 +47,11 @@ def test_a_gpu_machine_defaults_to_the_paper_preset_and_names_the_gpu(
 def test_the_preview_follows_gamma_and_the_schedule(qtbot, demo_root, engine, settings):
     dialog = TrainDialog(demo_root, engine=engine, settings=settings)
     qtbot.addWidget(dialog)
+    assert dialog.gamma_spin.value() == pytest.approx(1.0)  # the fast preset's γ
+    dialog.gamma_spin.setValue(0.125)  # the paper's: eight times slower decay
     x, before = curve(dialog)
     assert x[-1] == pytest.approx(40) and before[0] == pytest.approx(0.9)
-    dialog.gamma_spin.setValue(1.0)  # ten times faster decay
+    dialog.gamma_spin.setValue(1.0)
     _, after = curve(dialog)
     assert after[len(after) // 4] < before[len(before) // 4] - 0.2
     assert "gamma" not in dialog.schedule_summary.text()

@@ -440,6 +440,8 @@ class TrainDialog(QDialog):
         self.batch_spin.setValue(int(values.get("batch_size", 8)))
         self.lr_box.setValue(float(values.get("lr", 2e-3)))
         self.decay_spin.setValue(float(values.get("decay_epochs", 20.0)))
+        # The fast preset decays p_tf much faster than the paper's γ (tuned on the demo).
+        self.gamma_spin.setValue(float(values.get("gamma", DEFAULT_GAMMA)))
         if "patience" in values:
             self.extra_spins["--patience"].setValue(int(values["patience"]))
         self._on_preset_change()
@@ -572,7 +574,7 @@ class TrainDialog(QDialog):
         self.lr_box.setValue(number("lr", float, self.lr_box.value()))
         index = self.schedule_combo.findData(saved.get("schedule", "drossos"))
         self.schedule_combo.setCurrentIndex(max(0, index))
-        self.gamma_spin.setValue(number("gamma", float, DEFAULT_GAMMA))
+        self.gamma_spin.setValue(number("gamma", float, self.gamma_spin.value()))
         self.p_min_spin.setValue(number("p_min", float, 0.05))
         self.p_max_spin.setValue(number("p_max", float, 0.9))
         self.decay_spin.setValue(number("decay_epochs", float, self.decay_spin.value()))

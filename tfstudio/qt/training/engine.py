@@ -41,6 +41,7 @@ FALLBACK_PRESETS: dict[str, dict[str, Any]] = {
         "decay_epochs": 50.0,
         "seq_len": 1024,
         "patience": 50,
+        "gamma": 0.125,
     },
     "fast": {
         "epochs": 40,
@@ -48,7 +49,8 @@ FALLBACK_PRESETS: dict[str, dict[str, Any]] = {
         "batch_size": 8,
         "decay_epochs": 20.0,
         "seq_len": 256,
-        "patience": 10,
+        "patience": 15,
+        "gamma": 1.0,
     },
 }
 
