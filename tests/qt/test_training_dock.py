@@ -25,3 +25,18 @@ def test_switching_projects_retargets_idle_training_widgets(window, tmp_path):
     assert window.open_project(other)
     assert window.training.project.root == other
     assert window.run_history.project.root == other
+
+
+def test_recordings_can_be_moved_between_splits_from_the_browser(window, small_project, qtbot):
+    window.browser.select_ids([r.id for r in window.workspace.recordings()][:2])
+    chosen = window.browser.selected_ids()
+    assert len(chosen) == 2
+    menu = window.browser.split_menu()
+    next(a for a in menu.actions() if a.text() == "&Validation").trigger()
+    with Project.open(small_project) as project:
+        assert {r.id for r in project.recordings("val")} == set(chosen)
+    next(a for a in menu.actions() if a.text().startswith("&None")).trigger()
+    with Project.open(small_project) as project:
+        assert all(project.recording(i).split is None for i in chosen)
+    # the browser's Split column follows
+    qtbot.waitUntil(lambda: window.browser.model.rowCount() == 3)

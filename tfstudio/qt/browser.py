@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
+    QMenu,
     QStyledItemDelegate,
     QTableView,
     QVBoxLayout,
@@ -217,10 +218,28 @@ class RecordingBrowser(QWidget):
         self.filter_edit.textChanged.connect(self._on_filter_change)
         self.state_combo.currentIndexChanged.connect(self._on_filter_change)
         self.table.selectionModel().currentRowChanged.connect(self._on_row_change)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_context_menu)
         workspace.recordingsChanged.connect(self._on_recordings_change)
         workspace.classesChanged.connect(self._on_recordings_change)
         workspace.currentRecordingChanged.connect(self._on_current_recording_change)
         self._on_current_recording_change()
+
+    def split_menu(self) -> QMenu:
+        """'Split' actions for the selected recordings: train learns, val stops early, test
+        scores; a recording in no split is only for detection."""
+        menu = QMenu("Set &split", self)
+        for text, split in (
+            ("&Train", "train"),
+            ("&Validation", "val"),
+            ("T&est", "test"),
+            ("&None (detect only)", None),
+        ):
+            menu.addAction(text, lambda s=split: self.workspace.set_split(self.selected_ids(), s))
+        return menu
+
+    def _on_context_menu(self, pos) -> None:
+        self.split_menu().exec(self.table.viewport().mapToGlobal(pos))
 
     def selected_ids(self) -> list[int]:
         """Recordings selected in the table (the open one when nothing else is)."""
@@ -252,8 +271,14 @@ class RecordingBrowser(QWidget):
         self._on_current_recording_change()
 
     def _on_recordings_change(self) -> None:
+        # A reload resets the model: keep a multi-row selection (e.g. while setting splits).
+        selected = [
+            int(self.proxy.data(i, ID_ROLE)) for i in self.table.selectionModel().selectedRows()
+        ]
         self.model.reload()
         self._on_current_recording_change()
+        if len(selected) > 1:
+            self.select_ids(selected)
 
     def _on_row_change(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():

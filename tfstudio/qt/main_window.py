@@ -274,6 +274,7 @@ class MainWindow(QMainWindow):
         self._action(view, "&Settings…", self.ask_settings, "Ctrl+,")
 
         annotate = bar.addMenu("&Annotate")
+        annotate.addMenu(self.browser.split_menu())
         self._action(annotate, "&Next event", lambda: self._step_event(1), "Tab")
         self._action(
             annotate, "&Previous event", lambda: self._step_event(-1), ["Shift+Tab", "Backtab"]

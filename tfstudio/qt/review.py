@@ -644,7 +644,8 @@ class ReviewPanel(QWidget):
                 # Training reads the train split only: say so before the user wonders.
                 ws.message.emit(
                     f"{verb} detection. {rec.name} is in no split yet: put it in train "
-                    "for the next training run to learn from it"
+                    "(Annotate ▸ Set split, or right-click it in Recordings) for the next "
+                    "training run to learn from it"
                 )
             else:
                 ws.message.emit(f"{verb} detection (Ctrl+Z undoes)")

@@ -295,6 +295,11 @@ class Workspace(QObject):
             changes["review"] = "accepted"
         return self._write(self.project.update_event, event_id, **changes)
 
+    def set_split(self, recording_ids: list[int], split: str | None) -> None:
+        """Put recordings in train, val, test or no split (what training and evaluation read)."""
+        if self.project is not None and recording_ids:
+            self._write(self.project.set_split, recording_ids, split)
+
     def review(self, event_ids: list[int], state: str) -> int:
         """Accept, reject or reset (``none``) detections, as one undoable step."""
         if self.project is None or not event_ids or state not in REVIEW_STATES:
