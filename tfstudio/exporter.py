@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from pathlib import Path
 
@@ -76,19 +77,7 @@ def export_labels(
     out.mkdir(parents=True, exist_ok=True)
     per_recording: dict[str, list[LabelEvent]] = defaultdict(list)
     for event in events:
-        per_recording[event.recording].append(
-            LabelEvent(
-                recording="",
-                onset=event.onset,
-                offset=event.offset,
-                label=event.label,
-                low_hz=event.low_hz,
-                high_hz=event.high_hz,
-                source=event.source,
-                confidence=event.confidence,
-                review=event.review,
-            )
-        )
+        per_recording[event.recording].append(dataclasses.replace(event, recording=""))
     written = []
     for rec in project.recordings():
         path = out / f"{rec.stem}{module.SUFFIX}"
