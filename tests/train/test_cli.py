@@ -66,7 +66,12 @@ def test_train_table_then_evaluate_and_detect(demo_root, capsys, tmp_path):
         shutil.copyfile(project.absolute_path(project.recordings("test")[0]), extra)
         before = len(project.recordings())
     assert main(["detect", str(demo_root), str(extra), "--json", "--threshold", "0.1"]) == 0
-    report = json.loads(capsys.readouterr().out)
+    *progress, report = map(json.loads, capsys.readouterr().out.splitlines())
+    # one line as each recording starts and one when all are done
+    assert [(p["event"], p["done"], p["total"], p["recording"]) for p in progress] == [
+        ("progress", 0, 1, "new.wav"),
+        ("progress", 1, 1, "new.wav"),
+    ]
     assert report["recordings"] == 1 and report["run"] == 1
     with Project.open(demo_root) as project:
         new = project.find_recording("new.wav")

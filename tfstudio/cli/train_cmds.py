@@ -318,6 +318,11 @@ def _bar_callback(bar: Any) -> Callable[[int, int, Any], None]:
     return step
 
 
+def _json_progress(done: int, total: int, rec: Any) -> None:
+    """``detect --json``: one line per finished recording, before the summary line."""
+    emit_json({"event": "progress", "done": done, "total": total, "recording": rec.name})
+
+
 def cmd_detect(args: argparse.Namespace) -> int:
     _quiet_threads()
     from tfstudio.train import TrainError, detect_recordings
@@ -347,7 +352,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
                 run_id=args.run,
                 threshold=args.threshold,
                 device=args.device,
-                progress=_bar_callback(bar),
+                progress=_json_progress if args.json else _bar_callback(bar),
             )
         except TrainError as exc:
             raise UserError(str(exc)) from None

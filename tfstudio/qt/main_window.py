@@ -920,6 +920,9 @@ class MainWindow(QMainWindow):
         if self.training.is_running():
             # The run keeps its last checkpoint and can be resumed from the Training panel.
             self.training.process.shutdown(5)
+        # Stop their polling timers and close their connections before the widgets go.
+        self.training.set_project(None)
+        self.run_history.set_project(None)
         self.detector.shutdown()
         self.evaluation.shutdown()
         self.view.shutdown()

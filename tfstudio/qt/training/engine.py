@@ -171,7 +171,7 @@ class EngineProbe(QObject):
     def request(self) -> None:
         """Start probing if not done yet; ``ready`` follows (at once when cached)."""
         if self.info is not None:
-            QTimer.singleShot(0, lambda: self.ready.emit(self.info))
+            QTimer.singleShot(0, self, lambda: self.ready.emit(self.info))
             return
         if self._proc is not None:
             return

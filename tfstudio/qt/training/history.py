@@ -221,7 +221,7 @@ class RunHistory(QWidget):
 
     def _on_store_change(self, change: Change) -> None:
         if change.table in ("runs", "metrics"):
-            QTimer.singleShot(0, self.refresh)
+            QTimer.singleShot(0, self, self.refresh)  # dropped if self is deleted first
 
     def _on_poll_timer_timeout(self) -> None:
         with self.project.open() as project:
@@ -306,7 +306,7 @@ class RunHistory(QWidget):
                 )
         table.blockSignals(False)
         self._mark_selected_colors(sorted(selected))
-        QTimer.singleShot(0, self._fit_table)
+        QTimer.singleShot(0, self, self._fit_table)
         n = len(self._order)
         if n == 0:
             self.hint.setText("No runs yet. Train a model and its runs will appear here.")
