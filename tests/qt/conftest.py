@@ -59,19 +59,25 @@ def small_project(tmp_path):
     return root
 
 
-@pytest.fixture
-def window(qtbot, small_project):
-    """The main window on the small project, shown and laid out."""
+def open_window(qtbot, root: Path, size: tuple[int, int] = (1200, 800)):
+    """The main window, shown, laid out and on the project in ``root``."""
     from tfstudio.qt.app import create_application
     from tfstudio.qt.main_window import MainWindow
 
     create_application()
     win = MainWindow()
     qtbot.addWidget(win)
-    win.resize(1200, 800)
+    win.resize(*size)
     win.show()
     qtbot.waitExposed(win)
-    assert win.open_project(small_project)
+    assert win.open_project(root)
+    return win
+
+
+@pytest.fixture
+def window(qtbot, small_project):
+    """The main window on the small project, with its first spectrogram drawn."""
+    win = open_window(qtbot, small_project)
     qtbot.waitUntil(lambda: win.view.has_image(), timeout=5000)
     yield win
     win.close()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.qt.conftest import open_window
 from tfstudio.qt.cli_job import CliJob
 from tfstudio.store import Project
 
@@ -18,16 +19,7 @@ CHILD_MS = 180_000
 
 @pytest.fixture
 def trained_window(qtbot, trained_root):
-    from tfstudio.qt.app import create_application
-    from tfstudio.qt.main_window import MainWindow
-
-    create_application()
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1300, 850)
-    win.show()
-    qtbot.waitExposed(win)
-    assert win.open_project(trained_root)
+    win = open_window(qtbot, trained_root, (1300, 850))
     yield win
     win.close()
 

@@ -110,7 +110,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--threshold", type=float, metavar="X", help="posterior threshold (default: the run's, 0.5)"
     )
     p.add_argument("--device", choices=DEVICES, default="auto")
-    p.add_argument("--json", action="store_true", help="print one JSON summary object")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='one JSON line per recording as it starts ({"event": "progress", ...}), then a summary',
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_detect)
 
