@@ -171,10 +171,8 @@ def test_dataset_pads_and_masks(demo_project):
 
 
 def test_augmentation_masks_and_gain(demo_project):
-    import torch
-
     from tfstudio.features import FeatureConfig
-    from tfstudio.train.data import Augment
+    from tfstudio.train.augment import SpecAugment
 
     project = demo_project
     classes = [c.name for c in project.classes()]
@@ -183,18 +181,19 @@ def test_augmentation_masks_and_gain(demo_project):
     plain = SequenceDataset(data, 400, norm)[(0, 0)]["features"].numpy()
     n = data[0].n_frames
 
-    masks = SequenceDataset(data, 400, norm, Augment(freq_mask_bands=8, time_mask_frames=30))
-    torch.manual_seed(3)
-    first = masks[(0, 0)]
-    torch.manual_seed(3)
-    np.testing.assert_array_equal(first["features"].numpy(), masks[(0, 0)]["features"].numpy())
+    masks = SequenceDataset(data, 400, norm, SpecAugment(freq_mask_bands=8, time_mask_frames=30))
+    first = masks[(0, 0, 3)]
+    # The window's seed decides the draws: the same seed, the same masks; another, others.
+    np.testing.assert_array_equal(first["features"].numpy(), masks[(0, 0, 3)]["features"].numpy())
+    assert not np.array_equal(first["features"].numpy(), masks[(0, 0, 4)]["features"].numpy())
     feats = first["features"].numpy()
     changed = feats != plain
     assert changed.any() and (feats[changed] == 0).all()  # masked values are the band mean
     assert (feats[n:] == 0).all() and not first["mask"][n:].any()
+    assert (first["weights"].numpy()[n:] == 0).all()
     np.testing.assert_array_equal(first["targets"].numpy()[:n], data[0].targets)
 
-    gain = SequenceDataset(data, 400, norm, Augment(gain_db=6.0))[(0, 0)]["features"].numpy()
-    shift = (gain[:n] - plain[:n]) * norm.std
+    gain = SequenceDataset(data, 400, norm, SpecAugment(gain_db=6.0))[(0, 0, 1)]
+    shift = (gain["features"].numpy()[:n] - plain[:n]) * norm.std
     assert np.allclose(shift, shift[0, 0], atol=1e-3) and 0 < abs(shift[0, 0]) <= 6.0
-    assert SequenceDataset(data, 400, norm, Augment()).augment is None
+    assert SequenceDataset(data, 400, norm, SpecAugment()).augment is None

@@ -11,6 +11,7 @@ loss, unreadable audio, out of memory...), 2 for a usage error before any run wa
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import signal
@@ -90,6 +91,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     extra.add_argument(
         "--gru-hidden", type=int, metavar="H", help="GRU size (overrides the preset)"
+    )
+    extra.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="any training option by its run-config name, e.g. --set mix_probability=0 "
+        "--set balance_classes=false (VALUE is read as JSON when it parses, else as text); "
+        "repeatable",
     )
     extra.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
@@ -179,6 +189,18 @@ def _given_options(args: argparse.Namespace) -> dict[str, Any]:
     }
     if model:
         options["model"] = model
+    for item in args.set:
+        name, sep, text = item.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or not name:
+            raise UserError(f"--set {item!r}: expected FIELD=VALUE")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        if name == "model" and isinstance(value, dict):
+            value = {**options.get("model", {}), **value}
+        options[name] = value
     return options
 
 

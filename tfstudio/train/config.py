@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +12,7 @@ from tfstudio.model.schedules import SCHEDULE_NAMES
 
 __all__ = [
     "DEVICES",
+    "RECIPE_OFF",
     "RUNTIME_FIELDS",
     "TRAIN_PRESETS",
     "TrainConfig",
@@ -38,6 +39,21 @@ class TrainError(Exception):
     """A training problem the user can act on (no data, no device, bad setting...)."""
 
 
+# The generalisation recipe switched off: the paper preset trains as Drossos et al. did, and a
+# run stored before the recipe existed resumes as it started.
+RECIPE_OFF: dict[str, Any] = dict(
+    mix_probability=0.0,
+    freq_mask_bands=0,
+    time_mask_frames=0,
+    gain_db=0.0,
+    freq_shift_bands=0,
+    mixup_probability=0.0,
+    balance_classes=False,
+    pos_weight_power=0.0,
+    rejected_weight=1.0,
+    tune_postprocess=False,
+)
+
 # Each preset names every value it depends on; the dataclass defaults are the fast preset.
 TRAIN_PRESETS: dict[str, dict[str, Any]] = {
     # Drossos et al. 2019: Adam at a constant learning rate, batch 8, 1024-frame sequences, up
@@ -54,6 +70,7 @@ TRAIN_PRESETS: dict[str, dict[str, Any]] = {
         decay_epochs=50.0,
         model={},
         features=FEATURE_PRESETS["paper"].to_dict(),
+        **{**RECIPE_OFF, "tune_postprocess": True, "rejected_weight": 2.0},
     ),
     # Trains the demo project to a test segment F1 of about 0.9 in about 5 minutes on two
     # CPU cores: the model preset's small CRNN (32 channels, GRU 64) with frequency pooled
@@ -98,10 +115,31 @@ class TrainConfig:
     features: dict[str, Any] = field(default_factory=lambda: FEATURE_PRESETS["fast"].to_dict())
     # Extra CRNN parameters over the preset's (channels, gru_hidden, dropout, pools, kernel).
     model: dict[str, Any] = field(default_factory=lambda: {"pools": [2, 2, 2]})
-    # Training-time augmentation (see tfstudio.train.data.Augment); 0 switches a part off.
-    freq_mask_bands: int = 0
-    time_mask_frames: int = 0
-    gain_db: float = 0.0
+    # The generalisation recipe (tfstudio.train.augment); 0 / False switches a part off.
+    # Event mixing: with this probability a training sequence gets 1..mix_max_events
+    # labelled events cut from other training recordings, at a gain in mix_gain_db.
+    mix_probability: float = 0.8
+    mix_max_events: int = 2
+    mix_gain_db: list[float] = field(default_factory=lambda: [-12.0, 3.0])
+    # SpecAugment masks, a random level change (± dB) and a spectral shift (± mel bands).
+    freq_mask_bands: int = 4
+    time_mask_frames: int = 20
+    gain_db: float = 6.0
+    freq_shift_bands: int = 1
+    # Mixup of sequences and their targets, λ ~ Beta(alpha, alpha).
+    mixup_probability: float = 0.0
+    mixup_alpha: float = 0.4
+    # Windows drawn so each class is seen about equally often.
+    balance_classes: bool = True
+    # Positive frames weigh (negatives / positives) ** pos_weight_power in the BCE (capped at 10).
+    pos_weight_power: float = 0.5
+    # Frames of rejected detections (class absent there) weigh this much in the loss.
+    rejected_weight: float = 2.0
+    # After training, choose each class's threshold and median filter on the val split; the
+    # results go to class_thresholds / class_median_filter_frames, which detection then uses.
+    tune_postprocess: bool = True
+    class_thresholds: dict[str, float] = field(default_factory=dict)
+    class_median_filter_frames: dict[str, int] = field(default_factory=dict)
     patience: int = 15
     # Learning rate × lr_decay_factor after lr_decay_patience epochs without a better
     # validation loss (0: a constant learning rate, as in the paper).
@@ -141,13 +179,27 @@ class TrainConfig:
         unknown = set(data) - known
         if unknown:
             raise TrainError(f"unknown training option(s): {', '.join(sorted(unknown))}")
-        return cls(**dict(data))
+        try:
+            return cls(**dict(data))
+        except (TypeError, ValueError, AttributeError) as exc:
+            # A value of the wrong type (a number where a list belongs...) fails in validate.
+            raise TrainError(f"bad training option value: {exc}") from None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes)
+
+    def thresholds_for(self, classes: Sequence[str]) -> list[float]:
+        """Each class's detection threshold: its tuned one, else ``threshold``."""
+        return [float(self.class_thresholds.get(c, self.threshold)) for c in classes]
+
+    def median_filters_for(self, classes: Sequence[str]) -> list[int]:
+        """Each class's median filter (frames): its tuned one, else ``median_filter_frames``."""
+        return [
+            int(self.class_median_filter_frames.get(c, self.median_filter_frames)) for c in classes
+        ]
 
     @property
     def feature_config(self) -> FeatureConfig:
@@ -175,8 +227,27 @@ class TrainConfig:
             (self.lr_decay_patience >= 0, "lr decay patience must not be negative"),
             (0 < self.lr_decay_factor <= 1, "lr decay factor must be in (0, 1]"),
             (
-                self.freq_mask_bands >= 0 and self.time_mask_frames >= 0 and self.gain_db >= 0,
+                min(self.freq_mask_bands, self.time_mask_frames, self.gain_db) >= 0
+                and self.freq_shift_bands >= 0,
                 "augmentation sizes must not be negative",
+            ),
+            (0 <= self.mix_probability <= 1, "mix probability must be in [0, 1]"),
+            (self.mix_max_events >= 1, "mix max events must be at least 1"),
+            (
+                len(self.mix_gain_db) == 2 and self.mix_gain_db[0] <= self.mix_gain_db[1],
+                "mix gain must be [low, high] dB with low <= high",
+            ),
+            (0 <= self.mixup_probability <= 1, "mixup probability must be in [0, 1]"),
+            (self.mixup_alpha > 0, "mixup alpha must be positive"),
+            (self.pos_weight_power >= 0, "positive weight power must not be negative"),
+            (self.rejected_weight >= 0, "rejected weight must not be negative"),
+            (
+                all(0 <= v <= 1 for v in self.class_thresholds.values()),
+                "class thresholds must be in [0, 1]",
+            ),
+            (
+                all(v >= 1 and v % 2 == 1 for v in self.class_median_filter_frames.values()),
+                "class median filter lengths must be odd numbers of frames",
             ),
             (self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}"),
             (self.num_workers >= 0, "workers must not be negative"),

@@ -23,9 +23,10 @@ from torch.utils.data import DataLoader, Dataset
 
 from tfstudio.features import FeatureCache, FeatureConfig
 from tfstudio.store import Project, Recording
+from tfstudio.train.augment import EventBank, SpecAugment, mix_event
 
 __all__ = [
-    "Augment",
+    "Mixing",
     "Normalizer",
     "RecordingData",
     "SequenceDataset",
@@ -34,10 +35,12 @@ __all__ = [
     "frame_targets",
     "load_recordings",
     "make_loader",
+    "seed_windows",
     "train_windows",
 ]
 
 Window = tuple[int, int]  # (index into the recording list, first frame)
+SeededWindow = tuple[int, int, int]  # ... and the seed of its augmentation draws
 
 
 def frame_targets(
@@ -104,6 +107,9 @@ class RecordingData:
     feature_path: Path
     targets: np.ndarray  # (frames, classes) float32
     labels: list[tuple[float, float, str]] = field(default_factory=list)
+    # Loss weights (frames, classes) where they differ from 1: the frames of rejected
+    # detections, explicit negatives; None when there are none.
+    negatives: np.ndarray | None = None
 
     @property
     def n_frames(self) -> int:
@@ -120,11 +126,14 @@ def load_recordings(
     config: FeatureConfig,
     *,
     on_compute: Callable[[int, int, Recording], None] | None = None,
+    rejected_weight: float = 1.0,
 ) -> list[RecordingData]:
     """Features (cached; computed when missing) and targets of ``recordings``.
 
     Ground truth is the store's ``labels()``: human events and accepted detections. Rejected
-    or unreviewed detections are not positives.
+    or unreviewed detections are not positives; with ``rejected_weight`` ≠ 1 the frames of a
+    rejected detection where its class is not labelled weigh that much in the loss, so the
+    review teaches the model what its class is not.
     """
     cache = FeatureCache(project.cache_dir, config)
     index = {name: i for i, name in enumerate(classes)}
@@ -145,7 +154,22 @@ def load_recordings(
             len(classes),
             config.hop_s,
         )
-        out.append(RecordingData(rec.id, rec.name, cache.path(rec.content_hash), targets, labels))
+        negatives = None
+        if rejected_weight != 1.0:
+            rejected = [
+                (e.onset, e.offset, index[by_id[e.class_id]])
+                for e in project.events(rec.id, source="model", review="rejected")
+                if by_id.get(e.class_id) in index
+            ]
+            if rejected:
+                marked = frame_targets(rejected, len(feats), len(classes), config.hop_s)
+                negatives = np.where((marked > 0) & (targets == 0), rejected_weight, 1.0)
+                negatives = negatives.astype(np.float32)
+        out.append(
+            RecordingData(
+                rec.id, rec.name, cache.path(rec.content_hash), targets, labels, negatives
+            )
+        )
     return out
 
 
@@ -203,45 +227,46 @@ def epoch_batches(
     return batches[:max_batches] if max_batches else batches
 
 
+def seed_windows(
+    batches: Sequence[Sequence[Window]], *, epoch: int, seed: int, rank: int = 0
+) -> list[list[SeededWindow]]:
+    """The batches with a seed for each window's augmentation, from (seed, rank, epoch, batch,
+    position): the same window of a resumed epoch is augmented the same way."""
+    return [
+        [
+            (
+                w[0],
+                w[1],
+                int(np.random.SeedSequence([seed, rank, epoch, b, k]).generate_state(1)[0]),
+            )
+            for k, w in enumerate(batch)
+        ]
+        for b, batch in enumerate(batches)
+    ]
+
+
 @dataclass(frozen=True)
-class Augment:
-    """Training-time augmentation (SpecAugment-style masks and a level change).
+class Mixing:
+    """Event mixing: with ``probability``, 1 to ``max_events`` labelled events cut from the
+    training recordings are added to a training sequence at random times, each at a gain
+    drawn from ``gain_db`` (dB, relative to its own level), their labels following."""
 
-    Two frequency masks of up to ``freq_mask_bands`` mel bands and two time masks of up to
-    ``time_mask_frames`` frames are set to the band mean (0 after normalisation); the level
-    moves by up to ± ``gain_db`` dB. Zeros switch a part off. Draws use torch's global
-    generator, which checkpoints save and restore.
-    """
-
-    freq_mask_bands: int = 0
-    time_mask_frames: int = 0
-    gain_db: float = 0.0
+    probability: float = 0.0
+    max_events: int = 2
+    gain_db: tuple[float, float] = (-12.0, 3.0)
 
     @property
     def active(self) -> bool:
-        return bool(self.freq_mask_bands or self.time_mask_frames or self.gain_db)
-
-    def __call__(self, feats: np.ndarray, valid: int, normalizer: Normalizer) -> None:
-        """Augment normalised ``feats[:valid]`` in place."""
-        if self.gain_db:
-            gain = (torch.rand(()).item() * 2 - 1) * self.gain_db
-            feats[:valid] += gain / normalizer.std
-        n_mels = feats.shape[1]
-        for _ in range(2 if self.freq_mask_bands else 0):
-            width = int(torch.randint(0, self.freq_mask_bands + 1, ()))
-            start = int(torch.randint(0, max(1, n_mels - width + 1), ()))
-            feats[:valid, start : start + width] = 0.0
-        for _ in range(2 if self.time_mask_frames and valid > 1 else 0):
-            width = int(torch.randint(0, min(self.time_mask_frames, valid // 4) + 1, ()))
-            start = int(torch.randint(0, max(1, valid - width + 1), ()))
-            feats[start : start + width] = 0.0
+        return self.probability > 0 and self.max_events > 0
 
 
 class SequenceDataset(Dataset):
-    """``dataset[(recording index, start)]`` → normalised features, targets and a frame mask.
+    """``dataset[(recording index, start)]`` → normalised features, targets, a frame mask and
+    per-(frame, class) loss weights.
 
-    Windows reaching past a recording's end are zero-padded and masked out, so the padding
-    never counts in the loss.
+    Windows reaching past a recording's end are zero-padded and masked out (weight 0), so the
+    padding never counts in the loss. With ``mixing``, events from the ``bank`` are mixed into
+    the raw features before normalisation; ``augment`` then masks and shifts the result.
     """
 
     def __init__(
@@ -249,12 +274,18 @@ class SequenceDataset(Dataset):
         recordings: Sequence[RecordingData],
         seq_len: int,
         normalizer: Normalizer,
-        augment: Augment | None = None,
+        augment: SpecAugment | None = None,
+        *,
+        mixing: Mixing | None = None,
+        positive_weight: np.ndarray | None = None,
     ):
         self.recordings = list(recordings)
         self.seq_len = seq_len
         self.normalizer = normalizer
         self.augment = augment if augment is not None and augment.active else None
+        self.mixing = mixing if mixing is not None and mixing.active else None
+        self.bank = EventBank([r.targets for r in self.recordings]) if self.mixing else None
+        self.positive_weight = positive_weight
         self._features: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -269,29 +300,61 @@ class SequenceDataset(Dataset):
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_features": {}}
 
-    def __getitem__(self, window: Window) -> dict[str, torch.Tensor]:
-        index, start = window
+    def _mix(self, raw: np.ndarray, targets: np.ndarray, n: int, rng: np.random.Generator) -> None:
+        assert self.mixing is not None and self.bank is not None
+        if rng.random() >= self.mixing.probability:
+            return
+        count = int(rng.integers(1, self.mixing.max_events + 1))
+        low, high = self.mixing.gain_db
+        for _ in range(count):
+            span = self.bank.draw(rng)
+            if span is None:
+                return
+            stop = min(span.stop, span.start + self.seq_len)
+            mix_event(
+                raw,
+                targets,
+                n,
+                self.features(span.recording)[span.start : stop],
+                self.recordings[span.recording].targets[span.start : stop],
+                rng.uniform(low, high),
+                rng,
+            )
+
+    def __getitem__(self, window: Window | SeededWindow) -> dict[str, torch.Tensor]:
+        index, start = window[0], window[1]
+        # A training window carries its augmentation seed (see seed_windows).
+        rng = np.random.default_rng(window[2] if len(window) > 2 else [index, start])
         rec = self.recordings[index]
         stop = min(start + self.seq_len, rec.n_frames)
         n = stop - start
+        n_classes = rec.targets.shape[1]
         feats = np.zeros((self.seq_len, len(self.normalizer.mean)), dtype=np.float32)
-        targets = np.zeros((self.seq_len, rec.targets.shape[1]), dtype=np.float32)
+        targets = np.zeros((self.seq_len, n_classes), dtype=np.float32)
+        weights = np.zeros((self.seq_len, n_classes), dtype=np.float32)
         mask = np.zeros(self.seq_len, dtype=bool)
-        feats[:n] = self.normalizer(self.features(index)[start:stop])
-        if self.augment is not None:
-            self.augment(feats, n, self.normalizer)
+        raw = np.array(self.features(index)[start:stop], dtype=np.float32)
         targets[:n] = rec.targets[start:stop]
+        weights[:n] = 1.0 if rec.negatives is None else rec.negatives[start:stop]
+        if self.mixing is not None:
+            self._mix(raw, targets, n, rng)
+        feats[:n] = self.normalizer(raw)
+        if self.augment is not None:
+            self.augment(feats, n, self.normalizer.std, rng)
+        positive = 1.0 if self.positive_weight is None else self.positive_weight
+        weights[:n] = np.where(targets[:n] > 0.5, positive, weights[:n])
         mask[:n] = True
         return {
             "features": torch.from_numpy(feats),
             "targets": torch.from_numpy(targets),
             "mask": torch.from_numpy(mask),
+            "weights": torch.from_numpy(weights),
         }
 
 
 def make_loader(
     dataset: SequenceDataset,
-    batches: list[list[Window]],
+    batches: Sequence[list[Window]] | Sequence[list[SeededWindow]],
     *,
     num_workers: int = 0,
     pin_memory: bool = False,

@@ -21,7 +21,7 @@ import torch
 from tfstudio.features import FeatureCache, FeatureConfig
 from tfstudio.model.crnn import CRNN, CRNNConfig
 from tfstudio.store import Project, Recording, Run
-from tfstudio.train.config import TrainConfig, TrainError
+from tfstudio.train.config import RECIPE_OFF, TrainConfig, TrainError
 from tfstudio.train.data import Normalizer, eval_windows
 from tfstudio.train.device import autocast, resolve_device
 from tfstudio.train.postprocess import DetectedEvent, posteriors_to_events
@@ -66,14 +66,16 @@ class LoadedModel:
     def events(
         self, post: np.ndarray, *, threshold: float | Sequence[float] | None = None
     ) -> list[DetectedEvent]:
-        """Post-processed events with the run's defaults (threshold, median filter, min durations)."""
+        """Post-processed events with the run's settings: its per-class thresholds and median
+        filters (tuned on the val split at the end of training), minimum durations and gaps.
+        ``threshold`` replaces every class's threshold."""
         cfg = self.config
         return posteriors_to_events(
             post,
             self.classes,
             self.feature_config.hop_s,
-            threshold=cfg.threshold if threshold is None else threshold,
-            median_filter_frames=cfg.median_filter_frames,
+            threshold=cfg.thresholds_for(self.classes) if threshold is None else threshold,
+            median_filter_frames=cfg.median_filters_for(self.classes),
             min_event_s=cfg.min_event_s,
             min_gap_s=cfg.min_gap_s,
         )
@@ -94,7 +96,7 @@ def load_model(checkpoint_path: Path | str, device: str | torch.device = "auto")
         classes=list(state["classes"]),
         feature_config=FeatureConfig.from_dict(state["feature_config"]),
         normalizer=Normalizer.from_tensors({k: v.cpu() for k, v in state["normalizer"].items()}),
-        config=TrainConfig.from_dict(state["train_config"]),
+        config=TrainConfig.from_dict({**RECIPE_OFF, **state["train_config"]}),
         device=dev,
         run_id=state.get("run_id"),
         epoch=int(state.get("epoch", 0)),
