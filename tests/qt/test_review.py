@@ -293,3 +293,33 @@ def test_apply_to_all_redoes_every_recording_with_posteriors(review_window):
     assert [(e.onset, e.offset) for e in on_rec1] == [(1.0, 2.0)]
     assert len(pending(ws.project.root)) == 4 + 1
     assert "2 recording(s)" in win.statusBar().currentMessage()
+
+
+def test_the_runs_tuned_class_thresholds_are_the_default(qtbot, detected_project):
+    """Thresholds tuned on the val split at the end of training (stored in the run's config)
+    are what the window starts from; Reset returns to them, not to the global value."""
+    from tfstudio.qt.app import create_application
+    from tfstudio.qt.main_window import MainWindow
+
+    with Project.open(detected_project) as project:
+        run = project.latest_run()
+        config = {**run.config_dict, "class_thresholds": {"frog": 0.4}}
+        project.update_run(run.id, config=config)
+    create_application()
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    assert win.open_project(detected_project)
+    frog = next(c.id for c in win.workspace.classes() if c.name == "frog")
+    bird = next(c.id for c in win.workspace.classes() if c.name == "bird")
+    assert win.detections.threshold_for(frog) == pytest.approx(0.4)
+    assert win.detections.threshold_for(bird) == pytest.approx(0.5)
+    assert not win.detections.customized()
+    controls = win.review.thresholds
+    controls.scope.setCurrentIndex(controls.scope.findData(frog))
+    controls.set_threshold(0.7)
+    assert win.detections.customized()
+    controls.reset_button.click()
+    assert win.detections.threshold_for(frog) == pytest.approx(0.4)
+    assert not win.detections.customized()
+    win.close()

@@ -18,7 +18,7 @@ import pickle
 import time
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,16 @@ class RunInfo:
     median_filter_frames: int = 1
     min_event_s: float = 0.0
     min_gap_s: float = 0.0
+    # Per-class values tuned on the val split at the end of training (by class name).
+    class_thresholds: dict[str, float] = field(default_factory=dict)
+    class_median_filter_frames: dict[str, int] = field(default_factory=dict)
+
+    def median_filters(self) -> list[int]:
+        """The median filter of each posterior column, as ``detect`` uses them."""
+        return [
+            int(self.class_median_filter_frames.get(c, self.median_filter_frames))
+            for c in self.classes
+        ]
 
     @classmethod
     def from_run(cls, project: Project, run: Run) -> RunInfo | None:
@@ -112,7 +122,26 @@ class RunInfo:
             median_filter_frames=median if median % 2 else median + 1,
             min_event_s=float(config.get("min_event_s") or 0.0),
             min_gap_s=float(config.get("min_gap_s") or 0.0),
+            class_thresholds=_number_map(config.get("class_thresholds"), float),
+            class_median_filter_frames={
+                k: v
+                for k, v in _number_map(config.get("class_median_filter_frames"), int).items()
+                if v >= 1 and v % 2 == 1
+            },
         )
+
+
+def _number_map(value: Any, kind: type) -> dict[str, Any]:
+    """A stored {class name: number} mapping, tolerant of older or hand-edited configs."""
+    if not isinstance(value, dict):
+        return {}
+    out = {}
+    for key, number in value.items():
+        try:
+            out[str(key)] = kind(number)
+        except (TypeError, ValueError):
+            continue
+    return out
 
 
 def _checkpoint_metadata(project: Project, run: Run) -> dict[str, Any]:
@@ -188,7 +217,7 @@ def detect_from_posteriors(
         posteriors,
         info.hop_s,
         threshold=thresholds,
-        median_filter_frames=info.median_filter_frames,
+        median_filter_frames=info.median_filters(),
         min_event_s=info.min_event_s,
         min_gap_s=info.min_gap_s,
     )
@@ -301,7 +330,21 @@ class DetectionModel(QObject):
     def customized(self) -> bool:
         """True when the thresholds differ from the run's own (what ``detect`` used)."""
         default = self.info.threshold if self.info else 0.5
-        return bool(self.class_thresholds) or abs(self.global_threshold - default) > 1e-9
+        return (
+            self.class_thresholds != self._run_class_thresholds()
+            or abs(self.global_threshold - default) > 1e-9
+        )
+
+    def _run_class_thresholds(self) -> dict[int, float]:
+        """The run's tuned per-class thresholds, by project class id."""
+        if self.info is None:
+            return {}
+        by_name = {c.name: c.id for c in self.workspace.classes()}
+        return {
+            by_name[name]: value
+            for name, value in self.info.class_thresholds.items()
+            if name in by_name
+        }
 
     def uncertainty(self, event: Event) -> float:
         """Distance of a detection's confidence from its class's threshold (0: a coin toss)."""
@@ -333,9 +376,13 @@ class DetectionModel(QObject):
             self._preview_timer.start()
 
     def reset_class_threshold(self, class_id: int | None = None) -> None:
-        """Make one class (or, with None, every class) follow the global threshold again."""
+        """Give one class (or, with None, every class) the run's own threshold again: its
+        tuned one, or else the global threshold."""
+        tuned = self._run_class_thresholds()
         if class_id is None:
-            self.class_thresholds.clear()
+            self.class_thresholds = dict(tuned)
+        elif class_id in tuned:
+            self.class_thresholds[class_id] = tuned[class_id]
         else:
             self.class_thresholds.pop(class_id, None)
         self.thresholdsChanged.emit()
@@ -515,7 +562,7 @@ class DetectionModel(QObject):
 
     def _load_thresholds(self) -> None:
         self.global_threshold = self.info.threshold if self.info else 0.5
-        self.class_thresholds = {}
+        self.class_thresholds = self._run_class_thresholds()
         key = self._settings_key()
         raw = qs.qsettings().value(key) if key else None
         try:
