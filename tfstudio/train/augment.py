@@ -231,7 +231,7 @@ def balance_windows(
     weight = presence @ inverse
     empty = ~presence.any(1)
     if empty.any():
-        weight[empty] = inverse.max() if inverse.max() > 0 else 1.0
+        weight[empty] = inverse.max() if inverse.size and inverse.max() > 0 else 1.0
     if not math.isfinite(weight.sum()) or weight.sum() <= 0:
         return list(windows)
     rng = np.random.default_rng([seed, epoch, 104729])

@@ -51,6 +51,7 @@ RECIPE_OFF: dict[str, Any] = dict(
     balance_classes=False,
     pos_weight_power=0.0,
     rejected_weight=1.0,
+    consistency_weight=0.0,
     tune_postprocess=False,
 )
 
@@ -135,6 +136,13 @@ class TrainConfig:
     pos_weight_power: float = 0.5
     # Frames of rejected detections (class absent there) weigh this much in the loss.
     rejected_weight: float = 2.0
+    # Mean teacher (Tarvainen & Valpola 2017, as the DCASE task 4 baseline): recordings with
+    # no labels and no split join training through a consistency loss between the model on
+    # augmented features and an exponential moving average of it on clean ones. The weight
+    # ramps up over consistency_rampup_epochs; 0 switches it off.
+    consistency_weight: float = 1.0
+    consistency_rampup_epochs: float = 5.0
+    ema_decay: float = 0.999
     # After training, choose each class's threshold and median filter on the val split; the
     # results go to class_thresholds / class_median_filter_frames, which detection then uses.
     tune_postprocess: bool = True
@@ -241,6 +249,9 @@ class TrainConfig:
             (self.mixup_alpha > 0, "mixup alpha must be positive"),
             (self.pos_weight_power >= 0, "positive weight power must not be negative"),
             (self.rejected_weight >= 0, "rejected weight must not be negative"),
+            (self.consistency_weight >= 0, "consistency weight must not be negative"),
+            (self.consistency_rampup_epochs >= 0, "consistency ramp-up must not be negative"),
+            (0 <= self.ema_decay < 1, "EMA decay must be in [0, 1)"),
             (
                 all(0 <= v <= 1 for v in self.class_thresholds.values()),
                 "class thresholds must be in [0, 1]",

@@ -19,6 +19,7 @@ other than the final ``DoneEvent``.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import math
 import os
@@ -33,10 +34,17 @@ from typing import Any
 import numpy as np
 import torch
 import torch.distributed as dist
+from torch.utils.data import default_collate
 
 from tfstudio.audio import AudioError
 from tfstudio.features import FeatureCache, FeatureConfig
-from tfstudio.model.crnn import CRNN, CRNNConfig, bce_loss, config_from_preset
+from tfstudio.model.crnn import (
+    CRNN,
+    CRNNConfig,
+    bce_loss,
+    config_from_preset,
+    teacher_forcing_mask,
+)
 from tfstudio.model.schedules import Schedule, make_schedule
 from tfstudio.store import Project, ProjectError, Run
 from tfstudio.train import metrics as sed_metrics
@@ -357,6 +365,15 @@ class _Trainer:
             )
         if not self.val_recs:
             raise TrainError("no recordings in the val split (needed for early stopping)")
+        # Mean teacher: recordings with no labels that are in no split.
+        self.unlabelled_recs = []
+        if self.cfg.consistency_weight > 0:
+            counts = self.project.label_counts()
+            self.unlabelled_recs = [
+                r
+                for r in self.project.recordings()
+                if r.split is None and r.status == "ok" and not counts.get(r.id)
+            ]
         labelled = sum(len(self.project.labels(r.id)) for r in self.train_recs)
         if labelled == 0:
             raise TrainError("the training recordings have no labels")
@@ -391,7 +408,7 @@ class _Trainer:
     def _prepare(self) -> Iterator[TrainEvent]:
         fc = self.cfg.feature_config
         self.feature_config: FeatureConfig = fc
-        recs = self.train_recs + self.val_recs
+        recs = self.train_recs + self.val_recs + self.unlabelled_recs
         if self.dist.main:
             # Rank 0 fills the cache, one recording at a time so a GUI sees the progress.
             cache = FeatureCache(self.project.cache_dir, fc)
@@ -403,8 +420,10 @@ class _Trainer:
         data = load_recordings(
             self.project, recs, self.classes, fc, rejected_weight=self.cfg.rejected_weight
         )
-        self.train_data = data[: len(self.train_recs)]
-        self.val_data = data[len(self.train_recs) :]
+        n_train, n_val = len(self.train_recs), len(self.val_recs)
+        self.train_data = data[:n_train]
+        self.val_data = data[n_train : n_train + n_val]
+        self.unlabelled_data = data[n_train + n_val :]
         if self.state_loaded is not None:
             self.normalizer = Normalizer.from_tensors(self.state_loaded["normalizer"])
         else:
@@ -426,6 +445,18 @@ class _Trainer:
             else None,
         )
         self.train_lengths = [d.n_frames for d in self.train_data]
+        # The mean teacher's views of the unlabelled recordings: augmented for the model,
+        # clean for the teacher.
+        self.unlabelled_views = (
+            (
+                SequenceDataset(self.unlabelled_data, cfg.seq_len, self.normalizer, augment),
+                SequenceDataset(self.unlabelled_data, cfg.seq_len, self.normalizer),
+            )
+            if self.unlabelled_data
+            else None
+        )
+        self._unlabelled_epoch = -1
+        self._unlabelled_batches: list[list[SeededWindow]] = []
 
     def _batches(self, epoch: int) -> list[list[SeededWindow]]:
         cfg = self.cfg
@@ -464,6 +495,9 @@ class _Trainer:
         self.model_config = model_config
         self.model = CRNN(model_config).to(self.device)
         self.net: torch.nn.Module = self.model
+        self.teacher: CRNN | None = None
+        if self.unlabelled_views is not None:
+            self.teacher = copy.deepcopy(self.model).eval().requires_grad_(False)
         if self.dist.active:
             from torch.nn.parallel import DistributedDataParallel
 
@@ -503,6 +537,9 @@ class _Trainer:
     def _load_state(self, state: Mapping[str, Any]) -> None:
         assert self.model is not None
         self.model.load_state_dict(state["model"])
+        if self.teacher is not None:
+            # A run resumed with new unlabelled recordings starts its teacher from the model.
+            self.teacher.load_state_dict(state.get("teacher") or state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
@@ -534,6 +571,7 @@ class _Trainer:
             "format": CHECKPOINT_FORMAT,
             "run_id": self.run_id,
             "model": self.model.state_dict(),
+            "teacher": self.teacher.state_dict() if self.teacher is not None else {},
             "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict() if self.scaler is not None else {},
             "lr_decay": self.lr_decay.state_dict() if self.lr_decay is not None else {},
@@ -781,16 +819,25 @@ class _Trainer:
         targets = batch["targets"].to(device, non_blocking=True)
         weights = batch["weights"].to(device, non_blocking=True)
         tf_prob = self.schedule.probability(self.iteration)
-        with autocast(device, cfg.amp):
-            logits = self.net(features, targets, tf_prob)
-        loss = bce_loss(logits.float(), targets, weights)
-        value = float(loss.detach())
+        if self.teacher is None:
+            with autocast(device, cfg.amp):
+                logits = self.net(features, targets, tf_prob)
+            loss = bce_loss(logits.float(), targets, weights)
+            supervised = loss
+            consistency = None
+        else:
+            supervised, consistency = self._mean_teacher_losses(
+                features, targets, weights, tf_prob, epoch
+            )
+            loss = supervised + self._consistency_weight() * consistency
+        value = float(supervised.detach())
+        total_value = float(loss.detach())
         stop_any, bad_any, total = self.dist.sum(
-            [float(stop), float(not math.isfinite(value)), value], device
+            [float(stop), float(not math.isfinite(total_value)), value], device
         )
         if bad_any:
             raise _Diverged(
-                f"the loss became {'NaN' if math.isnan(value) else value} at iteration "
+                f"the loss became {'NaN' if math.isnan(total_value) else total_value} at iteration "
                 f"{self.iteration} (epoch {epoch}); lower the learning rate (now {cfg.lr:g})"
             )
         if stop_any:
@@ -812,22 +859,107 @@ class _Trainer:
                     f"lower the learning rate (now {cfg.lr:g})"
                 )
             self.optimizer.step()
+        if self.teacher is not None:
+            self._update_teacher()
         self.last_loss = total / self.dist.world_size
         self.tf_prob = tf_prob
         self.epoch_loss_sum += self.last_loss
         self.epoch_loss_count += 1
-        self.metrics.add(
-            {
-                "kind": "batch",
-                "epoch": epoch,
-                "iteration": self.iteration,
-                "tf_prob": tf_prob,
-                "loss": self.last_loss,
-            }
-        )
+        row: dict[str, Any] = {
+            "kind": "batch",
+            "epoch": epoch,
+            "iteration": self.iteration,
+            "tf_prob": tf_prob,
+            "loss": self.last_loss,
+        }
+        if consistency is not None:
+            row["consistency"] = float(consistency.detach())
+        self.metrics.add(row)
         self.iteration += 1
         self.batch_in_epoch += 1
         return None
+
+    def _unlabelled_batch(
+        self, epoch: int, index: int
+    ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """The (augmented, clean) views of the unlabelled batch paired with labelled batch
+        ``index`` of ``epoch``; deterministic, so a resumed run pairs them alike."""
+        assert self.unlabelled_views is not None
+        cfg = self.cfg
+        if self._unlabelled_epoch != epoch:
+            lengths = [d.n_frames for d in self.unlabelled_data]
+            seed = cfg.seed + 7
+            windows = train_windows(lengths, cfg.seq_len, epoch=epoch, seed=seed)
+            batches = epoch_batches(
+                windows,
+                cfg.batch_size,
+                epoch=epoch,
+                seed=seed,
+                rank=self.dist.rank,
+                world_size=self.dist.world_size,
+            )
+            self._unlabelled_batches = seed_windows(
+                batches, epoch=epoch, seed=seed, rank=self.dist.rank
+            )
+            self._unlabelled_epoch = epoch
+        chosen = self._unlabelled_batches[index % len(self._unlabelled_batches)]
+        student, teacher = self.unlabelled_views
+        return (
+            default_collate([student[w] for w in chosen]),
+            default_collate([teacher[w] for w in chosen]),
+        )
+
+    def _mean_teacher_losses(
+        self,
+        features: torch.Tensor,
+        targets: torch.Tensor,
+        weights: torch.Tensor,
+        tf_prob: float,
+        epoch: int,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(supervised BCE, consistency MSE): one forward over the labelled batch (teacher
+        forced at ``tf_prob``) and the augmented unlabelled one (fed its own predictions),
+        and the teacher on the clean unlabelled batch."""
+        assert self.teacher is not None
+        device = self.device
+        augmented, clean = self._unlabelled_batch(epoch, self.batch_in_epoch)
+        n, frames, n_classes = targets.shape
+        extra = augmented["features"].to(device, non_blocking=True)
+        forced = teacher_forcing_mask(n, frames, tf_prob, device=device)[..., 0]
+        own = torch.zeros(len(extra), frames, dtype=torch.bool, device=device)
+        with autocast(device, self.cfg.amp):
+            logits = self.net(
+                torch.cat([features, extra]),
+                torch.cat([targets, targets.new_zeros(len(extra), frames, n_classes)]),
+                teacher_mask=torch.cat([forced, own]),
+            )
+            with torch.no_grad():
+                reference = self.teacher(clean["features"].to(device, non_blocking=True))
+        supervised = bce_loss(logits[:n].float(), targets, weights)
+        valid = augmented["mask"].to(device, non_blocking=True).float()
+        gap = (torch.sigmoid(logits[n:].float()) - torch.sigmoid(reference.float())) ** 2
+        consistency = (gap.mean(-1) * valid).sum() / valid.sum().clamp_min(1.0)
+        return supervised, consistency
+
+    def _consistency_weight(self) -> float:
+        """The consistency loss weight, ramped up as exp(−5 (1 − t)²) (Laine & Aila 2017)."""
+        cfg = self.cfg
+        span = cfg.consistency_rampup_epochs * self.batches_per_epoch
+        if span <= 0:
+            return cfg.consistency_weight
+        t = min(1.0, self.iteration / span)
+        return cfg.consistency_weight * math.exp(-5.0 * (1.0 - t) ** 2)
+
+    @torch.no_grad()
+    def _update_teacher(self) -> None:
+        """Teacher ← decay · teacher + (1 − decay) · model; its batch-norm statistics are the
+        model's. The decay starts low so the early teacher is not stuck at the initial weights."""
+        assert self.teacher is not None and self.model is not None
+        decay = min(self.cfg.ema_decay, 1.0 - 1.0 / (self.iteration + 2))
+        for mine, theirs in zip(self.teacher.parameters(), self.model.parameters()):
+            mine.lerp_(theirs.detach(), 1.0 - decay)
+        for buffer, source in zip(self.teacher.buffers(), self.model.buffers()):
+            buffer.copy_(source)
 
     @torch.no_grad()
     def _tune(self) -> str:
