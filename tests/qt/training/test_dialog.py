@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tfstudio.qt.training.dialog import LearningRateBox, TrainDialog, schedule_curve
+from tfstudio.qt.training.dialog import (
+    PRESET_HELP,
+    LearningRateBox,
+    TrainDialog,
+    schedule_curve,
+)
 from tfstudio.qt.training.engine import FALLBACK_PRESETS, EngineInfo, EngineProbe
 from tfstudio.store import Project
 
@@ -123,6 +128,7 @@ def test_a_stopped_run_can_be_resumed_with_its_own_settings(qtbot, empty_root, e
     dialog.set_resume(run.id)
     assert dialog.schedule_combo.currentData() == "none"
     assert not dialog.schedule_combo.isEnabled() and not dialog.preset_combo.isEnabled()
+    assert dialog.preset_help.text() == PRESET_HELP["paper"]  # the run's preset, not the last
     args = dialog.config()
     assert args[:4] == ["--resume", str(run.id), "--epochs", "12"]
     assert "--preset" not in args and "--seed" not in args  # the engine refuses to change them
@@ -142,4 +148,11 @@ def test_the_probe_reports_the_engines_options_and_presets(qtbot):
     # The table used before the probe answers must say what the engine says.
     for name, values in FALLBACK_PRESETS.items():
         assert {k: info.presets[name][k] for k in values} == values
+    # The generalisation recipe: what "off" means, each preset's values, and --set to change it.
+    from tfstudio.train.config import RECIPE_OFF, TRAIN_PRESETS, TrainConfig
+
+    assert info.has_recipe and info.recipe_off == RECIPE_OFF
+    for name in TRAIN_PRESETS:
+        config = TrainConfig.from_preset(name).to_dict()
+        assert {k: info.presets[name][k] for k in RECIPE_OFF} == {k: config[k] for k in RECIPE_OFF}
     assert info.auto_device().startswith(("CUDA: ", "Apple MPS", "CPU"))

@@ -1,21 +1,26 @@
 """The Train dialog: preset, optimisation, teacher-forcing schedule with a live preview of
-p_tf, device, data, and resuming; ``config()`` is the ``tfstudio train`` argument list."""
+p_tf, the generalisation recipe, device, data, and resuming; ``config()`` is the
+``tfstudio train`` argument list."""
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QStandardItemModel, QValidator
+from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtGui import QResizeEvent, QStandardItemModel, QValidator
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -56,6 +61,113 @@ RESUMABLE = ("stopped", "failed")
 DECAYING = ("linear", "exponential", "inverse-sigmoid")
 # What a resumed run may change (the engine's RUNTIME_FIELDS, as options).
 RESUME_OPTIONS = ("--epochs", "--device", "--patience", "--max-batches")
+
+
+@dataclass(frozen=True)
+class RecipePart:
+    """One switchable part of the generalisation recipe and the run-config fields it sets.
+
+    Off, every field takes the engine's "off" value (``EngineInfo.recipe_off``); on, ``main``
+    takes the number edited beside the checkbox and the other fields the preset's values.
+    The numbers themselves come from the engine's presets, never from here: ``on_value`` is
+    only where the spin box starts when no preset switches the part on.
+    """
+
+    name: str
+    label: str
+    tooltip: str
+    fields: tuple[str, ...]
+    main: str | None = None
+    scale: float = 1.0  # shown = value × scale (100: a percentage)
+    decimals: int = 2
+    maximum: float = 1.0
+    prefix: str = ""
+    suffix: str = ""
+    on_value: float = 0.5
+    detail: str = ""  # the values of all fields, shown under the checkbox (str.format)
+
+
+RECIPE_PARTS = (
+    RecipePart(
+        "mixing",
+        "Event mixing",
+        "Pastes labelled events cut from other training recordings into this share of "
+        "training sequences, so the model hears new overlaps and backgrounds.",
+        ("mix_probability",),
+        main="mix_probability",
+        scale=100.0,
+        decimals=0,
+        maximum=100.0,
+        suffix=" %",
+    ),
+    RecipePart(
+        "specaugment",
+        "SpecAugment masks, level and spectral shift",
+        "Blanks random mel bands and frames, changes the level and shifts the spectrum a "
+        "little, so the model does not depend on exact levels or frequencies.",
+        ("freq_mask_bands", "time_mask_frames", "gain_db", "freq_shift_bands"),
+        detail="masks up to {freq_mask_bands} bands and {time_mask_frames} frames, "
+        "±{gain_db:g} dB, ±{freq_shift_bands} band shift",
+    ),
+    RecipePart(
+        "mixup",
+        "Mixup",
+        "Blends this share of training sequences with another one, targets included "
+        "(λ ~ Beta(α, α)).",
+        ("mixup_probability",),
+        main="mixup_probability",
+        scale=100.0,
+        decimals=0,
+        maximum=100.0,
+        suffix=" %",
+    ),
+    RecipePart(
+        "balance",
+        "Class-balanced sampling",
+        "Draws training windows so that each class is seen about equally often.",
+        ("balance_classes",),
+    ),
+    RecipePart(
+        "pos_weight",
+        "Positive weights for rare classes",
+        "Weighs a class's active frames by (inactive / active frames) to this power in the "
+        "loss (at most 10×), so rare classes are not drowned out.",
+        ("pos_weight_power",),
+        main="pos_weight_power",
+        maximum=4.0,
+        prefix="power ",
+    ),
+    RecipePart(
+        "rejected",
+        "Rejected detections as negatives",
+        "Frames where you rejected a detection count this many times as much as other "
+        "frames without the class (1: the same).",
+        ("rejected_weight",),
+        main="rejected_weight",
+        decimals=1,
+        maximum=100.0,
+        prefix="× ",
+        on_value=2.0,
+    ),
+    RecipePart(
+        "consistency",
+        "Mean teacher on unlabelled recordings",
+        "Recordings without labels or split join training through a consistency loss "
+        "against a slowly averaged copy of the model, with this weight.",
+        ("consistency_weight",),
+        main="consistency_weight",
+        maximum=100.0,
+        prefix="× ",
+        on_value=1.0,
+    ),
+    RecipePart(
+        "tune",
+        "Tune thresholds per class on val",
+        "After training, picks each class's detection threshold and median filter on the "
+        "validation split; detection then uses them.",
+        ("tune_postprocess",),
+    ),
+)
 
 
 def schedule_curve(
@@ -132,6 +244,29 @@ class LearningRateBox(QDoubleSpinBox):
         self.setValue(min(self.maximum(), max(self.minimum(), new)))
 
 
+class WrappedLabel(QLabel):
+    """A word-wrapped label that is never squeezed below the lines its text needs.
+
+    A plain wrapped QLabel's minimum is one line; a dialog shown at its minimum height (a
+    small screen) then clips it, as the top-level window does not ask for height-for-width.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        if self.isVisible() and self.text():
+            hint.setHeight(max(hint.height(), self.heightForWidth(self.width())))
+        return hint
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self.updateGeometry()
+
+
 class TrainDialog(QDialog):
     """Choose how to train; :meth:`config` gives the matching ``tfstudio train`` arguments.
 
@@ -166,6 +301,8 @@ class TrainDialog(QDialog):
         self._runs: dict[int, dict[str, Any]] = {}
         self._data_text, self._data_warning = "", ""
         self._showing_run = False
+        # Recipe values a part takes when switched on (the preset's, else another preset's).
+        self._recipe_on: dict[str, Any] = {}
         self._read_project(project)
 
         self._build()
@@ -201,8 +338,7 @@ class TrainDialog(QDialog):
         for name in ("fast", "paper"):
             self.preset_combo.addItem(name, name)
         self.preset_combo.activated.connect(self._on_preset_activated)
-        self.preset_help = QLabel()
-        self.preset_help.setWordWrap(True)
+        self.preset_help = WrappedLabel()
         self.preset_help.setProperty("role", "hint")
         form.addRow("Preset", self.preset_combo)
         form.addRow("", self.preset_help)
@@ -234,15 +370,14 @@ class TrainDialog(QDialog):
             self.extra_spins[option] = spin
             form.addRow(label, spin)
         left.addWidget(run_box)
+        left.addWidget(self._build_recipe())
+        left.addStretch(1)
 
         data_box = QGroupBox("Data")
         data_layout = QVBoxLayout(data_box)
-        self.data_label = QLabel(self._data_text)
-        self.data_label.setWordWrap(True)
+        self.data_label = WrappedLabel(self._data_text)
         self.data_label.setTextFormat(Qt.TextFormat.RichText)
         data_layout.addWidget(self.data_label)
-        left.addWidget(data_box)
-        left.addStretch(1)
 
         tf_box = QGroupBox("Teacher forcing")
         tf_form = QFormLayout(tf_box)
@@ -301,10 +436,11 @@ class TrainDialog(QDialog):
         self.preview.set_empty(False)
         self.preview_curve = self.preview.curve(None, TF_COLOR, width=2.5)
         tf_form.addRow(self.preview)
-        self.schedule_summary = QLabel()
-        self.schedule_summary.setWordWrap(True)
+        self.schedule_summary = WrappedLabel()
         tf_form.addRow(self.schedule_summary)
         right.addWidget(tf_box)
+        right.addWidget(data_box)
+        right.addStretch(1)
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -313,12 +449,54 @@ class TrainDialog(QDialog):
         self.start_button.setText("Start training")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
-        self.warning_label = QLabel(self._data_warning)
-        self.warning_label.setWordWrap(True)
+        self.warning_label = WrappedLabel(self._data_warning)
         self.warning_label.setStyleSheet("color: #B35900;")
         self.warning_label.setVisible(bool(self._data_warning))
         layout.addWidget(self.warning_label)
         layout.addWidget(self.buttons)
+
+    def _build_recipe(self) -> QGroupBox:
+        self.recipe_box = QGroupBox("Generalisation")
+        self.recipe_box.setToolTip(
+            "How training makes the model generalise beyond the labelled recordings; "
+            "each preset has its own recipe"
+        )
+        grid = QGridLayout(self.recipe_box)
+        grid.setColumnStretch(0, 1)
+        self.recipe_checks: dict[str, QCheckBox] = {}
+        self.recipe_spins: dict[str, QDoubleSpinBox] = {}
+        self.recipe_details: dict[str, QLabel] = {}
+        row = 0
+        for part in RECIPE_PARTS:
+            check = QCheckBox(part.label)
+            check.setToolTip(part.tooltip)
+            check.toggled.connect(self._on_recipe_change)
+            self.recipe_checks[part.name] = check
+            grid.addWidget(check, row, 0)
+            if part.main is not None:
+                spin = QDoubleSpinBox()
+                spin.setDecimals(part.decimals)
+                spin.setRange(0.0, part.maximum)
+                spin.setSingleStep(10.0 if part.scale == 100.0 else 0.1 if part.decimals else 1)
+                spin.setPrefix(part.prefix)
+                spin.setSuffix(part.suffix)
+                spin.setToolTip(part.tooltip)
+                spin.setValue(part.on_value * part.scale)
+                self.recipe_spins[part.name] = spin
+                grid.addWidget(spin, row, 1)
+            if part.detail:
+                detail = QLabel()
+                detail.setToolTip(part.tooltip)
+                # Indented to the checkbox's text.
+                detail.setContentsMargins(check.iconSize().width() + 8, 0, 0, 0)
+                self.recipe_details[part.name] = detail
+                row += 1
+                grid.addWidget(detail, row, 0, 1, 2)
+            row += 1
+        self.recipe_note = WrappedLabel()
+        self.recipe_note.setProperty("role", "hint")
+        grid.addWidget(self.recipe_note, row, 0, 1, 2)
+        return self.recipe_box
 
     # ------------------------------------------------------------------- project
     def _read_project(self, project: Project | Path | str | None) -> None:
@@ -390,6 +568,12 @@ class TrainDialog(QDialog):
             self._probe = None
         self.engine = info
         self._apply_engine(info)
+        run_id = self.resume_run()
+        if run_id is not None:
+            self._show_recipe(self._run_recipe(self._runs[run_id]["config"]))
+        else:
+            self._set_recipe_preset(self.preset_combo.currentData())
+            self._restore_recipe()
         if not self._preset_touched and info.has_gpu:
             self._set_preset("paper")
 
@@ -421,6 +605,27 @@ class TrainDialog(QDialog):
             label = self._form_label(spin)
             if label is not None:
                 label.setVisible(shown)
+        self._apply_recipe_engine(info)
+
+    def _apply_recipe_engine(self, info: EngineInfo) -> None:
+        shown = {part.name for part in self._recipe_parts()}
+        for part in RECIPE_PARTS:
+            for widgets in (self.recipe_checks, self.recipe_spins, self.recipe_details):
+                if part.name in widgets:
+                    widgets[part.name].setVisible(part.name in shown)
+        if info.has_recipe:
+            note = ""
+        elif not info.known:
+            note = (
+                "Each preset's own recipe applies; it can be changed here once the engine "
+                "has answered."
+            )
+        elif info.recipe_off:
+            note = "This engine's recipe cannot be changed from here (train has no --set)."
+        else:
+            note = "This engine has no generalisation recipe."
+        self.recipe_note.setText(note)
+        self.recipe_note.setVisible(bool(note))
 
     def _form_label(self, field: QWidget) -> QWidget | None:
         parent = field.parentWidget()
@@ -444,7 +649,124 @@ class TrainDialog(QDialog):
         self.gamma_spin.setValue(float(values.get("gamma", DEFAULT_GAMMA)))
         if "patience" in values:
             self.extra_spins["--patience"].setValue(int(values["patience"]))
+        self._set_recipe_preset(preset)
         self._on_preset_change()
+
+    # -------------------------------------------------------------------- recipe
+    def _recipe_parts(self) -> list[RecipePart]:
+        """The parts of the recipe this engine has and lets the dialog change."""
+        if not self.engine.has_recipe:
+            return []
+        off, presets = self.engine.recipe_off, self.engine.presets.values()
+        return [
+            part
+            for part in RECIPE_PARTS
+            if all(f in off and all(f in values for values in presets) for f in part.fields)
+        ]
+
+    def _set_recipe_preset(self, preset: str) -> None:
+        """Show ``preset``'s recipe; a part it leaves off switches on as another preset has it."""
+        off = self.engine.recipe_off
+        order = [preset, *(name for name in self.engine.presets if name != preset)]
+        self._recipe_on = {}
+        for part in self._recipe_parts():
+            for f in part.fields:
+                for name in order:
+                    value = self._preset_values(name).get(f)
+                    if value is not None and not _same(value, off[f]):
+                        self._recipe_on[f] = value
+                        break
+        self._show_recipe(self._preset_recipe(preset))
+
+    def _preset_recipe(self, preset: str) -> dict[str, Any]:
+        values = self._preset_values(preset)
+        return {f: values[f] for part in self._recipe_parts() for f in part.fields}
+
+    def _run_recipe(self, config: dict[str, Any]) -> dict[str, Any]:
+        """A stored run's recipe; a run from before the recipe existed trains without it."""
+        off = self.engine.recipe_off
+        return {f: config.get(f, off[f]) for part in self._recipe_parts() for f in part.fields}
+
+    def _on_value(self, part: RecipePart, field: str) -> Any:
+        """What ``field`` is when ``part`` is on (None: no preset says, so it cannot be)."""
+        if field in self._recipe_on:
+            return self._recipe_on[field]
+        if isinstance(self.engine.recipe_off[field], bool):
+            return True
+        return part.on_value if field == part.main else None
+
+    def _show_recipe(self, values: dict[str, Any]) -> None:
+        off = self.engine.recipe_off
+        for part in self._recipe_parts():
+            if not all(f in values for f in part.fields):
+                continue
+            on = any(not _same(values[f], off[f]) for f in part.fields)
+            if on:
+                self._recipe_on.update({f: values[f] for f in part.fields})
+            self.recipe_checks[part.name].setChecked(on)
+            if part.main is not None:
+                self.recipe_spins[part.name].setValue(self._on_value(part, part.main) * part.scale)
+        self._on_recipe_change()
+
+    def _on_recipe_change(self, *_args: object) -> None:
+        editable = self.resume_run() is None
+        for part in self._recipe_parts():
+            check = self.recipe_checks[part.name]
+            on = check.isChecked()
+            can_switch_on = all(self._on_value(part, f) is not None for f in part.fields)
+            check.setEnabled(editable and (on or can_switch_on))
+            if part.main is not None:
+                self.recipe_spins[part.name].setEnabled(editable and on)
+            detail = self.recipe_details.get(part.name)
+            if detail is not None:
+                shown = {f: self._on_value(part, f) for f in part.fields}
+                known = all(v is not None for v in shown.values())
+                detail.setText(part.detail.format(**shown) if known else "")
+                detail.setEnabled(editable and on)
+
+    def recipe_values(self) -> dict[str, Any]:
+        """The recipe's run-config fields as the dialog's choices set them."""
+        off = self.engine.recipe_off
+        values: dict[str, Any] = {}
+        for part in self._recipe_parts():
+            on = self.recipe_checks[part.name].isChecked()
+            for f in part.fields:
+                value = self._on_value(part, f) if on else off[f]
+                if on and f == part.main:
+                    shown = self.recipe_spins[part.name].value() / part.scale
+                    # The spin box shows the value rounded: left alone, the exact value counts.
+                    if value is None or abs(shown - value) > 0.5 * 10**-part.decimals / part.scale:
+                        value = shown
+                values[f] = off[f] if value is None else value
+        return values
+
+    def recipe_changes(self) -> dict[str, Any]:
+        """The recipe's fields whose values differ from the chosen preset's."""
+        preset = self._preset_values(self.preset_combo.currentData())
+        return {
+            f: value
+            for f, value in self.recipe_values().items()
+            if f in preset and not _same(value, preset[f])
+        }
+
+    def _restore_recipe(self) -> None:
+        """Put the remembered changes to the recipe on top of the preset's."""
+        try:
+            saved = json.loads(str(self._saved.get("recipe") or "{}"))
+        except ValueError:
+            return
+        if not isinstance(saved, dict):
+            return
+        off = self.engine.recipe_off
+        changes = {
+            f: value
+            for f, value in saved.items()
+            if f in off
+            and isinstance(value, bool | int | float)
+            and isinstance(value, bool) == isinstance(off[f], bool)
+        }
+        if changes:
+            self._show_recipe({**self._preset_recipe(self.preset_combo.currentData()), **changes})
 
     def _on_preset_activated(self, _index: int) -> None:
         self._preset_touched = True
@@ -517,6 +839,7 @@ class TrainDialog(QDialog):
                 self._restore()  # back from a resumed run's settings to the user's own
             self._on_schedule_change()
         self._showing_run = resuming
+        self._on_recipe_change()  # a resumed run keeps its recipe: shown, not editable
 
     def _show_config(self, config: dict[str, Any]) -> None:
         preset = config.get("preset")
@@ -541,7 +864,8 @@ class TrainDialog(QDialog):
         for key, option in (("patience", "--patience"), ("seed", "--seed")):
             if isinstance(config.get(key), int):
                 self.extra_spins[option].setValue(config[key])
-        self._on_schedule_change()
+        self._show_recipe(self._run_recipe(config))
+        self._on_preset_change()  # the run's preset's help; redraws the schedule too
 
     def set_resume(self, run_id: int | None) -> None:
         """Preselect resuming ``run_id`` (or a new run with None)."""
@@ -585,6 +909,7 @@ class TrainDialog(QDialog):
         self.device_combo.setCurrentIndex(DEVICES.index(device) if device in DEVICES else 0)
         for option, spin in self.extra_spins.items():
             spin.setValue(number(option.lstrip("-"), int, spin.value()))
+        self._restore_recipe()
         self._on_preset_change()
 
     def _save(self) -> None:
@@ -604,6 +929,9 @@ class TrainDialog(QDialog):
         for option, spin in self.extra_spins.items():
             if self.engine.supports(option):
                 values[option.lstrip("-")] = spin.value()
+        if self.engine.has_recipe:
+            # Only the changes: a remembered "as the preset" follows the preset when it changes.
+            values["recipe"] = json.dumps(self.recipe_changes(), sort_keys=True)
         self.settings.beginGroup(SETTINGS_GROUP)
         for key, value in values.items():
             self.settings.setValue(key, value)
@@ -650,6 +978,9 @@ class TrainDialog(QDialog):
             unit = self.unit_combo.currentData()
             if unit != "batch" and schedule != "none" and self.engine.supports("--unit"):
                 args += ["--unit", unit]
+            if self.engine.has_recipe:
+                for name, value in self.recipe_changes().items():
+                    args += ["--set", f"{name}={_json_value(value)}"]
         args += ["--device", self.device_combo.currentData()]
         for option, spin in self.extra_spins.items():
             if not self.engine.supports(option):
@@ -660,6 +991,19 @@ class TrainDialog(QDialog):
                 continue  # the resumed run keeps its own
             args += [option, str(spin.value())]
         return args
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, int | float):
+        return a == b
+    return isinstance(b, int | float) and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _json_value(value: Any) -> str:
+    """``value`` as ``train --set`` reads it (JSON), written short: 0, 0.8, true."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return json.dumps(value)
 
 
 def _describe_curve(x: np.ndarray, p: np.ndarray) -> str:

@@ -57,7 +57,7 @@ FALLBACK_PRESETS: dict[str, dict[str, Any]] = {
 _PROBE_CODE = r"""
 import json, sys
 out = {"cuda": [], "cuda_memory": [], "mps": False, "torch": None, "errors": [],
-       "options": {}, "presets": {}}
+       "options": {}, "presets": {}, "recipe_off": {}}
 try:
     import torch
     out["torch"] = torch.__version__
@@ -93,6 +93,11 @@ try:
     for name in TRAIN_PRESETS:
         cfg = TrainConfig.from_preset(name).to_dict()
         out["presets"][name] = {k: v for k, v in cfg.items() if isinstance(v, (int, float, str, bool))}
+    try:
+        from tfstudio.train.config import RECIPE_OFF
+        out["recipe_off"] = dict(RECIPE_OFF)
+    except ImportError:
+        pass  # an engine from before the generalisation recipe
 except Exception as exc:
     out["errors"].append("presets: %r" % (exc,))
 sys.stdout.write("\n" + json.dumps(out) + "\n")
@@ -109,6 +114,9 @@ class EngineInfo:
     torch: str | None = None
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     presets: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(FALLBACK_PRESETS))
+    # The generalisation recipe switched off (tfstudio.train.config.RECIPE_OFF): which run-config
+    # fields make up the recipe and what "off" means for each; empty until the probe answers.
+    recipe_off: dict[str, Any] = field(default_factory=dict)
     errors: tuple[str, ...] = ()
     known: bool = False
 
@@ -134,12 +142,18 @@ class EngineInfo:
             torch=data.get("torch"),
             options=options,
             presets=presets,
+            recipe_off=dict(data.get("recipe_off") or {}),
             errors=tuple(data.get("errors") or ()),
             known=True,
         )
 
     def supports(self, option: str) -> bool:
         return option in self.options
+
+    @property
+    def has_recipe(self) -> bool:
+        """Whether the generalisation recipe is known and ``train --set`` can change it."""
+        return bool(self.recipe_off) and self.supports("--set")
 
     def auto_device(self) -> str:
         """What ``--device auto`` will pick, in words: the GPU's name, Apple MPS, or CPU."""

@@ -1,12 +1,13 @@
 """Screenshots of the training UI from a real (short) training on a generated demo project.
 
-    python -m tfstudio.qt.training.screenshots OUTDIR [--epochs 12] [--project DIR]
+    python -m tfstudio.qt.training.screenshots OUTDIR [--epochs 12] [--project DIR] [--dialog-only]
 
 Writes ``training-panel-running.png`` (mid-run), ``training-panel-done.png``,
 ``training-dialog.png`` and ``training-history.png`` (a scheduled-sampling run overlaid on
-a run without teacher forcing). Runs offscreen unless a display is set; ``xvfb-run -a``
-gives the same fonts as a desktop. Prints how long the GUI thread spent per redraw and the
-longest event-loop stall seen while training ran.
+a run without teacher forcing); ``--dialog-only`` writes just the dialog, without training.
+Runs offscreen unless a display is set; ``xvfb-run -a`` gives the same fonts as a desktop.
+Prints how long the GUI thread spent per redraw and the longest event-loop stall seen while
+training ran.
 """
 
 from __future__ import annotations
@@ -113,6 +114,14 @@ def train(panel: TrainingPanel, args: list[str], timeout_s: float) -> dict:
     return results[0]
 
 
+def shoot_dialog(root: Path, info: EngineInfo, settings: QSettings, outdir: Path) -> None:
+    dialog = TrainDialog(root, engine=info, settings=settings)
+    dialog.show()
+    settle()
+    save(dialog, outdir / "training-dialog.png")
+    dialog.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("outdir", type=Path)
@@ -122,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recordings", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per training")
+    parser.add_argument(
+        "--dialog-only", action="store_true", help="only training-dialog.png (no training)"
+    )
     args = parser.parse_args(argv)
     args.outdir.mkdir(parents=True, exist_ok=True)
 
@@ -150,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     wait_until(lambda: probe.info is not None, 120)
     info = probe.info or EngineInfo.guess()
     print(f"device: {info.auto_device()}  torch {info.torch}")
+    if args.dialog_only:
+        shoot_dialog(root, info, settings, args.outdir)
+        scratch.cleanup()
+        return 0
 
     panel = TrainingPanel(root, settings=settings, engine=info)
     panel.setWindowTitle("tfstudio — training")
@@ -216,11 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     second = train(panel, [*common, "--schedule", "none"], args.timeout)
     print(f"run {second.get('run')} {second.get('status')}")
 
-    dialog = TrainDialog(root, engine=info, settings=settings)
-    dialog.show()
-    settle()
-    save(dialog, args.outdir / "training-dialog.png")
-    dialog.close()
+    shoot_dialog(root, info, settings, args.outdir)
 
     history = RunHistory(root)
     history.setWindowTitle("tfstudio — runs")
