@@ -1,0 +1,1 @@
+"""Benchmarks on real material: they download or take long, and are not part of the test run."""

@@ -1,0 +1,369 @@
+"""The real-sounds benchmark's mixing, splitting, label writing and scoring, on generated sounds
+(nothing is downloaded here)."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import numpy as np
+import pytest
+
+from benchmarks import real_sounds as rs
+from tfstudio.formats import dcase
+
+SR = rs.SR
+CLASSES = ("alpha", "beta", "gamma", "delta")
+
+
+def burst(rng, *, pad=(0.4, 0.6), length=1.0, freq=None):
+    """Silence, a tone (or noise) burst of ``length`` s, silence."""
+    n = round(length * SR)
+    if freq is None:
+        core = rng.standard_normal(n).astype(np.float32) * 0.3
+    else:
+        core = 0.5 * np.sin(2 * np.pi * freq * np.arange(n) / SR).astype(np.float32)
+    return np.concatenate([np.zeros(round(pad[0] * SR)), core, np.zeros(round(pad[1] * SR))])
+
+
+def make_sounds(seed=0, per_class=6, groups_per_class=3):
+    rng = np.random.default_rng(seed)
+    sounds = []
+    for k, label in enumerate(CLASSES):
+        for i in range(per_class):
+            length = float(rng.uniform(0.3, 5.0))
+            audio = burst(
+                rng, pad=tuple(rng.uniform(0.05, 0.8, 2)), length=length, freq=200 * (k + 1)
+            )
+            sounds.append(
+                rs.Sound(f"{label}-{i}", label, audio, group=f"{label}-g{i % groups_per_class}")
+            )
+    return sounds
+
+
+def silent_backgrounds(n=2):
+    return [rs.Sound(f"bg{i}", rs.BACKGROUND, np.zeros(3 * SR), group=f"bg{i}") for i in range(n)]
+
+
+def noisy_backgrounds(seed=1, n=3):
+    rng = np.random.default_rng(seed)
+    return [
+        rs.Sound(f"bg{i}", rs.BACKGROUND, rng.standard_normal(4 * SR) * 0.1, group=f"bg{i}")
+        for i in range(n)
+    ]
+
+
+def by_label(sounds):
+    out = {}
+    for s in sounds:
+        out.setdefault(s.label, []).append(s)
+    return out
+
+
+def test_find_regions_trims_silence_and_merges_short_gaps():
+    rng = np.random.default_rng(0)
+    x = np.concatenate(
+        [
+            np.zeros(SR // 2),
+            0.5 * np.sin(2 * np.pi * 440 * np.arange(SR) / SR),  # 0.5 .. 1.5 s
+            np.zeros(round(0.7 * SR)),
+            rng.standard_normal(round(0.3 * SR)) * 0.2,  # 2.2 .. 2.5 s
+            np.zeros(round(0.1 * SR)),
+            rng.standard_normal(round(0.3 * SR)) * 0.2,  # 2.6 .. 2.9 s, merged with the last
+            np.zeros(SR // 2),
+        ]
+    ).astype(np.float32)
+    regions, threshold = rs.find_regions(x)
+    assert threshold > 0
+    assert len(regions) == 2
+    (a0, b0), (a1, b1) = regions
+    frame = rs.FRAME / SR
+    assert a0 / SR == pytest.approx(0.5, abs=frame)
+    assert b0 / SR == pytest.approx(1.5, abs=frame)
+    assert a1 / SR == pytest.approx(2.2, abs=frame)
+    assert b1 / SR == pytest.approx(2.9, abs=frame)
+    # Region edges hold sound: the first and last frame of each region is above threshold.
+    for a, b in regions:
+        assert rs.rms(x[a : a + rs.FRAME]) > 0 and rs.rms(x[b - rs.FRAME : b]) > 0
+
+
+def test_noise_margin_ignores_a_recordings_hiss():
+    rng = np.random.default_rng(3)
+    hiss = rng.standard_normal(3 * SR).astype(np.float32) * 0.02  # -34 dBFS: within 35 dB
+    call = np.zeros(3 * SR, dtype=np.float32)
+    call[SR : 2 * SR] = 0.5 * np.sin(2 * np.pi * 500 * np.arange(SR) / SR)
+    x = hiss + call
+    assert rs.find_regions(x)[0] == [(0, len(x))]
+    (a, b), *rest = rs.find_regions(x, noise_margin_db=10)[0]
+    assert not rest
+    assert a / SR == pytest.approx(1.0, abs=rs.FRAME / SR)
+    assert b / SR == pytest.approx(2.0, abs=rs.FRAME / SR)
+
+
+def test_labels_are_exactly_where_the_events_were_placed():
+    sounds = make_sounds()
+    clips, _ = rs.make_split(
+        "train", 25, by_label(sounds), silent_backgrounds(), seed=3, keep_stems=True
+    )
+    n = round(rs.CLIP_S * SR)
+    for clip in clips:
+        assert len(clip.audio) == n
+        assert clip.stems is not None and len(clip.stems) == len(clip.events)
+        inside = np.zeros(n, dtype=bool)
+        for event, stem in zip(clip.events, clip.stems):
+            a, b = round(event.onset * SR), round(event.offset * SR)
+            assert event.onset * SR == pytest.approx(a) and event.offset * SR == pytest.approx(b)
+            nz = np.flatnonzero(stem)
+            # Sound only inside the label, and right up to both of its edges.
+            assert nz[0] >= a and nz[-1] < b
+            assert nz[0] - a < rs.FRAME and b - 1 - nz[-1] < rs.FRAME
+            assert rs.rms(stem[a : a + rs.FRAME]) > 1e-4
+            assert rs.rms(stem[b - rs.FRAME : b]) > 1e-4
+            inside[a:b] = True
+        # A silent background: the mix is the sum of the stems, and silent outside the labels.
+        np.testing.assert_allclose(clip.audio, np.sum(clip.stems, axis=0), atol=1e-6)
+        assert not np.any(clip.audio[~inside])
+
+
+def test_event_lengths_follow_the_trimmed_sources():
+    # Each source is one burst shorter than max_event_s: every event is that burst, to a frame.
+    rng = np.random.default_rng(5)
+    lengths = {}
+    sounds = []
+    for k, label in enumerate(CLASSES):
+        for i in range(3):
+            length = round(float(rng.uniform(0.3, 3.5)), 3)
+            sid = f"{label}-{i}"
+            lengths[sid] = length
+            sounds.append(rs.Sound(sid, label, burst(rng, length=length, freq=300 * (k + 1))))
+    clips, _ = rs.make_split("val", 20, by_label(sounds), silent_backgrounds(), seed=1)
+    events = [e for c in clips for e in c.events]
+    assert events
+    for e in events:
+        assert e.length == pytest.approx(lengths[e.source], abs=rs.FRAME / SR)
+
+
+def test_long_sources_are_cut_to_max_event_seconds():
+    rng = np.random.default_rng(2)
+    sounds = [
+        rs.Sound(f"{label}-0", label, burst(rng, length=9.0, freq=300 * (k + 1)))
+        for k, label in enumerate(CLASSES)
+    ]
+    clips, _ = rs.make_split("x", 10, by_label(sounds), noisy_backgrounds(), seed=0)
+    assert all(e.length <= 4.0 + 1e-9 for c in clips for e in c.events)
+
+
+def test_clips_are_10_s_with_1_to_3_events_polyphony_at_most_3_and_balanced_classes():
+    sounds = make_sounds(seed=4)
+    clips, _ = rs.make_split("train", 40, by_label(sounds), noisy_backgrounds(), seed=7)
+    counts = {label: 0 for label in CLASSES}
+    for clip in clips:
+        assert len(clip.audio) == round(10.0 * SR)
+        assert clip.audio.dtype == np.float32
+        assert 1 <= len(clip.events) <= 3
+        assert rs.polyphony(clip.events) <= 3
+        assert len({e.label for e in clip.events}) == len(clip.events)
+        assert np.max(np.abs(clip.audio)) <= 0.98 + 1e-6
+        for e in clip.events:
+            assert 0 <= e.onset < e.offset <= 10.0
+            assert 0 <= e.snr_db <= 20
+            counts[e.label] += 1
+        assert len(clip.background) == 2 and clip.background[0] != clip.background[1]
+    assert max(counts.values()) - min(counts.values()) <= 1
+    assert any(rs.polyphony(c.events) > 1 for c in clips)  # overlaps happen
+
+
+def test_max_polyphony_holds_with_many_events():
+    sounds = make_sounds(seed=9, per_class=4)
+    clips, _ = rs.make_split(
+        "x",
+        15,
+        by_label(sounds),
+        noisy_backgrounds(),
+        seed=2,
+        events_per_clip=(4, 4),
+        event_weights=None,
+        max_polyphony=2,
+        max_event_s=3.0,
+    )
+    assert all(rs.polyphony(c.events) <= 2 for c in clips)
+
+
+def test_same_seed_same_clips_other_seed_other_clips():
+    sounds = make_sounds(seed=1)
+    a, _ = rs.make_split("test", 6, by_label(sounds), noisy_backgrounds(), seed=11)
+    b, _ = rs.make_split("test", 6, by_label(sounds), noisy_backgrounds(), seed=11)
+    c, _ = rs.make_split("test", 6, by_label(sounds), noisy_backgrounds(), seed=12)
+    for x, y in zip(a, b):
+        assert x.name == y.name and x.events == y.events
+        np.testing.assert_array_equal(x.audio, y.audio)
+    assert [x.events for x in a] != [z.events for z in c]
+    # Splits draw from their own streams: val's size does not change train.
+    d, _ = rs.make_split("val", 3, by_label(sounds), noisy_backgrounds(), seed=11)
+    assert d[0].events != a[0].events
+
+
+def test_split_by_group_keeps_groups_and_files_on_one_side():
+    sounds = make_sounds(seed=0, per_class=12, groups_per_class=6)
+    sides = rs.split_by_group(sounds, 0.35, seed=5)
+    for label in CLASSES:
+        train, test = sides["train"][label], sides["test"][label]
+        assert {s.id for s in train}.isdisjoint({s.id for s in test})
+        assert {s.group for s in train}.isdisjoint({s.group for s in test})
+        assert len({s.group for s in test}) == 2  # round(0.35 * 6)
+        assert len(train) + len(test) == 12
+    again = rs.split_by_group(sounds, 0.35, seed=5)
+    assert {k: [s.id for s in v] for k, v in again["test"].items()} == {
+        k: [s.id for s in v] for k, v in sides["test"].items()
+    }
+    # Test clips only ever use test-side sources.
+    clips, mixer = rs.make_split("test", 20, sides["test"], noisy_backgrounds(), seed=5)
+    test_ids = {s.id for v in sides["test"].values() for s in v}
+    assert {e.source for c in clips for e in c.events} <= test_ids
+    assert set(mixer.used) - {"bg0", "bg1", "bg2"} <= test_ids
+
+
+def test_a_single_group_stays_on_the_train_side():
+    sounds = [rs.Sound(f"a{i}", "alpha", np.ones(SR), group="one") for i in range(4)]
+    sides = rs.split_by_group(sounds, 0.5, seed=0)
+    assert len(sides["train"]["alpha"]) == 4 and "alpha" not in sides["test"]
+
+
+def test_duplicates_are_found_and_merged_into_one_group():
+    rng = np.random.default_rng(8)
+    base = burst(rng, length=1.5)
+    other = burst(rng, length=1.5)
+    sounds = [
+        rs.Sound("p1:x", "alpha", base, group="p1:x"),
+        rs.Sound("p2:x", "alpha", 0.5 * np.concatenate([np.zeros(300), base]), group="p2:x"),
+        rs.Sound("p2:y", "alpha", other, group="p2:y"),
+    ]
+    pairs = rs.find_duplicates(sounds)
+    assert [set(p) for p in pairs] == [{"p1:x", "p2:x"}]
+    rs.merge_groups(sounds, pairs)
+    assert sounds[0].group == sounds[1].group != sounds[2].group
+
+
+def test_written_labels_read_back_and_import_into_a_project(tmp_path):
+    from tfstudio.importer import import_audio, import_labels
+    from tfstudio.store import Project
+
+    sounds = make_sounds(seed=2)
+    clips, _ = rs.make_split("train", 4, by_label(sounds), noisy_backgrounds(), seed=0)
+    rs.write_clips(clips, tmp_path / "train")
+    rs.write_labels(clips, tmp_path / "train.tsv")
+    header = (tmp_path / "train.tsv").read_text().splitlines()[0]
+    assert header == "filename\tonset\toffset\tevent_label"
+    events = dcase.read(tmp_path / "train.tsv").events
+    expected = [(c.name, e.onset, e.offset, e.label) for c in clips for e in c.events]
+    got = [(e.recording, e.onset, e.offset, e.label) for e in events]
+    assert len(got) == len(expected)
+    for (n1, on1, off1, l1), (n2, on2, off2, l2) in zip(got, expected):
+        assert (n1, l1) == (n2, l2)
+        assert on1 == pytest.approx(on2, abs=1e-6) and off1 == pytest.approx(off2, abs=1e-6)
+
+    project = Project.create(tmp_path / "proj")
+    try:
+        import_audio(project, [tmp_path / "train"], split="train")
+        report = import_labels(project, [tmp_path / "train.tsv"])
+        assert report.ok, report.summary()
+        recs = project.recordings("train")
+        assert sorted(r.name for r in recs) == sorted(c.name for c in clips)
+        assert all(r.duration == pytest.approx(10.0) and r.sample_rate == SR for r in recs)
+        assert len(project.labels()) == len(expected)
+    finally:
+        project.close()
+
+
+def test_score_perfect_empty_and_out_of_range_detections():
+    ref = [
+        rs.metrics.Event("a.wav", 1.0, 2.5, "alpha"),
+        rs.metrics.Event("a.wav", 2.0, 3.0, "beta"),
+        rs.metrics.Event("b.wav", 4.0, 6.0, "alpha"),
+    ]
+    perfect = rs.score(ref, ref, ["alpha", "beta"])
+    assert perfect["segment_f1"] == 1.0 and perfect["segment_er"] == 0.0
+    assert perfect["event_f1"] == 1.0
+    assert perfect["per_class"]["alpha"]["reference_events"] == 2
+    empty = rs.score(ref, [], ["alpha", "beta"])
+    # Nothing detected: precision (so F1) undefined, as in sed_eval; every reference deleted.
+    assert empty["segment_f1"] is None and empty["segment_er"] == 1.0
+    noisy = [
+        *ref,
+        rs.metrics.Event("c.wav", 0.0, 1.0, "alpha"),  # not a test recording
+        rs.metrics.Event("a.wav", 0.0, 1.0, "zeta"),  # unknown class
+        rs.metrics.Event("b.wav", 4.0, 11.0, "alpha"),  # runs past the clip: clipped to 10 s
+    ]
+    out = rs.score(ref, noisy, ["alpha", "beta"])
+    assert out["ignored_detections"] == {"other_recording": 1, "unknown_label": 1}
+    assert out["detected_events"] == 4
+
+
+def test_score_command_prints_json(tmp_path, capsys):
+    ref = tmp_path / "ref.tsv"
+    det = tmp_path / "det.tsv"
+    ref.write_text("filename\tonset\toffset\tevent_label\nx.wav\t1\t2\talpha\nx.wav\t3\t4\tbeta\n")
+    det.write_text("filename\tonset\toffset\tevent_label\nx.wav\t1.05\t2.1\talpha\n")
+    assert rs.main(["score", str(ref), str(det), "--out", str(tmp_path / "s.json")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["event_f1"] == pytest.approx(2 / 3)
+    assert out["per_class"]["beta"]["detected_events"] == 0
+    assert json.loads((tmp_path / "s.json").read_text()) == out
+
+
+def test_opensfx_catalogue_and_dep5_parsing():
+    wav = b"RIFF" + b"\0" * 60
+    names = [b'"Cow". Original "moo.wav" by "x". License: Creative Commons Zero 1.0.', b"Empty"]
+    blobs = [bytes([len(n) + 1]) + n + b"\0" + body for n, body in zip(names, [wav, b""])]
+    table_size = 8 * len(blobs)
+    offsets, pos = [], table_size
+    for b in blobs:
+        offsets.append(pos)
+        pos += len(b)
+    table = b"".join(struct.pack("<II", o | 0x80000000, len(b)) for o, b in zip(offsets, blobs))
+    entries = rs.read_opensfx_cat(table + b"".join(blobs))
+    assert [e[1] for e in entries] == [wav, b""]
+    assert entries[0][0].startswith('"Cow"')
+
+    text = (
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+        "Files: *\nCopyright: someone\nLicense: GPL-2+\n This program is free software\n\n"
+        "Files: stereo/bell.oga\n stereo/complete.oga\nCopyright: other\nLicense: CC-BY-3.0\n"
+    )
+    stanzas = rs.parse_dep5(text)
+    assert stanzas == [(["*"], "GPL-2+"), (["stereo/bell.oga", "stereo/complete.oga"], "CC-BY-3.0")]
+    assert rs.dep5_lookup(stanzas, "usr/share/sounds/freedesktop/stereo/complete.oga") == (
+        1,
+        "CC-BY-3.0",
+    )
+    assert rs.dep5_lookup(stanzas, "usr/share/sounds/x.oga") == (0, "GPL-2+")
+    assert rs.parse_dep5("This package was debianized by ...\n") == []
+
+
+def test_loop_to_fills_the_clip_without_gaps():
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(SR) * 0.1).astype(np.float32)
+    out = rs.loop_to(x, 5 * SR, rng, xfade=round(0.3 * SR))
+    assert len(out) == 5 * SR
+    frames = rs.frame_rms(out)
+    assert frames.min() > 0.3 * frames.mean()  # crossfades leave no holes
+
+
+def test_train_args_may_start_with_a_dash(monkeypatch):
+    seen = {}
+
+    def fake_ensure(data, cache, params, force=False):
+        raise SystemExit(0)
+
+    monkeypatch.setattr(rs, "ensure_data", fake_ensure)
+    real_parse = rs.argparse.ArgumentParser.parse_args
+
+    def spy(self, args=None, namespace=None):
+        ns = real_parse(self, args, namespace)
+        seen["train_args"] = getattr(ns, "train_args", None)
+        return ns
+
+    monkeypatch.setattr(rs.argparse.ArgumentParser, "parse_args", spy)
+    with pytest.raises(SystemExit):
+        rs.main(["--train-args", "--no-mixing", "--seed", "3"])
+    assert seen["train_args"] == "--no-mixing"
