@@ -132,7 +132,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "evaluate",
         help="score a run on the test (or val) split",
         description="Segment-based (1 s) F1 and error rate, and event-based F1 (200 ms collar, "
-        "20 %% of length), overall and per class, as sed_eval defines them.",
+        "20% of length), overall and per class, as sed_eval defines them.",
     )
     p.add_argument("project", metavar="PROJECT")
     p.add_argument("--run", type=int, metavar="RUN", help="run to score (default: latest finished)")
@@ -411,18 +411,28 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(result)
         return 0
+    per_class = set(result.get("class_thresholds", {}).values())
+    shown = (
+        f"threshold {result['threshold']:g}"
+        if len(per_class) <= 1
+        else "per-class thresholds tuned on val"
+    )
     print(
         f"run {result['run']} on the {result['split']} split ({result['recordings']} recordings, "
-        f"threshold {result['threshold']:g})"
+        f"{shown})"
     )
     print(
         f"segment F1 {_fmt(result['segment_f1'], '.3f')}  ER {_fmt(result['segment_er'], '.3f')}   "
         f"event F1 {_fmt(result['event_f1'], '.3f')}"
     )
-    print(f"{'class':<20} {'seg F1':>7} {'seg ER':>7} {'event F1':>8} {'ref':>5} {'det':>5}")
+    print(
+        f"{'class':<20} {'seg F1':>7} {'seg ER':>7} {'event F1':>8} {'ref':>5} {'det':>5} {'thr':>5}"
+    )
+    thresholds = result.get("class_thresholds", {})
     for name, scores in result["per_class"].items():
         print(
             f"{name:<20} {_fmt(scores['segment_f1'], '.3f'):>7} {_fmt(scores['segment_er'], '.3f'):>7} "
-            f"{_fmt(scores['event_f1'], '.3f'):>8} {scores['reference_events']:>5} {scores['detected_events']:>5}"
+            f"{_fmt(scores['event_f1'], '.3f'):>8} {scores['reference_events']:>5} "
+            f"{scores['detected_events']:>5} {_fmt(thresholds.get(name), '.2f'):>5}"
         )
     return 0

@@ -163,7 +163,7 @@ def mixup_batch(
     """Mixup (Zhang et al. 2018) of a batch with a shuffled copy of itself.
 
     Each sequence is, with ``probability``, replaced by ``λ x + (1 − λ) x'`` with its targets
-    mixed alike (soft targets) and its frame weights the product of both; λ ~ Beta(α, α),
+    mixed alike (soft targets) and its frame weights too (0 where either frame is padding); λ ~ Beta(α, α),
     folded to ≥ 0.5 so the first sequence dominates.
     """
     features = batch["features"]
@@ -182,8 +182,13 @@ def mixup_batch(
     out["features"] = lam.view(shape) * features + (1 - lam.view(shape)) * features[other]
     targets = batch["targets"]
     out["targets"] = lam.view(shape) * targets + (1 - lam.view(shape)) * targets[other]
+    # Weights mix like the targets where both frames count; a padded frame (weight 0) in
+    # either sequence is left out (a product would square positive weights instead).
     weights = batch["weights"]
-    mixed = weights * weights[other]
+    both = (weights > 0) & (weights[other] > 0)
+    mixed = torch.where(
+        both, lam.view(shape) * weights + (1 - lam.view(shape)) * weights[other], 0.0
+    )
     out["weights"] = torch.where(chosen.view(shape), mixed, weights)
     return out
 

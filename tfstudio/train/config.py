@@ -213,9 +213,43 @@ class TrainConfig:
     def feature_config(self) -> FeatureConfig:
         return FeatureConfig.from_dict(self.features)
 
+    def _check_types(self) -> None:
+        """Each field holds its declared kind: ``--set`` and hand-edited configs give JSON of
+        any shape, and a string "no" must not pass as a true flag."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            kind = _FIELD_KINDS.get(f.name)
+            name = f.name.replace("_", " ")
+            if kind is None or (value is None and f.name in _OPTIONAL):
+                continue
+            if kind is bool:
+                ok = isinstance(value, bool)
+                want = "true or false"
+            elif kind is int:
+                ok = isinstance(value, int) and not isinstance(value, bool)
+                want = "a whole number"
+            elif kind is float:
+                ok = isinstance(value, int | float) and not isinstance(value, bool)
+                want = "a number"
+            elif kind is str:
+                ok = isinstance(value, str)
+                want = "text"
+            elif kind is list:
+                ok = isinstance(value, list | tuple) and all(
+                    isinstance(v, int | float) and not isinstance(v, bool) for v in value
+                )
+                want = "a list of numbers"
+            else:
+                ok = isinstance(value, dict)
+                want = "a mapping"
+            if not ok:
+                raise TrainError(f"{name} must be {want}, not {value!r}")
+
     def validate(self) -> None:
         """Raise :class:`TrainError` naming the first bad value."""
         from tfstudio.model.crnn import PRESETS
+
+        self._check_types()
 
         checks = [
             (self.preset in PRESETS, f"preset must be one of {', '.join(PRESETS)}"),
@@ -279,3 +313,15 @@ class TrainConfig:
             self.feature_config  # noqa: B018 - validates the feature parameters
         except (TypeError, ValueError) as exc:
             raise TrainError(f"features: {exc}") from None
+
+
+def _kind(annotation: str) -> type | None:
+    base = annotation.split("[", 1)[0].split("|", 1)[0].strip()
+    return {"bool": bool, "int": int, "float": float, "str": str, "list": list, "dict": dict}.get(
+        base
+    )
+
+
+# The declared kind of each field (annotations are strings under ``from __future__``).
+_FIELD_KINDS = {f.name: _kind(str(f.type)) for f in dataclasses.fields(TrainConfig)}
+_OPTIONAL = {f.name for f in dataclasses.fields(TrainConfig) if "None" in str(f.type)}

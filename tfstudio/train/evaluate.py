@@ -85,6 +85,15 @@ def evaluate_run(
         "recordings": len(recordings),
         "epoch": loaded.epoch,
         "threshold": loaded.config.threshold if threshold is None else threshold,
+        # What each class was detected at: its tuned threshold, unless --threshold was given.
+        "class_thresholds": dict(
+            zip(
+                loaded.classes,
+                loaded.config.thresholds_for(loaded.classes)
+                if threshold is None
+                else [threshold] * len(loaded.classes),
+            )
+        ),
         "segment_f1": _num(segment.f1),
         "segment_er": _num(segment.error_rate),
         "event_f1": _num(event.f1),

@@ -1,0 +1,142 @@
+"""Per-class threshold and median-filter tuning on held-out posteriors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tfstudio.train.postprocess import posteriors_to_events
+from tfstudio.train.tune import MEDIAN_GRID, THRESHOLD_GRID, tune_postprocess
+
+HOP = 0.02  # 50 frames a second
+CLASSES = ["A", "B", "C"]
+# (first frame, frames) of each class's events in each of two 30 s recordings. B's events
+# are 10 k + 6 frames long, so they start and end with a full "on" stretch of the pattern.
+A_EVENTS = [[(100, 100), (500, 125), (1000, 50)], [(200, 150), (900, 75)]]
+B_EVENTS = [[(250, 106), (1200, 146)], [(600, 126)]]
+
+
+def _synthetic(seed: int = 0):
+    """Posteriors where A is found only at a low threshold and B only at a high one with a
+    long median filter; C is never labelled."""
+    rng = np.random.default_rng(seed)
+    posts, references = [], []
+    for rec in range(2):
+        n = 1500
+        post = np.zeros((n, 3), np.float32)
+        refs = []
+        # A: a weak but clean detector, 0.3 inside its events and 0.05 outside.
+        post[:, 0] = 0.05 + rng.uniform(-0.02, 0.02, n)
+        for start, length in A_EVENTS[rec]:
+            post[start : start + length, 0] = 0.3 + rng.uniform(-0.02, 0.02, length)
+            refs.append((start * HOP, (start + length) * HOP, "A"))
+        # B: a high baseline (0.58) with 4-frame spikes to 0.87, and events at 0.87 that
+        # drop to 0.5 for 4 frames in every 10: a short median filter keeps the spikes and
+        # breaks the events, one of 9 frames removes both.
+        post[:, 1] = 0.58
+        for spike in range(30, n - 10, 97):
+            post[spike : spike + 4, 1] = 0.87
+        for start, length in B_EVENTS[rec]:
+            post[start - 10 : start + length + 10, 1] = 0.58  # no spike right beside an event
+            pattern = np.where(np.arange(length) % 10 < 6, 0.87, 0.5)
+            post[start : start + length, 1] = pattern
+            refs.append((start * HOP, (start + length) * HOP, "B"))
+        # C: noise below the default threshold, and no reference event at all.
+        post[:, 2] = rng.uniform(0, 0.45, n)
+        posts.append(post)
+        references.append(refs)
+    return posts, references
+
+
+def test_each_class_gets_its_own_threshold_and_median_filter():
+    posts, references = _synthetic()
+    tuned = tune_postprocess(posts, references, CLASSES, HOP)
+    # A: any threshold between its outside (≤ 0.07) and inside (≥ 0.28) levels is perfect;
+    # ties go to the one nearest the default 0.5, and the default median filter.
+    assert tuned.thresholds["A"] == 0.25
+    assert tuned.median_filter_frames["A"] == 5
+    # B: above its baseline and below its peaks, with a filter long enough to bridge the
+    # 4-frame dips and drop the 4-frame spikes.
+    assert 0.58 < tuned.thresholds["B"] < 0.87
+    assert tuned.median_filter_frames["B"] >= 9
+    assert tuned.median_filter_frames["B"] == 9  # the shortest that works
+    # C has no reference events: left out, so it keeps the run's defaults.
+    assert set(tuned.thresholds) == set(tuned.median_filter_frames) == {"A", "B"}
+    assert set(tuned.per_class_score) == {"A", "B"}
+    assert tuned.per_class_score["A"] == pytest.approx(1.0)
+    assert tuned.per_class_score["B"] == pytest.approx(1.0)
+    assert tuned.score_after >= tuned.score_before
+    assert tuned.score_after == pytest.approx(1.0)  # every class at its choice is perfect
+    assert tuned.score_before < 0.6  # the defaults were poor: 0.5 misses A and floods B
+    assert all(t in THRESHOLD_GRID for t in tuned.thresholds.values())
+    assert all(m in MEDIAN_GRID for m in tuned.median_filter_frames.values())
+
+
+def test_the_chosen_values_detect_the_reference_events():
+    posts, references = _synthetic()
+    tuned = tune_postprocess(posts, references, CLASSES, HOP)
+    thresholds = [tuned.thresholds.get(c, 1.0) for c in CLASSES]  # C switched off
+    medians = [tuned.median_filter_frames.get(c, 1) for c in CLASSES]
+    for post, refs in zip(posts, references):
+        events = posteriors_to_events(
+            post, CLASSES, HOP, threshold=thresholds, median_filter_frames=medians
+        )
+        got = sorted((e.label, round(e.onset, 2), round(e.offset, 2)) for e in events)
+        want = sorted((label, round(on, 2), round(off, 2)) for on, off, label in refs)
+        assert got == want
+    # With the defaults for everyone, A is missed and B's events break at their dips.
+    defaults = posteriors_to_events(posts[0][:, :2], CLASSES[:2], HOP, median_filter_frames=5)
+    labels = [e.label for e in defaults]
+    assert "A" not in labels and labels.count("B") > 10
+
+
+def test_defaults_only_grid_keeps_the_defaults():
+    posts, references = _synthetic()
+    tuned = tune_postprocess(
+        posts,
+        references,
+        CLASSES,
+        HOP,
+        threshold=0.4,
+        median_filter_frames=3,
+        thresholds=(),
+        medians=(),
+    )
+    assert tuned.thresholds == {"A": 0.4, "B": 0.4}
+    assert tuned.median_filter_frames == {"A": 3, "B": 3}
+    assert tuned.score_after == pytest.approx(tuned.score_before)
+
+
+def test_the_default_pair_is_scored_even_off_the_grid():
+    posts, references = _synthetic()
+    # Off-grid defaults that happen to be perfect for A win over every grid pair for A, and
+    # the "before" score is that of those defaults.
+    on_grid = tune_postprocess(posts, references, CLASSES, HOP, thresholds=(0.9,), medians=(1,))
+    tuned = tune_postprocess(
+        posts,
+        references,
+        CLASSES,
+        HOP,
+        threshold=0.17,
+        median_filter_frames=7,
+        thresholds=(0.9,),
+        medians=(1,),
+    )
+    assert tuned.thresholds["A"] == 0.17 and tuned.median_filter_frames["A"] == 7
+    assert on_grid.thresholds["A"] in (0.5, 0.9)
+    assert tuned.score_before > on_grid.score_before
+
+
+def test_labels_of_unknown_classes_and_no_events_at_all():
+    posts, references = _synthetic()
+    with_unknown = [[*refs, (1.0, 2.0, "Z")] for refs in references]
+    a = tune_postprocess(posts, references, CLASSES, HOP, thresholds=(0.25, 0.7), medians=(9,))
+    b = tune_postprocess(posts, with_unknown, CLASSES, HOP, thresholds=(0.25, 0.7), medians=(9,))
+    assert a.thresholds == b.thresholds and a.score_after == pytest.approx(b.score_after)
+
+    nothing = tune_postprocess(posts, [[], []], CLASSES, HOP, thresholds=(0.3,), medians=(1,))
+    assert nothing.thresholds == {} and nothing.median_filter_frames == {}
+    assert nothing.score_after == nothing.score_before
+
+    with pytest.raises(ValueError, match="one reference list"):
+        tune_postprocess(posts, references[:1], CLASSES, HOP)
