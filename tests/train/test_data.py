@@ -197,3 +197,25 @@ def test_augmentation_masks_and_gain(demo_project):
     shift = (gain["features"].numpy()[:n] - plain[:n]) * norm.std
     assert np.allclose(shift, shift[0, 0], atol=1e-3) and 0 < abs(shift[0, 0]) <= 6.0
     assert SequenceDataset(data, 400, norm, SpecAugment()).augment is None
+
+
+def test_background_subtraction_ignores_the_level_and_colour_of_a_window():
+    rng = np.random.default_rng(0)
+    feats = rng.normal(-40, 3, size=(300, 8)).astype(np.float32)
+    feats[100:140, 2:5] += 25  # an event
+    norm = Normalizer.fit([feats], background_percentile=10, window=100)
+    assert norm.background_percentile == 10
+    base = norm(feats[:100])
+    # A louder, differently coloured stationary background: the same input to the model.
+    tilt = np.linspace(-10, 15, 8, dtype=np.float32)
+    np.testing.assert_allclose(norm(feats[:100] + tilt), base, atol=1e-4)
+    # Without it the level is what the model sees.
+    plain = Normalizer.fit([feats])
+    assert not np.allclose(plain(feats[:100] + tilt), plain(feats[:100]), atol=0.1)
+    # The event still stands out above the subtracted background.
+    window = norm(feats[100:200])
+    assert window[:40, 2:5].mean() > window[40:, 2:5].mean() + 3
+    # Stored with the run and read back.
+    again = Normalizer.from_tensors(norm.to_tensors())
+    assert again.background_percentile == 10
+    np.testing.assert_array_equal(again(feats[:100]), base)

@@ -82,7 +82,7 @@ def test_checkpoints_load_with_weights_only(demo_project, tiny_config):
         state = torch.load(path, weights_only=True)
         assert state["classes"] == [c.name for c in demo_project.classes()]
         assert state["iteration"] == 3 and state["epoch"] == 1
-        assert set(state["normalizer"]) == {"mean", "std"}
+        assert set(state["normalizer"]) == {"mean", "std", "background_percentile"}
         assert state["train_config"]["seq_len"] == 64
         assert "model" in state and "optimizer" in state and "rng" in state
 

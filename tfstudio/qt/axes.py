@@ -42,6 +42,25 @@ def time_axis_label(t_max: float) -> str:
     return "Time (s)"
 
 
+def pin_left_axis(plot: pg.PlotItem, width: int) -> None:
+    """Give a plot's left axis a fixed width that survives hiding and showing the plot.
+
+    Plots stacked on one time axis line up only while their left axes are equally wide.
+    pyqtgraph re-measures an axis to 0 px whenever it is touched while not visible (its plot
+    hidden, then resized or relabelled) and measures it again only on the axis's own
+    ``show()``, never when its plot is shown: the plot would come back with its data area
+    ``width`` px left of its neighbours'.
+    """
+    axis = plot.getAxis("left")
+    axis.setWidth(width)
+
+    def remeasure() -> None:
+        if plot.isVisible():
+            axis.setWidth(width)
+
+    plot.visibleChanged.connect(remeasure)
+
+
 def format_hz(hz: float) -> str:
     return f"{hz / 1000:.2f} kHz" if hz >= 1000 else f"{hz:.0f} Hz"
 

@@ -272,7 +272,8 @@ class DetectionModel(QObject):
         self.global_threshold = 0.5
         self.class_thresholds: dict[int, float] = {}
         self.last_redraw_s = 0.0  # seconds the latest preview took to compute
-        self._posteriors_key: tuple[str, float] | None = None
+        # Whose posteriors ``posteriors`` are: (run, recording, file, mtime or None).
+        self._posteriors_key: tuple[int, int, str, float | None] | None = None
         self._columns: list[int | None] = []  # project class id of each posterior column
         self._preview: DetectionArrays | None = None
         self._drawn: tuple[object, object, DetectionArrays] | None = None
@@ -372,7 +373,7 @@ class DetectionModel(QObject):
             self._preview_timer.stop()
             self._save_thresholds()
             self.apply()
-        elif self.posteriors is not None and not self._preview_timer.isActive():
+        elif self._posteriors_are_current() and not self._preview_timer.isActive():
             self._preview_timer.start()
 
     def reset_class_threshold(self, class_id: int | None = None) -> None:
@@ -456,8 +457,7 @@ class DetectionModel(QObject):
 
     def reload(self) -> None:
         """Re-read the posteriors of the current recording (e.g. after a detection run)."""
-        self._posteriors_key = None
-        self._load_current()
+        self._load_current(force=True)
 
     # ---------------------------------------------------------- notifications
     def _on_run_change(self) -> None:
@@ -516,29 +516,44 @@ class DetectionModel(QObject):
             return None  # not this run's layout (the class list was guessed wrongly)
         return np.ascontiguousarray(post, dtype=np.float32)
 
-    def _load_current(self) -> None:
+    def _load_current(self, *, force: bool = False) -> None:
         ws = self.workspace
         rec, info = ws.recording, self.info
-        if ws.project is None or rec is None or info is None:
-            key = None
-        else:
+        key: tuple[int, int, str, float | None] | None = None
+        if ws.project is not None and rec is not None and info is not None:
             path = posteriors_path(ws.project, info.run_id, rec)
             try:
-                key = (str(path), path.stat().st_mtime)
+                mtime: float | None = path.stat().st_mtime
             except OSError:
-                key = None
-        if key == self._posteriors_key:
+                mtime = None  # this run has not detected on this recording
+            key = (info.run_id, rec.id, str(path), mtime)
+        if key == self._posteriors_key and not force:
             return
+        # A recording without a file of its own gets no posteriors: never the previous one's.
         self._posteriors_key = key
         self.posteriors = None
-        if key is not None and ws.project is not None and rec is not None and info is not None:
+        if key is not None and key[3] is not None:
+            assert ws.project is not None and rec is not None and info is not None
             self.posteriors = self._load(ws.project, info, rec)
         self.posteriorsChanged.emit()
+
+    def _posteriors_are_current(self) -> bool:
+        """True when ``posteriors`` belong to the active run on the current recording."""
+        key, rec, info = self._posteriors_key, self.workspace.recording, self.info
+        return (
+            self.posteriors is not None
+            and key is not None
+            and rec is not None
+            and info is not None
+            and key[:2] == (info.run_id, rec.id)
+        )
 
     def _compute_preview(self) -> None:
         ws, info, post = self.workspace, self.info, self.posteriors
         if post is None or info is None or ws.recording is None or ws.project is None:
             return
+        if not self._posteriors_are_current():
+            return  # another recording's posteriors must never preview detections here
         started = time.perf_counter()
         new = detect_from_posteriors(
             post, info, self._columns, self.column_thresholds(), ws.recording.duration

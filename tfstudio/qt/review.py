@@ -524,6 +524,12 @@ class ReviewPanel(QWidget):
             "Most uncertain first: confidence closest to the class's threshold"
         )
         self.counts_label = QLabel()
+        self.test_split_warning = QLabel()
+        self.test_split_warning.setWordWrap(True)
+        self.test_split_warning.setStyleSheet(
+            "color: #1b1d22; background: #e69f00; border-radius: 3px; padding: 3px 5px"
+        )
+        self.test_split_warning.hide()
         self.model = ReviewTableModel(detections)
         self.table = ReviewTable()
         self.table.setModel(self.model)
@@ -576,6 +582,7 @@ class ReviewPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         layout.addLayout(top)
+        layout.addWidget(self.test_split_warning)
         layout.addWidget(self.job_row)
         layout.addWidget(self.thresholds)
         layout.addSpacing(6)
@@ -598,8 +605,12 @@ class ReviewPanel(QWidget):
         ws.runChanged.connect(self._on_detections_change)
         ws.classesChanged.connect(self._on_detections_change)
         ws.selectionChanged.connect(self._on_selection_change)
+        ws.currentRecordingChanged.connect(self._on_split_change)
+        ws.recordingsChanged.connect(self._on_split_change)
+        ws.runChanged.connect(self._on_split_change)
         detections.thresholdsChanged.connect(self._on_thresholds_change)
         self._on_detections_change()
+        self._on_split_change()
 
     # ------------------------------------------------------------------ public
     def current_event(self) -> Event | None:
@@ -634,21 +645,40 @@ class ReviewPanel(QWidget):
             self.playRequested.emit(event.onset, event.offset)
 
     def decide(self, event: Event, state: str) -> None:
-        """Accept or reject a detection, then go to the next pending one."""
+        """Accept or reject a detection, then go to the next pending one.
+
+        An accepted detection that overlaps labels of its class merges with them (one label).
+        """
         following = self._next_pending(event.id)
         ws = self.workspace
-        if ws.review([event.id], state):
-            verb = "Accepted" if state == "accepted" else "Rejected"
+        merged: tuple[Event, ...] = ()
+        if state == "accepted":
+            accepted = ws.accept([event.id])
+            done = bool(accepted)
+            merged = accepted[0].merged if accepted else ()
+        else:
+            done = bool(ws.review([event.id], state))
+        if done:
+            what = "Accepted detection" if state == "accepted" else "Rejected detection"
+            if merged:
+                cls = ws.event_class(event.class_id)
+                labels = f"{cls.name if cls else 'its'} label" + ("s" if len(merged) > 1 else "")
+                what = f"Accepted detection, merged with the {labels} it overlaps"
             rec = next((r for r in ws.recordings() if r.id == event.recording_id), None)
-            if rec is not None and rec.split is None:
+            if rec is not None and rec.split == "test" and state == "accepted":
+                ws.message.emit(
+                    f"{what}. {rec.name} is a test recording: this label is now part of the "
+                    "reference that evaluation scores against (Ctrl+Z undoes)"
+                )
+            elif rec is not None and rec.split is None:
                 # Training reads the train split only: say so before the user wonders.
                 ws.message.emit(
-                    f"{verb} detection. {rec.name} is in no split yet: put it in train "
+                    f"{what}. {rec.name} is in no split yet: put it in train "
                     "(Annotate ▸ Set split, or right-click it in Recordings) for the next "
                     "training run to learn from it"
                 )
             else:
-                ws.message.emit(f"{verb} detection (Ctrl+Z undoes)")
+                ws.message.emit(f"{what} (Ctrl+Z undoes)")
         if following is not None:
             self.go_to(following)
 
@@ -704,6 +734,20 @@ class ReviewPanel(QWidget):
         self.model.sort = self.sort_combo.currentData()
         self.table.setColumnHidden(1, self.model.scope != "all")
         self._on_detections_change()
+
+    def _on_split_change(self) -> None:
+        ws = self.workspace
+        rec = ws.recording
+        testing = rec is not None and rec.split == "test" and ws.run_id is not None
+        if testing:
+            assert rec is not None
+            self.test_split_warning.setText(
+                f"⚠ {rec.name} is a test recording: detections accepted here become labels "
+                "of the reference that evaluation scores runs against, so test scores stop "
+                "being independent of the model. Review train recordings instead, or move "
+                "this one to train first."
+            )
+        self.test_split_warning.setVisible(testing)
 
     def _on_thresholds_change(self) -> None:
         if self.model.sort == "uncertainty":

@@ -27,7 +27,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, QSignalBlocker, Qt, QTimer, 
 from PySide6.QtGui import QColor, QImage, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QVBoxLayout, QWidget
 
-from tfstudio.qt.axes import LaneAxis, TimeAxis, time_axis_label
+from tfstudio.qt.axes import LaneAxis, TimeAxis, pin_left_axis, time_axis_label
 from tfstudio.qt.detection_items import DetectionOverlay, posteriorgram_image
 from tfstudio.qt.detections import DetectionModel
 from tfstudio.qt.event_items import EventPaths
@@ -222,7 +222,7 @@ class SpectrogramView(QWidget):
         for plot in (self.spec, self.post, self.lanes, self.overview):
             plot.hideButtons()
             plot.setMenuEnabled(False)
-            plot.getAxis("left").setWidth(AXIS_WIDTH)
+            pin_left_axis(plot, AXIS_WIDTH)  # one width for all: they share the time axis
             for name in ("left", "bottom"):
                 axis = plot.getAxis(name)
                 axis.setPen(pg.mkPen(AXIS_COLOR))

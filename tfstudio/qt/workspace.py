@@ -19,7 +19,17 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from tfstudio.qt.labels import LabelIndex
-from tfstudio.store import Change, Event, EventClass, Project, ProjectError, Recording, Run
+from tfstudio.store import (
+    Acceptance,
+    Change,
+    Event,
+    EventClass,
+    Project,
+    ProjectError,
+    Recording,
+    Run,
+    accept_detections,
+)
 
 POLL_MS = 1000
 REVIEW_STATES = ("none", "accepted", "rejected")
@@ -291,8 +301,23 @@ class Workspace(QObject):
         if current is not None and all(_same(getattr(current, k), v) for k, v in changes.items()):
             return current  # nothing moved: no history entry for a click on the region
         if event_id in self.detections and "review" not in changes:
-            # An adjusted detection is a user decision: it becomes a label in the same step.
-            changes["review"] = "accepted"
+            # An adjusted detection is a user decision: it becomes a label in the same step,
+            # merged with the labels of its class it overlaps.
+            accepted = self._write(
+                accept_detections,
+                self.project,
+                [event_id],
+                description=f"edit event {event_id}",
+                **changes,
+            )
+            if not accepted:
+                return None
+            if accepted[0].merged:
+                self.message.emit(
+                    f"Accepted detection, merged with {len(accepted[0].merged)} overlapping "
+                    "label(s) of its class (Ctrl+Z undoes)"
+                )
+            return accepted[0].event
         return self._write(self.project.update_event, event_id, **changes)
 
     def set_split(self, recording_ids: list[int], split: str | None) -> None:
@@ -304,6 +329,8 @@ class Workspace(QObject):
         """Accept, reject or reset (``none``) detections, as one undoable step."""
         if self.project is None or not event_ids or state not in REVIEW_STATES:
             return 0
+        if state == "accepted":
+            return len(self.accept(event_ids))
         project = self.project
         verb = {"accepted": "accept", "rejected": "reject", "none": "unreview"}[state]
 
@@ -314,6 +341,13 @@ class Workspace(QObject):
             return len(event_ids)
 
         return self._write(apply) or 0
+
+    def accept(self, event_ids: list[int]) -> list[Acceptance]:
+        """Accept detections as one undoable step; each merges with the labels of its class
+        it overlaps instead of becoming a second label for the same sound."""
+        if self.project is None or not event_ids:
+            return []
+        return self._write(accept_detections, self.project, event_ids) or []
 
     def set_selected_class(self, class_id: int) -> None:
         """Relabel the selected event (if any) and use the class for new events."""

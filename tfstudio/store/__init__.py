@@ -1,14 +1,15 @@
 """The project store: one SQLite file per project folder (no Qt, no torch)."""
 
+from tfstudio.store.colors import PALETTE, next_class_color
 from tfstudio.store.project import (
     DB_NAME,
-    PALETTE,
     AddResult,
     Change,
     Project,
     ProjectError,
 )
 from tfstudio.store.records import Event, EventClass, Recording, Run
+from tfstudio.store.review import Acceptance, accept_detections
 from tfstudio.store.schema import REVIEW_STATES, RUN_STATUSES, SOURCES, SPLITS
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "RUN_STATUSES",
     "SOURCES",
     "SPLITS",
+    "Acceptance",
     "AddResult",
     "Change",
     "Event",
@@ -26,4 +28,6 @@ __all__ = [
     "ProjectError",
     "Recording",
     "Run",
+    "accept_detections",
+    "next_class_color",
 ]

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from tfstudio.store.colors import next_class_color
 from tfstudio.store.records import Event, EventClass, Recording, Run
 from tfstudio.store.schema import (
     REVIEW_STATES,
@@ -30,22 +31,6 @@ from tfstudio.store.schema import (
 
 DB_NAME = "project.sqlite"
 BUSY_TIMEOUT_S = 60.0
-
-# Colour-blind-friendly defaults (Okabe-Ito, then Tableau) for new classes.
-PALETTE = (
-    "#E69F00",
-    "#56B4E9",
-    "#009E73",
-    "#F0E442",
-    "#0072B2",
-    "#D55E00",
-    "#CC79A7",
-    "#8C564B",
-    "#17BECF",
-    "#BCBD22",
-    "#7F7F7F",
-    "#9467BD",
-)
 
 EVENT_FIELDS = (
     "recording_id",
@@ -389,9 +374,12 @@ class Project:
             if hotkey is None and count < 9:
                 used = {r[0] for r in self.conn.execute("SELECT hotkey FROM classes")}
                 hotkey = next((str(k) for k in range(1, 10) if str(k) not in used), None)
+            if not color:
+                colors = [r[0] for r in self.conn.execute("SELECT color FROM classes")]
+                color = next_class_color(colors)
             cursor = self.conn.execute(
                 "INSERT INTO classes (name, color, hotkey, position) VALUES (?, ?, ?, ?)",
-                (name, color or PALETTE[count % len(PALETTE)], hotkey, max_pos + 1),
+                (name, color, hotkey, max_pos + 1),
             )
             class_id = int(cursor.lastrowid or 0)
             self._record("classes", class_id, None, self._row("classes", class_id))

@@ -43,6 +43,7 @@ class TrainError(Exception):
 # run stored before the recipe existed resumes as it started.
 RECIPE_OFF: dict[str, Any] = dict(
     mix_probability=0.0,
+    background_percentile=0.0,
     freq_mask_bands=0,
     time_mask_frames=0,
     gain_db=0.0,
@@ -127,6 +128,9 @@ class TrainConfig:
     time_mask_frames: int = 20
     gain_db: float = 6.0
     freq_shift_bands: int = 1
+    # Subtract each window's per-band percentile (dB) before normalising: the model sees
+    # what rises above the background, not the background's level and colour. 0: off.
+    background_percentile: float = 10.0
     # Mixup of sequences and their targets, λ ~ Beta(alpha, alpha).
     mixup_probability: float = 0.0
     mixup_alpha: float = 0.4
@@ -280,6 +284,7 @@ class TrainConfig:
                 "mix gain must be [low, high] dB with low <= high",
             ),
             (0 <= self.mixup_probability <= 1, "mixup probability must be in [0, 1]"),
+            (0 <= self.background_percentile < 100, "background percentile must be in [0, 100)"),
             (self.mixup_alpha > 0, "mixup alpha must be positive"),
             (self.pos_weight_power >= 0, "positive weight power must not be negative"),
             (self.rejected_weight >= 0, "rejected weight must not be negative"),

@@ -61,21 +61,50 @@ def frame_targets(
 
 @dataclass
 class Normalizer:
-    """Per-band mean and standard deviation, measured on the training split."""
+    """Per-band mean and standard deviation, measured on the training split, optionally after
+    subtracting each window's background.
+
+    With ``background_percentile`` q > 0, every window handed to the model first loses its
+    per-band q-th percentile (in dB): a stationary background (rain, hum, a room) becomes
+    ~0 dB whatever its level and colour, and events stand out as what rises above it. Training
+    windows and detection windows are treated alike, so the model never sees absolute levels.
+    """
 
     mean: np.ndarray
     std: np.ndarray
+    background_percentile: float = 0.0
+
+    def subtract_background(self, features: np.ndarray) -> np.ndarray:
+        feats = np.asarray(features, dtype=np.float32)
+        if self.background_percentile <= 0 or len(feats) == 0:
+            return feats
+        floor = np.percentile(feats, self.background_percentile, axis=0)
+        return feats - floor.astype(np.float32)
 
     def __call__(self, features: np.ndarray) -> np.ndarray:
-        return ((np.asarray(features, dtype=np.float32) - self.mean) / self.std).astype(np.float32)
+        feats = self.subtract_background(features)
+        return ((feats - self.mean) / self.std).astype(np.float32)
 
     @classmethod
-    def fit(cls, arrays: Iterable[np.ndarray], chunk: int = 65536) -> Normalizer:
-        """Mean/std over every frame of ``arrays`` (read in chunks, so memory maps stay cheap)."""
+    def fit(
+        cls,
+        arrays: Iterable[np.ndarray],
+        chunk: int = 65536,
+        *,
+        background_percentile: float = 0.0,
+        window: int = 256,
+    ) -> Normalizer:
+        """Mean/std over every frame of ``arrays`` (read in chunks, so memory maps stay cheap);
+        with a background percentile, over windows of ``window`` frames with it subtracted."""
+        if background_percentile > 0:
+            chunk = max(1, window)
+        blank = cls(np.zeros(0, np.float32), np.ones(0, np.float32), background_percentile)
         total, sq, count = None, None, 0
         for array in arrays:
             for start in range(0, len(array), chunk):
                 part = np.asarray(array[start : start + chunk], dtype=np.float64)
+                if background_percentile > 0:
+                    part = blank.subtract_background(part).astype(np.float64)
                 total = part.sum(0) if total is None else total + part.sum(0)
                 sq = (part**2).sum(0) if sq is None else sq + (part**2).sum(0)
                 count += len(part)
@@ -85,17 +114,23 @@ class Normalizer:
         std = np.sqrt(np.maximum(sq / count - mean**2, 0.0))
         # A constant band (e.g. above a low-rate recording's Nyquist) must not divide by 0.
         std = np.maximum(std, 1e-3)
-        return cls(mean.astype(np.float32), std.astype(np.float32))
+        return cls(mean.astype(np.float32), std.astype(np.float32), background_percentile)
 
     def to_tensors(self) -> dict[str, torch.Tensor]:
         return {
             "mean": torch.from_numpy(self.mean.copy()),
             "std": torch.from_numpy(self.std.copy()),
+            "background_percentile": torch.tensor(float(self.background_percentile)),
         }
 
     @classmethod
     def from_tensors(cls, data: dict[str, torch.Tensor]) -> Normalizer:
-        return cls(data["mean"].numpy().astype(np.float32), data["std"].numpy().astype(np.float32))
+        background = data.get("background_percentile")
+        return cls(
+            data["mean"].numpy().astype(np.float32),
+            data["std"].numpy().astype(np.float32),
+            float(background) if background is not None else 0.0,
+        )
 
 
 @dataclass

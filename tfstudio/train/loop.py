@@ -427,7 +427,11 @@ class _Trainer:
         if self.state_loaded is not None:
             self.normalizer = Normalizer.from_tensors(self.state_loaded["normalizer"])
         else:
-            self.normalizer = Normalizer.fit(d.features() for d in self.train_data)
+            self.normalizer = Normalizer.fit(
+                (d.features() for d in self.train_data),
+                background_percentile=self.cfg.background_percentile,
+                window=self.cfg.seq_len,
+            )
         cfg = self.cfg
         augment = SpecAugment(
             cfg.freq_mask_bands, cfg.time_mask_frames, cfg.gain_db, cfg.freq_shift_bands
