@@ -119,6 +119,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--threshold", type=float, metavar="X", help="posterior threshold (default: the run's, 0.5)"
     )
+    _postprocess_options(p)
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument(
         "--json",
@@ -140,9 +141,58 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--threshold", type=float, metavar="X", help="posterior threshold (default: the run's)"
     )
+    _postprocess_options(p)
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_evaluate)
+
+
+def _postprocess_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--class-threshold",
+        action="append",
+        default=[],
+        metavar="NAME=X",
+        help="threshold of one class (repeatable); on top of --threshold and the run's own",
+    )
+    p.add_argument(
+        "--recording",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only this recording (its id or file name; repeatable)",
+    )
+
+
+def _class_thresholds(items: list[str]) -> dict[str, float]:
+    out = {}
+    for item in items:
+        name, sep, text = item.rpartition("=")
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not sep or not name or not 0 <= value <= 1:
+            raise UserError(f"--class-threshold {item!r}: expected NAME=X with X between 0 and 1")
+        out[name] = value
+    return out
+
+
+def _chosen_recordings(project: Any, items: list[str]) -> list[Any]:
+    chosen = []
+    for item in items:
+        rec = None
+        if item.isdigit():
+            try:
+                rec = project.recording(int(item))
+            except Exception:  # ProjectError: no such id; try it as a name
+                rec = None
+        if rec is None:
+            rec = project.find_recording(item)
+        if rec is None:
+            raise UserError(f"--recording {item!r}: no recording with that id or name")
+        chosen.append(rec)
+    return list({r.id: r for r in chosen}.values())
 
 
 # ------------------------------------------------------------------------- train
@@ -353,8 +403,13 @@ def cmd_detect(args: argparse.Namespace) -> int:
     _quiet_threads()
     from tfstudio.train import TrainError, detect_recordings
 
+    class_thresholds = _class_thresholds(args.class_threshold)
     with open_project(args.project) as project:
-        if args.paths:
+        if args.recording:
+            if args.paths:
+                raise UserError("give either audio PATHs or --recording, not both")
+            recordings = _chosen_recordings(project, args.recording)
+        elif args.paths:
             from tfstudio.importer import import_audio
 
             report = import_audio(project, args.paths, split=None)
@@ -377,6 +432,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
                 recordings,
                 run_id=args.run,
                 threshold=args.threshold,
+                class_thresholds=class_thresholds,
                 device=args.device,
                 progress=_json_progress if args.json else _bar_callback(bar),
             )
@@ -401,10 +457,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     _quiet_threads()
     from tfstudio.train import TrainError, evaluate_run
 
+    class_thresholds = _class_thresholds(args.class_threshold)
     with open_project(args.project) as project:
+        recordings = _chosen_recordings(project, args.recording) if args.recording else None
         try:
             result = evaluate_run(
-                project, args.run, args.split, device=args.device, threshold=args.threshold
+                project,
+                args.run,
+                args.split,
+                device=args.device,
+                threshold=args.threshold,
+                class_thresholds=class_thresholds,
+                recording_ids=[r.id for r in recordings] if recordings else None,
             )
         except TrainError as exc:
             raise UserError(str(exc)) from None

@@ -28,10 +28,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from tfstudio.qt import settings as qs
 from tfstudio.qt.workspace import Workspace
 from tfstudio.store import Event, Project, Recording, Run
-from tfstudio.train.postprocess import posteriors_to_event_arrays
+from tfstudio.train.postprocess import posteriors_to_event_arrays, repeats
 
 PREVIEW_MS = 16  # at most one redraw per frame while the slider moves
-REPEAT_OVERLAP = 0.5  # a new detection repeats a reviewed one when they overlap this much
 
 
 def posteriors_path(project: Project, run_id: int, recording: Recording) -> Path:
@@ -238,15 +237,12 @@ def detect_from_posteriors(
 
 
 def drop_repeats(new: DetectionArrays, reviewed: list[Event]) -> DetectionArrays:
-    """Leave out new detections that repeat a reviewed one (same class, mostly overlapping)."""
+    """Leave out new detections that repeat a reviewed one (the core's rule, as ``detect``)."""
     if not len(new) or not reviewed:
         return new
-    keep = np.ones(len(new), dtype=bool)
-    for event in reviewed:
-        same = new.class_ids == event.class_id
-        overlap = np.minimum(new.offsets, event.offset) - np.maximum(new.onsets, event.onset)
-        shorter = np.minimum(new.offsets - new.onsets, event.offset - event.onset)
-        keep &= ~(same & (overlap > REPEAT_OVERLAP * np.maximum(shorter, 1e-9)))
+    keep = ~repeats(
+        new.onsets, new.offsets, new.class_ids, [(e.onset, e.offset, e.class_id) for e in reviewed]
+    )
     return DetectionArrays(*(column[keep] for column in new._columns()))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,9 +24,10 @@ from tfstudio.store import Project, Recording, Run
 from tfstudio.train.config import RECIPE_OFF, TrainConfig, TrainError
 from tfstudio.train.data import Normalizer, eval_windows
 from tfstudio.train.device import autocast, resolve_device
-from tfstudio.train.postprocess import DetectedEvent, posteriors_to_events
+from tfstudio.train.postprocess import DetectedEvent, posteriors_to_events, repeats
 
 __all__ = [
+    "POSTPROCESS_FIELDS",
     "DetectReport",
     "LoadedModel",
     "detect_recordings",
@@ -36,6 +37,17 @@ __all__ = [
     "run_checkpoint",
     "select_run",
 ]
+
+
+# The run settings that turn posteriors into events.
+POSTPROCESS_FIELDS = (
+    "threshold",
+    "median_filter_frames",
+    "min_event_s",
+    "min_gap_s",
+    "class_thresholds",
+    "class_median_filter_frames",
+)
 
 
 @dataclass
@@ -52,6 +64,27 @@ class LoadedModel:
     epoch: int = 0
     iteration: int = 0
 
+    def thresholds(
+        self,
+        threshold: float | Sequence[float] | None = None,
+        class_thresholds: Mapping[str, float] | None = None,
+    ) -> list[float]:
+        """Each class's threshold: the run's (tuned per class), or ``threshold`` for all,
+        then ``class_thresholds`` for the classes it names."""
+        if threshold is None:
+            values = self.config.thresholds_for(self.classes)
+        elif isinstance(threshold, int | float):
+            values = [float(threshold)] * len(self.classes)
+        else:
+            values = [float(t) for t in threshold]
+        for name, value in (class_thresholds or {}).items():
+            if name not in self.classes:
+                raise TrainError(
+                    f"no class {name!r} in run {self.run_id}; its classes: {', '.join(self.classes)}"
+                )
+            values[self.classes.index(name)] = float(value)
+        return values
+
     def posteriors(self, features: np.ndarray, *, batch_size: int = 16) -> np.ndarray:
         """(frames, classes) probabilities for one recording's (frames, n_mels) features."""
         return posteriors(
@@ -64,21 +97,42 @@ class LoadedModel:
         )
 
     def events(
-        self, post: np.ndarray, *, threshold: float | Sequence[float] | None = None
+        self,
+        post: np.ndarray,
+        *,
+        threshold: float | Sequence[float] | None = None,
+        class_thresholds: Mapping[str, float] | None = None,
     ) -> list[DetectedEvent]:
         """Post-processed events with the run's settings: its per-class thresholds and median
         filters (tuned on the val split at the end of training), minimum durations and gaps.
-        ``threshold`` replaces every class's threshold."""
+        ``threshold`` replaces every class's threshold, then ``class_thresholds`` those of
+        the classes it names."""
         cfg = self.config
         return posteriors_to_events(
             post,
             self.classes,
             self.feature_config.hop_s,
-            threshold=cfg.thresholds_for(self.classes) if threshold is None else threshold,
+            threshold=self.thresholds(threshold, class_thresholds),
             median_filter_frames=cfg.median_filters_for(self.classes),
             min_event_s=cfg.min_event_s,
             min_gap_s=cfg.min_gap_s,
         )
+
+
+def with_stored_postprocess(config: TrainConfig, stored: Mapping[str, Any]) -> TrainConfig:
+    """``config`` with the post-processing settings of the run as the project stores them.
+
+    The store's copy is the one truth: training writes its tuned per-class values there and
+    the review's threshold sliders edit it, so ``detect``, ``evaluate`` and the window all
+    post-process a run alike. Values that are missing or unusable keep the checkpoint's.
+    """
+    changes = {k: stored[k] for k in POSTPROCESS_FIELDS if k in stored}
+    if not changes:
+        return config
+    try:
+        return config.replace(**changes)
+    except TrainError:
+        return config
 
 
 def load_model(checkpoint_path: Path | str, device: str | torch.device = "auto") -> LoadedModel:
@@ -157,6 +211,13 @@ def posteriors(
     return out
 
 
+def load_run_model(project: Project, run: Run, device: str | torch.device = "auto") -> LoadedModel:
+    """A run's model with the post-processing settings the project stores for it."""
+    loaded = load_model(run_checkpoint(project, run), device)
+    loaded.config = with_stored_postprocess(loaded.config, run.config_dict)
+    return loaded
+
+
 def select_run(project: Project, run_id: int | None = None) -> Run:
     """The named run, or the latest finished one; TrainError when there is none."""
     if run_id is None:
@@ -224,6 +285,7 @@ def detect_recordings(
     *,
     run_id: int | None = None,
     threshold: float | None = None,
+    class_thresholds: Mapping[str, float] | None = None,
     device: str = "auto",
     batch_size: int = 16,
     save_posteriors: bool = True,
@@ -232,10 +294,13 @@ def detect_recordings(
     """Detect events on ``recordings`` with a run's model and store them (source=model).
 
     Each recording's previous unreviewed detections of this run are replaced; reviewed ones
-    (accepted or rejected) are kept. Classes are matched by name to the project's classes.
+    (accepted or rejected) are kept, and new detections repeating them are left out
+    (:func:`~tfstudio.train.postprocess.repeats`). Classes are matched by name to the
+    project's classes. Post-processing is the run's as stored in the project
+    (:func:`with_stored_postprocess`), with ``threshold`` / ``class_thresholds`` on top.
     """
     run = select_run(project, run_id)
-    loaded = load_model(run_checkpoint(project, run), device)
+    loaded = load_run_model(project, run, device)
     class_ids = {c.name: c.id for c in project.classes()}
     missing = [name for name in loaded.classes if name not in class_ids]
     if missing:
@@ -254,7 +319,20 @@ def detect_recordings(
             path = posteriors_file(project, run.id, rec)
             path.parent.mkdir(parents=True, exist_ok=True)
             np.save(path, post)
-        events = loaded.events(post, threshold=threshold)
+        events = loaded.events(post, threshold=threshold, class_thresholds=class_thresholds)
+        reviewed = [
+            (e.onset, e.offset, e.class_id)
+            for e in project.events(rec.id, source="model", run_id=run.id)
+            if e.review != "none"
+        ]
+        if reviewed and events:
+            repeated = repeats(
+                np.array([e.onset for e in events]),
+                np.array([e.offset for e in events]),
+                np.array([class_ids[e.label] for e in events]),
+                reviewed,
+            )
+            events = [e for e, r in zip(events, repeated) if not r]
         rows = [
             {
                 "class_id": class_ids[e.label],

@@ -8,14 +8,14 @@ Labels of classes the run does not know are left out.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tfstudio.features import FeatureCache
 from tfstudio.store import SPLITS, Project, Recording
 from tfstudio.train import metrics as sed_metrics
 from tfstudio.train.config import TrainError
-from tfstudio.train.detect import load_model, run_checkpoint, select_run
+from tfstudio.train.detect import load_run_model, select_run
 
 __all__ = ["evaluate_run"]
 
@@ -33,6 +33,8 @@ def evaluate_run(
     *,
     device: str = "auto",
     threshold: float | None = None,
+    class_thresholds: Mapping[str, float] | None = None,
+    recording_ids: Sequence[int] | None = None,
     record: bool = True,
     progress: Callable[[int, int, Recording], None] | None = None,
 ) -> dict[str, Any]:
@@ -44,10 +46,16 @@ def evaluate_run(
     if split not in SPLITS:
         raise TrainError(f"split must be one of {', '.join(SPLITS)}")
     run = select_run(project, run_id)
-    loaded = load_model(run_checkpoint(project, run), device)
+    loaded = load_run_model(project, run, device)
     recordings = [r for r in project.recordings(split) if r.status == "ok"]
+    if recording_ids is not None:
+        wanted = set(recording_ids)
+        recordings = [r for r in recordings if r.id in wanted]
+        if not recordings:
+            raise TrainError(f"none of the given recordings is in the {split} split")
     if not recordings:
         raise TrainError(f"no recordings in the {split} split")
+    used = loaded.thresholds(threshold, class_thresholds)
     names = {c.id: c.name for c in project.classes()}
     known = set(loaded.classes)
     cache = FeatureCache(project.cache_dir, loaded.feature_config)
@@ -62,7 +70,7 @@ def evaluate_run(
             if label in known:
                 reference.append(sed_metrics.Event(key, e.onset, e.offset, label))
         post = loaded.posteriors(cache.load(rec.content_hash, project.absolute_path(rec)))
-        for d in loaded.events(post, threshold=threshold):
+        for d in loaded.events(post, threshold=used):
             estimated.append(sed_metrics.Event(key, d.onset, min(d.offset, rec.duration), d.label))
     segment = sed_metrics.segment_based(reference, estimated, loaded.classes, time_resolution=1.0)
     event = sed_metrics.event_based(
@@ -86,14 +94,7 @@ def evaluate_run(
         "epoch": loaded.epoch,
         "threshold": loaded.config.threshold if threshold is None else threshold,
         # What each class was detected at: its tuned threshold, unless --threshold was given.
-        "class_thresholds": dict(
-            zip(
-                loaded.classes,
-                loaded.config.thresholds_for(loaded.classes)
-                if threshold is None
-                else [threshold] * len(loaded.classes),
-            )
-        ),
+        "class_thresholds": dict(zip(loaded.classes, used)),
         "segment_f1": _num(segment.f1),
         "segment_er": _num(segment.error_rate),
         "event_f1": _num(event.f1),

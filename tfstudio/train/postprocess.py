@@ -12,12 +12,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DetectedEvent", "EventArrays", "posteriors_to_event_arrays", "posteriors_to_events"]
+__all__ = [
+    "REPEAT_OVERLAP",
+    "DetectedEvent",
+    "EventArrays",
+    "posteriors_to_event_arrays",
+    "posteriors_to_events",
+    "repeats",
+]
 
 # Elements (frames x classes) handled per chunk of classes.
 _CHUNK_ELEMENTS = 1 << 22
 # Seconds: "shorter than" comparisons forgive float rounding of frames * hop.
 _TIME_TOL = 1e-9
+# A new detection repeats a reviewed one when they overlap by more than this share of the
+# shorter of the two.
+REPEAT_OVERLAP = 0.5
 
 
 @dataclass(frozen=True)
@@ -216,3 +226,24 @@ def posteriors_to_events(
             arrays.peak.tolist(),
         )
     ]
+
+
+def repeats(
+    onsets: np.ndarray,
+    offsets: np.ndarray,
+    classes: np.ndarray,
+    reviewed: Sequence[tuple[float, float, object]],
+    overlap: float = REPEAT_OVERLAP,
+) -> np.ndarray:
+    """Bool mask of the detections (parallel arrays) that repeat a reviewed one: the same
+    class, overlapping by more than ``overlap`` of the shorter. A decision once made (accept
+    or reject) is not asked again when detections are made anew."""
+    onsets, offsets = np.asarray(onsets, dtype=np.float64), np.asarray(offsets, dtype=np.float64)
+    classes = np.asarray(classes)
+    hit = np.zeros(len(onsets), dtype=bool)
+    for onset, offset, cls in reviewed:
+        same = classes == cls
+        shared = np.minimum(offsets, offset) - np.maximum(onsets, onset)
+        shorter = np.minimum(offsets - onsets, offset - onset)
+        hit |= same & (shared > overlap * np.maximum(shorter, 1e-9))
+    return hit
