@@ -254,3 +254,23 @@ def test_wheel_zooms_time_around_the_pointer(window, qtbot):
     t0, t1 = view.view_range()
     assert t1 - t0 < 10.0
     assert t0 < 5.0 < t1
+
+
+def test_a_class_added_in_the_palette_gets_a_colour_no_class_has(window, qtbot, monkeypatch):
+    """Bug: after deleting a class, "+ Add class" gave the new one a colour already in use."""
+    from PySide6.QtWidgets import QInputDialog, QMessageBox, QToolButton
+
+    palette = window.palette_widget
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    palette.ask_delete(window.workspace.event_class(class_ids(window)["bird"]))
+    assert [c.name for c in window.workspace.classes()] == ["frog"]
+
+    add = next(b for b in palette.findChildren(QToolButton) if b.text() == "+ Add class")
+    for name in ("wren", "toad", "cicada"):
+        monkeypatch.setattr(QInputDialog, "getText", lambda *a, n=name, **k: (n, True))
+        qtbot.mouseClick(add, LEFT)
+    colors = [c.color.upper() for c in window.workspace.classes()]
+    assert [c.name for c in window.workspace.classes()] == ["frog", "wren", "toad", "cicada"]
+    assert len(set(colors)) == 4
+    # The list shows each class with its own swatch.
+    assert palette.list.count() == 4

@@ -323,3 +323,200 @@ def test_the_runs_tuned_class_thresholds_are_the_default(qtbot, detected_project
     assert win.detections.threshold_for(frog) == pytest.approx(0.4)
     assert not win.detections.customized()
     win.close()
+
+
+def _drag_slider(qtbot, slider, value: float) -> None:
+    """Press the slider's handle, drag it to ``value`` (0–1) and let go, as a user does."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QStyle, QStyleOptionSlider
+
+    option = QStyleOptionSlider()
+    slider.initStyleOption(option)
+    style = slider.style()
+    handle = style.subControlRect(
+        QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderHandle, slider
+    )
+    groove = style.subControlRect(
+        QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderGroove, slider
+    )
+    start = handle.center()
+    span = groove.width() - handle.width()
+    target_x = groove.left() + handle.width() // 2 + round(value * span)
+    qtbot.mousePress(slider, Qt.MouseButton.LeftButton, pos=start)
+    assert slider.isSliderDown()
+    for k in range(1, 5):
+        x = start.x() + (target_x - start.x()) * k // 4
+        qtbot.mouseMove(slider, QPoint(x, start.y()))
+        qtbot.wait(20)  # the live preview redraws once per frame
+    qtbot.mouseRelease(slider, Qt.MouseButton.LeftButton, pos=QPoint(target_x, start.y()))
+
+
+def test_a_recording_without_posteriors_shows_none_and_its_slider_previews_nothing(
+    review_window, qtbot
+):
+    """Bug: after detecting on rec0, every other recording showed rec0's posteriorgram, and
+    dragging the threshold there previewed rec0's detections on it."""
+    win = review_window
+    root, view, ws, model = win.workspace.project.root, win.view, win.workspace, win.detections
+    assert view.posteriorgram_rect() is not None and view.detection_count() == 4
+    rec0 = ws.recording
+    view.graphics.setFocus()
+    qtbot.keyClick(view.graphics, Qt.Key.Key_PageDown)  # to rec1: never detected on
+    assert ws.recording.stem == "rec1"
+    assert model.posteriors is None
+    assert view.posteriorgram_rect() is None and not view.post.isVisible()
+    assert view.detection_count() == 0
+    assert win.review.thresholds.hint.isVisible()  # says why the slider does nothing here
+
+    slider = win.review.thresholds.slider
+    seen: list[int] = []
+    model.drawnChanged.connect(lambda: seen.append(view.detection_count()))
+    _drag_slider(qtbot, slider, 0.3)
+    assert slider.value() == pytest.approx(30, abs=3)
+    assert not model.previewing()
+    assert set(seen) <= {0} and view.detection_count() == 0
+    assert stored(root, recording_id=ws.recording.id) == []
+
+    # Back on rec0 the slider's value applies to rec0's own posteriors.
+    qtbot.keyClick(view.graphics, Qt.Key.Key_PageUp)
+    assert ws.recording.id == rec0.id
+    assert model.posteriors is not None and view.posteriorgram_rect() is not None
+    threshold = slider.value() / 100
+    qtbot.waitUntil(lambda: view.detection_count() == expected(threshold), timeout=2000)
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("bird", "frog"),
+        ("Eurasian blackcap, full song with trills", "x"),
+        ("n" * 90, "frog call (distant, through rain)"),
+    ],
+)
+def test_posteriorgram_stays_aligned_with_the_spectrogram_in_time(detected_project, qtbot, names):
+    """Bug: the posteriorgram's plot area was sometimes ~80 px left of the spectrogram's (its
+    plot was hidden, the window resized, then it was shown again with a 0 px left axis)."""
+    from PySide6.QtCore import QPointF
+
+    from .conftest import open_window
+
+    with Project.open(detected_project) as project:
+        for cls, name in zip(project.classes(), names):
+            project.update_class(cls.id, name=name)
+    win = open_window(qtbot, detected_project, size=(1000, 700))
+    view, ws = win.view, win.workspace
+
+    def misalignment() -> float:
+        duration = ws.recording.duration
+        worst = 0.0
+        for t in (0.0, duration):
+            spec_x = view.spec_vb.mapViewToScene(QPointF(t, 0)).x()
+            post_x = view.post_vb.mapViewToScene(QPointF(t, 0)).x()
+            lane_x = view.lane_vb.mapViewToScene(QPointF(t, 0)).x()
+            worst = max(worst, abs(spec_x - post_x), abs(spec_x - lane_x))
+        return worst
+
+    def settle() -> None:
+        qtbot.wait(100)  # pyqtgraph lays out on the next turns of the event loop
+
+    try:
+        rec0 = next(r for r in ws.recordings() if r.stem == "rec0")
+        ws.step_recording(1)  # rec1: never detected on, so no posteriorgram
+        assert not view.post.isVisible()
+        for size in ((1500, 900), (900, 650), (1300, 850)):
+            win.resize(*size)  # while the posteriorgram is hidden
+            settle()
+            ws.set_recording(rec0.id)
+            view.show_all()
+            settle()
+            assert view.posteriorgram_rect() is not None
+            assert misalignment() <= 2.0, size
+            win.show_detections_action.trigger()  # hidden again, resized, shown
+            win.resize(size[0] - 120, size[1] - 40)
+            settle()
+            win.show_detections_action.trigger()
+            settle()
+            assert view.post.isVisible()
+            assert misalignment() <= 2.0, size
+            ws.step_recording(1)  # off to a recording without posteriors
+            settle()
+    finally:
+        win.close()
+
+
+def _lane_y(view, class_id: int) -> float:
+    return view.lane_of(class_id) + 0.5
+
+
+def test_accepting_a_detection_over_a_drawn_label_merges_them_in_one_undo_step(
+    review_window, qtbot
+):
+    """Bug: pressing A on a detection that coincided with a label added a duplicate label."""
+    from .test_annotation import drag
+
+    win = review_window
+    root, view, ws, review = win.workspace.project.root, win.view, win.workspace, win.review
+    bird = next(c.id for c in ws.classes() if c.name == "bird")
+    messages: list[str] = []
+    ws.message.connect(messages.append)
+    drag(qtbot, view, "lanes", (1.3, _lane_y(view, bird)), (2.4, _lane_y(view, bird)))
+    (drawn,) = labels(root)
+    assert drawn.source == "human" and drawn.onset == pytest.approx(1.3, abs=0.05)
+
+    row = next(r for r in range(review.model.rowCount()) if review.model.event(r).onset == 1.0)
+    rect = review.table.visualRect(review.model.index(row, 0))
+    qtbot.mouseClick(review.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    first = ws.selected_event()
+    assert first.confidence == pytest.approx(0.9) and (first.onset, first.offset) == (1.0, 2.0)
+    qtbot.keyClick(review.table, Qt.Key.Key_A)
+
+    (merged,) = labels(root)  # one label for one sound, not two
+    assert merged.id == first.id and merged.review == "accepted"
+    assert (merged.onset, merged.offset) == pytest.approx((1.0, drawn.offset))
+    assert "merged with the bird label" in messages[-1]
+    assert len(ws.labels) == 1
+
+    view.graphics.setFocus()
+    qtbot.keyClick(view.graphics, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    restored = labels(root)
+    assert [(e.id, e.source) for e in restored] == [(drawn.id, "human")]
+    assert next(e for e in stored(root) if e.id == first.id).review == "none"
+
+
+def test_relabelling_a_detection_onto_a_label_of_that_class_merges_them(review_window, qtbot):
+    from .test_annotation import click
+
+    win = review_window
+    root, view, ws = win.workspace.project.root, win.view, win.workspace
+    frog = next(c for c in ws.classes() if c.name == "frog")
+    with Project.open(root) as project:
+        frog_label = project.add_event(ws.recording.id, frog.id, 3.6, 4.5)
+    ws.refresh()
+    bird = next(c.id for c in ws.classes() if c.name == "bird")
+    click(qtbot, view, "lanes", 3.5, _lane_y(view, bird))  # the bird detection at 3–4 s
+    detection = ws.selected_event()
+    assert detection.source == "model" and (detection.onset, detection.offset) == (3.0, 4.0)
+    qtbot.keyClick(view.graphics, getattr(Qt.Key, f"Key_{frog.hotkey}"))
+
+    frogs = [e for e in labels(root) if e.class_id == frog.id]
+    assert [(e.id, e.onset, e.offset) for e in frogs] == [(detection.id, 3.0, 4.5)]
+    assert frog_label.id not in {e.id for e in stored(root)} | {e.id for e in labels(root)}
+
+
+def test_reviewing_on_a_test_recording_warns_that_it_changes_the_reference(review_window, qtbot):
+    win = review_window
+    ws, review = win.workspace, win.review
+    assert not review.test_split_warning.isVisible()
+    ws.set_split([ws.recording.id], "test")
+    assert review.test_split_warning.isVisible()
+    assert "evaluation" in review.test_split_warning.text()
+
+    messages: list[str] = []
+    ws.message.connect(messages.append)
+    review.table.setFocus()
+    qtbot.keyClick(review.table, Qt.Key.Key_N)
+    qtbot.keyClick(review.table, Qt.Key.Key_A)
+    assert "test recording" in messages[-1] and "evaluation" in messages[-1]
+
+    ws.set_split([ws.recording.id], "train")
+    assert not review.test_split_warning.isVisible()

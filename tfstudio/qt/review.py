@@ -3,7 +3,9 @@
 Keys (in the list, and A/R/E/N/J/K anywhere in the window): A accept (the detection becomes
 a label), R reject (kept as a negative), E or Enter adjust (zoom to it; dragging its edges
 accepts it), N/J next, P/K previous, Space play it. Every decision is one undoable step in the
-store, and the next training run reads accepted detections as labels.
+store, and the next training run reads accepted detections as labels. Accepting one that
+overlaps a label of its class merges the two into one label (``tfstudio.store.review``); on a
+test recording a banner says that accepting there changes the evaluation reference.
 """
 
 from __future__ import annotations
@@ -742,10 +744,14 @@ class ReviewPanel(QWidget):
         if testing:
             assert rec is not None
             self.test_split_warning.setText(
-                f"⚠ {rec.name} is a test recording: detections accepted here become labels "
-                "of the reference that evaluation scores runs against, so test scores stop "
-                "being independent of the model. Review train recordings instead, or move "
-                "this one to train first."
+                f"⚠ {rec.name} is a test recording: what you accept here changes the "
+                "reference evaluation scores against."
+            )
+            self.test_split_warning.setToolTip(
+                "Accepted detections are labels. On a test recording they become part of the "
+                "ground truth that Evaluate scores every run against, so the scores stop being "
+                "independent of the model. Review train recordings, or move this one to train "
+                "first (Annotate ▸ Set split)."
             )
         self.test_split_warning.setVisible(testing)
 
