@@ -520,3 +520,44 @@ def test_reviewing_on_a_test_recording_warns_that_it_changes_the_reference(revie
 
     ws.set_split([ws.recording.id], "train")
     assert not review.test_split_warning.isVisible()
+
+
+def test_slider_thresholds_are_stored_with_the_run_where_detect_reads_them(
+    qtbot, review_window, detected_project
+):
+    """One truth: the sliders write the run's post-processing in the project, which is what
+    ``tfstudio detect`` / ``evaluate`` use; a new window starts from it; Reset returns to
+    what training left."""
+    from tfstudio.qt.app import create_application
+    from tfstudio.qt.main_window import MainWindow
+    from tfstudio.train.config import TrainConfig
+    from tfstudio.train.detect import with_stored_postprocess
+
+    win = review_window
+    controls = win.review.thresholds
+    frog = next(c.id for c in win.workspace.classes() if c.name == "frog")
+    controls.set_threshold(0.3)  # global
+    controls.scope.setCurrentIndex(controls.scope.findData(frog))
+    controls.set_threshold(0.7)
+    with Project.open(detected_project) as project:
+        stored = project.latest_run().config_dict
+    core = with_stored_postprocess(TrainConfig(), stored)
+    assert core.thresholds_for(["bird", "frog"]) == pytest.approx([0.3, 0.7])
+    assert stored["trained_postprocess"] == {"threshold": 0.5, "class_thresholds": {}}
+    win.close()
+
+    create_application()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    again.show()
+    assert again.open_project(detected_project)
+    assert again.detections.global_threshold == pytest.approx(0.3)
+    assert again.detections.threshold_for(frog) == pytest.approx(0.7)
+    assert again.detections.customized()
+    controls = again.review.thresholds
+    controls.scope.setCurrentIndex(controls.scope.findData(frog))
+    controls.reset_button.click()
+    assert again.detections.threshold_for(frog) == pytest.approx(0.3)  # follows global again
+    with Project.open(detected_project) as project:
+        assert project.latest_run().config_dict["class_thresholds"] == {}
+    again.close()

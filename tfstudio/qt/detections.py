@@ -13,7 +13,7 @@ failing that, from the checkpoint's pickled metadata read without torch.
 from __future__ import annotations
 
 import collections
-import json
+import dataclasses
 import pickle
 import time
 import zipfile
@@ -25,12 +25,14 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from tfstudio.qt import settings as qs
 from tfstudio.qt.workspace import Workspace
-from tfstudio.store import Event, Project, Recording, Run
+from tfstudio.store import Event, Project, ProjectError, Recording, Run
 from tfstudio.train.postprocess import posteriors_to_event_arrays, repeats
 
 PREVIEW_MS = 16  # at most one redraw per frame while the slider moves
+# Where a run's stored configuration keeps the thresholds training left, once the review's
+# sliders have changed ``threshold`` / ``class_thresholds`` there.
+TRAINED_KEY = "trained_postprocess"
 
 
 def posteriors_path(project: Project, run_id: int, recording: Recording) -> Path:
@@ -82,9 +84,13 @@ class RunInfo:
     median_filter_frames: int = 1
     min_event_s: float = 0.0
     min_gap_s: float = 0.0
-    # Per-class values tuned on the val split at the end of training (by class name).
+    # Per-class values (by class name): tuned on the val split at the end of training, or
+    # as the review's sliders last set them.
     class_thresholds: dict[str, float] = field(default_factory=dict)
     class_median_filter_frames: dict[str, int] = field(default_factory=dict)
+    # What training left, before any slider moved: Reset goes back to these.
+    trained_threshold: float = 0.5
+    trained_class_thresholds: dict[str, float] = field(default_factory=dict)
 
     def median_filters(self) -> list[int]:
         """The median filter of each posterior column, as ``detect`` uses them."""
@@ -113,21 +119,36 @@ class RunInfo:
         except (KeyError, TypeError, ValueError, ZeroDivisionError):
             return None
         median = int(config.get("median_filter_frames") or 1)
+        trained = config.get(TRAINED_KEY) if isinstance(config.get(TRAINED_KEY), dict) else {}
+        threshold = _number(config.get("threshold"), 0.5)
+        class_thresholds = _number_map(config.get("class_thresholds"), float)
         return cls(
             run_id=run.id,
             classes=tuple(str(c) for c in classes),
             hop_s=hop_s,
-            threshold=float(config.get("threshold", 0.5)),
+            threshold=threshold,
             median_filter_frames=median if median % 2 else median + 1,
             min_event_s=float(config.get("min_event_s") or 0.0),
             min_gap_s=float(config.get("min_gap_s") or 0.0),
-            class_thresholds=_number_map(config.get("class_thresholds"), float),
+            class_thresholds=class_thresholds,
+            trained_threshold=_number(trained.get("threshold"), threshold),
+            trained_class_thresholds=_number_map(trained.get("class_thresholds"), float)
+            if "class_thresholds" in trained
+            else dict(class_thresholds),
             class_median_filter_frames={
                 k: v
                 for k, v in _number_map(config.get("class_median_filter_frames"), int).items()
                 if v >= 1 and v % 2 == 1
             },
         )
+
+
+def _number(value: Any, default: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default
+    return number if 0 <= number <= 1 else default
 
 
 def _number_map(value: Any, kind: type) -> dict[str, Any]:
@@ -325,23 +346,20 @@ class DetectionModel(QObject):
         return int((drawn.states == 0).sum())
 
     def customized(self) -> bool:
-        """True when the thresholds differ from the run's own (what ``detect`` used)."""
-        default = self.info.threshold if self.info else 0.5
+        """True when the thresholds differ from those training left (tuned per class)."""
+        default = self.info.trained_threshold if self.info else 0.5
         return (
-            self.class_thresholds != self._run_class_thresholds()
+            self.class_thresholds != self._run_class_thresholds(trained=True)
             or abs(self.global_threshold - default) > 1e-9
         )
 
-    def _run_class_thresholds(self) -> dict[int, float]:
-        """The run's tuned per-class thresholds, by project class id."""
+    def _run_class_thresholds(self, *, trained: bool = False) -> dict[int, float]:
+        """The run's per-class thresholds as stored (or as training left them), by class id."""
         if self.info is None:
             return {}
         by_name = {c.name: c.id for c in self.workspace.classes()}
-        return {
-            by_name[name]: value
-            for name, value in self.info.class_thresholds.items()
-            if name in by_name
-        }
+        stored = self.info.trained_class_thresholds if trained else self.info.class_thresholds
+        return {by_name[name]: value for name, value in stored.items() if name in by_name}
 
     def uncertainty(self, event: Event) -> float:
         """Distance of a detection's confidence from its class's threshold (0: a coin toss)."""
@@ -375,7 +393,7 @@ class DetectionModel(QObject):
     def reset_class_threshold(self, class_id: int | None = None) -> None:
         """Give one class (or, with None, every class) the run's own threshold again: its
         tuned one, or else the global threshold."""
-        tuned = self._run_class_thresholds()
+        tuned = self._run_class_thresholds(trained=True)
         if class_id is None:
             self.class_thresholds = dict(tuned)
         elif class_id in tuned:
@@ -565,34 +583,35 @@ class DetectionModel(QObject):
             self._preview = None
             self.drawnChanged.emit()
 
-    def _settings_key(self) -> str | None:
-        project, info = self.workspace.project, self.info
-        if project is None or info is None:
-            return None
-        return f"projects/{project.root.absolute()}/run-{info.run_id}/thresholds"
-
     def _load_thresholds(self) -> None:
+        """The sliders start where the project says: the run's stored thresholds."""
         self.global_threshold = self.info.threshold if self.info else 0.5
         self.class_thresholds = self._run_class_thresholds()
-        key = self._settings_key()
-        raw = qs.qsettings().value(key) if key else None
-        try:
-            saved = json.loads(str(raw)) if raw else {}
-            self.global_threshold = float(saved.get("global", self.global_threshold))
-            by_name = {c.name: c.id for c in self.workspace.classes()}
-            for name, value in (saved.get("classes") or {}).items():
-                if name in by_name:
-                    self.class_thresholds[by_name[name]] = float(value)
-        except (ValueError, TypeError, AttributeError):
-            pass  # a hand-edited or older settings file: keep the run's defaults
 
     def _save_thresholds(self) -> None:
-        key = self._settings_key()
-        if key is None:
+        """Store the sliders in the run's configuration in the project, the one place
+        ``tfstudio detect`` and ``evaluate`` read them from; what training left is kept
+        aside (once) so Reset can return to it."""
+        project, info = self.workspace.project, self.info
+        if project is None or info is None:
             return
         names = {c.id: c.name for c in self.workspace.classes()}
-        value = {
-            "global": self.global_threshold,
-            "classes": {names[c]: t for c, t in self.class_thresholds.items() if c in names},
-        }
-        qs.qsettings().setValue(key, json.dumps(value))
+        classes = {names[c]: t for c, t in self.class_thresholds.items() if c in names}
+        try:
+            run = project.run(info.run_id)
+        except ProjectError:
+            return  # the run was deleted meanwhile
+        config = dict(run.config_dict)
+        config.setdefault(
+            TRAINED_KEY,
+            {
+                "threshold": info.trained_threshold,
+                "class_thresholds": dict(info.trained_class_thresholds),
+            },
+        )
+        config["threshold"] = self.global_threshold
+        config["class_thresholds"] = classes
+        project.update_run(info.run_id, config=config)
+        self.info = dataclasses.replace(
+            info, threshold=self.global_threshold, class_thresholds=classes
+        )
