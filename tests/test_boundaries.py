@@ -35,3 +35,22 @@ def test_store_and_formats_import_no_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_command_runs_without_loading_qt_and_the_gui_is_chosen_in_main(tmp_path):
+    """``tfstudio init`` (through the same entry point as the app) never imports Qt; only
+    ``tfstudio [PROJECT]`` does, and ``__main__`` is the one place that decides."""
+    code = (
+        "import sys\n"
+        "from tfstudio.__main__ import main\n"
+        f"assert main(['init', {str(tmp_path / 'p')!r}]) == 0\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph') or m.startswith('tfstudio.qt'))\n"
+        "print('loaded:' + ','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "loaded:"
+    from tfstudio.cli import is_command_line
+
+    assert not is_command_line([]) and not is_command_line(["some/project"])
+    assert is_command_line(["init", "p"]) and is_command_line(["--version"])
+    assert is_command_line(["some/project", "extra"])  # an error message, not the GUI

@@ -1,19 +1,22 @@
-"""The ``tfstudio`` command line: argument handling and printing only.
+"""The ``tfstudio`` command line: argument handling and printing only; never imports Qt.
 
 Each command module offers ``register(subparsers)``; a command's handler takes the parsed
-arguments and returns the exit code. ``tfstudio [PROJECT]`` with no command opens the GUI.
+arguments and returns the exit code. ``tfstudio [PROJECT]`` with no command is the GUI's
+(:mod:`tfstudio.__main__` decides); a command that wants the GUI afterwards (``demo --open``)
+raises :class:`OpenGui` for it.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
 from tfstudio import __version__
 from tfstudio.cli import project_cmds, train_cmds
-from tfstudio.cli.common import UserError, err
+from tfstudio.cli.common import OpenGui, UserError, err
+
+__all__ = ["OpenGui", "build_parser", "is_command_line", "main"]
 
 COMMAND_MODULES = (project_cmds, train_cmds)
 
@@ -38,21 +41,23 @@ def _commands(parser: argparse.ArgumentParser) -> set[str]:
     return set()
 
 
-def open_gui(project: str | None) -> int:
-    # The GUI is loaded by name so that the core (this package included) never imports Qt.
-    app = importlib.import_module("tfstudio.qt.app")
-    return int(app.run(project))
+def is_command_line(argv: Sequence[str]) -> bool:
+    """True when ``argv`` names a command or an option; False for ``[PROJECT]`` (the GUI)."""
+    args = list(argv)
+    if not args:
+        return False
+    return args[0] in _commands(build_parser()) or args[0].startswith("-") or len(args) > 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; raises :class:`OpenGui` when the command asks for the app afterwards."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if not args_list or (
-        args_list[0] not in _commands(parser) and not args_list[0].startswith("-")
-    ):
-        if len(args_list) > 1:
-            parser.error(f"unknown command {args_list[0]!r}")
-        return open_gui(args_list[0] if args_list else None)
+    if not args_list:
+        parser.print_help(sys.stderr)
+        return 2
+    if args_list[0] not in _commands(parser) and not args_list[0].startswith("-"):
+        parser.error(f"unknown command {args_list[0]!r}")
     args = parser.parse_args(args_list)
     try:
         return int(args.func(args))

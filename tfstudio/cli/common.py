@@ -11,6 +11,15 @@ from tqdm import tqdm
 from tfstudio.store import Project, ProjectError
 
 
+class OpenGui(Exception):
+    """Raised by a command that ends by opening the app on ``project`` (the caller, which may
+    import Qt, does that; the command line itself never does)."""
+
+    def __init__(self, project: str | None) -> None:
+        super().__init__(project)
+        self.project = project
+
+
 class UserError(Exception):
     """A mistake the user can fix: printed as one line, no traceback."""
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tfstudio.cli.common import UserError, bar_step, emit_json, err, open_project, progress
+from tfstudio.cli.common import OpenGui, UserError, bar_step, emit_json, err, open_project, progress
 from tfstudio.formats import FORMATS
 from tfstudio.importer import ImportReport, create_demo, import_audio, import_labels
 from tfstudio.store import SPLITS, Project, ProjectError
@@ -126,9 +126,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with project:
         _print_info(project.summary())
     if args.open:
-        from tfstudio.cli import open_gui
-
-        return open_gui(args.project)
+        raise OpenGui(args.project)
     return 0
 
 

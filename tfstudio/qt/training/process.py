@@ -39,7 +39,7 @@ def train_command(
     if program:
         prefix = list(program)
     elif getattr(sys, "frozen", False):
-        # A frozen app's executable is the CLI itself (``__main__`` calls ``cli.main``).
+        # A frozen app's executable is tfstudio itself (``__main__`` runs the CLI for a command).
         prefix = [sys.executable]
     else:
         prefix = [sys.executable, "-m", "tfstudio"]
