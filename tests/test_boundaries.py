@@ -54,3 +54,17 @@ def test_a_command_runs_without_loading_qt_and_the_gui_is_chosen_in_main(tmp_pat
     assert not is_command_line([]) and not is_command_line(["some/project"])
     assert is_command_line(["init", "p"]) and is_command_line(["--version"])
     assert is_command_line(["some/project", "extra"])  # an error message, not the GUI
+
+
+def test_configurations_validate_without_torch():
+    code = (
+        "import sys\n"
+        "from tfstudio.train.config import TRAIN_PRESETS, TrainConfig\n"
+        "from tfstudio.features import FeatureConfig\n"
+        "import tfstudio.train.tune, tfstudio.model.presets\n"
+        "for name in TRAIN_PRESETS: TrainConfig.from_preset(name).validate()\n"
+        "FeatureConfig().key()\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from tfstudio.audio import AudioReader, resample
-from tfstudio.features.logmel import FeatureConfig, n_frames, resampled_length, stream_logmel
+from tfstudio.features.config import FeatureConfig, n_frames, resampled_length
+from tfstudio.features.melspec import stream_logmel
 
 __all__ = [
     "FeatureCache",

@@ -9,7 +9,7 @@ from typing import Any
 # while the CRNN and sampled softmax pull in torch (seconds to import).
 _LAZY = {
     "CRNN": "tfstudio.model.crnn",
-    "PRESETS": "tfstudio.model.crnn",
+    "PRESETS": "tfstudio.model.presets",
     "CRNNConfig": "tfstudio.model.crnn",
     "bce_loss": "tfstudio.model.crnn",
     "config_from_preset": "tfstudio.model.crnn",

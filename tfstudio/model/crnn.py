@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tfstudio.model.presets import PRESETS
+
 __all__ = [
     "CRNN",
     "PRESETS",
@@ -94,15 +96,6 @@ class CRNNConfig:
         if unknown:
             raise ValueError(f"unknown CRNNConfig key(s): {', '.join(sorted(unknown))}")
         return cls(**dict(data))
-
-
-PRESETS: dict[str, dict[str, Any]] = {
-    # Drossos et al. 2019, as in dr-costas/SEDLM.
-    "paper": dict(channels=256, gru_hidden=256, dropout=0.25, pools=(5, 4, 2)),
-    # About 1/50 of the paper's parameters (73 k vs 3.7 M with 6 classes); a forward and
-    # backward pass of 8 × 256 frames takes ~0.12 s on two CPU cores.
-    "fast": dict(channels=32, gru_hidden=64, dropout=0.25, pools=(5, 4, 2)),
-}
 
 
 def config_from_preset(name: str, n_mels: int, n_classes: int, **overrides: Any) -> CRNNConfig:

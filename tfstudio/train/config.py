@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tfstudio.features import FEATURE_PRESETS, FeatureConfig
+from tfstudio.features.config import FEATURE_PRESETS, FeatureConfig
+from tfstudio.model.presets import PRESETS
 from tfstudio.model.schedules import SCHEDULE_NAMES
 
 __all__ = [
@@ -251,8 +252,6 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise :class:`TrainError` naming the first bad value."""
-        from tfstudio.model.crnn import PRESETS
-
         self._check_types()
 
         checks = [

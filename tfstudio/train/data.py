@@ -21,7 +21,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from tfstudio.features import FeatureCache, FeatureConfig
+from tfstudio.features.cache import FeatureCache
+from tfstudio.features.config import FeatureConfig
 from tfstudio.store import Project, Recording
 from tfstudio.train.augment import EventBank, SpecAugment, mix_event
 

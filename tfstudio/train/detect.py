@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from tfstudio.features import FeatureCache, FeatureConfig
+from tfstudio.features.cache import FeatureCache
+from tfstudio.features.config import FeatureConfig
 from tfstudio.model.crnn import CRNN, CRNNConfig
 from tfstudio.store import Project, Recording, Run
 from tfstudio.train.config import RECIPE_OFF, TrainConfig, TrainError

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tfstudio.features import FeatureCache
+from tfstudio.features.cache import FeatureCache
 from tfstudio.store import SPLITS, Project, Recording
 from tfstudio.train import metrics as sed_metrics
 from tfstudio.train.config import TrainError

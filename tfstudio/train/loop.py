@@ -37,7 +37,8 @@ import torch.distributed as dist
 from torch.utils.data import default_collate
 
 from tfstudio.audio import AudioError
-from tfstudio.features import FeatureCache, FeatureConfig
+from tfstudio.features.cache import FeatureCache
+from tfstudio.features.config import FeatureConfig
 from tfstudio.model.crnn import (
     CRNN,
     CRNNConfig,

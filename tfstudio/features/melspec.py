@@ -1,4 +1,4 @@
-"""Log-mel features: torchlibrosa Spectrogram + LogmelFilterBank, computed block by block.
+"""Log-mel features: torchlibrosa Spectrogram + LogmelFilterBank, computed block by block (torch).
 
 Frame ``k`` is centred on sample ``k * hop_length`` of the (resampled) signal, which is
 reflect-padded by ``n_fft // 2`` at both ends, as ``center=True`` STFTs do; a signal of ``n``
@@ -9,13 +9,7 @@ same as those of one computation over the whole file.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
-import math
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import torch
@@ -33,82 +27,13 @@ __all__ = [
     "stream_logmel",
 ]
 
-# Bump when the computation changes in a way that alters cached values.
-FEATURE_VERSION = 1
-
-
-@dataclass(frozen=True)
-class FeatureConfig:
-    """Log-mel parameters (samples at ``sample_rate``); recordings at other rates are resampled.
-
-    The default suits the 22.05 kHz demo: 40 ms window, 20 ms hop, 40 bands. The ``paper``
-    preset is the DCASE 2017 recipe of Drossos et al.: 44.1 kHz, n_fft 2048, 40 ms window,
-    20 ms hop, 40 bands.
-    """
-
-    sample_rate: int = 22050
-    n_fft: int = 1024
-    win_length: int = 882
-    hop_length: int = 441
-    n_mels: int = 40
-    fmin: float = 0.0
-    fmax: float | None = None  # None: sample_rate / 2
-
-    def __post_init__(self) -> None:
-        for name in ("sample_rate", "n_fft", "win_length", "hop_length", "n_mels"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.n_fft % 2:
-            # An odd n_fft would make the frame count 1 + (n − 1) // hop, not 1 + n // hop.
-            raise ValueError(f"n_fft must be even, got {self.n_fft}")
-        if self.win_length > self.n_fft:
-            raise ValueError(f"win_length ({self.win_length}) must not exceed n_fft ({self.n_fft})")
-        top = self.sample_rate / 2 if self.fmax is None else self.fmax
-        if not 0 <= self.fmin < top <= self.sample_rate / 2:
-            raise ValueError(
-                f"need 0 <= fmin < fmax <= sample_rate / 2, got fmin={self.fmin}, fmax={top}"
-            )
-
-    @property
-    def hop_s(self) -> float:
-        """Seconds between frames."""
-        return self.hop_length / self.sample_rate
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> FeatureConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown feature parameter(s): {', '.join(sorted(unknown))}")
-        return cls(**dict(data))
-
-    def key(self) -> str:
-        """A short stable hash of the parameters (and the feature code version) for cache names."""
-        text = json.dumps({"version": FEATURE_VERSION, **self.to_dict()}, sort_keys=True)
-        return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
-
-
-FEATURE_PRESETS: dict[str, FeatureConfig] = {
-    "paper": FeatureConfig(sample_rate=44100, n_fft=2048, win_length=1764, hop_length=882),
-    "fast": FeatureConfig(),
-}
-
-
-def feature_preset(name: str, **overrides: Any) -> FeatureConfig:
-    """A named feature configuration (``paper`` or ``fast``) with optional overrides."""
-    if name not in FEATURE_PRESETS:
-        raise ValueError(
-            f"unknown feature preset {name!r}; choose one of {', '.join(FEATURE_PRESETS)}"
-        )
-    return dataclasses.replace(FEATURE_PRESETS[name], **overrides)
-
-
-def n_frames(n_samples: int, hop_length: int) -> int:
-    """Frames of a signal of ``n_samples`` samples (centred frames)."""
-    return 1 + n_samples // hop_length
+from tfstudio.features.config import (
+    FEATURE_PRESETS,
+    FEATURE_VERSION,
+    FeatureConfig,
+    feature_preset,
+    n_frames,
+)
 
 
 class LogMel(nn.Module):
@@ -247,8 +172,3 @@ def _exact(blocks: Iterable[np.ndarray], n_samples: int) -> Iterator[np.ndarray]
 def _take(blocks: Iterable[np.ndarray], n_samples: int) -> np.ndarray:
     parts = list(_exact(blocks, n_samples))
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
-
-
-def resampled_length(n_samples: int, orig_sr: int, target_sr: int) -> int:
-    """Samples after resampling (torchaudio's rule: ceil(n · target / orig))."""
-    return math.ceil(n_samples * target_sr / orig_sr) if orig_sr != target_sr else n_samples
