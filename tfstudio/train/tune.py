@@ -22,7 +22,7 @@ from tfstudio.train.postprocess import posteriors_to_events
 __all__ = ["MEDIAN_GRID", "THRESHOLD_GRID", "TunedPostprocess", "tune_postprocess"]
 
 THRESHOLD_GRID = tuple(round(0.1 + 0.05 * i, 2) for i in range(17))  # 0.10 … 0.90
-MEDIAN_GRID = (1, 3, 5, 9, 15, 25)
+MEDIAN_GRID = (1, 3, 5, 9, 15, 25, 41)
 
 
 @dataclass
