@@ -13,12 +13,12 @@ import sys
 from collections.abc import Sequence
 
 from tfstudio import __version__
-from tfstudio.cli import project_cmds, train_cmds
+from tfstudio.cli import doctor_cmds, project_cmds, train_cmds
 from tfstudio.cli.common import OpenGui, UserError, err
 
 __all__ = ["OpenGui", "build_parser", "is_command_line", "main"]
 
-COMMAND_MODULES = (project_cmds, train_cmds)
+COMMAND_MODULES = (project_cmds, train_cmds, doctor_cmds)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -147,6 +147,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_evaluate)
 
 
+def train_options() -> list[dict[str, Any]]:
+    """The ``train`` command's options, read from its parser: one JSON-able dict per option
+    (``names``, ``choices``, ``default``, ``takes_value``, ``metavar``, ``help``).
+
+    This is how anything outside the command line (``tfstudio doctor``, the app) learns what
+    ``train`` accepts, so that none of them reads argparse's internals itself.
+    """
+    sub = argparse.ArgumentParser(prog="tfstudio").add_subparsers()
+    register(sub)
+    options = []
+    for action in sub.choices["train"]._actions:
+        if not action.option_strings or "--help" in action.option_strings:
+            continue
+        default = action.default
+        if not isinstance(default, int | float | str | bool | type(None)):
+            default = None  # [] for the repeatable ones: nothing given
+        options.append(
+            {
+                "names": list(action.option_strings),
+                "choices": list(action.choices) if action.choices else None,
+                "default": default,
+                "takes_value": action.nargs != 0,
+                "metavar": action.metavar if isinstance(action.metavar, str) else None,
+                "help": action.help or "",
+            }
+        )
+    return options
+
+
 def _postprocess_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--class-threshold",

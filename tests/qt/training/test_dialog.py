@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import json
+import sys
+
 import numpy as np
 import pytest
 
+from tfstudio import __version__
+from tfstudio.qt.training import dialog as dialog_module
 from tfstudio.qt.training.dialog import (
     PRESET_HELP,
     LearningRateBox,
     TrainDialog,
     schedule_curve,
 )
-from tfstudio.qt.training.engine import FALLBACK_PRESETS, EngineInfo, EngineProbe
+from tfstudio.qt.training.engine import EngineInfo, EngineProbe
+from tfstudio.qt.training.process import tfstudio_command
 from tfstudio.store import Project
+from tfstudio.train.config import RECIPE_OFF, TRAIN_PRESETS, TrainConfig
+
+# What ``tfstudio doctor --json`` says on a machine with two GPUs (the fields the app reads).
+GPU_REPORT = {
+    "versions": {"tfstudio": __version__, "torch": "2.11.0+cu130"},
+    "devices": [
+        {"device": "cpu", "name": "x86_64", "cores": 16},
+        {"device": "cuda:0", "name": "NVIDIA H100", "memory_bytes": 80 * 2**30},
+        {"device": "cuda:1", "name": "NVIDIA A100", "memory_bytes": 40 * 2**30},
+    ],
+    "auto_device": "cuda:0",
+    "errors": [],
+}
 
 
 def curve(dialog: TrainDialog) -> tuple[np.ndarray, np.ndarray]:
@@ -44,7 +63,9 @@ def test_a_gpu_machine_defaults_to_the_paper_preset_and_names_the_gpu(
     dialog = TrainDialog(demo_root, engine=gpu, settings=settings)
     qtbot.addWidget(dialog)
     assert dialog.preset_combo.currentData() == "paper"
-    assert dialog.epochs_spin.value() == 300
+    paper = TrainConfig.from_preset("paper")
+    assert dialog.epochs_spin.value() == paper.epochs
+    assert paper.gamma is None and dialog.gamma_spin.value() == pytest.approx(0.125)
     assert "NVIDIA H100" in dialog.device_combo.itemText(0)
     assert dialog.device_combo.model().item(2).isEnabled() is False  # no MPS here
 
@@ -66,6 +87,18 @@ def test_the_preview_follows_gamma_and_the_schedule(qtbot, demo_root, engine, se
     assert "--gamma" not in dialog.config() and "--p-min" not in dialog.config()
     dialog.schedule_combo.setCurrentIndex(dialog.schedule_combo.findData("linear"))
     assert dialog.decay_spin.isEnabled() and "--decay-epochs" in dialog.config()
+    # The preview follows "Decay over": p_min is reached after that many epochs.
+    p_min = dialog.p_min_spin.value()
+    dialog.decay_spin.setValue(10)
+    x, p = curve(dialog)
+    assert p[np.searchsorted(x, 10.0)] == pytest.approx(p_min)
+    dialog.decay_spin.setValue(30)
+    x, p = curve(dialog)
+    assert p[np.searchsorted(x, 10.0)] > p_min + 0.2
+    # Counting time steps advances by a sequence per batch: p_min within the first epoch.
+    dialog.unit_combo.setCurrentIndex(dialog.unit_combo.findData("step"))
+    x, p = curve(dialog)
+    assert p[np.searchsorted(x, 1.0)] == pytest.approx(p_min)
 
 
 def test_counting_time_steps_collapses_p_tf_in_the_first_epoch():
@@ -136,23 +169,86 @@ def test_a_stopped_run_can_be_resumed_with_its_own_settings(qtbot, empty_root, e
     assert dialog.schedule_combo.isEnabled() and dialog.config()[0] == "--preset"
 
 
-def test_the_probe_reports_the_engines_options_and_presets(qtbot):
-    """One child Python asked about torch, devices and ``train``'s options (seconds)."""
+def test_presets_recipe_and_options_are_known_before_any_probe():
+    """Read in the GUI process from the train config and the CLI's parser: no torch, no wait."""
+    info = EngineInfo.guess()
+    assert not info.known and not info.cuda and info.auto_device() == "CPU"
+    assert info.presets == {n: TrainConfig.from_preset(n).to_dict() for n in TRAIN_PRESETS}
+    assert info.recipe_off == RECIPE_OFF and info.has_recipe
+    for option in ("--max-batches", "--patience", "--decay-epochs", "--unit", "--json", "--set"):
+        assert info.supports(option)
+    assert not info.supports("--no-such-option")
+
+
+def test_the_probe_asks_tfstudio_doctor_once(qtbot):
+    """One child ``tfstudio doctor --json`` (seconds: it loads torch), built like training's."""
     probe = EngineProbe()
+    assert probe.command() == tfstudio_command(["doctor", "--json"])
     with qtbot.waitSignal(probe.ready, timeout=120_000) as ready:
         probe.request()
     info = ready.args[0]
     assert info.known and info.torch and not info.errors
-    for option in ("--max-batches", "--patience", "--decay-epochs", "--unit", "--json"):
-        assert info.supports(option)
-    # The table used before the probe answers must say what the engine says.
-    for name, values in FALLBACK_PRESETS.items():
-        assert {k: info.presets[name][k] for k in values} == values
-    # The generalisation recipe: what "off" means, each preset's values, and --set to change it.
-    from tfstudio.train.config import RECIPE_OFF, TRAIN_PRESETS, TrainConfig
-
-    assert info.has_recipe and info.recipe_off == RECIPE_OFF
-    for name in TRAIN_PRESETS:
-        config = TrainConfig.from_preset(name).to_dict()
-        assert {k: info.presets[name][k] for k in RECIPE_OFF} == {k: config[k] for k in RECIPE_OFF}
+    assert info.versions["tfstudio"] == __version__
     assert info.auto_device().startswith(("CUDA: ", "Apple MPS", "CPU"))
+    assert info.presets == EngineInfo.guess().presets
+    with qtbot.waitSignal(probe.ready, timeout=5_000) as again:
+        probe.request()  # cached: no second child
+    assert again.args[0] is info
+
+
+def fake_doctor(code: str) -> list[str]:
+    """A stand-in for ``tfstudio``: runs ``code`` with ``doctor --json`` as its arguments."""
+    return [sys.executable, "-c", code]
+
+
+def test_a_dialog_opened_before_the_answer_takes_the_gpus_from_it(
+    qtbot, demo_root, settings, monkeypatch
+):
+    code = (
+        "import sys\n"
+        "assert sys.argv[1:] == ['doctor', '--json'], sys.argv\n"
+        "print('a library that talks first')\n"
+        f"print({json.dumps(json.dumps(GPU_REPORT))})\n"
+    )
+    probe = EngineProbe(program=fake_doctor(code))
+    monkeypatch.setattr(dialog_module, "engine_probe", lambda: probe)
+    dialog = TrainDialog(demo_root, settings=settings)
+    qtbot.addWidget(dialog)
+    assert "detecting" in dialog.device_combo.itemText(0)
+    assert dialog.preset_combo.currentData() == "fast"
+    with qtbot.waitSignal(probe.ready, timeout=30_000) as ready:
+        pass
+    info = ready.args[0]
+    assert info.cuda == ("NVIDIA H100", "NVIDIA A100") and info.cuda_memory[1] == 40 * 2**30
+    assert info.known and not info.mps and info.torch == "2.11.0+cu130"
+    assert dialog.device_combo.itemText(0) == "Auto: CUDA: NVIDIA H100"
+    assert dialog.device_combo.itemText(1) == "CUDA: NVIDIA H100 (80 GiB)"
+    assert dialog.preset_combo.currentData() == "paper"  # a GPU machine, no preset chosen
+    assert dialog.device_combo.model().item(2).isEnabled() is False  # no MPS here
+
+
+@pytest.mark.parametrize(
+    ("program", "reason"),
+    [
+        (
+            fake_doctor("import sys; sys.stderr.write('boom\\n'); sys.exit(3)"),
+            "(exit code 3): boom",
+        ),
+        (fake_doctor("import time; time.sleep(60)"), "did not answer"),
+        (["/nonexistent/tfstudio"], "could not start"),
+    ],
+    ids=["fails", "hangs", "missing"],
+)
+def test_a_doctor_without_an_answer_leaves_every_device_offered(
+    qtbot, demo_root, settings, program, reason
+):
+    probe = EngineProbe(program=program, timeout_s=1.0)
+    with qtbot.waitSignal(probe.ready, timeout=30_000) as ready:
+        probe.request()
+    info = ready.args[0]
+    assert not info.known and reason in info.errors[0]
+    dialog = TrainDialog(demo_root, engine=info, settings=settings)
+    qtbot.addWidget(dialog)
+    model = dialog.device_combo.model()
+    assert all(model.item(row).isEnabled() for row in range(model.rowCount()))
+    assert dialog.device_combo.itemText(0) == "Auto"  # not "detecting" for ever

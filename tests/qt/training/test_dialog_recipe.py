@@ -14,28 +14,17 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QCheckBox, QStyle, QStyleOptionButton
 
 from tfstudio.qt.training.dialog import RECIPE_PARTS, TrainDialog
-from tfstudio.qt.training.engine import CONTRACT_OPTIONS, EngineInfo
+from tfstudio.qt.training.engine import EngineInfo
 from tfstudio.store import Project
-from tfstudio.train.config import RECIPE_OFF, TRAIN_PRESETS, TrainConfig
-
-from .conftest import MORE_OPTIONS
+from tfstudio.train.config import RECIPE_OFF, TrainConfig
 
 LEFT = Qt.MouseButton.LeftButton
 
 
 @pytest.fixture
 def recipe_engine() -> EngineInfo:
-    """What the probe reports for this checkout's engine (the probe's own filtering)."""
-    presets = {
-        name: {
-            k: v
-            for k, v in TrainConfig.from_preset(name).to_dict().items()
-            if isinstance(v, int | float | str | bool)
-        }
-        for name in TRAIN_PRESETS
-    }
-    options = {o: {} for o in (*CONTRACT_OPTIONS, *MORE_OPTIONS, "--set")}
-    return EngineInfo.from_json({"options": options, "presets": presets, "recipe_off": RECIPE_OFF})
+    """This checkout's engine: the presets and the recipe come from its TrainConfig."""
+    return EngineInfo(known=True)
 
 
 def open_dialog(qtbot, root, engine, settings, **kwargs) -> TrainDialog:
@@ -211,19 +200,27 @@ def test_recipe_choices_are_remembered_as_changes_to_the_preset(
     assert "--set" not in third.config()
 
 
-def test_an_engine_without_set_shows_a_note_and_passes_nothing(
-    qtbot, demo_root, engine, recipe_engine, settings
-):
-    dialog = open_dialog(qtbot, demo_root, engine, settings)  # no --set, no recipe
+def test_an_engine_without_set_shows_a_note_and_passes_nothing(qtbot, demo_root, engine, settings):
+    no_set = EngineInfo(options=engine.options - {"--set"}, known=True)
+    dialog = open_dialog(qtbot, demo_root, no_set, settings)
     assert not any(c.isVisibleTo(dialog) for c in dialog.recipe_checks.values())
     assert dialog.recipe_note.isVisibleTo(dialog) and dialog.recipe_note.text()
     assert "--set" not in dialog.config()
-    # Before the probe answers nothing is known; its answer brings the preset's recipe.
+
+
+def test_the_recipe_needs_no_answer_from_the_doctor_and_keeps_choices_when_it_comes(
+    qtbot, demo_root, recipe_engine, settings
+):
+    # Before the devices are known the preset's recipe is shown and can be changed already.
     waiting = open_dialog(qtbot, demo_root, EngineInfo.guess(), settings)
-    assert "engine" in waiting.recipe_note.text()
-    waiting._on_engine_ready(recipe_engine)
+    fast = TrainConfig.from_preset("fast").to_dict()
     assert waiting.recipe_checks["mixing"].isVisibleTo(waiting)
     assert not waiting.recipe_note.isVisibleTo(waiting)
-    fast = TrainConfig.from_preset("fast").to_dict()
     assert waiting.recipe_checks["mixing"].isChecked() == (fast["mix_probability"] > 0)
-    assert "--set" not in waiting.config()
+    assert "detecting" in waiting.device_combo.itemText(0)
+    click(qtbot, waiting.recipe_checks["balance"])
+    chosen = waiting.config()
+    waiting._on_engine_ready(recipe_engine)  # a CPU machine: the devices change, nothing else
+    assert waiting.device_combo.itemText(0) == "Auto: CPU"
+    assert waiting.config() == chosen
+    assert sets(chosen) == {"balance_classes": not fast["balance_classes"]}

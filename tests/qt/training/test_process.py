@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tfstudio.qt.training.process import TrainingProcess, train_command
+from tfstudio.qt.training.process import TrainingProcess, tfstudio_command, train_command
 from tfstudio.store import Project
 
 WAIT_MS = 30_000
@@ -18,6 +18,12 @@ def test_the_command_is_this_python_running_tfstudio_train(tmp_path):
     assert program == sys.executable
     assert args == ["-m", "tfstudio", "train", str(tmp_path), "--epochs", "2", "--json"]
     assert train_command(tmp_path, ["--json"])[1].count("--json") == 1
+
+
+def test_a_frozen_app_runs_itself_for_a_command(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert tfstudio_command(["doctor", "--json"]) == (sys.executable, ["doctor", "--json"])
+    assert train_command(tmp_path, [])[1] == ["train", str(tmp_path), "--json"]
 
 
 def collect(proc: TrainingProcess) -> dict[str, list]:

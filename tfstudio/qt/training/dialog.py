@@ -34,6 +34,7 @@ from tfstudio.qt.training.engine import EngineInfo, engine_probe
 from tfstudio.qt.training.plots import TF_COLOR, TrainingPlot
 from tfstudio.qt.training.stream import format_duration
 from tfstudio.store import Project, ProjectError
+from tfstudio.train.config import TrainConfig
 
 SETTINGS_GROUP = "training/dialog"
 SCHEDULES = (
@@ -48,6 +49,8 @@ PRESET_HELP = {
     "fast": "Small CRNN (32 channels, GRU 64) on 5 s sequences: minutes on a CPU.",
     "paper": "Drossos et al. 2019: 256-channel CRNN, GRU 256, 20 s sequences. Use a GPU.",
 }
+# The preset a new run gets when none is chosen (on a GPU machine the dialog offers "paper").
+DEFAULT_PRESET = TrainConfig().preset
 DEVICES = ("auto", "cuda", "mps", "cpu")
 # Options shown under "More" when the engine's CLI has them: option → (label, minimum, help).
 EXTRA_OPTIONS = (
@@ -56,6 +59,7 @@ EXTRA_OPTIONS = (
     ("--seed", "Random seed", 0, "for reproducible runs"),
 )
 PREVIEW_POINTS = 400
+# The drossos schedule's γ when a preset or run leaves it unset (gamma None): the paper's.
 DEFAULT_GAMMA = 0.125
 RESUMABLE = ("stopped", "failed")
 DECAYING = ("linear", "exponential", "inverse-sigmoid")
@@ -271,8 +275,10 @@ class TrainDialog(QDialog):
     """Choose how to train; :meth:`config` gives the matching ``tfstudio train`` arguments.
 
     ``project`` (an open :class:`Project` or its folder) supplies the data summary and the
-    runs that can be resumed; ``engine`` skips probing the machine (tests, or a caller that
-    already knows); ``settings`` is where choices are remembered (default: the app's).
+    runs that can be resumed; ``engine`` skips asking ``tfstudio doctor`` for the machine's
+    devices (tests, or a caller that already knows); ``settings`` is where choices are
+    remembered (default: the app's). The presets, the recipe and ``train``'s options are this
+    tfstudio's own (:class:`EngineInfo` reads them from the train config) and known at once.
     """
 
     def __init__(
@@ -335,7 +341,7 @@ class TrainDialog(QDialog):
         self.resume_combo.currentIndexChanged.connect(self._on_resume_change)
         form.addRow("Run", self.resume_combo)
         self.preset_combo = QComboBox()
-        for name in ("fast", "paper"):
+        for name in sorted(self.engine.presets, key=lambda n: n != DEFAULT_PRESET):
             self.preset_combo.addItem(name, name)
         self.preset_combo.activated.connect(self._on_preset_activated)
         self.preset_help = WrappedLabel()
@@ -563,26 +569,26 @@ class TrainDialog(QDialog):
 
     # -------------------------------------------------------------------- engine
     def _on_engine_ready(self, info: EngineInfo) -> None:
+        """The doctor's answer: the devices. What was chosen meanwhile (the recipe too) stays,
+        except that a GPU machine gets the paper preset unless a preset was chosen."""
         if self._probe is not None:
             self._probe.ready.disconnect(self._on_engine_ready)
             self._probe = None
         self.engine = info
         self._apply_engine(info)
-        run_id = self.resume_run()
-        if run_id is not None:
-            self._show_recipe(self._run_recipe(self._runs[run_id]["config"]))
-        else:
-            self._set_recipe_preset(self.preset_combo.currentData())
-            self._restore_recipe()
-        if not self._preset_touched and info.has_gpu:
+        if not self._preset_touched and info.has_gpu and self.resume_run() is None:
             self._set_preset("paper")
 
     def _apply_engine(self, info: EngineInfo) -> None:
         model = self.device_combo.model()
         assert isinstance(model, QStandardItemModel)
         cuda_name = info.cuda[0] if info.cuda else None
+        if info.known:
+            auto = f"Auto: {info.auto_device()}"
+        else:  # still asking, or the doctor gave no answer (its reason is in info.errors)
+            auto = "Auto" if info.errors else "Auto (detecting…)"
         texts = {
-            "auto": f"Auto: {info.auto_device()}" if info.known else "Auto (detecting…)",
+            "auto": auto,
             "cuda": f"CUDA: {cuda_name}" if cuda_name else "CUDA (not available)",
             "mps": "Apple MPS" if info.mps else "Apple MPS (not available)",
             "cpu": "CPU",
@@ -615,11 +621,6 @@ class TrainDialog(QDialog):
                     widgets[part.name].setVisible(part.name in shown)
         if info.has_recipe:
             note = ""
-        elif not info.known:
-            note = (
-                "Each preset's own recipe applies; it can be changed here once the engine "
-                "has answered."
-            )
         elif info.recipe_off:
             note = "This engine's recipe cannot be changed from here (train has no --set)."
         else:
@@ -636,19 +637,20 @@ class TrainDialog(QDialog):
 
     # -------------------------------------------------------------------- values
     def _preset_values(self, preset: str) -> dict[str, Any]:
-        return self.engine.presets.get(preset, {})
+        """The preset's run config (TrainConfig.from_preset(preset).to_dict())."""
+        return self.engine.presets[preset]
 
     def _set_preset(self, preset: str) -> None:
         self.preset_combo.setCurrentIndex(max(0, self.preset_combo.findData(preset)))
         values = self._preset_values(preset)
-        self.epochs_spin.setValue(int(values.get("epochs", 40)))
-        self.batch_spin.setValue(int(values.get("batch_size", 8)))
-        self.lr_box.setValue(float(values.get("lr", 2e-3)))
-        self.decay_spin.setValue(float(values.get("decay_epochs", 20.0)))
+        self.epochs_spin.setValue(int(values["epochs"]))
+        self.batch_spin.setValue(int(values["batch_size"]))
+        self.lr_box.setValue(float(values["lr"]))
+        self.decay_spin.setValue(float(values["decay_epochs"]))
         # The fast preset decays p_tf much faster than the paper's γ (tuned on the demo).
-        self.gamma_spin.setValue(float(values.get("gamma", DEFAULT_GAMMA)))
-        if "patience" in values:
-            self.extra_spins["--patience"].setValue(int(values["patience"]))
+        gamma = values["gamma"]
+        self.gamma_spin.setValue(DEFAULT_GAMMA if gamma is None else float(gamma))
+        self.extra_spins["--patience"].setValue(int(values["patience"]))
         self._set_recipe_preset(preset)
         self._on_preset_change()
 
@@ -792,9 +794,7 @@ class TrainDialog(QDialog):
             return
         self.start_button.setEnabled(True)
         epochs = self.epochs_spin.value()
-        decay = float(
-            self._preset_values(self.preset_combo.currentData()).get("decay_epochs", 20.0)
-        )
+        unit = self.unit_combo.currentData()
         try:
             x, p = schedule_curve(
                 name,
@@ -802,7 +802,12 @@ class TrainDialog(QDialog):
                 gamma=self.gamma_spin.value(),
                 p_min=p_min,
                 p_max=p_max,
-                decay_epochs=decay,
+                decay_epochs=self.decay_spin.value(),
+                unit=unit,
+                # Counting time steps: one batch advances the counter by the sequence length.
+                steps_per_batch=int(
+                    self._preset_values(self.preset_combo.currentData())["seq_len"]
+                ),
             )
         except ValueError as exc:
             self.schedule_summary.setText(str(exc))
@@ -843,7 +848,7 @@ class TrainDialog(QDialog):
 
     def _show_config(self, config: dict[str, Any]) -> None:
         preset = config.get("preset")
-        if preset in ("fast", "paper"):
+        if preset in self.engine.presets:
             self.preset_combo.setCurrentIndex(self.preset_combo.findData(preset))
         for key, widget in (("epochs", self.epochs_spin), ("batch_size", self.batch_spin)):
             if isinstance(config.get(key), int):
@@ -883,8 +888,8 @@ class TrainDialog(QDialog):
     def _restore(self) -> None:
         saved = self._saved
         preset = saved.get("preset")
-        if preset not in ("fast", "paper"):
-            preset = "paper" if self.engine.cuda else "fast"
+        if preset not in self.engine.presets:
+            preset = "paper" if self.engine.cuda else DEFAULT_PRESET
         self._set_preset(str(preset))
 
         def number(key: str, kind: type, default: Any) -> Any:

@@ -1,151 +1,89 @@
-"""What the training engine offers on this machine: devices, ``train`` options, preset values.
+"""What training can use on this machine: the train command's options, presets and recipe, and
+the devices it can train on.
 
-Asking means importing torch (seconds, and CUDA initialisation), so it is asked once per
-session in a child process, off the GUI thread; the answer is cached. Until it arrives,
-widgets use the contract's options and a CPU-only guess.
+Each comes from one place. The presets, the generalisation recipe and ``train``'s options are
+read here, in the GUI process, from :mod:`tfstudio.train.config` and
+:func:`tfstudio.cli.train_cmds.train_options` (neither imports torch). The devices and versions
+need torch (seconds, and CUDA initialisation), so a child ``tfstudio doctor --json`` is asked
+once per session, off the GUI thread, and its answer is cached. Until it arrives, the devices
+are a CPU-only guess.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QProcess, QTimer, Signal
 
-from tfstudio.qt.training.process import child_environment
+from tfstudio.qt.training.process import child_environment, tfstudio_command
+from tfstudio.train.config import RECIPE_OFF, TRAIN_PRESETS, TrainConfig
 
-# The options every engine has (issue 3's contract); anything else is used when present.
-CONTRACT_OPTIONS = (
-    "--preset",
-    "--epochs",
-    "--batch-size",
-    "--lr",
-    "--schedule",
-    "--gamma",
-    "--p-min",
-    "--p-max",
-    "--device",
-    "--resume",
-    "--json",
-)
+# Loading torch and initialising CUDA takes seconds; a driver that hangs must not leave the
+# dialog waiting for ever.
+PROBE_TIMEOUT_S = 120.0
 
-# The engine's presets (tfstudio.train.config.TRAIN_PRESETS), for the moment before the probe
-# answers; a test keeps the two in step.
-FALLBACK_PRESETS: dict[str, dict[str, Any]] = {
-    "paper": {
-        "epochs": 300,
-        "lr": 1e-4,
-        "batch_size": 8,
-        "decay_epochs": 50.0,
-        "seq_len": 1024,
-        "patience": 50,
-        "gamma": 0.125,
-    },
-    "fast": {
-        "epochs": 40,
-        "lr": 2e-3,
-        "batch_size": 8,
-        "decay_epochs": 20.0,
-        "seq_len": 256,
-        "patience": 15,
-        "gamma": 1.0,
-    },
-}
 
-_PROBE_CODE = r"""
-import json, sys
-out = {"cuda": [], "cuda_memory": [], "mps": False, "torch": None, "errors": [],
-       "options": {}, "presets": {}, "recipe_off": {}}
-try:
-    import torch
-    out["torch"] = torch.__version__
-    if torch.cuda.is_available():
-        for i in range(torch.cuda.device_count()):
-            out["cuda"].append(torch.cuda.get_device_name(i))
-            out["cuda_memory"].append(torch.cuda.get_device_properties(i).total_memory)
-    mps = getattr(torch.backends, "mps", None)
-    out["mps"] = bool(mps is not None and mps.is_available())
-except Exception as exc:
-    out["errors"].append("torch: %r" % (exc,))
-try:
-    import argparse
-    from tfstudio.cli import build_parser
-    parser = build_parser()
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction) and "train" in action.choices:
-            for opt in action.choices["train"]._actions:
-                for name in opt.option_strings:
-                    default = opt.default
-                    if not isinstance(default, (int, float, str, bool, type(None))):
-                        default = None
-                    out["options"][name] = {
-                        "choices": list(opt.choices) if opt.choices else None,
-                        "default": default,
-                        "help": opt.help if isinstance(opt.help, str) else "",
-                        "flag": opt.nargs == 0,
-                    }
-except Exception as exc:
-    out["errors"].append("cli: %r" % (exc,))
-try:
-    from tfstudio.train.config import TRAIN_PRESETS, TrainConfig
-    for name in TRAIN_PRESETS:
-        cfg = TrainConfig.from_preset(name).to_dict()
-        out["presets"][name] = {k: v for k, v in cfg.items() if isinstance(v, (int, float, str, bool))}
-    try:
-        from tfstudio.train.config import RECIPE_OFF
-        out["recipe_off"] = dict(RECIPE_OFF)
-    except ImportError:
-        pass  # an engine from before the generalisation recipe
-except Exception as exc:
-    out["errors"].append("presets: %r" % (exc,))
-sys.stdout.write("\n" + json.dumps(out) + "\n")
-"""
+@cache
+def _option_names() -> frozenset[str]:
+    # Imported here: the command line's modules are not needed until a dialog asks.
+    from tfstudio.cli.train_cmds import train_options
+
+    return frozenset(name for option in train_options() for name in option["names"])
+
+
+def _presets() -> dict[str, dict[str, Any]]:
+    return {name: TrainConfig.from_preset(name).to_dict() for name in TRAIN_PRESETS}
 
 
 @dataclass(frozen=True)
 class EngineInfo:
-    """The answer of one probe; ``known`` is False for the guess used before it arrives."""
+    """What training can use. ``known`` says whether ``tfstudio doctor`` has answered: until
+    then the devices are a guess (CPU only); options, presets and recipe are always this
+    tfstudio's own.
+    """
 
     cuda: tuple[str, ...] = ()
-    cuda_memory: tuple[int, ...] = ()
+    cuda_memory: tuple[int, ...] = ()  # bytes, one per CUDA device
     mps: bool = False
-    torch: str | None = None
-    options: dict[str, dict[str, Any]] = field(default_factory=dict)
-    presets: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(FALLBACK_PRESETS))
+    # What ``--device auto`` picks as the doctor says it ("cuda:0", "mps", "cpu"); None: unknown.
+    auto: str | None = None
+    versions: dict[str, str | None] = field(default_factory=dict)
+    # ``train``'s option strings; ``presets`` are TrainConfig.from_preset(name).to_dict().
+    options: frozenset[str] = field(default_factory=_option_names)
+    presets: dict[str, dict[str, Any]] = field(default_factory=_presets)
     # The generalisation recipe switched off (tfstudio.train.config.RECIPE_OFF): which run-config
-    # fields make up the recipe and what "off" means for each; empty until the probe answers.
-    recipe_off: dict[str, Any] = field(default_factory=dict)
+    # fields make up the recipe and what "off" means for each.
+    recipe_off: dict[str, Any] = field(default_factory=lambda: dict(RECIPE_OFF))
     errors: tuple[str, ...] = ()
     known: bool = False
 
     @classmethod
     def guess(cls) -> EngineInfo:
-        """What is assumed until the probe answers: CPU only, the contract's options."""
-        return cls(options={name: {} for name in CONTRACT_OPTIONS})
+        """What is assumed until the doctor answers: CPU only."""
+        return cls()
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> EngineInfo:
-        presets = {
-            name: {**FALLBACK_PRESETS.get(name, {}), **values}
-            for name, values in (data.get("presets") or FALLBACK_PRESETS).items()
-        }
-        options = data.get("options") or {}
-        if "--json" not in options:
-            # A CLI that has no train command yet: offer the contract, it will say what fails.
-            options = {name: {} for name in CONTRACT_OPTIONS}
+    def from_doctor(cls, report: dict[str, Any]) -> EngineInfo:
+        """The devices and versions of a ``tfstudio doctor --json`` report."""
+        devices = [d for d in report.get("devices") or () if isinstance(d, dict)]
+        cuda = [d for d in devices if str(d.get("device", "")).startswith("cuda")]
         return cls(
-            cuda=tuple(data.get("cuda") or ()),
-            cuda_memory=tuple(data.get("cuda_memory") or ()),
-            mps=bool(data.get("mps")),
-            torch=data.get("torch"),
-            options=options,
-            presets=presets,
-            recipe_off=dict(data.get("recipe_off") or {}),
-            errors=tuple(data.get("errors") or ()),
+            cuda=tuple(str(d.get("name") or d["device"]) for d in cuda),
+            cuda_memory=tuple(int(d.get("memory_bytes") or 0) for d in cuda),
+            mps=any(d.get("device") == "mps" for d in devices),
+            auto=report.get("auto_device"),
+            versions=dict(report.get("versions") or {}),
+            errors=tuple(str(e) for e in report.get("errors") or ()),
             known=True,
         )
+
+    @property
+    def torch(self) -> str | None:
+        """torch's version (None when unknown or missing)."""
+        return self.versions.get("torch")
 
     def supports(self, option: str) -> bool:
         return option in self.options
@@ -157,11 +95,12 @@ class EngineInfo:
 
     def auto_device(self) -> str:
         """What ``--device auto`` will pick, in words: the GPU's name, Apple MPS, or CPU."""
-        if self.cuda:
-            return f"CUDA: {self.cuda[0]}"
-        if self.mps:
-            return "Apple MPS"
-        return "CPU"
+        auto = self.auto or ("cuda:0" if self.cuda else "mps" if self.mps else "cpu")
+        kind, _, index = auto.partition(":")
+        if kind == "cuda":
+            i = int(index) if index.isdigit() else 0
+            return f"CUDA: {self.cuda[i]}" if i < len(self.cuda) else auto.upper()
+        return "Apple MPS" if kind == "mps" else "CPU"
 
     @property
     def has_gpu(self) -> bool:
@@ -169,18 +108,35 @@ class EngineInfo:
 
 
 class EngineProbe(QObject):
-    """Asks a child Python what the engine offers; ``ready`` carries an :class:`EngineInfo`.
+    """Asks a child ``tfstudio doctor --json`` for the devices; ``ready`` carries an
+    :class:`EngineInfo` (a guess with ``errors`` when the child gave no answer).
 
     Use :func:`engine_probe` for the shared instance: the answer is the same for the whole
-    session, and so is the child that computes it.
+    session, and so is the child that computes it. ``program`` replaces ``tfstudio`` (tests).
     """
 
     ready = Signal(object)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        program: list[str] | None = None,
+        timeout_s: float = PROBE_TIMEOUT_S,
+    ) -> None:
         super().__init__(parent)
         self.info: EngineInfo | None = None
+        self.program = program
         self._proc: QProcess | None = None
+        self._timed_out = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(int(timeout_s * 1000))
+        self._timer.timeout.connect(self._on_timeout)
+
+    def command(self) -> tuple[str, list[str]]:
+        """The program and arguments of the child (as the training process builds its own)."""
+        return tfstudio_command(["doctor", "--json"], self.program)
 
     def request(self) -> None:
         """Start probing if not done yet; ``ready`` follows (at once when cached)."""
@@ -189,38 +145,65 @@ class EngineProbe(QObject):
             return
         if self._proc is not None:
             return
-        if getattr(sys, "frozen", False):
-            # No interpreter to ask in a frozen app; the run itself reports its device.
-            self._finish(EngineInfo.guess())
-            return
+        program, arguments = self.command()
         proc = QProcess(self)
         proc.setProcessEnvironment(child_environment())
         proc.finished.connect(self._on_probe_finished)
         proc.errorOccurred.connect(self._on_probe_error)
         self._proc = proc
-        proc.start(sys.executable, ["-c", _PROBE_CODE])
+        self._timed_out = False
+        self._timer.start()
+        proc.start(program, arguments)
 
     def _on_probe_error(self, error: QProcess.ProcessError) -> None:
-        if error == QProcess.ProcessError.FailedToStart:
-            self._proc = None
-            self._finish(EngineInfo.guess())
+        if error != QProcess.ProcessError.FailedToStart or self._proc is None:
+            return  # anything else also arrives through finished()
+        proc, self._proc = self._proc, None
+        self._timer.stop()
+        reason = proc.errorString()
+        proc.deleteLater()
+        self._finish(EngineInfo(errors=(f"could not start tfstudio doctor: {reason}",)))
+
+    def _on_timeout(self) -> None:
+        if self._proc is not None:
+            self._timed_out = True
+            self._proc.kill()  # finished() follows
 
     def _on_probe_finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
         proc, self._proc = self._proc, None
         if proc is None:
             return
-        text = bytes(proc.readAllStandardOutput().data()).decode("utf-8", "replace")
+        self._timer.stop()
+        out = bytes(proc.readAllStandardOutput().data()).decode("utf-8", "replace")
+        err = bytes(proc.readAllStandardError().data()).decode("utf-8", "replace")
         proc.deleteLater()
-        lines = [ln for ln in text.splitlines() if ln.startswith("{")]
-        try:
-            info = EngineInfo.from_json(json.loads(lines[-1]))
-        except (IndexError, ValueError):
-            info = EngineInfo.guess()
-        self._finish(info)
+        report = _last_object(out)
+        if report is not None:
+            self._finish(EngineInfo.from_doctor(report))
+            return
+        if self._timed_out:
+            reason = "tfstudio doctor did not answer and was stopped"
+        else:
+            reason = f"tfstudio doctor gave no answer (exit code {exit_code})"
+        last = [line for line in err.splitlines() if line.strip()][-1:]
+        self._finish(EngineInfo(errors=(": ".join([reason, *last]),)))
 
     def _finish(self, info: EngineInfo) -> None:
         self.info = info
         self.ready.emit(info)
+
+
+def _last_object(text: str) -> dict[str, Any] | None:
+    """The last line of ``text`` that is a JSON object (a library may print before it)."""
+    for line in reversed(text.splitlines()):
+        if line.startswith("{"):
+            try:
+                value = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                return value
+    return None
 
 
 _shared: EngineProbe | None = None

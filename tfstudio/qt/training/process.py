@@ -29,13 +29,11 @@ CHILD_NICENESS = 10
 _UNFINISHED = ("queued", "running")
 
 
-def train_command(
-    project_root: Path | str, args: list[str], program: list[str] | None = None
-) -> tuple[str, list[str]]:
-    """The program and arguments that run ``tfstudio train`` for ``project_root``."""
-    args = list(args)
-    if "--json" not in args:
-        args.append("--json")
+def tfstudio_command(args: list[str], program: list[str] | None = None) -> tuple[str, list[str]]:
+    """The program and arguments that run ``tfstudio *args`` with this very tfstudio.
+
+    ``program`` replaces the ``tfstudio`` prefix (tests run a stand-in with it).
+    """
     if program:
         prefix = list(program)
     elif getattr(sys, "frozen", False):
@@ -43,7 +41,17 @@ def train_command(
         prefix = [sys.executable]
     else:
         prefix = [sys.executable, "-m", "tfstudio"]
-    return prefix[0], [*prefix[1:], "train", str(project_root), *args]
+    return prefix[0], [*prefix[1:], *args]
+
+
+def train_command(
+    project_root: Path | str, args: list[str], program: list[str] | None = None
+) -> tuple[str, list[str]]:
+    """The program and arguments that run ``tfstudio train`` for ``project_root``."""
+    args = list(args)
+    if "--json" not in args:
+        args.append("--json")
+    return tfstudio_command(["train", str(project_root), *args], program)
 
 
 def child_environment() -> QProcessEnvironment:
