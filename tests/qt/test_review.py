@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 
 from tfstudio.store import Project
 
@@ -109,7 +109,7 @@ def test_review_keys_accept_reject_and_navigate_in_confidence_order(review_windo
     root, review, ws = win.workspace.project.root, win.review, win.workspace
     table = review.table
     table.setFocus()
-    confidences = [review.model.event(r).confidence for r in range(review.model.rowCount())]
+    confidences = [review.model.event_at(r).confidence for r in range(review.model.rowCount())]
     assert confidences == sorted(confidences, reverse=True)
 
     if ws.selected_event() is None:  # focusing the list may already make the first current
@@ -193,12 +193,23 @@ def test_adjust_then_release_accepts_the_moved_detection_in_one_undo_step(review
 def test_uncertainty_order_and_all_recordings_scope(review_window):
     review = review_window.review
     review.sort_combo.setCurrentIndex(review.sort_combo.findData("uncertainty"))
-    gaps = [abs(review.model.event(r).confidence - 0.5) for r in range(review.model.rowCount())]
+    gaps = [abs(review.model.event_at(r).confidence - 0.5) for r in range(review.model.rowCount())]
     assert gaps == sorted(gaps) and gaps[0] == pytest.approx(0.05)  # 0.55 first
     review.show_combo.setCurrentIndex(review.show_combo.findData("all"))
     review.scope_combo.setCurrentIndex(review.scope_combo.findData("all"))
     assert review.model.rowCount() == 4
     assert not review.table.isColumnHidden(1)  # recording names shown
+
+
+def test_the_review_model_leaves_qts_event_and_sort_alone(review_window):
+    # Its row accessor was once named ``event`` and its sort key ``sort``, hiding
+    # QObject.event() and QAbstractItemModel.sort(): the first Qt event sent to it (a
+    # property change, a deferred delete) went to the row accessor and crashed.
+    model = review_window.review.model
+    model.setProperty("reviewing", True)  # a QDynamicPropertyChangeEvent
+    QCoreApplication.sendEvent(model, QEvent(QEvent.Type.User))
+    model.sort(0)  # the base class's: the list keeps its own order
+    assert model.sort_by == "confidence" and model.rowCount() == 4
 
 
 def test_clicking_a_detection_in_its_lane_selects_it(review_window, qtbot):
@@ -463,7 +474,7 @@ def test_accepting_a_detection_over_a_drawn_label_merges_them_in_one_undo_step(
     (drawn,) = labels(root)
     assert drawn.source == "human" and drawn.onset == pytest.approx(1.3, abs=0.05)
 
-    row = next(r for r in range(review.model.rowCount()) if review.model.event(r).onset == 1.0)
+    row = next(r for r in range(review.model.rowCount()) if review.model.event_at(r).onset == 1.0)
     rect = review.table.visualRect(review.model.index(row, 0))
     qtbot.mouseClick(review.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     first = ws.selected_event()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from tqdm import tqdm
@@ -52,7 +53,7 @@ def progress(total: int | None, desc: str, *, quiet: bool = False, unit: str = "
     )
 
 
-def bar_step(bar: tqdm):  # type: ignore[no-untyped-def]
+def bar_step(bar: tqdm) -> Callable[[int, int], None]:
     """A ``progress(done, total)`` callback that moves ``bar``."""
 
     def step(done: int, total: int) -> None:

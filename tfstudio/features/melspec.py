@@ -10,6 +10,7 @@ same as those of one computation over the whole file.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Literal
 
 import numpy as np
 import torch
@@ -91,7 +92,7 @@ def logmel(signal: np.ndarray, config: FeatureConfig) -> np.ndarray:
     signal = np.asarray(signal, dtype=np.float32)
     pad = config.n_fft // 2
     # numpy's reflect (unlike torch's) also handles signals shorter than the padding.
-    mode = "reflect" if len(signal) > 1 else "constant"
+    mode: Literal["reflect", "constant"] = "reflect" if len(signal) > 1 else "constant"
     padded = np.pad(signal, pad, mode=mode)
     out = _frames_of(padded, config)
     assert len(out) == n_frames(len(signal), config.hop_length)

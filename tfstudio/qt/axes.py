@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -68,7 +69,7 @@ def format_hz(hz: float) -> str:
 class TimeAxis(pg.AxisItem):
     """Seconds as 12.5 / 1:02.5 / 1:02:03 instead of SI prefixes (no "7.2 ks")."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(orientation="bottom", **kwargs)
         self.enableAutoSIPrefix(False)
 
@@ -80,7 +81,7 @@ class TimeAxis(pg.AxisItem):
 class LaneAxis(pg.AxisItem):
     """Class names at lane centres; names are elided to the axis width."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(orientation="left", **kwargs)
         self._names: list[str] = []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import (
@@ -235,8 +236,11 @@ class RecordingBrowser(QWidget):
             ("T&est", "test"),
             ("&None (detect only)", None),
         ):
-            menu.addAction(text, lambda s=split: self.workspace.set_split(self.selected_ids(), s))
+            menu.addAction(text, partial(self._set_split, split))
         return menu
+
+    def _set_split(self, split: str | None) -> None:
+        self.workspace.set_split(self.selected_ids(), split)
 
     def _on_context_menu(self, pos) -> None:
         self.split_menu().exec(self.table.viewport().mapToGlobal(pos))

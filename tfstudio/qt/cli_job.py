@@ -8,43 +8,17 @@ the child. The child writes to the store itself; this object follows its ``--jso
 from __future__ import annotations
 
 import json
-import os
-import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+from PySide6.QtCore import QObject, QProcess, QTimer, Signal
+
+from tfstudio.qt.training.process import child_environment, tfstudio_command
 
 STDERR_TAIL_LINES = 20
 KILL_AFTER_MS = 3000
-
-
-def cli_command(
-    command: str, args: list[str], program: list[str] | None = None
-) -> tuple[str, list[str]]:
-    """Program and arguments of ``tfstudio COMMAND ARGS``, for this interpreter or app."""
-    if program:
-        prefix = list(program)
-    elif getattr(sys, "frozen", False):
-        prefix = [sys.executable]  # a frozen app's executable is the CLI itself
-    else:
-        prefix = [sys.executable, "-m", "tfstudio"]
-    return prefix[0], [*prefix[1:], command, *args]
-
-
-def child_environment() -> QProcessEnvironment:
-    """The GUI's environment with unbuffered UTF-8 output and this very package first."""
-    env = QProcessEnvironment.systemEnvironment()
-    env.insert("PYTHONUNBUFFERED", "1")
-    env.insert("PYTHONIOENCODING", "utf-8")
-    if not getattr(sys, "frozen", False):
-        package_parent = str(Path(__file__).resolve().parents[2])
-        old = env.value("PYTHONPATH", "")
-        env.insert("PYTHONPATH", package_parent + (os.pathsep + old if old else ""))
-    return env
 
 
 @dataclass
@@ -90,7 +64,7 @@ class CliJob(QObject):
         return self._proc is not None
 
     def start(self) -> None:
-        program, arguments = cli_command(self.command, self.args, self.program)
+        program, arguments = tfstudio_command([self.command, *self.args], self.program)
         proc = QProcess(self)
         proc.setProcessEnvironment(child_environment())
         proc.setProgram(program)

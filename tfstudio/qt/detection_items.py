@@ -86,13 +86,14 @@ class DetectionItem(SortedRects):
         self,
         x0: np.ndarray,
         x1: np.ndarray,
-        y0: np.ndarray,
-        y1: np.ndarray,
+        y0: np.ndarray | float,
+        y1: np.ndarray | float,
         group: np.ndarray,
         styles: list[_Style],
         text: Callable[[int], str] | None = None,
     ) -> None:
-        """Replace every rectangle; ``text(i)`` is written in rectangle ``i`` when it is wide."""
+        """Replace every rectangle (``y0``, ``y1``: per rectangle or one for all); ``text(i)``
+        is written in rectangle ``i`` when it is wide."""
         order = self._store_rects(x0, x1, y0, y1)
         self._group = np.asarray(group, dtype=np.int64)[order]
         self._order = order
@@ -118,9 +119,15 @@ class DetectionItem(SortedRects):
                 painter.setPen(style.pen if outlined else Qt.PenStyle.NoPen)
                 painter.drawRects(self.qrects(mine))
         if self.show_text and self._text is not None:
-            self._paint_texts(painter, keep[wide], px_per_x)
+            self._paint_texts(painter, keep[wide], px_per_x, self._text)
 
-    def _paint_texts(self, painter: QPainter, keep: np.ndarray, px_per_x: float) -> None:
+    def _paint_texts(
+        self,
+        painter: QPainter,
+        keep: np.ndarray,
+        px_per_x: float,
+        text_of: Callable[[int], str],
+    ) -> None:
         roomy = keep[(self._x1[keep] - self._x0[keep]) * px_per_x >= MIN_TEXT_PX]
         if not len(roomy) or len(roomy) > MAX_TEXTS:
             return
@@ -139,7 +146,7 @@ class DetectionItem(SortedRects):
             a = transform.map(QPointF(self._x0[i], self._y0[i]))
             b = transform.map(QPointF(self._x1[i], self._y1[i]))
             box = QRectF(a, b).normalized()
-            text = self._text(int(self._order[i]))
+            text = text_of(int(self._order[i]))
             width = min(metrics.horizontalAdvance(text) + 6, box.width() - 4)
             row = next(
                 (r for r in range(self.text_rows) if row_ends.get(r, -1e9) < box.left()), None
@@ -223,6 +230,8 @@ class DetectionOverlay:
         ]
         lane = lane_of[pos[idx]].astype(np.float64)
         conf = detections.confidences[idx]
+        y0: np.ndarray | float
+        y1: np.ndarray | float
         if self.mode == "lanes":
             y0, y1 = lane + 0.06, lane + 0.94
 

@@ -119,7 +119,9 @@ class RunInfo:
         except (KeyError, TypeError, ValueError, ZeroDivisionError):
             return None
         median = int(config.get("median_filter_frames") or 1)
-        trained = config.get(TRAINED_KEY) if isinstance(config.get(TRAINED_KEY), dict) else {}
+        trained = config.get(TRAINED_KEY)
+        if not isinstance(trained, dict):
+            trained = {}
         threshold = _number(config.get("threshold"), 0.5)
         class_thresholds = _number_map(config.get("class_thresholds"), float)
         return cls(
@@ -236,7 +238,7 @@ def detect_from_posteriors(
     arrays = posteriors_to_event_arrays(
         posteriors,
         info.hop_s,
-        threshold=thresholds,
+        threshold=thresholds.tolist(),
         median_filter_frames=info.median_filters(),
         min_event_s=info.min_event_s,
         min_gap_s=info.min_gap_s,

@@ -104,7 +104,8 @@ class EvaluationPanel(QWidget):
         self.progress.setRange(0, 0)
         self.progress.setMaximumHeight(16)
         self.progress.setTextVisible(False)
-        self.cancel_button = QToolButton(text="Cancel")
+        self.cancel_button = QToolButton()
+        self.cancel_button.setText("Cancel")
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
@@ -134,8 +135,9 @@ class EvaluationPanel(QWidget):
                 "Detected events",
             )
         ):
-            if tip:
-                self.table.horizontalHeaderItem(col).setToolTip(tip)
+            header_item = self.table.horizontalHeaderItem(col)
+            if tip and header_item is not None:
+                header_item.setToolTip(tip)
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
@@ -300,7 +301,7 @@ class MainWindow(QMainWindow):
         classes = annotate.addMenu("Set &class")
         for key in range(1, 10):
             self._action(
-                classes, f"Class on key {key}", lambda k=str(key): self._set_class_key(k), str(key)
+                classes, f"Class on key {key}", partial(self._set_class_key, str(key)), str(key)
             )
 
         play = bar.addMenu("&Playback")
@@ -366,7 +367,7 @@ class MainWindow(QMainWindow):
             ("&Next detection", "next", ["N", "J"]),
             ("&Previous detection", "previous", "K"),
         ):
-            self._action(review, text, lambda c=command: self._review(c), keys)
+            self._action(review, text, partial(self._review, command), keys)
         model.addSeparator()
         self._action(model, "&Evaluate…", self.ask_evaluate)
         self.model_menu = model
@@ -533,7 +534,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         recent = qs.recent_projects()
         for path in recent:
-            self.recent_menu.addAction(str(path), lambda p=path: self.open_project(p))
+            self.recent_menu.addAction(str(path), partial(self.open_project, path))
         if not recent:
             self.recent_menu.addAction("(none)").setEnabled(False)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
@@ -48,9 +50,13 @@ class ClassPalette(QWidget):
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys belong to the spectrogram
         self.list.setUniformItemSizes(True)
-        add = QToolButton(text="+ Add class", toolTip="Add a class")
+        add = QToolButton()
+        add.setText("+ Add class")
+        add.setToolTip("Add a class")
         add.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        edit = QToolButton(text="Edit ▾", toolTip="Rename, recolour, merge or delete")
+        edit = QToolButton()
+        edit.setText("Edit ▾")
+        edit.setToolTip("Rename, recolour, merge or delete")
         edit.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self._edit_menu = QMenu(edit)
         self._edit_menu.aboutToShow.connect(self._on_edit_menu_show)
@@ -135,7 +141,7 @@ class ClassPalette(QWidget):
         menu.addAction("Change colour…", lambda: self.ask_color(cls))
         hotkeys = menu.addMenu("Hotkey")
         for key in (*HOTKEYS, None):
-            action = hotkeys.addAction(key or "None", lambda k=key: self.set_hotkey(cls, k))
+            action = hotkeys.addAction(key or "None", partial(self.set_hotkey, cls, key))
             action.setCheckable(True)
             action.setChecked(cls.hotkey == key)
         others = [c for c in self.workspace.classes() if c.id != cls.id]

@@ -67,6 +67,14 @@ STATE_TEXT = {"none": "pending", "accepted": "accepted", "rejected": "rejected"}
 STATE_COLOR = {"none": "#e3e5ea", "accepted": "#4cc38a", "rejected": "#9a9fa8"}
 
 
+def _cell(table: QTableWidget, row: int, column: int) -> QTableWidgetItem:
+    """A cell of a table whose every cell was set (a missing one is a bug)."""
+    item = table.item(row, column)
+    if item is None:
+        raise LookupError(f"no item in row {row}, column {column}")
+    return item
+
+
 def run_title(run: Run) -> str:
     """``run 3 · done · 14 May 10:32`` for choosers."""
     when = run.finished_at or run.started_at or run.created_at
@@ -130,14 +138,17 @@ class ThresholdControls(QWidget):
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: #e69f00")
-        self.reset_button = QToolButton(text="Reset")
+        self.reset_button = QToolButton()
+        self.reset_button.setText("Reset")
         self.reset_button.setToolTip("Every class follows the global threshold again")
-        self.apply_all_button = QToolButton(text="Apply to all")
+        self.apply_all_button = QToolButton()
+        self.apply_all_button.setText("Apply to all")
         self.apply_all_button.setToolTip(
             "Redo every recording's unreviewed detections of this run at these thresholds "
             "(a recording is brought in line anyway when it is opened)"
         )
-        self.per_class_button = QToolButton(text="Per class")
+        self.per_class_button = QToolButton()
+        self.per_class_button.setText("Per class")
         self.per_class_button.setCheckable(True)
         self.per_class_button.setToolTip("Show every class's threshold and pending count")
         self.table = QTableWidget(0, 3)
@@ -237,9 +248,9 @@ class ThresholdControls(QWidget):
             self.slider.setValue(round(value * SLIDER_STEPS))
         self.value_label.setText(f"{value:.2f}")
         for r in range(self.table.rowCount()):
-            cid = int(self.table.item(r, 0).data(Qt.ItemDataRole.UserRole))
+            cid = int(_cell(self.table, r, 0).data(Qt.ItemDataRole.UserRole))
             own = cid in model.class_thresholds
-            cell = self.table.item(r, 1)
+            cell = _cell(self.table, r, 1)
             cell.setText(f"{model.threshold_for(cid):.2f}" + (" •" if own else "  "))
             cell.setToolTip("its own threshold" if own else "follows the global threshold")
         self.reset_button.setEnabled(bool(model.class_thresholds))
@@ -251,8 +262,8 @@ class ThresholdControls(QWidget):
         ids, counts = np.unique(drawn.class_ids[drawn.states == 0], return_counts=True)
         pending = dict(zip(ids.tolist(), counts.tolist()))
         for r in range(self.table.rowCount()):
-            cid = int(self.table.item(r, 0).data(Qt.ItemDataRole.UserRole))
-            self.table.item(r, 2).setText(str(pending.get(cid, 0)))
+            cid = int(_cell(self.table, r, 0).data(Qt.ItemDataRole.UserRole))
+            _cell(self.table, r, 2).setText(str(pending.get(cid, 0)))
 
     def _on_posteriors_change(self) -> None:
         model, ws = self.detections, self.workspace
@@ -274,12 +285,12 @@ class ThresholdControls(QWidget):
         with QSignalBlocker(self.table.selectionModel()):
             self.table.clearSelection()
             for r in range(self.table.rowCount()):
-                if self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) == class_id:
+                if _cell(self.table, r, 0).data(Qt.ItemDataRole.UserRole) == class_id:
                     self.table.selectRow(r)
         self._on_thresholds_change()
 
     def _on_table_click(self, row: int, _column: int) -> None:
-        class_id = self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
+        class_id = _cell(self.table, row, 0).data(Qt.ItemDataRole.UserRole)
         index = self.scope.findData(class_id)
         self.scope.setCurrentIndex(0 if index < 0 or index == self.scope.currentIndex() else index)
 
@@ -326,7 +337,7 @@ class ReviewTableModel(QAbstractTableModel):
         self.workspace = detections.workspace
         self.scope = "recording"  # recording | all
         self.show = "pending"  # pending | all
-        self.sort = "confidence"
+        self.sort_by = "confidence"  # not ``sort``: QAbstractItemModel.sort() is virtual
         self._rows: list[_Row] = []
         self._classes: dict[int, Any] = {}
         self.counts = {"none": 0, "accepted": 0, "rejected": 0}
@@ -342,9 +353,9 @@ class ReviewTableModel(QAbstractTableModel):
         if self.show == "pending":
             events = [e for e in events if e.review == "none"]
         names = {r.id: r.name for r in ws.recordings()}
-        if self.sort == "confidence":
+        if self.sort_by == "confidence":
             events.sort(key=lambda e: (-(e.confidence or 0.0), e.recording_id, e.onset))
-        elif self.sort == "uncertainty":
+        elif self.sort_by == "uncertainty":
             events.sort(key=lambda e: (self.detections.uncertainty(e), e.recording_id, e.onset))
         else:
             events.sort(key=lambda e: (names.get(e.recording_id, ""), e.onset, e.id))
@@ -362,7 +373,8 @@ class ReviewTableModel(QAbstractTableModel):
         accepted = [e for e in ws.labels.order if e.source == "model" and e.run_id == ws.run_id]
         return [*ws.detections.order, *accepted]
 
-    def event(self, row: int) -> Event | None:
+    def event_at(self, row: int) -> Event | None:
+        """The detection on ``row`` (not ``event``: that would override QObject.event)."""
         return self._rows[row].event if 0 <= row < len(self._rows) else None
 
     def row_of(self, event_id: int | None) -> int | None:
@@ -497,13 +509,15 @@ class ReviewPanel(QWidget):
         self.workspace = ws = detections.workspace
 
         self.run_chooser = RunChooser(ws)
-        self.detect_button = QToolButton(text="Detect")
+        self.detect_button = QToolButton()
+        self.detect_button.setText("Detect")
         self.detect_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.detect_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setMaximumHeight(18)
-        self.cancel_button = QToolButton(text="Cancel")
+        self.cancel_button = QToolButton()
+        self.cancel_button.setText("Cancel")
         self.job_row = QWidget()
         job = QHBoxLayout(self.job_row)
         job.setContentsMargins(0, 0, 0, 0)
@@ -621,7 +635,7 @@ class ReviewPanel(QWidget):
         if selected is not None:
             return selected
         index = self.table.currentIndex()
-        return self.model.event(index.row()) if index.isValid() else None
+        return self.model.event_at(index.row()) if index.isValid() else None
 
     def run_command(self, command: str) -> None:
         """accept | reject | adjust | next | previous | play, on the current detection."""
@@ -698,7 +712,7 @@ class ReviewPanel(QWidget):
         if not 0 <= row < n:
             self.workspace.message.emit("No more detections" if step > 0 else "First detection")
             return None
-        event = self.model.event(row)
+        event = self.model.event_at(row)
         if event is not None:
             self.go_to(event)
         return event
@@ -728,12 +742,13 @@ class ReviewPanel(QWidget):
             return None
         after = [e for e in events[row + 1 :] if e.review == "none" and e.id != event_id]
         before = [e for e in events[:row] if e.review == "none" and e.id != event_id]
-        return (after or before or [None])[0]
+        pending = after or before
+        return pending[0] if pending else None
 
     def _on_filter_change(self, *_args) -> None:
         self.model.scope = self.scope_combo.currentData()
         self.model.show = self.show_combo.currentData()
-        self.model.sort = self.sort_combo.currentData()
+        self.model.sort_by = self.sort_combo.currentData()
         self.table.setColumnHidden(1, self.model.scope != "all")
         self._on_detections_change()
 
@@ -756,7 +771,7 @@ class ReviewPanel(QWidget):
         self.test_split_warning.setVisible(testing)
 
     def _on_thresholds_change(self) -> None:
-        if self.model.sort == "uncertainty":
+        if self.model.sort_by == "uncertainty":
             self._on_detections_change()
         else:
             self.table.viewport().update()  # the threshold ticks moved
@@ -785,7 +800,7 @@ class ReviewPanel(QWidget):
         self._on_selection_change()
 
     def _on_row_change(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        event = self.model.event(current.row()) if current.isValid() else None
+        event = self.model.event_at(current.row()) if current.isValid() else None
         if event is not None:
             self.go_to(event)
 

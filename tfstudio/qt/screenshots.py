@@ -145,13 +145,9 @@ def review_shots(app, window, outdir: Path, *, threshold: float = 0.4) -> list[P
     _settle(app, view, 0.4)
     view.show_range(start, start + 8.0)
     model = window.review.model
-    inside = [
-        model.event(r)
-        for r in range(model.rowCount())
-        if start <= model.event(r).onset and model.event(r).offset <= start + 8.0
-    ]
+    in_view = [e for e in model.events() if start <= e.onset and e.offset <= start + 8.0]
     # The least certain detection long enough to see, as a reviewer would pick it next.
-    visible = [e for e in inside if e.duration >= 0.4] or inside
+    visible = [e for e in in_view if e.duration >= 0.4] or in_view
     if visible:
         window.review.go_to(visible[0])
         view.show_range(start, start + 8.0)

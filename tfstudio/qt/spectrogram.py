@@ -772,7 +772,7 @@ class SpectrogramView(QWidget):
             self.post_image.clear()
             return
         column_of = {c: k for k, c in enumerate(model.class_ids()) if c is not None}
-        order = sorted(self._lanes, key=self._lanes.get)  # type: ignore[arg-type]
+        order = sorted(self._lanes, key=self._lanes.__getitem__)
         columns = [column_of.get(class_id) for class_id in order]
         colors = [self._colors.get(class_id, QColor("#888888")) for class_id in order]
         background = QColor(self.graphics.backgroundBrush().color())
@@ -800,7 +800,8 @@ class SpectrogramView(QWidget):
         hover.setAlpha(110)
         edge = pg.mkPen("#ffffff", width=2)
         edge_hover = pg.mkPen(color.lighter(130), width=4)
-        box = event.low_hz is not None and event.high_hz is not None
+        low_hz, high_hz = event.low_hz, event.high_hz
+        box = low_hz is not None and high_hz is not None
         for region in (self.live_region, self.lane_region):
             region.setBrush(fill)
             region.setHoverBrush(hover)
@@ -816,15 +817,15 @@ class SpectrogramView(QWidget):
         self.lane_region.setVisible(True)
         self.live_region.setVisible(not box)
         self.live_roi.setVisible(box)
-        if box:
+        if low_hz is not None and high_hz is not None:  # a box
             self.live_roi.setPen(pg.mkPen("#ffffff", width=2))
             self.live_roi.hoverPen = pg.mkPen(color.lighter(130), width=3)
             with QSignalBlocker(self.live_roi):
                 self.live_roi.setPos(
-                    QPointF(event.onset, float(event.low_hz)), update=False, finish=False
+                    QPointF(event.onset, float(low_hz)), update=False, finish=False
                 )
                 self.live_roi.setSize(
-                    QPointF(event.duration, float(event.high_hz) - float(event.low_hz)),
+                    QPointF(event.duration, float(high_hz) - float(low_hz)),
                     update=True,
                     finish=False,
                 )

@@ -13,6 +13,7 @@ interpreter, and it keeps Python callables out of Qt's runnable ownership rules.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import queue
 import threading
@@ -81,7 +82,7 @@ class TileService(QObject):
                 if key in self._queued or key in self.cache:
                     continue
                 self._queued.add(key)
-                self._put(10 + rank, generation, lambda k=key, g=generation: self._run_tile(k, g))
+                self._put(10 + rank, generation, functools.partial(self._run_tile, key, generation))
 
     def request_overview(self, path: str, params: SpectrogramParams) -> None:
         with self._lock:

@@ -218,7 +218,7 @@ class Workspace(QObject):
             if not unlabelled and not 0 <= pos < n:
                 return False
             candidate = ids[pos % n]
-            if unlabelled and sum(self.label_counts(candidate).values()):
+            if unlabelled and any(self.label_counts(candidate).values()):
                 continue
             self.set_recording(candidate)
             return True

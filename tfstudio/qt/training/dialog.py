@@ -228,14 +228,14 @@ class LearningRateBox(QDoubleSpinBox):
         except ValueError:
             return self.value()
 
-    def validate(self, text: str, pos: int) -> object:
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
         try:
             value = float(text)
         except ValueError:
-            return QValidator.State.Intermediate
+            return QValidator.State.Intermediate, text, pos
         if self.minimum() <= value <= self.maximum():
-            return QValidator.State.Acceptable
-        return QValidator.State.Intermediate
+            return QValidator.State.Acceptable, text, pos
+        return QValidator.State.Intermediate, text, pos
 
     def stepBy(self, steps: int) -> None:
         value = self.value()
@@ -401,14 +401,14 @@ class TrainDialog(QDialog):
         )
         self.p_min_spin = QDoubleSpinBox()
         self.p_max_spin = QDoubleSpinBox()
-        for spin in (self.p_min_spin, self.p_max_spin):
-            spin.setDecimals(3)
-            spin.setRange(0.0, 1.0)
-            spin.setSingleStep(0.05)
+        for p_spin in (self.p_min_spin, self.p_max_spin):
+            p_spin.setDecimals(3)
+            p_spin.setRange(0.0, 1.0)
+            p_spin.setSingleStep(0.05)
         self.p_min_spin.setToolTip("p_tf never falls below this")
         self.p_max_spin.setToolTip("p_tf starts here and never rises above it")
-        for spin in (self.gamma_spin, self.p_min_spin, self.p_max_spin):
-            spin.valueChanged.connect(self._on_schedule_change)
+        for schedule_spin in (self.gamma_spin, self.p_min_spin, self.p_max_spin):
+            schedule_spin.valueChanged.connect(self._on_schedule_change)
         self.epochs_spin.valueChanged.connect(self._on_schedule_change)
         self.decay_spin = QDoubleSpinBox()
         self.decay_spin.setDecimals(1)
@@ -510,11 +510,14 @@ class TrainDialog(QDialog):
             self._data_text = "No project open."
             return
         own = not isinstance(project, Project)
-        try:
-            proj = Project.open(project) if own else project
-        except (ProjectError, OSError) as exc:
-            self._data_text = f"Cannot read the project: {exc}"
-            return
+        if isinstance(project, Project):
+            proj = project
+        else:
+            try:
+                proj = Project.open(project)
+            except (ProjectError, OSError) as exc:
+                self._data_text = f"Cannot read the project: {exc}"
+                return
         try:
             self._summarise_data(proj)
             for run in reversed(proj.runs()):

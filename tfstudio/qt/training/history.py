@@ -10,6 +10,7 @@ import contextlib
 import datetime
 import html
 import time
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -30,7 +31,7 @@ from tfstudio.qt.training.plots import TrainingPlot, run_color
 from tfstudio.qt.training.store import ProjectRef
 from tfstudio.qt.training.stream import format_duration
 from tfstudio.qt.training.summaries import RunSummary, format_lr, load_curves, summarise
-from tfstudio.store import Change
+from tfstudio.store import Change, Project
 
 POLL_MS = 1000
 # Curves of a running run are re-read at most this often (the table follows every change).
@@ -75,7 +76,7 @@ class RunHistory(QWidget):
         self._summaries: dict[int, RunSummary] = {}
         self._order: list[int] = []
         self._data_version: int | None = None
-        self._unsubscribe = None
+        self._unsubscribe: Callable[[], None] | None = None
         self._curves_read_at: dict[int, float] = {}
         self._build()
         self._timer = QTimer(self)
@@ -238,17 +239,7 @@ class RunHistory(QWidget):
     def refresh(self) -> None:
         """Re-read the runs (cheaply: finished runs' summaries are cached) and redraw."""
         with self.project.open() as project:
-            runs = [] if project is None else project.runs()
-            fresh: dict[int, RunSummary] = {}
-            for run in runs:
-                cached = self._summaries.get(run.id)
-                unchanged = (
-                    cached is not None
-                    and cached.status == run.status
-                    and cached.finished_at == run.finished_at
-                    and run.status not in ("running", "queued")
-                )
-                fresh[run.id] = cached if unchanged else summarise(project, run)  # type: ignore[arg-type]
+            fresh = {} if project is None else self._summarise_runs(project)
         changed_live = [
             i for i, s in fresh.items() if self._summaries.get(i) != s and i in self.selected_runs()
         ]
@@ -257,6 +248,21 @@ class RunHistory(QWidget):
         self._fill_table()
         if changed_live:
             self._draw_curves(force=False)
+
+    def _summarise_runs(self, project: Project) -> dict[int, RunSummary]:
+        fresh: dict[int, RunSummary] = {}
+        for run in project.runs():
+            cached = self._summaries.get(run.id)
+            if (
+                cached is not None
+                and cached.status == run.status
+                and cached.finished_at == run.finished_at
+                and run.status not in ("running", "queued")
+            ):
+                fresh[run.id] = cached
+            else:
+                fresh[run.id] = summarise(project, run)
+        return fresh
 
     def _fill_table(self) -> None:
         selected = set(self.selected_runs())
@@ -280,22 +286,23 @@ class RunHistory(QWidget):
                 "—" if s.f1_at_best is None else f"{s.f1_at_best:.3f}",
                 s.message,
             )
+            cells: list[QTableWidgetItem] = []
             for col, text in enumerate(values):
                 item = table.item(row, col)
                 if item is None:
                     item = QTableWidgetItem()
                     table.setItem(row, col, item)
+                cells.append(item)
                 item.setText(text)
                 item.setData(Qt.ItemDataRole.UserRole, run_id)
                 if col in (0, 4, 5, 6, 9, 10, 11):
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
-            status_item = table.item(row, 1)
-            status_item.setForeground(QColor(STATUS_COLORS.get(s.status, "#333333")))
+            cells[1].setForeground(QColor(STATUS_COLORS.get(s.status, "#333333")))
             tip = s.message or s.status
-            for col in range(len(COLUMNS)):
-                table.item(row, col).setToolTip(tip)
+            for cell in cells:  # one per column
+                cell.setToolTip(tip)
         table.clearSelection()
         model = table.selectionModel()
         for row, run_id in enumerate(self._order):

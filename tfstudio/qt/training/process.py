@@ -81,7 +81,9 @@ class TrainingProcess(QObject):
     started = Signal(dict)
     batch = Signal(dict)
     epoch = Signal(dict)
-    event = Signal(dict)
+    # Shadows QObject.event() for Python callers only: Qt still dispatches QEvents to the C++
+    # method (a Signal is no override), so the name is kept for the connected widgets.
+    event = Signal(dict)  # type: ignore[assignment]
     log = Signal(str)
     failed = Signal(str)
     finished = Signal(dict)
@@ -141,7 +143,7 @@ class TrainingProcess(QObject):
         self._stop_requested = self._forced = self._started_emitted = False
         self._started_at = time.time()
         self._pid = 0
-        self._resuming: int | None = None
+        self._resuming = None
 
         program, arguments = train_command(self.project_root, args, self.program)
         proc = QProcess(self)
