@@ -78,11 +78,11 @@ def test_recipe_off_switches_every_part_off():
         cfg.freq_mask_bands, cfg.time_mask_frames, cfg.gain_db, cfg.freq_shift_bands
     ).active
     assert not Mixing(cfg.mix_probability, cfg.mix_max_events, tuple(cfg.mix_gain_db)).active
-    # The fast preset (the defaults) has the recipe on; the paper preset has it off but for
+    # The fast preset (the defaults) has the recipe on (balancing and positive weights off); the paper preset has it off but for
     # tuning and rejected detections.
     fast = TrainConfig.from_preset("fast")
-    assert fast.mix_probability > 0 and fast.balance_classes and fast.tune_postprocess
-    assert fast.pos_weight_power > 0 and fast.rejected_weight != 1.0
+    assert fast.mix_probability > 0 and fast.background_percentile > 0 and fast.tune_postprocess
+    assert fast.consistency_weight > 0 and fast.rejected_weight != 1.0
     paper = TrainConfig.from_preset("paper")
     assert {k: getattr(paper, k) for k in RECIPE_OFF} == {
         **RECIPE_OFF,
@@ -102,7 +102,7 @@ def test_an_old_stored_config_loads_with_the_recipe_off():
     new = TrainConfig(mix_probability=0.3, class_thresholds={"tone": 0.7}).to_dict()
     again = TrainConfig.from_dict({**RECIPE_OFF, **json.loads(json.dumps(new))})
     assert again.mix_probability == 0.3 and again.class_thresholds == {"tone": 0.7}
-    assert again.balance_classes and again.tune_postprocess
+    assert again.background_percentile > 0 and again.tune_postprocess
 
 
 @pytest.mark.parametrize(

@@ -91,6 +91,24 @@ TRAIN_PRESETS: dict[str, dict[str, Any]] = {
         decay_epochs=20.0,
         model={"pools": [2, 2, 2]},
         features=FEATURE_PRESETS["fast"].to_dict(),
+        # The generalisation recipe, measured on benchmarks/real_sounds.py (test sources
+        # never heard in training): event mixing at 0.5 and background subtraction help;
+        # class balancing and positive weights were switched off because with the fed-back
+        # binarised predictions they turned into runs of insertions (ER 1.45 vs 0.85).
+        mix_probability=0.5,
+        mix_max_events=2,
+        mix_gain_db=[-12.0, 3.0],
+        background_percentile=10.0,
+        freq_mask_bands=4,
+        time_mask_frames=20,
+        gain_db=6.0,
+        freq_shift_bands=1,
+        mixup_probability=0.0,
+        balance_classes=False,
+        pos_weight_power=0.0,
+        rejected_weight=2.0,
+        consistency_weight=1.0,
+        tune_postprocess=True,
     ),
 }
 
@@ -121,7 +139,7 @@ class TrainConfig:
     # The generalisation recipe (tfstudio.train.augment); 0 / False switches a part off.
     # Event mixing: with this probability a training sequence gets 1..mix_max_events
     # labelled events cut from other training recordings, at a gain in mix_gain_db.
-    mix_probability: float = 0.8
+    mix_probability: float = 0.5
     mix_max_events: int = 2
     mix_gain_db: list[float] = field(default_factory=lambda: [-12.0, 3.0])
     # SpecAugment masks, a random level change (± dB) and a spectral shift (± mel bands).
@@ -136,9 +154,9 @@ class TrainConfig:
     mixup_probability: float = 0.0
     mixup_alpha: float = 0.4
     # Windows drawn so each class is seen about equally often.
-    balance_classes: bool = True
+    balance_classes: bool = False
     # Positive frames weigh (negatives / positives) ** pos_weight_power in the BCE (capped at 10).
-    pos_weight_power: float = 0.5
+    pos_weight_power: float = 0.0
     # Frames of rejected detections (class absent there) weigh this much in the loss.
     rejected_weight: float = 2.0
     # Mean teacher (Tarvainen & Valpola 2017, as the DCASE task 4 baseline): recordings with
