@@ -105,6 +105,18 @@ RECIPE_PARTS = (
         suffix=" %",
     ),
     RecipePart(
+        "background",
+        "Background subtraction",
+        "Subtracts each 5 s window's quiet level per mel band (this percentile) before the "
+        "model sees it, so a new room, rain or hum at another level looks like the old one.",
+        ("background_percentile",),
+        main="background_percentile",
+        decimals=0,
+        maximum=50.0,
+        suffix=" %ile",
+        on_value=10.0,
+    ),
+    RecipePart(
         "specaugment",
         "SpecAugment masks, level and spectral shift",
         "Blanks random mel bands and frames, changes the level and shifts the spectrum a "
