@@ -21,11 +21,13 @@ from types import FrameType
 from typing import Any
 
 from tfstudio.cli.common import UserError, emit_json, err, open_project, progress
+from tfstudio.model.schedules import SCHEDULE_NAMES
+from tfstudio.train.config import DEVICES, TRAIN_PRESETS
 
-# The contract's choices, spelled out here so that building the parser needs no torch.
-SCHEDULES = ("drossos", "linear", "exponential", "inverse-sigmoid", "constant", "none")
-PRESETS = ("paper", "fast")
-DEVICES = ("auto", "cpu", "cuda", "mps")
+# The choices come from the torch-free configuration modules, so building the parser stays
+# quick and there is one list of each.
+SCHEDULES = SCHEDULE_NAMES
+PRESETS = tuple(TRAIN_PRESETS)
 SPLITS = ("test", "val")
 
 EXIT_FAILED = 1
