@@ -54,3 +54,11 @@ def demo_project(demo_template, tmp_path):
     project = Project.open(root)
     yield project
     project.close()
+
+
+@pytest.fixture
+def demo_root(demo_template, tmp_path):
+    """A fresh copy of the tiny demo project as a folder (for the command line)."""
+    root = tmp_path / "demo"
+    shutil.copytree(demo_template, root)
+    return root

@@ -18,13 +18,6 @@ TINY_ARGS = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-def demo_root(demo_template, tmp_path):
-    root = tmp_path / "demo"
-    shutil.copytree(demo_template, root)
-    return root
-
-
 def _lines(out: str) -> list[dict]:
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import pickle
-import shutil
 
 import numpy as np
 import pytest
@@ -387,13 +386,6 @@ TINY_ARGS = [
     "--epochs", "1", "--batch-size", "4", "--seq-len", "64", "--max-batches", "2",
     "--channels", "4", "--gru-hidden", "8", "--device", "cpu",
 ]  # fmt: skip
-
-
-@pytest.fixture
-def demo_root(demo_template, tmp_path):
-    root = tmp_path / "demo"
-    shutil.copytree(demo_template, root)
-    return root
 
 
 def test_set_stores_any_option_in_the_run_config(demo_root, capsys):

@@ -37,6 +37,7 @@ __all__ = [
     "load_recordings",
     "make_loader",
     "seed_windows",
+    "subtract_background",
     "train_windows",
 ]
 
@@ -60,6 +61,15 @@ def frame_targets(
     return targets
 
 
+def subtract_background(features: np.ndarray, percentile: float) -> np.ndarray:
+    """``features`` (frames, bands, dB) less each band's ``percentile`` over the frames; as
+    they are when ``percentile`` is 0."""
+    feats = np.asarray(features, dtype=np.float32)
+    if percentile <= 0 or len(feats) == 0:
+        return feats
+    return feats - np.percentile(feats, percentile, axis=0).astype(np.float32)
+
+
 @dataclass
 class Normalizer:
     """Per-band mean and standard deviation, measured on the training split, optionally after
@@ -75,15 +85,8 @@ class Normalizer:
     std: np.ndarray
     background_percentile: float = 0.0
 
-    def subtract_background(self, features: np.ndarray) -> np.ndarray:
-        feats = np.asarray(features, dtype=np.float32)
-        if self.background_percentile <= 0 or len(feats) == 0:
-            return feats
-        floor = np.percentile(feats, self.background_percentile, axis=0)
-        return feats - floor.astype(np.float32)
-
     def __call__(self, features: np.ndarray) -> np.ndarray:
-        feats = self.subtract_background(features)
+        feats = subtract_background(features, self.background_percentile)
         return ((feats - self.mean) / self.std).astype(np.float32)
 
     @classmethod
@@ -99,13 +102,12 @@ class Normalizer:
         with a background percentile, over windows of ``window`` frames with it subtracted."""
         if background_percentile > 0:
             chunk = max(1, window)
-        blank = cls(np.zeros(0, np.float32), np.ones(0, np.float32), background_percentile)
         total, sq, count = None, None, 0
         for array in arrays:
             for start in range(0, len(array), chunk):
                 part = np.asarray(array[start : start + chunk], dtype=np.float64)
                 if background_percentile > 0:
-                    part = blank.subtract_background(part).astype(np.float64)
+                    part = subtract_background(part, background_percentile).astype(np.float64)
                 total = part.sum(0) if total is None else total + part.sum(0)
                 sq = (part**2).sum(0) if sq is None else sq + (part**2).sum(0)
                 count += len(part)

@@ -70,7 +70,11 @@ def tune_postprocess(
     if default not in pairs:
         pairs.append(default)
 
-    def scores(t: float, m: int) -> tuple[dict[str, float], float]:
+    def scores(
+        t: float | Sequence[float], m: int | Sequence[int]
+    ) -> tuple[dict[str, float], float]:
+        """Per-class and overall (mean of segment and event F1) scores at thresholds ``t``
+        and median filters ``m`` (one for all classes, or one per class)."""
         estimated = [
             sed_metrics.Event(str(i), e.onset, e.offset, e.label)
             for i, post in enumerate(posteriors)
@@ -107,26 +111,12 @@ def tune_postprocess(
         result.median_filter_frames[name] = best[1]
         result.per_class_score[name] = table[best][0][name]
     # The overall score with every class at its choice, for the record.
-    if result.thresholds:
-        estimated = []
-        column_t = [result.thresholds.get(n, default[0]) for n in names]
-        column_m = [result.median_filter_frames.get(n, default[1]) for n in names]
-        for i, post in enumerate(posteriors):
-            for e in posteriors_to_events(
-                post,
-                names,
-                hop_s,
-                threshold=column_t,
-                median_filter_frames=column_m,
-                min_event_s=min_event_s,
-                min_gap_s=min_gap_s,
-            ):
-                estimated.append(sed_metrics.Event(str(i), e.onset, e.offset, e.label))
-        segment = sed_metrics.segment_based(reference, estimated, names, time_resolution=1.0)
-        event = sed_metrics.event_based(
-            reference, estimated, names, t_collar=0.2, percentage_of_length=0.2
-        )
-        result.score_after = (_score(segment.f1) + _score(event.f1)) / 2
-    else:
-        result.score_after = result.score_before
+    result.score_after = (
+        scores(
+            [result.thresholds.get(n, default[0]) for n in names],
+            [result.median_filter_frames.get(n, default[1]) for n in names],
+        )[1]
+        if result.thresholds
+        else result.score_before
+    )
     return result
