@@ -10,6 +10,7 @@ CORE = [
     "tfstudio.features",
     "tfstudio.model",
     "tfstudio.train",
+    "tfstudio.session",
     "tfstudio.cli",
     "tfstudio.importer",
     "tfstudio.exporter",

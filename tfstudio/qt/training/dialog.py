@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from tfstudio.model.schedules import make_schedule
 from tfstudio.qt.training.engine import EngineInfo, engine_probe
 from tfstudio.qt.training.plots import TF_COLOR, TrainingPlot
-from tfstudio.qt.training.stream import format_duration
+from tfstudio.session.stream import format_duration
 from tfstudio.store import Project, ProjectError
 from tfstudio.train.config import TrainConfig
 

@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from tfstudio.qt.training.plots import TrainingPlot, run_color
-from tfstudio.qt.training.store import ProjectRef
-from tfstudio.qt.training.stream import format_duration
-from tfstudio.qt.training.summaries import RunSummary, format_lr, load_curves, summarise
+from tfstudio.session.project_ref import ProjectRef
+from tfstudio.session.runs import RunSummary, format_lr, load_curves, summarise
+from tfstudio.session.stream import format_duration
 from tfstudio.store import Change, Project
 
 POLL_MS = 1000

@@ -44,9 +44,10 @@ from tfstudio.qt.training.plots import (
     pen,
 )
 from tfstudio.qt.training.process import TrainingProcess
-from tfstudio.qt.training.series import Series
-from tfstudio.qt.training.store import ProjectRef
-from tfstudio.qt.training.stream import Ema, Progress, finite, format_duration
+from tfstudio.session.project_ref import ProjectRef
+from tfstudio.session.series import Series
+from tfstudio.session.stream import Ema, Progress, finite, format_duration
+from tfstudio.train.events import PrepareEvent
 
 # Each plot is redrawn at most every PLOT_MS (10 Hz: smooth enough to watch), and never two
 # plots in one event-loop turn (TURN_MS apart): a repaint of one 1200×800 panel's plot costs
@@ -460,7 +461,7 @@ class TrainingPanel(QWidget):
         self.epoch_er.append(epoch, finite(row.get("er")))
 
     def _on_event(self, event: dict) -> None:
-        if event.get("event") == "prepare":
+        if event.get("event") == PrepareEvent.kind:
             # "done" counts finished recordings; "name" is the one being computed now.
             done, total = _int(event.get("done")) or 0, event.get("total")
             self._preparing = f"Computing features {done + 1}/{total}"

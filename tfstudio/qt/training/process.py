@@ -17,8 +17,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
-from tfstudio.qt.training.stream import LineSplitter, describe_failure, parse_event
+from tfstudio.session.stream import LineSplitter, describe_failure, parse_event
 from tfstudio.store import Project, ProjectError, Run
+from tfstudio.train.events import BatchEvent, DoneEvent, EpochEvent, StartEvent
 
 STDERR_TAIL_LINES = 40
 DEFAULT_STOP_TIMEOUT_S = 20.0
@@ -245,17 +246,17 @@ class TrainingProcess(QObject):
         kind = event["event"]
         if event.get("run") is not None and self.run_id is None:
             self.run_id = _as_int(event.get("run"))
-        if kind == "start":
+        if kind == StartEvent.kind:
             self.info = dict(event)
             self._started_emitted = True
             self.started.emit(event)
-        elif kind in ("batch", "epoch"):
+        elif kind in (BatchEvent.kind, EpochEvent.kind):
             if not self._started_emitted:
                 # An engine that sends no "start" event still gets one "started" signal.
                 self._started_emitted = True
-                self.started.emit({"event": "start", "run": self.run_id})
-            (self.batch if kind == "batch" else self.epoch).emit(event)
-        elif kind == "done":
+                self.started.emit({"event": StartEvent.kind, "run": self.run_id})
+            (self.batch if kind == BatchEvent.kind else self.epoch).emit(event)
+        elif kind == DoneEvent.kind:
             self._done = dict(event)
         self.event.emit(event)
 

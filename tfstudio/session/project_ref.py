@@ -1,4 +1,4 @@
-"""How the training widgets reach the store: a borrowed :class:`Project` or a folder."""
+"""A project given either open or as a folder: how long-lived views reach the store."""
 
 from __future__ import annotations
 

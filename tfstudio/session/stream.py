@@ -1,7 +1,8 @@
-"""The Qt-free half of following a training child: split its output into lines, decode the
-JSON events, smooth the loss, estimate the time left and explain a failure in plain words.
+"""Following a training child: split its output into lines, decode the JSON events, smooth
+the loss, estimate the time left and explain a failure in plain words.
 
-Kept free of Qt so that it can be tested and reused by anything that reads ``train --json``.
+Free of Qt, so that anything that reads ``train --json`` can use it; the events themselves are
+those of :mod:`tfstudio.train.events` (``{"event": kind, ...}``, compare with ``BatchEvent.kind``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-
-# The engine's events; anything else with an "event" key is passed on as-is.
-KNOWN_EVENTS = ("start", "batch", "epoch", "done")
 
 
 class LineSplitter:
@@ -72,7 +70,10 @@ def _first_line_end(buffer: bytearray) -> int:
 
 
 def parse_event(line: str) -> dict[str, Any] | None:
-    """The event object on a line, or None when the line is not a JSON event (a log line)."""
+    """The event object on a line, or None when the line is not a JSON event (a log line).
+
+    Kinds this tfstudio does not know are returned too: a newer engine's events pass through.
+    """
     text = line.strip()
     if not text.startswith("{"):
         return None

@@ -1,4 +1,5 @@
-"""One line per run for the history table: its settings, outcome and best scores (no Qt)."""
+"""Runs as the history shows them: one summary per run (settings, outcome, best scores) and its
+stored curves as arrays."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tfstudio.qt.training.stream import ema, finite
+from tfstudio.session.stream import ema, finite
 from tfstudio.store import Project, Run
 
 

@@ -1,11 +1,11 @@
-"""The Qt-free stream helpers: line splitting, event parsing, ETA, failure wording."""
+"""Following a training child: line splitting, event parsing, ETA, failure wording."""
 
 from __future__ import annotations
 
+import json
 import math
 
-from tfstudio.qt.training.series import Series
-from tfstudio.qt.training.stream import (
+from tfstudio.session.stream import (
     Ema,
     LineSplitter,
     Progress,
@@ -17,6 +17,7 @@ from tfstudio.qt.training.stream import (
     last_error_line,
     parse_event,
 )
+from tfstudio.train.events import BatchEvent, DoneEvent
 
 
 def test_lines_split_across_chunks_are_joined():
@@ -44,6 +45,19 @@ def test_only_json_objects_with_an_event_are_events():
     assert parse_event('{"event": "batch", "loss": null}') == {"event": "batch", "loss": None}
     for line in ("", "text", "{not json}", "[1, 2]", '{"loss": 1}', '{"event": 3}'):
         assert parse_event(line) is None
+
+
+def test_the_engines_own_events_parse_as_they_were_written():
+    """What ``train --json`` prints (the engine's records) is what the reader hands on; a NaN
+    loss arrives as null, which ``finite`` reads as missing."""
+    batch = BatchEvent(epoch=1, iteration=7, tf_prob=0.9, loss=math.nan)
+    parsed = parse_event(json.dumps(batch.to_dict()))
+    assert parsed is not None and parsed["event"] == BatchEvent.kind
+    assert parsed["iteration"] == 7 and finite(parsed["loss"]) is None
+    done = DoneEvent(run=3, status="done", best_checkpoint=None)
+    assert parse_event(json.dumps(done.to_dict()) + "\r") == done.to_dict()
+    # A kind this reader does not know (a newer engine) is still an event, passed on as-is.
+    assert parse_event('{"event": "novel", "x": 1}') == {"event": "novel", "x": 1}
 
 
 def test_finite_rejects_nan_inf_text_and_bools():
@@ -89,13 +103,3 @@ def test_failures_are_explained_in_plain_words():
     assert "by force" in describe_failure(
         stderr_tail="", exit_code=None, crashed=True, killed_by_us=True
     )
-
-
-def test_series_grows_and_keeps_gaps():
-    series = Series(capacity=2)
-    for i in range(5):
-        series.append(i, None if i == 2 else i * 1.5)
-    assert len(series) == 5
-    assert series.x.tolist() == [0, 1, 2, 3, 4]
-    assert math.isnan(series.y[2])
-    assert series.last_x() == 4
