@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -35,3 +36,27 @@ def fake_recording(
         content_hash=f"hash-{name}",
         split=split,
     ).recording_id
+
+
+def write_wav(path: Path, seconds: float, sample_rate: int = 16000, seed: int = 0) -> Path:
+    """Noise with a 1 kHz tone during the first second of every four, written in blocks so
+    long files need little memory."""
+    import numpy as np
+    import soundfile as sf
+
+    rng = np.random.default_rng(seed)
+    block = sample_rate * 30
+    total = int(seconds * sample_rate)
+    with sf.SoundFile(path, "w", samplerate=sample_rate, channels=1, subtype="PCM_16") as f:
+        for start in range(0, total, block):
+            n = min(block, total - start)
+            t = (start + np.arange(n)) / sample_rate
+            x = 0.01 * rng.standard_normal(n) + 0.2 * np.sin(2 * np.pi * 1000 * t) * ((t % 4) < 1)
+            f.write(x.astype(np.float32))
+    return path
+
+
+@pytest.fixture
+def wav_writer():
+    """``write_wav`` as a fixture: ``wav_writer(path, seconds, sample_rate=16000, seed=0)``."""
+    return write_wav

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
+
+from tests.conftest import write_wav
 
 
 @pytest.fixture(autouse=True)
@@ -24,20 +25,6 @@ def isolated_settings(tmp_path_factory, monkeypatch):
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(folder))
     yield
-
-
-def write_wav(path: Path, seconds: float, sample_rate: int = 16000, seed: int = 0) -> Path:
-    """Noise with a few tones, written in blocks so long files need little memory."""
-    rng = np.random.default_rng(seed)
-    block = sample_rate * 30
-    total = int(seconds * sample_rate)
-    with sf.SoundFile(path, "w", samplerate=sample_rate, channels=1, subtype="PCM_16") as f:
-        for start in range(0, total, block):
-            n = min(block, total - start)
-            t = (start + np.arange(n)) / sample_rate
-            x = 0.01 * rng.standard_normal(n) + 0.2 * np.sin(2 * np.pi * 1000 * t) * ((t % 4) < 1)
-            f.write(x.astype(np.float32))
-    return path
 
 
 @pytest.fixture
@@ -81,11 +68,6 @@ def window(qtbot, small_project):
     qtbot.waitUntil(lambda: win.view.has_image(), timeout=5000)
     yield win
     win.close()
-
-
-@pytest.fixture
-def wav_writer():
-    return write_wav
 
 
 # ------------------------------------------------------------------ detections

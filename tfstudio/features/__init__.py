@@ -1,4 +1,5 @@
-"""Log-mel features (torchlibrosa), computed blockwise and cached per recording on disk.
+"""Log-mel features (torchlibrosa), computed blockwise and cached per recording on disk; display
+spectrogram tiles for the app (:mod:`.tiles`, numpy and scipy only).
 
 :mod:`.config` (parameters and presets) needs no torch; the computation and the cache load it
 on first use, so reading or validating a configuration stays quick.

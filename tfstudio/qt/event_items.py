@@ -17,7 +17,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from tfstudio.qt.labels import LabelIndex, coalesce
+from tfstudio.session.labels import LabelIndex, coalesce
 
 MAX_OVERLAY_SPANS = 400
 

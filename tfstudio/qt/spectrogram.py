@@ -27,19 +27,19 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, QSignalBlocker, Qt, QTimer, 
 from PySide6.QtGui import QColor, QImage, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QVBoxLayout, QWidget
 
-from tfstudio.qt.axes import LaneAxis, TimeAxis, pin_left_axis, time_axis_label
-from tfstudio.qt.detection_items import DetectionOverlay, posteriorgram_image
-from tfstudio.qt.detections import DetectionModel
-from tfstudio.qt.event_items import EventPaths
-from tfstudio.qt.settings import COLORMAPS, ViewSettings
-from tfstudio.qt.tile_service import TileService
-from tfstudio.qt.tiles import (
+from tfstudio.features.tiles import (
     TILE_COLUMNS,
     SpectrogramParams,
     TileKey,
     auto_top_db,
     db_to_code_level,
 )
+from tfstudio.qt.axes import LaneAxis, TimeAxis, pin_left_axis, time_axis_label
+from tfstudio.qt.detection_items import DetectionOverlay, posteriorgram_image
+from tfstudio.qt.detections import DetectionModel
+from tfstudio.qt.event_items import EventPaths
+from tfstudio.qt.settings import COLORMAPS, ViewSettings
+from tfstudio.qt.tile_service import TileService
 from tfstudio.qt.workspace import Workspace
 from tfstudio.store import Event
 

@@ -23,7 +23,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from tfstudio.audio import AudioReader
-from tfstudio.qt.tiles import (
+from tfstudio.features.tiles import (
     MAX_SUBFRAMES,
     SpectrogramParams,
     TileCache,

@@ -18,7 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from tfstudio.qt.labels import LabelIndex
+from tfstudio.session.labels import LabelIndex
 from tfstudio.store import (
     Acceptance,
     Change,

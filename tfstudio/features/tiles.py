@@ -1,4 +1,5 @@
-"""Display spectrogram tiles: the numerical part of the view, free of Qt so it can be tested.
+"""Display spectrogram tiles: the numbers behind the spectrogram view (``tfstudio.qt`` computes
+them on worker threads and draws them).
 
 A recording is shown as a pyramid of tiles. Level ``L`` has one column every ``hop * 2**L``
 samples; each tile holds ``TILE_COLUMNS`` columns. The view picks the coarsest level whose

@@ -1,4 +1,4 @@
-"""The labels of one recording as arrays: fast culling, hit tests and navigation (no Qt)."""
+"""The events of one recording as arrays: fast culling, hit tests and navigation."""
 
 from __future__ import annotations
 
