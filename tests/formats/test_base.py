@@ -66,8 +66,16 @@ def test_read_text_refuses_folders_and_latin1(tmp_path):
         read_text(tmp_path)
     path = tmp_path / "latin1.txt"
     path.write_bytes("0\t1\tdé\n".encode("latin-1"))
-    with pytest.raises(FormatError, match=r"not UTF-8 text \(byte 0xe9 at offset 5\)"):
+    with pytest.raises(FormatError, match=r"line 1 is not UTF-8 text \(byte 0xe9 at column 6\)"):
         read_text(path)
+
+
+def test_read_text_can_report_undecodable_lines_and_keep_the_others(tmp_path):
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(b"0\t1\tdog\r\n1\t2\tcaf\xe9\r\n2\t3\tcat\r\n")
+    bad: dict[int, str] = {}
+    assert read_text(path, bad_lines=bad).split("\n")[::2] == ["0\t1\tdog", "2\t3\tcat"]
+    assert bad == {2: "not UTF-8 text (byte 0xe9 at column 8); save the file as UTF-8"}
 
 
 def test_sniff_recognises_only_structural_signatures():

@@ -144,7 +144,6 @@ def test_empty_file_gives_no_events(tmp_path):
     [
         (None, "no such file"),
         (b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00", "binary"),
-        (b"a.wav\t0\t1\t\xff\xfe\xfa\n", "not UTF-8"),
         ('{"format": "tfstudio-labels"}', "looks like a json file"),
         ('File type = "ooTextFile"\nObject class = "TextGrid"\n', "looks like a textgrid file"),
         ("Selection\tView\tBegin Time (s)\tEnd Time (s)\n", "looks like a raven file"),

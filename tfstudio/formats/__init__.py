@@ -12,10 +12,12 @@ from types import ModuleType
 
 from tfstudio.formats import audacity, dcase, jsonfmt, raven, textgrid
 from tfstudio.formats.base import (
+    MAX_CLASS_NAME,
     FormatError,
     LabelEvent,
     ParseIssue,
     ParseResult,
+    check_class_name,
     format_time,
     is_number,
     match_recording,
@@ -30,10 +32,12 @@ FORMATS: dict[str, ModuleType] = {
 
 __all__ = [
     "FORMATS",
+    "MAX_CLASS_NAME",
     "FormatError",
     "LabelEvent",
     "ParseIssue",
     "ParseResult",
+    "check_class_name",
     "format_time",
     "get_format",
     "guess_format",
@@ -61,7 +65,7 @@ def guess_format(path: Path | str) -> str | None:
     if suffix == ".json":
         return jsonfmt.NAME
     try:
-        text = read_text(path)
+        text = read_text(path, bad_lines={})
     except FormatError:
         return None
     found = sniff(text)

@@ -15,7 +15,9 @@ from tfstudio.formats.base import (
     LabelEvent,
     ParseIssue,
     ParseResult,
+    bad_line_issues,
     check_band,
+    check_class_name,
     check_writable,
     format_time,
     is_number,
@@ -35,15 +37,20 @@ UNKNOWN_HZ = "-1"
 def read(path: Path) -> ParseResult:
     """Events from an Audacity label file; bad lines become issues."""
     path = Path(path)
-    text = read_text(path)
+    bad_lines: dict[int, str] = {}
+    text = read_text(path, bad_lines=bad_lines)
     refuse_other_format(text, path, NAME)
-    result = ParseResult()
+    result = ParseResult(issues=bad_line_issues(path, bad_lines))
     # What the previous line was: None (nothing a frequency line can attach to), "bad" (an
     # event line already reported), or the index of the event it produced.
     previous: int | str | None = None
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             previous = None
+            continue
+        if number in bad_lines:
+            # A frequency line after an undecodable one has nothing to attach to.
+            previous = "bad"
             continue
         if line.lstrip().startswith("\\"):
             if previous is None:
@@ -68,6 +75,7 @@ def read(path: Path) -> ParseResult:
             previous = "bad"
         else:
             previous = len(result.events) - 1
+    result.issues.sort(key=lambda issue: issue.line)
     return result
 
 
@@ -81,6 +89,7 @@ def _event(line: str) -> LabelEvent:
     label = fields[2].strip()
     if not label:
         raise ValueError("empty label")
+    check_class_name(label)
     return LabelEvent("", onset, offset, label)
 
 

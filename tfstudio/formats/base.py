@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import math
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,7 +139,7 @@ def check_band(low_hz: float | None, high_hz: float | None) -> None:
         )
 
 
-def _decode(data: bytes, path: Path) -> str:
+def _decode(data: bytes, path: Path, bad_lines: dict[int, str] | None) -> str:
     if data.startswith(codecs.BOM_UTF8):
         encoding, data = "utf-8", data[len(codecs.BOM_UTF8) :]
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -157,20 +158,48 @@ def _decode(data: bytes, path: Path) -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise FormatError(
-            path,
-            f"is not {encoding.upper()} text (byte {exc.object[exc.start]:#04x} at offset "
-            f"{exc.start}); save it as UTF-8",
-        ) from None
+        if encoding != "utf-8":
+            raise FormatError(
+                path,
+                f"is not {encoding.upper()} text (byte {exc.object[exc.start]:#04x} at offset "
+                f"{exc.start}); save it as UTF-8",
+            ) from None
+        text = _decode_lines(data, path, bad_lines)
     if "\x00" in text:
         raise FormatError(path, "is a binary file, not a text label file")
     return text
 
 
-def read_text(path: Path | str) -> str:
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
+def _decode_lines(data: bytes, path: Path, bad_lines: dict[int, str] | None) -> str:
+    """UTF-8 decoded line by line: each undecodable line is described in ``bad_lines`` and
+    kept with U+FFFD in place of its bad bytes (so line numbers stay true), or, without
+    ``bad_lines``, refuses the file naming the first bad line."""
+    lines = []
+    for number, raw in enumerate(_LINE_BREAK.split(data), start=1):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            reason = (
+                f"not UTF-8 text (byte {raw[exc.start]:#04x} at column {exc.start + 1}); "
+                "save the file as UTF-8"
+            )
+            if bad_lines is None:
+                raise FormatError(path, f"line {number} is {reason}") from None
+            bad_lines[number] = reason
+            lines.append(raw.decode("utf-8", errors="replace"))
+    return "\n".join(lines)
+
+
+def read_text(path: Path | str, *, bad_lines: dict[int, str] | None = None) -> str:
     """A label file's text: UTF-8 (BOM optional) or UTF-16, newlines normalised to ``\\n``.
 
-    FormatError when the file is missing, a folder, unreadable, binary or not decodable.
+    FormatError when the file is missing, a folder, unreadable or binary. A UTF-8 line that
+    does not decode refuses the whole file, unless a ``bad_lines`` dict is given: then each
+    such line number maps to the reason and the line reads with U+FFFD for its bad bytes,
+    for the caller to report and skip.
     """
     path = Path(path)
     try:
@@ -181,8 +210,41 @@ def read_text(path: Path | str) -> str:
         raise FormatError(path, "is a folder, not a label file") from None
     except OSError as exc:
         raise FormatError(path, f"cannot be read: {exc.strerror or exc}") from None
-    text = _decode(data, path)
+    text = _decode(data, path, bad_lines)
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def bad_line_issues(path: Path, bad_lines: dict[int, str]) -> list[ParseIssue]:
+    """One issue per line that ``read_text`` could not decode."""
+    return [ParseIssue(path, number, reason) for number, reason in sorted(bad_lines.items())]
+
+
+# The longest class name a label file may bring in: a label longer than this is nearly always
+# a damaged or misparsed line, and a name of megabytes would make every view unusable.
+MAX_CLASS_NAME = 200
+_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def check_class_name(name: str) -> str:
+    """``name`` without surrounding whitespace, or ValueError saying why it cannot name a
+    class: empty, longer than ``MAX_CLASS_NAME`` characters, or holding a tab, a line break
+    or another control character (which no label format can carry on one line)."""
+    stripped = name.strip()
+    if not stripped:
+        raise ValueError("empty class name")
+    shown = repr(stripped) if len(stripped) <= 60 else repr(stripped[:60]) + "…"
+    if len(stripped) > MAX_CLASS_NAME:
+        raise ValueError(
+            f"class name {shown} is {len(stripped)} characters long (at most {MAX_CLASS_NAME})"
+        )
+    for char in stripped:
+        if char == "\t":
+            raise ValueError(f"class name {shown} contains a tab")
+        if char in _LINE_BREAKS:
+            raise ValueError(f"class name {shown} contains a line break")
+        if unicodedata.category(char) == "Cc":
+            raise ValueError(f"class name {shown} contains the control character U+{ord(char):04X}")
+    return stripped
 
 
 def write_text(path: Path | str, text: str) -> None:

@@ -15,6 +15,8 @@ from tfstudio.formats.base import (
     LabelEvent,
     ParseIssue,
     ParseResult,
+    bad_line_issues,
+    check_class_name,
     check_writable,
     format_time,
     is_number,
@@ -33,11 +35,12 @@ HEADER = ("filename", "onset", "offset", "event_label")
 def read(path: Path) -> ParseResult:
     """Events from a DCASE tsv; bad lines become issues."""
     path = Path(path)
-    text = read_text(path)
+    bad_lines: dict[int, str] = {}
+    text = read_text(path, bad_lines=bad_lines)
     refuse_other_format(text, path, NAME)
-    result = ParseResult()
+    result = ParseResult(issues=bad_line_issues(path, bad_lines))
     for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
+        if not line.strip() or number in bad_lines:
             continue
         fields = _split(line)
         if fields is None or _is_header(fields):
@@ -46,6 +49,7 @@ def read(path: Path) -> ParseResult:
             result.events.append(_event(fields))
         except ValueError as exc:
             result.issues.append(ParseIssue(path, number, str(exc)))
+    result.issues.sort(key=lambda issue: issue.line)
     return result
 
 
@@ -82,6 +86,7 @@ def _event(fields: list[str]) -> LabelEvent:
     onset, offset = parse_interval(onset_text, offset_text)
     if not label:
         raise ValueError("empty event_label")
+    check_class_name(label)
     return LabelEvent(recording, onset, offset, label)
 
 

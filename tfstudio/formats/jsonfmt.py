@@ -20,6 +20,7 @@ from tfstudio.formats.base import (
     LabelEvent,
     ParseIssue,
     ParseResult,
+    check_class_name,
     check_writable,
     format_time,
     read_text,
@@ -61,6 +62,7 @@ def read(path: Path) -> ParseResult:
     for number, entry in enumerate(classes, start=1):
         try:
             item = _class(entry)
+            check_class_name(str(item["name"]))
             if item["name"] in names:
                 raise ValueError(f"name {item['name']!r} is listed twice")
         except ValueError as exc:
@@ -107,6 +109,7 @@ def _event(entry: Any) -> LabelEvent:
             f"field 'offset': {format_time(offset)} is before onset {format_time(onset)}"
         )
     label = _string(entry, "label", allow_empty=False)
+    check_class_name(label)
     low_hz = _number(entry, "low_hz")
     high_hz = _number(entry, "high_hz")
     if low_hz is not None and high_hz is not None and high_hz < low_hz:

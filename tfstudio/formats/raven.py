@@ -22,7 +22,9 @@ from tfstudio.formats.base import (
     LabelEvent,
     ParseIssue,
     ParseResult,
+    bad_line_issues,
     check_band,
+    check_class_name,
     check_writable,
     format_time,
     parse_interval,
@@ -57,7 +59,8 @@ FILE_OFFSET = "file offset (s)"
 def read(path: Path) -> ParseResult:
     """Events from a Raven selection table; bad rows become issues."""
     path = Path(path)
-    lines = read_text(path).split("\n")
+    bad_lines: dict[int, str] = {}
+    lines = read_text(path, bad_lines=bad_lines).split("\n")
     header_index = next((i for i, line in enumerate(lines) if line.strip()), None)
     if header_index is None:
         return ParseResult()
@@ -71,7 +74,7 @@ def read(path: Path) -> ParseResult:
     rows = [
         (number, _cells(line, len(names)))
         for number, line in enumerate(lines[header_index + 1 :], start=header_index + 2)
-        if line.strip()
+        if line.strip() and number not in bad_lines
     ]
     label_column = _label_column(column, [cells for _, cells in rows])
     if label_column is None:
@@ -82,7 +85,7 @@ def read(path: Path) -> ParseResult:
             + ")",
         )
 
-    result = ParseResult()
+    result = ParseResult(issues=bad_line_issues(path, bad_lines))
     for number, cells in _one_row_per_selection(rows, column, path, result.issues):
         try:
             result.events.append(_event(cells, column, label_column, header))
@@ -157,6 +160,7 @@ def _event(
     label = cells[label_column]
     if not label:
         raise ValueError(f"empty label ({header[label_column]} column)")
+    check_class_name(label)
     return LabelEvent(recording, onset, offset, label, low_hz, high_hz)
 
 

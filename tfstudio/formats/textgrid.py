@@ -1,35 +1,39 @@
 """Praat TextGrid (long or short text form), one file per recording.
 
-Import (through praatio): every non-empty interval of every IntervalTier is an event labelled
-by the interval's text, whatever the tier is called; point tiers are skipped with one issue
-each. Files may be UTF-8 (BOM optional) or UTF-16 as Praat writes it. praatio strips the
-whitespace around interval texts, so labels come back stripped.
+Import: every non-empty interval of every IntervalTier is an event labelled by the interval's
+text (stripped), whatever the tier is called; point tiers are skipped with one issue each.
+Files may be UTF-8 (BOM optional) or UTF-16 as Praat writes it. The reader is a tokenizer of
+Praat's text format (quoted strings with doubled quotes, numbers, ``<exists>`` flags; the
+long form's ``name =`` words and ``[n]`` indices are skipped), so every problem is reported
+with its line: a negative, ``nan`` or ``inf`` time, a reversed interval, a label that cannot
+be a class name or a line that is not UTF-8 costs that interval only.
 
 Export: one IntervalTier per class, named by the class and listing its events with empty
 intervals in the gaps; events of a class that overlap go to extra tiers ``class (2)``,
 ``class (3)`` … Because labels come from interval texts, those tiers read back as the class and
 the round trip is exact. A TextGrid interval cannot have zero length, so zero-length events are
 refused with a ValueError rather than silently dropped or stretched; so are the few labels
-praatio's parser cannot read back (``intervals [`` in the long form, a bare ``IntervalTier``
-in the short form).
+praatio (which many TextGrid tools read with) cannot read back in the form asked for
+(``intervals [`` in the long form, a quoted tier type in the short form): the message names
+the other form, which ``write(short=...)`` and ``tfstudio export --textgrid-form`` choose.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-
-from praatio.utilities import textgrid_io
 
 from tfstudio.formats.base import (
     FormatError,
     LabelEvent,
     ParseIssue,
     ParseResult,
+    check_class_name,
     check_writable,
     format_time,
-    parse_interval,
+    parse_number,
     read_text,
     write_text,
 )
@@ -37,39 +41,182 @@ from tfstudio.formats.base import (
 NAME = "textgrid"
 PER_RECORDING = True
 SUFFIX = ".TextGrid"
+FORMS = ("long", "short")  # the text forms write() offers (short=True for the second)
 
 
 def read(path: Path) -> ParseResult:
-    """Events from a long- or short-form text TextGrid."""
+    """Events from a long- or short-form text TextGrid; bad intervals become issues."""
     path = Path(path)
-    text = read_text(path)
-    head = [line.strip() for line in text.split("\n") if line.strip()][:2]
-    if len(head) < 2 or "ooTextFile" not in head[0] or '"TextGrid"' not in head[1]:
+    bad_lines: dict[int, str] = {}
+    text = read_text(path, bad_lines=bad_lines)
+    tokens = _Tokens(path, text)
+    file_type, object_class = tokens.next_token(), tokens.next_token()
+    if (
+        file_type is None
+        or object_class is None
+        or (file_type.kind, object_class.kind) != ("string", "string")
+        or not file_type.value.startswith("ooTextFile")
+        or object_class.value != "TextGrid"
+    ):
         raise FormatError(path, "not a Praat TextGrid text file")
-    if '"IntervalTier"' not in text and '"TextTier"' not in text:
-        return ParseResult()  # a TextGrid without tiers
-    try:
-        grid = textgrid_io.parseTextgridStr(text, includeEmptyIntervals=False)
-    except Exception as exc:  # praatio raises assorted errors on malformed files
-        raise FormatError(path, f"cannot be parsed as a TextGrid: {exc!r}") from None
-
     result = ParseResult()
-    for tier in grid["tiers"]:
-        name = tier["name"]
-        if tier["class"] != "IntervalTier":
-            reason = f"point tier {name!r} ignored: only interval tiers hold events"
-            result.issues.append(ParseIssue(path, 0, reason))
-            continue
-        for start, end, label in tier["entries"]:
-            try:
-                onset, offset = parse_interval(str(start), str(end))
-            except ValueError as exc:
-                reason = f"tier {name!r}, interval {label!r}: {exc}"
-                result.issues.append(ParseIssue(path, 0, reason))
-                continue
-            result.events.append(LabelEvent("", onset, offset, label))
+    tokens.value("xmin")
+    tokens.value("xmax")
+    exists = tokens.next_token()
+    if exists is None or (exists.kind == "flag" and exists.value == "absent"):
+        return result  # a TextGrid without tiers
+    if exists.kind == "flag":
+        tier_count = tokens.count("size")
+    else:
+        tier_count = tokens.as_count(exists, "size")  # some writers leave the flag out
+    for _ in range(tier_count):
+        _read_tier(tokens, bad_lines, result)
+    result.issues.sort(key=lambda issue: issue.line)
     result.events.sort(key=lambda e: (e.onset, e.offset, e.label))
     return result
+
+
+def _read_tier(tokens: _Tokens, bad_lines: dict[int, str], result: ParseResult) -> None:
+    path = tokens.path
+    kind = tokens.string("tier class")
+    name = tokens.string("tier name").value
+    tokens.value("tier xmin")
+    tokens.value("tier xmax")
+    size = tokens.count("tier size")
+    if kind.value == "TextTier":
+        for _ in range(size):
+            tokens.value("point time")
+            tokens.string("point mark")
+        reason = f"point tier {name!r} ignored: only interval tiers hold events"
+        result.issues.append(ParseIssue(path, kind.line, reason))
+        return
+    if kind.value != "IntervalTier":
+        raise FormatError(path, f"line {kind.line}: unknown tier class {kind.value!r}")
+    for number in range(1, size + 1):
+        start = tokens.value("interval xmin")
+        end = tokens.value("interval xmax")
+        label = tokens.string("interval text")
+        where = f"tier {name!r}, interval {number}"
+        spanned = range(start.line, tokens.line + 1)
+        bad = next((bad_lines[n] for n in spanned if n in bad_lines), None)
+        try:
+            if bad is not None:
+                raise ValueError(bad)
+            onset = parse_number(start.value, "xmin")
+            offset = parse_number(end.value, "xmax")
+            if offset < onset:
+                raise ValueError(f"xmax {format_time(offset)} is before xmin {format_time(onset)}")
+            text = label.value.strip()
+            if not text:
+                continue  # the gaps between events
+            check_class_name(text)
+        except ValueError as exc:
+            result.issues.append(ParseIssue(path, start.line, f"{where}: {exc}"))
+            continue
+        result.events.append(LabelEvent("", onset, offset, text))
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # string | flag | value
+    value: str
+    line: int
+
+
+# Bare words that stand where a number should, in either form: a value, even without "=".
+_NOT_NUMBERS = {"nan", "inf", "infinity", "--undefined--", "undefined"}
+
+
+class _Tokens:
+    """Praat's text format as a stream of values: quoted strings (``""`` is a quote, line
+    breaks allowed), ``<flags>`` and bare words that are values (after ``=``, or looking like
+    a number). The long form's labels (``xmin =``, ``intervals:``) and ``[n]`` are skipped."""
+
+    def __init__(self, path: Path, text: str):
+        self.path = path
+        self.text = text
+        self.pos = 0
+        self.line = 1  # the line the last token ended on
+
+    def next_token(self) -> _Token | None:
+        text, after_equals = self.text, False
+        while self.pos < len(text):
+            char = text[self.pos]
+            if char == "\n":
+                self.line += 1
+                self.pos += 1
+            elif char.isspace() or char == ":":
+                self.pos += 1
+            elif char == "=":
+                after_equals = True
+                self.pos += 1
+            elif char == "[":
+                close = text.find("]", self.pos)
+                self.pos = len(text) if close < 0 else close + 1
+            elif char == '"':
+                return self._string()
+            elif char == "<":
+                close = text.find(">", self.pos)
+                end = len(text) if close < 0 else close + 1
+                token = _Token("flag", text[self.pos + 1 : end - 1].strip(), self.line)
+                self.pos = end
+                return token
+            else:
+                end = self.pos
+                while end < len(text) and not (text[end].isspace() or text[end] in '"=[<'):
+                    end += 1
+                word = text[self.pos : end]
+                self.pos = end
+                if after_equals or word[0] in "+-.0123456789" or word.lower() in _NOT_NUMBERS:
+                    return _Token("value", word, self.line)
+                # a label of the long form (xmin, intervals:, size, item …)
+        return None
+
+    def _string(self) -> _Token:
+        text, start_line = self.text, self.line
+        parts, pos = [], self.pos + 1
+        while True:
+            close = text.find('"', pos)
+            if close < 0:
+                raise FormatError(self.path, f"line {start_line}: a quoted text never ends")
+            parts.append(text[pos:close])
+            if text.startswith('""', close):
+                parts.append('"')
+                pos = close + 2
+                continue
+            break
+        value = "".join(parts)
+        self.line += text.count("\n", self.pos, close)
+        self.pos = close + 1
+        return _Token("string", value, start_line)
+
+    def _expect(self, what: str, kind: str) -> _Token:
+        token = self.next_token()
+        if token is None:
+            raise FormatError(self.path, f"ends early: {what} missing after line {self.line}")
+        if token.kind != kind:
+            found = f'"{token.value}"' if token.kind == "string" else token.value
+            expected = "a quoted text" if kind == "string" else "a number"
+            raise FormatError(
+                self.path, f"line {token.line}: {what} should be {expected}, not {found}"
+            )
+        return token
+
+    def string(self, what: str) -> _Token:
+        return self._expect(what, "string")
+
+    def value(self, what: str) -> _Token:
+        return self._expect(what, "value")
+
+    def count(self, what: str) -> int:
+        return self.as_count(self.value(what), what)
+
+    def as_count(self, token: _Token, what: str) -> int:
+        if token.kind != "value" or not token.value.isdigit():
+            raise FormatError(
+                self.path, f"line {token.line}: {what} {token.value!r} is not a whole number"
+            )
+        return int(token.value)
 
 
 def write(
@@ -101,9 +248,15 @@ def _unreadable(label: str, short: bool) -> str | None:
     """Why praatio could not read ``label`` back in this form, or None when it can."""
     # praatio splits the long form on these words and the short form on quoted tier types.
     if not short and _LONG_FORM_MARKERS.search(label):
-        return "contains 'item [', 'intervals [' or 'points [': write the short form instead"
+        return (
+            "contains 'item [', 'intervals [' or 'points [', which praatio misreads in the long "
+            "form: write the short form instead (tfstudio export --textgrid-form short)"
+        )
     if short and ('"IntervalTier"' in _quote(label) or '"TextTier"' in _quote(label)):
-        return "is a quoted tier type: write the long form instead"
+        return (
+            "is a quoted tier type, which praatio misreads in the short form: write the long "
+            "form instead (tfstudio export --textgrid-form long, the default)"
+        )
     return None
 
 
