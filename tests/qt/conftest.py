@@ -105,7 +105,7 @@ def make_fake_run(project, *, threshold: float = 0.5):
 @pytest.fixture
 def detected_project(small_project):
     """small_project plus a finished run with posteriors and detections (at 0.5) on rec0."""
-    from tfstudio.qt.detections import posteriors_path
+    from tfstudio.session.detections import posteriors_path
     from tfstudio.store import Project
 
     with Project.open(small_project) as project:

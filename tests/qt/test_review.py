@@ -229,7 +229,7 @@ def test_clicking_a_detection_in_its_lane_selects_it(review_window, qtbot):
 
 def test_thresholds_are_applied_when_another_recording_opens(review_window, qtbot):
     """Posteriors on a second recording: opening it brings its detections to the sliders."""
-    from tfstudio.qt.detections import posteriors_path
+    from tfstudio.session.detections import posteriors_path
 
     win = review_window
     ws = win.workspace
@@ -272,26 +272,8 @@ def test_a_newly_finished_run_becomes_active_unless_one_was_chosen(review_window
     assert ws.run_id == first  # chosen by the user: kept
 
 
-def test_repeats_of_reviewed_detections_are_dropped():
-    from tfstudio.qt.detections import DetectionArrays, drop_repeats
-    from tfstudio.store import Event
-
-    new = DetectionArrays(
-        np.array([1.0, 1.1, 5.0]),
-        np.array([2.0, 2.1, 6.0]),
-        np.array([7, 8, 7]),
-        np.array([0.9, 0.8, 0.7]),
-        np.zeros(3, dtype=np.int64),
-        np.full(3, -1),
-    )
-    reviewed = Event(1, 1, 7, 1.05, 2.0, None, None, "model", 0.9, 1, "accepted", 0.0, 0.0)
-    kept = drop_repeats(new, [reviewed])
-    # Same class mostly overlapping: dropped; other class or elsewhere: kept.
-    assert kept.class_ids.tolist() == [8, 7] and kept.onsets.tolist() == [1.1, 5.0]
-
-
 def test_apply_to_all_redoes_every_recording_with_posteriors(review_window):
-    from tfstudio.qt.detections import posteriors_path
+    from tfstudio.session.detections import posteriors_path
 
     win = review_window
     ws = win.workspace

@@ -68,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from tfstudio.importer import import_audio
     from tfstudio.qt.app import create_application
-    from tfstudio.qt.detections import posteriors_path
     from tfstudio.qt.main_window import MainWindow
+    from tfstudio.session.detections import posteriors_path
     from tfstudio.store import Project
 
     hop_s = 0.02

@@ -19,8 +19,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 
-from tfstudio.qt.detections import DetectionArrays
 from tfstudio.qt.event_items import SortedRects
+from tfstudio.session.detections import DetectionArrays
 
 CONFIDENCE_BINS = 5
 MIN_OUTLINE_PX = 4.0  # narrower detections are drawn as fills only (dashes would be noise)

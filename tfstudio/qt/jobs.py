@@ -13,7 +13,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from tfstudio.qt.cli_job import CliJob, JobResult
-from tfstudio.qt.detections import DetectionModel, posteriors_path
+from tfstudio.qt.detections import DetectionModel
+from tfstudio.session.detections import posteriors_path
 from tfstudio.store import Project, Recording
 
 WATCH_MS = 250
