@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tfstudio.audio import AudioError, probe, scan
-from tfstudio.formats import FormatError, LabelEvent, get_format, guess_format, match_recording
-from tfstudio.store import Project, ProjectError
+from tfstudio.formats import (
+    FormatError,
+    LabelEvent,
+    check_class_name,
+    get_format,
+    guess_format,
+    match_recording,
+)
+from tfstudio.formats.base import read_text
+from tfstudio.store import EventClass, Project, ProjectError
 
 Progress = Callable[[int, int], None]
 
@@ -45,7 +54,7 @@ class ImportReport:
                 f"recordings: {self.added} added, {self.existing} already present, "
                 f"{self.moved} moved, {len(self.skipped)} skipped"
             )
-        if self.label_files:
+        if self.label_files or self.label_issues:
             parts.append(
                 f"labels: {self.labels_added} added, {self.labels_existing} already present "
                 f"from {self.label_files} file(s), {len(self.label_issues)} problem(s)"
@@ -53,6 +62,42 @@ class ImportReport:
         if self.classes_added:
             parts.append("new classes: " + ", ".join(self.classes_added))
         return "\n".join(parts) if parts else "nothing to import"
+
+
+def shown(text: os.PathLike[str] | str) -> str:
+    """A path or message fit to print and store: bytes of a file name that are not UTF-8
+    (which Python carries as lone surrogates) are shown as ``\\xNN``."""
+    return os.fspath(text).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _has_utf8_name(path: Path) -> bool:
+    try:
+        os.fspath(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why a path given explicitly cannot even be looked at (e.g. a folder above it denies
+    access), or None; a missing path is left for the reader to describe."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    return None
+
+
+def _folder_error(report_to: list[str]) -> Callable[[Path, OSError], None]:
+    def on_error(folder: Path, exc: OSError) -> None:
+        report_to.append(
+            f"{shown(folder)}: folder cannot be read ({exc.strerror or exc}); "
+            "nothing in it was imported"
+        )
+
+    return on_error
 
 
 def import_audio(
@@ -63,31 +108,76 @@ def import_audio(
     progress: Progress | None = None,
     report: ImportReport | None = None,
 ) -> ImportReport:
-    """Register audio files and folders (recursively); bad files are reported, the rest kept."""
+    """Register audio files and folders (recursively); bad files, file names that are not
+    UTF-8 and folders that cannot be read are reported, the rest kept."""
     report = report if report is not None else ImportReport()
-    files = list(scan(Path(p) for p in paths))
-    for done, path in enumerate(files, start=1):
-        try:
-            info = probe(path)
-        except AudioError as exc:
-            report.skipped.append(f"{exc.path}: {exc.reason}")
+    given = []
+    for path in map(Path, paths):
+        reason = _unreadable(path)
+        if reason is None:
+            given.append(path)
         else:
-            try:
-                result = project.add_recording(**vars(info), split=split)
-            except ProjectError as exc:
-                report.skipped.append(f"{path}: {exc}")
-            else:
-                report.recording_ids.append(result.recording_id)
-                if result.status == "added":
-                    report.added += 1
-                elif result.status == "moved":
-                    report.moved += 1
-                    report.warnings.append(f"{path}: known recording found at a new path")
-                else:
-                    report.existing += 1
+            report.skipped.append(f"{shown(path)}: {reason}")
+    files = list(scan(given, on_error=_folder_error(report.skipped)))
+    for done, path in enumerate(files, start=1):
+        if not _has_utf8_name(path):
+            # The project stores paths as UTF-8 text; such a name cannot be kept.
+            report.skipped.append(f"{shown(path)}: the file name is not valid UTF-8; rename it")
+        else:
+            _add_audio(project, path, split, report)
         if progress:
             progress(done, len(files))
     return report
+
+
+def _add_audio(project: Project, path: Path, split: str | None, report: ImportReport) -> None:
+    try:
+        info = probe(path)
+    except AudioError as exc:
+        report.skipped.append(f"{exc.path}: {exc.reason}")
+    else:
+        try:
+            result = project.add_recording(**vars(info), split=split)
+        except ProjectError as exc:
+            report.skipped.append(f"{path}: {exc}")
+        else:
+            report.recording_ids.append(result.recording_id)
+            if result.status == "added":
+                report.added += 1
+            elif result.status == "moved":
+                report.moved += 1
+                report.warnings.append(f"{path}: known recording found at a new path")
+            else:
+                report.existing += 1
+
+
+def label_files(paths: Iterable[Path | str], report: ImportReport) -> list[Path]:
+    """Label files from files and folders (recursively, hidden names skipped, sorted).
+
+    A path that cannot be looked at, or a folder that cannot be listed, is reported in
+    ``report.label_issues``; a missing file is kept for the import to report.
+    """
+    files: list[Path] = []
+    on_error = _folder_error(report.label_issues)
+    for path in map(Path, paths):
+        reason = _unreadable(path)
+        if reason is not None:
+            report.label_issues.append(f"{shown(path)}: {reason}")
+        elif path.is_dir():
+            files.extend(_walk_labels(path, on_error))
+        else:
+            files.append(path)
+    return files
+
+
+def _walk_labels(folder: Path, on_error: Callable[[Path, OSError], None]) -> list[Path]:
+    found: list[Path] = []
+    for parent, folders, names in os.walk(
+        folder, onerror=lambda exc: on_error(Path(exc.filename), exc)
+    ):
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        found.extend(Path(parent) / name for name in names if not name.startswith("."))
+    return sorted(found)
 
 
 def _event_key(recording_id: int, class_id: int, e: LabelEvent) -> tuple:
@@ -122,7 +212,32 @@ def import_labels(
             _import_label_file(project, path, fmt, by_stem, existing, report)
             if progress:
                 progress(done, len(paths))
+    # A label file's name need not be UTF-8 (it is never stored), but messages must print.
+    report.label_issues[:] = map(shown, report.label_issues)
+    report.warnings[:] = map(shown, report.warnings)
     return report
+
+
+def _class_for(
+    project: Project, name: str, path: Path, report: ImportReport, meta: dict | None = None
+) -> EventClass | None:
+    """The project's class called ``name``, made when new; None (reported) for a name that
+    cannot be a class name. A taken hotkey or odd colour in ``meta`` falls back to defaults."""
+    try:
+        name = check_class_name(name)
+    except ValueError as exc:
+        report.label_issues.append(f"{path}: {exc}")
+        return None
+    cls = project.class_by_name(name)
+    if cls is not None:
+        return cls
+    meta = meta or {}
+    try:
+        cls = project.add_class(name, color=meta.get("color"), hotkey=meta.get("hotkey"))
+    except ProjectError:
+        cls = project.add_class(name)
+    report.classes_added.append(cls.name)
+    return cls
 
 
 def _import_label_file(
@@ -135,7 +250,14 @@ def _import_label_file(
 ) -> None:
     name = fmt or guess_format(path)
     if name is None:
-        report.label_issues.append(f"{path}: cannot tell the label format; name it with --format")
+        try:
+            read_text(path, bad_lines={})  # a file that cannot be read says so first
+        except FormatError as exc:
+            report.label_issues.append(str(exc))
+        else:
+            report.label_issues.append(
+                f"{path}: cannot tell the label format; name it with --format"
+            )
         return
     try:
         module = get_format(name)
@@ -145,15 +267,8 @@ def _import_label_file(
         return
     report.label_issues.extend(str(issue) for issue in result.issues)
     for meta in result.classes:
-        if project.class_by_name(str(meta.get("name", "")).strip()) is None and meta.get("name"):
-            try:
-                project.add_class(
-                    str(meta["name"]), color=meta.get("color"), hotkey=meta.get("hotkey")
-                )
-            except ProjectError:
-                # A taken hotkey or odd colour must not lose the class: fall back to defaults.
-                project.add_class(str(meta["name"]))
-            report.classes_added.append(str(meta["name"]).strip())
+        if meta.get("name"):
+            _class_for(project, str(meta["name"]), path, report, meta)
 
     file_recording = None
     if any(not e.recording for e in result.events):
@@ -167,6 +282,7 @@ def _import_label_file(
             file_recording = by_stem[stem]
 
     unknown: Counter[str] = Counter()
+    refused: set[str] = set()
     rows = []
     for event in result.events:
         rec = file_recording if not event.recording else project.find_recording(event.recording)
@@ -174,10 +290,12 @@ def _import_label_file(
             if event.recording:
                 unknown[event.recording] += 1
             continue
-        cls = project.class_by_name(event.label.strip())
+        if event.label in refused:
+            continue
+        cls = _class_for(project, event.label, path, report)
         if cls is None:
-            cls = project.add_class(event.label)
-            report.classes_added.append(cls.name)
+            refused.add(event.label)
+            continue
         key = _event_key(rec.id, cls.id, event)
         if existing[key] > 0:
             existing[key] -= 1  # the same event listed twice in the file is kept twice
@@ -207,7 +325,7 @@ def _import_label_file(
             "(import the audio first)"
         )
     try:
-        project.add_events(rows, description=f"import {path.name}")
+        project.add_events(rows, description=f"import {shown(path.name)}")
     except ProjectError as exc:
         report.label_issues.append(f"{path}: {exc}")
         return

@@ -8,7 +8,13 @@ from pathlib import Path
 
 from tfstudio.cli.common import OpenGui, UserError, bar_step, emit_json, err, open_project, progress
 from tfstudio.formats import FORMATS
-from tfstudio.importer import ImportReport, create_demo, import_audio, import_labels
+from tfstudio.importer import (
+    ImportReport,
+    create_demo,
+    import_audio,
+    import_labels,
+    label_files,
+)
 from tfstudio.store import SPLITS, Project, ProjectError
 
 # Exit code when an import kept going past bad files or lines.
@@ -130,19 +136,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _label_files(paths: list[str]) -> list[Path]:
-    files: list[Path] = []
-    for text in paths:
-        path = Path(text)
-        if path.is_dir():
-            files.extend(
-                p for p in sorted(path.rglob("*")) if p.is_file() and not p.name.startswith(".")
-            )
-        else:
-            files.append(path)
-    return files
-
-
 def cmd_import(args: argparse.Namespace) -> int:
     if not args.paths and not args.labels:
         raise UserError("nothing to import: give audio PATHs and/or --labels FILE")
@@ -155,7 +148,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             )
             bar.close()
         if args.labels:
-            files = _label_files(args.labels)
+            files = label_files(args.labels, report)
             bar = progress(len(files), "labels", quiet=args.quiet, unit="file")
             import_labels(project, files, fmt=args.format, progress=bar_step(bar), report=report)
             bar.close()
