@@ -7,7 +7,8 @@ trainer, a second window, the CLI) show up through ``data_version``, polled once
 
 Detections: one trained run is *active*; its model events on the current recording that are
 not accepted (pending or rejected) are in ``detections``. Accepted ones are labels, in
-``labels``. Either kind can be the selected event: adjusting a detection accepts it.
+``labels``. Either kind can be the selected event: adjusting a detection accepts it, deleting
+one rejects it (the rules are Qt-free, in :mod:`tfstudio.session.rules`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from tfstudio.session.labels import LabelIndex
+from tfstudio.session.rules import (
+    delete_rejects,
+    edit_accepts,
+    is_label,
+    is_open_detection,
+    is_unchanged,
+)
 from tfstudio.store import (
+    REVIEW_STATES,
     Acceptance,
     Change,
     Event,
@@ -32,7 +41,6 @@ from tfstudio.store import (
 )
 
 POLL_MS = 1000
-REVIEW_STATES = ("none", "accepted", "rejected")
 
 
 class Workspace(QObject):
@@ -298,11 +306,10 @@ class Workspace(QObject):
         if self.project is None:
             return None
         current = self.labels.get(event_id) or self.detections.get(event_id)
-        if current is not None and all(_same(getattr(current, k), v) for k, v in changes.items()):
-            return current  # nothing moved: no history entry for a click on the region
-        if event_id in self.detections and "review" not in changes:
-            # An adjusted detection is a user decision: it becomes a label in the same step,
-            # merged with the labels of its class it overlaps.
+        if current is not None and is_unchanged(current, changes):
+            return current
+        if current is not None and edit_accepts(current, changes):
+            # Merged with the labels of its class it overlaps, in the same step.
             accepted = self._write(
                 accept_detections,
                 self.project,
@@ -360,8 +367,7 @@ class Workspace(QObject):
         event = self.selected_event()
         if event is None or self.project is None:
             return False
-        if event.id in self.detections:
-            # Deleting a detection would lose the "no" the model should learn from.
+        if delete_rejects(event):
             self.review([event.id], "rejected")
             return True
         following = self.labels.neighbour(event.id, 1) or self.labels.neighbour(event.id, -1)
@@ -511,7 +517,7 @@ class Workspace(QObject):
             self.detections = LabelIndex()
             return
         events = self.project.events(self.recording.id, source="model", run_id=self.run_id)
-        self.detections = LabelIndex(e for e in events if e.review != "accepted")
+        self.detections = LabelIndex(e for e in events if is_open_detection(e))
 
     def _update_labels(self, changes: list[Change]) -> None:
         if self.project is None or self.recording is None:
@@ -528,31 +534,11 @@ class Workspace(QObject):
             except ProjectError:
                 removed.append(event_id)
                 continue
-            is_label = event.source == "human" or event.review == "accepted"
-            if event.recording_id == self.recording.id and is_label:
+            if event.recording_id == self.recording.id and is_label(event):
                 upserted.append(event)
             else:
                 removed.append(event_id)
         self.labels.patch(upserted, removed)
 
     def _query_counts(self) -> dict[int, dict[int, int]]:
-        if self.project is None:
-            return {}
-        counts = getattr(self.project, "label_counts", None)
-        if callable(counts):
-            return counts()
-        # Read-only aggregate; the store has no per-recording count API yet.
-        rows = self.project.conn.execute(
-            "SELECT recording_id, class_id, count(*) FROM events"
-            " WHERE source = 'human' OR review = 'accepted' GROUP BY recording_id, class_id"
-        ).fetchall()
-        result: dict[int, dict[int, int]] = {}
-        for recording_id, class_id, n in rows:
-            result.setdefault(int(recording_id), {})[int(class_id)] = int(n)
-        return result
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return abs(a - b) < 1e-9
-    return bool(a == b)
+        return {} if self.project is None else self.project.label_counts()

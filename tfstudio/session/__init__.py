@@ -7,6 +7,7 @@ edits follow, testable and usable without a display.
 - :mod:`.detections` — a run's detections for review: run info, posteriors, post-processing,
   what is drawn, repeats of decisions, thresholds stored with the run.
 - :mod:`.labels` — the events of one recording as arrays: culling, hit tests, navigation.
+- :mod:`.rules` — what counts as a label; adjusting a detection accepts it, deleting one rejects it.
 - :mod:`.project_ref` — a project given open (borrowed) or as a folder (opened on use).
 
 ``tfstudio.qt`` builds on this package; nothing here imports Qt (an import contract holds it).
