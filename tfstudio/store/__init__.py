@@ -1,12 +1,13 @@
 """The project store: one SQLite file per project folder (no Qt, no torch)."""
 
 from tfstudio.store.colors import PALETTE, next_class_color
+from tfstudio.store.errors import DatabaseProblem, ProjectError
 from tfstudio.store.project import (
     DB_NAME,
     AddResult,
     Change,
+    NewEvents,
     Project,
-    ProjectError,
 )
 from tfstudio.store.records import Event, EventClass, Recording, Run
 from tfstudio.store.review import Acceptance, accept_detections
@@ -22,8 +23,10 @@ __all__ = [
     "Acceptance",
     "AddResult",
     "Change",
+    "DatabaseProblem",
     "Event",
     "EventClass",
+    "NewEvents",
     "Project",
     "ProjectError",
     "Recording",

@@ -2,7 +2,8 @@
 
 Every public write is its own ``BEGIN IMMEDIATE`` transaction, committed before the method
 returns, so an edit is on disk the moment it is made and two processes (GUI and trainer) queue
-for the write lock instead of failing with "database is locked".
+for the write lock instead of failing with "database is locked". Opening only reads unless the
+schema needs an upgrade or a dead run needs marking, so reading never queues behind a writer.
 """
 
 from __future__ import annotations
@@ -20,17 +21,34 @@ from typing import Any
 from sqlite_utils import Database
 
 from tfstudio.store.colors import next_class_color
+from tfstudio.store.connection import BUSY_TIMEOUT_S, Connection, check_file, connect, writable
+from tfstudio.store.errors import DatabaseProblem, ProjectError
 from tfstudio.store.records import Event, EventClass, Recording, Run
+from tfstudio.store.runs import DEAD_RUN_MESSAGE, ProcessStamp, process_gone
 from tfstudio.store.schema import (
+    MIGRATION_NAMES,
     REVIEW_STATES,
     RUN_STATUSES,
+    SCHEMA_VERSION,
     SOURCES,
     SPLITS,
     migrations,
 )
 
+__all__ = [
+    "BUSY_TIMEOUT_S",
+    "DB_NAME",
+    "AddResult",
+    "Change",
+    "DatabaseProblem",
+    "NewEvents",
+    "Project",
+    "ProjectError",
+]
+
 DB_NAME = "project.sqlite"
-BUSY_TIMEOUT_S = 60.0
+# Marking dead runs on open is a courtesy: it never waits long behind another writer.
+REAP_TIMEOUT_S = 0.5
 
 EVENT_FIELDS = (
     "recording_id",
@@ -66,16 +84,21 @@ RUN_FIELDS = frozenset(
 LABEL_SQL = "(source = 'human' OR review = 'accepted')"
 
 
-class ProjectError(Exception):
-    """A problem with the project a user can act on (missing folder, bad value...)."""
-
-
 @dataclass(frozen=True)
 class Change:
     """What a committed write touched; passed to listeners so views can refresh."""
 
     table: str
     ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class NewEvents:
+    """Outcome of :meth:`Project.add_new_events`: the ids added, and how many rows the
+    project already had."""
+
+    ids: list[int]
+    existing: int
 
 
 @dataclass(frozen=True)
@@ -89,13 +112,17 @@ class AddResult:
 class Project:
     """One project folder and its database connection (owned by the opening thread)."""
 
-    def __init__(self, root: Path, conn: sqlite3.Connection):
+    def __init__(self, root: Path, conn: Connection, *, read_only: bool = False):
         self.root = root
         self.conn = conn
         self.db = Database(conn)
+        self.read_only = read_only
+        """True when this process may not change the project (a read-only file or folder):
+        it can be viewed and exported; every write raises :class:`ProjectError`."""
         self._listeners: list[Callable[[Change], None]] = []
         self._pending_changes: list[Change] = []
         self._group_id: int | None = None
+        self._redo_dropped = False
 
     # ----------------------------------------------------------------- opening
     @classmethod
@@ -106,12 +133,22 @@ class Project:
             raise ProjectError(f"{root}: already a tfstudio project")
         if root.exists() and not root.is_dir():
             raise ProjectError(f"{root}: exists and is not a folder")
-        root.mkdir(parents=True, exist_ok=True)
-        return cls._connect(root)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ProjectError(
+                f"{root}: cannot create the project folder ({exc.strerror})"
+            ) from None
+        return cls._connect(root, creating=True)
 
     @classmethod
     def open(cls, root: Path | str, *, create: bool = False) -> Project:
-        """Open the project in ``root``; with ``create`` make it when missing."""
+        """Open the project in ``root``; with ``create`` make it when missing.
+
+        An empty, unreadable or damaged database, or one made by a newer tfstudio, is a
+        :class:`ProjectError` with what to do; never a fresh project over the old one. A
+        project this process may not write opens read-only (:attr:`read_only`).
+        """
         root = Path(root)
         if not (root / DB_NAME).exists():
             if create:
@@ -123,27 +160,78 @@ class Project:
         return cls._connect(root)
 
     @classmethod
-    def _connect(cls, root: Path) -> Project:
-        conn = sqlite3.connect(
-            root / DB_NAME, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=True
-        )
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise ProjectError(f"{root}: cannot switch {DB_NAME} to WAL mode (got {mode})")
-        # FULL: a committed label survives a power cut, not only a killed process.
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        project = cls(root, conn)
-        with project.write():
-            migrations.apply(project.db)
-        for folder in (project.cache_dir, project.runs_dir):
-            folder.mkdir(exist_ok=True)
+    def _connect(cls, root: Path, *, creating: bool = False) -> Project:
+        db_path = root / DB_NAME
+        read_only = False
+        if not creating:
+            check_file(db_path)
+            read_only = not writable(db_path)
+        conn = connect(db_path, read_only=read_only)
+        project = cls(root, conn, read_only=read_only)
+        try:
+            project._bring_schema_up_to_date(creating=creating)
+            if not read_only:
+                for folder in (project.cache_dir, project.runs_dir):
+                    folder.mkdir(exist_ok=True)
+                project.mark_dead_runs(wait=False)
+        except BaseException:
+            conn.close()
+            raise
         return project
+
+    def schema_version(self) -> tuple[int, list[str]]:
+        """(PRAGMA user_version, names of the applied tfstudio migrations)."""
+        version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        applied = [m.name for m in migrations.applied(self.db)]
+        return version, applied
+
+    def _refuse_newer(self, version: int, applied: list[str]) -> None:
+        unknown = [name for name in applied if name not in MIGRATION_NAMES]
+        if version > SCHEMA_VERSION or unknown:
+            found = max(version, len(applied))
+            raise ProjectError(
+                f"{self.db_path}: made by a newer tfstudio (schema {found} > {SCHEMA_VERSION}); "
+                "update tfstudio to open this project"
+            )
+
+    def _bring_schema_up_to_date(self, *, creating: bool) -> None:
+        # Read first: an up-to-date project opens without the write lock, so opening to read
+        # never waits behind an import or a training run.
+        version, applied = self.schema_version()
+        self._refuse_newer(version, applied)
+        if not applied and not creating:
+            tables = self.conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+            ).fetchone()[0]
+            if tables:
+                raise ProjectError(
+                    f"{self.db_path}: a SQLite database, but not a tfstudio project's; "
+                    "open the folder that holds your project"
+                )
+        if version == SCHEMA_VERSION and len(applied) == len(MIGRATION_NAMES):
+            return
+        if self.read_only:
+            raise ProjectError(
+                f"{self.db_path}: made by an older tfstudio and needs an upgrade, but the "
+                "project is read-only here; open it once where it may be written"
+            )
+        with self.write():
+            version, applied = self.schema_version()  # another process may have upgraded it
+            self._refuse_newer(version, applied)
+            migrations.apply(self.db)
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.conn.close()
+
+    def integrity_problems(self, *, limit: int = 20) -> list[str]:
+        """What ``PRAGMA integrity_check`` reports (empty when the database is sound)."""
+        try:
+            rows = self.conn.execute(f"PRAGMA integrity_check({int(limit)})").fetchall()
+        except DatabaseProblem as exc:
+            return [str(exc)]
+        lines = [str(row[0]) for row in rows]
+        return [] if lines == ["ok"] else lines
 
     def __enter__(self) -> Project:
         return self
@@ -163,6 +251,10 @@ class Project:
     def runs_dir(self) -> Path:
         return self.root / "runs"
 
+    def run_dir(self, run_id: int) -> Path:
+        """The folder of a run's checkpoints and posteriors."""
+        return self.runs_dir / f"run-{run_id}"
+
     def data_version(self) -> int:
         """Changes whenever another connection commits: cheap polling for external writes."""
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
@@ -172,14 +264,25 @@ class Project:
     def write(self) -> Iterator[None]:
         """One write transaction (nested calls become savepoints of the outer one)."""
         if self.conn.in_transaction:
-            with self.db.atomic():
-                yield
+            try:
+                with self.db.atomic():
+                    yield
+            except BaseException:
+                self._redo_dropped = False  # the savepoint's rollback may restore the redo stack
+                raise
             return
+        if self.read_only:
+            raise ProjectError(
+                f"{self.db_path}: the project is read-only here, so it can be viewed and "
+                "exported but not changed; make the folder and the file writable to edit it"
+            )
         # IMMEDIATE takes the write lock up front, so the busy timeout applies; a deferred
         # transaction that upgrades later can fail at once with "database is locked".
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
+            # Inside the try: a COMMIT that fails (a full disk) is rolled back, not left open.
+            self.conn.execute("COMMIT")
         except BaseException as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
@@ -188,7 +291,6 @@ class Project:
                 # e.g. an event naming a recording or class that does not exist (any more)
                 raise ProjectError(f"change refused, nothing was written: {exc}") from exc
             raise
-        self.conn.execute("COMMIT")
         changes, self._pending_changes = self._pending_changes, []
         for change in changes:
             for listener in list(self._listeners):
@@ -328,8 +430,9 @@ class Project:
             )
             self._changed("recordings", ids)
 
-    def check_files(self) -> list[tuple[Recording, str]]:
-        """Mark recordings whose file is missing or changed since import; returns the problems."""
+    def check_files(self, *, record: bool = True) -> list[tuple[Recording, str]]:
+        """Recordings whose file is missing or changed since import; with ``record`` (and a
+        writable project) their status is stored too."""
         problems: list[tuple[Recording, str]] = []
         updates: list[tuple[str, int]] = []
         for rec in self.recordings():
@@ -344,7 +447,7 @@ class Project:
                 updates.append((status, rec.id))
             if status != "ok":
                 problems.append((rec, f"{status}: {path}"))
-        if updates:
+        if updates and record and not self.read_only:
             with self.write():
                 self.conn.executemany("UPDATE recordings SET status = ? WHERE id = ?", updates)
                 self._changed("recordings", [i for _, i in updates])
@@ -387,8 +490,14 @@ class Project:
         return self.event_class(class_id)
 
     def ensure_class(self, name: str, **kwargs: Any) -> EventClass:
+        """The class called ``name``, added when missing (safe against another process adding
+        it at the same moment)."""
         existing = self.class_by_name(name.strip())
-        return existing if existing is not None else self.add_class(name, **kwargs)
+        if existing is not None:
+            return existing
+        with self.write():
+            existing = self.class_by_name(name.strip())
+            return existing if existing is not None else self.add_class(name, **kwargs)
 
     def event_class(self, class_id: int) -> EventClass:
         rows = self._rows("SELECT * FROM classes WHERE id = ?", (class_id,))
@@ -514,6 +623,104 @@ class Project:
             self._changed("events", ids)
         return ids
 
+    def add_new_events(
+        self, rows: Sequence[Mapping[str, Any]], *, description: str = "import events"
+    ) -> NewEvents:
+        """Add the events the project does not have yet: all or nothing, one undoable step.
+
+        An event is there already when one with the same recording, class, onset, offset,
+        frequencies and source exists; repeats count (rows listing an event twice add it twice
+        unless the project has it twice). The check and the insert are one write transaction,
+        so two imports of the same file at once add it once. The rows are checked and staged
+        in a temporary table first: the write lock is held only for a few set-based
+        statements, not while a large file is read, and other processes' edits do not wait
+        behind the import.
+        """
+        staged = self._stage_events(rows)
+        if not staged:
+            return NewEvents([], 0)
+        key = "recording_id, class_id, onset, offset, low_hz, high_hz, source"
+        columns = ", ".join(EVENT_FIELDS)
+        now = time.time()
+        with self.write(), self._history_group(description):
+            (last,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
+            # SQLite runs the SELECT to the end before inserting (it reads the table written),
+            # so the counts are of the events that were there before this statement.
+            self.conn.execute(
+                f"INSERT INTO events ({columns}, created_at, updated_at)"
+                f" SELECT {columns}, :now, :now FROM ("
+                f"  SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY seq) AS repeat"
+                "   FROM temp.event_stage) AS s"
+                " WHERE s.repeat > (SELECT count(*) FROM events e"
+                "  WHERE e.recording_id = s.recording_id AND e.onset = s.onset"
+                "  AND e.class_id = s.class_id AND e.offset = s.offset AND e.source = s.source"
+                "  AND e.low_hz IS s.low_hz AND e.high_hz IS s.high_hz)"
+                " ORDER BY s.seq",
+                {"now": now},
+            )
+            added = self._rows("SELECT * FROM events WHERE id > ? ORDER BY id", (last,))
+            human = [row for row in added if row["source"] == "human"]
+            if human:
+                self._drop_redo()
+                self.conn.executemany(
+                    "INSERT INTO history (group_id, description, table_name, row_id, before,"
+                    " after, created_at) VALUES (?, ?, 'events', ?, NULL, ?, ?)",
+                    [
+                        (self._group_id, description, row["id"], json.dumps(row), now)
+                        for row in human
+                    ],
+                )
+            ids = [int(row["id"]) for row in added]
+            self._changed("events", ids)
+        self.conn.execute("DELETE FROM temp.event_stage")
+        return NewEvents(ids, staged - len(ids))
+
+    def _stage_events(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Check ``rows`` and put them in ``temp.event_stage`` (this connection's own table:
+        no lock on the project)."""
+        self.conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS event_stage (seq INTEGER PRIMARY KEY,"
+            " recording_id INTEGER, class_id INTEGER, onset REAL, offset REAL, low_hz REAL,"
+            " high_hz REAL, source TEXT, confidence REAL, run_id INTEGER, review TEXT)"
+        )
+        self.conn.execute("DELETE FROM temp.event_stage")
+        staged = []
+        for row in rows:
+            unknown = set(row) - EDITABLE_EVENT_FIELDS
+            if unknown:
+                raise ProjectError(f"unknown event field(s): {', '.join(sorted(unknown))}")
+            values = {
+                "low_hz": None,
+                "high_hz": None,
+                "source": "human",
+                "confidence": None,
+                "run_id": None,
+                "review": "none",
+                **row,
+            }
+            self._check_event(values)
+            values["onset"] = float(values["onset"])
+            values["offset"] = float(values["offset"])
+            staged.append(tuple(values[c] for c in EVENT_FIELDS))
+        if not staged:
+            return 0
+        columns = ", ".join(EVENT_FIELDS)
+        marks = ", ".join("?" for _ in EVENT_FIELDS)
+        own = not self.conn.in_transaction
+        if own:
+            self.conn.execute("BEGIN")  # one transaction of the temp database, not per row
+        try:
+            self.conn.executemany(
+                f"INSERT INTO temp.event_stage ({columns}) VALUES ({marks})", staged
+            )
+        except BaseException:
+            if own and self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        if own:
+            self.conn.execute("COMMIT")
+        return len(staged)
+
     def event(self, event_id: int) -> Event:
         rows = self._rows("SELECT * FROM events WHERE id = ?", (event_id,))
         if not rows:
@@ -624,6 +831,7 @@ class Project:
         (last,) = self.conn.execute("SELECT coalesce(max(group_id), 0) FROM history").fetchone()
         self._group_id = int(last) + 1
         self._group_description = description
+        self._redo_dropped = False
         try:
             yield
         finally:
@@ -642,8 +850,7 @@ class Project:
     def _record(self, table: str, row_id: int, before: dict | None, after: dict | None) -> None:
         if self._group_id is None:
             return
-        # A new edit makes the undone steps unreachable: drop them (the redo stack).
-        self.conn.execute("DELETE FROM history WHERE undone = 1")
+        self._drop_redo()
         self.conn.execute(
             "INSERT INTO history (group_id, description, table_name, row_id, before, after,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -657,6 +864,13 @@ class Project:
                 time.time(),
             ),
         )
+
+    def _drop_redo(self) -> None:
+        # A new edit makes the undone steps unreachable: drop them (the redo stack), once per
+        # group: a scan per row made large imports quadratic.
+        if not self._redo_dropped:
+            self.conn.execute("DELETE FROM history WHERE undone = 1")
+            self._redo_dropped = True
 
     def _update_row(self, table: str, row_id: int, changes: Mapping[str, Any]) -> None:
         before = self._row(table, row_id)
@@ -747,18 +961,42 @@ class Project:
 
     # --------------------------------------------------------------------- runs
     def create_run(self, config: Mapping[str, Any], *, name: str = "") -> Run:
+        """A new queued run of this process, with its own new folder (:meth:`run_dir`)."""
+        stamp = ProcessStamp.of(os.getpid())
         with self.write():
-            cursor = self.conn.execute(
-                "INSERT INTO runs (name, config, status, created_at, pid) VALUES (?, ?, 'queued', ?, ?)",
-                (name, json.dumps(dict(config), sort_keys=True), time.time(), os.getpid()),
+            (last,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM runs").fetchone()
+            run_id = self._reserve_run_dir(int(last) + 1)
+            self.conn.execute(
+                "INSERT INTO runs (id, name, config, status, created_at, pid, host, pid_started)"
+                " VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)",
+                (
+                    run_id,
+                    name or f"run {run_id}",
+                    json.dumps(dict(config), sort_keys=True),
+                    time.time(),
+                    stamp.pid,
+                    stamp.host,
+                    stamp.started,
+                ),
             )
-            run_id = int(cursor.lastrowid or 0)
-            if not name:
-                self.conn.execute(
-                    "UPDATE runs SET name = ? WHERE id = ?", (f"run {run_id}", run_id)
-                )
             self._changed("runs", [run_id])
         return self.run(run_id)
+
+    def _reserve_run_dir(self, run_id: int) -> int:
+        # Never reuse a folder that is on disk: it may hold another run's checkpoints (a
+        # database restored from a backup, or replaced, knows fewer runs than the folder).
+        try:
+            self.runs_dir.mkdir(exist_ok=True)
+            while True:
+                try:
+                    self.run_dir(run_id).mkdir()
+                    return run_id
+                except FileExistsError:
+                    run_id += 1
+        except OSError as exc:
+            raise ProjectError(
+                f"{self.runs_dir}: cannot make a folder for the run ({exc.strerror or exc})"
+            ) from None
 
     def run(self, run_id: int) -> Run:
         rows = self._rows("SELECT * FROM runs WHERE id = ?", (run_id,))
@@ -785,6 +1023,10 @@ class Project:
             raise ProjectError(f"run status must be one of {', '.join(RUN_STATUSES)}")
         if "config" in changes and not isinstance(changes["config"], str):
             changes["config"] = json.dumps(changes["config"], sort_keys=True)
+        if changes.get("pid"):
+            # Which process, not only which pid: a pid is reused once its process is gone.
+            stamp = ProcessStamp.of(int(changes["pid"]))
+            changes["host"], changes["pid_started"] = stamp.host, stamp.started
         with self.write():
             assignments = ", ".join(f"{c} = ?" for c in changes)
             self.conn.execute(
@@ -792,6 +1034,45 @@ class Project:
             )
             self._changed("runs", [run_id])
         return self.run(run_id)
+
+    def dead_runs(self) -> list[Run]:
+        """Runs marked queued or running whose process has ended (killed, crashed, power cut)."""
+        rows = self._rows("SELECT * FROM runs WHERE status IN ('queued', 'running') ORDER BY id")
+        return [
+            Run.from_row(row)
+            for row in rows
+            if process_gone(row["pid"], row["host"], row["pid_started"])
+        ]
+
+    def mark_dead_runs(self, *, wait: bool = True) -> list[int]:
+        """Mark :meth:`dead_runs` ``stopped`` with "process ended unexpectedly"; returns their
+        ids. Without ``wait`` it gives up at once when another process holds the write lock
+        (opening a project does that: a later open marks them)."""
+        dead = self.dead_runs()
+        if not dead or self.read_only:
+            return []
+        if not wait:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(REAP_TIMEOUT_S * 1000)}")
+        try:
+            with self.write():
+                marked = []
+                for run in dead:
+                    cursor = self.conn.execute(
+                        "UPDATE runs SET status = 'stopped', message = ?, finished_at = ?"
+                        " WHERE id = ? AND status IN ('queued', 'running') AND pid IS ?",
+                        (DEAD_RUN_MESSAGE, time.time(), run.id, run.pid),
+                    )
+                    if cursor.rowcount:
+                        marked.append(run.id)
+                self._changed("runs", marked)
+        except DatabaseProblem as exc:
+            if wait or not exc.code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+                raise
+            return []
+        finally:
+            if not wait:
+                self.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        return marked
 
     def add_metrics(self, run_id: int, rows: Sequence[Mapping[str, Any]]) -> None:
         """Append metric rows (kind, epoch, iteration, tf_prob, loss, val_loss, f1, er, extra)."""
@@ -847,6 +1128,7 @@ class Project:
         n_det = self.conn.execute("SELECT count(*) FROM events WHERE source = 'model'").fetchone()[
             0
         ]
+        runs = self.runs()
         return {
             "project": str(self.root),
             "recordings": int(n_rec),
@@ -855,5 +1137,17 @@ class Project:
             "classes": per_class,
             "splits": splits,
             "detections": int(n_det),
-            "runs": len(self.runs()),
+            "runs": len(runs),
+            "run_list": [
+                {
+                    "id": run.id,
+                    "name": run.name,
+                    "status": run.status,
+                    "message": run.message,
+                    "started_at": run.started_at,
+                    "finished_at": run.finished_at,
+                    "best_checkpoint": run.best_checkpoint,
+                }
+                for run in runs
+            ],
         }

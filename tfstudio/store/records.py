@@ -83,6 +83,8 @@ class Run(_Row):
     created_at: float
     started_at: float | None
     finished_at: float | None
+    host: str | None = None  # the machine the run's process runs on
+    pid_started: float | None = None  # that process's start time: a pid alone may be reused
 
     @property
     def config_dict(self) -> dict[str, Any]:

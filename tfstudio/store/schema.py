@@ -112,4 +112,18 @@ def m001_initial(db: Database) -> None:
     )
 
 
-SCHEMA_VERSION = 1
+@migrations()
+def m002_run_process(db: Database) -> None:
+    # Which process a running run belongs to: a pid alone may be reused after a kill.
+    db.executescript(
+        """
+        ALTER TABLE runs ADD COLUMN host TEXT;
+        ALTER TABLE runs ADD COLUMN pid_started REAL;
+        """
+    )
+
+
+# Stored in PRAGMA user_version: a database with a larger one was made by a newer tfstudio.
+SCHEMA_VERSION = 2
+MIGRATION_NAMES = tuple(m.name for m in migrations._migrations)
+assert len(MIGRATION_NAMES) == SCHEMA_VERSION, "a new migration raises SCHEMA_VERSION"
