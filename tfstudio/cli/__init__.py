@@ -13,12 +13,13 @@ import sys
 from collections.abc import Sequence
 
 from tfstudio import __version__
-from tfstudio.cli import doctor_cmds, project_cmds, train_cmds
+from tfstudio.cli import doctor_cmds, info_cmds, project_cmds, train_cmds
 from tfstudio.cli.common import OpenGui, UserError, err
+from tfstudio.store import ProjectError
 
 __all__ = ["OpenGui", "build_parser", "is_command_line", "main"]
 
-COMMAND_MODULES = (project_cmds, train_cmds, doctor_cmds)
+COMMAND_MODULES = (project_cmds, info_cmds, train_cmds, doctor_cmds)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         err(f"error: {exc}")
         return exc.exit_code
+    except ProjectError as exc:
+        # A damaged, read-only or locked project met mid-command: the store's message names
+        # the file and what to do.
+        err(f"error: {exc}")
+        return 2
     except KeyboardInterrupt:
         err("interrupted")
         return 130

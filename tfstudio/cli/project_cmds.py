@@ -1,4 +1,4 @@
-"""init, demo, import, export, info."""
+"""init, demo, import, export (info is in info_cmds)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from tfstudio.cli.common import OpenGui, UserError, bar_step, emit_json, err, open_project, progress
+from tfstudio.cli.common import OpenGui, UserError, bar_step, err, open_project, progress
+from tfstudio.cli.info_cmds import print_info
 from tfstudio.formats import FORMATS
 from tfstudio.importer import (
     ImportReport,
@@ -92,15 +93,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser(
-        "info",
-        help="summarise a project",
-        description="Recordings, duration, events per class, splits, runs.",
-    )
-    p.add_argument("project", metavar="PROJECT")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=cmd_info)
-
 
 def cmd_init(args: argparse.Namespace) -> int:
     try:
@@ -130,7 +122,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     with project:
-        _print_info(project.summary())
+        print_info(project.summary())
     if args.open:
         raise OpenGui(args.project)
     return 0
@@ -200,28 +192,3 @@ def cmd_export(args: argparse.Namespace) -> int:
             + (f" ({len(written)} files)" if module.PER_RECORDING else "")
         )
         return 0
-
-
-def _print_info(summary: dict) -> None:
-    print(f"project     {summary['project']}")
-    print(f"recordings  {summary['recordings']}  ({summary['duration_s'] / 60:.1f} min)")
-    print("splits      " + ", ".join(f"{k} {v}" for k, v in summary["splits"].items()))
-    print(f"labels      {summary['events']}")
-    for name, count in summary["classes"].items():
-        print(f"  {name:<24} {count}")
-    print(f"detections  {summary['detections']}")
-    print(f"runs        {summary['runs']}")
-
-
-def cmd_info(args: argparse.Namespace) -> int:
-    with open_project(args.project) as project:
-        summary = project.summary()
-        problems = project.check_files()
-    summary["missing"] = [line for _, line in problems]
-    if args.json:
-        emit_json(summary)
-    else:
-        _print_info(summary)
-        for line in summary["missing"]:
-            err(f"warning: recording {line}")
-    return 0
