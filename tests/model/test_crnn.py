@@ -64,6 +64,7 @@ def test_config_rejects_pools_that_reduce_frequency_to_zero():
         (dict(pools=()), "pools"),
         (dict(dropout=1.0), "dropout"),
         (dict(channels=0), "channels"),
+        (dict(context_hidden=-1), "context_hidden"),
     ],
 )
 def test_config_validation(overrides, match):
@@ -107,6 +108,34 @@ def test_shapes_for_presets(preset):
     assert probabilities.shape == (2, 3, 4)
     assert bool(((probabilities >= 0) & (probabilities <= 1)).all())
     assert model.training  # predict restores the mode
+
+
+def test_context_gru_sizes_the_fed_back_gru_input():
+    config = tiny_config(context_hidden=5)
+    assert config.encoded_features == 10 and tiny_config().encoded_features == 4
+    model = CRNN(config)
+    assert model.gru.input_size == 10 + 3
+    features, targets = random_batch(batch=2, frames=6)
+    assert model.encode(features).shape == (2, 6, 10)
+    assert model(features, targets, tf_prob=0.5).shape == (2, 6, 3)
+    # A checkpoint written before the option existed reads as the paper's model.
+    old = {k: v for k, v in tiny_config().to_dict().items() if k != "context_hidden"}
+    assert CRNNConfig.from_dict(old).context_hidden == 0
+
+
+@pytest.mark.parametrize("context_hidden", [0, 6])
+def test_only_the_context_gru_lets_a_frame_see_far_ahead(context_hidden):
+    # The CNN sees ±6 frames (three 5-wide kernels) and the fed-back GRU only the past, so
+    # without the context GRU frame 0 cannot depend on frame 40; with it, it does.
+    torch.manual_seed(3)
+    model = CRNN(tiny_config(context_hidden=context_hidden)).eval()
+    features, _ = random_batch(batch=1, frames=48)
+    changed = features.clone()
+    changed[:, 40] += 5.0
+    with torch.no_grad():
+        before, after = model(features), model(changed)
+    assert torch.equal(before[:, :30], after[:, :30]) == (context_hidden == 0)
+    assert not torch.equal(before[:, 40:], after[:, 40:])
 
 
 def test_rejects_wrong_feature_and_target_shapes():
@@ -258,6 +287,16 @@ def test_gradient_reaches_every_parameter():
         assert bool(parameter.grad.abs().sum() > 0), name
     # The truth fed back reaches the feedback columns of the input weights.
     assert bool(model.gru.weight_ih.grad[:, -3:].abs().sum() > 0)
+
+
+def test_gradient_reaches_the_context_gru():
+    torch.manual_seed(8)
+    model = CRNN(tiny_config(context_hidden=4))
+    features, targets = random_batch(batch=2, frames=6)
+    bce_loss(model(features, targets, tf_prob=0.5), targets).backward()
+    assert model.context is not None
+    for name, parameter in model.context.named_parameters():
+        assert parameter.grad is not None and bool(parameter.grad.abs().sum() > 0), name
 
 
 def test_bce_loss_mask():

@@ -44,12 +44,19 @@ class CRNNConfig:
     pools: tuple[int, ...] = (5, 4, 2)
     gru_hidden: int = 256
     dropout: float = 0.25
+    # > 0: a bidirectional GRU of this size (per direction) over the CNN features, before the
+    # fed-back GRU, so every frame's input already summarises the whole window, past and
+    # future. The fed-back GRU alone is causal: it cannot see an onset coming or a sound's
+    # later, more typical part. 0 is the paper's model.
+    context_hidden: int = 0
 
     def __post_init__(self) -> None:
         self.pools = tuple(int(p) for p in self.pools)
         for name in ("n_mels", "n_classes", "channels", "gru_hidden"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.context_hidden < 0:
+            raise ValueError(f"context_hidden must be >= 0, got {self.context_hidden}")
         if self.kernel < 1 or self.kernel % 2 == 0:
             # An even kernel with padding k//2 would change the number of frames.
             raise ValueError(f"kernel must be a positive odd number, got {self.kernel}")
@@ -81,6 +88,11 @@ class CRNNConfig:
     def cnn_features(self) -> int:
         """Size of the per-frame CNN output, channels × remaining frequency bins."""
         return self.channels * self.freq_out
+
+    @property
+    def encoded_features(self) -> int:
+        """Size of the per-frame input to the fed-back GRU (CNN output or context GRU's)."""
+        return 2 * self.context_hidden if self.context_hidden else self.cnn_features
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data (pools as a list)."""
@@ -198,7 +210,13 @@ class CRNN(nn.Module):
             )
             in_channels = config.channels
         self.cnn = nn.Sequential(*blocks)
-        self.gru = nn.GRUCell(config.cnn_features + config.n_classes, config.gru_hidden)
+        self.context: nn.GRU | None = None
+        if config.context_hidden:
+            self.context = nn.GRU(
+                config.cnn_features, config.context_hidden, batch_first=True, bidirectional=True
+            )
+            self.context_dropout = nn.Dropout(config.dropout)
+        self.gru = nn.GRUCell(config.encoded_features + config.n_classes, config.gru_hidden)
         self.classifier = nn.Linear(config.gru_hidden, config.n_classes)
         self._step = gru_step
 
@@ -212,7 +230,7 @@ class CRNN(nn.Module):
         self._step = torch.compile(gru_step, **options)
 
     def encode(self, features: Tensor) -> Tensor:
-        """CNN part: (B, T, n_mels) log-mel → (B, T, channels × remaining bins)."""
+        """(B, T, n_mels) log-mel → (B, T, encoded_features): the CNN, then the context GRU."""
         if features.dim() != 3 or features.shape[-1] != self.config.n_mels:
             raise ValueError(
                 f"features must be (batch, frames, {self.config.n_mels} mel bands), "
@@ -220,7 +238,11 @@ class CRNN(nn.Module):
             )
         x = self.cnn(features.unsqueeze(1))  # (B, channels, T, F')
         batch, _, frames, _ = x.shape
-        return x.permute(0, 2, 1, 3).reshape(batch, frames, self.config.cnn_features)
+        encoded = x.permute(0, 2, 1, 3).reshape(batch, frames, self.config.cnn_features)
+        if self.context is not None:
+            encoded, _ = self.context(encoded)
+            encoded = self.context_dropout(encoded)
+        return encoded
 
     def forward(
         self,
