@@ -54,6 +54,7 @@ RECIPE_OFF: dict[str, Any] = dict(
     pos_weight_power=0.0,
     rejected_weight=1.0,
     consistency_weight=0.0,
+    average_decay=0.0,
     tune_postprocess=False,
 )
 
@@ -166,6 +167,10 @@ class TrainConfig:
     consistency_weight: float = 1.0
     consistency_rampup_epochs: float = 5.0
     ema_decay: float = 0.999
+    # > 0: validate, keep and detect with an exponential moving average of the weights (Polyak
+    # averaging) with this decay per batch, not the last batch's weights: on a few minutes of
+    # labels the free-running model's validation scores jump from epoch to epoch. 0: off.
+    average_decay: float = 0.0
     # After training, choose each class's threshold and median filter on the val split; the
     # results go to class_thresholds / class_median_filter_frames, which detection then uses.
     tune_postprocess: bool = True
@@ -308,6 +313,7 @@ class TrainConfig:
             (self.consistency_weight >= 0, "consistency weight must not be negative"),
             (self.consistency_rampup_epochs >= 0, "consistency ramp-up must not be negative"),
             (0 <= self.ema_decay < 1, "EMA decay must be in [0, 1)"),
+            (0 <= self.average_decay < 1, "weight-averaging decay must be in [0, 1)"),
             (
                 all(0 <= v <= 1 for v in self.class_thresholds.values()),
                 "class thresholds must be in [0, 1]",

@@ -144,7 +144,8 @@ def load_model(checkpoint_path: Path | str, device: str | torch.device = "auto")
     except FileNotFoundError:
         raise TrainError(f"checkpoint not found: {checkpoint_path}") from None
     model = CRNN(CRNNConfig.from_dict(state["model_config"]))
-    model.load_state_dict(state["model"])
+    # A run that averages its weights (average_decay) detects with the average.
+    model.load_state_dict(state.get("averaged") or state["model"])
     model.to(dev).eval()
     return LoadedModel(
         model=model,

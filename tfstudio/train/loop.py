@@ -158,6 +158,21 @@ def _save(path: Path, state: Mapping[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+@torch.no_grad()
+def _moving_average(
+    average: torch.nn.Module, model: torch.nn.Module | None, decay: float, iteration: int
+) -> None:
+    """average ← decay · average + (1 − decay) · model; batch-norm statistics are the model's.
+    The decay starts low (1 − 1/(iteration + 2)) so the average is not stuck at the initial
+    weights."""
+    assert model is not None
+    decay = min(decay, 1.0 - 1.0 / (iteration + 2))
+    for mine, theirs in zip(average.parameters(), model.parameters()):
+        mine.lerp_(theirs.detach(), 1.0 - decay)
+    for buffer, source in zip(average.buffers(), model.buffers()):
+        buffer.copy_(source)
+
+
 @dataclass
 class _Dist:
     rank: int = 0
@@ -503,6 +518,11 @@ class _Trainer:
         self.teacher: CRNN | None = None
         if self.unlabelled_views is not None:
             self.teacher = copy.deepcopy(self.model).eval().requires_grad_(False)
+        # Polyak averaging: the weights that validation, the checkpoints' detection weights
+        # and the tuning use when cfg.average_decay > 0.
+        self.averaged: CRNN | None = None
+        if cfg.average_decay > 0:
+            self.averaged = copy.deepcopy(self.model).eval().requires_grad_(False)
         if self.dist.active:
             from torch.nn.parallel import DistributedDataParallel
 
@@ -545,6 +565,8 @@ class _Trainer:
         if self.teacher is not None:
             # A run resumed with new unlabelled recordings starts its teacher from the model.
             self.teacher.load_state_dict(state.get("teacher") or state["model"])
+        if self.averaged is not None:
+            self.averaged.load_state_dict(state.get("averaged") or state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
@@ -577,6 +599,8 @@ class _Trainer:
             "run_id": self.run_id,
             "model": self.model.state_dict(),
             "teacher": self.teacher.state_dict() if self.teacher is not None else {},
+            # Detection loads these when present (tfstudio.train.detect.load_model).
+            "averaged": self.averaged.state_dict() if self.averaged is not None else {},
             "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict() if self.scaler is not None else {},
             "lr_decay": self.lr_decay.state_dict() if self.lr_decay is not None else {},
@@ -865,7 +889,9 @@ class _Trainer:
                 )
             self.optimizer.step()
         if self.teacher is not None:
-            self._update_teacher()
+            _moving_average(self.teacher, self.model, self.cfg.ema_decay, self.iteration)
+        if self.averaged is not None:
+            _moving_average(self.averaged, self.model, self.cfg.average_decay, self.iteration)
         self.last_loss = total / self.dist.world_size
         self.tf_prob = tf_prob
         self.epoch_loss_sum += self.last_loss
@@ -956,17 +982,6 @@ class _Trainer:
         return cfg.consistency_weight * math.exp(-5.0 * (1.0 - t) ** 2)
 
     @torch.no_grad()
-    def _update_teacher(self) -> None:
-        """Teacher ← decay · teacher + (1 − decay) · model; its batch-norm statistics are the
-        model's. The decay starts low so the early teacher is not stuck at the initial weights."""
-        assert self.teacher is not None and self.model is not None
-        decay = min(self.cfg.ema_decay, 1.0 - 1.0 / (self.iteration + 2))
-        for mine, theirs in zip(self.teacher.parameters(), self.model.parameters()):
-            mine.lerp_(theirs.detach(), 1.0 - decay)
-        for buffer, source in zip(self.teacher.buffers(), self.model.buffers()):
-            buffer.copy_(source)
-
-    @torch.no_grad()
     def _tune(self) -> str:
         """Choose per-class thresholds and median filters on the val split with the best
         model; store them in the run's configuration and both checkpoints."""
@@ -975,7 +990,8 @@ class _Trainer:
             return ""
         cfg = self.cfg
         best = torch.load(self.best_path, map_location="cpu", weights_only=True)
-        self.model.load_state_dict(best["model"])
+        # The weights detection will use: the averaged ones when the run keeps them.
+        self.model.load_state_dict(best.get("averaged") or best["model"])
         posts = [
             posteriors(
                 self.model, rec.features(), self.normalizer, seq_len=cfg.seq_len, amp=cfg.amp
@@ -1014,6 +1030,7 @@ class _Trainer:
         """Validation loss (BCE of the stitched posteriors) and segment-based F1/ER (1 s);
         None when a stop was requested meanwhile (checked between recordings)."""
         assert self.model is not None
+        model = self.averaged if self.averaged is not None else self.model
         cfg = self.cfg
         loss_sum, count = 0.0, 0
         reference, estimated = [], []
@@ -1021,7 +1038,7 @@ class _Trainer:
             if self.stop():
                 return None
             post = posteriors(
-                self.model, rec.features(), self.normalizer, seq_len=cfg.seq_len, amp=cfg.amp
+                model, rec.features(), self.normalizer, seq_len=cfg.seq_len, amp=cfg.amp
             )
             p = np.clip(post.astype(np.float64), 1e-7, 1 - 1e-7)
             y = rec.targets
