@@ -11,7 +11,6 @@ from pathlib import Path
 from tfstudio.audio import AudioError, probe, scan
 from tfstudio.formats import (
     FormatError,
-    LabelEvent,
     check_class_name,
     get_format,
     guess_format,
@@ -180,10 +179,6 @@ def _walk_labels(folder: Path, on_error: Callable[[Path, OSError], None]) -> lis
     return sorted(found)
 
 
-def _event_key(recording_id: int, class_id: int, e: LabelEvent) -> tuple:
-    return (recording_id, class_id, e.onset, e.offset, e.low_hz, e.high_hz, e.source)
-
-
 def import_labels(
     project: Project,
     label_paths: Sequence[Path | str],
@@ -192,26 +187,23 @@ def import_labels(
     progress: Progress | None = None,
     report: ImportReport | None = None,
 ) -> ImportReport:
-    """Read label files and add their events; one undoable step for the whole import.
+    """Read label files and add their events; each file is all or nothing and one undoable step.
 
     Files with a file-name column match recordings by name; per-recording files go to the
     recording with the longest stem S such that the label file's name starts with ``S.``.
-    Importing the same labels twice adds nothing the second time.
+    Importing the same labels twice adds nothing the second time, even two imports at once:
+    the store checks and inserts in one short transaction (:meth:`Project.add_new_events`),
+    so other edits do not wait behind a long import.
     """
     report = report if report is not None else ImportReport()
     recordings = project.recordings()
     by_stem = {r.stem: r for r in recordings}
-    existing = Counter(
-        (e.recording_id, e.class_id, e.onset, e.offset, e.low_hz, e.high_hz, e.source)
-        for e in project.events()
-    )
     paths = [Path(p) for p in label_paths]
-    with project.undo_group(f"import labels from {len(paths)} file(s)"):
-        for done, path in enumerate(paths, start=1):
-            report.label_files += 1
-            _import_label_file(project, path, fmt, by_stem, existing, report)
-            if progress:
-                progress(done, len(paths))
+    for done, path in enumerate(paths, start=1):
+        report.label_files += 1
+        _import_label_file(project, path, fmt, by_stem, report)
+        if progress:
+            progress(done, len(paths))
     # A label file's name need not be UTF-8 (it is never stored), but messages must print.
     report.label_issues[:] = map(shown, report.label_issues)
     report.warnings[:] = map(shown, report.warnings)
@@ -233,9 +225,9 @@ def _class_for(
         return cls
     meta = meta or {}
     try:
-        cls = project.add_class(name, color=meta.get("color"), hotkey=meta.get("hotkey"))
+        cls = project.ensure_class(name, color=meta.get("color"), hotkey=meta.get("hotkey"))
     except ProjectError:
-        cls = project.add_class(name)
+        cls = project.ensure_class(name)
     report.classes_added.append(cls.name)
     return cls
 
@@ -245,7 +237,6 @@ def _import_label_file(
     path: Path,
     fmt: str | None,
     by_stem: dict,
-    existing: Counter,
     report: ImportReport,
 ) -> None:
     name = fmt or guess_format(path)
@@ -296,11 +287,6 @@ def _import_label_file(
         if cls is None:
             refused.add(event.label)
             continue
-        key = _event_key(rec.id, cls.id, event)
-        if existing[key] > 0:
-            existing[key] -= 1  # the same event listed twice in the file is kept twice
-            report.labels_existing += 1
-            continue
         if event.offset > rec.duration + END_TOLERANCE_S:
             report.warnings.append(
                 f"{path}: event {event.label!r} {event.onset}–{event.offset} s ends after "
@@ -325,11 +311,12 @@ def _import_label_file(
             "(import the audio first)"
         )
     try:
-        project.add_events(rows, description=f"import {shown(path.name)}")
+        added = project.add_new_events(rows, description=f"import {shown(path.name)}")
     except ProjectError as exc:
         report.label_issues.append(f"{path}: {exc}")
         return
-    report.labels_added += len(rows)
+    report.labels_added += len(added.ids)
+    report.labels_existing += added.existing
 
 
 def create_demo(
