@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import secrets
+import shutil
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from tfstudio.formats import LabelEvent, get_format
+from tfstudio.formats import LabelEvent, get_format, textgrid
 from tfstudio.store import Event, Project
 
 SOURCES = ("labels", "detections")
@@ -48,6 +53,15 @@ def default_output(project: Project, fmt: str, source: str) -> Path:
     return base / f"{source}{module.SUFFIX}"
 
 
+class ExportRefused(ValueError):
+    """An export refused before anything was written: the output is one of the project's own
+    files, or exists and ``overwrite`` was not given (``exists`` tells which)."""
+
+    def __init__(self, message: str, *, exists: bool = False):
+        super().__init__(message)
+        self.exists = exists
+
+
 def export_labels(
     project: Project,
     fmt: str,
@@ -55,44 +69,141 @@ def export_labels(
     *,
     source: str = "labels",
     skipped: list[str] | None = None,
+    overwrite: bool = False,
+    textgrid_form: str = "long",
 ) -> list[Path]:
     """Write events; per-recording formats make a folder ``out`` with one file per recording
     (named ``<stem><suffix>``, empty recordings included), the others one file ``out``.
-    Events a format cannot carry are described in ``skipped`` when a list is given."""
+    Events a format cannot carry are described in ``skipped`` when a list is given.
+
+    Never writes over the project's own files (database, its journal files, caches, runs,
+    recordings); an existing output file is replaced only with ``overwrite``. Everything is
+    written to a temporary file or folder next to ``out`` and renamed into place, so a refused
+    or failed export leaves nothing half-written. ``textgrid_form`` is ``long`` or ``short``.
+    """
     module = get_format(fmt)
+    if textgrid_form not in textgrid.FORMS:
+        raise ValueError(f"textgrid_form must be one of {', '.join(textgrid.FORMS)}")
     out = Path(out) if out is not None else default_output(project, fmt, source)
+    _refuse_project_files(project, out)
     events = to_label_events(project, project_events(project, source))
     if not module.PER_RECORDING:
+        if out.is_dir():
+            raise ValueError(f"{out}: is a folder; {fmt} writes one file, give a file name")
+        if (out.exists() or out.is_symlink()) and not overwrite:
+            raise ExportRefused(f"{out} already exists", exists=True)
         out.parent.mkdir(parents=True, exist_ok=True)
+        options = {}
         if fmt == "json":
-            classes = [
+            options["classes"] = [
                 {"name": c.name, "color": c.color, "hotkey": c.hotkey} for c in project.classes()
             ]
-            module.write(events, out, classes=classes)
-        else:
-            module.write(events, out)
+        with _staged_file(out) as staged:
+            module.write(events, staged, **options)
         return [out]
+
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out}: {fmt} writes one file per recording; give a folder, not a file")
-    out.mkdir(parents=True, exist_ok=True)
+    names = {rec.name: f"{rec.stem}{module.SUFFIX}" for rec in project.recordings()}
+    taken = [name for name in names.values() if (out / name).exists()]
+    if taken and not overwrite:
+        raise ExportRefused(
+            f"{out} already holds {len(taken)} of the files to write (e.g. {taken[0]})",
+            exists=True,
+        )
     per_recording: dict[str, list[LabelEvent]] = defaultdict(list)
     for event in events:
         per_recording[event.recording].append(dataclasses.replace(event, recording=""))
-    written = []
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with _staged_folder(out) as staged:
+        for rec in project.recordings():
+            rec_events = per_recording.get(rec.name, [])
+            path = staged / names[rec.name]
+            if fmt == "textgrid":
+                # A Praat interval cannot be empty: such events are left out, and said so.
+                kept = [e for e in rec_events if e.offset > e.onset]
+                if skipped is not None:
+                    skipped.extend(
+                        f"{rec.name}: zero-length {e.label!r} event at {e.onset} s cannot be "
+                        "written to a TextGrid"
+                        for e in rec_events
+                        if e.offset <= e.onset
+                    )
+                module.write(kept, path, duration=rec.duration, short=textgrid_form == "short")
+            else:
+                module.write(rec_events, path, duration=rec.duration)
+    return [out / name for name in names.values()]
+
+
+def _refuse_project_files(project: Project, out: Path) -> None:
+    """ExportRefused when ``out`` is (or, for folders, holds) one of the project's own files."""
+    target = out.resolve()
+    root = project.root.resolve()
+    db = project.db_path.resolve()
+    journal = {Path(f"{db}{suffix}"): suffix for suffix in ("-wal", "-shm", "-journal")}
+    if target == db or _same_file(out, db):
+        raise ExportRefused(f"{out} is the project's database; choose another output")
+    if target in journal:
+        raise ExportRefused(
+            f"{out} is the project's database journal ({journal[target]}); choose another output"
+        )
+    if target == root:
+        raise ExportRefused(f"{out} is the project folder itself; choose another output")
+    for folder, what in ((project.cache_dir, "cache"), (project.runs_dir, "runs")):
+        if target.is_relative_to(folder.resolve()):
+            raise ExportRefused(
+                f"{out} is inside the project's {what} folder; choose another output"
+            )
     for rec in project.recordings():
-        path = out / f"{rec.stem}{module.SUFFIX}"
-        rec_events = per_recording.get(rec.name, [])
-        if fmt == "textgrid":
-            # A Praat interval cannot be empty: such events are left out, and said so.
-            kept = [e for e in rec_events if e.offset > e.onset]
-            if skipped is not None:
-                skipped.extend(
-                    f"{rec.name}: zero-length {e.label!r} event at {e.onset} s cannot be "
-                    "written to a TextGrid"
-                    for e in rec_events
-                    if e.offset <= e.onset
-                )
-            rec_events = kept
-        module.write(rec_events, path, duration=rec.duration)
-        written.append(path)
-    return written
+        audio = project.absolute_path(rec)
+        if target == audio.resolve() or _same_file(out, audio):
+            raise ExportRefused(f"{out} is the recording {rec.name}; choose another output")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _temporary_name(out: Path) -> Path:
+    return out.parent / f".{out.name}.{secrets.token_hex(4)}.tmp"
+
+
+@contextmanager
+def _staged_file(out: Path) -> Iterator[Path]:
+    """A path next to ``out`` to write; renamed onto ``out`` when the block succeeds,
+    removed when it fails."""
+    staged = _temporary_name(out)
+    try:
+        yield staged
+        os.replace(staged, out)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def _staged_folder(out: Path) -> Iterator[Path]:
+    """A new folder next to ``out`` to fill; it becomes ``out`` (or, when ``out`` exists, its
+    files replace those of the same name there) when the block succeeds, and is removed when
+    it fails."""
+    while True:
+        staged = _temporary_name(out)
+        try:
+            staged.mkdir()  # not mkdtemp: the folder gets the user's usual permissions
+            break
+        except FileExistsError:
+            continue
+    try:
+        yield staged
+        if not out.exists():
+            os.rename(staged, out)
+            return
+        for path in sorted(staged.iterdir()):
+            os.replace(path, out / path.name)
+        staged.rmdir()
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise

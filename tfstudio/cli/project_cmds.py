@@ -91,6 +91,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="OUT",
         help="output file or folder (default: PROJECT/exports/...; '-' for stdout with dcase/json)",
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing output file (or files of the same name in the output folder); "
+        "the project's own files are never written over",
+    )
+    p.add_argument(
+        "--textgrid-form",
+        choices=("long", "short"),
+        default="long",
+        help="TextGrid text form (default long, as Praat saves; short for labels such as "
+        "'intervals [1]' that TextGrid readers like praatio misread in the long form)",
+    )
     p.set_defaults(func=cmd_export)
 
 
@@ -155,7 +168,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from tfstudio.exporter import export_labels, project_events, to_label_events
+    from tfstudio.exporter import (
+        ExportRefused,
+        default_output,
+        export_labels,
+        project_events,
+        to_label_events,
+    )
 
     with open_project(args.project) as project:
         module = FORMATS[args.format]
@@ -165,28 +184,41 @@ def cmd_export(args: argparse.Namespace) -> int:
             import tempfile
 
             with tempfile.TemporaryDirectory() as tmp:
-                path = export_labels(
-                    project, args.format, Path(tmp) / f"out{module.SUFFIX}", source=args.source
-                )[0]
+                try:
+                    path = export_labels(
+                        project, args.format, Path(tmp) / f"out{module.SUFFIX}", source=args.source
+                    )[0]
+                except ValueError as exc:
+                    raise UserError(str(exc)) from None
                 sys.stdout.write(path.read_text(encoding="utf-8"))
             return 0
         skipped: list[str] = []
+        out = (
+            Path(args.output) if args.output else default_output(project, args.format, args.source)
+        )
         try:
             written = export_labels(
-                project, args.format, args.output, source=args.source, skipped=skipped
+                project,
+                args.format,
+                out,
+                source=args.source,
+                skipped=skipped,
+                overwrite=args.force,
+                textgrid_form=args.textgrid_form,
             )
-        except (ValueError, OSError) as exc:
-            raise UserError(str(exc)) from None
+        except ExportRefused as exc:
+            raise UserError(
+                f"{exc}; add --force to replace it" if exc.exists else str(exc)
+            ) from None
+        except ValueError as exc:
+            raise UserError(f"{exc}; nothing was written") from None
+        except OSError as exc:
+            where = exc.filename or args.output
+            raise UserError(f"cannot write {where}: {exc.strerror or exc}") from None
         for line in skipped:
             err(f"skipped {line}")
         n = len(to_label_events(project, project_events(project, args.source)))
-        where = (
-            written[0]
-            if not module.PER_RECORDING
-            else written[0].parent
-            if written
-            else args.output
-        )
+        where = written[0] if not module.PER_RECORDING else out
         print(
             f"wrote {n} {args.source} event(s) in {args.format} format to {where}"
             + (f" ({len(written)} files)" if module.PER_RECORDING else "")

@@ -313,4 +313,7 @@ def _check_event(event: LabelEvent, tab_separated: bool, allow_zero_length: bool
     if tab_separated and any(
         c in text for text in (event.label, event.recording) for c in "\t\n\r"
     ):
-        raise ValueError("a tab or line break in a label or file name cannot be written")
+        raise ValueError(
+            "a tab or line break in a label or file name cannot be written in this format; "
+            "rename the class (or the recording), or export as JSON"
+        )
