@@ -140,13 +140,13 @@ def writable(db_path: Path) -> bool:
 
 
 def connect(db_path: Path, *, read_only: bool) -> Connection:
-    """Open ``db_path``; read-only opens never write, not even the WAL switch."""
+    """Open ``db_path`` without writing to it (see :func:`use_wal`)."""
     if read_only:
         conn = _open_read_only(db_path)
     else:
         conn = _open(str(db_path), uri=False, db_path=db_path)
     try:
-        _configure(conn, read_only=read_only)
+        _configure(conn)
     except BaseException:
         conn.close()
         raise
@@ -186,13 +186,16 @@ def _open_read_only(db_path: Path) -> Connection:
     return _open(f"{target}?immutable=1", uri=True, db_path=db_path)
 
 
-def _configure(conn: Connection, *, read_only: bool) -> None:
+def _configure(conn: Connection) -> None:
     conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
     conn.execute("PRAGMA foreign_keys = ON")
     # Reading the schema first tells "not a database" and damage apart from an empty file.
     conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    if read_only:
-        return
+
+
+def use_wal(conn: Connection) -> None:
+    """WAL mode (a write the first time) and full syncs; only once the file is known to be
+    a project this code may write."""
     mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
     if str(mode).lower() != "wal":
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]

@@ -62,10 +62,11 @@ def describe(exc: sqlite3.Error, db_path: Path) -> DatabaseProblem | None:
     elif primary == _IOERR or "disk I/O error" in text:
         wal = db_path.with_name(db_path.name + "-wal")
         shm = db_path.with_name(db_path.name + "-shm")
+        wal_lost = shm.exists() and (not wal.exists() or wal.stat().st_size == 0)
         hint = (
             f"{wal.name} is missing while {shm.name} is there (deleted while the project was "
             "open?): close every tfstudio on this project and open it again"
-            if shm.exists() and not wal.exists()
+            if wal_lost
             else f"check the disk and the file's permissions, then run 'tfstudio check {root}'"
         )
         message = f"{db_path}: disk I/O error reading or writing the database ({name}); {hint}"

@@ -21,7 +21,14 @@ from typing import Any
 from sqlite_utils import Database
 
 from tfstudio.store.colors import next_class_color
-from tfstudio.store.connection import BUSY_TIMEOUT_S, Connection, check_file, connect, writable
+from tfstudio.store.connection import (
+    BUSY_TIMEOUT_S,
+    Connection,
+    check_file,
+    connect,
+    use_wal,
+    writable,
+)
 from tfstudio.store.errors import DatabaseProblem, ProjectError
 from tfstudio.store.records import Event, EventClass, Recording, Run
 from tfstudio.store.runs import DEAD_RUN_MESSAGE, ProcessStamp, process_gone
@@ -142,12 +149,14 @@ class Project:
         return cls._connect(root, creating=True)
 
     @classmethod
-    def open(cls, root: Path | str, *, create: bool = False) -> Project:
+    def open(cls, root: Path | str, *, create: bool = False, mark_dead: bool = True) -> Project:
         """Open the project in ``root``; with ``create`` make it when missing.
 
         An empty, unreadable or damaged database, or one made by a newer tfstudio, is a
         :class:`ProjectError` with what to do; never a fresh project over the old one. A
-        project this process may not write opens read-only (:attr:`read_only`).
+        project this process may not write opens read-only (:attr:`read_only`). Runs whose
+        process has ended are marked stopped (:meth:`mark_dead_runs`) unless ``mark_dead`` is
+        False.
         """
         root = Path(root)
         if not (root / DB_NAME).exists():
@@ -157,10 +166,10 @@ class Project:
                 f"{root}: not a tfstudio project (no {DB_NAME}); "
                 f"create one with 'tfstudio init {root}'"
             )
-        return cls._connect(root)
+        return cls._connect(root, mark_dead=mark_dead)
 
     @classmethod
-    def _connect(cls, root: Path, *, creating: bool = False) -> Project:
+    def _connect(cls, root: Path, *, creating: bool = False, mark_dead: bool = True) -> Project:
         db_path = root / DB_NAME
         read_only = False
         if not creating:
@@ -173,7 +182,8 @@ class Project:
             if not read_only:
                 for folder in (project.cache_dir, project.runs_dir):
                     folder.mkdir(exist_ok=True)
-                project.mark_dead_runs(wait=False)
+                if mark_dead:
+                    project.mark_dead_runs(wait=False)
         except BaseException:
             conn.close()
             raise
@@ -208,6 +218,8 @@ class Project:
                     f"{self.db_path}: a SQLite database, but not a tfstudio project's; "
                     "open the folder that holds your project"
                 )
+        if not self.read_only:
+            use_wal(self.conn)
         if version == SCHEMA_VERSION and len(applied) == len(MIGRATION_NAMES):
             return
         if self.read_only:

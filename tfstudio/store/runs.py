@@ -45,7 +45,7 @@ def process_start_time(pid: int) -> float | None:
     return None if stat is None else stat[1]
 
 
-def _pid_exists(pid: int) -> bool:
+def pid_exists(pid: int) -> bool:
     if sys.platform == "win32":
         import ctypes
 
@@ -94,7 +94,7 @@ def process_gone(pid: int | None, host: str | None, started: float | None) -> bo
         return False
     if pid == os.getpid():
         return False
-    if not _pid_exists(pid):
+    if not pid_exists(pid):
         return True
     if started is None:
         return False

@@ -1,0 +1,227 @@
+"""What ``tfstudio check`` looks at: the database's integrity, runs whose process has ended,
+missing audio, and files in the project folder that nothing refers to any more.
+
+Only what can be rebuilt or is plainly stale is repaired (a dead run marked stopped, a
+recording's stored status, cached features and posteriors of recordings no longer in the
+project, temporary files of processes that are gone); a run folder the database does not know
+may hold the only copy of a model, so it is reported and left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from tfstudio.store.errors import DatabaseProblem
+from tfstudio.store.project import Project
+from tfstudio.store.runs import DEAD_RUN_MESSAGE, pid_exists, process_gone
+
+__all__ = ["Finding", "check_project"]
+
+# Derived files are named by the content hash of their recording (32 hex characters):
+# cache/features/<hash>-<config key>.npy and runs/run-N/posteriors/<hash>.npy.
+_HASHED = re.compile(r"^([0-9a-f]{32})(?:-[0-9a-f]+)?\.npy$")
+# Written under a temporary name then renamed: <name>.<pid>.tmp.npy (features), <name>.tmp.
+_TEMP_WITH_PID = re.compile(r"\.(\d+)\.tmp(?:\.npy)?$")
+_RUN_FOLDER = re.compile(r"^run-(\d+)$")
+
+
+@dataclass
+class Finding:
+    """One thing ``check`` found: ``kind`` (integrity, dead_run, missing_audio,
+    changed_audio, orphaned_cache, orphaned_posteriors, temporary_file, orphaned_run_folder,
+    missing_checkpoint), what it is about, and whether ``--repair`` may fix it."""
+
+    kind: str
+    subject: str
+    message: str
+    repairable: bool
+    repaired: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_project(project: Project, *, repair: bool = False) -> list[Finding]:
+    """Everything wrong with ``project``; with ``repair`` (and a writable project) fix what is
+    safe to fix and mark those findings ``repaired``."""
+    repair = repair and not project.read_only
+    findings: list[Finding] = []
+    findings += _integrity(project)
+    findings += _dead_runs(project, repair)
+    findings += _audio(project, repair)
+    hashes = {rec.content_hash for rec in project.recordings()}
+    findings += _cache(project, hashes, repair)
+    findings += _runs_folder(project, hashes, repair)
+    return findings
+
+
+def _integrity(project: Project) -> list[Finding]:
+    problems = project.integrity_problems()
+    try:
+        broken = project.conn.execute("PRAGMA foreign_key_check").fetchall()
+    except DatabaseProblem as exc:
+        problems.append(str(exc))
+        broken = []
+    problems += [f"row {row[1]} of {row[0]} refers to a missing row of {row[2]}" for row in broken]
+    return [
+        Finding(
+            "integrity",
+            str(project.db_path),
+            f"{project.db_path}: {line}; restore the project from a backup, or save what is "
+            f"readable with 'sqlite3 {project.db_path} .recover | sqlite3 recovered.sqlite'",
+            repairable=False,
+        )
+        for line in problems
+    ]
+
+
+def _dead_runs(project: Project, repair: bool) -> list[Finding]:
+    dead = project.dead_runs()
+    marked = set(project.mark_dead_runs()) if repair and dead else set()
+    return [
+        Finding(
+            "dead_run",
+            f"run {run.id}",
+            f"run {run.id} ({run.name}) is marked {run.status} but its process (pid {run.pid}) "
+            f"has ended; mark it stopped ({DEAD_RUN_MESSAGE}) and resume it with "
+            f"'tfstudio train {project.root} --resume {run.id}'",
+            repairable=True,
+            repaired=run.id in marked,
+        )
+        for run in dead
+    ]
+
+
+def _audio(project: Project, repair: bool) -> list[Finding]:
+    problems = project.check_files(record=repair)
+    findings = []
+    for rec, _line in problems:
+        path = project.absolute_path(rec)
+        missing = not path.exists()
+        findings.append(
+            Finding(
+                "missing_audio" if missing else "changed_audio",
+                str(path),
+                (
+                    f"{path}: recording {rec.name} is missing; put it back, or import it from "
+                    "its new place (its labels follow it)"
+                    if missing
+                    else f"{path}: recording {rec.name} changed since it was imported; "
+                    "import it again to update it"
+                ),
+                repairable=False,
+            )
+        )
+    return findings
+
+
+def _remove(path: Path, finding: Finding, repair: bool) -> Finding:
+    if repair:
+        try:
+            path.unlink()
+            finding.repaired = True
+        except OSError as exc:
+            finding.message += f" (could not delete it: {exc.strerror or exc})"
+    return finding
+
+
+def _stale_temporary(path: Path, repair: bool, *, owner_alive: bool = False) -> Finding | None:
+    match = _TEMP_WITH_PID.search(path.name)
+    if match is not None:
+        owner_alive = pid_exists(int(match.group(1)))
+    elif not path.name.endswith(".tmp"):
+        return None
+    if owner_alive:
+        return None  # being written right now
+    finding = Finding(
+        "temporary_file",
+        str(path),
+        f"{path}: left by a process that ended while writing it; safe to delete",
+        repairable=True,
+    )
+    return _remove(path, finding, repair)
+
+
+def _cache(project: Project, hashes: set[str], repair: bool) -> list[Finding]:
+    findings: list[Finding] = []
+    if not project.cache_dir.is_dir():
+        return findings
+    for path in sorted(p for p in project.cache_dir.rglob("*") if p.is_file()):
+        stale = _stale_temporary(path, repair)
+        if stale is not None:
+            findings.append(stale)
+            continue
+        match = _HASHED.match(path.name)
+        if match is not None and match.group(1) not in hashes:
+            finding = Finding(
+                "orphaned_cache",
+                str(path),
+                f"{path}: cached features of a recording no longer in the project; safe to delete",
+                repairable=True,
+            )
+            findings.append(_remove(path, finding, repair))
+    return findings
+
+
+def _runs_folder(project: Project, hashes: set[str], repair: bool) -> list[Finding]:
+    findings: list[Finding] = []
+    runs = {run.id: run for run in project.runs()}
+    for run in runs.values():
+        for label, stored in (("best", run.best_checkpoint), ("last", run.last_checkpoint)):
+            if not stored:
+                continue
+            path = Path(stored) if Path(stored).is_absolute() else project.root / stored
+            if not path.exists():
+                findings.append(
+                    Finding(
+                        "missing_checkpoint",
+                        str(path),
+                        f"{path}: the {label} checkpoint of run {run.id} is missing; "
+                        "train again or restore the file",
+                        repairable=False,
+                    )
+                )
+    if not project.runs_dir.is_dir():
+        return findings
+    for folder in sorted(project.runs_dir.iterdir()):
+        match = _RUN_FOLDER.match(folder.name)
+        if match is None or not folder.is_dir():
+            continue
+        owner = runs.get(int(match.group(1)))
+        if owner is None:
+            findings.append(
+                Finding(
+                    "orphaned_run_folder",
+                    str(folder),
+                    f"{folder}: no run {match.group(1)} in the database (restored or replaced?); "
+                    "it may hold the only copy of a model, so check does not delete it: "
+                    "move it away or delete it yourself",
+                    repairable=False,
+                )
+            )
+            continue
+        alive = owner.status in ("queued", "running") and not process_gone(
+            owner.pid, owner.host, owner.pid_started
+        )
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            stale = _stale_temporary(path, repair, owner_alive=alive)
+            if stale is not None:
+                findings.append(stale)
+                continue
+            match_hash = _HASHED.match(path.name)
+            if (
+                path.parent.name == "posteriors"
+                and match_hash
+                and match_hash.group(1) not in hashes
+            ):
+                finding = Finding(
+                    "orphaned_posteriors",
+                    str(path),
+                    f"{path}: posteriors of a recording no longer in the project; safe to delete",
+                    repairable=True,
+                )
+                findings.append(_remove(path, finding, repair))
+    return findings
