@@ -105,14 +105,14 @@ def make_fake_run(project, *, threshold: float = 0.5):
 @pytest.fixture
 def detected_project(small_project):
     """small_project plus a finished run with posteriors and detections (at 0.5) on rec0."""
-    from tfstudio.session.detections import posteriors_path
     from tfstudio.store import Project
+    from tfstudio.train.layout import posteriors_file
 
     with Project.open(small_project) as project:
         run = make_fake_run(project)
         rec = project.find_recording("rec0")
         post = synthetic_posteriors(rec.duration)
-        path = posteriors_path(project, run.id, rec)
+        path = posteriors_file(project, run.id, rec)
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, post)
         ids = {c.name: c.id for c in project.classes()}

@@ -229,14 +229,14 @@ def test_clicking_a_detection_in_its_lane_selects_it(review_window, qtbot):
 
 def test_thresholds_are_applied_when_another_recording_opens(review_window, qtbot):
     """Posteriors on a second recording: opening it brings its detections to the sliders."""
-    from tfstudio.session.detections import posteriors_path
+    from tfstudio.train.layout import posteriors_file
 
     win = review_window
     ws = win.workspace
     rec1 = next(r for r in ws.recordings() if r.stem == "rec1")
     post = np.full((1001, 2), 0.05, dtype=np.float32)
     post[100:200, 0] = 0.42
-    path = posteriors_path(ws.project, ws.run_id, rec1)
+    path = posteriors_file(ws.project, ws.run_id, rec1)
     np.save(path, post)
     win.review.thresholds.set_threshold(0.4)
     ws.set_recording(rec1.id)
@@ -273,14 +273,14 @@ def test_a_newly_finished_run_becomes_active_unless_one_was_chosen(review_window
 
 
 def test_apply_to_all_redoes_every_recording_with_posteriors(review_window):
-    from tfstudio.session.detections import posteriors_path
+    from tfstudio.train.layout import posteriors_file
 
     win = review_window
     ws = win.workspace
     rec1 = next(r for r in ws.recordings() if r.stem == "rec1")
     post = np.full((1001, 2), 0.05, dtype=np.float32)
     post[100:200, 1] = 0.6
-    np.save(posteriors_path(ws.project, ws.run_id, rec1), post)
+    np.save(posteriors_file(ws.project, ws.run_id, rec1), post)
     win.review.thresholds.apply_all_button.click()
     on_rec1 = stored(ws.project.root, recording_id=rec1.id)
     assert [(e.onset, e.offset) for e in on_rec1] == [(1.0, 2.0)]

@@ -16,10 +16,10 @@ from tfstudio.session.detections import (
     drawn_detections,
     drop_repeats,
     load_posteriors,
-    posteriors_path,
     with_thresholds,
 )
 from tfstudio.store import Event
+from tfstudio.train.layout import posteriors_file
 
 HOP = {"hop_length": 160, "sample_rate": 16000}  # 10 ms frames
 
@@ -111,7 +111,7 @@ def test_posteriors_are_read_only_in_the_runs_layout(project):
     rec = project.recording(fake_recording(project))
     info = RunInfo(run_id=3, classes=("bird", "frog"), hop_s=0.01)
     assert load_posteriors(project, info, rec) is None  # not detected yet
-    path = posteriors_path(project, 3, rec)
+    path = posteriors_file(project, 3, rec)
     path.parent.mkdir(parents=True)
     np.save(path, np.ones((10, 2), dtype=np.float64))
     post = load_posteriors(project, info, rec)

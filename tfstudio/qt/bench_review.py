@@ -69,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     from tfstudio.importer import import_audio
     from tfstudio.qt.app import create_application
     from tfstudio.qt.main_window import MainWindow
-    from tfstudio.session.detections import posteriors_path
     from tfstudio.store import Project
+    from tfstudio.train.layout import posteriors_file
 
     hop_s = 0.02
     with Project.create(root) as project:
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         rec = project.recordings()[0]
         frames = int(rec.duration / hop_s) + 1
         post = synthetic_posteriors(frames, args.classes, args.per_class)
-        path = posteriors_path(project, run.id, rec)
+        path = posteriors_file(project, run.id, rec)
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, post)
 

@@ -23,10 +23,10 @@ from tfstudio.session.detections import (
     drawn_detections,
     drop_repeats,
     load_posteriors,
-    posteriors_path,
     with_thresholds,
 )
 from tfstudio.store import Event, ProjectError, Recording
+from tfstudio.train.layout import posteriors_file
 
 PREVIEW_MS = 16  # at most one redraw per frame while the slider moves
 
@@ -264,7 +264,7 @@ class DetectionModel(QObject):
         rec, info = ws.recording, self.info
         key: tuple[int, int, str, float | None] | None = None
         if ws.project is not None and rec is not None and info is not None:
-            path = posteriors_path(ws.project, info.run_id, rec)
+            path = posteriors_file(ws.project, info.run_id, rec)
             try:
                 mtime: float | None = path.stat().st_mtime
             except OSError:

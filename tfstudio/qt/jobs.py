@@ -14,8 +14,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from tfstudio.qt.cli_job import CliJob, JobResult
 from tfstudio.qt.detections import DetectionModel
-from tfstudio.session.detections import posteriors_path
 from tfstudio.store import Project, Recording
+from tfstudio.train.layout import posteriors_file
 
 WATCH_MS = 250
 
@@ -43,7 +43,7 @@ class DetectJob(CliJob):
         self.recording_ids = [r.id for r in recordings]
         self.run_id = run_id
         self._watch = [
-            (posteriors_path(project, run_id, r), r.name) for r in recordings if r.status == "ok"
+            (posteriors_file(project, run_id, r), r.name) for r in recordings if r.status == "ok"
         ]
         self._total = len(recordings)
         self._seen = 0

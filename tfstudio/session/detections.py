@@ -25,20 +25,12 @@ from typing import Any
 import numpy as np
 
 from tfstudio.store import Event, EventClass, Project, Recording, Run
+from tfstudio.train.layout import posteriors_file
 from tfstudio.train.postprocess import posteriors_to_event_arrays, repeats
 
 # Where a run's stored configuration keeps the thresholds training left, once the review's
 # sliders have changed ``threshold`` / ``class_thresholds`` there.
 TRAINED_KEY = "trained_postprocess"
-
-
-def posteriors_path(project: Project, run_id: int, recording: Recording) -> Path:
-    """Where ``detect`` saved a recording's posteriors.
-
-    Mirrors ``tfstudio.train.detect.posteriors_file``, which cannot be imported here without
-    loading torch into the GUI process.
-    """
-    return project.runs_dir / f"run-{run_id}" / "posteriors" / f"{recording.content_hash}.npy"
 
 
 class _Stub:
@@ -308,7 +300,7 @@ def drawn_detections(stored: DetectionArrays, preview: DetectionArrays | None) -
 def load_posteriors(project: Project, info: RunInfo, recording: Recording) -> np.ndarray | None:
     """The posteriors ``detect`` saved for a recording, or None when there are none (or they
     have another layout than the run's classes: the class list was guessed wrongly)."""
-    path = posteriors_path(project, info.run_id, recording)
+    path = posteriors_file(project, info.run_id, recording)
     try:
         post = np.load(path)
     except (OSError, ValueError):

@@ -1,0 +1,32 @@
+"""Where a run keeps its files: one place for every path under ``runs/run-N/`` (no torch).
+
+The store owns the folder itself (:meth:`tfstudio.store.Project.run_dir`, never reused);
+this module names what training and detection put in it, so the CLI, the GUI and the tests
+agree without importing torch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tfstudio.store import Project, Recording
+
+__all__ = ["checkpoint_paths", "posteriors_dir", "posteriors_file"]
+
+
+def checkpoint_paths(project: Project, run_id: int) -> tuple[Path, Path]:
+    """(best, last) checkpoint files of a run."""
+    folder = project.run_dir(run_id)
+    return folder / "best.pt", folder / "last.pt"
+
+
+def posteriors_dir(project: Project, run_id: int) -> Path:
+    """The folder of a run's saved posteriors."""
+    return project.run_dir(run_id) / "posteriors"
+
+
+def posteriors_file(project: Project, run_id: int, recording: Recording) -> Path:
+    """Where ``detect`` keeps a recording's posteriors (float32 (frames, classes) .npy), for
+    redrawing detections at another threshold without running the model again. Named by the
+    audio's content hash, so a renamed or moved file keeps its posteriors."""
+    return posteriors_dir(project, run_id) / f"{recording.content_hash}.npy"
