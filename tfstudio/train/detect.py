@@ -22,9 +22,11 @@ from tfstudio.features.cache import FeatureCache
 from tfstudio.features.config import FeatureConfig
 from tfstudio.model.crnn import CRNN, CRNNConfig
 from tfstudio.store import Project, Recording, Run
+from tfstudio.train.checkpoint import read_checkpoint
 from tfstudio.train.config import RECIPE_OFF, TrainConfig, TrainError
 from tfstudio.train.data import Normalizer, eval_windows
 from tfstudio.train.device import autocast, resolve_device
+from tfstudio.train.layout import posteriors_file
 from tfstudio.train.postprocess import DetectedEvent, posteriors_to_events, repeats
 
 __all__ = [
@@ -34,7 +36,6 @@ __all__ = [
     "detect_recordings",
     "load_model",
     "posteriors",
-    "posteriors_file",
     "run_checkpoint",
     "select_run",
 ]
@@ -139,13 +140,16 @@ def with_stored_postprocess(config: TrainConfig, stored: Mapping[str, Any]) -> T
 def load_model(checkpoint_path: Path | str, device: str | torch.device = "auto") -> LoadedModel:
     """Rebuild the model of a checkpoint (``torch.load(weights_only=True)``) on ``device``."""
     dev = device if isinstance(device, torch.device) else resolve_device(device)
+    state = read_checkpoint(checkpoint_path, dev)
     try:
-        state = torch.load(checkpoint_path, map_location=dev, weights_only=True)
-    except FileNotFoundError:
-        raise TrainError(f"checkpoint not found: {checkpoint_path}") from None
-    model = CRNN(CRNNConfig.from_dict(state["model_config"]))
-    # A run that averages its weights (average_decay) detects with the average.
-    model.load_state_dict(state.get("averaged") or state["model"])
+        model = CRNN(CRNNConfig.from_dict(state["model_config"]))
+        # A run that averages its weights (average_decay) detects with the average.
+        model.load_state_dict(state.get("averaged") or state["model"])
+    except (ValueError, TypeError, RuntimeError) as exc:
+        reason = str(exc).strip().splitlines()[0][:200]
+        raise TrainError(
+            f"{checkpoint_path}: its model does not fit its settings ({reason})"
+        ) from None
     model.to(dev).eval()
     return LoadedModel(
         model=model,
@@ -245,12 +249,6 @@ def run_checkpoint(project: Project, run: Run) -> Path:
     if not path.exists():
         raise TrainError(f"run {run.id}: checkpoint file is missing: {path}")
     return path
-
-
-def posteriors_file(project: Project, run_id: int, recording: Recording) -> Path:
-    """Where ``detect`` keeps a recording's posteriors (float32 (frames, classes) .npy), for
-    redrawing detections at another threshold without running the model again."""
-    return project.runs_dir / f"run-{run_id}" / "posteriors" / f"{recording.content_hash}.npy"
 
 
 @dataclass

@@ -50,6 +50,7 @@ from tfstudio.model.schedules import Schedule, make_schedule
 from tfstudio.store import Project, ProjectError, Run
 from tfstudio.train import metrics as sed_metrics
 from tfstudio.train.augment import SpecAugment, balance_windows, mixup_batch, positive_weights
+from tfstudio.train.checkpoint import CHECKPOINT_FORMAT, read_checkpoint, write_checkpoint
 from tfstudio.train.config import RECIPE_OFF, RUNTIME_FIELDS, TrainConfig, TrainError
 from tfstudio.train.data import (
     Mixing,
@@ -73,19 +74,16 @@ from tfstudio.train.events import (
     StartEvent,
     TrainEvent,
 )
+from tfstudio.train.layout import checkpoint_paths
 from tfstudio.train.postprocess import posteriors_to_events
 from tfstudio.train.tune import tune_postprocess
 
 __all__ = [
-    "CHECKPOINT_FORMAT",
     "StopRequest",
-    "checkpoint_paths",
     "distributed_rank",
-    "run_dir",
     "train",
 ]
 
-CHECKPOINT_FORMAT = 1
 METRICS_EVERY_BATCHES = 20
 METRICS_EVERY_S = 2.0
 
@@ -94,16 +92,6 @@ StopRequest = Callable[[], bool] | threading.Event | None
 
 class _Diverged(Exception):
     """The loss (or gradient) became NaN or infinite."""
-
-
-def run_dir(project: Project, run_id: int) -> Path:
-    return project.runs_dir / f"run-{run_id}"
-
-
-def checkpoint_paths(project: Project, run_id: int) -> tuple[Path, Path]:
-    """(best, last) checkpoint files of a run."""
-    folder = run_dir(project, run_id)
-    return folder / "best.pt", folder / "last.pt"
 
 
 def distributed_rank() -> int:
@@ -149,13 +137,6 @@ def _pid_alive(pid: int | None) -> bool:
     except (PermissionError, OSError):
         return True
     return True
-
-
-def _save(path: Path, state: Mapping[str, Any]) -> None:
-    # Write then rename: a kill during the save leaves the previous checkpoint intact.
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(dict(state), tmp)
-    os.replace(tmp, path)
 
 
 @torch.no_grad()
@@ -339,7 +320,7 @@ class _Trainer:
         path = path if path.is_absolute() else self.project.root / path
         if not path.exists():
             raise TrainError(f"run {run.id}: last checkpoint is missing: {path}")
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = read_checkpoint(path)
         if state.get("format") != CHECKPOINT_FORMAT:
             raise TrainError(f"{path}: unknown checkpoint format {state.get('format')!r}")
         # A run stored before the generalisation recipe existed resumes without it.
@@ -418,7 +399,7 @@ class _Trainer:
                 run.id, status="running", device=str(self.device), pid=os.getpid(), started_at=now
             )
         self.dist.broadcast(self.run_id)
-        run_dir(self.project, self.run_id).mkdir(parents=True, exist_ok=True)
+        self.project.run_dir(self.run_id).mkdir(parents=True, exist_ok=True)
         self.best_path, self.last_path = checkpoint_paths(self.project, self.run_id)
 
     def _prepare(self) -> Iterator[TrainEvent]:
@@ -627,7 +608,7 @@ class _Trainer:
     def _save_last(self) -> CheckpointEvent | None:
         if not self.dist.main or self.model is None or self.last_path is None:
             return None
-        _save(self.last_path, self._state())
+        write_checkpoint(self.last_path, self._state())
         self.last_checkpoint_time = time.monotonic()
         # Metrics up to the checkpoint must be stored: a resume will not do those batches again.
         self.metrics.flush()
@@ -989,7 +970,7 @@ class _Trainer:
         if not self.best_epoch or self.best_path is None or self.last_path is None:
             return ""
         cfg = self.cfg
-        best = torch.load(self.best_path, map_location="cpu", weights_only=True)
+        best = read_checkpoint(self.best_path)
         # The weights detection will use: the averaged ones when the run keeps them.
         self.model.load_state_dict(best.get("averaged") or best["model"])
         posts = [
@@ -1016,9 +997,9 @@ class _Trainer:
         )
         for path, state in ((self.best_path, best), (self.last_path, None)):
             if state is None:
-                state = torch.load(path, map_location="cpu", weights_only=True)
+                state = read_checkpoint(path)
             state["train_config"] = self.cfg.to_dict()
-            _save(path, state)
+            write_checkpoint(path, state)
         self.project.update_run(self.run_id, config=self.cfg.to_dict())
         return (
             f"; thresholds and median filters tuned per class on the val split "

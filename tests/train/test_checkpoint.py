@@ -1,0 +1,111 @@
+"""Damaged checkpoints: one line naming the file from detect, evaluate and resume."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+import torch
+
+from tfstudio.cli import main
+from tfstudio.store import Project
+from tfstudio.train import TrainError, load_model
+from tfstudio.train.checkpoint import read_checkpoint, write_checkpoint
+from tfstudio.train.layout import checkpoint_paths
+
+TINY_ARGS = [
+    "--epochs", "1", "--batch-size", "4", "--seq-len", "64", "--max-batches", "2",
+    "--channels", "4", "--gru-hidden", "8", "--device", "cpu",
+]  # fmt: skip
+
+
+def _not_a_dict() -> bytes:
+    buffer = io.BytesIO()
+    torch.save([1, 2, 3], buffer)
+    return buffer.getvalue()
+
+
+def _garbage_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("archive/data.pkl", b"\x80\x05not a pickle")
+    return buffer.getvalue()
+
+
+DAMAGE = {
+    "empty": lambda good: b"",
+    "truncated": lambda good: good[: len(good) // 2],
+    "text": lambda good: b"version https://git-lfs.github.com/spec/v1\n",
+    "zip of garbage": lambda good: _garbage_zip(),
+    "a list": lambda good: _not_a_dict(),
+}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, demo_template):
+    import shutil
+
+    root = tmp_path_factory.mktemp("ckpt") / "demo"
+    shutil.copytree(demo_template, root)
+    assert main(["train", str(root), "--quiet", *TINY_ARGS]) == 0
+    return root
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_detect_and_evaluate_name_the_damaged_file(trained, tmp_path, damage, capsys):
+    import shutil
+
+    root = tmp_path / "demo"
+    shutil.copytree(trained, root)
+    with Project.open(root) as project:
+        run_id = project.runs()[-1].id
+        best, last = checkpoint_paths(project, run_id)
+    good = best.read_bytes()
+    for path in (best, last):
+        path.write_bytes(DAMAGE[damage](good))
+    for command in (["detect", str(root)], ["evaluate", str(root)]):
+        capsys.readouterr()
+        assert main(command) == 2, command
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1, err
+        assert str(best) in err and "Traceback" not in err
+    with pytest.raises(TrainError, match="checkpoint"):
+        load_model(best, "cpu")
+
+
+def test_resume_names_the_damaged_file(trained, tmp_path, capsys):
+    import shutil
+
+    root = tmp_path / "demo"
+    shutil.copytree(trained, root)
+    with Project.open(root) as project:
+        run_id = project.runs()[-1].id
+        _, last = checkpoint_paths(project, run_id)
+    last.write_bytes(last.read_bytes()[:100])
+    assert main(["train", str(root), "--resume", str(run_id), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert str(last) in err and "not a readable tfstudio checkpoint" in err
+
+
+def test_a_dict_that_is_not_a_checkpoint_says_what_is_missing(tmp_path):
+    path = tmp_path / "other.pt"
+    torch.save({"state_dict": {}}, path)
+    with pytest.raises(TrainError, match=r"other\.pt: not a tfstudio checkpoint \(missing model"):
+        read_checkpoint(path)
+    with pytest.raises(TrainError, match="is a folder"):
+        read_checkpoint(tmp_path)
+
+
+def test_a_failed_write_keeps_the_previous_checkpoint(tmp_path):
+    path = tmp_path / "last.pt"
+    write_checkpoint(path, {"model": {"w": torch.ones(2)}})
+
+    class Unsaveable:
+        def __reduce__(self):
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_checkpoint(path, {"model": Unsaveable()})
+    assert torch.equal(torch.load(path, weights_only=True)["model"]["w"], torch.ones(2))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pt"]
