@@ -66,6 +66,41 @@ def test_import_recordings_and_labels_then_export(window, tmp_path, wav_writer):
     assert "extra.wav\t0.5" in text and "whale" in text
 
 
+def _answer_next_question(qtbot, button):
+    """Click ``button`` of the next modal message box, as a user would."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    seen = []
+
+    def click():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, click)
+            return
+        seen.append(box.text())
+        qtbot.mouseClick(box.button(button), Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(0, click)
+    return seen
+
+
+def test_exporting_over_an_existing_file_asks_first(window, qtbot, tmp_path):
+    from PySide6.QtWidgets import QMessageBox
+
+    out = tmp_path / "export.tsv"
+    out.write_text("keep me\n")
+    seen = _answer_next_question(qtbot, QMessageBox.StandardButton.Cancel)
+    assert window.export("dcase", "labels", out) == []
+    assert seen and "already exists" in seen[0]
+    assert out.read_text() == "keep me\n"
+    assert "cancelled" in window.statusBar().currentMessage()
+
+    seen = _answer_next_question(qtbot, QMessageBox.StandardButton.Yes)
+    (written,) = window.export("dcase", "labels", out)
+    assert seen and written == out and out.read_text().startswith("filename\tonset")
+
+
 def test_report_dialog_lists_every_problem(qtbot):
     from PySide6.QtWidgets import QPlainTextEdit
 

@@ -611,16 +611,36 @@ class MainWindow(QMainWindow):
             self.export(*dialog.values())
 
     def export(self, fmt: str, source: str, out: Path) -> list[Path]:
-        from tfstudio.exporter import export_labels
+        """Export; an existing output is replaced only after the user says so."""
+        from tfstudio.exporter import ExportRefused, export_labels
 
         project = self.workspace.project
         if project is None:
             return []
-        try:
-            written = export_labels(project, fmt, out, source=source)
-        except (ValueError, OSError) as exc:
-            QMessageBox.warning(self, "Export failed", str(exc))
-            return []
+        overwrite = False
+        while True:
+            try:
+                written = export_labels(project, fmt, out, source=source, overwrite=overwrite)
+                break
+            except ExportRefused as exc:
+                if not exc.exists or overwrite:
+                    QMessageBox.warning(self, "Export failed", str(exc))
+                    return []
+                answer = QMessageBox.question(
+                    self,
+                    "Replace the export?",
+                    f"{out} already exists.\n\nReplace it with this export? "
+                    "(For a folder, only the files of the same name are replaced.)",
+                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                    QMessageBox.StandardButton.Cancel,
+                )
+                if answer != QMessageBox.StandardButton.Yes:
+                    self.statusBar().showMessage("Export cancelled: nothing was written", 8000)
+                    return []
+                overwrite = True
+            except (ValueError, OSError) as exc:
+                QMessageBox.warning(self, "Export failed", str(exc))
+                return []
         where = written[0] if len(written) == 1 else out
         self.statusBar().showMessage(f"Exported {len(written)} file(s) to {where}", 8000)
         return written
