@@ -66,15 +66,18 @@ def _integrity(project: Project) -> list[Finding]:
         problems.append(str(exc))
         broken = []
     problems += [f"row {row[1]} of {row[0]} refers to a missing row of {row[2]}" for row in broken]
+    if not problems:
+        return []
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
     return [
         Finding(
             "integrity",
             str(project.db_path),
-            f"{project.db_path}: {line}; restore the project from a backup, or save what is "
-            f"readable with 'sqlite3 {project.db_path} .recover | sqlite3 recovered.sqlite'",
+            f"{project.db_path}: the database is damaged: {problems[0]}{more}; restore the "
+            "project from a backup, or save what is readable with "
+            f"'sqlite3 {project.db_path} .recover | sqlite3 recovered.sqlite'",
             repairable=False,
         )
-        for line in problems
     ]
 
 

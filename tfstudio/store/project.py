@@ -242,7 +242,13 @@ class Project:
             rows = self.conn.execute(f"PRAGMA integrity_check({int(limit)})").fetchall()
         except DatabaseProblem as exc:
             return [str(exc)]
-        lines = [str(row[0]) for row in rows]
+        # One row may hold several problems, one per line.
+        lines = [
+            line
+            for row in rows
+            for line in str(row[0]).splitlines()
+            if line.strip() and not line.startswith("***")  # "*** in database main ***"
+        ]
         return [] if lines == ["ok"] else lines
 
     def __enter__(self) -> Project:

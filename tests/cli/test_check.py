@@ -1,0 +1,140 @@
+"""tfstudio check PROJECT [--repair] [--json], run as a real command on real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import numpy as np
+import soundfile as sf
+
+from tests.store.helpers import tfstudio
+from tests.store.test_run_safety import _kill, _start_trainer
+from tfstudio.store import DB_NAME, Project
+
+UNKNOWN = "0123456789abcdef0123456789abcdef"  # a content hash no recording has
+
+
+def _project(tmp_path):
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    for name in ("a.wav", "b.wav"):
+        sf.write(audio / name, np.zeros(8000, dtype="float32"), 8000)
+    root = tmp_path / "p"
+    assert tfstudio("init", root).returncode == 0
+    result = tfstudio("import", root, audio, "-q")
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def _ended_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_sound_project_has_no_problems(tmp_path):
+    root = _project(tmp_path)
+    result = tfstudio("check", root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no problems found" in result.stdout
+    report = json.loads(tfstudio("check", root, "--json").stdout)
+    assert report["ok"] is True and report["findings"] == []
+
+
+def test_check_finds_and_repairs_what_is_safe(tmp_path):
+    root = _project(tmp_path)
+    proc, run_id = _start_trainer(root)
+    _kill(proc)  # a run left 'running' by a killed trainer
+    with Project.open(root, mark_dead=False) as project:
+        hashes = [r.content_hash for r in project.recordings()]
+        done = project.create_run({})
+        project.update_run(done.id, status="done", best_checkpoint=f"runs/run-{done.id}/best.pt")
+    (tmp_path / "audio" / "b.wav").unlink()
+    features = root / "cache" / "features"
+    features.mkdir(parents=True)
+    kept_cache = features / f"{hashes[0]}-00aa11bb22cc33dd.npy"
+    orphan_cache = features / f"{UNKNOWN}-00aa11bb22cc33dd.npy"
+    stale_tmp = features / f"{hashes[0]}-00aa11bb22cc33dd.{_ended_pid()}.tmp.npy"
+    posteriors = root / "runs" / f"run-{done.id}" / "posteriors"
+    posteriors.mkdir(parents=True)
+    orphan_post = posteriors / f"{UNKNOWN}.npy"
+    kept_post = posteriors / f"{hashes[0]}.npy"
+    stale_ckpt = root / "runs" / f"run-{done.id}" / "last.pt.tmp"
+    stray_run = root / "runs" / "run-99"
+    stray_run.mkdir()
+    (stray_run / "best.pt").write_bytes(b"model")
+    for path in (kept_cache, orphan_cache, stale_tmp, orphan_post, kept_post, stale_ckpt):
+        path.write_bytes(b"x")
+
+    found = tfstudio("check", root)
+    assert found.returncode == 1 and "Traceback" not in found.stderr
+    for text in (
+        f"run {run_id} (run {run_id}) is marked running",
+        "b.wav is missing",
+        str(orphan_cache),
+        str(stale_tmp),
+        str(orphan_post),
+        str(stale_ckpt),
+        str(stray_run),
+        f"the best checkpoint of run {done.id} is missing",
+        "--repair' fixes 5",
+    ):
+        assert text in found.stdout, (text, found.stdout)
+    assert orphan_cache.exists() and stale_tmp.exists()  # check alone changes nothing
+    with Project.open(root, mark_dead=False) as project:
+        assert project.run(run_id).status == "running"
+
+    repaired = tfstudio("check", root, "--repair", "--json")
+    assert repaired.returncode == 1  # missing audio, a stray run folder, a missing checkpoint
+    report = json.loads(repaired.stdout)
+    by_kind = {}
+    for finding in report["findings"]:
+        by_kind.setdefault(finding["kind"], []).append(finding)
+    assert {k: len(v) for k, v in by_kind.items()} == {
+        "dead_run": 1,
+        "missing_audio": 1,
+        "orphaned_cache": 1,
+        "temporary_file": 2,
+        "orphaned_posteriors": 1,
+        "orphaned_run_folder": 1,
+        "missing_checkpoint": 1,
+    }
+    assert all(f["repaired"] == f["repairable"] for f in report["findings"])
+    assert not orphan_cache.exists() and not stale_tmp.exists() and not orphan_post.exists()
+    assert not stale_ckpt.exists()
+    assert kept_cache.exists() and kept_post.exists() and (stray_run / "best.pt").exists()
+    with Project.open(root) as project:
+        run = project.run(run_id)
+        assert (run.status, run.message) == ("stopped", "process ended unexpectedly")
+        assert [r.status for r in project.recordings()] == ["ok", "missing"]
+
+    again = tfstudio("check", root)
+    assert again.returncode == 1
+    assert "3 problem(s) left" in again.stdout and "--repair" not in again.stdout
+
+
+def test_a_damaged_database_is_reported_not_a_traceback(tmp_path):
+    root = _project(tmp_path)
+    with Project.open(root) as project:
+        rec = project.recordings()[0].id
+        cls = project.add_class("bird").id
+        project.add_events(
+            [dict(recording_id=rec, class_id=cls, onset=i, offset=i + 0.5) for i in range(3000)]
+        )
+        pages = project.conn.execute("PRAGMA page_count").fetchone()[0]
+        size = project.conn.execute("PRAGMA page_size").fetchone()[0]
+    db = root / DB_NAME
+    data = bytearray(db.read_bytes())
+    assert len(data) == pages * size
+    for page in range(pages // 2, pages - 1, 3):  # scribble over a third of the later pages
+        data[page * size + 8 : page * size + 200] = b"\xa5" * 192
+    db.write_bytes(bytes(data))
+
+    result = tfstudio("check", root)
+    assert result.returncode in (1, 2) and "Traceback" not in result.stderr
+    text = result.stdout + result.stderr
+    assert str(db) in text and ("damaged" in text or "malformed" in text or "backup" in text)
+    if result.returncode == 1:
+        report = json.loads(tfstudio("check", root, "--json").stdout)
+        assert any(f["kind"] == "integrity" for f in report["findings"])
