@@ -118,3 +118,12 @@ def test_existing_events_are_counted_with_their_repeats(project):
     again = project.add_new_events([row, row, row, band, dict(band, high_hz=None)])
     assert (len(again.ids), again.existing) == (2, 3)  # a third copy; no frequencies is new
     assert len(project.events()) == 5
+
+
+def test_inside_a_callers_transaction_it_commits_nothing_early(project):
+    rec = fake_recording(project)
+    bird = project.add_class("bird").id
+    with pytest.raises(RuntimeError), project.undo_group("import two files"):
+        project.add_new_events([dict(recording_id=rec, class_id=bird, onset=1.0, offset=2.0)])
+        raise RuntimeError("the second file failed")
+    assert project.events() == []

@@ -654,53 +654,85 @@ class Project:
         statements, not while a large file is read, and other processes' edits do not wait
         behind the import.
         """
+        now = time.time()
         staged = self._stage_events(rows)
         if not staged:
             return NewEvents([], 0)
+        # The undo history's JSON of each row, but for its id, made before taking the lock.
+        history_tail = {
+            seq: json.dumps(
+                {
+                    **dict(zip(EVENT_FIELDS, values, strict=True)),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )[1:]
+            for seq, values in enumerate(staged, start=1)
+            if values[EVENT_FIELDS.index("source")] == "human"
+        }
         key = "recording_id, class_id, onset, offset, low_hz, high_hz, source"
         columns = ", ".join(EVENT_FIELDS)
-        now = time.time()
         with self.write(), self._history_group(description):
             (last,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
-            # SQLite runs the SELECT to the end before inserting (it reads the table written),
-            # so the counts are of the events that were there before this statement.
+            self.conn.execute("DELETE FROM temp.event_chosen")
             self.conn.execute(
-                f"INSERT INTO events ({columns}, created_at, updated_at)"
-                f" SELECT {columns}, :now, :now FROM ("
+                "INSERT INTO temp.event_chosen (seq) SELECT seq FROM ("
                 f"  SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY seq) AS repeat"
                 "   FROM temp.event_stage) AS s"
                 " WHERE s.repeat > (SELECT count(*) FROM events e"
                 "  WHERE e.recording_id = s.recording_id AND e.onset = s.onset"
                 "  AND e.class_id = s.class_id AND e.offset = s.offset AND e.source = s.source"
                 "  AND e.low_hz IS s.low_hz AND e.high_hz IS s.high_hz)"
-                " ORDER BY s.seq",
-                {"now": now},
             )
-            added = self._rows("SELECT * FROM events WHERE id > ? ORDER BY id", (last,))
-            human = [row for row in added if row["source"] == "human"]
+            self.conn.execute(
+                f"INSERT INTO events ({columns}, created_at, updated_at)"
+                f" SELECT {columns}, ?, ? FROM temp.event_stage"
+                " WHERE seq IN (SELECT seq FROM temp.event_chosen) ORDER BY seq",
+                (now, now),
+            )
+            chosen = [
+                int(r[0])
+                for r in self.conn.execute("SELECT seq FROM temp.event_chosen ORDER BY seq")
+            ]
+            # Row ids are handed out one after another (no AUTOINCREMENT, the lock is ours).
+            ids = list(range(int(last) + 1, int(last) + 1 + len(chosen)))
+            (top,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
+            if int(top) != (ids[-1] if ids else int(last)):
+                ids = [
+                    int(r[0])
+                    for r in self.conn.execute(
+                        "SELECT id FROM events WHERE id > ? ORDER BY id", (last,)
+                    )
+                ]
+            human = [
+                (event_id, history_tail[seq])
+                for event_id, seq in zip(ids, chosen, strict=True)
+                if seq in history_tail
+            ]
             if human:
                 self._drop_redo()
                 self.conn.executemany(
                     "INSERT INTO history (group_id, description, table_name, row_id, before,"
                     " after, created_at) VALUES (?, ?, 'events', ?, NULL, ?, ?)",
                     [
-                        (self._group_id, description, row["id"], json.dumps(row), now)
-                        for row in human
+                        (self._group_id, description, event_id, f'{{"id": {event_id}, {tail}', now)
+                        for event_id, tail in human
                     ],
                 )
-            ids = [int(row["id"]) for row in added]
             self._changed("events", ids)
         self.conn.execute("DELETE FROM temp.event_stage")
-        return NewEvents(ids, staged - len(ids))
+        return NewEvents(ids, len(staged) - len(ids))
 
-    def _stage_events(self, rows: Sequence[Mapping[str, Any]]) -> int:
+    def _stage_events(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
         """Check ``rows`` and put them in ``temp.event_stage`` (this connection's own table:
-        no lock on the project)."""
+        no lock on the project); returns them as stored, in order (``seq`` 1, 2, ...)."""
+        # Not executescript: it would commit a transaction the caller has open.
         self.conn.execute(
             "CREATE TEMP TABLE IF NOT EXISTS event_stage (seq INTEGER PRIMARY KEY,"
             " recording_id INTEGER, class_id INTEGER, onset REAL, offset REAL, low_hz REAL,"
             " high_hz REAL, source TEXT, confidence REAL, run_id INTEGER, review TEXT)"
         )
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS event_chosen (seq INTEGER PRIMARY KEY)")
         self.conn.execute("DELETE FROM temp.event_stage")
         staged = []
         for row in rows:
@@ -717,11 +749,19 @@ class Project:
                 **row,
             }
             self._check_event(values)
-            values["onset"] = float(values["onset"])
-            values["offset"] = float(values["offset"])
+            try:
+                # As the columns store them, so the undo history holds what the table does.
+                for column in ("onset", "offset", "low_hz", "high_hz", "confidence"):
+                    if values[column] is not None:
+                        values[column] = float(values[column])
+                for column in ("recording_id", "class_id", "run_id"):
+                    if values[column] is not None:
+                        values[column] = int(values[column])
+            except (TypeError, ValueError) as exc:
+                raise ProjectError(f"event {dict(row)!r}: {exc}") from None
             staged.append(tuple(values[c] for c in EVENT_FIELDS))
         if not staged:
-            return 0
+            return staged
         columns = ", ".join(EVENT_FIELDS)
         marks = ", ".join("?" for _ in EVENT_FIELDS)
         own = not self.conn.in_transaction
@@ -729,7 +769,8 @@ class Project:
             self.conn.execute("BEGIN")  # one transaction of the temp database, not per row
         try:
             self.conn.executemany(
-                f"INSERT INTO temp.event_stage ({columns}) VALUES ({marks})", staged
+                f"INSERT INTO temp.event_stage (seq, {columns}) VALUES (?, {marks})",
+                [(seq, *values) for seq, values in enumerate(staged, start=1)],
             )
         except BaseException:
             if own and self.conn.in_transaction:
@@ -737,7 +778,7 @@ class Project:
             raise
         if own:
             self.conn.execute("COMMIT")
-        return len(staged)
+        return staged
 
     def event(self, event_id: int) -> Event:
         rows = self._rows("SELECT * FROM events WHERE id = ?", (event_id,))
