@@ -177,6 +177,19 @@ RECIPE_PARTS = (
         on_value=1.0,
     ),
     RecipePart(
+        "averaging",
+        "Weight averaging",
+        "Validates, keeps and detects with a moving average of the weights (this decay per "
+        "batch; 0.99 averages about the last 100 batches), which jump less from epoch to "
+        "epoch than the last batch's weights.",
+        ("average_decay",),
+        main="average_decay",
+        decimals=3,
+        maximum=0.999,
+        prefix="decay ",
+        on_value=0.99,
+    ),
+    RecipePart(
         "tune",
         "Tune thresholds per class on val",
         "After training, picks each class's detection threshold and median filter on the "
@@ -495,7 +508,15 @@ class TrainDialog(QDialog):
                 spin = QDoubleSpinBox()
                 spin.setDecimals(part.decimals)
                 spin.setRange(0.0, part.maximum)
-                spin.setSingleStep(10.0 if part.scale == 100.0 else 0.1 if part.decimals else 1)
+                spin.setSingleStep(
+                    10.0
+                    if part.scale == 100.0
+                    else 0.001
+                    if part.decimals >= 3
+                    else 0.1
+                    if part.decimals
+                    else 1
+                )
                 spin.setPrefix(part.prefix)
                 spin.setSuffix(part.suffix)
                 spin.setToolTip(part.tooltip)
