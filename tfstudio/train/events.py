@@ -1,21 +1,37 @@
-"""What the training generator yields: small records, each with a JSON form for ``--json``."""
+"""What the training generator yields: small records, each with a JSON form for ``--json``.
+
+``to_dict()`` writes a record as one JSON object; :func:`parse_event` (or
+:meth:`TrainEvent.from_dict`) reads it back, so whoever follows ``train --json`` (the GUI, a
+script) gets the same typed records the generator yielded. Free of torch: the GUI imports it.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 __all__ = [
     "BatchEvent",
     "CheckpointEvent",
     "DoneEvent",
     "EpochEvent",
+    "EventError",
     "PrepareEvent",
     "StartEvent",
     "TrainEvent",
+    "event_types",
+    "parse_event",
 ]
+
+E = TypeVar("E", bound="TrainEvent")
+
+
+class EventError(ValueError):
+    """A JSON object that claims to be an event but cannot be read as one."""
 
 
 def _plain(value: Any) -> Any:
@@ -33,6 +49,24 @@ class TrainEvent:
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
         return {"event": self.kind, **data}
+
+    @classmethod
+    def from_dict(cls: type[E], data: Mapping[str, Any]) -> E:
+        """The record ``to_dict()`` wrote. Keys it does not know are ignored (a newer engine may
+        send more), missing optional ones take their defaults, null reads as NaN where a float
+        is due (``to_dict`` writes NaN as null). Raises :class:`EventError` when the kind is
+        another's, a required key is missing or a value has the wrong type."""
+        kind = data.get("event")
+        if kind != cls.kind:
+            raise EventError(f"not a {cls.kind!r} event: event is {kind!r}")
+        values: dict[str, Any] = {}
+        for f, expected in _field_types(cls):
+            if f.name not in data:
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                    raise EventError(f"{cls.kind!r} event without {f.name!r}")
+                continue
+            values[f.name] = _checked(cls.kind, f.name, data[f.name], expected)
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -120,3 +154,69 @@ class DoneEvent(TrainEvent):
     epoch: int = 0
     iteration: int = 0
     best_epoch: int = 0
+
+
+def event_types() -> dict[str, type[TrainEvent]]:
+    """Every event record by its kind (``"batch"`` → :class:`BatchEvent` …)."""
+    return {cls.kind: cls for cls in _EVENT_TYPES}
+
+
+_EVENT_TYPES: tuple[type[TrainEvent], ...] = (
+    PrepareEvent,
+    StartEvent,
+    BatchEvent,
+    EpochEvent,
+    CheckpointEvent,
+    DoneEvent,
+)
+
+
+def parse_event(data: Mapping[str, Any]) -> TrainEvent | None:
+    """The typed record of a decoded JSON line, or None when it is no event this tfstudio
+    knows (another kind, from a newer engine) or cannot be read as one (see ``from_dict``)."""
+    cls = event_types().get(data.get("event"))  # type: ignore[arg-type]
+    if cls is None:
+        return None
+    try:
+        return cls.from_dict(data)
+    except EventError:
+        return None
+
+
+_FIELD_TYPES: dict[type, tuple[tuple[dataclasses.Field, Any], ...]] = {}
+
+
+def _field_types(cls: type) -> tuple[tuple[dataclasses.Field, Any], ...]:
+    """Each field with its resolved type (annotations are strings here); computed once."""
+    if cls not in _FIELD_TYPES:
+        hints = typing.get_type_hints(cls)
+        _FIELD_TYPES[cls] = tuple((f, hints[f.name]) for f in dataclasses.fields(cls))
+    return _FIELD_TYPES[cls]
+
+
+def _checked(kind: str, name: str, value: Any, expected: Any) -> Any:
+    """``value`` as the field's type (int, float, str, bool, dict, or one of them or None)."""
+    options = typing.get_args(expected) if typing.get_origin(expected) is not None else ()
+    if type(None) in options:
+        if value is None:
+            return None
+        expected = next(t for t in options if t is not type(None))
+    base = typing.get_origin(expected) or expected
+    if base is float:
+        if value is None:
+            return math.nan  # to_dict writes a NaN or inf as null
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    elif base is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+    elif base is bool:
+        if isinstance(value, bool):
+            return value
+    elif (base is str or base is dict) and isinstance(value, base):
+        return value
+    raise EventError(
+        f"{kind!r} event: {name!r} is {value!r}, not {getattr(base, '__name__', base)}"
+    )

@@ -1,0 +1,171 @@
+"""The training events read back from their JSON form: every kind round-trips, a newer
+engine's extra keys are ignored, an older one's missing optional keys take their defaults,
+and a malformed event is refused with a reason (``from_dict``) or None (``parse_event``)."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from tfstudio.train.events import (
+    BatchEvent,
+    CheckpointEvent,
+    DoneEvent,
+    EpochEvent,
+    EventError,
+    PrepareEvent,
+    StartEvent,
+    TrainEvent,
+    event_types,
+    parse_event,
+)
+
+EVERY_KIND: list[TrainEvent] = [
+    PrepareEvent(done=2, total=5, name="rec 3.wav"),
+    StartEvent(
+        run=4,
+        device="cuda:0",
+        batches_per_epoch=12,
+        epochs=200,
+        config={"preset": "paper", "lr": 1e-3, "model": {"channels": 256}},
+        resumed=True,
+        epoch=3,
+        iteration=36,
+        amp="bf16",
+        world_size=2,
+        train_recordings=40,
+        val_recordings=8,
+        parameters=1_234_567,
+    ),
+    BatchEvent(epoch=2, iteration=17, tf_prob=0.85, loss=0.4, batch=5, batches_per_epoch=12),
+    EpochEvent(
+        epoch=2,
+        train_loss=0.41,
+        val_loss=0.5,
+        f1=0.6,
+        er=0.55,
+        tf_prob=0.8,
+        iteration=24,
+        seconds=12.5,
+        best=True,
+        best_epoch=2,
+        lr=5e-4,
+    ),
+    CheckpointEvent(path="/p/runs/run-4/best.pt", best=True, epoch=2, iteration=24),
+    DoneEvent(
+        run=4,
+        status="stopped",
+        best_checkpoint="/p/runs/run-4/best.pt",
+        message="stopped on request",
+        last_checkpoint="/p/runs/run-4/last.pt",
+        epoch=2,
+        iteration=24,
+        best_epoch=2,
+    ),
+]
+
+
+def test_every_kind_is_known_and_tested():
+    assert set(event_types()) == {e.kind for e in EVERY_KIND}
+
+
+@pytest.mark.parametrize("event", EVERY_KIND, ids=lambda e: e.kind)
+def test_every_event_round_trips_through_its_json_line(event):
+    line = json.dumps(event.to_dict())
+    assert parse_event(json.loads(line)) == event
+    assert type(event).from_dict(json.loads(line)) == event
+
+
+@pytest.mark.parametrize("event", EVERY_KIND, ids=lambda e: e.kind)
+def test_unknown_keys_are_ignored(event):
+    data = {**event.to_dict(), "from_a_newer_engine": [1, 2], "another": None}
+    assert parse_event(data) == event
+
+
+def test_missing_optional_keys_take_their_defaults():
+    assert parse_event({"event": "batch", "epoch": 1, "iteration": 0, "tf_prob": 1, "loss": 2}) == (
+        BatchEvent(epoch=1, iteration=0, tf_prob=1.0, loss=2.0)
+    )
+    start = {
+        "event": "start",
+        "run": 1,
+        "device": "cpu",
+        "batches_per_epoch": 3,
+        "epochs": 2,
+        "config": {},
+    }
+    parsed = parse_event(start)
+    assert isinstance(parsed, StartEvent) and not parsed.resumed and parsed.amp is None
+    assert parse_event({"event": "done", "run": 1, "status": "done", "best_checkpoint": None}) == (
+        DoneEvent(run=1, status="done", best_checkpoint=None)
+    )
+
+
+def test_a_nan_loss_written_as_null_reads_back_as_nan():
+    batch = BatchEvent(epoch=1, iteration=7, tf_prob=0.9, loss=math.nan)
+    assert batch.to_dict()["loss"] is None
+    parsed = parse_event(json.loads(json.dumps(batch.to_dict())))
+    assert isinstance(parsed, BatchEvent) and math.isnan(parsed.loss) and parsed.iteration == 7
+
+
+def test_numbers_are_read_as_their_fields_types():
+    parsed = parse_event(
+        {
+            "event": "epoch",
+            "epoch": 3.0,
+            "train_loss": 1,
+            "val_loss": 1,
+            "f1": 0,
+            "er": 1,
+            "tf_prob": 1,
+        }
+    )
+    assert isinstance(parsed, EpochEvent)
+    assert type(parsed.epoch) is int and type(parsed.train_loss) is float
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ({"event": "batch", "epoch": 1, "iteration": 0, "tf_prob": 1}, "without 'loss'"),
+        ({"event": "batch", "epoch": "1", "iteration": 0, "tf_prob": 1, "loss": 1}, "'epoch'"),
+        ({"event": "batch", "epoch": 1.5, "iteration": 0, "tf_prob": 1, "loss": 1}, "'epoch'"),
+        ({"event": "batch", "epoch": True, "iteration": 0, "tf_prob": 1, "loss": 1}, "'epoch'"),
+        ({"event": "checkpoint", "path": "p", "best": 1}, "'best'"),
+        (
+            {
+                "event": "start",
+                "run": 1,
+                "device": "cpu",
+                "batches_per_epoch": 1,
+                "epochs": 1,
+                "config": [],
+            },
+            "'config'",
+        ),
+        ({"event": "done", "run": 1, "status": "done"}, "without 'best_checkpoint'"),
+        ({"event": "done", "run": 1, "status": None, "best_checkpoint": None}, "'status'"),
+    ],
+)
+def test_a_malformed_event_is_refused_with_its_reason(data, reason):
+    cls = event_types()[data["event"]]
+    with pytest.raises(EventError, match=reason):
+        cls.from_dict(data)
+    assert parse_event(data) is None
+
+
+def test_objects_that_are_no_known_event_parse_as_none():
+    for data in ({}, {"event": "mystery", "x": 1}, {"event": 3}, {"loss": 1}):
+        assert parse_event(data) is None
+    with pytest.raises(EventError, match="not a 'batch' event"):
+        BatchEvent.from_dict({"event": "epoch"})
+
+
+def test_reading_events_imports_no_torch():
+    code = "import sys, tfstudio.train.events\nprint('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
