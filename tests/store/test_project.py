@@ -115,6 +115,28 @@ def test_class_hotkeys_colours_and_unique_names(project):
         project.update_class(classes[1].id, name="c0")
 
 
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [
+        ("  ", "needs a name"),
+        ("bird\tsong", "contains a tab"),
+        ("bird\nsong", "line break"),
+        ("bird\x07", "control character U\\+0007"),
+        ("x" * 201, "201 characters long"),
+    ],
+)
+def test_class_names_every_format_can_carry(project, name, match):
+    # The store holds the rule, so the GUI's palette and every importer refuse alike.
+    with pytest.raises(ProjectError, match=match):
+        project.add_class(name)
+    bird = project.add_class("  bird  ")
+    assert bird.name == "bird"
+    with pytest.raises(ProjectError, match=match):
+        project.update_class(bird.id, name=name)
+    assert [c.name for c in project.classes()] == ["bird"]
+    assert project.add_class("x" * 200).name == "x" * 200
+
+
 def test_undo_redo_every_kind_of_edit(project):
     rec = fake_recording(project)
     bird = project.add_class("bird")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import codecs
 import math
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+# One naming rule for the store and every reader (re-exported here for the readers).
+from tfstudio.store.names import MAX_CLASS_NAME as MAX_CLASS_NAME
+from tfstudio.store.names import check_class_name as check_class_name
 
 
 @dataclass(frozen=True)
@@ -221,32 +224,6 @@ def bad_line_issues(path: Path, bad_lines: dict[int, str]) -> list[ParseIssue]:
 
 # The longest class name a label file may bring in: a label longer than this is nearly always
 # a damaged or misparsed line, and a name of megabytes would make every view unusable.
-MAX_CLASS_NAME = 200
-_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-
-
-def check_class_name(name: str) -> str:
-    """``name`` without surrounding whitespace, or ValueError saying why it cannot name a
-    class: empty, longer than ``MAX_CLASS_NAME`` characters, or holding a tab, a line break
-    or another control character (which no label format can carry on one line)."""
-    stripped = name.strip()
-    if not stripped:
-        raise ValueError("empty class name")
-    shown = repr(stripped) if len(stripped) <= 60 else repr(stripped[:60]) + "…"
-    if len(stripped) > MAX_CLASS_NAME:
-        raise ValueError(
-            f"class name {shown} is {len(stripped)} characters long (at most {MAX_CLASS_NAME})"
-        )
-    for char in stripped:
-        if char == "\t":
-            raise ValueError(f"class name {shown} contains a tab")
-        if char in _LINE_BREAKS:
-            raise ValueError(f"class name {shown} contains a line break")
-        if unicodedata.category(char) == "Cc":
-            raise ValueError(f"class name {shown} contains the control character U+{ord(char):04X}")
-    return stripped
-
-
 def write_text(path: Path | str, text: str) -> None:
     """Write a label file as UTF-8 with ``\\n`` line endings."""
     with open(path, "w", encoding="utf-8", newline="") as handle:

@@ -30,6 +30,7 @@ from tfstudio.store.connection import (
     writable,
 )
 from tfstudio.store.errors import DatabaseProblem, ProjectError
+from tfstudio.store.names import check_class_name
 from tfstudio.store.records import Event, EventClass, Recording, Run
 from tfstudio.store.runs import DEAD_RUN_MESSAGE, ProcessStamp, process_gone
 from tfstudio.store.schema import (
@@ -114,6 +115,16 @@ class AddResult:
 
     recording_id: int
     status: str
+
+
+def _class_name(name: str) -> str:
+    """The stripped name, or ProjectError saying why it cannot name a class."""
+    try:
+        return check_class_name(name)
+    except ValueError as exc:
+        if not name.strip():
+            raise ProjectError("a class needs a name") from None
+        raise ProjectError(f"{exc}; choose another name") from None
 
 
 class Project:
@@ -483,9 +494,7 @@ class Project:
     def add_class(
         self, name: str, *, color: str | None = None, hotkey: str | None = None
     ) -> EventClass:
-        name = name.strip()
-        if not name:
-            raise ProjectError("a class needs a name")
+        name = _class_name(name)
         with self.write(), self._history_group(f"add class {name}"):
             if self.class_by_name(name) is not None:
                 raise ProjectError(f"class {name!r} already exists")
@@ -529,10 +538,8 @@ class Project:
         if unknown:
             raise ProjectError(f"cannot change class field(s): {', '.join(sorted(unknown))}")
         if "name" in changes:
-            changes["name"] = str(changes["name"]).strip()
+            changes["name"] = _class_name(str(changes["name"]))
             other = self.class_by_name(changes["name"])
-            if not changes["name"]:
-                raise ProjectError("a class needs a name")
             if other is not None and other.id != class_id:
                 raise ProjectError(
                     f"class {changes['name']!r} already exists; merge the classes instead"
