@@ -1,0 +1,322 @@
+"""Editing with the mouse: the selected event's live items, dragging out new events and
+picking events under the pointer (the gestures come from :class:`.viewbox.EditViewBox`).
+
+Static events are drawn in bulk (:mod:`.events`); only the selected one is a live, draggable
+region (time only) or box (time and frequency), mirrored in its class lane while dragged and
+written to the workspace once when the drag finishes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QPointF, QRectF, QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsRectItem
+
+from tfstudio.qt.detections import DetectionModel
+from tfstudio.qt.settings import ViewSettings
+from tfstudio.qt.spectrogram.events import LaneMap
+from tfstudio.qt.spectrogram.image import AudioInfo
+from tfstudio.qt.spectrogram.viewbox import EditViewBox
+from tfstudio.qt.workspace import Workspace
+
+MIN_DRAG_PX = 4
+
+
+class EditTool(QObject):
+    """The selected event's live items, new events dragged out, and clicks that select.
+
+    Writes only to the workspace; the view shows what the workspace then says.
+    """
+
+    spanChanged = Signal(object)  # seconds of the event being drawn/edited, or None
+    seekRequested = Signal(float)
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        detections: DetectionModel,
+        settings: ViewSettings,
+        lane_map: LaneMap,
+        spec: pg.PlotItem,
+        lanes: pg.PlotItem,
+        focus: pg.GraphicsLayoutWidget,
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self.workspace = workspace
+        self.detections = detections
+        self.settings = settings
+        self.lane_map = lane_map
+        self.audio: AudioInfo | None = None
+        self._focus = focus
+        self._drag_box = False
+        spec_vb, lane_vb = spec.getViewBox(), lanes.getViewBox()
+        assert isinstance(spec_vb, EditViewBox) and isinstance(lane_vb, EditViewBox)
+        self.spec_vb, self.lane_vb = spec_vb, lane_vb
+
+        # Live items for the selected event (only one set ever exists).
+        self.live_region = pg.LinearRegionItem(swapMode="sort")
+        self.live_roi = pg.ROI([0, 0], [1, 1], movable=True, rotatable=False, resizable=False)
+        for handle in (
+            ([1, 0.5], [0, 0.5]),
+            ([0, 0.5], [1, 0.5]),
+            ([0.5, 1], [0.5, 0]),
+            ([0.5, 0], [0.5, 1]),
+            ([1, 1], [0, 0]),
+            ([0, 0], [1, 1]),
+        ):
+            self.live_roi.addScaleHandle(*handle)
+        self.lane_region = pg.LinearRegionItem(swapMode="sort")
+        for item, plot in (
+            (self.live_region, spec),
+            (self.live_roi, spec),
+            (self.lane_region, lanes),
+        ):
+            item.setZValue(30)
+            item.setVisible(False)
+            plot.addItem(item, ignoreBounds=True)
+
+        # Rubber bands shown while a new event is dragged out.
+        self._drag_items = []
+        pen = QPen(QColor("#ffffff"), 1.5, Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        for vb in (self.spec_vb, self.lane_vb):
+            item = QGraphicsRectItem()
+            item.setZValue(40)
+            item.setPen(pen)
+            item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+            item.setVisible(False)
+            vb.addItem(item, ignoreBounds=True)
+            self._drag_items.append(item)
+
+        self.spec_vb.sigDrag.connect(self._on_spec_drag)
+        self.lane_vb.sigDrag.connect(self._on_lane_drag)
+        self.spec_vb.sigClick.connect(self._on_spec_click)
+        self.lane_vb.sigClick.connect(self._on_lane_click)
+        self.live_region.sigRegionChanged.connect(self._on_live_region_change)
+        self.live_region.sigRegionChangeFinished.connect(self._on_live_region_finish)
+        self.live_roi.sigRegionChanged.connect(self._on_live_roi_change)
+        self.live_roi.sigRegionChangeFinished.connect(self._on_live_roi_finish)
+        self.lane_region.sigRegionChanged.connect(self._on_lane_region_change)
+        self.lane_region.sigRegionChangeFinished.connect(self._on_lane_region_finish)
+
+    # ---------------------------------------------------------- the selection
+    def show_selection(self) -> None:
+        """Put the live items on the workspace's selected event (or hide them)."""
+        event = self.workspace.selected_event()
+        if event is None or self.audio is None:
+            for item in (self.live_region, self.live_roi, self.lane_region):
+                item.setVisible(False)
+            self.spanChanged.emit(None)
+            return
+        color = self.lane_map.color(event.class_id)
+        fill = QColor(color)
+        fill.setAlpha(70)
+        hover = QColor(color)
+        hover.setAlpha(110)
+        edge = pg.mkPen("#ffffff", width=2)
+        edge_hover = pg.mkPen(color.lighter(130), width=4)
+        low_hz, high_hz = event.low_hz, event.high_hz
+        box = low_hz is not None and high_hz is not None
+        for region in (self.live_region, self.lane_region):
+            region.setBrush(fill)
+            region.setHoverBrush(hover)
+            for line in region.lines:
+                line.setPen(edge)
+                line.setHoverPen(edge_hover)
+            with QSignalBlocker(region):
+                region.setBounds([0, self.audio.duration])
+                region.setRegion((event.onset, event.offset))
+        lane = self.lane_map.rows.get(event.class_id, 0)
+        n = max(1, len(self.lane_map.rows))
+        self.lane_region.setSpan(lane / n + 0.1 / n, (lane + 1) / n - 0.1 / n)
+        self.lane_region.setVisible(True)
+        self.live_region.setVisible(not box)
+        self.live_roi.setVisible(box)
+        if low_hz is not None and high_hz is not None:  # a box
+            self.live_roi.setPen(pg.mkPen("#ffffff", width=2))
+            self.live_roi.hoverPen = pg.mkPen(color.lighter(130), width=3)
+            with QSignalBlocker(self.live_roi):
+                self.live_roi.setPos(
+                    QPointF(event.onset, float(low_hz)), update=False, finish=False
+                )
+                self.live_roi.setSize(
+                    QPointF(event.duration, float(high_hz) - float(low_hz)),
+                    update=True,
+                    finish=False,
+                )
+        self.spanChanged.emit(event.duration)
+
+    # Live region edits: mirror between views while dragging; write once when finished.
+    def _on_live_region_change(self) -> None:
+        t0, t1 = self.live_region.getRegion()
+        with QSignalBlocker(self.lane_region):
+            self.lane_region.setRegion((t0, t1))
+        self.spanChanged.emit(t1 - t0)
+
+    def _on_lane_region_change(self) -> None:
+        t0, t1 = self.lane_region.getRegion()
+        if self.live_region.isVisible():
+            with QSignalBlocker(self.live_region):
+                self.live_region.setRegion((t0, t1))
+        elif self.live_roi.isVisible():
+            size = self.live_roi.size()
+            with QSignalBlocker(self.live_roi):
+                self.live_roi.setPos(
+                    QPointF(t0, self.live_roi.pos().y()), update=False, finish=False
+                )
+                self.live_roi.setSize(QPointF(t1 - t0, size.y()), update=True, finish=False)
+        self.spanChanged.emit(t1 - t0)
+
+    def _on_live_roi_change(self) -> None:
+        pos, size = self.live_roi.pos(), self.live_roi.size()
+        with QSignalBlocker(self.lane_region):
+            self.lane_region.setRegion((pos.x(), pos.x() + size.x()))
+        self.spanChanged.emit(abs(size.x()))
+
+    def _on_live_region_finish(self) -> None:
+        self._write_times(*self.live_region.getRegion())
+
+    def _on_lane_region_finish(self) -> None:
+        if self.live_roi.isVisible():
+            self._on_live_roi_finish()
+        else:
+            self._write_times(*self.lane_region.getRegion())
+
+    def _on_live_roi_finish(self) -> None:
+        event_id = self.workspace.selected_id
+        if event_id is None or self.audio is None:
+            return
+        pos, size = self.live_roi.pos(), self.live_roi.size()
+        t0, t1 = sorted((pos.x(), pos.x() + size.x()))
+        f0, f1 = sorted((pos.y(), pos.y() + size.y()))
+        t0, t1 = max(0.0, t0), min(self.audio.duration, t1)
+        f0, f1 = max(0.0, f0), min(self.audio.nyquist, f1)
+        self.workspace.update_event(event_id, onset=t0, offset=t1, low_hz=f0, high_hz=f1)
+        self.show_selection()
+
+    def _write_times(self, t0: float, t1: float) -> None:
+        event_id = self.workspace.selected_id
+        if event_id is None or self.audio is None:
+            return
+        t0, t1 = max(0.0, float(t0)), min(self.audio.duration, float(t1))
+        self.workspace.update_event(event_id, onset=t0, offset=max(t0, t1))
+        self.show_selection()
+
+    # -------------------------------------------------------- creating events
+    def _drag_rect(self, item: QGraphicsRectItem, rect: QRectF, class_id: int | None) -> None:
+        color = self.lane_map.color(class_id) if class_id else QColor("#ffffff")
+        fill = QColor(color)
+        fill.setAlpha(80)
+        item.setBrush(fill)
+        item.setRect(rect.normalized())
+        item.setVisible(True)
+
+    def _end_drag(self) -> None:
+        for item in self._drag_items:
+            item.setVisible(False)
+
+    def _drag_long_enough(self, vb: pg.ViewBox, start: QPointF, end: QPointF) -> bool:
+        a = vb.mapViewToScene(start)
+        b = vb.mapViewToScene(end)
+        return abs(a.x() - b.x()) >= MIN_DRAG_PX
+
+    def _on_spec_drag(self, start: QPointF, end: QPointF, phase: str, mods) -> None:
+        if self.audio is None:
+            return
+        shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+        # Shift at the start or at the release makes a box (either is what users mean).
+        self._drag_box = shift if phase == "start" else self._drag_box or shift
+        box = self._drag_box
+        class_id = self.workspace.current_class_id
+        t0, t1 = sorted((start.x(), end.x()))
+        t0, t1 = max(0.0, t0), min(self.audio.duration, t1)
+        if box:
+            f0, f1 = sorted((start.y(), end.y()))
+            f0, f1 = max(0.0, f0), min(self.audio.nyquist, f1)
+        else:
+            _, (f0, f1) = self.spec_vb.viewRange()
+        if phase != "finish":
+            self._drag_rect(self._drag_items[0], QRectF(t0, f0, t1 - t0, f1 - f0), class_id)
+            self.spanChanged.emit(t1 - t0)
+            return
+        self._end_drag()
+        if not self._drag_long_enough(self.spec_vb, start, end):
+            return
+        if box and f1 > f0:
+            self.workspace.add_event(t0, t1, low_hz=f0, high_hz=f1)
+        else:
+            self.workspace.add_event(t0, t1)
+
+    def _on_lane_drag(self, start: QPointF, end: QPointF, phase: str, _mods) -> None:
+        if self.audio is None:
+            return
+        lane = math.floor(start.y())
+        class_id = self.lane_map.class_at(lane)
+        t0, t1 = sorted((start.x(), end.x()))
+        t0, t1 = max(0.0, t0), min(self.audio.duration, t1)
+        if phase != "finish":
+            self._drag_rect(self._drag_items[1], QRectF(t0, lane + 0.1, t1 - t0, 0.8), class_id)
+            self.spanChanged.emit(t1 - t0)
+            return
+        self._end_drag()
+        if class_id is None or not self._drag_long_enough(self.lane_vb, start, end):
+            return
+        self.workspace.add_event(t0, t1, class_id=class_id)
+
+    # --------------------------------------------------------------- clicking
+    def _pick(self, t: float, candidates: list[int]) -> None:
+        """Select among the events under the pointer; clicking again steps to the next."""
+        if not candidates:
+            self.workspace.select_event(None)
+            self.seekRequested.emit(max(0.0, t))
+            return
+        current = self.workspace.selected_id
+        if current in candidates:
+            nxt = candidates[(candidates.index(current) + 1) % len(candidates)]
+        else:
+            nxt = candidates[0]
+        self.workspace.select_event(nxt)
+
+    def _tolerance(self) -> float:
+        t0, t1 = self.spec_vb.time_range()
+        return 3 * (t1 - t0) / self.spec_vb.pixel_width()
+
+    def _on_spec_click(self, pos: QPointF, button, _mods) -> None:
+        if button != Qt.MouseButton.LeftButton:
+            return
+        self._focus.setFocus()
+        labels = self.workspace.labels
+        candidates = labels.at(pos.x(), pos.y(), self._tolerance())
+        if not self.settings.label_overlay:
+            candidates = [i for i in candidates if labels.get(i).low_hz is not None]  # type: ignore[union-attr]
+        if self.detections.visible:
+            detections = self.workspace.detections
+            candidates += [
+                i
+                for i in detections.at(pos.x(), None, self._tolerance())
+                if detections.get(i).review != "rejected"  # type: ignore[union-attr]
+            ]
+        self._pick(pos.x(), candidates)
+
+    def _on_lane_click(self, pos: QPointF, button, _mods) -> None:
+        if button != Qt.MouseButton.LeftButton:
+            return
+        self._focus.setFocus()
+        class_id = self.lane_map.class_at(math.floor(pos.y()))
+        candidates = []
+        indexes = [self.workspace.labels]
+        if self.detections.visible:
+            indexes.append(self.workspace.detections)
+        for index in indexes:
+            candidates += [
+                i
+                for i in index.at(pos.x(), None, self._tolerance())
+                if index.get(i).class_id == class_id  # type: ignore[union-attr]
+            ]
+        if class_id is not None and not candidates:
+            self.workspace.set_current_class(class_id)
+        self._pick(pos.x(), candidates)
