@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.qt.conftest import open_window
-from tfstudio.qt.cli_job import CliJob
+from tfstudio.qt.job import CliJob
 from tfstudio.store import Project
 
 FAKE_CLI = [sys.executable, str(Path(__file__).with_name("fake_cli.py"))]

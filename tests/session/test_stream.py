@@ -9,13 +9,14 @@ from tfstudio.session.stream import (
     Ema,
     LineSplitter,
     Progress,
+    decode_line,
     describe_failure,
     ema,
     failure_hint,
     finite,
     format_duration,
     last_error_line,
-    parse_event,
+    read_event,
 )
 from tfstudio.train.events import BatchEvent, DoneEvent
 
@@ -41,23 +42,25 @@ def test_invalid_utf8_and_huge_lines_do_not_break_the_reader():
     assert splitter.feed(b"x" * 20) == ["x" * 20]
 
 
-def test_only_json_objects_with_an_event_are_events():
-    assert parse_event('{"event": "batch", "loss": null}') == {"event": "batch", "loss": None}
-    for line in ("", "text", "{not json}", "[1, 2]", '{"loss": 1}', '{"event": 3}'):
-        assert parse_event(line) is None
+def test_only_json_objects_are_decoded():
+    assert decode_line('{"event": "batch", "loss": null}') == {"event": "batch", "loss": None}
+    assert decode_line(' {"done": 1, "total": 2}\r') == {"done": 1, "total": 2}
+    for line in ("", "text", "{not json}", "[1, 2]", '"{}"'):
+        assert decode_line(line) is None
 
 
-def test_the_engines_own_events_parse_as_they_were_written():
-    """What ``train --json`` prints (the engine's records) is what the reader hands on; a NaN
-    loss arrives as null, which ``finite`` reads as missing."""
+def test_the_engines_own_events_read_back_as_they_were_yielded():
+    """What ``train --json`` prints (the engine's records) is what the reader hands on, typed;
+    a NaN loss arrives as null and reads back as NaN, which ``finite`` reads as missing."""
     batch = BatchEvent(epoch=1, iteration=7, tf_prob=0.9, loss=math.nan)
-    parsed = parse_event(json.dumps(batch.to_dict()))
-    assert parsed is not None and parsed["event"] == BatchEvent.kind
-    assert parsed["iteration"] == 7 and finite(parsed["loss"]) is None
+    parsed = read_event(json.dumps(batch.to_dict()))
+    assert isinstance(parsed, BatchEvent) and parsed.iteration == 7
+    assert finite(parsed.loss) is None
     done = DoneEvent(run=3, status="done", best_checkpoint=None)
-    assert parse_event(json.dumps(done.to_dict()) + "\r") == done.to_dict()
-    # A kind this reader does not know (a newer engine) is still an event, passed on as-is.
-    assert parse_event('{"event": "novel", "x": 1}') == {"event": "novel", "x": 1}
+    assert read_event(json.dumps(done.to_dict()) + "\r") == done
+    # A kind this reader does not know (a newer engine), a malformed event and text are not.
+    for line in ('{"event": "novel", "x": 1}', '{"event": "batch", "loss": 1}', "text", ""):
+        assert read_event(line) is None
 
 
 def test_finite_rejects_nan_inf_text_and_bools():

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tfstudio.qt.cli_job import JobResult
 from tfstudio.qt.detections import DetectionModel
+from tfstudio.qt.job import JobResult
 from tfstudio.qt.jobs import EvaluateJob
 from tfstudio.qt.palette import swatch
 from tfstudio.qt.review import RunChooser

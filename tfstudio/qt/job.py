@@ -1,70 +1,171 @@
-"""Run a ``tfstudio`` CLI command (``detect``, ``evaluate``) in a child process with QProcess.
+"""The GUI's one way to run work: a ``tfstudio`` command in a child process.
 
-Models never run in the GUI process: torch's import, a crash or an out-of-memory kill stay in
-the child. The child writes to the store itself; this object follows its ``--json`` stdout
-(one object per line), reports progress and hands over the last object as the result.
+Models never run in the GUI process: torch's import, a crash, an out-of-memory kill or a CUDA
+fault end the child, not the window, and a stop is a signal. :class:`Job` starts
+``tfstudio COMMAND …`` with QProcess, splits its output into lines
+(:class:`~tfstudio.session.stream.LineSplitter`: a pipe hands over pieces, a JSON object is
+decoded only once its newline has arrived), stops it (SIGTERM, then SIGKILL after a timeout)
+and says how it ended. Subclasses add what their command needs: :class:`CliJob` reads progress
+lines, :class:`~tfstudio.qt.training.process.TrainingJob` reads typed training events and
+repairs the run in the store when the child died before it could, and
+:class:`~tfstudio.qt.jobs.DetectJob` follows detection's progress on disk.
 """
 
 from __future__ import annotations
 
-import json
+import functools
+import os
+import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QProcess, QTimer, Signal
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
-from tfstudio.qt.training.process import child_environment, tfstudio_command
+from tfstudio.session.stream import LineSplitter, decode_line
 
+DEFAULT_STOP_TIMEOUT_S = 3.0
 STDERR_TAIL_LINES = 20
-KILL_AFTER_MS = 3000
+# How long a job whose owner is being destroyed waits for its killed child.
+REAP_TIMEOUT_MS = 2000
 
 
-@dataclass
+def tfstudio_command(args: list[str], program: list[str] | None = None) -> tuple[str, list[str]]:
+    """The program and arguments that run ``tfstudio *args`` with this very tfstudio.
+
+    ``program`` replaces the ``tfstudio`` prefix (tests run a stand-in with it).
+    """
+    if program:
+        prefix = list(program)
+    elif getattr(sys, "frozen", False):
+        # A frozen app's executable is tfstudio itself (``__main__`` runs the CLI for a command).
+        prefix = [sys.executable]
+    else:
+        prefix = [sys.executable, "-m", "tfstudio"]
+    return prefix[0], [*prefix[1:], *args]
+
+
+def child_environment() -> QProcessEnvironment:
+    """The GUI's environment, with unbuffered UTF-8 output and this very ``tfstudio`` first."""
+    env = QProcessEnvironment.systemEnvironment()
+    env.insert("PYTHONUNBUFFERED", "1")  # lines arrive as they are printed, not per 8 KiB
+    env.insert("PYTHONIOENCODING", "utf-8")
+    if not getattr(sys, "frozen", False):
+        # Run from a source checkout, the child must import the same package as the GUI.
+        package_parent = str(Path(__file__).resolve().parents[2])
+        old = env.value("PYTHONPATH", "")
+        env.insert("PYTHONPATH", package_parent + (os.pathsep + old if old else ""))
+    return env
+
+
+@dataclass(frozen=True)
 class JobResult:
-    """How a job ended: ``status`` is done, failed or cancelled; ``result`` its last JSON object."""
+    """How a job ended: ``status`` is done, failed or cancelled (a stop was asked for);
+    ``result`` is the last JSON object the child printed."""
 
     status: str
     result: dict[str, Any] = field(default_factory=dict)
     message: str = ""
     elapsed_s: float = 0.0
+    exit_code: int | None = None  # None when it crashed (a signal) or never started
+    crashed: bool = False
+    forced: bool = False  # killed: it did not stop in time, or stop was pressed twice
+    stderr_tail: tuple[str, ...] = ()
+    started: bool = True  # False: the program could not be started at all
 
 
-class CliJob(QObject):
-    """One ``tfstudio COMMAND … --json`` child. ``finished`` is always emitted exactly once."""
+class Job(QObject):
+    """One ``tfstudio *args`` child at a time: start, follow, stop (graceful, then forced).
 
-    progress = Signal(int, int, str)  # done, total (0: unknown), what
-    output = Signal(dict)  # every JSON object the child prints
-    finished = Signal(object)  # JobResult
+    Signals: ``started`` (the child runs; :attr:`pid` is known), ``line`` (each line for the
+    log: the command, the child's lines that are no JSON object, stderr's, and what the job
+    did), ``output`` (each JSON object on stdout), ``state_changed`` (idle, starting, running,
+    stopping) and ``finished`` (always once, always last, also when the program could not be
+    started): a :class:`JobResult`, or what :meth:`conclude` of a subclass makes of it.
+
+    A job stops and reaps its child when it is destroyed (its owner closed), so no child
+    outlives the window and Qt never destroys a running QProcess.
+    """
+
+    started = Signal()
+    line = Signal(str)
+    output = Signal(dict)
+    finished = Signal(object)
+    state_changed = Signal(str)
+
+    stderr_tail_lines = STDERR_TAIL_LINES
+    stop_notice = "stop requested"
 
     def __init__(
         self,
-        command: str,
         args: list[str],
         parent: QObject | None = None,
         *,
         program: list[str] | None = None,
-    ):
+        stop_timeout_s: float = DEFAULT_STOP_TIMEOUT_S,
+        niceness: int | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.command = command
-        self.args = list(args) if "--json" in args else [*args, "--json"]
+        self.args = list(args)
         self.program = program
-        self.started_at = 0.0
+        self.stop_timeout_s = stop_timeout_s
+        self.niceness = niceness
+        self.state = "idle"
+        self.started_at = 0.0  # time.time() at start (runs record their creation time so)
         self._proc: QProcess | None = None
-        self._buffer = b""
+        self._pid = 0
+        self._stdout = LineSplitter()
+        self._stderr = LineSplitter()
+        self._stderr_tail: deque[str] = deque(maxlen=self.stderr_tail_lines)
         self._last: dict[str, Any] = {}
-        self._stderr: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
-        self._stderr_buffer = b""
-        self._cancelled = False
-        self._kill_timer = QTimer(self, singleShot=True, interval=KILL_AFTER_MS)
-        self._kill_timer.timeout.connect(self._on_kill_timeout)
+        self._stop_requested = False
+        self._forced = False
+        self._clock = 0.0
+        self._kill_timer = QTimer(self)
+        self._kill_timer.setSingleShot(True)
+        self._kill_timer.timeout.connect(self._on_kill_timer_timeout)
+        # Holds the running QProcess for the reaper, which must not hold the job itself.
+        self._reap_slot: list[QProcess | None] = [None]
+        self.destroyed.connect(functools.partial(_reap, self._reap_slot))
+
+    # ------------------------------------------------------------------ control
+    @property
+    def name(self) -> str:
+        """``tfstudio detect`` (for messages)."""
+        return " ".join(["tfstudio", *self.args[:1]])
+
+    def command(self) -> tuple[str, list[str]]:
+        """The program and arguments of the child."""
+        return tfstudio_command(self.args, self.program)
 
     def is_running(self) -> bool:
         return self._proc is not None
 
+    @property
+    def pid(self) -> int:
+        """The running child's process id (0 when none)."""
+        return self._pid if self._proc is not None else 0
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop_requested
+
     def start(self) -> None:
-        program, arguments = tfstudio_command([self.command, *self.args], self.program)
+        """Start the child; error if this job's child is still running."""
+        if self._proc is not None:
+            raise RuntimeError(f"'{self.name}' is already running")
+        self._stdout = LineSplitter()
+        self._stderr = LineSplitter()
+        self._stderr_tail.clear()
+        self._last = {}
+        self._stop_requested = self._forced = False
+        self._pid = 0
+        self.started_at = time.time()
+        self._clock = time.monotonic()
+
+        program, arguments = self.command()
         proc = QProcess(self)
         proc.setProcessEnvironment(child_environment())
         proc.setProgram(program)
@@ -73,117 +174,227 @@ class CliJob(QObject):
         proc.readyReadStandardError.connect(self._on_stderr_ready)
         proc.finished.connect(self._on_process_finished)
         proc.errorOccurred.connect(self._on_process_error)
-        self._proc = proc
-        self.started_at = time.perf_counter()
+        proc.started.connect(self._on_process_started)
+        self._proc = self._reap_slot[0] = proc
+        self._set_state("starting")
+        self.line.emit("$ " + " ".join([program, *arguments]))
         proc.start()
 
-    def cancel(self) -> None:
-        """Stop the child (SIGTERM, then SIGKILL); what it already stored stays stored."""
+    def stop(self) -> None:
+        """Ask the child to stop (SIGTERM: finish what it is doing, keep what it stored); kill
+        it if it has not ended within ``stop_timeout_s``. Calling again kills it at once."""
         if self._proc is None:
             return
-        self._cancelled = True
+        if self._stop_requested:
+            self.kill()
+            return
+        self._stop_requested = True
+        self._set_state("stopping")
+        self.line.emit(self.stop_notice)
         self._proc.terminate()
-        self._kill_timer.start()
+        self._kill_timer.start(int(self.stop_timeout_s * 1000))
 
-    def shutdown(self, timeout_ms: int = 3000) -> None:
-        """Blocking cancel, for closing the window."""
+    def kill(self) -> None:
+        """Stop at once (SIGKILL); ``finished`` follows."""
+        if self._proc is None:
+            return
+        self._stop_requested = True
+        self._forced = True
+        self.line.emit(f"killing the '{self.name}' process")
+        self._proc.kill()
+
+    def shutdown(self, timeout_s: float = 5.0) -> None:
+        """Blocking stop for closing the window: graceful, then forced after ``timeout_s``.
+        ``finished`` is emitted before this returns."""
         proc = self._proc
         if proc is None:
             return
-        self._cancelled = True
+        self._stop_requested = True
         proc.terminate()
-        if not proc.waitForFinished(timeout_ms):
+        if not proc.waitForFinished(int(timeout_s * 1000)):
+            self._forced = True
             proc.kill()
-            proc.waitForFinished(2000)
+            proc.waitForFinished(REAP_TIMEOUT_MS)
 
-    # --------------------------------------------------------------- internals
-    def _on_kill_timeout(self) -> None:
-        if self._proc is not None:
-            self._proc.kill()
+    # ------------------------------------------------------------ for subclasses
+    def handle_object(self, obj: dict[str, Any]) -> None:
+        """A JSON object from stdout; subclasses read their own records here (call super)."""
+        self.output.emit(obj)
+
+    def handle_line(self, text: str) -> None:
+        """A line of stdout that is no JSON object (log output)."""
+        if text.strip():
+            self.line.emit(text)
+
+    def conclude(self, result: JobResult) -> Any:
+        """What ``finished`` carries. The hook for a subclass to read, or repair, what the
+        child recorded in the store: a crashed or killed child could not record its end."""
+        return result
+
+    def start_failure(self, reason: str) -> str:
+        """What to say when the program could not be started (``reason`` is Qt's)."""
+        return f"Could not start '{self.name}': {reason}"
+
+    def failure_message(self, exit_code: int | None, crashed: bool) -> str:
+        """Why the child failed, from its stderr: the CLI's ``error: …`` line, else the tail."""
+        lines = list(self._stderr_tail)
+        # The CLI reports a user error as one "error: ..." line; a crash leaves a traceback.
+        errors = [line for line in lines if line.lower().startswith("error")]
+        if errors:
+            return errors[-1].split(":", 1)[-1].strip() or errors[-1]
+        if crashed:
+            detail = f"the '{self.name}' process crashed"
+        else:
+            detail = f"'{self.name}' exited with code {exit_code}"
+        tail = "\n".join(lines[-6:])
+        return f"{detail}\n{tail}" if tail else detail
+
+    # ------------------------------------------------------------------- output
+    def _on_process_started(self) -> None:
+        assert self._proc is not None
+        self._pid = int(self._proc.processId())
+        self._lower_priority()
+        self._set_state("stopping" if self._stop_requested else "running")
+        self.started.emit()
+
+    def _lower_priority(self) -> None:
+        # Done before the child has imported torch, so its worker threads inherit it.
+        if self.niceness is None or not hasattr(os, "setpriority") or not self._pid:
+            return
+        try:
+            if os.getpriority(os.PRIO_PROCESS, self._pid) < self.niceness:
+                os.setpriority(os.PRIO_PROCESS, self._pid, self.niceness)
+        except OSError as exc:
+            self.line.emit(f"could not lower the child process's priority: {exc}")
+
+    def feed_stdout(self, chunk: bytes) -> None:
+        """Read ``chunk`` as if the child had written it to stdout (benchmarks feed it so)."""
+        self._read_stdout(self._stdout.feed(chunk))
 
     def _on_stdout_ready(self) -> None:
         if self._proc is not None:
-            self._feed(bytes(self._proc.readAllStandardOutput().data()))
-
-    def _feed(self, data: bytes, *, final: bool = False) -> None:
-        self._buffer += data
-        *lines, self._buffer = self._buffer.split(b"\n")
-        if final and self._buffer:
-            lines.append(self._buffer)
-            self._buffer = b""
-        for raw in lines:
-            text = raw.decode("utf-8", "replace").strip()
-            if not text.startswith("{"):
-                continue
-            try:
-                obj = json.loads(text)
-            except ValueError:
-                continue
-            if not isinstance(obj, dict):
-                continue
-            self._last = obj
-            self.output.emit(obj)
-            # A progress line, should the command print them: {"done": n, "total": m, ...}.
-            if isinstance(obj.get("done"), int) and isinstance(obj.get("total"), int):
-                what = str(obj.get("name") or obj.get("recording") or "")
-                self.progress.emit(obj["done"], obj["total"], what)
+            self.feed_stdout(bytes(self._proc.readAllStandardOutput().data()))
 
     def _on_stderr_ready(self) -> None:
-        if self._proc is None:
-            return
-        self._stderr_buffer += bytes(self._proc.readAllStandardError().data())
-        *lines, self._stderr_buffer = self._stderr_buffer.split(b"\n")
-        for raw in lines:
-            # tqdm redraws with carriage returns: keep the last state of each line.
-            text = raw.decode("utf-8", "replace").split("\r")[-1].strip()
-            if text:
-                self._stderr.append(text)
+        if self._proc is not None:
+            self._read_stderr(self._stderr.feed(bytes(self._proc.readAllStandardError().data())))
 
+    def _read_stdout(self, lines: list[str]) -> None:
+        for text in lines:
+            obj = decode_line(text)
+            if obj is None:
+                self.handle_line(text)
+            else:
+                self._last = obj
+                self.handle_object(obj)
+
+    def _read_stderr(self, lines: list[str]) -> None:
+        for text in lines:
+            if text.strip():
+                self._stderr_tail.append(text.strip())
+                self.line.emit(text)
+
+    # ------------------------------------------------------------------- ending
     def _on_process_error(self, error: QProcess.ProcessError) -> None:
         if error != QProcess.ProcessError.FailedToStart or self._proc is None:
-            return  # crashes arrive through finished()
+            return  # crashes and timeouts also arrive through finished()
         reason = self._proc.errorString()
-        self._proc.deleteLater()
-        self._proc = None
-        self.finished.emit(
-            JobResult("failed", message=f"Could not start 'tfstudio {self.command}': {reason}")
-        )
+        self._release()
+        self._end(JobResult("failed", message=self.start_failure(reason), started=False))
+
+    def _on_kill_timer_timeout(self) -> None:
+        if self._proc is not None:
+            self.line.emit(f"the process did not stop within {self.stop_timeout_s:g} s")
+            self.kill()
 
     def _on_process_finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
         proc = self._proc
         if proc is None:
             return
+        # Whatever is still in the pipes arrived before the exit: read it first.
+        self._read_stdout(self._stdout.feed(bytes(proc.readAllStandardOutput().data())))
+        self._read_stdout(self._stdout.flush())
+        self._read_stderr(self._stderr.feed(bytes(proc.readAllStandardError().data())))
+        self._read_stderr(self._stderr.flush())
+        self._release()
+        crashed = exit_status == QProcess.ExitStatus.CrashExit
+        code: int | None = None if crashed else exit_code
+        if self._stop_requested:
+            status, message = "cancelled", "Cancelled"
+        elif code == 0:
+            status, message = "done", ""
+        else:
+            status, message = "failed", self.failure_message(code, crashed)
+        self._end(
+            JobResult(
+                status,
+                dict(self._last),
+                message,
+                time.monotonic() - self._clock,
+                code,
+                crashed,
+                self._forced,
+                tuple(self._stderr_tail),
+            )
+        )
+
+    def _release(self) -> None:
         self._kill_timer.stop()
-        self._feed(bytes(proc.readAllStandardOutput().data()), final=True)
-        self._stderr_buffer += bytes(proc.readAllStandardError().data())
-        self._on_stderr_ready_tail()
-        proc.deleteLater()
-        self._proc = None
-        elapsed = time.perf_counter() - self.started_at
-        if self._cancelled:
-            result = JobResult("cancelled", self._last, "Cancelled", elapsed)
-        elif exit_status == QProcess.ExitStatus.NormalExit and exit_code == 0:
-            result = JobResult("done", self._last, "", elapsed)
-        else:
-            result = JobResult("failed", self._last, self._failure(exit_code, exit_status), elapsed)
-        self.finished.emit(result)
+        if self._proc is not None:
+            self._proc.deleteLater()
+        self._proc = self._reap_slot[0] = None
 
-    def _on_stderr_ready_tail(self) -> None:
-        for raw in self._stderr_buffer.split(b"\n"):
-            text = raw.decode("utf-8", "replace").split("\r")[-1].strip()
-            if text:
-                self._stderr.append(text)
-        self._stderr_buffer = b""
+    def _end(self, result: JobResult) -> None:
+        outcome = self.conclude(result)
+        self._set_state("idle")
+        self.finished.emit(outcome)
 
-    def _failure(self, exit_code: int, exit_status: QProcess.ExitStatus) -> str:
-        lines = list(self._stderr)
-        # The CLI reports a user error as one "error: ..." line; a crash leaves a traceback.
-        errors = [line for line in lines if line.lower().startswith("error")]
-        if errors:
-            return errors[-1].split(":", 1)[-1].strip() or errors[-1]
-        if exit_status == QProcess.ExitStatus.CrashExit:
-            detail = f"the 'tfstudio {self.command}' process crashed"
-        else:
-            detail = f"'tfstudio {self.command}' exited with code {exit_code}"
-        tail = "\n".join(lines[-6:])
-        return f"{detail}\n{tail}" if tail else detail
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state)
+
+
+def _reap(slot: list[QProcess | None], *_args: Any) -> None:
+    """Kill and wait for a job's child when the job is destroyed while it runs."""
+    proc, slot[0] = slot[0], None
+    if proc is None:
+        return
+    try:
+        if proc.state() != QProcess.ProcessState.NotRunning:
+            proc.blockSignals(True)  # the job is half gone: none of its slots may run
+            proc.kill()
+            proc.waitForFinished(REAP_TIMEOUT_MS)
+    except RuntimeError:
+        pass  # Qt has already deleted it
+
+
+class CliJob(Job):
+    """``tfstudio COMMAND … --json`` (``detect``, ``evaluate``, ``doctor``): progress lines
+    (``{"done": n, "total": m, "name": …}``) become ``progress``; ``finished`` carries a
+    :class:`JobResult` whose ``result`` is the last object, the command's summary."""
+
+    progress = Signal(int, int, str)  # done, total (0: unknown), what
+
+    def __init__(
+        self,
+        command: str,
+        args: list[str],
+        parent: QObject | None = None,
+        *,
+        program: list[str] | None = None,
+        stop_timeout_s: float = DEFAULT_STOP_TIMEOUT_S,
+    ) -> None:
+        args = list(args) if "--json" in args else [*args, "--json"]
+        super().__init__([command, *args], parent, program=program, stop_timeout_s=stop_timeout_s)
+        self.command_name = command
+
+    def cancel(self) -> None:
+        """Stop the child (SIGTERM, then SIGKILL); what it already stored stays stored."""
+        self.stop()
+
+    def handle_object(self, obj: dict[str, Any]) -> None:
+        super().handle_object(obj)
+        done, total = obj.get("done"), obj.get("total")
+        if isinstance(done, int) and isinstance(total, int):
+            self.progress.emit(done, total, str(obj.get("name") or obj.get("recording") or ""))

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from tfstudio.qt.cli_job import CliJob, JobResult
 from tfstudio.qt.detections import DetectionModel
+from tfstudio.qt.job import CliJob, JobResult
 from tfstudio.store import Project, Recording
 from tfstudio.train.layout import posteriors_file
 

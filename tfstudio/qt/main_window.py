@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
 from tfstudio.qt import settings as qs
 from tfstudio.qt.axes import format_hz, format_time
 from tfstudio.qt.browser import RecordingBrowser
-from tfstudio.qt.cli_job import JobResult
 from tfstudio.qt.detections import DetectionModel
 from tfstudio.qt.dialogs import (
     Cancelled,
@@ -45,6 +44,7 @@ from tfstudio.qt.dialogs import (
 )
 from tfstudio.qt.evaluation import EvaluationPanel
 from tfstudio.qt.event_table import EventTable
+from tfstudio.qt.job import JobResult
 from tfstudio.qt.jobs import Detector
 from tfstudio.qt.palette import ClassPalette
 from tfstudio.qt.playback import SPEEDS, Player

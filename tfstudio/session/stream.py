@@ -1,8 +1,9 @@
 """Following a training child: split its output into lines, decode the JSON events, smooth
 the loss, estimate the time left and explain a failure in plain words.
 
-Free of Qt, so that anything that reads ``train --json`` can use it; the events themselves are
-those of :mod:`tfstudio.train.events` (``{"event": kind, ...}``, compare with ``BatchEvent.kind``).
+Free of Qt, so that anything that reads ``train --json`` can use it: split the output with
+:class:`LineSplitter`, read each line with :func:`read_event` and get the typed records of
+:mod:`tfstudio.train.events` the training generator yielded.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from tfstudio.train.events import TrainEvent, parse_event
 
 
 class LineSplitter:
@@ -69,10 +72,10 @@ def _first_line_end(buffer: bytearray) -> int:
     return min(n, r)
 
 
-def parse_event(line: str) -> dict[str, Any] | None:
-    """The event object on a line, or None when the line is not a JSON event (a log line).
+def decode_line(line: str) -> dict[str, Any] | None:
+    """The JSON object on a line, or None when the line is no JSON object (a log line).
 
-    Kinds this tfstudio does not know are returned too: a newer engine's events pass through.
+    Any object, not only training events: ``detect --json`` prints progress and a summary.
     """
     text = line.strip()
     if not text.startswith("{"):
@@ -81,9 +84,14 @@ def parse_event(line: str) -> dict[str, Any] | None:
         value = json.loads(text)
     except ValueError:
         return None
-    if not isinstance(value, dict) or not isinstance(value.get("event"), str):
-        return None
-    return value
+    return value if isinstance(value, dict) else None
+
+
+def read_event(line: str) -> TrainEvent | None:
+    """The training event on a line of ``train --json`` as its typed record
+    (:func:`tfstudio.train.events.parse_event`), or None for anything else."""
+    obj = decode_line(line)
+    return None if obj is None else parse_event(obj)
 
 
 def finite(value: Any) -> float | None:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tfstudio import __version__
+from tfstudio.qt.job import tfstudio_command
 from tfstudio.qt.training import dialog as dialog_module
 from tfstudio.qt.training.dialog import (
     PRESET_HELP,
@@ -17,7 +18,6 @@ from tfstudio.qt.training.dialog import (
     schedule_curve,
 )
 from tfstudio.qt.training.engine import EngineInfo, EngineProbe
-from tfstudio.qt.training.process import tfstudio_command
 from tfstudio.store import Project
 from tfstudio.train.config import RECIPE_OFF, TRAIN_PRESETS, TrainConfig
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tfstudio.qt.training.panel import TrainingPanel
-from tfstudio.qt.training.process import TrainingProcess
+from tfstudio.qt.training.process import TrainingJob
 from tfstudio.store import Project
 
 WAIT_MS = 30_000
@@ -19,7 +19,7 @@ def points(curve) -> int:
 def make_panel(qtbot, root, program, engine, settings, **kw) -> TrainingPanel:
     panel = TrainingPanel(
         root,
-        process=TrainingProcess(root, program=program, **kw),
+        process=TrainingJob(root, program=program, **kw),
         engine=engine,
         settings=settings,
     )

@@ -3,8 +3,9 @@ run history.
 
 - :class:`TrainDialog` — choose preset, optimisation, teacher-forcing schedule (with a preview
   of p_tf), device and data; ``config()`` is the ``tfstudio train`` argument list.
-- :class:`TrainingProcess` — runs ``tfstudio train PROJECT … --json`` in a child process and
-  turns its JSON lines into Qt signals; stop (graceful, then forced) and resume.
+- :class:`TrainingJob` — runs ``tfstudio train PROJECT … --json`` in a child process (a
+  :class:`~tfstudio.qt.job.Job`) and turns its JSON lines into typed events
+  (:mod:`tfstudio.train.events`) on Qt signals; stop (graceful, then forced) and resume.
 - :class:`TrainingPanel` — Train/Stop/Resume buttons and live curves of one run.
 - :class:`RunHistory` — every run in the store, their curves, two or more overlaid.
 """
@@ -13,14 +14,14 @@ from tfstudio.qt.training.dialog import TrainDialog
 from tfstudio.qt.training.engine import EngineInfo, EngineProbe, engine_probe
 from tfstudio.qt.training.history import RunHistory
 from tfstudio.qt.training.panel import TrainingPanel
-from tfstudio.qt.training.process import TrainingProcess
+from tfstudio.qt.training.process import TrainingJob
 
 __all__ = [
     "EngineInfo",
     "EngineProbe",
     "RunHistory",
     "TrainDialog",
+    "TrainingJob",
     "TrainingPanel",
-    "TrainingProcess",
     "engine_probe",
 ]

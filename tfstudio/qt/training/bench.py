@@ -3,7 +3,7 @@
     python -m tfstudio.qt.training.bench [--lines 100000] [--rate 2000]
 
 Feeds synthetic ``train --json`` lines through the same path as a real child's stdout
-(``TrainingProcess`` line handling → signals → ``TrainingPanel`` buffers → throttled redraw)
+(``TrainingJob`` line handling → signals → ``TrainingPanel`` buffers → throttled redraw)
 and prints numbers; nothing is asserted.
 """
 
@@ -23,8 +23,9 @@ from PySide6.QtWidgets import QApplication
 
 from tfstudio.qt.training.engine import EngineInfo
 from tfstudio.qt.training.panel import TrainingPanel
-from tfstudio.qt.training.process import TrainingProcess
+from tfstudio.qt.training.process import TrainingJob
 from tfstudio.qt.training.screenshots import StallMeter, wait_until
+from tfstudio.train.events import StartEvent
 
 
 def batch_line(i: int, per_epoch: int) -> bytes:
@@ -55,13 +56,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    process = TrainingProcess(".")
+    process = TrainingJob(".")
     panel = TrainingPanel(None, process=process, engine=EngineInfo.guess())
     panel.resize(1200, 800)
     panel.show()
     app.processEvents()
     process.state_changed.emit("starting")  # what a real start does to the panel
-    process.started.emit({"event": "start", "run": 1, "device": "cpu", "epochs": 1000})
+    process.run_started.emit(
+        StartEvent(run=1, device="cpu", batches_per_epoch=args.per_epoch, epochs=1000, config={})
+    )
 
     # 1. Handling cost per line: split, parse, emit, append (no drawing in between).
     lines = b"".join(
@@ -71,8 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     t0 = time.perf_counter()
     for chunk_start in range(0, len(lines), 65536):  # pipe-sized chunks, lines cut anywhere
-        for line in process._stdout.feed(lines[chunk_start : chunk_start + 65536]):
-            process._handle_line(line)
+        process.feed_stdout(lines[chunk_start : chunk_start + 65536])
     per_line = (time.perf_counter() - t0) / args.lines
     print(f"per JSON line (parse + signal + buffer): {1e6 * per_line:.1f} µs")
 
@@ -100,9 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         due = min(total, int((time.perf_counter() - t_start) * args.rate))
         for k in range(sent[0], due):
             i = start_i + k
-            process._handle_line(batch_line(i, args.per_epoch).decode().rstrip("\n"))
+            process.feed_stdout(batch_line(i, args.per_epoch))
             if (i + 1) % args.per_epoch == 0:
-                process._handle_line(epoch_line(i // args.per_epoch + 1).decode().rstrip("\n"))
+                process.feed_stdout(epoch_line(i // args.per_epoch + 1))
         sent[0] = due
 
     from PySide6.QtCore import QTimer

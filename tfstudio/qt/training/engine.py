@@ -11,14 +11,13 @@ are a CPU-only guess.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QProcess, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
-from tfstudio.qt.training.process import child_environment, tfstudio_command
+from tfstudio.qt.job import CliJob, JobResult, tfstudio_command
 from tfstudio.train.config import RECIPE_OFF, TRAIN_PRESETS, TrainConfig
 
 # Loading torch and initialising CUDA takes seconds; a driver that hangs must not leave the
@@ -127,7 +126,7 @@ class EngineProbe(QObject):
         super().__init__(parent)
         self.info: EngineInfo | None = None
         self.program = program
-        self._proc: QProcess | None = None
+        self._job: CliJob | None = None
         self._timed_out = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -135,7 +134,7 @@ class EngineProbe(QObject):
         self._timer.timeout.connect(self._on_timeout)
 
     def command(self) -> tuple[str, list[str]]:
-        """The program and arguments of the child (as the training process builds its own)."""
+        """The program and arguments of the child (built as every job builds its own)."""
         return tfstudio_command(["doctor", "--json"], self.program)
 
     def request(self) -> None:
@@ -143,67 +142,41 @@ class EngineProbe(QObject):
         if self.info is not None:
             QTimer.singleShot(0, self, lambda: self.ready.emit(self.info))
             return
-        if self._proc is not None:
+        if self._job is not None:
             return
-        program, arguments = self.command()
-        proc = QProcess(self)
-        proc.setProcessEnvironment(child_environment())
-        proc.finished.connect(self._on_probe_finished)
-        proc.errorOccurred.connect(self._on_probe_error)
-        self._proc = proc
+        job = CliJob("doctor", ["--json"], self, program=self.program)
+        job.finished.connect(self._on_job_finished)
+        self._job = job
         self._timed_out = False
         self._timer.start()
-        proc.start(program, arguments)
-
-    def _on_probe_error(self, error: QProcess.ProcessError) -> None:
-        if error != QProcess.ProcessError.FailedToStart or self._proc is None:
-            return  # anything else also arrives through finished()
-        proc, self._proc = self._proc, None
-        self._timer.stop()
-        reason = proc.errorString()
-        proc.deleteLater()
-        self._finish(EngineInfo(errors=(f"could not start tfstudio doctor: {reason}",)))
+        job.start()
 
     def _on_timeout(self) -> None:
-        if self._proc is not None:
+        if self._job is not None:
             self._timed_out = True
-            self._proc.kill()  # finished() follows
+            self._job.kill()  # finished() follows
 
-    def _on_probe_finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
+    def _on_job_finished(self, outcome: JobResult) -> None:
+        job, self._job = self._job, None
         self._timer.stop()
-        out = bytes(proc.readAllStandardOutput().data()).decode("utf-8", "replace")
-        err = bytes(proc.readAllStandardError().data()).decode("utf-8", "replace")
-        proc.deleteLater()
-        report = _last_object(out)
-        if report is not None:
-            self._finish(EngineInfo.from_doctor(report))
+        if job is not None:
+            job.deleteLater()
+        if not outcome.started:
+            self._finish(EngineInfo(errors=(outcome.message.replace("Could", "could", 1),)))
+            return
+        # The last JSON object the child printed (a library may print before it).
+        if outcome.result:
+            self._finish(EngineInfo.from_doctor(outcome.result))
             return
         if self._timed_out:
             reason = "tfstudio doctor did not answer and was stopped"
         else:
-            reason = f"tfstudio doctor gave no answer (exit code {exit_code})"
-        last = [line for line in err.splitlines() if line.strip()][-1:]
-        self._finish(EngineInfo(errors=(": ".join([reason, *last]),)))
+            reason = f"tfstudio doctor gave no answer (exit code {outcome.exit_code})"
+        self._finish(EngineInfo(errors=(": ".join([reason, *outcome.stderr_tail[-1:]]),)))
 
     def _finish(self, info: EngineInfo) -> None:
         self.info = info
         self.ready.emit(info)
-
-
-def _last_object(text: str) -> dict[str, Any] | None:
-    """The last line of ``text`` that is a JSON object (a library may print before it)."""
-    for line in reversed(text.splitlines()):
-        if line.startswith("{"):
-            try:
-                value = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(value, dict):
-                return value
-    return None
 
 
 _shared: EngineProbe | None = None

@@ -43,11 +43,11 @@ from tfstudio.qt.training.plots import (
     TrainingPlot,
     pen,
 )
-from tfstudio.qt.training.process import TrainingProcess
+from tfstudio.qt.training.process import TrainingJob
 from tfstudio.session.project_ref import ProjectRef
 from tfstudio.session.series import Series
 from tfstudio.session.stream import Ema, Progress, finite, format_duration
-from tfstudio.train.events import PrepareEvent
+from tfstudio.train.events import BatchEvent, EpochEvent, PrepareEvent, StartEvent, TrainEvent
 
 # Each plot is redrawn at most every PLOT_MS (10 Hz: smooth enough to watch), and never two
 # plots in one event-loop turn (TURN_MS apart): a repaint of one 1200×800 panel's plot costs
@@ -114,7 +114,7 @@ class TrainingPanel(QWidget):
     """Train button, live curves and status of one training child at a time.
 
     ``project`` is an open :class:`~tfstudio.store.Project` (used on this thread only) or a
-    project folder. ``process`` lets a caller supply its own :class:`TrainingProcess`
+    project folder. ``process`` lets a caller supply its own :class:`TrainingJob`
     (tests use one with a fake engine). Signals: ``run_started(int)`` with the run id,
     ``run_finished(dict)`` with the process's final summary (run, status, message…).
     """
@@ -127,7 +127,7 @@ class TrainingPanel(QWidget):
         project: Any,
         parent: QWidget | None = None,
         *,
-        process: TrainingProcess | None = None,
+        process: TrainingJob | None = None,
         settings: QSettings | None = None,
         engine: EngineInfo | None = None,
     ) -> None:
@@ -135,7 +135,7 @@ class TrainingPanel(QWidget):
         self.project = ProjectRef(project)
         self.settings = settings
         self.engine = engine
-        self.process = process or TrainingProcess(self.project.root or Path(), self)
+        self.process = process or TrainingJob(self.project.root or Path(), self)
         if self.process.parent() is None:
             self.process.setParent(self)
         self.run_id: int | None = None
@@ -171,11 +171,11 @@ class TrainingPanel(QWidget):
         self._clock.timeout.connect(self._on_clock_timeout)
 
         p = self.process
-        p.started.connect(self._on_started)
+        p.run_started.connect(self._on_started)
         p.batch.connect(self._on_batch)
         p.epoch.connect(self._on_epoch)
         p.event.connect(self._on_event)
-        p.log.connect(self._on_log)
+        p.line.connect(self._on_log)
         p.failed.connect(self._on_failed)
         p.finished.connect(self._on_finished)
         p.state_changed.connect(self._on_state_change)
@@ -392,19 +392,17 @@ class TrainingPanel(QWidget):
         )
         self._update_status()
 
-    def _on_started(self, info: dict) -> None:
-        run = info.get("run")
-        self.run_id = int(run) if run is not None else None
-        self.device = str(info.get("device") or "")
+    def _on_started(self, start: StartEvent) -> None:
+        self.run_id = start.run
+        self.device = start.device
         self._preparing = ""
         self._got_start = True
         if self._progress is not None:
-            self._progress.batches_per_epoch = _int(info.get("batches_per_epoch"))
-            self._progress.epochs = _int(info.get("epochs"))
-        if self.run_id is not None and (info.get("resumed") or _int(info.get("iteration"))):
+            self._progress.batches_per_epoch = start.batches_per_epoch or None
+            self._progress.epochs = start.epochs or None
+        if start.resumed or start.iteration:
             self._load_history(self.run_id)
-        if self.run_id is not None:
-            self.run_started.emit(self.run_id)
+        self.run_started.emit(self.run_id)
         self._update_status()
 
     def _load_history(self, run_id: int) -> None:
@@ -423,17 +421,17 @@ class TrainingPanel(QWidget):
         self._dirty.update(GROUPS)
         self._schedule_redraw()
 
-    def _on_batch(self, event: dict) -> None:
-        iteration = _int(event.get("iteration"))
-        if iteration is None or iteration <= self._skip_iteration:
+    def _on_batch(self, event: BatchEvent) -> None:
+        iteration = event.iteration
+        if iteration <= self._skip_iteration:
             return
-        self._add_batch(iteration, event.get("tf_prob"), event.get("loss"))
+        self._add_batch(iteration, event.tf_prob, event.loss)
         self._dirty.update(("tf", "loss"))
         if self._progress is not None:
             if not self._progress.batches_per_epoch:
-                self._progress.batches_per_epoch = _int(event.get("batches_per_epoch"))
+                self._progress.batches_per_epoch = event.batches_per_epoch or None
             self._progress.on_batch(iteration, time.time())
-        self._last_status.update(epoch=event.get("epoch"), batch=event.get("batch"))
+        self._last_status.update(epoch=event.epoch, batch=event.batch)
         self._schedule_redraw()
 
     def _add_batch(self, iteration: int, tf_prob: Any, loss: Any) -> None:
@@ -443,13 +441,12 @@ class TrainingPanel(QWidget):
         if value is not None:
             self.loss_ema.append(iteration, self._ema.update(value))
 
-    def _on_epoch(self, event: dict) -> None:
-        epoch = _int(event.get("epoch"))
-        if epoch is None or epoch <= self._skip_epoch:
+    def _on_epoch(self, event: EpochEvent) -> None:
+        if event.epoch <= self._skip_epoch:
             return
-        self._add_epoch(event)
+        self._add_epoch(event.to_dict())
         self._dirty.update(("val", "scores"))
-        self._last_status["best_epoch"] = event.get("best_epoch")
+        self._last_status["best_epoch"] = event.best_epoch
         self._schedule_redraw()
 
     def _add_epoch(self, row: dict) -> None:
@@ -460,11 +457,10 @@ class TrainingPanel(QWidget):
         self.epoch_f1.append(epoch, finite(row.get("f1")))
         self.epoch_er.append(epoch, finite(row.get("er")))
 
-    def _on_event(self, event: dict) -> None:
-        if event.get("event") == PrepareEvent.kind:
+    def _on_event(self, event: TrainEvent) -> None:
+        if isinstance(event, PrepareEvent):
             # "done" counts finished recordings; "name" is the one being computed now.
-            done, total = _int(event.get("done")) or 0, event.get("total")
-            self._preparing = f"Computing features {done + 1}/{total}"
+            self._preparing = f"Computing features {event.done + 1}/{event.total}"
             self._update_status()
 
     def _on_log(self, line: str) -> None:
@@ -666,10 +662,3 @@ def device_text(device: str, engine: EngineInfo | None) -> str:
         i = int(index) if index.isdigit() else 0
         return f"CUDA: {names[i]}" if i < len(names) else device.upper()
     return {"cpu": "CPU", "mps": "Apple MPS"}.get(kind, device)
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return None if value is None else int(value)
-    except (TypeError, ValueError):
-        return None

@@ -30,6 +30,7 @@ from tfstudio.qt.training.engine import EngineInfo, engine_probe
 from tfstudio.qt.training.history import RunHistory
 from tfstudio.qt.training.panel import TrainingPanel
 from tfstudio.store import Project
+from tfstudio.train.events import BatchEvent, DoneEvent, EpochEvent, TrainEvent
 
 SIZE = (1200, 820)
 
@@ -178,8 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     shot_epoch = max(2, args.epochs // 2)
     grabbed: list[bool] = []
 
-    def on_epoch(event: dict) -> None:
-        if not grabbed and int(event.get("epoch", 0)) >= shot_epoch:
+    def on_epoch(event: EpochEvent) -> None:
+        if not grabbed and event.epoch >= shot_epoch:
             grabbed.append(True)
             # After the next throttled redraw, so the epoch just received is on screen.
             QTimer.singleShot(300, grab_running)
@@ -196,12 +197,12 @@ def main(argv: list[str] | None = None) -> int:
     # child and the end-of-run summary are one-off costs, reported by the whole-run meter.
     during = StallMeter()
 
-    def on_batch(_event: dict) -> None:
+    def on_batch(_event: BatchEvent) -> None:
         if not during.ticks and not during._timer.isActive():
             during.start()
 
-    def on_event(event: dict) -> None:
-        if event.get("event") == "done":
+    def on_event(event: TrainEvent) -> None:
+        if isinstance(event, DoneEvent):
             during.stop()
 
     panel.process.batch.connect(on_batch)
