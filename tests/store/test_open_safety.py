@@ -197,7 +197,7 @@ def test_an_upgrade_that_must_wait_says_so(tmp_path):
         # The real open in a child, with the 60 s busy timeout cut short.
         script = (
             "import sys, tfstudio.store.connection as c; c.BUSY_TIMEOUT_S = 0.2\n"
-            "import tfstudio.store.project as p; p.BUSY_TIMEOUT_S = 0.2\n"
+            "import tfstudio.store.run_store as r; r.BUSY_TIMEOUT_S = 0.2\n"
             "from tfstudio.cli import main; sys.exit(main(['info', sys.argv[1]]))"
         )
         result = subprocess.run(

@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from tfstudio.store.project import EDITABLE_EVENT_FIELDS, Project, ProjectError
+from tfstudio.store.errors import ProjectError
+from tfstudio.store.events import EDITABLE_EVENT_FIELDS
+from tfstudio.store.project import Project
 from tfstudio.store.records import Event
 
 

@@ -1,0 +1,120 @@
+"""The event classes of a project: names, colours, hotkeys and order; renaming, merging and
+deleting them are undoable steps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from tfstudio.store.colors import next_class_color
+from tfstudio.store.errors import ProjectError
+from tfstudio.store.history import History
+from tfstudio.store.names import check_class_name
+from tfstudio.store.records import EventClass
+
+EDITABLE_CLASS_FIELDS = frozenset({"name", "color", "hotkey", "position"})
+
+
+def _class_name(name: str) -> str:
+    """The stripped name, or ProjectError saying why it cannot name a class."""
+    try:
+        return check_class_name(name)
+    except ValueError as exc:
+        if not name.strip():
+            raise ProjectError("a class needs a name") from None
+        raise ProjectError(f"{exc}; choose another name") from None
+
+
+class ClassStore(History):
+    """Adding, editing, merging and deleting a project's event classes."""
+
+    def classes(self) -> list[EventClass]:
+        rows = self._rows("SELECT * FROM classes ORDER BY position, id")
+        return [EventClass.from_row(r) for r in rows]
+
+    def class_by_name(self, name: str) -> EventClass | None:
+        rows = self._rows("SELECT * FROM classes WHERE name = ?", (name,))
+        return EventClass.from_row(rows[0]) if rows else None
+
+    def add_class(
+        self, name: str, *, color: str | None = None, hotkey: str | None = None
+    ) -> EventClass:
+        name = _class_name(name)
+        with self.write(), self._history_group(f"add class {name}"):
+            if self.class_by_name(name) is not None:
+                raise ProjectError(f"class {name!r} already exists")
+            count, max_pos = self.conn.execute(
+                "SELECT count(*), coalesce(max(position), -1) FROM classes"
+            ).fetchone()
+            if hotkey is None and count < 9:
+                used = {r[0] for r in self.conn.execute("SELECT hotkey FROM classes")}
+                hotkey = next((str(k) for k in range(1, 10) if str(k) not in used), None)
+            if not color:
+                colors = [r[0] for r in self.conn.execute("SELECT color FROM classes")]
+                color = next_class_color(colors)
+            cursor = self.conn.execute(
+                "INSERT INTO classes (name, color, hotkey, position) VALUES (?, ?, ?, ?)",
+                (name, color, hotkey, max_pos + 1),
+            )
+            class_id = int(cursor.lastrowid or 0)
+            self._record("classes", class_id, None, self._row("classes", class_id))
+            self._changed("classes", [class_id])
+        return self.event_class(class_id)
+
+    def ensure_class(self, name: str, **kwargs: Any) -> EventClass:
+        """The class called ``name``, added when missing (safe against another process adding
+        it at the same moment)."""
+        existing = self.class_by_name(name.strip())
+        if existing is not None:
+            return existing
+        with self.write():
+            existing = self.class_by_name(name.strip())
+            return existing if existing is not None else self.add_class(name, **kwargs)
+
+    def event_class(self, class_id: int) -> EventClass:
+        rows = self._rows("SELECT * FROM classes WHERE id = ?", (class_id,))
+        if not rows:
+            raise ProjectError(f"no class with id {class_id}")
+        return EventClass.from_row(rows[0])
+
+    def update_class(self, class_id: int, **changes: Any) -> EventClass:
+        """Rename, recolour, rebind the hotkey or move a class (one undoable step)."""
+        unknown = set(changes) - EDITABLE_CLASS_FIELDS
+        if unknown:
+            raise ProjectError(f"cannot change class field(s): {', '.join(sorted(unknown))}")
+        if "name" in changes:
+            changes["name"] = _class_name(str(changes["name"]))
+            other = self.class_by_name(changes["name"])
+            if other is not None and other.id != class_id:
+                raise ProjectError(
+                    f"class {changes['name']!r} already exists; merge the classes instead"
+                )
+        with self.write(), self._history_group(f"edit class {class_id}"):
+            self._update_row("classes", class_id, changes)
+            self._changed("classes", [class_id])
+        return self.event_class(class_id)
+
+    def merge_classes(self, source_ids: Iterable[int], target_id: int) -> int:
+        """Move every event of the source classes to the target and drop the sources."""
+        sources = [i for i in source_ids if i != target_id]
+        target = self.event_class(target_id)
+        moved = 0
+        with self.write(), self._history_group(f"merge into {target.name}"):
+            for source in sources:
+                for row in self._rows("SELECT id FROM events WHERE class_id = ?", (source,)):
+                    self._update_row("events", row["id"], {"class_id": target_id})
+                    moved += 1
+                self._delete_row("classes", source)
+            self._changed("classes", [*sources, target_id])
+            self._changed("events")
+        return moved
+
+    def delete_class(self, class_id: int) -> None:
+        """Delete a class and its events (one undoable step)."""
+        cls = self.event_class(class_id)
+        with self.write(), self._history_group(f"delete class {cls.name}"):
+            for row in self._rows("SELECT id FROM events WHERE class_id = ?", (class_id,)):
+                self._delete_row("events", row["id"])
+            self._delete_row("classes", class_id)
+            self._changed("classes", [class_id])
+            self._changed("events")

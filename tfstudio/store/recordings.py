@@ -1,0 +1,172 @@
+"""The recordings of a project: audio files registered by path and content hash, with their
+split and whether the file is still where it was."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tfstudio.store.base import StoreBase
+from tfstudio.store.errors import ProjectError
+from tfstudio.store.records import Recording
+from tfstudio.store.schema import SPLITS
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """Outcome of adding one recording: 'added', 'exists' (same file) or 'moved'."""
+
+    recording_id: int
+    status: str
+
+
+class RecordingStore(StoreBase):
+    """Adding, finding and checking a project's recordings."""
+
+    def relative_path(self, path: Path | str) -> str:
+        """Path as stored: relative to the project folder when inside it, else absolute."""
+        path = Path(path).absolute()
+        root = self.root.absolute()
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def absolute_path(self, recording: Recording) -> Path:
+        path = Path(recording.path)
+        return path if path.is_absolute() else self.root / path
+
+    def add_recording(
+        self,
+        *,
+        path: Path | str,
+        sample_rate: int,
+        channels: int,
+        frames: int,
+        duration: float,
+        size: int,
+        mtime: float,
+        content_hash: str,
+        split: str | None = None,
+        **_ignored: Any,
+    ) -> AddResult:
+        """Register an audio file; the same file again is a no-op, a known hash at a new path
+        is recorded as a move (the path is updated, labels kept)."""
+        if split is not None and split not in SPLITS:
+            raise ProjectError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
+        stored = self.relative_path(path)
+        name = Path(path).name
+        stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
+        with self.write():
+            same = self.conn.execute(
+                "SELECT id FROM recordings WHERE path = ?", (stored,)
+            ).fetchone()
+            if same is not None:
+                self.conn.execute(
+                    "UPDATE recordings SET size=?, mtime=?, content_hash=?, sample_rate=?, channels=?,"
+                    " frames=?, duration=?, status='ok' WHERE id=?",
+                    (size, mtime, content_hash, sample_rate, channels, frames, duration, same[0]),
+                )
+                if split is not None:
+                    self.conn.execute("UPDATE recordings SET split=? WHERE id=?", (split, same[0]))
+                self._changed("recordings", [same[0]])
+                return AddResult(same[0], "exists")
+            moved = self.conn.execute(
+                "SELECT id, path FROM recordings WHERE content_hash = ? AND size = ?",
+                (content_hash, size),
+            ).fetchall()
+            for row in moved:
+                if not self.absolute_path(self.recording(row[0])).exists():
+                    self.conn.execute(
+                        "UPDATE recordings SET path=?, name=?, stem=?, mtime=?, status='ok'"
+                        " WHERE id=?",
+                        (stored, name, stem, mtime, row[0]),
+                    )
+                    self._changed("recordings", [row[0]])
+                    return AddResult(row[0], "moved")
+            cursor = self.conn.execute(
+                "INSERT INTO recordings (path, name, stem, size, mtime, content_hash, sample_rate,"
+                " channels, frames, duration, split, added_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    stored,
+                    name,
+                    stem,
+                    size,
+                    mtime,
+                    content_hash,
+                    sample_rate,
+                    channels,
+                    frames,
+                    duration,
+                    split,
+                    time.time(),
+                ),
+            )
+            new_id = int(cursor.lastrowid or 0)
+            self._changed("recordings", [new_id])
+            return AddResult(new_id, "added")
+
+    def recordings(self, split: str | None = None) -> list[Recording]:
+        if split is None:
+            rows = self._rows("SELECT * FROM recordings ORDER BY name, id")
+        else:
+            rows = self._rows(
+                "SELECT * FROM recordings WHERE split = ? ORDER BY name, id", (split,)
+            )
+        return [Recording.from_row(r) for r in rows]
+
+    def recording(self, recording_id: int) -> Recording:
+        rows = self._rows("SELECT * FROM recordings WHERE id = ?", (recording_id,))
+        if not rows:
+            raise ProjectError(f"no recording with id {recording_id}")
+        return Recording.from_row(rows[0])
+
+    def find_recording(self, name: str) -> Recording | None:
+        """A recording by file name (``rec1.wav``), stored path, or stem (``rec1``)."""
+        base = name.replace("\\", "/").rsplit("/", 1)[-1]
+        for sql, key in (
+            ("SELECT * FROM recordings WHERE path = ?", name),
+            ("SELECT * FROM recordings WHERE name = ?", base),
+            ("SELECT * FROM recordings WHERE stem = ?", base),
+        ):
+            rows = self._rows(sql + " ORDER BY id", (key,))
+            if rows:
+                return Recording.from_row(rows[0])
+        return None
+
+    def set_split(self, recording_ids: Iterable[int], split: str | None) -> None:
+        if split is not None and split not in SPLITS:
+            raise ProjectError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
+        ids = list(recording_ids)
+        with self.write():
+            self.conn.executemany(
+                "UPDATE recordings SET split = ? WHERE id = ?", [(split, i) for i in ids]
+            )
+            self._changed("recordings", ids)
+
+    def check_files(self, *, record: bool = True) -> list[tuple[Recording, str]]:
+        """Recordings whose file is missing or changed since import; with ``record`` (and a
+        writable project) their status is stored too."""
+        problems: list[tuple[Recording, str]] = []
+        updates: list[tuple[str, int]] = []
+        for rec in self.recordings():
+            path = self.absolute_path(rec)
+            try:
+                stat = path.stat()
+            except OSError:
+                status = "missing"
+            else:
+                status = "changed" if stat.st_size != rec.size else "ok"
+            if status != rec.status:
+                updates.append((status, rec.id))
+            if status != "ok":
+                problems.append((rec, f"{status}: {path}"))
+        if updates and record and not self.read_only:
+            with self.write():
+                self.conn.executemany("UPDATE recordings SET status = ? WHERE id = ?", updates)
+                self._changed("recordings", [i for _, i in updates])
+        return problems
