@@ -52,6 +52,12 @@ def run_with_progress(
     it opens its own. Cancel makes the next ``progress`` call raise ``Cancelled``.
     Exceptions from the job are re-raised here, on the GUI thread.
     """
+    # Why this is a thread and not a child process (:class:`tfstudio.qt.job.Job`): it runs
+    # importing and demo generation, plain Python without torch that cannot take the window
+    # down, and its callers want the importer's report object back, at once (File ▸ Import
+    # shows it; tests read it). A child would need an ``import --json`` that streams progress
+    # and the whole report, which the CLI does not have. The nested loop is safe here because
+    # the dialog is modal: no other window action can start while it runs.
     dialog = QProgressDialog(label, "Cancel", 0, 0, parent)
     dialog.setWindowTitle(title)
     dialog.setWindowModality(Qt.WindowModality.WindowModal)

@@ -1,23 +1,18 @@
 """The model's jobs as child processes: detection on recordings, evaluation on a split.
 
-``detect --json`` prints one summary at the end and nothing per recording, so the progress of
-a detection is read from the disk instead: each recording's posteriors file is written just
-before its detections are stored, and counting the fresh ones says how far it got.
+Both are CliJobs (:mod:`tfstudio.qt.job`): ``detect --json`` prints a progress line per
+finished recording and a summary, which ``progress`` and ``finished`` carry.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from tfstudio.qt.detections import DetectionModel
 from tfstudio.qt.job import CliJob, JobResult
 from tfstudio.store import Project, Recording
-from tfstudio.train.layout import posteriors_file
-
-WATCH_MS = 250
 
 
 class DetectJob(CliJob):
@@ -42,40 +37,12 @@ class DetectJob(CliJob):
         super().__init__("detect", args, parent, program=program)
         self.recording_ids = [r.id for r in recordings]
         self.run_id = run_id
-        self._watch = [
-            (posteriors_file(project, run_id, r), r.name) for r in recordings if r.status == "ok"
-        ]
         self._total = len(recordings)
-        self._seen = 0
-        self._start_mtime = 0.0
-        self._timer = QTimer(self, interval=WATCH_MS)
-        self._timer.timeout.connect(self._on_watch_timeout)
-        self.finished.connect(lambda _result: self._timer.stop())
 
     def start(self) -> None:
-        # Files older than the start are from an earlier detection of the same run.
-        self._start_mtime = time.time() - 0.5
         super().start()
+        # Loading torch and the model takes seconds before the first recording's line.
         self.progress.emit(0, self._total, "starting (loading the model)")
-        self._timer.start()
-
-    def _on_watch_timeout(self) -> None:
-        fresh = 0
-        latest = ""
-        for path, name in self._watch:
-            if _mtime(path) >= self._start_mtime:
-                fresh += 1
-                latest = name
-        if fresh != self._seen:
-            self._seen = fresh
-            self.progress.emit(min(fresh, self._total), self._total, latest)
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
 
 
 class EvaluateJob(CliJob):
