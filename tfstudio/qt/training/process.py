@@ -85,7 +85,11 @@ class TrainingJob(Job):
         niceness: int | None = CHILD_NICENESS,
     ) -> None:
         super().__init__(
-            [], parent, program=program, stop_timeout_s=stop_timeout_s, niceness=niceness
+            _train_args(project_root, []),
+            parent,
+            program=program,
+            stop_timeout_s=stop_timeout_s,
+            niceness=niceness,
         )
         self.project_root = Path(project_root)
         self.run_id: int | None = None
@@ -93,18 +97,11 @@ class TrainingJob(Job):
         self._done: DoneEvent | None = None
         self._resuming: int | None = None
 
-    @property
-    def name(self) -> str:
-        return "tfstudio train"
-
-    def command(self) -> tuple[str, list[str]]:
-        return tfstudio_command(_train_args(self.project_root, self.args), self.program)
-
     def start(self, args: list[str] | None = None) -> None:
         """Start ``tfstudio train PROJECT *args --json``; error if a run is in progress."""
         if self.is_running():
             raise RuntimeError("a training process is already running")
-        self.args = list(args or [])
+        self.args = _train_args(self.project_root, args or [])
         self.run_id = None
         self.start_event = None
         self._done = None
