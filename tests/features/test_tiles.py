@@ -15,6 +15,7 @@ from tfstudio.features.tiles import (
     codes_to_db,
     compute_overview,
     compute_tile,
+    tiles_in_window,
 )
 
 
@@ -45,6 +46,39 @@ def test_level_gives_at_least_one_column_per_pixel():
         level = params.level_for(samples_per_pixel, frames)
         assert params.level_hop(level) <= max(samples_per_pixel, params.hop)
         assert params.level_hop(level) * 2 > samples_per_pixel or level == 0
+
+
+def test_tiles_in_window_cover_it_and_prefetch_one_either_side():
+    params = SpectrogramParams(n_fft=1024, hop=256)
+    seconds = params.tile_seconds(16000, 0)  # 4.096 s
+    frames = 16000 * 60
+    visible, prefetch = tiles_in_window("a", params, 16000, frames, 0, 5.0, 13.0)
+    assert [k.index for k in visible] == [1, 2, 3]
+    assert [k.index for k in prefetch] == [0, 4]
+    assert all(k.level == 0 and k.path == "a" and k.params == params for k in visible + prefetch)
+    assert visible[0].time_span(16000)[0] <= 5.0 and visible[-1].time_span(16000)[1] >= 13.0
+    # Clamped to the recording: nothing before the first tile or after the last.
+    last = params.tiles(frames, 0) - 1
+    visible, prefetch = tiles_in_window("a", params, 16000, frames, 0, 0.0, 61.0)
+    assert [k.index for k in visible] == list(range(last + 1))
+    assert prefetch == []
+    visible, prefetch = tiles_in_window("a", params, 16000, frames, 0, 0.0, seconds / 2)
+    assert [k.index for k in visible] == [0] and [k.index for k in prefetch] == [1]
+
+
+def test_tile_cache_nearest_falls_back_to_a_cached_ancestor():
+    cache = TileCache()
+    params = SpectrogramParams()
+    key = TileKey("a", params, 0, 13)
+    assert cache.nearest(key) is None
+    grandparent = key.parent().parent()
+    cache.put(grandparent, np.ones((4, 4), dtype=np.uint8))
+    found = cache.nearest(key)
+    assert found is not None and found[0] == grandparent
+    assert cache.nearest(key, coarser=1) is None  # too far up
+    cache.put(key, np.zeros((4, 4), dtype=np.uint8))
+    found = cache.nearest(key)
+    assert found is not None and found[0] == key and not found[1].any()
 
 
 def test_tile_cache_is_bounded_by_bytes():

@@ -36,6 +36,8 @@ FFT_BATCH = 256
 # Windows analysed per step of a tile: bounds the working memory (~1 MB at n_fft 1024).
 CHUNK_WINDOWS = 256
 OVERVIEW_COLUMNS = 2048
+# While a tile computes, the view shows its nearest cached ancestor up to this many levels up.
+MAX_ANCESTOR_LEVELS = 8
 FLOOR_DB = -160.0
 CODE_MIN_DB = -150.0
 CODE_MAX_DB = 10.0
@@ -107,6 +109,28 @@ class TileKey:
     def time_span(self, sample_rate: int) -> tuple[float, float]:
         seconds = self.params.tile_seconds(sample_rate, self.level)
         return self.index * seconds, (self.index + 1) * seconds
+
+
+def tiles_in_window(
+    path: str,
+    params: SpectrogramParams,
+    sample_rate: int,
+    frames: int,
+    level: int,
+    t0: float,
+    t1: float,
+) -> tuple[list[TileKey], list[TileKey]]:
+    """The tiles at ``level`` that cover ``t0``–``t1`` seconds, and the one either side (to
+    prefetch, so that a short pan finds them ready)."""
+    seconds = params.tile_seconds(sample_rate, level)
+    last = params.tiles(frames, level) - 1
+    first_i = max(0, int(t0 // seconds))
+    last_i = min(last, int(t1 // seconds))
+    visible = [TileKey(path, params, level, i) for i in range(first_i, last_i + 1)]
+    prefetch = [
+        TileKey(path, params, level, i) for i in (first_i - 1, last_i + 1) if 0 <= i <= last
+    ]
+    return visible, prefetch
 
 
 class _Window:
@@ -256,6 +280,18 @@ class TileCache:
             if image is not None:
                 self._items.move_to_end(key)
             return image
+
+    def nearest(
+        self, key: TileKey, coarser: int = MAX_ANCESTOR_LEVELS
+    ) -> tuple[TileKey, np.ndarray] | None:
+        """The cached tile of ``key``, else of its nearest ancestor at most ``coarser`` levels
+        up (a blurrier picture of the same time), else None."""
+        for _ in range(coarser + 1):
+            image = self.get(key)
+            if image is not None:
+                return key, image
+            key = key.parent()
+        return None
 
     def __contains__(self, key: TileKey) -> bool:
         with self._lock:

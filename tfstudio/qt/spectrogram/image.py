@@ -19,12 +19,11 @@ from tfstudio.features.tiles import (
     TileKey,
     auto_top_db,
     db_to_code_level,
+    tiles_in_window,
 )
 from tfstudio.qt.settings import ViewSettings
 from tfstudio.qt.spectrogram.viewbox import EditViewBox
 from tfstudio.qt.tile_service import TileService
-
-MAX_ANCESTOR_LEVELS = 8
 
 
 class FastImageItem(pg.ImageItem):
@@ -144,37 +143,22 @@ class SpectrogramImage(QObject):
         params = self.params
         samples_per_px = (t1 - t0) * audio.sample_rate / self._spec_vb.pixel_width()
         level = params.level_for(samples_per_px, audio.frames)
+        visible: list[TileKey] = []
         wanted: list[TileKey] = []
-        prefetch: list[TileKey] = []
         shown: dict[TileKey, np.ndarray] = {}
         overview_hop = audio.frames / self.overview.shape[1] if self.overview is not None else 0
         # The finished overview is already as sharp as this level: no tiles needed.
         if not (self.overview_final and params.level_hop(level) >= overview_hop):
-            seconds = params.tile_seconds(audio.sample_rate, level)
-            last = params.tiles(audio.frames, level) - 1
-            first_i = max(0, int(t0 // seconds))
-            last_i = min(last, int(t1 // seconds))
-            visible = [TileKey(audio.path, params, level, i) for i in range(first_i, last_i + 1)]
-            prefetch = [
-                TileKey(audio.path, params, level, i)
-                for i in (first_i - 1, last_i + 1)
-                if 0 <= i <= last
-            ]
+            visible, prefetch = tiles_in_window(
+                audio.path, params, audio.sample_rate, audio.frames, level, t0, t1
+            )
             wanted = visible + prefetch
             for key in visible:
-                image = self.tiles.cache.get(key)
-                if image is not None:
-                    shown[key] = image
-                    continue
-                ancestor = key
-                for _ in range(MAX_ANCESTOR_LEVELS):
-                    ancestor = ancestor.parent()
-                    image = self.tiles.cache.get(ancestor)
-                    if image is not None:
-                        shown[ancestor] = image
-                        break
+                found = self.tiles.cache.nearest(key)
+                if found is not None:
+                    shown[found[0]] = found[1]
         # The stretched overview only shows through gaps: skip drawing it when tiles cover all.
-        complete = bool(wanted) and all(k in shown for k in wanted[: len(wanted) - len(prefetch)])
+        complete = bool(wanted) and all(k in shown for k in visible)
         self.spec_fallback.setVisible(not complete)
         for key in list(self._tile_items):
             if key not in shown:
