@@ -6,7 +6,7 @@ rectangles takes seconds to rasterise. So static events are kept as numpy arrays
 (binary search on sorted onsets) and draws them with one ``QPainter.drawRects``
 call (axis-aligned fills are spans, the cheapest thing a raster engine draws). Intervals closer than a pixel are merged when the arrays are
 built, so the count drawn is bounded by the width in pixels. Only the selected event is a live,
-draggable item (see ``spectrogram.py``).
+draggable item (see ``spectrogram/editing.py``).
 """
 
 from __future__ import annotations
