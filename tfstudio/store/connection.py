@@ -18,7 +18,6 @@ from urllib.parse import quote
 from tfstudio.store.errors import DatabaseProblem, ProjectError, describe
 
 BUSY_TIMEOUT_S = 60.0
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 Params = Any  # what sqlite3 takes: a sequence or a mapping
 
@@ -104,32 +103,32 @@ def _has_content(path: Path) -> bool:
 
 
 def check_file(db_path: Path) -> None:
-    """Refuse what SQLite would quietly treat as a new, empty database, and unreadable files."""
+    """Refuse what SQLite would quietly treat as a new, empty database, and unreadable files.
+
+    Only ``stat`` and ``access``, never ``open``: closing any descriptor of the database file
+    drops every POSIX lock this process holds on it (fcntl semantics), including those of an
+    open connection to the same project (the window's, while a dialog opens it again), and
+    another process may then checkpoint the WAL under that connection's reads
+    (SQLITE_IOERR_SHORT_READ). A file that is not a database is refused by SQLite itself
+    (SQLITE_NOTADB, described in :mod:`tfstudio.store.errors`).
+    """
     try:
         size = db_path.stat().st_size
-        with open(db_path, "rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
-    except PermissionError:
-        raise ProjectError(
-            f"{db_path}: cannot read the project database (permission denied); "
-            "make it readable for you and try again"
-        ) from None
     except OSError as exc:
         raise ProjectError(
             f"{db_path}: cannot read the project database ({exc.strerror or exc}); "
             "check the disk and the file"
         ) from None
+    if not os.access(db_path, os.R_OK):
+        raise ProjectError(
+            f"{db_path}: cannot read the project database (permission denied); "
+            "make it readable for you and try again"
+        )
     if size == 0 and not _has_content(db_path.with_name(db_path.name + "-wal")):
         raise ProjectError(
             f"{db_path}: the project database is empty (0 bytes), so its labels and runs are "
             f"gone; restore it from a backup, or delete it and run 'tfstudio init "
             f"{db_path.parent}' to start again"
-        )
-    if size > 0 and header != SQLITE_HEADER:
-        raise DatabaseProblem(
-            f"{db_path}: not a SQLite database (the file is damaged, truncated or was "
-            "overwritten); restore it from a backup",
-            "SQLITE_NOTADB",
         )
 
 
