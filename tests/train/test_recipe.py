@@ -417,6 +417,8 @@ def test_set_stores_any_option_in_the_run_config(demo_root, capsys):
         ("mix_gain_db=5", "mix gain db must be a list of numbers"),
         ("mix_probability=2", "mix probability must be in [0, 1]"),
         ("mix_probability", "expected FIELD=VALUE"),
+        ("model={channels:64}", "model must be a mapping"),  # quotes lost to the shell
+        ("average_decay=1", "weight-averaging decay must be in [0, 1)"),
     ],
 )
 def test_bad_set_values_are_one_line_usage_errors(demo_root, capsys, setting, message):

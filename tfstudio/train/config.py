@@ -205,6 +205,10 @@ class TrainConfig:
         values = {**TRAIN_PRESETS[preset], "preset": preset}
         given = {k: v for k, v in overrides.items() if v is not None}
         if "model" in given:  # model overrides add to the preset's, not replace them
+            if not isinstance(given["model"], Mapping):
+                raise TrainError(
+                    f'model must be a mapping such as {{"channels": 64}}, not {given["model"]!r}'
+                )
             given["model"] = {**values.get("model", {}), **given["model"]}
         values.update(given)
         return cls.from_dict(values)
