@@ -105,3 +105,20 @@ def test_redraws_are_throttled(qtbot, empty_root, fake_program, engine, settings
     assert points(panel.tf_curve) == 200
     # 200 batches in well under a second: a handful of redraws, not one per line.
     assert len(panel.redraw_seconds) < 60
+
+
+def test_a_new_panel_shows_the_projects_latest_run(
+    qtbot, empty_root, fake_program, engine, settings
+):
+    first = make_panel(qtbot, empty_root, fake_program, engine, settings)
+    assert first.run_id is None and points(first.tf_curve) == 0
+    with qtbot.waitSignal(first.run_finished, timeout=WAIT_MS):
+        first.start(["--epochs", "2", "--batches", "3"])
+    run_id = first.run_id
+    # Opening the project again (a new window) draws that run from the store.
+    again = make_panel(qtbot, empty_root, fake_program, engine, settings)
+    assert again.run_id == run_id
+    assert points(again.tf_curve) == 6 and points(again.val_curve) == 2
+    text = again.status_label.text()
+    assert f"Run {run_id}" in text and "done" in text
+    assert not any(plot._empty.isVisible() for plot in again.plots)

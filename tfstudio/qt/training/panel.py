@@ -170,6 +170,8 @@ class TrainingPanel(QWidget):
         self._clock.setInterval(CLOCK_MS)
         self._clock.timeout.connect(self._on_clock_timeout)
 
+        self.show_latest_run()
+
         p = self.process
         p.run_started.connect(self._on_started)
         p.batch.connect(self._on_batch)
@@ -648,6 +650,36 @@ class TrainingPanel(QWidget):
         self._last_status = {}
         self.banner.hide()
         self._on_state_change(self.process.state)
+        self.show_latest_run()
+
+    def show_latest_run(self) -> None:
+        """Draw the project's newest run from the store (its curves and status), so opening a
+        trained project shows how its model learnt, not "No run yet"."""
+        if self.process.is_running():
+            return
+        with self.project.open() as project:
+            runs = project.runs() if project is not None else []
+        if not runs:
+            return
+        run = runs[-1]
+        for series in (
+            self.tf,
+            self.loss,
+            self.loss_ema,
+            self.epoch_train,
+            self.epoch_val,
+            self.epoch_f1,
+            self.epoch_er,
+        ):
+            series.clear()
+        self._ema.reset()
+        self.run_id = run.id
+        self._load_history(run.id)
+        self._last_status = {"status": run.status, "run": run.id, "message": run.message}
+        for plot in self.plots:
+            plot.set_empty_text(f"Run {run.id} stored no data for this plot")
+        self._redraw()
+        self._update_status()
 
     def closeEvent(self, event: Any) -> None:
         self.project.close()
