@@ -27,7 +27,7 @@ def test_the_average_trails_the_model_and_detection_uses_it(demo_project, tiny_c
 
 
 def test_without_averaging_detection_uses_the_model(demo_project, tiny_config):
-    done = list(train(demo_project, tiny_config()))[-1]
+    done = list(train(demo_project, tiny_config(average_decay=0.0)))[-1]
     state = _checkpoint(demo_project, done.run)
     assert state["averaged"] == {}
     loaded = load_model(demo_project.root / demo_project.run(done.run).last_checkpoint, "cpu")
@@ -36,7 +36,7 @@ def test_without_averaging_detection_uses_the_model(demo_project, tiny_config):
 
 
 def test_averaging_changes_validation_not_training(demo_project, tiny_config):
-    plain = list(train(demo_project, tiny_config()))
+    plain = list(train(demo_project, tiny_config(average_decay=0.0)))
     averaged = list(train(demo_project, tiny_config(average_decay=0.9)))
     # Same batches and steps: the training losses agree; validation sees other weights.
     assert [e.loss for e in plain if e.kind == "batch"] == pytest.approx(
@@ -64,5 +64,7 @@ def test_a_resumed_averaging_run_repeats_the_uninterrupted_one(demo_project, tin
 
 @pytest.mark.parametrize("decay", [-0.1, 1.0])
 def test_decay_must_be_below_one(decay):
+    assert TrainConfig.from_preset("fast").average_decay == 0.99
+    assert TrainConfig.from_preset("paper").average_decay == 0.0
     with pytest.raises(TrainError, match="weight-averaging decay"):
         TrainConfig(average_decay=decay)

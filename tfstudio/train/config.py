@@ -109,6 +109,10 @@ TRAIN_PRESETS: dict[str, dict[str, Any]] = {
         pos_weight_power=0.0,
         rejected_weight=2.0,
         consistency_weight=1.0,
+        # Averaged weights (about the last 100 batches) smooth the free-running model's
+        # epoch-to-epoch jumps: over two training seeds, segment F1 0.469 → 0.495 and ER
+        # 1.02 → 0.92 on the real-sounds benchmark's never-heard clips.
+        average_decay=0.99,
         tune_postprocess=True,
     ),
 }
@@ -170,7 +174,7 @@ class TrainConfig:
     # > 0: validate, keep and detect with an exponential moving average of the weights (Polyak
     # averaging) with this decay per batch, not the last batch's weights: on a few minutes of
     # labels the free-running model's validation scores jump from epoch to epoch. 0: off.
-    average_decay: float = 0.0
+    average_decay: float = 0.99
     # After training, choose each class's threshold and median filter on the val split; the
     # results go to class_thresholds / class_median_filter_frames, which detection then uses.
     tune_postprocess: bool = True
