@@ -105,7 +105,42 @@ def test_a_failed_write_keeps_the_previous_checkpoint(tmp_path):
         def __reduce__(self):
             raise RuntimeError("disk full")
 
-    with pytest.raises(RuntimeError, match="disk full"):
+    with pytest.raises(
+        TrainError,
+        match=r"last\.pt: could not save the checkpoint \(disk full\); "
+        "the previous one is kept",
+    ):
         write_checkpoint(path, {"model": Unsaveable()})
     assert torch.equal(torch.load(path, weights_only=True)["model"]["w"], torch.ones(2))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pt"]
+
+
+def test_a_full_disk_during_training_fails_the_run_and_keeps_the_last_checkpoint(
+    demo_project, tiny_config, monkeypatch
+):
+    # A full disk cannot be made on demand here (no tmpfs without privileges): torch.save
+    # fails the way its zip writer does on ENOSPC, from the third save on.
+    import tfstudio.train.checkpoint as checkpoint
+    from tfstudio.train import train
+
+    real_save, calls = torch.save, {"n": 0}
+
+    def save(obj, path, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] >= 3:
+            raise RuntimeError(
+                "[enforce fail at inline_container.cc:595] . PytorchStreamWriter "
+                "failed writing file data/7: file write failed"
+            )
+        return real_save(obj, path, *args, **kwargs)
+
+    monkeypatch.setattr(checkpoint.torch, "save", save)
+    done = list(train(demo_project, tiny_config(epochs=3)))[-1]
+    assert done.status == "failed"
+    assert "could not save the checkpoint" in done.message and "resume" in done.message
+    run = demo_project.run(done.run)
+    assert run.status == "failed" and "could not save" in run.message
+    _, last = checkpoint_paths(demo_project, done.run)
+    state = read_checkpoint(last)  # the last good one, whole
+    assert state["epoch"] >= 1
+    assert not list(last.parent.glob("*.tmp"))

@@ -29,11 +29,24 @@ REQUIRED_KEYS = ("model", "model_config", "train_config", "feature_config", "cla
 
 
 def write_checkpoint(path: Path, state: Mapping[str, Any]) -> None:
-    """Write then rename: a kill or a full disk during the save leaves the previous file."""
+    """Write then rename: a kill or a full disk during the save leaves the previous file.
+
+    A failed write (full disk, no permission; torch reports a full disk as a RuntimeError
+    from its zip writer) is a :class:`TrainError` naming the file, so the run ends as failed
+    with that reason and its last good checkpoint.
+    """
     tmp = path.with_name(path.name + ".tmp")
     try:
         torch.save(dict(state), tmp)
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as exc:
+        tmp.unlink(missing_ok=True)
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        kept = "the previous one is kept" if path.exists() else "no earlier checkpoint exists"
+        raise TrainError(
+            f"{path}: could not save the checkpoint ({reason}); {kept}. Free disk space or "
+            "fix the folder's permissions, then resume the run"
+        ) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
