@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from tfstudio.qt import settings as qs
+from tfstudio.qt.actions import build_menus, build_toolbar
 from tfstudio.qt.axes import format_hz, format_time
 from tfstudio.qt.browser import RecordingBrowser
 from tfstudio.qt.detections import DetectionModel
@@ -101,6 +102,24 @@ class _Page(QWidget):
 
 class MainWindow(QMainWindow):
     """tfstudio's main window."""
+
+    # Made by tfstudio.qt.actions (build_menus, build_toolbar); the window enables,
+    # disables and checks them.
+    recent_menu: QMenu
+    model_menu: QMenu
+    project_actions: list[QAction]
+    undo_action: QAction
+    redo_action: QAction
+    play_action: QAction
+    play_sel_action: QAction
+    loop_action: QAction
+    train_action: QAction
+    detect_actions: dict[str, QAction]
+    cancel_detect_action: QAction
+    show_detections_action: QAction
+    detect_tool_action: QAction
+    speed_combo: QComboBox
+    toolbar: QToolBar
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -231,195 +250,8 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        bar = self.menuBar()
-        file = bar.addMenu("&File")
-        self._action(file, "&New project…", self.ask_new_project, QKeySequence.StandardKey.New)
-        self._action(file, "&Open project…", self.ask_open_project, QKeySequence.StandardKey.Open)
-        self.recent_menu = file.addMenu("Open &recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        self._action(file, "Create &demo project…", self.ask_create_demo)
-        file.addSeparator()
-        self.project_actions = [
-            self._action(file, "&Import recordings…", self.ask_import_recordings, "Ctrl+I"),
-            self._action(file, "Import recordings from &folder…", self.ask_import_folder),
-            self._action(file, "Import &labels…", self.ask_import_labels, "Ctrl+Shift+I"),
-            self._action(file, "&Export labels…", self.ask_export, "Ctrl+E"),
-        ]
-        file.addSeparator()
-        self.project_actions.append(self._action(file, "&Close project", self.close_project))
-        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-
-        edit = bar.addMenu("&Edit")
-        self.undo_action = self._action(edit, "&Undo", self.workspace.undo, ["Ctrl+Z"])
-        self.redo_action = self._action(
-            edit, "&Redo", self.workspace.redo, ["Ctrl+Shift+Z", "Ctrl+Y"]
-        )
-        edit.addSeparator()
-        self._action(edit, "&Delete event", self.workspace.delete_selected, ["Del", "Backspace"])
-        self._action(edit, "Deselect", lambda: self.workspace.select_event(None), "Esc")
-        self._action(edit, "Add &class…", self.palette_widget.ask_add_class, "Ctrl+K")
-
-        view = bar.addMenu("&View")
-        self._action(view, "Zoom &in", lambda: self.view.zoom(2.0), ["=", "+", "Ctrl+="])
-        self._action(view, "Zoom &out", lambda: self.view.zoom(0.5), ["-", "Ctrl+-"])
-        self._action(view, "Zoom to &selection", self.view.zoom_to_selection, "Z")
-        self._action(view, "&Whole recording", self.view.show_all, ["0", "Ctrl+0"])
-        self._action(view, "Scroll left", lambda: self.view.pan(-0.25), "Left")
-        self._action(view, "Scroll right", lambda: self.view.pan(0.25), "Right")
-        self._action(view, "Go to start", lambda: self.view.pan(-1e9), "Home")
-        self._action(view, "Go to end", lambda: self.view.pan(1e9), "End")
-        view.addSeparator()
-        for dock in self.docks.values():
-            view.addAction(dock.toggleViewAction())
-        view.addSeparator()
-        self._action(view, "&Settings…", self.ask_settings, "Ctrl+,")
-
-        annotate = bar.addMenu("&Annotate")
-        annotate.addMenu(self.browser.split_menu())
-        self._action(annotate, "&Next event", lambda: self._step_event(1), "Tab")
-        self._action(
-            annotate, "&Previous event", lambda: self._step_event(-1), ["Shift+Tab", "Backtab"]
-        )
-        self._action(
-            annotate,
-            "Next &recording",
-            lambda: self.workspace.step_recording(1),
-            ["PgDown", "Ctrl+Right"],
-        )
-        self._action(
-            annotate,
-            "Previous r&ecording",
-            lambda: self.workspace.step_recording(-1),
-            ["PgUp", "Ctrl+Left"],
-        )
-        self._action(
-            annotate,
-            "Next &unlabelled recording",
-            lambda: self.workspace.step_recording(1, unlabelled=True),
-            "Ctrl+U",
-        )
-        classes = annotate.addMenu("Set &class")
-        for key in range(1, 10):
-            self._action(
-                classes, f"Class on key {key}", partial(self._set_class_key, str(key)), str(key)
-            )
-
-        play = bar.addMenu("&Playback")
-        style = self.style()
-        self.play_action = self._action(play, "&Play / pause", self.toggle_play, "Space")
-        self.play_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
-        self.play_sel_action = self._action(
-            play, "Play &selection", self.play_selection, ["Shift+Space", "P"]
-        )
-        self.play_sel_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward))
-        self.loop_action = self._action(play, "&Loop", self._on_loop_toggle, "L", checkable=True)
-        self._action(play, "&Faster", lambda: self._step_speed(1), "]")
-        self._action(play, "S&lower", lambda: self._step_speed(-1), "[")
-        self._action(play, "&Normal speed", lambda: self._set_speed(1.0), "\\")
-
-        model = bar.addMenu("&Model")
-        self.train_action = self._action(
-            model,
-            "&Train…",
-            self.ask_train,
-            "Ctrl+T",
-            tip="Train a detector on the labelled recordings (runs in the background)",
-        )
-        self._action(model, "&Stop training", self.training.stop)
-        model.addSeparator()
-        self.detect_actions = {
-            "current": self._action(
-                model,
-                "&Detect on this recording",
-                lambda: self.detect("current"),
-                "Ctrl+D",
-                tip="Run the chosen model on the open recording",
-            ),
-            "selected": self._action(
-                model,
-                "Detect on &selected recordings",
-                lambda: self.detect("selected"),
-                "Ctrl+Shift+D",
-                tip="Ctrl/Shift+click recordings in the list to select several",
-            ),
-            "unlabelled": self._action(
-                model,
-                "Detect on all &unlabelled recordings",
-                lambda: self.detect("unlabelled"),
-            ),
-        }
-        self.cancel_detect_action = self._action(model, "&Cancel detection", self.detector.cancel)
-        self.cancel_detect_action.setEnabled(False)
-        model.addSeparator()
-        self.show_detections_action = self._action(
-            model,
-            "S&how detections",
-            lambda: self.detections.set_visible(self.show_detections_action.isChecked()),
-            "Ctrl+Shift+H",
-            checkable=True,
-        )
-        self.show_detections_action.setChecked(True)
-        review = model.addMenu("&Review")
-        for text, command, keys in (
-            ("&Accept detection", "accept", "A"),
-            ("&Reject detection", "reject", "R"),
-            ("A&djust detection", "adjust", "E"),
-            ("&Next detection", "next", ["N", "J"]),
-            ("&Previous detection", "previous", "K"),
-        ):
-            self._action(review, text, partial(self._review, command), keys)
-        model.addSeparator()
-        self._action(model, "&Evaluate…", self.ask_evaluate)
-        self.model_menu = model
-
-        help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "&Keyboard and mouse", self.show_help, "F1")
-
-        tools = QToolBar("Transport")
-        tools.setObjectName("toolbar-transport")
-        tools.setMovable(False)
-        tools.addAction(self.play_action)
-        tools.addAction(self.play_sel_action)
-        self.loop_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
-        tools.addAction(self.loop_action)
-        self.speed_combo = QComboBox()
-        for speed in SPEEDS:
-            self.speed_combo.addItem(f"{speed:g}×", speed)
-        self.speed_combo.setCurrentIndex(SPEEDS.index(1.0))
-        self.speed_combo.setToolTip("Playback speed ([ and ])")
-        self.speed_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.speed_combo.currentIndexChanged.connect(
-            lambda i: self.player.set_rate(self.speed_combo.itemData(i))
-        )
-        tools.addWidget(self.speed_combo)
-        tools.addSeparator()
-        for text, slot, tip in (
-            ("Zoom in", lambda: self.view.zoom(2.0), "Zoom in (+)"),
-            ("Zoom out", lambda: self.view.zoom(0.5), "Zoom out (-)"),
-            ("Fit selection", self.view.zoom_to_selection, "Zoom to the selected event (Z)"),
-            ("Whole", self.view.show_all, "Show the whole recording (0)"),
-        ):
-            action = tools.addAction(text, slot)
-            action.setToolTip(tip)
-        tools.addSeparator()
-        tools.addAction("Settings…", self.ask_settings).setToolTip("View settings (Ctrl+,)")
-        tools.addSeparator()
-        detect_menu = QMenu(self)
-        for action in self.detect_actions.values():
-            detect_menu.addAction(action)
-        detect_menu.addSeparator()
-        detect_menu.addAction(self.cancel_detect_action)
-        tools.addAction(self.train_action)
-        detect = tools.addAction("Detect", lambda: self.detect("current"))
-        detect.setToolTip("Detect on this recording (Ctrl+D); more in the menu")
-        detect.setMenu(detect_menu)
-        self.detect_tool_action = detect
-        self.show_detections_action.setToolTip("Show or hide detections and posteriors")
-        tools.addAction(self.show_detections_action)
-        self.review.detect_button.setMenu(detect_menu)
-        self.review.detect_button.setDefaultAction(detect)
-        self.addToolBar(tools)
-        self.toolbar = tools
+        build_menus(self)
+        build_toolbar(self)
 
     def _build_status(self) -> None:
         status = self.statusBar()

@@ -1,0 +1,220 @@
+"""The main window's menus and toolbar: which commands exist, their keys and where they sit.
+
+Built by :func:`build_menus` and :func:`build_toolbar` on a :class:`MainWindow`, whose slots
+they connect; the window keeps the actions it enables and disables (``project_actions``,
+``detect_actions``, ``train_action``...). Kept apart from the window so that adding a command
+is a change here and not to the window's layout and behaviour.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QComboBox, QMenu, QStyle, QToolBar
+
+from tfstudio.qt.playback import SPEEDS
+
+if TYPE_CHECKING:
+    from tfstudio.qt.main_window import MainWindow
+
+__all__ = ["build_menus", "build_toolbar"]
+
+
+def build_menus(window: MainWindow) -> None:
+    """File, Edit, View, Annotate, Playback, Model and Help, with their shortcuts."""
+    bar = window.menuBar()
+    file = bar.addMenu("&File")
+    window._action(file, "&New project…", window.ask_new_project, QKeySequence.StandardKey.New)
+    window._action(file, "&Open project…", window.ask_open_project, QKeySequence.StandardKey.Open)
+    window.recent_menu = file.addMenu("Open &recent")
+    window.recent_menu.aboutToShow.connect(window._fill_recent_menu)
+    window._action(file, "Create &demo project…", window.ask_create_demo)
+    file.addSeparator()
+    window.project_actions = [
+        window._action(file, "&Import recordings…", window.ask_import_recordings, "Ctrl+I"),
+        window._action(file, "Import recordings from &folder…", window.ask_import_folder),
+        window._action(file, "Import &labels…", window.ask_import_labels, "Ctrl+Shift+I"),
+        window._action(file, "&Export labels…", window.ask_export, "Ctrl+E"),
+    ]
+    file.addSeparator()
+    window.project_actions.append(window._action(file, "&Close project", window.close_project))
+    window._action(file, "&Quit", window.close, QKeySequence.StandardKey.Quit)
+
+    edit = bar.addMenu("&Edit")
+    window.undo_action = window._action(edit, "&Undo", window.workspace.undo, ["Ctrl+Z"])
+    window.redo_action = window._action(
+        edit, "&Redo", window.workspace.redo, ["Ctrl+Shift+Z", "Ctrl+Y"]
+    )
+    edit.addSeparator()
+    window._action(edit, "&Delete event", window.workspace.delete_selected, ["Del", "Backspace"])
+    window._action(edit, "Deselect", lambda: window.workspace.select_event(None), "Esc")
+    window._action(edit, "Add &class…", window.palette_widget.ask_add_class, "Ctrl+K")
+
+    view = bar.addMenu("&View")
+    window._action(view, "Zoom &in", lambda: window.view.zoom(2.0), ["=", "+", "Ctrl+="])
+    window._action(view, "Zoom &out", lambda: window.view.zoom(0.5), ["-", "Ctrl+-"])
+    window._action(view, "Zoom to &selection", window.view.zoom_to_selection, "Z")
+    window._action(view, "&Whole recording", window.view.show_all, ["0", "Ctrl+0"])
+    window._action(view, "Scroll left", lambda: window.view.pan(-0.25), "Left")
+    window._action(view, "Scroll right", lambda: window.view.pan(0.25), "Right")
+    window._action(view, "Go to start", lambda: window.view.pan(-1e9), "Home")
+    window._action(view, "Go to end", lambda: window.view.pan(1e9), "End")
+    view.addSeparator()
+    for dock in window.docks.values():
+        view.addAction(dock.toggleViewAction())
+    view.addSeparator()
+    window._action(view, "&Settings…", window.ask_settings, "Ctrl+,")
+
+    annotate = bar.addMenu("&Annotate")
+    annotate.addMenu(window.browser.split_menu())
+    window._action(annotate, "&Next event", lambda: window._step_event(1), "Tab")
+    window._action(
+        annotate, "&Previous event", lambda: window._step_event(-1), ["Shift+Tab", "Backtab"]
+    )
+    window._action(
+        annotate,
+        "Next &recording",
+        lambda: window.workspace.step_recording(1),
+        ["PgDown", "Ctrl+Right"],
+    )
+    window._action(
+        annotate,
+        "Previous r&ecording",
+        lambda: window.workspace.step_recording(-1),
+        ["PgUp", "Ctrl+Left"],
+    )
+    window._action(
+        annotate,
+        "Next &unlabelled recording",
+        lambda: window.workspace.step_recording(1, unlabelled=True),
+        "Ctrl+U",
+    )
+    classes = annotate.addMenu("Set &class")
+    for key in range(1, 10):
+        window._action(
+            classes, f"Class on key {key}", partial(window._set_class_key, str(key)), str(key)
+        )
+
+    play = bar.addMenu("&Playback")
+    style = window.style()
+    window.play_action = window._action(play, "&Play / pause", window.toggle_play, "Space")
+    window.play_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+    window.play_sel_action = window._action(
+        play, "Play &selection", window.play_selection, ["Shift+Space", "P"]
+    )
+    window.play_sel_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward))
+    window.loop_action = window._action(play, "&Loop", window._on_loop_toggle, "L", checkable=True)
+    window._action(play, "&Faster", lambda: window._step_speed(1), "]")
+    window._action(play, "S&lower", lambda: window._step_speed(-1), "[")
+    window._action(play, "&Normal speed", lambda: window._set_speed(1.0), "\\")
+
+    model = bar.addMenu("&Model")
+    window.train_action = window._action(
+        model,
+        "&Train…",
+        window.ask_train,
+        "Ctrl+T",
+        tip="Train a detector on the labelled recordings (runs in the background)",
+    )
+    window._action(model, "&Stop training", window.training.stop)
+    model.addSeparator()
+    window.detect_actions = {
+        "current": window._action(
+            model,
+            "&Detect on this recording",
+            lambda: window.detect("current"),
+            "Ctrl+D",
+            tip="Run the chosen model on the open recording",
+        ),
+        "selected": window._action(
+            model,
+            "Detect on &selected recordings",
+            lambda: window.detect("selected"),
+            "Ctrl+Shift+D",
+            tip="Ctrl/Shift+click recordings in the list to select several",
+        ),
+        "unlabelled": window._action(
+            model,
+            "Detect on all &unlabelled recordings",
+            lambda: window.detect("unlabelled"),
+        ),
+    }
+    window.cancel_detect_action = window._action(model, "&Cancel detection", window.detector.cancel)
+    window.cancel_detect_action.setEnabled(False)
+    model.addSeparator()
+    window.show_detections_action = window._action(
+        model,
+        "S&how detections",
+        lambda: window.detections.set_visible(window.show_detections_action.isChecked()),
+        "Ctrl+Shift+H",
+        checkable=True,
+    )
+    window.show_detections_action.setChecked(True)
+    review = model.addMenu("&Review")
+    for text, command, keys in (
+        ("&Accept detection", "accept", "A"),
+        ("&Reject detection", "reject", "R"),
+        ("A&djust detection", "adjust", "E"),
+        ("&Next detection", "next", ["N", "J"]),
+        ("&Previous detection", "previous", "K"),
+    ):
+        window._action(review, text, partial(window._review, command), keys)
+    model.addSeparator()
+    window._action(model, "&Evaluate…", window.ask_evaluate)
+    window.model_menu = model
+
+    help_menu = bar.addMenu("&Help")
+    window._action(help_menu, "&Keyboard and mouse", window.show_help, "F1")
+
+
+def build_toolbar(window: MainWindow) -> None:
+    """Transport, speed, zoom, settings, train and detect (with its menu), detections toggle."""
+    style = window.style()
+    tools = QToolBar("Transport")
+    tools.setObjectName("toolbar-transport")
+    tools.setMovable(False)
+    tools.addAction(window.play_action)
+    tools.addAction(window.play_sel_action)
+    window.loop_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
+    tools.addAction(window.loop_action)
+    window.speed_combo = QComboBox()
+    for speed in SPEEDS:
+        window.speed_combo.addItem(f"{speed:g}×", speed)
+    window.speed_combo.setCurrentIndex(SPEEDS.index(1.0))
+    window.speed_combo.setToolTip("Playback speed ([ and ])")
+    window.speed_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    window.speed_combo.currentIndexChanged.connect(
+        lambda i: window.player.set_rate(window.speed_combo.itemData(i))
+    )
+    tools.addWidget(window.speed_combo)
+    tools.addSeparator()
+    for text, slot, tip in (
+        ("Zoom in", lambda: window.view.zoom(2.0), "Zoom in (+)"),
+        ("Zoom out", lambda: window.view.zoom(0.5), "Zoom out (-)"),
+        ("Fit selection", window.view.zoom_to_selection, "Zoom to the selected event (Z)"),
+        ("Whole", window.view.show_all, "Show the whole recording (0)"),
+    ):
+        action = tools.addAction(text, slot)
+        action.setToolTip(tip)
+    tools.addSeparator()
+    tools.addAction("Settings…", window.ask_settings).setToolTip("View settings (Ctrl+,)")
+    tools.addSeparator()
+    detect_menu = QMenu(window)
+    for action in window.detect_actions.values():
+        detect_menu.addAction(action)
+    detect_menu.addSeparator()
+    detect_menu.addAction(window.cancel_detect_action)
+    tools.addAction(window.train_action)
+    detect = tools.addAction("Detect", lambda: window.detect("current"))
+    detect.setToolTip("Detect on this recording (Ctrl+D); more in the menu")
+    detect.setMenu(detect_menu)
+    window.detect_tool_action = detect
+    window.show_detections_action.setToolTip("Show or hide detections and posteriors")
+    tools.addAction(window.show_detections_action)
+    window.review.detect_button.setMenu(detect_menu)
+    window.review.detect_button.setDefaultAction(detect)
+    window.addToolBar(tools)
+    window.toolbar = tools
