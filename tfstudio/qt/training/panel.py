@@ -348,8 +348,7 @@ class TrainingPanel(QWidget):
         self.resume()
 
     # -------------------------------------------------------------------- state
-    def _reset(self) -> None:
-        """Forget the previous run's curves: a new child is starting (whoever started it)."""
+    def _clear_curves(self) -> None:
         for series in (
             self.tf,
             self.loss,
@@ -361,6 +360,10 @@ class TrainingPanel(QWidget):
         ):
             series.clear()
         self._ema.reset()
+
+    def _reset(self) -> None:
+        """Forget the previous run's curves: a new child is starting (whoever started it)."""
+        self._clear_curves()
         self._skip_iteration = self._skip_epoch = -1
         self.run_id = None
         self.device = ""
@@ -662,17 +665,7 @@ class TrainingPanel(QWidget):
         if not runs:
             return
         run = runs[-1]
-        for series in (
-            self.tf,
-            self.loss,
-            self.loss_ema,
-            self.epoch_train,
-            self.epoch_val,
-            self.epoch_f1,
-            self.epoch_er,
-        ):
-            series.clear()
-        self._ema.reset()
+        self._clear_curves()
         self.run_id = run.id
         self._load_history(run.id)
         self._last_status = {"status": run.status, "run": run.id, "message": run.message}
