@@ -12,8 +12,10 @@ import torch
 from tfstudio.train.augment import (
     EventBank,
     EventSpan,
+    EventVariation,
     SpecAugment,
     balance_windows,
+    filter_curve,
     mix_event,
     mixup_batch,
     positive_weights,
@@ -401,3 +403,71 @@ def test_balance_windows_without_events_or_classes_is_uniform():
         targets = [np.zeros((100, n_classes), np.float32)]
         picks = balance_windows(windows, targets, 10, epoch=1, seed=0)
         assert len(picks) == 10 and set(picks) <= set(windows)
+
+
+def test_filter_curve_is_a_bounded_piecewise_linear_equaliser():
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        curve = filter_curve(64, 6.0, rng)
+        assert curve.shape == (64,) and curve.dtype == np.float32
+        assert np.abs(curve).max() <= 6.0 + 1e-5
+        # Piecewise linear with at most 6 points: at most 4 kinks between them.
+        kinks = np.abs(np.diff(curve, 2)) > 1e-4
+        assert kinks.sum() <= 2 * 4
+    # Not a constant: it changes the timbre, not only the level.
+    curves = np.stack([filter_curve(64, 6.0, rng) for _ in range(20)])
+    assert np.ptp(curves, axis=1).mean() > 2.0
+
+
+def test_event_variation_off_returns_the_event_unchanged():
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(30, 16)).astype(np.float32)
+    targets = _targets(30, 3, [(5, 25, 1)])
+    out_f, out_t = EventVariation()(feats, targets, rng)
+    np.testing.assert_array_equal(out_f, feats)
+    np.testing.assert_array_equal(out_t, targets)
+    assert not EventVariation().active and EventVariation(stretch=0.1).active
+
+
+def test_event_variation_filter_adds_one_curve_to_every_frame():
+    rng = np.random.default_rng(1)
+    feats = rng.normal(size=(40, 32)).astype(np.float32)
+    before = feats.copy()
+    out, targets = EventVariation(filter_db=6.0)(feats, _targets(40, 2, [(0, 40, 0)]), rng)
+    np.testing.assert_array_equal(feats, before)  # the bank's features are never written
+    gain = out - feats
+    np.testing.assert_allclose(gain, np.broadcast_to(gain[0], gain.shape), atol=1e-5)
+    assert np.abs(gain).max() <= 6.0 + 1e-5 and np.ptp(gain[0]) > 0
+    assert targets.shape == (40, 2)
+
+
+def test_event_variation_shift_moves_the_spectrum():
+    feats = np.zeros((10, 20), dtype=np.float32)
+    feats[:, 8] = 30.0
+    seen = set()
+    for seed in range(40):
+        out, _ = EventVariation(shift_bands=2)(
+            feats, np.zeros((10, 1)), np.random.default_rng(seed)
+        )
+        (peak,) = set(np.argmax(out, axis=1).tolist())
+        seen.add(peak)
+    assert seen == {6, 7, 8, 9, 10}
+
+
+def test_event_variation_stretch_resamples_frames_and_labels_together():
+    n = 50
+    feats = np.repeat(np.linspace(0, 49, n, dtype=np.float32)[:, None], 4, axis=1)
+    targets = _targets(n, 2, [(10, 40, 1)])
+    lengths = set()
+    for seed in range(30):
+        out_f, out_t = EventVariation(stretch=0.5)(feats, targets, np.random.default_rng(seed))
+        assert len(out_f) == len(out_t)
+        assert 50 / 1.5 - 1 <= len(out_f) <= 50 * 1.5 + 1
+        lengths.add(len(out_f))
+        # A ramp stays a ramp from the first to the last value.
+        assert out_f[0, 0] == 0.0 and out_f[-1, 0] == pytest.approx(49.0)
+        assert (np.diff(out_f[:, 0]) >= 0).all()
+        # The labelled stretch keeps its share of the event (within a frame each side).
+        share = out_t[:, 1].sum() / len(out_t)
+        assert abs(share - 30 / 50) <= 2 / len(out_t)
+    assert len(lengths) > 5

@@ -16,7 +16,7 @@ from tfstudio.cli import main
 from tfstudio.features import FeatureConfig
 from tfstudio.store import Project
 from tfstudio.train import TrainConfig, TrainError, checkpoint_paths, load_model, train
-from tfstudio.train.augment import SpecAugment
+from tfstudio.train.augment import EventVariation, SpecAugment
 from tfstudio.train.config import RECIPE_OFF
 from tfstudio.train.data import (
     Mixing,
@@ -120,6 +120,8 @@ def test_an_old_stored_config_loads_with_the_recipe_off():
         ({"freq_mask_bands": -1}, "augmentation sizes"),
         ({"freq_shift_bands": -1}, "augmentation sizes"),
         ({"gain_db": -3.0}, "augmentation sizes"),
+        ({"mix_filter_db": -1.0}, "event variation sizes"),
+        ({"mix_stretch": -0.2}, "event variation sizes"),
         ({"class_thresholds": {"tone": 1.5}}, "class thresholds must be in"),
         ({"class_median_filter_frames": {"tone": 4}}, "class median filter"),
         ({"class_median_filter_frames": {"tone": 0}}, "class median filter"),
@@ -188,6 +190,26 @@ def test_mixed_events_bring_their_labels(demo_project):
         gained_any += int(gained.any())
         np.testing.assert_array_equal(b["mask"], a["mask"])
     assert gained_any >= 6  # new classes show up in most windows
+
+
+def test_varied_mixed_events_still_bring_their_labels(demo_project):
+    _, data, norm = _train_data(demo_project)
+    variation = EventVariation(filter_db=6.0, shift_bands=2, stretch=0.3)
+    plain = SequenceDataset(data, 64, norm, mixing=Mixing(1.0, 2, (0.0, 0.0)))
+    varied = SequenceDataset(data, 64, norm, mixing=Mixing(1.0, 2, (0.0, 0.0), variation))
+    differs = 0
+    for seed in range(12):
+        window = (seed % 3, 20 * seed % 200, seed)
+        a, b = _item(plain, window), _item(varied, window)
+        base = _item(SequenceDataset(data, 64, norm), window[:2])
+        assert (b["targets"] >= base["targets"]).all()
+        changed = (b["features"] != base["features"]).any(1)
+        gained = (b["targets"] > base["targets"]).any(1)
+        assert not (gained & ~changed).any()
+        differs += int(not np.array_equal(a["features"], b["features"]))
+        # The same seed varies the same way.
+        np.testing.assert_array_equal(_item(varied, window)["features"], b["features"])
+    assert differs >= 10
 
 
 def test_the_same_seeded_window_gives_the_same_item(demo_project):

@@ -25,6 +25,7 @@ import torch
 __all__ = [
     "EventBank",
     "EventSpan",
+    "EventVariation",
     "SpecAugment",
     "balance_windows",
     "mix_event",
@@ -79,6 +80,68 @@ class EventBank:
         classes = list(self.by_class)
         spans = self.by_class[classes[int(rng.integers(len(classes)))]]
         return spans[int(rng.integers(len(spans)))]
+
+
+@dataclass(frozen=True)
+class EventVariation:
+    """Makes a cut event sound like another instance of its class before it is mixed in.
+
+    ``filter_db``: a random smooth equaliser (FilterAugment, Nam et al. 2022): 3 to 6 gains
+    drawn in ± ``filter_db`` dB at random mel positions, linearly interpolated across the
+    bands, so the event's timbre changes as with another source, microphone or distance.
+    ``shift_bands``: the event's spectrum moves by up to ± that many mel bands (another
+    pitch). ``stretch``: its frames are resampled in time by a factor in
+    [1 / (1 + stretch), 1 + stretch] (another tempo or length), labels following.
+
+    Only the cut event changes, never the background it is mixed into: a whole window's
+    static colour is what background subtraction removes anyway, while an unheard source
+    differs from the heard ones in exactly these ways. Zeros switch a part off.
+    """
+
+    filter_db: float = 0.0
+    shift_bands: int = 0
+    stretch: float = 0.0
+
+    @property
+    def active(self) -> bool:
+        return bool(self.filter_db or self.shift_bands or self.stretch)
+
+    def __call__(
+        self, feats: np.ndarray, targets: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A varied copy of an event's (frames, bands) dB ``feats`` and (frames, classes)
+        ``targets``; the inputs are left as they are."""
+        feats = np.array(feats, dtype=np.float32)
+        targets = np.asarray(targets)
+        length, n_mels = feats.shape
+        if self.stretch and length > 1:
+            factor = float(np.exp(rng.uniform(-1.0, 1.0) * math.log1p(self.stretch)))
+            new_length = max(1, round(length * factor))
+            where = np.linspace(0.0, length - 1.0, new_length)
+            low = np.floor(where).astype(np.int64)
+            high = np.minimum(low + 1, length - 1)
+            frac = (where - low).astype(np.float32)[:, None]
+            feats = feats[low] * (1 - frac) + feats[high] * frac
+            targets = targets[np.rint(where).astype(np.int64)]
+        if self.shift_bands:
+            shift = int(rng.integers(-self.shift_bands, self.shift_bands + 1))
+            if shift:
+                source = np.clip(np.arange(n_mels) - shift, 0, n_mels - 1)
+                feats = feats[:, source]
+        if self.filter_db and n_mels > 1:
+            feats = feats + filter_curve(n_mels, self.filter_db, rng)[None, :]
+        return feats, targets
+
+
+def filter_curve(n_mels: int, max_db: float, rng: np.random.Generator) -> np.ndarray:
+    """A random smooth gain per mel band (dB): 3 to 6 gains in ± ``max_db`` at the two edge
+    bands and at random bands between them, linearly interpolated (FilterAugment's linear
+    type)."""
+    points = int(rng.integers(3, 7))
+    inner = np.sort(rng.uniform(0.0, n_mels - 1.0, points - 2))
+    positions = np.concatenate(([0.0], inner, [n_mels - 1.0]))
+    gains = rng.uniform(-max_db, max_db, points)
+    return np.interp(np.arange(n_mels, dtype=np.float64), positions, gains).astype(np.float32)
 
 
 def mix_event(

@@ -44,6 +44,9 @@ class TrainError(Exception):
 # run stored before the recipe existed resumes as it started.
 RECIPE_OFF: dict[str, Any] = dict(
     mix_probability=0.0,
+    mix_filter_db=0.0,
+    mix_shift_bands=0,
+    mix_stretch=0.0,
     background_percentile=0.0,
     freq_mask_bands=0,
     time_mask_frames=0,
@@ -147,6 +150,12 @@ class TrainConfig:
     mix_probability: float = 0.5
     mix_max_events: int = 2
     mix_gain_db: list[float] = field(default_factory=lambda: [-12.0, 3.0])
+    # Each mixed event first becomes another instance of its class (EventVariation): a
+    # random equaliser of ± mix_filter_db dB, a shift of ± mix_shift_bands mel bands and a
+    # time stretch by up to 1 + mix_stretch. 0 switches a part off.
+    mix_filter_db: float = 0.0
+    mix_shift_bands: int = 0
+    mix_stretch: float = 0.0
     # SpecAugment masks, a random level change (± dB) and a spectral shift (± mel bands).
     freq_mask_bands: int = 4
     time_mask_frames: int = 20
@@ -309,6 +318,10 @@ class TrainConfig:
             ),
             (0 <= self.mix_probability <= 1, "mix probability must be in [0, 1]"),
             (self.mix_max_events >= 1, "mix max events must be at least 1"),
+            (
+                min(self.mix_filter_db, self.mix_shift_bands, self.mix_stretch) >= 0,
+                "event variation sizes must not be negative",
+            ),
             (
                 len(self.mix_gain_db) == 2 and self.mix_gain_db[0] <= self.mix_gain_db[1],
                 "mix gain must be [low, high] dB with low <= high",

@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader, Dataset
 from tfstudio.features.cache import FeatureCache
 from tfstudio.features.config import FeatureConfig
 from tfstudio.store import Project, Recording
-from tfstudio.train.augment import EventBank, SpecAugment, mix_event
+from tfstudio.train.augment import EventBank, EventVariation, SpecAugment, mix_event
 
 __all__ = [
     "Mixing",
@@ -287,11 +287,13 @@ def seed_windows(
 class Mixing:
     """Event mixing: with ``probability``, 1 to ``max_events`` labelled events cut from the
     training recordings are added to a training sequence at random times, each at a gain
-    drawn from ``gain_db`` (dB, relative to its own level), their labels following."""
+    drawn from ``gain_db`` (dB, relative to its own level), their labels following; each
+    event first goes through ``variation`` (another timbre, pitch or length)."""
 
     probability: float = 0.0
     max_events: int = 2
     gain_db: tuple[float, float] = (-12.0, 3.0)
+    variation: EventVariation = field(default_factory=EventVariation)
 
     @property
     def active(self) -> bool:
@@ -349,15 +351,11 @@ class SequenceDataset(Dataset):
             if span is None:
                 return
             stop = min(span.stop, span.start + self.seq_len)
-            mix_event(
-                raw,
-                targets,
-                n,
-                self.features(span.recording)[span.start : stop],
-                self.recordings[span.recording].targets[span.start : stop],
-                rng.uniform(low, high),
-                rng,
-            )
+            event_feats = self.features(span.recording)[span.start : stop]
+            event_targets = self.recordings[span.recording].targets[span.start : stop]
+            if self.mixing.variation.active:
+                event_feats, event_targets = self.mixing.variation(event_feats, event_targets, rng)
+            mix_event(raw, targets, n, event_feats, event_targets, rng.uniform(low, high), rng)
 
     def __getitem__(self, window: Window | SeededWindow) -> dict[str, torch.Tensor]:
         index, start = window[0], window[1]

@@ -49,7 +49,13 @@ from tfstudio.model.crnn import (
 from tfstudio.model.schedules import Schedule, make_schedule
 from tfstudio.store import Project, ProjectError, Run
 from tfstudio.train import metrics as sed_metrics
-from tfstudio.train.augment import SpecAugment, balance_windows, mixup_batch, positive_weights
+from tfstudio.train.augment import (
+    EventVariation,
+    SpecAugment,
+    balance_windows,
+    mixup_batch,
+    positive_weights,
+)
 from tfstudio.train.checkpoint import CHECKPOINT_FORMAT, read_checkpoint, write_checkpoint
 from tfstudio.train.config import RECIPE_OFF, RUNTIME_FIELDS, TrainConfig, TrainError
 from tfstudio.train.data import (
@@ -433,7 +439,12 @@ class _Trainer:
         augment = SpecAugment(
             cfg.freq_mask_bands, cfg.time_mask_frames, cfg.gain_db, cfg.freq_shift_bands
         )
-        mixing = Mixing(cfg.mix_probability, cfg.mix_max_events, tuple(cfg.mix_gain_db))  # type: ignore[arg-type]
+        mixing = Mixing(
+            cfg.mix_probability,
+            cfg.mix_max_events,
+            tuple(cfg.mix_gain_db),  # type: ignore[arg-type]
+            EventVariation(cfg.mix_filter_db, cfg.mix_shift_bands, cfg.mix_stretch),
+        )
         train_targets = [d.targets for d in self.train_data]
         self.dataset = SequenceDataset(
             self.train_data,
