@@ -10,6 +10,7 @@ from tfstudio.session.rules import (
     is_label,
     is_open_detection,
     is_unchanged,
+    same_value,
 )
 from tfstudio.store import Event
 
@@ -53,3 +54,12 @@ def test_a_click_that_moves_nothing_is_no_change():
     assert not is_unchanged(event, {"onset": 1.001})
     assert not is_unchanged(event, {"class_id": 3})
     assert not is_unchanged(event, {"low_hz": 100.0})
+
+
+def test_same_value_forgives_rounding_in_numbers_only():
+    """One rule for an edit that moves nothing and a recipe value a spin box shows rounded."""
+    assert same_value(0.1 + 0.2, 0.3) and same_value(0, 0.0) and same_value(1e6, 1e6 + 1e-4)
+    assert not same_value(0.5, 0.501) and not same_value(0, 1e-6)
+    assert same_value(False, 0.0) and not same_value(True, 0.0)
+    assert same_value("drossos", "drossos") and not same_value("0", 0)
+    assert same_value(None, None) and not same_value(None, 0.0)

@@ -8,6 +8,7 @@ one rejects it, keeping the "no" the model should learn from.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,7 +28,7 @@ def is_open_detection(event: Event) -> bool:
 def is_unchanged(event: Event, changes: Mapping[str, Any]) -> bool:
     """True when ``changes`` leave ``event`` as it is (a click on a region moves nothing, and
     deserves no undo step); seconds and hertz compare to within 1e-9."""
-    return all(_same(getattr(event, name), value) for name, value in changes.items())
+    return all(same_value(getattr(event, name), value) for name, value in changes.items())
 
 
 def edit_accepts(event: Event, changes: Mapping[str, Any]) -> bool:
@@ -41,7 +42,9 @@ def delete_rejects(event: Event) -> bool:
     return is_open_detection(event)
 
 
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return abs(a - b) < 1e-9
+def same_value(a: Any, b: Any) -> bool:
+    """Equal, numbers to within 1e-9 (absolute or relative): an edge dragged nowhere, or a
+    value a spin box shows rounded, is no change."""
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
     return bool(a == b)

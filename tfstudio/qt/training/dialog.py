@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from tfstudio.model.schedules import make_schedule
 from tfstudio.qt.training.engine import EngineInfo, engine_probe
 from tfstudio.qt.training.plots import TF_COLOR, TrainingPlot
+from tfstudio.session.rules import same_value
 from tfstudio.session.stream import format_duration
 from tfstudio.store import Project, ProjectError
 from tfstudio.train.config import TrainConfig
@@ -711,7 +712,7 @@ class TrainDialog(QDialog):
             for f in part.fields:
                 for name in order:
                     value = self._preset_values(name).get(f)
-                    if value is not None and not _same(value, off[f]):
+                    if value is not None and not same_value(value, off[f]):
                         self._recipe_on[f] = value
                         break
         self._show_recipe(self._preset_recipe(preset))
@@ -738,7 +739,7 @@ class TrainDialog(QDialog):
         for part in self._recipe_parts():
             if not all(f in values for f in part.fields):
                 continue
-            on = any(not _same(values[f], off[f]) for f in part.fields)
+            on = any(not same_value(values[f], off[f]) for f in part.fields)
             if on:
                 self._recipe_on.update({f: values[f] for f in part.fields})
             self.recipe_checks[part.name].setChecked(on)
@@ -784,7 +785,7 @@ class TrainDialog(QDialog):
         return {
             f: value
             for f, value in self.recipe_values().items()
-            if f in preset and not _same(value, preset[f])
+            if f in preset and not same_value(value, preset[f])
         }
 
     def _restore_recipe(self) -> None:
@@ -1032,12 +1033,6 @@ class TrainDialog(QDialog):
                 continue  # the resumed run keeps its own
             args += [option, str(spin.value())]
         return args
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, int | float):
-        return a == b
-    return isinstance(b, int | float) and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
 def _json_value(value: Any) -> str:
