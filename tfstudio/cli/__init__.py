@@ -13,13 +13,20 @@ import sys
 from collections.abc import Sequence
 
 from tfstudio import __version__
-from tfstudio.cli import check_cmds, doctor_cmds, info_cmds, project_cmds, train_cmds
+from tfstudio.cli import (
+    bench_cmds,
+    check_cmds,
+    doctor_cmds,
+    info_cmds,
+    project_cmds,
+    train_cmds,
+)
 from tfstudio.cli.common import OpenGui, UserError, err
 from tfstudio.store import ProjectError
 
 __all__ = ["OpenGui", "build_parser", "is_command_line", "main"]
 
-COMMAND_MODULES = (project_cmds, info_cmds, check_cmds, train_cmds, doctor_cmds)
+COMMAND_MODULES = (project_cmds, info_cmds, check_cmds, train_cmds, doctor_cmds, bench_cmds)
 
 
 def build_parser() -> argparse.ArgumentParser:
