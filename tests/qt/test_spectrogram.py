@@ -34,9 +34,9 @@ def test_long_recording_opens_fast_with_bounded_memory(qtbot, tmp_path, wav_writ
     """25 minutes at 16 kHz: 96 MB decoded. Opening, zooming out and in must neither read it
     all into memory nor make the GUI wait for it (measured: ~10 MB peak, first image ~0.3 s)."""
     from tfstudio.importer import import_audio
-    from tfstudio.qt.settings import ViewSettings
     from tfstudio.qt.spectrogram import SpectrogramView
     from tfstudio.qt.workspace import Workspace
+    from tfstudio.session.view_settings import ViewSettings
     from tfstudio.store import Project
 
     audio = tmp_path / "audio"

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tfstudio.qt.settings import COLORMAPS, FFT_SIZES, ViewSettings
+from tfstudio.session.view_settings import COLORMAPS, FFT_SIZES, ViewSettings
 
 T = TypeVar("T")
 Progress = Callable[[int, int], None]

@@ -53,6 +53,7 @@ from tfstudio.qt.review import ReviewPanel
 from tfstudio.qt.spectrogram import SpectrogramView
 from tfstudio.qt.training import RunHistory, TrainingPanel
 from tfstudio.qt.workspace import Workspace
+from tfstudio.session.view_settings import ViewSettings
 from tfstudio.store import DB_NAME, Project, ProjectError
 
 # Bump when docks are added or rearranged: a layout saved by an older version is then ignored.
@@ -484,7 +485,7 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.apply_settings(dialog.values())
 
-    def apply_settings(self, settings: qs.ViewSettings) -> None:
+    def apply_settings(self, settings: ViewSettings) -> None:
         self.view_settings = settings
         qs.save_view_settings(settings)
         self.view.set_settings(settings)

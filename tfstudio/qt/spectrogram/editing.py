@@ -16,11 +16,11 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from tfstudio.qt.detections import DetectionModel
-from tfstudio.qt.settings import ViewSettings
 from tfstudio.qt.spectrogram.events import LaneMap
 from tfstudio.qt.spectrogram.image import AudioInfo
 from tfstudio.qt.spectrogram.viewbox import EditViewBox
 from tfstudio.qt.workspace import Workspace
+from tfstudio.session.view_settings import ViewSettings
 
 MIN_DRAG_PX = 4
 

@@ -21,9 +21,9 @@ from tfstudio.features.tiles import (
     db_to_code_level,
     tiles_in_window,
 )
-from tfstudio.qt.settings import ViewSettings
 from tfstudio.qt.spectrogram.viewbox import EditViewBox
 from tfstudio.qt.tile_service import TileService
+from tfstudio.session.view_settings import ViewSettings
 
 
 class FastImageItem(pg.ImageItem):

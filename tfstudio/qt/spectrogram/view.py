@@ -31,7 +31,6 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from tfstudio.features.tiles import SpectrogramParams
 from tfstudio.qt.axes import LaneAxis, TimeAxis, pin_left_axis, time_axis_label
 from tfstudio.qt.detections import DetectionModel
-from tfstudio.qt.settings import COLORMAPS, ViewSettings
 from tfstudio.qt.spectrogram.editing import EditTool
 from tfstudio.qt.spectrogram.events import EventLayer, LaneMap
 from tfstudio.qt.spectrogram.image import AudioInfo, SpectrogramImage
@@ -39,6 +38,7 @@ from tfstudio.qt.spectrogram.overlay import DetectionLayer
 from tfstudio.qt.spectrogram.viewbox import EditViewBox
 from tfstudio.qt.tile_service import TileService
 from tfstudio.qt.workspace import Workspace
+from tfstudio.session.view_settings import COLORMAPS, ViewSettings
 from tfstudio.store import Event
 
 AXIS_WIDTH = 96
