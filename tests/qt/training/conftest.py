@@ -10,7 +10,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
 
-from tfstudio.qt.training.engine import EngineInfo
+from tfstudio.qt.training.engine import engine_info
+from tfstudio.session.engine import EngineInfo
 
 FAKE_TRAIN = Path(__file__).with_name("fake_train.py")
 
@@ -24,7 +25,7 @@ def fake_program() -> list[str]:
 @pytest.fixture
 def engine() -> EngineInfo:
     """A CPU machine, as ``tfstudio doctor`` reports one (presets and options are the real ones)."""
-    return EngineInfo(known=True)
+    return engine_info(known=True)
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from tfstudio.qt.training.dialog import (
     TrainDialog,
     schedule_curve,
 )
-from tfstudio.qt.training.engine import EngineInfo, EngineProbe
+from tfstudio.qt.training.engine import EngineProbe, engine_info
+from tfstudio.session.engine import EngineInfo
 from tfstudio.store import Project
 from tfstudio.train.config import RECIPE_OFF, TRAIN_PRESETS, TrainConfig
 
@@ -171,7 +172,7 @@ def test_a_stopped_run_can_be_resumed_with_its_own_settings(qtbot, empty_root, e
 
 def test_presets_recipe_and_options_are_known_before_any_probe():
     """Read in the GUI process from the train config and the CLI's parser: no torch, no wait."""
-    info = EngineInfo.guess()
+    info = engine_info()
     assert not info.known and not info.cuda and info.auto_device() == "CPU"
     assert info.presets == {n: TrainConfig.from_preset(n).to_dict() for n in TRAIN_PRESETS}
     assert info.recipe_off == RECIPE_OFF and info.has_recipe
@@ -190,7 +191,7 @@ def test_the_probe_asks_tfstudio_doctor_once(qtbot):
     assert info.known and info.torch and not info.errors
     assert info.versions["tfstudio"] == __version__
     assert info.auto_device().startswith(("CUDA: ", "Apple MPS", "CPU"))
-    assert info.presets == EngineInfo.guess().presets
+    assert info.presets == engine_info().presets
     with qtbot.waitSignal(probe.ready, timeout=5_000) as again:
         probe.request()  # cached: no second child
     assert again.args[0] is info

@@ -14,7 +14,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QCheckBox, QStyle, QStyleOptionButton
 
 from tfstudio.qt.training.dialog import RECIPE_PARTS, TrainDialog
-from tfstudio.qt.training.engine import EngineInfo
+from tfstudio.qt.training.engine import engine_info
+from tfstudio.session.engine import EngineInfo
 from tfstudio.store import Project
 from tfstudio.train.config import RECIPE_OFF, TrainConfig
 
@@ -24,7 +25,7 @@ LEFT = Qt.MouseButton.LeftButton
 @pytest.fixture
 def recipe_engine() -> EngineInfo:
     """This checkout's engine: the presets and the recipe come from its TrainConfig."""
-    return EngineInfo(known=True)
+    return engine_info(known=True)
 
 
 def open_dialog(qtbot, root, engine, settings, **kwargs) -> TrainDialog:
@@ -212,7 +213,7 @@ def test_the_recipe_needs_no_answer_from_the_doctor_and_keeps_choices_when_it_co
     qtbot, demo_root, recipe_engine, settings
 ):
     # Before the devices are known the preset's recipe is shown and can be changed already.
-    waiting = open_dialog(qtbot, demo_root, EngineInfo.guess(), settings)
+    waiting = open_dialog(qtbot, demo_root, engine_info(), settings)
     fast = TrainConfig.from_preset("fast").to_dict()
     assert waiting.recipe_checks["mixing"].isVisibleTo(waiting)
     assert not waiting.recipe_note.isVisibleTo(waiting)

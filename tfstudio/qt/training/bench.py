@@ -21,7 +21,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication
 
-from tfstudio.qt.training.engine import EngineInfo
+from tfstudio.qt.training.engine import engine_info
 from tfstudio.qt.training.panel import TrainingPanel
 from tfstudio.qt.training.process import TrainingJob
 from tfstudio.qt.training.screenshots import StallMeter, wait_until
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     process = TrainingJob(".")
-    panel = TrainingPanel(None, process=process, engine=EngineInfo.guess())
+    panel = TrainingPanel(None, process=process, engine=engine_info())
     panel.resize(1200, 800)
     panel.show()
     app.processEvents()

@@ -30,8 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from tfstudio.model.schedules import make_schedule
-from tfstudio.qt.training.engine import EngineInfo, engine_probe
+from tfstudio.qt.training.engine import engine_info, engine_probe
 from tfstudio.qt.training.plots import TF_COLOR, TrainingPlot
+from tfstudio.session.engine import EngineInfo
 from tfstudio.session.rules import same_value
 from tfstudio.session.stream import format_duration
 from tfstudio.store import Project, ProjectError
@@ -304,7 +305,8 @@ class TrainDialog(QDialog):
     runs that can be resumed; ``engine`` skips asking ``tfstudio doctor`` for the machine's
     devices (tests, or a caller that already knows); ``settings`` is where choices are
     remembered (default: the app's). The presets, the recipe and ``train``'s options are this
-    tfstudio's own (:class:`EngineInfo` reads them from the train config) and known at once.
+    tfstudio's own (:func:`~tfstudio.qt.training.engine.engine_info` reads them from the train
+    config and the command line's parser) and known at once.
     """
 
     def __init__(
@@ -324,7 +326,7 @@ class TrainDialog(QDialog):
         self._probe = None
         if engine is None:
             probe = engine_probe()
-            engine = probe.info or EngineInfo.guess()
+            engine = probe.info or engine_info()
             if probe.info is None:
                 self._probe = probe
                 probe.ready.connect(self._on_engine_ready)

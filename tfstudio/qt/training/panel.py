@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from tfstudio.qt.training.dialog import TrainDialog
-from tfstudio.qt.training.engine import EngineInfo, engine_probe
+from tfstudio.qt.training.engine import engine_probe
 from tfstudio.qt.training.plots import (
     ER_COLOR,
     F1_COLOR,
@@ -44,6 +44,7 @@ from tfstudio.qt.training.plots import (
     pen,
 )
 from tfstudio.qt.training.process import TrainingJob
+from tfstudio.session.engine import EngineInfo
 from tfstudio.session.project_ref import ProjectRef
 from tfstudio.session.series import Series
 from tfstudio.session.stream import Ema, Progress, finite, format_duration

@@ -26,9 +26,10 @@ from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from tfstudio.qt.training.dialog import TrainDialog
-from tfstudio.qt.training.engine import EngineInfo, engine_probe
+from tfstudio.qt.training.engine import engine_info, engine_probe
 from tfstudio.qt.training.history import RunHistory
 from tfstudio.qt.training.panel import TrainingPanel
+from tfstudio.session.engine import EngineInfo
 from tfstudio.store import Project
 from tfstudio.train.events import BatchEvent, DoneEvent, EpochEvent, TrainEvent
 
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     probe = engine_probe()
     probe.request()
     wait_until(lambda: probe.info is not None, 120)
-    info = probe.info or EngineInfo.guess()
+    info = probe.info or engine_info()
     print(f"device: {info.auto_device()}  torch {info.torch}")
     if args.dialog_only:
         shoot_dialog(root, info, settings, args.outdir)
