@@ -10,7 +10,8 @@ import textwrap
 import pytest
 from PySide6.QtCore import QObject
 
-from tfstudio.qt.job import CliJob, Job, JobResult
+from tfstudio.qt.job import CliJob, Job
+from tfstudio.session.jobs import JobResult
 
 WAIT_MS = 30_000
 

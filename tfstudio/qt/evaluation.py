@@ -30,10 +30,10 @@ from PySide6.QtWidgets import (
 )
 
 from tfstudio.qt.detections import DetectionModel
-from tfstudio.qt.job import JobResult
 from tfstudio.qt.jobs import EvaluateJob
 from tfstudio.qt.palette import swatch
 from tfstudio.qt.review import RunChooser
+from tfstudio.session.jobs import JobResult
 
 COLUMNS = ("Class", "Seg. F1", "Seg. ER", "Event F1", "Ref.", "Det.")
 KEYS = ("segment_f1", "segment_er", "event_f1", "reference_events", "detected_events")

@@ -8,22 +8,22 @@ decoded only once its newline has arrived), stops it (SIGTERM, then SIGKILL afte
 and says how it ended. Subclasses add what their command needs: :class:`CliJob` reads progress
 lines, :class:`~tfstudio.qt.training.process.TrainingJob` reads typed training events and
 repairs the run in the store when the child died before it could, and
-:class:`~tfstudio.qt.jobs.DetectJob` follows detection's progress on disk.
+:class:`~tfstudio.qt.jobs.DetectJob` reads detection's progress lines. The command line, the
+environment, the outcome (:class:`JobResult`) and the failure message are Qt-free, in
+:mod:`tfstudio.session.jobs`.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import sys
 import time
 from collections import deque
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
+from tfstudio.session.jobs import JobResult, child_variables, exit_failure, tfstudio_command
 from tfstudio.session.stream import LineSplitter, decode_line
 
 DEFAULT_STOP_TIMEOUT_S = 3.0
@@ -32,48 +32,12 @@ STDERR_TAIL_LINES = 20
 REAP_TIMEOUT_MS = 2000
 
 
-def tfstudio_command(args: list[str], program: list[str] | None = None) -> tuple[str, list[str]]:
-    """The program and arguments that run ``tfstudio *args`` with this very tfstudio.
-
-    ``program`` replaces the ``tfstudio`` prefix (tests run a stand-in with it).
-    """
-    if program:
-        prefix = list(program)
-    elif getattr(sys, "frozen", False):
-        # A frozen app's executable is tfstudio itself (``__main__`` runs the CLI for a command).
-        prefix = [sys.executable]
-    else:
-        prefix = [sys.executable, "-m", "tfstudio"]
-    return prefix[0], [*prefix[1:], *args]
-
-
 def child_environment() -> QProcessEnvironment:
-    """The GUI's environment, with unbuffered UTF-8 output and this very ``tfstudio`` first."""
+    """The GUI's environment with a child's own variables on top (:func:`child_variables`)."""
     env = QProcessEnvironment.systemEnvironment()
-    env.insert("PYTHONUNBUFFERED", "1")  # lines arrive as they are printed, not per 8 KiB
-    env.insert("PYTHONIOENCODING", "utf-8")
-    if not getattr(sys, "frozen", False):
-        # Run from a source checkout, the child must import the same package as the GUI.
-        package_parent = str(Path(__file__).resolve().parents[2])
-        old = env.value("PYTHONPATH", "")
-        env.insert("PYTHONPATH", package_parent + (os.pathsep + old if old else ""))
+    for key, value in child_variables(os.environ).items():
+        env.insert(key, value)
     return env
-
-
-@dataclass(frozen=True)
-class JobResult:
-    """How a job ended: ``status`` is done, failed or cancelled (a stop was asked for);
-    ``result`` is the last JSON object the child printed."""
-
-    status: str
-    result: dict[str, Any] = field(default_factory=dict)
-    message: str = ""
-    elapsed_s: float = 0.0
-    exit_code: int | None = None  # None when it crashed (a signal) or never started
-    crashed: bool = False
-    forced: bool = False  # killed: it did not stop in time, or stop was pressed twice
-    stderr_tail: tuple[str, ...] = ()
-    started: bool = True  # False: the program could not be started at all
 
 
 class Job(QObject):
@@ -237,17 +201,7 @@ class Job(QObject):
 
     def failure_message(self, exit_code: int | None, crashed: bool) -> str:
         """Why the child failed, from its stderr: the CLI's ``error: …`` line, else the tail."""
-        lines = list(self._stderr_tail)
-        # The CLI reports a user error as one "error: ..." line; a crash leaves a traceback.
-        errors = [line for line in lines if line.lower().startswith("error")]
-        if errors:
-            return errors[-1].split(":", 1)[-1].strip() or errors[-1]
-        if crashed:
-            detail = f"the '{self.name}' process crashed"
-        else:
-            detail = f"'{self.name}' exited with code {exit_code}"
-        tail = "\n".join(lines[-6:])
-        return f"{detail}\n{tail}" if tail else detail
+        return exit_failure(self.name, self._stderr_tail, exit_code, crashed)
 
     # ------------------------------------------------------------------- output
     def _on_process_started(self) -> None:

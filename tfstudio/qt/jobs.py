@@ -11,7 +11,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from tfstudio.qt.detections import DetectionModel
-from tfstudio.qt.job import CliJob, JobResult
+from tfstudio.qt.job import CliJob
+from tfstudio.session.jobs import JobResult
 from tfstudio.store import Project, Recording
 
 

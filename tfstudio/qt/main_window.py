@@ -45,7 +45,6 @@ from tfstudio.qt.dialogs import (
 )
 from tfstudio.qt.evaluation import EvaluationPanel
 from tfstudio.qt.event_table import EventTable
-from tfstudio.qt.job import JobResult
 from tfstudio.qt.jobs import Detector
 from tfstudio.qt.palette import ClassPalette
 from tfstudio.qt.playback import SPEEDS, Player
@@ -53,6 +52,7 @@ from tfstudio.qt.review import ReviewPanel
 from tfstudio.qt.spectrogram import SpectrogramView
 from tfstudio.qt.training import RunHistory, TrainingPanel
 from tfstudio.qt.workspace import Workspace
+from tfstudio.session.jobs import JobResult
 from tfstudio.session.view_settings import ViewSettings
 from tfstudio.store import DB_NAME, Project, ProjectError
 

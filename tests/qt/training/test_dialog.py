@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from tfstudio import __version__
-from tfstudio.qt.job import tfstudio_command
 from tfstudio.qt.training import dialog as dialog_module
 from tfstudio.qt.training.dialog import (
     PRESET_HELP,
@@ -19,6 +18,7 @@ from tfstudio.qt.training.dialog import (
 )
 from tfstudio.qt.training.engine import EngineProbe, engine_info
 from tfstudio.session.engine import EngineInfo
+from tfstudio.session.jobs import tfstudio_command
 from tfstudio.store import Project
 from tfstudio.train.config import RECIPE_OFF, TRAIN_PRESETS, TrainConfig
 

@@ -4,29 +4,14 @@ store repaired when the child could not record its end."""
 from __future__ import annotations
 
 import os
-import sys
 
 import pytest
 
-from tfstudio.qt.job import tfstudio_command
-from tfstudio.qt.training.process import TrainingJob, train_command
+from tfstudio.qt.training.process import TrainingJob
 from tfstudio.store import Project
 from tfstudio.train.events import BatchEvent, DoneEvent, EpochEvent, StartEvent
 
 WAIT_MS = 30_000
-
-
-def test_the_command_is_this_python_running_tfstudio_train(tmp_path):
-    program, args = train_command(tmp_path, ["--epochs", "2"])
-    assert program == sys.executable
-    assert args == ["-m", "tfstudio", "train", str(tmp_path), "--epochs", "2", "--json"]
-    assert train_command(tmp_path, ["--json"])[1].count("--json") == 1
-
-
-def test_a_frozen_app_runs_itself_for_a_command(tmp_path, monkeypatch):
-    monkeypatch.setattr(sys, "frozen", True, raising=False)
-    assert tfstudio_command(["doctor", "--json"]) == (sys.executable, ["doctor", "--json"])
-    assert train_command(tmp_path, [])[1] == ["train", str(tmp_path), "--json"]
 
 
 def collect(proc: TrainingJob) -> dict[str, list]:

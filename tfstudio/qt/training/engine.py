@@ -16,8 +16,9 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
-from tfstudio.qt.job import CliJob, JobResult, tfstudio_command
+from tfstudio.qt.job import CliJob
 from tfstudio.session.engine import EngineInfo
+from tfstudio.session.jobs import JobResult, tfstudio_command
 
 # Loading torch and initialising CUDA takes seconds; a driver that hangs must not leave the
 # dialog waiting for ever.

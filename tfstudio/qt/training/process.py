@@ -16,7 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from tfstudio.qt.job import Job, JobResult, tfstudio_command
+from tfstudio.qt.job import Job
+from tfstudio.session.jobs import JobResult, train_args
 from tfstudio.session.stream import describe_failure
 from tfstudio.store import Project, ProjectError, Run
 from tfstudio.train.events import (
@@ -36,20 +37,6 @@ DEFAULT_STOP_TIMEOUT_S = 20.0
 CHILD_NICENESS = 10
 # Statuses in which a run is still "in flight" in the store; anything else was set on purpose.
 _UNFINISHED = ("queued", "running")
-
-
-def train_command(
-    project_root: Path | str, args: list[str], program: list[str] | None = None
-) -> tuple[str, list[str]]:
-    """The program and arguments that run ``tfstudio train`` for ``project_root``."""
-    return tfstudio_command(_train_args(project_root, args), program)
-
-
-def _train_args(project_root: Path | str, args: list[str]) -> list[str]:
-    args = list(args)
-    if "--json" not in args:
-        args.append("--json")
-    return ["train", str(project_root), *args]
 
 
 class TrainingJob(Job):
@@ -85,7 +72,7 @@ class TrainingJob(Job):
         niceness: int | None = CHILD_NICENESS,
     ) -> None:
         super().__init__(
-            _train_args(project_root, []),
+            train_args(project_root, []),
             parent,
             program=program,
             stop_timeout_s=stop_timeout_s,
@@ -101,7 +88,7 @@ class TrainingJob(Job):
         """Start ``tfstudio train PROJECT *args --json``; error if a run is in progress."""
         if self.is_running():
             raise RuntimeError("a training process is already running")
-        self.args = _train_args(self.project_root, args or [])
+        self.args = train_args(self.project_root, args or [])
         self.run_id = None
         self.start_event = None
         self._done = None
