@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
-from tfstudio.session.runs import format_lr, load_curves, summarise
+from tfstudio.session.runs import format_lr, load_curves, run_title, summarise
+from tfstudio.store import Run
 
 
 def test_a_run_is_summarised_from_its_config_and_epoch_metrics(project):
@@ -50,3 +52,11 @@ def test_curves_keep_gaps_and_smooth_only_finite_losses(project):
     assert np.allclose(curves.loss_smooth[[0, 2]], [1.0, 1.75 / 0.75])
     # An epoch's mean training loss is stored as "loss".
     assert curves.train_loss.tolist() == [2.0] and curves.val_loss.tolist() == [1.5]
+
+
+def test_a_run_is_titled_by_name_status_and_its_latest_moment():
+    when = time.mktime((2025, 5, 14, 10, 32, 0, 0, 0, -1))
+    run = Run(3, "", "{}", "done", "", "cpu", None, None, None, when - 60, when - 30, when)
+    assert run_title(run) == "run 3 · done · 14 May 10:32"
+    named = Run(4, "tuned", "{}", "queued", "", "cpu", None, None, None, 0.0, None, None)
+    assert run_title(named) == "tuned · queued"  # no moment yet

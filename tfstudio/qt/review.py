@@ -10,8 +10,6 @@ test recording a banner says that accepting there changes the evaluation referen
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -51,7 +49,9 @@ from tfstudio.qt.axes import format_time
 from tfstudio.qt.detections import DetectionModel
 from tfstudio.qt.palette import swatch
 from tfstudio.qt.workspace import Workspace
-from tfstudio.store import Event, Run
+from tfstudio.session.review import ReviewRow, review_rows
+from tfstudio.session.runs import run_title
+from tfstudio.store import Event
 
 _Index = QModelIndex | QPersistentModelIndex
 EVENT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -73,13 +73,6 @@ def _cell(table: QTableWidget, row: int, column: int) -> QTableWidgetItem:
     if item is None:
         raise LookupError(f"no item in row {row}, column {column}")
     return item
-
-
-def run_title(run: Run) -> str:
-    """``run 3 · done · 14 May 10:32`` for choosers."""
-    when = run.finished_at or run.started_at or run.created_at
-    stamp = time.strftime("%d %b %H:%M", time.localtime(when)) if when else ""
-    return " · ".join(part for part in (run.name or f"run {run.id}", run.status, stamp) if part)
 
 
 class RunChooser(QComboBox):
@@ -319,12 +312,6 @@ class ThresholdControls(QWidget):
 
 
 # ------------------------------------------------------------------ review list
-@dataclass(frozen=True)
-class _Row:
-    event: Event
-    recording: str
-
-
 COLUMNS = ("Class", "Recording", "Onset", "Length", "Confidence", "State")
 
 
@@ -338,7 +325,7 @@ class ReviewTableModel(QAbstractTableModel):
         self.scope = "recording"  # recording | all
         self.show = "pending"  # pending | all
         self.sort_by = "confidence"  # not ``sort``: QAbstractItemModel.sort() is virtual
-        self._rows: list[_Row] = []
+        self._rows: list[ReviewRow] = []
         self._classes: dict[int, Any] = {}
         self.counts = {"none": 0, "accepted": 0, "rejected": 0}
 
@@ -346,20 +333,14 @@ class ReviewTableModel(QAbstractTableModel):
         ws = self.workspace
         self.beginResetModel()
         self._classes = {c.id: c for c in ws.classes()}
-        events = self._events()
-        self.counts = {"none": 0, "accepted": 0, "rejected": 0}
-        for e in events:
-            self.counts[e.review] = self.counts.get(e.review, 0) + 1
-        if self.show == "pending":
-            events = [e for e in events if e.review == "none"]
         names = {r.id: r.name for r in ws.recordings()}
-        if self.sort_by == "confidence":
-            events.sort(key=lambda e: (-(e.confidence or 0.0), e.recording_id, e.onset))
-        elif self.sort_by == "uncertainty":
-            events.sort(key=lambda e: (self.detections.uncertainty(e), e.recording_id, e.onset))
-        else:
-            events.sort(key=lambda e: (names.get(e.recording_id, ""), e.onset, e.id))
-        self._rows = [_Row(e, names.get(e.recording_id, "?")) for e in events]
+        self._rows, self.counts = review_rows(
+            self._events(),
+            names,
+            show=self.show,
+            sort_by=self.sort_by,
+            uncertainty=self.detections.uncertainty,
+        )
         self.endResetModel()
 
     def _events(self) -> list[Event]:

@@ -1,14 +1,18 @@
 """The open project as the GUI sees it, without Qt: what the widgets show and the rules their
 edits follow, testable and usable without a display.
 
+- :mod:`.jobs` — a ``tfstudio`` child of the GUI: its command line, environment, outcome, failure.
 - :mod:`.stream` — following a ``train --json`` child: lines, events, smoothing, ETA, failures.
-- :mod:`.runs` — one summary per run for the history, and a run's stored curves as arrays.
+- :mod:`.runs` — one summary per run for the history, a run's title, its stored curves as arrays.
+- :mod:`.engine` — what training can use: devices (``tfstudio doctor``), options, presets, recipe.
 - :mod:`.series` — growing buffers for live curves.
 - :mod:`.detections` — a run's detections for review: run info, posteriors, post-processing,
   what is drawn, repeats of decisions, thresholds stored with the run.
 - :mod:`.labels` — the events of one recording as arrays: culling, hit tests, navigation.
+- :mod:`.review` — the review list: which detections, in which order, counts per state.
 - :mod:`.rules` — what counts as a label; adjusting a detection accepts it, deleting one rejects it.
 - :mod:`.project_ref` — a project given open (borrowed) or as a folder (opened on use).
+- :mod:`.view_settings` — how spectrograms are drawn (remembered by :mod:`tfstudio.qt.settings`).
 
 ``tfstudio.qt`` builds on this package; nothing here imports Qt (an import contract holds it).
 """

@@ -55,6 +55,13 @@ class RunSummary:
         return f"run {self.id} · {self.schedule}" if self.schedule else f"run {self.id}"
 
 
+def run_title(run: Run) -> str:
+    """``run 3 · done · 14 May 10:32`` for choosers."""
+    when = run.finished_at or run.started_at or run.created_at
+    stamp = time.strftime("%d %b %H:%M", time.localtime(when)) if when else ""
+    return " · ".join(part for part in (run.name or f"run {run.id}", run.status, stamp) if part)
+
+
 def summarise(project: Project, run: Run) -> RunSummary:
     """The summary of ``run``, reading its per-epoch metrics."""
     config = run.config_dict
