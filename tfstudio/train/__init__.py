@@ -2,6 +2,8 @@
 
 - :func:`train` — the training loop as a generator of events (:mod:`.events`), configured by
   :class:`TrainConfig` (presets ``paper`` and ``fast``); stop, resume, DDP under torchrun.
+- :func:`parse_event` — a ``train --json`` line's object back as a typed event
+  (:class:`EventError` when it claims to be one but is not).
 - :func:`detect_recordings` / :func:`load_model` / :func:`posteriors` — a run's model on any recording,
   in bounded memory, with post-processing (:mod:`.postprocess`).
 - :func:`evaluate_run` — segment- and event-based DCASE scores of a run on a split
@@ -31,6 +33,9 @@ _EXPORTS = {
     "EpochEvent": "events",
     "CheckpointEvent": "events",
     "DoneEvent": "events",
+    "EventError": "events",
+    "event_types": "events",
+    "parse_event": "events",
     "LoadedModel": "detect",
     "DetectReport": "detect",
     "detect_recordings": "detect",
