@@ -339,3 +339,63 @@ def test_runs_under_bfloat16_autocast(tf_prob):
     loss = bce_loss(logits.float(), targets)
     loss.backward()
     assert logits.shape == (2, 5, 3) and torch.isfinite(loss)
+
+
+# --- the two-pass (fused) training forward -------------------------------------------------
+
+
+def _fused_and_stepped(config: CRNNConfig, seed: int = 0) -> tuple[CRNN, CRNN]:
+    torch.manual_seed(seed)
+    fused = CRNN(config)
+    stepped = CRNN(config)
+    stepped.load_state_dict(fused.state_dict())
+    stepped.fused = False
+    for model in (fused, stepped):
+        model.train()
+        freeze_batchnorm(model)
+    return fused, stepped
+
+
+@pytest.mark.parametrize("context_hidden", [0, 5])
+@pytest.mark.parametrize("mode", ["mask", "truth", "free"])
+def test_fused_training_forward_equals_the_stepped_one_with_gradients(mode, context_hidden):
+    fused, stepped = _fused_and_stepped(tiny_config(context_hidden=context_hidden))
+    features, targets = random_batch(batch=3, frames=40, seed=1)
+    mask = torch.rand(3, 40, generator=torch.Generator().manual_seed(2)) < 0.5
+    kwargs = {
+        "mask": dict(targets=targets, teacher_mask=mask),
+        "truth": dict(targets=targets, tf_prob=1.0),
+        "free": dict(targets=targets, tf_prob=0.0),
+    }[mode]
+    outs = []
+    for model in (fused, stepped):
+        model.zero_grad(set_to_none=True)
+        logits = model(features, **kwargs)
+        bce_loss(logits, targets).backward()
+        outs.append(logits.detach())
+    torch.testing.assert_close(outs[0], outs[1], rtol=1e-5, atol=1e-5)
+    for (name, a), (_, b) in zip(fused.named_parameters(), stepped.named_parameters()):
+        assert a.grad is not None and b.grad is not None, name
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_fused_forward_is_fed_its_own_predictions_where_the_mask_is_off():
+    # With every step forced the output depends on the targets; with none forced, not at all.
+    fused, _ = _fused_and_stepped(tiny_config())
+    features, targets = random_batch(batch=2, frames=30, seed=3)
+    none = torch.zeros(2, 30, dtype=torch.bool)
+    a = fused(features, targets, teacher_mask=none)
+    b = fused(features, 1 - targets, teacher_mask=none)
+    torch.testing.assert_close(a, b)
+    every = torch.ones(2, 30, dtype=torch.bool)
+    assert not torch.allclose(
+        fused(features, targets, teacher_mask=every),
+        fused(features, 1 - targets, teacher_mask=every),
+    )
+
+
+def test_inference_never_takes_the_fused_path():
+    # Without autograd there is nothing to fuse for: predict steps once, as before.
+    fused, stepped = _fused_and_stepped(tiny_config())
+    features, _ = random_batch(batch=2, frames=25, seed=4)
+    torch.testing.assert_close(fused.predict(features), stepped.predict(features))

@@ -3,10 +3,13 @@
 A CNN turns log-mel frames into per-frame features; one GRU layer steps through time with
 the previous frame's class activities appended to its input; a linear layer gives logits.
 
-Only the recurrent part is stepped in Python. The input-to-hidden projection of the CNN
-features is one matrix multiply over all frames, the feedback (ground truth or the model's
-own binarised prediction, chosen per sequence with ``torch.where`` on a mask drawn once per
-forward) is a small (B, C) × (C, 3H) product per step, and no step loops over the batch.
+Only the recurrent part is stepped in Python, and only without autograd. The input-to-hidden
+projection of the CNN features is one matrix multiply over all frames, the feedback (ground
+truth or the model's own binarised prediction, chosen per sequence with ``torch.where`` on a
+mask drawn once per forward) is a small (B, C) × (C, 3H) product per step, and no step loops
+over the batch. In training, that stepped pass runs under ``no_grad`` only to decide what
+each step is fed (the feedback carries no gradient); the outputs the loss sees then come from
+one fused GRU call over [features, feedback] (issue 12's two-pass scheme).
 """
 
 from __future__ import annotations
@@ -219,6 +222,9 @@ class CRNN(nn.Module):
         self.gru = nn.GRUCell(config.encoded_features + config.n_classes, config.gru_hidden)
         self.classifier = nn.Linear(config.gru_hidden, config.n_classes)
         self._step = gru_step
+        # Training passes use the fused two-pass forward; False steps with autograd (the
+        # reference the fused one is tested against).
+        self.fused = True
 
     def compile_step(self, **options: Any) -> None:
         """Replace the recurrent step with ``torch.compile(gru_step, **options)``.
@@ -258,7 +264,7 @@ class CRNN(nn.Module):
         ``tf_prob``: True feeds the ground truth of frame t − 1 at step t.
         """
         encoded = self.encode(features)
-        batch, frames, width = encoded.shape
+        batch, frames, _ = encoded.shape
         n_classes = self.config.n_classes
 
         # truth: the previous frame's targets to feed back; mask: per (sequence, step) choice
@@ -286,6 +292,33 @@ class CRNN(nn.Module):
                     mask = teacher_forcing_mask(batch, frames, tf_prob, device=encoded.device)
                     mask_steps = mask.unbind(1)
 
+        if truth is not None and mask_steps is None:
+            # Pure teacher forcing: step t is fed frame t − 1's truth (zeros at step 0).
+            fed = torch.cat([truth.new_zeros(batch, 1, n_classes), truth[:, :-1]], dim=1)
+            return self._fused(encoded, fed)
+        if not (self.fused and torch.is_grad_enabled()):
+            # Inference, or the stepped reference: one pass with autograd (if enabled).
+            return self._stepped(encoded, truth, mask_steps)[0]
+        # Training: the fed-back input carries no gradient (ground truth, or a detached
+        # comparison), so a no-grad stepped pass decides it for every (sequence, frame) and
+        # one fused GRU over [features, feedback] then computes the outputs with autograd.
+        # Same outputs and gradients as the stepped pass (tested), at the cost of a cuDNN or
+        # oneDNN GRU instead of T autograd-recorded steps.
+        with torch.no_grad():
+            _, fed = self._stepped(encoded.detach(), truth, mask_steps)
+        return self._fused(encoded, fed)
+
+    def _stepped(
+        self,
+        encoded: Tensor,
+        truth: Tensor | None,
+        mask_steps: tuple[Tensor, ...] | None,
+    ) -> tuple[Tensor, Tensor]:
+        """Step the fed-back GRU through time: (logits (B, T, C), the feedback each step was
+        fed (B, T, C)). Without ``truth`` it feeds its own binarised predictions; with it
+        and ``mask_steps``, the truth where a step's mask is set."""
+        batch, frames, width = encoded.shape
+        n_classes = self.config.n_classes
         w_ih, b_ih = self.gru.weight_ih, self.gru.bias_ih
         # The features' share of the input gates for every frame at once: one matmul, not T.
         input_gates = F.linear(encoded, w_ih[:, :width], b_ih)
@@ -296,8 +329,9 @@ class CRNN(nn.Module):
         hidden = encoded.new_zeros(batch, self.config.gru_hidden)
         # Step 0 sees zeros, forced or not.
         feedback = encoded.new_zeros(batch, n_classes)
-        outputs = []
+        outputs, fed = [], []
         for t in range(frames):
+            fed.append(feedback)
             hidden, logits = self._step(
                 input_gates[:, t],
                 feedback,
@@ -309,9 +343,6 @@ class CRNN(nn.Module):
                 self.classifier.bias,
             )
             outputs.append(logits)
-            if truth is not None and mask_steps is None:
-                feedback = truth[:, t]
-                continue
             # sigmoid(x) > 0.5 ⇔ x > 0; a comparison carries no gradient, i.e. it is detached.
             own = (logits.detach() > 0).to(encoded.dtype)
             if truth is not None and mask_steps is not None and t + 1 < frames:
@@ -319,7 +350,28 @@ class CRNN(nn.Module):
                 feedback = torch.where(mask_steps[t + 1], truth[:, t], own)
             else:
                 feedback = own
-        return torch.stack(outputs, dim=1)
+        return torch.stack(outputs, dim=1), torch.stack(fed, dim=1)
+
+    def _fused(self, encoded: Tensor, fed: Tensor) -> Tensor:
+        """Logits (B, T, C) of the GRU over ``encoded`` with ``fed`` (B, T, C) as each step's
+        feedback, in one fused call (the GRUCell's own weights, so checkpoints are as before)."""
+        gru = self.gru
+        inputs = torch.cat([encoded, fed.to(encoded.dtype)], dim=-1)
+        h0 = encoded.new_zeros(1, encoded.shape[0], self.config.gru_hidden)
+        # nn.GRU's own kernel (cuDNN / oneDNN), called with the cell's parameters: the same
+        # maths as nn.GRUCell, stepped inside the kernel.
+        out, _ = torch._VF.gru(  # type: ignore[attr-defined]
+            inputs,
+            h0,
+            [gru.weight_ih, gru.weight_hh, gru.bias_ih, gru.bias_hh],
+            True,  # has biases
+            1,  # layers
+            0.0,  # dropout
+            self.training,
+            False,  # bidirectional
+            True,  # batch first
+        )
+        return self.classifier(out)
 
     @torch.no_grad()
     def predict(self, features: Tensor) -> Tensor:
