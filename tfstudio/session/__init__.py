@@ -5,6 +5,7 @@ edits follow, testable and usable without a display.
 - :mod:`.stream` — following a ``train --json`` child: lines, events, smoothing, ETA, failures.
 - :mod:`.runs` — one summary per run for the history, a run's title, its stored curves as arrays.
 - :mod:`.engine` — what training can use: devices (``tfstudio doctor``), options, presets, recipe.
+- :mod:`.schedule` — the teacher-forcing schedule's preview: p_tf against epochs, in a sentence.
 - :mod:`.series` — growing buffers for live curves.
 - :mod:`.detections` — a run's detections for review: run info, posteriors, post-processing,
   what is drawn, repeats of decisions, thresholds stored with the run.

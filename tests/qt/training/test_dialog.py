@@ -14,7 +14,6 @@ from tfstudio.qt.training.dialog import (
     PRESET_HELP,
     LearningRateBox,
     TrainDialog,
-    schedule_curve,
 )
 from tfstudio.qt.training.engine import EngineProbe, engine_info
 from tfstudio.session.engine import EngineInfo
@@ -100,20 +99,6 @@ def test_the_preview_follows_gamma_and_the_schedule(qtbot, demo_root, engine, se
     dialog.unit_combo.setCurrentIndex(dialog.unit_combo.findData("step"))
     x, p = curve(dialog)
     assert p[np.searchsorted(x, 1.0)] == pytest.approx(p_min)
-
-
-def test_counting_time_steps_collapses_p_tf_in_the_first_epoch():
-    x, p = schedule_curve(
-        "drossos",
-        epochs=10,
-        gamma=0.125,
-        p_min=0.05,
-        p_max=0.9,
-        decay_epochs=20,
-        unit="step",
-        steps_per_batch=256,
-    )
-    assert p[np.searchsorted(x, 1.0)] == pytest.approx(0.05, abs=1e-6)
 
 
 def test_p_min_above_p_max_disables_start(qtbot, demo_root, engine, settings):

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QResizeEvent, QStandardItemModel, QValidator
 from PySide6.QtWidgets import (
@@ -29,11 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tfstudio.model.schedules import make_schedule
 from tfstudio.qt.training.engine import engine_info, engine_probe
 from tfstudio.qt.training.plots import TF_COLOR, TrainingPlot
 from tfstudio.session.engine import EngineInfo
 from tfstudio.session.rules import same_value
+from tfstudio.session.schedule import describe_schedule_curve, schedule_curve
 from tfstudio.session.stream import format_duration
 from tfstudio.store import Project, ProjectError
 from tfstudio.train.config import TrainConfig
@@ -60,7 +59,6 @@ EXTRA_OPTIONS = (
     ("--max-batches", "Batches per epoch at most", 0, "0: all (a cap makes quick trials)"),
     ("--seed", "Random seed", 0, "for reproducible runs"),
 )
-PREVIEW_POINTS = 400
 # The drossos schedule's γ when a preset or run leaves it unset (gamma None): the paper's.
 DEFAULT_GAMMA = 0.125
 RESUMABLE = ("stopped", "failed")
@@ -199,40 +197,6 @@ RECIPE_PARTS = (
         ("tune_postprocess",),
     ),
 )
-
-
-def schedule_curve(
-    name: str,
-    *,
-    epochs: int,
-    gamma: float,
-    p_min: float,
-    p_max: float,
-    decay_epochs: float,
-    unit: str = "batch",
-    steps_per_batch: int = 1,
-    points: int = PREVIEW_POINTS,
-) -> tuple[np.ndarray, np.ndarray]:
-    """p_tf against epochs for a schedule: ``(epochs_axis, probability)``.
-
-    Every schedule here depends on iteration/batches-per-epoch only (with ``unit="step"``,
-    on that times the sequence length), so a nominal number of batches per epoch gives the
-    exact curve in epochs before the real number is known.
-    """
-    per_epoch = max(1, math.ceil(points / max(1, epochs)))
-    schedule = make_schedule(
-        name,
-        batches_per_epoch=per_epoch,
-        gamma=gamma if name == "drossos" else None,
-        p_min=p_min,
-        p_max=p_max,
-        decay_epochs=decay_epochs,
-        unit=unit,
-        steps_per_batch=steps_per_batch if unit == "step" else 1,
-    )
-    iterations = np.arange(epochs * per_epoch + 1)
-    p = np.array([schedule.probability(int(i)) for i in iterations])
-    return iterations / per_epoch, p
 
 
 class LearningRateBox(QDoubleSpinBox):
@@ -854,7 +818,7 @@ class TrainDialog(QDialog):
             return
         self.preview_curve.setData(x, p)
         self.preview.setXRange(0, epochs, padding=0.01)
-        self.schedule_summary.setText(_describe_curve(x, p))
+        self.schedule_summary.setText(describe_schedule_curve(x, p))
 
     def _on_resume_change(self, *_args: object) -> None:
         run_id = self.resume_combo.currentData()
@@ -1042,21 +1006,3 @@ def _json_value(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return json.dumps(value)
-
-
-def _describe_curve(x: np.ndarray, p: np.ndarray) -> str:
-    """``p_tf 0.90 → 0.05; below 0.5 from epoch 9`` for the schedule summary line."""
-    if len(p) == 0:
-        return ""
-    text = f"p_tf {p[0]:.2f} at the start → {p[-1]:.2f} after epoch {x[-1]:.0f}"
-    below = np.nonzero(p < 0.5)[0]
-    if len(below) and p[0] >= 0.5:
-        text += f"; below 0.5 from epoch {_epoch_text(x[below[0]])}"
-    floor = np.nonzero(p <= p.min() + 1e-3)[0]
-    if p.min() < p[0] and floor[0] < len(p) - 1:
-        text += f"; at {p.min():.2f} from epoch {_epoch_text(x[floor[0]])}"
-    return text + "."
-
-
-def _epoch_text(epoch: float) -> str:
-    return f"{epoch:.0f}" if epoch >= 10 else f"{epoch:.2g}"
