@@ -44,6 +44,8 @@ class FastImageItem(pg.ImageItem):
             self.qimage.reinterpretAsFormat(QImage.Format.Format_RGB32)
 
 
+# The view's state shared by its layers (which file is shown, its extent), made from the
+# store's Recording when one opens: view plumbing, not a core record.
 @dataclass(frozen=True)
 class AudioInfo:
     """The shown recording's audio: where it is and how long."""
