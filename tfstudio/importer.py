@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from tfstudio.formats import (
     match_recording,
 )
 from tfstudio.formats.base import read_text
-from tfstudio.store import EventClass, Project, ProjectError
+from tfstudio.store import EventImport, Project, ProjectError, Recording
 
 Progress = Callable[[int, int], None]
 
@@ -187,58 +187,76 @@ def import_labels(
     progress: Progress | None = None,
     report: ImportReport | None = None,
 ) -> ImportReport:
-    """Read label files and add their events; each file is all or nothing and one undoable step.
+    """Read label files and add their events, all files as one undoable step.
 
+    Each file is checked on its own and kept or refused whole (its problems reported); the
+    kept files' events and new classes are then added in one short transaction
+    (:meth:`Project.import_events`), so other edits do not wait behind a long import.
     Files with a file-name column match recordings by name; per-recording files go to the
     recording with the longest stem S such that the label file's name starts with ``S.``.
-    Importing the same labels twice adds nothing the second time, even two imports at once:
-    the store checks and inserts in one short transaction (:meth:`Project.add_new_events`),
-    so other edits do not wait behind a long import.
+    Importing the same labels twice adds nothing the second time, even two imports at once.
     """
     report = report if report is not None else ImportReport()
-    recordings = project.recordings()
-    by_stem = {r.stem: r for r in recordings}
     paths = [Path(p) for p in label_paths]
-    for done, path in enumerate(paths, start=1):
-        report.label_files += 1
-        _import_label_file(project, path, fmt, by_stem, report)
-        if progress:
-            progress(done, len(paths))
+    context = _LabelContext(project, report)
+    if len(paths) == 1:
+        description = f"import {shown(paths[0].name)}"
+    else:
+        description = f"import {len(paths)} label files"
+    try:
+        with project.import_events(description) as batch:
+            context.batch = batch
+            for done, path in enumerate(paths, start=1):
+                report.label_files += 1
+                _import_label_file(context, path, fmt)
+                if progress:
+                    progress(done, len(paths))
+    except ProjectError as exc:
+        report.label_issues.append(f"no labels were imported: {exc}")
+    else:
+        assert batch.result is not None
+        report.labels_added += len(batch.result.ids)
+        report.labels_existing += batch.result.existing
+        report.classes_added.extend(batch.classes_added)
     # A label file's name need not be UTF-8 (it is never stored), but messages must print.
     report.label_issues[:] = map(shown, report.label_issues)
     report.warnings[:] = map(shown, report.warnings)
     return report
 
 
-def _class_for(
-    project: Project, name: str, path: Path, report: ImportReport, meta: dict | None = None
-) -> EventClass | None:
-    """The project's class called ``name``, made when new; None (reported) for a name that
-    cannot be a class name. A taken hotkey or odd colour in ``meta`` falls back to defaults."""
-    try:
-        name = check_class_name(name)
-    except ValueError as exc:
-        report.label_issues.append(f"{path}: {exc}")
-        return None
-    cls = project.class_by_name(name)
-    if cls is not None:
-        return cls
-    meta = meta or {}
-    try:
-        cls = project.ensure_class(name, color=meta.get("color"), hotkey=meta.get("hotkey"))
-    except ProjectError:
-        cls = project.ensure_class(name)
-    report.classes_added.append(cls.name)
-    return cls
+class _LabelContext:
+    """One import's lookups, made once per name instead of once per event."""
+
+    def __init__(self, project: Project, report: ImportReport):
+        self.project = project
+        self.report = report
+        self.batch: EventImport | None = None
+        self.by_stem = {r.stem: r for r in project.recordings()}
+        self._recordings: dict[str, Recording | None] = {}
+        self._class_ids: dict[str, int] = {}
+
+    def recording(self, name: str) -> Recording | None:
+        if name not in self._recordings:
+            self._recordings[name] = self.project.find_recording(name)
+        return self._recordings[name]
+
+    def class_id(self, name: str, path: Path, meta: dict | None = None) -> int | None:
+        """The class called ``name`` (made when the import commits if new); None (reported)
+        for a name that cannot be a class name."""
+        if name in self._class_ids:
+            return self._class_ids[name]
+        assert self.batch is not None
+        try:
+            checked = check_class_name(name)
+        except ValueError as exc:
+            self.report.label_issues.append(f"{path}: {exc}")
+            return None
+        class_id = self._class_ids[name] = self.batch.class_id(checked, meta)
+        return class_id
 
 
-def _import_label_file(
-    project: Project,
-    path: Path,
-    fmt: str | None,
-    by_stem: dict,
-    report: ImportReport,
-) -> None:
+def _import_label_file(context: _LabelContext, path: Path, fmt: str | None) -> None:
+    report = context.report
     name = fmt or guess_format(path)
     if name is None:
         try:
@@ -259,43 +277,43 @@ def _import_label_file(
     report.label_issues.extend(str(issue) for issue in result.issues)
     for meta in result.classes:
         if meta.get("name"):
-            _class_for(project, str(meta["name"]), path, report, meta)
+            context.class_id(str(meta["name"]), path, meta)
 
     file_recording = None
     if any(not e.recording for e in result.events):
-        stem = match_recording(path.name, by_stem)
+        stem = match_recording(path.name, context.by_stem)
         if stem is None:
             report.label_issues.append(
                 f"{path}: no recording in the project matches this file's name "
                 f"(expected e.g. '{path.name.split('.')[0]}.wav'; import the audio first)"
             )
         else:
-            file_recording = by_stem[stem]
+            file_recording = context.by_stem[stem]
 
     unknown: Counter[str] = Counter()
     refused: set[str] = set()
-    rows = []
-    for event in result.events:
-        rec = file_recording if not event.recording else project.find_recording(event.recording)
-        if rec is None:
-            if event.recording:
-                unknown[event.recording] += 1
-            continue
-        if event.label in refused:
-            continue
-        cls = _class_for(project, event.label, path, report)
-        if cls is None:
-            refused.add(event.label)
-            continue
-        if event.offset > rec.duration + END_TOLERANCE_S:
-            report.warnings.append(
-                f"{path}: event {event.label!r} {event.onset}–{event.offset} s ends after "
-                f"{rec.name} ({rec.duration:.3f} s); kept as is"
-            )
-        rows.append(
-            dict(
+
+    def rows() -> Iterator[dict]:
+        for event in result.events:
+            rec = file_recording if not event.recording else context.recording(event.recording)
+            if rec is None:
+                if event.recording:
+                    unknown[event.recording] += 1
+                continue
+            if event.label in refused:
+                continue
+            class_id = context.class_id(event.label, path)
+            if class_id is None:
+                refused.add(event.label)
+                continue
+            if event.offset > rec.duration + END_TOLERANCE_S:
+                report.warnings.append(
+                    f"{path}: event {event.label!r} {event.onset}–{event.offset} s ends after "
+                    f"{rec.name} ({rec.duration:.3f} s); kept as is"
+                )
+            yield dict(
                 recording_id=rec.id,
-                class_id=cls.id,
+                class_id=class_id,
                 onset=event.onset,
                 offset=event.offset,
                 low_hz=event.low_hz,
@@ -304,19 +322,17 @@ def _import_label_file(
                 confidence=event.confidence,
                 review=event.review,
             )
-        )
+
+    assert context.batch is not None
+    try:
+        context.batch.add(rows())
+    except ProjectError as exc:
+        report.label_issues.append(f"{path}: {exc}")
     for recording, count in sorted(unknown.items()):
         report.label_issues.append(
             f"{path}: {count} event(s) for '{recording}', which is not in the project "
             "(import the audio first)"
         )
-    try:
-        added = project.add_new_events(rows, description=f"import {shown(path.name)}")
-    except ProjectError as exc:
-        report.label_issues.append(f"{path}: {exc}")
-        return
-    report.labels_added += len(added.ids)
-    report.labels_existing += added.existing
 
 
 def create_demo(

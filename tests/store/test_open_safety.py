@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from tests.conftest import fake_recording
 from tests.store.helpers import ENV, one_line_error, tfstudio, write_lock_held
 from tfstudio.store import DB_NAME, DatabaseProblem, Project, ProjectError
-from tfstudio.store.schema import SCHEMA_VERSION, migrations
+from tfstudio.store.schema import MIGRATION_NAMES, SCHEMA_VERSION, migrations
 
 
 def _labelled(root, events=50):
@@ -167,7 +167,7 @@ def test_an_older_project_is_upgraded_once(tmp_path):
     migrations.apply(db, stop_before="m002_run_process")  # as tfstudio 0.1 left it
     db.close()
     with Project.open(root) as project:
-        assert project.schema_version() == (SCHEMA_VERSION, ["m001_initial", "m002_run_process"])
+        assert project.schema_version() == (SCHEMA_VERSION, list(MIGRATION_NAMES))
         run = project.create_run({})
         assert run.host and run.pid == os.getpid()
 

@@ -2,6 +2,7 @@
 
 from tfstudio.store.colors import PALETTE, next_class_color
 from tfstudio.store.errors import DatabaseProblem, ProjectError
+from tfstudio.store.events import EventImport
 from tfstudio.store.project import (
     DB_NAME,
     AddResult,
@@ -26,6 +27,7 @@ __all__ = [
     "DatabaseProblem",
     "Event",
     "EventClass",
+    "EventImport",
     "NewEvents",
     "Project",
     "ProjectError",

@@ -3,14 +3,16 @@ ground truth (:data:`LABEL_SQL`), and adding many at once without duplicates."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tfstudio.store.errors import ProjectError
-from tfstudio.store.history import History, journal_tail
-from tfstudio.store.records import Event
+from tfstudio.store.history import History
+from tfstudio.store.records import Event, EventClass
 from tfstudio.store.schema import REVIEW_STATES, SOURCES
 
 EVENT_FIELDS = (
@@ -31,17 +33,62 @@ EDITABLE_EVENT_FIELDS = frozenset(EVENT_FIELDS)
 LABEL_SQL = "(source = 'human' OR review = 'accepted')"
 
 
+# A change notice names at most this many rows; a larger one says "events changed" (listeners
+# re-read), so a million-row import does not hand every listener a million ids.
+MAX_NAMED_CHANGES = 10_000
+
+
 @dataclass(frozen=True)
 class NewEvents:
-    """Outcome of :meth:`Project.add_new_events`: the ids added, and how many rows the
-    project already had."""
+    """Outcome of :meth:`Project.add_new_events`: the ids added (consecutive), and how many
+    rows the project already had."""
 
-    ids: list[int]
+    ids: Sequence[int]
     existing: int
+
+
+class EventImport:
+    """One import of many sources in progress (see :meth:`EventStore.import_events`)."""
+
+    def __init__(self, store: EventStore, description: str):
+        self._store = store
+        self.description = description
+        self.sources = 0
+        self.staged = 0
+        self.new_classes: dict[str, tuple[int, Mapping[str, Any]]] = {}
+        """Classes to make at commit: name -> (the placeholder id staged rows carry, meta)."""
+        self.classes_added: list[str] = []
+        """The classes this import made, once committed."""
+        self.result: NewEvents | None = None
+
+    def add(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Check and stage one source's events (all or nothing); returns how many."""
+        count = self._store._stage(self, rows)
+        self.staged += count
+        return count
+
+    def class_id(self, name: str, meta: Mapping[str, Any] | None = None) -> int:
+        """The id of the class called ``name`` (already checked as a class name): the
+        project's, or a placeholder for a class made when the import commits, with the colour
+        and hotkey in ``meta`` when they are free."""
+        cls = self._store.class_by_name(name)
+        if cls is not None:
+            return cls.id
+        if name not in self.new_classes:
+            self.new_classes[name] = (-1 - len(self.new_classes), dict(meta or {}))
+        return self.new_classes[name][0]
 
 
 class EventStore(History):
     """Adding, finding, editing and deleting a project's events."""
+
+    if TYPE_CHECKING:  # from ClassStore, beside this class in Project
+
+        def class_by_name(self, name: str) -> EventClass | None: ...
+
+        def add_class(
+            self, name: str, *, color: str | None = None, hotkey: str | None = None
+        ) -> EventClass: ...
 
     def _check_event(self, values: Mapping[str, Any]) -> None:
         onset, offset = values.get("onset"), values.get("offset")
@@ -122,122 +169,142 @@ class EventStore(History):
         return ids
 
     def add_new_events(
-        self, rows: Sequence[Mapping[str, Any]], *, description: str = "import events"
+        self, rows: Iterable[Mapping[str, Any]], *, description: str = "import events"
     ) -> NewEvents:
         """Add the events the project does not have yet: all or nothing, one undoable step.
 
         An event is there already when one with the same recording, class, onset, offset,
         frequencies and source exists; repeats count (rows listing an event twice add it twice
-        unless the project has it twice). The check and the insert are one write transaction,
-        so two imports of the same file at once add it once. The rows are checked and staged
-        in a temporary table first: the write lock is held only for a few set-based
-        statements, not while a large file is read, and other processes' edits do not wait
-        behind the import.
+        unless the project has it twice). See :meth:`import_events` for many files at once.
         """
-        now = time.time()
-        staged = self._stage_events(rows)
-        if not staged:
-            return NewEvents([], 0)
-        # The undo history's JSON of each row, but for its id, made before taking the lock.
-        history_tail = {
-            seq: journal_tail(
-                {
-                    **dict(zip(EVENT_FIELDS, values, strict=True)),
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-            for seq, values in enumerate(staged, start=1)
-            if values[EVENT_FIELDS.index("source")] == "human"
-        }
-        key = "recording_id, class_id, onset, offset, low_hz, high_hz, source"
-        columns = ", ".join(EVENT_FIELDS)
-        with self.write(), self._history_group(description):
-            (last,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
-            self.conn.execute("DELETE FROM temp.event_chosen")
-            self.conn.execute(
-                "INSERT INTO temp.event_chosen (seq) SELECT seq FROM ("
-                f"  SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY seq) AS repeat"
-                "   FROM temp.event_stage) AS s"
-                " WHERE s.repeat > (SELECT count(*) FROM events e"
-                "  WHERE e.recording_id = s.recording_id AND e.onset = s.onset"
-                "  AND e.class_id = s.class_id AND e.offset = s.offset AND e.source = s.source"
-                "  AND e.low_hz IS s.low_hz AND e.high_hz IS s.high_hz)"
-            )
-            self.conn.execute(
-                f"INSERT INTO events ({columns}, created_at, updated_at)"
-                f" SELECT {columns}, ?, ? FROM temp.event_stage"
-                " WHERE seq IN (SELECT seq FROM temp.event_chosen) ORDER BY seq",
-                (now, now),
-            )
-            chosen = [
-                int(r[0])
-                for r in self.conn.execute("SELECT seq FROM temp.event_chosen ORDER BY seq")
-            ]
-            # Row ids are handed out one after another (no AUTOINCREMENT, the lock is ours).
-            ids = list(range(int(last) + 1, int(last) + 1 + len(chosen)))
-            (top,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
-            if int(top) != (ids[-1] if ids else int(last)):
-                ids = [
-                    int(r[0])
-                    for r in self.conn.execute(
-                        "SELECT id FROM events WHERE id > ? ORDER BY id", (last,)
-                    )
-                ]
-            human = [
-                (event_id, history_tail[seq])
-                for event_id, seq in zip(ids, chosen, strict=True)
-                if seq in history_tail
-            ]
-            self._record_inserts("events", description, human, now)
-            self._changed("events", ids)
-        self.conn.execute("DELETE FROM temp.event_stage")
-        return NewEvents(ids, len(staged) - len(ids))
+        with self.import_events(description) as batch:
+            batch.add(rows)
+        assert batch.result is not None
+        return batch.result
 
-    def _stage_events(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
-        """Check ``rows`` and put them in ``temp.event_stage`` (this connection's own table:
-        no lock on the project); returns them as stored, in order (``seq`` 1, 2, ...)."""
+    @contextlib.contextmanager
+    def import_events(self, description: str = "import events") -> Iterator[EventImport]:
+        """Add events from many sources (files) as one undoable step.
+
+        ``batch.add(rows)`` checks one source's rows and stages them in a temporary table of
+        this connection (no lock on the project, nothing kept in Python), all or nothing per
+        call; ``batch.class_id(name)`` names a class, made at commit when new. On leaving the
+        block the staged events the project does not have yet are added in one short write
+        transaction of a few set-based statements, so other processes' edits do not wait
+        behind the reading of large files, and two imports of the same files at once add them
+        once. Sources are deduplicated as if imported one after another. ``batch.result`` is
+        then the :class:`NewEvents`; an exception in the block adds nothing.
+        """
+        batch = EventImport(self, description)
+        try:
+            yield batch
+            batch.result = self._commit_import(batch)
+        finally:
+            self.conn.execute("DROP TABLE IF EXISTS temp.event_stage")
+
+    def _stage(self, batch: EventImport, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Check ``rows`` and append them to ``temp.event_stage`` as source ``batch.sources``;
+        all or nothing. Returns how many were staged."""
         # Not executescript: it would commit a transaction the caller has open.
         self.conn.execute(
             "CREATE TEMP TABLE IF NOT EXISTS event_stage (seq INTEGER PRIMARY KEY,"
-            " recording_id INTEGER, class_id INTEGER, onset REAL, offset REAL, low_hz REAL,"
-            " high_hz REAL, source TEXT, confidence REAL, run_id INTEGER, review TEXT)"
+            " source_no INTEGER, recording_id INTEGER, class_id INTEGER, onset REAL,"
+            " offset REAL, low_hz REAL, high_hz REAL, source TEXT, confidence REAL,"
+            " run_id INTEGER, review TEXT)"
         )
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS event_chosen (seq INTEGER PRIMARY KEY)")
-        self.conn.execute("DELETE FROM temp.event_stage")
-        staged = []
-        for row in rows:
-            values = self._new_event_values(row)
-            try:
-                # As the columns store them, so the undo history holds what the table does.
-                for column in ("onset", "offset", "low_hz", "high_hz", "confidence"):
-                    if values[column] is not None:
-                        values[column] = float(values[column])
-                for column in ("recording_id", "class_id", "run_id"):
-                    if values[column] is not None:
-                        values[column] = int(values[column])
-            except (TypeError, ValueError) as exc:
-                raise ProjectError(f"event {dict(row)!r}: {exc}") from None
-            staged.append(tuple(values[c] for c in EVENT_FIELDS))
-        if not staged:
-            return staged
+        if batch.sources == 0:
+            self.conn.execute("DELETE FROM temp.event_stage")
+        batch.sources += 1
+        count = 0
+
+        def checked() -> Iterator[tuple[Any, ...]]:
+            nonlocal count
+            for row in rows:
+                values = self._new_event_values(row)
+                try:
+                    # As the columns store them, so an undo restores what the table held.
+                    for column in ("onset", "offset", "low_hz", "high_hz", "confidence"):
+                        if values[column] is not None:
+                            values[column] = float(values[column])
+                    for column in ("recording_id", "class_id", "run_id"):
+                        if values[column] is not None:
+                            values[column] = int(values[column])
+                except (TypeError, ValueError) as exc:
+                    raise ProjectError(f"event {dict(row)!r}: {exc}") from None
+                count += 1
+                yield (batch.sources, *(values[c] for c in EVENT_FIELDS))
+
         columns = ", ".join(EVENT_FIELDS)
         marks = ", ".join("?" for _ in EVENT_FIELDS)
-        own = not self.conn.in_transaction
-        if own:
-            self.conn.execute("BEGIN")  # one transaction of the temp database, not per row
+        # A savepoint of the temp database: one transaction, not one per row, and a bad row
+        # takes back this source's rows only.
+        self.conn.execute("SAVEPOINT stage_events")
         try:
             self.conn.executemany(
-                f"INSERT INTO temp.event_stage (seq, {columns}) VALUES (?, {marks})",
-                [(seq, *values) for seq, values in enumerate(staged, start=1)],
+                f"INSERT INTO temp.event_stage (source_no, {columns}) VALUES (?, {marks})",
+                checked(),
             )
         except BaseException:
-            if own and self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+            self.conn.execute("ROLLBACK TO stage_events")
+            self.conn.execute("RELEASE stage_events")
             raise
-        if own:
-            self.conn.execute("COMMIT")
-        return staged
+        self.conn.execute("RELEASE stage_events")
+        return count
+
+    def _commit_import(self, batch: EventImport) -> NewEvents:
+        if batch.staged == 0:
+            return NewEvents(range(0), 0)
+        now = time.time()
+        key = "recording_id, class_id, onset, offset, low_hz, high_hz, source"
+        columns = ", ".join(EVENT_FIELDS)
+        with self.write(), self._history_group(batch.description):
+            for name, (placeholder, meta) in batch.new_classes.items():
+                cls = self._import_class(name, meta)
+                if cls is None:  # made by another process since the rows were staged
+                    cls = self.class_by_name(name)
+                    assert cls is not None
+                else:
+                    batch.classes_added.append(cls.name)
+                self.conn.execute(
+                    "UPDATE temp.event_stage SET class_id = ? WHERE class_id = ?",
+                    (cls.id, placeholder),
+                )
+            (last,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
+            # A staged row is new when its repeat number within its source exceeds both the
+            # project's copies and any earlier source's repeats (as if imported in turn).
+            self.conn.execute(
+                f"INSERT INTO events ({columns}, created_at, updated_at)"
+                f" SELECT {columns}, ?, ? FROM ("
+                "  SELECT *, coalesce(max(repeat) OVER (PARTITION BY"
+                f"   {key} ORDER BY source_no RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),"
+                "   0) AS earlier FROM ("
+                f"   SELECT *, row_number() OVER (PARTITION BY {key}, source_no ORDER BY seq)"
+                "    AS repeat FROM temp.event_stage)) AS s"
+                " WHERE s.repeat > s.earlier AND s.repeat > (SELECT count(*) FROM events e"
+                "  WHERE e.recording_id = s.recording_id AND e.onset = s.onset"
+                "  AND e.class_id = s.class_id AND e.offset = s.offset AND e.source = s.source"
+                "  AND e.low_hz IS s.low_hz AND e.high_hz IS s.high_hz)"
+                " ORDER BY s.seq",
+                (now, now),
+            )
+            (top,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
+            # New row ids follow the largest one (no AUTOINCREMENT, and the lock is ours).
+            ids = range(int(last) + 1, int(top) + 1)
+            if ids:
+                self._record_insert_range("events", ids[0], ids[-1], batch.description)
+                self._changed("events", ids if len(ids) <= MAX_NAMED_CHANGES else ())
+        return NewEvents(ids, batch.staged - len(ids))
+
+    def _import_class(self, name: str, meta: Mapping[str, Any]) -> EventClass | None:
+        """The new class ``name`` made inside the import's step; None when another process
+        made it meanwhile. A taken hotkey or an odd colour falls back to the defaults."""
+        if self.class_by_name(name) is not None:
+            return None
+        try:
+            with self.write():  # a savepoint: a refused hotkey takes back this attempt only
+                return self.add_class(name, color=meta.get("color"), hotkey=meta.get("hotkey"))
+        except ProjectError:
+            return self.add_class(name)
 
     def event(self, event_id: int) -> Event:
         rows = self._rows("SELECT * FROM events WHERE id = ?", (event_id,))
@@ -281,13 +348,23 @@ class EventStore(History):
         sql += " ORDER BY recording_id, onset, offset, id"
         return [Event.from_row(r) for r in self._rows(sql, params)]
 
-    def label_counts(self) -> dict[int, dict[int, int]]:
-        """Labels per class per recording: ``{recording_id: {class_id: n}}``."""
+    def label_counts(self, recording_ids: Iterable[int] | None = None) -> dict[int, dict[int, int]]:
+        """Labels per class per recording: ``{recording_id: {class_id: n}}``, for every
+        recording or only ``recording_ids`` (cheap: read from ``label_counts``, which triggers
+        keep, not counted)."""
         counts: dict[int, dict[int, int]] = {}
-        for rec_id, class_id, n in self.conn.execute(
-            f"SELECT recording_id, class_id, count(*) FROM events WHERE {LABEL_SQL}"
-            " GROUP BY recording_id, class_id"
-        ):
+        if recording_ids is None:
+            rows = self.conn.execute(
+                "SELECT recording_id, class_id, n FROM label_counts WHERE n > 0"
+            )
+        else:
+            ids = sorted(set(recording_ids))
+            rows = self.conn.execute(
+                "SELECT recording_id, class_id, n FROM label_counts"
+                " WHERE recording_id IN (SELECT value FROM json_each(?)) AND n > 0",
+                (json.dumps(ids),),
+            )
+        for rec_id, class_id, n in rows:
             counts.setdefault(rec_id, {})[class_id] = n
         return counts
 

@@ -6,6 +6,19 @@ A step is a history group: every row a user edit changed, with its state before 
 the after states, oldest undone step first. A new edit drops the undone steps. What is
 journalled: classes, human labels and review decisions on detections; recordings, runs and a
 run's unreviewed detections (regenerated, not undone) are not.
+
+Scale (issue 11). Every query here goes through an index, so an edit costs the same after a
+million steps as after one: ``history_undone (undone, group_id)`` finds the latest step to undo,
+the oldest to redo and the redo steps a new edit drops; ``history_group`` a step's entries. An
+import of a million events is one step of *one* entry, not a million: a range entry
+(``last_row_id`` set) stands for the human events with ids ``row_id..last_row_id``. That is
+exact because an insert under the write lock hands out consecutive new ids, every later change
+to a human event is journalled in a later step (undone first, so at undo time the rows are as
+the import left them), and a row deleted outside the journal (a recording removed) is simply
+absent. Undoing a range entry moves its rows into ``history_events`` (one set-based copy, no
+JSON); redo moves them back with their ids, and refuses, leaving everything as it was, when
+another process has meanwhile given one of those ids to a new row (never overwrites it).
+Dropping the redo steps deletes their ``history_events`` rows through an index as well.
 """
 
 from __future__ import annotations
@@ -13,19 +26,13 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from tfstudio.store.base import StoreBase
 from tfstudio.store.connection import Connection
 from tfstudio.store.errors import ProjectError
-
-
-def journal_tail(row: Mapping[str, Any]) -> str:
-    """A new row's journal JSON without its id, made before its id is known (and before the
-    write lock is taken); :meth:`History._record_inserts` completes it."""
-    return json.dumps(dict(row))[1:]
 
 
 class History(StoreBase):
@@ -80,34 +87,48 @@ class History(StoreBase):
 
     def _drop_redo(self) -> None:
         # A new edit makes the undone steps unreachable: drop them (the redo stack), once per
-        # group: a scan per row made large imports quadratic.
+        # group, through the history_undone index.
         if not self._redo_dropped:
+            self.conn.execute(
+                "DELETE FROM history_events WHERE history_id IN"
+                " (SELECT id FROM history WHERE undone = 1)"
+            )
             self.conn.execute("DELETE FROM history WHERE undone = 1")
             self._redo_dropped = True
 
-    def _record_inserts(
-        self, table: str, description: str, rows: Sequence[tuple[int, str]], created_at: float
-    ) -> None:
-        """Journal rows just inserted into ``table`` in the open group: (id, the row's
-        :func:`journal_tail`) pairs."""
-        if not rows:
+    def _record_insert_range(self, table: str, first: int, last: int, description: str) -> None:
+        """Journal, in the open group, that this step inserted the human rows with ids
+        ``first..last`` (one entry however many; see the module docstring)."""
+        if self._group_id is None or last < first:
             return
         self._drop_redo()
-        self.conn.executemany(
-            "INSERT INTO history (group_id, description, table_name, row_id, before,"
-            " after, created_at) VALUES (?, ?, ?, ?, NULL, ?, ?)",
-            [
-                (
-                    self._group_id,
-                    description,
-                    table,
-                    row_id,
-                    f'{{"id": {row_id}, {tail}',
-                    created_at,
-                )
-                for row_id, tail in rows
-            ],
+        self.conn.execute(
+            "INSERT INTO history (group_id, description, table_name, row_id, last_row_id,"
+            " before, after, created_at) VALUES (?, ?, ?, ?, ?, NULL, NULL, ?)",
+            (self._group_id, description, table, first, last, time.time()),
         )
+
+    def _event_columns(self) -> str:
+        return ", ".join(row[1] for row in self.conn.execute("PRAGMA table_info(events)"))
+
+    def _undo_range(self, entry: Mapping[str, Any]) -> None:
+        columns = self._event_columns()
+        span = (entry["row_id"], entry["last_row_id"])
+        self.conn.execute(
+            f"INSERT INTO history_events (history_id, {columns}) SELECT ?, {columns}"
+            " FROM events WHERE id BETWEEN ? AND ? AND source = 'human'",
+            (entry["id"], *span),
+        )
+        self.conn.execute("DELETE FROM events WHERE id BETWEEN ? AND ? AND source = 'human'", span)
+
+    def _redo_range(self, entry: Mapping[str, Any]) -> None:
+        columns = self._event_columns()
+        self.conn.execute(
+            f"INSERT INTO events ({columns}) SELECT {columns} FROM history_events"
+            " WHERE history_id = ? ORDER BY id",
+            (entry["id"],),
+        )
+        self.conn.execute("DELETE FROM history_events WHERE history_id = ?", (entry["id"],))
 
     def _update_row(self, table: str, row_id: int, changes: Mapping[str, Any]) -> None:
         before = self._row(table, row_id)
@@ -133,11 +154,16 @@ class History(StoreBase):
             self._record(table, row_id, before, None)
 
     def _put_row(self, table: str, row: dict[str, Any]) -> None:
-        cols = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
-        self.conn.execute(
-            f"INSERT OR REPLACE INTO {table} ({cols}) VALUES ({marks})", tuple(row.values())
+        # UPDATE, else INSERT; not INSERT OR REPLACE, whose hidden delete fires no trigger (the
+        # label counts) and would have to delete a class its events still name.
+        assignments = ", ".join(f"{column} = ?" for column in row)
+        cursor = self.conn.execute(
+            f"UPDATE {table} SET {assignments} WHERE id = ?", (*row.values(), row["id"])
         )
+        if cursor.rowcount == 0:
+            cols = ", ".join(row)
+            marks = ", ".join("?" for _ in row)
+            self.conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", tuple(row.values()))
 
     def _history_step(self, *, undo: bool) -> str | None:
         if undo:
@@ -158,7 +184,12 @@ class History(StoreBase):
             (group_id,),
         )
         touched: dict[str, list[int]] = {}
+        everything: set[str] = set()  # tables changed by range entries: too many ids to name
         for entry in entries:
+            if entry["last_row_id"] is not None:
+                (self._undo_range if undo else self._redo_range)(entry)
+                everything.add(entry["table_name"])
+                continue
             state = entry["before"] if undo else entry["after"]
             if state is None:
                 self.conn.execute(
@@ -171,7 +202,10 @@ class History(StoreBase):
             "UPDATE history SET undone = ? WHERE group_id = ?", (1 if undo else 0, group_id)
         )
         for table, ids in touched.items():
-            self._changed(table, ids)
+            if table not in everything:
+                self._changed(table, ids)
+        for table in everything:
+            self._changed(table)
         return str(description)
 
     def undo(self) -> str | None:

@@ -123,7 +123,82 @@ def m002_run_process(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_scale(db: Database) -> None:
+    # Large projects (issue 11): see tfstudio.store.history for the undo design.
+    db.executescript(
+        """
+        -- Undo, redo and "drop the redo steps" find their groups through this index instead
+        -- of scanning the whole history.
+        CREATE INDEX history_undone ON history (undone, group_id);
+
+        -- An entry with last_row_id stands for every human event with an id in
+        -- row_id..last_row_id, all inserted by one step (an import): one row, not one per event.
+        ALTER TABLE history ADD COLUMN last_row_id INTEGER;
+
+        -- The events an undone range entry took away, kept for its redo (the events columns).
+        CREATE TABLE history_events (
+            history_id INTEGER NOT NULL,
+            id INTEGER NOT NULL,
+            recording_id INTEGER NOT NULL,
+            class_id INTEGER NOT NULL,
+            onset REAL NOT NULL,
+            offset REAL NOT NULL,
+            low_hz REAL,
+            high_hz REAL,
+            source TEXT NOT NULL,
+            confidence REAL,
+            run_id INTEGER,
+            review TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE INDEX history_events_entry ON history_events (history_id);
+
+        -- Labels per recording and class, kept by triggers: the recording browser reads it on
+        -- every change, and counting a million events each time took a fifth of a second.
+        CREATE TABLE label_counts (
+            recording_id INTEGER NOT NULL,
+            class_id INTEGER NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (recording_id, class_id)
+        ) WITHOUT ROWID;
+        INSERT INTO label_counts (recording_id, class_id, n)
+            SELECT recording_id, class_id, count(*) FROM events
+            WHERE source = 'human' OR review = 'accepted'
+            GROUP BY recording_id, class_id;
+
+        CREATE TRIGGER label_counts_insert AFTER INSERT ON events
+        WHEN NEW.source = 'human' OR NEW.review = 'accepted'
+        BEGIN
+            INSERT INTO label_counts (recording_id, class_id, n)
+                VALUES (NEW.recording_id, NEW.class_id, 1)
+                ON CONFLICT (recording_id, class_id) DO UPDATE SET n = n + 1;
+        END;
+
+        CREATE TRIGGER label_counts_delete AFTER DELETE ON events
+        WHEN OLD.source = 'human' OR OLD.review = 'accepted'
+        BEGIN
+            UPDATE label_counts SET n = n - 1
+                WHERE recording_id = OLD.recording_id AND class_id = OLD.class_id;
+        END;
+
+        CREATE TRIGGER label_counts_update
+        AFTER UPDATE OF recording_id, class_id, source, review ON events
+        BEGIN
+            UPDATE label_counts SET n = n - 1
+                WHERE (OLD.source = 'human' OR OLD.review = 'accepted')
+                AND recording_id = OLD.recording_id AND class_id = OLD.class_id;
+            INSERT INTO label_counts (recording_id, class_id, n)
+                SELECT NEW.recording_id, NEW.class_id, 1
+                WHERE NEW.source = 'human' OR NEW.review = 'accepted'
+                ON CONFLICT (recording_id, class_id) DO UPDATE SET n = n + 1;
+        END;
+        """
+    )
+
+
 # Stored in PRAGMA user_version: a database with a larger one was made by a newer tfstudio.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIGRATION_NAMES = tuple(m.name for m in migrations._migrations)
 assert len(MIGRATION_NAMES) == SCHEMA_VERSION, "a new migration raises SCHEMA_VERSION"
