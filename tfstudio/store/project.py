@@ -21,7 +21,7 @@ from tfstudio.store.base import DB_NAME, Change
 from tfstudio.store.classes import ClassStore
 from tfstudio.store.connection import BUSY_TIMEOUT_S, check_file, connect, use_wal, writable
 from tfstudio.store.errors import DatabaseProblem, ProjectError
-from tfstudio.store.events import LABEL_SQL, EventStore, NewEvents
+from tfstudio.store.events import EventStore, NewEvents
 from tfstudio.store.recordings import AddResult, RecordingStore
 from tfstudio.store.run_store import RunStore
 from tfstudio.store.schema import MIGRATION_NAMES, SCHEMA_VERSION, SPLITS, migrations
@@ -181,13 +181,14 @@ class Project(RecordingStore, ClassStore, EventStore, RunStore):
         n_rec, total = self.conn.execute(
             "SELECT count(*), coalesce(sum(duration), 0) FROM recordings"
         ).fetchone()
-        n_events = self.conn.execute(f"SELECT count(*) FROM events WHERE {LABEL_SQL}").fetchone()[0]
+        # From the trigger-kept label_counts, not a count over every event.
+        (n_events,) = self.conn.execute("SELECT coalesce(sum(n), 0) FROM label_counts").fetchone()
         per_class = {
             row["name"]: row["n"]
             for row in self._rows(
-                "SELECT c.name AS name, count(e.id) AS n FROM classes c"
-                f" LEFT JOIN events e ON e.class_id = c.id AND {LABEL_SQL.replace('source', 'e.source').replace('review', 'e.review')}"
-                " GROUP BY c.id ORDER BY c.position, c.id"
+                "SELECT c.name AS name, coalesce(t.n, 0) AS n FROM classes c LEFT JOIN"
+                " (SELECT class_id, sum(n) AS n FROM label_counts GROUP BY class_id) AS t"
+                " ON t.class_id = c.id ORDER BY c.position, c.id"
             )
         }
         splits = {s: 0 for s in SPLITS}
