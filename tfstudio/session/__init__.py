@@ -1,6 +1,12 @@
 """The open project as the GUI sees it, without Qt: what the widgets show and the rules their
-edits follow, testable and usable without a display.
+edits follow, testable and usable without a display. Models tell of changes through
+plain-Python events (psygnal): widgets subscribe to them and write to the models.
 
+- :mod:`.workspace` — the open project: current recording, selection, current class, active
+  run, its detections there; edits through the rules below; ``workspace.events``.
+- :mod:`.detection_model` — the review's live detections: posteriors of the current recording,
+  global and per-class thresholds, the throttled preview, writing them on release.
+- :mod:`.deferred` — work a model does a little later (the GUI's event loop, or at once).
 - :mod:`.jobs` — a ``tfstudio`` child of the GUI: its command line, environment, outcome, failure.
 - :mod:`.stream` — following a ``train --json`` child: lines, events, smoothing, ETA, failures.
 - :mod:`.runs` — one summary per run for the history, a run's title, its stored curves as arrays.
