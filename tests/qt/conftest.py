@@ -9,10 +9,10 @@ os.environ.setdefault("TFSTUDIO_NO_AUDIO", "1")  # no sound server on CI; tested
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tests.conftest import write_wav
+from tests.session.fake_run import detect_on, make_fake_run
 
 
 @pytest.fixture(autouse=True)
@@ -71,58 +71,14 @@ def window(qtbot, small_project):
 
 
 # ------------------------------------------------------------------ detections
-HOP_S = 0.01  # 160 samples at 16 kHz
-# Posterior bumps on rec0 (10 s): class -> [(start s, end s, value)].
-BUMPS = {
-    "bird": [(1.0, 2.0, 0.9), (3.0, 4.0, 0.7), (5.0, 6.0, 0.55), (7.0, 8.0, 0.35)],
-    "frog": [(2.5, 3.5, 0.8), (6.0, 7.0, 0.45)],
-}
-
-
-def synthetic_posteriors(seconds: float = 10.0) -> np.ndarray:
-    """(frames, [bird, frog]) with flat bumps of known height on a 0.05 floor."""
-    frames = round(seconds / HOP_S) + 1
-    post = np.full((frames, 2), 0.05, dtype=np.float32)
-    for column, name in enumerate(("bird", "frog")):
-        for start, end, value in BUMPS[name]:
-            post[round(start / HOP_S) : round(end / HOP_S), column] = value
-    return post
-
-
-def make_fake_run(project, *, threshold: float = 0.5):
-    """A finished run whose posteriors are synthetic (no model, no torch)."""
-    config = {
-        "features": {"hop_length": 160, "sample_rate": 16000},
-        "threshold": threshold,
-        "median_filter_frames": 1,
-        "min_event_s": 0.0,
-        "min_gap_s": 0.0,
-    }
-    run = project.create_run(config)
-    return project.update_run(run.id, status="done", best_checkpoint="runs/run-1/best.pt")
-
-
 @pytest.fixture
 def detected_project(small_project):
     """small_project plus a finished run with posteriors and detections (at 0.5) on rec0."""
     from tfstudio.store import Project
-    from tfstudio.train.layout import posteriors_file
 
     with Project.open(small_project) as project:
         run = make_fake_run(project)
-        rec = project.find_recording("rec0")
-        post = synthetic_posteriors(rec.duration)
-        path = posteriors_file(project, run.id, rec)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(path, post)
-        ids = {c.name: c.id for c in project.classes()}
-        rows = [
-            {"class_id": ids[name], "onset": start, "offset": end, "confidence": value}
-            for name, bumps in BUMPS.items()
-            for start, end, value in bumps
-            if value > 0.5
-        ]
-        project.replace_detections(run.id, rec.id, rows)
+        detect_on(project, run, project.find_recording("rec0"))
     return small_project
 
 

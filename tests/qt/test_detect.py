@@ -89,9 +89,7 @@ def test_the_window_never_imports_torch():
     """Models run in child processes; the GUI reads checkpoints' metadata without torch."""
     import subprocess
 
-    code = (
-        "import sys, tfstudio.qt.main_window, tfstudio.qt.detections\nprint('torch' in sys.modules)"
-    )
+    code = "import sys, tfstudio.qt.main_window, tfstudio.session.detection_model\nprint('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
 
+from tests.session.fake_run import HOP_S, expected, make_fake_run
 from tfstudio.store import Project
-
-from .conftest import BUMPS, HOP_S
 
 
 def stored(root, **filters):
@@ -28,10 +27,6 @@ def pending(root):
 def labels(root):
     with Project.open(root) as project:
         return project.labels()
-
-
-def expected(threshold: float, classes=("bird", "frog")) -> int:
-    return sum(1 for c in classes for _, _, value in BUMPS[c] if value > threshold)
 
 
 def test_detections_are_drawn_apart_from_labels_with_an_aligned_posteriorgram(review_window):
@@ -254,8 +249,6 @@ def test_polish_time_axis_unit_and_durations_with_units(review_window):
 
 
 def test_a_newly_finished_run_becomes_active_unless_one_was_chosen(review_window):
-    from .conftest import make_fake_run
-
     ws = review_window.workspace
     first = ws.run_id
     second = make_fake_run(ws.project)
@@ -363,7 +356,7 @@ def test_a_recording_without_posteriors_shows_none_and_its_slider_previews_nothi
 
     slider = win.review.thresholds.slider
     seen: list[int] = []
-    model.drawnChanged.connect(lambda: seen.append(view.detection_count()))
+    model.events.drawn.connect(lambda: seen.append(view.detection_count()))
     _drag_slider(qtbot, slider, 0.3)
     assert slider.value() == pytest.approx(30, abs=3)
     assert not model.previewing()
@@ -451,7 +444,7 @@ def test_accepting_a_detection_over_a_drawn_label_merges_them_in_one_undo_step(
     root, view, ws, review = win.workspace.project.root, win.view, win.workspace, win.review
     bird = next(c.id for c in ws.classes() if c.name == "bird")
     messages: list[str] = []
-    ws.message.connect(messages.append)
+    ws.events.message.connect(messages.append)
     drag(qtbot, view, "lanes", (1.3, _lane_y(view, bird)), (2.4, _lane_y(view, bird)))
     (drawn,) = labels(root)
     assert drawn.source == "human" and drawn.onset == pytest.approx(1.3, abs=0.05)
@@ -505,7 +498,7 @@ def test_reviewing_on_a_test_recording_warns_that_it_changes_the_reference(revie
     assert "evaluation" in review.test_split_warning.text()
 
     messages: list[str] = []
-    ws.message.connect(messages.append)
+    ws.events.message.connect(messages.append)
     review.table.setFocus()
     qtbot.keyClick(review.table, Qt.Key.Key_N)
     qtbot.keyClick(review.table, Qt.Key.Key_A)

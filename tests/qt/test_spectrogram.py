@@ -35,7 +35,7 @@ def test_long_recording_opens_fast_with_bounded_memory(qtbot, tmp_path, wav_writ
     all into memory nor make the GUI wait for it (measured: ~10 MB peak, first image ~0.3 s)."""
     from tfstudio.importer import import_audio
     from tfstudio.qt.spectrogram import SpectrogramView
-    from tfstudio.qt.workspace import Workspace
+    from tfstudio.qt.workspace import qt_workspace
     from tfstudio.session.view_settings import ViewSettings
     from tfstudio.store import Project
 
@@ -46,7 +46,7 @@ def test_long_recording_opens_fast_with_bounded_memory(qtbot, tmp_path, wav_writ
         import_audio(project, [audio])
     decoded_bytes = 25 * 60 * 16000 * 4
 
-    workspace = Workspace()
+    workspace = qt_workspace()
     view = SpectrogramView(workspace, ViewSettings())
     qtbot.addWidget(view)
     view.resize(1400, 700)

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from tfstudio.qt.axes import format_duration
-from tfstudio.qt.workspace import Workspace
+from tfstudio.session.workspace import Workspace
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -221,9 +221,9 @@ class RecordingBrowser(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._on_row_change)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_context_menu)
-        workspace.recordingsChanged.connect(self._on_recordings_change)
-        workspace.classesChanged.connect(self._on_recordings_change)
-        workspace.currentRecordingChanged.connect(self._on_current_recording_change)
+        workspace.events.recordings.connect(self._on_recordings_change)
+        workspace.events.classes.connect(self._on_recordings_change)
+        workspace.events.recording.connect(self._on_current_recording_change)
         self._on_current_recording_change()
 
     def split_menu(self) -> QMenu:

@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tfstudio.qt.detections import DetectionModel
 from tfstudio.qt.jobs import EvaluateJob
 from tfstudio.qt.palette import swatch
 from tfstudio.qt.review import RunChooser
+from tfstudio.session.detection_model import DetectionModel
 from tfstudio.session.jobs import JobResult
 
 COLUMNS = ("Class", "Seg. F1", "Seg. ER", "Event F1", "Ref.", "Det.")
@@ -167,8 +167,8 @@ class EvaluationPanel(QWidget):
         self.evaluate_button.clicked.connect(self.evaluate)
         self.cancel_button.clicked.connect(self.cancel)
         self.split_combo.currentIndexChanged.connect(self._on_choice_change)
-        ws.runChanged.connect(self._on_choice_change)
-        ws.projectChanged.connect(self._on_project_change)
+        ws.events.run.connect(self._on_choice_change)
+        ws.events.project.connect(self._on_project_change)
         self._on_choice_change()
 
     # ------------------------------------------------------------------ public

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxL
 
 from tfstudio.qt.axes import format_time
 from tfstudio.qt.palette import swatch
-from tfstudio.qt.workspace import Workspace
+from tfstudio.session.workspace import Workspace
 
 COLUMNS = ("Class", "Onset", "Offset", "Length", "Band (Hz)")
 _FIELDS = {1: "onset", 2: "offset"}
@@ -90,7 +90,7 @@ class EventTableModel(QAbstractTableModel):
         try:
             number = float(text)
         except ValueError:
-            self.workspace.message.emit(f"Not a number: {text!r}")
+            self.workspace.report(f"Not a number: {text!r}")
             return False
         field = _FIELDS[index.column()]
         event = self._events[index.row()]
@@ -126,9 +126,9 @@ class EventTable(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.table)
         self.table.selectionModel().currentRowChanged.connect(self._on_row_change)
-        workspace.labelsChanged.connect(self._on_labels_change)
-        workspace.classesChanged.connect(self._on_labels_change)
-        workspace.selectionChanged.connect(self._on_selection_change)
+        workspace.events.labels.connect(self._on_labels_change)
+        workspace.events.classes.connect(self._on_labels_change)
+        workspace.events.selection.connect(self._on_selection_change)
 
     def _on_labels_change(self) -> None:
         with QSignalBlocker(self.table.selectionModel()):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from tfstudio.qt.detections import DetectionModel
 from tfstudio.qt.job import CliJob
+from tfstudio.session.detection_model import DetectionModel
 from tfstudio.session.jobs import JobResult
 from tfstudio.store import Project, Recording
 
@@ -101,15 +101,15 @@ class Detector(QObject):
         """Detect on these recordings with the active run; False (and a message) if not."""
         ws = self.workspace
         if self.is_running():
-            ws.message.emit("A detection is already running")
+            ws.report("A detection is already running")
             return False
         if ws.project is None or ws.run_id is None:
-            ws.message.emit("Train a model first: there is no run to detect with")
+            ws.report("Train a model first: there is no run to detect with")
             return False
         wanted = set(recording_ids)
         recordings = [r for r in ws.recordings() if r.id in wanted and r.status == "ok"]
         if not recordings:
-            ws.message.emit("No recordings to detect on")
+            ws.report("No recordings to detect on")
             return False
         self.job = DetectJob(
             ws.project,

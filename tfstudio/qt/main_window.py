@@ -35,7 +35,6 @@ from tfstudio.qt import settings as qs
 from tfstudio.qt.actions import build_menus, build_toolbar
 from tfstudio.qt.axes import format_hz, format_time
 from tfstudio.qt.browser import RecordingBrowser
-from tfstudio.qt.detections import DetectionModel
 from tfstudio.qt.dialogs import (
     Cancelled,
     ExportDialog,
@@ -51,7 +50,7 @@ from tfstudio.qt.playback import SPEEDS, Player
 from tfstudio.qt.review import ReviewPanel
 from tfstudio.qt.spectrogram import SpectrogramView
 from tfstudio.qt.training import RunHistory, TrainingPanel
-from tfstudio.qt.workspace import Workspace
+from tfstudio.qt.workspace import qt_detections, qt_workspace
 from tfstudio.session.jobs import JobResult
 from tfstudio.session.view_settings import ViewSettings
 from tfstudio.store import DB_NAME, Project, ProjectError
@@ -126,10 +125,10 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setWindowTitle("tfstudio")
         self.resize(1440, 880)
-        self.workspace = Workspace(self)
+        self.workspace = qt_workspace(self)
         self.view_settings = qs.load_view_settings()
         self.player = Player(self)
-        self.detections = DetectionModel(self.workspace, self)
+        self.detections = qt_detections(self.workspace, self)
         self.detector = Detector(self.detections, self)
 
         self.view = SpectrogramView(self.workspace, self.view_settings, detections=self.detections)
@@ -271,12 +270,12 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         ws = self.workspace
-        ws.projectChanged.connect(self._on_project_change)
-        ws.recordingsChanged.connect(self._on_recordings_change)
-        ws.currentRecordingChanged.connect(self._on_recording_change)
-        ws.historyChanged.connect(self._on_history_change)
-        ws.selectionChanged.connect(self._on_selection_change)
-        ws.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        ws.events.project.connect(self._on_project_change)
+        ws.events.recordings.connect(self._on_recordings_change)
+        ws.events.recording.connect(self._on_recording_change)
+        ws.events.history.connect(self._on_history_change)
+        ws.events.selection.connect(self._on_selection_change)
+        ws.events.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.view.cursorMoved.connect(self._on_cursor_change)
         self.view.spanChanged.connect(self._on_span_change)
         self.view.seekRequested.connect(self.player.seek)
@@ -286,7 +285,7 @@ class MainWindow(QMainWindow):
         self.detector.started.connect(self._on_detect_start)
         self.detector.progress.connect(self._on_detect_progress)
         self.detector.finished.connect(self._on_detect_finish)
-        self.detections.visibilityChanged.connect(self.show_detections_action.setChecked)
+        self.detections.events.visible.connect(self._on_detections_visible_change)
         self.player.positionChanged.connect(self._on_play_position_change)
         self.player.playingChanged.connect(self._on_playing_change)
         self.player.error.connect(
@@ -714,6 +713,9 @@ class MainWindow(QMainWindow):
         self.redo_action.setText(f"&Redo {redo}" if redo else "&Redo")
         self.undo_action.setEnabled(undo is not None)
         self.redo_action.setEnabled(redo is not None)
+
+    def _on_detections_visible_change(self, visible: bool) -> None:
+        self.show_detections_action.setChecked(visible)
 
     def _on_selection_change(self) -> None:
         event = self.workspace.selected_event()

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tfstudio.qt.workspace import Workspace
+from tfstudio.session.workspace import Workspace
 from tfstudio.store import EventClass
 
 HOTKEYS = tuple(str(k) for k in range(1, 10))
@@ -74,9 +74,9 @@ class ClassPalette(QWidget):
         add.clicked.connect(self.ask_add_class)
         self.list.itemClicked.connect(self._on_item_click)
         self.list.customContextMenuRequested.connect(self._on_context_menu)
-        workspace.classesChanged.connect(self._on_classes_change)
-        workspace.labelsChanged.connect(self._on_classes_change)
-        workspace.currentClassChanged.connect(self._on_current_class_change)
+        workspace.events.classes.connect(self._on_classes_change)
+        workspace.events.labels.connect(self._on_classes_change)
+        workspace.events.current_class.connect(self._on_current_class_change)
         self._on_classes_change()
 
     # ------------------------------------------------------------ presentation

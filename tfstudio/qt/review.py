@@ -46,11 +46,11 @@ from PySide6.QtWidgets import (
 )
 
 from tfstudio.qt.axes import format_time
-from tfstudio.qt.detections import DetectionModel
 from tfstudio.qt.palette import swatch
-from tfstudio.qt.workspace import Workspace
+from tfstudio.session.detection_model import DetectionModel
 from tfstudio.session.review import ReviewRow, review_rows
 from tfstudio.session.runs import run_title
+from tfstudio.session.workspace import Workspace
 from tfstudio.store import Event
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -85,8 +85,8 @@ class RunChooser(QComboBox):
         self.setMinimumContentsLength(12)
         self.setToolTip("The trained run whose detections are shown, reviewed and evaluated")
         self.currentIndexChanged.connect(self._on_index_change)
-        workspace.runsChanged.connect(self._on_runs_change)
-        workspace.runChanged.connect(self._on_run_change)
+        workspace.events.runs.connect(self._on_runs_change)
+        workspace.events.run.connect(self._on_run_change)
         self._on_runs_change()
 
     def _on_runs_change(self) -> None:
@@ -189,11 +189,11 @@ class ThresholdControls(QWidget):
         self.per_class_button.toggled.connect(self._on_per_class_toggle)
         self.table.setVisible(False)  # the review list needs the room more often
         self.table.cellClicked.connect(self._on_table_click)
-        detections.runInfoChanged.connect(self._on_classes_change)
-        self.workspace.classesChanged.connect(self._on_classes_change)
-        detections.thresholdsChanged.connect(self._on_thresholds_change)
-        detections.drawnChanged.connect(self._on_counts_change)
-        detections.posteriorsChanged.connect(self._on_posteriors_change)
+        detections.events.run_info.connect(self._on_classes_change)
+        self.workspace.events.classes.connect(self._on_classes_change)
+        detections.events.thresholds.connect(self._on_thresholds_change)
+        detections.events.drawn.connect(self._on_counts_change)
+        detections.events.posteriors.connect(self._on_posteriors_change)
         self._on_classes_change()
         self._on_posteriors_change()
 
@@ -308,7 +308,7 @@ class ThresholdControls(QWidget):
 
     def _on_apply_all_click(self) -> None:
         done = self.detections.apply([r.id for r in self.workspace.recordings()])
-        self.workspace.message.emit(f"Detections of {done} recording(s) redone at these thresholds")
+        self.workspace.report(f"Detections of {done} recording(s) redone at these thresholds")
 
 
 # ------------------------------------------------------------------ review list
@@ -598,14 +598,14 @@ class ReviewPanel(QWidget):
         self.show_combo.currentIndexChanged.connect(self._on_filter_change)
         self.scope_combo.currentIndexChanged.connect(self._on_filter_change)
         self.sort_combo.currentIndexChanged.connect(self._on_filter_change)
-        ws.detectionsChanged.connect(self._on_detections_change)
-        ws.runChanged.connect(self._on_detections_change)
-        ws.classesChanged.connect(self._on_detections_change)
-        ws.selectionChanged.connect(self._on_selection_change)
-        ws.currentRecordingChanged.connect(self._on_split_change)
-        ws.recordingsChanged.connect(self._on_split_change)
-        ws.runChanged.connect(self._on_split_change)
-        detections.thresholdsChanged.connect(self._on_thresholds_change)
+        ws.events.detections.connect(self._on_detections_change)
+        ws.events.run.connect(self._on_detections_change)
+        ws.events.classes.connect(self._on_detections_change)
+        ws.events.selection.connect(self._on_selection_change)
+        ws.events.recording.connect(self._on_split_change)
+        ws.events.recordings.connect(self._on_split_change)
+        ws.events.run.connect(self._on_split_change)
+        detections.events.thresholds.connect(self._on_thresholds_change)
         self._on_detections_change()
         self._on_split_change()
 
@@ -628,7 +628,7 @@ class ReviewPanel(QWidget):
             if self.model.rowCount():
                 self.step(1)  # nothing chosen yet: the first key press picks the first one
             else:
-                self.workspace.message.emit("No detections to review")
+                self.workspace.report("No detections to review")
             return
         if command == "accept":
             self.decide(event, "accepted")
@@ -663,19 +663,19 @@ class ReviewPanel(QWidget):
                 what = f"Accepted detection, merged with the {labels} it overlaps"
             rec = next((r for r in ws.recordings() if r.id == event.recording_id), None)
             if rec is not None and rec.split == "test" and state == "accepted":
-                ws.message.emit(
+                ws.report(
                     f"{what}. {rec.name} is a test recording: this label is now part of the "
                     "reference that evaluation scores against (Ctrl+Z undoes)"
                 )
             elif rec is not None and rec.split is None:
                 # Training reads the train split only: say so before the user wonders.
-                ws.message.emit(
+                ws.report(
                     f"{what}. {rec.name} is in no split yet: put it in train "
                     "(Annotate ▸ Set split, or right-click it in Recordings) for the next "
                     "training run to learn from it"
                 )
             else:
-                ws.message.emit(f"{what} (Ctrl+Z undoes)")
+                ws.report(f"{what} (Ctrl+Z undoes)")
         if following is not None:
             self.go_to(following)
 
@@ -691,7 +691,7 @@ class ReviewPanel(QWidget):
         else:
             row += step
         if not 0 <= row < n:
-            self.workspace.message.emit("No more detections" if step > 0 else "First detection")
+            self.workspace.report("No more detections" if step > 0 else "First detection")
             return None
         event = self.model.event_at(row)
         if event is not None:

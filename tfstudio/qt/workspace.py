@@ -1,544 +1,68 @@
-"""The Qt-side model every widget shares: the open project, the current recording, the selection.
+"""The session's workspace and detections on Qt's event loop.
 
-Widgets write through the store (or the thin wrappers here, which turn store errors into a
-status message) and redraw from this object's signals; they never call each other. The store
-tells us about our own writes through ``Project.subscribe``; writes by other processes (the
-trainer, a second window, the CLI) show up through ``data_version``, polled once a second.
-
-Detections: one trained run is *active*; its model events on the current recording that are
-not accepted (pending or rejected) are in ``detections``. Accepted ones are labels, in
-``labels``. Either kind can be the selected event: adjusting a detection accepts it, deleting
-one rejects it (the rules are Qt-free, in :mod:`tfstudio.session.rules`).
+:class:`tfstudio.session.workspace.Workspace` and
+:class:`tfstudio.session.detection_model.DetectionModel` hold the open project's state and
+rules with plain-Python events; widgets subscribe to those events and write to the models.
+What they need from Qt is time: work "a little later" (store changes applied together in the
+next event-loop turn, a threshold preview at most once per frame) and a poll once a second
+for other processes' writes. Events stay synchronous on the GUI thread, which owns the
+project's database, so nothing needs psygnal's queued (cross-thread) emission.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer
 
-from tfstudio.session.labels import LabelIndex
-from tfstudio.session.rules import (
-    delete_rejects,
-    edit_accepts,
-    is_label,
-    is_open_detection,
-    is_unchanged,
-)
-from tfstudio.store import (
-    REVIEW_STATES,
-    Acceptance,
-    Change,
-    Event,
-    EventClass,
-    Project,
-    ProjectError,
-    Recording,
-    Run,
-    accept_detections,
-)
+from tfstudio.session.deferred import Schedule
+from tfstudio.session.detection_model import DetectionModel
+from tfstudio.session.workspace import Workspace
 
 POLL_MS = 1000
 
 
-class Workspace(QObject):
-    """Shared state of the annotation window; see the module docstring."""
+def later(context: QObject) -> Schedule:
+    """A session :data:`~tfstudio.session.deferred.Schedule` that runs callbacks in a later
+    turn of Qt's event loop, never after ``context`` is gone."""
 
-    projectChanged = Signal()
-    recordingsChanged = Signal()  # list, metadata or label counts
-    classesChanged = Signal()
-    labelsChanged = Signal()  # labels of the current recording
-    currentRecordingChanged = Signal()
-    selectionChanged = Signal()
-    currentClassChanged = Signal()
-    historyChanged = Signal()
-    runsChanged = Signal()  # the list of runs (a training finished, a new one started...)
-    runChanged = Signal()  # the active run, whose detections are shown and reviewed
-    detectionsChanged = Signal()  # detections of the active run on the current recording
-    message = Signal(str)
+    def schedule(delay_ms: int, callback: Callable[[], None]) -> None:
+        QTimer.singleShot(delay_ms, context, callback)
 
-    def __init__(self, parent: QObject | None = None):
+    return schedule
+
+
+class _Poller(QObject):
+    """Asks the workspace once a second whether another process wrote, while a project is open."""
+
+    def __init__(self, workspace: Workspace, parent: QObject | None) -> None:
         super().__init__(parent)
-        self.project: Project | None = None
-        self.recording: Recording | None = None
-        self.labels = LabelIndex()
-        self.detections = LabelIndex()
-        self.run_id: int | None = None
-        self._run_chosen = False
-        self.selected_id: int | None = None
-        self.current_class_id: int | None = None
-        self._classes: list[EventClass] = []
-        self._recordings: list[Recording] = []
-        self._runs: list[Run] = []
-        self._counts: dict[int, dict[int, int]] = {}
-        self._unsubscribe: Callable[[], None] | None = None
-        self._pending: list[Change] = []
-        self._data_version = 0
-        self._flush_timer = QTimer(self, singleShot=True, interval=0)
-        self._flush_timer.timeout.connect(self.flush)
-        self._poll_timer = QTimer(self, interval=POLL_MS)
-        self._poll_timer.timeout.connect(self._on_poll_timeout)
-
-    # ----------------------------------------------------------------- project
-    def open_project(self, root: Path | str, *, create: bool = False) -> Project:
-        """Open (or create) a project and make it current; raises ProjectError."""
-        project = Project.create(root) if create else Project.open(root)
-        self.set_project(project)
-        return project
-
-    def set_project(self, project: Project | None) -> None:
-        self.close_project(emit=False)
-        self.project = project
-        if project is not None:
-            self._unsubscribe = project.subscribe(self._on_store_change)
-            self._data_version = project.data_version()
-            self._poll_timer.start()
-        self._reload_all()
-        # Pick the recording before anyone hears of the project, so that listeners reacting
-        # to the signals below do not each open one and load its labels again.
-        self.recording = self._recordings[0] if self._recordings else None
-        self.selected_id = None
-        self.run_id = self._default_run_id()
-        self._run_chosen = False
-        self._reload_labels()
-        for signal in (
-            self.projectChanged,
-            self.recordingsChanged,
-            self.classesChanged,
-            self.historyChanged,
-            self.runsChanged,
-            self.runChanged,
-            self.currentRecordingChanged,
-            self.labelsChanged,
-            self.detectionsChanged,
-            self.selectionChanged,
-        ):
-            signal.emit()
-
-    def close_project(self, *, emit: bool = True) -> None:
-        self._poll_timer.stop()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-        if self.project is not None:
-            self.project.close()
-        self.project = None
-        self.recording = None
-        self.labels = LabelIndex()
-        self.detections = LabelIndex()
-        self.run_id = None
-        self.selected_id = None
-        self._pending.clear()
-        if emit:
-            self._reload_all()
-            self.projectChanged.emit()
-            self.recordingsChanged.emit()
-            self.classesChanged.emit()
-            self.runsChanged.emit()
-            self.runChanged.emit()
-            self.currentRecordingChanged.emit()
-            self.labelsChanged.emit()
-            self.detectionsChanged.emit()
-            self.selectionChanged.emit()
-            self.historyChanged.emit()
-
-    # ------------------------------------------------------------------- reads
-    def recordings(self) -> list[Recording]:
-        return list(self._recordings)
-
-    def classes(self) -> list[EventClass]:
-        return list(self._classes)
-
-    def event_class(self, class_id: int | None) -> EventClass | None:
-        return next((c for c in self._classes if c.id == class_id), None)
-
-    def label_counts(self, recording_id: int) -> dict[int, int]:
-        """Labels per class id on one recording."""
-        return self._counts.get(recording_id, {})
-
-    def selected_event(self) -> Event | None:
-        """The selected label or detection."""
-        return self.labels.get(self.selected_id) or self.detections.get(self.selected_id)
-
-    def selected_detection(self) -> Event | None:
-        """The selected event when it came from a model (pending, rejected or accepted)."""
-        event = self.selected_event()
-        return event if event is not None and event.source == "model" else None
-
-    def is_detection(self, event_id: int | None) -> bool:
-        """True for a pending or rejected detection of the active run on this recording."""
-        return event_id is not None and event_id in self.detections
-
-    # -------------------------------------------------------------------- runs
-    def runs(self) -> list[Run]:
-        """Runs that left a checkpoint, i.e. that can detect (oldest first)."""
-        return [r for r in self._runs if r.best_checkpoint or r.last_checkpoint]
-
-    def run(self) -> Run | None:
-        """The active run."""
-        return next((r for r in self._runs if r.id == self.run_id), None)
-
-    def set_run(self, run_id: int | None, *, chosen: bool = True) -> None:
-        """Make a run active; ``chosen`` (by the user) keeps it active when a newer run ends,
-        otherwise the newest finished run takes over."""
-        self._run_chosen = chosen and run_id is not None
-        if run_id == self.run_id:
-            return
-        self.run_id = run_id
-        if self.selected_id is not None and self.selected_id in self.detections:
-            self.selected_id = None
-            self.selectionChanged.emit()
-        self._reload_detections()
-        self.runChanged.emit()
-        self.detectionsChanged.emit()
-
-    def recording_path(self, recording: Recording | None = None) -> Path | None:
-        recording = recording or self.recording
-        if recording is None or self.project is None:
-            return None
-        return self.project.absolute_path(recording)
-
-    # --------------------------------------------------------------- selection
-    def set_recording(self, recording_id: int | None, *, force: bool = False) -> None:
-        if not force and self.recording is not None and self.recording.id == recording_id:
-            return
-        recording = next((r for r in self._recordings if r.id == recording_id), None)
-        self.recording = recording
-        self.selected_id = None
-        self._reload_labels()
-        self.currentRecordingChanged.emit()
-        self.labelsChanged.emit()
-        self.detectionsChanged.emit()
-        self.selectionChanged.emit()
-
-    def step_recording(self, step: int, *, unlabelled: bool = False) -> bool:
-        """Go to the next/previous recording (optionally the next one without labels)."""
-        recordings = self._recordings
-        if not recordings:
-            return False
-        ids = [r.id for r in recordings]
-        here = ids.index(self.recording.id) if self.recording and self.recording.id in ids else -1
-        n = len(ids)
-        for k in range(1, n + 1):
-            pos = here + step * k
-            if not unlabelled and not 0 <= pos < n:
-                return False
-            candidate = ids[pos % n]
-            if unlabelled and any(self.label_counts(candidate).values()):
-                continue
-            self.set_recording(candidate)
-            return True
-        self.message.emit("Every recording has labels")
-        return False
-
-    def select_event(self, event_id: int | None) -> None:
-        if event_id is not None and event_id not in self.labels and event_id not in self.detections:
-            event_id = None
-        if event_id == self.selected_id:
-            return
-        self.selected_id = event_id
-        event = self.selected_event()
-        if event is not None and event.class_id != self.current_class_id:
-            self.current_class_id = event.class_id
-            self.currentClassChanged.emit()
-        self.selectionChanged.emit()
-
-    def step_event(self, step: int, t: float = 0.0) -> int | None:
-        event_id = self.labels.neighbour(self.selected_id, step, t)
-        if event_id is not None:
-            self.select_event(event_id)
-        return event_id
-
-    def set_current_class(self, class_id: int | None) -> None:
-        if class_id == self.current_class_id:
-            return
-        self.current_class_id = class_id
-        self.currentClassChanged.emit()
-
-    # ------------------------------------------------------------------- edits
-    def _write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run a store write; a ProjectError becomes a status message instead of a crash."""
-        if self.project is None:
-            return None
-        try:
-            result = fn(*args, **kwargs)
-        except ProjectError as exc:
-            self.message.emit(str(exc))
-            return None
-        self.flush()
-        return result
-
-    def add_event(
-        self,
-        onset: float,
-        offset: float,
-        *,
-        class_id: int | None = None,
-        low_hz: float | None = None,
-        high_hz: float | None = None,
-    ) -> Event | None:
-        """Add a human label on the current recording and select it."""
-        if self.project is None or self.recording is None:
-            return None
-        class_id = class_id if class_id is not None else self.current_class_id
-        if class_id is None or self.event_class(class_id) is None:
-            class_id = self._classes[0].id if self._classes else None
-        if class_id is None:
-            self.message.emit("Add a class first (Classes ▸ +)")
-            return None
-        onset, offset = sorted((max(0.0, onset), max(0.0, offset)))
-        offset = min(offset, self.recording.duration)
-        extra: dict[str, Any] = {}
-        if low_hz is not None and high_hz is not None:
-            extra = {"low_hz": min(low_hz, high_hz), "high_hz": max(low_hz, high_hz)}
-        event = self._write(
-            self.project.add_event, self.recording.id, class_id, onset, offset, **extra
+        self.workspace = workspace
+        self.timer = QTimer(self, interval=POLL_MS)
+        self.timer.timeout.connect(workspace.poll)
+        workspace.events.project.connect(self._on_project_change)
+        # The workspace may outlive this object's C++ half: stop hearing it then.
+        self.destroyed.connect(
+            lambda: workspace.events.project.disconnect(self._on_project_change, missing_ok=True)
         )
-        if event is not None:
-            self.set_current_class(class_id)
-            self.select_event(event.id)
-        return event
 
-    def update_event(self, event_id: int, **changes: Any) -> Event | None:
-        """Change an event; changing a detection (moving an edge, relabelling) accepts it."""
-        if self.project is None:
-            return None
-        current = self.labels.get(event_id) or self.detections.get(event_id)
-        if current is not None and is_unchanged(current, changes):
-            return current
-        if current is not None and edit_accepts(current, changes):
-            # Merged with the labels of its class it overlaps, in the same step.
-            accepted = self._write(
-                accept_detections,
-                self.project,
-                [event_id],
-                description=f"edit event {event_id}",
-                **changes,
-            )
-            if not accepted:
-                return None
-            if accepted[0].merged:
-                self.message.emit(
-                    f"Accepted detection, merged with {len(accepted[0].merged)} overlapping "
-                    "label(s) of its class (Ctrl+Z undoes)"
-                )
-            return accepted[0].event
-        return self._write(self.project.update_event, event_id, **changes)
-
-    def set_split(self, recording_ids: list[int], split: str | None) -> None:
-        """Put recordings in train, val, test or no split (what training and evaluation read)."""
-        if self.project is not None and recording_ids:
-            self._write(self.project.set_split, recording_ids, split)
-
-    def review(self, event_ids: list[int], state: str) -> int:
-        """Accept, reject or reset (``none``) detections, as one undoable step."""
-        if self.project is None or not event_ids or state not in REVIEW_STATES:
-            return 0
-        if state == "accepted":
-            return len(self.accept(event_ids))
-        project = self.project
-        verb = {"accepted": "accept", "rejected": "reject", "none": "unreview"}[state]
-
-        def apply() -> int:
-            with project.undo_group(f"{verb} {len(event_ids)} detection(s)"):
-                for event_id in event_ids:
-                    project.update_event(event_id, review=state)
-            return len(event_ids)
-
-        return self._write(apply) or 0
-
-    def accept(self, event_ids: list[int]) -> list[Acceptance]:
-        """Accept detections as one undoable step; each merges with the labels of its class
-        it overlaps instead of becoming a second label for the same sound."""
-        if self.project is None or not event_ids:
-            return []
-        return self._write(accept_detections, self.project, event_ids) or []
-
-    def set_selected_class(self, class_id: int) -> None:
-        """Relabel the selected event (if any) and use the class for new events."""
-        self.set_current_class(class_id)
-        event = self.selected_event()
-        if event is not None and event.class_id != class_id:
-            self.update_event(event.id, class_id=class_id)
-
-    def delete_selected(self) -> bool:
-        event = self.selected_event()
-        if event is None or self.project is None:
-            return False
-        if delete_rejects(event):
-            self.review([event.id], "rejected")
-            return True
-        following = self.labels.neighbour(event.id, 1) or self.labels.neighbour(event.id, -1)
-        self._write(self.project.delete_events, [event.id])
-        self.select_event(following)
-        return True
-
-    def undo(self) -> str | None:
-        description = self._write(self.project.undo) if self.project else None
-        self.message.emit(f"Undone: {description}" if description else "Nothing to undo")
-        return description
-
-    def redo(self) -> str | None:
-        description = self._write(self.project.redo) if self.project else None
-        self.message.emit(f"Redone: {description}" if description else "Nothing to redo")
-        return description
-
-    def undo_description(self) -> str | None:
-        return self.project.undo_description() if self.project else None
-
-    def redo_description(self) -> str | None:
-        return self.project.redo_description() if self.project else None
-
-    def write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Any other store write (classes, splits…) with the same error handling."""
-        return self._write(fn, *args, **kwargs)
-
-    # ----------------------------------------------------------- notifications
-    def _on_store_change(self, change: Change) -> None:
-        self._pending.append(change)
-        self._flush_timer.start()
-
-    def _on_poll_timeout(self) -> None:
-        if self.project is None:
-            return
-        try:
-            version = self.project.data_version()
-        except Exception:  # a vanished database must not spam tracebacks every second
-            return
-        if version != self._data_version:
-            self._data_version = version
-            # Another process wrote: we cannot know what, so refresh everything.
-            self._pending += [
-                Change("recordings"),
-                Change("classes"),
-                Change("events"),
-                Change("runs"),
-            ]
-            self.flush()
-
-    def refresh(self) -> None:
-        """Re-read everything (after another connection wrote, e.g. an import thread)."""
-        if self.project is not None:
-            self._data_version = self.project.data_version()
-            self._pending += [
-                Change("recordings"),
-                Change("classes"),
-                Change("events"),
-                Change("runs"),
-            ]
-            self.flush()
-
-    def flush(self) -> None:
-        """Apply pending store changes to the cached state and emit the signals once."""
-        self._flush_timer.stop()
-        if not self._pending or self.project is None:
-            self._pending.clear()
-            return
-        pending, self._pending = self._pending, []
-        tables = {c.table for c in pending}
-        recording_gone = False
-        if "classes" in tables:
-            self._classes = self.project.classes()
-            if self.current_class_id not in {c.id for c in self._classes}:
-                self.current_class_id = self._classes[0].id if self._classes else None
-                self.currentClassChanged.emit()
-            self.classesChanged.emit()
-        if "recordings" in tables:
-            self._recordings = self.project.recordings()
-            if self.recording is not None:
-                still = next((r for r in self._recordings if r.id == self.recording.id), None)
-                recording_gone = still is None  # deleted elsewhere: do not show a ghost
-                self.recording = still
-        if "runs" in tables:
-            self._flush_runs()
-        if "events" in tables:
-            event_changes = [c for c in pending if c.table == "events"]
-            self._update_labels(event_changes)
-            # The store does not name the rows replace_detections deleted: re-read them all
-            # (one indexed query for one recording and run).
-            self._reload_detections()
-            self._counts = self._query_counts()
-            self.labelsChanged.emit()
-            self.detectionsChanged.emit()
-            if self.selected_id not in self.labels and self.selected_id not in self.detections:
-                self.selected_id = None
-            self.selectionChanged.emit()
-        if tables & {"recordings", "events", "classes"}:
-            self.recordingsChanged.emit()
-        if tables & {"events", "classes"}:
-            self.historyChanged.emit()
-        if recording_gone:
-            self.set_recording(self._recordings[0].id if self._recordings else None, force=True)
-
-    # --------------------------------------------------------------- internals
-    def _flush_runs(self) -> None:
-        assert self.project is not None
-        runs = self.project.runs()
-        if runs == self._runs:
-            return
-        self._runs = runs
-        self.runsChanged.emit()
-        usable = {r.id for r in self.runs()}
-        if self.run_id not in usable or not self._run_chosen:
-            # The active run vanished, or a training just ended and nobody chose another.
-            self.set_run(self._default_run_id(), chosen=False)
-
-    def _default_run_id(self) -> int | None:
-        if self.project is None:
-            return None
-        latest = self.project.latest_run()
-        if latest is not None:
-            return latest.id
-        usable = self.runs()
-        return usable[-1].id if usable else None
-
-    def _reload_all(self) -> None:
-        if self.project is None:
-            self._classes, self._recordings, self._counts, self._runs = [], [], {}, []
-            return
-        self._classes = self.project.classes()
-        self._recordings = self.project.recordings()
-        self._runs = self.project.runs()
-        self._counts = self._query_counts()
-        if self.current_class_id not in {c.id for c in self._classes}:
-            self.current_class_id = self._classes[0].id if self._classes else None
-
-    def _reload_labels(self) -> None:
-        if self.project is None or self.recording is None:
-            self.labels = LabelIndex()
+    def _on_project_change(self) -> None:
+        if self.workspace.project is None:
+            self.timer.stop()
         else:
-            self.labels = LabelIndex(self.project.labels(self.recording.id))
-        self._reload_detections()
+            self.timer.start()
 
-    def _reload_detections(self) -> None:
-        if self.project is None or self.recording is None or self.run_id is None:
-            self.detections = LabelIndex()
-            return
-        events = self.project.events(self.recording.id, source="model", run_id=self.run_id)
-        self.detections = LabelIndex(e for e in events if is_open_detection(e))
 
-    def _update_labels(self, changes: list[Change]) -> None:
-        if self.project is None or self.recording is None:
-            self.labels = LabelIndex()
-            return
-        ids = [i for c in changes for i in c.ids]
-        if any(not c.ids for c in changes) or len(ids) > 200:
-            self._reload_labels()
-            return
-        upserted, removed = [], []
-        for event_id in set(ids):
-            try:
-                event = self.project.event(event_id)
-            except ProjectError:
-                removed.append(event_id)
-                continue
-            if event.recording_id == self.recording.id and is_label(event):
-                upserted.append(event)
-            else:
-                removed.append(event_id)
-        self.labels.patch(upserted, removed)
+def qt_workspace(parent: QObject | None = None) -> Workspace:
+    """A workspace whose deferred work and polling run on Qt's event loop (with ``parent``,
+    they end with it)."""
+    context = QObject(parent)
+    workspace = Workspace(schedule=later(context))
+    # The workspace keeps its schedule, the schedule its context, the context the poller.
+    _Poller(workspace, context)
+    return workspace
 
-    def _query_counts(self) -> dict[int, dict[int, int]]:
-        return {} if self.project is None else self.project.label_counts()
+
+def qt_detections(workspace: Workspace, parent: QObject | None = None) -> DetectionModel:
+    """The review's detection model, previewing on Qt's event loop (ending with ``parent``)."""
+    return DetectionModel(workspace, schedule=later(QObject(parent)))

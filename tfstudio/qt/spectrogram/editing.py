@@ -15,12 +15,12 @@ from PySide6.QtCore import QObject, QPointF, QRectF, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from tfstudio.qt.detections import DetectionModel
 from tfstudio.qt.spectrogram.events import LaneMap
 from tfstudio.qt.spectrogram.image import AudioInfo
 from tfstudio.qt.spectrogram.viewbox import EditViewBox
-from tfstudio.qt.workspace import Workspace
+from tfstudio.session.detection_model import DetectionModel
 from tfstudio.session.view_settings import ViewSettings
+from tfstudio.session.workspace import Workspace
 
 MIN_DRAG_PX = 4
 

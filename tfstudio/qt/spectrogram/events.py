@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor
 from tfstudio.qt.axes import LaneAxis
 from tfstudio.qt.event_items import EventPaths
 from tfstudio.qt.spectrogram.viewbox import EditViewBox
-from tfstudio.qt.workspace import Workspace
+from tfstudio.session.workspace import Workspace
 from tfstudio.store import EventClass
 
 LANE_PX = 20

@@ -9,9 +9,9 @@ from PySide6.QtCore import QObject, QRectF
 from PySide6.QtGui import QColor
 
 from tfstudio.qt.detection_items import DetectionOverlay, posteriorgram_image
-from tfstudio.qt.detections import DetectionModel
 from tfstudio.qt.spectrogram.events import LaneMap
-from tfstudio.qt.workspace import Workspace
+from tfstudio.session.detection_model import DetectionModel
+from tfstudio.session.workspace import Workspace
 
 POSTERIOR_ROW_PX = 11
 
@@ -42,9 +42,9 @@ class DetectionLayer(QObject):
         self.post_image = pg.ImageItem(axisOrder="row-major")
         self.post_image.setAutoDownsample(True)  # hours of frames into a few hundred pixels
         post.addItem(self.post_image, ignoreBounds=True)
-        model.drawnChanged.connect(self.redraw_detections)
-        model.posteriorsChanged.connect(self.redraw_posteriors)
-        model.visibilityChanged.connect(self._on_visibility_change)
+        model.events.drawn.connect(self.redraw_detections)
+        model.events.posteriors.connect(self.redraw_posteriors)
+        model.events.visible.connect(self._on_visibility_change)
 
     def set_rows(self, n_classes: int) -> None:
         """Size the posteriorgram for one row per class."""

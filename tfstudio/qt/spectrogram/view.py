@@ -30,15 +30,16 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from tfstudio.features.tiles import SpectrogramParams
 from tfstudio.qt.axes import LaneAxis, TimeAxis, pin_left_axis, time_axis_label
-from tfstudio.qt.detections import DetectionModel
 from tfstudio.qt.spectrogram.editing import EditTool
 from tfstudio.qt.spectrogram.events import EventLayer, LaneMap
 from tfstudio.qt.spectrogram.image import AudioInfo, SpectrogramImage
 from tfstudio.qt.spectrogram.overlay import DetectionLayer
 from tfstudio.qt.spectrogram.viewbox import EditViewBox
 from tfstudio.qt.tile_service import TileService
-from tfstudio.qt.workspace import Workspace
+from tfstudio.qt.workspace import qt_detections
+from tfstudio.session.detection_model import DetectionModel
 from tfstudio.session.view_settings import COLORMAPS, ViewSettings
+from tfstudio.session.workspace import Workspace
 from tfstudio.store import Event
 
 AXIS_WIDTH = 96
@@ -66,7 +67,7 @@ class SpectrogramView(QWidget):
     ):
         super().__init__(parent)
         self.workspace = workspace
-        self.detections = detections if detections is not None else DetectionModel(workspace, self)
+        self.detections = detections if detections is not None else qt_detections(workspace, self)
         self.settings = settings
         self.tiles = TileService(settings.cache_mb << 20, parent=self)
         self.audio: AudioInfo | None = None
@@ -85,10 +86,10 @@ class SpectrogramView(QWidget):
         self._build_layers()
 
         self.tiles.failed.connect(self._on_tile_failed)
-        workspace.currentRecordingChanged.connect(self._on_recording_change)
-        workspace.labelsChanged.connect(self._on_labels_change)
-        workspace.classesChanged.connect(self._on_classes_change)
-        workspace.selectionChanged.connect(self.editor.show_selection)
+        workspace.events.recording.connect(self._on_recording_change)
+        workspace.events.labels.connect(self._on_labels_change)
+        workspace.events.classes.connect(self._on_classes_change)
+        workspace.events.selection.connect(self.editor.show_selection)
         self._apply_colormap()
         self._on_classes_change()
         self._on_recording_change()
@@ -379,7 +380,7 @@ class SpectrogramView(QWidget):
         self.message.setPos((x0 + x1) / 2, (y0 + y1) / 2)
 
     def _on_tile_failed(self, text: str) -> None:
-        self.workspace.message.emit(f"Cannot read audio: {text}")
+        self.workspace.report(f"Cannot read audio: {text}")
 
     def _apply_colormap(self) -> None:
         name, reverse = COLORMAPS.get(self.settings.colormap, ("magma", False))
