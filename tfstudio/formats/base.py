@@ -113,6 +113,8 @@ def parse_number(text: str, name: str) -> float:
     Stricter than ``float()``: no ``nan``, ``inf`` or ``1_000``, which no label tool writes.
     """
     stripped = text.strip()
+    if stripped.isascii() and stripped.replace(".", "", 1).isdigit():
+        return float(stripped)  # the common case: plain digits with at most one point
     if not stripped:
         raise ValueError(f"{name} is empty")
     if not _NUMBER.fullmatch(stripped):

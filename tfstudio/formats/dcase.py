@@ -68,6 +68,8 @@ def _split(line: str) -> list[str] | None:
 
 
 def _is_header(fields: list[str]) -> bool:
+    if fields[-2][:1].isdigit():
+        return False  # an offset, not a column name: the common case, decided at once
     lowered = [field.lower() for field in fields]
     return "onset" in lowered and "offset" in lowered
 

@@ -15,6 +15,8 @@ def check_class_name(name: str) -> str:
     class: empty, longer than ``MAX_CLASS_NAME`` characters, or holding a tab, a line break
     or another control character (which no label format can carry on one line)."""
     stripped = name.strip()
+    if stripped and stripped.isprintable() and len(stripped) <= MAX_CLASS_NAME:
+        return stripped  # the common case, at C speed: no control character of any kind
     if not stripped:
         raise ValueError("empty class name")
     shown = repr(stripped) if len(stripped) <= 60 else repr(stripped[:60]) + "…"
