@@ -97,4 +97,124 @@ def cmd_bench_store(args: argparse.Namespace) -> int:
     return 0
 
 
-SUBJECTS: tuple[Register, ...] = (_register_store,)
+def _presets() -> list[str]:
+    from tfstudio.train.config import TRAIN_PRESETS
+
+    return sorted(TRAIN_PRESETS)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return value
+
+
+def _register_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="time a training step of a preset's model (fused and stepped recurrence)",
+        description="Time one training step of a preset's CRNN on random input: the whole "
+        "step as training runs it (two-pass: stepped feedback without autograd, then one "
+        "fused GRU), the same step with the stepped recurrence under autograd, the CNN and "
+        "the recurrent part alone, and inference.",
+    )
+    p.add_argument("--preset", choices=_presets(), default="fast")
+    p.add_argument("--batch-size", type=_positive, metavar="B", help="default: the preset's")
+    p.add_argument("--frames", type=_positive, metavar="T", help="default: the preset's")
+    p.add_argument("--classes", type=_positive, default=6, metavar="C")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
+    p.add_argument("--repeats", type=_positive, default=5, metavar="N")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
+    p.set_defaults(func=cmd_bench_train)
+
+
+def _register_detect(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "detect",
+        help="time detection of generated audio (features, model, post-processing)",
+        description="Time detection of S seconds of generated audio with an untrained model "
+        "of a preset: log-mel features, the model's posteriors and post-processing.",
+    )
+    p.add_argument("--preset", choices=_presets(), default="fast")
+    p.add_argument("--seconds", type=_seconds, default=600.0, metavar="S")
+    p.add_argument("--classes", type=_positive, default=6, metavar="C")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
+    p.add_argument("--repeats", type=_positive, default=3, metavar="N")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
+    p.set_defaults(func=cmd_bench_detect)
+
+
+def _check_sizes(args: argparse.Namespace) -> None:
+    for name in ("batch_size", "frames", "classes", "repeats"):
+        if getattr(args, name, None) == 0:
+            raise UserError(f"--{name.replace('_', '-')} must be at least 1")
+
+
+def cmd_bench_train(args: argparse.Namespace) -> int:
+    from tfstudio.bench.train import bench_train
+    from tfstudio.train.config import TrainError
+
+    _check_sizes(args)
+    try:
+        result = bench_train(
+            args.preset,
+            batch_size=args.batch_size,
+            frames=args.frames,
+            classes=args.classes,
+            device=args.device,
+            repeats=args.repeats,
+        )
+    except TrainError as exc:
+        raise UserError(str(exc)) from None
+    if args.json:
+        emit_json(result.as_dict())
+        return 0
+    print(
+        f"preset {result.preset}: {result.parameters} parameters, input {result.batch_size} × "
+        f"{result.frames} frames × {result.n_mels} mel bands, {result.classes} classes, "
+        f"{result.device}, {result.threads} threads"
+    )
+    for name, seconds in result.seconds.items():
+        print(f"  {name:<18} {1000 * seconds:9.1f} ms")
+    s = result.seconds
+    print(
+        f"  the fused step is {s['step_stepped'] / s['step']:.2f}× as fast as the stepped one; "
+        f"recurrent part {s['recurrent_stepped'] / s['recurrent']:.2f}×; "
+        f"{result.frames_per_second:.0f} training frames/s"
+    )
+    return 0
+
+
+def cmd_bench_detect(args: argparse.Namespace) -> int:
+    from tfstudio.bench.train import bench_detect
+    from tfstudio.train.config import TrainError
+
+    _check_sizes(args)
+    try:
+        result = bench_detect(
+            args.preset,
+            seconds=args.seconds,
+            classes=args.classes,
+            device=args.device,
+            repeats=args.repeats,
+        )
+    except TrainError as exc:
+        raise UserError(str(exc)) from None
+    if args.json:
+        emit_json(result.as_dict())
+        return 0
+    print(
+        f"preset {result.preset}: {result.audio_seconds:g} s of audio, {result.device}, "
+        f"{result.threads} threads"
+    )
+    for name, seconds in result.seconds.items():
+        print(f"  {name:<12} {seconds:8.3f} s")
+    print(f"  {result.realtime:.0f}× real time")
+    return 0
+
+
+SUBJECTS: tuple[Register, ...] = (_register_store, _register_train, _register_detect)
