@@ -102,7 +102,8 @@ def test_presets():
     assert paper.win_length / paper.sample_rate == pytest.approx(0.040)
     assert paper.hop_s == pytest.approx(0.020)
     assert FEATURE_PRESETS["fast"].hop_s == pytest.approx(0.020)
-    assert feature_preset("fast", n_mels=64).n_mels == 64
+    assert FEATURE_PRESETS["fast"].n_mels == 64
+    assert feature_preset("fast", n_mels=40).n_mels == 40
     with pytest.raises(ValueError):
         feature_preset("nope")
 

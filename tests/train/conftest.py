@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tfstudio.features import FeatureCache, FeatureConfig
+from tfstudio.features import FEATURE_PRESETS, FeatureCache, FeatureConfig
 from tfstudio.store import Project
 
 # A model and a schedule small enough for two shared CPU cores.
@@ -39,9 +39,11 @@ def demo_template(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("demo") / "template"
     project = create_demo(root, recordings=5, seconds=6.0, seed=1)
-    cache = FeatureCache(project.cache_dir, FeatureConfig())
-    for rec in project.recordings():
-        cache.load(rec.content_hash, project.absolute_path(rec))
+    # The fast preset's features (what training uses by default) and the plain defaults.
+    for config in {FEATURE_PRESETS["fast"], FeatureConfig()}:
+        cache = FeatureCache(project.cache_dir, config)
+        for rec in project.recordings():
+            cache.load(rec.content_hash, project.absolute_path(rec))
     project.close()
     return root
 

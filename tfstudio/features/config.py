@@ -28,9 +28,9 @@ FEATURE_VERSION = 1
 class FeatureConfig:
     """Log-mel parameters (samples at ``sample_rate``); recordings at other rates are resampled.
 
-    The default suits the 22.05 kHz demo: 40 ms window, 20 ms hop, 40 bands. The ``paper``
-    preset is the DCASE 2017 recipe of Drossos et al.: 44.1 kHz, n_fft 2048, 40 ms window,
-    20 ms hop, 40 bands.
+    The default suits the 22.05 kHz demo: 40 ms window, 20 ms hop, 40 bands; the ``fast``
+    preset uses 64 bands. The ``paper`` preset is the DCASE 2017 recipe of Drossos et al.:
+    44.1 kHz, n_fft 2048, 40 ms window, 20 ms hop, 40 bands.
     """
 
     sample_rate: int = 22050
@@ -80,7 +80,10 @@ class FeatureConfig:
 
 FEATURE_PRESETS: dict[str, FeatureConfig] = {
     "paper": FeatureConfig(sample_rate=44100, n_fft=2048, win_length=1764, hop_length=882),
-    "fast": FeatureConfig(),
+    # 64 bands, not 40: on benchmarks/real_sounds.py (two training seeds) in-distribution
+    # val F1 rose from 0.52 to 0.60 and never-heard test F1 from 0.495 to 0.509 (ER 0.92 →
+    # 0.89), for ~5 % more time per epoch.
+    "fast": FeatureConfig(n_mels=64),
 }
 
 
