@@ -140,3 +140,74 @@ def test_labels_of_unknown_classes_and_no_events_at_all():
 
     with pytest.raises(ValueError, match="one reference list"):
         tune_postprocess(posts, references[:1], CLASSES, HOP)
+
+
+def _noisy(seed: int = 0):
+    """Two classes whose posteriors only loosely follow their events: a lower threshold finds
+    more of them at the cost of insertions, the trade-off er_weight is about."""
+    rng = np.random.default_rng(seed)
+    posts, references = [], []
+    for _ in range(4):
+        n = 1500
+        post = rng.uniform(0.0, 0.6, (n, 2)).astype(np.float32)
+        refs = []
+        for cls, name in enumerate(("A", "B")):
+            for start in rng.choice(np.arange(0, n - 150, 150), 3, replace=False):
+                length = int(rng.integers(40, 140))
+                post[start : start + length, cls] += rng.uniform(0.0, 0.5)
+                refs.append((start * HOP, (start + length) * HOP, name))
+        posts.append(np.clip(post, 0, 1))
+        references.append(refs)
+    return posts, references
+
+
+def _segment_error_rates(posts, references, names, tuned):
+    from tfstudio.train import metrics
+
+    reference = [
+        metrics.Event(str(i), on, off, label)
+        for i, refs in enumerate(references)
+        for on, off, label in refs
+    ]
+    estimated = [
+        metrics.Event(str(i), e.onset, e.offset, e.label)
+        for i, post in enumerate(posts)
+        for e in posteriors_to_events(
+            post,
+            names,
+            HOP,
+            threshold=[tuned.thresholds[n] for n in names],
+            median_filter_frames=[tuned.median_filter_frames[n] for n in names],
+        )
+    ]
+    scores = metrics.segment_based(reference, estimated, names, time_resolution=1.0)
+    return {n: scores.per_class[n].error_rate for n in names}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_weighing_the_error_rate_never_raises_it(seed):
+    # Maximising F1 − w·ER instead of F1 can only trade F1 for a lower (or equal) error rate,
+    # class by class: the choice with the best F1 was available to both.
+    posts, references = _noisy(seed)
+    names = ["A", "B"]
+    plain = tune_postprocess(posts, references, names, HOP)
+    weighed = tune_postprocess(posts, references, names, HOP, er_weight=1.0)
+    before = _segment_error_rates(posts, references, names, plain)
+    after = _segment_error_rates(posts, references, names, weighed)
+    for name in names:
+        assert after[name] <= before[name] + 1e-9
+        assert plain.per_class_score[name] >= weighed.per_class_score[name] - 1e-9
+
+
+def test_weighing_the_error_rate_changes_choices_where_insertions_cost_more():
+    changed = 0
+    for seed in range(3):
+        posts, references = _noisy(seed)
+        plain = tune_postprocess(posts, references, ["A", "B"], HOP)
+        weighed = tune_postprocess(posts, references, ["A", "B"], HOP, er_weight=1.0)
+        changed += sum(
+            (plain.thresholds[n], plain.median_filter_frames[n])
+            != (weighed.thresholds[n], weighed.median_filter_frames[n])
+            for n in ("A", "B")
+        )
+    assert changed > 0

@@ -999,6 +999,7 @@ class _Trainer:
             median_filter_frames=cfg.median_filter_frames,
             min_event_s=cfg.min_event_s,
             min_gap_s=cfg.min_gap_s,
+            er_weight=cfg.tune_er_weight,
         )
         if not tuned.thresholds:
             return ""

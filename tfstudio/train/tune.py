@@ -52,6 +52,7 @@ def tune_postprocess(
     min_gap_s: float = 0.0,
     thresholds: Sequence[float] = THRESHOLD_GRID,
     medians: Sequence[int] = MEDIAN_GRID,
+    er_weight: float = 0.0,
 ) -> TunedPostprocess:
     """Best (threshold, median filter) per class for ``posteriors`` (one (frames, classes)
     array per recording) against ``references`` ((onset, offset, label) per recording)."""
@@ -93,9 +94,12 @@ def tune_postprocess(
             reference, estimated, names, t_collar=0.2, percentage_of_length=0.2
         )
         per_class = {
-            n: (_score(segment.per_class[n].f1) + _score(event.per_class[n].f1)) / 2 for n in names
+            n: (_score(segment.per_class[n].f1) + _score(event.per_class[n].f1)) / 2
+            - er_weight * _score(segment.per_class[n].error_rate)
+            for n in names
         }
-        return per_class, (_score(segment.f1) + _score(event.f1)) / 2
+        overall = (_score(segment.f1) + _score(event.f1)) / 2
+        return per_class, overall - er_weight * _score(segment.error_rate)
 
     table = {pair: scores(*pair) for pair in pairs}
     result = TunedPostprocess(score_before=table[default][1])
