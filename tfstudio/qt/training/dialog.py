@@ -193,8 +193,10 @@ RECIPE_PARTS = (
         "tune",
         "Tune thresholds per class on val",
         "After training, picks each class's detection threshold and median filter on the "
-        "validation split; detection then uses them.",
-        ("tune_postprocess",),
+        "validation split (best mean of segment and event F1, less this much of the error "
+        "rate, so insertions cost more); detection then uses them.",
+        ("tune_postprocess", "tune_er_weight"),
+        detail="score: mean F1 − {tune_er_weight:g} × error rate",
     ),
 )
 
