@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
+import time
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from tfstudio import __version__
 from tfstudio.qt import settings as qs
@@ -79,18 +82,66 @@ def _install_excepthook() -> None:
     sys.excepthook = hook
 
 
+STARTUP_PROBE = "TFSTUDIO_STARTUP_PROBE"
+# Packages the app's start must not load (each costs seconds); the probe says which it found.
+HEAVY_PACKAGES = ("torch", "torchaudio", "torchlibrosa", "scipy", "pandas", "sed_eval")
+
+
+class StartupProbe(QObject):
+    """Wall-clock times (``time.time()``) of the start-up steps and the heavy packages loaded,
+    written as JSON to the file named by ``$TFSTUDIO_STARTUP_PROBE``; the app quits at the
+    first paint of its main window. ``tfstudio bench startup`` uses it to time a cold start."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self._path = path
+        self._window: QWidget | None = None
+        self.times: dict[str, float] = {"run": time.time()}
+
+    def mark(self, step: str) -> None:
+        self.times[step] = time.time()
+
+    def watch(self, app: QApplication, window: QWidget) -> None:
+        self._window = window
+        app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.Paint
+            and "painted" not in self.times
+            and isinstance(watched, QWidget)
+            and watched.window() is self._window
+        ):
+            self.mark("painted")
+            loaded = {name.partition(".")[0] for name in sys.modules}
+            report = {"times": self.times, "heavy": sorted(loaded.intersection(HEAVY_PACKAGES))}
+            Path(self._path).write_text(json.dumps(report), encoding="utf-8")
+            QTimer.singleShot(0, QApplication.quit)
+        return False
+
+
 def run(project: str | None) -> int:
     """Open the main window on ``project`` (or the most recent one) and run the event loop."""
+    probe_path = os.environ.get(STARTUP_PROBE)
+    probe = StartupProbe(probe_path) if probe_path else None
     from tfstudio.qt.main_window import MainWindow
 
+    if probe is not None:
+        probe.mark("imported")
     app = create_application()
     _install_excepthook()
     window = MainWindow()
+    if probe is not None:
+        probe.watch(app, window)
     window.show()
+    if probe is not None:
+        probe.mark("shown")
     if project is not None:
         window.open_project(Path(project))
     else:
         recent = next((p for p in qs.recent_projects() if (p / DB_NAME).exists()), None)
         if recent is not None:
             window.open_project(recent)
+    if probe is not None:
+        probe.mark("opened")
     return int(app.exec())
