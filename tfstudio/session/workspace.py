@@ -47,6 +47,9 @@ from tfstudio.store import (
     accept_detections,
 )
 
+# Beyond this many changed events (an import, an undone import), re-read instead of patching.
+MAX_PATCHED_EVENTS = 200
+
 
 class WorkspaceEvents(SignalGroup):
     """What changed in a :class:`Workspace` (read the new state from the workspace)."""
@@ -470,11 +473,11 @@ class Workspace:
             self._flush_runs()
         if "events" in tables:
             event_changes = [c for c in pending if c.table == "events"]
-            self._update_labels(event_changes)
+            touched = self._update_labels(event_changes)
             # The store does not name the rows replace_detections deleted: re-read them all
             # (one indexed query for one recording and run).
             self._reload_detections()
-            self._counts = self._query_counts()
+            self._update_counts(touched)
             self.events.labels.emit()
             self.events.detections.emit()
             if self.selected_id not in self.labels and self.selected_id not in self.detections:
@@ -534,26 +537,57 @@ class Workspace:
         events = self.project.events(self.recording.id, source="model", run_id=self.run_id)
         self.detections = LabelIndex(e for e in events if is_open_detection(e))
 
-    def _update_labels(self, changes: list[Change]) -> None:
+    def _update_labels(self, changes: list[Change]) -> set[int] | None:
+        """Patch the current recording's labels with the changed events; return the
+        recordings whose labels the changes touched (None when that is not known).
+
+        A changed event's recording before the change is known when it was shown (one of the
+        current recording's labels or detections); an event of another recording is only
+        reviewed or deleted here, never moved, and other processes' writes reach
+        :meth:`poll`, which re-reads everything."""
         if self.project is None or self.recording is None:
             self.labels = LabelIndex()
-            return
+            return None
         ids = [i for c in changes for i in c.ids]
-        if any(not c.ids for c in changes) or len(ids) > 200:
+        if any(not c.ids for c in changes) or len(ids) > MAX_PATCHED_EVENTS:
             self._reload_labels()
-            return
+            return None
+        current = self.recording.id
+        touched: set[int] | None = set()
         upserted, removed = [], []
         for event_id in set(ids):
+            shown = event_id in self.labels or event_id in self.detections
+            if shown and touched is not None:
+                touched.add(current)
             try:
                 event = self.project.event(event_id)
             except ProjectError:
                 removed.append(event_id)
+                if not shown:
+                    touched = None  # deleted from a recording we cannot name
                 continue
-            if event.recording_id == self.recording.id and is_label(event):
+            if touched is not None:
+                touched.add(event.recording_id)
+            if event.recording_id == current and is_label(event):
                 upserted.append(event)
             else:
                 removed.append(event_id)
         self.labels.patch(upserted, removed)
+        return touched
+
+    def _update_counts(self, recording_ids: set[int] | None) -> None:
+        """Re-read the label counts of ``recording_ids`` (of every recording when None)."""
+        if self.project is None or recording_ids is None:
+            self._counts = self._query_counts()
+            return
+        if not recording_ids:
+            return
+        fresh = self.project.label_counts(recording_ids)
+        for recording_id in recording_ids:
+            if recording_id in fresh:
+                self._counts[recording_id] = fresh[recording_id]
+            else:
+                self._counts.pop(recording_id, None)
 
     def _query_counts(self) -> dict[int, dict[int, int]]:
         return {} if self.project is None else self.project.label_counts()
