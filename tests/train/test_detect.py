@@ -18,7 +18,8 @@ from tfstudio.train import (
     train,
 )
 from tfstudio.train.data import Normalizer
-from tfstudio.train.detect import _keep_bounds, run_checkpoint, select_run
+from tfstudio.train.detect import LoadedModel, _keep_bounds, run_checkpoint, select_run
+from tfstudio.train.layout import posteriors_stamp
 
 
 @pytest.fixture
@@ -129,3 +130,66 @@ def test_long_recording_in_bounded_windows(trained, tmp_path, monkeypatch):
     # Every model call sees at most a batch of windows, whatever the file's length.
     assert len(calls) > 1 and max(b * t for b, t, _ in calls) <= 8 * 64
     assert result.audio_s == pytest.approx(seconds)
+
+
+class Stopped(Exception):
+    """Stands for Ctrl+C or a killed process (pytest itself stops on KeyboardInterrupt)."""
+
+
+def test_an_interrupted_detection_goes_on_where_it_stopped(trained, monkeypatch):
+    project, run_id = trained
+    recordings = project.recordings()
+    calls = []
+    stop_at = [3]  # the process is stopped during the third recording, once
+    real = LoadedModel.posteriors
+
+    def counting(self, feats, **kwargs):
+        calls.append(len(feats))
+        if len(calls) == stop_at[0]:
+            stop_at[0] = 0
+            raise Stopped
+        return real(self, feats, **kwargs)
+
+    monkeypatch.setattr(LoadedModel, "posteriors", counting)
+    with pytest.raises(Stopped):
+        detect_recordings(project, recordings, threshold=0.3)
+    saved = [r for r in recordings if posteriors_file(project, run_id, r).exists()]
+    assert len(saved) == 2
+    # No half-written file is left behind for the resumed pass to trust.
+    assert not list(posteriors_file(project, run_id, recordings[0]).parent.glob(".*tmp*"))
+
+    calls.clear()
+    report = detect_recordings(project, recordings, threshold=0.3)
+    assert report.reused == 2 and len(calls) == len(recordings) - 2
+    assert report.recordings == len(recordings)
+    resumed = {
+        (e.recording_id, e.onset, e.offset, e.class_id) for e in project.events(source="model")
+    }
+
+    # The same detections as one uninterrupted pass that runs the model everywhere.
+    calls.clear()
+    fresh = detect_recordings(project, recordings, threshold=0.3, reuse_posteriors=False)
+    assert fresh.reused == 0 and len(calls) == len(recordings)
+    again = {
+        (e.recording_id, e.onset, e.offset, e.class_id) for e in project.events(source="model")
+    }
+    assert again == resumed and fresh.events == report.events
+
+
+def test_posteriors_of_another_model_are_never_reused(trained):
+    project, run_id = trained
+    recordings = project.recordings("test")
+    detect_recordings(project, recordings)
+    path = posteriors_file(project, run_id, recordings[0])
+    # A damaged saved file is made again, not read.
+    path.write_bytes(b"not an array")
+    report = detect_recordings(project, recordings)
+    assert report.reused == len(recordings) - 1
+    assert np.load(path).shape[1] == len(project.classes())
+    # Another model of the run (here: a changed stamp, as after a resumed training found a
+    # better epoch) makes every saved posterior stale.
+    stamp = posteriors_stamp(project, run_id)
+    stamp.write_text(stamp.read_text().replace('"epoch": 1', '"epoch": 7'))
+    report = detect_recordings(project, recordings)
+    assert report.reused == 0
+    assert detect_recordings(project, recordings).reused == len(recordings)

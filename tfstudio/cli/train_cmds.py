@@ -129,6 +129,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help='one JSON line per recording as it starts ({"event": "progress", ...}), then a summary',
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="run the model on every recording again, even where this run's model has "
+        "already saved its posteriors (an interrupted detect goes on where it stopped "
+        "without it)",
+    )
     p.set_defaults(func=cmd_detect)
 
     p = sub.add_parser(
@@ -465,6 +472,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
                 threshold=args.threshold,
                 class_thresholds=class_thresholds,
                 device=args.device,
+                reuse_posteriors=not args.fresh,
                 progress=_json_progress if args.json else _bar_callback(bar),
             )
         except TrainError as exc:
@@ -476,6 +484,11 @@ def cmd_detect(args: argparse.Namespace) -> int:
         return 0
     for name, count in result.per_recording.items():
         print(f"{name}: {count} event(s)")
+    if result.reused:
+        print(
+            f"{result.reused} recording(s) reused the posteriors this model saved before "
+            "(--fresh runs the model again)"
+        )
     print(
         f"run {result.run}: {result.events} event(s) on {result.recordings} recording(s), "
         f"{result.audio_s:.0f} s of audio in {result.elapsed_s:.1f} s ({result.speed:.0f}× real time)"

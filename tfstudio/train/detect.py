@@ -9,6 +9,8 @@ Memory is bounded by one batch of windows plus the (frames, classes) posteriors.
 from __future__ import annotations
 
 import itertools
+import json
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ from tfstudio.train.checkpoint import read_checkpoint
 from tfstudio.train.config import RECIPE_OFF, TrainConfig, TrainError
 from tfstudio.train.data import Normalizer, eval_windows
 from tfstudio.train.device import autocast, resolve_device
-from tfstudio.train.layout import posteriors_file
+from tfstudio.train.layout import posteriors_dir, posteriors_file, posteriors_stamp
 from tfstudio.train.postprocess import DetectedEvent, posteriors_to_events, repeats
 
 __all__ = [
@@ -261,6 +263,8 @@ class DetectReport:
     audio_s: float = 0.0
     elapsed_s: float = 0.0
     per_recording: dict[str, int] = field(default_factory=dict)
+    # Recordings whose saved posteriors of this model were reused (no model pass).
+    reused: int = 0
 
     @property
     def speed(self) -> float:
@@ -275,8 +279,67 @@ class DetectReport:
             "audio_s": self.audio_s,
             "elapsed_s": self.elapsed_s,
             "speed": self.speed,
+            "reused": self.reused,
             "per_recording": self.per_recording,
         }
+
+
+def _model_stamp(checkpoint: Path, loaded: LoadedModel) -> dict[str, Any]:
+    return {
+        "checkpoint": checkpoint.name,
+        "epoch": loaded.epoch,
+        "iteration": loaded.iteration,
+        "classes": loaded.classes,
+        "features": loaded.feature_config.to_dict(),
+    }
+
+
+def _claim_posteriors(project: Project, run: Run, stamp: dict[str, Any]) -> bool:
+    """Make the run's posteriors folder this model's; True when what it holds already is
+    (those posteriors can be reused), False after clearing another model's."""
+    folder = posteriors_dir(project, run.id)
+    path = posteriors_stamp(project, run.id)
+    try:
+        if json.loads(path.read_text()) == stamp:
+            return True
+    except (OSError, ValueError):
+        pass
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.npy"):
+        stale.unlink(missing_ok=True)
+    _write_atomic(path, json.dumps(stamp, sort_keys=True).encode())
+    return False
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _saved_posteriors(path: Path, n_classes: int) -> np.ndarray | None:
+    """A recording's saved posteriors, or None when missing or unusable."""
+    try:
+        post = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    if post.ndim != 2 or post.shape[1] != n_classes or not np.isfinite(post).all():
+        return None
+    return post
+
+
+def _save_posteriors(path: Path, post: np.ndarray) -> None:
+    """np.save through a temporary file and a rename: an interrupted detection never leaves
+    a half-written file that a resumed one would take for finished."""
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npy")
+    try:
+        np.save(tmp, post)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def detect_recordings(
@@ -289,6 +352,7 @@ def detect_recordings(
     device: str = "auto",
     batch_size: int = 16,
     save_posteriors: bool = True,
+    reuse_posteriors: bool = True,
     progress: Callable[[int, int, Recording], None] | None = None,
 ) -> DetectReport:
     """Detect events on ``recordings`` with a run's model and store them (source=model).
@@ -298,8 +362,15 @@ def detect_recordings(
     (:func:`~tfstudio.train.postprocess.repeats`). Classes are matched by name to the
     project's classes. Post-processing is the run's as stored in the project
     (:func:`with_stored_postprocess`), with ``threshold`` / ``class_thresholds`` on top.
+
+    Resumable: each recording's posteriors are saved as soon as the model has made them,
+    and with ``reuse_posteriors`` a later pass with the same model (checkpoint, epoch,
+    classes, features) reads them back instead of running the model again, so detection
+    over thousands of files that was interrupted goes on where it stopped. Post-processing
+    and storing always run, with the settings of the moment.
     """
     run = select_run(project, run_id)
+    checkpoint = run_checkpoint(project, run)
     loaded = load_run_model(project, run, device)
     class_ids = {c.name: c.id for c in project.classes()}
     missing = [name for name in loaded.classes if name not in class_ids]
@@ -310,15 +381,23 @@ def detect_recordings(
     cache = FeatureCache(project.cache_dir, loaded.feature_config)
     report = DetectReport(run=run.id)
     started = time.perf_counter()
+    reusable = False
+    if save_posteriors:
+        reusable = _claim_posteriors(project, run, _model_stamp(checkpoint, loaded))
     for done, rec in enumerate(recordings):
         if progress is not None:
             progress(done, len(recordings), rec)
-        feats = cache.load(rec.content_hash, project.absolute_path(rec))
-        post = loaded.posteriors(feats, batch_size=batch_size)
-        if save_posteriors:
-            path = posteriors_file(project, run.id, rec)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            np.save(path, post)
+        path = posteriors_file(project, run.id, rec)
+        post = (
+            _saved_posteriors(path, len(loaded.classes)) if reusable and reuse_posteriors else None
+        )
+        if post is not None:
+            report.reused += 1
+        else:
+            feats = cache.load(rec.content_hash, project.absolute_path(rec))
+            post = loaded.posteriors(feats, batch_size=batch_size)
+            if save_posteriors:
+                _save_posteriors(path, post)
         events = loaded.events(post, threshold=threshold, class_thresholds=class_thresholds)
         reviewed = [
             (e.onset, e.offset, e.class_id)

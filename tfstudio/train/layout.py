@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tfstudio.store import Project, Recording
 
-__all__ = ["checkpoint_paths", "posteriors_dir", "posteriors_file"]
+__all__ = ["checkpoint_paths", "posteriors_dir", "posteriors_file", "posteriors_stamp"]
 
 
 def checkpoint_paths(project: Project, run_id: int) -> tuple[Path, Path]:
@@ -30,3 +30,9 @@ def posteriors_file(project: Project, run_id: int, recording: Recording) -> Path
     redrawing detections at another threshold without running the model again. Named by the
     audio's content hash, so a renamed or moved file keeps its posteriors."""
     return posteriors_dir(project, run_id) / f"{recording.content_hash}.npy"
+
+
+def posteriors_stamp(project: Project, run_id: int) -> Path:
+    """Which model made the saved posteriors (JSON: checkpoint, epoch, iteration, classes,
+    features); saved posteriors of another model are stale."""
+    return posteriors_dir(project, run_id) / "model.json"
