@@ -130,10 +130,11 @@ class EditTool(QObject):
             with QSignalBlocker(region):
                 region.setBounds([0, self.audio.duration])
                 region.setRegion((event.onset, event.offset))
-        lane = self.lane_map.rows.get(event.class_id, 0)
-        n = max(1, len(self.lane_map.rows))
-        self.lane_region.setSpan(lane / n + 0.1 / n, (lane + 1) / n - 0.1 / n)
-        self.lane_region.setVisible(True)
+        lane = self.lane_map.rows.get(event.class_id)
+        n = self.lane_map.height_rows
+        if lane is not None:
+            self.lane_region.setSpan(lane / n + 0.1 / n, (lane + 1) / n - 0.1 / n)
+        self.lane_region.setVisible(lane is not None)  # its lane may be scrolled away
         self.live_region.setVisible(not box)
         self.live_roi.setVisible(box)
         if low_hz is not None and high_hz is not None:  # a box

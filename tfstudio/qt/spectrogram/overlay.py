@@ -46,9 +46,9 @@ class DetectionLayer(QObject):
         model.events.posteriors.connect(self.redraw_posteriors)
         model.events.visible.connect(self._on_visibility_change)
 
-    def set_rows(self, n_classes: int) -> None:
-        """Size the posteriorgram for one row per class."""
-        n = max(1, n_classes)
+    def set_rows(self, n_rows: int) -> None:
+        """Size the posteriorgram for one row per lane."""
+        n = max(1, n_rows)
         self.post_vb.setLimits(yMin=0, yMax=n)
         self.post_vb.setYRange(0, n, padding=0)
         post_height = max(36, n * POSTERIOR_ROW_PX + 8)
@@ -67,9 +67,9 @@ class DetectionLayer(QObject):
     def redraw_detections(self) -> None:
         drawn = self.model.drawn()
         names = {c.id: c.name for c in self.workspace.classes()}
-        rows, colors = self.lane_map.rows, self.lane_map.colors
-        for overlay in (self.spec_detections, self.lane_detections):
-            overlay.update(drawn, rows, colors, names)
+        colors = self.lane_map.colors
+        self.spec_detections.update(drawn, self.lane_map.every, colors, names)
+        self.lane_detections.update(drawn, self.lane_map.rows, colors, names)
 
     def _on_visibility_change(self, visible: bool) -> None:
         for overlay in (self.spec_detections, self.lane_detections):

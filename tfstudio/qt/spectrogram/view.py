@@ -24,16 +24,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QPointF, QRectF, QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QPoint, QPointF, QRectF, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from tfstudio.features.tiles import SpectrogramParams
-from tfstudio.qt.axes import LaneAxis, TimeAxis, pin_left_axis, time_axis_label
+from tfstudio.qt.axes import TimeAxis, pin_left_axis, time_axis_label
 from tfstudio.qt.spectrogram.editing import EditTool
-from tfstudio.qt.spectrogram.events import EventLayer, LaneMap
+from tfstudio.qt.spectrogram.events import LANE_PX, EventLayer, LaneMap
 from tfstudio.qt.spectrogram.image import AudioInfo, SpectrogramImage
-from tfstudio.qt.spectrogram.overlay import DetectionLayer
+from tfstudio.qt.spectrogram.lanes import LaneStrip, ScrollLaneAxis
+from tfstudio.qt.spectrogram.overlay import POSTERIOR_ROW_PX, DetectionLayer
 from tfstudio.qt.spectrogram.viewbox import EditViewBox
 from tfstudio.qt.tile_service import TileService
 from tfstudio.qt.workspace import qt_detections
@@ -45,6 +46,9 @@ from tfstudio.store import Event
 AXIS_WIDTH = 96
 OVERVIEW_PX = 64
 INITIAL_VIEW_S = 60.0
+MARGINS = (4, 6, 10, 4)  # left, top, right, bottom of the plots
+LANE_AXIS_PX = 40  # the time axis under the lanes
+SPECTROGRAM_SHARE = 0.5  # of the view height the spectrogram keeps, however many classes
 BACKGROUND = "#15171c"
 AXIS_COLOR = "#c8ccd4"
 
@@ -78,7 +82,7 @@ class SpectrogramView(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(BACKGROUND)
         self.graphics.ci.layout.setSpacing(0)
-        self.graphics.ci.setContentsMargins(4, 6, 10, 4)
+        self.graphics.ci.setContentsMargins(*MARGINS)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics)
@@ -104,7 +108,7 @@ class SpectrogramView(QWidget):
         self.post = self.graphics.addPlot(
             row=1, col=0, viewBox=self.post_vb, axisItems={"bottom": TimeAxis()}
         )
-        self.lane_axis = LaneAxis()
+        self.lane_axis = ScrollLaneAxis()
         self.lane_vb = EditViewBox(zoom_y=False)
         self.lanes = self.graphics.addPlot(
             row=2,
@@ -200,6 +204,20 @@ class SpectrogramView(QWidget):
         self.message = pg.TextItem("", color=AXIS_COLOR, anchor=(0.5, 0.5))
         self.message.setZValue(60)
         self.spec.addItem(self.message, ignoreBounds=True)
+
+        self.strip = LaneStrip(
+            self.workspace,
+            self.lane_map,
+            self.graphics,
+            self.lanes,
+            self.lane_axis,
+            margins=MARGINS,
+            parent=self,
+        )
+        self.strip.changed.connect(self._on_lanes_change)
+        self._fit_timer = QTimer(self, singleShot=True, interval=0)
+        self._fit_timer.timeout.connect(self._fit_lanes)
+        self.post.visibleChanged.connect(self._fit_timer.start)
 
         self.spec_vb.sigXRangeChanged.connect(self._on_range_change)
         self.spec_vb.sigResized.connect(self._on_range_change)
@@ -315,6 +333,8 @@ class SpectrogramView(QWidget):
     # -------------------------------------------------------------- recording
     def _on_recording_change(self) -> None:
         self._reload_audio(keep_range=False)
+        if self.lane_map.scrolls:
+            self.strip.arrange()  # this recording's classes first
         self.events.rebuild()
         self.overlay.redraw_detections()
         self.overlay.redraw_posteriors()
@@ -443,13 +463,35 @@ class SpectrogramView(QWidget):
 
     # ------------------------------------------------------------------ events
     def _on_classes_change(self) -> None:
-        classes = self.workspace.classes()
-        self.lane_map.set_classes(classes)
-        self.events.set_classes(classes)
-        self.overlay.set_rows(len(classes))
+        self.lane_map.set_classes(self.workspace.classes())
+        self._fit_lanes(arrange=False)
+        self.strip.arrange()
         self.events.rebuild()
+
+    def _on_lanes_change(self) -> None:
+        """Other classes on the lane rows (scrolled, filtered, resized): redraw the rows."""
+        self.events.set_lanes()
+        self.overlay.set_rows(self.lane_map.height_rows)
+        self.overlay.redraw_detections()
         self.overlay.redraw_posteriors()
         self.editor.show_selection()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_lanes()
+
+    def _fit_lanes(self, *, arrange: bool = True) -> None:
+        """As many lanes as leave the spectrogram its share of the height (the posteriorgram,
+        when shown, has a row per lane too)."""
+        height = self.graphics.height()
+        posteriors = self.post.isVisible()
+        fixed = OVERVIEW_PX + MARGINS[1] + MARGINS[3] + LANE_AXIS_PX + (8 if posteriors else 0)
+        per_row = LANE_PX + (POSTERIOR_ROW_PX if posteriors else 0)
+        rows = int((height * (1 - SPECTROGRAM_SHARE) - fixed) // per_row)
+        if arrange:
+            self.strip.set_capacity(rows)
+        else:
+            self.lane_map.set_capacity(rows)
 
     def _on_labels_change(self) -> None:
         self.events.rebuild()
