@@ -44,3 +44,38 @@ def test_forty_classes_have_forty_colours(project):
         project.add_class(f"new {victim.name}")
     colors = [c.color.upper() for c in project.classes()]
     assert len(set(colors)) == len(colors) == 40
+
+
+def _min_distance(colors: list[str]) -> float:
+    """The smallest CIELAB distance between two of ``colors``."""
+    import numpy as np
+
+    from tfstudio.store.colors import _lab
+
+    rgb = np.array([[int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)] for c in colors])
+    lab = _lab(rgb)
+    d = np.linalg.norm(lab[:, None] - lab[None], axis=2)
+    d[np.arange(len(colors)), np.arange(len(colors))] = np.inf
+    return float(d.min())
+
+
+def test_many_classes_stay_distinguishable():
+    """Bug: past the palette, hues stepped by the golden angle at one saturation, so 30 classes
+    had two colours 4.5 apart (CIELAB) and 300 classes two 0.5 apart (the same to the eye)."""
+    used: list[str] = []
+    for _ in range(300):
+        used.append(next_class_color(used))
+    assert used[: len(PALETTE)] == list(PALETTE)
+    assert _min_distance(used[:100]) >= 15  # as far apart as the palette's closest pair
+    assert _min_distance(used) >= 8
+
+
+def test_generated_colours_are_neither_dark_nor_grey():
+    import numpy as np
+
+    from tfstudio.store.colors import _lab, class_colors
+
+    generated = class_colors()[len(PALETTE) :]
+    rgb = np.array([[int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)] for c in generated])
+    lab = _lab(rgb)
+    assert lab[:, 0].min() >= 50 and np.hypot(lab[:, 1], lab[:, 2]).min() >= 28
