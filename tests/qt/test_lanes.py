@@ -227,3 +227,41 @@ def test_lane_map_scrolls_within_bounds():
     assert lanes.ensure_visible(3) and lanes.rows[3] == 0
     assert lanes.ensure_visible(20) and lanes.rows[20] == 9
     assert not lanes.ensure_visible(15)
+
+
+def test_the_posteriorgram_follows_the_lanes_and_the_spectrogram_keeps_half(
+    open_view, small_project, qtbot
+):
+    from tests.session.fake_run import detect_on
+    from tfstudio.store import Project
+
+    with Project.open(small_project) as project:
+        # A finished run of the two classes (as make_fake_run); the project then grows.
+        config = {
+            "classes": ["bird", "frog"],
+            "features": {"hop_length": 160, "sample_rate": 16000},
+            "threshold": 0.5,
+            "median_filter_frames": 1,
+            "min_event_s": 0.0,
+            "min_gap_s": 0.0,
+        }
+        run = project.create_run(config)
+        run = project.update_run(run.id, status="done", best_checkpoint="runs/run-1/best.pt")
+        detect_on(project, run, project.find_recording("rec0"))
+        for i in range(28):
+            project.add_class(f"c{i:03d}")
+    view, workspace = open_view(small_project, size=(1200, 800))
+    rec0 = next(r for r in workspace.recordings() if r.stem == "rec0")
+    workspace.set_recording(rec0.id)
+    qtbot.waitUntil(lambda: view.posteriorgram_rect() is not None, timeout=5000)
+    # Room for the posterior rows is taken from the lanes, not from the spectrogram.
+    qtbot.waitUntil(
+        lambda: view.spec.geometry().height() >= view.graphics.height() / 2, timeout=2000
+    )
+    # Bird and frog have detections here: their lanes and posterior rows come first.
+    assert shown(view)[:2] == ["bird", "frog"]
+    rows = len(view.lane_map.rows)
+    assert view.posteriorgram_rect().height() == rows < 30
+    wheel(view, lane_name_pos(view, 0), -1)
+    assert shown(view)[0] != "bird"
+    assert view.posteriorgram_rect().height() == rows

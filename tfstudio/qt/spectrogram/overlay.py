@@ -79,12 +79,12 @@ class DetectionLayer(QObject):
     def redraw_posteriors(self) -> None:
         model = self.model
         post, info = model.posteriors, model.info
-        if post is None or info is None or not model.visible or not self.has_recording:
+        rows = self.lane_map.rows
+        if not rows or post is None or info is None or not model.visible or not self.has_recording:
             self.post.setVisible(False)
             self.post_image.clear()
             return
         column_of = {c: k for k, c in enumerate(model.class_ids()) if c is not None}
-        rows = self.lane_map.rows
         order = sorted(rows, key=rows.__getitem__)
         columns = [column_of.get(class_id) for class_id in order]
         colors = [self.lane_map.color(class_id, "#888888") for class_id in order]
