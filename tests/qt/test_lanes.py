@@ -265,3 +265,28 @@ def test_the_posteriorgram_follows_the_lanes_and_the_spectrogram_keeps_half(
     wheel(view, lane_name_pos(view, 0), -1)
     assert shown(view)[0] != "bird"
     assert view.posteriorgram_rect().height() == rows
+
+
+def test_a_click_on_a_lane_name_makes_it_the_current_class(open_view, tmp_path, qtbot):
+    view, workspace = open_view(make_project(tmp_path, 30))
+    band = view.strip.current_band
+    assert band.isVisible() and band.getRegion() == (0, 1)  # c000, the current class
+    qtbot.mouseClick(view.graphics.viewport(), LEFT, pos=lane_name_pos(view, 4))
+    assert workspace.current_class_id == ids(workspace)["c004"]
+    assert band.getRegion() == (4, 5)
+    # The band lets drags through: drawing in the current lane labels its class.
+    viewport = view.graphics.viewport()
+    a = view.viewport_pos("lanes", 2.0, 4.5)
+    b = view.viewport_pos("lanes", 3.0, 4.5)
+    qtbot.mousePress(viewport, LEFT, pos=a)
+    for k in range(1, 7):
+        qtbot.wait(12)
+        qtbot.mouseMove(viewport, a + (b - a) * k / 6)
+    qtbot.mouseRelease(viewport, LEFT, pos=b)
+    (event,) = workspace.labels.order
+    assert event.class_id == ids(workspace)["c004"]
+
+
+def test_few_classes_have_no_current_lane_band(open_view, tmp_path):
+    view, _ = open_view(make_project(tmp_path, 3))
+    assert not view.strip.current_band.isVisible()

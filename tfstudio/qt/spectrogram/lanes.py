@@ -9,6 +9,8 @@ shown, in class order, as it always was. The layout (which class is on which row
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QRect, Qt, Signal
@@ -26,6 +28,7 @@ class ScrollLaneAxis(LaneAxis):
     """Lane names; the wheel over them scrolls the lanes when they do not all fit."""
 
     sigScroll = Signal(int)  # rows, positive scrolls down
+    sigPick = Signal(int)  # the row whose name was clicked
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -39,6 +42,14 @@ class ScrollLaneAxis(LaneAxis):
         if delta:
             self.sigScroll.emit(-WHEEL_ROWS if delta > 0 else WHEEL_ROWS)
         ev.accept()
+
+    def mouseClickEvent(self, event):
+        view = self.linkedView()
+        if not self.scrolls or view is None or event.button() != Qt.MouseButton.LeftButton:
+            super().mouseClickEvent(event)
+            return
+        event.accept()
+        self.sigPick.emit(math.floor(view.mapSceneToView(event.scenePos()).y()))
 
 
 class _FilterEdit(QLineEdit):
@@ -94,11 +105,26 @@ class LaneStrip(QObject):
         self.filter = _FilterEdit(viewport)
         self.filter.setClearButtonEnabled(True)
         self.filter.hide()
+        # A faint band behind the current class's lane, while there are too many to see all.
+        self.current_band = pg.LinearRegionItem(
+            (0, 1),
+            orientation="horizontal",
+            movable=False,
+            brush=pg.mkBrush(255, 255, 255, 28),
+            pen=pg.mkPen(None),
+        )
+        for item in (self.current_band, *self.current_band.lines):
+            item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+            item.setAcceptHoverEvents(False)
+        self.current_band.setZValue(-10)
+        self.current_band.hide()
+        lanes.addItem(self.current_band, ignoreBounds=True)
 
         self.scrollbar.valueChanged.connect(self._on_scrollbar_change)
         self.filter.textChanged.connect(self._on_filter_change)
         self.filter.done.connect(self._on_filter_done)
         axis.sigScroll.connect(self.scroll_by)
+        axis.sigPick.connect(self._on_name_click)
         lanes.geometryChanged.connect(self.place_widgets)
         viewport.installEventFilter(self)
         workspace.events.current_class.connect(self._on_current_class_change)
@@ -157,7 +183,14 @@ class LaneStrip(QObject):
             " these words\nEnter: make the first one the current class · Esc: clear"
         )
         self.changed.emit()
+        self._show_current()
         self.place_widgets()
+
+    def _show_current(self) -> None:
+        row = self.lane_map.rows.get(self.workspace.current_class_id)  # type: ignore[arg-type]
+        self.current_band.setVisible(self.lane_map.scrolls and row is not None)
+        if row is not None:
+            self.current_band.setRegion((row, row + 1))
 
     def place_widgets(self) -> None:
         """Put the scroll bar beside the lanes and the filter under their names."""
@@ -194,11 +227,19 @@ class LaneStrip(QObject):
                 self.workspace.set_current_class(first)
         self.graphics.setFocus()
 
+    def _on_name_click(self, row: int) -> None:
+        class_id = self.lane_map.class_at(row)
+        if class_id is not None:
+            self.workspace.set_current_class(class_id)
+
     def _on_current_class_change(self) -> None:
         current = self.workspace.current_class_id
         if current is None or current not in self.lane_map.every:
+            self._show_current()
             return
         if self.lane_map.filter_text or current not in self.lane_map.order:
             self.arrange()  # a filtered-out current class is pinned on top, the last one not
         elif self.lane_map.ensure_visible(current):
             self._refresh()
+        else:
+            self._show_current()
