@@ -78,3 +78,25 @@ def test_the_app_paints_its_window_on_a_project_without_torch(tmp_path):
     assert times["run"] <= times["imported"] <= times["shown"] <= times["opened"]
     assert times["opened"] <= times["painted"]
     assert not set(report["heavy"]) & set(NEVER + LATER)
+
+
+def test_the_entry_point_tells_the_app_from_a_command_as_the_command_line_does():
+    """``tfstudio.__main__`` decides without importing the command modules; its list of
+    commands must be the parser's."""
+    from tfstudio.__main__ import COMMANDS, wants_gui
+    from tfstudio.cli import _commands, build_parser, is_command_line
+
+    assert _commands(build_parser()) == COMMANDS
+    for args in ([], ["proj"], ["train"], ["init", "p"], ["--version"], ["-h"], ["a", "b"]):
+        assert wants_gui(args) == (not is_command_line(args))
+
+
+def test_the_app_start_imports_no_command_module():
+    probe = (
+        "from tfstudio.__main__ import wants_gui\n"
+        "assert wants_gui(['proj'])\n"
+        "import sys, tfstudio.qt.main_window\n"
+        "print(sorted(m for m in sys.modules if m.startswith('tfstudio.cli')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
