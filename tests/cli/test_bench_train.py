@@ -51,6 +51,7 @@ def test_bench_bad_values_are_one_line_errors():
         ("train", "--frames", 0),
         ("detect", "--seconds", "-1"),
         ("train", "--preset", "huge"),
+        ("detect", "--device", "mps", "--seconds", 1),  # no Apple GPU here: a TrainError
     ):
         result = tfstudio("bench", *args)
         assert result.returncode != 0

@@ -10,8 +10,10 @@ import argparse
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tfstudio.cli.common import UserError, emit_json, err
+from tfstudio.train.config import DEVICES, TRAIN_PRESETS
 
 Register = Callable[[argparse._SubParsersAction], None]
 
@@ -98,8 +100,6 @@ def cmd_bench_store(args: argparse.Namespace) -> int:
 
 
 def _presets() -> list[str]:
-    from tfstudio.train.config import TRAIN_PRESETS
-
     return sorted(TRAIN_PRESETS)
 
 
@@ -126,7 +126,7 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=_positive, metavar="B", help="default: the preset's")
     p.add_argument("--frames", type=_positive, metavar="T", help="default: the preset's")
     p.add_argument("--classes", type=_positive, default=6, metavar="C")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
+    p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--repeats", type=_positive, default=5, metavar="N")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
     p.set_defaults(func=cmd_bench_train)
@@ -142,7 +142,7 @@ def _register_detect(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", choices=_presets(), default="fast")
     p.add_argument("--seconds", type=_seconds, default=600.0, metavar="S")
     p.add_argument("--classes", type=_positive, default=6, metavar="C")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
+    p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--repeats", type=_positive, default=3, metavar="N")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
     p.set_defaults(func=cmd_bench_detect)
@@ -154,24 +154,37 @@ def _check_sizes(args: argparse.Namespace) -> None:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1")
 
 
-def cmd_bench_train(args: argparse.Namespace) -> int:
-    from tfstudio.bench.train import bench_train
+def _measure(args: argparse.Namespace, measure: Callable[[], Any]) -> Any:
+    """Run a timing with the sizes checked and a training error as one line; with --json
+    print its dict and give None, else give the result for the caller to print."""
     from tfstudio.train.config import TrainError
 
     _check_sizes(args)
     try:
-        result = bench_train(
+        result = measure()
+    except TrainError as exc:
+        raise UserError(str(exc)) from None
+    if args.json:
+        emit_json(result.as_dict())
+        return None
+    return result
+
+
+def cmd_bench_train(args: argparse.Namespace) -> int:
+    from tfstudio.bench.train import bench_train
+
+    result = _measure(
+        args,
+        lambda: bench_train(
             args.preset,
             batch_size=args.batch_size,
             frames=args.frames,
             classes=args.classes,
             device=args.device,
             repeats=args.repeats,
-        )
-    except TrainError as exc:
-        raise UserError(str(exc)) from None
-    if args.json:
-        emit_json(result.as_dict())
+        ),
+    )
+    if result is None:
         return 0
     print(
         f"preset {result.preset}: {result.parameters} parameters, input {result.batch_size} × "
@@ -191,21 +204,18 @@ def cmd_bench_train(args: argparse.Namespace) -> int:
 
 def cmd_bench_detect(args: argparse.Namespace) -> int:
     from tfstudio.bench.train import bench_detect
-    from tfstudio.train.config import TrainError
 
-    _check_sizes(args)
-    try:
-        result = bench_detect(
+    result = _measure(
+        args,
+        lambda: bench_detect(
             args.preset,
             seconds=args.seconds,
             classes=args.classes,
             device=args.device,
             repeats=args.repeats,
-        )
-    except TrainError as exc:
-        raise UserError(str(exc)) from None
-    if args.json:
-        emit_json(result.as_dict())
+        ),
+    )
+    if result is None:
         return 0
     print(
         f"preset {result.preset}: {result.audio_seconds:g} s of audio, {result.device}, "
