@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-import scipy.fft
-import scipy.signal
+
+# scipy (fft, signal) is imported where a tile is first computed, not here: it costs seconds
+# on a small machine and the window must paint before any tile exists (issue 11).
 
 TILE_COLUMNS = 256
 MAX_SUBFRAMES = 8
@@ -141,6 +142,8 @@ class _Window:
     def get(cls, n_fft: int) -> tuple[np.ndarray, float]:
         with cls._lock:
             if n_fft not in cls._cache:
+                import scipy.signal
+
                 window = scipy.signal.get_window("hann", n_fft).astype(np.float32)
                 # Scaled so that a full-scale sine reads about 0 dB.
                 scale = float(2.0 / (window.sum() ** 2))
@@ -160,6 +163,8 @@ def window_starts(
 
 def power_spectra(windows: np.ndarray, n_fft: int) -> np.ndarray:
     """Scaled power spectra of windows (n, n_fft) → (n, n_bins), computed in small batches."""
+    import scipy.fft
+
     window, scale = _Window.get(n_fft)
     out = np.empty((len(windows), n_fft // 2 + 1), dtype=np.float32)
     for i in range(0, len(windows), FFT_BATCH):
