@@ -39,7 +39,10 @@ Say = Callable[[str], None]
 
 @dataclass
 class StartupResult:
-    """Median seconds from the process's start to each start-up step, per way of starting."""
+    """Median seconds from the process's start to each start-up step, per way of starting:
+    ``run`` (``tfstudio.qt.app.run`` entered: the interpreter, the entry point, PySide6 and
+    the store imported), ``imported`` (the main window's modules), ``shown`` (the application
+    and the window made and shown), ``opened`` (the project opened) and ``painted``."""
 
     platform: str
     repeats: int
@@ -150,7 +153,7 @@ def run_startup_bench(
 
 def _line(name: str, times: dict[str, float], heavy: list[str]) -> str:
     steps = (
-        f"interpreter+cli {times['run']:.2f}, imports {times['imported'] - times['run']:.2f}, "
+        f"to app.run {times['run']:.2f}, window imports {times['imported'] - times['run']:.2f}, "
         f"window {times['shown'] - times['imported']:.2f}, "
         f"project {times['opened'] - times['shown']:.2f}, "
         f"paint {times['painted'] - times['opened']:.2f}"
