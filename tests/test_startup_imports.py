@@ -8,8 +8,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 NEVER = ("torch", "torchaudio", "torchlibrosa")
 LATER = ("sed_eval", "pandas")  # evaluation: loaded when metrics are computed
 SCIPY = ("scipy",)  # spectrogram tiles: loaded when the first tile is computed
@@ -35,11 +33,6 @@ def test_importing_the_window_loads_no_torch_and_nothing_heavy():
     assert _loaded_by("import tfstudio.qt.main_window", NEVER + LATER) == []
 
 
-@pytest.mark.xfail(
-    reason="tfstudio/features/tiles.py imports scipy.fft and scipy.signal at module level "
-    "(3 s of the start on a 2-core machine); the fix belongs in features/",
-    strict=False,
-)
 def test_importing_the_window_loads_no_scipy():
     assert _loaded_by("import tfstudio.qt.main_window", SCIPY) == []
 
