@@ -89,3 +89,15 @@ def test_tile_cache_is_bounded_by_bytes():
     assert cache.nbytes <= 10 * 4096
     assert TileKey("a", params, 0, 49) in cache
     assert TileKey("a", params, 0, 0) not in cache
+
+
+def test_the_window_is_scipys_periodic_hann():
+    import scipy.signal
+
+    from tfstudio.features.tiles import _Window
+
+    for n_fft in (256, 1024, 2048):
+        window, _ = _Window.get(n_fft)
+        np.testing.assert_allclose(
+            window, scipy.signal.get_window("hann", n_fft).astype(np.float32), atol=1e-7
+        )

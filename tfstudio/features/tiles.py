@@ -25,8 +25,8 @@ from typing import Protocol
 
 import numpy as np
 
-# scipy (fft, signal) is imported where a tile is first computed, not here: it costs seconds
-# on a small machine and the window must paint before any tile exists (issue 11).
+# scipy.fft is imported where a tile is first computed, not here (scipy.signal not at all):
+# they cost seconds on a small machine and the window must paint before any tile exists.
 
 TILE_COLUMNS = 256
 MAX_SUBFRAMES = 8
@@ -142,9 +142,10 @@ class _Window:
     def get(cls, n_fft: int) -> tuple[np.ndarray, float]:
         with cls._lock:
             if n_fft not in cls._cache:
-                import scipy.signal
-
-                window = scipy.signal.get_window("hann", n_fft).astype(np.float32)
+                # The periodic Hann window (scipy.signal.get_window("hann", n) to 1e-16):
+                # importing scipy.signal would cost seconds before the first tile.
+                n = np.arange(n_fft)
+                window = (0.5 - 0.5 * np.cos(2 * np.pi * n / n_fft)).astype(np.float32)
                 # Scaled so that a full-scale sine reads about 0 dB.
                 scale = float(2.0 / (window.sum() ** 2))
                 cls._cache[n_fft] = (window, scale)
