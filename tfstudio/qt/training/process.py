@@ -10,7 +10,6 @@ run's status when the child could not (it was killed, or it crashed before it co
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,7 @@ from PySide6.QtCore import QObject, Signal
 
 from tfstudio.qt.job import Job
 from tfstudio.session.jobs import JobResult, train_args
-from tfstudio.session.stream import describe_failure
-from tfstudio.store import Project, ProjectError, Run
+from tfstudio.session.training_end import settle_run
 from tfstudio.train.events import (
     BatchEvent,
     DoneEvent,
@@ -35,8 +33,6 @@ DEFAULT_STOP_TIMEOUT_S = 20.0
 # The child's scheduling niceness (Unix): training still gets every idle cycle, but when it
 # keeps all cores busy the GUI is scheduled first and never waits for a time slice.
 CHILD_NICENESS = 10
-# Statuses in which a run is still "in flight" in the store; anything else was set on purpose.
-_UNFINISHED = ("queued", "running")
 
 
 class TrainingJob(Job):
@@ -152,98 +148,21 @@ class TrainingJob(Job):
         return summary
 
     def _outcome(self, result: JobResult) -> dict[str, Any]:
-        done = self._done
-        stderr_tail = "\n".join(result.stderr_tail)
-        code, crashed = result.exit_code, result.crashed
-        if done is not None and done.status:
-            status = done.status
-        elif self.stop_requested:
-            # Stopped on request, whether the engine caught SIGTERM or died of it.
-            status = "stopped"
-        elif code == 0:
-            # Exited cleanly without a "done" line: trust the store (read below).
-            status = "done"
-        else:
-            status = "failed"
-
-        detail = done.message if done is not None else ""
-        run: Run | None = None
-        try:
-            # mark_dead=False: this job knows how its child ended better than "it is gone".
-            with Project.open(self.project_root, mark_dead=False) as project:
-                run = self._find_run(project)
-                recorded = run is not None and run.status not in _UNFINISHED
-                if run is not None and recorded:
-                    # The engine recorded its own ending (done, stopped, or failed and why).
-                    status, detail = run.status, detail or run.message
-                elif status == "done" and done is None:
-                    # A clean exit that never said "done" and left the run open is no success.
-                    status = "failed"
-                message = self._message(status, detail, code, crashed, result.forced, stderr_tail)
-                if run is not None and not recorded:
-                    project.update_run(
-                        run.id, status=status, message=message, finished_at=time.time()
-                    )
-        except (ProjectError, OSError) as exc:
-            run = None
-            message = self._message(status, detail, code, crashed, result.forced, stderr_tail)
-            self.line.emit(f"could not read or record the run's status: {exc}")
-        summary: dict[str, Any] = {
-            **(done.to_dict() if done is not None else {}),
-            "event": "finished",
-            "run": self.run_id,
-            "status": status,
-            "exit_code": code,
-            "crashed": crashed,
-            "forced": result.forced,
-            "message": message,
-            "elapsed_s": time.time() - self.started_at,
-        }
-        if run is not None and not summary.get("best_checkpoint"):
-            summary["best_checkpoint"] = run.best_checkpoint
-        return summary
-
-    def _find_run(self, project: Project) -> Run | None:
-        """The run this child made: named in its stream, else found by the child's pid."""
         if self.run_id is None:
             self.run_id = self._resuming
-        if self.run_id is not None:
-            try:
-                return project.run(self.run_id)
-            except ProjectError:
-                return None
-        if not self._pid:
-            return None
-        mine = [
-            r
-            for r in project.runs()
-            if r.pid == self._pid and r.created_at >= self.started_at - 1.0
-        ]
-        if not mine:
-            return None
-        self.run_id = mine[-1].id
-        return mine[-1]
-
-    def _message(
-        self,
-        status: str,
-        detail: str,
-        code: int | None,
-        crashed: bool,
-        forced: bool,
-        stderr_tail: str,
-    ) -> str:
-        if status == "failed":
-            return describe_failure(
-                stderr_tail=stderr_tail, exit_code=code, crashed=crashed, message=detail
-            )
-        if status == "stopped" and forced:
-            return describe_failure(
-                stderr_tail=stderr_tail, exit_code=code, crashed=crashed, killed_by_us=True
-            )
-        if status == "stopped":
-            return detail or "Stopped; resume it to continue from its last checkpoint."
-        return detail
+        settled = settle_run(
+            self.project_root,
+            result,
+            done=self._done,
+            stop_requested=self.stop_requested,
+            run_id=self.run_id,
+            pid=self._pid,
+            started_at=self.started_at,
+        )
+        self.run_id = settled.run_id
+        if settled.warning:
+            self.line.emit(settled.warning)
+        return settled.summary
 
 
 def _text(obj: dict[str, Any]) -> str:
