@@ -176,6 +176,16 @@ def main(argv: list[str] | None = None) -> int:
         "--epochs", type=int, default=30, help="training epochs when --review needs a run"
     )
     args = parser.parse_args(argv)
+    if args.project is not None:
+        # Checked here, before any window: the window would ask in a modal message box,
+        # which nobody can close in an unattended (offscreen) run.
+        from tfstudio.store import Project, ProjectError
+
+        try:
+            Project.open(args.project).close()
+        except (ProjectError, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     os.environ.setdefault("TFSTUDIO_NO_AUDIO", "1")
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
