@@ -111,20 +111,7 @@ class Workspace:
         self.run_id = self._default_run_id()
         self._run_chosen = False
         self._reload_labels()
-        events = self.events
-        for signal in (
-            events.project,
-            events.recordings,
-            events.classes,
-            events.history,
-            events.runs,
-            events.run,
-            events.recording,
-            events.labels,
-            events.detections,
-            events.selection,
-        ):
-            signal.emit()
+        self._announce_everything()
 
     def close_project(self, *, emit: bool = True) -> None:
         self._flush_soon.stop()
@@ -142,20 +129,24 @@ class Workspace:
         self._pending.clear()
         if emit:
             self._reload_all()
-            events = self.events
-            for signal in (
-                events.project,
-                events.recordings,
-                events.classes,
-                events.runs,
-                events.run,
-                events.recording,
-                events.labels,
-                events.detections,
-                events.selection,
-                events.history,
-            ):
-                signal.emit()
+            self._announce_everything()
+
+    def _announce_everything(self) -> None:
+        """Tell every listener that everything changed (a project opened or closed)."""
+        events = self.events
+        for signal in (
+            events.project,
+            events.recordings,
+            events.classes,
+            events.history,
+            events.runs,
+            events.run,
+            events.recording,
+            events.labels,
+            events.detections,
+            events.selection,
+        ):
+            signal.emit()
 
     # ------------------------------------------------------------------- reads
     def recordings(self) -> list[Recording]:

@@ -8,6 +8,7 @@ Memory is bounded by one batch of windows plus the (frames, classes) posteriors.
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import os
@@ -334,12 +335,9 @@ def _saved_posteriors(path: Path, n_classes: int) -> np.ndarray | None:
 def _save_posteriors(path: Path, post: np.ndarray) -> None:
     """np.save through a temporary file and a rename: an interrupted detection never leaves
     a half-written file that a resumed one would take for finished."""
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npy")
-    try:
-        np.save(tmp, post)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    buffer = io.BytesIO()
+    np.save(buffer, post)
+    _write_atomic(path, buffer.getvalue())
 
 
 def detect_recordings(
