@@ -1,42 +1,19 @@
-"""Computes spectrogram tiles and overviews on worker threads, never on the GUI thread.
+"""The spectrogram view's tile queue as queued Qt signals.
 
-Jobs wait in a priority queue (the overview first, then visible tiles left to right, then the
-prefetched neighbours). Each job carries a generation number; when the view moves on (another
-recording, other FFT settings) jobs of the old generation are dropped before they start, and a
-tile that scrolled out of view before its turn is skipped. Each worker thread keeps its own
-open reader (readers are not thread-safe, and reopening compressed files per tile is slow).
-Results reach the GUI thread as queued signals.
-
-Plain Python threads, not QThreadPool: the work is numpy/soundfile calls that release the
-interpreter, and it keeps Python callables out of Qt's runnable ownership rules.
+The queue, its priorities, generations and worker threads are Qt-free
+(:class:`tfstudio.features.tile_queue.TileQueue`); this adapter only turns its worker-thread
+callbacks into signals, which Qt delivers on the GUI thread (a cross-thread emit is queued).
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
-import queue
-import threading
-from collections.abc import Callable, Iterable
-
-import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from tfstudio.audio import AudioReader
-from tfstudio.features.tiles import (
-    MAX_SUBFRAMES,
-    SpectrogramParams,
-    TileCache,
-    TileKey,
-    compute_overview,
-    compute_tile,
-)
-
-_STOP = object()
+from tfstudio.features.tile_queue import TileQueue
 
 
 class TileService(QObject):
-    """Queue of tile and overview jobs; see the module docstring."""
+    """Signals for :class:`TileQueue`'s results; the queue itself is :attr:`queue`."""
 
     tileReady = Signal(object, object)  # TileKey, np.ndarray
     overviewReady = Signal(str, object, object, bool)  # path, params, image, final
@@ -46,141 +23,16 @@ class TileService(QObject):
         self, cache_bytes: int = 128 << 20, workers: int = 1, parent: QObject | None = None
     ):
         super().__init__(parent)
-        self.cache = TileCache(cache_bytes)
-        self._lock = threading.Lock()
-        self._generation = 0
-        self._queued: set[TileKey] = set()
-        self._wanted: set[TileKey] = set()
-        self._jobs: queue.PriorityQueue = queue.PriorityQueue()
-        self._order = itertools.count()
-        self._busy = 0
-        self._idle = threading.Condition(self._lock)
-        # One worker by default: the GUI thread needs the other core to stay smooth.
-        self._threads = [
-            threading.Thread(target=self._work, name=f"tiles-{i}", daemon=True)
-            for i in range(max(1, workers))
-        ]
-        for thread in self._threads:
-            thread.start()
-
-    # --------------------------------------------------------------- GUI side
-    def reset(self) -> None:
-        """Drop queued work (the view shows another recording or other settings)."""
-        with self._lock:
-            self._generation += 1
-            self._queued.clear()
-            self._wanted.clear()
-
-    def request(self, keys: Iterable[TileKey]) -> None:
-        """Compute the keys that are not cached yet, first ones first; queued keys that are
-        no longer wanted are skipped when their turn comes."""
-        keys = list(keys)
-        with self._lock:
-            self._wanted = set(keys)
-            generation = self._generation
-            for rank, key in enumerate(keys):
-                if key in self._queued or key in self.cache:
-                    continue
-                self._queued.add(key)
-                self._put(10 + rank, generation, functools.partial(self._run_tile, key, generation))
-
-    def request_overview(self, path: str, params: SpectrogramParams) -> None:
-        with self._lock:
-            generation = self._generation
-            self._put(0, generation, lambda: self._run_overview(path, params, generation))
-
-    def wait(self, timeout: float = 5.0) -> bool:
-        """Block until the queue is empty and no job runs (tests and benchmarks)."""
-        with self._idle:
-            return self._idle.wait_for(
-                lambda: self._busy == 0 and self._jobs.empty(), timeout=timeout
-            )
-
-    def shutdown(self) -> None:
-        self.reset()
-        for _ in self._threads:
-            self._jobs.put((-1, next(self._order), 0, _STOP))
-        for thread in self._threads:
-            thread.join(timeout=3.0)
-
-    # ------------------------------------------------------------ worker side
-    def _put(self, priority: int, generation: int, job: Callable[[], None]) -> None:
-        self._jobs.put((priority, next(self._order), generation, job))
-
-    def _work(self) -> None:
-        readers: dict[str, AudioReader] = {}
-        job_readers.readers = readers
-        while True:
-            _priority, _order, generation, job = self._jobs.get()
-            if job is _STOP:
-                break
-            with self._lock:
-                if generation != self._generation:
-                    self._finish_job()
-                    continue
-                self._busy += 1
-            try:
-                job()
-            finally:
-                with self._lock:
-                    self._busy -= 1
-                    self._finish_job()
-        for reader in readers.values():
-            reader.close()
-
-    def _finish_job(self) -> None:
-        """Called with the lock held after a job is done or dropped."""
-        if self._busy == 0 and self._jobs.empty():
-            self._idle.notify_all()
-
-    def _current(self, generation: int, key: TileKey | None = None) -> bool:
-        with self._lock:
-            if generation != self._generation:
-                return False
-            return key is None or key in self._wanted
-
-    def _run_tile(self, key: TileKey, generation: int) -> None:
-        try:
-            if not self._current(generation, key):
-                return
-            image = compute_tile(_reader(key.path), key)
-            self.cache.put(key, image)
-            if self._current(generation):
-                self.tileReady.emit(key, image)
-        except Exception as exc:  # a worker must never take the app down
-            self.failed.emit(f"{key.path}: {exc}")
-        finally:
-            with self._lock:
-                self._queued.discard(key)
-
-    def _run_overview(self, path: str, params: SpectrogramParams, generation: int) -> None:
-        try:
-            reader = _reader(path)
-            image: np.ndarray | None = None
-            # A draft first (one window per column: fast even for hours), then the average.
-            for subframes in (1, MAX_SUBFRAMES):
-                if not self._current(generation):
-                    return
-                image = compute_overview(reader, params, subframes)
-                final = subframes == MAX_SUBFRAMES or reader.frames / image.shape[1] <= params.n_fft
-                if self._current(generation):
-                    self.overviewReady.emit(path, params, image, final)
-                if final:
-                    return
-        except Exception as exc:
-            self.failed.emit(f"{path}: {exc}")
-
-
-job_readers = threading.local()
-
-
-def _reader(path: str) -> AudioReader:
-    """This worker's open reader for ``path`` (one file kept open per worker)."""
-    readers: dict[str, AudioReader] = job_readers.readers
-    reader = readers.get(path)
-    if reader is None or reader.closed:
-        for old in readers.values():
-            old.close()
-        readers.clear()
-        reader = readers[path] = AudioReader(path)
-    return reader
+        self.queue = TileQueue(
+            on_tile=self.tileReady.emit,
+            on_overview=self.overviewReady.emit,
+            on_failed=self.failed.emit,
+            cache_bytes=cache_bytes,
+            workers=workers,
+        )
+        self.cache = self.queue.cache
+        self.reset = self.queue.reset
+        self.request = self.queue.request
+        self.request_overview = self.queue.request_overview
+        self.wait = self.queue.wait
+        self.shutdown = self.queue.shutdown
