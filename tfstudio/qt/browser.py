@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from tfstudio.qt.axes import format_duration
+from tfstudio.qt.subscribe import listen
 from tfstudio.session.workspace import Workspace
 from tfstudio.store import EventClass, Recording
 
@@ -342,9 +343,9 @@ class RecordingBrowser(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._on_row_change)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_context_menu)
-        workspace.events.recordings.connect(self._on_recordings_change)
-        workspace.events.classes.connect(self._on_recordings_change)
-        workspace.events.recording.connect(self._on_current_recording_change)
+        listen(self, workspace.events.recordings, self._on_recordings_change)
+        listen(self, workspace.events.classes, self._on_recordings_change)
+        listen(self, workspace.events.recording, self._on_current_recording_change)
         self._on_current_recording_change()
 
     def split_menu(self) -> QMenu:

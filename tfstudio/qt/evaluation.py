@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from tfstudio.qt.jobs import EvaluateJob
 from tfstudio.qt.palette import swatch
 from tfstudio.qt.review import RunChooser
+from tfstudio.qt.subscribe import listen
 from tfstudio.session.detection_model import DetectionModel
 from tfstudio.session.jobs import JobResult
 
@@ -167,8 +168,8 @@ class EvaluationPanel(QWidget):
         self.evaluate_button.clicked.connect(self.evaluate)
         self.cancel_button.clicked.connect(self.cancel)
         self.split_combo.currentIndexChanged.connect(self._on_choice_change)
-        ws.events.run.connect(self._on_choice_change)
-        ws.events.project.connect(self._on_project_change)
+        listen(self, ws.events.run, self._on_choice_change)
+        listen(self, ws.events.project, self._on_project_change)
         self._on_choice_change()
 
     # ------------------------------------------------------------------ public

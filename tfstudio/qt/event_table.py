@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxL
 
 from tfstudio.qt.axes import format_time
 from tfstudio.qt.palette import swatch
+from tfstudio.qt.subscribe import listen
 from tfstudio.session.workspace import Workspace
 
 COLUMNS = ("Class", "Onset", "Offset", "Length", "Band (Hz)")
@@ -126,9 +127,9 @@ class EventTable(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.table)
         self.table.selectionModel().currentRowChanged.connect(self._on_row_change)
-        workspace.events.labels.connect(self._on_labels_change)
-        workspace.events.classes.connect(self._on_labels_change)
-        workspace.events.selection.connect(self._on_selection_change)
+        listen(self, workspace.events.labels, self._on_labels_change)
+        listen(self, workspace.events.classes, self._on_labels_change)
+        listen(self, workspace.events.selection, self._on_selection_change)
 
     def _on_labels_change(self) -> None:
         with QSignalBlocker(self.table.selectionModel()):

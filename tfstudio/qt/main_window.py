@@ -49,6 +49,7 @@ from tfstudio.qt.palette import ClassPalette
 from tfstudio.qt.playback import SPEEDS, Player
 from tfstudio.qt.review import ReviewPanel
 from tfstudio.qt.spectrogram import SpectrogramView
+from tfstudio.qt.subscribe import listen
 from tfstudio.qt.training import RunHistory, TrainingPanel
 from tfstudio.qt.workspace import qt_detections, qt_workspace
 from tfstudio.session.jobs import JobResult
@@ -270,12 +271,12 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         ws = self.workspace
-        ws.events.project.connect(self._on_project_change)
-        ws.events.recordings.connect(self._on_recordings_change)
-        ws.events.recording.connect(self._on_recording_change)
-        ws.events.history.connect(self._on_history_change)
-        ws.events.selection.connect(self._on_selection_change)
-        ws.events.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        listen(self, ws.events.project, self._on_project_change)
+        listen(self, ws.events.recordings, self._on_recordings_change)
+        listen(self, ws.events.recording, self._on_recording_change)
+        listen(self, ws.events.history, self._on_history_change)
+        listen(self, ws.events.selection, self._on_selection_change)
+        listen(self, ws.events.message, lambda text: self.statusBar().showMessage(text, 6000))
         self.view.cursorMoved.connect(self._on_cursor_change)
         self.view.spanChanged.connect(self._on_span_change)
         self.view.seekRequested.connect(self.player.seek)
@@ -285,7 +286,7 @@ class MainWindow(QMainWindow):
         self.detector.started.connect(self._on_detect_start)
         self.detector.progress.connect(self._on_detect_progress)
         self.detector.finished.connect(self._on_detect_finish)
-        self.detections.events.visible.connect(self._on_detections_visible_change)
+        listen(self, self.detections.events.visible, self._on_detections_visible_change)
         self.player.positionChanged.connect(self._on_play_position_change)
         self.player.playingChanged.connect(self._on_playing_change)
         self.player.error.connect(

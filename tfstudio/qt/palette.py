@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tfstudio.qt.subscribe import listen
 from tfstudio.session.workspace import Workspace
 from tfstudio.store import EventClass
 
@@ -74,9 +75,9 @@ class ClassPalette(QWidget):
         add.clicked.connect(self.ask_add_class)
         self.list.itemClicked.connect(self._on_item_click)
         self.list.customContextMenuRequested.connect(self._on_context_menu)
-        workspace.events.classes.connect(self._on_classes_change)
-        workspace.events.labels.connect(self._on_classes_change)
-        workspace.events.current_class.connect(self._on_current_class_change)
+        listen(self, workspace.events.classes, self._on_classes_change)
+        listen(self, workspace.events.labels, self._on_classes_change)
+        listen(self, workspace.events.current_class, self._on_current_class_change)
         self._on_classes_change()
 
     # ------------------------------------------------------------ presentation

@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 
 from tfstudio.qt.axes import format_time
 from tfstudio.qt.palette import swatch
+from tfstudio.qt.subscribe import listen
 from tfstudio.session.detection_model import DetectionModel
 from tfstudio.session.review import ReviewRow, review_rows
 from tfstudio.session.runs import run_title
@@ -85,8 +86,8 @@ class RunChooser(QComboBox):
         self.setMinimumContentsLength(12)
         self.setToolTip("The trained run whose detections are shown, reviewed and evaluated")
         self.currentIndexChanged.connect(self._on_index_change)
-        workspace.events.runs.connect(self._on_runs_change)
-        workspace.events.run.connect(self._on_run_change)
+        listen(self, workspace.events.runs, self._on_runs_change)
+        listen(self, workspace.events.run, self._on_run_change)
         self._on_runs_change()
 
     def _on_runs_change(self) -> None:
@@ -189,11 +190,11 @@ class ThresholdControls(QWidget):
         self.per_class_button.toggled.connect(self._on_per_class_toggle)
         self.table.setVisible(False)  # the review list needs the room more often
         self.table.cellClicked.connect(self._on_table_click)
-        detections.events.run_info.connect(self._on_classes_change)
-        self.workspace.events.classes.connect(self._on_classes_change)
-        detections.events.thresholds.connect(self._on_thresholds_change)
-        detections.events.drawn.connect(self._on_counts_change)
-        detections.events.posteriors.connect(self._on_posteriors_change)
+        listen(self, detections.events.run_info, self._on_classes_change)
+        listen(self, self.workspace.events.classes, self._on_classes_change)
+        listen(self, detections.events.thresholds, self._on_thresholds_change)
+        listen(self, detections.events.drawn, self._on_counts_change)
+        listen(self, detections.events.posteriors, self._on_posteriors_change)
         self._on_classes_change()
         self._on_posteriors_change()
 
@@ -598,14 +599,14 @@ class ReviewPanel(QWidget):
         self.show_combo.currentIndexChanged.connect(self._on_filter_change)
         self.scope_combo.currentIndexChanged.connect(self._on_filter_change)
         self.sort_combo.currentIndexChanged.connect(self._on_filter_change)
-        ws.events.detections.connect(self._on_detections_change)
-        ws.events.run.connect(self._on_detections_change)
-        ws.events.classes.connect(self._on_detections_change)
-        ws.events.selection.connect(self._on_selection_change)
-        ws.events.recording.connect(self._on_split_change)
-        ws.events.recordings.connect(self._on_split_change)
-        ws.events.run.connect(self._on_split_change)
-        detections.events.thresholds.connect(self._on_thresholds_change)
+        listen(self, ws.events.detections, self._on_detections_change)
+        listen(self, ws.events.run, self._on_detections_change)
+        listen(self, ws.events.classes, self._on_detections_change)
+        listen(self, ws.events.selection, self._on_selection_change)
+        listen(self, ws.events.recording, self._on_split_change)
+        listen(self, ws.events.recordings, self._on_split_change)
+        listen(self, ws.events.run, self._on_split_change)
+        listen(self, detections.events.thresholds, self._on_thresholds_change)
         self._on_detections_change()
         self._on_split_change()
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 
+from tfstudio.qt.subscribe import listen
 from tfstudio.session.deferred import Schedule
 from tfstudio.session.detection_model import DetectionModel
 from tfstudio.session.workspace import Workspace
@@ -40,11 +41,8 @@ class _Poller(QObject):
         self.workspace = workspace
         self.timer = QTimer(self, interval=POLL_MS)
         self.timer.timeout.connect(workspace.poll)
-        workspace.events.project.connect(self._on_project_change)
-        # The workspace may outlive this object's C++ half: stop hearing it then.
-        self.destroyed.connect(
-            lambda: workspace.events.project.disconnect(self._on_project_change, missing_ok=True)
-        )
+        # The workspace may outlive this object's C++ half: it stops hearing it then.
+        listen(self, workspace.events.project, self._on_project_change)
 
     def _on_project_change(self) -> None:
         if self.workspace.project is None:

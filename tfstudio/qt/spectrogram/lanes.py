@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QLineEdit, QScrollBar
 
 from tfstudio.qt.axes import LaneAxis
 from tfstudio.qt.spectrogram.events import LaneMap
+from tfstudio.qt.subscribe import listen
 from tfstudio.session.workspace import Workspace
 
 WHEEL_ROWS = 3  # lanes scrolled per wheel step
@@ -127,7 +128,7 @@ class LaneStrip(QObject):
         axis.sigPick.connect(self._on_name_click)
         lanes.geometryChanged.connect(self.place_widgets)
         viewport.installEventFilter(self)
-        workspace.events.current_class.connect(self._on_current_class_change)
+        listen(self, workspace.events.current_class, self._on_current_class_change)
 
     # ----------------------------------------------------------------- layout
     def arrange(self) -> None:

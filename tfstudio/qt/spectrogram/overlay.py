@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor
 
 from tfstudio.qt.detection_items import DetectionOverlay, posteriorgram_image
 from tfstudio.qt.spectrogram.events import LaneMap
+from tfstudio.qt.subscribe import listen
 from tfstudio.session.detection_model import DetectionModel
 from tfstudio.session.workspace import Workspace
 
@@ -42,9 +43,9 @@ class DetectionLayer(QObject):
         self.post_image = pg.ImageItem(axisOrder="row-major")
         self.post_image.setAutoDownsample(True)  # hours of frames into a few hundred pixels
         post.addItem(self.post_image, ignoreBounds=True)
-        model.events.drawn.connect(self.redraw_detections)
-        model.events.posteriors.connect(self.redraw_posteriors)
-        model.events.visible.connect(self._on_visibility_change)
+        listen(self, model.events.drawn, self.redraw_detections)
+        listen(self, model.events.posteriors, self.redraw_posteriors)
+        listen(self, model.events.visible, self._on_visibility_change)
 
     def set_rows(self, n_rows: int) -> None:
         """Size the posteriorgram for one row per lane."""

@@ -36,6 +36,7 @@ from tfstudio.qt.spectrogram.image import AudioInfo, SpectrogramImage
 from tfstudio.qt.spectrogram.lanes import LaneStrip, ScrollLaneAxis
 from tfstudio.qt.spectrogram.overlay import POSTERIOR_ROW_PX, DetectionLayer
 from tfstudio.qt.spectrogram.viewbox import EditViewBox
+from tfstudio.qt.subscribe import listen
 from tfstudio.qt.tile_service import TileService
 from tfstudio.qt.workspace import qt_detections
 from tfstudio.session.detection_model import DetectionModel
@@ -90,10 +91,10 @@ class SpectrogramView(QWidget):
         self._build_layers()
 
         self.tiles.failed.connect(self._on_tile_failed)
-        workspace.events.recording.connect(self._on_recording_change)
-        workspace.events.labels.connect(self._on_labels_change)
-        workspace.events.classes.connect(self._on_classes_change)
-        workspace.events.selection.connect(self.editor.show_selection)
+        listen(self, workspace.events.recording, self._on_recording_change)
+        listen(self, workspace.events.labels, self._on_labels_change)
+        listen(self, workspace.events.classes, self._on_classes_change)
+        listen(self, workspace.events.selection, self.editor.show_selection)
         self._apply_colormap()
         self._on_classes_change()
         self._on_recording_change()
