@@ -60,6 +60,7 @@ from tfstudio.train import metrics
 SR = 22050
 CLIP_S = 10.0
 CLASSES = ("speech", "animal", "instrument", "alert", "impact", "vehicle")
+SPLITS = ("train", "val", "test")
 BACKGROUND = "background"
 BUILDER_VERSION = 1
 DEFAULT_CACHE = Path("~/.cache/tfstudio/bench/real_sounds").expanduser()
@@ -1224,9 +1225,14 @@ class BuildParams:
     # low engine or a quiet voice under broadband rain is invisible in the spectrogram and
     # inaudible, i.e. a label nobody would have made.
     snr_db: tuple[float, float] = DEFAULT_SNR_DB
+    # Clips without labels for the mean teacher, mixed from the sources of one side: "test"
+    # (sources never labelled, as a user's unlabelled hours hold sounds they never labelled;
+    # other mixes than the test clips) or "train" (only sources that were labelled).
+    unlabelled_clips: int = 0
+    unlabelled_side: str = "test"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        params: dict[str, Any] = {
             "builder_version": BUILDER_VERSION,
             "snr_db": list(self.snr_db),
             "seed": self.seed,
@@ -1237,6 +1243,14 @@ class BuildParams:
             "sample_rate": SR,
             "clip_seconds": CLIP_S,
         }
+        if self.unlabelled_clips:  # builds without them keep their parameters (and cache)
+            params["unlabelled_clips"] = self.unlabelled_clips
+            params["unlabelled_side"] = self.unlabelled_side
+        return params
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        return ("train", "val", "test", "unlabelled") if self.unlabelled_clips else SPLITS
 
 
 def split_stats(clips: Sequence[Clip]) -> dict[str, Any]:
@@ -1284,6 +1298,8 @@ def build(data: Path, cache: Path, params: BuildParams) -> dict[str, Any]:
         "val": ("train", params.val_clips),
         "test": ("test", params.test_clips),
     }
+    if params.unlabelled_clips:
+        plan["unlabelled"] = (params.unlabelled_side, params.unlabelled_clips)
     data.mkdir(parents=True, exist_ok=True)
     clips_out: dict[str, list[dict[str, Any]]] = {}
     stats: dict[str, Any] = {}
@@ -1384,7 +1400,7 @@ def ensure_data(
     if manifest_path.exists() and not force:
         manifest = json.loads(manifest_path.read_text())
         if manifest.get("params") == params.to_dict() and all(
-            (data / f"{s}.tsv").exists() for s in ("train", "val", "test")
+            (data / f"{s}.tsv").exists() for s in params.splits
         ):
             return manifest
     if data.exists() and any(data.iterdir()) and not manifest_path.exists():
@@ -1665,6 +1681,14 @@ def run_workflow(
     )
     if proc.returncode == 3:
         warnings.append(f"import test: {proc.stdout.strip()} {proc.stderr.strip()}")
+    if (data / "unlabelled").is_dir():
+        # In no split and without labels: the mean teacher's recordings (its truth,
+        # unlabelled.tsv, is never imported).
+        proc = _run(
+            [*tf, "import", str(project), str(data / "unlabelled"), "--quiet"], log, ok=(0, 3)
+        )
+        if proc.returncode == 3:
+            warnings.append(f"import unlabelled: {proc.stdout.strip()} {proc.stderr.strip()}")
     training = train(
         [*tf, "train", str(project), "--preset", "fast", "--json", "--quiet", *train_args], log
     )
@@ -1721,6 +1745,8 @@ def _params(args: argparse.Namespace) -> BuildParams:
         args.test_clips,
         args.test_fraction,
         (float(args.snr[0]), float(args.snr[1])),
+        args.unlabelled_clips,
+        args.unlabelled_side,
     )
 
 
@@ -1728,11 +1754,13 @@ def _data_dir(args: argparse.Namespace) -> Path:
     if args.data:
         return Path(args.data).expanduser()
     p = _params(args)
-    return (
-        Path(args.cache).expanduser()
-        / f"data-seed{p.seed}-{p.train_clips}-{p.val_clips}-{p.test_clips}"
+    name = (
+        f"data-seed{p.seed}-{p.train_clips}-{p.val_clips}-{p.test_clips}"
         f"-snr{p.snr_db[0]:g}-{p.snr_db[1]:g}"
     )
+    if p.unlabelled_clips:
+        name += f"-u{p.unlabelled_clips}{p.unlabelled_side}"
+    return Path(args.cache).expanduser() / name
 
 
 def _emit(result: dict[str, Any], out: str | None) -> None:
@@ -1787,6 +1815,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--train-clips", type=int, default=60)
         p.add_argument("--val-clips", type=int, default=20)
         p.add_argument("--test-clips", type=int, default=40)
+        p.add_argument(
+            "--unlabelled-clips",
+            type=int,
+            default=0,
+            help="also make N clips without labels, imported in no split (the mean teacher's)",
+        )
+        p.add_argument(
+            "--unlabelled-side",
+            choices=("test", "train"),
+            default="test",
+            help="mix the unlabelled clips from the test side's sources (never labelled; "
+            "default) or the train side's",
+        )
         p.add_argument(
             "--test-fraction",
             type=float,

@@ -367,3 +367,29 @@ def test_train_args_may_start_with_a_dash(monkeypatch):
     with pytest.raises(SystemExit):
         rs.main(["--train-args", "--no-mixing", "--seed", "3"])
     assert seen["train_args"] == "--no-mixing"
+
+
+def test_unlabelled_clips_change_neither_the_other_splits_nor_older_builds_parameters(tmp_path):
+    plain = rs.BuildParams()
+    with_unlabelled = rs.BuildParams(unlabelled_clips=30, unlabelled_side="train")
+    # A build without unlabelled clips keeps the parameters (and so the cache) it had.
+    assert "unlabelled_clips" not in plain.to_dict()
+    assert plain.splits == ("train", "val", "test")
+    assert with_unlabelled.to_dict()["unlabelled_clips"] == 30
+    assert with_unlabelled.to_dict()["unlabelled_side"] == "train"
+    assert with_unlabelled.splits[-1] == "unlabelled"
+    ns = rs.argparse.Namespace(
+        data=None,
+        cache=str(tmp_path),
+        seed=0,
+        train_clips=60,
+        val_clips=20,
+        test_clips=40,
+        test_fraction=0.35,
+        snr=(6, 24),
+        unlabelled_clips=0,
+        unlabelled_side="test",
+    )
+    assert rs._data_dir(ns).name == "data-seed0-60-20-40-snr6-24"
+    ns.unlabelled_clips = 120
+    assert rs._data_dir(ns).name == "data-seed0-60-20-40-snr6-24-u120test"
