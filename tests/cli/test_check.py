@@ -138,3 +138,28 @@ def test_a_damaged_database_is_reported_not_a_traceback(tmp_path):
     if result.returncode == 1:
         report = json.loads(tfstudio("check", root, "--json").stdout)
         assert any(f["kind"] == "integrity" for f in report["findings"])
+
+
+def test_drifted_label_counts_are_found_and_recounted(tmp_path):
+    root = _project(tmp_path)
+    with Project.open(root) as project:
+        rec = project.recordings()[0]
+        bird = project.ensure_class("bird").id
+        for onset in (0.0, 0.2, 0.4):
+            project.add_event(rec.id, bird, onset, onset + 0.1)
+        assert project.label_counts() == {rec.id: {bird: 3}}
+        # Another tool edits the database without our triggers.
+        project.conn.execute("DROP TRIGGER label_counts_delete")
+        project.conn.execute("DELETE FROM events WHERE onset > 0.1")
+        assert project.label_counts() == {rec.id: {bird: 3}}
+    result = tfstudio("check", root, "--json")
+    assert result.returncode != 0
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert finding["kind"] == "label_counts" and finding["repairable"]
+    assert "'bird': 3 stored, 1 labelled" in finding["message"]
+    repaired = json.loads(tfstudio("check", root, "--repair", "--json").stdout)
+    assert [f["repaired"] for f in repaired["findings"]] == [True]
+    with Project.open(root) as project:
+        assert project.label_counts() == {rec.id: {bird: 1}}
+        assert project.label_count_drift() == []
+    assert tfstudio("check", root).returncode == 0

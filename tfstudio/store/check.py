@@ -1,7 +1,9 @@
-"""What ``tfstudio check`` looks at: the database's integrity, runs whose process has ended,
-missing audio, and files in the project folder that nothing refers to any more.
+"""What ``tfstudio check`` looks at: the database's integrity and its derived label counts, runs
+whose process has ended, missing audio, and files in the project folder that nothing refers to
+any more.
 
-Only what can be rebuilt or is plainly stale is repaired (a dead run marked stopped, a
+Only what can be rebuilt or is plainly stale is repaired (label counts recounted, a dead run
+marked stopped, a
 recording's stored status, cached features and posteriors of recordings no longer in the
 project, temporary files of processes that are gone); a run folder the database does not know
 may hold the only copy of a model, so it is reported and left alone.
@@ -30,7 +32,7 @@ _RUN_FOLDER = re.compile(r"^run-(\d+)$")
 
 @dataclass
 class Finding:
-    """One thing ``check`` found: ``kind`` (integrity, dead_run, missing_audio,
+    """One thing ``check`` found: ``kind`` (integrity, label_counts, dead_run, missing_audio,
     changed_audio, orphaned_cache, orphaned_posteriors, temporary_file, orphaned_run_folder,
     missing_checkpoint), what it is about, and whether ``--repair`` may fix it."""
 
@@ -50,6 +52,7 @@ def check_project(project: Project, *, repair: bool = False) -> list[Finding]:
     repair = repair and not project.read_only
     findings: list[Finding] = []
     findings += _integrity(project)
+    findings += _label_counts(project, repair)
     findings += _dead_runs(project, repair)
     findings += _audio(project, repair)
     hashes = {rec.content_hash for rec in project.recordings()}
@@ -77,6 +80,37 @@ def _integrity(project: Project) -> list[Finding]:
             "project from a backup, or save what is readable with "
             f"'sqlite3 {project.db_path} .recover | sqlite3 recovered.sqlite'",
             repairable=False,
+        )
+    ]
+
+
+def _label_counts(project: Project, repair: bool) -> list[Finding]:
+    """The per-recording label counts (kept by triggers, read by the recording browser and
+    ``info``) against a count of the events themselves; repair rebuilds them."""
+    try:
+        drift = project.label_count_drift()
+    except DatabaseProblem:
+        return []  # a damaged database is the integrity finding's to report
+    if not drift:
+        return []
+    repaired = False
+    if repair:
+        project.recount_labels()
+        repaired = True
+    names = {c.id: c.name for c in project.classes()}
+    first = drift[0]
+    more = f" (and {len(drift) - 1} more)" if len(drift) > 1 else ""
+    return [
+        Finding(
+            "label_counts",
+            f"recording {first[0]}",
+            f"the stored label counts disagree with the labels for {len(drift)} recording and "
+            f"class pair(s), e.g. recording {first[0]}, class "
+            f"{names.get(first[1], first[1])!r}: {first[2]} stored, {first[3]} labelled{more}; "
+            "the recording browser and 'tfstudio info' show the stored counts; repair "
+            "recounts them (no label changes)",
+            repairable=True,
+            repaired=repaired,
         )
     ]
 

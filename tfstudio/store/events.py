@@ -368,6 +368,39 @@ class EventStore(History):
             counts.setdefault(rec_id, {})[class_id] = n
         return counts
 
+    def label_count_drift(self) -> list[tuple[int, int, int, int]]:
+        """Where the trigger-kept ``label_counts`` disagree with the events themselves:
+        ``(recording_id, class_id, stored, counted)`` rows (none in a healthy project; a
+        database edited by another tool with the triggers off can drift)."""
+        rows = self.conn.execute(
+            f"""
+            WITH counted AS (
+                SELECT recording_id, class_id, count(*) AS n FROM events
+                WHERE {LABEL_SQL} GROUP BY recording_id, class_id
+            )
+            SELECT c.recording_id, c.class_id, coalesce(s.n, 0), c.n
+            FROM counted AS c LEFT JOIN label_counts AS s USING (recording_id, class_id)
+            WHERE coalesce(s.n, 0) != c.n
+            UNION ALL
+            SELECT s.recording_id, s.class_id, s.n, 0
+            FROM label_counts AS s LEFT JOIN counted AS c USING (recording_id, class_id)
+            WHERE c.n IS NULL AND s.n != 0
+            ORDER BY 1, 2
+            """
+        )
+        return [tuple(row) for row in rows]
+
+    def recount_labels(self) -> None:
+        """Rebuild ``label_counts`` from the events (one transaction)."""
+        with self.write():
+            self.conn.execute("DELETE FROM label_counts")
+            self.conn.execute(
+                "INSERT INTO label_counts (recording_id, class_id, n)"
+                f" SELECT recording_id, class_id, count(*) FROM events WHERE {LABEL_SQL}"
+                " GROUP BY recording_id, class_id"
+            )
+            self._changed("recordings")
+
     def update_event(self, event_id: int, **changes: Any) -> Event:
         """Move, resize, relabel or review one event (one undoable step)."""
         unknown = set(changes) - EDITABLE_EVENT_FIELDS
