@@ -290,3 +290,41 @@ def test_a_click_on_a_lane_name_makes_it_the_current_class(open_view, tmp_path, 
 def test_few_classes_have_no_current_lane_band(open_view, tmp_path):
     view, _ = open_view(make_project(tmp_path, 3))
     assert not view.strip.current_band.isVisible()
+
+
+def test_ctrl_f_finds_a_class_in_the_lanes_or_the_class_list(qtbot, tmp_path):
+    from tests.qt.conftest import open_window
+
+    root = make_project(tmp_path, 40)
+    window = open_window(qtbot, root)
+    try:
+        qtbot.waitUntil(window.view.has_image, timeout=5000)
+        graphics = window.view.graphics
+        graphics.setFocus()
+        qtbot.keyClick(graphics, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+        field = window.view.strip.filter
+        assert field.hasFocus()
+        qtbot.keyClicks(field, "c037")
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+        assert window.workspace.current_class_id == ids(window.workspace)["c037"]
+        # The class list has scrolled to the current class, far down the list.
+        palette = window.palette_widget.list
+        (item,) = palette.selectedItems()
+        assert item.text().strip().endswith("c037   (0)")
+        assert palette.visualItemRect(item).intersects(palette.viewport().rect())
+    finally:
+        window.close()
+
+
+def test_ctrl_f_with_few_classes_goes_to_the_class_list(qtbot, tmp_path):
+    from tests.qt.conftest import open_window
+
+    window = open_window(qtbot, make_project(tmp_path, 3))
+    try:
+        qtbot.waitUntil(window.view.has_image, timeout=5000)
+        window.view.graphics.setFocus()
+        qtbot.keyClick(window.view.graphics, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+        assert not window.view.strip.filter.isVisible()
+        assert window.palette_widget.list.hasFocus()
+    finally:
+        window.close()

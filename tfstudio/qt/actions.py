@@ -52,6 +52,7 @@ def build_menus(window: MainWindow) -> None:
     window._action(edit, "&Delete event", window.workspace.delete_selected, ["Del", "Backspace"])
     window._action(edit, "Deselect", lambda: window.workspace.select_event(None), "Esc")
     window._action(edit, "Add &class…", window.palette_widget.ask_add_class, "Ctrl+K")
+    window._action(edit, "&Find class…", window.find_class, QKeySequence.StandardKey.Find)
 
     view = bar.addMenu("&View")
     window._action(view, "Zoom &in", lambda: window.view.zoom(2.0), ["=", "+", "Ctrl+="])

@@ -479,6 +479,15 @@ class MainWindow(QMainWindow):
         return written
 
     # --------------------------------------------------------------- settings
+    def find_class(self) -> None:
+        """Ctrl+F: the lanes' filter when they scroll (many classes), else the class list."""
+        if self.view.strip.focus_filter():
+            return
+        dock = self.docks["classes"]
+        dock.show()
+        dock.raise_()
+        self.palette_widget.focus_list()
+
     def ask_settings(self) -> None:
         audio = self.view.audio
         dialog = SettingsDialog(self.view_settings, self, nyquist=audio.nyquist if audio else 0)

@@ -101,10 +101,17 @@ class ClassPalette(QWidget):
         current = self.workspace.current_class_id
         for row in range(self.list.count()):
             item = self.list.item(row)
-            item.setSelected(item.data(Qt.ItemDataRole.UserRole) == current)
+            is_current = item.data(Qt.ItemDataRole.UserRole) == current
+            item.setSelected(is_current)
             font = item.font()
-            font.setBold(item.data(Qt.ItemDataRole.UserRole) == current)
+            font.setBold(is_current)
             item.setFont(font)
+            if is_current:  # with hundreds of classes it may be far down the list
+                self.list.scrollToItem(item)
+
+    def focus_list(self) -> None:
+        """Put the keys in the class list, where typing a name jumps to that class."""
+        self.list.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def _on_item_click(self, item: QListWidgetItem) -> None:
         class_id = int(item.data(Qt.ItemDataRole.UserRole))

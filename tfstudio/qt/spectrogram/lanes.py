@@ -187,6 +187,15 @@ class LaneStrip(QObject):
         self._show_current()
         self.place_widgets()
 
+    def focus_filter(self) -> bool:
+        """Put the keys in the filter field (Find class); False when the lanes do not scroll,
+        so every class is on screen and there is no filter to type in."""
+        if not self.filter.isVisible():
+            return False
+        self.filter.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter.selectAll()
+        return True
+
     def _show_current(self) -> None:
         row = self.lane_map.rows.get(self.workspace.current_class_id)  # type: ignore[arg-type]
         self.current_band.setVisible(self.lane_map.scrolls and row is not None)
