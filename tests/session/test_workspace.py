@@ -250,3 +250,17 @@ def test_deferred_runs_once_however_often_it_is_started_and_not_after_stop(loop)
     deferred.start()  # a new request: the stopped one must not fire as well
     loop.run()
     assert calls == [1, 1]
+
+
+def test_after_delete_nothing_is_selected_so_a_class_key_relabels_nothing(ws):
+    bird, frog = (c.id for c in ws.classes())
+    first = ws.add_event(1.0, 2.0, class_id=bird)
+    second = ws.add_event(3.0, 4.0, class_id=bird)
+    ws.select_event(first.id)
+    assert ws.delete_selected()
+    assert ws.selected_id is None
+    ws.set_selected_class(frog)  # what the key of frog does
+    assert ws.labels.get(second.id).class_id == bird
+    assert ws.current_class_id == frog
+    # Tab still reaches the event that followed.
+    assert ws.step_event(1, 2.5) == second.id

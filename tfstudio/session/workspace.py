@@ -374,9 +374,10 @@ class Workspace:
         if delete_rejects(event):
             self.review([event.id], "rejected")
             return True
-        following = self.labels.neighbour(event.id, 1) or self.labels.neighbour(event.id, -1)
         self._write(self.project.delete_events, [event.id])
-        self.select_event(following)
+        # Nothing is selected afterwards: selecting a neighbour would hand the number keys an
+        # event the user never picked (Tab picks the next one).
+        self.select_event(None)
         return True
 
     def undo(self) -> str | None:
