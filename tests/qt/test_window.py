@@ -9,6 +9,7 @@ import textwrap
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton
 
 from tfstudio.store import Project
 
@@ -246,3 +247,30 @@ def test_killing_the_app_loses_no_label(small_project, tmp_path):
         assert (event.onset, event.offset) == (2.0, 3.5)
         assert event.class_id == project.class_by_name("frog").id
         assert project.undo_description() is not None  # history survived too
+
+
+def test_a_training_dock_the_user_closed_stays_closed_after_a_restart(qtbot, small_project):
+    from tests.qt.conftest import open_window
+    from tests.session.fake_run import make_fake_run
+    from tfstudio.store import Project
+
+    with Project.open(small_project) as project:
+        make_fake_run(project)
+    window = open_window(qtbot, small_project)
+    training, runs = window.docks["training"], window.docks["runs"]
+    assert not training.isHidden() and not runs.isHidden()  # a trained project shows its runs
+    training.toggleViewAction().trigger()  # View ▸ Training
+    qtbot.mouseClick(
+        runs.findChild(QAbstractButton, "qt_dockwidget_closebutton"), Qt.MouseButton.LeftButton
+    )
+    assert training.isHidden() and runs.isHidden()
+    window.close()
+
+    again = open_window(qtbot, small_project)
+    assert again.docks["training"].isHidden() and again.docks["runs"].isHidden()
+    again.docks["runs"].toggleViewAction().trigger()
+    again.close()
+
+    third = open_window(qtbot, small_project)
+    assert not third.docks["runs"].isHidden() and third.docks["training"].isHidden()
+    third.close()

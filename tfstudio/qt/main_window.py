@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -99,6 +99,18 @@ class _Page(QWidget):
         button.clicked.connect(slot)
         self.buttons.addWidget(button)
         return button
+
+
+class _Dock(QDockWidget):
+    """A dock that says when the user closed it (its close button; the View menu's toggle is
+    its toggleViewAction)."""
+
+    closed = Signal()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        super().closeEvent(event)
+        if event.isAccepted():
+            self.closed.emit()
 
 
 class MainWindow(QMainWindow):
@@ -196,7 +208,7 @@ class MainWindow(QMainWindow):
             ("training", "Training", self.training, Qt.DockWidgetArea.BottomDockWidgetArea),
             ("runs", "Runs", self.run_history, Qt.DockWidgetArea.BottomDockWidgetArea),
         ):
-            dock = QDockWidget(title, self)
+            dock = _Dock(title, self)
             dock.setObjectName(f"dock-{name}")
             dock.setWidget(widget)
             dock.setFeatures(
@@ -206,6 +218,13 @@ class MainWindow(QMainWindow):
             )
             self.addDockWidget(area, dock)
             self.docks[name] = dock
+            if name in BOTTOM_DOCKS:
+                # Only the user's own toggles (View menu, the close button) count, not hiding
+                # for want of a project.
+                dock.toggleViewAction().triggered.connect(
+                    lambda shown, name=name: qs.set_dock_closed(name, not shown)
+                )
+                dock.closed.connect(lambda name=name: qs.set_dock_closed(name, True))
         # Labels, detections and scores share the column under the classes, one tab each.
         self.tabifyDockWidget(self.docks["events"], self.docks["review"])
         self.tabifyDockWidget(self.docks["review"], self.docks["evaluation"])
@@ -670,6 +689,7 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------- notifications
     def ask_train(self) -> None:
         """Show the training dock and open the Train dialog."""
+        qs.set_dock_closed("training", False)
         self.docks["training"].show()
         self.docks["training"].raise_()
         self.training.open_dialog()
@@ -685,12 +705,14 @@ class MainWindow(QMainWindow):
         for action in self.project_actions:
             action.setEnabled(project is not None)
         self.toolbar.setEnabled(project is not None)
+        closed = qs.closed_docks()
         for name, dock in self.docks.items():
             if name in BOTTOM_DOCKS:
                 # Training curves take room from the spectrogram: shown once there are runs
-                # (or on Train), and hidden with the View menu when not wanted.
+                # (or on Train), unless the user closed them, which holds across starts.
                 has_runs = project is not None and bool(project.runs())
-                dock.setVisible(has_runs or self.training.is_running())
+                wanted = has_runs and name not in closed
+                dock.setVisible(wanted or self.training.is_running())
             else:
                 dock.setVisible(project is not None)
         if project is not None and self._default_dock_sizes:

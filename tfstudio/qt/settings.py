@@ -35,6 +35,21 @@ def save_view_settings(settings: ViewSettings, store: QSettings | None = None) -
     store.sync()
 
 
+def closed_docks(store: QSettings | None = None) -> set[str]:
+    """Docks the user closed (View menu or the dock's close button): they stay closed."""
+    store = store or qsettings()
+    raw = store.value("window/closed_docks") or []
+    return {raw} if isinstance(raw, str) else {str(name) for name in raw}
+
+
+def set_dock_closed(name: str, closed: bool, store: QSettings | None = None) -> None:
+    store = store or qsettings()
+    names = closed_docks(store)
+    names = names | {name} if closed else names - {name}
+    store.setValue("window/closed_docks", sorted(names))
+    store.sync()
+
+
 def recent_projects(store: QSettings | None = None) -> list[Path]:
     store = store or qsettings()
     raw = store.value("recent/projects") or []
