@@ -147,15 +147,16 @@ def test_undo_redo_every_kind_of_edit(project):
     project.delete_event(e.id)
     assert project.events() == []
 
-    assert project.undo() == "delete 1 event(s)"
+    # Each step in the user's words: the class and where the event was.
+    assert project.undo() == "delete 'frog' at 1.50 s"
     assert project.event(e.id).class_id == frog.id
-    assert project.undo() is not None
+    assert project.undo() == "relabel 'bird' at 1.50 s as 'frog'"
     assert project.event(e.id).class_id == bird.id
-    assert project.undo() is not None
+    assert project.undo() == "resize 'bird' at 1.00 s"
     assert project.event(e.id).onset == 1.0
-    assert project.undo() == "add event"
+    assert project.undo() == "add 'bird' at 1.00 s"
     assert project.events() == []
-    assert project.redo() == "add event"
+    assert project.redo() == "add 'bird' at 1.00 s"
     assert project.redo() is not None
     assert project.event(e.id).onset == 1.5
     # a new edit drops the redo stack
@@ -172,7 +173,7 @@ def test_undo_survives_a_restart(tmp_path):
         e = p.add_event(rec, cls.id, 1.0, 2.0)
         p.update_event(e.id, offset=4.0)
     with Project.open(tmp_path / "p") as p:
-        assert p.undo_description() == f"edit event {e.id}"
+        assert p.undo_description() == "resize 'bird' at 1.00 s"
         p.undo()
         assert p.event(e.id).offset == 2.0
     with Project.open(tmp_path / "p") as p:
@@ -309,3 +310,22 @@ def test_replacing_detections_tells_listeners_what_went_away(project):
     new = project.replace_detections(run.id, rec, [dict(class_id=cls.id, onset=2, offset=3)])
     touched = {i for change in heard if change.table == "events" for i in change.ids}
     assert set(old) <= touched and set(new) <= touched
+
+
+def test_undo_steps_speak_the_users_words(project):
+    rec = fake_recording(project)
+    warble = project.add_class("warble")
+    e = project.add_event(rec, warble.id, 3.84, 4.5)
+    project.update_event(e.id, onset=4.0, offset=4.66)
+    assert project.undo_description() == "move 'warble' at 3.84 s"
+    project.update_event(e.id, onset=75.5, offset=76.0)
+    project.update_event(e.id, review="rejected")
+    assert project.undo_description() == "reject 'warble' at 1:15.50"
+    project.delete_events([e.id, project.add_event(rec, warble.id, 1.0, 2.0).id])
+    assert project.undo_description() == "delete 2 events"
+    project.update_class(warble.id, name="trill")
+    assert project.undo_description() == "rename class 'warble' to 'trill'"
+    project.update_class(warble.id, color="#ff0000")
+    assert project.undo_description() == "recolour class 'trill'"
+    project.update_class(warble.id, hotkey="7")
+    assert project.undo_description() == "set the key of class 'trill'"

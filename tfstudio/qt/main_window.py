@@ -741,8 +741,10 @@ class MainWindow(QMainWindow):
     def _on_history_change(self) -> None:
         undo = self.workspace.undo_description()
         redo = self.workspace.redo_description()
-        self.undo_action.setText(f"&Undo {undo}" if undo else "&Undo")
-        self.redo_action.setText(f"&Redo {redo}" if redo else "&Redo")
+        # Class names are the user's: an "&" in one is text, not a mnemonic.
+        undo_text, redo_text = (d.replace("&", "&&") if d else d for d in (undo, redo))
+        self.undo_action.setText(f"&Undo {undo_text}" if undo_text else "&Undo")
+        self.redo_action.setText(f"&Redo {redo_text}" if redo_text else "&Redo")
         self.undo_action.setEnabled(undo is not None)
         self.redo_action.setEnabled(redo is not None)
 

@@ -45,6 +45,7 @@ from tfstudio.store import (
     Recording,
     Run,
     accept_detections,
+    seconds_text,
 )
 
 # Beyond this many changed events (an import, an undone import), re-read instead of patching.
@@ -154,6 +155,12 @@ class Workspace:
 
     def classes(self) -> list[EventClass]:
         return list(self._classes)
+
+    def _class_label(self, event: Event) -> str:
+        """'warble' at 3.84 s: an event as the undo menu names it."""
+        cls = self.event_class(event.class_id)
+        name = cls.name if cls is not None else str(event.class_id)
+        return f"{name!r} at {seconds_text(event.onset)}"
 
     def event_class(self, class_id: int | None) -> EventClass | None:
         return next((c for c in self._classes if c.id == class_id), None)
@@ -318,7 +325,7 @@ class Workspace:
                 accept_detections,
                 self.project,
                 [event_id],
-                description=f"edit event {event_id}",
+                description=f"accept adjusted {self._class_label(current)}",
                 **changes,
             )
             if not accepted:

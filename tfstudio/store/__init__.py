@@ -2,7 +2,7 @@
 
 from tfstudio.store.colors import PALETTE, next_class_color
 from tfstudio.store.errors import DatabaseProblem, ProjectError
-from tfstudio.store.events import EventImport
+from tfstudio.store.events import EventImport, seconds_text
 from tfstudio.store.project import (
     DB_NAME,
     AddResult,
@@ -35,4 +35,5 @@ __all__ = [
     "Run",
     "accept_detections",
     "next_class_color",
+    "seconds_text",
 ]

@@ -89,7 +89,16 @@ class ClassStore(History):
                 raise ProjectError(
                     f"class {changes['name']!r} already exists; merge the classes instead"
                 )
-        with self.write(), self._history_group(f"edit class {class_id}"):
+        old = self.event_class(class_id).name
+        if "name" in changes and changes["name"] != old:
+            description = f"rename class {old!r} to {changes['name']!r}"
+        elif set(changes) == {"color"}:
+            description = f"recolour class {old!r}"
+        elif set(changes) == {"hotkey"}:
+            description = f"set the key of class {old!r}"
+        else:
+            description = f"edit class {old!r}"
+        with self.write(), self._history_group(description):
             self._update_row("classes", class_id, changes)
             self._changed("classes", [class_id])
         return self.event_class(class_id)

@@ -79,12 +79,43 @@ class EventImport:
         return self.new_classes[name][0]
 
 
+def seconds_text(t: float) -> str:
+    """3.84 s, or m:ss.ss from a minute on (how the undo menu names a place in a recording)."""
+    if t < 60:
+        return f"{t:.2f} s"
+    minutes, seconds = divmod(t, 60)
+    return f"{int(minutes)}:{seconds:05.2f}"
+
+
+def describe_edit(event: Event, changes: Mapping[str, Any], names: Mapping[int, str]) -> str:
+    """An undo step in the user's words: "move 'warble' at 3.84 s", "relabel 'warble' as
+    'bird' at 3.84 s", "resize …", "accept …" (``names``: class names by id)."""
+    name = names.get(event.class_id, str(event.class_id))
+    where = f"{name!r} at {seconds_text(event.onset)}"
+    if "class_id" in changes and changes["class_id"] != event.class_id:
+        other = names.get(changes["class_id"], str(changes["class_id"]))
+        verb = f"relabel {where} as {other!r}"
+    elif changes.get("review") not in (None, event.review):
+        verb = {"accepted": "accept", "rejected": "reject"}.get(changes["review"], "review")
+        verb = f"{verb} {where}"
+    else:
+        onset = changes.get("onset", event.onset)
+        offset = changes.get("offset", event.offset)
+        moved = onset != event.onset and abs((offset - onset) - event.duration) < 1e-9
+        verb = f"{'move' if moved else 'resize'} {where}"
+    return verb
+
+
 class EventStore(History):
     """Adding, finding, editing and deleting a project's events."""
 
     if TYPE_CHECKING:  # from ClassStore, beside this class in Project
 
         def class_by_name(self, name: str) -> EventClass | None: ...
+
+        def event_class(self, class_id: int) -> EventClass: ...
+
+        def classes(self) -> list[EventClass]: ...
 
         def add_class(
             self, name: str, *, color: str | None = None, hotkey: str | None = None
@@ -140,9 +171,15 @@ class EventStore(History):
                     **extra,
                 )
             ],
-            description="add event",
+            description=f"add {self._class_name(class_id)!r} at {seconds_text(onset)}",
         )
         return self.event(ids[0])
+
+    def _class_name(self, class_id: int) -> str:
+        try:
+            return self.event_class(class_id).name
+        except ProjectError:
+            return str(class_id)
 
     def add_events(
         self, rows: Sequence[Mapping[str, Any]], *, description: str = "add events"
@@ -408,14 +445,23 @@ class EventStore(History):
             raise ProjectError(f"cannot change event field(s): {', '.join(sorted(unknown))}")
         current = self.event(event_id)
         self._check_event({**current.to_dict(), **changes})
-        with self.write(), self._history_group(f"edit event {event_id}"):
+        names = {c.id: c.name for c in self.classes()}
+        with self.write(), self._history_group(describe_edit(current, changes, names)):
             self._update_row("events", event_id, {**changes, "updated_at": time.time()})
             self._changed("events", [event_id])
         return self.event(event_id)
 
     def delete_events(self, event_ids: Iterable[int], *, description: str = "delete") -> int:
         ids = list(event_ids)
-        with self.write(), self._history_group(f"{description} {len(ids)} event(s)"):
+        if len(ids) == 1:
+            try:
+                event = self.event(ids[0])
+                what = f"{self._class_name(event.class_id)!r} at {seconds_text(event.onset)}"
+            except ProjectError:
+                what = "1 event"
+        else:
+            what = f"{len(ids)} events"
+        with self.write(), self._history_group(f"{description} {what}"):
             for event_id in ids:
                 self._delete_row("events", event_id)
             self._changed("events", ids)
