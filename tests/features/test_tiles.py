@@ -101,3 +101,19 @@ def test_the_window_is_scipys_periodic_hann():
         np.testing.assert_allclose(
             window, scipy.signal.get_window("hann", n_fft).astype(np.float32), atol=1e-7
         )
+
+
+def test_level_at_reads_the_bin_and_frame_under_a_point(tmp_path, wav_writer):
+    from tfstudio.features.tiles import level_at
+
+    path = wav_writer(tmp_path / "tone.wav", 4.0)  # 1 kHz during the first second
+    params = SpectrogramParams(n_fft=512, hop=128)
+    with AudioReader(path) as reader:
+        key = TileKey(str(path), params, 0, 0)
+        image = compute_tile(reader, key)
+    tone_bin = round(1000 * 512 / 16000)
+    at = level_at(image, params, 16000, 0.0, params.level_hop(0), 0.5, 1000.0)
+    assert at == pytest.approx(float(codes_to_db(image[tone_bin, round(0.5 * 16000 / 128)])))
+    assert at > level_at(image, params, 16000, 0.0, 128, 0.5, 5000.0) + 20
+    assert level_at(image, params, 16000, 0.0, 128, -0.1, 1000.0) is None
+    assert level_at(image, params, 16000, 0.0, 128, 0.5, 9000.0) is None  # over Nyquist

@@ -215,6 +215,26 @@ def test_cursor_and_selection_in_the_status_bar(window, qtbot):
     view.graphics.scene().sigMouseMoved.emit(scene)
     assert window.cursor_label.text().startswith("t 5.0")
     assert "kHz" in window.cursor_label.text()
+    assert window.cursor_label.text().endswith(" dB")
+
+
+def test_the_status_bar_reads_the_level_under_the_cursor(window, qtbot):
+    """The recordings hold a 1 kHz tone in the first second of every four over quiet noise."""
+    view = window.view
+    view.show_range(0.0, 4.0)
+    qtbot.waitUntil(lambda: view.tiles.wait(0.01) and view.has_image(), timeout=10000)
+
+    def level_shown(seconds: float, hz: float) -> float:
+        scene = view.graphics.mapToScene(view.viewport_pos("spec", seconds, hz))
+        view.graphics.scene().sigMouseMoved.emit(scene)
+        text = window.cursor_label.text()
+        assert text.endswith(" dB"), text
+        return float(text.split()[-2])
+
+    tone = level_shown(0.5, 1000.0)
+    assert tone == pytest.approx(view.level_at(0.5, 1000.0), abs=0.5)
+    assert tone > level_shown(0.5, 3000.0) + 20  # the tone's bin against noise
+    assert tone > level_shown(2.5, 1000.0) + 20  # the tone against the same bin later
     window.workspace.add_event(1.0, 1.75)
     assert window.span_label.text() == "Selection 0.750 s"
 

@@ -247,6 +247,26 @@ def compute_overview(reader: FrameReader, params: SpectrogramParams, subframes: 
     )
 
 
+def level_at(
+    image: np.ndarray,
+    params: SpectrogramParams,
+    sample_rate: int,
+    start_s: float,
+    hop_samples: float,
+    seconds: float,
+    hz: float,
+) -> float | None:
+    """The level in dB that a tile or overview ``image`` (codes; rows are frequency bins,
+    columns frames ``hop_samples`` apart from ``start_s``) shows at (``seconds``, ``hz``);
+    None outside it."""
+    column = math.floor((seconds - start_s) * sample_rate / hop_samples)
+    bottom, height = params.frequency_rect(sample_rate)
+    row = math.floor((hz - bottom) / height * image.shape[0])
+    if 0 <= column < image.shape[1] and 0 <= row < image.shape[0]:
+        return float(codes_to_db(image[row, column]))
+    return None
+
+
 def db_to_codes(db: np.ndarray) -> np.ndarray:
     """dB → uint8 codes (clipped to the code range)."""
     codes = np.rint((np.asarray(db, dtype=np.float32) - CODE_MIN_DB) / CODE_STEP_DB)

@@ -760,6 +760,9 @@ class MainWindow(QMainWindow):
         text = f"t {format_time(max(0.0, seconds), 3)}"
         if hz is not None:
             text += f"   f {format_hz(max(0.0, hz))}"
+            level = self.view.level_at(seconds, hz)
+            if level is not None:
+                text += f"   {level:.0f} dB"
         self.cursor_label.setText(text)
 
     def _on_span_change(self, seconds: float | None) -> None:

@@ -19,6 +19,7 @@ from tfstudio.features.tiles import (
     TileKey,
     auto_top_db,
     db_to_code_level,
+    level_at,
     tiles_in_window,
 )
 from tfstudio.qt.spectrogram.viewbox import EditViewBox
@@ -125,6 +126,26 @@ class SpectrogramImage(QObject):
         self._opened_at = time.perf_counter()
         self._waiting_first_image = True
         self.tiles.request_overview(self.audio.path, self.params)
+
+    def level_db(self, seconds: float, hz: float) -> float | None:
+        """The level the picture shows at (``seconds``, ``hz``): from the finest tile on
+        screen there, else the overview; None where nothing is drawn yet."""
+        audio = self.audio
+        if audio is None:
+            return None
+        rate = audio.sample_rate
+        for key in sorted(self._tile_items, key=lambda k: k.level):
+            hop = self.params.level_hop(key.level)
+            image = self._tile_items[key].image
+            start = key.index * TILE_COLUMNS * hop / rate
+            if image is not None:
+                value = level_at(image, self.params, rate, start, hop, seconds, hz)
+                if value is not None:
+                    return value
+        if self.overview is not None and self.overview.shape[1]:
+            hop_samples = audio.frames / self.overview.shape[1]
+            return level_at(self.overview, self.params, rate, 0.0, hop_samples, seconds, hz)
+        return None
 
     def has_image(self) -> bool:
         return self.overview is not None or any(i.isVisible() for i in self._tile_items.values())

@@ -303,6 +303,10 @@ class SpectrogramView(QWidget):
         """True once something of the current recording is on screen."""
         return self.image.has_image()
 
+    def level_at(self, seconds: float, hz: float) -> float | None:
+        """The spectrogram's level in dB at that time and frequency, as drawn."""
+        return self.image.level_db(seconds, hz)
+
     def levels_db(self) -> tuple[float, float]:
         """The dB shown as the bottom and top colours."""
         return self.image.levels_db()
