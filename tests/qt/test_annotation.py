@@ -32,8 +32,9 @@ def click(qtbot, view, plot, t, y):
 
 
 def mid_hz(view):
-    _, (f0, f1) = view.spec_vb.viewRange()
-    return (f0 + f1) / 2
+    """The frequency in the middle of the spectrogram's axis (linear, log or mel)."""
+    _, (y0, y1) = view.spec_vb.viewRange()
+    return float(view.scale.to_hz((y0 + y1) / 2))
 
 
 def key(qtbot, window, key, modifier=Qt.KeyboardModifier.NoModifier):

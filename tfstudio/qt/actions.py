@@ -12,9 +12,10 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QMenu, QStyle, QToolBar
 
+from tfstudio.qt.dialogs import SCALE_NAMES
 from tfstudio.qt.playback import SPEEDS
 
 if TYPE_CHECKING:
@@ -63,6 +64,17 @@ def build_menus(window: MainWindow) -> None:
     window._action(view, "Scroll right", lambda: window.view.pan(0.25), "Right")
     window._action(view, "Go to start", lambda: window.view.pan(-1e9), "Home")
     window._action(view, "Go to end", lambda: window.view.pan(1e9), "End")
+    scales = view.addMenu("&Frequency scale")
+    group = QActionGroup(window)
+    window.scale_actions = {}
+    for kind, text in SCALE_NAMES.items():
+        action = window._action(
+            scales, text, partial(window.set_frequency_scale, kind), checkable=True
+        )
+        group.addAction(action)
+        window.scale_actions[kind] = action
+    scales.addSeparator()
+    window._action(scales, "&Next scale", window.cycle_frequency_scale, "Ctrl+Shift+F")
     view.addSeparator()
     for dock in window.docks.values():
         view.addAction(dock.toggleViewAction())

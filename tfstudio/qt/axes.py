@@ -9,6 +9,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics
 
+from tfstudio.features.freq_scale import FrequencyScale, format_tick_hz
+
 
 def format_time(seconds: float, decimals: int = 3) -> str:
     """``12.345`` below a minute, ``1:02.345`` below an hour, ``1:02:03.4`` above."""
@@ -76,6 +78,39 @@ class TimeAxis(pg.AxisItem):
     def tickStrings(self, values, scale, spacing):
         decimals = max(0, min(6, -math.floor(math.log10(spacing)))) if spacing > 0 else 0
         return [format_time(v, decimals) for v in values]
+
+
+class FrequencyAxis(pg.AxisItem):
+    """The spectrogram's left axis: pyqtgraph's own ticks (Hz with SI prefixes) on a linear
+    scale; on a log or mel scale ticks at round frequencies, labelled in Hz."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("left", **kwargs)
+        self.scale_ = FrequencyScale()
+
+    def set_scale(self, scale: FrequencyScale) -> None:
+        self.scale_ = scale
+        self.enableAutoSIPrefix(scale.linear)
+        if scale.linear:
+            self.setLabel("Frequency", units="Hz")
+        else:
+            self.setLabel(f"Frequency (Hz, {'log' if scale.kind == 'log' else 'mel'} scale)")
+        self.picture = None
+        self.update()
+
+    def tickValues(self, minVal, maxVal, size):
+        scale = self.scale_
+        if scale.linear:
+            return super().tickValues(minVal, maxVal, size)
+        low, high = scale.to_hz(min(minVal, maxVal)), scale.to_hz(max(minVal, maxVal))
+        count = max(2, int(size / 28))  # a label every ~28 px at most
+        hz = scale.ticks(float(low), float(high), max_ticks=count)
+        return [(1.0, [scale.to_axis(h) for h in hz])]
+
+    def tickStrings(self, values, scale, spacing):
+        if self.scale_.linear:
+            return super().tickStrings(values, scale, spacing)
+        return [format_tick_hz(float(self.scale_.to_hz(v))) for v in values]
 
 
 class LaneAxis(pg.AxisItem):

@@ -124,6 +124,10 @@ class ReportDialog(QDialog):
         layout.addWidget(buttons)
 
 
+# The frequency axes as the menus and the settings name them.
+SCALE_NAMES = {"linear": "Linear", "log": "Logarithmic", "mel": "Mel"}
+
+
 class SettingsDialog(QDialog):
     """Colormap, levels, FFT and frequency range of the spectrogram."""
 
@@ -146,6 +150,9 @@ class SettingsDialog(QDialog):
         self.min_hz = QDoubleSpinBox(minimum=0, maximum=200_000, singleStep=100, suffix=" Hz")
         self.max_hz = QDoubleSpinBox(minimum=0, maximum=200_000, singleStep=100, suffix=" Hz")
         self.max_hz.setSpecialValueText("Nyquist")
+        self.freq_scale = QComboBox()
+        for kind, text in SCALE_NAMES.items():
+            self.freq_scale.addItem(text, kind)
         self.overlay = QCheckBox("Shade time-only labels over the spectrogram")
         self.cache_mb = QSpinBox(minimum=16, maximum=4096, singleStep=16, suffix=" MB")
 
@@ -169,6 +176,7 @@ class SettingsDialog(QDialog):
         form = QFormLayout(freq)
         form.addRow("From", self.min_hz)
         form.addRow("To", self.max_hz)
+        form.addRow("Scale", self.freq_scale)
         if nyquist:
             form.addRow("", QLabel(f"This recording goes up to {nyquist:,.0f} Hz."))
         labels = QGroupBox("Labels")
@@ -203,6 +211,7 @@ class SettingsDialog(QDialog):
         self.hop.setValue(s.hop)
         self.min_hz.setValue(s.min_hz)
         self.max_hz.setValue(s.max_hz)
+        self.freq_scale.setCurrentIndex(max(0, self.freq_scale.findData(s.freq_scale)))
         self.overlay.setChecked(s.label_overlay)
         self.cache_mb.setValue(s.cache_mb)
         self._on_hop_change()
@@ -223,6 +232,7 @@ class SettingsDialog(QDialog):
             hop=self.hop.value(),
             min_hz=self.min_hz.value(),
             max_hz=self.max_hz.value(),
+            freq_scale=str(self.freq_scale.currentData()),
             label_overlay=self.overlay.isChecked(),
             cache_mb=self.cache_mb.value(),
         ).validated()

@@ -11,6 +11,8 @@ draggable item (see ``spectrogram/editing.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
@@ -117,6 +119,7 @@ class EventPaths:
         self._items: dict[tuple[int, str], RectsItem] = {}
         self.overlay_spans = True  # spectrogram: draw time-only events as faint bands
         self.y_extent = (0.0, 1.0)  # spectrogram: frequency span for time-only bands
+        self.y_map: Callable[[np.ndarray], np.ndarray] = _same  # spectrogram: Hz → axis
         self.built: tuple[float, float, float] | None = None  # t0, t1, seconds per pixel
         self.strip: tuple[float, float] | None = None  # lanes: draw every class in this band
 
@@ -175,8 +178,8 @@ class EventPaths:
                     wanted,
                     on,
                     np.maximum(labels.offsets[boxes], on + px),
-                    labels.lows[boxes],
-                    labels.highs[boxes],
+                    self.y_map(labels.lows[boxes]),
+                    self.y_map(labels.highs[boxes]),
                 )
         for key in set(self._items) - wanted:
             self.viewbox.removeItem(self._items.pop(key))
@@ -193,6 +196,10 @@ class EventPaths:
             self.viewbox.addItem(item, ignoreBounds=True)
         item.set_rects(x0, x1, y0, y1)
         item.set_style(_pen(color, key[1]), _brush(color, key[1]))
+
+
+def _same(values: np.ndarray) -> np.ndarray:
+    return values
 
 
 def _pen(color: QColor, role: str) -> QPen:

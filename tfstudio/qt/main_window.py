@@ -36,6 +36,7 @@ from tfstudio.qt.actions import build_menus, build_toolbar
 from tfstudio.qt.axes import format_hz, format_time
 from tfstudio.qt.browser import RecordingBrowser
 from tfstudio.qt.dialogs import (
+    SCALE_NAMES,
     Cancelled,
     ExportDialog,
     ReportDialog,
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
     recent_menu: QMenu
     model_menu: QMenu
     project_actions: list[QAction]
+    scale_actions: dict[str, QAction]
     undo_action: QAction
     redo_action: QAction
     play_action: QAction
@@ -155,6 +157,7 @@ class MainWindow(QMainWindow):
         self._build_pages()
         self._build_docks()
         self._build_actions()
+        self.scale_actions[self.view_settings.freq_scale].setChecked(True)
         self._build_status()
         self._connect()
         self._restore_window()
@@ -323,6 +326,7 @@ class MainWindow(QMainWindow):
                 qs.forget_project(path)
             return False
         qs.remember_project(path)
+        self._restore_frequency_scale()
         self._restore_recording()
         return True
 
@@ -516,7 +520,40 @@ class MainWindow(QMainWindow):
     def apply_settings(self, settings: ViewSettings) -> None:
         self.view_settings = settings
         qs.save_view_settings(settings)
+        self._remember_frequency_scale()
+        self._show_settings(settings)
+
+    def _show_settings(self, settings: ViewSettings) -> None:
+        self.view_settings = settings
         self.view.set_settings(settings)
+        for kind, action in self.scale_actions.items():
+            action.setChecked(kind == settings.freq_scale)
+
+    def set_frequency_scale(self, kind: str) -> None:
+        """Linear, log or mel frequency axis: for this project, and the default for others."""
+        if kind != self.view_settings.freq_scale:
+            self.apply_settings(self.view_settings.with_changes(freq_scale=kind))
+        else:
+            self._show_settings(self.view_settings)
+
+    def cycle_frequency_scale(self) -> None:
+        kinds = list(SCALE_NAMES)
+        current = kinds.index(self.view_settings.freq_scale)
+        kind = kinds[(current + 1) % len(kinds)]
+        self.set_frequency_scale(kind)
+        self.statusBar().showMessage(f"Frequency scale: {SCALE_NAMES[kind].lower()}", 3000)
+
+    def _remember_frequency_scale(self) -> None:
+        key = self._project_key("freq_scale")
+        if key:
+            qs.qsettings().setValue(key, self.view_settings.freq_scale)
+
+    def _restore_frequency_scale(self) -> None:
+        """The scale this project was last shown with (others keep the default)."""
+        key = self._project_key("freq_scale")
+        kind = qs.qsettings().value(key) if key else None
+        if kind in SCALE_NAMES and kind != self.view_settings.freq_scale:
+            self._show_settings(self.view_settings.with_changes(freq_scale=kind))
 
     def show_help(self) -> None:
         QMessageBox.information(
@@ -779,9 +816,13 @@ class MainWindow(QMainWindow):
         self.recent_label.setVisible(bool(recent))
 
     # ------------------------------------------------------------- persistence
-    def _recording_key(self) -> str | None:
+    def _project_key(self, name: str) -> str | None:
+        """A QSettings key for something remembered per project."""
         project = self.workspace.project
-        return None if project is None else f"projects/{project.root.absolute()}/recording"
+        return None if project is None else f"projects/{project.root.absolute()}/{name}"
+
+    def _recording_key(self) -> str | None:
+        return self._project_key("recording")
 
     def _remember_recording(self) -> None:
         key, rec = self._recording_key(), self.workspace.recording

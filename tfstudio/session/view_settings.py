@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from tfstudio.features.freq_scale import SCALES
+
 # Name shown to the user → pyqtgraph colormap name (and whether it is reversed).
 COLORMAPS: dict[str, tuple[str, bool]] = {
     "Magma": ("magma", False),
@@ -35,6 +37,7 @@ class ViewSettings:
     max_hz: float = 0.0  # 0: up to the Nyquist frequency
     label_overlay: bool = True  # draw time-only labels over the spectrogram too
     cache_mb: int = 128
+    freq_scale: str = "linear"  # linear, log or mel frequency axis (boxes stay in Hz)
 
     @classmethod
     def from_stored(cls, stored: Mapping[str, Any]) -> ViewSettings:
@@ -68,6 +71,7 @@ class ViewSettings:
         return replace(
             self,
             colormap=colormap,
+            freq_scale=self.freq_scale if self.freq_scale in SCALES else "linear",
             n_fft=n_fft,
             hop=hop,
             range_db=float(min(max(10.0, self.range_db), 200.0)),

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QPointF, QRectF, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
+from tfstudio.features.freq_scale import FrequencyScale
 from tfstudio.qt.spectrogram.events import LaneMap
 from tfstudio.qt.spectrogram.image import AudioInfo
 from tfstudio.qt.spectrogram.viewbox import EditViewBox
@@ -140,15 +141,10 @@ class EditTool(QObject):
         if low_hz is not None and high_hz is not None:  # a box
             self.live_roi.setPen(pg.mkPen("#ffffff", width=2))
             self.live_roi.hoverPen = pg.mkPen(color.lighter(130), width=3)
+            y0, y1 = (float(self.scale.to_axis(f)) for f in (low_hz, high_hz))
             with QSignalBlocker(self.live_roi):
-                self.live_roi.setPos(
-                    QPointF(event.onset, float(low_hz)), update=False, finish=False
-                )
-                self.live_roi.setSize(
-                    QPointF(event.duration, float(high_hz) - float(low_hz)),
-                    update=True,
-                    finish=False,
-                )
+                self.live_roi.setPos(QPointF(event.onset, y0), update=False, finish=False)
+                self.live_roi.setSize(QPointF(event.duration, y1 - y0), update=True, finish=False)
         self.spanChanged.emit(event.duration)
 
     # Live region edits: mirror between views while dragging; write once when finished.
@@ -193,11 +189,20 @@ class EditTool(QObject):
             return
         pos, size = self.live_roi.pos(), self.live_roi.size()
         t0, t1 = sorted((pos.x(), pos.x() + size.x()))
-        f0, f1 = sorted((pos.y(), pos.y() + size.y()))
+        f0, f1 = self._hz_span(pos.y(), pos.y() + size.y())
         t0, t1 = max(0.0, t0), min(self.audio.duration, t1)
-        f0, f1 = max(0.0, f0), min(self.audio.nyquist, f1)
         self.workspace.update_event(event_id, onset=t0, offset=t1, low_hz=f0, high_hz=f1)
         self.show_selection()
+
+    @property
+    def scale(self) -> FrequencyScale:
+        return FrequencyScale(self.settings.freq_scale)
+
+    def _hz_span(self, y0: float, y1: float) -> tuple[float, float]:
+        """Two heights on the spectrogram's axis → (low, high) Hz within the recording's."""
+        assert self.audio is not None
+        f0, f1 = sorted(float(self.scale.to_hz(y)) for y in (y0, y1))
+        return max(0.0, f0), min(self.audio.nyquist, f1)
 
     def _write_times(self, t0: float, t1: float) -> None:
         event_id = self.workspace.selected_id
@@ -236,12 +241,12 @@ class EditTool(QObject):
         t0, t1 = sorted((start.x(), end.x()))
         t0, t1 = max(0.0, t0), min(self.audio.duration, t1)
         if box:
-            f0, f1 = sorted((start.y(), end.y()))
-            f0, f1 = max(0.0, f0), min(self.audio.nyquist, f1)
+            y0, y1 = sorted((start.y(), end.y()))
+            f0, f1 = self._hz_span(y0, y1)
         else:
-            _, (f0, f1) = self.spec_vb.viewRange()
+            _, (y0, y1) = self.spec_vb.viewRange()
         if phase != "finish":
-            self._drag_rect(self._drag_items[0], QRectF(t0, f0, t1 - t0, f1 - f0), class_id)
+            self._drag_rect(self._drag_items[0], QRectF(t0, y0, t1 - t0, y1 - y0), class_id)
             self.spanChanged.emit(t1 - t0)
             return
         self._end_drag()
@@ -291,7 +296,8 @@ class EditTool(QObject):
             return
         self._focus.setFocus()
         labels = self.workspace.labels
-        candidates = labels.at(pos.x(), pos.y(), self._tolerance())
+        hz = float(self.scale.to_hz(pos.y()))
+        candidates = labels.at(pos.x(), hz, self._tolerance())
         if not self.settings.label_overlay:
             candidates = [i for i in candidates if labels.get(i).low_hz is not None]  # type: ignore[union-attr]
         if self.detections.visible:

@@ -3,8 +3,9 @@ lane per class, and as a strip along the bottom of the overview."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QColor
@@ -180,8 +181,12 @@ class EventLayer(QObject):
         """Draw time-only labels over the spectrogram as faint bands, or not."""
         self.spec_paths.overlay_spans = on
 
-    def set_frequency_extent(self, low: float, high: float) -> None:
+    def set_frequency_extent(
+        self, low: float, high: float, y_map: Callable[[np.ndarray], np.ndarray]
+    ) -> None:
+        """The spectrogram's axis span (axis units) and how a box's Hz map onto the axis."""
         self.spec_paths.y_extent = (low, high)
+        self.spec_paths.y_map = y_map
         self.spec_paths.built = None
         self.ov_labels.built = None
         self.schedule()

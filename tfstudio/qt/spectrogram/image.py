@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QRectF, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QGraphicsItem
 
+from tfstudio.features.freq_scale import FrequencyScale
 from tfstudio.features.tiles import (
     TILE_COLUMNS,
     SpectrogramParams,
@@ -84,6 +85,9 @@ class SpectrogramImage(QObject):
         self._auto_top: float | None = None
         self._lut: np.ndarray | None = None
         self._tile_items: dict[TileKey, pg.ImageItem] = {}
+        # The tiles' own images (linear FFT bins) beside the warped ones the items show.
+        self._tile_sources: dict[TileKey, np.ndarray] = {}
+        self._rows: tuple[tuple, np.ndarray] | None = None  # warp rows for (scale, bins…)
         self._spare_items: list[pg.ImageItem] = []
         self._opened_at = 0.0
         self._waiting_first_image = False
@@ -104,6 +108,38 @@ class SpectrogramImage(QObject):
         tiles.overviewReady.connect(self._on_overview_ready)
 
     # -------------------------------------------------------------- recording
+    @property
+    def scale(self) -> FrequencyScale:
+        return FrequencyScale(self.settings.freq_scale)
+
+    def _warped(self, image: np.ndarray) -> np.ndarray:
+        """``image`` (linear bins) on the settings' frequency axis."""
+        scale = self.scale
+        if scale.linear or self.audio is None:
+            return image
+        bin_hz = self.audio.sample_rate / self.params.n_fft
+        key = (scale.kind, bin_hz, image.shape[0])
+        if self._rows is None or self._rows[0] != key:
+            self._rows = (key, scale.warp_rows(bin_hz, image.shape[0]))
+        return scale.warp(image, bin_hz, self._rows[1])
+
+    def _frequency_rect(self) -> tuple[float, float]:
+        """(bottom, height) of the images on the frequency axis."""
+        assert self.audio is not None
+        bottom, top = self.scale.axis_extent(
+            self.audio.sample_rate / self.params.n_fft, self.params.n_bins
+        )
+        return bottom, top - bottom
+
+    def redraw(self) -> None:
+        """Draw everything again (another frequency scale): tiles placed afresh, the
+        overview re-warped."""
+        for key in list(self._tile_items):
+            self._release_item(key)
+        if self.overview is not None and self.audio is not None:
+            self._show_overview(self.overview)
+        self.schedule()
+
     def clear(self) -> None:
         """Forget the recording: nothing shown, nothing computing."""
         self.tiles.reset()
@@ -134,14 +170,12 @@ class SpectrogramImage(QObject):
         if audio is None:
             return None
         rate = audio.sample_rate
-        for key in sorted(self._tile_items, key=lambda k: k.level):
+        for key in sorted(self._tile_sources, key=lambda k: k.level):
             hop = self.params.level_hop(key.level)
-            image = self._tile_items[key].image
             start = key.index * TILE_COLUMNS * hop / rate
-            if image is not None:
-                value = level_at(image, self.params, rate, start, hop, seconds, hz)
-                if value is not None:
-                    return value
+            value = level_at(self._tile_sources[key], self.params, rate, start, hop, seconds, hz)
+            if value is not None:
+                return value
         if self.overview is not None and self.overview.shape[1]:
             hop_samples = audio.frames / self.overview.shape[1]
             return level_at(self.overview, self.params, rate, 0.0, hop_samples, seconds, hz)
@@ -200,18 +234,20 @@ class SpectrogramImage(QObject):
         if item.scene() is None:
             self._spec.addItem(item, ignoreBounds=True)
         item.setLookupTable(self._lut)
-        item.setImage(image, autoLevels=False, levels=self._levels())
+        item.setImage(self._warped(image), autoLevels=False, levels=self._levels())
         hop = self.params.level_hop(key.level)
         start = key.index * TILE_COLUMNS * hop / audio.sample_rate
         width = image.shape[1] * hop / audio.sample_rate
-        bottom, height = self.params.frequency_rect(audio.sample_rate)
+        bottom, height = self._frequency_rect()
         item.setRect(QRectF(start, bottom, width, height))
+        self._tile_sources[key] = image
         item.setZValue(-10 - key.level)
         item.setVisible(True)
         self._tile_items[key] = item
 
     def _release_item(self, key: TileKey) -> None:
         item = self._tile_items.pop(key)
+        self._tile_sources.pop(key, None)
         item.setVisible(False)
         self._spare_items.append(item)
 
@@ -230,15 +266,20 @@ class SpectrogramImage(QObject):
         self.overview = image
         self.overview_final = final
         self._auto_top = auto_top_db(image)
-        bottom, height = self.params.frequency_rect(audio.sample_rate)
-        rect = QRectF(0.0, bottom, audio.duration, height)
-        for item in (self.spec_fallback, self.ov_image):
-            item.setLookupTable(self._lut)
-            item.setImage(image, autoLevels=False, levels=self._levels())
-            item.setRect(rect)
+        self._show_overview(image)
         self.apply_levels()
         self._note_first_image()
         self.schedule()
+
+    def _show_overview(self, image: np.ndarray) -> None:
+        assert self.audio is not None
+        bottom, height = self._frequency_rect()
+        rect = QRectF(0.0, bottom, self.audio.duration, height)
+        warped = self._warped(image)
+        for item in (self.spec_fallback, self.ov_image):
+            item.setLookupTable(self._lut)
+            item.setImage(warped, autoLevels=False, levels=self._levels())
+            item.setRect(rect)
 
     def _note_first_image(self) -> None:
         if self._waiting_first_image:

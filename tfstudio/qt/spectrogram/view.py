@@ -28,8 +28,9 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, QSignalBlocker, Qt, QTimer, 
 from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from tfstudio.features.freq_scale import FrequencyScale
 from tfstudio.features.tiles import SpectrogramParams
-from tfstudio.qt.axes import TimeAxis, pin_left_axis, time_axis_label
+from tfstudio.qt.axes import FrequencyAxis, TimeAxis, pin_left_axis, time_axis_label
 from tfstudio.qt.spectrogram.editing import EditTool
 from tfstudio.qt.spectrogram.events import LANE_PX, EventLayer, LaneMap
 from tfstudio.qt.spectrogram.image import AudioInfo, SpectrogramImage
@@ -102,8 +103,12 @@ class SpectrogramView(QWidget):
     # ------------------------------------------------------------------ layout
     def _build_plots(self) -> None:
         self.spec_vb = EditViewBox(zoom_y=True)
+        self.freq_axis = FrequencyAxis()
         self.spec = self.graphics.addPlot(
-            row=0, col=0, viewBox=self.spec_vb, axisItems={"bottom": TimeAxis()}
+            row=0,
+            col=0,
+            viewBox=self.spec_vb,
+            axisItems={"bottom": TimeAxis(), "left": self.freq_axis},
         )
         self.post_vb = EditViewBox(zoom_y=False, editable=False)
         self.post = self.graphics.addPlot(
@@ -127,7 +132,7 @@ class SpectrogramView(QWidget):
                 axis = plot.getAxis(name)
                 axis.setPen(pg.mkPen(AXIS_COLOR))
                 axis.setTextPen(pg.mkPen(AXIS_COLOR))
-        self.spec.setLabel("left", "Frequency", units="Hz")
+        self.freq_axis.set_scale(self.scale)
         self.spec.getAxis("bottom").setStyle(showValues=False)
         self.spec_vb.setMouseEnabled(x=True, y=True)
         self.lanes.setXLink(self.spec)
@@ -295,6 +300,10 @@ class SpectrogramView(QWidget):
             self._reload_audio(keep_range=True)
         self._apply_colormap()
         self.image.apply_levels()
+        if old.freq_scale != settings.freq_scale:
+            self.freq_axis.set_scale(self.scale)
+            self.image.redraw()
+            self.editor.show_selection()
         self._apply_frequency_limits()
         self.events.set_overlay_spans(settings.label_overlay)
         self.events.rebuild()
@@ -311,9 +320,17 @@ class SpectrogramView(QWidget):
         """The dB shown as the bottom and top colours."""
         return self.image.levels_db()
 
+    @property
+    def scale(self) -> FrequencyScale:
+        """The frequency axis the spectrogram is drawn on (boxes and readouts stay in Hz)."""
+        return FrequencyScale(self.settings.freq_scale)
+
     def viewport_pos(self, plot: str, t: float, y: float) -> QPoint:
-        """Widget position (in the graphics viewport) of a time and y value; for tests."""
+        """Widget position (in the graphics viewport) of a time and y value (Hz on the
+        spectrogram and the overview, a row in the lanes); for tests."""
         vb = {"spec": self.spec_vb, "lanes": self.lane_vb, "overview": self.ov_vb}[plot]
+        if plot != "lanes":
+            y = self.scale.to_axis(y)
         scene = vb.mapViewToScene(QPointF(t, y))
         return self.graphics.mapFromScene(scene)
 
@@ -388,15 +405,18 @@ class SpectrogramView(QWidget):
     def _apply_frequency_limits(self) -> None:
         if self.audio is None:
             return
-        low = min(self.settings.min_hz, self.audio.nyquist * 0.9)
+        scale = self.scale
+        low = min(max(self.settings.min_hz, scale.floor_hz), self.audio.nyquist * 0.9)
         high = self.settings.max_hz or self.audio.nyquist
         high = min(max(high, low + 100.0), self.audio.nyquist)
-        self.spec_vb.setLimits(yMin=low, yMax=high, minYRange=min(50.0, high - low))
-        self.spec_vb.setYRange(low, high, padding=0)
-        self.ov_vb.setLimits(yMin=low, yMax=high)
-        self.ov_vb.setYRange(low, high, padding=0)
-        self.events.set_frequency_extent(low, high)
-        self.overlay.set_frequency_extent(low, high)
+        # Zoomed in at most to 50 Hz around the bottom of the range.
+        y0, y1, y_min = (float(scale.to_axis(f)) for f in (low, high, low + min(50.0, high - low)))
+        self.spec_vb.setLimits(yMin=y0, yMax=y1, minYRange=y_min - y0)
+        self.spec_vb.setYRange(y0, y1, padding=0)
+        self.ov_vb.setLimits(yMin=y0, yMax=y1)
+        self.ov_vb.setYRange(y0, y1, padding=0)
+        self.events.set_frequency_extent(y0, y1, scale.to_axis)
+        self.overlay.set_frequency_extent(y0, y1)
 
     def _show_message(self, text: str) -> None:
         self.message.setText(text)
@@ -463,7 +483,8 @@ class SpectrogramView(QWidget):
         for vb, with_hz in ((self.spec_vb, True), (self.lane_vb, False)):
             if vb.sceneBoundingRect().contains(scene_pos):
                 point = vb.mapSceneToView(scene_pos)
-                self.cursorMoved.emit(point.x(), point.y() if with_hz else None)
+                hz = float(self.scale.to_hz(point.y())) if with_hz else None
+                self.cursorMoved.emit(point.x(), hz)
                 return
 
     # ------------------------------------------------------------------ events
