@@ -10,11 +10,21 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from tfstudio import __version__
 from tfstudio.formats import LabelEvent, get_format, textgrid
-from tfstudio.store import Event, Project
+from tfstudio.formats.base import format_number
+from tfstudio.store import Event, Project, Recording
 
 SOURCES = ("labels", "detections")
+# An event may end this far after its recording in a TextGrid export: it is cut at the end
+# (with a warning). Other tools round times, and a WAV a few samples shorter than the
+# TextGrid it was labelled with is common; anything longer is refused, naming the recording.
+TEXTGRID_END_TOLERANCE_S = 0.01
+# Formats whose confidence column marks a detection on import: a label export leaves it out,
+# so accepted detections come back as labels, not as detections to review again.
+CONFIDENCE_MARKS_DETECTIONS = frozenset({"audacity", "raven", "dcase"})
 
 
 def project_events(project: Project, source: str = "labels") -> list[Event]:
@@ -27,8 +37,18 @@ def project_events(project: Project, source: str = "labels") -> list[Event]:
 
 
 def to_label_events(project: Project, events: list[Event]) -> list[LabelEvent]:
+    """Events as the formats take them; a detection imported with a species code (BirdNET's
+    Raven tables) gets it back from its run."""
     names = {r.id: r.name for r in project.recordings()}
     classes = {c.id: c.name for c in project.classes()}
+    codes: dict[int, dict[str, str]] = {}
+    for run in project.runs():
+        try:
+            found = run.config_dict.get("species_codes")
+        except ValueError:
+            found = None
+        if isinstance(found, dict) and found:
+            codes[run.id] = {str(k): str(v) for k, v in found.items()}
     return [
         LabelEvent(
             recording=names[e.recording_id],
@@ -40,6 +60,9 @@ def to_label_events(project: Project, events: list[Event]) -> list[LabelEvent]:
             source=e.source,
             confidence=e.confidence,
             review=e.review,
+            species_code=codes.get(e.run_id, {}).get(classes[e.class_id])
+            if e.run_id is not None
+            else None,
         )
         for e in events
     ]
@@ -71,10 +94,15 @@ def export_labels(
     skipped: list[str] | None = None,
     overwrite: bool = False,
     textgrid_form: str = "long",
+    warnings: list[str] | None = None,
 ) -> list[Path]:
     """Write events; per-recording formats make a folder ``out`` with one file per recording
-    (named ``<stem><suffix>``, empty recordings included), the others one file ``out``.
-    Events a format cannot carry are described in ``skipped`` when a list is given.
+    (named ``<stem><suffix>``, empty recordings included), the others one file ``out``
+    (DCASE lists the recordings without events as rows with empty times and label).
+    Events a format cannot carry are described in ``skipped``, and events changed to fit it
+    (a TextGrid event ending up to 10 ms after its recording, cut at the end) in
+    ``warnings``, when lists are given. A label export leaves confidences out of the formats
+    where a confidence marks a detection, so the labels read back as labels.
 
     Never writes over the project's own files (database, its journal files, caches, runs,
     recordings); an existing output file is replaced only with ``overwrite``. Everything is
@@ -87,17 +115,36 @@ def export_labels(
     out = Path(out) if out is not None else default_output(project, fmt, source)
     _refuse_project_files(project, out)
     events = to_label_events(project, project_events(project, source))
+    if source == "labels" and fmt in CONFIDENCE_MARKS_DETECTIONS:
+        events = [dataclasses.replace(e, confidence=None) for e in events]
     if not module.PER_RECORDING:
         if out.is_dir():
             raise ValueError(f"{out}: is a folder; {fmt} writes one file, give a file name")
         if (out.exists() or out.is_symlink()) and not overwrite:
             raise ExportRefused(f"{out} already exists", exists=True)
         out.parent.mkdir(parents=True, exist_ok=True)
-        options = {}
+        options: dict[str, Any] = {}
         if fmt == "json":
             options["classes"] = [
                 {"name": c.name, "color": c.color, "hotkey": c.hotkey} for c in project.classes()
             ]
+        elif fmt == "dcase":
+            options["recordings"] = [rec.name for rec in project.recordings()]
+        elif fmt == "soundevent":
+            options["recordings"] = [
+                {
+                    "name": rec.name,
+                    "path": str(rec.path),
+                    "duration": rec.duration,
+                    "channels": rec.channels,
+                    "samplerate": rec.sample_rate,
+                    "hash": rec.content_hash,
+                }
+                for rec in project.recordings()
+            ]
+            options["predictions"] = source == "detections"
+            options["name"] = f"{project.root.name} {source}"
+            options["model_version"] = __version__
         with _staged_file(out) as staged:
             module.write(events, staged, **options)
         return [out]
@@ -119,20 +166,53 @@ def export_labels(
         for rec in project.recordings():
             rec_events = per_recording.get(rec.name, [])
             path = staged / names[rec.name]
-            if fmt == "textgrid":
-                # A Praat interval cannot be empty: such events are left out, and said so.
-                kept = [e for e in rec_events if e.offset > e.onset]
-                if skipped is not None:
-                    skipped.extend(
-                        f"{rec.name}: zero-length {e.label!r} event at {e.onset} s cannot be "
-                        "written to a TextGrid"
-                        for e in rec_events
-                        if e.offset <= e.onset
-                    )
-                module.write(kept, path, duration=rec.duration, short=textgrid_form == "short")
-            else:
-                module.write(rec_events, path, duration=rec.duration)
+            try:
+                if fmt == "textgrid":
+                    kept = _fit_textgrid(rec, rec_events, skipped, warnings)
+                    module.write(kept, path, duration=rec.duration, short=textgrid_form == "short")
+                else:
+                    module.write(rec_events, path, duration=rec.duration)
+            except ValueError as exc:
+                # Nothing is in place yet: the staged folder goes, the output stays as it was.
+                raise ValueError(f"{rec.name}: {exc}") from None
     return [out / name for name in names.values()]
+
+
+def _fit_textgrid(
+    rec: Recording,
+    events: list[LabelEvent],
+    skipped: list[str] | None,
+    warnings: list[str] | None,
+) -> list[LabelEvent]:
+    """The events a TextGrid of ``rec`` can hold: zero-length ones left out (a Praat interval
+    cannot be empty) and ends up to :data:`TEXTGRID_END_TOLERANCE_S` after the recording cut
+    at its end, each said in ``skipped`` or ``warnings``; a later end is a ValueError."""
+    kept = []
+    for e in events:
+        if e.offset - rec.duration > TEXTGRID_END_TOLERANCE_S:
+            raise ValueError(
+                f"{e.label!r} event {e.onset}–{e.offset} s ends "
+                f"{format_number(round(e.offset - rec.duration, 6))} s after the recording "
+                f"({rec.duration} s); a TextGrid cannot reach past its sound by more than "
+                f"{TEXTGRID_END_TOLERANCE_S * 1000:g} ms: shorten the event"
+            )
+        if e.offset > rec.duration:
+            if warnings is not None:
+                warnings.append(
+                    f"{rec.name}: {e.label!r} event ends at {e.offset} s, "
+                    f"{(e.offset - rec.duration) * 1000:.3g} ms after the recording "
+                    f"({rec.duration} s); cut at its end in the TextGrid"
+                )
+            e = dataclasses.replace(e, onset=min(e.onset, rec.duration), offset=rec.duration)
+        if e.offset <= e.onset:
+            if skipped is not None:
+                skipped.append(
+                    f"{rec.name}: zero-length {e.label!r} event at {e.onset} s cannot be "
+                    "written to a TextGrid"
+                )
+            continue
+        kept.append(e)
+    return kept
 
 
 def _refuse_project_files(project: Project, out: Path) -> None:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tfstudio.audio import AudioError, probe, scan
 from tfstudio.formats import (
     FormatError,
+    LabelEvent,
+    ParseIssue,
     check_class_name,
     get_format,
     guess_format,
     match_recording,
+    read_options,
 )
 from tfstudio.formats.base import read_text
 from tfstudio.store import EventImport, Project, ProjectError, Recording
@@ -25,9 +31,51 @@ Progress = Callable[[int, int], None]
 END_TOLERANCE_S = 0.05
 
 
+class Problem(str):
+    """One problem or warning: the readable line it prints as (``path:line: reason``), which
+    also keeps its parts (``path``, ``line``, ``reason``) for ``--json``. Paths and reasons are
+    :func:`shown`, so every line prints."""
+
+    path: str | None
+    line: int | None
+    reason: str
+
+    def __new__(
+        cls, reason: str, path: os.PathLike[str] | str | None = None, line: int | None = None
+    ) -> Problem:
+        where = None if path is None else shown(path)
+        why = shown(reason)
+        if where is None:
+            text = why
+        elif line:
+            text = f"{where}:{line}: {why}"
+        else:
+            text = f"{where}: {why}"
+        self = super().__new__(cls, text)
+        self.path, self.line, self.reason = where, line or None, why
+        return self
+
+    @classmethod
+    def of(cls, item: ParseIssue | FormatError | AudioError | str) -> Problem:
+        """A problem from a parse issue, a refused file or a plain line."""
+        if isinstance(item, Problem):
+            return item
+        if isinstance(item, ParseIssue):
+            return cls(item.reason, item.path, item.line)
+        if isinstance(item, FormatError | AudioError):
+            return cls(item.reason, item.path)
+        return cls(str(item))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "reason": self.reason, "message": str(self)}
+
+
 @dataclass
 class ImportReport:
-    """What an import did; ``skipped``/``label_issues`` hold one readable line per problem."""
+    """What an import did; ``skipped``/``label_issues``/``warnings`` hold one :class:`Problem`
+    (a readable line, a ``str``) per problem. Label files that carry confidences (BirdNET and
+    other detectors' output) go in as model detections of one run named "imported …",
+    ``run_id``; ``detections_added`` of the ``labels_added`` are those."""
 
     added: int = 0
     existing: int = 0
@@ -40,6 +88,11 @@ class ImportReport:
     classes_added: list[str] = field(default_factory=list)
     label_issues: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    detections_added: int = 0
+    run_id: int | None = None
+    run_name: str = ""
+    failed: bool = False
+    """True when the project refused the label import as a whole (locked, read-only)."""
 
     @property
     def ok(self) -> bool:
@@ -55,12 +108,47 @@ class ImportReport:
             )
         if self.label_files or self.label_issues:
             parts.append(
-                f"labels: {self.labels_added} added, {self.labels_existing} already present "
-                f"from {self.label_files} file(s), {len(self.label_issues)} problem(s)"
+                f"labels: {self.labels_added - self.detections_added} added, "
+                f"{self.labels_existing} already present from {self.label_files} file(s), "
+                f"{len(self.label_issues)} problem(s)"
+            )
+        if self.run_id is not None:
+            parts.append(
+                f"detections: {self.detections_added} added to run {self.run_id} "
+                f"({self.run_name!r}), to review as the model's own"
             )
         if self.classes_added:
             parts.append("new classes: " + ", ".join(self.classes_added))
         return "\n".join(parts) if parts else "nothing to import"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything as plain data (``tfstudio import --json``): counts, and each problem as
+        ``{path, line, reason, message}``."""
+        return {
+            "ok": self.ok,
+            "failed": self.failed,
+            "recordings": {
+                "added": self.added,
+                "existing": self.existing,
+                "moved": self.moved,
+                "skipped": len(self.skipped),
+                "ids": list(self.recording_ids),
+            },
+            "labels": {
+                "files": self.label_files,
+                "added": self.labels_added - self.detections_added,
+                "existing": self.labels_existing,
+            },
+            "detections": {
+                "added": self.detections_added,
+                "run": self.run_id,
+                "run_name": self.run_name or None,
+            },
+            "classes_added": list(self.classes_added),
+            "skipped": [Problem.of(p).to_dict() for p in self.skipped],
+            "problems": [Problem.of(p).to_dict() for p in self.label_issues],
+            "warnings": [Problem.of(p).to_dict() for p in self.warnings],
+        }
 
 
 def shown(text: os.PathLike[str] | str) -> str:
@@ -92,8 +180,10 @@ def _unreadable(path: Path) -> str | None:
 def _folder_error(report_to: list[str]) -> Callable[[Path, OSError], None]:
     def on_error(folder: Path, exc: OSError) -> None:
         report_to.append(
-            f"{shown(folder)}: folder cannot be read ({exc.strerror or exc}); "
-            "nothing in it was imported"
+            Problem(
+                f"folder cannot be read ({exc.strerror or exc}); nothing in it was imported",
+                folder,
+            )
         )
 
     return on_error
@@ -116,12 +206,12 @@ def import_audio(
         if reason is None:
             given.append(path)
         else:
-            report.skipped.append(f"{shown(path)}: {reason}")
+            report.skipped.append(Problem(reason, path))
     files = list(scan(given, on_error=_folder_error(report.skipped)))
     for done, path in enumerate(files, start=1):
         if not _has_utf8_name(path):
             # The project stores paths as UTF-8 text; such a name cannot be kept.
-            report.skipped.append(f"{shown(path)}: the file name is not valid UTF-8; rename it")
+            report.skipped.append(Problem("the file name is not valid UTF-8; rename it", path))
         else:
             _add_audio(project, path, split, report)
         if progress:
@@ -133,19 +223,19 @@ def _add_audio(project: Project, path: Path, split: str | None, report: ImportRe
     try:
         info = probe(path)
     except AudioError as exc:
-        report.skipped.append(f"{exc.path}: {exc.reason}")
+        report.skipped.append(Problem.of(exc))
     else:
         try:
             result = project.add_recording(**vars(info), split=split)
         except ProjectError as exc:
-            report.skipped.append(f"{path}: {exc}")
+            report.skipped.append(Problem(str(exc), path))
         else:
             report.recording_ids.append(result.recording_id)
             if result.status == "added":
                 report.added += 1
             elif result.status == "moved":
                 report.moved += 1
-                report.warnings.append(f"{path}: known recording found at a new path")
+                report.warnings.append(Problem("known recording found at a new path", path))
             else:
                 report.existing += 1
 
@@ -161,7 +251,7 @@ def label_files(paths: Iterable[Path | str], report: ImportReport) -> list[Path]
     for path in map(Path, paths):
         reason = _unreadable(path)
         if reason is not None:
-            report.label_issues.append(f"{shown(path)}: {reason}")
+            report.label_issues.append(Problem(reason, path))
         elif path.is_dir():
             files.extend(_walk_labels(path, on_error))
         else:
@@ -184,6 +274,7 @@ def import_labels(
     label_paths: Sequence[Path | str],
     *,
     fmt: str | None = None,
+    label_column: str | None = None,
     progress: Progress | None = None,
     report: ImportReport | None = None,
 ) -> ImportReport:
@@ -195,10 +286,15 @@ def import_labels(
     Files with a file-name column match recordings by name; per-recording files go to the
     recording with the longest stem S such that the label file's name starts with ``S.``.
     Importing the same labels twice adds nothing the second time, even two imports at once.
+
+    ``label_column`` names the column (Raven, DCASE) or tag key (soundevent) that holds the
+    labels. Events that carry a confidence (BirdNET's results, other detectors' tables) are
+    model detections: they go to one run made for this import, named "imported …", where
+    they are reviewed like the model's own.
     """
     report = report if report is not None else ImportReport()
     paths = [Path(p) for p in label_paths]
-    context = _LabelContext(project, report)
+    context = _LabelContext(project, report, paths)
     if len(paths) == 1:
         description = f"import {shown(paths[0].name)}"
     else:
@@ -208,32 +304,42 @@ def import_labels(
             context.batch = batch
             for done, path in enumerate(paths, start=1):
                 report.label_files += 1
-                _import_label_file(context, path, fmt)
+                _import_label_file(context, path, fmt, label_column)
                 if progress:
                     progress(done, len(paths))
     except ProjectError as exc:
-        report.label_issues.append(f"no labels were imported: {exc}")
+        report.label_issues.append(Problem(f"no labels were imported: {exc}"))
+        report.failed = True
+        context.run_failed(str(exc))
     else:
         assert batch.result is not None
         report.labels_added += len(batch.result.ids)
         report.labels_existing += batch.result.existing
         report.classes_added.extend(batch.classes_added)
+        context.run_done()
     # A label file's name need not be UTF-8 (it is never stored), but messages must print.
-    report.label_issues[:] = map(shown, report.label_issues)
-    report.warnings[:] = map(shown, report.warnings)
+    report.label_issues[:] = map(Problem.of, report.label_issues)
+    report.warnings[:] = map(Problem.of, report.warnings)
     return report
 
 
 class _LabelContext:
-    """One import's lookups, made once per name instead of once per event."""
+    """One import's lookups, made once per name instead of once per event, and the run its
+    detections go to (made when the first file with new detections needs it)."""
 
-    def __init__(self, project: Project, report: ImportReport):
+    def __init__(self, project: Project, report: ImportReport, paths: Sequence[Path]):
         self.project = project
         self.report = report
+        self.paths = paths
         self.batch: EventImport | None = None
         self.by_stem = {r.stem: r for r in project.recordings()}
         self._recordings: dict[str, Recording | None] = {}
         self._class_ids: dict[str, int] = {}
+        self._refused: set[tuple[Path, str]] = set()
+        self._detections: dict[int, set[tuple]] = {}
+        self.run_id: int | None = None
+        self.run_files: list[str] = []
+        self.species_codes: dict[str, str] = {}
 
     def recording(self, name: str) -> Recording | None:
         if name not in self._recordings:
@@ -249,32 +355,112 @@ class _LabelContext:
         try:
             checked = check_class_name(name)
         except ValueError as exc:
-            self.report.label_issues.append(f"{path}: {exc}")
+            if (path, name) not in self._refused:
+                self._refused.add((path, name))
+                self.report.label_issues.append(Problem(str(exc), path))
             return None
         class_id = self._class_ids[name] = self.batch.class_id(checked, meta)
         return class_id
 
+    def is_new_detection(self, rec: Recording, class_id: int, event: LabelEvent) -> bool:
+        """Whether the project lacks this model event (a class still to be made lacks all)."""
+        if class_id < 0:
+            return True
+        if rec.id not in self._detections:
+            self._detections[rec.id] = {
+                (e.class_id, e.onset, e.offset, e.low_hz, e.high_hz)
+                for e in self.project.events(rec.id, source="model")
+            }
+        key = (class_id, event.onset, event.offset, event.low_hz, event.high_hz)
+        return key not in self._detections[rec.id]
 
-def _import_label_file(context: _LabelContext, path: Path, fmt: str | None) -> None:
+    def imported_run(self, path: Path, fmt: str) -> int:
+        """The run this import's detections go to, made on first use."""
+        if self.run_id is None:
+            name = (
+                f"imported {shown(self.paths[0].name)}"
+                if len(self.paths) == 1
+                else f"imported {len(self.paths)} label files"
+            )
+            run = self.project.create_run(self._config(fmt), name=name)
+            self.run_id = run.id
+            self.project.update_run(run.id, status="running", started_at=time.time())
+            self.report.run_id, self.report.run_name = run.id, run.name
+        if shown(path) not in self.run_files:
+            self.run_files.append(shown(path))
+        return self.run_id
+
+    def _config(self, fmt: str) -> dict[str, Any]:
+        return {
+            "imported": {"files": list(self.run_files), "format": fmt},
+            "species_codes": dict(self.species_codes),
+        }
+
+    def run_done(self) -> None:
+        if self.run_id is None:
+            return
+        added = len(self.project.events(source="model", run_id=self.run_id))
+        self.report.detections_added = added
+        run = self.project.run(self.run_id)
+        config = run.config_dict
+        config["imported"]["files"] = list(self.run_files)
+        config["species_codes"] = dict(self.species_codes)
+        self.project.update_run(
+            self.run_id,
+            status="done",
+            finished_at=time.time(),
+            config=config,
+            message=f"{added} detection(s) imported from {len(self.run_files)} file(s)",
+        )
+
+    def run_failed(self, reason: str) -> None:
+        if self.run_id is None:
+            return
+        self.report.run_id = None
+        # The project refused the import; it may refuse this too.
+        with contextlib.suppress(ProjectError):
+            self.project.update_run(
+                self.run_id,
+                status="failed",
+                finished_at=time.time(),
+                message=f"import failed, no detections added: {reason}",
+            )
+
+
+def _import_label_file(
+    context: _LabelContext, path: Path, fmt: str | None, label_column: str | None
+) -> None:
     report = context.report
     name = fmt or guess_format(path)
     if name is None:
         try:
             read_text(path, bad_lines={})  # a file that cannot be read says so first
         except FormatError as exc:
-            report.label_issues.append(str(exc))
+            report.label_issues.append(Problem.of(exc))
         else:
             report.label_issues.append(
-                f"{path}: cannot tell the label format; name it with --format"
+                Problem("cannot tell the label format; name it with --format", path)
             )
         return
+    options: dict[str, Any] = {}
+    if label_column is not None:
+        if "label_column" in read_options(name):
+            options["label_column"] = label_column
+        else:
+            report.warnings.append(
+                Problem(f"--label-column does not apply to a {name} file; ignored", path)
+            )
     try:
         module = get_format(name)
-        result = module.read(path)
-    except (FormatError, ValueError) as exc:
-        report.label_issues.append(str(exc))
+        result = module.read(path, **options)
+    except FormatError as exc:
+        report.label_issues.append(Problem.of(exc))
         return
-    report.label_issues.extend(str(issue) for issue in result.issues)
+    except ValueError as exc:
+        report.label_issues.append(Problem(str(exc), path))
+        return
+    report.label_issues.extend(Problem.of(issue) for issue in result.issues)
+    report.warnings.extend(Problem.of(issue) for issue in result.warnings)
     for meta in result.classes:
         if meta.get("name"):
             context.class_id(str(meta["name"]), path, meta)
@@ -284,18 +470,43 @@ def _import_label_file(context: _LabelContext, path: Path, fmt: str | None) -> N
         stem = match_recording(path.name, context.by_stem)
         if stem is None:
             report.label_issues.append(
-                f"{path}: no recording in the project matches this file's name "
-                f"(expected e.g. '{path.name.split('.')[0]}.wav'; import the audio first)"
+                Problem(
+                    "no recording in the project matches this file's name "
+                    f"(expected e.g. '{path.name.split('.')[0]}.wav'; import the audio first)",
+                    path,
+                )
             )
         else:
             file_recording = context.by_stem[stem]
+
+    def recording_of(event: LabelEvent) -> Recording | None:
+        return file_recording if not event.recording else context.recording(event.recording)
+
+    # Detections need the import's run before their rows are staged; it is made only when
+    # this file brings a detection the project does not have, so a repeated import adds none.
+    run_id = None
+    for event in result.events:
+        if event.source != "model":
+            continue
+        rec = recording_of(event)
+        class_id = context.class_id(event.label, path) if rec is not None else None
+        if (
+            rec is not None
+            and class_id is not None
+            and context.is_new_detection(rec, class_id, event)
+        ):
+            run_id = context.imported_run(path, name)
+            break
+    for event in result.events:
+        if event.species_code and event.source == "model":
+            context.species_codes.setdefault(event.label, event.species_code)
 
     unknown: Counter[str] = Counter()
     refused: set[str] = set()
 
     def rows() -> Iterator[dict]:
         for event in result.events:
-            rec = file_recording if not event.recording else context.recording(event.recording)
+            rec = recording_of(event)
             if rec is None:
                 if event.recording:
                     unknown[event.recording] += 1
@@ -308,8 +519,11 @@ def _import_label_file(context: _LabelContext, path: Path, fmt: str | None) -> N
                 continue
             if event.offset > rec.duration + END_TOLERANCE_S:
                 report.warnings.append(
-                    f"{path}: event {event.label!r} {event.onset}–{event.offset} s ends after "
-                    f"{rec.name} ({rec.duration:.3f} s); kept as is"
+                    Problem(
+                        f"event {event.label!r} {event.onset}–{event.offset} s ends after "
+                        f"{rec.name} ({rec.duration:.3f} s); kept as is",
+                        path,
+                    )
                 )
             yield dict(
                 recording_id=rec.id,
@@ -320,6 +534,7 @@ def _import_label_file(context: _LabelContext, path: Path, fmt: str | None) -> N
                 high_hz=event.high_hz,
                 source=event.source,
                 confidence=event.confidence,
+                run_id=run_id if event.source == "model" else None,
                 review=event.review,
             )
 
@@ -327,11 +542,14 @@ def _import_label_file(context: _LabelContext, path: Path, fmt: str | None) -> N
     try:
         context.batch.add(rows())
     except ProjectError as exc:
-        report.label_issues.append(f"{path}: {exc}")
+        report.label_issues.append(Problem(str(exc), path))
     for recording, count in sorted(unknown.items()):
         report.label_issues.append(
-            f"{path}: {count} event(s) for '{recording}', which is not in the project "
-            "(import the audio first)"
+            Problem(
+                f"{count} event(s) for '{recording}', which is not in the project "
+                "(import the audio first)",
+                path,
+            )
         )
 
 

@@ -24,7 +24,7 @@ def test_an_existing_file_needs_overwrite(labelled, tmp_path):
     assert info.value.exists and str(info.value) == f"{out} already exists"
     assert out.read_text() == "mine\n"
     assert export_labels(labelled, "dcase", out, overwrite=True) == [out]
-    assert "a.wav\t1\t2\tbird" in out.read_text()
+    assert "a.wav\t1.0\t2.0\tbird" in out.read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["labels.tsv", "proj"])
 
 

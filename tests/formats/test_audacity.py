@@ -34,7 +34,7 @@ def test_export_writes_frequency_line_only_for_events_with_a_band(tmp_path):
     path = tmp_path / "rec.txt"
     audacity.write(events, path)
     assert path.read_text(encoding="utf-8") == (
-        "0.5\t1.5\tdog bark\n2\t2\tclick\n\\\t100\t-1\n3\t4.25\tbird\n\\\t2000.5\t8000\n"
+        "0.5\t1.5\tdog bark\n2.0\t2.0\tclick\n\\\t100.0\t-1\n3.0\t4.25\tbird\n\\\t2000.5\t8000.0\n"
     )
     assert audacity.read(path).events == events
 

@@ -36,8 +36,8 @@ def test_export_writes_header_and_four_columns(tmp_path):
     assert path.read_text(encoding="utf-8") == (
         "filename\tonset\toffset\tevent_label\n"
         "a.wav\t0.5\t1.25\tdog bark\n"
-        "a.wav\t1\t1\tclick\n"
-        "silent.wav\n"
+        "a.wav\t1.0\t1.0\tclick\n"
+        "silent.wav\t\t\t\n"  # as DESED lists a file without events
     )
     assert dcase.read(path).events == events
 
@@ -177,3 +177,106 @@ def test_write_refuses_events_it_could_not_read_back(tmp_path, event, problem):
 def test_parse_issue_is_a_plain_record(tmp_path):
     path = write_bytes(tmp_path, "a.wav\t1\t0\tdog\n")
     assert dcase.read(path).issues == [ParseIssue(path, 1, "offset 0 is before onset 1")]
+
+
+# Columns by name (issue 14): DESED_task writes predictions as "event_label onset offset
+# filename"; read by position they gave 0 of 514 events.
+
+
+def test_columns_are_read_by_header_name_in_any_order(tmp_path):
+    path = write_bytes(
+        tmp_path,
+        "event_label\tonset\toffset\tfilename\n"
+        "Speech\t0.5\t2.25\tY0aaa_30.000_40.000.wav\n"
+        "Dog\t3.0\t4.5\tY0aaa_30.000_40.000.wav\n"
+        "Alarm_bell_ringing\t0.0\t10.0\tY1bbb_0.000_10.000.wav\n",
+    )
+    result = dcase.read(path)
+    assert result.issues == []
+    assert result.events == [
+        LabelEvent("Y0aaa_30.000_40.000.wav", 0.5, 2.25, "Speech"),
+        LabelEvent("Y0aaa_30.000_40.000.wav", 3.0, 4.5, "Dog"),
+        LabelEvent("Y1bbb_0.000_10.000.wav", 0.0, 10.0, "Alarm_bell_ringing"),
+    ]
+
+
+def test_extra_columns_and_a_confidence_column(tmp_path):
+    path = write_bytes(
+        tmp_path,
+        "filename\tonset\toffset\tevent_label\tconfidence\tannotator\n"
+        "a.wav\t0.5\t1.5\tdog\t0.8\tmodel\n"
+        "a.wav\t2.0\t3.0\tcat\t\tanna\n",
+    )
+    result = dcase.read(path)
+    assert result.issues == []
+    assert result.events == [
+        LabelEvent("a.wav", 0.5, 1.5, "dog", source="model", confidence=0.8),
+        LabelEvent("a.wav", 2.0, 3.0, "cat"),
+    ]
+
+
+def test_label_column_names_another_column(tmp_path):
+    path = write_bytes(
+        tmp_path,
+        "filename\tonset\toffset\tevent_label\tfine_label\n"
+        "a.wav\t0.5\t1.5\tbird\tblackbird\n"
+        "a.wav\t2.0\t3.0\tbird\twren\n"
+        "b.wav\t\t\t\t\n",  # a file without events, as DESED lists it
+    )
+    assert [e.label for e in dcase.read(path).events] == ["bird", "bird"]
+    assert [e.label for e in dcase.read(path, label_column="Fine_Label").events] == [
+        "blackbird",
+        "wren",
+    ]
+    with pytest.raises(FormatError, match="no column 'species' \\(its columns: filename, onset"):
+        dcase.read(path, label_column="species")
+
+
+def test_label_column_needs_a_header(tmp_path):
+    path = write_bytes(tmp_path, "a.wav\t0.5\t1.5\tbird\n")
+    with pytest.raises(FormatError, match="has no header row, so --label-column 'x'"):
+        dcase.read(path, label_column="x")
+
+
+def test_rows_that_do_not_match_the_header_are_reported(tmp_path):
+    path = write_bytes(
+        tmp_path,
+        "event_label\tonset\toffset\tfilename\n"
+        "Dog\t0.5\t1.0\ta.wav\n"
+        "Dog\t0.5\n"
+        "Cat\t1.0\t0.5\ta.wav\n"
+        "\t1.0\t2.0\ta.wav\n",
+    )
+    result = dcase.read(path)
+    assert result.events == [LabelEvent("a.wav", 0.5, 1.0, "Dog")]
+    assert [(i.line, i.reason) for i in result.issues] == [
+        (3, "expected 4 tab-separated fields as in the header, found 2"),
+        (4, "offset 0.5 is before onset 1"),
+        (5, "empty event_label"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "filename\tevent_labels\nY0aaa.wav\tDog,Speech\nY1bbb.wav\tCat\n",  # DCASE weak labels
+        "filename\tevent_label\nY0aaa.wav\tDog\n",
+    ],
+)
+def test_a_weak_label_file_is_one_clear_message(tmp_path, text):
+    path = write_bytes(tmp_path, text * 200)
+    with pytest.raises(FormatError, match="is a weak-label file") as info:
+        dcase.read(path)
+    assert "onset" in str(info.value)
+
+
+def test_export_lists_files_without_events_as_desed_does(tmp_path):
+    path = tmp_path / "out.tsv"
+    dcase.write([LabelEvent("a.wav", 0.0, 3.0, "dog")], path, recordings=["a.wav", "b.wav"])
+    assert path.read_text(encoding="utf-8").splitlines() == [
+        "filename\tonset\toffset\tevent_label",
+        "a.wav\t0.0\t3.0\tdog",
+        "b.wav\t\t\t",
+    ]
+    result = dcase.read(path)
+    assert result.issues == [] and len(result.events) == 1

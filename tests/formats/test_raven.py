@@ -134,13 +134,13 @@ def test_export_layout(tmp_path):
     assert path.read_text(encoding="utf-8") == (
         "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tLow Freq (Hz)\t"
         "High Freq (Hz)\tAnnotation\n"
-        "1\tSpectrogram 1\t1\t0.5\t1\t\t\tdog\n"
-        "2\tSpectrogram 1\t1\t1\t2\t\t500\tcat\n"
+        "1\tSpectrogram 1\t1\t0.5\t1.0\t\t\tdog\n"
+        "2\tSpectrogram 1\t1\t1.0\t2.0\t\t500.0\tcat\n"
     )
     raven.write([LabelEvent("", 0.5, 1.0, "dog")], path)
     assert path.read_text(encoding="utf-8").splitlines() == [
         "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tAnnotation",
-        "1\tSpectrogram 1\t1\t0.5\t1\tdog",
+        "1\tSpectrogram 1\t1\t0.5\t1.0\tdog",
     ]
 
 
@@ -201,3 +201,33 @@ def test_header_only_and_empty_files(tmp_path):
 def test_tables_that_cannot_be_used_raise_format_error(tmp_path, rows, reason):
     with pytest.raises(FormatError, match=reason):
         raven.read(table(tmp_path, rows))
+
+
+# Choice of columns (issue 14): a table whose labels are in a column of its own name.
+
+RRAVEN_LIKE = (
+    "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tLow Freq (Hz)\tHigh Freq (Hz)\t"
+    "sound.files\tselec\tsong_type\n"
+    "1\tSpectrogram 1\t1\t0.5\t1.25\t2000\t6000\tsite1.wav\t1\tA\n"
+    "2\tSpectrogram 1\t1\t2.0\t2.5\t2100\t5900\tsite1.wav\t2\tB\n"
+)
+
+
+def test_label_column_names_the_column(tmp_path):
+    path = tmp_path / "site1.Table.1.selections.txt"
+    path.write_text(RRAVEN_LIKE, encoding="utf-8")
+    result = raven.read(path, label_column="Song_Type")
+    assert result.issues == []
+    assert [(e.onset, e.label) for e in result.events] == [(0.5, "A"), (2.0, "B")]
+
+
+def test_without_a_known_label_column_the_message_names_the_candidates(tmp_path):
+    path = tmp_path / "site1.Table.1.selections.txt"
+    path.write_text(RRAVEN_LIKE, encoding="utf-8")
+    with pytest.raises(FormatError) as info:
+        raven.read(path)
+    message = str(info.value)
+    assert "--label-column" in message
+    assert "text columns here: sound.files, song_type" in message  # not selec: numbers only
+    with pytest.raises(FormatError, match="no column 'species' \\(its columns: Selection"):
+        raven.read(path, label_column="species")

@@ -17,6 +17,7 @@ EXPECTED = {
     "raven": (True, ".Table.1.selections.txt"),
     "textgrid": (True, ".TextGrid"),
     "json": (False, ".json"),
+    "soundevent": (False, ".json"),
 }
 
 
@@ -33,7 +34,8 @@ def test_get_format_names_the_valid_choices():
     with pytest.raises(ValueError) as info:
         get_format("csv")
     assert str(info.value) == (
-        "unknown label format 'csv'; choose one of: dcase, audacity, raven, textgrid, json"
+        "unknown label format 'csv'; choose one of: dcase, audacity, raven, textgrid, json, "
+        "soundevent"
     )
 
 
@@ -66,6 +68,13 @@ def test_every_format_round_trips_the_same_events(tmp_path, name, sort_events):
         ("a.TextGrid", "", "textgrid"),
         ("a.textgrid", "", "textgrid"),
         ("a.json", "", "json"),
+        ("a.json", '{"format": "tfstudio-labels", "version": 1}', "json"),
+        ("a.json", '{"version": "1.1.0", "data": {"collection_type": "model_run"}}', "soundevent"),
+        (
+            "a.txt",
+            '{"version": "1.1.0", "data": {"collection_type": "annotation_set"}}',
+            "soundevent",
+        ),
         ("a.tsv", "a.wav\t0\t1\tdog\n", "dcase"),
         ("a.tsv", "0\t1\tdog\n", "dcase"),
         ("a.txt", "filename\tonset\toffset\tevent_label\n", "dcase"),
@@ -99,8 +108,9 @@ import sys
 from pathlib import Path
 from tfstudio.formats import FORMATS, LabelEvent
 for module in FORMATS.values():
-    path = Path({str(tmp_path)!r}) / ("x" + module.SUFFIX)
-    module.write([LabelEvent("", 0.0, 1.0, "a")], path)
+    path = Path({str(tmp_path)!r}) / (module.NAME + module.SUFFIX)
+    recording = "" if module.PER_RECORDING else "x.wav"
+    module.write([LabelEvent(recording, 0.0, 1.0, "a")], path)
     module.read(path)
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "PySide6", "pyqtgraph"))
 assert not loaded, loaded

@@ -126,7 +126,10 @@ def test_long_form_in_every_encoding(tmp_path, encode):
     path = write_bytes(tmp_path, encode(LONG_FORM))
     result = textgrid.read(path)
     assert result.events == LONG_EVENTS
-    assert [(i.line, i.reason) for i in result.issues] == [
+    assert [e.tier for e in result.events] == ["noise", "birds", "birds"]
+    # A point tier is an ordinary part of a TextGrid: said, but not a problem.
+    assert result.issues == []
+    assert [(i.line, i.reason) for i in result.warnings] == [
         (32, "point tier 'clicks' ignored: only interval tiers hold events")
     ]
 
@@ -134,7 +137,8 @@ def test_long_form_in_every_encoding(tmp_path, encode):
 def test_short_form(tmp_path):
     result = textgrid.read(write_bytes(tmp_path, SHORT_FORM.encode("utf-8")))
     assert result.events == [LabelEvent("", 0.3, 1.25, "Turdus merula")]
-    assert [i.reason for i in result.issues] == [
+    assert result.issues == []
+    assert [i.reason for i in result.warnings] == [
         "point tier 'clicks' ignored: only interval tiers hold events"
     ]
 
@@ -162,7 +166,7 @@ def test_overlapping_events_of_a_class_go_to_extra_tiers(tmp_path):
     textgrid.write(events, path, duration=10.0)
     text = path.read_text(encoding="utf-8")
     assert re.findall(r'name = "(.*)"', text) == ["dog", "dog (2)", "dog (3)", "cat"]
-    assert re.findall(r"^xmax = (.*) $", text, flags=re.MULTILINE) == ["10"]
+    assert re.findall(r"^xmax = (.*) $", text, flags=re.MULTILINE) == ["10.0"]
     assert text.count('text = "dog"') == 4
     result = textgrid.read(path)
     assert sorted(e.label for e in result.events) == ["cat", "dog", "dog", "dog", "dog"]
@@ -175,10 +179,10 @@ def test_gaps_are_empty_intervals_and_xmax_defaults_to_last_offset(tmp_path):
     text = path.read_text(encoding="utf-8")
     bounds = re.findall(r"xmin = (\S+) \n\s+xmax = (\S+) \n\s+text = (\".*\")", text)
     assert bounds == [
-        ("0", "0.5", '""'),
-        ("0.5", "1", '"a"'),
-        ("1", "2", '""'),
-        ("2", "2.5", '"a"'),
+        ("0.0", "0.5", '""'),
+        ("0.5", "1.0", '"a"'),
+        ("1.0", "2.0", '""'),
+        ("2.0", "2.5", '"a"'),
     ]
     assert text.splitlines()[4] == "xmax = 2.5 "
 
@@ -276,3 +280,46 @@ def test_praatio_reads_what_we_write(tmp_path, random_events, short):
     )
     found = sorted((float(s), float(e), t) for tier in grid["tiers"] for s, e, t in tier["entries"])
     assert found == sorted((e.onset, e.offset, e.label) for e in events)
+
+
+def test_one_tier_in_is_one_tier_out(tmp_path):
+    # praatIO's and Parselmouth's examples: one tier ("phone", "word"...) whose intervals
+    # carry many different texts. They read as events of those classes and, written back,
+    # stay one tier of that name rather than one tier per class.
+    grid = (
+        'File type = "ooTextFile"\nObject class = "TextGrid"\n\n0\n2.5\n<exists>\n1\n'
+        '"IntervalTier"\n"word"\n0\n2.5\n4\n'
+        '0\n0.5\n"the"\n0.5\n1.25\n"bird"\n1.25\n1.5\n""\n1.5\n2.5\n"sings"\n'
+    )
+    path = tmp_path / "in.TextGrid"
+    path.write_text(grid, encoding="utf-8")
+    events = textgrid.read(path).events
+    assert [(e.label, e.tier) for e in events] == [
+        ("the", "word"),
+        ("bird", "word"),
+        ("sings", "word"),
+    ]
+    out = tmp_path / "out.TextGrid"
+    textgrid.write(events, out, duration=2.5)
+    text = out.read_text(encoding="utf-8")
+    assert re.findall(r'name = "(.*)"', text) == ["word"]
+    assert textgrid.read(out).events == events
+    # Events without a tier (from a project) still get one tier per class.
+    textgrid.write([LabelEvent("", e.onset, e.offset, e.label) for e in events], out)
+    assert re.findall(r'name = "(.*)"', out.read_text(encoding="utf-8")) == ["the", "bird", "sings"]
+
+
+def test_a_grid_of_point_tiers_only_gives_warnings_and_no_events(tmp_path):
+    grid = (
+        'File type = "ooTextFile"\nObject class = "TextGrid"\n\n0\n3\n<exists>\n2\n'
+        '"TextTier"\n"clicks"\n0\n3\n1\n1.5\n"click"\n'
+        '"TextTier"\n"peaks"\n0\n3\n0\n'
+    )
+    path = tmp_path / "points.TextGrid"
+    path.write_text(grid, encoding="utf-8")
+    result = textgrid.read(path)
+    assert result.events == [] and result.issues == []
+    assert [w.reason for w in result.warnings] == [
+        "point tier 'clicks' ignored: only interval tiers hold events",
+        "point tier 'peaks' ignored: only interval tiers hold events",
+    ]

@@ -1,7 +1,9 @@
 """The ``tfstudio`` command line: argument handling and printing only; never imports Qt.
 
 Each command module offers ``register(subparsers)``; a command's handler takes the parsed
-arguments and returns the exit code. ``tfstudio [PROJECT]`` with no command is the GUI's
+arguments and returns the exit code: 0 done, 1 a runtime failure (``EXIT_RUNTIME``), 2 a usage
+mistake (``EXIT_USAGE``: an unknown command or option, a project that cannot be opened), 3 done
+but items skipped (``EXIT_SKIPPED``). ``tfstudio [PROJECT]`` with no command is the GUI's
 (:mod:`tfstudio.__main__` decides); a command that wants the GUI afterwards (``demo --open``)
 raises :class:`OpenGui` for it.
 """
@@ -9,6 +11,7 @@ raises :class:`OpenGui` for it.
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from collections.abc import Sequence
 
@@ -21,10 +24,10 @@ from tfstudio.cli import (
     project_cmds,
     train_cmds,
 )
-from tfstudio.cli.common import OpenGui, UserError, err
+from tfstudio.cli.common import EXIT_RUNTIME, EXIT_USAGE, OpenGui, UserError, err
 from tfstudio.store import ProjectError
 
-__all__ = ["OpenGui", "build_parser", "is_command_line", "main"]
+__all__ = ["OpenGui", "build_parser", "is_command_line", "main", "unknown_command"]
 
 COMMAND_MODULES = (project_cmds, info_cmds, check_cmds, train_cmds, doctor_cmds, bench_cmds)
 
@@ -63,9 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     if not args_list:
         parser.print_help(sys.stderr)
-        return 2
-    if args_list[0] not in _commands(parser) and not args_list[0].startswith("-"):
-        parser.error(f"unknown command {args_list[0]!r}")
+        return EXIT_USAGE
+    commands = _commands(parser)
+    if args_list[0] not in commands and not args_list[0].startswith("-"):
+        err(parser.format_usage().rstrip())
+        err(unknown_command(args_list[0], commands))
+        return EXIT_USAGE
     args = parser.parse_args(args_list)
     try:
         return int(args.func(args))
@@ -76,7 +82,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A damaged, read-only or locked project met mid-command: the store's message names
         # the file and what to do.
         err(f"error: {exc}")
-        return 2
+        return EXIT_USAGE
+    except OSError as exc:
+        # A file that could not be read or written (a full disk, a permission): one line.
+        where = f"{exc.filename}: " if exc.filename else ""
+        err(f"error: {where}{exc.strerror or exc}")
+        return EXIT_RUNTIME
     except KeyboardInterrupt:
         err("interrupted")
         return 130
+
+
+def unknown_command(word: str, commands: Sequence[str] | set[str]) -> str:
+    """The message for a word that is not a command, with the nearest commands as a hint."""
+    close = difflib.get_close_matches(word, sorted(commands), n=2, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return (
+        f"tfstudio: error: unknown command {word!r}{hint} "
+        f"(commands: {', '.join(sorted(commands))}; 'tfstudio PROJECT' opens the app)"
+    )

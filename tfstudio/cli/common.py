@@ -21,10 +21,17 @@ class OpenGui(Exception):
         self.project = project
 
 
+# Exit codes every command keeps to.
+EXIT_OK = 0
+EXIT_RUNTIME = 1  # it could not be done: a file could not be written, the project is locked…
+EXIT_USAGE = 2  # the command line or its input needs changing: a bad option, a missing project
+EXIT_SKIPPED = 3  # done, but some items were skipped (each said on stderr, or in --json)
+
+
 class UserError(Exception):
     """A mistake the user can fix: printed as one line, no traceback."""
 
-    def __init__(self, message: str, exit_code: int = 2):
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE):
         super().__init__(message)
         self.exit_code = exit_code
 

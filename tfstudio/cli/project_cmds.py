@@ -6,11 +6,22 @@ import argparse
 import sys
 from pathlib import Path
 
-from tfstudio.cli.common import OpenGui, UserError, bar_step, err, open_project, progress
+from tfstudio.cli.common import (
+    EXIT_RUNTIME,
+    EXIT_SKIPPED,
+    OpenGui,
+    UserError,
+    bar_step,
+    emit_json,
+    err,
+    open_project,
+    progress,
+)
 from tfstudio.cli.info_cmds import print_info
 from tfstudio.formats import FORMATS
 from tfstudio.importer import (
     ImportReport,
+    Problem,
     create_demo,
     import_audio,
     import_labels,
@@ -18,8 +29,8 @@ from tfstudio.importer import (
 )
 from tfstudio.store import SPLITS, Project, ProjectError
 
-# Exit code when an import kept going past bad files or lines.
-EXIT_SKIPPED = 3
+# The formats whose reader takes --label-column (a column name, or soundevent's tag key).
+LABEL_COLUMN_FORMATS = ("dcase", "raven", "soundevent")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -70,10 +81,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--format",
         choices=sorted(FORMATS),
-        help="label format (guessed from the file when omitted)",
+        help="label format (guessed from the file when omitted; soundevent is whombat's AOEF JSON)",
+    )
+    p.add_argument(
+        "--label-column",
+        metavar="NAME",
+        help="the column that holds the labels in Raven and DCASE tables (any case), or the "
+        "tag key of the class in soundevent files (default: Annotation, Species, Common "
+        "Name, … / event_label / label, species, …)",
     )
     p.add_argument("--split", choices=SPLITS, help="split for the imported recordings")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object: counts, the run of imported detections, and every "
+        "problem and warning as {path, line, reason, message}",
+    )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser(
@@ -103,6 +127,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="long",
         help="TextGrid text form (default long, as Praat saves; short for labels such as "
         "'intervals [1]' that TextGrid readers like praatio misread in the long form)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object: the files written, the event count, and what was "
+        "skipped or changed (or the error)",
     )
     p.set_defaults(func=cmd_export)
 
@@ -141,22 +171,61 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _json_errors(command):
+    """With ``--json``, a refused command still prints its one object: ``{"ok": false,
+    "error", "exit_code"}`` (the error line goes to stderr as always)."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except (UserError, ProjectError) as exc:
+            if args.json:
+                code = exc.exit_code if isinstance(exc, UserError) else 2
+                emit_json({"ok": False, "error": str(exc), "exit_code": code})
+            raise
+
+    run.__name__ = command.__name__
+    run.__doc__ = command.__doc__
+    return run
+
+
+@_json_errors
 def cmd_import(args: argparse.Namespace) -> int:
     if not args.paths and not args.labels:
         raise UserError("nothing to import: give audio PATHs and/or --labels FILE")
+    if args.label_column is not None and not args.labels:
+        raise UserError("--label-column names a column of label files: give --labels FILE")
+    if args.label_column is not None and args.format not in (None, *LABEL_COLUMN_FORMATS):
+        raise UserError(
+            f"--label-column applies to {', '.join(LABEL_COLUMN_FORMATS)} files, not {args.format}"
+        )
+    quiet = args.quiet or args.json
     with open_project(args.project) as project:
         report = ImportReport()
         if args.paths:
-            bar = progress(None, "audio", quiet=args.quiet, unit="file")
+            bar = progress(None, "audio", quiet=quiet, unit="file")
             import_audio(
                 project, args.paths, split=args.split, progress=bar_step(bar), report=report
             )
             bar.close()
         if args.labels:
             files = label_files(args.labels, report)
-            bar = progress(len(files), "labels", quiet=args.quiet, unit="file")
-            import_labels(project, files, fmt=args.format, progress=bar_step(bar), report=report)
+            bar = progress(len(files), "labels", quiet=quiet, unit="file")
+            import_labels(
+                project,
+                files,
+                fmt=args.format,
+                label_column=args.label_column,
+                progress=bar_step(bar),
+                report=report,
+            )
             bar.close()
+        code = 0 if report.ok else EXIT_SKIPPED
+        if report.failed:
+            code = EXIT_RUNTIME
+        if args.json:
+            emit_json({"project": str(args.project), **report.to_dict(), "exit_code": code})
+            return code
         for line in report.skipped:
             err(f"skipped {line}")
         for line in report.label_issues:
@@ -164,9 +233,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         for line in report.warnings:
             err(f"warning: {line}")
         print(report.summary())
-        return 0 if report.ok else EXIT_SKIPPED
+        return code
 
 
+@_json_errors
 def cmd_export(args: argparse.Namespace) -> int:
     from tfstudio.exporter import (
         ExportRefused,
@@ -176,6 +246,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         to_label_events,
     )
 
+    if args.json and args.output == "-":
+        raise UserError("--json prints a summary on stdout; give -o FILE for the export itself")
     with open_project(args.project) as project:
         module = FORMATS[args.format]
         if args.output == "-":
@@ -189,10 +261,11 @@ def cmd_export(args: argparse.Namespace) -> int:
                         project, args.format, Path(tmp) / f"out{module.SUFFIX}", source=args.source
                     )[0]
                 except ValueError as exc:
-                    raise UserError(str(exc)) from None
+                    raise UserError(f"{exc}; nothing was written") from None
                 sys.stdout.write(path.read_text(encoding="utf-8"))
             return 0
         skipped: list[str] = []
+        warnings: list[str] = []
         out = (
             Path(args.output) if args.output else default_output(project, args.format, args.source)
         )
@@ -205,6 +278,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 skipped=skipped,
                 overwrite=args.force,
                 textgrid_form=args.textgrid_form,
+                warnings=warnings,
             )
         except ExportRefused as exc:
             raise UserError(
@@ -214,11 +288,33 @@ def cmd_export(args: argparse.Namespace) -> int:
             raise UserError(f"{exc}; nothing was written") from None
         except OSError as exc:
             where = exc.filename or args.output
-            raise UserError(f"cannot write {where}: {exc.strerror or exc}") from None
-        for line in skipped:
-            err(f"skipped {line}")
+            raise UserError(
+                f"cannot write {where}: {exc.strerror or exc}; nothing was written",
+                exit_code=EXIT_RUNTIME,
+            ) from None
         n = len(to_label_events(project, project_events(project, args.source)))
         where = written[0] if not module.PER_RECORDING else out
+        if args.json:
+            emit_json(
+                {
+                    "project": str(args.project),
+                    "ok": True,
+                    "format": args.format,
+                    "source": args.source,
+                    "output": str(where),
+                    "files": [str(path) for path in written],
+                    "events": n,
+                    # Format limits (a zero-length event has no TextGrid interval): not errors.
+                    "skipped": [Problem(line).to_dict() for line in skipped],
+                    "warnings": [Problem(line).to_dict() for line in warnings],
+                    "exit_code": 0,
+                }
+            )
+            return 0
+        for line in skipped:
+            err(f"skipped {line}")
+        for line in warnings:
+            err(f"warning: {line}")
         print(
             f"wrote {n} {args.source} event(s) in {args.format} format to {where}"
             + (f" ({len(written)} files)" if module.PER_RECORDING else "")

@@ -1,8 +1,10 @@
 """Label import/export: one module per format, each with NAME, PER_RECORDING, SUFFIX, read, write.
 
-``read(path) -> ParseResult`` keeps every good line and reports the others as ParseIssues;
-it raises FormatError only for a file that cannot be read at all. ``write(events, path,
-**options)`` raises ValueError, before touching the file, for an event the format cannot carry.
+``read(path, **options) -> ParseResult`` keeps every good line and reports the others as
+ParseIssues (and what it leaves out on purpose as warnings); it raises FormatError only for a
+file that cannot be read at all. The options a reader takes are its ``READ_OPTIONS`` (e.g.
+``label_column``). ``write(events, path, **options)`` raises ValueError, before touching the
+file, for an event the format cannot carry.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import ModuleType
 
-from tfstudio.formats import audacity, dcase, jsonfmt, raven, textgrid
+from tfstudio.formats import audacity, dcase, jsonfmt, raven, soundevent, textgrid
 from tfstudio.formats.base import (
     MAX_CLASS_NAME,
     FormatError,
@@ -27,7 +29,7 @@ from tfstudio.formats.base import (
 )
 
 FORMATS: dict[str, ModuleType] = {
-    module.NAME: module for module in (dcase, audacity, raven, textgrid, jsonfmt)
+    module.NAME: module for module in (dcase, audacity, raven, textgrid, jsonfmt, soundevent)
 }
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "guess_format",
     "match_recording",
     "parse_time",
+    "read_options",
 ]
 
 
@@ -56,18 +59,23 @@ def get_format(name: str) -> ModuleType:
         ) from None
 
 
+def read_options(name: str) -> frozenset[str]:
+    """The keyword options the reader of format ``name`` takes (e.g. ``label_column``)."""
+    return frozenset(getattr(get_format(name), "READ_OPTIONS", ()))
+
+
 def guess_format(path: Path | str) -> str | None:
     """The likely format of a label file from its suffix and first lines, or None."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".textgrid":
         return textgrid.NAME
-    if suffix == ".json":
-        return jsonfmt.NAME
     try:
         text = read_text(path, bad_lines={})
     except FormatError:
-        return None
+        return jsonfmt.NAME if suffix == ".json" else None
+    if suffix == ".json" or text.lstrip().startswith("{"):
+        return soundevent.NAME if soundevent.looks_like(text) else jsonfmt.NAME
     found = sniff(text)
     if found is not None:
         return found

@@ -1,13 +1,22 @@
 """Audacity label track: ``onset<TAB>offset<TAB>label``, one file per recording.
 
 The extended form (Audacity 2.1+, spectral selections) follows an event line with
-``\\<TAB>low_hz<TAB>high_hz``; ``-1`` marks an unknown side. As in Audacity, the label is the
-rest of the line after the second tab, and lines without tabs are split on runs of spaces.
+``\\<TAB>low_hz<TAB>high_hz``; ``-1`` marks an unknown side. The label is the rest of the line
+after the second tab (so a tab inside it is reported, not silently cut), and lines without
+tabs are split on runs of spaces.
+
+BirdNET's "audacity" results add a fourth field, the confidence
+(``0.0<TAB>3.0<TAB>Turdus merula, Eurasian Blackbird<TAB>0.8345``): a line whose fourth
+tab-separated field is a number is such a detection, labelled by the third field alone (as
+Audacity reads it) and read as a model event with that confidence. Export writes the same
+fourth field for events that have a confidence (detections), so BirdNET's readers and
+tfstudio read them back as detections.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,6 +30,7 @@ from tfstudio.formats.base import (
     check_writable,
     format_time,
     is_number,
+    parse_confidence,
     parse_interval,
     parse_number,
     read_text,
@@ -80,13 +90,26 @@ def read(path: Path) -> ParseResult:
 
 
 def _event(line: str) -> LabelEvent:
-    fields = line.split("\t", 2) if "\t" in line else line.split(None, 2)
+    if "\t" in line:
+        fields = line.split("\t")
+        if len(fields) == 4 and is_number(fields[3]):
+            # BirdNET: onset, offset, species, confidence.
+            event = _labelled(fields[0], fields[1], fields[2])
+            confidence = parse_confidence(fields[3])
+            return dataclasses.replace(event, source="model", confidence=confidence)
+        fields = line.split("\t", 2)
+    else:
+        fields = line.split(None, 2)
     if len(fields) < 3:
         raise ValueError(
             f"expected 3 tab-separated fields (onset, offset, label), found {len(fields)}"
         )
-    onset, offset = parse_interval(fields[0], fields[1])
-    label = fields[2].strip()
+    return _labelled(*fields)
+
+
+def _labelled(onset_text: str, offset_text: str, label_text: str) -> LabelEvent:
+    onset, offset = parse_interval(onset_text, offset_text)
+    label = label_text.strip()
     if not label:
         raise ValueError("empty label")
     check_class_name(label)
@@ -112,11 +135,17 @@ def _frequency(text: str, name: str) -> float | None:
 
 
 def write(events: Sequence[LabelEvent], path: Path, *, duration: float | None = None) -> None:
-    """Write events in the order given; ``duration`` is accepted for symmetry and unused."""
+    """Write events in the order given, with a fourth field for a confidence (detections);
+    ``duration`` is accepted for symmetry and unused."""
     check_writable(events, NAME)
     lines = []
     for e in events:
-        lines.append(f"{format_time(e.onset)}\t{format_time(e.offset)}\t{e.label}")
+        line = f"{format_time(e.onset)}\t{format_time(e.offset)}\t{e.label}"
+        if e.confidence is not None:
+            if not math.isfinite(e.confidence):
+                raise ValueError(f"{NAME}: confidence {e.confidence!r} is not a finite number")
+            line += f"\t{format_time(e.confidence)}"
+        lines.append(line)
         if e.low_hz is not None or e.high_hz is not None:
             low = UNKNOWN_HZ if e.low_hz is None else format_time(e.low_hz)
             high = UNKNOWN_HZ if e.high_hz is None else format_time(e.high_hz)

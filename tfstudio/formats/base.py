@@ -34,6 +34,11 @@ class LabelEvent:
     source: str = "human"  # human | model
     confidence: float | None = None
     review: str = "none"  # none | accepted | rejected
+    # Carried through a format where it has a place, not part of what the event is (equality
+    # ignores them): the TextGrid tier an interval came from (so one tier in is one tier out)
+    # and a species code (Raven tables from BirdNET carry one next to the common name).
+    tier: str | None = field(default=None, compare=False)
+    species_code: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,8 @@ class ParseResult:
 
     events: list[LabelEvent] = field(default_factory=list)
     issues: list[ParseIssue] = field(default_factory=list)
+    # What was left out on purpose (a point tier, ignored columns): said, but not a problem.
+    warnings: list[ParseIssue] = field(default_factory=list)
     # Class metadata (name, color, hotkey) when the format carries it (JSON only).
     classes: list[dict] = field(default_factory=list)
 
@@ -72,8 +79,15 @@ class FormatError(Exception):
 
 
 def format_time(seconds: float) -> str:
-    """Shortest positional decimal that reads back as exactly the same float."""
-    return np.format_float_positional(float(seconds), trim="-")
+    """Shortest positional decimal that reads back as exactly the same float, always with a
+    decimal point (``3.0``, not ``3``): readers that infer a column's type from its values
+    (pandas, crowsetta) would otherwise take whole seconds for integers."""
+    return np.format_float_positional(float(seconds), trim="0")
+
+
+def format_number(value: float) -> str:
+    """A number as messages show it: the shortest exact decimal, ``3`` for three."""
+    return np.format_float_positional(float(value), trim="-")
 
 
 def parse_time(text: str) -> float:
@@ -127,12 +141,29 @@ def parse_number(text: str, name: str) -> float:
     return value
 
 
+def parse_confidence(text: str) -> float:
+    """A detection score from a field: any finite number (tools write probabilities, logits or
+    percentages); ValueError with a readable reason otherwise."""
+    stripped = text.strip()
+    if not _NUMBER.fullmatch(stripped):
+        raise ValueError(f"confidence {stripped!r} is not a number")
+    value = float(stripped)
+    if not math.isfinite(value):
+        raise ValueError(f"confidence {stripped!r} is not a finite number")
+    return value
+
+
+def column_key(name: str) -> str:
+    """A column name as matched: case and runs of white space do not count."""
+    return " ".join(name.split()).lower()
+
+
 def parse_interval(onset_text: str, offset_text: str) -> tuple[float, float]:
     """Onset and offset in seconds; ValueError with a readable reason when unusable."""
     onset = parse_number(onset_text, "onset")
     offset = parse_number(offset_text, "offset")
     if offset < onset:
-        raise ValueError(f"offset {format_time(offset)} is before onset {format_time(onset)}")
+        raise ValueError(f"offset {format_number(offset)} is before onset {format_number(onset)}")
     return onset, offset
 
 
@@ -140,7 +171,8 @@ def check_band(low_hz: float | None, high_hz: float | None) -> None:
     """ValueError when both frequencies are known and the high one is below the low one."""
     if low_hz is not None and high_hz is not None and high_hz < low_hz:
         raise ValueError(
-            f"high frequency {format_time(high_hz)} Hz is below low frequency {format_time(low_hz)} Hz"
+            f"high frequency {format_number(high_hz)} Hz is below low frequency "
+            f"{format_number(low_hz)} Hz"
         )
 
 
@@ -224,8 +256,6 @@ def bad_line_issues(path: Path, bad_lines: dict[int, str]) -> list[ParseIssue]:
     return [ParseIssue(path, number, reason) for number, reason in sorted(bad_lines.items())]
 
 
-# The longest class name a label file may bring in: a label longer than this is nearly always
-# a damaged or misparsed line, and a name of megabytes would make every view unusable.
 def write_text(path: Path | str, text: str) -> None:
     """Write a label file as UTF-8 with ``\\n`` line endings."""
     with open(path, "w", encoding="utf-8", newline="") as handle:

@@ -1,25 +1,40 @@
 """DCASE strong labels: ``filename<TAB>onset<TAB>offset<TAB>event_label``, one file per project.
 
-Import accepts the header or none, repeated headers (concatenated files), three-column lines
-(``onset offset label``, recording ``""``), lines with only a file name (a recording without
-events, skipped), and runs of spaces instead of tabs on lines that have no tab at all.
-Export writes the header and four columns; an event without a recording gets an empty file name.
+Import reads columns by their header names, in any order (a DESED_task predictions file is
+``event_label onset offset filename``): ``filename`` (or ``file``, ``audio_filename``),
+``onset`` (``start``), ``offset`` (``end``), ``event_label`` (``label``, ``class``, ``event``),
+and an optional ``confidence`` (``score``), which makes each row with a value a detection.
+``label_column`` (``tfstudio import --label-column NAME``) names another label column. A file
+without a header is read by position: four columns (filename, onset, offset, event_label) or
+three (onset, offset, event_label, recording ``""``). Repeated headers (concatenated files),
+lines with only a file name or with empty onset, offset and label (a recording without
+events, as DESED writes them) and runs of spaces instead of tabs on lines that have no tab
+at all are accepted. A weak-label file (``filename event_labels``: clip tags without times) is
+refused with one message.
+
+Export writes the header and four columns; a recording without events is a row with its file
+name and empty onset, offset and label (so the list of evaluated files stays whole); an event
+without a recording gets an empty file name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from tfstudio.formats.base import (
+    FormatError,
     LabelEvent,
     ParseIssue,
     ParseResult,
     bad_line_issues,
     check_class_name,
     check_writable,
+    column_key,
     format_time,
     is_number,
+    parse_confidence,
     parse_interval,
     read_text,
     refuse_other_format,
@@ -30,27 +45,166 @@ NAME = "dcase"
 PER_RECORDING = False
 SUFFIX = ".tsv"
 HEADER = ("filename", "onset", "offset", "event_label")
+READ_OPTIONS = frozenset({"label_column"})
+
+# Header names each column is known by (matched ignoring case and runs of spaces).
+FILE_NAMES = ("filename", "file", "audio_filename", "file_name", "fname")
+ONSET_NAMES = ("onset", "start", "start_time", "begin")
+OFFSET_NAMES = ("offset", "end", "end_time")
+LABEL_NAMES = ("event_label", "label", "class", "event", "event_class")
+CONFIDENCE_NAMES = ("confidence", "score")
+WEAK_LABEL_NAMES = ("event_labels", "labels", "tags")
 
 
-def read(path: Path) -> ParseResult:
-    """Events from a DCASE tsv; bad lines become issues."""
+@dataclass(frozen=True)
+class _Columns:
+    """Where each field is in a line: from the header, or by position without one."""
+
+    onset: int
+    offset: int
+    label: int
+    width: int
+    recording: int | None = None
+    confidence: int | None = None
+
+
+def read(path: Path, *, label_column: str | None = None) -> ParseResult:
+    """Events from a DCASE tsv; bad lines become issues. ``label_column`` names the header
+    column holding the labels (any case)."""
     path = Path(path)
     bad_lines: dict[int, str] = {}
     text = read_text(path, bad_lines=bad_lines)
     refuse_other_format(text, path, NAME)
     result = ParseResult(issues=bad_line_issues(path, bad_lines))
-    for number, line in enumerate(text.split("\n"), start=1):
+    lines = text.split("\n")
+    first = next(
+        (n for n, line in enumerate(lines, start=1) if line.strip() and n not in bad_lines), None
+    )
+    columns: _Columns | None = None
+    if first is not None:
+        columns = _header(path, _fields(lines[first - 1]), label_column)
+    if columns is None and label_column is not None:
+        raise FormatError(
+            path,
+            f"has no header row, so --label-column {label_column!r} names no column; "
+            "its columns are filename, onset, offset, event_label by position",
+        )
+    if columns in _STANDARD:
+        # The usual header: read by position, which also takes three-column lines.
+        columns = None
+    for number, line in enumerate(lines, start=1):
         if not line.strip() or number in bad_lines:
             continue
-        fields = _split(line)
+        if columns is None:
+            fields = _split(line)
+            if fields is None or _is_header(fields):
+                continue
+            try:
+                result.events.append(_event(fields))
+            except ValueError as exc:
+                result.issues.append(ParseIssue(path, number, str(exc)))
+            continue
+        if number == first:
+            continue
+        fields = _split_named(line, columns)
         if fields is None or _is_header(fields):
             continue
         try:
-            result.events.append(_event(fields))
+            result.events.append(_named_event(fields, columns))
         except ValueError as exc:
             result.issues.append(ParseIssue(path, number, str(exc)))
     result.issues.sort(key=lambda issue: issue.line)
     return result
+
+
+_STANDARD = (_Columns(onset=1, offset=2, label=3, width=4, recording=0), _Columns(0, 1, 2, 3))
+
+
+def _fields(line: str) -> list[str]:
+    return [field.strip() for field in (line.split("\t") if "\t" in line else line.split())]
+
+
+def _header(path: Path, fields: list[str], label_column: str | None) -> _Columns | None:
+    """The columns a header row names, None when the first line is not a header; FormatError
+    for a header tfstudio cannot use (weak labels, no times, no such label column)."""
+    if len(fields) < 2 or any(is_number(field) for field in fields if field):
+        return None
+    keys = [column_key(field) for field in fields]
+
+    def find(names: tuple[str, ...]) -> int | None:
+        return next((keys.index(name) for name in names if name in keys), None)
+
+    onset, offset = find(ONSET_NAMES), find(OFFSET_NAMES)
+    label = find(LABEL_NAMES)
+    if onset is None or offset is None:
+        if find(WEAK_LABEL_NAMES) is not None or (
+            label is not None and find(FILE_NAMES) is not None
+        ):
+            raise FormatError(
+                path,
+                "is a weak-label file (a file name and its tags, no onset or offset): tfstudio "
+                "imports strong labels, events with times (filename, onset, offset, event_label)",
+            )
+        if label is None and find(FILE_NAMES) is None:
+            return None  # not a header at all: e.g. a line with a label and no times
+        raise FormatError(
+            path,
+            f"the header ({', '.join(fields)}) has no onset and offset columns; "
+            "expected filename, onset, offset, event_label",
+        )
+    if label_column is not None:
+        if column_key(label_column) not in keys:
+            raise FormatError(
+                path, f"no column {label_column!r} (its columns: {', '.join(fields)})"
+            )
+        label = keys.index(column_key(label_column))
+    if label is None:
+        raise FormatError(
+            path,
+            f"the header ({', '.join(fields)}) has no event_label column; name the column "
+            "that holds the labels with --label-column",
+        )
+    return _Columns(
+        onset=onset,
+        offset=offset,
+        label=label,
+        width=len(fields),
+        recording=find(FILE_NAMES),
+        confidence=find(CONFIDENCE_NAMES),
+    )
+
+
+def _split_named(line: str, columns: _Columns) -> list[str] | None:
+    """The fields of one line under a header, or None for a recording without events."""
+    if "\t" in line:
+        fields = [field.strip() for field in line.split("\t")]
+    elif columns.label == columns.width - 1:
+        # Without tabs the label, when it is the last column, may hold spaces.
+        fields = line.strip().split(None, columns.width - 1)
+    else:
+        fields = line.split()
+    others = [f for k, f in enumerate(fields) if k != columns.recording]
+    if not any(others):
+        return None
+    return fields
+
+
+def _named_event(fields: list[str], columns: _Columns) -> LabelEvent:
+    if len(fields) != columns.width:
+        raise ValueError(
+            f"expected {columns.width} tab-separated fields as in the header, found {len(fields)}"
+        )
+    onset, offset = parse_interval(fields[columns.onset], fields[columns.offset])
+    label = fields[columns.label]
+    if not label:
+        raise ValueError("empty event_label")
+    check_class_name(label)
+    recording = "" if columns.recording is None else fields[columns.recording]
+    event = LabelEvent(recording, onset, offset, label)
+    if columns.confidence is not None and fields[columns.confidence]:
+        confidence = parse_confidence(fields[columns.confidence])
+        event = LabelEvent(recording, onset, offset, label, source="model", confidence=confidence)
+    return event
 
 
 def _split(line: str) -> list[str] | None:
@@ -68,10 +222,12 @@ def _split(line: str) -> list[str] | None:
 
 
 def _is_header(fields: list[str]) -> bool:
-    if fields[-2][:1].isdigit():
+    if len(fields) < 2 or fields[-2][:1].isdigit():
         return False  # an offset, not a column name: the common case, decided at once
-    lowered = [field.lower() for field in fields]
-    return "onset" in lowered and "offset" in lowered
+    lowered = [column_key(field) for field in fields]
+    return any(name in lowered for name in ONSET_NAMES) and any(
+        name in lowered for name in OFFSET_NAMES
+    )
 
 
 def _event(fields: list[str]) -> LabelEvent:
@@ -93,7 +249,8 @@ def _event(fields: list[str]) -> LabelEvent:
 
 
 def write(events: Sequence[LabelEvent], path: Path, *, recordings: Iterable[str] = ()) -> None:
-    """Write events in the order given; ``recordings`` without events get a file-name-only line."""
+    """Write events in the order given; ``recordings`` without events get a row with the file
+    name and empty onset, offset and event_label."""
     check_writable(events, NAME)
     lines = ["\t".join(HEADER)]
     lines += [
@@ -104,6 +261,6 @@ def write(events: Sequence[LabelEvent], path: Path, *, recordings: Iterable[str]
         if any(c in recording for c in "\t\n\r"):
             raise ValueError(f"{NAME}: a tab or line break in file name {recording!r}")
         if recording not in with_events:
-            lines.append(recording)
+            lines.append(f"{recording}\t\t\t")
             with_events.add(recording)
     write_text(path, "\n".join(lines) + "\n")

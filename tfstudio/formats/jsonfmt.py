@@ -22,6 +22,7 @@ from tfstudio.formats.base import (
     ParseResult,
     check_class_name,
     check_writable,
+    format_number,
     format_time,
     read_text,
     write_text,
@@ -46,6 +47,10 @@ def read(path: Path) -> ParseResult:
             path, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT_ID:
+        if isinstance(document, dict) and isinstance(document.get("data"), dict):
+            raise FormatError(
+                path, "is a soundevent (AOEF) file, not tfstudio's JSON: use --format soundevent"
+            )
         raise FormatError(path, f'not a tfstudio label file (no "format": "{FORMAT_ID}")')
     version = document.get("version")
     if version != VERSION:
@@ -106,7 +111,7 @@ def _event(entry: Any) -> LabelEvent:
         raise ValueError(f"field {missing!r} is missing")
     if offset < onset:
         raise ValueError(
-            f"field 'offset': {format_time(offset)} is before onset {format_time(onset)}"
+            f"field 'offset': {format_number(offset)} is before onset {format_number(onset)}"
         )
     label = _string(entry, "label", allow_empty=False)
     check_class_name(label)
@@ -114,7 +119,7 @@ def _event(entry: Any) -> LabelEvent:
     high_hz = _number(entry, "high_hz")
     if low_hz is not None and high_hz is not None and high_hz < low_hz:
         raise ValueError(
-            f"field 'high_hz': {format_time(high_hz)} is below low_hz {format_time(low_hz)}"
+            f"field 'high_hz': {format_number(high_hz)} is below low_hz {format_number(low_hz)}"
         )
     source = entry.get("source", "human")
     if source not in SOURCES:
@@ -148,7 +153,7 @@ def _number(entry: dict, key: str, *, negative_ok: bool = False) -> float | None
     if not math.isfinite(value):
         raise ValueError(f"field {key!r}: {value!r} is not a finite number")
     if value < 0 and not negative_ok:
-        raise ValueError(f"field {key!r}: {format_time(value)} is negative")
+        raise ValueError(f"field {key!r}: {format_number(value)} is negative")
     return value
 
 

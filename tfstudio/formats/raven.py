@@ -1,7 +1,11 @@
 """Raven selection table: tab-separated with a header row, one file per recording.
 
-Import: the label comes from the first of ``LABEL_COLUMNS`` that has any value (header names
-match case-insensitively). Raven writes one row per view for each selection; a selection
+Import: the label comes from the column named by ``label_column`` (``tfstudio import
+--label-column NAME``), else from the first of ``LABEL_COLUMNS`` that has any value (header
+names match case-insensitively, runs of spaces as one). A ``Confidence`` column makes each row
+with a value a detection (a model event with that confidence), as in BirdNET's tables, whose
+``Species Code`` is kept with the event and whose "nocall" placeholder row (a file without
+detections) is skipped. Raven writes one row per view for each selection; a selection
 number seen again is the same event, and its Spectrogram row wins. With a ``Begin File`` or
 ``Begin Path`` column the event's recording is that file's base name, and with ``File Offset
 (s)`` its times are taken within that file (tables that span several files count Begin Time
@@ -9,11 +13,14 @@ from the start of the first file).
 
 Export: Selection, View ("Spectrogram 1"), Channel (1), Begin/End Time, Annotation, and the
 Low/High Freq columns only when some event has a frequency; an unknown side is an empty cell,
-which reads back as None (0 Hz would be a real frequency, so it cannot mean unknown).
+which reads back as None (0 Hz would be a real frequency, so it cannot mean unknown). Species
+Code and Confidence columns follow when some event has one.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Sequence
 from pathlib import Path, PureWindowsPath
 
@@ -26,7 +33,10 @@ from tfstudio.formats.base import (
     check_band,
     check_class_name,
     check_writable,
+    column_key,
     format_time,
+    is_number,
+    parse_confidence,
     parse_interval,
     parse_number,
     read_text,
@@ -54,10 +64,28 @@ LABEL_COLUMNS = (
 )
 FILE_COLUMNS = ("begin file", "begin path")
 FILE_OFFSET = "file offset (s)"
+CONFIDENCE = "confidence"
+SPECIES_CODE = "species code"
+# BirdNET writes this row (label and code "nocall") into the table of a file without detections.
+NO_CALL = "nocall"
+# Raven's own measurement and bookkeeping columns: never the label.
+RAVEN_COLUMNS = frozenset(
+    {"selection", "view", "channel", BEGIN, END, LOW, HIGH, *FILE_COLUMNS, FILE_OFFSET}
+    | {
+        CONFIDENCE,
+        SPECIES_CODE,
+        "delta time (s)",
+        "delta freq (hz)",
+        "avg power density (db fs/hz)",
+    }
+    | {"begin clock time", "end clock time", "begin date", "end date", "begin date time"}
+)
+READ_OPTIONS = frozenset({"label_column"})
 
 
-def read(path: Path) -> ParseResult:
-    """Events from a Raven selection table; bad rows become issues."""
+def read(path: Path, *, label_column: str | None = None) -> ParseResult:
+    """Events from a Raven selection table; bad rows become issues. ``label_column`` names
+    the column holding the labels (any case); by default the first of ``LABEL_COLUMNS``."""
     path = Path(path)
     bad_lines: dict[int, str] = {}
     lines = read_text(path, bad_lines=bad_lines).split("\n")
@@ -76,19 +104,37 @@ def read(path: Path) -> ParseResult:
         for number, line in enumerate(lines[header_index + 1 :], start=header_index + 2)
         if line.strip() and number not in bad_lines
     ]
-    label_column = _label_column(column, [cells for _, cells in rows])
-    if label_column is None:
+    cell_rows = [cells for _, cells in rows]
+    if label_column is not None:
+        label_at = column.get(column_key(label_column))
+        if label_at is None:
+            raise FormatError(
+                path,
+                f"no column {label_column!r} (its columns: {', '.join(h for h in header if h)})",
+            )
+    else:
+        label_at = _label_column(column, cell_rows)
+    if label_at is None:
+        candidates = _text_columns(header, cell_rows)
         raise FormatError(
             path,
             "no label column (expected one of: "
             + ", ".join(name.title() for name in LABEL_COLUMNS)
-            + ")",
+            + "); name the column that holds the labels with --label-column"
+            + (f" (text columns here: {', '.join(candidates)})" if candidates else ""),
         )
 
     result = ParseResult(issues=bad_line_issues(path, bad_lines))
+    code_at = column.get(SPECIES_CODE)
     for number, cells in _one_row_per_selection(rows, column, path, result.issues):
+        if (
+            code_at is not None
+            and cells[label_at].lower() == NO_CALL
+            and cells[code_at].lower() == NO_CALL
+        ):
+            continue
         try:
-            result.events.append(_event(cells, column, label_column, header))
+            result.events.append(_event(cells, column, label_at, header))
         except ValueError as exc:
             result.issues.append(ParseIssue(path, number, str(exc)))
     result.issues.sort(key=lambda issue: issue.line)
@@ -108,6 +154,18 @@ def _label_column(column: dict[str, int], rows: list[list[str]]) -> int | None:
         if any(cells[index] for cells in rows):
             return index
     return present[0] if present else None
+
+
+def _text_columns(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Columns other than Raven's own whose values are not all numbers: the likely labels."""
+    found = []
+    for index, name in enumerate(header):
+        if not name or column_key(name) in RAVEN_COLUMNS:
+            continue
+        values = [cells[index] for cells in rows if cells[index]]
+        if values and not all(is_number(value) for value in values):
+            found.append(name)
+    return found
 
 
 def _one_row_per_selection(
@@ -161,7 +219,12 @@ def _event(
     if not label:
         raise ValueError(f"empty label ({header[label_column]} column)")
     check_class_name(label)
-    return LabelEvent(recording, onset, offset, label, low_hz, high_hz)
+    code = cells[column[SPECIES_CODE]] if SPECIES_CODE in column else ""
+    event = LabelEvent(recording, onset, offset, label, low_hz, high_hz, species_code=code or None)
+    if CONFIDENCE in column and cells[column[CONFIDENCE]]:
+        confidence = parse_confidence(cells[column[CONFIDENCE]])
+        event = dataclasses.replace(event, source="model", confidence=confidence)
+    return event
 
 
 def _frequency(cells: list[str], column: dict[str, int], name: str, what: str) -> float | None:
@@ -173,16 +236,33 @@ def _frequency(cells: list[str], column: dict[str, int], name: str, what: str) -
 def write(events: Sequence[LabelEvent], path: Path, *, duration: float | None = None) -> None:
     """Write one Spectrogram row per event; ``duration`` is accepted for symmetry and unused."""
     check_writable(events, NAME)
+    for e in events:
+        if e.confidence is not None and not math.isfinite(e.confidence):
+            raise ValueError(f"{NAME}: confidence {e.confidence!r} is not a finite number")
+        if e.species_code and any(c in e.species_code for c in "\t\n\r"):
+            raise ValueError(f"{NAME}: a tab or line break in species code {e.species_code!r}")
     with_band = any(e.low_hz is not None or e.high_hz is not None for e in events)
+    with_code = any(e.species_code for e in events)
+    with_confidence = any(e.confidence is not None for e in events)
     header = ["Selection", "View", "Channel", "Begin Time (s)", "End Time (s)"]
     if with_band:
         header += ["Low Freq (Hz)", "High Freq (Hz)"]
-    lines = ["\t".join([*header, "Annotation"])]
+    header.append("Annotation")
+    if with_code:
+        header.append("Species Code")
+    if with_confidence:
+        header.append("Confidence")
+    lines = ["\t".join(header)]
     for number, e in enumerate(events, start=1):
         row = [str(number), "Spectrogram 1", "1", format_time(e.onset), format_time(e.offset)]
         if with_band:
             row += [_hz(e.low_hz), _hz(e.high_hz)]
-        lines.append("\t".join([*row, e.label]))
+        row.append(e.label)
+        if with_code:
+            row.append(e.species_code or "")
+        if with_confidence:
+            row.append(_hz(e.confidence))
+        lines.append("\t".join(row))
     write_text(path, "\n".join(lines) + "\n")
 
 

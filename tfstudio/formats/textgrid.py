@@ -1,17 +1,19 @@
 """Praat TextGrid (long or short text form), one file per recording.
 
 Import: every non-empty interval of every IntervalTier is an event labelled by the interval's
-text (stripped), whatever the tier is called; point tiers are skipped with one issue each.
+text (stripped), whatever the tier is called, and carrying the tier's name; point tiers
+(TextTier) hold no intervals and are skipped with one warning each (not a problem).
 Files may be UTF-8 (BOM optional) or UTF-16 as Praat writes it. The reader is a tokenizer of
 Praat's text format (quoted strings with doubled quotes, numbers, ``<exists>`` flags; the
 long form's ``name =`` words and ``[n]`` indices are skipped), so every problem is reported
 with its line: a negative, ``nan`` or ``inf`` time, a reversed interval, a label that cannot
 be a class name or a line that is not UTF-8 costs that interval only.
 
-Export: one IntervalTier per class, named by the class and listing its events with empty
-intervals in the gaps; events of a class that overlap go to extra tiers ``class (2)``,
-``class (3)`` … Because labels come from interval texts, those tiers read back as the class and
-the round trip is exact. A TextGrid interval cannot have zero length, so zero-length events are
+Export: events that carry a tier name (read from a TextGrid) go to that tier, so one tier in
+is one tier out; the others get one IntervalTier per class, named by the class. Each tier lists
+its events with empty intervals in the gaps; events of a tier that overlap go to extra tiers
+``name (2)``, ``name (3)`` … Because labels come from interval texts, those tiers read back as
+the same events and the round trip is exact. A TextGrid interval cannot have zero length, so zero-length events are
 refused with a ValueError rather than silently dropped or stretched; so are the few labels
 praatio (which many TextGrid tools read with) cannot read back in the form asked for
 (``intervals [`` in the long form, a quoted tier type in the short form): the message names
@@ -32,6 +34,7 @@ from tfstudio.formats.base import (
     ParseResult,
     check_class_name,
     check_writable,
+    format_number,
     format_time,
     parse_number,
     read_text,
@@ -88,7 +91,7 @@ def _read_tier(tokens: _Tokens, bad_lines: dict[int, str], result: ParseResult) 
             tokens.value("point time")
             tokens.string("point mark")
         reason = f"point tier {name!r} ignored: only interval tiers hold events"
-        result.issues.append(ParseIssue(path, kind.line, reason))
+        result.warnings.append(ParseIssue(path, kind.line, reason))
         return
     if kind.value != "IntervalTier":
         raise FormatError(path, f"line {kind.line}: unknown tier class {kind.value!r}")
@@ -105,7 +108,9 @@ def _read_tier(tokens: _Tokens, bad_lines: dict[int, str], result: ParseResult) 
             onset = parse_number(start.value, "xmin")
             offset = parse_number(end.value, "xmax")
             if offset < onset:
-                raise ValueError(f"xmax {format_time(offset)} is before xmin {format_time(onset)}")
+                raise ValueError(
+                    f"xmax {format_number(offset)} is before xmin {format_number(onset)}"
+                )
             text = label.value.strip()
             if not text:
                 continue  # the gaps between events
@@ -113,7 +118,7 @@ def _read_tier(tokens: _Tokens, bad_lines: dict[int, str], result: ParseResult) 
         except ValueError as exc:
             result.issues.append(ParseIssue(path, start.line, f"{where}: {exc}"))
             continue
-        result.events.append(LabelEvent("", onset, offset, text))
+        result.events.append(LabelEvent("", onset, offset, text, tier=name))
 
 
 @dataclass(frozen=True)
@@ -232,11 +237,14 @@ def write(
         problem = _unreadable(e.label, short)
         if problem:
             raise ValueError(f"{NAME}: label {e.label!r} {problem}")
+        problem = _unreadable(e.tier, short) if e.tier else None
+        if problem:
+            raise ValueError(f"{NAME}: tier name {e.tier!r} {problem}")
     end = max((e.offset for e in events), default=0.0)
     if duration is not None and not end <= duration:
         raise ValueError(
-            f"{NAME}: an event ends at {format_time(end)} s, after the duration "
-            f"{format_time(duration)} s"
+            f"{NAME}: an event ends at {format_number(end)} s, after the duration "
+            f"{format_number(duration)} s"
         )
     xmax = end if duration is None else float(duration)
     tiers = [(name, _intervals(lane, xmax)) for name, lane in _tiers(events)]
@@ -261,23 +269,24 @@ def _unreadable(label: str, short: bool) -> str | None:
 
 
 def _tiers(events: Sequence[LabelEvent]) -> list[tuple[str, list[LabelEvent]]]:
-    """Tiers as (name, events) with no overlap inside a tier; classes in order of appearance."""
+    """Tiers as (name, events) with no overlap inside a tier: an event's own tier name, else
+    its class; in order of appearance."""
     lanes: dict[str, list[list[LabelEvent]]] = {}
     for e in events:
-        lanes.setdefault(e.label, [])
+        lanes.setdefault(e.tier or e.label, [])
     for e in sorted(events, key=lambda e: (e.onset, e.offset)):
-        for lane in lanes[e.label]:
+        for lane in lanes[e.tier or e.label]:
             if lane[-1].offset <= e.onset:
                 lane.append(e)
                 break
         else:
-            lanes[e.label].append([e])
+            lanes[e.tier or e.label].append([e])
     # Tier names are cosmetic (labels come from interval texts), and praatio cannot read a
     # tier name with a line break, so whitespace runs in names become single spaces.
     return [
-        (" ".join(label.split()) + ("" if k == 0 else f" ({k + 1})"), lane)
-        for label, class_lanes in lanes.items()
-        for k, lane in enumerate(class_lanes)
+        (" ".join(name.split()) + ("" if k == 0 else f" ({k + 1})"), lane)
+        for name, named_lanes in lanes.items()
+        for k, lane in enumerate(named_lanes)
     ]
 
 
@@ -305,14 +314,14 @@ _HEADER = 'File type = "ooTextFile"\nObject class = "TextGrid"\n\n'
 
 def _long_form(tiers: list[tuple[str, list[tuple[float, float, str]]]], xmax: float) -> str:
     end = format_time(xmax)
-    out = [_HEADER, f"xmin = 0 \nxmax = {end} \ntiers? <exists> \nsize = {len(tiers)} \n"]
+    out = [_HEADER, f"xmin = 0.0 \nxmax = {end} \ntiers? <exists> \nsize = {len(tiers)} \n"]
     out.append("item []: \n")
     for number, (name, intervals) in enumerate(tiers, start=1):
         out.append(
             f"    item [{number}]:\n"
             f'        class = "IntervalTier" \n'
             f"        name = {_quote(name)} \n"
-            f"        xmin = 0 \n"
+            f"        xmin = 0.0 \n"
             f"        xmax = {end} \n"
             f"        intervals: size = {len(intervals)} \n"
         )
@@ -328,9 +337,9 @@ def _long_form(tiers: list[tuple[str, list[tuple[float, float, str]]]], xmax: fl
 
 def _short_form(tiers: list[tuple[str, list[tuple[float, float, str]]]], xmax: float) -> str:
     end = format_time(xmax)
-    out = [_HEADER, f"0\n{end}\n<exists>\n{len(tiers)}\n"]
+    out = [_HEADER, f"0.0\n{end}\n<exists>\n{len(tiers)}\n"]
     for name, intervals in tiers:
-        out.append(f'"IntervalTier"\n{_quote(name)}\n0\n{end}\n{len(intervals)}\n')
+        out.append(f'"IntervalTier"\n{_quote(name)}\n0.0\n{end}\n{len(intervals)}\n')
         for start, stop, label in intervals:
             out.append(f"{format_time(start)}\n{format_time(stop)}\n{_quote(label)}\n")
     return "".join(out)

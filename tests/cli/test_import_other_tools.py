@@ -1,0 +1,253 @@
+"""`tfstudio import` with label files from other tools (issue 14): BirdNET results become
+detections of an "imported" run, ready for review; columns are chosen by name or with
+--label-column; weak labels, point tiers and every problem are reported as data with --json.
+
+The label files are written here in the shapes those tools write; none is copied.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tfstudio.cli import main
+from tfstudio.exporter import export_labels
+from tfstudio.store import Project
+
+BIRDNET_AUDACITY = (
+    "0.0\t3.0\tTurdus merula, Eurasian Blackbird\t0.8345\n"
+    "3.0\t6.0\tErithacus rubecula, European Robin\t0.4121\n"
+)
+BIRDNET_RAVEN = (
+    "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tLow Freq (Hz)\tHigh Freq (Hz)\t"
+    "Common Name\tSpecies Code\tConfidence\tBegin Path\tFile Offset (s)\n"
+    "1\tSpectrogram 1\t1\t0\t3.0\t150\t15000\tEurasian Blackbird\teurbla\t0.9012\t"
+    "/data/rec2.wav\t0\n"
+    "2\tSpectrogram 1\t1\t3.0\t6.0\t150\t15000\tEuropean Robin\teurrob1\t0.5123\t"
+    "/data/rec2.wav\t3.0\n"
+)
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A project with rec1.wav and rec2.wav (9 s each)."""
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    for name in ("rec1.wav", "rec2.wav"):
+        sf.write(audio / name, np.zeros(9 * 8000, dtype="float32"), 8000)
+    root = tmp_path / "proj"
+    assert main(["init", str(root)]) == 0
+    assert main(["import", str(root), str(audio), "-q"]) == 0
+    return root
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_birdnet_results_become_detections_of_an_imported_run(project, tmp_path, capsys):
+    results = tmp_path / "birdnet"
+    results.mkdir()
+    write(results, "rec1.BirdNET.results.txt", BIRDNET_AUDACITY)
+    write(results, "rec2.BirdNET.selection.table.txt", BIRDNET_RAVEN)
+    capsys.readouterr()
+    assert main(["import", str(project), "--labels", str(results)]) == 0
+    out = capsys.readouterr().out
+    assert "detections: 4 added to run 1 ('imported 2 label files')" in out
+    with Project.open(project) as p:
+        (run,) = p.runs()
+        assert (run.name, run.status) == ("imported 2 label files", "done")
+        assert run.config_dict["species_codes"] == {
+            "Eurasian Blackbird": "eurbla",
+            "European Robin": "eurrob1",
+        }
+        assert len(run.config_dict["imported"]["files"]) == 2
+        detections = p.events(source="model", run_id=run.id)
+        classes = {c.id: c.name for c in p.classes()}
+        assert sorted((classes[e.class_id], e.onset, e.confidence) for e in detections) == [
+            ("Erithacus rubecula, European Robin", 3.0, 0.4121),
+            ("Eurasian Blackbird", 0.0, 0.9012),
+            ("European Robin", 3.0, 0.5123),
+            ("Turdus merula, Eurasian Blackbird", 0.0, 0.8345),
+        ]
+        assert p.labels() == []  # nothing is ground truth until reviewed
+        # Reviewed like the model's own: an accepted detection is a label.
+        p.update_event(detections[0].id, review="accepted")
+        assert [e.id for e in p.labels()] == [detections[0].id]
+    # The same files again add nothing, and no second run.
+    assert main(["import", str(project), "--labels", str(results)]) == 0
+    with Project.open(project) as p:
+        assert len(p.runs()) == 1 and len(p.events(source="model")) == 4
+
+
+def test_detections_export_reads_back_as_detections(project, tmp_path):
+    write(tmp_path, "rec1.BirdNET.results.txt", BIRDNET_AUDACITY)
+    assert (
+        main(["import", str(project), "--labels", str(tmp_path / "rec1.BirdNET.results.txt")]) == 0
+    )
+    out = tmp_path / "det"
+    assert (
+        main(
+            [
+                "export",
+                str(project),
+                "--format",
+                "audacity",
+                "--source",
+                "detections",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert (out / "rec1.txt").read_text(encoding="utf-8") == BIRDNET_AUDACITY
+
+
+def test_import_json_gives_counts_run_and_problems_as_data(project, tmp_path, capsys):
+    write(tmp_path, "rec1.BirdNET.results.txt", BIRDNET_AUDACITY + "6.0\tx\tWren\t0.5\n")
+    grid = write(
+        tmp_path,
+        "rec2.TextGrid",
+        'File type = "ooTextFile"\nObject class = "TextGrid"\n\n0\n9\n<exists>\n2\n'
+        '"IntervalTier"\n"birds"\n0\n9\n2\n0\n1.5\n"wren"\n1.5\n9\n""\n'
+        '"TextTier"\n"clicks"\n0\n9\n1\n4.5\n"click"\n',
+    )
+    capsys.readouterr()
+    code = main(
+        [
+            "import",
+            str(project),
+            "--json",
+            "--labels",
+            str(tmp_path / "rec1.BirdNET.results.txt"),
+            "--labels",
+            str(grid),
+        ]
+    )
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert code == 3 == report["exit_code"]
+    assert report["ok"] is False
+    assert report["labels"] == {"files": 2, "added": 1, "existing": 0}
+    assert report["detections"] == {"added": 2, "run": 1, "run_name": "imported 2 label files"}
+    assert report["problems"] == [
+        {
+            "path": str(tmp_path / "rec1.BirdNET.results.txt"),
+            "line": 3,
+            "reason": "offset 'x' is not a number",
+            "message": f"{tmp_path / 'rec1.BirdNET.results.txt'}:3: offset 'x' is not a number",
+        }
+    ]
+    # A point tier is said, as a warning: not a problem.
+    assert [(w["path"], w["reason"]) for w in report["warnings"]] == [
+        (str(grid), "point tier 'clicks' ignored: only interval tiers hold events")
+    ]
+    assert captured.err == ""
+
+
+def test_a_textgrid_with_a_point_tier_imports_with_exit_0(project, tmp_path, capsys):
+    grid = write(
+        tmp_path,
+        "rec2.TextGrid",
+        'File type = "ooTextFile"\nObject class = "TextGrid"\n\n0\n9\n<exists>\n2\n'
+        '"IntervalTier"\n"birds"\n0\n9\n1\n0\n9\n"wren"\n'
+        '"TextTier"\n"clicks"\n0\n9\n0\n',
+    )
+    capsys.readouterr()
+    assert main(["import", str(project), "--labels", str(grid)]) == 0
+    assert "warning: " in capsys.readouterr().err
+
+
+def test_desed_predictions_are_read_by_column_name(project, tmp_path, capsys):
+    predictions = write(
+        tmp_path,
+        "predictions_th_0.49.tsv",
+        "event_label\tonset\toffset\tfilename\n"
+        + "".join(f"Speech\t{k}.0\t{k}.5\trec{1 + k % 2}.wav\n" for k in range(8)),
+    )
+    assert main(["import", str(project), "--labels", str(predictions)]) == 0
+    with Project.open(project) as p:
+        assert len(p.labels()) == 8
+
+
+def test_label_column_for_raven_and_dcase(project, tmp_path, capsys):
+    table = write(
+        tmp_path,
+        "rec1.Table.1.selections.txt",
+        "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tsound.files\tsong_type\n"
+        "1\tSpectrogram 1\t1\t0.5\t1.25\trec1.wav\tA\n",
+    )
+    assert main(["import", str(project), "--labels", str(table)]) == 3
+    assert "--label-column" in capsys.readouterr().err
+    assert (
+        main(["import", str(project), "--labels", str(table), "--label-column", "song_type"]) == 0
+    )
+    tsv = write(
+        tmp_path,
+        "fine.tsv",
+        "filename\tonset\toffset\tevent_label\tfine\nrec2.wav\t1.0\t2.0\tbird\twren\n",
+    )
+    assert main(["import", str(project), "--labels", str(tsv), "--label-column", "fine"]) == 0
+    with Project.open(project) as p:
+        assert sorted(c.name for c in p.classes()) == ["A", "wren"]
+    # A format whose reader has no columns to choose from is a usage mistake.
+    code = main(
+        [
+            "import",
+            str(project),
+            "--labels",
+            str(tsv),
+            "--format",
+            "audacity",
+            "--label-column",
+            "fine",
+        ]
+    )
+    assert code == 2
+    assert "--label-column applies to dcase, raven, soundevent files" in capsys.readouterr().err
+
+
+def test_a_weak_label_file_is_one_message(project, tmp_path, capsys):
+    weak = write(
+        tmp_path,
+        "weak.tsv",
+        "filename\tevent_labels\n" + "".join(f"rec{k}.wav\tDog,Speech\n" for k in range(1579)),
+    )
+    capsys.readouterr()
+    assert main(["import", str(project), "--labels", str(weak)]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is a weak-label file" in err[0]
+
+
+def test_soundevent_round_trip_through_projects(project, tmp_path):
+    with Project.open(project) as p:
+        rec = p.find_recording("rec1.wav")
+        cls = p.add_class("wren")
+        p.add_event(rec.id, cls.id, 0.5, 1.5, low_hz=2000.0, high_hz=8000.0)
+        export_labels(p, "soundevent", tmp_path / "whombat.json")
+    copy = tmp_path / "copy"
+    assert main(["init", str(copy)]) == 0
+    assert (
+        main(
+            [
+                "import",
+                str(copy),
+                str(tmp_path / "audio"),
+                "-q",
+                "--labels",
+                str(tmp_path / "whombat.json"),
+            ]
+        )
+        == 0
+    )
+    with Project.open(copy) as p:
+        assert [(e.onset, e.offset, e.low_hz, e.high_hz) for e in p.labels()] == [
+            (0.5, 1.5, 2000.0, 8000.0)
+        ]
