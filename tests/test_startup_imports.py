@@ -84,6 +84,24 @@ def test_the_entry_point_tells_the_app_from_a_command_as_the_command_line_does()
         assert wants_gui(args) == (not is_command_line(args))
 
 
+def test_a_mistyped_command_is_not_taken_for_a_project(tmp_path, monkeypatch):
+    """``tfstudio imprt`` says "unknown command" (exit 2) instead of opening the app on a
+    project called "imprt"; a folder of that name is still opened."""
+    from tfstudio.__main__ import wants_gui
+
+    monkeypatch.chdir(tmp_path)
+    assert not wants_gui(["imprt"]) and not wants_gui(["trian"])
+    assert wants_gui(["my-birds"])  # not close to any command: a new project's folder
+    (tmp_path / "imprt").mkdir()
+    assert wants_gui(["imprt"])
+    (tmp_path / "imprt").rmdir()
+    out = subprocess.run(
+        [sys.executable, "-m", "tfstudio", "imprt"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert out.returncode == 2, out.stderr
+    assert "unknown command 'imprt'" in out.stderr and "import" in out.stderr
+
+
 def test_the_app_start_imports_no_command_module():
     probe = (
         "from tfstudio.__main__ import wants_gui\n"

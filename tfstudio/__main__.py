@@ -10,25 +10,15 @@ import multiprocessing
 import sys
 from collections.abc import Sequence
 
+from tfstudio.launch import COMMANDS, wants_gui
+
+__all__ = ["COMMANDS", "main", "open_gui", "wants_gui"]
+
 
 def open_gui(project: str | None) -> int:
     from tfstudio.qt.app import run
 
     return int(run(project))
-
-
-# The commands of tfstudio.cli (a test keeps the two in step): telling the app's arguments from
-# a command's here spares the app's start importing every command module (~0.1 s).
-COMMANDS = frozenset(
-    {"bench", "check", "demo", "detect", "doctor", "evaluate", "export", "import", "info"}
-    | {"init", "train"}
-)
-
-
-def wants_gui(args: Sequence[str]) -> bool:
-    """True for ``[PROJECT]``: nothing, or one argument that is neither a command nor an
-    option (``tfstudio.cli.is_command_line`` says the same without this list)."""
-    return not args or (len(args) == 1 and not args[0].startswith("-") and args[0] not in COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

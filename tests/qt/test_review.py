@@ -547,3 +547,46 @@ def test_slider_thresholds_are_stored_with_the_run_where_detect_reads_them(
     with Project.open(detected_project) as project:
         assert project.latest_run().config_dict["class_thresholds"] == {}
     again.close()
+
+
+def test_detections_imported_from_birdnet_are_reviewed_like_our_own(small_project, qtbot):
+    """Issue 14: a BirdNET results file comes in as a run of detections; the Review tab offers
+    that run (no checkpoint, no posteriors) and A accepts, R rejects, as for tfstudio's own."""
+    from tests.qt.conftest import open_window
+    from tfstudio.importer import import_labels
+
+    results = small_project.parent / "rec0.BirdNET.results.txt"
+    results.write_text(
+        "1.0\t3.0\tTurdus merula, Eurasian Blackbird\t0.83\n"
+        "4.0\t6.0\tErithacus rubecula, European Robin\t0.41\n",
+        encoding="utf-8",
+    )
+    with Project.open(small_project) as project:
+        report = import_labels(project, [results])
+        (run,) = [r for r in project.runs() if r.imported]
+        assert report.detections_added == 2 and report.run_id == run.id
+    win = open_window(qtbot, small_project)
+    try:
+        ws = win.workspace
+        assert [r.id for r in ws.runs()] == [run.id]
+        chooser = win.review.run_chooser
+        chooser.setCurrentIndex(chooser.findData(run.id))
+        assert ws.run_id == run.id
+        assert ws.recording.stem == "rec0"
+        shown = [ws.detections.get(i) for i in ws.detections.ids]
+        assert sorted(e.confidence for e in shown) == [0.41, 0.83]
+        # The trained-run docks stay as they were: nothing was trained.
+        assert win.docks["training"].isHidden()
+        table = win.review.table
+        table.setFocus()
+        if ws.selected_event() is None:
+            qtbot.keyClick(table, Qt.Key.Key_N)
+        first = ws.selected_event()
+        assert first.confidence == pytest.approx(0.83)  # most confident first
+        qtbot.keyClick(table, Qt.Key.Key_A)
+        qtbot.keyClick(table, Qt.Key.Key_R)
+        reviewed = {e.confidence: e.review for e in stored(small_project)}
+        assert reviewed == {0.83: "accepted", 0.41: "rejected"}
+        assert [e.id for e in labels(small_project)] == [first.id]
+    finally:
+        win.close()

@@ -53,11 +53,12 @@ def _commands(parser: argparse.ArgumentParser) -> set[str]:
 
 
 def is_command_line(argv: Sequence[str]) -> bool:
-    """True when ``argv`` names a command or an option; False for ``[PROJECT]`` (the GUI)."""
-    args = list(argv)
-    if not args:
-        return False
-    return args[0] in _commands(build_parser()) or args[0].startswith("-") or len(args) > 1
+    """True when ``argv`` names a command or an option, or mistypes a command; False for
+    ``[PROJECT]`` (the GUI). The entry point decides the same without loading the commands
+    (its list of them is checked against the parser's by a test)."""
+    from tfstudio.launch import wants_gui
+
+    return not wants_gui(list(argv))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -747,7 +747,7 @@ class MainWindow(QMainWindow):
             if name in BOTTOM_DOCKS:
                 # Training curves take room from the spectrogram: shown once there are runs
                 # (or on Train), unless the user closed them, which holds across starts.
-                has_runs = project is not None and bool(project.runs())
+                has_runs = project is not None and any(not r.imported for r in project.runs())
                 wanted = has_runs and name not in closed
                 dock.setVisible(wanted or self.training.is_running())
             else:

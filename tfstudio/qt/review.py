@@ -84,7 +84,10 @@ class RunChooser(QComboBox):
         self.workspace = workspace
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(12)
-        self.setToolTip("The trained run whose detections are shown, reviewed and evaluated")
+        self.setToolTip(
+            "The run whose detections are shown, reviewed and evaluated: a trained one, or "
+            "detections imported from another tool's files"
+        )
         self.currentIndexChanged.connect(self._on_index_change)
         listen(self, workspace.events.runs, self._on_runs_change)
         listen(self, workspace.events.run, self._on_run_change)

@@ -184,8 +184,9 @@ class Workspace:
 
     # -------------------------------------------------------------------- runs
     def runs(self) -> list[Run]:
-        """Runs that left a checkpoint, i.e. that can detect (oldest first)."""
-        return [r for r in self._runs if r.best_checkpoint or r.last_checkpoint]
+        """Runs whose detections can be reviewed (oldest first): those that left a checkpoint
+        (they can detect) and those imported from another tool's files."""
+        return [r for r in self._runs if r.best_checkpoint or r.last_checkpoint or r.imported]
 
     def run(self) -> Run | None:
         """The active run."""

@@ -89,3 +89,9 @@ class Run(_Row):
     @property
     def config_dict(self) -> dict[str, Any]:
         return json.loads(self.config or "{}")
+
+    @property
+    def imported(self) -> bool:
+        """Detections another tool made (a BirdNET file…), imported as a run: nothing was
+        trained, there are no curves or checkpoints, but they can be reviewed."""
+        return '"imported"' in self.config and "imported" in self.config_dict

@@ -252,6 +252,8 @@ class RunHistory(QWidget):
     def _summarise_runs(self, project: Project) -> dict[int, RunSummary]:
         fresh: dict[int, RunSummary] = {}
         for run in project.runs():
+            if run.imported:  # nothing was trained: no curves to compare
+                continue
             cached = self._summaries.get(run.id)
             if (
                 cached is not None

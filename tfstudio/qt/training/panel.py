@@ -663,6 +663,7 @@ class TrainingPanel(QWidget):
             return
         with self.project.open() as project:
             runs = project.runs() if project is not None else []
+        runs = [r for r in runs if not r.imported]  # detections from other tools: no curves
         if not runs:
             return
         run = runs[-1]

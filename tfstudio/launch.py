@@ -1,0 +1,29 @@
+"""Which of the two ``tfstudio`` is wanted, the app or a command, decided without loading
+either (Qt or the command modules): :func:`wants_gui`."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["COMMANDS", "wants_gui"]
+
+# The commands of tfstudio.cli (a test keeps the two in step): telling the app's arguments from
+# a command's here spares the app's start importing every command module (~0.1 s).
+COMMANDS = frozenset(
+    {"bench", "check", "demo", "detect", "doctor", "evaluate", "export", "import", "info"}
+    | {"init", "train"}
+)
+
+
+def wants_gui(args: Sequence[str]) -> bool:
+    """True for ``[PROJECT]``: nothing, or one argument that is neither a command nor an
+    option (``tfstudio.cli.is_command_line`` says the same without this list), nor a
+    mistyped command (``tfstudio imprt``: no such folder, and close to ``import``), which
+    the command line answers with "unknown command"."""
+    if not args:
+        return True
+    if len(args) != 1 or args[0].startswith("-") or args[0] in COMMANDS:
+        return False
+    return Path(args[0]).exists() or not difflib.get_close_matches(args[0], COMMANDS, 1, 0.75)
