@@ -1,4 +1,4 @@
-"""init, demo, import, export (info is in info_cmds)."""
+"""init, demo, import, export, relink (info is in info_cmds)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from tfstudio.cli.common import (
+    EXIT_OK,
     EXIT_RUNTIME,
     EXIT_SKIPPED,
     OpenGui,
@@ -27,6 +28,7 @@ from tfstudio.importer import (
     import_labels,
     label_files,
 )
+from tfstudio.relink import relink
 from tfstudio.store import SPLITS, Project, ProjectError
 
 # The formats whose reader takes --label-column (a column name, or soundevent's tag key).
@@ -135,6 +137,50 @@ def register(sub: argparse._SubParsersAction) -> None:
         "skipped or changed (or the error)",
     )
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "relink",
+        help="find recordings again after their files moved",
+        description="Point the recordings at OLD (a file, or every recording under a folder) "
+        "to the same place under NEW. A file is taken only when its bytes are the "
+        "recording's (its content hash), so another take with the same name is refused. "
+        "Labels, splits and runs stay as they are.",
+    )
+    p.add_argument("project", metavar="PROJECT")
+    p.add_argument("old", metavar="OLD", help="where the files were (a file or a folder)")
+    p.add_argument("new", metavar="NEW", help="where they are now")
+    p.add_argument(
+        "--missing-only",
+        action="store_true",
+        help="leave recordings whose file is still at the old place alone",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_relink)
+
+
+def cmd_relink(args: argparse.Namespace) -> int:
+    with open_project(args.project) as project:
+        try:
+            report = relink(project, args.old, args.new, only_missing=args.missing_only)
+        except ProjectError as exc:
+            raise UserError(str(exc), EXIT_RUNTIME) from None
+    if not report.matched:
+        raise UserError(f"no recording of {args.project} is at or under {args.old}")
+    problems = len(report.not_found) + len(report.different)
+    code = EXIT_SKIPPED if problems else EXIT_OK
+    if args.json:
+        emit_json({"ok": not problems, "exit_code": code, **report.to_dict()})
+        return code
+    for rec, path in report.not_found:
+        err(f"{rec.name}: not found at {path}")
+    for rec, path, why in report.different:
+        err(f"{rec.name}: {path}: {why}; not relinked")
+    print(
+        f"relinked {len(report.relinked)} recording(s)"
+        + (f", {len(report.unchanged)} already there" if report.unchanged else "")
+        + (f", {problems} not relinked" if problems else "")
+    )
+    return code
 
 
 def cmd_init(args: argparse.Namespace) -> int:

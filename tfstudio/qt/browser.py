@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
@@ -16,14 +17,17 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
     QMenu,
+    QStyle,
     QStyledItemDelegate,
     QTableView,
     QVBoxLayout,
@@ -201,10 +205,12 @@ class RecordingTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [str(rec.path), f"{rec.sample_rate} Hz, {rec.channels} channel(s)"]
             if rec.status != "ok":
-                lines.append(f"file {rec.status}")
+                lines.append(f"file {rec.status}: right-click ▸ Locate… to find it")
             if r.chips:
                 lines.append("labels: " + ", ".join(f"{name} {n}" for _, name, n in r.chips))
             return "\n".join(lines)
+        if role == Qt.ItemDataRole.DecorationRole and col == 0 and rec.status != "ok":
+            return _warning_icon()
         if role == Qt.ItemDataRole.ForegroundRole:
             if rec.status != "ok":
                 return QColor("#d55e00")
@@ -213,6 +219,14 @@ class RecordingTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (1, 3):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+
+def _warning_icon() -> QIcon:
+    app = QApplication.instance()
+    style = app.style() if isinstance(app, QApplication) else None
+    if style is None:
+        return QIcon()
+    return style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
 
 
 def _runs(rows: list[int]) -> list[tuple[int, int]]:
@@ -365,7 +379,30 @@ class RecordingBrowser(QWidget):
         self.workspace.set_split(self.selected_ids(), split)
 
     def _on_context_menu(self, pos) -> None:
-        self.split_menu().exec(self.table.viewport().mapToGlobal(pos))
+        menu = self.split_menu()
+        index = self.table.indexAt(pos)
+        rec_id = self.proxy.data(index, ID_ROLE) if index.isValid() else None
+        rec = next((r for r in self.workspace.recordings() if r.id == rec_id), None)
+        if rec is not None and rec.status != "ok":
+            menu.addSeparator()
+            menu.addAction(f"&Locate {rec.name}…", partial(self.ask_locate, rec.id))
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    def ask_locate(self, recording_id: int) -> None:
+        """Ask where a missing recording's file is now; others of its folder follow."""
+        rec = next((r for r in self.workspace.recordings() if r.id == recording_id), None)
+        if rec is None:
+            return
+        old = self.workspace.recording_path(rec)
+        start = str(old.parent) if old is not None and old.parent.exists() else ""
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            f"Where is {rec.name} now?",
+            start,
+            f"{rec.name} (*{Path(rec.name).suffix});;All files (*)",
+        )
+        if path:
+            self.workspace.locate(rec.id, path)
 
     def selected_ids(self) -> list[int]:
         """Recordings selected in the table (the open one when nothing else is)."""

@@ -502,6 +502,16 @@ class MainWindow(QMainWindow):
         return written
 
     # --------------------------------------------------------------- settings
+    def ask_locate(self) -> None:
+        """Find a missing recording's file: the open one if it is missing, else the first."""
+        missing = [r for r in self.workspace.recordings() if r.status == "missing"]
+        current = self.workspace.recording
+        rec = current if current is not None and current in missing else next(iter(missing), None)
+        if rec is None:
+            self.statusBar().showMessage("No recording is missing its file", 4000)
+            return
+        self.browser.ask_locate(rec.id)
+
     def find_class(self) -> None:
         """Ctrl+F: the lanes' filter when they scroll (many classes), else the class list."""
         if self.view.strip.focus_filter():

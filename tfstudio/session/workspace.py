@@ -19,12 +19,14 @@ one rejects it (those rules are functions in :mod:`tfstudio.session.rules`).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from psygnal import Signal, SignalGroup
 
+from tfstudio.relink import RelinkReport, relink
 from tfstudio.session.deferred import Deferred, Schedule, run_now
 from tfstudio.session.labels import LabelIndex
 from tfstudio.session.rules import (
@@ -102,6 +104,10 @@ class Workspace:
         self.close_project(emit=False)
         self.project = project
         if project is not None:
+            # Which files went missing or changed since the last look, before the browser
+            # shows the list (a stat per recording: milliseconds for thousands).
+            with contextlib.suppress(ProjectError, OSError):
+                project.check_files(record=not project.read_only)
             self._unsubscribe = project.subscribe(self._on_store_change)
             self._data_version = project.data_version()
         self._reload_all()
@@ -403,6 +409,39 @@ class Workspace:
 
     def redo_description(self) -> str | None:
         return self.project.redo_description() if self.project else None
+
+    def locate(self, recording_id: int, new_file: Path | str) -> RelinkReport | None:
+        """The user found a recording's file at ``new_file``: relink it (its content must be
+        the recording's), then the other missing recordings of its old folder that are in
+        the new file's folder under their old names. Says what happened."""
+        if self.project is None:
+            return None
+        rec = next((r for r in self._recordings if r.id == recording_id), None)
+        if rec is None:
+            return None
+        old = self.project.absolute_path(rec)
+        new = Path(new_file)
+        try:
+            report = relink(self.project, old, new)
+            if report.relinked:
+                others = relink(self.project, old.parent, new.parent, only_missing=True)
+                report.relinked += others.relinked
+        except (ProjectError, OSError) as exc:
+            self.report(f"Cannot relink {rec.name}: {exc}")
+            return None
+        self.flush()  # the new paths, now: the view reopens the recording below
+        if report.different:
+            _, path, why = report.different[0]
+            self.report(f"{path.name} is not {rec.name}: {why}")
+        elif report.relinked:
+            still = sum(1 for r in self.recordings() if r.status == "missing")
+            self.report(
+                f"Relinked {len(report.relinked)} recording(s)"
+                + (f"; {still} still missing" if still else "")
+            )
+        if self.recording is not None and self.recording.id == rec.id and report.relinked:
+            self.set_recording(rec.id, force=True)
+        return report
 
     def write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Any other store write (classes, splits…) with the same error handling."""

@@ -148,6 +148,25 @@ class RecordingStore(StoreBase):
             )
             self._changed("recordings", ids)
 
+    def relocate_recording(self, recording_id: int, path: Path | str, *, mtime: float) -> None:
+        """The recording's file now lives at ``path`` (the caller checked it is the same
+        audio): labels, splits and runs stay as they are. Not an undo step: it records
+        where a file is, not a label."""
+        stored = self.relative_path(path)
+        name = Path(path).name
+        stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
+        with self.write():
+            other = self.conn.execute(
+                "SELECT id FROM recordings WHERE path = ? AND id != ?", (stored, recording_id)
+            ).fetchone()
+            if other is not None:
+                raise ProjectError(f"{path} is already recording {other[0]} of this project")
+            self.conn.execute(
+                "UPDATE recordings SET path=?, name=?, stem=?, mtime=?, status='ok' WHERE id=?",
+                (stored, name, stem, mtime, recording_id),
+            )
+            self._changed("recordings", [recording_id])
+
     def check_files(self, *, record: bool = True) -> list[tuple[Recording, str]]:
         """Recordings whose file is missing or changed since import; with ``record`` (and a
         writable project) their status is stored too."""

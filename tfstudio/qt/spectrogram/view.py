@@ -380,7 +380,10 @@ class SpectrogramView(QWidget):
         self._set_audio(audio)
         self.image.open(audio, self._params)
         if not Path(path).exists():
-            self._show_message(f"Audio file not found:\n{path}")
+            self._show_message(
+                f"Audio file not found:\n{path}\n\nFile ▸ Locate missing recording… finds it "
+                "(and the others of its folder)"
+            )
         else:
             self._show_message("")
             self.image.request_overview()
