@@ -275,3 +275,51 @@ def test_a_class_added_in_the_palette_gets_a_colour_no_class_has(window, qtbot, 
     assert len(set(colors)) == 4
     # The list shows each class with its own swatch.
     assert palette.list.count() == 4
+
+
+def test_keyboard_editing_nudges_sets_edges_and_steps_within_a_class(window, qtbot, small_project):
+    ws, view = window.workspace, window.view
+    ids = class_ids(window)
+    view.show_range(0.0, 10.0)
+    first = ws.add_event(2.0, 3.0, class_id=ids["bird"])
+    ws.add_event(4.0, 5.0, class_id=ids["frog"])
+    third = ws.add_event(6.0, 7.0, class_id=ids["bird"])
+    ws.select_event(first.id)
+    step = 10.0 / 100  # a hundredth of the visible span
+
+    key(qtbot, window, Qt.Key.Key_Right)  # with a selection, the arrows nudge it
+    moved = ws.labels.get(first.id)
+    assert (moved.onset, moved.offset) == pytest.approx((2.0 + step, 3.0 + step))
+    assert view.view_range() == pytest.approx((0.0, 10.0))  # and do not scroll
+    key(qtbot, window, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)  # one pixel back
+    fine = ws.labels.get(first.id)
+    pixel = 10.0 / view.spec_vb.pixel_width()
+    assert moved.onset - fine.onset == pytest.approx(pixel) and pixel < step
+    key(qtbot, window, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)  # the end only
+    longer = ws.labels.get(first.id)
+    assert longer.onset == fine.onset and longer.offset == pytest.approx(fine.offset + step)
+    assert (
+        "move 'bird'" in window.undo_action.text() or "resize 'bird'" in window.undo_action.text()
+    )
+
+    # I and O put the edges at the playback cursor.
+    view.set_play_position(1.5)
+    key(qtbot, window, Qt.Key.Key_I)
+    view.set_play_position(2.5)
+    key(qtbot, window, Qt.Key.Key_O)
+    edged = ws.labels.get(first.id)
+    assert (edged.onset, edged.offset) == pytest.approx((1.5, 2.5))
+
+    # "." jumps to the next bird, over the frog between them; "," back.
+    key(qtbot, window, Qt.Key.Key_Period)
+    assert ws.selected_id == third.id
+    key(qtbot, window, Qt.Key.Key_Comma)
+    assert ws.selected_id == first.id
+
+    # Nothing selected: the arrows scroll again.
+    ws.select_event(None)
+    view.show_range(4.0, 8.0)
+    key(qtbot, window, Qt.Key.Key_Left)
+    assert view.view_range()[0] == pytest.approx(3.0)
+    stored = {e.id: (e.onset, e.offset) for e in store_labels(small_project)}
+    assert stored[first.id] == pytest.approx((1.5, 2.5))

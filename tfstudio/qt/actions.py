@@ -61,8 +61,9 @@ def build_menus(window: MainWindow) -> None:
     window._action(view, "Zoom &out", lambda: window.view.zoom(0.5), ["-", "Ctrl+-"])
     window._action(view, "Zoom to &selection", window.view.zoom_to_selection, "Z")
     window._action(view, "&Whole recording", window.view.show_all, ["0", "Ctrl+0"])
-    window._action(view, "Scroll left", lambda: window.view.pan(-0.25), "Left")
-    window._action(view, "Scroll right", lambda: window.view.pan(0.25), "Right")
+    # With an event selected the arrows nudge it instead (Annotate menu).
+    window._action(view, "Scroll left", lambda: window.arrow(-1), "Left")
+    window._action(view, "Scroll right", lambda: window.arrow(1), "Right")
     window._action(view, "Go to start", lambda: window.view.pan(-1e9), "Home")
     window._action(view, "Go to end", lambda: window.view.pan(1e9), "End")
     scales = view.addMenu("&Frequency scale")
@@ -105,6 +106,26 @@ def build_menus(window: MainWindow) -> None:
         "Next &unlabelled recording",
         lambda: window.workspace.step_recording(1, unlabelled=True),
         "Ctrl+U",
+    )
+    nudge = annotate.addMenu("&Nudge")
+    for text, step, edge, fine, shortcut in (
+        ("Event earlier (fine)", -1, "both", True, "Alt+Left"),
+        ("Event later (fine)", 1, "both", True, "Alt+Right"),
+        ("End earlier", -1, "offset", False, "Shift+Left"),
+        ("End later", 1, "offset", False, "Shift+Right"),
+        ("End earlier (fine)", -1, "offset", True, "Alt+Shift+Left"),
+        ("End later (fine)", 1, "offset", True, "Alt+Shift+Right"),
+    ):
+        window._action(nudge, text, partial(window.nudge, step, edge, fine), shortcut)
+    window._action(
+        annotate, "Set &onset at the playback cursor", partial(window.set_edge, "onset"), "I"
+    )
+    window._action(
+        annotate, "Set o&ffset at the playback cursor", partial(window.set_edge, "offset"), "O"
+    )
+    window._action(annotate, "Next event of this c&lass", lambda: window.step_same_class(1), ".")
+    window._action(
+        annotate, "Previous event of this cl&ass", lambda: window.step_same_class(-1), ","
     )
     classes = annotate.addMenu("Set &class")
     for key in range(1, 10):

@@ -584,6 +584,10 @@ class MainWindow(QMainWindow):
             "Space: play / pause · Shift+Space or P: play the selected event · L: loop · "
             "[ ]: speed<br>"
             "+ / −: zoom · Z: zoom to selection · 0: whole recording · ← →: scroll<br>"
+            "With an event selected: ← → nudge it (Alt: by one pixel) · Shift+← →: its end · "
+            "I / O: onset / offset at the playback cursor · . / ,: next / previous event of "
+            "its class<br>"
+            "Ctrl+F: find a class · Ctrl+Shift+F: next frequency scale (linear, log, mel)<br>"
             "Ctrl+Z / Ctrl+Shift+Z: undo / redo (kept with the project)<br><br>"
             "<b>Reviewing detections</b><br>"
             "Ctrl+D: detect on this recording · A: accept (it becomes a label) · "
@@ -602,6 +606,40 @@ class MainWindow(QMainWindow):
             return
         position = self.view.play_position() or self.view.view_range()[0]
         event_id = self.workspace.step_event(step, position)
+        event = self.workspace.labels.get(event_id)
+        if event is not None:
+            self.view.ensure_visible(event)
+
+    # Nudges: a hundredth of the visible span, or one pixel's worth when fine.
+    def _nudge_seconds(self, fine: bool) -> float:
+        t0, t1 = self.view.view_range()
+        return (t1 - t0) / (max(1.0, self.view.spec_vb.pixel_width()) if fine else 100.0)
+
+    def arrow(self, step: int) -> None:
+        """Left/Right: nudge the selected event, or scroll when none is selected."""
+        if self.workspace.selected_event() is not None:
+            self.nudge(step, "both", fine=False)
+        else:
+            self.view.pan(0.25 * step)
+
+    def nudge(self, step: int, edge: str, fine: bool) -> None:
+        if self._typing():
+            return
+        event = self.workspace.nudge_selected(step * self._nudge_seconds(fine), edge=edge)
+        if event is not None:
+            self.view.ensure_visible(event)
+
+    def set_edge(self, edge: str) -> None:
+        """I / O: the selected event's onset / offset at the playback cursor."""
+        position = self.view.play_position()
+        if position is None:
+            self.statusBar().showMessage("Place the playback cursor first (click the time)", 4000)
+            return
+        if self.workspace.set_edge_at(edge, position) is None:
+            self.statusBar().showMessage("Select an event first", 4000)
+
+    def step_same_class(self, step: int) -> None:
+        event_id = self.workspace.step_same_class(step)
         event = self.workspace.labels.get(event_id)
         if event is not None:
             self.view.ensure_visible(event)

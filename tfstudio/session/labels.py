@@ -104,6 +104,15 @@ class LabelIndex:
             return int(self.ids[k])
         return None
 
+    def neighbour_of_class(self, event_id: int, step: int) -> int | None:
+        """The next (``step`` > 0) or previous event of ``event_id``'s class, in time order."""
+        pos = self.position(event_id)
+        if pos is None:
+            return None
+        same = np.flatnonzero(self.class_ids == self.class_ids[pos])
+        k = int(np.searchsorted(same, pos)) + (1 if step > 0 else -1)
+        return int(self.ids[same[k]]) if 0 <= k < len(same) else None
+
     def counts(self) -> dict[int, int]:
         values, counts = np.unique(self.class_ids, return_counts=True)
         return {int(v): int(c) for v, c in zip(values, counts)}

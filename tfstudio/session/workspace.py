@@ -269,6 +269,47 @@ class Workspace:
             self.select_event(event_id)
         return event_id
 
+    def step_same_class(self, step: int) -> int | None:
+        """Select the next (previous) event of the selected one's class."""
+        if self.selected_id is None or self.selected_id not in self.labels:
+            return None
+        event_id = self.labels.neighbour_of_class(self.selected_id, step)
+        if event_id is not None:
+            self.select_event(event_id)
+        return event_id
+
+    def nudge_selected(self, seconds: float, *, edge: str = "both") -> Event | None:
+        """Move the selected event (``edge`` "both"), or only its onset or offset, by
+        ``seconds``, within the recording and never inside out (one undo step)."""
+        event = self.selected_event()
+        if event is None or self.recording is None:
+            return None
+        duration = self.recording.duration
+        onset, offset = event.onset, event.offset
+        if edge == "both":
+            shift = min(max(seconds, -onset), duration - offset)
+            onset, offset = onset + shift, offset + shift
+        elif edge == "onset":
+            onset = min(max(0.0, onset + seconds), offset)
+        elif edge == "offset":
+            offset = max(min(duration, offset + seconds), onset)
+        else:
+            raise ValueError(f"edge must be both, onset or offset, not {edge!r}")
+        return self.update_event(event.id, onset=onset, offset=offset)
+
+    def set_edge_at(self, edge: str, seconds: float) -> Event | None:
+        """Put the selected event's onset or offset at ``seconds`` (the playback cursor); an
+        onset after the offset (or the reverse) takes the other edge along as a point."""
+        event = self.selected_event()
+        if event is None or self.recording is None:
+            return None
+        t = min(max(0.0, seconds), self.recording.duration)
+        if edge == "onset":
+            return self.update_event(event.id, onset=t, offset=max(t, event.offset))
+        if edge == "offset":
+            return self.update_event(event.id, onset=min(t, event.onset), offset=t)
+        raise ValueError(f"edge must be onset or offset, not {edge!r}")
+
     def set_current_class(self, class_id: int | None) -> None:
         if class_id == self.current_class_id:
             return
