@@ -3,6 +3,8 @@ at its frequency."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -76,3 +78,14 @@ def test_linear_warp_is_the_image_itself():
         -0.5 * BIN_HZ,
         (N_BINS - 0.5) * BIN_HZ,
     )
+
+
+@pytest.mark.parametrize("kind", ["log", "mel"])
+def test_ticks_never_crowd_each_other(kind):
+    scale = FrequencyScale(kind)
+    for count in (5, 12, 22):
+        ticks = scale.ticks(0.0, 11025.0, max_ticks=count)
+        ys = [scale.to_axis(t) for t in ticks]
+        span = scale.to_axis(11025.0) - scale.to_axis(20.0)
+        assert all(b - a >= span / count - 1e-9 for a, b in itertools.pairwise(ys))
+        assert ticks[0] >= 20.0 and 1000.0 in ticks

@@ -72,30 +72,27 @@ class FrequencyScale:
         return float(hz) if np.ndim(hz) == 0 else hz
 
     def ticks(self, low_hz: float, high_hz: float, max_ticks: int = 8) -> list[float]:
-        """Round frequencies (1, 2, 5 × 10^k Hz, thinned to at most ``max_ticks``) between
-        ``low_hz`` and ``high_hz``, spread along the warped axis."""
-        low = max(low_hz, self.floor_hz, 1.0)
+        """Round frequencies between ``low_hz`` and ``high_hz``, at least 1/``max_ticks`` of
+        the axis apart: powers of ten first, then 2 and 5 × 10^k, then (mel) whole kHz, each
+        kept only where it does not crowd one already kept."""
+        low = max(low_hz, LOG_FLOOR_HZ)  # nothing below 20 Hz is worth a label
         if high_hz <= low:
             return []
-        candidates = [
-            m * 10.0**e
-            for e in range(math.floor(math.log10(low)), math.ceil(math.log10(high_hz)) + 1)
-            for m in _ROUND_HZ
-        ]
-        inside = [hz for hz in candidates if low <= hz <= high_hz]
-        if self.kind == "mel":  # round kHz steps where the mel axis is nearly linear
-            inside += [k * 1000.0 for k in range(1, int(high_hz // 1000) + 1)]
-            inside = sorted(set(inside))
-        if len(inside) <= max_ticks:
-            return inside
-        # Keep ticks that stand apart on the axis: at least 1/max_ticks of it between them.
+        decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high_hz)) + 1)
+        by_priority = [[m * 10.0**e for e in decades] for m in _ROUND_HZ]  # 1×, then 2×, then 5×
+        if self.kind == "mel":  # the mel axis is nearly linear above 1 kHz
+            by_priority.append([k * 1000.0 for k in range(1, int(high_hz // 1000) + 1)])
         y0, y1 = self.to_axis(low), self.to_axis(high_hz)
-        gap = (y1 - y0) / max_ticks
+        gap = (y1 - y0) / max(1, max_ticks)
         kept: list[float] = []
-        for hz in inside:
-            if not kept or self.to_axis(hz) - self.to_axis(kept[-1]) >= gap:
-                kept.append(hz)
-        return kept
+        for group in by_priority:
+            for hz in group:
+                if not low <= hz <= high_hz or hz in kept:
+                    continue
+                y = self.to_axis(hz)
+                if all(abs(y - self.to_axis(k)) >= gap for k in kept):
+                    kept.append(hz)
+        return sorted(kept)
 
     def axis_extent(self, bin_hz: float, n_bins: int) -> tuple[float, float]:
         """(bottom, top) on the axis of an image of ``n_bins`` FFT bins ``bin_hz`` apart (bin

@@ -53,6 +53,7 @@ LANE_AXIS_PX = 40  # the time axis under the lanes
 SPECTROGRAM_SHARE = 0.5  # of the view height the spectrogram keeps, however many classes
 BACKGROUND = "#15171c"
 AXIS_COLOR = "#c8ccd4"
+AXIS_COLOR_ON_LIGHT = "#2a2d33"
 
 
 class SpectrogramView(QWidget):
@@ -442,6 +443,16 @@ class SpectrogramView(QWidget):
         pen = pg.mkPen("#202020" if light else "#ffffff", width=1.5)
         for line in self.cursors:
             line.setPen(pen)
+        # Axis lines, ticks, labels and the lanes' names: dark on a light background (light
+        # grey text on the paper map's near-white was unreadable).
+        text = AXIS_COLOR_ON_LIGHT if light else AXIS_COLOR
+        for plot in (self.spec, self.post, self.lanes, self.overview):
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setPen(pg.mkPen(text))
+                axis.setTextPen(pg.mkPen(text))
+                axis.label.setDefaultTextColor(QColor(text))
+        self.message.setColor(QColor(text))
         # The posteriorgram's rows fade into the background colour.
         self.overlay.set_background(QColor(self.graphics.backgroundBrush().color()))
 
