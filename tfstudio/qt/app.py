@@ -9,13 +9,26 @@ import time
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, QUrl
+from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from tfstudio import __version__
+from tfstudio.logs import current_log_file, log_exception, logger, setup_logging
+from tfstudio.paths import resource_path
 from tfstudio.qt import settings as qs
 from tfstudio.store import DB_NAME
+
+# The desktop entry's id (packaging/linux/install-desktop.sh installs it under this name):
+# Wayland compositors find the window's icon and menu entry through it.
+DESKTOP_ID = "io.github.tfstudio.TFStudio"
+ICON = "icons/tfstudio.svg"
+
+
+def app_icon() -> QIcon:
+    """tfstudio's icon (the shipped SVG); an empty icon when the file is missing."""
+    path = resource_path(ICON)
+    return QIcon(str(path)) if path.is_file() else QIcon()
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -31,6 +44,8 @@ def create_application(argv: list[str] | None = None) -> QApplication:
         app = QApplication(argv if argv is not None else sys.argv[:1])
         app.setStyle("Fusion")
         app.setPalette(dark_palette())
+    QGuiApplication.setDesktopFileName(DESKTOP_ID)
+    QGuiApplication.setWindowIcon(app_icon())
     return app  # type: ignore[return-value]
 
 
@@ -68,18 +83,61 @@ def dark_palette() -> QPalette:
 
 
 def _install_excepthook() -> None:
-    """An error in a slot is shown, not lost on stderr (and the app keeps running)."""
+    """An error in a slot is logged with its traceback and shown in a dialog that names the
+    log file; the app keeps running (every edit is already in the project's database)."""
 
     def hook(kind, value, tb):
         text = "".join(traceback.format_exception(kind, value, tb))
-        sys.__stderr__.write(text)
-        app = QApplication.instance()
-        if app is not None and QApplication.activeWindow() is not None:
-            QMessageBox.critical(
-                QApplication.activeWindow(), "Unexpected error", f"{value}\n\n{text[-2000:]}"
-            )
+        if sys.__stderr__ is not None:
+            sys.__stderr__.write(text)
+        log_exception(kind, value, tb)
+        if QApplication.instance() is not None:
+            show_error_dialog(value, text)
 
     sys.excepthook = hook
+
+
+_error_box: QMessageBox | None = None
+
+
+def show_error_dialog(error: BaseException, details: str) -> QMessageBox | None:
+    """A non-blocking dialog for an unexpected error, naming the log file; while one is open,
+    further errors only go to the log (a slot that fails on every paint must not stack up
+    dialogs). None when one is already open."""
+    global _error_box
+    if _error_box is not None:
+        return None
+    parent = QApplication.activeWindow() or next(
+        (w for w in QApplication.topLevelWidgets() if w.isVisible() and w.isWindow()), None
+    )
+    log = current_log_file()
+    where = f"Details are in the log file:\n{log}" if log else "No log file could be written."
+    box = QMessageBox(parent)
+    box.setObjectName("unexpectedErrorDialog")
+    box.setIcon(QMessageBox.Icon.Critical)
+    box.setWindowTitle("Unexpected error")
+    box.setText(f"Something went wrong: {type(error).__name__}: {error}")
+    box.setInformativeText(
+        "tfstudio keeps running, and your project is safe: every edit was saved when it was "
+        f"made.\n\n{where}"
+    )
+    box.setDetailedText(details[-6000:])
+    box.setStandardButtons(QMessageBox.StandardButton.Close)
+    if log is not None:
+        folder = box.addButton("Open log folder", QMessageBox.ButtonRole.ActionRole)
+        folder.clicked.connect(
+            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log.parent)))
+        )
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def forget() -> None:
+        global _error_box
+        _error_box = None
+
+    box.finished.connect(forget)
+    _error_box = box
+    box.open()
+    return box
 
 
 STARTUP_PROBE = "TFSTUDIO_STARTUP_PROBE"
@@ -129,7 +187,9 @@ def run(project: str | None) -> int:
     if probe is not None:
         probe.mark("imported")
     app = create_application()
+    setup_logging()
     _install_excepthook()
+    logger.info("app started (project %s)", project or "most recent")
     window = MainWindow()
     if probe is not None:
         probe.watch(app, window)
