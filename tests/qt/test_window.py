@@ -294,3 +294,23 @@ def test_a_training_dock_the_user_closed_stays_closed_after_a_restart(qtbot, sma
     third = open_window(qtbot, small_project)
     assert not third.docks["runs"].isHidden() and third.docks["training"].isHidden()
     third.close()
+
+
+def test_the_window_fits_a_small_screen_and_show_log_does_not_grow_it(qtbot, small_project):
+    """Docks with tall panels (training curves, runs, review) scroll instead of asking for
+    more height than a 720 px screen has; Show log never pushes the window down."""
+    from tests.qt.conftest import open_window
+    from tests.session.fake_run import make_fake_run
+
+    with Project.open(small_project) as project:
+        make_fake_run(project)
+    window = open_window(qtbot, small_project, size=(1280, 700))
+    try:
+        assert not window.docks["training"].isHidden()
+        assert window.minimumSizeHint().height() <= 600
+        before = window.height()
+        qtbot.mouseClick(window.training.log_toggle, Qt.MouseButton.LeftButton)
+        assert window.training.log_view.isVisible()
+        assert window.height() == before and window.minimumSizeHint().height() <= 600
+    finally:
+        window.close()

@@ -29,6 +29,25 @@ def format_time(seconds: float, decimals: int = 3) -> str:
     return f"{sign}{secs}{tail}"
 
 
+def parse_time(text: str) -> float:
+    """What :func:`format_time` writes, back to seconds: ``12.5``, ``1:02.5``, ``1:02:03.25``
+    (and ``-`` in front); raises ValueError for anything else."""
+    text = text.strip()
+    sign = -1.0 if text.startswith("-") else 1.0
+    parts = text.lstrip("-").split(":")
+    if not 1 <= len(parts) <= 3 or any(not p.strip() for p in parts):
+        raise ValueError(f"not a time: {text!r}")
+    *whole, seconds = parts
+    value = float(seconds)
+    for unit, part in zip((60.0, 3600.0), reversed(whole), strict=False):
+        if not part.strip().isdigit():
+            raise ValueError(f"not a time: {text!r}")
+        value += unit * int(part)
+    if whole and not 0 <= float(seconds) < 60:
+        raise ValueError(f"seconds must be under 60 in {text!r}")
+    return sign * value
+
+
 def format_duration(seconds: float) -> str:
     """A recording's length with its unit: ``4.0 s`` below a minute, else ``m:ss``/``h:mm:ss``."""
     if seconds < 59.95:

@@ -14,7 +14,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
-from tfstudio.qt.axes import format_time
+from tfstudio.qt.axes import format_time, parse_time
 from tfstudio.qt.palette import swatch
 from tfstudio.qt.subscribe import listen
 from tfstudio.session.workspace import Workspace
@@ -77,7 +77,7 @@ class EventTableModel(QAbstractTableModel):
             return f"{event.low_hz:.0f}–{event.high_hz:.0f}"
         if role == Qt.ItemDataRole.EditRole and col in _FIELDS:
             value = getattr(event, _FIELDS[col])
-            return "" if value is None else f"{value:.4f}"
+            return "" if value is None else format_time(value, 4)
         if role == Qt.ItemDataRole.DecorationRole and col == 0 and cls is not None:
             return swatch(cls.color, 10)
         if role == Qt.ItemDataRole.TextAlignmentRole and col > 0:
@@ -89,9 +89,9 @@ class EventTableModel(QAbstractTableModel):
             return False
         text = str(value).strip()
         try:
-            number = float(text)
+            number = parse_time(text)
         except ValueError:
-            self.workspace.report(f"Not a number: {text!r}")
+            self.workspace.report(f"Not a time: {text!r} (seconds, m:ss.mmm or h:mm:ss.mmm)")
             return False
         field = _FIELDS[index.column()]
         event = self._events[index.row()]
@@ -134,7 +134,17 @@ class EventTable(QWidget):
     def _on_labels_change(self) -> None:
         with QSignalBlocker(self.table.selectionModel()):
             self.model.reload()
+        self._fit_time_columns()
         self._on_selection_change()
+
+    def _fit_time_columns(self) -> None:
+        """Onset and offset wide enough for the longest time of this recording (1:02:03.456
+        on a long one), never narrower than the default."""
+        rec = self.workspace.recording
+        longest = format_time(rec.duration if rec is not None else 0.0, 3)
+        width = self.table.fontMetrics().horizontalAdvance(longest) + 16
+        for col in (1, 2):
+            self.table.setColumnWidth(col, max(62, width))
 
     def _on_row_change(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():

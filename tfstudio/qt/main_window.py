@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QStyle,
     QToolBar,
@@ -100,6 +102,22 @@ class _Page(QWidget):
         button.clicked.connect(slot)
         self.buttons.addWidget(button)
         return button
+
+
+# Docks whose content scrolls when there is not room for all of it.
+SCROLLED_DOCKS = ("review", "evaluation", "training", "runs")
+# The most height they ask for before scrolling.
+DOCK_MIN_HEIGHT = 120
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setMinimumHeight(DOCK_MIN_HEIGHT)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area
 
 
 class _Dock(QDockWidget):
@@ -213,7 +231,12 @@ class MainWindow(QMainWindow):
         ):
             dock = _Dock(title, self)
             dock.setObjectName(f"dock-{name}")
-            dock.setWidget(widget)
+            if name in SCROLLED_DOCKS:
+                # Their panels want ~300-400 px; in a scroll area a small screen squeezes them
+                # (they scroll) instead of pushing the window past the screen's bottom.
+                dock.setWidget(_scrolled(widget))
+            else:
+                dock.setWidget(widget)
             dock.setFeatures(
                 QDockWidget.DockWidgetFeature.DockWidgetMovable
                 | QDockWidget.DockWidgetFeature.DockWidgetClosable
@@ -246,7 +269,9 @@ class MainWindow(QMainWindow):
         self.resizeDocks(
             [self.docks["classes"], self.docks["events"]], [190, 600], Qt.Orientation.Vertical
         )
-        self.resizeDocks([self.docks["training"]], [330], Qt.Orientation.Vertical)
+        # A third of a small window at most: the spectrogram is what the user came for.
+        training = min(330, self.height() // 3)
+        self.resizeDocks([self.docks["training"]], [training], Qt.Orientation.Vertical)
 
     def _action(
         self,
