@@ -323,3 +323,32 @@ def test_keyboard_editing_nudges_sets_edges_and_steps_within_a_class(window, qtb
     assert view.view_range()[0] == pytest.approx(3.0)
     stored = {e.id: (e.onset, e.offset) for e in store_labels(small_project)}
     assert stored[first.id] == pytest.approx((1.5, 2.5))
+
+
+def test_ctrl_click_selects_several_and_keys_act_on_all_in_one_step(window, qtbot, small_project):
+    ws, view = window.workspace, window.view
+    ids = class_ids(window)
+    view.show_range(0.0, 10.0)
+    a = ws.add_event(1.0, 2.0, class_id=ids["bird"])
+    b = ws.add_event(4.0, 5.0, class_id=ids["bird"])
+    c = ws.add_event(7.0, 8.0, class_id=ids["bird"])
+    ws.select_event(None)
+    viewport = view.graphics.viewport()
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    qtbot.mouseClick(viewport, LEFT, pos=view.viewport_pos("spec", 1.5, mid_hz(view)))
+    qtbot.mouseClick(viewport, LEFT, ctrl, view.viewport_pos("spec", 7.5, mid_hz(view)))
+    assert ws.selection() == [c.id, a.id]
+    # The other selected event is outlined in the spectrogram and its lane.
+    assert [len(item) for item in view.editor.also_items] == [1, 1]
+    # …and both rows are selected in the event table.
+    rows = window.events.table.selectionModel().selectedRows()
+    assert sorted(r.row() for r in rows) == [0, 2]
+
+    key(qtbot, window, Qt.Key.Key_2)  # relabel both
+    classes = {e.id: e.class_id for e in store_labels(small_project)}
+    assert classes == {a.id: ids["frog"], b.id: ids["bird"], c.id: ids["frog"]}
+    key(qtbot, window, Qt.Key.Key_Delete)
+    assert [e.id for e in store_labels(small_project)] == [b.id]
+    assert [len(item) for item in view.editor.also_items] == [0, 0]
+    key(qtbot, window, Qt.Key.Key_Z, ctrl)  # one undo brings both back
+    assert sorted(e.id for e in store_labels(small_project)) == sorted([a.id, b.id, c.id])

@@ -264,3 +264,34 @@ def test_after_delete_nothing_is_selected_so_a_class_key_relabels_nothing(ws):
     assert ws.current_class_id == frog
     # Tab still reaches the event that followed.
     assert ws.step_event(1, 2.5) == second.id
+
+
+def test_several_selected_events_are_relabelled_moved_and_deleted_in_one_step_each(ws):
+    bird, frog = (c.id for c in ws.classes())
+    a = ws.add_event(1.0, 2.0, class_id=bird)
+    b = ws.add_event(3.0, 4.0, class_id=bird)
+    c = ws.add_event(5.0, 6.0, class_id=bird)
+    ws.select_event(a.id)
+    ws.select_event(c.id, toggle=True)  # Ctrl+click: c joins, and is the current one
+    assert ws.selection() == [c.id, a.id]
+    ws.select_event(b.id, toggle=True)
+    ws.select_event(b.id, toggle=True)  # and leaves again
+    assert ws.selection() == [c.id, a.id]
+
+    ws.set_selected_class(frog)
+    assert {ws.labels.get(i).class_id for i in (a.id, c.id)} == {frog}
+    assert ws.labels.get(b.id).class_id == bird
+    assert ws.undo_description() == "relabel 2 events as 'frog'"
+
+    ws.nudge_selected(0.5)
+    assert (ws.labels.get(a.id).onset, ws.labels.get(c.id).onset) == (1.5, 5.5)
+    assert ws.undo_description() == "move 2 events"
+    assert ws.selection() == [c.id, a.id]  # still selected after the edit
+
+    assert ws.delete_selected()
+    assert set(ws.labels.ids.tolist()) == {b.id} and ws.selection() == []
+    assert ws.undo_description() == "delete 2 events"
+    ws.undo()  # one step brings both back
+    assert {a.id, c.id} <= set(ws.labels.ids.tolist())
+    ws.select_event(a.id)  # a plain click selects one again
+    assert ws.selection() == [a.id]

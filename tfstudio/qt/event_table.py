@@ -108,7 +108,8 @@ class EventTable(QWidget):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Ctrl/Shift+click selects several: 1–9, Delete and the arrows then act on all.
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed
@@ -126,7 +127,7 @@ class EventTable(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.table)
-        self.table.selectionModel().currentRowChanged.connect(self._on_row_change)
+        self.table.selectionModel().selectionChanged.connect(self._on_rows_change)
         listen(self, workspace.events.labels, self._on_labels_change)
         listen(self, workspace.events.classes, self._on_labels_change)
         listen(self, workspace.events.selection, self._on_selection_change)
@@ -146,23 +147,31 @@ class EventTable(QWidget):
         for col in (1, 2):
             self.table.setColumnWidth(col, max(62, width))
 
-    def _on_row_change(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if current.isValid():
-            self.workspace.select_event(self.model.event_id(current.row()))
+    def _on_rows_change(self, *_args) -> None:
+        selection = self.table.selectionModel()
+        rows = sorted(index.row() for index in selection.selectedRows())
+        current = selection.currentIndex()
+        if current.isValid() and current.row() in rows:  # the clicked row leads
+            rows.remove(current.row())
+            rows.insert(0, current.row())
+        self.workspace.select_events([self.model.event_id(r) for r in rows])
 
     def _on_selection_change(self) -> None:
-        selected = self.workspace.selected_id
-        position = self.workspace.labels.position(selected) if selected is not None else None
+        labels = self.workspace.labels
+        positions = (labels.position(i) for i in self.workspace.selection())
+        rows = [r for r in positions if r is not None and r < self.model.rowCount()]
         selection = self.table.selectionModel()
         with QSignalBlocker(selection):
-            if position is None or position >= self.model.rowCount():
-                selection.clearSelection()
+            selection.clearSelection()
+            if not rows:
+                self.table.viewport().update()
                 return
-            index = self.model.index(position, 0)
-            selection.setCurrentIndex(
-                index,
-                QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows,
+            flags = (
+                QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
             )
+            for row in rows[1:]:
+                selection.select(self.model.index(row, 0), flags)
+            index = self.model.index(rows[0], 0)
+            selection.setCurrentIndex(index, flags)
         self.table.scrollTo(index)
         self.table.viewport().update()

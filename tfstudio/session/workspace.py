@@ -83,6 +83,9 @@ class Workspace:
         self.run_id: int | None = None
         self._run_chosen = False
         self.selected_id: int | None = None
+        # Also selected, besides ``selected_id`` (Ctrl+click, a table's extended selection):
+        # bulk relabel, delete and nudge act on all of them in one undo step.
+        self.also_selected: tuple[int, ...] = ()
         self.current_class_id: int | None = None
         self._classes: list[EventClass] = []
         self._recordings: list[Recording] = []
@@ -115,6 +118,7 @@ class Workspace:
         # to the signals below do not each open one and load its labels again.
         self.recording = self._recordings[0] if self._recordings else None
         self.selected_id = None
+        self.also_selected = ()
         self.run_id = self._default_run_id()
         self._run_chosen = False
         self._reload_labels()
@@ -133,6 +137,7 @@ class Workspace:
         self.detections = LabelIndex()
         self.run_id = None
         self.selected_id = None
+        self.also_selected = ()
         self._pending.clear()
         if emit:
             self._reload_all()
@@ -207,6 +212,7 @@ class Workspace:
         self.run_id = run_id
         if self.selected_id is not None and self.selected_id in self.detections:
             self.selected_id = None
+            self.also_selected = ()
             self.events.selection.emit()
         self._reload_detections()
         self.events.run.emit()
@@ -225,6 +231,7 @@ class Workspace:
         recording = next((r for r in self._recordings if r.id == recording_id), None)
         self.recording = recording
         self.selected_id = None
+        self.also_selected = ()
         self._reload_labels()
         self.events.recording.emit()
         self.events.labels.emit()
@@ -251,17 +258,49 @@ class Workspace:
         self.report("Every recording has labels")
         return False
 
-    def select_event(self, event_id: int | None) -> None:
+    def selection(self) -> list[int]:
+        """Every selected event: the current one (``selected_id``) first, then the others."""
+        return [] if self.selected_id is None else [self.selected_id, *self.also_selected]
+
+    def select_event(self, event_id: int | None, *, toggle: bool = False) -> None:
+        """Select one event (None: nothing). With ``toggle`` (Ctrl+click) add it to the
+        selection as the current one, or take it out when it is already in."""
         if event_id is not None and event_id not in self.labels and event_id not in self.detections:
             event_id = None
-        if event_id == self.selected_id:
+        if toggle and event_id is not None and self.selected_id is not None:
+            chosen = self.selection()
+            if event_id in chosen:
+                chosen.remove(event_id)
+            else:
+                chosen.insert(0, event_id)
+            self.select_events(chosen)
             return
+        if event_id == self.selected_id and not self.also_selected:
+            return
+        self.also_selected = ()
         self.selected_id = event_id
         event = self.selected_event()
         if event is not None and event.class_id != self.current_class_id:
             self.current_class_id = event.class_id
             self.events.current_class.emit()
         self.events.selection.emit()
+
+    def select_events(self, event_ids: list[int]) -> None:
+        """Select these events, the first the current one (a table's rows, a toggle)."""
+        known = [i for i in dict.fromkeys(event_ids) if i in self.labels or i in self.detections]
+        first = known[0] if known else None
+        if first == self.selected_id and tuple(known[1:]) == self.also_selected:
+            return
+        self.selected_id, self.also_selected = first, tuple(known[1:])
+        event = self.selected_event()
+        if event is not None and event.class_id != self.current_class_id:
+            self.current_class_id = event.class_id
+            self.events.current_class.emit()
+        self.events.selection.emit()
+
+    def selected_events(self) -> list[Event]:
+        found = (self.labels.get(i) or self.detections.get(i) for i in self.selection())
+        return [e for e in found if e is not None]
 
     def step_event(self, step: int, t: float = 0.0) -> int | None:
         event_id = self.labels.neighbour(self.selected_id, step, t)
@@ -285,6 +324,8 @@ class Workspace:
         if event is None or self.recording is None:
             return None
         duration = self.recording.duration
+        if self.also_selected and edge == "both" and self.project is not None:
+            return self._nudge_many(seconds, duration)
         onset, offset = event.onset, event.offset
         if edge == "both":
             shift = min(max(seconds, -onset), duration - offset)
@@ -296,6 +337,27 @@ class Workspace:
         else:
             raise ValueError(f"edge must be both, onset or offset, not {edge!r}")
         return self.update_event(event.id, onset=onset, offset=offset)
+
+    def _nudge_many(self, seconds: float, duration: float) -> Event | None:
+        """Move every selected event by the same amount (as far as the first and last
+        allow), one undo step; detections moved become labels, as when adjusted alone."""
+        assert self.project is not None
+        project, events = self.project, self.selected_events()
+        shift = min(
+            max(seconds, -min(e.onset for e in events)), duration - max(e.offset for e in events)
+        )
+
+        def apply() -> None:
+            with project.undo_group(f"move {len(events)} events"):
+                for e in events:
+                    onset, offset = e.onset + shift, e.offset + shift
+                    if edit_accepts(e, {"onset": onset, "offset": offset}):
+                        accept_detections(project, [e.id], onset=onset, offset=offset)
+                    else:
+                        project.update_event(e.id, onset=onset, offset=offset)
+
+        self._write(apply)
+        return self.selected_event()
 
     def set_edge_at(self, edge: str, seconds: float) -> Event | None:
         """Put the selected event's onset or offset at ``seconds`` (the playback cursor); an
@@ -416,22 +478,59 @@ class Workspace:
         return self._write(accept_detections, self.project, event_ids) or []
 
     def set_selected_class(self, class_id: int) -> None:
-        """Relabel the selected event (if any) and use the class for new events."""
+        """Relabel the selected events (if any) and use the class for new events."""
         self.set_current_class(class_id)
-        event = self.selected_event()
-        if event is not None and event.class_id != class_id:
-            self.update_event(event.id, class_id=class_id)
+        events = [e for e in self.selected_events() if e.class_id != class_id]
+        if len(self.selection()) > 1 and events and self.project is not None:
+            project, name = self.project, self._class_name_of(class_id)
+
+            def relabel() -> None:
+                with project.undo_group(f"relabel {len(events)} events as {name!r}"):
+                    for event in events:
+                        if edit_accepts(event, {"class_id": class_id}):
+                            accept_detections(project, [event.id], class_id=class_id)
+                        else:
+                            project.update_event(event.id, class_id=class_id)
+
+            self._write(relabel)
+            return
+        if events:
+            self.update_event(events[0].id, class_id=class_id)
+
+    def _class_name_of(self, class_id: int) -> str:
+        cls = self.event_class(class_id)
+        return cls.name if cls is not None else str(class_id)
 
     def delete_selected(self) -> bool:
         event = self.selected_event()
         if event is None or self.project is None:
             return False
+        if self.also_selected:
+            return self._delete_many(self.selected_events())
         if delete_rejects(event):
             self.review([event.id], "rejected")
             return True
         self._write(self.project.delete_events, [event.id])
         # Nothing is selected afterwards: selecting a neighbour would hand the number keys an
         # event the user never picked (Tab picks the next one).
+        self.select_event(None)
+        return True
+
+    def _delete_many(self, events: list[Event]) -> bool:
+        """Delete the selected labels and reject the selected detections, one undo step."""
+        assert self.project is not None
+        project = self.project
+        rejected = [e.id for e in events if delete_rejects(e)]
+        deleted = [e.id for e in events if not delete_rejects(e)]
+
+        def apply() -> None:
+            with project.undo_group(f"delete {len(events)} events"):
+                if deleted:
+                    project.delete_events(deleted)
+                for event_id in rejected:
+                    project.update_event(event_id, review="rejected")
+
+        self._write(apply)
         self.select_event(None)
         return True
 
@@ -562,6 +661,12 @@ class Workspace:
             self.events.detections.emit()
             if self.selected_id not in self.labels and self.selected_id not in self.detections:
                 self.selected_id = None
+            self.also_selected = tuple(
+                i for i in self.also_selected if i in self.labels or i in self.detections
+            )
+            if self.selected_id is None and self.also_selected:
+                self.selected_id, *rest = self.also_selected
+                self.also_selected = tuple(rest)
             self.events.selection.emit()
         if tables & {"recordings", "events", "classes"}:
             self.events.recordings.emit()

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QPointF, QRectF, QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from tfstudio.features.freq_scale import FrequencyScale
+from tfstudio.qt.event_items import RectsItem
 from tfstudio.qt.spectrogram.events import LaneMap
 from tfstudio.qt.spectrogram.image import AudioInfo
 from tfstudio.qt.spectrogram.viewbox import EditViewBox
@@ -93,6 +95,16 @@ class EditTool(QObject):
             vb.addItem(item, ignoreBounds=True)
             self._drag_items.append(item)
 
+        # The other selected events (Ctrl+click): outlined, in both views.
+        outline = QPen(QColor("#ffffff"), 2.0)
+        outline.setCosmetic(True)
+        self.also_items = []
+        for vb in (self.spec_vb, self.lane_vb):
+            rects = RectsItem(35)
+            rects.set_style(outline, QBrush(QColor(255, 255, 255, 50)))
+            vb.addItem(rects, ignoreBounds=True)
+            self.also_items.append(rects)
+
         self.spec_vb.sigDrag.connect(self._on_spec_drag)
         self.lane_vb.sigDrag.connect(self._on_lane_drag)
         self.spec_vb.sigClick.connect(self._on_spec_click)
@@ -106,7 +118,9 @@ class EditTool(QObject):
 
     # ---------------------------------------------------------- the selection
     def show_selection(self) -> None:
-        """Put the live items on the workspace's selected event (or hide them)."""
+        """Put the live items on the workspace's selected event (or hide them), and outline
+        the others that are selected with it."""
+        self._show_also_selected()
         event = self.workspace.selected_event()
         if event is None or self.audio is None:
             for item in (self.live_region, self.live_roi, self.lane_region):
@@ -146,6 +160,31 @@ class EditTool(QObject):
                 self.live_roi.setPos(QPointF(event.onset, y0), update=False, finish=False)
                 self.live_roi.setSize(QPointF(event.duration, y1 - y0), update=True, finish=False)
         self.spanChanged.emit(event.duration)
+
+    def _show_also_selected(self) -> None:
+        ws = self.workspace
+        others = [
+            e for e in (ws.labels.get(i) or ws.detections.get(i) for i in ws.also_selected) if e
+        ]
+        spec_items, lane_items = self.also_items
+        if not others:
+            for item in self.also_items:
+                item.set_rects(*(np.zeros(0),) * 4)
+            return
+        on = np.array([e.onset for e in others])
+        off = np.array([e.offset for e in others])
+        _, (y0, y1) = self.spec_vb.viewRange()
+        lows = np.array(
+            [self.scale.to_axis(e.low_hz) if e.low_hz is not None else y0 for e in others]
+        )
+        highs = np.array(
+            [self.scale.to_axis(e.high_hz) if e.high_hz is not None else y1 for e in others]
+        )
+        spec_items.set_rects(on, off, lows, highs)
+        rows = [self.lane_map.rows.get(e.class_id) for e in others]
+        shown = [k for k, row in enumerate(rows) if row is not None]
+        lane_rows = np.array([rows[k] for k in shown], dtype=float)
+        lane_items.set_rects(on[shown], off[shown], lane_rows + 0.1, lane_rows + 0.9)
 
     # Live region edits: mirror between views while dragging; write once when finished.
     def _on_live_region_change(self) -> None:
@@ -274,8 +313,16 @@ class EditTool(QObject):
         self.workspace.add_event(t0, t1, class_id=class_id)
 
     # --------------------------------------------------------------- clicking
-    def _pick(self, t: float, candidates: list[int]) -> None:
-        """Select among the events under the pointer; clicking again steps to the next."""
+    def _pick(self, t: float, candidates: list[int], mods=None) -> None:
+        """Select among the events under the pointer; clicking again steps to the next.
+        Ctrl (or Shift) + click adds the event to the selection or takes it out."""
+        extend = mods is not None and bool(
+            mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        )
+        if extend:
+            if candidates:
+                self.workspace.select_event(candidates[0], toggle=True)
+            return
         if not candidates:
             self.workspace.select_event(None)
             self.seekRequested.emit(max(0.0, t))
@@ -291,7 +338,7 @@ class EditTool(QObject):
         t0, t1 = self.spec_vb.time_range()
         return 3 * (t1 - t0) / self.spec_vb.pixel_width()
 
-    def _on_spec_click(self, pos: QPointF, button, _mods) -> None:
+    def _on_spec_click(self, pos: QPointF, button, mods) -> None:
         if button != Qt.MouseButton.LeftButton:
             return
         self._focus.setFocus()
@@ -307,9 +354,9 @@ class EditTool(QObject):
                 for i in detections.at(pos.x(), None, self._tolerance())
                 if detections.get(i).review != "rejected"  # type: ignore[union-attr]
             ]
-        self._pick(pos.x(), candidates)
+        self._pick(pos.x(), candidates, mods)
 
-    def _on_lane_click(self, pos: QPointF, button, _mods) -> None:
+    def _on_lane_click(self, pos: QPointF, button, mods) -> None:
         if button != Qt.MouseButton.LeftButton:
             return
         self._focus.setFocus()
@@ -326,4 +373,4 @@ class EditTool(QObject):
             ]
         if class_id is not None and not candidates:
             self.workspace.set_current_class(class_id)
-        self._pick(pos.x(), candidates)
+        self._pick(pos.x(), candidates, mods)
