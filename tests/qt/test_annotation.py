@@ -352,3 +352,24 @@ def test_ctrl_click_selects_several_and_keys_act_on_all_in_one_step(window, qtbo
     assert [len(item) for item in view.editor.also_items] == [0, 0]
     key(qtbot, window, Qt.Key.Key_Z, ctrl)  # one undo brings both back
     assert sorted(e.id for e in store_labels(small_project)) == sorted([a.id, b.id, c.id])
+
+
+def test_ctrl_drag_is_a_rubber_band_that_selects_what_it_touches(window, qtbot, small_project):
+    ws, view = window.workspace, window.view
+    ids = class_ids(window)
+    view.show_range(0.0, 10.0)
+    a = ws.add_event(1.0, 2.0, class_id=ids["bird"])
+    b = ws.add_event(3.0, 4.0, class_id=ids["frog"], low_hz=1000.0, high_hz=2000.0)
+    ws.add_event(6.0, 7.0, class_id=ids["bird"])
+    ws.add_event(3.2, 3.8, class_id=ids["bird"], low_hz=5000.0, high_hz=6000.0)  # above the band
+    ws.select_event(None)
+    drag(
+        qtbot,
+        view,
+        "spec",
+        (1.5, 500.0),
+        (3.5, 3000.0),
+        Qt.KeyboardModifier.ControlModifier,
+    )
+    assert sorted(ws.selection()) == sorted([a.id, b.id])
+    assert len(store_labels(small_project)) == 4  # no event was made

@@ -598,6 +598,8 @@ class MainWindow(QMainWindow):
             "Drag on the spectrogram: new event (Shift+drag: time–frequency box)<br>"
             "Drag in a class lane: new event of that class<br>"
             "Drag the selected event's edges or body: adjust it<br>"
+            "Ctrl+click: add to or take from the selection · Ctrl+drag: select what a "
+            "rectangle touches (1–9, Del and the arrows then act on all of them)<br>"
             "Click: select; click again: next overlapping event; click on empty space: "
             "move the playback cursor<br>"
             "Wheel: zoom time · Ctrl+wheel: zoom frequency · Shift+wheel: scroll · "

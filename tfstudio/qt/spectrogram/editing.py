@@ -56,6 +56,7 @@ class EditTool(QObject):
         self.audio: AudioInfo | None = None
         self._focus = focus
         self._drag_box = False
+        self._drag_select = False
         spec_vb, lane_vb = spec.getViewBox(), lanes.getViewBox()
         assert isinstance(spec_vb, EditViewBox) and isinstance(lane_vb, EditViewBox)
         self.spec_vb, self.lane_vb = spec_vb, lane_vb
@@ -272,6 +273,13 @@ class EditTool(QObject):
     def _on_spec_drag(self, start: QPointF, end: QPointF, phase: str, mods) -> None:
         if self.audio is None:
             return
+        # Ctrl+drag (at the start or the release): a rubber band that selects the events it
+        # touches, no new event.
+        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        self._drag_select = ctrl if phase == "start" else self._drag_select or ctrl
+        if self._drag_select:
+            self._rubber_band(start, end, phase)
+            return
         shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
         # Shift at the start or at the release makes a box (either is what users mean).
         self._drag_box = shift if phase == "start" else self._drag_box or shift
@@ -295,6 +303,33 @@ class EditTool(QObject):
             self.workspace.add_event(t0, t1, low_hz=f0, high_hz=f1)
         else:
             self.workspace.add_event(t0, t1)
+
+    def _rubber_band(self, start: QPointF, end: QPointF, phase: str) -> None:
+        """Select every label (and shown detection) the dragged rectangle touches: in time,
+        and in frequency for boxes; with the ones already selected."""
+        assert self.audio is not None
+        t0, t1 = sorted((start.x(), end.x()))
+        y0, y1 = sorted((start.y(), end.y()))
+        if phase != "finish":
+            item = self._drag_items[0]
+            self._drag_rect(item, QRectF(t0, y0, t1 - t0, y1 - y0), None)
+            item.setBrush(QColor(255, 255, 255, 30))
+            return
+        self._end_drag()
+        f0, f1 = self._hz_span(y0, y1)
+        ws = self.workspace
+        indexes = [ws.labels] + ([ws.detections] if self.detections.visible else [])
+        touched: list[int] = []
+        for index in indexes:
+            for k in index.visible(t0, t1):
+                event = index.get(int(index.ids[k]))
+                if event is None:
+                    continue
+                boxed = event.low_hz is not None and event.high_hz is not None
+                if boxed and (event.high_hz < f0 or event.low_hz > f1):  # type: ignore[operator]
+                    continue
+                touched.append(event.id)
+        ws.select_events(ws.selection() + [i for i in touched if i not in ws.selection()])
 
     def _on_lane_drag(self, start: QPointF, end: QPointF, phase: str, _mods) -> None:
         if self.audio is None:
