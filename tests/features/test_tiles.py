@@ -117,3 +117,33 @@ def test_level_at_reads_the_bin_and_frame_under_a_point(tmp_path, wav_writer):
     assert at > level_at(image, params, 16000, 0.0, 128, 0.5, 5000.0) + 20
     assert level_at(image, params, 16000, 0.0, 128, -0.1, 1000.0) is None
     assert level_at(image, params, 16000, 0.0, 128, 0.5, 9000.0) is None  # over Nyquist
+
+
+@pytest.mark.parametrize("kind", ["hann", "hamming", "blackman", "blackman-harris"])
+def test_windows_match_scipys_periodic_windows(kind):
+    import scipy.signal
+
+    from tfstudio.features.tiles import _Window
+
+    window, _ = _Window.get(512, kind)
+    expected = scipy.signal.get_window(kind.replace("-", ""), 512, fftbins=True)
+    np.testing.assert_allclose(window, expected, atol=1e-6)
+
+
+def test_the_window_changes_the_picture_and_keeps_the_level(tmp_path, wav_writer):
+    path = wav_writer(tmp_path / "tone.wav", 4.0)  # 1 kHz during the first second
+    tone_bin = 1000 * 500 / 16000  # 31.25: between bins, so every window leaks
+    images = {}
+    with AudioReader(path) as reader:
+        for kind in ("rectangular", "hann", "blackman-harris"):
+            params = SpectrogramParams(n_fft=500, hop=125, window=kind)
+            images[kind] = codes_to_db(compute_tile(reader, TileKey(str(path), params, 0, 0)))
+    # The tone reads about the same level whatever the window (each is scaled for it)…
+    peaks = {k: float(img[30:34, 20].max()) for k, img in images.items()}
+    assert max(peaks.values()) - min(peaks.values()) < 4.0
+    # …while a few bins away the rectangular window smears it far over the noise.
+    near = {k: float(img[round(tone_bin) + 5, 20]) for k, img in images.items()}
+    assert near["rectangular"] > near["hann"] + 10
+    assert near["hann"] >= near["blackman-harris"] - 1.0
+    with pytest.raises(ValueError, match="window must be one of"):
+        SpectrogramParams(window="kaiser")

@@ -56,12 +56,28 @@ class FrameReader(Protocol):
     ) -> np.ndarray: ...
 
 
+# The analysis windows a display spectrogram offers, as cosine-sum coefficients of their
+# periodic forms (w[n] = Σ_k (−1)^k a_k cos(2πkn/N)); Hann is the default.
+WINDOWS: dict[str, tuple[float, ...]] = {
+    "hann": (0.5, 0.5),
+    "hamming": (0.54, 0.46),
+    "blackman": (0.42, 0.5, 0.08),
+    "blackman-harris": (0.35875, 0.48829, 0.14128, 0.01168),
+    "rectangular": (1.0,),
+}
+
+
 @dataclass(frozen=True)
 class SpectrogramParams:
-    """FFT size and base hop (samples) of a display spectrogram."""
+    """FFT size, base hop (samples) and window of a display spectrogram."""
 
     n_fft: int = 1024
     hop: int = 256
+    window: str = "hann"
+
+    def __post_init__(self) -> None:
+        if self.window not in WINDOWS:
+            raise ValueError(f"window must be one of {', '.join(WINDOWS)}, not {self.window!r}")
 
     @property
     def n_bins(self) -> int:
@@ -135,21 +151,24 @@ def tiles_in_window(
 
 
 class _Window:
-    _cache: dict[int, tuple[np.ndarray, float]] = {}  # noqa: RUF012 - per process, read-mostly
+    _cache: dict[tuple[int, str], tuple[np.ndarray, float]] = {}  # noqa: RUF012 - read-mostly
     _lock = threading.Lock()
 
     @classmethod
-    def get(cls, n_fft: int) -> tuple[np.ndarray, float]:
+    def get(cls, n_fft: int, kind: str = "hann") -> tuple[np.ndarray, float]:
         with cls._lock:
-            if n_fft not in cls._cache:
-                # The periodic Hann window (scipy.signal.get_window("hann", n) to 1e-16):
+            if (n_fft, kind) not in cls._cache:
+                # Periodic cosine-sum windows (scipy.signal.get_window(kind, n) to 1e-16):
                 # importing scipy.signal would cost seconds before the first tile.
-                n = np.arange(n_fft)
-                window = (0.5 - 0.5 * np.cos(2 * np.pi * n / n_fft)).astype(np.float32)
+                phase = 2 * np.pi * np.arange(n_fft) / n_fft
+                window = np.zeros(n_fft)
+                for k, a in enumerate(WINDOWS[kind]):
+                    window += (-1) ** k * a * np.cos(k * phase)
+                window = window.astype(np.float32)
                 # Scaled so that a full-scale sine reads about 0 dB.
                 scale = float(2.0 / (window.sum() ** 2))
-                cls._cache[n_fft] = (window, scale)
-            return cls._cache[n_fft]
+                cls._cache[n_fft, kind] = (window, scale)
+            return cls._cache[n_fft, kind]
 
 
 def window_starts(
@@ -162,11 +181,11 @@ def window_starts(
     return np.floor(centres).astype(np.int64) - n_fft // 2
 
 
-def power_spectra(windows: np.ndarray, n_fft: int) -> np.ndarray:
+def power_spectra(windows: np.ndarray, n_fft: int, kind: str = "hann") -> np.ndarray:
     """Scaled power spectra of windows (n, n_fft) → (n, n_bins), computed in small batches."""
     import scipy.fft
 
-    window, scale = _Window.get(n_fft)
+    window, scale = _Window.get(n_fft, kind)
     out = np.empty((len(windows), n_fft // 2 + 1), dtype=np.float32)
     for i in range(0, len(windows), FFT_BATCH):
         spectrum = scipy.fft.rfft(windows[i : i + FFT_BATCH] * window, axis=1)
@@ -199,6 +218,7 @@ def columns_db(
     column_width: float,
     n_columns: int,
     subframes: int,
+    window: str = "hann",
 ) -> np.ndarray:
     """Row-major (n_bins, n_columns) image of consecutive columns, in dB codes.
 
@@ -210,7 +230,7 @@ def columns_db(
     for c0 in range(0, n_columns, step):
         n = min(step, n_columns - c0)
         starts = window_starts(column_start + c0 * column_width, column_width, n, n_fft, subframes)
-        power = power_spectra(read_windows(reader, starts, n_fft), n_fft)
+        power = power_spectra(read_windows(reader, starts, n_fft), n_fft, window)
         mean = power.reshape(n, subframes, -1).mean(axis=1)
         np.maximum(mean, 10.0 ** (FLOOR_DB / 10.0), out=mean)
         out[:, c0 : c0 + n] = db_to_codes(10.0 * np.log10(mean)).T
@@ -230,7 +250,13 @@ def compute_tile(reader: FrameReader, key: TileKey) -> np.ndarray:
     if n_columns <= 0:
         return np.zeros((params.n_bins, 1), dtype=np.uint8)
     return columns_db(
-        reader, params.n_fft, first * hop, hop, n_columns, subframes_for(hop, params.n_fft)
+        reader,
+        params.n_fft,
+        first * hop,
+        hop,
+        n_columns,
+        subframes_for(hop, params.n_fft),
+        params.window,
     )
 
 
@@ -243,7 +269,13 @@ def compute_overview(reader: FrameReader, params: SpectrogramParams, subframes: 
     n_columns = overview_columns(params, reader.frames)
     width = reader.frames / n_columns
     return columns_db(
-        reader, params.n_fft, 0.0, width, n_columns, subframes_for(width, params.n_fft, subframes)
+        reader,
+        params.n_fft,
+        0.0,
+        width,
+        n_columns,
+        subframes_for(width, params.n_fft, subframes),
+        params.window,
     )
 
 

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tfstudio.features.tiles import WINDOWS
 from tfstudio.session.view_settings import COLORMAPS, FFT_SIZES, ViewSettings
 
 T = TypeVar("T")
@@ -146,6 +147,13 @@ class SettingsDialog(QDialog):
         for size in FFT_SIZES:
             self.n_fft.addItem(f"{size} samples", size)
         self.hop = QSpinBox(minimum=16, maximum=8192, singleStep=32, suffix=" samples")
+        self.window_shape = QComboBox()
+        for kind in WINDOWS:
+            self.window_shape.addItem(kind.replace("-", "–").capitalize(), kind)
+        self.window_shape.setToolTip(
+            "Hann suits most sounds; Blackman–Harris keeps loud tones from smearing over "
+            "quiet neighbours; rectangular shows the sharpest time detail"
+        )
         self.overlap = QLabel()
         self.min_hz = QDoubleSpinBox(minimum=0, maximum=200_000, singleStep=100, suffix=" Hz")
         self.max_hz = QDoubleSpinBox(minimum=0, maximum=200_000, singleStep=100, suffix=" Hz")
@@ -167,6 +175,7 @@ class SettingsDialog(QDialog):
         fft = QGroupBox("Analysis")
         form = QFormLayout(fft)
         form.addRow("FFT window", self.n_fft)
+        form.addRow("Window shape", self.window_shape)
         hop = QHBoxLayout()
         hop.addWidget(self.hop)
         hop.addWidget(self.overlap)
@@ -209,6 +218,7 @@ class SettingsDialog(QDialog):
         self.top_db.setEnabled(not s.auto_top)
         self.n_fft.setCurrentIndex(max(0, self.n_fft.findData(s.n_fft)))
         self.hop.setValue(s.hop)
+        self.window_shape.setCurrentIndex(max(0, self.window_shape.findData(s.window)))
         self.min_hz.setValue(s.min_hz)
         self.max_hz.setValue(s.max_hz)
         self.freq_scale.setCurrentIndex(max(0, self.freq_scale.findData(s.freq_scale)))
@@ -230,6 +240,7 @@ class SettingsDialog(QDialog):
             top_db=self.top_db.value(),
             n_fft=int(self.n_fft.currentData()),
             hop=self.hop.value(),
+            window=str(self.window_shape.currentData()),
             min_hz=self.min_hz.value(),
             max_hz=self.max_hz.value(),
             freq_scale=str(self.freq_scale.currentData()),

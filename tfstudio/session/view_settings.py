@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from tfstudio.features.freq_scale import SCALES
+from tfstudio.features.tiles import WINDOWS
 
 # Name shown to the user → pyqtgraph colormap name (and whether it is reversed).
 COLORMAPS: dict[str, tuple[str, bool]] = {
@@ -33,6 +34,7 @@ class ViewSettings:
     top_db: float = -20.0  # used when auto_top is off
     n_fft: int = 1024
     hop: int = 256  # samples between columns at full zoom
+    window: str = "hann"  # the FFT's analysis window (tfstudio.features.tiles.WINDOWS)
     min_hz: float = 0.0
     max_hz: float = 0.0  # 0: up to the Nyquist frequency
     label_overlay: bool = True  # draw time-only labels over the spectrogram too
@@ -72,6 +74,7 @@ class ViewSettings:
             self,
             colormap=colormap,
             freq_scale=self.freq_scale if self.freq_scale in SCALES else "linear",
+            window=self.window if self.window in WINDOWS else "hann",
             n_fft=n_fft,
             hop=hop,
             range_db=float(min(max(10.0, self.range_db), 200.0)),

@@ -79,7 +79,7 @@ class SpectrogramImage(QObject):
         self.tiles = tiles
         self.settings = settings
         self.audio: AudioInfo | None = None
-        self.params = SpectrogramParams(settings.n_fft, settings.hop)
+        self.params = SpectrogramParams(settings.n_fft, settings.hop, settings.window)
         self.overview: np.ndarray | None = None
         self.overview_final = False
         self._auto_top: float | None = None

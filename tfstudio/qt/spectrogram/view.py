@@ -78,7 +78,7 @@ class SpectrogramView(QWidget):
         self.settings = settings
         self.tiles = TileService(settings.cache_mb << 20, parent=self)
         self.audio: AudioInfo | None = None
-        self._params = SpectrogramParams(settings.n_fft, settings.hop)
+        self._params = SpectrogramParams(settings.n_fft, settings.hop, settings.window)
         self._play_position: float | None = None
         self.lane_map = LaneMap()
 
@@ -296,8 +296,8 @@ class SpectrogramView(QWidget):
         old, self.settings = self.settings, settings
         self.image.settings = self.editor.settings = settings
         self.tiles.cache.max_bytes = settings.cache_mb << 20
-        if (old.n_fft, old.hop) != (settings.n_fft, settings.hop):
-            self._params = SpectrogramParams(settings.n_fft, settings.hop)
+        if (old.n_fft, old.hop, old.window) != (settings.n_fft, settings.hop, settings.window):
+            self._params = SpectrogramParams(settings.n_fft, settings.hop, settings.window)
             self._reload_audio(keep_range=True)
         self._apply_colormap()
         self.image.apply_levels()
