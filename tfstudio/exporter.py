@@ -36,9 +36,12 @@ def project_events(project: Project, source: str = "labels") -> list[Event]:
     raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
 
 
-def to_label_events(project: Project, events: list[Event]) -> list[LabelEvent]:
-    """Events as the formats take them; a detection imported with a species code (BirdNET's
-    Raven tables) gets it back from its run."""
+def to_label_events(
+    project: Project, events: list[Event], *, confidences: bool = True
+) -> list[LabelEvent]:
+    """Events as the formats take them (without their confidence unless ``confidences``); a
+    detection imported with a species code (BirdNET's Raven tables) gets it back from its
+    run."""
     names = {r.id: r.name for r in project.recordings()}
     classes = {c.id: c.name for c in project.classes()}
     codes: dict[int, dict[str, str]] = {}
@@ -58,7 +61,7 @@ def to_label_events(project: Project, events: list[Event]) -> list[LabelEvent]:
             low_hz=e.low_hz,
             high_hz=e.high_hz,
             source=e.source,
-            confidence=e.confidence,
+            confidence=e.confidence if confidences else None,
             review=e.review,
             species_code=codes.get(e.run_id, {}).get(classes[e.class_id])
             if e.run_id is not None
@@ -114,9 +117,9 @@ def export_labels(
         raise ValueError(f"textgrid_form must be one of {', '.join(textgrid.FORMS)}")
     out = Path(out) if out is not None else default_output(project, fmt, source)
     _refuse_project_files(project, out)
-    events = to_label_events(project, project_events(project, source))
-    if source == "labels" and fmt in CONFIDENCE_MARKS_DETECTIONS:
-        events = [dataclasses.replace(e, confidence=None) for e in events]
+    # A label export leaves confidences out where they would mark detections on import.
+    keep = not (source == "labels" and fmt in CONFIDENCE_MARKS_DETECTIONS)
+    events = to_label_events(project, project_events(project, source), confidences=keep)
     if not module.PER_RECORDING:
         if out.is_dir():
             raise ValueError(f"{out}: is a folder; {fmt} writes one file, give a file name")

@@ -4,6 +4,7 @@ ground truth (:data:`LABEL_SQL`), and adding many at once without duplicates."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -31,6 +32,8 @@ EDITABLE_EVENT_FIELDS = frozenset(EVENT_FIELDS)
 
 # Ground truth: human labels plus model detections a user accepted.
 LABEL_SQL = "(source = 'human' OR review = 'accepted')"
+# Event's fields in order, for building events positionally from a SELECT of these columns.
+_EVENT_COLUMNS = ", ".join(f.name for f in dataclasses.fields(Event))
 
 
 # A change notice names at most this many rows; a larger one says "events changed" (listeners
@@ -369,21 +372,26 @@ class EventStore(History):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
-        sql = "SELECT * FROM events"
+        sql = f"SELECT {_EVENT_COLUMNS} FROM events"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY recording_id, onset, offset, id"
-        return [Event.from_row(r) for r in self._rows(sql, params)]
+        return self._event_rows(sql, params)
+
+    def _event_rows(self, sql: str, params: Sequence[Any]) -> list[Event]:
+        """Events of a ``SELECT {_EVENT_COLUMNS} …`` built positionally: a dict and a filter
+        per row took most of the time of reading 100 000 events (an export, a big project)."""
+        return [Event(*row) for row in self.conn.execute(sql, params)]
 
     def labels(self, recording_id: int | None = None) -> list[Event]:
         """What counts as ground truth: human events and accepted model detections."""
-        sql = f"SELECT * FROM events WHERE {LABEL_SQL}"
+        sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE {LABEL_SQL}"
         params: list[Any] = []
         if recording_id is not None:
             sql += " AND recording_id = ?"
             params.append(recording_id)
         sql += " ORDER BY recording_id, onset, offset, id"
-        return [Event.from_row(r) for r in self._rows(sql, params)]
+        return self._event_rows(sql, params)
 
     def label_counts(self, recording_ids: Iterable[int] | None = None) -> dict[int, dict[int, int]]:
         """Labels per class per recording: ``{recording_id: {class_id: n}}``, for every
