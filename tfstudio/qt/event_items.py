@@ -136,7 +136,7 @@ class EventPaths:
         return t0 < b0 or t1 > b1 or not (bpx / 1.5 <= px <= bpx * 1.5)
 
     def rect_count(self) -> int:
-        return sum(len(item) for item in self._items.values())
+        return sum(len(item) for item in self._items.values() if item.isVisible())
 
     def rebuild(
         self,
@@ -181,8 +181,10 @@ class EventPaths:
                     self.y_map(labels.lows[boxes]),
                     self.y_map(labels.highs[boxes]),
                 )
+        # Kept but hidden, not removed: adding items back to a view box costs more than
+        # everything else of switching to a recording with other classes.
         for key in set(self._items) - wanted:
-            self.viewbox.removeItem(self._items.pop(key))
+            self._items[key].setVisible(False)
 
     def _set(self, key: tuple[int, str], color: QColor, wanted: set, x0, x1, y0, y1) -> None:
         if not len(x0):
@@ -194,6 +196,7 @@ class EventPaths:
             if self.cached:
                 item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.viewbox.addItem(item, ignoreBounds=True)
+        item.setVisible(True)
         item.set_rects(x0, x1, y0, y1)
         item.set_style(_pen(color, key[1]), _brush(color, key[1]))
 

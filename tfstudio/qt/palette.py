@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from functools import partial
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -26,7 +27,9 @@ from tfstudio.store import EventClass
 HOTKEYS = tuple(str(k) for k in range(1, 10))
 
 
+@functools.lru_cache(maxsize=4096)
 def swatch(color: str, size: int = 14) -> QIcon:
+    """A rounded square of ``color`` (cached: lists of hundreds of classes redraw often)."""
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
