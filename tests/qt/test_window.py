@@ -9,6 +9,7 @@ import textwrap
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QAbstractButton
 
 from tfstudio.store import Project
@@ -314,3 +315,13 @@ def test_the_window_fits_a_small_screen_and_show_log_does_not_grow_it(qtbot, sma
         assert window.height() == before and window.minimumSizeHint().height() <= 600
     finally:
         window.close()
+
+
+def test_help_about_opens_the_about_dialog(window, qtbot):
+    from tfstudio.qt.about import AboutDialog
+
+    (action,) = [a for a in window.findChildren(QAction) if a.text() == "&About tfstudio"]
+    action.trigger()
+    dialogs = [d for d in window.findChildren(AboutDialog) if d.isVisible()]
+    assert len(dialogs) == 1
+    dialogs[0].close()

@@ -12,7 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QMenu, QStyle, QToolBar
 
 from tfstudio.qt.dialogs import SCALE_NAMES
@@ -203,6 +203,9 @@ def build_menus(window: MainWindow) -> None:
 
     help_menu = bar.addMenu("&Help")
     window._action(help_menu, "&Keyboard and mouse", window.show_help, "F1")
+    help_menu.addSeparator()
+    about = window._action(help_menu, "&About tfstudio", window.show_about)
+    about.setMenuRole(QAction.MenuRole.AboutRole)
 
 
 def build_toolbar(window: MainWindow) -> None:

@@ -590,6 +590,11 @@ class MainWindow(QMainWindow):
         if kind in SCALE_NAMES and kind != self.view_settings.freq_scale:
             self._show_settings(self.view_settings.with_changes(freq_scale=kind))
 
+    def show_about(self) -> None:
+        from tfstudio.qt.about import show_about  # loaded when asked for, not at start
+
+        show_about(self, self.workspace)
+
     def show_help(self) -> None:
         QMessageBox.information(
             self,
