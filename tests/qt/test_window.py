@@ -38,6 +38,14 @@ def test_recent_projects_are_remembered(window, small_project):
     assert window.stack.currentWidget() is window.welcome
     window._fill_recent_list()
     assert window.recent_list.count() == 1
+    # A project moved away stays listed, greyed and not openable, so the user sees it.
+    moved = small_project.parent / "moved"
+    small_project.rename(moved)
+    window._fill_recent_list()
+    (item,) = [window.recent_list.item(i) for i in range(window.recent_list.count())]
+    assert item.text().endswith("(not found)")
+    assert not item.flags() & Qt.ItemFlag.ItemIsEnabled
+    moved.rename(small_project)
 
 
 def test_import_recordings_and_labels_then_export(window, tmp_path, wav_writer):

@@ -886,11 +886,17 @@ class MainWindow(QMainWindow):
         self.span_label.setText("" if seconds is None else f"Selection {seconds:.3f} s")
 
     def _fill_recent_list(self) -> None:
+        """Recent projects, newest first; one that is gone (a moved folder, an unplugged
+        disk) stays listed, greyed, so the user sees where it was."""
         self.recent_list.clear()
-        recent = [p for p in qs.recent_projects() if (p / DB_NAME).exists()]
+        recent = qs.recent_projects()
         for path in recent:
             item = QListWidgetItem(f"{path.name}    —    {path.parent}")
             item.setData(Qt.ItemDataRole.UserRole, str(path))
+            if not (path / DB_NAME).exists():
+                item.setText(f"{item.text()}    (not found)")
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+                item.setToolTip(f"{path} holds no project now; File ▸ Open project… finds it")
             self.recent_list.addItem(item)
         self.recent_list.setVisible(bool(recent))
         self.recent_label.setVisible(bool(recent))
