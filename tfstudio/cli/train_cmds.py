@@ -22,7 +22,7 @@ from typing import Any
 
 from tfstudio.cli.common import UserError, emit_json, err, open_project, progress
 from tfstudio.model.schedules import SCHEDULE_NAMES
-from tfstudio.train.config import DEVICES, TRAIN_PRESETS
+from tfstudio.train.config import DEVICES, SAMPLERS, TASKS, TRAIN_PRESETS
 
 # The choices come from the torch-free configuration modules, so building the parser stays
 # quick and there is one list of each.
@@ -64,6 +64,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--resume", type=int, metavar="RUN", help="continue a stopped or killed run")
     p.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
+    task = p.add_argument_group("task")
+    task.add_argument(
+        "--task",
+        choices=TASKS,
+        help="multi-label (default: any number of classes at a time, sigmoid outputs) or "
+        "single-label (exactly one class per frame, with a background class; softmax output; "
+        "overlapping labels are listed and refused; no event mixing or threshold tuning)",
+    )
+    task.add_argument(
+        "--sampled-softmax",
+        type=int,
+        metavar="K",
+        help="single-label: train with a sampled softmax of K candidate classes per batch "
+        "(validation, detection and export use the full softmax, same weights); worth it "
+        "from a few thousand classes on. 0: the full softmax (default)",
+    )
+    task.add_argument(
+        "--sampler",
+        choices=SAMPLERS,
+        help="how the sampled softmax draws its candidates: log-uniform (Zipf over the "
+        "classes ranked by how often they occur in training, default) or frequency (in "
+        "proportion to those counts)",
+    )
     extra = p.add_argument_group("more options")
     extra.add_argument("--seq-len", type=int, metavar="FRAMES", help="frames per training sequence")
     extra.add_argument(
@@ -142,7 +165,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "evaluate",
         help="score a run on the test (or val) split",
         description="Segment-based (1 s) F1 and error rate, and event-based F1 (200 ms collar, "
-        "20% of length), overall and per class, as sed_eval defines them.",
+        "20% of length), overall and per class, as sed_eval defines them; for a single-label "
+        "run also the frame accuracy and macro F1.",
     )
     p.add_argument("project", metavar="PROJECT")
     p.add_argument("--run", type=int, metavar="RUN", help="run to score (default: latest finished)")
@@ -235,6 +259,9 @@ def _chosen_recordings(project: Any, items: list[str]) -> list[Any]:
 
 # ------------------------------------------------------------------------- train
 _OPTION_FIELDS = {
+    "task": "task",
+    "sampled_softmax": "sampled_softmax",
+    "sampler": "sampler",
     "epochs": "epochs",
     "batch_size": "batch_size",
     "lr": "lr",
@@ -329,24 +356,34 @@ def _print_start(event: Any) -> None:
     )
     amp = f", {event.amp} autocast" if event.amp else ""
     world = f" × {event.world_size} processes" if event.world_size > 1 else ""
+    task = ""
+    if cfg.get("task") == "single-label":
+        sampled = cfg.get("sampled_softmax") or 0
+        head = f"sampled softmax of {sampled} ({cfg.get('sampler')})" if sampled else "softmax"
+        task = f", single-label ({head})"
     print(
         f"{verb} on {event.device}{world}{amp}: {event.train_recordings} train / "
         f"{event.val_recordings} val recordings, {event.batches_per_epoch} batches per epoch, "
-        f"up to {event.epochs} epochs, preset {cfg['preset']}, schedule {cfg['schedule']}, "
-        f"{event.parameters:,} parameters",
+        f"up to {event.epochs} epochs, preset {cfg['preset']}, schedule {cfg['schedule']}"
+        f"{task}, {event.parameters:,} parameters",
         flush=True,
     )
+    frame = f"  {'acc':>6}  {'mF1':>6}" if cfg.get("task") == "single-label" else ""
     print(
-        f"{'epoch':>5}  {'train loss':>10}  {'val loss':>10}  {'F1':>6}  {'ER':>6}  {'p_tf':>5}  {'time':>7}",
+        f"{'epoch':>5}  {'train loss':>10}  {'val loss':>10}  {'F1':>6}  {'ER':>6}{frame}  "
+        f"{'p_tf':>5}  {'time':>7}",
         flush=True,
     )
 
 
 def _print_epoch(event: Any) -> None:
+    frame = ""
+    if event.accuracy is not None or event.macro_f1 is not None:
+        frame = f"  {_fmt(event.accuracy, '.3f'):>6}  {_fmt(event.macro_f1, '.3f'):>6}"
     print(
         f"{event.epoch:>5}  {_fmt(event.train_loss):>10}  {_fmt(event.val_loss):>10}  "
-        f"{_fmt(event.f1, '.3f'):>6}  {_fmt(event.er, '.3f'):>6}  {_fmt(event.tf_prob, '.3f'):>5}  "
-        f"{event.seconds:>6.1f}s" + ("  *" if event.best else ""),
+        f"{_fmt(event.f1, '.3f'):>6}  {_fmt(event.er, '.3f'):>6}{frame}  "
+        f"{_fmt(event.tf_prob, '.3f'):>5}  {event.seconds:>6.1f}s" + ("  *" if event.best else ""),
         flush=True,
     )
 
@@ -480,7 +517,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
         finally:
             bar.close()
     if args.json:
-        emit_json(result.to_dict())
+        emit_json({"event": "summary", **result.to_dict()})
         return 0
     for name, count in result.per_recording.items():
         print(f"{name}: {count} event(s)")
@@ -533,6 +570,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         f"segment F1 {_fmt(result['segment_f1'], '.3f')}  ER {_fmt(result['segment_er'], '.3f')}   "
         f"event F1 {_fmt(result['event_f1'], '.3f')}"
     )
+    if result.get("task") == "single-label":
+        print(
+            f"frame accuracy {_fmt(result['frame_accuracy'], '.3f')}  "
+            f"macro F1 {_fmt(result['macro_f1'], '.3f')} (frames, classes in play)"
+        )
     print(
         f"{'class':<20} {'seg F1':>7} {'seg ER':>7} {'event F1':>8} {'ref':>5} {'det':>5} {'thr':>5}"
     )

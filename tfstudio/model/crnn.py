@@ -10,6 +10,14 @@ mask drawn once per forward) is a small (B, C) × (C, 3H) product per step, and 
 over the batch. In training, that stepped pass runs under ``no_grad`` only to decide what
 each step is fed (the feedback carries no gradient); the outputs the loss sees then come from
 one fused GRU call over [features, feedback] (issue 12's two-pass scheme).
+
+Single-label task (``task="single-label"``): exactly one class per frame, class 0 being the
+background; the output layer is a :class:`~tfstudio.model.sampled_softmax.SoftmaxOutput`
+(softmax over every class, or a sampled softmax while training), and the feedback is the
+previous frame's label id (the truth's, or the model's own argmax) looked up in an embedding
+table: ``embedding(id)`` is ``one_hot(id) @ embedding.weight``, so 100 000 classes never make a
+100 000-wide GRU input. The two passes are the same: the first (no gradient) decides each
+step's fed-back id, the second runs the fused GRU over [features, embedding(ids)].
 """
 
 from __future__ import annotations
@@ -17,23 +25,30 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tfstudio.model.presets import PRESETS
+from tfstudio.model.sampled_softmax import SampledSoftmaxLoss, SoftmaxOutput
 
 __all__ = [
     "CRNN",
     "PRESETS",
+    "TASKS",
     "CRNNConfig",
+    "LabelDecisions",
     "bce_loss",
     "config_from_preset",
     "gru_step",
+    "softmax_loss",
     "teacher_forcing_mask",
 ]
+
+# As tfstudio.train.config.TASKS (a test holds them equal).
+TASKS = ("multi-label", "single-label")
 
 
 @dataclass(kw_only=True)
@@ -52,9 +67,21 @@ class CRNNConfig:
     # future. The fed-back GRU alone is causal: it cannot see an onset coming or a sound's
     # later, more typical part. 0 is the paper's model.
     context_hidden: int = 0
+    # "multi-label" (sigmoid outputs, multi-hot feedback: the paper's) or "single-label"
+    # (softmax over n_classes, class 0 the background, the fed-back label embedded).
+    task: str = "multi-label"
+    # Single-label: the size of the fed-back label's embedding (None: min(n_classes,
+    # gru_hidden)); a multi-label model feeds back its n_classes activities as they are.
+    embedding: int | None = None
 
     def __post_init__(self) -> None:
         self.pools = tuple(int(p) for p in self.pools)
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {', '.join(TASKS)}, got {self.task!r}")
+        if self.embedding is not None and self.embedding < 1:
+            raise ValueError(f"embedding must be >= 1, got {self.embedding}")
+        if self.task == "single-label" and self.n_classes < 2:
+            raise ValueError("a single-label model needs at least 2 classes (background included)")
         for name in ("n_mels", "n_classes", "channels", "gru_hidden"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -93,6 +120,18 @@ class CRNNConfig:
         return self.channels * self.freq_out
 
     @property
+    def single_label(self) -> bool:
+        return self.task == "single-label"
+
+    @property
+    def feedback_size(self) -> int:
+        """Width of the fed-back part of the GRU input: the class activities (multi-label) or
+        the label embedding (single-label)."""
+        if not self.single_label:
+            return self.n_classes
+        return self.embedding or min(self.n_classes, self.gru_hidden)
+
+    @property
     def encoded_features(self) -> int:
         """Size of the per-frame input to the fed-back GRU (CNN output or context GRU's)."""
         return 2 * self.context_hidden if self.context_hidden else self.cnn_features
@@ -113,6 +152,24 @@ class CRNNConfig:
         return cls(**dict(data))
 
 
+class LabelDecisions(NamedTuple):
+    """A single-label model's inference: per frame, the class id it decided (0: background),
+    that class's probability and, when labels were given, the labelled class's
+    log-probability."""
+
+    ids: Tensor
+    probs: Tensor
+    truth_log_prob: Tensor | None = None
+
+
+class _LabelSteps(NamedTuple):
+    hidden: Tensor  # (B, T, H)
+    fed: Tensor  # (B, T) the id fed at each step (−1: nothing, step 0)
+    own: Tensor  # (B, T) the argmax at each step
+    lse: Tensor | None  # (B, T) log-sum-exp of the logits
+    top: Tensor | None  # (B, T) the largest logit
+
+
 def config_from_preset(name: str, n_mels: int, n_classes: int, **overrides: Any) -> CRNNConfig:
     """A :class:`CRNNConfig` from a named preset (``paper`` or ``fast``) plus overrides."""
     if name not in PRESETS:
@@ -129,6 +186,38 @@ def bce_loss(logits: Tensor, targets: Tensor, mask: Tensor | None = None) -> Ten
         mask = mask.unsqueeze(-1)
     weight = mask.to(loss.dtype).expand_as(loss)
     return (loss * weight).sum() / weight.sum().clamp_min(1.0)
+
+
+def softmax_loss(
+    output: SoftmaxOutput, hidden: Tensor, labels: Tensor, weights: Tensor | None = None
+) -> Tensor:
+    """Weighted mean cross-entropy of a single-label head: sum(w · loss) / sum(w) over frames.
+
+    ``hidden`` (B, T, H) or (N, H); ``labels`` (B, T) or (N,) class ids; ``weights`` (B, T) or
+    (N,) per-frame weights (0: padding, left out; None: all 1). The full softmax, unless
+    ``output`` is training with a sampled head: then each group of frames of equal weight
+    gets the sampled loss (:class:`SampledSoftmaxLoss` averages), weighted as the full loss
+    would weight it.
+    """
+    hidden = hidden.reshape(-1, hidden.shape[-1]).float()
+    labels = labels.reshape(-1).long()
+    if weights is None:
+        weights = hidden.new_ones(labels.shape)
+    weights = weights.reshape(-1).to(hidden.dtype)
+    if not (output.training and output.sampled is not None):
+        losses = F.cross_entropy(output(hidden), labels, reduction="none")
+        return (losses * weights).sum() / weights.sum().clamp_min(1.0)
+    keep = weights > 0
+    hidden, labels, weights = hidden[keep], labels[keep], weights[keep]
+    total = weights.sum()
+    if hidden.shape[0] == 0:
+        return (output.weight.sum() + output.bias.sum()) * 0.0
+    loss = hidden.new_zeros(())
+    for value in torch.unique(weights).tolist():
+        rows = weights == value
+        group = output.loss(hidden[rows], labels[rows])
+        loss = loss + group * (value * rows.sum())
+    return loss / total
 
 
 def teacher_forcing_mask(
@@ -200,6 +289,11 @@ class CRNN(nn.Module):
     (B, T, C). In training mode with targets, each sequence is fed the ground truth of the
     previous frame with probability ``tf_prob`` at each step, otherwise its own binarised
     prediction; without targets or in eval mode it always feeds its own predictions.
+
+    Single-label (``config.task``): ``targets`` are (B, T) class ids (0 the background), the
+    fed-back label is the truth's id or the model's argmax, embedded; ``return_hidden=True``
+    gives the GRU states (B, T, H) instead of the logits, for :func:`softmax_loss` (a sampled
+    softmax must never compute the full logits).
     """
 
     def __init__(self, config: CRNNConfig) -> None:
@@ -219,12 +313,52 @@ class CRNN(nn.Module):
                 config.cnn_features, config.context_hidden, batch_first=True, bidirectional=True
             )
             self.context_dropout = nn.Dropout(config.dropout)
-        self.gru = nn.GRUCell(config.encoded_features + config.n_classes, config.gru_hidden)
-        self.classifier = nn.Linear(config.gru_hidden, config.n_classes)
+        self.gru = nn.GRUCell(config.encoded_features + config.feedback_size, config.gru_hidden)
+        self.classifier: nn.Linear | SoftmaxOutput
+        self.embedding: nn.Embedding | None = None
+        if config.single_label:
+            self.classifier = SoftmaxOutput(config.gru_hidden, config.n_classes)
+            # one_hot(id) @ embedding.weight, as a lookup.
+            self.embedding = nn.Embedding(config.n_classes, config.feedback_size)
+        else:
+            self.classifier = nn.Linear(config.gru_hidden, config.n_classes)
         self._step = gru_step
         # Training passes use the fused two-pass forward; False steps with autograd (the
         # reference the fused one is tested against).
         self.fused = True
+
+    @property
+    def softmax_output(self) -> SoftmaxOutput:
+        """A single-label model's output layer (full softmax; sampled while training, if
+        :meth:`use_sampled_softmax` set it so)."""
+        if not isinstance(self.classifier, SoftmaxOutput):
+            raise ValueError("a multi-label model has no softmax output")
+        return self.classifier
+
+    def use_sampled_softmax(
+        self, num_sampled: int, sampler: str = "log-uniform", class_counts: Tensor | None = None
+    ) -> None:
+        """Train the single-label head with a sampled softmax of ``num_sampled`` candidates
+        (training only: evaluation and inference always use the full softmax, same weights).
+        ``class_counts`` (n_classes,) rank the classes for "log-uniform" and give the
+        "frequency" sampler its distribution."""
+        if not isinstance(self.classifier, SoftmaxOutput):
+            raise ValueError("a sampled softmax needs a single-label model")
+        self.classifier.sampled = SampledSoftmaxLoss(
+            self.config.n_classes,
+            num_sampled,
+            sampler,
+            class_counts,
+            remove_accidental_hits=True,
+            ignore_index=self.classifier.ignore_index,
+        )
+
+    def embed(self, ids: Tensor) -> Tensor:
+        """The fed-back input of label ids (..., ): ``one_hot(id) @ embedding.weight``, and
+        zeros where the id is negative (step 0, which has no previous frame)."""
+        assert self.embedding is not None
+        vectors = self.embedding(ids.clamp_min(0))
+        return vectors * (ids >= 0).unsqueeze(-1).to(vectors.dtype)
 
     def compile_step(self, **options: Any) -> None:
         """Replace the recurrent step with ``torch.compile(gru_step, **options)``.
@@ -257,40 +391,30 @@ class CRNN(nn.Module):
         tf_prob: float | Tensor = 0.0,
         *,
         teacher_mask: Tensor | None = None,
+        return_hidden: bool = False,
     ) -> Tensor:
         """Logits (B, T, C); see the class docstring for when the ground truth is fed back.
 
         ``teacher_mask`` (B, T) or (B, T, 1) bool overrides the Bernoulli draw from
-        ``tf_prob``: True feeds the ground truth of frame t − 1 at step t.
+        ``tf_prob``: True feeds the ground truth of frame t − 1 at step t. ``return_hidden``
+        (single-label only): the GRU states (B, T, H), which the classifier turns into logits.
         """
         encoded = self.encode(features)
+        if self.config.single_label:
+            return self._forward_labels(encoded, targets, tf_prob, teacher_mask, return_hidden)
+        if return_hidden:
+            raise ValueError("return_hidden is for single-label models")
         batch, frames, _ = encoded.shape
         n_classes = self.config.n_classes
 
         # truth: the previous frame's targets to feed back; mask: per (sequence, step) choice
         # between truth and own prediction (None: truth everywhere).
-        truth: Tensor | None = None
-        mask_steps: tuple[Tensor, ...] | None = None
-        if self.training and targets is not None:
-            if targets.shape != (batch, frames, n_classes):
-                raise ValueError(
-                    f"targets must be {(batch, frames, n_classes)}, got {tuple(targets.shape)}"
-                )
-            if teacher_mask is not None:
-                truth = targets.to(encoded.dtype)
-                mask_steps = teacher_mask.reshape(batch, frames, 1).to(torch.bool).unbind(1)
-            elif isinstance(tf_prob, Tensor):
-                truth = targets.to(encoded.dtype)
-                mask = teacher_forcing_mask(batch, frames, tf_prob.to(encoded.device))
-                mask_steps = mask.unbind(1)
-            elif not 0.0 <= tf_prob <= 1.0:
-                raise ValueError(f"tf_prob must be in [0, 1], got {tf_prob}")
-            elif tf_prob > 0.0:
-                # A plain 0 needs neither draws nor a torch.where per step; a plain 1 no draws.
-                truth = targets.to(encoded.dtype)
-                if tf_prob < 1.0:
-                    mask = teacher_forcing_mask(batch, frames, tf_prob, device=encoded.device)
-                    mask_steps = mask.unbind(1)
+        if self.training and targets is not None and targets.shape != (batch, frames, n_classes):
+            raise ValueError(
+                f"targets must be {(batch, frames, n_classes)}, got {tuple(targets.shape)}"
+            )
+        forced, mask_steps = self._forcing(targets, tf_prob, teacher_mask, batch, frames, encoded)
+        truth = targets.to(encoded.dtype) if forced and targets is not None else None
 
         if truth is not None and mask_steps is None:
             # Pure teacher forcing: step t is fed frame t − 1's truth (zeros at step 0).
@@ -307,6 +431,68 @@ class CRNN(nn.Module):
         with torch.no_grad():
             _, fed = self._stepped(encoded.detach(), truth, mask_steps)
         return self._fused(encoded, fed)
+
+    def _forcing(
+        self,
+        targets: Tensor | None,
+        tf_prob: float | Tensor,
+        teacher_mask: Tensor | None,
+        batch: int,
+        frames: int,
+        encoded: Tensor,
+    ) -> tuple[bool, tuple[Tensor, ...] | None]:
+        """(whether the truth is fed back at all, each step's (B, 1) mask: None where the
+        truth is fed at every step)."""
+        if not (self.training and targets is not None):
+            return False, None
+        if teacher_mask is not None:
+            return True, teacher_mask.reshape(batch, frames, 1).to(torch.bool).unbind(1)
+        if isinstance(tf_prob, Tensor):
+            mask = teacher_forcing_mask(batch, frames, tf_prob.to(encoded.device))
+            return True, mask.unbind(1)
+        if not 0.0 <= tf_prob <= 1.0:
+            raise ValueError(f"tf_prob must be in [0, 1], got {tf_prob}")
+        if tf_prob > 0.0:
+            # A plain 0 needs neither draws nor a torch.where per step; a plain 1 no draws.
+            if tf_prob < 1.0:
+                mask = teacher_forcing_mask(batch, frames, tf_prob, device=encoded.device)
+                return True, mask.unbind(1)
+            return True, None
+        return False, None
+
+    def _forward_labels(
+        self,
+        encoded: Tensor,
+        targets: Tensor | None,
+        tf_prob: float | Tensor,
+        teacher_mask: Tensor | None,
+        return_hidden: bool,
+    ) -> Tensor:
+        """The single-label forward: as the multi-label one, with label ids fed back."""
+        batch, frames, _ = encoded.shape
+        if self.training and targets is not None:
+            if targets.shape != (batch, frames):
+                raise ValueError(
+                    f"single-label targets must be class ids {(batch, frames)}, "
+                    f"got {tuple(targets.shape)}"
+                )
+            if targets.dtype.is_floating_point or targets.dtype == torch.bool:
+                raise TypeError(f"single-label targets must be integer ids, got {targets.dtype}")
+        forced, mask_steps = self._forcing(targets, tf_prob, teacher_mask, batch, frames, encoded)
+        truth = targets.long() if forced and targets is not None else None
+        if truth is not None and mask_steps is None:
+            # Step t is fed frame t − 1's label; step 0 nothing (id −1, a zero input).
+            fed = torch.cat([truth.new_full((batch, 1), -1), truth[:, :-1]], dim=1)
+            hidden = self._fused_hidden(encoded, self.embed(fed))
+        elif not (self.fused and torch.is_grad_enabled()):
+            hidden = self._stepped_labels(encoded, truth, mask_steps).hidden
+        else:
+            # Pass 1 decides the fed-back ids (no gradient: an id is a choice), pass 2 is the
+            # fused GRU over [features, embedding(ids)] with autograd.
+            with torch.no_grad():
+                fed = self._stepped_labels(encoded.detach(), truth, mask_steps).fed
+            hidden = self._fused_hidden(encoded, self.embed(fed))
+        return hidden if return_hidden else self.classifier(hidden)
 
     def _stepped(
         self,
@@ -352,9 +538,69 @@ class CRNN(nn.Module):
                 feedback = own
         return torch.stack(outputs, dim=1), torch.stack(fed, dim=1)
 
+    def _stepped_labels(
+        self,
+        encoded: Tensor,
+        truth: Tensor | None,
+        mask_steps: tuple[Tensor, ...] | None,
+        *,
+        stats: bool = False,
+    ) -> _LabelSteps:
+        """Step the single-label GRU through time, feeding back label ids: the truth's where a
+        step's mask is set (with ``truth``), else the model's own argmax. With ``stats``, each
+        frame's log-sum-exp and top logit too (what inference reports without keeping the
+        (B, T, C) logits)."""
+        batch, frames, width = encoded.shape
+        w_ih, b_ih = self.gru.weight_ih, self.gru.bias_ih
+        input_gates = F.linear(encoded, w_ih[:, :width], b_ih)
+        feedback_weight_t = w_ih[:, width:].t()
+        hidden_weight_t = self.gru.weight_hh.t()
+        output_weight_t = self.classifier.weight.t()
+
+        hidden = encoded.new_zeros(batch, self.config.gru_hidden)
+        ids = torch.full((batch,), -1, dtype=torch.long, device=encoded.device)
+        feedback = encoded.new_zeros(batch, self.config.feedback_size)
+        hiddens, fed, own_ids, lse, top = [], [], [], [], []
+        for t in range(frames):
+            fed.append(ids)
+            hidden, logits = self._step(
+                input_gates[:, t],
+                feedback,
+                hidden,
+                feedback_weight_t,
+                hidden_weight_t,
+                self.gru.bias_hh,
+                output_weight_t,
+                self.classifier.bias,
+            )
+            hiddens.append(hidden)
+            scores = logits.detach()
+            own = scores.argmax(-1)
+            own_ids.append(own)
+            if stats:
+                lse.append(torch.logsumexp(scores.float(), -1))
+                top.append(scores.gather(1, own.unsqueeze(1)).squeeze(1).float())
+            if truth is not None and mask_steps is not None and t + 1 < frames:
+                ids = torch.where(mask_steps[t + 1][:, 0], truth[:, t], own)
+            else:
+                ids = own
+            feedback = self.embed(ids).to(encoded.dtype)
+        return _LabelSteps(
+            torch.stack(hiddens, dim=1),
+            torch.stack(fed, dim=1),
+            torch.stack(own_ids, dim=1),
+            torch.stack(lse, dim=1) if stats else None,
+            torch.stack(top, dim=1) if stats else None,
+        )
+
     def _fused(self, encoded: Tensor, fed: Tensor) -> Tensor:
         """Logits (B, T, C) of the GRU over ``encoded`` with ``fed`` (B, T, C) as each step's
         feedback, in one fused call (the GRUCell's own weights, so checkpoints are as before)."""
+        return self.classifier(self._fused_hidden(encoded, fed))
+
+    def _fused_hidden(self, encoded: Tensor, fed: Tensor) -> Tensor:
+        """The GRU states (B, T, H) over ``encoded`` with ``fed`` (B, T, feedback_size) as
+        each step's feedback, in one fused call."""
         gru = self.gru
         inputs = torch.cat([encoded, fed.to(encoded.dtype)], dim=-1)
         h0 = encoded.new_zeros(1, encoded.shape[0], self.config.gru_hidden)
@@ -371,17 +617,43 @@ class CRNN(nn.Module):
             False,  # bidirectional
             True,  # batch first
         )
-        return self.classifier(out)
+        return out
+
+    @torch.no_grad()
+    def decide(self, features: Tensor, labels: Tensor | None = None) -> LabelDecisions:
+        """Single-label inference (eval mode): each frame's most probable class id, fed back
+        as it goes, and its probability; with ``labels`` (B, T) the log-probability of the
+        labelled class too (the full softmax's cross-entropy is its negative). Never holds the
+        (B, T, C) logits."""
+        if not self.config.single_label:
+            raise ValueError("decide is for single-label models")
+        was_training = self.training
+        self.eval()
+        try:
+            steps = self._stepped_labels(self.encode(features), None, None, stats=True)
+        finally:
+            self.train(was_training)
+        assert steps.lse is not None and steps.top is not None
+        truth = None
+        if labels is not None:
+            ids = labels.long().clamp_min(0)
+            weight = self.classifier.weight
+            logit = torch.einsum("bth,bth->bt", steps.hidden.float(), weight[ids].float())
+            truth = logit + self.classifier.bias[ids].float() - steps.lse
+        return LabelDecisions(steps.own, torch.exp(steps.top - steps.lse), truth)
 
     @torch.no_grad()
     def predict(self, features: Tensor) -> Tensor:
-        """Class probabilities (B, T, C), feeding back its own predictions (eval mode).
+        """Class probabilities (B, T, C), feeding back its own predictions (eval mode): sigmoids,
+        or a single-label model's softmax.
 
         Switches to eval mode for the call and restores the previous mode afterwards.
         """
         was_training = self.training
         self.eval()
         try:
+            if self.config.single_label:
+                return torch.softmax(self(features), dim=-1)
             return torch.sigmoid(self(features))
         finally:
             self.train(was_training)

@@ -8,6 +8,9 @@
   in bounded memory, with post-processing (:mod:`.postprocess`).
 - :func:`evaluate_run` — segment- and event-based DCASE scores of a run on a split
   (:mod:`.metrics`, sed_eval's definitions).
+- :func:`create_single_label_demo` — a monophonic demo project with a Zipf vocabulary for the
+  single-label task (:mod:`.demo_single`, no torch); :mod:`.single_label` has that task's
+  frame labels, overlap check and frame scores.
 
 Names are loaded on first use, so ``tfstudio.train.metrics`` and ``.postprocess`` can be
 imported without paying for torch.
@@ -45,6 +48,8 @@ _EXPORTS = {
     "select_run": "detect",
     "run_checkpoint": "detect",
     "evaluate_run": "evaluate",
+    "create_single_label_demo": "demo_single",
+    "label_decisions": "detect",
     "resolve_device": "device",
 }
 

@@ -15,12 +15,21 @@ __all__ = [
     "DEVICES",
     "RECIPE_OFF",
     "RUNTIME_FIELDS",
+    "SAMPLERS",
+    "SINGLE_LABEL_DEFAULTS",
+    "TASKS",
     "TRAIN_PRESETS",
     "TrainConfig",
     "TrainError",
 ]
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+# multi-label: any number of classes per frame (sigmoid outputs, the paper's task);
+# single-label: exactly one class per frame, background included (softmax output).
+TASKS = ("multi-label", "single-label")
+# The sampled softmax's candidate distributions (tfstudio.model.sampled_softmax.SAMPLERS, kept
+# here too so the command line's parser needs no torch; a test holds the two equal).
+SAMPLERS = ("log-uniform", "frequency")
 
 # What may change when a run is resumed; everything else comes from the stored run.
 RUNTIME_FIELDS = frozenset(
@@ -60,6 +69,19 @@ RECIPE_OFF: dict[str, Any] = dict(
     average_decay=0.0,
     tune_postprocess=False,
     tune_er_weight=0.0,
+)
+
+# What a single-label run changes in a preset, unless the option is given: event mixing and
+# mixup add one sound onto another, which no single label can describe; per-class threshold
+# tuning is for independent sigmoid outputs, while a single-label run decodes the most probable
+# class of each frame (threshold 0: every frame whose winner is not the background counts).
+SINGLE_LABEL_DEFAULTS: dict[str, Any] = dict(
+    mix_probability=0.0,
+    mixup_probability=0.0,
+    balance_classes=False,
+    pos_weight_power=0.0,
+    tune_postprocess=False,
+    threshold=0.0,
 )
 
 # Each preset names every value it depends on; the dataclass defaults are the fast preset.
@@ -131,6 +153,16 @@ class TrainConfig:
     """Everything a run needs besides the project; ``to_dict`` is what the store keeps."""
 
     preset: str = "fast"
+    # "multi-label" (sigmoid per class, the paper's) or "single-label" (one class per frame
+    # with an explicit background, softmax; the fed-back label is an embedding lookup).
+    task: str = "multi-label"
+    # Single-label only: > 0 trains with a sampled softmax of this many candidate classes per
+    # batch (sharing the full softmax's weight and bias, which validation, detection and export
+    # use); 0 trains with the full softmax. ``sampler`` draws the candidates: "log-uniform"
+    # (Zipf over the classes ranked by their training frame counts) or "frequency" (in
+    # proportion to those counts, plus one).
+    sampled_softmax: int = 0
+    sampler: str = "log-uniform"
     epochs: int = 40
     batch_size: int = 8
     lr: float = 2e-3
@@ -232,6 +264,13 @@ class TrainConfig:
                 )
             given["model"] = {**values.get("model", {}), **given["model"]}
         values.update(given)
+        if values.get("task") == "single-label":
+            defaults = dict(SINGLE_LABEL_DEFAULTS)
+            if values.get("sampled_softmax"):
+                # The consistency loss compares full distributions over every class: what the
+                # sampled softmax is there to avoid.
+                defaults["consistency_weight"] = 0.0
+            values.update({k: v for k, v in defaults.items() if k not in given})
         return cls.from_dict(values)
 
     @classmethod
@@ -261,6 +300,10 @@ class TrainConfig:
         return [
             int(self.class_median_filter_frames.get(c, self.median_filter_frames)) for c in classes
         ]
+
+    @property
+    def single_label(self) -> bool:
+        return self.task == "single-label"
 
     @property
     def feature_config(self) -> FeatureConfig:
@@ -367,10 +410,41 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise TrainError(message)
+        self._check_task()
         try:
             self.feature_config  # noqa: B018 - validates the feature parameters
         except (TypeError, ValueError) as exc:
             raise TrainError(f"features: {exc}") from None
+
+    def _check_task(self) -> None:
+        if self.task not in TASKS:
+            raise TrainError(f"task must be one of {', '.join(TASKS)}, not {self.task!r}")
+        if self.sampler not in SAMPLERS:
+            raise TrainError(f"sampler must be one of {', '.join(SAMPLERS)}, not {self.sampler!r}")
+        if self.sampled_softmax < 0:
+            raise TrainError("sampled softmax size must not be negative (0: the full softmax)")
+        if not self.single_label:
+            if self.sampled_softmax:
+                raise TrainError("the sampled softmax needs --task single-label")
+            return
+        clashes = [
+            (self.mix_probability > 0, "event mixing (mix_probability)"),
+            (self.mixup_probability > 0, "mixup (mixup_probability)"),
+            (self.balance_classes, "class balancing (balance_classes)"),
+            (self.pos_weight_power > 0, "positive weights (pos_weight_power)"),
+            (self.tune_postprocess, "per-class threshold tuning (tune_postprocess)"),
+            (
+                self.sampled_softmax > 0 and self.consistency_weight > 0,
+                "the consistency loss with a sampled softmax (consistency_weight)",
+            ),
+        ]
+        bad = [name for clash, name in clashes if clash]
+        if bad:
+            raise TrainError(
+                "a single-label run cannot use "
+                + ", ".join(bad)
+                + ": set them to 0 / false (the presets do when --task single-label is given)"
+            )
 
 
 def _kind(annotation: str) -> type | None:

@@ -25,6 +25,7 @@ from tfstudio.features.cache import FeatureCache
 from tfstudio.features.config import FeatureConfig
 from tfstudio.store import Project, Recording
 from tfstudio.train.augment import EventBank, EventVariation, SpecAugment, mix_event
+from tfstudio.train.single_label import frame_span, label_ids
 
 __all__ = [
     "Mixing",
@@ -51,10 +52,7 @@ def frame_targets(
     """Multi-hot (n_frames, n_classes) float32 from (onset s, offset s, class index) triples."""
     targets = np.zeros((n_frames, n_classes), dtype=np.float32)
     for onset, offset, cls in events:
-        start = math.floor(onset / hop_s + 0.5)
-        stop = math.floor(offset / hop_s + 0.5)
-        if stop <= start and offset > onset:
-            stop = start + 1  # a label shorter than half a frame still lights one frame
+        start, stop = frame_span(onset, offset, hop_s)
         start, stop = max(0, start), min(n_frames, stop)
         if stop > start:
             targets[start:stop, cls] = 1.0
@@ -143,15 +141,21 @@ class RecordingData:
     recording_id: int
     name: str
     feature_path: Path
-    targets: np.ndarray  # (frames, classes) float32
+    # (frames, classes) float32 multi-hot, or for a single-label run (frames,) int64 class
+    # ids, 0 the background (tfstudio.train.single_label.label_ids).
+    targets: np.ndarray
     labels: list[tuple[float, float, str]] = field(default_factory=list)
     # Loss weights (frames, classes) where they differ from 1: the frames of rejected
-    # detections, explicit negatives; None when there are none.
+    # detections, explicit negatives; None when there are none. (frames,) for single-label.
     negatives: np.ndarray | None = None
 
     @property
     def n_frames(self) -> int:
         return len(self.targets)
+
+    @property
+    def single_label(self) -> bool:
+        return self.targets.ndim == 1
 
     def features(self) -> np.ndarray:
         return np.load(self.feature_path, mmap_mode="r")
@@ -165,8 +169,13 @@ def load_recordings(
     *,
     on_compute: Callable[[int, int, Recording], None] | None = None,
     rejected_weight: float = 1.0,
+    single_label: bool = False,
 ) -> list[RecordingData]:
     """Features (cached; computed when missing) and targets of ``recordings``.
+
+    ``single_label``: targets are class ids (frames,) with 0 the background; labels of two
+    classes on one frame raise ValueError (check with
+    :func:`~tfstudio.train.single_label.find_overlaps` first).
 
     Ground truth is the store's ``labels()``: human events and accepted detections. Rejected
     or unreviewed detections are not positives; with ``rejected_weight`` ≠ 1 the frames of a
@@ -186,6 +195,21 @@ def load_recordings(
             for e in project.labels(rec.id)
             if by_id.get(e.class_id) in index
         ]
+        if single_label:
+            out.append(
+                _single_label_data(
+                    project,
+                    rec,
+                    cache.path(rec.content_hash),
+                    len(feats),
+                    labels,
+                    index,
+                    by_id,
+                    config.hop_s,
+                    rejected_weight,
+                )
+            )
+            continue
         targets = frame_targets(
             ((on, off, index[name]) for on, off, name in labels),
             len(feats),
@@ -209,6 +233,40 @@ def load_recordings(
             )
         )
     return out
+
+
+def _single_label_data(
+    project: Project,
+    rec: Recording,
+    feature_path: Path,
+    n_frames: int,
+    labels: list[tuple[float, float, str]],
+    index: dict[str, int],
+    by_id: dict[int, str],
+    hop_s: float,
+    rejected_weight: float,
+) -> RecordingData:
+    """A recording's single-label ids; the frames of a rejected detection of class c whose
+    label is not c weigh ``rejected_weight``."""
+    try:
+        ids = label_ids(labels, n_frames, index, hop_s)
+    except ValueError as exc:
+        raise ValueError(f"{rec.name}: {exc}") from None
+    negatives = None
+    if rejected_weight != 1.0:
+        weights = np.ones(n_frames, dtype=np.float32)
+        for e in project.events(rec.id, source="model", review="rejected"):
+            name = by_id.get(e.class_id)
+            if name not in index:
+                continue
+            start, stop = frame_span(e.onset, e.offset, hop_s)
+            start, stop = max(0, start), min(n_frames, stop)
+            if stop > start:
+                span = weights[start:stop]
+                span[ids[start:stop] != index[name] + 1] = rejected_weight
+        if np.any(weights != 1.0):
+            negatives = weights
+    return RecordingData(rec.id, rec.name, feature_path, ids, labels, negatives)
 
 
 def train_windows(
@@ -364,6 +422,8 @@ class SequenceDataset(Dataset):
         rec = self.recordings[index]
         stop = min(start + self.seq_len, rec.n_frames)
         n = stop - start
+        if rec.single_label:
+            return self._single_label_item(rec, index, start, stop, rng)
         n_classes = rec.targets.shape[1]
         feats = np.zeros((self.seq_len, len(self.normalizer.mean)), dtype=np.float32)
         targets = np.zeros((self.seq_len, n_classes), dtype=np.float32)
@@ -379,6 +439,32 @@ class SequenceDataset(Dataset):
             self.augment(feats, n, self.normalizer.std, rng)
         positive = 1.0 if self.positive_weight is None else self.positive_weight
         weights[:n] = np.where(targets[:n] > 0.5, positive, weights[:n])
+        mask[:n] = True
+        return {
+            "features": torch.from_numpy(feats),
+            "targets": torch.from_numpy(targets),
+            "mask": torch.from_numpy(mask),
+            "weights": torch.from_numpy(weights),
+        }
+
+    def _single_label_item(
+        self, rec: RecordingData, index: int, start: int, stop: int, rng: np.random.Generator
+    ) -> dict[str, torch.Tensor]:
+        """A single-label window: class ids (seq_len,) (padding: background) and per-frame
+        weights (padding: 0). No event mixing: a mixed event would overlap another."""
+        if self.mixing is not None or self.positive_weight is not None:
+            raise ValueError("event mixing and positive weights are for multi-label targets")
+        n = stop - start
+        feats = np.zeros((self.seq_len, len(self.normalizer.mean)), dtype=np.float32)
+        targets = np.zeros(self.seq_len, dtype=np.int64)
+        weights = np.zeros(self.seq_len, dtype=np.float32)
+        mask = np.zeros(self.seq_len, dtype=bool)
+        raw = np.array(self.features(index)[start:stop], dtype=np.float32)
+        targets[:n] = rec.targets[start:stop]
+        weights[:n] = 1.0 if rec.negatives is None else rec.negatives[start:stop]
+        feats[:n] = self.normalizer(raw)
+        if self.augment is not None:
+            self.augment(feats, n, self.normalizer.std, rng)
         mask[:n] = True
         return {
             "features": torch.from_numpy(feats),

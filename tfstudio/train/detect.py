@@ -29,14 +29,26 @@ from tfstudio.train.checkpoint import read_checkpoint
 from tfstudio.train.config import RECIPE_OFF, TrainConfig, TrainError
 from tfstudio.train.data import Normalizer, eval_windows
 from tfstudio.train.device import autocast, resolve_device
-from tfstudio.train.layout import posteriors_dir, posteriors_file, posteriors_stamp
-from tfstudio.train.postprocess import DetectedEvent, posteriors_to_events, repeats
+from tfstudio.train.layout import (
+    decisions_file,
+    posteriors_dir,
+    posteriors_file,
+    posteriors_stamp,
+)
+from tfstudio.train.postprocess import (
+    DetectedEvent,
+    decisions_array,
+    decisions_to_events,
+    posteriors_to_events,
+    repeats,
+)
 
 __all__ = [
     "POSTPROCESS_FIELDS",
     "DetectReport",
     "LoadedModel",
     "detect_recordings",
+    "label_decisions",
     "load_model",
     "posteriors",
     "run_checkpoint",
@@ -69,6 +81,17 @@ class LoadedModel:
     epoch: int = 0
     iteration: int = 0
 
+    @property
+    def single_label(self) -> bool:
+        """A single-label run: :meth:`posteriors` gives decisions (frames, 2), not
+        (frames, classes) posteriors (see :mod:`tfstudio.train.postprocess`)."""
+        return self.model.config.single_label
+
+    @property
+    def output_width(self) -> int:
+        """Columns of what :meth:`posteriors` returns."""
+        return 2 if self.single_label else len(self.classes)
+
     def thresholds(
         self,
         threshold: float | Sequence[float] | None = None,
@@ -91,7 +114,8 @@ class LoadedModel:
         return values
 
     def posteriors(self, features: np.ndarray, *, batch_size: int = 16) -> np.ndarray:
-        """(frames, classes) probabilities for one recording's (frames, n_mels) features."""
+        """(frames, classes) probabilities for one recording's (frames, n_mels) features; a
+        single-label run's decisions (frames, 2) instead."""
         return posteriors(
             self.model,
             features,
@@ -113,6 +137,16 @@ class LoadedModel:
         ``threshold`` replaces every class's threshold, then ``class_thresholds`` those of
         the classes it names."""
         cfg = self.config
+        if self.single_label:
+            return decisions_to_events(
+                post,
+                self.classes,
+                self.feature_config.hop_s,
+                threshold=self.thresholds(threshold, class_thresholds),
+                median_filter_frames=cfg.median_filters_for(self.classes),
+                min_event_s=cfg.min_event_s,
+                min_gap_s=cfg.min_gap_s,
+            )
         return posteriors_to_events(
             post,
             self.classes,
@@ -145,7 +179,12 @@ def load_model(checkpoint_path: Path | str, device: str | torch.device = "auto")
     dev = device if isinstance(device, torch.device) else resolve_device(device)
     state = read_checkpoint(checkpoint_path, dev)
     try:
-        model = CRNN(CRNNConfig.from_dict(state["model_config"]))
+        model_config = CRNNConfig.from_dict(state["model_config"])
+        # A single-label model has one more output than the run has classes: the background.
+        outputs = len(state["classes"]) + (1 if model_config.single_label else 0)
+        if model_config.n_classes != outputs:
+            raise ValueError(f"{model_config.n_classes} outputs for {outputs} classes")
+        model = CRNN(model_config)
         # A run that averages its weights (average_decay) detects with the average.
         model.load_state_dict(state.get("averaged") or state["model"])
     except (ValueError, TypeError, RuntimeError) as exc:
@@ -191,8 +230,19 @@ def posteriors(
     """Stitched (frames, classes) probabilities from overlapping windows of ``seq_len`` frames.
 
     Windows advance by ``stride`` (default half a window), so each kept frame has at least a
-    quarter window of context before it.
+    quarter window of context before it. A single-label model gives its decisions (frames, 2)
+    instead (:func:`label_decisions`).
     """
+    if model.config.single_label:
+        return label_decisions(
+            model,
+            features,
+            normalizer,
+            seq_len=seq_len,
+            batch_size=batch_size,
+            stride=stride,
+            amp=amp,
+        )[0]
     n = len(features)
     n_classes = model.config.n_classes
     out = np.zeros((n, n_classes), dtype=np.float32)
@@ -218,6 +268,57 @@ def posteriors(
     finally:
         model.train(was_training)
     return out
+
+
+@torch.no_grad()
+def label_decisions(
+    model: CRNN,
+    features: np.ndarray,
+    normalizer: Normalizer,
+    *,
+    seq_len: int,
+    batch_size: int = 16,
+    stride: int | None = None,
+    amp: bool = False,
+    labels: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """A single-label model's stitched decisions (frames, 2) (class id, its probability), and
+    with ``labels`` (frames,) the labelled class's log-probability per frame (None without).
+    Windowed as :func:`posteriors`; never holds more than one window's (batch, classes)
+    logits."""
+    n = len(features)
+    ids_out = np.zeros(n, dtype=np.int64)
+    probs_out = np.zeros(n, dtype=np.float32)
+    truth_out = np.zeros(n, dtype=np.float32) if labels is not None else None
+    if n == 0:
+        return decisions_array(ids_out, probs_out), truth_out
+    window = min(seq_len, n)
+    stride = max(1, stride or window // 2)
+    starts = eval_windows(n, window, stride)
+    bounds = _keep_bounds(starts, n, window)
+    device = next(model.parameters()).device
+    for i in range(0, len(starts), batch_size):
+        chunk = starts[i : i + batch_size]
+        batch = np.stack([normalizer(features[s : s + window]) for s in chunk])
+        truth = None
+        if labels is not None:
+            truth = torch.from_numpy(np.stack([labels[s : s + window] for s in chunk])).to(device)
+        with autocast(device, amp):
+            decided = model.decide(torch.from_numpy(batch).to(device), truth)
+        ids = decided.ids.cpu().numpy()
+        probs = decided.probs.float().cpu().numpy()
+        logp = (
+            decided.truth_log_prob.float().cpu().numpy()
+            if decided.truth_log_prob is not None
+            else None
+        )
+        for j, s in enumerate(chunk):
+            keep_from, keep_to = bounds[i + j]
+            ids_out[keep_from:keep_to] = ids[j, keep_from - s : keep_to - s]
+            probs_out[keep_from:keep_to] = probs[j, keep_from - s : keep_to - s]
+            if truth_out is not None and logp is not None:
+                truth_out[keep_from:keep_to] = logp[j, keep_from - s : keep_to - s]
+    return decisions_array(ids_out, probs_out), truth_out
 
 
 def load_run_model(project: Project, run: Run, device: str | torch.device = "auto") -> LoadedModel:
@@ -321,14 +422,19 @@ def _write_atomic(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _saved_posteriors(path: Path, n_classes: int) -> np.ndarray | None:
-    """A recording's saved posteriors, or None when missing or unusable."""
+def _saved_posteriors(path: Path, loaded: LoadedModel) -> np.ndarray | None:
+    """A recording's saved posteriors (a single-label run's decisions), or None when missing
+    or unusable."""
     try:
         post = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError):
         return None
-    if post.ndim != 2 or post.shape[1] != n_classes or not np.isfinite(post).all():
+    if post.ndim != 2 or post.shape[1] != loaded.output_width or not np.isfinite(post).all():
         return None
+    if loaded.single_label and len(post):
+        ids = post[:, 0]
+        if ids.min() < 0 or ids.max() > len(loaded.classes) or np.any(ids != np.round(ids)):
+            return None
     return post
 
 
@@ -366,6 +472,10 @@ def detect_recordings(
     classes, features) reads them back instead of running the model again, so detection
     over thousands of files that was interrupted goes on where it stopped. Post-processing
     and storing always run, with the settings of the moment.
+
+    A single-label run's model gives each frame's decided class and its probability; the
+    runs of frames decided for a class (not the background) become its events, and those
+    decisions (:func:`~tfstudio.train.layout.decisions_file`) are what is saved and reused.
     """
     run = select_run(project, run_id)
     checkpoint = run_checkpoint(project, run)
@@ -385,10 +495,12 @@ def detect_recordings(
     for done, rec in enumerate(recordings):
         if progress is not None:
             progress(done, len(recordings), rec)
-        path = posteriors_file(project, run.id, rec)
-        post = (
-            _saved_posteriors(path, len(loaded.classes)) if reusable and reuse_posteriors else None
+        path = (
+            decisions_file(project, run.id, rec)
+            if loaded.single_label
+            else posteriors_file(project, run.id, rec)
         )
+        post = _saved_posteriors(path, loaded) if reusable and reuse_posteriors else None
         if post is not None:
             report.reused += 1
         else:

@@ -7,6 +7,7 @@ Labels of classes the run does not know are left out.
 
 from __future__ import annotations
 
+import collections
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -16,6 +17,7 @@ from tfstudio.store import SPLITS, Project, Recording
 from tfstudio.train import metrics as sed_metrics
 from tfstudio.train.config import TrainError
 from tfstudio.train.detect import load_run_model, select_run
+from tfstudio.train.single_label import find_overlaps, frame_scores, label_ids, overlap_message
 
 __all__ = ["evaluate_run"]
 
@@ -42,6 +44,11 @@ def evaluate_run(
 
     Returns ``{"segment_f1", "segment_er", "event_f1", "per_class": {class: {...}}, ...}``
     (NaN as None). With ``record`` the overall scores are also stored as a ``test`` metric.
+
+    A single-label run adds ``frame_accuracy`` and ``macro_f1`` (frames, against the labels
+    as its training saw them; overlapping labels of two classes are a TrainError listing
+    them), and its ``per_class`` holds only the classes with reference or detected events
+    (the scores of the others are empty, and a vocabulary may have 100 000).
     """
     if split not in SPLITS:
         raise TrainError(f"split must be one of {', '.join(SPLITS)}")
@@ -59,33 +66,61 @@ def evaluate_run(
     names = {c.id: c.name for c in project.classes()}
     known = set(loaded.classes)
     cache = FeatureCache(project.cache_dir, loaded.feature_config)
+    hop_s = loaded.feature_config.hop_s
+    single = loaded.single_label
+    index = {name: k for k, name in enumerate(loaded.classes)}
+    if single:
+        overlaps = []
+        for rec in recordings:
+            labels = [
+                (e.onset, e.offset, names[e.class_id])
+                for e in project.labels(rec.id)
+                if names.get(e.class_id) in known
+            ]
+            overlaps += find_overlaps(rec.name, labels, hop_s)
+        if overlaps:
+            raise TrainError(overlap_message(overlaps))
     reference: list[sed_metrics.Event] = []
     estimated: list[sed_metrics.Event] = []
+    truth_ids, decided_ids = [], []
     for done, rec in enumerate(recordings):
         if progress is not None:
             progress(done, len(recordings), rec)
         key = str(rec.id)
+        mine = []
         for e in project.labels(rec.id):
             label = names.get(e.class_id)
             if label in known:
-                reference.append(sed_metrics.Event(key, e.onset, e.offset, label))
+                mine.append(sed_metrics.Event(key, e.onset, e.offset, label))
+        reference += mine
         post = loaded.posteriors(cache.load(rec.content_hash, project.absolute_path(rec)))
         for d in loaded.events(post, threshold=used):
             estimated.append(sed_metrics.Event(key, d.onset, min(d.offset, rec.duration), d.label))
-    segment = sed_metrics.segment_based(reference, estimated, loaded.classes, time_resolution=1.0)
+        if single:
+            decided_ids.append(post[:, 0].astype("int64"))
+            truth_ids.append(
+                label_ids(((e.onset, e.offset, e.label) for e in mine), len(post), index, hop_s)
+            )
+    scored = loaded.classes
+    if single:
+        seen = {e.label for e in reference} | {e.label for e in estimated}
+        scored = [c for c in loaded.classes if c in seen]
+    segment = sed_metrics.segment_based(reference, estimated, scored, time_resolution=1.0)
     event = sed_metrics.event_based(
-        reference, estimated, loaded.classes, t_collar=0.2, percentage_of_length=0.2
+        reference, estimated, scored, t_collar=0.2, percentage_of_length=0.2
     )
+    reference_counts = collections.Counter(e.label for e in reference)
+    detected_counts = collections.Counter(e.label for e in estimated)
     per_class = {
         name: {
             "segment_f1": _num(segment.per_class[name].f1),
             "segment_er": _num(segment.per_class[name].error_rate),
             "event_f1": _num(event.per_class[name].f1),
             "event_er": _num(event.per_class[name].error_rate),
-            "reference_events": sum(1 for r in reference if r.label == name),
-            "detected_events": sum(1 for r in estimated if r.label == name),
+            "reference_events": reference_counts.get(name, 0),
+            "detected_events": detected_counts.get(name, 0),
         }
-        for name in loaded.classes
+        for name in scored
     }
     result = {
         "run": run.id,
@@ -103,6 +138,11 @@ def evaluate_run(
         "segment": segment.to_dict(),
         "event": event.to_dict(),
     }
+    if single:
+        frame = frame_scores(truth_ids, decided_ids, len(loaded.classes) + 1)
+        result["task"] = "single-label"
+        result["frame_accuracy"] = _num(frame.accuracy)
+        result["macro_f1"] = _num(frame.macro_f1)
     if record:
         project.add_metrics(
             run.id,
@@ -116,6 +156,11 @@ def evaluate_run(
                     "split": split,
                     "event_f1": _num(event.f1),
                     "threshold": result["threshold"],
+                    **(
+                        {"accuracy": result["frame_accuracy"], "macro_f1": result["macro_f1"]}
+                        if single
+                        else {}
+                    ),
                 }
             ],
         )

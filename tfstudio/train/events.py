@@ -114,7 +114,8 @@ class BatchEvent(TrainEvent):
 
 @dataclass(frozen=True)
 class EpochEvent(TrainEvent):
-    """End of an epoch with its validation scores (segment-based, 1 s, threshold from config)."""
+    """End of an epoch with its validation scores (segment-based, 1 s, threshold from config);
+    a single-label run adds its frame accuracy and macro F1 (None in a multi-label run)."""
 
     kind: ClassVar[str] = "epoch"
     epoch: int
@@ -128,6 +129,8 @@ class EpochEvent(TrainEvent):
     best: bool = False
     best_epoch: int = 0
     lr: float = 0.0
+    accuracy: float | None = None
+    macro_f1: float | None = None
 
 
 @dataclass(frozen=True)

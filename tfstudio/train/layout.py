@@ -11,7 +11,13 @@ from pathlib import Path
 
 from tfstudio.store import Project, Recording
 
-__all__ = ["checkpoint_paths", "posteriors_dir", "posteriors_file", "posteriors_stamp"]
+__all__ = [
+    "checkpoint_paths",
+    "decisions_file",
+    "posteriors_dir",
+    "posteriors_file",
+    "posteriors_stamp",
+]
 
 
 def checkpoint_paths(project: Project, run_id: int) -> tuple[Path, Path]:
@@ -30,6 +36,14 @@ def posteriors_file(project: Project, run_id: int, recording: Recording) -> Path
     redrawing detections at another threshold without running the model again. Named by the
     audio's content hash, so a renamed or moved file keeps its posteriors."""
     return posteriors_dir(project, run_id) / f"{recording.content_hash}.npy"
+
+
+def decisions_file(project: Project, run_id: int, recording: Recording) -> Path:
+    """Where ``detect`` keeps a single-label run's decisions for a recording (float32
+    (frames, 2): class id and probability, :mod:`tfstudio.train.postprocess`), beside the
+    posteriors folder's other files and cleared with them; a name of its own, so nothing
+    reads it as (frames, classes) posteriors."""
+    return posteriors_dir(project, run_id) / f"{recording.content_hash}.decisions.npy"
 
 
 def posteriors_stamp(project: Project, run_id: int) -> Path:

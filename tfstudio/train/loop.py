@@ -44,6 +44,7 @@ from tfstudio.model.crnn import (
     CRNNConfig,
     bce_loss,
     config_from_preset,
+    softmax_loss,
     teacher_forcing_mask,
 )
 from tfstudio.model.schedules import Schedule, make_schedule
@@ -69,7 +70,7 @@ from tfstudio.train.data import (
     seed_windows,
     train_windows,
 )
-from tfstudio.train.detect import posteriors
+from tfstudio.train.detect import label_decisions, posteriors
 from tfstudio.train.device import amp_dtype, autocast, resolve_device
 from tfstudio.train.events import (
     BatchEvent,
@@ -81,7 +82,8 @@ from tfstudio.train.events import (
     TrainEvent,
 )
 from tfstudio.train.layout import checkpoint_paths
-from tfstudio.train.postprocess import posteriors_to_events
+from tfstudio.train.postprocess import decisions_to_events, posteriors_to_events
+from tfstudio.train.single_label import find_overlaps, frame_scores, overlap_message
 from tfstudio.train.tune import tune_postprocess
 
 __all__ = [
@@ -380,6 +382,32 @@ class _Trainer:
         labelled = sum(len(self.project.labels(r.id)) for r in self.train_recs)
         if labelled == 0:
             raise TrainError("the training recordings have no labels")
+        if self.cfg.single_label:
+            outputs = len(self.classes) + 1  # the background is class 0
+            if self.cfg.sampled_softmax >= outputs:
+                raise TrainError(
+                    f"--sampled-softmax {self.cfg.sampled_softmax}: a sampled softmax draws "
+                    f"fewer candidates than the {outputs} classes (background included); use "
+                    f"at most {outputs - 1}, or 0 for the full softmax"
+                )
+            self._check_overlaps(self.train_recs + self.val_recs)
+
+    def _check_overlaps(self, recordings: list[Any]) -> None:
+        """A single-label run's labels give each frame one class: list every pair of labels
+        of two classes that claim the same frames, before any run is made."""
+        names = {c.id: c.name for c in self.project.classes()}
+        known = set(self.classes)
+        hop_s = self.cfg.feature_config.hop_s
+        overlaps = []
+        for rec in recordings:
+            labels = [
+                (e.onset, e.offset, names[e.class_id])
+                for e in self.project.labels(rec.id)
+                if names.get(e.class_id) in known
+            ]
+            overlaps += find_overlaps(rec.name, labels, hop_s)
+        if overlaps:
+            raise TrainError(overlap_message(overlaps))
 
     def _open_run(self) -> None:
         if not self.dist.main:
@@ -420,9 +448,17 @@ class _Trainer:
                     yield PrepareEvent(i, len(recs), rec.name)
                     cache.load(rec.content_hash, self.project.absolute_path(rec))
         self.dist.barrier()
-        data = load_recordings(
-            self.project, recs, self.classes, fc, rejected_weight=self.cfg.rejected_weight
-        )
+        try:
+            data = load_recordings(
+                self.project,
+                recs,
+                self.classes,
+                fc,
+                rejected_weight=self.cfg.rejected_weight,
+                single_label=self.cfg.single_label,
+            )
+        except ValueError as exc:  # labels of two classes on a frame (changed meanwhile)
+            raise TrainError(str(exc)) from None
         n_train, n_val = len(self.train_recs), len(self.val_recs)
         self.train_data = data[:n_train]
         self.val_data = data[n_train : n_train + n_val]
@@ -499,11 +535,19 @@ class _Trainer:
             model_config = CRNNConfig.from_dict(self.state_loaded["model_config"])
         else:
             try:
+                # A single-label model has the background as class 0.
+                n_outputs = len(self.classes) + 1 if cfg.single_label else len(self.classes)
                 model_config = config_from_preset(
-                    cfg.preset, self.feature_config.n_mels, len(self.classes), **cfg.model
+                    cfg.preset,
+                    self.feature_config.n_mels,
+                    n_outputs,
+                    **({"task": cfg.task} if cfg.single_label else {}),
+                    **cfg.model,
                 )
             except (TypeError, ValueError) as exc:
                 raise TrainError(f"model: {exc}") from None
+        if model_config.single_label != cfg.single_label:
+            raise TrainError(f"the checkpoint's model is not a {cfg.task} model")
         self.model_config = model_config
         self.model = CRNN(model_config).to(self.device)
         self.net: torch.nn.Module = self.model
@@ -515,6 +559,8 @@ class _Trainer:
         self.averaged: CRNN | None = None
         if cfg.average_decay > 0:
             self.averaged = copy.deepcopy(self.model).eval().requires_grad_(False)
+        if cfg.sampled_softmax:
+            self._use_sampled_softmax()
         if self.dist.active:
             from torch.nn.parallel import DistributedDataParallel
 
@@ -550,6 +596,21 @@ class _Trainer:
         torch.manual_seed(cfg.seed + self.dist.rank)
         if self.state_loaded is not None:
             self._load_state(self.state_loaded)
+
+    def _use_sampled_softmax(self) -> None:
+        """The training-only sampled head on the model's softmax output, its candidates drawn
+        by the training frames' class counts (background included)."""
+        assert self.model is not None
+        cfg, n_outputs = self.cfg, self.model_config.n_classes
+        if not 0 < cfg.sampled_softmax < n_outputs:  # checked with the project, before the run
+            raise TrainError(f"sampled softmax of {cfg.sampled_softmax} for {n_outputs} classes")
+        counts = np.zeros(n_outputs, dtype=np.int64)
+        for d in self.train_data:
+            counts += np.bincount(d.targets, minlength=n_outputs)
+        self.class_counts = counts
+        self.model.use_sampled_softmax(
+            cfg.sampled_softmax, cfg.sampler, torch.from_numpy(counts).double()
+        )
 
     def _load_state(self, state: Mapping[str, Any]) -> None:
         assert self.model is not None
@@ -772,7 +833,9 @@ class _Trainer:
                 if event is not None:
                     yield event
                 return "stopped", "stopped on request"
-            val_loss, f1, er = scores
+            # (val loss, F1, ER), and a single-label run's frame scores.
+            val_loss, f1, er, *more = scores
+            frame: dict[str, float] = more[0] if more else {}
             if not math.isfinite(val_loss):
                 raise _Diverged(
                     f"validation loss became {val_loss} in epoch {epoch}; lower the learning rate"
@@ -801,6 +864,7 @@ class _Trainer:
                     "seconds": seconds,
                     "best": improved,
                     "lr": lr,
+                    **frame,
                 }
             )
             if self.dist.main:
@@ -816,6 +880,7 @@ class _Trainer:
                     best=improved,
                     best_epoch=self.best_epoch,
                     lr=lr,
+                    **frame,
                 )
             for event in (self._save_last(), self._save_best() if improved else None):
                 if event is not None:
@@ -840,7 +905,14 @@ class _Trainer:
         targets = batch["targets"].to(device, non_blocking=True)
         weights = batch["weights"].to(device, non_blocking=True)
         tf_prob = self.schedule.probability(self.iteration)
-        if self.teacher is None:
+        if self.teacher is None and cfg.single_label:
+            assert self.model is not None
+            with autocast(device, cfg.amp):
+                hidden = self.net(features, targets, tf_prob, return_hidden=True)
+            loss = softmax_loss(self.model.softmax_output, hidden, targets, weights)
+            supervised = loss
+            consistency = None
+        elif self.teacher is None:
             with autocast(device, cfg.amp):
                 logits = self.net(features, targets, tf_prob)
             loss = bce_loss(logits.float(), targets, weights)
@@ -943,25 +1015,37 @@ class _Trainer:
         """(supervised BCE, consistency MSE): one forward over the labelled batch (teacher
         forced at ``tf_prob``) and the augmented unlabelled one (fed its own predictions),
         and the teacher on the clean unlabelled batch."""
-        assert self.teacher is not None
+        assert self.teacher is not None and self.model is not None
         device = self.device
         augmented, clean = self._unlabelled_batch(epoch, self.batch_in_epoch)
-        n, frames, n_classes = targets.shape
+        n, frames = targets.shape[:2]
         extra = augmented["features"].to(device, non_blocking=True)
         forced = teacher_forcing_mask(n, frames, tf_prob, device=device)[..., 0]
         own = torch.zeros(len(extra), frames, dtype=torch.bool, device=device)
+        # The unlabelled sequences are fed their own predictions: their targets are never read.
+        padding = targets.new_zeros(len(extra), *targets.shape[1:])
+        single = self.cfg.single_label
         with autocast(device, self.cfg.amp):
-            logits = self.net(
+            outputs = self.net(
                 torch.cat([features, extra]),
-                torch.cat([targets, targets.new_zeros(len(extra), frames, n_classes)]),
+                torch.cat([targets, padding]),
                 teacher_mask=torch.cat([forced, own]),
+                return_hidden=single,
             )
             with torch.no_grad():
                 reference = self.teacher(clean["features"].to(device, non_blocking=True))
-        supervised = bce_loss(logits[:n].float(), targets, weights)
         valid = augmented["mask"].to(device, non_blocking=True).float()
-        gap = (torch.sigmoid(logits[n:].float()) - torch.sigmoid(reference.float())) ** 2
-        consistency = (gap.mean(-1) * valid).sum() / valid.sum().clamp_min(1.0)
+        if single:
+            # Squared distance between the two class distributions, summed over the classes.
+            classifier = self.model.softmax_output
+            supervised = softmax_loss(classifier, outputs[:n], targets, weights)
+            student = torch.softmax(classifier(outputs[n:].float()), dim=-1)
+            gap = ((student - torch.softmax(reference.float(), dim=-1)) ** 2).sum(-1)
+        else:
+            supervised = bce_loss(outputs[:n].float(), targets, weights)
+            gap = (torch.sigmoid(outputs[n:].float()) - torch.sigmoid(reference.float())) ** 2
+            gap = gap.mean(-1)
+        consistency = (gap * valid).sum() / valid.sum().clamp_min(1.0)
         return supervised, consistency
 
     def _consistency_weight(self) -> float:
@@ -1019,12 +1103,17 @@ class _Trainer:
         )
 
     @torch.no_grad()
-    def _validate(self) -> tuple[float, float, float] | None:
-        """Validation loss (BCE of the stitched posteriors) and segment-based F1/ER (1 s);
-        None when a stop was requested meanwhile (checked between recordings)."""
+    def _validate(
+        self,
+    ) -> tuple[float, float, float] | tuple[float, float, float, dict[str, float]] | None:
+        """Validation loss (BCE of the stitched posteriors) and segment-based F1/ER (1 s), and
+        a single-label run's frame scores; None when a stop was requested meanwhile (checked
+        between recordings)."""
         assert self.model is not None
         model = self.averaged if self.averaged is not None else self.model
         cfg = self.cfg
+        if cfg.single_label:
+            return self._validate_single_label(model)
         loss_sum, count = 0.0, 0
         reference, estimated = [], []
         for rec in self.val_data:
@@ -1054,3 +1143,57 @@ class _Trainer:
         if math.isnan(f1) and reference:
             f1 = 0.0  # sed_eval says NaN when nothing was detected; for a curve that is 0
         return loss_sum / max(1, count), f1, float(scores.error_rate)
+
+    def _validate_single_label(
+        self, model: CRNN
+    ) -> tuple[float, float, float, dict[str, float]] | None:
+        """Validation of a single-label run with the full softmax: the loss is the mean
+        cross-entropy per frame, then segment-based F1/ER (1 s) of the decoded events, frame
+        accuracy and the macro F1 over the classes in play."""
+        cfg = self.cfg
+        hop_s = self.feature_config.hop_s
+        loss_sum, count = 0.0, 0
+        reference, estimated = [], []
+        truth_ids, decided_ids = [], []
+        for rec in self.val_data:
+            if self.stop():
+                return None
+            decisions, truth_log_prob = label_decisions(
+                model,
+                rec.features(),
+                self.normalizer,
+                seq_len=cfg.seq_len,
+                amp=cfg.amp,
+                labels=rec.targets,
+            )
+            assert truth_log_prob is not None
+            loss_sum -= float(truth_log_prob.astype(np.float64).sum())
+            count += len(truth_log_prob)
+            truth_ids.append(rec.targets)
+            decided_ids.append(decisions[:, 0].astype(np.int64))
+            key = str(rec.recording_id)
+            reference += [sed_metrics.Event(key, on, off, label) for on, off, label in rec.labels]
+            for e in decisions_to_events(
+                decisions,
+                self.classes,
+                hop_s,
+                threshold=cfg.threshold,
+                median_filter_frames=cfg.median_filter_frames,
+                min_event_s=cfg.min_event_s,
+                min_gap_s=cfg.min_gap_s,
+            ):
+                estimated.append(sed_metrics.Event(key, e.onset, e.offset, e.label))
+        # Classes without a reference or an estimated event add nothing to the overall scores.
+        seen = {e.label for e in reference} | {e.label for e in estimated}
+        in_play = [c for c in self.classes if c in seen]
+        scores = sed_metrics.segment_based(reference, estimated, in_play, time_resolution=1.0)
+        f1 = float(scores.f1)
+        if math.isnan(f1) and reference:
+            f1 = 0.0
+        frame = frame_scores(truth_ids, decided_ids, len(self.classes) + 1)
+        return (
+            loss_sum / max(1, count),
+            f1,
+            float(scores.error_rate),
+            {"accuracy": frame.accuracy, "macro_f1": frame.macro_f1},
+        )

@@ -16,9 +16,13 @@ __all__ = [
     "REPEAT_OVERLAP",
     "DetectedEvent",
     "EventArrays",
+    "decisions_array",
+    "decisions_to_event_arrays",
+    "decisions_to_events",
     "posteriors_to_event_arrays",
     "posteriors_to_events",
     "repeats",
+    "winner_posteriors",
 ]
 
 # Elements (frames x classes) handled per chunk of classes.
@@ -221,6 +225,124 @@ def posteriors_to_events(
         for on, off, c, conf, pk in zip(
             onsets,
             offsets,
+            arrays.class_index.tolist(),
+            arrays.confidence.tolist(),
+            arrays.peak.tolist(),
+        )
+    ]
+
+
+# --- single-label decisions ----------------------------------------------------------------
+#
+# A single-label model decides one class per frame. Its output is kept as "decisions", a
+# float32 (frames, 2) array: the decided class id (0: background, k + 1: class k of the run's
+# list; exact in float32 up to 16 million classes) and that class's probability. It stands for
+# the "winner" posteriors, (frames, classes) zeros but for the decided class's probability on
+# each frame (:func:`winner_posteriors`); post-processing decisions gives exactly the events of
+# post-processing those posteriors, threshold, median filter and all, without ever making the
+# (frames, classes) array: only the classes that win a frame are looked at.
+
+
+def decisions_array(ids: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """The (frames, 2) float32 decisions of per-frame class ids and their probabilities."""
+    ids, probs = np.asarray(ids), np.asarray(probs)
+    if ids.shape != probs.shape or ids.ndim != 1:
+        raise ValueError("ids and probs must be (frames,) arrays of the same length")
+    out = np.empty((len(ids), 2), dtype=np.float32)
+    out[:, 0] = ids
+    out[:, 1] = probs
+    return out
+
+
+def _decisions(decisions: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    dec = np.asarray(decisions)
+    if dec.ndim != 2 or dec.shape[1] != 2:
+        raise ValueError("decisions must be a (frames, 2) array of class ids and probabilities")
+    ids = dec[:, 0].astype(np.int64)
+    if len(ids) and (ids.min() < 0 or ids.max() > n_classes):
+        raise ValueError(f"decided class ids must be in [0, {n_classes}]")
+    return ids, dec[:, 1]
+
+
+def winner_posteriors(decisions: np.ndarray, n_classes: int) -> np.ndarray:
+    """The (frames, n_classes) posteriors decisions stand for: each frame's decided class has
+    its probability, every other class (and every class on a background frame) 0."""
+    ids, probs = _decisions(decisions, n_classes)
+    post = np.zeros((len(ids), n_classes), dtype=np.float32)
+    rows = np.flatnonzero(ids > 0)
+    post[rows, ids[rows] - 1] = probs[rows]
+    return post
+
+
+def decisions_to_event_arrays(
+    decisions: np.ndarray,
+    n_classes: int,
+    hop_s: float,
+    *,
+    threshold: float | Sequence[float] = 0.0,
+    median_filter_frames: int | Sequence[int] = 1,
+    min_event_s: float = 0.0,
+    min_gap_s: float = 0.0,
+) -> EventArrays:
+    """:func:`posteriors_to_event_arrays` of ``winner_posteriors(decisions, n_classes)``: the
+    runs of each decided class (not the background) whose probability is above the class's
+    threshold, median filtered, gaps filled, short ones dropped."""
+    ids, probs = _decisions(decisions, n_classes)
+    n_frames = len(ids)
+    thresholds = _per_class(threshold, n_classes, "threshold")
+    sizes = _median_sizes(median_filter_frames, n_classes)
+    winners = np.unique(ids[ids > 0]) - 1  # class indices that win a frame
+    chunk = max(1, _CHUNK_ELEMENTS // max(n_frames, 1))
+    parts: list[tuple[np.ndarray, ...]] = []
+    for c0 in range(0, len(winners), chunk):
+        group = winners[c0 : c0 + chunk]
+        dense = np.where(ids[:, None] == group[None, :] + 1, probs[:, None], 0).astype(np.float32)
+        arrays = posteriors_to_event_arrays(
+            dense,
+            hop_s,
+            threshold=thresholds[group].tolist(),
+            median_filter_frames=sizes[group].tolist(),
+            min_event_s=min_event_s,
+            min_gap_s=min_gap_s,
+        )
+        parts.append(
+            (arrays.start, arrays.stop, group[arrays.class_index], arrays.confidence, arrays.peak)
+        )
+    if not parts:
+        empty_i = np.zeros(0, dtype=np.int64)
+        empty_f = np.zeros(0, dtype=np.float64)
+        return EventArrays(empty_i, empty_i, empty_i, empty_f, empty_f)
+    start, stop, cls, conf, peak = (np.concatenate(p) for p in zip(*parts))
+    order = np.lexsort((cls, start))
+    return EventArrays(start[order], stop[order], cls[order], conf[order], peak[order])
+
+
+def decisions_to_events(
+    decisions: np.ndarray,
+    classes: Sequence[str],
+    hop_s: float,
+    *,
+    threshold: float | Sequence[float] = 0.0,
+    median_filter_frames: int | Sequence[int] = 1,
+    min_event_s: float = 0.0,
+    min_gap_s: float = 0.0,
+) -> list[DetectedEvent]:
+    """:func:`posteriors_to_events` of the winner posteriors of single-label decisions."""
+    names = list(classes)
+    arrays = decisions_to_event_arrays(
+        decisions,
+        len(names),
+        hop_s,
+        threshold=threshold,
+        median_filter_frames=median_filter_frames,
+        min_event_s=min_event_s,
+        min_gap_s=min_gap_s,
+    )
+    return [
+        DetectedEvent(start * hop_s, stop * hop_s, names[c], conf, pk)
+        for start, stop, c, conf, pk in zip(
+            arrays.start.tolist(),
+            arrays.stop.tolist(),
             arrays.class_index.tolist(),
             arrays.confidence.tolist(),
             arrays.peak.tolist(),
