@@ -329,3 +329,23 @@ def test_undo_steps_speak_the_users_words(project):
     assert project.undo_description() == "recolour class 'trill'"
     project.update_class(warble.id, hotkey="7")
     assert project.undo_description() == "set the key of class 'trill'"
+
+
+def test_many_classes_are_added_at_once_as_one_undo_step(project):
+    import time
+
+    project.add_class("existing")
+    names = [f"type{k:05d}" for k in range(20_000)]
+    started = time.perf_counter()
+    added = project.add_classes(names)
+    elapsed = time.perf_counter() - started
+    assert [c.name for c in added] == names
+    assert len({c.color for c in project.classes()}) > 9  # colours of their own, not one repeated
+    keys = [c.hotkey for c in project.classes() if c.hotkey]
+    assert len(keys) == 9 and len(set(keys)) == 9  # the nine number keys, no more
+    assert project.undo_description() == "add 20000 classes"
+    assert elapsed < 30  # one class at a time re-read the whole table: minutes here
+    with pytest.raises(ProjectError, match="already exists"):
+        project.add_classes(["new one", "existing"])
+    project.undo()
+    assert [c.name for c in project.classes()] == ["existing"]

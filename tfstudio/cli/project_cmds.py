@@ -62,6 +62,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="length of each recording (default 30)",
     )
     p.add_argument("--seed", type=int, default=0, metavar="K", help="random seed (default 0)")
+    p.add_argument(
+        "--task",
+        choices=("multi-label", "single-label"),
+        default="multi-label",
+        help="multi-label: six classes, up to three at once (default); single-label: one "
+        "sound at a time from a Zipf-distributed vocabulary of --classes types",
+    )
+    p.add_argument(
+        "--classes",
+        type=int,
+        default=50,
+        metavar="V",
+        help="single-label: how many sound types (2 to 100000, default 50)",
+    )
     p.add_argument("--open", action="store_true", help="open the project in the app afterwards")
     p.set_defaults(func=cmd_demo)
 
@@ -197,15 +211,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise UserError("--recordings must be at least 1")
     if args.seconds <= 0:
         raise UserError("--seconds must be positive")
+    if args.task == "single-label" and not 2 <= args.classes <= 100_000:
+        raise UserError("--classes must be between 2 and 100000")
     bar = progress(args.recordings, "generating", unit="rec")
     try:
-        project = create_demo(
-            args.project,
-            recordings=args.recordings,
-            seconds=args.seconds,
-            seed=args.seed,
-            progress=bar_step(bar),
-        )
+        if args.task == "single-label":
+            from tfstudio.train.demo_single import create_single_label_demo
+
+            project = create_single_label_demo(
+                args.project,
+                classes=args.classes,
+                recordings=args.recordings,
+                seconds=args.seconds,
+                seed=args.seed,
+                progress=bar_step(bar),
+            )
+        else:
+            project = create_demo(
+                args.project,
+                recordings=args.recordings,
+                seconds=args.seconds,
+                seed=args.seed,
+                progress=bar_step(bar),
+            )
     except ProjectError as exc:
         raise UserError(str(exc)) from None
     finally:

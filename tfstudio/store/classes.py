@@ -3,10 +3,11 @@ deleting them are undoable steps."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from tfstudio.store.colors import next_class_color
+from tfstudio.store.colors import fresh_class_colors, next_class_color
 from tfstudio.store.errors import ProjectError
 from tfstudio.store.history import History
 from tfstudio.store.names import check_class_name
@@ -60,6 +61,50 @@ class ClassStore(History):
             self._record("classes", class_id, None, self._row("classes", class_id))
             self._changed("classes", [class_id])
         return self.event_class(class_id)
+
+    def add_classes(
+        self, names: Sequence[str], colors: Sequence[str] | None = None
+    ) -> list[EventClass]:
+        """Add many classes at once (a repertoire of thousands), one undo step; the first nine
+        get the free number keys. ``colors`` (one per name) or the next unused colours.
+        add_class one by one re-reads the table for each, quadratic at 100 000 classes."""
+        names = [_class_name(n) for n in names]
+        if len(set(names)) != len(names):
+            raise ProjectError("the new classes' names are not all different")
+        if colors is not None and len(colors) != len(names):
+            raise ProjectError(f"{len(colors)} colours for {len(names)} classes")
+        with self.write(), self._history_group(f"add {len(names)} classes"):
+            clash = self.conn.execute(
+                "SELECT name FROM classes WHERE name IN (SELECT value FROM json_each(?)) LIMIT 1",
+                (json.dumps(names),),
+            ).fetchone()
+            if clash is not None:
+                raise ProjectError(f"class {clash[0]!r} already exists")
+            count, max_pos = self.conn.execute(
+                "SELECT count(*), coalesce(max(position), -1) FROM classes"
+            ).fetchone()
+            used_keys = {r[0] for r in self.conn.execute("SELECT hotkey FROM classes")}
+            free_keys = [str(k) for k in range(1, 10) if str(k) not in used_keys]
+            if colors is None:
+                taken = [r[0] for r in self.conn.execute("SELECT color FROM classes")]
+                colors = fresh_class_colors(taken, len(names))
+            rows = []
+            for k, name in enumerate(names):
+                color = colors[k]
+                hotkey = free_keys[k] if count + k < 9 and k < len(free_keys) else None
+                rows.append((name, color, hotkey, max_pos + 1 + k))
+            first = (
+                int(self.conn.execute("SELECT coalesce(max(id), 0) FROM classes").fetchone()[0]) + 1
+            )
+            self.conn.executemany(
+                "INSERT INTO classes (id, name, color, hotkey, position) VALUES (?, ?, ?, ?, ?)",
+                [(first + k, *row) for k, row in enumerate(rows)],
+            )
+            ids = list(range(first, first + len(rows)))
+            for class_id in ids:
+                self._record("classes", class_id, None, self._row("classes", class_id))
+            self._changed("classes", ids)
+        return [c for c in self.classes() if c.id >= first]
 
     def ensure_class(self, name: str, **kwargs: Any) -> EventClass:
         """The class called ``name``, added when missing (safe against another process adding

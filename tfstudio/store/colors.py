@@ -4,7 +4,7 @@ before them, never a repeat."""
 from __future__ import annotations
 
 import colorsys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 # Okabe-Ito, then Tableau: distinguishable by most people, on dark and light spectrograms.
@@ -28,6 +28,26 @@ MAX_GENERATED = 10_000
 EXTENDED = 1024  # colours of the palette's maximally distinct extension
 LIGHTNESS = (50.0, 85.0)  # CIELAB L*: readable as lane fills on dark and light backgrounds
 CHROMA = (28.0, 90.0)  # no near-greys (alike, and like the background), no neon
+
+
+def _candidate_colors() -> Iterator[str]:
+    yield from class_colors()
+    for k in range(MAX_GENERATED):
+        hue = (15.0 + k * GOLDEN_ANGLE) % 360.0 / 360.0
+        value = 0.92 if k % 2 == 0 else 0.72
+        r, g, b = colorsys.hsv_to_rgb(hue, 0.7, value)
+        yield f"#{round(r * 255):02X}{round(g * 255):02X}{round(b * 255):02X}"
+
+
+def fresh_class_colors(used: Iterable[str], n: int) -> list[str]:
+    """``n`` colours for new classes, in :func:`next_class_color`'s order, none in ``used``
+    while unused ones last; past some 11 000 classes they repeat (nobody tells them apart by
+    colour any more, and the lanes' names carry them)."""
+    taken = {c.strip().upper() for c in used if c}
+    fresh = [c for c in _candidate_colors() if c not in taken]
+    if not fresh:
+        fresh = list(class_colors())
+    return [fresh[k % len(fresh)] for k in range(n)]
 
 
 def next_class_color(used: Iterable[str]) -> str:

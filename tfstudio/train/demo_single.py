@@ -191,9 +191,8 @@ def create_single_label_demo(
             seed=seed,
             progress=progress,
         )
-        with project.write():
-            for k, name in enumerate(type_names(classes)):
-                project.add_class(name, color=_COLORS[k % len(_COLORS)])
+        names = type_names(classes)
+        project.add_classes(names, [_COLORS[k % len(_COLORS)] for k in range(len(names))])
         class_ids = {c.name: c.id for c in project.classes()}
         with project.write():
             for rec in demo:
