@@ -238,3 +238,35 @@ def test_a_doctor_without_an_answer_leaves_every_device_offered(
     model = dialog.device_combo.model()
     assert all(model.item(row).isEnabled() for row in range(model.rowCount()))
     assert dialog.device_combo.itemText(0) == "Auto"  # not "detecting" for ever
+
+
+def test_the_single_label_task_and_its_sampled_softmax_are_chosen_in_the_dialog(
+    qtbot, demo_root, engine, settings
+):
+    dialog = TrainDialog(demo_root, engine=engine, settings=settings)
+    qtbot.addWidget(dialog)
+    assert dialog.task_combo.isVisibleTo(dialog) and "--task" not in dialog.config()
+    assert not dialog.sampled_spin.isEnabled()  # the multi-label task has no softmax
+
+    dialog.task_combo.setCurrentIndex(dialog.task_combo.findData("single-label"))
+    assert not dialog.recipe_box.isEnabled()  # the recipe belongs to the multi-label task
+    assert not dialog.recipe_checks["mixing"].isChecked()  # shown as the task trains: off
+    assert "6 classes plus the background" in dialog.task_hint.text()
+    args = dialog.config()
+    assert args[args.index("--task") + 1] == "single-label"
+    assert "--set" not in args and "--sampled-softmax" not in args
+    assert not dialog.sampler_combo.isEnabled()
+
+    dialog.sampled_spin.setValue(512)
+    dialog.sampler_combo.setCurrentIndex(dialog.sampler_combo.findData("frequency"))
+    pairs = dict(zip(dialog.config()[::2], dialog.config()[1::2]))
+    assert pairs["--sampled-softmax"] == "512" and pairs["--sampler"] == "frequency"
+
+    # Back to multi-label: the user's recipe again.
+    dialog.task_combo.setCurrentIndex(dialog.task_combo.findData("multi-label"))
+    assert dialog.recipe_checks["mixing"].isChecked() and dialog.recipe_box.isEnabled()
+    dialog.task_combo.setCurrentIndex(dialog.task_combo.findData("single-label"))
+    # Thousands of classes: the dialog suggests the sampled head.
+    dialog._n_classes = 30_000
+    dialog.sampled_spin.setValue(0)
+    assert "30,000 classes: a sampled softmax of about 1,500" in dialog.task_hint.text()

@@ -35,7 +35,7 @@ from tfstudio.session.rules import same_value
 from tfstudio.session.schedule import describe_schedule_curve, schedule_curve
 from tfstudio.session.stream import format_duration
 from tfstudio.store import Project, ProjectError
-from tfstudio.train.config import TrainConfig
+from tfstudio.train.config import SAMPLERS, SINGLE_LABEL_DEFAULTS, TrainConfig
 
 SETTINGS_GROUP = "training/dialog"
 SCHEDULES = (
@@ -65,6 +65,8 @@ RESUMABLE = ("stopped", "failed")
 DECAYING = ("linear", "exponential", "inverse-sigmoid")
 # What a resumed run may change (the engine's RUNTIME_FIELDS, as options).
 RESUME_OPTIONS = ("--epochs", "--device", "--patience", "--max-batches")
+# From this many classes the Train dialog suggests a sampled softmax (single-label task).
+SAMPLED_HINT_CLASSES = 2000
 
 
 @dataclass(frozen=True)
@@ -299,6 +301,9 @@ class TrainDialog(QDialog):
                 probe.request()
         self.engine = engine
         self._runs: dict[int, dict[str, Any]] = {}
+        self._n_classes = 0
+        self._recipe_shows_single = False
+        self._multi_recipe: dict[str, Any] = {}
         self._data_text, self._data_warning = "", ""
         self._showing_run = False
         # Recipe values a part takes when switched on (the preset's, else another preset's).
@@ -360,6 +365,7 @@ class TrainDialog(QDialog):
         for name in DEVICES:
             self.device_combo.addItem(name, name)
         form.addRow("Device", self.device_combo)
+        self._build_task(form)
         self.extra_spins: dict[str, QSpinBox] = {}
         for option, label, minimum, hint in EXTRA_OPTIONS:
             spin = QSpinBox()
@@ -455,6 +461,82 @@ class TrainDialog(QDialog):
         layout.addWidget(self.warning_label)
         layout.addWidget(self.buttons)
 
+    def _build_task(self, form: QFormLayout) -> None:
+        """Multi-label (the default) or single-label, and the sampled softmax for the latter."""
+        self.task_combo = QComboBox()
+        self.task_combo.addItem("Multi-label: several sounds at once", "multi-label")
+        self.task_combo.addItem("Single-label: one sound at a time", "single-label")
+        self.task_combo.setToolTip(
+            "Single-label: exactly one class (or none) per frame, a softmax with a background "
+            "class; for syllables, call types, phone-like units"
+        )
+        self.sampled_spin = QSpinBox()
+        self.sampled_spin.setRange(0, 1_000_000)
+        self.sampled_spin.setSingleStep(256)
+        self.sampled_spin.setSpecialValueText("off (full softmax)")
+        self.sampled_spin.setSuffix(" candidate classes")
+        self.sampled_spin.setToolTip(
+            "Train with a sampled softmax of this many classes per batch (validation, "
+            "detection and export always use the full softmax)"
+        )
+        self.sampler_combo = QComboBox()
+        for name in SAMPLERS:
+            self.sampler_combo.addItem(name, name)
+        self.task_hint = WrappedLabel()
+        self.task_hint.setProperty("role", "hint")
+        self._task_rows = [
+            ("Task", self.task_combo),
+            ("Sampled softmax", self.sampled_spin),
+            ("Sampler", self.sampler_combo),
+            ("", self.task_hint),
+        ]
+        self._task_form = form
+        for label, widget in self._task_rows:
+            form.addRow(label, widget)
+        self.task_combo.currentIndexChanged.connect(self._on_task_change)
+        self.sampled_spin.valueChanged.connect(self._on_task_change)
+
+    def task(self) -> str:
+        return str(self.task_combo.currentData())
+
+    def _on_task_change(self, *_args: Any) -> None:
+        single = self.task() == "single-label"
+        new_run = self.resume_run() is None
+        if new_run and (single or self._recipe_shows_single):
+            # Show what the single-label preset trains with: its recipe parts off (and the
+            # consistency loss off with a sampled head); back to the user's own recipe after.
+            if single:
+                if not self._recipe_shows_single:
+                    self._multi_recipe = self.recipe_values()
+                off = self.engine.recipe_off
+                shown = {k: v for k, v in SINGLE_LABEL_DEFAULTS.items() if k in off}
+                if "tune_postprocess" in shown and "tune_er_weight" in off:
+                    shown["tune_er_weight"] = off["tune_er_weight"]
+                if self.sampled_spin.value() > 0 and "consistency_weight" in off:
+                    shown["consistency_weight"] = off["consistency_weight"]
+                self._show_recipe({**self._multi_recipe, **shown})
+            elif self._multi_recipe:
+                self._show_recipe(self._multi_recipe)
+            self._recipe_shows_single = single
+        self.sampled_spin.setEnabled(single and new_run)
+        self.sampler_combo.setEnabled(single and new_run and self.sampled_spin.value() > 0)
+        # The generalisation recipe belongs to the multi-label task (its preset turns it off).
+        self.recipe_box.setEnabled(not single and self.resume_run() is None)
+        n = self._n_classes
+        if not single:
+            self.task_hint.setText("")
+        elif n >= SAMPLED_HINT_CLASSES and self.sampled_spin.value() == 0:
+            suggest = min(4096, max(256, n // 20))
+            self.task_hint.setText(
+                f"{n:,} classes: a sampled softmax of about {suggest:,} candidates makes each "
+                "training step several times faster at nearly the same accuracy."
+            )
+        else:
+            self.task_hint.setText(
+                f"{n:,} classes plus the background; labels of two classes on the same frames "
+                "are listed before training starts."
+            )
+
     def _build_recipe(self) -> QGroupBox:
         self.recipe_box = QGroupBox("Generalisation")
         self.recipe_box.setToolTip(
@@ -537,6 +619,7 @@ class TrainDialog(QDialog):
                 proj.close()
 
     def _summarise_data(self, project: Project) -> None:
+        self._n_classes = len(project.classes())
         recordings = project.recordings()
         split_of = {r.id: r.split for r in recordings}
         counts: dict[str, list[float]] = {s: [0, 0.0, 0] for s in ("train", "val", "test")}
@@ -585,6 +668,9 @@ class TrainDialog(QDialog):
             self._set_preset("paper")
 
     def _apply_engine(self, info: EngineInfo) -> None:
+        # An engine without the single-label task (an older tfstudio) shows no task choice.
+        for _label, widget in self._task_rows:
+            self._task_form.setRowVisible(widget, info.supports("--task"))
         model = self.device_combo.model()
         assert isinstance(model, QStandardItemModel)
         cuda_name = info.cuda[0] if info.cuda else None
@@ -837,6 +923,7 @@ class TrainDialog(QDialog):
             self.decay_spin,
             self.unit_combo,
             self.extra_spins["--seed"],
+            self.task_combo,
         ):
             widget.setEnabled(not resuming)
         if resuming:
@@ -850,6 +937,7 @@ class TrainDialog(QDialog):
             self._on_schedule_change()
         self._showing_run = resuming
         self._on_recipe_change()  # a resumed run keeps its recipe: shown, not editable
+        self._on_task_change()
 
     def _show_config(self, config: dict[str, Any]) -> None:
         preset = config.get("preset")
@@ -988,7 +1076,13 @@ class TrainDialog(QDialog):
             unit = self.unit_combo.currentData()
             if unit != "batch" and schedule != "none" and self.engine.supports("--unit"):
                 args += ["--unit", unit]
-            if self.engine.has_recipe:
+            single = self.task() == "single-label" and self.engine.supports("--task")
+            if single:
+                args += ["--task", "single-label"]
+                if self.sampled_spin.value() > 0:
+                    args += ["--sampled-softmax", str(self.sampled_spin.value())]
+                    args += ["--sampler", str(self.sampler_combo.currentData())]
+            elif self.engine.has_recipe:
                 for name, value in self.recipe_changes().items():
                     args += ["--set", f"{name}={_json_value(value)}"]
         args += ["--device", self.device_combo.currentData()]
