@@ -1,6 +1,7 @@
 """Sampled softmax: the sampler's distribution, the loss's corrections, training with it."""
 
 import math
+from copy import deepcopy
 
 import pytest
 import torch
@@ -8,8 +9,10 @@ from torch import nn
 
 from tfstudio.model.sampled_softmax import (
     CandidateSampler,
+    LazyAdam,
     SampledSoftmaxLoss,
     SoftmaxOutput,
+    clip_grad_norm_,
     expected_counts,
     full_softmax_loss,
     log_uniform_probabilities,
@@ -315,3 +318,260 @@ def test_training_with_sampled_loss_lowers_the_full_loss(sampler):
         optimiser.step()
     after = full_loss()
     assert after < 0.3 * before, (before, after)
+
+
+# --- the theory the tests of issue 13 ask for ------------------------------------------------
+
+
+def test_expected_counts_match_the_draws():
+    # The chance that a class turns up among n draws with replacement from q is 1 − (1 − q)^n:
+    # count, over many independent sets of n draws, how often each class is among them.
+    sampler = CandidateSampler(12, "log-uniform")
+    generator = seeded(10)
+    sets, n = 20_000, 6
+    draws = sampler.draw(sets * n, generator).reshape(sets, n)
+    present = torch.zeros(sets, 12, dtype=torch.bool)
+    present.scatter_(1, draws, True)
+    observed = present.double().mean(0)
+    torch.testing.assert_close(
+        observed, expected_counts(sampler.probabilities, n), atol=0.012, rtol=0
+    )
+
+
+def test_sample_gives_the_log_expected_counts_of_its_tries():
+    sampler = CandidateSampler(1_000, "log-uniform")
+    candidates, candidate_log_counts, log_counts = sampler.sample(50, seeded(11))
+    again, tries = sampler.sample_unique(50, seeded(11))
+    assert torch.equal(candidates, again)
+    expected = torch.log(expected_counts(log_uniform_probabilities(1_000), tries))
+    torch.testing.assert_close(log_counts, expected)
+    torch.testing.assert_close(candidate_log_counts, expected[candidates])
+    ids = torch.tensor([[0, 999], [5, 5]])
+    torch.testing.assert_close(sampler.log_expected_counts(ids, tries), expected[ids])
+
+
+@pytest.mark.parametrize("sparse_grad", [False, True])
+def test_every_class_sampled_gives_the_full_loss_and_gradients(sparse_grad):
+    # Candidates = all C classes (each row's own label among them is an accidental hit and is
+    # removed), equal expected counts: the sampled softmax is the full softmax exactly.
+    torch.manual_seed(12)
+    num_classes, dim = 9, 5
+    labels = torch.randint(0, num_classes, (2, 7))
+    hidden = torch.randn(2, 7, dim)
+    weight, bias = torch.randn(num_classes, dim), torch.randn(num_classes)
+    candidates = torch.randperm(num_classes)
+    log_counts = torch.full((num_classes,), -0.7)
+
+    def run(sampled: bool):
+        h = hidden.clone().requires_grad_(True)
+        w = weight.clone().requires_grad_(True)
+        b = bias.clone().requires_grad_(True)
+        if sampled:
+            loss = sampled_softmax_loss(
+                h, labels, w, b, candidates, log_counts[candidates], log_counts,
+                sparse_grad=sparse_grad,
+            )  # fmt: skip
+        else:
+            loss = full_softmax_loss(h, labels, w, b)
+        loss.backward()
+        grad_w = w.grad.to_dense() if w.grad.is_sparse else w.grad
+        return loss, h.grad, grad_w, b.grad
+
+    for sampled, full in zip(run(True), run(False)):
+        torch.testing.assert_close(sampled, full)
+
+
+def test_accidental_hits_never_count_as_negatives():
+    # Every row's loss must be the cross-entropy over its true class and the candidates that
+    # are not its own label, whichever other rows' labels the candidates hit.
+    torch.manual_seed(13)
+    num_classes, dim = 12, 4
+    hidden, weight, bias = torch.randn(6, dim), torch.randn(num_classes, dim), torch.randn(12)
+    labels = torch.tensor([0, 3, 3, 7, 11, 5])
+    candidates = torch.tensor([3, 5, 9, 0, 2])  # hits rows 0, 1, 2 and 5
+    log_counts = torch.log(torch.linspace(0.1, 0.9, num_classes))
+    loss = sampled_softmax_loss(
+        hidden, labels, weight, bias, candidates, log_counts[candidates], log_counts
+    )
+    expected = []
+    for row in range(6):
+        label = int(labels[row])
+        ids = [label] + [c for c in candidates.tolist() if c != label]
+        logits = hidden[row] @ weight[ids].T + bias[ids] - log_counts[ids]
+        expected.append(torch.logsumexp(logits, 0) - logits[0])
+    torch.testing.assert_close(loss, torch.stack(expected).mean())
+    # Row 0's own class (0) is a candidate: its bias gets only row 0's positive gradient
+    # (−(1 − p_true) / N), never a negative's push from row 0.
+    b = bias.clone().requires_grad_(True)
+    single = sampled_softmax_loss(
+        hidden[:1], labels[:1], weight, b, candidates, log_counts[candidates], log_counts
+    )
+    single.backward()
+    assert b.grad[0].item() < 0
+    torch.testing.assert_close(b.grad.sum(), torch.tensor(0.0), atol=1e-6, rtol=0)
+
+
+def test_sampled_loss_module_equals_the_function_on_its_draws():
+    # The module computes log expected counts of the rows in play only; it must give what the
+    # function gives with the sampler's full table.
+    torch.manual_seed(14)
+    hidden, labels = torch.randn(3, 4, 8), torch.randint(0, 500, (3, 4))
+    weight, bias = torch.randn(500, 8), torch.randn(500)
+    module = SampledSoftmaxLoss(500, 40)
+    drawn = module.sampler.sample(40, seeded(3))
+    torch.testing.assert_close(
+        module(hidden, labels, weight, bias, generator=seeded(3)),
+        sampled_softmax_loss(hidden, labels, weight, bias, *drawn),
+    )
+
+
+# --- sparse gradients and the optimiser ----------------------------------------------------
+
+
+def test_sparse_grad_is_the_dense_gradient_of_the_rows_in_play():
+    torch.manual_seed(15)
+    hidden, labels = torch.randn(10, 6), torch.randint(0, 200, (10,))
+    grads = []
+    for sparse in (False, True):
+        output = SoftmaxOutput(6, 200, num_sampled=20, sparse_grad=sparse)
+        torch.manual_seed(16)
+        nn.init.normal_(output.weight)
+        output.loss(hidden, labels, generator=seeded(4)).backward()
+        assert output.weight.grad.is_sparse == sparse
+        assert not output.bias.grad.is_sparse
+        grads.append(output.weight.grad.to_dense())
+    torch.testing.assert_close(grads[0], grads[1])
+    candidates, _ = SampledSoftmaxLoss(200, 20).sampler.sample_unique(20, seeded(4))
+    sparse_rows = output.weight.grad.coalesce().indices()[0]
+    assert set(sparse_rows.tolist()) == set(candidates.tolist()) | set(labels.tolist())
+    # Evaluation mode (and so validation) is the full softmax: a dense gradient.
+    output.eval()
+    output.weight.grad = None
+    output.loss(hidden, labels).backward()
+    assert not output.weight.grad.is_sparse
+    assert "sparse_grad=True" in repr(output.sampled)
+
+
+def _sparse_rows(param: torch.Tensor, rows: list[int], values: torch.Tensor) -> torch.Tensor:
+    """The sparse gradient an embedding lookup of ``rows`` gives ``param`` when the rows'
+    outputs get gradient ``values`` (a row looked up twice: summed)."""
+    leaf = param.detach().requires_grad_(True)
+    (torch.nn.functional.embedding(torch.tensor(rows), leaf, sparse=True) * values).sum().backward()
+    return leaf.grad
+
+
+def test_lazy_adam_with_momentum_is_adam_when_every_row_is_touched():
+    torch.manual_seed(17)
+    start = torch.randn(5, 3)
+    dense = nn.Parameter(start.clone())
+    lazy = nn.Parameter(start.clone())
+    adam = torch.optim.Adam([dense], lr=0.1, weight_decay=0.01)
+    lazy_adam = LazyAdam([lazy], lr=0.1, weight_decay=0.01, sparse_beta1=None)
+    for _ in range(4):
+        grad = torch.randn(5, 3)
+        dense.grad = grad.clone()
+        # Rows given out of order and twice (summed): the sparse gradient of an embedding.
+        lazy.grad = _sparse_rows(
+            lazy, [4, 0, 1, 2, 3, 0], torch.cat([grad[[4, 0, 1, 2, 3]], 0 * grad[:1]])
+        )
+        adam.step()
+        lazy_adam.step()
+        assert lazy.grad.is_sparse  # handed back after the step
+    torch.testing.assert_close(lazy.detach(), dense.detach())
+
+
+def test_lazy_adam_updates_only_the_rows_in_play_without_momentum():
+    weight = nn.Parameter(torch.zeros(6, 2))
+    bias = nn.Parameter(torch.zeros(6))
+    optimiser = LazyAdam([weight, bias], lr=0.5)
+    weight.grad = _sparse_rows(weight, [1, 4], torch.tensor([[2.0, -3.0], [0.5, 0.0]]))
+    bias.grad = torch.tensor([0.0, 1.0, 0.0, 0.0, -1.0, 0.0])
+    optimiser.step()
+    # First step: −lr · g / |g| on the rows in play (0 where g is 0); the rest untouched.
+    expected = torch.zeros(6, 2)
+    expected[1] = torch.tensor([-0.5, 0.5])
+    expected[4] = torch.tensor([-0.5, 0.0])
+    torch.testing.assert_close(weight.detach(), expected, atol=1e-6, rtol=0)
+    torch.testing.assert_close(bias.detach(), torch.tensor([0, -0.5, 0, 0, 0.5, 0.0]))
+    # Without momentum a row not in play stays where it is; the dense bias keeps moving.
+    weight.grad = _sparse_rows(weight, [0], torch.tensor([[1.0, 1.0]]))
+    bias.grad = torch.zeros(6)
+    optimiser.step()
+    torch.testing.assert_close(weight.detach()[1:], expected[1:], atol=1e-6, rtol=0)
+    # Row 0, first in play at step 2: the parameter's bias correction, as a dense Adam would
+    # give a row whose gradient was 0 until then (about sqrt(step) · lr).
+    assert weight[0, 0].item() == pytest.approx(-0.5 / math.sqrt(0.001 / (1 - 0.999**2)))
+    assert bias[1].item() < -0.5
+    state = optimiser.state[weight]
+    assert float(state["step"]) == 2 and state["exp_avg_sq"][1, 0].item() > 0
+    with pytest.raises(ValueError, match="sparse_beta1"):
+        LazyAdam([weight], sparse_beta1=1.0)
+
+
+def test_clip_grad_norm_takes_sparse_gradients():
+    weight, bias = nn.Parameter(torch.zeros(4, 2)), nn.Parameter(torch.zeros(3))
+    weight.grad = _sparse_rows(
+        weight, [1, 3, 1], torch.tensor([[3.0, 0.0], [0.0, 4.0], [0.0, 0.0]])
+    )
+    bias.grad = torch.tensor([0.0, 0.0, 12.0])
+    total = clip_grad_norm_([weight, bias], 1.3)
+    assert total.item() == pytest.approx(13.0)  # sqrt(3² + 4² + 12²)
+    assert weight.grad.is_sparse
+    assert weight.grad.to_dense()[1, 0].item() == pytest.approx(0.3, rel=1e-5)
+    assert bias.grad[2].item() == pytest.approx(1.2, rel=1e-5)
+    # Below the limit nothing changes; dense-only is torch's own.
+    assert clip_grad_norm_([weight, bias], 100.0).item() == pytest.approx(1.3, rel=1e-5)
+    assert bias.grad[2].item() == pytest.approx(1.2, rel=1e-5)
+    dense = nn.Parameter(torch.zeros(2))
+    dense.grad = torch.tensor([6.0, 8.0])
+    assert clip_grad_norm_(dense, 5.0).item() == pytest.approx(10.0)
+    torch.testing.assert_close(dense.grad, torch.tensor([3.0, 4.0]), rtol=1e-5, atol=0)
+
+
+def test_training_with_sparse_gradients_and_lazy_adam_lowers_the_full_loss():
+    torch.manual_seed(18)
+    num_classes, dim = 300, 16
+    labels = torch.multinomial(log_uniform_probabilities(num_classes).float(), 256, True)
+    inputs = torch.randn(num_classes, dim)[labels] + 0.3 * torch.randn(256, dim)
+    encoder = nn.Sequential(nn.Linear(dim, dim), nn.Tanh())
+    output = SoftmaxOutput(dim, num_classes, num_sampled=20, sparse_grad=True)
+    optimiser = LazyAdam([*encoder.parameters(), *output.parameters()], lr=0.03)
+
+    def full_loss() -> float:
+        with torch.no_grad():
+            return full_softmax_loss(encoder(inputs), labels, output.weight, output.bias).item()
+
+    before = full_loss()
+    generator = seeded(0)
+    for _ in range(60):
+        optimiser.zero_grad()
+        output.loss(encoder(inputs), labels, generator=generator).backward()
+        clip_grad_norm_([*encoder.parameters(), *output.parameters()], 5.0)
+        optimiser.step()
+    assert full_loss() < 0.3 * before
+
+
+def test_lazy_adam_is_one_optimiser_step():
+    # Step hooks run once (the dense part is Adam's step without its own hooks); the state
+    # saves and loads as Adam's, and a loaded copy continues identically.
+    torch.optim.Adam([nn.Parameter(torch.zeros(1))])  # torch hooks Adam.step once one exists
+    weight, bias = nn.Parameter(torch.randn(8, 3)), nn.Parameter(torch.randn(8))
+    optimiser = LazyAdam([weight, bias], lr=0.1)
+    calls = []
+    optimiser.register_step_pre_hook(lambda *_: calls.append("pre"))
+    optimiser.register_step_post_hook(lambda *_: calls.append("post"))
+
+    def step(opt, w, b, rows):
+        w.grad = _sparse_rows(w, rows, torch.ones(len(rows), 3))
+        b.grad = torch.ones(8)
+        opt.step()
+
+    step(optimiser, weight, bias, [1, 2])
+    assert calls == ["pre", "post"]
+    copy_w, copy_b = nn.Parameter(weight.detach().clone()), nn.Parameter(bias.detach().clone())
+    copy = LazyAdam([copy_w, copy_b], lr=0.1)
+    copy.load_state_dict(deepcopy(optimiser.state_dict()))  # as if saved and loaded
+    step(optimiser, weight, bias, [2, 5])
+    step(copy, copy_w, copy_b, [2, 5])
+    torch.testing.assert_close(copy_w.detach(), weight.detach())
+    torch.testing.assert_close(copy_b.detach(), bias.detach())

@@ -1,7 +1,7 @@
 """``tfstudio bench …``: benchmarks that build what they measure and print numbers.
 
-``bench`` is a group: each subject is a subcommand (``bench store`` here; training, detection
-and spectrograms can join it), registered from :data:`SUBJECTS`.
+``bench`` is a group: each subject is a subcommand (``bench store``, ``train``, ``detect``,
+``startup``, ``softmax``), registered from :data:`SUBJECTS`.
 """
 
 from __future__ import annotations
@@ -262,9 +262,114 @@ def cmd_bench_startup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def _register_softmax(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "softmax",
+        help="time and score a full and a sampled softmax head over many classes",
+        description="Train a full softmax head and a sampled one (sparse gradient, lazy Adam) "
+        "side by side on the same batches of a generated Zipf task (class prototypes plus "
+        "noise), and print the median time of a step of each (forward, backward and "
+        "optimiser step) and the full softmax's accuracy on held-out frames after the same "
+        "number of steps.",
+    )
+    p.add_argument("--classes", type=_positive, default=100_000, metavar="V", help="default 100000")
+    p.add_argument(
+        "--hidden", type=_positive, default=512, metavar="H", help="hidden size (default 512)"
+    )
+    p.add_argument(
+        "--frames", type=_positive, default=256, metavar="N", help="frames a step (default 256)"
+    )
+    p.add_argument(
+        "--num-sampled",
+        type=_positive,
+        metavar="K",
+        help="candidates of the sampled head (default 1024, at most a quarter of the classes)",
+    )
+    p.add_argument("--sampler", choices=("log-uniform", "frequency"), default="log-uniform")
+    p.add_argument("--steps", type=_positive, default=30, metavar="S", help="default 30")
+    p.add_argument(
+        "--held-out",
+        type=_positive,
+        default=4096,
+        metavar="M",
+        help="frames the accuracy is measured on (default 4096)",
+    )
+    p.add_argument("--lr", type=_rate, default=0.01, help="Adam's learning rate (default 0.01)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
+    p.set_defaults(func=cmd_bench_softmax)
+
+
+def cmd_bench_softmax(args: argparse.Namespace) -> int:
+    for name in ("hidden", "frames", "steps", "held_out"):
+        if getattr(args, name) == 0:
+            raise UserError(f"--{name.replace('_', '-')} must be at least 1")
+    if args.classes < 2:
+        raise UserError("--classes must be at least 2")
+    if args.num_sampled is None:
+        args.num_sampled = min(1024, max(1, args.classes // 4))
+    if not 0 < args.num_sampled < args.classes:
+        raise UserError(
+            f"--num-sampled must be between 1 and {args.classes - 1} (fewer than the classes)"
+        )
+    from tfstudio.bench.softmax import SoftmaxBenchConfig, bench_softmax
+
+    config = SoftmaxBenchConfig(
+        classes=args.classes,
+        hidden=args.hidden,
+        frames=args.frames,
+        num_sampled=args.num_sampled,
+        sampler=args.sampler,
+        steps=args.steps,
+        held_out=args.held_out,
+        lr=args.lr,
+        seed=args.seed,
+    )
+    say = err if args.json else print
+    result = _measure(args, lambda: bench_softmax(config, device=args.device, say=say))
+    if result is None:
+        return 0
+    print(
+        f"{result.classes} classes, hidden {result.hidden}, {result.frames} frames a step, "
+        f"{result.num_sampled} sampled ({result.sampler}), {result.steps} steps, "
+        f"{result.device}, {result.threads} threads"
+    )
+    print(f"  full     {result.full_ms:9.1f} ms a step   accuracy {result.full_acc:.4f}")
+    print(f"  sampled  {result.sampled_ms:9.1f} ms a step   accuracy {result.sampled_acc:.4f}")
+    print(
+        f"  the sampled step is {result.speedup:.1f}× as fast; accuracy "
+        f"{100 * (result.sampled_acc - result.full_acc):+.1f} points "
+        f"({result.held_out_seen:.1%} of the held-out frames are of classes seen in training)"
+    )
+    if result.variants_ms:
+        print(f"  over the first {result.variant_steps} steps, the sampled loss with")
+    for name, ms in result.variants_ms.items():
+        print(f"    {_VARIANTS.get(name, name)}: {ms:.1f} ms a step")
+    return 0
+
+
+_VARIANTS = {
+    "dense_adam": "a dense gradient and torch.optim.Adam",
+    "sparse_adam": "a sparse gradient and torch.optim.SparseAdam",
+    "lazy_adam": "a sparse gradient and LazyAdam (as above)",
+}
+
+
 SUBJECTS: tuple[Register, ...] = (
     _register_store,
     _register_train,
     _register_detect,
     _register_startup,
+    _register_softmax,
 )
