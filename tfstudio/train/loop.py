@@ -47,6 +47,7 @@ from tfstudio.model.crnn import (
     softmax_loss,
     teacher_forcing_mask,
 )
+from tfstudio.model.sampled_softmax import LazyAdam, clip_grad_norm_
 from tfstudio.model.schedules import Schedule, make_schedule
 from tfstudio.store import Project, ProjectError, Run
 from tfstudio.train import metrics as sed_metrics
@@ -567,7 +568,12 @@ class _Trainer:
             self.net = DistributedDataParallel(
                 self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None
             )
-        self.optimizer = torch.optim.Adam(
+        # A sampled softmax leaves sparse gradients on the output weight: LazyAdam updates only
+        # their rows (plain Adam on every dense gradient); otherwise torch's Adam as ever.
+        optimizer_class = LazyAdam if cfg.sampled_softmax else torch.optim.Adam
+        # torch's clip refuses sparse gradients; ours takes both (same 2-norm).
+        self._clip = clip_grad_norm_ if cfg.sampled_softmax else torch.nn.utils.clip_grad_norm_
+        self.optimizer = optimizer_class(
             self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay
         )
         self.lr_decay = (
@@ -939,13 +945,13 @@ class _Trainer:
         if self.scaler is not None:
             self.scaler.scale(loss).backward()
             self.scaler.unscale_(self.optimizer)
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)  # type: ignore[union-attr]
+            self._clip(self.model.parameters(), cfg.grad_clip)  # type: ignore[union-attr]
             # fp16: a step with inf gradients is skipped by the scaler, which then backs off.
             self.scaler.step(self.optimizer)
             self.scaler.update()
         else:
             loss.backward()
-            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)  # type: ignore[union-attr]
+            norm = self._clip(self.model.parameters(), cfg.grad_clip)  # type: ignore[union-attr]
             if not torch.isfinite(norm):
                 raise _Diverged(
                     f"the gradient became non-finite at iteration {self.iteration} (epoch {epoch}); "
