@@ -100,3 +100,45 @@ def test_a_project_without_labels_fails_before_any_run(qtbot, empty_root, engine
     assert "error:" not in panel.banner.text()  # the plain sentence, not the CLI's prefix
     with Project.open(empty_root) as project:
         assert project.runs() == []
+
+
+@pytest.fixture(scope="module")
+def mono_root(tmp_path_factory):
+    """A tiny single-label demo: 6 recordings of 5 s, 8 sound types."""
+    from tfstudio.cli import main
+
+    root = tmp_path_factory.mktemp("mono") / "proj"
+    args = ["demo", str(root), "--task", "single-label", "--classes", "8"]
+    assert main([*args, "--recordings", "6", "--seconds", "5"]) == 0
+    return root
+
+
+def test_a_single_label_run_chosen_in_the_dialog_trains_in_the_panel(
+    qtbot, mono_root, engine, settings
+):
+    """Issue 13 from the GUI: the Train dialog's single-label choice, run by the panel as the
+    window does (the sampled head goes the same way; the CLI test trains with it)."""
+    from tfstudio.qt.training.dialog import TrainDialog
+
+    dialog = TrainDialog(mono_root, engine=engine, settings=settings)
+    qtbot.addWidget(dialog)
+    dialog.task_combo.setCurrentIndex(dialog.task_combo.findData("single-label"))
+    dialog.epochs_spin.setValue(1)
+    dialog.extra_spins["--max-batches"].setValue(2)
+    args = dialog.config()
+    assert "--task" in args
+    panel = TrainingPanel(mono_root, engine=engine, settings=settings)
+    qtbot.addWidget(panel)
+    panel.show()
+    try:
+        with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as finished:
+            panel.start([*args, "--device", "cpu"])
+        result = finished.args[0]
+        assert result["status"] == "done", result
+        assert points(panel.val_curve) == 1 and points(panel.loss_raw_curve) > 0
+        with Project.open(mono_root) as project:
+            config = project.run(result["run"]).config_dict
+        assert config["task"] == "single-label"
+    finally:
+        if panel.is_running():
+            panel.process.shutdown(5)
