@@ -120,6 +120,23 @@ def test_posteriors_are_read_only_in_the_runs_layout(project):
     assert load_posteriors(project, info, rec) is None
 
 
+def test_a_single_label_runs_decisions_preview_as_posteriors(project):
+    from tfstudio.train.layout import decisions_file
+
+    rec = project.recording(fake_recording(project))
+    info = RunInfo(run_id=4, classes=("bird", "frog"), hop_s=0.01)
+    path = decisions_file(project, 4, rec)
+    path.parent.mkdir(parents=True)
+    # Frames: background, bird 0.9, bird 0.4, frog 0.7.
+    np.save(path, np.array([[0, 0.8], [1, 0.9], [1, 0.4], [2, 0.7]], dtype=np.float32))
+    post = load_posteriors(project, info, rec)
+    assert post is not None and post.shape == (4, 2)
+    np.testing.assert_allclose(post, [[0, 0], [0.9, 0], [0.4, 0], [0, 0.7]])
+    # Detections at a threshold of 0.5 from them: the bird's first frame and the frog's.
+    arrays = detect_from_posteriors(post, info, [11, 12], np.array([0.5, 0.5]), 1.0)
+    assert arrays.class_ids.tolist() == [11, 12]
+
+
 def test_thresholds_are_stored_and_what_training_left_is_kept_once():
     info = RunInfo(
         run_id=1,

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from tfstudio.store import Event, EventClass, Project, Recording, Run
-from tfstudio.train.layout import posteriors_file
-from tfstudio.train.postprocess import posteriors_to_event_arrays, repeats
+from tfstudio.train.layout import decisions_file, posteriors_file
+from tfstudio.train.postprocess import posteriors_to_event_arrays, repeats, winner_posteriors
 
 # Where a run's stored configuration keeps the thresholds training left, once the review's
 # sliders have changed ``threshold`` / ``class_thresholds`` there.
@@ -297,17 +297,34 @@ def drawn_detections(stored: DetectionArrays, preview: DetectionArrays | None) -
     return preview.concat(stored.select(stored.states == 2))
 
 
+# A single-label run's decisions are spread into (frames, classes) posteriors for the review's
+# preview and posteriorgram only up to this many classes (beyond, the stored detections show).
+MAX_DECISION_CLASSES = 1000
+
+
 def load_posteriors(project: Project, info: RunInfo, recording: Recording) -> np.ndarray | None:
     """The posteriors ``detect`` saved for a recording, or None when there are none (or they
-    have another layout than the run's classes: the class list was guessed wrongly)."""
+    have another layout than the run's classes: the class list was guessed wrongly). For a
+    single-label run, the posteriors its per-frame decisions stand for (each frame's winning
+    class with its probability), so thresholds preview the same way."""
     path = posteriors_file(project, info.run_id, recording)
     try:
         post = np.load(path)
     except (OSError, ValueError):
-        return None
+        return _decided_posteriors(project, info, recording)
     if post.ndim != 2 or post.shape[1] != len(info.classes):
         return None
     return np.ascontiguousarray(post, dtype=np.float32)
+
+
+def _decided_posteriors(project: Project, info: RunInfo, recording: Recording) -> np.ndarray | None:
+    if not 0 < len(info.classes) <= MAX_DECISION_CLASSES:
+        return None
+    try:
+        decisions = np.load(decisions_file(project, info.run_id, recording))
+        return winner_posteriors(decisions, len(info.classes))
+    except (OSError, ValueError):
+        return None
 
 
 def with_thresholds(
