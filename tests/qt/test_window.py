@@ -333,3 +333,20 @@ def test_help_about_opens_the_about_dialog(window, qtbot):
     dialogs = [d for d in window.findChildren(AboutDialog) if d.isVisible()]
     assert len(dialogs) == 1
     dialogs[0].close()
+
+
+def test_settings_lead_to_the_compute_device_and_cache(window, qtbot):
+    from tfstudio.qt.about import AboutDialog
+    from tfstudio.qt.dialogs import SettingsDialog
+
+    dialog = SettingsDialog(window.view_settings, window, show_machine=window.show_about)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.machine_button.isVisibleTo(dialog)
+    qtbot.mouseClick(dialog.machine_button, Qt.MouseButton.LeftButton)
+    shown = [d for d in window.findChildren(AboutDialog) if d.isVisible()]
+    assert len(shown) == 1
+    shown[0].close()
+    plain = SettingsDialog(window.view_settings, window)
+    qtbot.addWidget(plain)
+    assert not plain.machine_button.isVisibleTo(plain)

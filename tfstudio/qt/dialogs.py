@@ -133,7 +133,12 @@ class SettingsDialog(QDialog):
     """Colormap, levels, FFT and frequency range of the spectrogram."""
 
     def __init__(
-        self, settings: ViewSettings, parent: QWidget | None = None, *, nyquist: float = 0
+        self,
+        settings: ViewSettings,
+        parent: QWidget | None = None,
+        *,
+        nyquist: float = 0,
+        show_machine: Callable[[], object] | None = None,
     ):
         super().__init__(parent)
         self.setWindowTitle("View settings")
@@ -190,6 +195,19 @@ class SettingsDialog(QDialog):
             form.addRow("", QLabel(f"This recording goes up to {nyquist:,.0f} Hz."))
         labels = QGroupBox("Labels")
         QVBoxLayout(labels).addWidget(self.overlay)
+        machine = QGroupBox("Computing and cache")
+        row = QHBoxLayout(machine)
+        row.addWidget(
+            QLabel(
+                "The compute device, the log file and the project's feature cache (its size,\n"
+                "and Clear cache) are in Help ▸ About."
+            )
+        )
+        self.machine_button = QPushButton("Show…")
+        row.addWidget(self.machine_button)
+        if show_machine is not None:
+            self.machine_button.clicked.connect(lambda: show_machine())
+        machine.setVisible(show_machine is not None)
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok
@@ -202,7 +220,7 @@ class SettingsDialog(QDialog):
             lambda: self.set_values(ViewSettings())
         )
         layout = QVBoxLayout(self)
-        for group in (look, fft, freq, labels):
+        for group in (look, fft, freq, labels, machine):
             layout.addWidget(group)
         layout.addWidget(buttons)
         self.auto_top.toggled.connect(lambda on: self.top_db.setEnabled(not on))

@@ -548,7 +548,12 @@ class MainWindow(QMainWindow):
 
     def ask_settings(self) -> None:
         audio = self.view.audio
-        dialog = SettingsDialog(self.view_settings, self, nyquist=audio.nyquist if audio else 0)
+        dialog = SettingsDialog(
+            self.view_settings,
+            self,
+            nyquist=audio.nyquist if audio else 0,
+            show_machine=self.show_about,
+        )
         if dialog.exec():
             self.apply_settings(dialog.values())
 
