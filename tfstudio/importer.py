@@ -553,6 +553,30 @@ def _import_label_file(
         )
 
 
+def add_generated_recordings(project: Project, demo: Iterable[Any]) -> None:
+    """Register generated recordings (``path``, ``split``, ``events`` with ``label``, onset,
+    offset, band) and their exact labels, in one transaction; the classes already exist."""
+    class_ids = {c.name: c.id for c in project.classes()}
+    with project.write():
+        for rec in demo:
+            info = probe(rec.path)
+            rec_id = project.add_recording(**vars(info), split=rec.split).recording_id
+            project.add_events(
+                [
+                    dict(
+                        recording_id=rec_id,
+                        class_id=class_ids[e.label],
+                        onset=e.onset,
+                        offset=e.offset,
+                        low_hz=e.low_hz,
+                        high_hz=e.high_hz,
+                    )
+                    for e in rec.events
+                ],
+                description=f"demo labels {rec.path.name}",
+            )
+
+
 def create_demo(
     folder: Path | str,
     *,
@@ -576,25 +600,7 @@ def create_demo(
         )
         for spec in CLASSES:
             project.ensure_class(spec.name, color=spec.color)
-        class_ids = {c.name: c.id for c in project.classes()}
-        with project.write():
-            for rec in demo:
-                info = probe(rec.path)
-                rec_id = project.add_recording(**vars(info), split=rec.split).recording_id
-                project.add_events(
-                    [
-                        dict(
-                            recording_id=rec_id,
-                            class_id=class_ids[e.label],
-                            onset=e.onset,
-                            offset=e.offset,
-                            low_hz=e.low_hz,
-                            high_hz=e.high_hz,
-                        )
-                        for e in rec.events
-                    ],
-                    description=f"demo labels {rec.path.name}",
-                )
+        add_generated_recordings(project, demo)
     except BaseException:
         project.close()
         raise

@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from tfstudio.audio import probe
 from tfstudio.audio.probe import native_path
+from tfstudio.importer import add_generated_recordings
 from tfstudio.store import Project
 
 __all__ = [
@@ -193,25 +193,7 @@ def create_single_label_demo(
         )
         names = type_names(classes)
         project.add_classes(names, [_COLORS[k % len(_COLORS)] for k in range(len(names))])
-        class_ids = {c.name: c.id for c in project.classes()}
-        with project.write():
-            for rec in demo:
-                info = probe(rec.path)
-                rec_id = project.add_recording(**vars(info), split=rec.split).recording_id
-                project.add_events(
-                    [
-                        dict(
-                            recording_id=rec_id,
-                            class_id=class_ids[e.label],
-                            onset=e.onset,
-                            offset=e.offset,
-                            low_hz=e.low_hz,
-                            high_hz=e.high_hz,
-                        )
-                        for e in rec.events
-                    ],
-                    description=f"demo labels {rec.path.name}",
-                )
+        add_generated_recordings(project, demo)
     except BaseException:
         project.close()
         raise

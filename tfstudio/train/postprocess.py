@@ -131,6 +131,12 @@ def posteriors_to_event_arrays(
                 active[rows, 1:-1] = _majority(active[rows, 1:-1], int(size))
         parts.append(_runs(values, active, c0, hop_s, min_event_s, min_gap_s))
 
+    return _merged(parts)
+
+
+def _merged(parts: list[tuple[np.ndarray, ...]]) -> EventArrays:
+    """Per-group (start, stop, class, confidence, peak) arrays as one EventArrays, in time
+    order (class order within a frame)."""
     if not parts:
         empty_i = np.zeros(0, dtype=np.int64)
         empty_f = np.zeros(0, dtype=np.float64)
@@ -308,13 +314,7 @@ def decisions_to_event_arrays(
         parts.append(
             (arrays.start, arrays.stop, group[arrays.class_index], arrays.confidence, arrays.peak)
         )
-    if not parts:
-        empty_i = np.zeros(0, dtype=np.int64)
-        empty_f = np.zeros(0, dtype=np.float64)
-        return EventArrays(empty_i, empty_i, empty_i, empty_f, empty_f)
-    start, stop, cls, conf, peak = (np.concatenate(p) for p in zip(*parts))
-    order = np.lexsort((cls, start))
-    return EventArrays(start[order], stop[order], cls[order], conf[order], peak[order])
+    return _merged(parts)
 
 
 def decisions_to_events(
