@@ -27,7 +27,8 @@ def test_bench_softmax_times_and_scores_both_heads(capfd):
     data = json.loads(out)  # stdout is the one JSON object (file descriptor 1, not only print)
     assert tuple(data)[:5] == KEYS
     assert data["full_ms"] > 0 and data["sampled_ms"] > 0
-    assert data["speedup"] == pytest.approx(data["full_ms"] / data["sampled_ms"], rel=0.01)
+    # speedup is printed to two decimals (0.41 for 0.4055) from unrounded times: within ~one unit.
+    assert data["speedup"] == pytest.approx(data["full_ms"] / data["sampled_ms"], abs=0.01)
     # A learnable task: both heads well above always answering the most frequent class
     # (P(0) = 1 / H_50 ≈ 0.22) after 20 steps.
     assert 0.3 < data["full_acc"] <= 1 and 0.3 < data["sampled_acc"] <= 1
