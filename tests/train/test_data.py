@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -219,3 +221,49 @@ def test_background_subtraction_ignores_the_level_and_colour_of_a_window():
     again = Normalizer.from_tensors(norm.to_tensors())
     assert again.background_percentile == 10
     np.testing.assert_array_equal(again(feats[:100]), base)
+
+
+def test_pcen_evens_out_level_and_background_and_keeps_onsets():
+    from tfstudio.train.data import pcen, pcen_smoothing
+
+    smoothing = pcen_smoothing(0.4, 0.02)  # 20 frames: librosa's rule gives ≈ 0.0488
+    assert smoothing == pytest.approx((math.sqrt(1 + 4 * 20**2) - 1) / (2 * 20**2))
+    assert pcen_smoothing(0, 0.02) == 0
+    rng = np.random.default_rng(1)
+    feats = rng.normal(-40, 1, size=(200, 6)).astype(np.float32)
+    feats[120:150, 1:3] += 30  # an onset 30 dB over the background
+    out = pcen(feats, smoothing)
+    assert out.shape == feats.shape and out.dtype == np.float32
+    # 20 dB louder: nearly the same output (all but eps with gain 1), where the log moves by 20.
+    louder = pcen(feats + 20, smoothing)
+    assert np.abs(louder - out)[30:].max() < 0.25 * np.abs(out[30:]).max()
+    np.testing.assert_allclose(
+        pcen(feats + 20, smoothing, gain=1.0),
+        pcen(feats, smoothing, gain=1.0),
+        rtol=0.02,  # eps (1e-6) is 1 % of a −40 dB band's energy
+    )
+    # The onset stands out far above the steady background, then fades as the smoother adapts.
+    background = out[60:110, 1:3].mean()
+    assert out[120:124, 1:3].mean() > background + 5 * out[60:110, 1:3].std() + 1
+    assert out[145:150, 1:3].mean() < out[120:124, 1:3].mean()
+    # Off: the features as they are.
+    np.testing.assert_array_equal(pcen(feats, 0.0), feats)
+
+
+def test_normalizer_with_pcen_fits_per_window_and_is_stored_with_the_run():
+    from tfstudio.train.data import pcen, pcen_smoothing
+
+    rng = np.random.default_rng(2)
+    feats = rng.normal(-30, 2, size=(300, 4)).astype(np.float32)
+    smoothing = pcen_smoothing(0.4, 0.02)
+    norm = Normalizer.fit([feats], pcen_smoothing=smoothing, window=100)
+    windows = np.concatenate([pcen(feats[s : s + 100], smoothing) for s in range(0, 300, 100)])
+    np.testing.assert_allclose(norm.mean, windows.mean(0), rtol=1e-4)
+    np.testing.assert_allclose(
+        norm(feats[:100]).mean(), (windows[:100] - norm.mean).mean() / norm.std.mean(), atol=0.1
+    )
+    again = Normalizer.from_tensors(norm.to_tensors())
+    assert again.pcen_smoothing == pytest.approx(smoothing)
+    np.testing.assert_allclose(again(feats[:100]), norm(feats[:100]), atol=1e-5)
+    # Runs without PCEN store exactly what they stored before it existed.
+    assert set(Normalizer.fit([feats]).to_tensors()) == {"mean", "std", "background_percentile"}

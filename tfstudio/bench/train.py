@@ -27,7 +27,7 @@ from tfstudio.features import FeatureConfig
 from tfstudio.features.melspec import logmel
 from tfstudio.model.crnn import CRNN, bce_loss, config_from_preset, teacher_forcing_mask
 from tfstudio.train.config import TrainConfig
-from tfstudio.train.data import Normalizer
+from tfstudio.train.data import Normalizer, pcen_smoothing
 from tfstudio.train.detect import posteriors
 from tfstudio.train.device import autocast, resolve_device
 from tfstudio.train.postprocess import posteriors_to_events
@@ -208,7 +208,10 @@ def bench_detect(
     model = _model(config, feature_config.n_mels, classes, dev).eval()
     feats = logmel(audio, feature_config)
     normalizer = Normalizer(
-        feats.mean(0), np.maximum(feats.std(0), 1e-3), config.background_percentile
+        feats.mean(0),
+        np.maximum(feats.std(0), 1e-3),
+        config.background_percentile,
+        pcen_smoothing(config.pcen_time_constant, feature_config.hop_s),
     )
     post = posteriors(model, feats, normalizer, seq_len=config.seq_len, amp=config.amp)
     names = [f"class{i}" for i in range(classes)]

@@ -57,6 +57,7 @@ RECIPE_OFF: dict[str, Any] = dict(
     mix_shift_bands=0,
     mix_stretch=0.0,
     background_percentile=0.0,
+    pcen_time_constant=0.0,
     freq_mask_bands=0,
     time_mask_frames=0,
     gain_db=0.0,
@@ -201,6 +202,10 @@ class TrainConfig:
     # Subtract each window's per-band percentile (dB) before normalising: the model sees
     # what rises above the background, not the background's level and colour. 0: off.
     background_percentile: float = 10.0
+    # Per-channel energy normalisation (PCEN, Wang et al. 2017) of each window before the
+    # background subtraction: each band divided by its own smoothed past with this time
+    # constant (s; librosa's 0.4 is typical), root-compressed instead of the log. 0: off.
+    pcen_time_constant: float = 0.0
     # Mixup of sequences and their targets, λ ~ Beta(alpha, alpha).
     mixup_probability: float = 0.0
     mixup_alpha: float = 0.4
@@ -379,6 +384,7 @@ class TrainConfig:
             ),
             (0 <= self.mixup_probability <= 1, "mixup probability must be in [0, 1]"),
             (0 <= self.background_percentile < 100, "background percentile must be in [0, 100)"),
+            (self.pcen_time_constant >= 0, "PCEN time constant must not be negative"),
             (self.mixup_alpha > 0, "mixup alpha must be positive"),
             (self.pos_weight_power >= 0, "positive weight power must not be negative"),
             (self.rejected_weight >= 0, "rejected weight must not be negative"),

@@ -37,6 +37,8 @@ __all__ = [
     "frame_targets",
     "load_recordings",
     "make_loader",
+    "pcen",
+    "pcen_smoothing",
     "seed_windows",
     "subtract_background",
     "train_windows",
@@ -68,10 +70,55 @@ def subtract_background(features: np.ndarray, percentile: float) -> np.ndarray:
     return feats - np.percentile(feats, percentile, axis=0).astype(np.float32)
 
 
+def pcen_smoothing(time_constant_s: float, hop_s: float) -> float:
+    """The one-pole smoother's coefficient for a time constant (librosa's rule); 0 when off."""
+    if time_constant_s <= 0:
+        return 0.0
+    frames = time_constant_s / hop_s
+    return float((math.sqrt(1 + 4 * frames**2) - 1) / (2 * frames**2))
+
+
+def pcen(
+    features: np.ndarray,
+    smoothing: float,
+    *,
+    gain: float = 0.98,
+    bias: float = 2.0,
+    power: float = 0.5,
+    eps: float = 1e-6,
+) -> np.ndarray:
+    """Per-channel energy normalisation (Wang et al. 2017) of log-mel ``features`` in dB.
+
+    Each band's energy is divided by its own smoothed past (a one-pole filter with
+    ``smoothing``, started at the first frame) raised to ``gain``, then root-compressed:
+    ``(E / (eps + M) ** gain + bias) ** power - bias ** power``, librosa's defaults. A level
+    change of the whole window nearly cancels (exactly with ``gain`` 1) and a stationary
+    background becomes a constant, while onsets stand out. Written as a loop over frames in
+    numpy (a window is a few hundred frames) rather than with ``scipy.signal.lfilter``, whose
+    import costs seconds in a training or detection child.
+    """
+    feats = np.asarray(features, dtype=np.float32)
+    if smoothing <= 0 or len(feats) == 0:
+        return feats
+    energy = np.power(10.0, feats.astype(np.float64) / 10.0)
+    smooth = np.empty_like(energy)
+    state = energy[0].copy()
+    keep = 1.0 - smoothing
+    for t, frame in enumerate(energy):
+        state *= keep
+        state += smoothing * frame
+        smooth[t] = state
+    out = (energy / (eps + smooth) ** gain + bias) ** power - bias**power
+    return out.astype(np.float32)
+
+
 @dataclass
 class Normalizer:
     """Per-band mean and standard deviation, measured on the training split, optionally after
-    subtracting each window's background.
+    PCEN and after subtracting each window's background.
+
+    With ``pcen_smoothing`` > 0 every window first goes through :func:`pcen` (computed per
+    window, as the model sees it, so training and detection treat it alike).
 
     With ``background_percentile`` q > 0, every window handed to the model first loses its
     per-band q-th percentile (in dB): a stationary background (rain, hum, a room) becomes
@@ -82,10 +129,14 @@ class Normalizer:
     mean: np.ndarray
     std: np.ndarray
     background_percentile: float = 0.0
+    pcen_smoothing: float = 0.0
 
     def __call__(self, features: np.ndarray) -> np.ndarray:
-        feats = subtract_background(features, self.background_percentile)
+        feats = self._front(features)
         return ((feats - self.mean) / self.std).astype(np.float32)
+
+    def _front(self, features: np.ndarray) -> np.ndarray:
+        return subtract_background(pcen(features, self.pcen_smoothing), self.background_percentile)
 
     @classmethod
     def fit(
@@ -94,18 +145,22 @@ class Normalizer:
         chunk: int = 65536,
         *,
         background_percentile: float = 0.0,
+        pcen_smoothing: float = 0.0,
         window: int = 256,
     ) -> Normalizer:
         """Mean/std over every frame of ``arrays`` (read in chunks, so memory maps stay cheap);
-        with a background percentile, over windows of ``window`` frames with it subtracted."""
-        if background_percentile > 0:
+        with a background percentile or PCEN, over windows of ``window`` frames as the model
+        sees them."""
+        front = cls(np.zeros(0), np.ones(0), background_percentile, pcen_smoothing)
+        windowed = background_percentile > 0 or pcen_smoothing > 0
+        if windowed:
             chunk = max(1, window)
         total, sq, count = None, None, 0
         for array in arrays:
             for start in range(0, len(array), chunk):
                 part = np.asarray(array[start : start + chunk], dtype=np.float64)
-                if background_percentile > 0:
-                    part = subtract_background(part, background_percentile).astype(np.float64)
+                if windowed:
+                    part = front._front(part).astype(np.float64)
                 total = part.sum(0) if total is None else total + part.sum(0)
                 sq = (part**2).sum(0) if sq is None else sq + (part**2).sum(0)
                 count += len(part)
@@ -115,22 +170,29 @@ class Normalizer:
         std = np.sqrt(np.maximum(sq / count - mean**2, 0.0))
         # A constant band (e.g. above a low-rate recording's Nyquist) must not divide by 0.
         std = np.maximum(std, 1e-3)
-        return cls(mean.astype(np.float32), std.astype(np.float32), background_percentile)
+        return cls(
+            mean.astype(np.float32), std.astype(np.float32), background_percentile, pcen_smoothing
+        )
 
     def to_tensors(self) -> dict[str, torch.Tensor]:
-        return {
+        tensors = {
             "mean": torch.from_numpy(self.mean.copy()),
             "std": torch.from_numpy(self.std.copy()),
             "background_percentile": torch.tensor(float(self.background_percentile)),
         }
+        if self.pcen_smoothing > 0:  # runs without PCEN store what they always stored
+            tensors["pcen_smoothing"] = torch.tensor(float(self.pcen_smoothing))
+        return tensors
 
     @classmethod
     def from_tensors(cls, data: dict[str, torch.Tensor]) -> Normalizer:
         background = data.get("background_percentile")
+        smoothing = data.get("pcen_smoothing")
         return cls(
             data["mean"].numpy().astype(np.float32),
             data["std"].numpy().astype(np.float32),
             float(background) if background is not None else 0.0,
+            float(smoothing) if smoothing is not None else 0.0,
         )
 
 

@@ -68,6 +68,7 @@ from tfstudio.train.data import (
     epoch_batches,
     load_recordings,
     make_loader,
+    pcen_smoothing,
     seed_windows,
     train_windows,
 )
@@ -470,6 +471,9 @@ class _Trainer:
             self.normalizer = Normalizer.fit(
                 (d.features() for d in self.train_data),
                 background_percentile=self.cfg.background_percentile,
+                pcen_smoothing=pcen_smoothing(
+                    self.cfg.pcen_time_constant, self.cfg.feature_config.hop_s
+                ),
                 window=self.cfg.seq_len,
             )
         cfg = self.cfg

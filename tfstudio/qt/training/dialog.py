@@ -119,6 +119,19 @@ RECIPE_PARTS = (
         on_value=10.0,
     ),
     RecipePart(
+        "pcen",
+        "PCEN",
+        "Per-channel energy normalisation: divides each mel band by its own recent level "
+        "(this time constant) and compresses with a root instead of the log, so onsets stand "
+        "out and a level or colour change of the recording matters less.",
+        ("pcen_time_constant",),
+        main="pcen_time_constant",
+        decimals=2,
+        maximum=5.0,
+        suffix=" s",
+        on_value=0.4,
+    ),
+    RecipePart(
         "specaugment",
         "SpecAugment masks, level and spectral shift",
         "Blanks random mel bands and frames, changes the level and shifts the spectrum a "
