@@ -9,11 +9,26 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["APP_NAME", "folder_size", "log_dir", "resource_path", "resources_dir"]
+__all__ = [
+    "APP_NAME",
+    "folder_size",
+    "log_dir",
+    "resource_path",
+    "resources_dir",
+    "self_command",
+]
 
 APP_NAME = "tfstudio"
 
 _PACKAGE = Path(__file__).resolve().parent
+
+
+def self_command() -> list[str]:
+    """The command that runs this very tfstudio (``[python, -m, tfstudio]`` from a checkout or
+    an installed wheel; the executable alone in a frozen bundle, which has no ``python``)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, "-m", "tfstudio"]
 
 
 def resources_dir() -> Path:

@@ -18,7 +18,12 @@ def test_the_command_is_this_python_running_tfstudio_train(tmp_path):
 
 
 def test_a_frozen_app_runs_itself_for_a_command(tmp_path, monkeypatch):
+    from tfstudio.paths import self_command
+
+    assert self_command() == [sys.executable, "-m", "tfstudio"]
     monkeypatch.setattr(sys, "frozen", True, raising=False)
+    # The start-up benchmark and the screenshot script start the app the same way.
+    assert self_command() == [sys.executable]
     assert tfstudio_command(["doctor", "--json"]) == (sys.executable, ["doctor", "--json"])
     assert train_command(tmp_path, [])[1] == ["train", str(tmp_path), "--json"]
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tfstudio.paths import self_command
+
 PROBE_VARIABLE = "TFSTUDIO_STARTUP_PROBE"  # tfstudio.qt.app.STARTUP_PROBE (no Qt here)
 STEPS = ("run", "imported", "shown", "opened", "painted")
 TIMEOUT_S = 300.0
@@ -78,7 +80,7 @@ def start_once(project: Path | None, work: Path) -> tuple[dict[str, float], list
     probe = work / "probe.json"
     probe.unlink(missing_ok=True)
     config_home = Path(tempfile.mkdtemp(prefix="config-", dir=work))
-    argv = [sys.executable, "-m", "tfstudio", *([str(project)] if project is not None else [])]
+    argv = [*self_command(), *([str(project)] if project is not None else [])]
     started = time.time()
     done = subprocess.run(
         argv,

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tfstudio.paths import self_command
+
 WIDTH, HEIGHT = 1440, 900
 
 
@@ -95,7 +97,7 @@ def train_quickly(project: Path, epochs: int) -> None:
 
     args = ["train", str(project), "--preset", "fast", "--epochs", str(epochs), "--device", "cpu"]
     subprocess.run(
-        [sys.executable, "-m", "tfstudio", *args, "--json"],
+        [*self_command(), *args, "--json"],
         check=True,
         stdout=subprocess.DEVNULL,
     )

@@ -13,19 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tfstudio.paths import self_command
+
 
 def tfstudio_command(args: list[str], program: list[str] | None = None) -> tuple[str, list[str]]:
     """The program and arguments that run ``tfstudio *args`` with this very tfstudio.
 
     ``program`` replaces the ``tfstudio`` prefix (tests run a stand-in with it).
     """
-    if program:
-        prefix = list(program)
-    elif getattr(sys, "frozen", False):
-        # A frozen app's executable is tfstudio itself (``__main__`` runs the CLI for a command).
-        prefix = [sys.executable]
-    else:
-        prefix = [sys.executable, "-m", "tfstudio"]
+    # A frozen app's executable is tfstudio itself (``__main__`` runs the CLI for a command).
+    prefix = list(program) if program else self_command()
     return prefix[0], [*prefix[1:], *args]
 
 
