@@ -1,7 +1,7 @@
 """``tfstudio bench …``: benchmarks that build what they measure and print numbers.
 
 ``bench`` is a group: each subject is a subcommand (``bench store``, ``train``, ``detect``,
-``startup``, ``softmax``), registered from :data:`SUBJECTS`.
+``spectrogram``, ``startup``, ``softmax``), registered from :data:`SUBJECTS`.
 """
 
 from __future__ import annotations
@@ -227,6 +227,106 @@ def cmd_bench_detect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hours(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of hours") from None
+    if not 0 < value <= 1000:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of hours between 0 and 1000")
+    return value
+
+
+def _register_spectrogram(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "spectrogram",
+        help="time a long recording's first spectrogram picture, and its memory",
+        description="Open a generated H-hour recording (or --audio FILE) as the spectrogram "
+        "view does, without a window: the overview and the tiles of the opening view on the "
+        "view's worker thread. Print the seconds to the first picture the window could draw, "
+        "to the finished overview and to every tile of the opening view; one tile's time at "
+        "several zoom levels; and the peak memory against the recording's decoded size. "
+        "The window's own figures (first paint, pan and zoom frame times with thousands of "
+        "labels) come from 'python -m tfstudio.qt.bench'.",
+    )
+    p.add_argument(
+        "--hours", type=_hours, metavar="H", help="length of the generated recording (default 2)"
+    )
+    p.add_argument("--audio", metavar="FILE", help="measure this recording instead")
+    p.add_argument(
+        "--rate",
+        type=_positive,
+        default=48_000,
+        metavar="HZ",
+        help="sample rate of the generated recording (default 48000)",
+    )
+    p.add_argument(
+        "--width",
+        type=_positive,
+        default=1600,
+        metavar="PX",
+        help="width of the view in pixels, which sets the tiles' zoom level (default 1600)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
+    p.set_defaults(func=cmd_bench_spectrogram)
+
+
+def cmd_bench_spectrogram(args: argparse.Namespace) -> int:
+    if args.audio is not None and args.hours is not None:
+        raise UserError("give --hours (a generated recording) or --audio FILE, not both")
+    for name in ("rate", "width"):
+        if getattr(args, name) == 0:
+            raise UserError(f"--{name} must be at least 1")
+    audio = None
+    if args.audio is not None:
+        audio = Path(args.audio)
+        if not audio.is_file():
+            raise UserError(f"{audio}: no such audio file")
+    from tfstudio.audio import AudioError
+    from tfstudio.bench.spectrogram import bench_spectrogram
+
+    say = err if args.json else print
+    try:
+        result = bench_spectrogram(
+            2.0 if args.hours is None else args.hours,
+            audio=audio,
+            sample_rate=args.rate,
+            width_px=args.width,
+            say=say,
+        )
+    except (AudioError, OSError, RuntimeError) as exc:
+        raise UserError(str(exc)) from None
+    if args.json:
+        emit_json(result.as_dict())
+        return 0
+    r = result
+    print(
+        f"{r.seconds / 3600:.2f} h at {r.sample_rate} Hz ({r.file_mb:.0f} MiB file, "
+        f"{r.decoded_mb:.0f} MiB decoded as float32); opening view {r.view_s:g} s across "
+        f"{r.width_px} px: level {r.level}, {r.tiles_in_view} tile(s)"
+    )
+    for name, seconds in (
+        (f"first picture ({r.first_image})", r.first_image_s),
+        ("draft overview", r.draft_overview_s),
+        ("finished overview", r.overview_s),
+        ("first tile of the view", r.first_tile_s),
+        ("whole opening view", r.view_ready_s),
+    ):
+        print(f"  {name:<26} {seconds:8.3f} s")
+    print("  one tile, computed cold, at the zoom of a view of")
+    for zoom in r.zooms:
+        print(
+            f"    {zoom['view']:>6}: level {zoom['level']:2d} "
+            f"({zoom['tile_s']:g} s a tile) {zoom['tile_ms']:8.1f} ms"
+        )
+    scope = "" if r.peak_scoped else " (the whole process's)"
+    print(
+        f"  memory: {r.rss_before_mb:.0f} MiB before opening, peak {r.peak_rss_mb:.0f} MiB"
+        f"{scope}; tile cache {r.tile_cache_mb:.1f} MiB"
+    )
+    return 0
+
+
 def _register_startup(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "startup",
@@ -370,6 +470,7 @@ SUBJECTS: tuple[Register, ...] = (
     _register_store,
     _register_train,
     _register_detect,
+    _register_spectrogram,
     _register_startup,
     _register_softmax,
 )

@@ -6,7 +6,9 @@ main window (offscreen unless a display is set) and prints:
 - process memory (RSS) before and after, against the decoded size of the recording;
 - frame time while panning at several zoom levels with all the labels on that recording;
 - time for zoom steps (the GUI must never wait for spectrogram tiles).
-Numbers, not assertions: run it on the machine you care about.
+Numbers, not assertions: run it on the machine you care about. The figures that need no
+window (time to the first tile and overview, tile times per zoom, peak memory of the tile
+code) are ``tfstudio bench spectrogram``'s.
 """
 
 from __future__ import annotations
@@ -15,46 +17,13 @@ import argparse
 import os
 import shutil
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-
-def rss_mb() -> float:
-    """Resident memory of this process in MB (Linux /proc, else peak from getrusage)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
-
-
-def write_long_wav(path: Path, hours: float, sample_rate: int) -> None:
-    """Noise with tones, sweeps and bursts, written block by block (bounded memory)."""
-    rng = np.random.default_rng(0)
-    total = int(hours * 3600 * sample_rate)
-    block = sample_rate * 60
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".partial.wav")
-    with sf.SoundFile(tmp, "w", samplerate=sample_rate, channels=1, subtype="PCM_16") as f:
-        for start in range(0, total, block):
-            n = min(block, total - start)
-            t = (start + np.arange(n)) / sample_rate
-            x = 0.005 * rng.standard_normal(n).astype(np.float32)
-            phase = t % 10.0
-            x += (0.2 * np.sin(2 * np.pi * 1500 * t) * (phase < 1.5)).astype(np.float32)
-            sweep = 500 + 3000 * ((t % 7.0) / 7.0)
-            x += (0.1 * np.sin(2 * np.pi * sweep * t) * ((t % 7.0) < 2.0)).astype(np.float32)
-            f.write(x)
-    tmp.replace(path)
+from tfstudio.bench.common import rss_mb, write_long_wav
 
 
 def make_project(root: Path, wav: Path, n_events: int, seed: int = 0):
@@ -147,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     if not wav.exists():
         print(f"writing {wav} ({args.hours:g} h at {args.rate} Hz)…", flush=True)
         t = time.perf_counter()
-        write_long_wav(wav, args.hours, args.rate)
+        write_long_wav(wav, args.hours * 3600, args.rate)
         print(f"  {time.perf_counter() - t:.1f} s, {wav.stat().st_size / 1e6:.0f} MB")
     root = args.workdir / "project"
     t = time.perf_counter()
