@@ -40,3 +40,28 @@ def test_recordings_can_be_moved_between_splits_from_the_browser(window, small_p
         assert all(project.recording(i).split is None for i in chosen)
     # the browser's Split column follows
     qtbot.waitUntil(lambda: window.browser.model.rowCount() == 3)
+
+
+def test_training_widgets_are_built_after_the_first_paint_not_before(qtbot, small_project):
+    """The eight training plots (~0.5 s) are not in the way of the window's first paint; they
+    follow the project once built, and a project with runs shows them in its docks."""
+    from PySide6.QtWidgets import QScrollArea
+
+    from tfstudio.qt.main_window import MainWindow
+    from tfstudio.qt.training import RunHistory, TrainingPanel
+
+    with Project.open(small_project) as project:
+        project.create_run({"preset": "fast"})
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert win._training is None and win._run_history is None  # not built while constructing
+    assert win.open_project(small_project)
+    win.show()
+    qtbot.waitUntil(lambda: win._training is not None, timeout=5000)  # once the loop turns
+    for name, kind in (("training", TrainingPanel), ("runs", RunHistory)):
+        area = win.docks[name].widget()
+        assert isinstance(area, QScrollArea) and isinstance(area.widget(), kind)
+        assert not win.docks[name].isHidden()
+    assert win.training.project.root == small_project
+    assert win.run_history.project.root == small_project
+    win.close()

@@ -154,7 +154,7 @@ def build_menus(window: MainWindow) -> None:
         "Ctrl+T",
         tip="Train a detector on the labelled recordings (runs in the background)",
     )
-    window._action(model, "&Stop training", window.training.stop)
+    window._action(model, "&Stop training", lambda: window.training.stop())
     model.addSeparator()
     window.detect_actions = {
         "current": window._action(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -170,8 +170,10 @@ class MainWindow(QMainWindow):
         self.events = EventTable(self.workspace)
         self.review = ReviewPanel(self.detections)
         self.evaluation = EvaluationPanel(self.detections)
-        self.training = TrainingPanel(None)
-        self.run_history = RunHistory(None)
+        # The training panel and the run history (eight plots, ~0.5 s to build) are made when
+        # first needed, or just after the window's first paint: see _ensure_training.
+        self._training: TrainingPanel | None = None
+        self._run_history: RunHistory | None = None
         self._build_pages()
         self._build_docks()
         self._build_actions()
@@ -180,6 +182,44 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_window()
         self._on_project_change()
+        QTimer.singleShot(0, self._ensure_training)
+
+    @property
+    def training(self) -> TrainingPanel:
+        """The Training dock's panel (built on first use)."""
+        self._ensure_training()
+        assert self._training is not None
+        return self._training
+
+    @property
+    def run_history(self) -> RunHistory:
+        """The Runs dock's history (built on first use)."""
+        self._ensure_training()
+        assert self._run_history is not None
+        return self._run_history
+
+    def _ensure_training(self) -> None:
+        if self._training is not None:
+            return
+        self._training = TrainingPanel(None)
+        self._run_history = RunHistory(None)
+        self._dock_content("training", self._training)
+        self._dock_content("runs", self._run_history)
+        project = self.workspace.project
+        root = project.root if project is not None else None
+        self._training.set_project(root)
+        self._run_history.set_project(root)
+
+    def _dock_content(self, name: str, widget: QWidget) -> None:
+        dock = self.docks[name]
+        area = dock.widget()
+        if isinstance(area, QScrollArea):
+            area.setWidget(widget)  # the placeholder goes
+        else:
+            dock.setWidget(widget)
+
+    def _training_running(self) -> bool:
+        return self._training is not None and self._training.is_running()
 
     # ------------------------------------------------------------------ layout
     def _build_pages(self) -> None:
@@ -226,8 +266,8 @@ class MainWindow(QMainWindow):
             ("events", "Events", self.events, Qt.DockWidgetArea.RightDockWidgetArea),
             ("review", "Review", self.review, Qt.DockWidgetArea.RightDockWidgetArea),
             ("evaluation", "Evaluation", self.evaluation, Qt.DockWidgetArea.RightDockWidgetArea),
-            ("training", "Training", self.training, Qt.DockWidgetArea.BottomDockWidgetArea),
-            ("runs", "Runs", self.run_history, Qt.DockWidgetArea.BottomDockWidgetArea),
+            ("training", "Training", QWidget(), Qt.DockWidgetArea.BottomDockWidgetArea),
+            ("runs", "Runs", QWidget(), Qt.DockWidgetArea.BottomDockWidgetArea),
         ):
             dock = _Dock(title, self)
             dock.setObjectName(f"dock-{name}")
@@ -821,9 +861,10 @@ class MainWindow(QMainWindow):
         # The training widgets open their own connection (by folder): a run in progress keeps
         # its project even when the window switches to another one.
         root = project.root if project is not None else None
-        if not self.training.is_running():
-            self.training.set_project(root)
-        self.run_history.set_project(root)
+        if self._training is not None and self._run_history is not None:
+            if not self._training.is_running():
+                self._training.set_project(root)
+            self._run_history.set_project(root)
         for action in self.project_actions:
             action.setEnabled(project is not None)
         self.toolbar.setEnabled(project is not None)
@@ -834,7 +875,7 @@ class MainWindow(QMainWindow):
                 # (or on Train), unless the user closed them, which holds across starts.
                 has_runs = project is not None and any(not r.imported for r in project.runs())
                 wanted = has_runs and name not in closed
-                dock.setVisible(wanted or self.training.is_running())
+                dock.setVisible(wanted or self._training_running())
             else:
                 dock.setVisible(project is not None)
         if project is not None and self._default_dock_sizes:
@@ -942,12 +983,13 @@ class MainWindow(QMainWindow):
         store.setValue("window/state", self.saveState(LAYOUT_VERSION))
         self._remember_recording()
         self.player.stop()
-        if self.training.is_running():
-            # The run keeps its last checkpoint and can be resumed from the Training panel.
-            self.training.process.shutdown(5)
-        # Stop their polling timers and close their connections before the widgets go.
-        self.training.set_project(None)
-        self.run_history.set_project(None)
+        if self._training is not None and self._run_history is not None:
+            if self._training.is_running():
+                # The run keeps its last checkpoint and can be resumed from the Training panel.
+                self._training.process.shutdown(5)
+            # Stop their polling timers and close their connections before the widgets go.
+            self._training.set_project(None)
+            self._run_history.set_project(None)
         self.detector.shutdown()
         self.evaluation.shutdown()
         self.view.shutdown()
