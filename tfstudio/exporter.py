@@ -63,6 +63,7 @@ def to_label_events(
             source=e.source,
             confidence=e.confidence if confidences else None,
             review=e.review,
+            tier=e.tier,
             species_code=codes.get(e.run_id, {}).get(classes[e.class_id])
             if e.run_id is not None
             else None,
@@ -119,7 +120,10 @@ def export_labels(
     _refuse_project_files(project, out)
     # A label export leaves confidences out where they would mark detections on import.
     keep = not (source == "labels" and fmt in CONFIDENCE_MARKS_DETECTIONS)
-    events = to_label_events(project, project_events(project, source), confidences=keep)
+    stored = project_events(project, source)
+    if fmt in ("textgrid", "json"):
+        stored = _in_tier_order(stored)
+    events = to_label_events(project, stored, confidences=keep)
     if not module.PER_RECORDING:
         if out.is_dir():
             raise ValueError(f"{out}: is a folder; {fmt} writes one file, give a file name")
@@ -179,6 +183,20 @@ def export_labels(
                 # Nothing is in place yet: the staged folder goes, the output stays as it was.
                 raise ValueError(f"{rec.name}: {exc}") from None
     return [out / name for name in names.values()]
+
+
+def _in_tier_order(events: list[Event]) -> list[Event]:
+    """Each recording's events with a tier first, in the order they were added (an import
+    adds a TextGrid's tiers one after another), then the others as they were (time order).
+    The TextGrid writer makes its tiers in order of appearance, so they come out in the
+    file's order; a JSON export keeps that order for the project it is imported into."""
+    place: dict[int, int] = {}
+    for e in events:
+        place.setdefault(e.recording_id, len(place))
+    return sorted(
+        events,
+        key=lambda e: (place[e.recording_id], e.tier is None, e.id if e.tier is not None else 0),
+    )
 
 
 def _fit_textgrid(

@@ -536,6 +536,8 @@ def _import_label_file(
                 confidence=event.confidence,
                 run_id=run_id if event.source == "model" else None,
                 review=event.review,
+                # A blank tier name names nothing: such labels export like any other.
+                tier=event.tier if event.tier and event.tier.strip() else None,
             )
 
     assert context.batch is not None

@@ -55,6 +55,20 @@ def test_layout_is_one_event_per_line_without_exponents(tmp_path):
     assert data["classes"] == [{"name": "dog", "color": None, "hotkey": None}]
 
 
+def test_a_tier_is_written_where_there_is_one_and_read_back(tmp_path):
+    # A TextGrid's tier kept in a project goes through JSON to the next project.
+    path = tmp_path / "labels.json"
+    events = [LabelEvent("a.wav", 0.0, 1.0, "hi", tier="words"), LabelEvent("a.wav", 1, 2, "x")]
+    jsonfmt.write(events, path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[-4].endswith('"review": "none", "tier": "words"},')
+    assert lines[-3].endswith('"review": "none"}')  # no tier, no key: as before
+    assert [e.tier for e in jsonfmt.read(path).events] == ["words", None]
+    bad = {"recording": "a.wav", "onset": 0, "offset": 1, "label": "x", "tier": 7}
+    result = jsonfmt.read(write_json(tmp_path, document([bad])))
+    assert [i.reason for i in result.issues] == ["event 1: field 'tier': 7 is not a string"]
+
+
 def test_empty_project_round_trips(tmp_path):
     path = tmp_path / "labels.json"
     jsonfmt.write([], path, classes=[])

@@ -239,4 +239,5 @@ def test_a_version_2_project_is_upgraded_with_its_counts_and_history(tmp_path):
         assert [e.id for e in project.labels()] == [1, 2, 3]
         assert project.label_counts() == {1: {1: 3}}
     with Project.open(root) as project:  # upgraded once
-        assert project.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 3
+        applied = project.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
+        assert applied == len(MIGRATION_NAMES)

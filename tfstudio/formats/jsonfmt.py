@@ -2,7 +2,8 @@
 
 ``{"format": "tfstudio-labels", "version": 1, "classes": [{"name", "color", "hotkey"}…],
 "events": [{"recording", "onset", "offset", "label", "low_hz", "high_hz", "source",
-"confidence", "review"}…]}``. Each event is written on a line of its own. A bad event becomes
+"confidence", "review", "tier"}…]}`` ("tier", the TextGrid tier a label was imported from,
+only where there is one). Each event is written on a line of its own. A bad event becomes
 an issue whose line is the event's index + 1 and whose reason names the field; a bad class
 becomes an issue with line 0. Optional event fields may be missing and take their defaults.
 """
@@ -128,7 +129,12 @@ def _event(entry: Any) -> LabelEvent:
     if review not in REVIEWS:
         raise ValueError(f"field 'review': {review!r} is not one of {', '.join(REVIEWS)}")
     confidence = _number(entry, "confidence", negative_ok=True)
-    return LabelEvent(recording, onset, offset, label, low_hz, high_hz, source, confidence, review)
+    tier = entry.get("tier")
+    if tier is not None and not isinstance(tier, str):
+        raise ValueError(f"field 'tier': {tier!r} is not a string")
+    return LabelEvent(
+        recording, onset, offset, label, low_hz, high_hz, source, confidence, review, tier=tier
+    )
 
 
 def _string(entry: dict, key: str, *, allow_empty: bool) -> str:
@@ -198,7 +204,8 @@ def write(
             f'"low_hz": {_number_text(e.low_hz)}, "high_hz": {_number_text(e.high_hz)}, '
             f'"source": "{e.source}", "confidence": {_number_text(e.confidence)}, '
             f'"review": "{e.review}"'
-            "}"
+            + ("" if e.tier is None else f', "tier": {json.dumps(e.tier, ensure_ascii=False)}')
+            + "}"
             for e in events
         ),
         "  ]",

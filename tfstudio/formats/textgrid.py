@@ -1,7 +1,8 @@
 """Praat TextGrid (long or short text form), one file per recording.
 
 Import: every non-empty interval of every IntervalTier is an event labelled by the interval's
-text (stripped), whatever the tier is called, and carrying the tier's name; point tiers
+text (stripped), whatever the tier is called, and carrying the tier's name, in the file's
+order (tier by tier); point tiers
 (TextTier) hold no intervals and are skipped with one warning each (not a problem).
 Files may be UTF-8 (BOM optional) or UTF-16 as Praat writes it. The reader is a tokenizer of
 Praat's text format (quoted strings with doubled quotes, numbers, ``<exists>`` flags; the
@@ -75,7 +76,8 @@ def read(path: Path) -> ParseResult:
     for _ in range(tier_count):
         _read_tier(tokens, bad_lines, result)
     result.issues.sort(key=lambda issue: issue.line)
-    result.events.sort(key=lambda e: (e.onset, e.offset, e.label))
+    # Events stay in the file's order, tier by tier: a project keeps that order (as the order
+    # its labels were added in), and its TextGrid export writes the tiers in it again.
     return result
 
 

@@ -27,6 +27,7 @@ EVENT_FIELDS = (
     "confidence",
     "run_id",
     "review",
+    "tier",
 )
 EDITABLE_EVENT_FIELDS = frozenset(EVENT_FIELDS)
 
@@ -137,6 +138,9 @@ class EventStore(History):
             raise ProjectError(f"source must be one of {', '.join(SOURCES)}")
         if values.get("review", "none") not in REVIEW_STATES:
             raise ProjectError(f"review must be one of {', '.join(REVIEW_STATES)}")
+        tier = values.get("tier")
+        if tier is not None and not isinstance(tier, str):
+            raise ProjectError(f"tier must be a name or None, not {tier!r}")
 
     def _new_event_values(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """A new event's columns: ``row`` with the defaults filled in, checked."""
@@ -150,6 +154,7 @@ class EventStore(History):
             "confidence": None,
             "run_id": None,
             "review": "none",
+            "tier": None,
             **row,
         }
         self._check_event(values)
@@ -214,8 +219,9 @@ class EventStore(History):
         """Add the events the project does not have yet: all or nothing, one undoable step.
 
         An event is there already when one with the same recording, class, onset, offset,
-        frequencies and source exists; repeats count (rows listing an event twice add it twice
-        unless the project has it twice). See :meth:`import_events` for many files at once.
+        frequencies and source exists, whatever its tier; repeats count (rows listing an event
+        twice add it twice unless the project has it twice). See :meth:`import_events` for
+        many files at once.
         """
         with self.import_events(description) as batch:
             batch.add(rows)
@@ -250,7 +256,7 @@ class EventStore(History):
             "CREATE TEMP TABLE IF NOT EXISTS event_stage (seq INTEGER PRIMARY KEY,"
             " source_no INTEGER, recording_id INTEGER, class_id INTEGER, onset REAL,"
             " offset REAL, low_hz REAL, high_hz REAL, source TEXT, confidence REAL,"
-            " run_id INTEGER, review TEXT)"
+            " run_id INTEGER, review TEXT, tier TEXT)"
         )
         if batch.sources == 0:
             self.conn.execute("DELETE FROM temp.event_stage")

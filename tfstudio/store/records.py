@@ -63,6 +63,7 @@ class Event(_Row):
     review: str
     created_at: float
     updated_at: float
+    tier: str | None = None  # the TextGrid tier an imported label came from
 
     @property
     def duration(self) -> float:

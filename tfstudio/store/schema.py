@@ -198,7 +198,19 @@ def m003_scale(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_event_tier(db: Database) -> None:
+    # The TextGrid tier an imported label came from (NULL for every other label), so a
+    # TextGrid's tiers come back out as they went in (issue 14). Undone imports keep it too.
+    db.executescript(
+        """
+        ALTER TABLE events ADD COLUMN tier TEXT;
+        ALTER TABLE history_events ADD COLUMN tier TEXT;
+        """
+    )
+
+
 # Stored in PRAGMA user_version: a database with a larger one was made by a newer tfstudio.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MIGRATION_NAMES = tuple(m.name for m in migrations._migrations)
 assert len(MIGRATION_NAMES) == SCHEMA_VERSION, "a new migration raises SCHEMA_VERSION"

@@ -1,0 +1,231 @@
+"""TextGrids through a project (issue 14): one tier in is one tier out, with the same intervals
+and in the same order.
+
+The real command in a child process, on a real project and real WAV files; the TextGrids are
+written here in Praat's long and short text forms, and read back by praatio as other tools
+would.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tfstudio.formats import jsonfmt, textgrid
+from tfstudio.store import Project
+
+# Two tiers as a forced aligner writes them (Praat's long form): the same "sil" interval is in
+# both, and the second tier's first label comes before the first tier's.
+TALK = """File type = "ooTextFile"
+Object class = "TextGrid"
+
+xmin = 0
+xmax = 2
+tiers? <exists>
+size = 2
+item []:
+    item [1]:
+        class = "IntervalTier"
+        name = "words"
+        xmin = 0
+        xmax = 2
+        intervals: size = 5
+        intervals [1]:
+            xmin = 0
+            xmax = 0.1
+            text = ""
+        intervals [2]:
+            xmin = 0.1
+            xmax = 0.25
+            text = "sil"
+        intervals [3]:
+            xmin = 0.25
+            xmax = 1
+            text = "hello"
+        intervals [4]:
+            xmin = 1
+            xmax = 1.1
+            text = ""
+        intervals [5]:
+            xmin = 1.1
+            xmax = 2
+            text = "world"
+    item [2]:
+        class = "IntervalTier"
+        name = "phones"
+        xmin = 0
+        xmax = 2
+        intervals: size = 8
+        intervals [1]:
+            xmin = 0
+            xmax = 0.1
+            text = "pau"
+        intervals [2]:
+            xmin = 0.1
+            xmax = 0.25
+            text = "sil"
+        intervals [3]:
+            xmin = 0.25
+            xmax = 0.4
+            text = "h"
+        intervals [4]:
+            xmin = 0.4
+            xmax = 0.6
+            text = "e"
+        intervals [5]:
+            xmin = 0.6
+            xmax = 1
+            text = "lo"
+        intervals [6]:
+            xmin = 1
+            xmax = 1.1
+            text = ""
+        intervals [7]:
+            xmin = 1.1
+            xmax = 1.5
+            text = "w"
+        intervals [8]:
+            xmin = 1.5
+            xmax = 2
+            text = "orld"
+"""
+
+# One tier of a bird's syllables (Praat's short form): two classes, one tier.
+SONG = """File type = "ooTextFile"
+Object class = "TextGrid"
+
+0
+1.5
+<exists>
+1
+"IntervalTier"
+"syllables"
+0
+1.5
+5
+0
+0.3
+""
+0.3
+0.7
+"a"
+0.7
+0.9
+"b"
+0.9
+1.2
+"a"
+1.2
+1.5
+""
+"""
+
+
+def tfstudio(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "tfstudio", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def tiers(path: Path) -> list[tuple[str, list[tuple[float, float, str]]]]:
+    """Every tier of a TextGrid as praatio reads it: name and all intervals, empty ones too."""
+    from praatio.utilities import textgrid_io
+
+    grid = textgrid_io.parseTextgridStr(
+        path.read_text(encoding="utf-8"), includeEmptyIntervals=True
+    )
+    return [
+        (tier["name"], [(float(s), float(e), str(t)) for s, e, t in tier["entries"]])
+        for tier in grid["tiers"]
+    ]
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """talk.wav (2 s), song.wav (1.5 s) and calls.wav (1 s), with the TextGrids of the first
+    two imported."""
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    for name, seconds in (("talk.wav", 2.0), ("song.wav", 1.5), ("calls.wav", 1.0)):
+        sf.write(audio / name, np.zeros(int(seconds * 8000), dtype="float32"), 8000)
+    grids = tmp_path / "grids"
+    grids.mkdir()
+    (grids / "talk.TextGrid").write_text(TALK, encoding="utf-8")
+    (grids / "song.TextGrid").write_text(SONG, encoding="utf-8")
+    root = tmp_path / "proj"
+    assert tfstudio("init", root).returncode == 0
+    result = tfstudio("import", root, audio, "-q", "--labels", grids)
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+@pytest.mark.parametrize("form", ["long", "short"])
+def test_the_tiers_of_an_imported_textgrid_come_back_out(project, tmp_path, form):
+    out = tmp_path / "out"
+    result = tfstudio("export", project, "--format", "textgrid", "-o", out, "--textgrid-form", form)
+    assert result.returncode == 0, result.stderr
+    grids = tmp_path / "grids"
+    # Both tiers, in the file's order, with every interval (the empty ones too) as it was.
+    assert tiers(out / "talk.TextGrid") == tiers(grids / "talk.TextGrid")
+    assert [name for name, _ in tiers(out / "talk.TextGrid")] == ["words", "phones"]
+    # One tier named "syllables" in, one tier named "syllables" out (not one per class).
+    assert tiers(out / "song.TextGrid") == tiers(grids / "song.TextGrid")
+    assert [name for name, _ in tiers(out / "song.TextGrid")] == ["syllables"]
+    # A recording without labels still gets its TextGrid, without tiers as Praat writes one
+    # (praatio cannot read a short-form grid without tiers, so read it here).
+    assert textgrid.read(out / "calls.TextGrid").events == []
+    assert "<exists>" in (out / "calls.TextGrid").read_text(encoding="utf-8")
+
+
+def test_importing_the_same_textgrid_again_adds_nothing_and_keeps_the_tiers(project, tmp_path):
+    result = tfstudio("import", project, "--labels", tmp_path / "grids" / "talk.TextGrid")
+    assert result.returncode == 0, result.stderr
+    assert "labels: 0 added, 10 already present" in result.stdout
+    with Project.open(project) as p:
+        talk = p.find_recording("talk.wav")
+        assert sorted(e.tier for e in p.labels(talk.id)) == ["phones"] * 7 + ["words"] * 3
+    out = tmp_path / "out"
+    assert tfstudio("export", project, "--format", "textgrid", "-o", out).returncode == 0
+    assert tiers(out / "talk.TextGrid") == tiers(tmp_path / "grids" / "talk.TextGrid")
+
+
+def test_labels_without_a_tier_keep_one_tier_per_class(project, tmp_path):
+    # A label drawn in the app and labels from a DCASE file name no tier: as before, each
+    # class is a tier of its own, after the tiers the TextGrid brought.
+    with Project.open(project) as p:
+        talk = p.find_recording("talk.wav")
+        p.add_event(talk.id, p.ensure_class("cough").id, 1.2, 1.4)
+    table = tmp_path / "calls.tsv"
+    table.write_text("filename\tonset\toffset\tevent_label\ncalls.wav\t0.5\t0.75\twren\n")
+    assert tfstudio("import", project, "--labels", table).returncode == 0
+    out = tmp_path / "out"
+    assert tfstudio("export", project, "--format", "textgrid", "-o", out).returncode == 0
+    assert [name for name, _ in tiers(out / "talk.TextGrid")] == ["words", "phones", "cough"]
+    assert tiers(out / "calls.TextGrid") == [
+        ("wren", [(0.0, 0.5, ""), (0.5, 0.75, "wren"), (0.75, 1.0, "")])
+    ]
+
+
+def test_tiers_survive_a_json_export_and_import_into_another_project(project, tmp_path):
+    labels = tmp_path / "labels.json"
+    assert tfstudio("export", project, "--format", "json", "-o", labels).returncode == 0
+    tiers_read = {e.tier for e in jsonfmt.read(labels).events}
+    assert tiers_read == {"words", "phones", "syllables"}
+    other = tmp_path / "other"
+    assert tfstudio("init", other).returncode == 0
+    result = tfstudio("import", other, tmp_path / "audio", "-q", "--labels", labels)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out"
+    assert tfstudio("export", other, "--format", "textgrid", "-o", out).returncode == 0
+    assert tiers(out / "song.TextGrid") == tiers(tmp_path / "grids" / "song.TextGrid")
+    assert [name for name, _ in tiers(out / "talk.TextGrid")] == ["words", "phones"]
