@@ -1,5 +1,5 @@
 """TextGrids through a project (issue 14): one tier in is one tier out, with the same intervals
-and in the same order.
+and in the same order, and an export that leaves events out says so and exits 3.
 
 The real command in a child process, on a real project and real WAV files; the TextGrids are
 written here in Praat's long and short text forms, and read back by praatio as other tools
@@ -8,6 +8,7 @@ would.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -229,3 +230,38 @@ def test_tiers_survive_a_json_export_and_import_into_another_project(project, tm
     assert tfstudio("export", other, "--format", "textgrid", "-o", out).returncode == 0
     assert tiers(out / "song.TextGrid") == tiers(tmp_path / "grids" / "song.TextGrid")
     assert [name for name, _ in tiers(out / "talk.TextGrid")] == ["words", "phones"]
+
+
+def test_a_zero_length_event_is_skipped_by_name_and_time_with_exit_3(project, tmp_path):
+    with Project.open(project) as p:
+        song = p.find_recording("song.wav")
+        p.add_event(song.id, p.class_by_name("a").id, 0.95, 0.95)
+    out = tmp_path / "out"
+    result = tfstudio("export", project, "--format", "textgrid", "-o", out)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.splitlines() == [
+        "skipped song.wav: zero-length 'a' event at 0.95 s cannot be written to a TextGrid"
+    ]
+    assert "13 labels event(s)" in result.stdout and "1 skipped" in result.stdout
+    # Everything else is written.
+    assert tiers(out / "song.TextGrid") == tiers(tmp_path / "grids" / "song.TextGrid")
+    assert len(textgrid.read(out / "talk.TextGrid").events) == 10
+
+    result = tfstudio("export", project, "--format", "textgrid", "-o", out, "--force", "--json")
+    assert result.returncode == 3
+    report = json.loads(result.stdout)
+    assert (report["ok"], report["exit_code"], report["events"]) == (False, 3, 13)
+    (skipped,) = report["skipped"]
+    assert skipped["reason"].startswith("song.wav: zero-length 'a' event at 0.95 s")
+
+
+@pytest.mark.parametrize("fmt", ["dcase", "audacity", "raven", "json", "soundevent"])
+def test_the_other_formats_write_a_zero_length_event_and_exit_0(project, tmp_path, fmt):
+    # Only the TextGrid cannot hold an event without length; every other format writes it.
+    with Project.open(project) as p:
+        song = p.find_recording("song.wav")
+        p.add_event(song.id, p.class_by_name("a").id, 0.95, 0.95)
+    result = tfstudio("export", project, "--format", fmt, "-o", tmp_path / "out", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["ok"], report["skipped"], report["events"]) == (True, [], 14)

@@ -120,7 +120,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "export",
         help="export labels or detections",
         description="Write labels or detections. DCASE and JSON write one file; Audacity, "
-        "Raven and TextGrid write a folder with one file per recording.",
+        "Raven and TextGrid write a folder with one file per recording. Exit status 3 when "
+        "events the format cannot hold were left out (a zero-length event has no TextGrid "
+        "interval), each named on stderr with its recording and time.",
     )
     p.add_argument("project", metavar="PROJECT")
     p.add_argument("--format", required=True, choices=sorted(FORMATS))
@@ -317,7 +319,6 @@ def cmd_export(args: argparse.Namespace) -> int:
         default_output,
         export_labels,
         project_events,
-        to_label_events,
     )
 
     if args.json and args.output == "-":
@@ -329,15 +330,22 @@ def cmd_export(args: argparse.Namespace) -> int:
                 raise UserError(f"{args.format} writes one file per recording; give -o FOLDER")
             import tempfile
 
+            skipped_here: list[str] = []
             with tempfile.TemporaryDirectory() as tmp:
                 try:
                     path = export_labels(
-                        project, args.format, Path(tmp) / f"out{module.SUFFIX}", source=args.source
+                        project,
+                        args.format,
+                        Path(tmp) / f"out{module.SUFFIX}",
+                        source=args.source,
+                        skipped=skipped_here,
                     )[0]
                 except ValueError as exc:
                     raise UserError(f"{exc}; nothing was written") from None
                 sys.stdout.write(path.read_text(encoding="utf-8"))
-            return 0
+            for line in skipped_here:
+                err(f"skipped {line}")
+            return EXIT_SKIPPED if skipped_here else EXIT_OK
         skipped: list[str] = []
         warnings: list[str] = []
         out = (
@@ -366,31 +374,36 @@ def cmd_export(args: argparse.Namespace) -> int:
                 f"cannot write {where}: {exc.strerror or exc}; nothing was written",
                 exit_code=EXIT_RUNTIME,
             ) from None
-        n = len(to_label_events(project, project_events(project, args.source)))
+        n = len(project_events(project, args.source))
         where = written[0] if not module.PER_RECORDING else out
+        # Done, but not everything went out: the same exit as an import that skipped lines.
+        code = EXIT_SKIPPED if skipped else EXIT_OK
+        written_events = n - len(skipped)  # one line per event left out
         if args.json:
             emit_json(
                 {
                     "project": str(args.project),
-                    "ok": True,
+                    "ok": not skipped,
                     "format": args.format,
                     "source": args.source,
                     "output": str(where),
                     "files": [str(path) for path in written],
-                    "events": n,
-                    # Format limits (a zero-length event has no TextGrid interval): not errors.
+                    "events": written_events,
+                    # Events the format cannot hold (a zero-length event has no TextGrid
+                    # interval), left out, and events changed to fit it (cut at the end).
                     "skipped": [Problem(line).to_dict() for line in skipped],
                     "warnings": [Problem(line).to_dict() for line in warnings],
-                    "exit_code": 0,
+                    "exit_code": code,
                 }
             )
-            return 0
+            return code
         for line in skipped:
             err(f"skipped {line}")
         for line in warnings:
             err(f"warning: {line}")
         print(
-            f"wrote {n} {args.source} event(s) in {args.format} format to {where}"
+            f"wrote {written_events} {args.source} event(s) in {args.format} format to {where}"
             + (f" ({len(written)} files)" if module.PER_RECORDING else "")
+            + (f", {len(skipped)} skipped" if skipped else "")
         )
-        return 0
+        return code
