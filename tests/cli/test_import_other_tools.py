@@ -8,6 +8,8 @@ The label files are written here in the shapes those tools write; none is copied
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -251,3 +253,53 @@ def test_soundevent_round_trip_through_projects(project, tmp_path):
         assert [(e.onset, e.offset, e.low_hz, e.high_hz) for e in p.labels()] == [
             (0.5, 1.5, 2000.0, 8000.0)
         ]
+
+
+@pytest.mark.parametrize("source", ["labels", "detections"])
+def test_a_birdnet_project_exports_to_every_format(project, tmp_path, capsys, source):
+    # BirdNET's results once made classes with a tab in their name, which three formats
+    # could not write and `export --format dcase -o -` died on with a traceback.
+    results = tmp_path / "birdnet"
+    results.mkdir()
+    write(results, "rec1.BirdNET.results.txt", BIRDNET_AUDACITY)
+    write(results, "rec2.BirdNET.selection.table.txt", BIRDNET_RAVEN)
+    assert main(["import", str(project), "--labels", str(results), "-q"]) == 0
+    with Project.open(project) as p:
+        for detection in p.events(source="model"):
+            p.update_event(detection.id, review="accepted")
+    for fmt in ("dcase", "audacity", "raven", "textgrid", "json", "soundevent"):
+        out = tmp_path / f"{source}-{fmt}"
+        args = ["export", str(project), "--format", fmt, "--source", source, "-o", str(out)]
+        assert main(args) == 0, (fmt, capsys.readouterr().err)
+    capsys.readouterr()
+    assert main(["export", str(project), "--format", "dcase", "--source", source, "-o", "-"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert sorted(captured.out.splitlines()[1:]) == [
+        "rec1.wav\t0.0\t3.0\tTurdus merula, Eurasian Blackbird",
+        "rec1.wav\t3.0\t6.0\tErithacus rubecula, European Robin",
+        "rec2.wav\t0.0\t3.0\tEurasian Blackbird",
+        "rec2.wav\t3.0\t6.0\tEuropean Robin",
+    ]
+
+
+DCASE_DETECTIONS_TO_STDOUT = ["--format", "dcase", "--source", "detections", "-o", "-"]
+
+
+def test_dcase_to_stdout_of_a_birdnet_project_runs_as_a_command(project, tmp_path):
+    write(tmp_path, "rec1.BirdNET.results.txt", BIRDNET_AUDACITY)
+    assert (
+        main(["import", str(project), "--labels", str(tmp_path / "rec1.BirdNET.results.txt")]) == 0
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "tfstudio", "export", str(project), *DCASE_DETECTIONS_TO_STDOUT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.splitlines()[1:] == [
+        "rec1.wav\t0.0\t3.0\tTurdus merula, Eurasian Blackbird",
+        "rec1.wav\t3.0\t6.0\tErithacus rubecula, European Robin",
+        "rec2.wav\t\t\t",
+    ]

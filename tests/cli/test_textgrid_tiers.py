@@ -265,3 +265,32 @@ def test_the_other_formats_write_a_zero_length_event_and_exit_0(project, tmp_pat
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert (report["ok"], report["skipped"], report["events"]) == (True, [], 14)
+
+
+def test_a_textgrid_a_few_microseconds_past_its_wav_goes_in_and_out(tmp_path):
+    # Labelled on another copy of the sound: the TextGrid's xmax, where its last syllable
+    # ends, is 4 µs past this WAV's end. It imports, and exports cut to the WAV with a warning.
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    sf.write(audio / "song.wav", np.zeros(12000, dtype="float32"), 8000)  # 1.5 s
+    grid = tmp_path / "song.TextGrid"
+    grid.write_text(
+        'File type = "ooTextFile"\nObject class = "TextGrid"\n\n0\n1.500004\n<exists>\n1\n'
+        '"IntervalTier"\n"syllables"\n0\n1.500004\n3\n'
+        '0\n0.3\n""\n0.3\n0.7\n"a"\n0.7\n1.500004\n"b"\n',
+        encoding="utf-8",
+    )
+    root = tmp_path / "proj"
+    assert tfstudio("init", root).returncode == 0
+    result = tfstudio("import", root, audio, "-q", "--labels", grid)
+    assert (result.returncode, result.stderr) == (0, "")
+    out = tmp_path / "out"
+    result = tfstudio("export", root, "--format", "textgrid", "-o", out)
+    assert result.returncode == 0
+    assert result.stderr.splitlines() == [
+        "warning: song.wav: 'b' event ends at 1.500004 s, 0.004 ms after the recording "
+        "(1.5 s); cut at its end in the TextGrid"
+    ]
+    assert tiers(out / "song.TextGrid") == [
+        ("syllables", [(0.0, 0.3, ""), (0.3, 0.7, "a"), (0.7, 1.5, "b")])
+    ]
