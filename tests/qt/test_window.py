@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -350,3 +351,35 @@ def test_settings_lead_to_the_compute_device_and_cache(window, qtbot):
     plain = SettingsDialog(window.view_settings, window)
     qtbot.addWidget(plain)
     assert not plain.machine_button.isVisibleTo(plain)
+
+
+def test_an_export_that_leaves_events_out_lists_them(window, qtbot, tmp_path):
+    """A zero-length label cannot go into a TextGrid: the export says so, as the command line
+    does (exit 3), instead of dropping it quietly."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QPlainTextEdit
+
+    from tfstudio.qt.dialogs import ReportDialog
+
+    ws = window.workspace
+    rec = ws.recordings()[0]
+    bird = next(c for c in ws.classes() if c.name == "bird")
+    ws.project.add_event(rec.id, bird.id, 2.0, 2.0)  # e.g. imported from a point-like row
+    ws.project.add_event(rec.id, bird.id, 3.0, 4.0)
+    seen: list[str] = []
+
+    def close_report():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, ReportDialog):
+            QTimer.singleShot(20, close_report)
+            return
+        seen.append(box.findChild(QPlainTextEdit).toPlainText())
+        box.accept()
+
+    QTimer.singleShot(0, close_report)
+    written = window.export("textgrid", "labels", tmp_path / "grids")
+    assert len(written) == len(ws.recordings())
+    assert seen and rec.name in seen[0] and "zero-length" in seen[0] and "2" in seen[0]
+    assert "1 event(s) left out" in window.statusBar().currentMessage()
+    grid = next(p for p in written if p.stem == Path(rec.name).stem).read_text()
+    assert "bird" in grid  # the 3–4 s label went out

@@ -531,8 +531,9 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.export(*dialog.values())
 
-    def export(self, fmt: str, source: str, out: Path) -> list[Path]:
-        """Export; an existing output is replaced only after the user says so."""
+    def export(self, fmt: str, source: str, out: Path, *, show_report: bool = True) -> list[Path]:
+        """Export; an existing output is replaced only after the user says so, and what the
+        format could not carry is listed (``show_report``: in a dialog, else the status bar)."""
         from tfstudio.exporter import ExportRefused, export_labels
 
         project = self.workspace.project
@@ -540,8 +541,18 @@ class MainWindow(QMainWindow):
             return []
         overwrite = False
         while True:
+            skipped: list[str] = []
+            warnings: list[str] = []
             try:
-                written = export_labels(project, fmt, out, source=source, overwrite=overwrite)
+                written = export_labels(
+                    project,
+                    fmt,
+                    out,
+                    source=source,
+                    overwrite=overwrite,
+                    skipped=skipped,
+                    warnings=warnings,
+                )
                 break
             except ExportRefused as exc:
                 if not exc.exists or overwrite:
@@ -564,6 +575,16 @@ class MainWindow(QMainWindow):
                 return []
         where = written[0] if len(written) == 1 else out
         self.statusBar().showMessage(f"Exported {len(written)} file(s) to {where}", 8000)
+        if skipped or warnings:
+            # What the format could not carry (a zero-length event in a TextGrid) or had to
+            # change is said, as the command line says it (and exits 3), never dropped quietly.
+            summary = (
+                f"Exported {len(written)} file(s) to {where}. {len(skipped)} event(s) left "
+                f"out, {len(warnings)} changed to fit the {fmt} format."
+            )
+            self.statusBar().showMessage(summary, 8000)
+            if show_report:
+                ReportDialog(self, "Export", summary, [*skipped, *warnings]).exec()
         return written
 
     # --------------------------------------------------------------- settings
