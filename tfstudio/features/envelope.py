@@ -5,7 +5,8 @@ A window of up to ``MAX_DIRECT_SAMPLES`` samples is read and reduced directly. W
 (zoomed out on a long recording) are reduced from an :class:`EnvelopeSummary`: the min and max
 of every ``SUMMARY_BLOCK`` samples, filled left to right by one sequential pass over the file
 in chunks of ``SUMMARY_CHUNK`` samples. The audio is never wholly in memory: the summary of a
-2-hour recording at 48 kHz is 2.7 MB, and a zoom step only reduces it again.
+2-hour recording at 48 kHz is 10.8 MB (the decoded audio 1.4 GB), and a zoom step only reduces
+it again (about 2 ms for the whole recording in 1 600 columns).
 
 Column edges are whole samples (``Envelope.edges``); reduced from the summary they fall on
 block boundaries, so every value is exactly the min or max of the samples between its edges.

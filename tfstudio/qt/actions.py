@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QMenu, QStyle, QToolBar
 
 from tfstudio.qt.dialogs import SCALE_NAMES
+from tfstudio.qt.display_controls import DisplayControls
 from tfstudio.qt.playback import SPEEDS
 
 if TYPE_CHECKING:
@@ -77,6 +78,17 @@ def build_menus(window: MainWindow) -> None:
         window.scale_actions[kind] = action
     scales.addSeparator()
     window._action(scales, "&Next scale", window.cycle_frequency_scale, "Ctrl+Shift+F")
+    window.waveform_action = window._action(
+        view,
+        "Show &waveform",
+        lambda: window.set_waveform_shown(window.waveform_action.isChecked()),
+        "Ctrl+Shift+W",
+        checkable=True,
+        tip="The waveform (min/max per pixel) above the spectrogram, on the same time axis",
+    )
+    window._action(
+        view, "&Reset brightness and contrast", lambda: window.set_brightness_contrast(0.0, 0.0)
+    )
     view.addSeparator()
     for dock in window.docks.values():
         view.addAction(dock.toggleViewAction())
@@ -238,6 +250,12 @@ def build_toolbar(window: MainWindow) -> None:
         action = tools.addAction(text, slot)
         action.setToolTip(tip)
     tools.addSeparator()
+    window.display_controls = DisplayControls()
+    window.display_controls.set_values(
+        window.view_settings.brightness, window.view_settings.contrast
+    )
+    window.display_controls.changed.connect(window.set_brightness_contrast)
+    tools.addWidget(window.display_controls)
     tools.addAction("Settings…", window.ask_settings).setToolTip("View settings (Ctrl+,)")
     tools.addSeparator()
     detect_menu = QMenu(window)

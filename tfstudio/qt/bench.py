@@ -5,7 +5,10 @@ main window (offscreen unless a display is set) and prints:
 - time from opening the project to the first spectrogram image, and to the first painted frame;
 - process memory (RSS) before and after, against the decoded size of the recording;
 - frame time while panning at several zoom levels with all the labels on that recording;
-- time for zoom steps (the GUI must never wait for spectrogram tiles).
+- time for zoom steps (the GUI must never wait for spectrogram tiles);
+- the waveform strip: its first envelope at full zoom-out (the summary pass over the whole
+  file, partial envelopes drawn as it goes) and on zoom steps (``--skip-pan`` measures this
+  and the first image only).
 Numbers, not assertions: run it on the machine you care about. The figures that need no
 window (time to the first tile and overview, tile times per zoom, peak memory of the tile
 code) are ``tfstudio bench spectrogram``'s.
@@ -92,10 +95,78 @@ def frame_times(app, view, steps: int, fraction: float) -> tuple[list[float], fl
     return times, counter.count / max(1, steps)
 
 
-def summary(values: list[float]) -> str:
+def summary_text(values: list[float]) -> str:
     ordered = sorted(values)
     p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
     return f"median {statistics.median(values):6.2f} ms   p95 {p95:6.2f} ms   max {max(values):6.2f} ms"
+
+
+def _until(app, done, timeout_s: float = 120.0) -> float:
+    """Seconds until ``done()`` while the event loop runs (``nan`` on a timeout)."""
+    start = time.perf_counter()
+    while not done():
+        if time.perf_counter() - start > timeout_s:
+            return float("nan")
+        app.processEvents()
+        time.sleep(0.001)
+    return time.perf_counter() - start
+
+
+def waveform_numbers(app, window, view) -> None:
+    """Show the waveform on the whole recording (first time: no summary yet), then zoom."""
+    strip = view.waveform
+
+    def drawn(complete: bool) -> bool:
+        asked = strip._asked
+        if asked is None or strip.shown_request != asked or strip.envelope is None:
+            return False
+        return strip.envelope.complete or not complete
+
+    duration = view.audio.duration if view.audio else 0
+
+    def zoom_steps() -> tuple[list[float], list[float]]:
+        """GUI time of 24 zoom steps (30 s ↔ whole), and until the strip has drawn each
+        (the second time round: its summary is complete by then)."""
+        gui, ready = [], []
+        view.show_range(duration / 2, duration / 2 + 30)
+        _until(app, lambda: not strip.active or drawn(True))
+        for i in range(24):
+            start = time.perf_counter()
+            view.zoom(0.5 if i < 12 else 2.0)
+            app.processEvents()
+            gui.append((time.perf_counter() - start) * 1000)
+            if strip.active:
+                ready.append(_until(app, lambda: drawn(True), 30.0) * 1000 + gui[-1])
+            else:
+                time.sleep(0.05)
+        return gui, ready
+
+    window.set_waveform_shown(False)  # whatever the bench's settings remember
+    hidden, _ = zoom_steps()
+    view.show_all()
+    app.processEvents()
+    start = time.perf_counter()
+    window.set_waveform_shown(True)
+    gui_ms = (time.perf_counter() - start) * 1000
+    first = _until(app, lambda: drawn(False))
+    whole = first + _until(app, lambda: drawn(True))
+    summary = strip.queue.summary(view.audio.path) if view.audio else None
+    size = f"{summary.nbytes / 1e6:.1f} MB" if summary else "?"
+    print("\nwaveform shown at full zoom-out (first time: the summary is read from the file):")
+    print(f"  the menu action itself: {gui_ms:.0f} ms on the GUI thread")
+    print(f"  first envelope drawn (left part while the summary fills): {first * 1000:.0f} ms")
+    print(f"  complete envelope of the whole recording: {whole * 1000:.0f} ms (summary {size})")
+
+    gui, ready = zoom_steps()
+    # Again, hidden then shown: on a loaded machine the two halves see different loads.
+    window.set_waveform_shown(False)
+    hidden += zoom_steps()[0]
+    window.set_waveform_shown(True)
+    more_gui, more_ready = zoom_steps()
+    gui, ready = gui + more_gui, ready + more_ready
+    print(f"zoom steps, waveform hidden (30 s ↔ whole): GUI {summary_text(hidden)}")
+    print(f"zoom steps, waveform shown:                 GUI {summary_text(gui)}")
+    print(f"  until the strip shows the new window's envelope: {summary_text(ready)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/tfstudio-bench"))
     parser.add_argument("--steps", type=int, default=60, help="pan steps per zoom level")
+    parser.add_argument(
+        "--skip-pan", action="store_true", help="only the first image and the waveform strip"
+    )
     args = parser.parse_args(argv)
 
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
@@ -159,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
         f"first painted frame:     {painted * 1000:.0f} ms after File ▸ Open (includes loading {args.events} labels)"
     )
 
+    if args.skip_pan:
+        waveform_numbers(app, window, view)
+        window.close()
+        return 0
     # Let the first view refine, then measure panning at three zoom levels.
     deadline = time.perf_counter() + 5
     while time.perf_counter() < deadline:
@@ -173,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         visible = len(window.workspace.labels.visible(*view.view_range()))
         times, paints = frame_times(app, view, args.steps, 0.05)
         print(
-            f"  {label:>6} view ({visible:5d} labels visible): {summary(times)}  ({paints:.1f} paint/step)"
+            f"  {label:>6} view ({visible:5d} labels visible): {summary_text(times)}  ({paints:.1f} paint/step)"
         )
 
     zooms = []
@@ -184,8 +262,9 @@ def main(argv: list[str] | None = None) -> int:
         app.processEvents()
         app.processEvents()
         zooms.append((time.perf_counter() - start) * 1000)
-    print(f"\nzoom steps (30 s ↔ whole recording): {summary(zooms)}")
+    print(f"\nzoom steps (30 s ↔ whole recording): {summary_text(zooms)}")
 
+    waveform_numbers(app, window, view)
     deadline = time.perf_counter() + 3
     while time.perf_counter() < deadline:
         app.processEvents()

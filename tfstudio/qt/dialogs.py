@@ -148,6 +148,12 @@ class SettingsDialog(QDialog):
         self.range_db = QDoubleSpinBox(minimum=10, maximum=200, singleStep=5, suffix=" dB")
         self.auto_top = QCheckBox("Automatic (from the recording)")
         self.top_db = QDoubleSpinBox(minimum=-200, maximum=40, singleStep=5, suffix=" dB")
+        self.brightness = QSpinBox(minimum=-100, maximum=100, singleStep=5)
+        self.brightness.setToolTip("Also on the toolbar. 0: the levels above as they are")
+        self.contrast = QSpinBox(minimum=-100, maximum=100, singleStep=5)
+        self.contrast.setToolTip(
+            "Also on the toolbar. +100 shows a quarter of the dynamic range, −100 four times it"
+        )
         self.n_fft = QComboBox()
         for size in FFT_SIZES:
             self.n_fft.addItem(f"{size} samples", size)
@@ -177,6 +183,8 @@ class SettingsDialog(QDialog):
         top.addWidget(self.top_db)
         top.addWidget(self.auto_top)
         form.addRow("Top level", top)
+        form.addRow("Brightness", self.brightness)
+        form.addRow("Contrast", self.contrast)
         fft = QGroupBox("Analysis")
         form = QFormLayout(fft)
         form.addRow("FFT window", self.n_fft)
@@ -234,6 +242,8 @@ class SettingsDialog(QDialog):
         self.auto_top.setChecked(s.auto_top)
         self.top_db.setValue(s.top_db)
         self.top_db.setEnabled(not s.auto_top)
+        self.brightness.setValue(round(s.brightness))
+        self.contrast.setValue(round(s.contrast))
         self.n_fft.setCurrentIndex(max(0, self.n_fft.findData(s.n_fft)))
         self.hop.setValue(s.hop)
         self.window_shape.setCurrentIndex(max(0, self.window_shape.findData(s.window)))
@@ -264,6 +274,9 @@ class SettingsDialog(QDialog):
             freq_scale=str(self.freq_scale.currentData()),
             label_overlay=self.overlay.isChecked(),
             cache_mb=self.cache_mb.value(),
+            brightness=float(self.brightness.value()),
+            contrast=float(self.contrast.value()),
+            waveform=self._original.waveform,  # View ▸ Show waveform
         ).validated()
 
 

@@ -45,6 +45,7 @@ from tfstudio.qt.dialogs import (
     SettingsDialog,
     run_with_progress,
 )
+from tfstudio.qt.display_controls import DisplayControls
 from tfstudio.qt.evaluation import EvaluationPanel
 from tfstudio.qt.event_table import EventTable
 from tfstudio.qt.jobs import Detector
@@ -141,6 +142,8 @@ class MainWindow(QMainWindow):
     model_menu: QMenu
     project_actions: list[QAction]
     scale_actions: dict[str, QAction]
+    waveform_action: QAction
+    display_controls: DisplayControls
     undo_action: QAction
     redo_action: QAction
     play_action: QAction
@@ -178,6 +181,10 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_actions()
         self.scale_actions[self.view_settings.freq_scale].setChecked(True)
+        self.waveform_action.setChecked(self.view_settings.waveform)
+        # Slider moves are remembered once they settle, not at every step.
+        self._save_settings_timer = QTimer(self, singleShot=True, interval=500)
+        self._save_settings_timer.timeout.connect(lambda: qs.save_view_settings(self.view_settings))
         self._build_status()
         self._connect()
         self._restore_window()
@@ -629,6 +636,20 @@ class MainWindow(QMainWindow):
         self.view.set_settings(settings)
         for kind, action in self.scale_actions.items():
             action.setChecked(kind == settings.freq_scale)
+        self.waveform_action.setChecked(settings.waveform)
+        self.display_controls.set_values(settings.brightness, settings.contrast)
+
+    def set_waveform_shown(self, shown: bool) -> None:
+        """View ▸ Show waveform: the strip above the spectrogram, remembered."""
+        self.apply_settings(self.view_settings.with_changes(waveform=shown))
+
+    def set_brightness_contrast(self, brightness: float, contrast: float) -> None:
+        """The toolbar's sliders: colour levels change at once, tiles are not recomputed."""
+        settings = self.view_settings.with_changes(
+            brightness=brightness, contrast=contrast
+        ).validated()
+        self._show_settings(settings)
+        self._save_settings_timer.start()
 
     def set_frequency_scale(self, kind: str) -> None:
         """Linear, log or mel frequency axis: for this project, and the default for others."""
@@ -673,8 +694,8 @@ class MainWindow(QMainWindow):
             "rectangle touches (1–9, Del and the arrows then act on all of them)<br>"
             "Click: select; click again: next overlapping event; click on empty space: "
             "move the playback cursor<br>"
-            "Wheel: zoom time · Ctrl+wheel: zoom frequency · Shift+wheel: scroll · "
-            "middle or Alt+drag: pan<br><br>"
+            "Wheel: zoom time · Ctrl+wheel: zoom frequency (over the waveform: its "
+            "amplitude) · Shift+wheel: scroll · middle or Alt+drag: pan<br><br>"
             "<b>Keys</b><br>"
             "1–9: class of the selected event and of new events · Del: delete · Esc: deselect<br>"
             "Tab / Shift+Tab: next / previous event · PgDown / PgUp: next / previous recording · "
@@ -685,7 +706,8 @@ class MainWindow(QMainWindow):
             "With an event selected: ← → nudge it (Alt: by one pixel) · Shift+← →: its end · "
             "I / O: onset / offset at the playback cursor · . / ,: next / previous event of "
             "its class<br>"
-            "Ctrl+F: find a class · Ctrl+Shift+F: next frequency scale (linear, log, mel)<br>"
+            "Ctrl+F: find a class · Ctrl+Shift+F: next frequency scale (linear, log, mel) · "
+            "Ctrl+Shift+W: show / hide the waveform<br>"
             "Ctrl+Z / Ctrl+Shift+Z: undo / redo (kept with the project)<br><br>"
             "<b>Reviewing detections</b><br>"
             "Ctrl+D: detect on this recording · A: accept (it becomes a label) · "
@@ -999,6 +1021,9 @@ class MainWindow(QMainWindow):
             self._default_dock_sizes = not self.restoreState(state, LAYOUT_VERSION)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self._save_settings_timer.isActive():
+            self._save_settings_timer.stop()
+            qs.save_view_settings(self.view_settings)
         store = qs.qsettings()
         store.setValue("window/geometry", self.saveGeometry())
         store.setValue("window/state", self.saveState(LAYOUT_VERSION))

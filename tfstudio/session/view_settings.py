@@ -40,6 +40,18 @@ class ViewSettings:
     label_overlay: bool = True  # draw time-only labels over the spectrogram too
     cache_mb: int = 128
     freq_scale: str = "linear"  # linear, log or mel frequency axis (boxes stay in Hz)
+    brightness: float = 0.0  # −100 … 100: moves the colour levels (0: as top and range say)
+    contrast: float = 0.0  # −100 … 100: narrows (+) or widens (−) the dynamic range shown
+    waveform: bool = False  # the waveform strip above the spectrogram
+
+    def colour_levels(self, top_db: float) -> tuple[float, float]:
+        """The dB drawn as the bottom and top colours when the loudest colour would be
+        ``top_db``: ``range_db`` below it, then contrast scales that span around its middle
+        (up to four times narrower at +100, wider at −100) and brightness moves it down
+        (+, everything brighter) or up by up to half the range."""
+        span = self.range_db * 4.0 ** (-self.contrast / 100.0)
+        middle = top_db - self.range_db / 2 - self.brightness / 100.0 * self.range_db / 2
+        return (middle - span / 2, middle + span / 2)
 
     @classmethod
     def from_stored(cls, stored: Mapping[str, Any]) -> ViewSettings:
@@ -81,4 +93,6 @@ class ViewSettings:
             min_hz=max(0.0, float(self.min_hz)),
             max_hz=max(0.0, float(self.max_hz)),
             cache_mb=int(min(max(16, self.cache_mb), 4096)),
+            brightness=float(min(max(-100.0, self.brightness), 100.0)),
+            contrast=float(min(max(-100.0, self.contrast), 100.0)),
         )

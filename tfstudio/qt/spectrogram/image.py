@@ -291,7 +291,7 @@ class SpectrogramImage(QObject):
         """The dB shown as the bottom and top colours."""
         s = self.settings
         top = self._auto_top if s.auto_top and self._auto_top is not None else s.top_db
-        return (top - s.range_db, top)
+        return s.colour_levels(top)
 
     def _levels(self) -> tuple[float, float]:
         low, high = self.levels_db()

@@ -1,5 +1,8 @@
-"""The spectrogram workspace: spectrogram, class lanes and overview strip in one graphics view.
+"""The spectrogram workspace: waveform, spectrogram, class lanes and overview strip in one
+graphics view.
 
+- Waveform (View ▸ Show waveform): the min/max envelope per pixel column, above the
+  spectrogram on the same time axis (:mod:`.waveform`).
 - Spectrogram: tiles from ``TileService`` (coarse ancestors or the overview while the right
   level computes), events of the current recording drawn in bulk, the selected one live.
 - Lanes: one row per class under the spectrogram, sharing its time axis; overlapping events
@@ -37,6 +40,7 @@ from tfstudio.qt.spectrogram.image import AudioInfo, SpectrogramImage
 from tfstudio.qt.spectrogram.lanes import LaneStrip, ScrollLaneAxis
 from tfstudio.qt.spectrogram.overlay import POSTERIOR_ROW_PX, DetectionLayer
 from tfstudio.qt.spectrogram.viewbox import EditViewBox
+from tfstudio.qt.spectrogram.waveform import WAVEFORM_PX, WaveformStrip, WaveformViewBox
 from tfstudio.qt.subscribe import listen
 from tfstudio.qt.tile_service import TileService
 from tfstudio.qt.workspace import qt_detections
@@ -103,29 +107,31 @@ class SpectrogramView(QWidget):
 
     # ------------------------------------------------------------------ layout
     def _build_plots(self) -> None:
+        self.wave_vb = WaveformViewBox()
+        self.wave = self.graphics.addPlot(row=0, col=0, viewBox=self.wave_vb)
         self.spec_vb = EditViewBox(zoom_y=True)
         self.freq_axis = FrequencyAxis()
         self.spec = self.graphics.addPlot(
-            row=0,
+            row=1,
             col=0,
             viewBox=self.spec_vb,
             axisItems={"bottom": TimeAxis(), "left": self.freq_axis},
         )
         self.post_vb = EditViewBox(zoom_y=False, editable=False)
         self.post = self.graphics.addPlot(
-            row=1, col=0, viewBox=self.post_vb, axisItems={"bottom": TimeAxis()}
+            row=2, col=0, viewBox=self.post_vb, axisItems={"bottom": TimeAxis()}
         )
         self.lane_axis = ScrollLaneAxis()
         self.lane_vb = EditViewBox(zoom_y=False)
         self.lanes = self.graphics.addPlot(
-            row=2,
+            row=3,
             col=0,
             viewBox=self.lane_vb,
             axisItems={"bottom": TimeAxis(), "left": self.lane_axis},
         )
         self.ov_vb = EditViewBox(zoom_y=False, editable=False)
-        self.overview = self.graphics.addPlot(row=3, col=0, viewBox=self.ov_vb)
-        for plot in (self.spec, self.post, self.lanes, self.overview):
+        self.overview = self.graphics.addPlot(row=4, col=0, viewBox=self.ov_vb)
+        for plot in self._plots():
             plot.hideButtons()
             plot.setMenuEnabled(False)
             pin_left_axis(plot, AXIS_WIDTH)  # one width for all: they share the time axis
@@ -157,6 +163,19 @@ class SpectrogramView(QWidget):
         self.ov_vb.setMouseEnabled(x=False, y=False)
         self.overview.setMaximumHeight(OVERVIEW_PX)
         self.overview.setMinimumHeight(OVERVIEW_PX)
+        self.wave.setXLink(self.spec)
+        self.wave_vb.setMouseEnabled(x=True, y=False)
+        # No bottom axis: it would lay out ticks nobody sees at every zoom step.
+        self.wave.hideAxis("bottom")
+        self.wave.getAxis("left").setTicks([[(-1.0, "−1"), (0.0, "0"), (1.0, "1")], []])
+        self.wave.setLabel("left", "Wave")
+        self.wave.setMaximumHeight(WAVEFORM_PX)
+        self.wave.setMinimumHeight(WAVEFORM_PX)
+        self.wave.setVisible(self.settings.waveform)
+
+    def _plots(self) -> tuple[pg.PlotItem, ...]:
+        """Every plot, top to bottom; they share the time axis."""
+        return (self.wave, self.spec, self.post, self.lanes, self.overview)
 
     def _build_layers(self) -> None:
         """The layers drawn in the plots; the order fixes which is made (and added) first."""
@@ -187,8 +206,11 @@ class SpectrogramView(QWidget):
         self.post_image = self.overlay.post_image
 
         cursor_pen = pg.mkPen("#ffffff", width=1.5)
-        self.cursors = [pg.InfiniteLine(angle=90, pen=cursor_pen, movable=False) for _ in range(4)]
-        for plot, line in zip((self.spec, self.post, self.lanes, self.overview), self.cursors):
+        plots = self._plots()
+        self.cursors = [
+            pg.InfiniteLine(angle=90, pen=cursor_pen, movable=False) for _ in range(len(plots))
+        ]
+        for plot, line in zip(plots, self.cursors):
             line.setZValue(50)
             line.setVisible(False)
             plot.addItem(line, ignoreBounds=True)
@@ -225,10 +247,14 @@ class SpectrogramView(QWidget):
         self._fit_timer = QTimer(self, singleShot=True, interval=0)
         self._fit_timer.timeout.connect(self._fit_lanes)
         self.post.visibleChanged.connect(self._fit_timer.start)
+        self.wave.visibleChanged.connect(self._fit_timer.start)
+        self.waveform = WaveformStrip(self.wave, self)
+        self.waveform.failed.connect(self._on_tile_failed)
+        self.wave_vb.sigClick.connect(self._on_seek_click)
 
         self.spec_vb.sigXRangeChanged.connect(self._on_range_change)
         self.spec_vb.sigResized.connect(self._on_range_change)
-        self.post_vb.sigClick.connect(self._on_posteriorgram_click)
+        self.post_vb.sigClick.connect(self._on_seek_click)
         self.ov_vb.sigClick.connect(self._on_overview_click)
         self.ov_window.sigRegionChanged.connect(self._on_overview_window_change)
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_move)
@@ -296,6 +322,12 @@ class SpectrogramView(QWidget):
         old, self.settings = self.settings, settings
         self.image.settings = self.editor.settings = settings
         self.tiles.cache.max_bytes = settings.cache_mb << 20
+        if old.waveform != settings.waveform:
+            self.set_waveform_visible(settings.waveform)
+        looks = ("brightness", "contrast", "waveform")
+        if old.with_changes(**{name: getattr(settings, name) for name in looks}) == settings:
+            self.image.apply_levels()  # a slider moved: the tiles stay, their levels change
+            return
         if (old.n_fft, old.hop, old.window) != (settings.n_fft, settings.hop, settings.window):
             self._params = SpectrogramParams(settings.n_fft, settings.hop, settings.window)
             self._reload_audio(keep_range=True)
@@ -308,6 +340,14 @@ class SpectrogramView(QWidget):
         self._apply_frequency_limits()
         self.events.set_overlay_spans(settings.label_overlay)
         self.events.rebuild()
+
+    def set_waveform_visible(self, shown: bool) -> None:
+        """Show or hide the waveform strip (the View menu's choice)."""
+        self.wave.setVisible(shown)
+        self.waveform.update()
+
+    def waveform_visible(self) -> bool:
+        return self.wave.isVisible()
 
     def has_image(self) -> bool:
         """True once something of the current recording is on screen."""
@@ -329,8 +369,13 @@ class SpectrogramView(QWidget):
     def viewport_pos(self, plot: str, t: float, y: float) -> QPoint:
         """Widget position (in the graphics viewport) of a time and y value (Hz on the
         spectrogram and the overview, a row in the lanes); for tests."""
-        vb = {"spec": self.spec_vb, "lanes": self.lane_vb, "overview": self.ov_vb}[plot]
-        if plot != "lanes":
+        vb = {
+            "spec": self.spec_vb,
+            "lanes": self.lane_vb,
+            "overview": self.ov_vb,
+            "wave": self.wave_vb,
+        }[plot]
+        if plot in ("spec", "overview"):
             y = self.scale.to_axis(y)
         scene = vb.mapViewToScene(QPointF(t, y))
         return self.graphics.mapFromScene(scene)
@@ -348,6 +393,7 @@ class SpectrogramView(QWidget):
 
     def shutdown(self) -> None:
         self.tiles.shutdown()
+        self.waveform.shutdown()
 
     @property
     def _overview_final(self) -> bool:  # tests wait on it
@@ -371,6 +417,7 @@ class SpectrogramView(QWidget):
     def _reload_audio(self, *, keep_range: bool) -> None:
         previous = self.view_range() if keep_range and self.audio else None
         self.image.clear()
+        self.waveform.open(None)
         self._set_audio(None)
         rec = self.workspace.recording
         path = self.workspace.recording_path()
@@ -389,7 +436,7 @@ class SpectrogramView(QWidget):
             self._show_message("")
             self.image.request_overview()
         duration = rec.duration
-        for vb in (self.spec_vb, self.post_vb, self.lane_vb, self.ov_vb):
+        for vb in (self.wave_vb, self.spec_vb, self.post_vb, self.lane_vb, self.ov_vb):
             vb.setLimits(xMin=0, xMax=duration, minXRange=self._min_width(), maxXRange=duration)
         self.ov_vb.setRange(xRange=(0, duration), padding=0)
         with QSignalBlocker(self.ov_window):
@@ -399,6 +446,7 @@ class SpectrogramView(QWidget):
             self.show_range(*previous)
         else:
             self.show_range(0.0, min(duration, INITIAL_VIEW_S))
+        self.waveform.open(audio if Path(path).exists() else None)
         self.image.schedule()
 
     def _min_width(self) -> float:
@@ -446,7 +494,8 @@ class SpectrogramView(QWidget):
         # Axis lines, ticks, labels and the lanes' names: dark on a light background (light
         # grey text on the paper map's near-white was unreadable).
         text = AXIS_COLOR_ON_LIGHT if light else AXIS_COLOR
-        for plot in (self.spec, self.post, self.lanes, self.overview):
+        self.waveform.set_colour(*(("#1f4f9a", "#c4c4c0") if light else ("#8fb7ff", "#3b3f48")))
+        for plot in self._plots():
             for name in ("left", "bottom"):
                 axis = plot.getAxis(name)
                 axis.setPen(pg.mkPen(text))
@@ -472,7 +521,8 @@ class SpectrogramView(QWidget):
         # Qt schedule a second full paint of every frame.
         self.image.update()
         self.events.update()
-        for vb in (self.spec_vb, self.post_vb, self.lane_vb):
+        self.waveform.update()
+        for vb in (self.wave_vb, self.spec_vb, self.post_vb, self.lane_vb):
             vb.prepareForPaint()
 
     def _on_overview_window_change(self) -> None:
@@ -489,12 +539,12 @@ class SpectrogramView(QWidget):
             half = (t1 - t0) / 2
             self.show_range(pos.x() - half, pos.x() + half)
 
-    def _on_posteriorgram_click(self, pos: QPointF, button, _mods) -> None:
+    def _on_seek_click(self, pos: QPointF, button, _mods) -> None:
         if button == Qt.MouseButton.LeftButton:
             self.seekRequested.emit(max(0.0, pos.x()))
 
     def _on_mouse_move(self, scene_pos) -> None:
-        for vb, with_hz in ((self.spec_vb, True), (self.lane_vb, False)):
+        for vb, with_hz in ((self.spec_vb, True), (self.lane_vb, False), (self.wave_vb, False)):
             if vb.sceneBoundingRect().contains(scene_pos):
                 point = vb.mapSceneToView(scene_pos)
                 hz = float(self.scale.to_hz(point.y())) if with_hz else None
@@ -526,6 +576,8 @@ class SpectrogramView(QWidget):
         height = self.graphics.height()
         posteriors = self.post.isVisible()
         fixed = OVERVIEW_PX + MARGINS[1] + MARGINS[3] + LANE_AXIS_PX + (8 if posteriors else 0)
+        if self.wave.isVisible():
+            fixed += WAVEFORM_PX
         per_row = LANE_PX + (POSTERIOR_ROW_PX if posteriors else 0)
         rows = int((height * (1 - SPECTROGRAM_SHARE) - fixed) // per_row)
         if arrange:
