@@ -477,30 +477,33 @@ def _json_progress(done: int, total: int, rec: Any) -> None:
 def cmd_detect(args: argparse.Namespace) -> int:
     _quiet_threads()
     from tfstudio.train import TrainError, detect_recordings
+    from tfstudio.train.detect import torchrun_ranks
 
     class_thresholds = _class_thresholds(args.class_threshold)
-    with open_project(args.project) as project:
+    if args.threshold is not None and not 0 <= args.threshold <= 1:
+        raise UserError("--threshold must be between 0 and 1")
+    # Under torchrun every rank takes its share of the recordings (i % N == rank); rank 0
+    # alone imports PATHs, shows progress and prints the result.
+    with torchrun_ranks() as ranks, open_project(args.project) as project:
         if args.recording:
             if args.paths:
                 raise UserError("give either audio PATHs or --recording, not both")
             recordings = _chosen_recordings(project, args.recording)
         elif args.paths:
-            from tfstudio.importer import import_audio
-
-            report = import_audio(project, args.paths, split=None)
-            for line in report.skipped:
-                err(f"skipped {line}")
-            ids = list(dict.fromkeys(report.recording_ids))
-            if not ids:
-                raise UserError("no audio to detect on among the given paths")
+            ids = _import_to_detect(project, args.paths, ranks.active) if ranks.main else None
+            ids = ranks.broadcast(ids)
+            if isinstance(ids, str):
+                raise UserError(ids)
             recordings = [project.recording(i) for i in ids]
         else:
             recordings = [r for r in project.recordings("test") if r.status == "ok"]
             if not recordings:
                 raise UserError("no recordings in the test split; give audio PATHs to detect on")
-        if args.threshold is not None and not 0 <= args.threshold <= 1:
-            raise UserError("--threshold must be between 0 and 1")
-        bar = progress(len(recordings), "detecting", quiet=args.quiet or args.json, unit="rec")
+        quiet = args.quiet or args.json or not ranks.main
+        bar = progress(len(ranks.share(recordings)), "detecting", quiet=quiet, unit="rec")
+        step = None
+        if ranks.main:
+            step = _json_progress if args.json else _bar_callback(bar)
         try:
             result = detect_recordings(
                 project,
@@ -510,12 +513,15 @@ def cmd_detect(args: argparse.Namespace) -> int:
                 class_thresholds=class_thresholds,
                 device=args.device,
                 reuse_posteriors=not args.fresh,
-                progress=_json_progress if args.json else _bar_callback(bar),
+                progress=step,
+                ranks=ranks,
             )
         except TrainError as exc:
             raise UserError(str(exc)) from None
         finally:
             bar.close()
+    if not ranks.main:
+        return 0
     if args.json:
         emit_json({"event": "summary", **result.to_dict()})
         return 0
@@ -526,11 +532,30 @@ def cmd_detect(args: argparse.Namespace) -> int:
             f"{result.reused} recording(s) reused the posteriors this model saved before "
             "(--fresh runs the model again)"
         )
+    shared = f", {result.ranks} processes" if result.ranks > 1 else ""
     print(
         f"run {result.run}: {result.events} event(s) on {result.recordings} recording(s), "
-        f"{result.audio_s:.0f} s of audio in {result.elapsed_s:.1f} s ({result.speed:.0f}× real time)"
+        f"{result.audio_s:.0f} s of audio in {result.elapsed_s:.1f} s ({result.speed:.0f}× real time"
+        f"{shared})"
     )
     return 0
+
+
+def _import_to_detect(project: Any, paths: list[str], ranked: bool) -> list[int] | str:
+    """Import PATHs (unlabelled, no split): their recording ids, or why there are none."""
+    from tfstudio.importer import import_audio
+
+    try:
+        report = import_audio(project, paths, split=None)
+    except Exception as exc:
+        if not ranked:
+            raise
+        # The other ranks wait for rank 0's answer: give them the reason instead of a hang.
+        return f"cannot import {', '.join(paths)}: {exc}"
+    for line in report.skipped:
+        err(f"skipped {line}")
+    ids = list(dict.fromkeys(report.recording_ids))
+    return ids or "no audio to detect on among the given paths"
 
 
 # ---------------------------------------------------------------------- evaluate

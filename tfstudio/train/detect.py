@@ -4,22 +4,35 @@ Features come from the on-disk cache (computed blockwise, read memory-mapped) an
 the model in batches of overlapping windows. Each window starts from a zero recurrent state,
 so of every window only the middle part is kept: frames near a window's start lack context.
 Memory is bounded by one batch of windows plus the (frames, classes) posteriors.
+
+Under ``torchrun`` (RANK / WORLD_SIZE / LOCAL_RANK in the environment) detection shares the
+recordings out over the processes: rank r takes recordings r, r + N, r + 2N… of the list and
+runs its model on its own GPU (``LOCAL_RANK``). Every rank stores its recordings' detections
+in the one project file itself (WAL, a write lock taken up front and a busy timeout serialise
+the short per-recording transactions; no two ranks touch the same recording), all under the
+one run, so the result is the same set of detections as one process makes. Rank 0 alone
+clears stale saved posteriors before anyone starts, and the ranks' reports are gathered so
+that each one returns the whole pass's. The processes only exchange small Python objects
+(gloo, on any machine), never tensors.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import io
 import itertools
 import json
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+import torch.distributed as dist
 
 from tfstudio.features.cache import FeatureCache
 from tfstudio.features.config import FeatureConfig
@@ -47,12 +60,14 @@ __all__ = [
     "POSTPROCESS_FIELDS",
     "DetectReport",
     "LoadedModel",
+    "Ranks",
     "detect_recordings",
     "label_decisions",
     "load_model",
     "posteriors",
     "run_checkpoint",
     "select_run",
+    "torchrun_ranks",
 ]
 
 
@@ -115,7 +130,10 @@ class LoadedModel:
 
     def posteriors(self, features: np.ndarray, *, batch_size: int = 16) -> np.ndarray:
         """(frames, classes) probabilities for one recording's (frames, n_mels) features; a
-        single-label run's decisions (frames, 2) instead."""
+        single-label run's decisions (frames, 2) instead. On a CPU at most
+        :func:`cpu_windows` windows go through the model at a time."""
+        if self.device.type == "cpu":
+            batch_size = min(batch_size, cpu_windows(self.model.config, self.config.seq_len))
         return posteriors(
             self.model,
             features,
@@ -158,6 +176,22 @@ class LoadedModel:
         )
 
 
+# What one layer's output of a batch of windows may take on a CPU (MiB). The first
+# convolution's output, channels × frames × mel bands, is the largest tensor of a forward:
+# 40 MiB a window at the paper preset (256 × 1024 × 40 floats), so 16 windows made each
+# such layer 640 MiB. On 2 shared cores one window at a time took 2.0–2.8 s, four at a time
+# 5–9 s a window (channels-last, 3 rounds side by side): the paper preset runs one window at
+# a time on a CPU; the fast preset's windows (2 MiB) still go 16 at a time.
+CPU_LAYER_MIB = 64
+
+
+def cpu_windows(config: CRNNConfig, seq_len: int) -> int:
+    """How many windows of ``seq_len`` frames to run at a time on a CPU: as many as keep the
+    largest layer output within :data:`CPU_LAYER_MIB`, at least one."""
+    layer = config.channels * seq_len * config.n_mels * 4
+    return max(1, (CPU_LAYER_MIB << 20) // layer)
+
+
 def with_stored_postprocess(config: TrainConfig, stored: Mapping[str, Any]) -> TrainConfig:
     """``config`` with the post-processing settings of the run as the project stores them.
 
@@ -193,6 +227,11 @@ def load_model(checkpoint_path: Path | str, device: str | torch.device = "auto")
             f"{checkpoint_path}: its model does not fit its settings ({reason})"
         ) from None
     model.to(dev).eval()
+    if dev.type == "cpu":
+        # oneDNN convolves NHWC without reordering every layer's input and output: one
+        # paper-preset window 1.9–2.2 s instead of 2.4–2.8 s (3 rounds side by side, 2 shared
+        # cores); the same posteriors within 2e-7.
+        model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     return LoadedModel(
         model=model,
         classes=list(state["classes"]),
@@ -355,9 +394,76 @@ def run_checkpoint(project: Project, run: Run) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class Ranks:
+    """This process's place among ``torchrun``'s (rank 0 of 1 without it); the collectives
+    are no-ops for a single process. Made by :func:`torchrun_ranks`."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @classmethod
+    def from_env(cls) -> Ranks:
+        return cls(
+            rank=int(os.environ.get("RANK", "0")),
+            world_size=int(os.environ.get("WORLD_SIZE", "1")),
+            local_rank=int(os.environ.get("LOCAL_RANK", "0")),
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def share(self, items: Sequence[Any]) -> list[Any]:
+        """This rank's items: those at positions i with i % world_size == rank."""
+        return list(items[self.rank :: self.world_size])
+
+    def broadcast(self, value: Any) -> Any:
+        """Rank 0's ``value`` on every rank."""
+        if not self.active:
+            return value
+        box = [value]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
+    def gather(self, value: Any) -> list[Any]:
+        """Every rank's ``value``, in rank order, on every rank."""
+        if not self.active:
+            return [value]
+        out: list[Any] = [None] * self.world_size
+        dist.all_gather_object(out, value)
+        return out
+
+
+# A rank that finishes its share waits for the slowest at the final gather; torchrun ends
+# the others when one dies, so this only has to outlast a long, uneven share.
+RANKS_TIMEOUT = datetime.timedelta(days=7)
+
+
+@contextlib.contextmanager
+def torchrun_ranks() -> Iterator[Ranks]:
+    """The process's :class:`Ranks`, with a gloo process group for the length of the block
+    under ``torchrun`` (one made by someone else is used and left alone)."""
+    ranks = Ranks.from_env()
+    owns = False
+    if ranks.active and not dist.is_initialized():
+        dist.init_process_group("gloo", timeout=RANKS_TIMEOUT)
+        owns = True
+    try:
+        yield ranks
+    finally:
+        if owns and dist.is_initialized():
+            dist.destroy_process_group()
+
+
 @dataclass
 class DetectReport:
-    """What a detection pass did."""
+    """What a detection pass did (under ``torchrun``, all ranks together)."""
 
     run: int
     recordings: int = 0
@@ -367,6 +473,17 @@ class DetectReport:
     per_recording: dict[str, int] = field(default_factory=dict)
     # Recordings whose saved posteriors of this model were reused (no model pass).
     reused: int = 0
+    # Processes that shared the recordings (torchrun's world size).
+    ranks: int = 1
+    # Seconds spent in each stage (summed over recordings and ranks): loading the model,
+    # features (computed or read from the cache), the model, post-processing, storing.
+    stage_s: dict[str, float] = field(default_factory=dict)
+
+    def add_time(self, stage: str, since: float) -> float:
+        """Add the time since ``since`` (``time.perf_counter()``) to ``stage``; now."""
+        now = time.perf_counter()
+        self.stage_s[stage] = self.stage_s.get(stage, 0.0) + now - since
+        return now
 
     @property
     def speed(self) -> float:
@@ -382,8 +499,33 @@ class DetectReport:
             "elapsed_s": self.elapsed_s,
             "speed": self.speed,
             "reused": self.reused,
+            "ranks": self.ranks,
+            "stage_s": self.stage_s,
             "per_recording": self.per_recording,
         }
+
+    @classmethod
+    def merged(
+        cls, reports: Sequence[DetectReport], recordings: Sequence[Recording], elapsed_s: float
+    ) -> DetectReport:
+        """The ranks' reports as one, recordings in their order in ``recordings``."""
+        counts: dict[str, int] = {}
+        stages: dict[str, float] = {}
+        for report in reports:
+            counts.update(report.per_recording)
+            for stage, seconds in report.stage_s.items():
+                stages[stage] = stages.get(stage, 0.0) + seconds
+        return cls(
+            run=reports[0].run,
+            recordings=sum(r.recordings for r in reports),
+            events=sum(r.events for r in reports),
+            audio_s=sum(r.audio_s for r in reports),
+            elapsed_s=elapsed_s,
+            per_recording={rec.name: counts[rec.name] for rec in recordings if rec.name in counts},
+            reused=sum(r.reused for r in reports),
+            ranks=len(reports),
+            stage_s=stages,
+        )
 
 
 def _model_stamp(checkpoint: Path, loaded: LoadedModel) -> dict[str, Any]:
@@ -458,6 +600,7 @@ def detect_recordings(
     save_posteriors: bool = True,
     reuse_posteriors: bool = True,
     progress: Callable[[int, int, Recording], None] | None = None,
+    ranks: Ranks | None = None,
 ) -> DetectReport:
     """Detect events on ``recordings`` with a run's model and store them (source=model).
 
@@ -476,10 +619,22 @@ def detect_recordings(
     A single-label run's model gives each frame's decided class and its probability; the
     runs of frames decided for a class (not the background) become its events, and those
     decisions (:func:`~tfstudio.train.layout.decisions_file`) are what is saved and reused.
+
+    With ``ranks`` (under ``torchrun``, see the module docstring) this process detects on its
+    share of ``recordings`` on its own device, ``progress`` counts that share, and the report
+    returned (on every rank) is the whole pass's. Every rank must call it with the same
+    arguments.
     """
+    ranks = ranks or Ranks()
+    started = time.perf_counter()
     run = select_run(project, run_id)
+    if ranks.active:
+        # One run for all: the one rank 0 chose (a training may finish meanwhile).
+        chosen = ranks.broadcast(run.id)
+        run = run if chosen == run.id else select_run(project, chosen)
     checkpoint = run_checkpoint(project, run)
-    loaded = load_run_model(project, run, device)
+    # Each rank on its own GPU (its LOCAL_RANK), as training does.
+    loaded = load_run_model(project, run, resolve_device(device, local_rank=ranks.local_rank))
     class_ids = {c.name: c.id for c in project.classes()}
     missing = [name for name in loaded.classes if name not in class_ids]
     if missing:
@@ -488,10 +643,61 @@ def detect_recordings(
         )
     cache = FeatureCache(project.cache_dir, loaded.feature_config)
     report = DetectReport(run=run.id)
-    started = time.perf_counter()
+    report.add_time("load", started)
     reusable = False
     if save_posteriors:
-        reusable = _claim_posteriors(project, run, _model_stamp(checkpoint, loaded))
+        # Rank 0 alone clears another model's posteriors, before any rank saves its own.
+        if ranks.main:
+            reusable = _claim_posteriors(project, run, _model_stamp(checkpoint, loaded))
+        reusable = ranks.broadcast(reusable)
+    mine = ranks.share(recordings)
+    failure: BaseException | None = None
+    try:
+        _detect_each(
+            project, mine, run, loaded, cache, report,
+            threshold=threshold,
+            class_thresholds=class_thresholds,
+            batch_size=batch_size,
+            save_posteriors=save_posteriors,
+            reusable=reusable and reuse_posteriors,
+            progress=progress,
+            class_ids=class_ids,
+        )  # fmt: skip
+    except Exception as exc:
+        if not ranks.active:
+            raise
+        failure = exc
+    if not ranks.active:
+        report.elapsed_s = time.perf_counter() - started
+        return report
+    # What every rank stored stays stored; a rank's failure fails the pass on every rank.
+    gathered = ranks.gather((report, None if failure is None else f"{failure}"))
+    if failure is not None:
+        raise failure
+    failed = [(rank, message) for rank, (_, message) in enumerate(gathered) if message]
+    if failed:
+        rank, message = failed[0]
+        raise TrainError(f"detection failed on rank {rank} of {ranks.world_size}: {message}")
+    return DetectReport.merged([r for r, _ in gathered], recordings, time.perf_counter() - started)
+
+
+def _detect_each(
+    project: Project,
+    recordings: Sequence[Recording],
+    run: Run,
+    loaded: LoadedModel,
+    cache: FeatureCache,
+    report: DetectReport,
+    *,
+    threshold: float | None,
+    class_thresholds: Mapping[str, float] | None,
+    batch_size: int,
+    save_posteriors: bool,
+    reusable: bool,
+    progress: Callable[[int, int, Recording], None] | None,
+    class_ids: Mapping[str, int],
+) -> None:
+    """Detect on each recording and store its detections; counts go into ``report``."""
     for done, rec in enumerate(recordings):
         if progress is not None:
             progress(done, len(recordings), rec)
@@ -500,14 +706,17 @@ def detect_recordings(
             if loaded.single_label
             else posteriors_file(project, run.id, rec)
         )
-        post = _saved_posteriors(path, loaded) if reusable and reuse_posteriors else None
+        now = time.perf_counter()
+        post = _saved_posteriors(path, loaded) if reusable else None
         if post is not None:
             report.reused += 1
         else:
             feats = cache.load(rec.content_hash, project.absolute_path(rec))
+            now = report.add_time("features", now)
             post = loaded.posteriors(feats, batch_size=batch_size)
             if save_posteriors:
                 _save_posteriors(path, post)
+        now = report.add_time("model", now)
         events = loaded.events(post, threshold=threshold, class_thresholds=class_thresholds)
         reviewed = [
             (e.onset, e.offset, e.class_id)
@@ -531,12 +740,12 @@ def detect_recordings(
             }
             for e in events
         ]
+        now = report.add_time("postprocess", now)
         project.replace_detections(run.id, rec.id, rows)
+        report.add_time("store", now)
         report.recordings += 1
         report.events += len(rows)
         report.audio_s += rec.duration
         report.per_recording[rec.name] = len(rows)
     if progress is not None and recordings:
         progress(len(recordings), len(recordings), recordings[-1])
-    report.elapsed_s = time.perf_counter() - started
-    return report
