@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.store.helpers import tfstudio
 
 TRAIN_PARTS = {"step", "step_stepped", "cnn", "recurrent", "recurrent_stepped", "predict"}
@@ -34,15 +36,23 @@ def test_bench_train_prints_a_readable_table():
     assert "the fused step is" in result.stdout and "recurrent_stepped" in result.stdout
 
 
-def test_bench_detect_times_features_model_and_postprocessing():
+def test_bench_detect_times_a_file_to_stored_events():
     result = tfstudio(
-        "bench", "detect", "--seconds", 3, "--classes", 2, "--repeats", 1,
+        "bench", "detect", "--seconds", 3, "--classes", 2, "--repeats", 2,
         "--device", "cpu", "--json",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
-    assert set(data["seconds"]) == {"features", "model", "postprocess"}
-    assert data["audio_seconds"] == 3 and data["realtime"] > 0
+    data = json.loads(result.stdout)  # progress went to stderr
+    assert "repeat 2/2" in result.stderr
+    seconds = data["seconds"]
+    assert set(seconds) == {"detect", "load", "features", "model", "postprocess", "store"}
+    assert all(v > 0 for v in seconds.values())
+    # The stages are parts of the whole (medians of each, so within rounding of the sum).
+    assert sum(v for k, v in seconds.items() if k != "detect") <= seconds["detect"] * 1.05
+    assert (data["audio_seconds"], data["classes"], data["repeats"]) == (3, 2, 2)
+    assert data["realtime"] == pytest.approx(3 / seconds["detect"], rel=0.01)
+    assert data["events"] >= 0 and data["warm_up_s"] > 0
+    assert data["peak_rss_mb"] > 0 and data["rss_before_mb"] > 0 and data["peak_scoped"]
 
 
 def test_bench_bad_values_are_one_line_errors():

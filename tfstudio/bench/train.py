@@ -1,12 +1,10 @@
-"""``tfstudio bench train`` and ``bench detect``: how fast the CRNN trains and detects.
+"""``tfstudio bench train``: how fast the CRNN trains (``bench detect`` is :mod:`.detect`).
 
 ``train`` times one training step of a preset's model (the training preset's features, pools
 and sizes) on random input: the whole step as training runs it (the two-pass forward: a
 no-grad stepped pass that decides the feedback, then one fused GRU), the same step with the
 stepped recurrence under autograd (the reference the fused one replaced), and their parts —
-the CNN alone and the recurrent part alone — plus inference. ``detect`` times detection of
-generated audio: features, model posteriors and post-processing, as ``tfstudio detect`` does
-them, with an untrained model of the preset (speed does not depend on the weights).
+the CNN alone and the recurrent part alone — plus inference.
 
 Timings are medians over repeats after a warm-up; CUDA is synchronised around each one and
 runs under the preset's autocast (``amp``), as training does.
@@ -20,19 +18,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
 import torch
 
 from tfstudio.features import FeatureConfig
-from tfstudio.features.melspec import logmel
 from tfstudio.model.crnn import CRNN, bce_loss, config_from_preset, teacher_forcing_mask
 from tfstudio.train.config import TrainConfig
-from tfstudio.train.data import Normalizer, pcen_smoothing
-from tfstudio.train.detect import posteriors
 from tfstudio.train.device import autocast, resolve_device
-from tfstudio.train.postprocess import posteriors_to_events
 
-__all__ = ["DetectBench", "TrainBench", "bench_detect", "bench_train"]
+__all__ = ["TrainBench", "bench_train"]
 
 
 @dataclass
@@ -56,25 +49,6 @@ class TrainBench:
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "frames_per_second": round(self.frames_per_second, 1)}
-
-
-@dataclass
-class DetectBench:
-    """One ``bench detect`` result: seconds per stage and the real-time factor."""
-
-    preset: str
-    device: str
-    threads: int
-    audio_seconds: float
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def realtime(self) -> float:
-        """Seconds of audio detected per second (features + model + post-processing)."""
-        return self.audio_seconds / sum(self.seconds.values())
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "realtime": round(self.realtime, 1)}
 
 
 def _median_time(
@@ -186,57 +160,4 @@ def bench_train(
     ):
         result.seconds[name] = _median_time(run, dev, repeats)
     model.fused = True
-    return result
-
-
-def bench_detect(
-    preset: str = "fast",
-    *,
-    seconds: float = 600.0,
-    classes: int = 6,
-    device: str = "auto",
-    repeats: int = 3,
-) -> DetectBench:
-    """Time detection of ``seconds`` of generated audio with an untrained ``preset`` model."""
-    config = TrainConfig.from_preset(preset)
-    dev = resolve_device(device)
-    feature_config = FeatureConfig.from_dict(config.features)
-    rng = np.random.default_rng(0)
-    n = int(seconds * feature_config.sample_rate)
-    t = np.arange(n, dtype=np.float32) / feature_config.sample_rate
-    audio = (0.05 * rng.standard_normal(n) + 0.2 * np.sin(2 * np.pi * 880 * t)).astype(np.float32)
-    model = _model(config, feature_config.n_mels, classes, dev).eval()
-    feats = logmel(audio, feature_config)
-    normalizer = Normalizer(
-        feats.mean(0),
-        np.maximum(feats.std(0), 1e-3),
-        config.background_percentile,
-        pcen_smoothing(config.pcen_time_constant, feature_config.hop_s),
-    )
-    post = posteriors(model, feats, normalizer, seq_len=config.seq_len, amp=config.amp)
-    names = [f"class{i}" for i in range(classes)]
-    result = DetectBench(
-        preset=preset, device=str(dev), threads=torch.get_num_threads(), audio_seconds=seconds
-    )
-    result.seconds["features"] = _median_time(
-        lambda: logmel(audio, feature_config), dev, repeats, warmup=0
-    )
-    result.seconds["model"] = _median_time(
-        lambda: posteriors(model, feats, normalizer, seq_len=config.seq_len, amp=config.amp),
-        dev,
-        repeats,
-        warmup=0,
-    )
-    result.seconds["postprocess"] = _median_time(
-        lambda: posteriors_to_events(
-            post,
-            names,
-            feature_config.hop_s,
-            threshold=config.threshold,
-            median_filter_frames=config.median_filter_frames,
-        ),
-        dev,
-        repeats,
-        warmup=0,
-    )
     return result

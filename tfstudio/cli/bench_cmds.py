@@ -135,9 +135,12 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
 def _register_detect(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "detect",
-        help="time detection of generated audio (features, model, post-processing)",
-        description="Time detection of S seconds of generated audio with an untrained model "
-        "of a preset: log-mel features, the model's posteriors and post-processing.",
+        help="time detection of a generated recording, from the audio file to stored events",
+        description="Time 'tfstudio detect' on a generated recording of S seconds in a "
+        "throwaway project, with an untrained model of a preset (speed does not depend on the "
+        "weights): the whole detection from the audio file to stored events (the real-time "
+        "factor), its peak memory, and its stages apart: log-mel features from the file, the "
+        "model's posteriors and post-processing.",
     )
     p.add_argument("--preset", choices=_presets(), default="fast")
     p.add_argument("--seconds", type=_seconds, default=600.0, metavar="S")
@@ -203,7 +206,7 @@ def cmd_bench_train(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_detect(args: argparse.Namespace) -> int:
-    from tfstudio.bench.train import bench_detect
+    from tfstudio.bench.detect import bench_detect
 
     result = _measure(
         args,
@@ -213,17 +216,34 @@ def cmd_bench_detect(args: argparse.Namespace) -> int:
             classes=args.classes,
             device=args.device,
             repeats=args.repeats,
+            say=err if args.json else print,
         ),
     )
     if result is None:
         return 0
     print(
-        f"preset {result.preset}: {result.audio_seconds:g} s of audio, {result.device}, "
-        f"{result.threads} threads"
+        f"preset {result.preset}: {result.audio_seconds:g} s of audio, {result.classes} classes, "
+        f"{result.device}, {result.threads} threads, median of {result.repeats}"
     )
+    names = {
+        "detect": "detect (file to stored events)",
+        "load": "  loading the model",
+        "features": "  features from the file",
+        "model": "  model",
+        "postprocess": "  post-processing",
+        "store": "  storing the events",
+    }
     for name, seconds in result.seconds.items():
-        print(f"  {name:<12} {seconds:8.3f} s")
-    print(f"  {result.realtime:.0f}× real time")
+        print(f"  {names.get(name, name):<32} {seconds:8.3f} s")
+    scope = "" if result.peak_scoped else " (the whole process's)"
+    print(
+        f"  {result.realtime:.0f}× real time; peak memory {result.peak_rss_mb:.0f} MiB{scope} "
+        f"({result.rss_before_mb:.0f} MiB before); {result.events} event(s) stored"
+    )
+    print(
+        f"  (before the repeats, a process's first features took {result.warm_up_s:.1f} s, "
+        "mostly importing librosa)"
+    )
     return 0
 
 
