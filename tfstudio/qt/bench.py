@@ -6,9 +6,12 @@ main window (offscreen unless a display is set) and prints:
 - process memory (RSS) before and after, against the decoded size of the recording;
 - frame time while panning at several zoom levels with all the labels on that recording;
 - time for zoom steps (the GUI must never wait for spectrogram tiles);
+  both also as the GUI thread's CPU time per step, which a busy machine inflates far less;
 - the waveform strip: its first envelope at full zoom-out (the summary pass over the whole
   file, partial envelopes drawn as it goes) and on zoom steps (``--skip-pan`` measures this
   and the first image only).
+``--freq-scale linear|log|mel`` opens the project with that frequency axis, as a project the
+user last showed on it opens (the scale is remembered per project).
 Numbers, not assertions: run it on the machine you care about. The figures that need no
 window (time to the first tile and overview, tile times per zoom, peak memory of the tile
 code) are ``tfstudio bench spectrogram``'s.
@@ -77,22 +80,28 @@ class _PaintCounter:
         widget.installEventFilter(self._filter)
 
 
-def frame_times(app, view, steps: int, fraction: float) -> tuple[list[float], float]:
+def frame_times(app, view, steps: int, fraction: float) -> tuple[list[float], list[float], float]:
     """Pan by ``fraction`` of the view per step, as a held arrow key or a drag does.
 
     A step is the pan itself, every handler it triggers (tiles, labels, axes) and the repaint
-    it causes, i.e. one frame; returns the step times in ms and the paints per step.
+    it causes, i.e. one frame; returns the step times in ms, the GUI thread's CPU time per
+    step in ms (what the step cost, whatever else the machine runs) and the paints per step.
     """
-    times = []
+    times, cpu = [], []
     counter = _PaintCounter(view.graphics.viewport())
     for i in range(steps):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         view.pan(fraction if (i // (steps // 2 or 1)) % 2 == 0 else -fraction)
         app.processEvents()
         app.processEvents()
         times.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.thread_time() - start_cpu) * 1000)
         time.sleep(1 / 60)  # input arrives at display rate; workers compute in between
-    return times, counter.count / max(1, steps)
+    return times, cpu, counter.count / max(1, steps)
+
+
+def cpu_text(values: list[float]) -> str:
+    return f"GUI-thread CPU median {statistics.median(values):5.2f} ms"
 
 
 def summary_text(values: list[float]) -> str:
@@ -181,6 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-pan", action="store_true", help="only the first image and the waveform strip"
     )
+    parser.add_argument(
+        "--freq-scale",
+        choices=("linear", "log", "mel"),
+        default="linear",
+        help="the frequency axis the project opens with",
+    )
     args = parser.parse_args(argv)
 
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
@@ -203,10 +218,13 @@ def main(argv: list[str] | None = None) -> int:
     QSettings.setPath(
         QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(args.workdir / "settings")
     )
+    from tfstudio.qt import settings as qs
     from tfstudio.qt.app import create_application
     from tfstudio.qt.main_window import MainWindow
 
     app = create_application()
+    # The window's own per-project memory, as if the user had last shown it on this scale.
+    qs.qsettings().setValue(f"projects/{root.absolute()}/freq_scale", args.freq_scale)
     window = MainWindow()
     window.resize(1600, 1000)
     window.show()
@@ -224,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     view.graphics.viewport().repaint()
     painted = time.perf_counter() - t0
     frames = sf.info(str(wav)).frames
+    print(f"\nfrequency scale: {view.scale.kind}")
+    if view.scale.kind != args.freq_scale:
+        raise SystemExit(f"error: the window opened on {view.scale.kind}, not {args.freq_scale}")
     print(
         f"\nrecording: {frames / args.rate / 3600:.2f} h at {args.rate} Hz, decoded float32 = {frames * 4 / 1e6:.0f} MB"
     )
@@ -249,20 +270,23 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(20):
             app.processEvents()
         visible = len(window.workspace.labels.visible(*view.view_range()))
-        times, paints = frame_times(app, view, args.steps, 0.05)
+        times, cpu, paints = frame_times(app, view, args.steps, 0.05)
         print(
             f"  {label:>6} view ({visible:5d} labels visible): {summary_text(times)}  ({paints:.1f} paint/step)"
+            f"\n{'':29}{cpu_text(cpu)}"
         )
 
-    zooms = []
+    zooms, zoom_cpu = [], []
     view.show_range(duration / 2, duration / 2 + 30)
     for i in range(24):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         view.zoom(0.5 if i < 12 else 2.0)
         app.processEvents()
         app.processEvents()
         zooms.append((time.perf_counter() - start) * 1000)
+        zoom_cpu.append((time.thread_time() - start_cpu) * 1000)
     print(f"\nzoom steps (30 s ↔ whole recording): {summary_text(zooms)}")
+    print(f"{'':37}{cpu_text(zoom_cpu)}")
 
     waveform_numbers(app, window, view)
     deadline = time.perf_counter() + 3
