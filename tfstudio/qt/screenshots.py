@@ -2,9 +2,14 @@
 
 Without PROJECT a demo project is generated in a temporary folder. Writes welcome.png,
 main-window.png, overlapping-events.png (zoomed on the busiest polyphonic moment, one event
-selected) and settings.png. With ``--review`` also review.png (detections, posteriorgram and the
-review list) and evaluation.png: a project without a finished run is first trained briefly
-(``--epochs``), then detected on through the window's own Detect path. Run it under
+selected) and settings.png; the annotation workspace: freq-log.png and freq-mel.png (the same
+moment on a log and a mel axis, the readout under the pointer), multi-select.png (events picked
+with Ctrl+click and a Ctrl+drag rubber band, through real mouse events), waveform.png (the strip
+above the spectrogram) and missing-audio.png (a scratch demo whose audio folder was moved:
+flagged in Recordings, the Locate… offer open). ``--only NAME …`` writes just those. With
+``--review`` also review.png (detections, posteriorgram and the review list) and
+evaluation.png: a project without a finished run is first trained briefly (``--epochs``), then
+detected on through the window's own Detect path. Run it under
 ``xvfb-run -a`` for the platform's real rendering, or with QT_QPA_PLATFORM=offscreen. User
 settings are not touched (a temporary settings folder).
 """
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -44,10 +50,13 @@ def _settle(app, view=None, seconds: float = 0.3) -> None:
 def save(widget, path: Path, *, dither: bool = False) -> None:
     """A PNG of a widget; ``dither`` reduces it to 256 colours (half the bytes for noisy
     spectrograms, but it would add grain to flat dialogs)."""
+    save_image(widget.grab().toImage(), path, dither=dither)
+
+
+def save_image(image, path: Path, *, dither: bool = False) -> None:
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QImage
 
-    image = widget.grab().toImage()
     if dither:
         image = image.convertToFormat(
             QImage.Format.Format_Indexed8, Qt.ImageConversionFlag.DiffuseDither
@@ -167,6 +176,165 @@ def review_shots(app, window, outdir: Path, *, threshold: float = 0.4) -> list[P
     return shots
 
 
+def _mouse_move(app, viewport, pos) -> None:
+    """A real mouse move, then time for pyqtgraph (it drops moves closer than 10 ms)."""
+    from PySide6.QtTest import QTest
+
+    time.sleep(0.015)
+    QTest.mouseMove(viewport, pos)
+    app.processEvents()
+
+
+def point_at(app, window, t: float, hz: float) -> None:
+    """Move the pointer over the spectrogram: the status bar reads time, frequency and dB."""
+    view = window.view
+    _mouse_move(app, view.graphics.viewport(), view.viewport_pos("spec", t, hz))
+
+
+def scale_shots(app, window, outdir: Path, start: float, end: float) -> list[Path]:
+    """freq-log.png and freq-mel.png: one moment on each axis, the pointer on a loud bin."""
+    view, ws = window.view, window.workspace
+    shots = []
+    ws.select_event(None)
+    for kind in ("log", "mel"):
+        window.set_frequency_scale(kind)
+        view.show_range(start, end)
+        _settle(app, view, 0.8)
+        # The pointer on the loudest bin below 4 kHz near the middle, for a telling readout.
+        t = (start + end) / 2
+        freqs = np.geomspace(100.0, min(4000.0, view.audio.nyquist if view.audio else 4000.0), 60)
+        levels = [view.level_at(t, float(f)) for f in freqs]
+        known = [(lv, f) for lv, f in zip(levels, freqs, strict=True) if lv is not None]
+        hz = float(max(known)[1]) if known else 1000.0
+        point_at(app, window, t, hz)
+        _settle(app, view, 0.2)
+        shots.append(outdir / f"freq-{kind}.png")
+        save(window, shots[-1], dither=True)
+    window.set_frequency_scale("linear")
+    _settle(app, view, 0.3)
+    return shots
+
+
+def multi_select_shot(app, window, outdir: Path, start: float, end: float) -> list[Path]:
+    """multi-select.png: Ctrl+click one event, Ctrl+drag a band over others, all by mouse."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    view, ws = window.view, window.workspace
+    view.show_range(start, end)
+    _settle(app, view, 0.5)
+    inside = sorted(
+        (ws.labels.order[k] for k in ws.labels.visible(start, end)), key=lambda e: e.onset
+    )
+    if len(inside) < 3:
+        print("fewer than three events in view: skipping multi-select.png", file=sys.stderr)
+        return []
+    viewport = view.graphics.viewport()
+    left = Qt.MouseButton.LeftButton
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    _, (y0, y1) = view.spec_vb.viewRange()
+
+    def hz_at(fraction: float) -> float:
+        return float(view.scale.to_hz(y0 + fraction * (y1 - y0)))
+
+    ws.select_event(None)
+    first = inside[0]
+    QTest.mouseClick(viewport, left, pos=view.viewport_pos("spec", first.onset + 0.02, hz_at(0.5)))
+    app.processEvents()
+    ws.select_event(first.id)  # in case the click landed on an overlapping one
+    # A rubber band from the middle of the view to its end, across the whole height.
+    t0 = start + 0.55 * (end - start)
+    a = view.viewport_pos("spec", t0, hz_at(0.97))
+    b = view.viewport_pos("spec", end - 0.03 * (end - start), hz_at(0.03))
+    QTest.mousePress(viewport, left, ctrl, a)
+    for k in range(1, 9):
+        _mouse_move(app, viewport, a + (b - a) * k / 8)
+    QTest.mouseRelease(viewport, left, ctrl, b)
+    app.processEvents()
+    # And one more with Ctrl+click, somewhere before the band.
+    others = [e for e in inside[1:] if e.offset < t0 and e.id not in ws.selection()]
+    if others:
+        pick = others[len(others) // 2]
+        time.sleep(0.6)  # not a double click
+        QTest.mouseClick(
+            viewport,
+            left,
+            ctrl,
+            view.viewport_pos("spec", (pick.onset + pick.offset) / 2, hz_at(0.5)),
+        )
+    _settle(app, view, 0.5)
+    window.statusBar().showMessage(
+        f"{len(ws.selection())} events selected: 1–9, Del or the arrows act on all"
+    )
+    _settle(app, view, 0.2)
+    shot = outdir / "multi-select.png"
+    save(window, shot, dither=True)
+    ws.select_event(None)
+    return [shot]
+
+
+def waveform_shot(app, window, outdir: Path, start: float, end: float) -> list[Path]:
+    """waveform.png: the strip above the spectrogram, on the same time axis."""
+    view = window.view
+    window.statusBar().clearMessage()
+    window.set_waveform_shown(True)
+    view.show_range(start, end)
+    _settle(app, view, 0.5)
+    for _ in range(200):
+        if view.waveform.envelope is not None and view.waveform.envelope.complete:
+            break
+        view.waveform.wait(0.05)
+        app.processEvents()
+    _settle(app, view, 0.3)
+    shot = outdir / "waveform.png"
+    save(window, shot, dither=True)
+    window.set_waveform_shown(False)
+    return [shot]
+
+
+def missing_audio_shot(app, window, outdir: Path, scratch: Path) -> list[Path]:
+    """missing-audio.png: a demo whose audio folder was moved, the row's Locate… menu open."""
+    import shutil
+
+    from PySide6.QtCore import QPoint, QTimer
+    from PySide6.QtGui import QPainter
+    from PySide6.QtWidgets import QApplication
+
+    from tfstudio.importer import create_demo
+
+    root = scratch / "moved-demo"
+    create_demo(root, recordings=6, seconds=20.0, seed=1).close()
+    with_audio = [p for p in root.iterdir() if p.is_dir() and any(p.glob("*.wav"))]
+    for folder in with_audio:
+        shutil.move(folder, folder.with_name(folder.name + "-moved"))
+    window.open_project(root)
+    view, browser = window.view, window.browser
+    _settle(app, view, 0.5)
+    table = browser.table
+    # On the second row's label count: the menu opens over the spectrogram's margin, leaving
+    # the flagged names and the message on the spectrogram in sight.
+    rect = table.visualRect(browser.proxy.index(1, 3))
+    pos = rect.center()
+    shot = outdir / "missing-audio.png"
+
+    def grab_with_menu() -> None:
+        # The menu is a window of its own: painted onto the window's picture where it opened.
+        menu = QApplication.activePopupWidget()
+        picture = window.grab()
+        if menu is not None:
+            painter = QPainter(picture)
+            at = menu.mapToGlobal(QPoint(0, 0)) - window.mapToGlobal(QPoint(0, 0))
+            painter.drawPixmap(at, menu.grab())
+            painter.end()
+        save_image(picture.toImage(), shot, dither=True)
+        if menu is not None:
+            menu.close()
+
+    QTimer.singleShot(400, grab_with_menu)
+    table.customContextMenuRequested.emit(pos)  # the row's right-click menu, until closed
+    return [shot] if shot.exists() else []
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tfstudio.qt.screenshots", description=__doc__.split("\n")[0]
@@ -176,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--review", action="store_true", help="also review.png and evaluation.png")
     parser.add_argument(
         "--epochs", type=int, default=30, help="training epochs when --review needs a run"
+    )
+    parser.add_argument(
+        "--only", nargs="+", metavar="NAME", help="write only these shots (e.g. freq-log waveform)"
     )
     args = parser.parse_args(argv)
     if args.project is not None:
@@ -193,6 +364,10 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     args.outdir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="tfstudio-shots-"))
+    # Every shot is rendered (later ones start where earlier ones left the window) into a
+    # staging folder; the ones asked for are then copied to OUTDIR.
+    staging = scratch / "shots"
+    staging.mkdir()
 
     from PySide6.QtCore import QSettings
 
@@ -218,12 +393,12 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     _settle(app)
     window._fill_recent_list()
-    save(window, args.outdir / "welcome.png")
+    save(window, staging / "welcome.png")
 
     window.open_project(project)
     view, ws = window.view, window.workspace
     _settle(app, view, 0.8)
-    save(window, args.outdir / "main-window.png", dither=True)
+    save(window, staging / "main-window.png", dither=True)
 
     # The busiest polyphonic moment of the project, zoomed, with one event selected.
     best = None
@@ -243,17 +418,25 @@ def main(argv: list[str] | None = None) -> int:
         if inside:
             ws.select_event(max(inside, key=lambda e: e.duration).id)
         _settle(app, view, 0.8)
-        save(window, args.outdir / "overlapping-events.png", dither=True)
+        save(window, staging / "overlapping-events.png", dither=True)
 
     dialog = SettingsDialog(
         window.view_settings, window, nyquist=view.audio.nyquist if view.audio else 0
     )
     dialog.show()
     _settle(app)
-    save(dialog, args.outdir / "settings.png")
+    save(dialog, staging / "settings.png")
     dialog.close()
 
     names = ["welcome", "main-window", "overlapping-events", "settings"]
+    if best is not None:
+        _, rec_id, start, end = best
+        ws.set_recording(rec_id)
+        _settle(app, view, 0.3)
+        scale_shots(app, window, staging, start, end)
+        multi_select_shot(app, window, staging, start, end)
+        waveform_shot(app, window, staging, start, end)
+        names += ["freq-log", "freq-mel", "multi-select", "waveform"]
     if args.review:
         from tfstudio.store import Project
 
@@ -264,14 +447,23 @@ def main(argv: list[str] | None = None) -> int:
             train_quickly(project, args.epochs)
             window.open_project(project)
             _settle(app, view, 0.5)
-        review_shots(app, window, args.outdir)
+        review_shots(app, window, staging)
         names += ["review", "evaluation"]
+    # Last: it opens a project of its own.
+    missing_audio_shot(app, window, staging, scratch)
+    names.append("missing-audio")
 
     window.close()
+    wanted = set(args.only or names)
+    for name in sorted(wanted - set(names)):
+        print(f"no shot named {name!r} (made: {', '.join(names)})", file=sys.stderr)
     for name in names:
-        path = args.outdir / f"{name}.png"
-        if path.exists():
+        made = staging / f"{name}.png"
+        if name in wanted and made.exists():
+            path = args.outdir / made.name
+            shutil.copyfile(made, path)
             print(path)
+    shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 

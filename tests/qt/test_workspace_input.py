@@ -1,0 +1,234 @@
+"""Issue 15's annotation workspace through real input only (keys, clicks, drags, moves, the
+right-click menu), each checked on the store as another process reads it: the parts the other
+Qt tests reach through method calls."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from tests.qt.conftest import open_window
+from tests.qt.test_annotation import class_ids, drag, key, mid_hz, store_labels
+from tfstudio.store import Project
+
+LEFT = Qt.MouseButton.LeftButton
+CTRL = Qt.KeyboardModifier.ControlModifier
+SHIFT = Qt.KeyboardModifier.ShiftModifier
+
+
+def readout(window) -> str:
+    return window.cursor_label.text()
+
+
+def readout_hz(text: str) -> float:
+    words = text.split()
+    value, unit = float(words[words.index("f") + 1]), words[words.index("f") + 2]
+    return value * (1000.0 if unit == "kHz" else 1.0)
+
+
+def test_the_scale_key_reaches_mel_where_boxes_and_the_readout_stay_in_hz(
+    window, qtbot, small_project
+):
+    view = window.view
+    # Ctrl+Shift+F steps linear → log → mel.
+    key(qtbot, window, Qt.Key.Key_F, CTRL | SHIFT)
+    assert view.scale.kind == "log"
+    key(qtbot, window, Qt.Key.Key_F, CTRL | SHIFT)
+    assert view.scale.kind == "mel" and window.scale_actions["mel"].isChecked()
+    qtbot.waitUntil(lambda: view.tiles.wait(0.01) and view.has_image(), timeout=10000)
+
+    # A real pointer move over the 1 kHz tone: the status bar says its time, Hz and level.
+    viewport = view.graphics.viewport()
+    qtbot.mouseMove(viewport, view.viewport_pos("spec", 0.5, 1000.0))
+    tone = readout(window)
+    assert tone.startswith("t 0.5") and tone.endswith(" dB")
+    assert readout_hz(tone) == pytest.approx(1000.0, rel=0.02)  # ± a pixel on the mel axis
+    qtbot.wait(20)
+    qtbot.mouseMove(viewport, view.viewport_pos("spec", 0.5, 300.0))
+    assert float(tone.split()[-2]) > float(readout(window).split()[-2]) + 20
+
+    # Shift+drag on the mel axis: the box is stored in the Hz the user dragged over.
+    drag(qtbot, view, "spec", (2.0, 400.0), (3.0, 2500.0), SHIFT)
+    (event,) = store_labels(small_project)
+    assert event.low_hz == pytest.approx(400.0, rel=0.05)
+    assert event.high_hz == pytest.approx(2500.0, rel=0.05)
+    # Back on a linear axis the same stored box is where it was made.
+    key(qtbot, window, Qt.Key.Key_F, CTRL | SHIFT)
+    assert view.scale.kind == "linear"
+    assert store_labels(small_project)[0].low_hz == event.low_hz
+
+
+def test_ctrl_click_in_the_lanes_selects_several_and_a_palette_click_moves_them_all(
+    window, qtbot, small_project
+):
+    ws, view = window.workspace, window.view
+    ids = class_ids(window)
+    view.show_range(0.0, 10.0)
+    a = ws.add_event(1.0, 2.0, class_id=ids["bird"])
+    b = ws.add_event(4.0, 5.0, class_id=ids["frog"])
+    c = ws.add_event(7.0, 8.0, class_id=ids["bird"])
+    ws.select_event(None)
+    viewport = view.graphics.viewport()
+    bird_lane = view.lane_of(ids["bird"]) + 0.5
+    qtbot.mouseClick(viewport, LEFT, pos=view.viewport_pos("lanes", 1.5, bird_lane))
+    qtbot.mouseClick(viewport, LEFT, CTRL, view.viewport_pos("lanes", 7.5, bird_lane))
+    assert sorted(ws.selection()) == sorted([a.id, c.id])
+
+    # A click on "frog" in the class list moves both to frog: one step, one undo.
+    palette = window.palette_widget.list
+    (frog_row,) = [
+        r
+        for r in range(palette.count())
+        if palette.item(r).data(Qt.ItemDataRole.UserRole) == ids["frog"]
+    ]
+    qtbot.mouseClick(
+        palette.viewport(), LEFT, pos=palette.visualItemRect(palette.item(frog_row)).center()
+    )
+    classes = {e.id: e.class_id for e in store_labels(small_project)}
+    assert classes == {a.id: ids["frog"], b.id: ids["frog"], c.id: ids["frog"]}
+    assert "relabel 2 events as 'frog'" in window.undo_action.text()
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    classes = {e.id: e.class_id for e in store_labels(small_project)}
+    assert classes == {a.id: ids["bird"], b.id: ids["frog"], c.id: ids["bird"]}
+
+
+def test_shift_click_in_the_event_table_then_arrows_nudge_all_in_one_undo_step(
+    window, qtbot, small_project
+):
+    ws, view = window.workspace, window.view
+    ids = class_ids(window)
+    view.show_range(0.0, 10.0)
+    events = [ws.add_event(t, t + 0.5, class_id=ids["bird"]) for t in (1.0, 3.0, 5.0, 7.0)]
+    ws.select_event(None)
+    table = window.events.table
+    model = window.events.model
+    row = {model.event_id(r): r for r in range(model.rowCount())}
+
+    def row_centre(event) -> QPoint:
+        return table.visualRect(model.index(row[event.id], 0)).center()
+
+    qtbot.mouseClick(table.viewport(), LEFT, pos=row_centre(events[0]))
+    qtbot.mouseClick(table.viewport(), LEFT, SHIFT, row_centre(events[2]))
+    assert sorted(ws.selection()) == sorted(e.id for e in events[:3])
+    # Both outlined in the view (spectrogram and lanes) besides the current one.
+    assert [len(item) for item in view.editor.also_items] == [2, 2]
+
+    key(qtbot, window, Qt.Key.Key_Right)
+    key(qtbot, window, Qt.Key.Key_Right)
+    step = 10.0 / 100
+    stored = {e.id: e.onset for e in store_labels(small_project)}
+    for event in events[:3]:
+        assert stored[event.id] == pytest.approx(event.onset + 2 * step)
+    assert stored[events[3].id] == events[3].onset  # not selected, not moved
+    assert "move 3 events" in window.undo_action.text()
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)  # each press was one step for all three
+    stored = {e.id: e.onset for e in store_labels(small_project)}
+    for event in events[:3]:
+        assert stored[event.id] == pytest.approx(event.onset + step)
+
+
+def test_a_number_key_after_delete_relabels_nothing(window, qtbot, small_project):
+    ws, view = window.workspace, window.view
+    ids = class_ids(window)
+    view.show_range(0.0, 10.0)
+    ws.add_event(1.0, 2.0, class_id=ids["bird"])
+    target = ws.add_event(4.0, 5.0, class_id=ids["bird"])
+    ws.add_event(7.0, 8.0, class_id=ids["bird"])
+    ws.select_event(None)
+    qtbot.mouseClick(
+        view.graphics.viewport(), LEFT, pos=view.viewport_pos("spec", 4.5, mid_hz(view))
+    )
+    assert ws.selected_id == target.id
+    key(qtbot, window, Qt.Key.Key_Delete)
+    key(qtbot, window, Qt.Key.Key_2)
+    left = store_labels(small_project)
+    assert target.id not in {e.id for e in left} and len(left) == 2
+    assert {e.class_id for e in left} == {ids["bird"]}  # neighbours untouched
+    assert ws.selected_id is None
+    assert ws.current_class_id == ids["frog"]  # the key still picks the class for new events
+
+
+def test_locate_from_the_rows_right_click_menu_relinks_the_folder(
+    qtbot, small_project, monkeypatch
+):
+    audio = small_project.parent / "audio"
+    moved = small_project.parent / "moved"
+    shutil.move(audio, moved)
+    window = open_window(qtbot, small_project)
+    try:
+        browser = window.browser
+        table = browser.table
+        index = browser.proxy.index(1, 0)
+        name = index.data()
+        chosen = moved / f"{name.rsplit('.', 1)[0]}.wav"
+        # The OS file dialog is the one part replaced.
+        monkeypatch.setattr(
+            QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(chosen), ""))
+        )
+        clicked: list[str] = []
+
+        def choose_locate() -> None:
+            menu = QApplication.activePopupWidget()
+            assert menu is not None
+            (action,) = [a for a in menu.actions() if a.text().startswith("&Locate")]
+            clicked.append(action.text())
+            qtbot.mouseClick(menu, LEFT, pos=menu.actionGeometry(action).center())
+
+        QTimer.singleShot(200, choose_locate)
+        pos = table.visualRect(index).center()
+        viewport = table.viewport()
+        QApplication.sendEvent(
+            viewport,
+            QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, viewport.mapToGlobal(pos)),
+        )
+        assert clicked == [f"&Locate {name}…"]
+        with Project.open(small_project) as project:
+            recordings = project.recordings()
+            assert [r.status for r in recordings] == ["ok"] * 3
+            assert {project.absolute_path(r).parent for r in recordings} == {moved}
+    finally:
+        window.close()
+
+
+def test_window_shape_and_the_paper_map_chosen_in_settings_by_keys_and_ok(window, qtbot):
+    """Ctrl+, opens the settings; keys pick the paper map and the next window shape; OK."""
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from tfstudio.qt import settings as qs
+    from tfstudio.qt.dialogs import SettingsDialog
+
+    view = window.view
+    before = view._params.window
+    chosen: dict[str, str] = {}
+
+    def fill_in() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, SettingsDialog)
+        qtbot.keyClick(dialog.colormap, Qt.Key.Key_End)  # the last map: grey paper
+        qtbot.keyClick(dialog.window_shape, Qt.Key.Key_Down)
+        chosen["map"] = dialog.colormap.currentText()
+        chosen["window"] = str(dialog.window_shape.currentData())
+        ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+        qtbot.mouseClick(ok, LEFT)
+
+    QTimer.singleShot(100, fill_in)
+    key(qtbot, window, Qt.Key.Key_Comma, CTRL)
+    assert chosen["map"].startswith("Grey (paper") and chosen["window"] != before
+    assert view._params.window == chosen["window"]
+    qtbot.waitUntil(lambda: view.tiles.wait(0.01) and view.has_image(), timeout=10000)
+    remembered = qs.load_view_settings()
+    assert (remembered.colormap, remembered.window) == (chosen["map"], chosen["window"])
+
+    # Axis text stays readable on the paper map's light background.
+    background = view.graphics.backgroundBrush().color()
+    assert background.lightness() > 200
+    for name in ("left", "bottom"):
+        text = view.spec.getAxis(name).textPen().color()
+        assert abs(text.lightness() - background.lightness()) > 120, name
+    label = QColor(view.freq_axis.label.defaultTextColor())
+    assert abs(label.lightness() - background.lightness()) > 120
