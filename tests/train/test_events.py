@@ -20,6 +20,7 @@ from tfstudio.train.events import (
     PrepareEvent,
     StartEvent,
     TrainEvent,
+    TrainingSummary,
     event_types,
     parse_event,
 )
@@ -163,6 +164,73 @@ def test_objects_that_are_no_known_event_parse_as_none():
         assert parse_event(data) is None
     with pytest.raises(EventError, match="not a 'batch' event"):
         BatchEvent.from_dict({"event": "epoch"})
+
+
+SUMMARY = TrainingSummary(
+    run=4,
+    status="stopped",
+    best_checkpoint="/p/runs/run-4/best.pt",
+    message="Stopped; resume it to continue from its last checkpoint.",
+    last_checkpoint="/p/runs/run-4/last.pt",
+    epoch=2,
+    iteration=24,
+    best_epoch=2,
+    exit_code=None,
+    crashed=True,
+    forced=True,
+    elapsed_s=81.5,
+)
+
+
+def test_a_training_summary_round_trips_with_its_keys_in_order():
+    data = json.loads(json.dumps(SUMMARY.to_dict()))
+    # The keys of the dict the GUI's training job used to carry, in the same order: the done
+    # event's, then how the process exited.
+    assert list(data) == [
+        "event",
+        "run",
+        "status",
+        "best_checkpoint",
+        "message",
+        "last_checkpoint",
+        "epoch",
+        "iteration",
+        "best_epoch",
+        "exit_code",
+        "crashed",
+        "forced",
+        "elapsed_s",
+    ]
+    assert data["event"] == "finished"
+    assert TrainingSummary.from_dict(data) == SUMMARY
+    # A child never writes one: it is no event of the stream.
+    assert "finished" not in event_types() and parse_event(data) is None
+
+
+def test_a_summary_without_a_run_or_a_done_event():
+    failed = TrainingSummary(run=None, status="failed", message="could not start")
+    assert TrainingSummary.from_dict(json.loads(json.dumps(failed.to_dict()))) == failed
+    assert failed.to_dict()["run"] is None and failed.to_dict()["exit_code"] is None
+    assert TrainingSummary.after(None, run=None, status="failed") == TrainingSummary(None, "failed")
+    with pytest.raises(EventError, match="without 'status'"):
+        TrainingSummary.from_dict({"event": "finished", "run": None})
+
+
+def test_a_summary_after_a_done_event_keeps_its_checkpoints_and_progress():
+    done = EVERY_KIND[-1]
+    assert isinstance(done, DoneEvent)
+    summary = TrainingSummary.after(
+        done, run=4, status="done", message="ended", exit_code=0, elapsed_s=3.0
+    )
+    assert (summary.best_checkpoint, summary.last_checkpoint) == (
+        done.best_checkpoint,
+        done.last_checkpoint,
+    )
+    assert (summary.epoch, summary.iteration, summary.best_epoch) == (2, 24, 2)
+    # The caller's word wins over the child's.
+    assert (summary.status, summary.message) == ("done", "ended")
+    unknown = TrainingSummary.after(done, run=4, status="done", best_checkpoint=None)
+    assert unknown.best_checkpoint is None
 
 
 def test_reading_events_imports_no_torch():

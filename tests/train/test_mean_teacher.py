@@ -1,12 +1,16 @@
-"""Mean teacher: unlabelled recordings (no labels, no split) join training by consistency."""
+"""Mean teacher: unlabelled recordings (no labels, no split) join training by consistency;
+its parts (tfstudio.train.mean_teacher): the ramp, the moving average, the paired batches."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
 import torch
 
 from tfstudio.train import train
+from tfstudio.train.mean_teacher import UnlabelledBatches, consistency_weight, moving_average
 
 
 def _make_unlabelled(project):
@@ -77,3 +81,52 @@ def test_a_resumed_mean_teacher_run_repeats_the_uninterrupted_one(demo_project, 
     run_id = project.runs()[-1].id
     interrupted += [e.loss for e in train(project, resume=run_id) if e.kind == "batch"]
     assert interrupted == pytest.approx(straight, rel=1e-5)
+
+
+def test_the_consistency_weight_ramps_up_over_its_epochs(tiny_config):
+    config = tiny_config(consistency_weight=4.0, consistency_rampup_epochs=2)
+    weights = [consistency_weight(config, i, batches_per_epoch=5) for i in range(14)]
+    assert weights[0] == pytest.approx(4.0 * math.exp(-5.0))
+    assert weights[:11] == sorted(set(weights[:11]))  # rising until epoch 2
+    assert weights[10:] == [4.0] * 4
+    flat = tiny_config(consistency_weight=4.0, consistency_rampup_epochs=0)
+    assert consistency_weight(flat, 0, batches_per_epoch=5) == 4.0
+
+
+def test_the_moving_average_starts_fast_and_copies_batch_norm():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    average = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    model[1].running_mean.fill_(7.0)
+    before = average[0].weight.clone()
+    moving_average(average, model, decay=0.99, iteration=0)  # decay min(0.99, 1 - 1/2) = 0.5
+    assert torch.allclose(average[0].weight, (before + model[0].weight) / 2)
+    assert torch.equal(average[1].running_mean, model[1].running_mean)
+    moving_average(average, model, decay=0.0, iteration=1000)
+    assert torch.equal(average[0].weight, model[0].weight)
+
+
+def test_the_unlabelled_batches_are_the_same_for_the_same_epoch_and_index(demo_project):
+    from tfstudio.features import FEATURE_PRESETS
+    from tfstudio.train.augment import SpecAugment
+    from tfstudio.train.data import Normalizer, load_recordings
+
+    rec = _make_unlabelled(demo_project)
+    classes = [c.name for c in demo_project.classes()]
+    data = load_recordings(demo_project, [rec], classes, FEATURE_PRESETS["fast"])
+    normalizer = Normalizer.fit(d.features() for d in data)
+    augment = SpecAugment(4, 8, 3.0, 0)
+
+    def batches():
+        return UnlabelledBatches(data, normalizer, augment, seq_len=64, batch_size=2, seed=0)
+
+    first, again = batches(), batches()
+    augmented, clean = first.pair(epoch=1, index=3)
+    n_mels = FEATURE_PRESETS["fast"].n_mels
+    assert augmented["features"].shape == clean["features"].shape == (2, 64, n_mels)
+    assert not torch.equal(augmented["features"], clean["features"])  # only one is augmented
+    repeat = again.pair(epoch=1, index=3)  # a resumed run: a new object, the same batch
+    assert torch.equal(repeat[0]["features"], augmented["features"])
+    assert torch.equal(repeat[1]["features"], clean["features"])
+    other = first.pair(epoch=2, index=3)
+    assert not torch.equal(other[1]["features"], clean["features"])

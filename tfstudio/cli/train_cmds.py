@@ -23,6 +23,14 @@ from typing import Any
 from tfstudio.cli.common import UserError, emit_json, err, open_project, progress
 from tfstudio.model.schedules import SCHEDULE_NAMES
 from tfstudio.train.config import DEVICES, SAMPLERS, TASKS, TRAIN_PRESETS
+from tfstudio.train.events import (
+    BatchEvent,
+    DoneEvent,
+    EpochEvent,
+    PrepareEvent,
+    StartEvent,
+    TrainEvent,
+)
 
 # The choices come from the torch-free configuration modules, so building the parser stays
 # quick and there is one list of each.
@@ -347,7 +355,7 @@ def _fmt(value: float | None, spec: str = ".4f") -> str:
     return format(value, spec)
 
 
-def _print_start(event: Any) -> None:
+def _print_start(event: StartEvent) -> None:
     cfg = event.config
     verb = (
         f"resuming run {event.run} at epoch {event.epoch + 1}"
@@ -376,7 +384,7 @@ def _print_start(event: Any) -> None:
     )
 
 
-def _print_epoch(event: Any) -> None:
+def _print_epoch(event: EpochEvent) -> None:
     frame = ""
     if event.accuracy is not None or event.macro_f1 is not None:
         frame = f"  {_fmt(event.accuracy, '.3f'):>6}  {_fmt(event.macro_f1, '.3f'):>6}"
@@ -388,23 +396,25 @@ def _print_epoch(event: Any) -> None:
     )
 
 
-def _consume(events: Iterator[Any], *, as_json: bool, quiet: bool, main: bool) -> Any:
+def _consume(
+    events: Iterator[TrainEvent], *, as_json: bool, quiet: bool, main: bool
+) -> DoneEvent | None:
     """Print the events (JSON lines or bar + table); return the final DoneEvent."""
     done = None
     bar = None
     for event in events:
-        if event.kind == "done":
+        if isinstance(event, DoneEvent):
             done = event
         if not main:
             continue
         if as_json:
             emit_json(event.to_dict())
             continue
-        if event.kind == "prepare":
+        if isinstance(event, PrepareEvent):
             err(f"computing features {event.done + 1}/{event.total}: {event.name}")
-        elif event.kind == "start":
+        elif isinstance(event, StartEvent):
             _print_start(event)
-        elif event.kind == "batch":
+        elif isinstance(event, BatchEvent):
             if bar is None:
                 bar = progress(
                     event.batches_per_epoch, f"epoch {event.epoch}", quiet=quiet, unit="batch"
@@ -412,7 +422,7 @@ def _consume(events: Iterator[Any], *, as_json: bool, quiet: bool, main: bool) -
                 bar.n = event.batch - 1
             bar.update(1)
             bar.set_postfix(loss=f"{event.loss:.4f}", p_tf=f"{event.tf_prob:.3f}", refresh=False)
-        elif event.kind == "epoch":
+        elif isinstance(event, EpochEvent):
             if bar is not None:
                 bar.close()
                 bar = None
@@ -425,7 +435,7 @@ def _consume(events: Iterator[Any], *, as_json: bool, quiet: bool, main: bool) -
 def cmd_train(args: argparse.Namespace) -> int:
     _quiet_threads()
     from tfstudio.train import TrainConfig, TrainError, train
-    from tfstudio.train.loop import distributed_rank
+    from tfstudio.train.distributed import distributed_rank
 
     options = _given_options(args)
     if args.gamma is not None and args.schedule not in (None, "drossos"):

@@ -12,12 +12,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tfstudio.session.jobs import JobResult
 from tfstudio.session.stream import describe_failure
 from tfstudio.store import Project, ProjectError, Run
-from tfstudio.train.events import DoneEvent
+from tfstudio.train.events import DoneEvent, TrainingSummary
 
 __all__ = ["UNFINISHED", "Settled", "ending_message", "find_run", "settle_run"]
 
@@ -27,11 +26,11 @@ UNFINISHED = ("queued", "running")
 
 @dataclass(frozen=True)
 class Settled:
-    """The summary of a finished training child (the ``finished`` signal's dict), the run it
-    made (None when none was found) and a line for the log when the store could not be read
-    or written."""
+    """The summary of a finished training child (what the job's ``finished`` signal carries),
+    the run it made (None when none was found) and a line for the log when the store could
+    not be read or written."""
 
-    summary: dict[str, Any]
+    summary: TrainingSummary
     run_id: int | None
     warning: str = ""
 
@@ -117,17 +116,18 @@ def settle_run(
         run = None
         message = ending_message(status, detail, code, crashed, result.forced, stderr_tail)
         warning = f"could not read or record the run's status: {exc}"
-    summary: dict[str, Any] = {
-        **(done.to_dict() if done is not None else {}),
-        "event": "finished",
-        "run": found,
-        "status": status,
-        "exit_code": code,
-        "crashed": crashed,
-        "forced": result.forced,
-        "message": message,
-        "elapsed_s": time.time() - started_at,
-    }
-    if run is not None and not summary.get("best_checkpoint"):
-        summary["best_checkpoint"] = run.best_checkpoint
+    best_checkpoint = done.best_checkpoint if done is not None else None
+    if run is not None and not best_checkpoint:
+        best_checkpoint = run.best_checkpoint
+    summary = TrainingSummary.after(
+        done,
+        run=found,
+        status=status,
+        best_checkpoint=best_checkpoint,
+        message=message,
+        exit_code=code,
+        crashed=crashed,
+        forced=result.forced,
+        elapsed_s=time.time() - started_at,
+    )
     return Settled(summary, found, warning)

@@ -2,7 +2,9 @@
 
 ``to_dict()`` writes a record as one JSON object; :func:`parse_event` (or
 :meth:`TrainEvent.from_dict`) reads it back, so whoever follows ``train --json`` (the GUI, a
-script) gets the same typed records the generator yielded. Free of torch: the GUI imports it.
+script) gets the same typed records the generator yielded. :class:`TrainingSummary` is how a
+training child ended as its parent saw it: the ``done`` event's fields and the process's
+exit. Free of torch: the GUI imports it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ __all__ = [
     "PrepareEvent",
     "StartEvent",
     "TrainEvent",
+    "TrainingSummary",
     "event_types",
     "parse_event",
 ]
@@ -157,6 +160,44 @@ class DoneEvent(TrainEvent):
     epoch: int = 0
     iteration: int = 0
     best_epoch: int = 0
+
+
+# The done event's fields that a summary carries over (``run``, ``status`` and ``message`` are
+# the summary's own: the store or the process may overrule the child's word).
+_CARRIED_FROM_DONE = ("best_checkpoint", "last_checkpoint", "epoch", "iteration", "best_epoch")
+
+
+@dataclass(frozen=True)
+class TrainingSummary(TrainEvent):
+    """How a training child ended, decided by whoever started it (the GUI's training job):
+    status done, stopped or failed and why, the run (None when none was made or found), the
+    child's ``done`` event's checkpoints and progress, and how the process exited.
+
+    No line of ``train --json`` (the child never writes it, so :func:`parse_event` does not
+    know it); its JSON form is ``{"event": "finished", ...}`` with the ``done`` event's keys
+    followed by ``exit_code``, ``crashed``, ``forced`` and ``elapsed_s``.
+    """
+
+    kind: ClassVar[str] = "finished"
+    run: int | None
+    status: str
+    best_checkpoint: str | None = None
+    message: str = ""
+    last_checkpoint: str | None = None
+    epoch: int = 0
+    iteration: int = 0
+    best_epoch: int = 0
+    exit_code: int | None = None  # None when the child crashed (a signal) or never started
+    crashed: bool = False
+    forced: bool = False  # killed: it did not stop in time, or stop was pressed twice
+    elapsed_s: float = 0.0
+
+    @classmethod
+    def after(cls, done: DoneEvent | None, **fields: Any) -> TrainingSummary:
+        """The summary of a child whose ``done`` event (None when it sent none) gave the
+        checkpoints and progress; ``fields`` give the rest and win over it."""
+        carried = {} if done is None else {k: getattr(done, k) for k in _CARRIED_FROM_DONE}
+        return cls(**{**carried, **fields})
 
 
 def event_types() -> dict[str, type[TrainEvent]]:

@@ -15,42 +15,37 @@ that: a ``running`` run whose process is gone can be resumed).
 Under ``torchrun`` (RANK / WORLD_SIZE / LOCAL_RANK in the environment) the same loop trains
 with DistributedDataParallel; only rank 0 writes the store and checkpoints and yields events
 other than the final ``DoneEvent``.
+
+Its parts, each with a reason of its own to change: :mod:`.distributed` (torchrun's processes
+and collectives), :mod:`.validation` (the scores at an epoch's end, the tuning at the run's),
+:mod:`.mean_teacher` (unlabelled batches, the consistency loss, moving averages of weights),
+:mod:`.metric_writer` (metric rows to the store), :mod:`.checkpoint` and :mod:`.layout`.
+This module keeps the run itself: set-up, the model and optimiser, the steps and epochs,
+checkpoints and the ending.
 """
 
 from __future__ import annotations
 
 import copy
-import datetime
 import math
 import os
 import shutil
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-import torch.distributed as dist
-from torch.utils.data import default_collate
 
 from tfstudio.audio import AudioError
 from tfstudio.features.cache import FeatureCache
 from tfstudio.features.config import FeatureConfig
-from tfstudio.model.crnn import (
-    CRNN,
-    CRNNConfig,
-    bce_loss,
-    config_from_preset,
-    softmax_loss,
-    teacher_forcing_mask,
-)
+from tfstudio.model.crnn import CRNN, CRNNConfig, bce_loss, config_from_preset, softmax_loss
 from tfstudio.model.sampled_softmax import LazyAdam, clip_grad_norm_
 from tfstudio.model.schedules import Schedule, make_schedule
 from tfstudio.store import Project, ProjectError, Run
-from tfstudio.train import metrics as sed_metrics
 from tfstudio.train.augment import (
     EventVariation,
     SpecAugment,
@@ -72,8 +67,8 @@ from tfstudio.train.data import (
     seed_windows,
     train_windows,
 )
-from tfstudio.train.detect import label_decisions, posteriors
 from tfstudio.train.device import amp_dtype, autocast, resolve_device
+from tfstudio.train.distributed import Distributed, distributed_rank  # re-exported
 from tfstudio.train.events import (
     BatchEvent,
     CheckpointEvent,
@@ -84,9 +79,15 @@ from tfstudio.train.events import (
     TrainEvent,
 )
 from tfstudio.train.layout import checkpoint_paths
-from tfstudio.train.postprocess import decisions_to_events, posteriors_to_events
-from tfstudio.train.single_label import find_overlaps, frame_scores, overlap_message
-from tfstudio.train.tune import tune_postprocess
+from tfstudio.train.mean_teacher import (
+    UnlabelledBatches,
+    consistency_weight,
+    mean_teacher_losses,
+    moving_average,
+)
+from tfstudio.train.metric_writer import MetricWriter
+from tfstudio.train.single_label import find_overlaps, overlap_message
+from tfstudio.train.validation import Scores, ValidationSet, tune, validate
 
 __all__ = [
     "StopRequest",
@@ -94,19 +95,11 @@ __all__ = [
     "train",
 ]
 
-METRICS_EVERY_BATCHES = 20
-METRICS_EVERY_S = 2.0
-
 StopRequest = Callable[[], bool] | threading.Event | None
 
 
 class _Diverged(Exception):
     """The loss (or gradient) became NaN or infinite."""
-
-
-def distributed_rank() -> int:
-    """This process's rank under torchrun (0 when not distributed)."""
-    return int(os.environ.get("RANK", "0"))
 
 
 def train(
@@ -149,128 +142,6 @@ def _pid_alive(pid: int | None) -> bool:
     return True
 
 
-@torch.no_grad()
-def _moving_average(
-    average: torch.nn.Module, model: torch.nn.Module | None, decay: float, iteration: int
-) -> None:
-    """average ← decay · average + (1 − decay) · model; batch-norm statistics are the model's.
-    The decay starts low (1 − 1/(iteration + 2)) so the average is not stuck at the initial
-    weights."""
-    assert model is not None
-    decay = min(decay, 1.0 - 1.0 / (iteration + 2))
-    for mine, theirs in zip(average.parameters(), model.parameters()):
-        mine.lerp_(theirs.detach(), 1.0 - decay)
-    for buffer, source in zip(average.buffers(), model.buffers()):
-        buffer.copy_(source)
-
-
-@dataclass
-class _Dist:
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-    owns_group: bool = False
-
-    @classmethod
-    def from_env(cls) -> _Dist:
-        return cls(
-            rank=int(os.environ.get("RANK", "0")),
-            world_size=int(os.environ.get("WORLD_SIZE", "1")),
-            local_rank=int(os.environ.get("LOCAL_RANK", "0")),
-        )
-
-    @property
-    def active(self) -> bool:
-        return self.world_size > 1
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-    def init(self, device: torch.device) -> None:
-        if not self.active or dist.is_initialized():
-            return
-        backend = "nccl" if device.type == "cuda" else "gloo"
-        if device.type == "cuda":
-            torch.cuda.set_device(device)
-        # Rank 0 computes every feature file while the others wait at a barrier.
-        dist.init_process_group(backend, timeout=datetime.timedelta(hours=2))
-        self.owns_group = True
-
-    def broadcast(self, value: Any) -> Any:
-        if not self.active:
-            return value
-        box = [value]
-        dist.broadcast_object_list(box, src=0)
-        return box[0]
-
-    def barrier(self) -> None:
-        if self.active:
-            dist.barrier()
-
-    def sum(self, values: list[float], device: torch.device) -> list[float]:
-        if not self.active:
-            return values
-        tensor = torch.tensor(values, dtype=torch.float64, device=device)
-        dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
-        return tensor.tolist()
-
-    def close(self) -> None:
-        if self.owns_group and dist.is_initialized():
-            dist.destroy_process_group()
-            self.owns_group = False
-
-
-class _MetricWriter:
-    """Buffers metric rows and writes them in small batches (the store is shared with a GUI).
-
-    Rows for iterations (or epochs) already in the store are skipped: after a resume from a
-    killed run the first batches since its last checkpoint are done again, and they are the
-    same batches (same order, same random state).
-    """
-
-    def __init__(self, project: Project, run_id: int, enabled: bool):
-        self.project = project
-        self.run_id = run_id
-        self.enabled = enabled
-        self.rows: list[dict[str, Any]] = []
-        self.last_flush = time.monotonic()
-        self.batch_done = -1
-        self.epochs_done: set[int] = set()
-        if enabled:
-            for row in project.metrics(run_id):
-                if row["kind"] == "batch":
-                    self.batch_done = max(self.batch_done, int(row["iteration"]))
-                elif row["kind"] == "epoch":
-                    self.epochs_done.add(int(row["epoch"]))
-
-    def add(self, row: dict[str, Any]) -> None:
-        if not self.enabled:
-            return
-        if row["kind"] == "batch" and row["iteration"] <= self.batch_done:
-            return
-        if row["kind"] == "epoch" and row["epoch"] in self.epochs_done:
-            return
-        self.rows.append(
-            {
-                k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                for k, v in row.items()
-            }
-        )
-        if (
-            len(self.rows) >= METRICS_EVERY_BATCHES
-            or time.monotonic() - self.last_flush >= METRICS_EVERY_S
-            or row["kind"] != "batch"
-        ):
-            self.flush()
-
-    def flush(self) -> None:
-        if self.rows:
-            self.project.add_metrics(self.run_id, self.rows)
-            self.rows = []
-        self.last_flush = time.monotonic()
-
-
 class _Trainer:
     def __init__(
         self,
@@ -285,7 +156,7 @@ class _Trainer:
         self.overrides = overrides
         self.stop = stop
         self.given_config = config
-        self.dist = _Dist.from_env()
+        self.dist = Distributed.from_env()
         self.run_id = -1
         self.model: CRNN | None = None
         self.state_loaded: dict[str, Any] | None = None
@@ -500,16 +371,21 @@ class _Trainer:
         self.train_lengths = [d.n_frames for d in self.train_data]
         # The mean teacher's views of the unlabelled recordings: augmented for the model,
         # clean for the teacher.
-        self.unlabelled_views = (
-            (
-                SequenceDataset(self.unlabelled_data, cfg.seq_len, self.normalizer, augment),
-                SequenceDataset(self.unlabelled_data, cfg.seq_len, self.normalizer),
+        self.unlabelled = (
+            UnlabelledBatches(
+                self.unlabelled_data,
+                self.normalizer,
+                augment,
+                seq_len=cfg.seq_len,
+                batch_size=cfg.batch_size,
+                seed=cfg.seed,
+                rank=self.dist.rank,
+                world_size=self.dist.world_size,
             )
             if self.unlabelled_data
             else None
         )
-        self._unlabelled_epoch = -1
-        self._unlabelled_batches: list[list[SeededWindow]] = []
+        self.validation = ValidationSet(self.val_data, self.normalizer, self.classes, fc.hop_s)
 
     def _batches(self, epoch: int) -> list[list[SeededWindow]]:
         cfg = self.cfg
@@ -557,7 +433,7 @@ class _Trainer:
         self.model = CRNN(model_config).to(self.device)
         self.net: torch.nn.Module = self.model
         self.teacher: CRNN | None = None
-        if self.unlabelled_views is not None:
+        if self.unlabelled is not None:
             self.teacher = copy.deepcopy(self.model).eval().requires_grad_(False)
         # Polyak averaging: the weights that validation, the checkpoints' detection weights
         # and the tuning use when cfg.average_decay > 0.
@@ -718,7 +594,7 @@ class _Trainer:
         try:
             self._check_project()
             self._open_run()
-            self.metrics = _MetricWriter(self.project, self.run_id, self.dist.main)
+            self.metrics = MetricWriter(self.project, self.run_id, self.dist.main)
             yield from self._run_guarded()
         finally:
             self.dist.close()
@@ -929,10 +805,20 @@ class _Trainer:
             supervised = loss
             consistency = None
         else:
-            supervised, consistency = self._mean_teacher_losses(
-                features, targets, weights, tf_prob, epoch
+            assert self.model is not None and self.teacher is not None
+            assert self.unlabelled is not None
+            supervised, consistency = mean_teacher_losses(
+                self.net,
+                self.model,
+                self.teacher,
+                (features, targets, weights),
+                self.unlabelled.pair(epoch, self.batch_in_epoch),
+                tf_prob,
+                cfg,
+                device,
             )
-            loss = supervised + self._consistency_weight() * consistency
+            weight = consistency_weight(cfg, self.iteration, self.batches_per_epoch)
+            loss = supervised + weight * consistency
         value = float(supervised.detach())
         total_value = float(loss.detach())
         stop_any, bad_any, total = self.dist.sum(
@@ -963,9 +849,9 @@ class _Trainer:
                 )
             self.optimizer.step()
         if self.teacher is not None:
-            _moving_average(self.teacher, self.model, self.cfg.ema_decay, self.iteration)
+            moving_average(self.teacher, self.model, self.cfg.ema_decay, self.iteration)
         if self.averaged is not None:
-            _moving_average(self.averaged, self.model, self.cfg.average_decay, self.iteration)
+            moving_average(self.averaged, self.model, self.cfg.average_decay, self.iteration)
         self.last_loss = total / self.dist.world_size
         self.tf_prob = tf_prob
         self.epoch_loss_sum += self.last_loss
@@ -984,89 +870,6 @@ class _Trainer:
         self.batch_in_epoch += 1
         return None
 
-    def _unlabelled_batch(
-        self, epoch: int, index: int
-    ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-        """The (augmented, clean) views of the unlabelled batch paired with labelled batch
-        ``index`` of ``epoch``; deterministic, so a resumed run pairs them alike."""
-        assert self.unlabelled_views is not None
-        cfg = self.cfg
-        if self._unlabelled_epoch != epoch:
-            lengths = [d.n_frames for d in self.unlabelled_data]
-            seed = cfg.seed + 7
-            windows = train_windows(lengths, cfg.seq_len, epoch=epoch, seed=seed)
-            batches = epoch_batches(
-                windows,
-                cfg.batch_size,
-                epoch=epoch,
-                seed=seed,
-                rank=self.dist.rank,
-                world_size=self.dist.world_size,
-            )
-            self._unlabelled_batches = seed_windows(
-                batches, epoch=epoch, seed=seed, rank=self.dist.rank
-            )
-            self._unlabelled_epoch = epoch
-        chosen = self._unlabelled_batches[index % len(self._unlabelled_batches)]
-        student, teacher = self.unlabelled_views
-        return (
-            default_collate([student[w] for w in chosen]),
-            default_collate([teacher[w] for w in chosen]),
-        )
-
-    def _mean_teacher_losses(
-        self,
-        features: torch.Tensor,
-        targets: torch.Tensor,
-        weights: torch.Tensor,
-        tf_prob: float,
-        epoch: int,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(supervised BCE, consistency MSE): one forward over the labelled batch (teacher
-        forced at ``tf_prob``) and the augmented unlabelled one (fed its own predictions),
-        and the teacher on the clean unlabelled batch."""
-        assert self.teacher is not None and self.model is not None
-        device = self.device
-        augmented, clean = self._unlabelled_batch(epoch, self.batch_in_epoch)
-        n, frames = targets.shape[:2]
-        extra = augmented["features"].to(device, non_blocking=True)
-        forced = teacher_forcing_mask(n, frames, tf_prob, device=device)[..., 0]
-        own = torch.zeros(len(extra), frames, dtype=torch.bool, device=device)
-        # The unlabelled sequences are fed their own predictions: their targets are never read.
-        padding = targets.new_zeros(len(extra), *targets.shape[1:])
-        single = self.cfg.single_label
-        with autocast(device, self.cfg.amp):
-            outputs = self.net(
-                torch.cat([features, extra]),
-                torch.cat([targets, padding]),
-                teacher_mask=torch.cat([forced, own]),
-                return_hidden=single,
-            )
-            with torch.no_grad():
-                reference = self.teacher(clean["features"].to(device, non_blocking=True))
-        valid = augmented["mask"].to(device, non_blocking=True).float()
-        if single:
-            # Squared distance between the two class distributions, summed over the classes.
-            classifier = self.model.softmax_output
-            supervised = softmax_loss(classifier, outputs[:n], targets, weights)
-            student = torch.softmax(classifier(outputs[n:].float()), dim=-1)
-            gap = ((student - torch.softmax(reference.float(), dim=-1)) ** 2).sum(-1)
-        else:
-            supervised = bce_loss(outputs[:n].float(), targets, weights)
-            gap = (torch.sigmoid(outputs[n:].float()) - torch.sigmoid(reference.float())) ** 2
-            gap = gap.mean(-1)
-        consistency = (gap * valid).sum() / valid.sum().clamp_min(1.0)
-        return supervised, consistency
-
-    def _consistency_weight(self) -> float:
-        """The consistency loss weight, ramped up as exp(−5 (1 − t)²) (Laine & Aila 2017)."""
-        cfg = self.cfg
-        span = cfg.consistency_rampup_epochs * self.batches_per_epoch
-        if span <= 0:
-            return cfg.consistency_weight
-        t = min(1.0, self.iteration / span)
-        return cfg.consistency_weight * math.exp(-5.0 * (1.0 - t) ** 2)
-
     @torch.no_grad()
     def _tune(self) -> str:
         """Choose per-class thresholds and median filters on the val split with the best
@@ -1078,23 +881,7 @@ class _Trainer:
         best = read_checkpoint(self.best_path)
         # The weights detection will use: the averaged ones when the run keeps them.
         self.model.load_state_dict(best.get("averaged") or best["model"])
-        posts = [
-            posteriors(
-                self.model, rec.features(), self.normalizer, seq_len=cfg.seq_len, amp=cfg.amp
-            )
-            for rec in self.val_data
-        ]
-        tuned = tune_postprocess(
-            posts,
-            [rec.labels for rec in self.val_data],
-            self.classes,
-            self.feature_config.hop_s,
-            threshold=cfg.threshold,
-            median_filter_frames=cfg.median_filter_frames,
-            min_event_s=cfg.min_event_s,
-            min_gap_s=cfg.min_gap_s,
-            er_weight=cfg.tune_er_weight,
-        )
+        tuned = tune(self.model, self.validation, cfg)
         if not tuned.thresholds:
             return ""
         self.cfg = cfg.replace(
@@ -1112,98 +899,10 @@ class _Trainer:
             f"(mean of segment and event F1 {tuned.score_before:.3f} → {tuned.score_after:.3f})"
         )
 
-    @torch.no_grad()
-    def _validate(
-        self,
-    ) -> tuple[float, float, float] | tuple[float, float, float, dict[str, float]] | None:
-        """Validation loss (BCE of the stitched posteriors) and segment-based F1/ER (1 s), and
-        a single-label run's frame scores; None when a stop was requested meanwhile (checked
-        between recordings)."""
+    def _validate(self) -> Scores | None:
+        """The epoch's validation scores (:func:`~tfstudio.train.validation.validate`) with
+        the averaged weights when the run keeps them; None when a stop was requested
+        meanwhile (checked between recordings)."""
         assert self.model is not None
         model = self.averaged if self.averaged is not None else self.model
-        cfg = self.cfg
-        if cfg.single_label:
-            return self._validate_single_label(model)
-        loss_sum, count = 0.0, 0
-        reference, estimated = [], []
-        for rec in self.val_data:
-            if self.stop():
-                return None
-            post = posteriors(
-                model, rec.features(), self.normalizer, seq_len=cfg.seq_len, amp=cfg.amp
-            )
-            p = np.clip(post.astype(np.float64), 1e-7, 1 - 1e-7)
-            y = rec.targets
-            loss_sum += float(-(y * np.log(p) + (1 - y) * np.log1p(-p)).sum())
-            count += y.size
-            key = str(rec.recording_id)
-            reference += [sed_metrics.Event(key, on, off, label) for on, off, label in rec.labels]
-            for e in posteriors_to_events(
-                post,
-                self.classes,
-                self.feature_config.hop_s,
-                threshold=cfg.threshold,
-                median_filter_frames=cfg.median_filter_frames,
-                min_event_s=cfg.min_event_s,
-                min_gap_s=cfg.min_gap_s,
-            ):
-                estimated.append(sed_metrics.Event(key, e.onset, e.offset, e.label))
-        scores = sed_metrics.segment_based(reference, estimated, self.classes, time_resolution=1.0)
-        f1 = float(scores.f1)
-        if math.isnan(f1) and reference:
-            f1 = 0.0  # sed_eval says NaN when nothing was detected; for a curve that is 0
-        return loss_sum / max(1, count), f1, float(scores.error_rate)
-
-    def _validate_single_label(
-        self, model: CRNN
-    ) -> tuple[float, float, float, dict[str, float]] | None:
-        """Validation of a single-label run with the full softmax: the loss is the mean
-        cross-entropy per frame, then segment-based F1/ER (1 s) of the decoded events, frame
-        accuracy and the macro F1 over the classes in play."""
-        cfg = self.cfg
-        hop_s = self.feature_config.hop_s
-        loss_sum, count = 0.0, 0
-        reference, estimated = [], []
-        truth_ids, decided_ids = [], []
-        for rec in self.val_data:
-            if self.stop():
-                return None
-            decisions, truth_log_prob = label_decisions(
-                model,
-                rec.features(),
-                self.normalizer,
-                seq_len=cfg.seq_len,
-                amp=cfg.amp,
-                labels=rec.targets,
-            )
-            assert truth_log_prob is not None
-            loss_sum -= float(truth_log_prob.astype(np.float64).sum())
-            count += len(truth_log_prob)
-            truth_ids.append(rec.targets)
-            decided_ids.append(decisions[:, 0].astype(np.int64))
-            key = str(rec.recording_id)
-            reference += [sed_metrics.Event(key, on, off, label) for on, off, label in rec.labels]
-            for e in decisions_to_events(
-                decisions,
-                self.classes,
-                hop_s,
-                threshold=cfg.threshold,
-                median_filter_frames=cfg.median_filter_frames,
-                min_event_s=cfg.min_event_s,
-                min_gap_s=cfg.min_gap_s,
-            ):
-                estimated.append(sed_metrics.Event(key, e.onset, e.offset, e.label))
-        # Classes without a reference or an estimated event add nothing to the overall scores.
-        seen = {e.label for e in reference} | {e.label for e in estimated}
-        in_play = [c for c in self.classes if c in seen]
-        scores = sed_metrics.segment_based(reference, estimated, in_play, time_resolution=1.0)
-        f1 = float(scores.f1)
-        if math.isnan(f1) and reference:
-            f1 = 0.0
-        frame = frame_scores(truth_ids, decided_ids, len(self.classes) + 1)
-        return (
-            loss_sum / max(1, count),
-            f1,
-            float(scores.error_rate),
-            {"accuracy": frame.accuracy, "macro_f1": frame.macro_f1},
-        )
+        return validate(model, self.validation, self.cfg, self.stop)

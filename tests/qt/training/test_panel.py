@@ -6,7 +6,9 @@ import numpy as np
 
 from tfstudio.qt.training.panel import TrainingPanel
 from tfstudio.qt.training.process import TrainingJob
+from tfstudio.session.stream import format_duration
 from tfstudio.store import Project
+from tfstudio.train.events import TrainingSummary
 
 WAIT_MS = 30_000
 
@@ -46,6 +48,33 @@ def test_curves_fill_and_the_status_reads_done(qtbot, empty_root, fake_program, 
     assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
 
 
+def test_the_panel_shows_the_ending_the_job_summarised(
+    qtbot, empty_root, fake_program, engine, settings
+):
+    panel = make_panel(qtbot, empty_root, fake_program, engine, settings)
+    with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as finished:
+        panel.start(["--epochs", "1", "--batches", "2"])
+    summary = finished.args[0]
+    assert isinstance(summary, TrainingSummary) and summary.run == panel.run_id
+    assert f"Elapsed {format_duration(summary.elapsed_s)}" in panel.time_label.text()
+    # The job's word for a child it had to kill: the banner warns with its message, and the
+    # time is the summary's, not the clock's.
+    killed = TrainingSummary(
+        run=summary.run,
+        status="stopped",
+        message="Stopped by force.",
+        crashed=True,
+        forced=True,
+        elapsed_s=3725.0,
+    )
+    with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as again:
+        panel.process.finished.emit(killed)
+    assert again.args[0] is killed
+    assert panel.banner.level == "warning" and panel.banner.text() == "Stopped by force."
+    assert "stopped" in panel.status_label.text()
+    assert f"Elapsed {format_duration(3725.0)}" in panel.time_label.text()
+
+
 def test_a_failure_is_shown_and_the_widget_lives_on(
     qtbot, empty_root, fake_program, engine, settings
 ):
@@ -63,7 +92,7 @@ def test_a_failure_is_shown_and_the_widget_lives_on(
     # Still usable: a second run starts and finishes in the same panel.
     with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as finished:
         panel.start(["--epochs", "1", "--batches", "2"])
-    assert finished.args[0]["status"] == "done" and panel.banner.level != "error"
+    assert finished.args[0].status == "done" and panel.banner.level != "error"
 
 
 def test_stop_then_resume_continues_the_curves(qtbot, empty_root, fake_program, engine, settings):
@@ -72,7 +101,7 @@ def test_stop_then_resume_continues_the_curves(qtbot, empty_root, fake_program, 
         panel.start(["--epochs", "50", "--batches", "4", "--delay", "0.05"])
     with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as finished:
         panel.stop()
-    assert finished.args[0]["status"] == "stopped"
+    assert finished.args[0].status == "stopped"
     assert panel.banner.level == "info" and "Resume" in panel.banner.text()
     run_id = panel.run_id
     assert panel.resumable_run() == run_id and panel.resume_button.isEnabled()

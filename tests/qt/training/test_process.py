@@ -28,11 +28,11 @@ def test_a_run_streams_events_and_ends_done(qtbot, empty_root, fake_program):
     with qtbot.waitSignal(proc.finished, timeout=WAIT_MS) as finished:
         proc.start(["--epochs", "2", "--batches", "3", "--noise"])
     result = finished.args[0]
-    assert result["status"] == "done" and result["exit_code"] == 0
-    assert result["best_checkpoint"].endswith("best.pt")
+    assert result.status == "done" and result.exit_code == 0
+    assert result.best_checkpoint.endswith("best.pt")
     # Typed records; a newer engine's extra keys are dropped there but kept on ``output``.
     assert len(seen["run_started"]) == 1 and isinstance(seen["run_started"][0], StartEvent)
-    assert seen["run_started"][0].run == result["run"] and proc.start_event is not None
+    assert seen["run_started"][0].run == result.run and proc.start_event is not None
     assert seen["output"][0]["future_key"] == [1, 2]
     assert all(isinstance(b, BatchEvent) for b in seen["batch"])
     assert [b.iteration for b in seen["batch"]] == [0, 1, 2, 3, 4, 5]
@@ -50,7 +50,7 @@ def test_a_run_streams_events_and_ends_done(qtbot, empty_root, fake_program):
     assert seen["failed"] == []
     assert not proc.is_running() and proc.state == "idle"
     with Project.open(empty_root) as project:
-        assert project.run(result["run"]).status == "done"
+        assert project.run(result.run).status == "done"
 
 
 def test_without_a_start_event_the_run_is_followed_and_found(qtbot, empty_root, fake_program):
@@ -59,7 +59,7 @@ def test_without_a_start_event_the_run_is_followed_and_found(qtbot, empty_root, 
     with qtbot.waitSignal(proc.finished, timeout=WAIT_MS) as finished:
         proc.start(["--epochs", "1", "--batches", "2", "--no-start"])
     assert seen["run_started"] == [] and len(seen["batch"]) == 2
-    assert finished.args[0]["status"] == "done" and finished.args[0]["run"] is not None
+    assert finished.args[0].status == "done" and finished.args[0].run is not None
 
 
 def test_graceful_stop_finishes_the_batch_and_marks_the_run_stopped(
@@ -72,9 +72,9 @@ def test_graceful_stop_finishes_the_batch_and_marks_the_run_stopped(
         proc.stop()
         assert proc.state == "stopping"
     result = finished.args[0]
-    assert result["status"] == "stopped" and not result["forced"]
+    assert result.status == "stopped" and not result.forced
     with Project.open(empty_root) as project:
-        assert project.run(result["run"]).status == "stopped"
+        assert project.run(result.run).status == "stopped"
 
 
 def test_a_child_that_ignores_stop_is_killed_and_the_store_repaired(
@@ -88,11 +88,11 @@ def test_a_child_that_ignores_stop_is_killed_and_the_store_repaired(
     with qtbot.waitSignal(proc.finished, timeout=WAIT_MS) as finished:
         proc.stop()
     result = finished.args[0]
-    assert result["status"] == "stopped" and result["forced"] and result["crashed"]
-    assert "by force" in result["message"]
+    assert result.status == "stopped" and result.forced and result.crashed
+    assert "by force" in result.message
     assert failed == []  # a stop the user asked for is not a failure
     with Project.open(empty_root) as project:
-        run = project.run(result["run"])
+        run = project.run(result.run)
     assert run.status == "stopped" and run.finished_at is not None
 
 
@@ -113,7 +113,7 @@ def test_pressing_stop_twice_kills_at_once(qtbot, empty_root, fake_program):
     with qtbot.waitSignal(proc.finished, timeout=5_000) as finished:
         proc.stop()
         proc.stop()
-    assert finished.args[0]["forced"]
+    assert finished.args[0].forced
 
 
 def test_a_crash_is_a_failure_with_a_plain_message(qtbot, empty_root, fake_program):
@@ -126,9 +126,9 @@ def test_a_crash_is_a_failure_with_a_plain_message(qtbot, empty_root, fake_progr
     assert [name for name, _ in order] == ["failed", "finished"]
     message, result = order[0][1], order[1][1]
     assert "exit code 1" in message and "Out of GPU memory" in message
-    assert result["status"] == "failed" and result["message"] == message
+    assert result.status == "failed" and result.message == message
     with Project.open(empty_root) as project:
-        run = project.run(result["run"])
+        run = project.run(result.run)
     # The child died without saying so; the GUI side recorded why.
     assert run.status == "failed" and "Out of GPU memory" in run.message
 

@@ -39,15 +39,15 @@ def test_a_tiny_real_training_draws_its_curves_and_is_recorded(qtbot, panel, dem
     with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as finished:
         panel.start([*TINY, "--epochs", "2"])
     result = finished.args[0]
-    assert result["status"] == "done", result
-    assert result["exit_code"] == 0 and result["best_checkpoint"]
+    assert result.status == "done", result
+    assert result.exit_code == 0 and result.best_checkpoint
     for curve in (panel.tf_curve, panel.loss_raw_curve, panel.loss_ema_curve):
         assert points(curve) > 0
     for curve in (panel.val_curve, panel.f1_curve, panel.er_curve):
         assert points(curve) == 2
     assert panel.device == "cpu" and "on CPU" in panel.status_label.text()
     with Project.open(demo_root) as project:
-        run = project.run(result["run"])
+        run = project.run(result.run)
         assert run.status == "done" and run.best_checkpoint
         assert len(project.metrics(run.id, "epoch")) == 2
         assert project.metrics(run.id, "batch")
@@ -59,9 +59,9 @@ def test_stop_resume_and_compare_in_the_history(qtbot, panel, demo_root):
     with qtbot.waitSignal(panel.run_finished, timeout=60_000) as finished:
         panel.stop()
     result = finished.args[0]
-    assert result["status"] == "stopped" and not result["forced"], result
+    assert result.status == "stopped" and not result.forced, result
     assert not panel.is_running() and panel.process.state == "idle"
-    run_id = result["run"]
+    run_id = result.run
     with Project.open(demo_root) as project:
         assert project.run(run_id).status == "stopped"
         epochs_done = len(project.metrics(run_id, "epoch"))
@@ -69,8 +69,8 @@ def test_stop_resume_and_compare_in_the_history(qtbot, panel, demo_root):
     # Resume to one more epoch than it reached: it picks up where it stopped and ends done.
     with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as finished:
         panel.process.resume(run_id, ["--epochs", str(epochs_done + 1)])
-    assert finished.args[0]["status"] == "done", finished.args[0]
-    assert finished.args[0]["run"] == run_id
+    assert finished.args[0].status == "done", finished.args[0]
+    assert finished.args[0].run == run_id
     assert points(panel.val_curve) == epochs_done + 1
 
     history = RunHistory(demo_root)
@@ -84,7 +84,7 @@ def test_stop_resume_and_compare_in_the_history(qtbot, panel, demo_root):
 def test_an_invalid_option_fails_plainly_and_the_panel_survives(qtbot, panel):
     with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as finished:
         panel.start(["--bogus"])
-    assert finished.args[0]["status"] == "failed" and finished.args[0]["exit_code"] == 2
+    assert finished.args[0].status == "failed" and finished.args[0].exit_code == 2
     assert panel.banner.level == "error"
     assert "Unrecognized arguments: --bogus" in panel.banner.text()
     assert panel.train_button.isEnabled()
@@ -95,7 +95,7 @@ def test_a_project_without_labels_fails_before_any_run(qtbot, empty_root, engine
     qtbot.addWidget(panel)
     with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as finished:
         panel.start([*TINY, "--epochs", "1"])
-    assert finished.args[0]["status"] == "failed" and finished.args[0]["run"] is None
+    assert finished.args[0].status == "failed" and finished.args[0].run is None
     assert "exit code 2" in panel.banner.text()
     assert "error:" not in panel.banner.text()  # the plain sentence, not the CLI's prefix
     with Project.open(empty_root) as project:
@@ -134,10 +134,10 @@ def test_a_single_label_run_chosen_in_the_dialog_trains_in_the_panel(
         with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as finished:
             panel.start([*args, "--device", "cpu"])
         result = finished.args[0]
-        assert result["status"] == "done", result
+        assert result.status == "done", result
         assert points(panel.val_curve) == 1 and points(panel.loss_raw_curve) > 0
         with Project.open(mono_root) as project:
-            config = project.run(result["run"]).config_dict
+            config = project.run(result.run).config_dict
         assert config["task"] == "single-label"
     finally:
         if panel.is_running():

@@ -48,7 +48,14 @@ from tfstudio.session.engine import EngineInfo
 from tfstudio.session.project_ref import ProjectRef
 from tfstudio.session.series import Series
 from tfstudio.session.stream import Ema, Progress, finite, format_duration
-from tfstudio.train.events import BatchEvent, EpochEvent, PrepareEvent, StartEvent, TrainEvent
+from tfstudio.train.events import (
+    BatchEvent,
+    EpochEvent,
+    PrepareEvent,
+    StartEvent,
+    TrainEvent,
+    TrainingSummary,
+)
 
 # Each plot is redrawn at most every PLOT_MS (10 Hz: smooth enough to watch), and never two
 # plots in one event-loop turn (TURN_MS apart): a repaint of one 1200×800 panel's plot costs
@@ -117,11 +124,11 @@ class TrainingPanel(QWidget):
     ``project`` is an open :class:`~tfstudio.store.Project` (used on this thread only) or a
     project folder. ``process`` lets a caller supply its own :class:`TrainingJob`
     (tests use one with a fake engine). Signals: ``run_started(int)`` with the run id,
-    ``run_finished(dict)`` with the process's final summary (run, status, message…).
+    ``run_finished(TrainingSummary)`` with how the child ended (run, status, message…).
     """
 
     run_started = Signal(int)
-    run_finished = Signal(dict)
+    run_finished = Signal(object)
 
     def __init__(
         self,
@@ -149,7 +156,11 @@ class TrainingPanel(QWidget):
         self._dirty: set[str] = set()
         self._drawn_at: dict[str, float] = {}
         self._pending_log: list[str] = []
-        self._last_status: dict[str, Any] = {}
+        # Where the running child is (epoch, batch in it), how the run on show ended (done,
+        # stopped, failed; "" while one runs) and the last child's summary.
+        self._position: tuple[int, int] | None = None
+        self._ended = ""
+        self._summary: TrainingSummary | None = None
         self._preparing = ""
         self._got_start = False
         self.redraw_seconds: list[float] = []  # time spent per redraw (for benchmarks)
@@ -370,7 +381,7 @@ class TrainingPanel(QWidget):
         self.device = ""
         self._preparing = ""
         self._got_start = False
-        self._last_status = {}
+        self._forget_ending()
         self._started_at = time.time()
         self._progress = Progress(started=self._started_at)
         self.banner.hide()
@@ -437,7 +448,7 @@ class TrainingPanel(QWidget):
             if not self._progress.batches_per_epoch:
                 self._progress.batches_per_epoch = event.batches_per_epoch or None
             self._progress.on_batch(iteration, time.time())
-        self._last_status.update(epoch=event.epoch, batch=event.batch)
+        self._position = (event.epoch, event.batch)
         self._schedule_redraw()
 
     def _add_batch(self, iteration: int, tf_prob: Any, loss: Any) -> None:
@@ -452,7 +463,6 @@ class TrainingPanel(QWidget):
             return
         self._add_epoch(event.to_dict())
         self._dirty.update(("val", "scores"))
-        self._last_status["best_epoch"] = event.best_epoch
         self._schedule_redraw()
 
     def _add_epoch(self, row: dict) -> None:
@@ -476,19 +486,20 @@ class TrainingPanel(QWidget):
     def _on_failed(self, message: str) -> None:
         self.banner.show_message("error", html.escape(message))
 
-    def _on_finished(self, result: dict) -> None:
+    def _on_finished(self, summary: TrainingSummary) -> None:
         self._clock.stop()
         self._redraw_timer.stop()
         self._redraw()  # everything, at once: the run is over
-        self._last_status = dict(result)
-        status = result.get("status")
-        if result.get("run") is not None:
-            self.run_id = int(result["run"])
+        self._position = None
+        self._ended, self._summary = summary.status, summary
+        status = summary.status
+        if summary.run is not None:
+            self.run_id = summary.run
         if status == "done":
-            self.banner.show_message("success", html.escape(self._done_text(result)))
+            self.banner.show_message("success", html.escape(self._done_text(summary)))
         elif status == "stopped":
-            text = result.get("message") or "Stopped."
-            if result.get("forced"):
+            text = summary.message or "Stopped."
+            if summary.forced:
                 self.banner.show_message("warning", html.escape(text))
             else:
                 self.banner.show_message(
@@ -501,13 +512,13 @@ class TrainingPanel(QWidget):
         for plot in self.plots:
             plot.set_empty_text("No data from this run")
         self._update_status()
-        self.run_finished.emit(result)
+        self.run_finished.emit(summary)
 
     def _epoch_reached(self) -> int:
         last = self.epoch_val.last_x()
         return int(last) if last is not None else 0
 
-    def _done_text(self, result: dict) -> str:
+    def _done_text(self, summary: TrainingSummary) -> str:
         epochs = self._epoch_reached()
         text = f"Run {self.run_id} done after {epochs} epoch{'s' if epochs != 1 else ''}"
         val, f1 = self.epoch_val.y, self.epoch_f1.y
@@ -516,7 +527,7 @@ class TrainingPanel(QWidget):
             text += f": best validation loss {val[best]:.3f} at epoch {self.epoch_val.x[best]:.0f}"
             if best < len(f1) and np.isfinite(f1[best]):
                 text += f" (F1 {f1[best]:.3f})"
-        message = str(result.get("message") or "")
+        message = summary.message
         if "early" in message:
             # The one ending worth a word: it stopped before the planned epochs.
             text += f"; {message}"
@@ -588,8 +599,8 @@ class TrainingPanel(QWidget):
         parts = []
         if self.run_id is not None:
             parts.append(f"<b>Run {self.run_id}</b>")
-        if state == "idle" and self._last_status.get("status"):
-            status = str(self._last_status["status"])
+        if state == "idle" and self._ended:
+            status = self._ended
             colour = {"done": "#1B7F3B", "failed": "#B3261E", "stopped": "#8A5A00"}.get(status, "")
             parts.append(f"<span style='color:{colour}'><b>{status}</b></span>")
         elif state == "running" and not len(self.tf):
@@ -604,14 +615,14 @@ class TrainingPanel(QWidget):
         if self.device:
             parts.append(f"on {html.escape(device_text(self.device, self.engine))}")
         progress = self._progress
-        epoch, batch = self._last_status.get("epoch"), self._last_status.get("batch")
-        if progress is not None and epoch is not None and state != "idle":
+        if progress is not None and self._position is not None and state != "idle":
+            epoch, batch = self._position
             text = f"epoch {epoch}"
             if progress.epochs:
                 text += f"/{progress.epochs}"
-            if batch is not None and progress.batches_per_epoch:
+            if progress.batches_per_epoch:
                 # The engine counts batches within an epoch from 1.
-                text += f", batch {int(batch)}/{progress.batches_per_epoch}"
+                text += f", batch {batch}/{progress.batches_per_epoch}"
             parts.append(text)
         self.status_label.setText(" · ".join(parts))
 
@@ -621,8 +632,8 @@ class TrainingPanel(QWidget):
             self.progress_bar.setFormat("")
             return
         elapsed = (
-            self._last_status.get("elapsed_s")
-            if state == "idle" and "elapsed_s" in self._last_status
+            self._summary.elapsed_s
+            if state == "idle" and self._summary is not None
             else time.time() - self._started_at
         )
         eta = progress.eta() if progress is not None and state != "idle" else None
@@ -651,7 +662,7 @@ class TrainingPanel(QWidget):
         self.process.project_root = self.project.root or Path()
         self._started_at = None
         self.run_id = None
-        self._last_status = {}
+        self._forget_ending()
         self.banner.hide()
         self._on_state_change(self.process.state)
         self.show_latest_run()
@@ -670,11 +681,17 @@ class TrainingPanel(QWidget):
         self._clear_curves()
         self.run_id = run.id
         self._load_history(run.id)
-        self._last_status = {"status": run.status, "run": run.id, "message": run.message}
+        self._forget_ending()
+        self._ended = run.status
         for plot in self.plots:
             plot.set_empty_text(f"Run {run.id} stored no data for this plot")
         self._redraw()
         self._update_status()
+
+    def _forget_ending(self) -> None:
+        self._position = None
+        self._ended = ""
+        self._summary = None
 
     def closeEvent(self, event: Any) -> None:
         self.project.close()

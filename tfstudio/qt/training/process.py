@@ -10,6 +10,7 @@ run's status when the child could not (it was killed, or it crashed before it co
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from tfstudio.train.events import (
     EventError,
     StartEvent,
     TrainEvent,
+    TrainingSummary,
     event_types,
 )
 
@@ -43,8 +45,9 @@ class TrainingJob(Job):
     :class:`~tfstudio.train.events.TrainEvent`), ``run_started`` (:class:`StartEvent`),
     ``batch`` (:class:`BatchEvent`), ``epoch`` (:class:`EpochEvent`), ``failed`` (a plain
     message, just before ``finished``, when the run failed or the process died).
-    ``finished`` carries a summary dict: the done event's keys and run, status (done, stopped
-    or failed), exit_code, crashed, forced, message, elapsed_s and best_checkpoint.
+    ``finished`` carries a :class:`~tfstudio.train.events.TrainingSummary`: run, status (done,
+    stopped or failed), message, the checkpoints and progress of the child's ``done`` event,
+    exit_code, crashed, forced and elapsed_s.
     """
 
     # Shadows QObject.event() for Python callers only: Qt still dispatches QEvents to the C++
@@ -130,24 +133,22 @@ class TrainingJob(Job):
     def start_failure(self, reason: str) -> str:
         return f"Could not start the training process: {reason}."
 
-    def conclude(self, result: JobResult) -> dict[str, Any]:
+    def conclude(self, result: JobResult) -> TrainingSummary:
         """The run's ending as the store has it, repaired when the child could not record it."""
         if not result.started:
-            summary: dict[str, Any] = {
-                "run": None,
-                "status": "failed",
-                "exit_code": None,
-                "crashed": False,
-                "forced": False,
-                "message": result.message,
-            }
+            summary = TrainingSummary(
+                run=None,
+                status="failed",
+                message=result.message,
+                elapsed_s=time.time() - self.started_at,
+            )
         else:
             summary = self._outcome(result)
-        if summary["status"] == "failed":
-            self.failed.emit(summary["message"])
+        if summary.status == "failed":
+            self.failed.emit(summary.message)
         return summary
 
-    def _outcome(self, result: JobResult) -> dict[str, Any]:
+    def _outcome(self, result: JobResult) -> TrainingSummary:
         if self.run_id is None:
             self.run_id = self._resuming
         settled = settle_run(

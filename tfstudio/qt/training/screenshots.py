@@ -31,7 +31,7 @@ from tfstudio.qt.training.history import RunHistory
 from tfstudio.qt.training.panel import TrainingPanel
 from tfstudio.session.engine import EngineInfo
 from tfstudio.store import Project
-from tfstudio.train.events import BatchEvent, DoneEvent, EpochEvent, TrainEvent
+from tfstudio.train.events import BatchEvent, DoneEvent, EpochEvent, TrainEvent, TrainingSummary
 
 SIZE = (1200, 820)
 
@@ -104,8 +104,8 @@ class StallMeter:
         )
 
 
-def train(panel: TrainingPanel, args: list[str], timeout_s: float) -> dict:
-    results: list[dict] = []
+def train(panel: TrainingPanel, args: list[str], timeout_s: float) -> TrainingSummary:
+    results: list[TrainingSummary] = []
     panel.run_finished.connect(results.append)
     panel.start(args)
     if not wait_until(lambda: bool(results), timeout_s):
@@ -225,14 +225,14 @@ def main(argv: list[str] | None = None) -> int:
     save(panel, args.outdir / "training-panel-done.png")
     redraws = panel.redraw_seconds
     print(
-        f"run {first.get('run')} {first.get('status')} in {elapsed:.0f} s; "
+        f"run {first.run} {first.status} in {elapsed:.0f} s; "
         f"{len(redraws)} redraws, median {1000 * sorted(redraws)[len(redraws) // 2]:.2f} ms, "
         f"max {1000 * max(redraws):.2f} ms\n  whole run: {meter.summary()}"
         f"\n  while training: {during.summary()}"
     )
 
     second = train(panel, [*common, "--schedule", "none"], args.timeout)
-    print(f"run {second.get('run')} {second.get('status')}")
+    print(f"run {second.run} {second.status}")
 
     shoot_dialog(root, info, settings, args.outdir)
 

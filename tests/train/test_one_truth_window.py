@@ -1,0 +1,59 @@
+"""One run, one set of detections: what the window's review writes for a run and its
+thresholds (the Qt-free session behind the sliders) is what ``tfstudio detect`` stores for
+the same run and thresholds, detection for detection."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tfstudio.session.deferred import CallQueue
+from tfstudio.session.detection_model import DetectionModel
+from tfstudio.session.detections import load_posteriors
+from tfstudio.session.workspace import Workspace
+from tfstudio.train import detect_recordings, train
+
+
+def _stored(project, run_id):
+    return sorted(
+        (e.recording_id, e.class_id, e.onset, e.offset, e.confidence)
+        for e in project.events(source="model", run_id=run_id)
+    )
+
+
+def test_the_window_and_detect_store_the_same_detections(demo_project, tiny_config):
+    project = demo_project
+    done = list(train(project, tiny_config(epochs=1, tune_postprocess=False)))[-1]
+    assert done.status == "done", done.message
+    recordings = [r for r in project.recordings() if r.status == "ok"]
+    detect_recordings(project, recordings, device="cpu")  # saves every recording's posteriors
+
+    loop = CallQueue()
+    ws = Workspace(schedule=loop)
+    model = DetectionModel(ws, schedule=loop)
+    ws.open_project(project.root)
+    loop.run()
+    try:
+        assert ws.run_id == done.run and model.info is not None
+        # Thresholds that cut through this barely trained model's posteriors: a global one
+        # at their median, and one class's at its 90th percentile, as a user's sliders.
+        posts = [load_posteriors(ws.project, model.info, r) for r in ws.recordings()]
+        every = np.concatenate([p for p in posts if p is not None])
+        one_class = next(c for c in ws.classes() if c.name == model.info.classes[0])
+        model.set_threshold(float(np.median(every)), final=True)
+        model.set_threshold(float(np.quantile(every[:, 0], 0.9)), one_class.id, final=True)
+        loop.run()
+        assert model.apply([r.id for r in ws.recordings()]) == len(recordings)
+        loop.run()
+        window = _stored(ws.project, done.run)
+    finally:
+        ws.close_project()
+    assert window and len({e[1] for e in window}) > 1
+
+    # The command line, reading the run's post-processing from the project as stored.
+    detect_recordings(project, recordings, device="cpu")
+    command_line = _stored(project, done.run)
+    assert len(command_line) == len(window)
+    for ours, theirs in zip(window, command_line):
+        assert ours[:2] == theirs[:2]
+        assert ours[2:] == pytest.approx(theirs[2:], abs=1e-6)
