@@ -4,6 +4,7 @@ Qt tests reach through method calls."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -232,3 +233,28 @@ def test_window_shape_and_the_paper_map_chosen_in_settings_by_keys_and_ok(window
         assert abs(text.lightness() - background.lightness()) > 120, name
     label = QColor(view.freq_axis.label.defaultTextColor())
     assert abs(label.lightness() - background.lightness()) > 120
+
+
+def test_a_time_typed_in_the_event_table_moves_the_event_and_undo_names_it(
+    window, qtbot, small_project
+):
+    """Double-click the onset, type m:ss.mmm, Enter; the undo step speaks the user's words."""
+    from PySide6.QtWidgets import QLineEdit
+
+    ws = window.workspace
+    bird = class_ids(window)["bird"]
+    ws.add_event(2.0, 3.0, class_id=bird)
+    table, model = window.events.table, window.events.model
+    cell = table.visualRect(model.index(0, 1)).center()
+    qtbot.mouseClick(table.viewport(), LEFT, pos=cell)
+    qtbot.mouseDClick(table.viewport(), LEFT, pos=cell)
+    (editor,) = [e for e in table.findChildren(QLineEdit) if e.isVisible()]
+    editor.selectAll()
+    qtbot.keyClicks(editor, "0:01.25")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits on the next loop turn
+    qtbot.waitUntil(lambda: store_labels(small_project)[0].onset != 2.0, timeout=3000)
+    (stored,) = store_labels(small_project)
+    assert (stored.onset, stored.offset) == (pytest.approx(1.25), pytest.approx(3.0))
+    assert re.fullmatch(r"&Undo (move|resize) 'bird' at 2\.00 s", window.undo_action.text())
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert store_labels(small_project)[0].onset == pytest.approx(2.0)
