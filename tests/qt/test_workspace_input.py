@@ -10,7 +10,7 @@ import shutil
 import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QContextMenuEvent
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu
 
 from tests.qt.conftest import open_window
 from tests.qt.test_annotation import class_ids, drag, key, mid_hz, store_labels
@@ -174,7 +174,7 @@ def test_locate_from_the_rows_right_click_menu_relinks_the_folder(
 
         def choose_locate() -> None:
             menu = QApplication.activePopupWidget()
-            assert menu is not None
+            assert isinstance(menu, QMenu)
             (action,) = [a for a in menu.actions() if a.text().startswith("&Locate")]
             clicked.append(action.text())
             qtbot.mouseClick(menu, LEFT, pos=menu.actionGeometry(action).center())
@@ -214,7 +214,9 @@ def test_window_shape_and_the_paper_map_chosen_in_settings_by_keys_and_ok(window
         qtbot.keyClick(dialog.window_shape, Qt.Key.Key_Down)
         chosen["map"] = dialog.colormap.currentText()
         chosen["window"] = str(dialog.window_shape.currentData())
-        ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+        buttons = dialog.findChild(QDialogButtonBox)
+        assert buttons is not None
+        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
         qtbot.mouseClick(ok, LEFT)
 
     QTimer.singleShot(100, fill_in)
