@@ -22,11 +22,11 @@ from tfstudio.train.data import Normalizer
 from tfstudio.train.detect import (
     CPU_LAYER_MIB,
     DetectReport,
-    Ranks,
     cpu_windows,
     run_checkpoint,
     select_run,
 )
+from tfstudio.train.distributed import Distributed
 from tfstudio.train.layout import posteriors_dir
 
 REPO = Path(__file__).resolve().parents[2]
@@ -89,13 +89,13 @@ def test_torchrun_shares_recordings_and_stores_what_one_process_does(demo_projec
 
 def test_ranks_share_recordings_round_robin():
     items = list(range(7))
-    assert Ranks().share(items) == items and not Ranks().active
-    shares = [Ranks(rank, 3).share(items) for rank in range(3)]
+    assert Distributed().share(items) == items and not Distributed().active
+    shares = [Distributed(rank, 3).share(items) for rank in range(3)]
     assert shares == [[0, 3, 6], [1, 4], [2, 5]]
     assert sorted(x for share in shares for x in share) == items
-    assert Ranks(2, 3).active and not Ranks(2, 3).main
+    assert Distributed(2, 3).active and not Distributed(2, 3).main
     # A single process's collectives are no-ops (no process group needed).
-    assert Ranks().broadcast("mine") == "mine" and Ranks().gather(1) == [1]
+    assert Distributed().broadcast("mine") == "mine" and Distributed().gather(1) == [1]
 
 
 def test_reports_of_the_ranks_merge_in_recording_order(demo_project):

@@ -42,6 +42,7 @@ from tfstudio.train.checkpoint import read_checkpoint
 from tfstudio.train.config import RECIPE_OFF, TrainConfig, TrainError
 from tfstudio.train.data import Normalizer, eval_windows
 from tfstudio.train.device import autocast, resolve_device
+from tfstudio.train.distributed import Distributed
 from tfstudio.train.layout import (
     decisions_file,
     posteriors_dir,
@@ -60,7 +61,6 @@ __all__ = [
     "POSTPROCESS_FIELDS",
     "DetectReport",
     "LoadedModel",
-    "Ranks",
     "detect_recordings",
     "label_decisions",
     "load_model",
@@ -394,71 +394,21 @@ def run_checkpoint(project: Project, run: Run) -> Path:
     return path
 
 
-@dataclass(frozen=True)
-class Ranks:
-    """This process's place among ``torchrun``'s (rank 0 of 1 without it); the collectives
-    are no-ops for a single process. Made by :func:`torchrun_ranks`."""
-
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-
-    @classmethod
-    def from_env(cls) -> Ranks:
-        return cls(
-            rank=int(os.environ.get("RANK", "0")),
-            world_size=int(os.environ.get("WORLD_SIZE", "1")),
-            local_rank=int(os.environ.get("LOCAL_RANK", "0")),
-        )
-
-    @property
-    def active(self) -> bool:
-        return self.world_size > 1
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-    def share(self, items: Sequence[Any]) -> list[Any]:
-        """This rank's items: those at positions i with i % world_size == rank."""
-        return list(items[self.rank :: self.world_size])
-
-    def broadcast(self, value: Any) -> Any:
-        """Rank 0's ``value`` on every rank."""
-        if not self.active:
-            return value
-        box = [value]
-        dist.broadcast_object_list(box, src=0)
-        return box[0]
-
-    def gather(self, value: Any) -> list[Any]:
-        """Every rank's ``value``, in rank order, on every rank."""
-        if not self.active:
-            return [value]
-        out: list[Any] = [None] * self.world_size
-        dist.all_gather_object(out, value)
-        return out
-
-
-# A rank that finishes its share waits for the slowest at the final gather; torchrun ends
-# the others when one dies, so this only has to outlast a long, uneven share.
 RANKS_TIMEOUT = datetime.timedelta(days=7)
 
 
 @contextlib.contextmanager
-def torchrun_ranks() -> Iterator[Ranks]:
-    """The process's :class:`Ranks`, with a gloo process group for the length of the block
-    under ``torchrun`` (one made by someone else is used and left alone)."""
-    ranks = Ranks.from_env()
-    owns = False
+def torchrun_ranks() -> Iterator[Distributed]:
+    """The process's place among torchrun's, with a gloo process group for the length of the
+    block (one made by someone else is used and left alone)."""
+    ranks = Distributed.from_env()
     if ranks.active and not dist.is_initialized():
         dist.init_process_group("gloo", timeout=RANKS_TIMEOUT)
-        owns = True
+        ranks.owns_group = True
     try:
         yield ranks
     finally:
-        if owns and dist.is_initialized():
-            dist.destroy_process_group()
+        ranks.close()
 
 
 @dataclass
@@ -600,7 +550,7 @@ def detect_recordings(
     save_posteriors: bool = True,
     reuse_posteriors: bool = True,
     progress: Callable[[int, int, Recording], None] | None = None,
-    ranks: Ranks | None = None,
+    ranks: Distributed | None = None,
 ) -> DetectReport:
     """Detect events on ``recordings`` with a run's model and store them (source=model).
 
@@ -625,7 +575,7 @@ def detect_recordings(
     returned (on every rank) is the whole pass's. Every rank must call it with the same
     arguments.
     """
-    ranks = ranks or Ranks()
+    ranks = ranks or Distributed()
     started = time.perf_counter()
     run = select_run(project, run_id)
     if ranks.active:
