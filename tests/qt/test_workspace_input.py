@@ -260,3 +260,19 @@ def test_a_time_typed_in_the_event_table_moves_the_event_and_undo_names_it(
     assert re.fullmatch(r"&Undo (move|resize) 'bird' at 2\.00 s", window.undo_action.text())
     key(qtbot, window, Qt.Key.Key_Z, CTRL)
     assert store_labels(small_project)[0].onset == pytest.approx(2.0)
+
+
+def test_a_missing_file_is_said_once_not_as_a_read_error(qtbot, small_project):
+    """Bug: the view still asked for tiles of a file it knew was missing, so the status bar
+    added a raw "Cannot read audio: …: No such file" to the friendly message."""
+    shutil.move(small_project.parent / "audio", small_project.parent / "moved")
+    window = open_window(qtbot, small_project)
+    try:
+        view = window.view
+        assert "Audio file not found" in view.message.toPlainText()
+        view.zoom(2.0)  # the view asks for what it shows
+        assert view.tiles.wait(5.0)
+        qtbot.wait(50)  # a failure is delivered by a queued signal
+        assert "Cannot read audio" not in window.statusBar().currentMessage()
+    finally:
+        window.close()

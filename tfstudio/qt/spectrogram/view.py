@@ -426,13 +426,15 @@ class SpectrogramView(QWidget):
             return
         audio = AudioInfo(str(path), rec.sample_rate, rec.frames, rec.duration)
         self._set_audio(audio)
-        self.image.open(audio, self._params)
         if not Path(path).exists():
+            # No picture is asked for: the tiles would only fail, as a raw read error in the
+            # status bar on top of this message.
             self._show_message(
                 f"Audio file not found:\n{path}\n\nFile ▸ Locate missing recording… finds it "
                 "(and the others of its folder)"
             )
         else:
+            self.image.open(audio, self._params)
             self._show_message("")
             self.image.request_overview()
         duration = rec.duration
