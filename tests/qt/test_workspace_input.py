@@ -276,3 +276,18 @@ def test_a_missing_file_is_said_once_not_as_a_read_error(qtbot, small_project):
         assert "Cannot read audio" not in window.statusBar().currentMessage()
     finally:
         window.close()
+
+
+def test_the_readout_is_cleared_when_another_recording_opens(window, qtbot):
+    """Bug: after PgDown the status bar still read the last recording's time, Hz and dB."""
+    view = window.view
+    qtbot.mouseMove(view.graphics.viewport(), view.viewport_pos("spec", 0.5, 1000.0))
+    assert readout(window).endswith(" dB")
+    first = window.workspace.recording.id
+    key(qtbot, window, Qt.Key.Key_PageDown)
+    assert window.workspace.recording.id != first
+    assert readout(window) == ""
+    qtbot.waitUntil(view.has_image, timeout=5000)
+    qtbot.wait(20)
+    qtbot.mouseMove(view.graphics.viewport(), view.viewport_pos("spec", 0.6, 1000.0))
+    assert readout(window).startswith("t 0.6")

@@ -940,6 +940,8 @@ class MainWindow(QMainWindow):
 
     def _on_recording_change(self) -> None:
         self.player.load(self.workspace.recording_path())
+        # The readout was about the last recording (its level too) until the pointer moves.
+        self.cursor_label.clear()
         rec = self.workspace.recording
         if rec is not None and self.workspace.project is not None:
             self.setWindowTitle(f"{rec.name} — {self.workspace.project.root.name} — tfstudio")
