@@ -7,8 +7,8 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
@@ -105,6 +105,10 @@ class _Page(QWidget):
         return button
 
 
+# The training widgets are built after the window's first paint, or this long after it is
+# shown when no paint comes.
+TRAINING_BUILD_FALLBACK_MS = 1500
+
 # Docks whose content scrolls when there is not room for all of it.
 SCROLLED_DOCKS = ("review", "evaluation", "training", "runs")
 # The most height they ask for before scrolling.
@@ -177,6 +181,7 @@ class MainWindow(QMainWindow):
         # first needed, or just after the window's first paint: see _ensure_training.
         self._training: TrainingPanel | None = None
         self._run_history: RunHistory | None = None
+        self._awaiting_paint = False
         self._build_pages()
         self._build_docks()
         self._build_actions()
@@ -189,7 +194,35 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_window()
         self._on_project_change()
-        QTimer.singleShot(0, self._ensure_training)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._training is None and not self._awaiting_paint:
+            # Build the training widgets once the window has painted (a zero timer can fire
+            # before the first paint), or after a while if no paint comes (offscreen).
+            self._awaiting_paint = True
+            app = QApplication.instance()
+            if app is not None:
+                app.installEventFilter(self)
+            QTimer.singleShot(TRAINING_BUILD_FALLBACK_MS, self._ensure_training)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            self._awaiting_paint
+            and event.type() == QEvent.Type.Paint
+            and isinstance(watched, QWidget)
+            and watched.window() is self
+        ):
+            self._stop_awaiting_paint()
+            QTimer.singleShot(0, self._ensure_training)
+        return super().eventFilter(watched, event)
+
+    def _stop_awaiting_paint(self) -> None:
+        if self._awaiting_paint:
+            self._awaiting_paint = False
+            app = QApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self)
 
     @property
     def training(self) -> TrainingPanel:
@@ -206,6 +239,7 @@ class MainWindow(QMainWindow):
         return self._run_history
 
     def _ensure_training(self) -> None:
+        self._stop_awaiting_paint()
         if self._training is not None:
             return
         self._training = TrainingPanel(None)
