@@ -142,3 +142,22 @@ def test_a_callback_that_raises_is_reported_not_fatal(tmp_path, wav_writer, coll
     finally:
         q.shutdown()
     assert not q.alive
+
+
+def test_a_held_queue_starts_nothing_until_released_then_runs_the_best_first(
+    tmp_path, wav_writer, collector, make_queue
+):
+    """A window holds its tiles until it has painted; what queued meanwhile then runs in
+    priority order, and nothing is lost."""
+    path = str(wav_writer(tmp_path / "held.wav", 20.0))
+    q = make_queue()
+    q.hold()
+    keys = [TileKey(path, PARAMS, 0, i) for i in range(3)]
+    q.request(keys)
+    q.request_overview(path, PARAMS)
+    assert not q.wait(0.3)  # held work is not idle
+    assert collector.tiles == {} and collector.overviews == []
+    q.release()
+    assert q.wait(10)
+    assert set(collector.tiles) == set(keys)
+    assert collector.overviews and collector.overviews[-1] == (path, True)

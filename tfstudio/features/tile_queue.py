@@ -79,6 +79,8 @@ class TileQueue:
         self._order = itertools.count()
         self._busy = 0
         self._idle = threading.Condition(self._lock)
+        self._open = threading.Event()  # cleared by hold(): the workers wait before a job
+        self._open.set()
         # One worker by default: a GUI thread needs the other core to stay smooth.
         self._threads = [
             threading.Thread(target=self._work, name=f"tiles-{i}", daemon=True)
@@ -94,6 +96,16 @@ class TileQueue:
             self._generation += 1
             self._queued.clear()
             self._wanted.clear()
+
+    def hold(self) -> None:
+        """Let jobs queue up without starting any until :meth:`release` (a window holds its
+        tiles until it has painted: the first tile imports scipy.fft, which competes with the
+        paint for the interpreter for a second or more)."""
+        self._open.clear()
+
+    def release(self) -> None:
+        """Start the jobs held back by :meth:`hold`, first ones first."""
+        self._open.set()
 
     def request(self, keys: Iterable[TileKey]) -> None:
         """Compute the keys that are not cached yet, first ones first; queued keys that are
@@ -123,6 +135,7 @@ class TileQueue:
     def shutdown(self) -> None:
         """Drop queued work and end the workers (each closes its readers)."""
         self.reset()
+        self._open.set()
         for _ in self._threads:
             self._jobs.put((-1, next(self._order), 0, _STOP))
         for thread in self._threads:
@@ -143,6 +156,16 @@ class TileQueue:
             _priority, _order, generation, job = self._jobs.get()
             if job is _STOP:
                 break
+            if not self._open.is_set():
+                # Held: wait (busy meanwhile, so wait() does not call the queue idle), then put
+                # the job back, so that the best of what queued since goes first.
+                with self._lock:
+                    self._busy += 1
+                self._open.wait()
+                with self._lock:
+                    self._busy -= 1
+                    self._jobs.put((_priority, _order, generation, job))
+                continue
             with self._lock:
                 if generation != self._generation:
                     self._finish_job()

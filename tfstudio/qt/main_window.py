@@ -105,8 +105,8 @@ class _Page(QWidget):
         return button
 
 
-# The training widgets are built after the window's first paint, or this long after it is
-# shown when no paint comes.
+# Tiles start and the training widgets are built after the window's first paint, or this
+# long after it is shown when no paint comes.
 TRAINING_BUILD_FALLBACK_MS = 1500
 
 # Docks whose content scrolls when there is not room for all of it.
@@ -198,9 +198,11 @@ class MainWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._training is None and not self._awaiting_paint:
-            # Build the training widgets once the window has painted (a zero timer can fire
-            # before the first paint), or after a while if no paint comes (offscreen).
+            # Until the window has painted (a zero timer can fire before the first paint), or
+            # a while if no paint comes (offscreen), spectrogram tiles wait and the training
+            # widgets are not built: both would hold the interpreter for a second or more.
             self._awaiting_paint = True
+            self.view.tiles.queue.hold()
             app = QApplication.instance()
             if app is not None:
                 app.installEventFilter(self)
@@ -220,6 +222,7 @@ class MainWindow(QMainWindow):
     def _stop_awaiting_paint(self) -> None:
         if self._awaiting_paint:
             self._awaiting_paint = False
+            self.view.tiles.queue.release()
             app = QApplication.instance()
             if app is not None:
                 app.removeEventFilter(self)
