@@ -497,6 +497,21 @@ class CRNN(nn.Module):
             hidden = self._fused_hidden(encoded, self.embed(fed))
         return hidden if return_hidden else self.classifier(hidden)
 
+    def _step_inputs(self, encoded: Tensor) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """The features' share of the input gates for every frame at once (one matmul, not
+        T), and the weights each step takes after (input gates, feedback, hidden)."""
+        width = encoded.shape[-1]
+        w_ih = self.gru.weight_ih
+        input_gates = F.linear(encoded, w_ih[:, :width], self.gru.bias_ih)
+        weights = (
+            w_ih[:, width:].t(),
+            self.gru.weight_hh.t(),
+            self.gru.bias_hh,
+            self.classifier.weight.t(),
+            self.classifier.bias,
+        )
+        return input_gates, weights
+
     def _stepped(
         self,
         encoded: Tensor,
@@ -506,14 +521,9 @@ class CRNN(nn.Module):
         """Step the fed-back GRU through time: (logits (B, T, C), the feedback each step was
         fed (B, T, C)). Without ``truth`` it feeds its own binarised predictions; with it
         and ``mask_steps``, the truth where a step's mask is set."""
-        batch, frames, width = encoded.shape
+        batch, frames, _width = encoded.shape
         n_classes = self.config.n_classes
-        w_ih, b_ih = self.gru.weight_ih, self.gru.bias_ih
-        # The features' share of the input gates for every frame at once: one matmul, not T.
-        input_gates = F.linear(encoded, w_ih[:, :width], b_ih)
-        feedback_weight_t = w_ih[:, width:].t()
-        hidden_weight_t = self.gru.weight_hh.t()
-        output_weight_t = self.classifier.weight.t()
+        input_gates, step_weights = self._step_inputs(encoded)
 
         hidden = encoded.new_zeros(batch, self.config.gru_hidden)
         # Step 0 sees zeros, forced or not.
@@ -521,16 +531,7 @@ class CRNN(nn.Module):
         outputs, fed = [], []
         for t in range(frames):
             fed.append(feedback)
-            hidden, logits = self._step(
-                input_gates[:, t],
-                feedback,
-                hidden,
-                feedback_weight_t,
-                hidden_weight_t,
-                self.gru.bias_hh,
-                output_weight_t,
-                self.classifier.bias,
-            )
+            hidden, logits = self._step(input_gates[:, t], feedback, hidden, *step_weights)
             outputs.append(logits)
             # sigmoid(x) > 0.5 ⇔ x > 0; a comparison carries no gradient, i.e. it is detached.
             own = (logits.detach() > 0).to(encoded.dtype)
@@ -553,12 +554,8 @@ class CRNN(nn.Module):
         step's mask is set (with ``truth``), else the model's own argmax. With ``stats``, each
         frame's log-sum-exp and top logit too (what inference reports without keeping the
         (B, T, C) logits)."""
-        batch, frames, width = encoded.shape
-        w_ih, b_ih = self.gru.weight_ih, self.gru.bias_ih
-        input_gates = F.linear(encoded, w_ih[:, :width], b_ih)
-        feedback_weight_t = w_ih[:, width:].t()
-        hidden_weight_t = self.gru.weight_hh.t()
-        output_weight_t = self.classifier.weight.t()
+        batch, frames, _width = encoded.shape
+        input_gates, step_weights = self._step_inputs(encoded)
 
         hidden = encoded.new_zeros(batch, self.config.gru_hidden)
         ids = torch.full((batch,), -1, dtype=torch.long, device=encoded.device)
@@ -566,16 +563,7 @@ class CRNN(nn.Module):
         hiddens, fed, own_ids, lse, top = [], [], [], [], []
         for t in range(frames):
             fed.append(ids)
-            hidden, logits = self._step(
-                input_gates[:, t],
-                feedback,
-                hidden,
-                feedback_weight_t,
-                hidden_weight_t,
-                self.gru.bias_hh,
-                output_weight_t,
-                self.classifier.bias,
-            )
+            hidden, logits = self._step(input_gates[:, t], feedback, hidden, *step_weights)
             hiddens.append(hidden)
             scores = logits.detach()
             own = scores.argmax(-1)
