@@ -6,11 +6,14 @@ from __future__ import annotations
 import itertools
 import json
 
+import pytest
+
 from tests.store.helpers import tfstudio
 from tfstudio.store import Project
 
 
-def test_single_label_demo_trains_detects_and_exports_from_the_cli(tmp_path):
+@pytest.mark.parametrize("sampled", [6, 0], ids=["sampled-softmax", "full-softmax"])
+def test_single_label_demo_trains_detects_and_exports_from_the_cli(tmp_path, sampled):
     root = tmp_path / "mono"
     made = tfstudio(
         "demo",
@@ -39,8 +42,7 @@ def test_single_label_demo_trains_detects_and_exports_from_the_cli(tmp_path):
         root,
         "--task",
         "single-label",
-        "--sampled-softmax",
-        "6",
+        *(["--sampled-softmax", str(sampled)] if sampled else []),
         "--epochs",
         "1",
         "--max-batches",
@@ -53,6 +55,9 @@ def test_single_label_demo_trains_detects_and_exports_from_the_cli(tmp_path):
     epoch = next(e for e in lines if e.get("event") == "epoch")
     assert epoch["accuracy"] is not None and epoch["macro_f1"] is not None
     assert lines[-1]["event"] == "done" and lines[-1]["status"] == "done"
+    with Project.open(root) as project:
+        config = project.runs()[-1].config_dict
+    assert config["task"] == "single-label" and config["sampled_softmax"] == sampled
 
     detected = tfstudio("detect", root, "--json", "--quiet")
     assert detected.returncode == 0, detected.stderr[-2000:]

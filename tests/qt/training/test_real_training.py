@@ -113,20 +113,37 @@ def mono_root(tmp_path_factory):
     return root
 
 
+@pytest.mark.parametrize("sampled", [0, 4], ids=["full-softmax", "sampled-softmax"])
 def test_a_single_label_run_chosen_in_the_dialog_trains_in_the_panel(
-    qtbot, mono_root, engine, settings
+    qtbot, mono_root, engine, settings, sampled
 ):
-    """Issue 13 from the GUI: the Train dialog's single-label choice, run by the panel as the
-    window does (the sampled head goes the same way; the CLI test trains with it)."""
+    """Issue 13 from the GUI, with and without the sampled head: the Train dialog's task and
+    candidate count chosen by keys, the run started by the panel as the window does, and the
+    run's stored config says what was chosen."""
+    from PySide6.QtCore import Qt
+
     from tfstudio.qt.training.dialog import TrainDialog
 
     dialog = TrainDialog(mono_root, engine=engine, settings=settings)
     qtbot.addWidget(dialog)
-    dialog.task_combo.setCurrentIndex(dialog.task_combo.findData("single-label"))
+    dialog.show()
+    assert not dialog.sampled_spin.isEnabled()  # multi-label first: no sampled head
+    dialog.task_combo.setFocus()
+    target = dialog.task_combo.findData("single-label")
+    while dialog.task_combo.currentIndex() != target:
+        qtbot.keyClick(dialog.task_combo, Qt.Key.Key_Down)
+    assert dialog.sampled_spin.isEnabled()
+    if sampled:
+        dialog.sampled_spin.setFocus()
+        qtbot.keyClick(dialog.sampled_spin, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClicks(dialog.sampled_spin, str(sampled))
+        qtbot.keyClick(dialog.sampled_spin, Qt.Key.Key_Tab)
+        assert dialog.sampler_combo.isEnabled()
     dialog.epochs_spin.setValue(1)
     dialog.extra_spins["--max-batches"].setValue(2)
     args = dialog.config()
     assert "--task" in args
+    assert ("--sampled-softmax" in args) == bool(sampled)
     panel = TrainingPanel(mono_root, engine=engine, settings=settings)
     qtbot.addWidget(panel)
     panel.show()
@@ -136,9 +153,11 @@ def test_a_single_label_run_chosen_in_the_dialog_trains_in_the_panel(
         result = finished.args[0]
         assert result.status == "done", result
         assert points(panel.val_curve) == 1 and points(panel.loss_raw_curve) > 0
+        assert points(panel.tf_curve) > 0
         with Project.open(mono_root) as project:
             config = project.run(result.run).config_dict
         assert config["task"] == "single-label"
+        assert config["sampled_softmax"] == sampled
     finally:
         if panel.is_running():
             panel.process.shutdown(5)
