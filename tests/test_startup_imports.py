@@ -70,6 +70,7 @@ def test_the_app_paints_its_window_on_a_project_without_torch(tmp_path):
     times = report["times"]
     assert times["run"] <= times["imported"] <= times["shown"] <= times["opened"]
     assert times["opened"] <= times["painted"]
+    assert report["cpu_s"] > 0
     assert not set(report["heavy"]) & set(NEVER + LATER)
 
 

@@ -42,15 +42,18 @@ Say = Callable[[str], None]
 @dataclass
 class StartupResult:
     """Median seconds from the process's start to each start-up step, per way of starting:
-    ``run`` (``tfstudio.qt.app.run`` entered: the interpreter, the entry point, PySide6 and
-    the store imported), ``imported`` (the main window's modules), ``shown`` (the application
-    and the window made and shown), ``opened`` (the project opened) and ``painted``."""
+    ``run`` (``tfstudio.qt.app.run`` entered: the interpreter, the entry point, PySide6,
+    pyqtgraph and the store imported), ``imported`` (the main window's modules), ``shown`` (the
+    application and the window made and shown), ``opened`` (the project opened) and
+    ``painted``; and the median CPU seconds the process used up to its first paint, which
+    other work on a shared machine inflates much less than the wall-clock times."""
 
     platform: str
     repeats: int
     project: str
     starts: dict[str, dict[str, float]] = field(default_factory=dict)
     heavy: dict[str, list[str]] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
     import_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -60,6 +63,7 @@ class StartupResult:
             "project": self.project,
             "starts": self.starts,
             "heavy_packages": self.heavy,
+            "cpu_to_paint_s": self.cpu,
             "import_main_window_s": round(self.import_seconds, 4),
         }
 
@@ -75,8 +79,9 @@ def _environment(config_home: Path, probe: Path | None) -> dict[str, str]:
     return env
 
 
-def start_once(project: Path | None, work: Path) -> tuple[dict[str, float], list[str]]:
-    """Seconds from spawning ``python -m tfstudio [PROJECT]`` to each start-up step."""
+def start_once(project: Path | None, work: Path) -> tuple[dict[str, float], list[str], float]:
+    """Seconds from spawning ``python -m tfstudio [PROJECT]`` to each start-up step, the heavy
+    packages it loaded and its CPU seconds up to the first paint."""
     probe = work / "probe.json"
     probe.unlink(missing_ok=True)
     config_home = Path(tempfile.mkdtemp(prefix="config-", dir=work))
@@ -100,6 +105,7 @@ def start_once(project: Path | None, work: Path) -> tuple[dict[str, float], list
     return (
         {step: report["times"][step] - started for step in STEPS},
         list(report["heavy"]),
+        float(report["cpu_s"]),
     )
 
 
@@ -139,21 +145,23 @@ def run_startup_bench(
             project=str(project),
         )
         for name, target in (("tfstudio PROJECT", project), ("tfstudio", None)):
-            runs = []
+            runs, cpu = [], []
             for _ in range(repeats):
-                times, heavy = start_once(target, scratch)
+                times, heavy, cpu_s = start_once(target, scratch)
                 runs.append(times)
+                cpu.append(cpu_s)
                 result.heavy[name] = heavy
+            result.cpu[name] = round(statistics.median(cpu), 4)
             result.starts[name] = {
                 step: round(statistics.median(r[step] for r in runs), 4) for step in STEPS
             }
-            say(_line(name, result.starts[name], result.heavy[name]))
+            say(_line(name, result.starts[name], result.cpu[name], result.heavy[name]))
         result.import_seconds = statistics.median(import_once(scratch) for _ in range(repeats))
         say(f"  import tfstudio.qt.main_window   {result.import_seconds:6.2f} s")
     return result
 
 
-def _line(name: str, times: dict[str, float], heavy: list[str]) -> str:
+def _line(name: str, times: dict[str, float], cpu: float, heavy: list[str]) -> str:
     steps = (
         f"to app.run {times['run']:.2f}, window imports {times['imported'] - times['run']:.2f}, "
         f"window {times['shown'] - times['imported']:.2f}, "
@@ -161,4 +169,7 @@ def _line(name: str, times: dict[str, float], heavy: list[str]) -> str:
         f"paint {times['painted'] - times['opened']:.2f}"
     )
     loaded = ", ".join(heavy) if heavy else "none"
-    return f"  {name:<18} first paint {times['painted']:6.2f} s ({steps}); heavy: {loaded}"
+    return (
+        f"  {name:<18} first paint {times['painted']:6.2f} s, cpu {cpu:.2f} s ({steps}); "
+        f"heavy: {loaded}"
+    )
