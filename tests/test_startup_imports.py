@@ -37,6 +37,28 @@ def test_importing_the_window_loads_no_scipy():
     assert _loaded_by("import tfstudio.qt.main_window", SCIPY) == []
 
 
+def test_the_window_loads_no_cuda_bindings_and_leaves_them_importable():
+    """pyqtgraph's RawImageWidget would import the CUDA Python bindings (0.2 s); the app keeps
+    them out of pyqtgraph's import only, so code that needs them (torch) still gets them."""
+    probe = (
+        "import importlib.util, sys, tfstudio.qt.main_window\n"
+        "loaded = 'cuda.bindings' in sys.modules\n"
+        "installed = importlib.util.find_spec('cuda') is not None and "
+        "importlib.util.find_spec('cuda.bindings') is not None\n"
+        "if installed:\n"
+        "    import cuda.bindings.runtime\n"
+        "print(loaded, installed)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert out.stdout.split()[0] == "False"
+
+
 def test_the_app_paints_its_window_on_a_project_without_torch(tmp_path):
     """The real start (``python -m tfstudio PROJECT``) up to the first paint of the window,
     through the start-up probe that ``tfstudio bench startup`` reads."""
