@@ -59,6 +59,45 @@ def test_the_window_loads_no_cuda_bindings_and_leaves_them_importable():
     assert out.stdout.split()[0] == "False"
 
 
+def test_the_player_loads_qtmultimedia_after_the_first_paint(tmp_path):
+    """QtMultimedia (~0.1 s with its FFmpeg backend and the sound server's devices) is not
+    loaded while the window is built and opens a project; after the window's first paint the
+    player starts, and the status bar says whether sound can be played."""
+    from tests.conftest import write_wav
+
+    write_wav(tmp_path / "rec.wav", 2.0)
+    probe = (
+        "import json, sys, time\n"
+        "from tfstudio.qt.app import create_application\n"
+        "from tfstudio.qt.main_window import MainWindow\n"
+        "app = create_application()\n"
+        "window = MainWindow()\n"
+        "window.show()\n"
+        f"window.player.load({str(tmp_path / 'rec.wav')!r})\n"
+        "before = ('PySide6.QtMultimedia' in sys.modules, window.player.started,\n"
+        "          window.play_label.text())\n"
+        "deadline = time.monotonic() + 30\n"
+        "while not window.player.started and time.monotonic() < deadline:\n"
+        "    app.processEvents()\n"
+        "after = ('PySide6.QtMultimedia' in sys.modules, window.player.started,\n"
+        "         window.play_label.text(), window.player.available, window.player.reason)\n"
+        "print(json.dumps({'before': before, 'after': after}))\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)}
+    env.pop("TFSTUDIO_NO_AUDIO", None)
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    )
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["before"] == [False, False, "Stopped · 1×"]
+    loaded, started, label, available, reason = report["after"]
+    assert started
+    if available:
+        assert loaded and label == "Stopped · 1×" and reason == ""
+    else:
+        assert reason and label == f"Playback off: {reason}"
+
+
 def test_the_app_paints_its_window_on_a_project_without_torch(tmp_path):
     """The real start (``python -m tfstudio PROJECT``) up to the first paint of the window,
     through the start-up probe that ``tfstudio bench startup`` reads."""

@@ -105,8 +105,8 @@ class _Page(QWidget):
         return button
 
 
-# Tiles start and the training widgets are built after the window's first paint, or this
-# long after it is shown when no paint comes.
+# Tiles start, the player loads QtMultimedia and the training widgets are built after the
+# window's first paint, or this long after it is shown when no paint comes.
 TRAINING_BUILD_FALLBACK_MS = 1500
 
 # Docks whose content scrolls when there is not room for all of it.
@@ -199,14 +199,15 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if self._training is None and not self._awaiting_paint:
             # Until the window has painted (a zero timer can fire before the first paint), or
-            # a while if no paint comes (offscreen), spectrogram tiles wait and the training
-            # widgets are not built: both would hold the interpreter for a second or more.
+            # a while if no paint comes (offscreen), spectrogram tiles wait, the player does
+            # not load QtMultimedia and the training widgets are not built: together they
+            # would hold the interpreter for a second or more.
             self._awaiting_paint = True
             self.view.tiles.queue.hold()
             app = QApplication.instance()
             if app is not None:
                 app.installEventFilter(self)
-            QTimer.singleShot(TRAINING_BUILD_FALLBACK_MS, self._ensure_training)
+            QTimer.singleShot(TRAINING_BUILD_FALLBACK_MS, self._after_first_paint)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
@@ -216,7 +217,7 @@ class MainWindow(QMainWindow):
             and watched.window() is self
         ):
             self._stop_awaiting_paint()
-            QTimer.singleShot(0, self._ensure_training)
+            QTimer.singleShot(0, self._after_first_paint)
         return super().eventFilter(watched, event)
 
     def _stop_awaiting_paint(self) -> None:
@@ -226,6 +227,12 @@ class MainWindow(QMainWindow):
             app = QApplication.instance()
             if app is not None:
                 app.removeEventFilter(self)
+
+    def _after_first_paint(self) -> None:
+        if not self.player.started:
+            self.player.start()
+            self._on_playing_change(self.player.playing)
+        self._ensure_training()
 
     @property
     def training(self) -> TrainingPanel:
@@ -919,7 +926,8 @@ class MainWindow(QMainWindow):
             QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
         )
         self.play_action.setIcon(style.standardIcon(icon))
-        if not self.player.available:
+        # Before the player has started (until the first paint) it is taken to be on.
+        if self.player.started and not self.player.available:
             self.play_label.setText(f"Playback off: {self.player.reason}")
             self.play_label.setStyleSheet("color: #d55e00")
             return

@@ -5,6 +5,9 @@ position only every ~50-100 ms; between reports the cursor is extrapolated from 
 clock so it glides at the display rate. Without QtMultimedia (libpulse missing) or without an
 output device (CI, a headless server) the player is "off": every call still works, nothing
 sounds, and ``reason`` says why, so the window can show it instead of failing.
+
+QtMultimedia is loaded when the player is started: by ``start`` (the window calls it after its
+first paint), or by the first call that needs it (``available``, ``reason``, ``play``).
 """
 
 from __future__ import annotations
@@ -19,10 +22,15 @@ TICK_MS = 16
 SPEEDS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 
 
+def _turned_off() -> str:
+    """Why playback is off before QtMultimedia is even looked at ("" when it is not)."""
+    return "turned off by TFSTUDIO_NO_AUDIO" if os.environ.get("TFSTUDIO_NO_AUDIO") else ""
+
+
 def _multimedia():
     """(QMediaPlayer, QAudioOutput, QMediaDevices) or the reason they cannot be used."""
-    if os.environ.get("TFSTUDIO_NO_AUDIO"):
-        return None, "turned off by TFSTUDIO_NO_AUDIO"
+    if off := _turned_off():
+        return None, off
     try:
         from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
     except ImportError as exc:  # e.g. libpulse.so.0 missing on a bare Linux
@@ -41,8 +49,9 @@ class Player(QObject):
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        classes, self.reason = _multimedia()
-        self.available = classes is not None
+        self._started = False
+        self._available = False
+        self._reason = ""
         self.position = 0.0
         self.rate = 1.0
         self.loop = False
@@ -54,15 +63,48 @@ class Player(QObject):
         self._timer = QTimer(self, interval=TICK_MS)
         self._timer.timeout.connect(self._on_tick)
         self._player = self._output = None
-        if classes is not None:
-            player_cls, output_cls, _devices = classes
-            self._player = player_cls(self)
-            self._output = output_cls(self)
-            self._player.setAudioOutput(self._output)
-            self._player.positionChanged.connect(self._on_position_change)
-            self._player.playbackStateChanged.connect(self._on_state_change)
-            self._player.mediaStatusChanged.connect(self._on_media_status_change)
-            self._player.errorOccurred.connect(self._on_error)
+        if _turned_off():
+            self.start()  # nothing to load: known at once
+
+    def start(self) -> None:
+        """Load QtMultimedia and make the media player (once): ~0.1 s, so the window does it
+        after its first paint; the file loaded so far, the cursor and the speed carry over."""
+        if self._started:
+            return
+        self._started = True
+        classes, self._reason = _multimedia()
+        self._available = classes is not None
+        if classes is None:
+            return
+        player_cls, output_cls, _devices = classes
+        self._player = player_cls(self)
+        self._output = output_cls(self)
+        self._player.setAudioOutput(self._output)
+        self._player.positionChanged.connect(self._on_position_change)
+        self._player.playbackStateChanged.connect(self._on_state_change)
+        self._player.mediaStatusChanged.connect(self._on_media_status_change)
+        self._player.errorOccurred.connect(self._on_error)
+        self._player.setPlaybackRate(self.rate)
+        if self._path is not None:
+            # The cursor's position is applied once the file has loaded (LoadedMedia).
+            self._player.setSource(QUrl.fromLocalFile(str(self._path)))
+
+    @property
+    def started(self) -> bool:
+        """Whether QtMultimedia has been looked at (``available`` and ``reason`` are known)."""
+        return self._started
+
+    @property
+    def available(self) -> bool:
+        """Whether sound can be played (starts the player)."""
+        self.start()
+        return self._available
+
+    @property
+    def reason(self) -> str:
+        """Why playback is off ("" when it is on; starts the player)."""
+        self.start()
+        return self._reason
 
     @property
     def playing(self) -> bool:
@@ -89,6 +131,7 @@ class Player(QObject):
         if start is not None:
             self.seek(start)
         self._range = (self.position if start is None else start, end) if end else None
+        self.start()
         if self._player is None:
             return False
         self._pending_seek = self.position
