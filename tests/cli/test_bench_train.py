@@ -9,22 +9,33 @@ import pytest
 
 from tests.store.helpers import tfstudio
 
-TRAIN_PARTS = {"step", "step_stepped", "cnn", "recurrent", "recurrent_stepped", "predict"}
+CONTRACT = {
+    "sequences_per_s", "step_ms", "device", "breakdown", "fused_gru_ms", "reference_loop_ms",
+}  # fmt: skip
 
 
-def test_bench_train_times_the_fused_and_the_stepped_step():
+def test_bench_train_prints_the_issue_keys_measured_side_by_side():
     result = tfstudio(
         "bench", "train", "--batch-size", 2, "--frames", 24, "--classes", 3,
         "--repeats", 1, "--device", "cpu", "--json",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data["seconds"]) == TRAIN_PARTS
-    assert all(v > 0 for v in data["seconds"].values())
+    assert set(data) >= CONTRACT
+    assert set(data["breakdown"]) == {"cnn", "recurrent", "output_loss", "optimizer"}
+    assert all(v > 0 for v in data["breakdown"].values())
+    assert data["device"] == "cpu" and data["amp"] == "off"
+    timings = [data[k] for k in data if k.endswith("_ms")]
+    assert len(timings) == 6 and all(v > 0 for v in timings)
+    assert data["sequences_per_s"] == pytest.approx(2000 / data["step_ms"], rel=0.01)
+    assert data["speedup"] == pytest.approx(data["reference_loop_ms"] / data["step_ms"], rel=0.01)
+    assert data["recurrent_vs_fused_gru"] == pytest.approx(
+        data["breakdown"]["recurrent"] / data["fused_gru_ms"], rel=0.01
+    )
     assert (data["preset"], data["batch_size"], data["frames"], data["classes"]) == (
         "fast", 2, 24, 3,
     )  # fmt: skip
-    assert data["n_mels"] == 64 and data["parameters"] > 0 and data["frames_per_second"] > 0
+    assert data["n_mels"] == 64 and data["parameters"] > 0
 
 
 def test_bench_train_prints_a_readable_table():
@@ -33,7 +44,8 @@ def test_bench_train_prints_a_readable_table():
         "--repeats", 1, "--device", "cpu",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "the fused step is" in result.stdout and "recurrent_stepped" in result.stdout
+    for words in ("reference loop", "fused GRU alone", "output_loss", "as fast as the reference"):
+        assert words in result.stdout
 
 
 def test_bench_detect_times_a_file_to_stored_events():

@@ -1,13 +1,26 @@
 """``tfstudio bench train``: how fast the CRNN trains (``bench detect`` is :mod:`.detect`).
 
 ``train`` times one training step of a preset's model (the training preset's features, pools
-and sizes) on random input: the whole step as training runs it (the two-pass forward: a
-no-grad stepped pass that decides the feedback, then one fused GRU), the same step with the
-stepped recurrence under autograd (the reference the fused one replaced), and their parts —
-the CNN alone and the recurrent part alone — plus inference.
+and sizes) on random input, as training runs it: the two-pass forward (a no-grad stepped pass
+that decides the feedback, then one fused GRU), the loss, the backward pass, the gradient clip
+and the optimiser's step. Beside it, in the same run on the same input:
+
+- the step's parts, each forward + backward on its own: the CNN, the recurrent part (both
+  passes), the output layer with the loss, and the optimiser (clip and step);
+- one plain fused ``nn.GRU`` of the same sizes over the same sequences, forward + backward:
+  what the recurrent part costs at best;
+- the reference loop: the straightforward teacher-forcing training step the seed shows, the
+  same model's ``GRUCell`` stepped frame by frame under autograd, the fed-back input chosen
+  sequence by sequence in a Python loop over the batch. Its time over the step's is the
+  speed-up, measured side by side;
+- the step with the stepped recurrence under autograd (the model's own reference path), the
+  stepped recurrent part, and inference.
 
 Timings are medians over repeats after a warm-up; CUDA is synchronised around each one and
-runs under the preset's autocast (``amp``), as training does.
+runs under the preset's autocast (``amp``), as training does. The JSON keys of
+:meth:`TrainBench.as_dict` are a contract (issue 12): ``sequences_per_s``, ``step_ms``,
+``device``, ``breakdown`` (``cnn``, ``recurrent``, ``output_loss``, ``optimizer``),
+``fused_gru_ms`` and ``reference_loop_ms``.
 """
 
 from __future__ import annotations
@@ -15,43 +28,82 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from torch import nn
 
 from tfstudio.features import FeatureConfig
 from tfstudio.model.crnn import CRNN, bce_loss, config_from_preset, teacher_forcing_mask
 from tfstudio.train.config import TrainConfig
-from tfstudio.train.device import autocast, resolve_device
+from tfstudio.train.device import amp_dtype, autocast, resolve_device
 
-__all__ = ["TrainBench", "bench_train"]
+__all__ = ["BREAKDOWN", "TrainBench", "bench_train"]
+
+# The parts of a training step, in the order they run.
+BREAKDOWN = ("cnn", "recurrent", "output_loss", "optimizer")
 
 
 @dataclass
 class TrainBench:
-    """One ``bench train`` result: the setting and the median seconds of each measurement."""
+    """One ``bench train`` result: the setting and the median milliseconds of each timing."""
 
     preset: str
     device: str
     threads: int
+    amp: str  # the autocast dtype ("off": none, as on a CPU)
     batch_size: int
     frames: int
     classes: int
     n_mels: int
     parameters: int
-    seconds: dict[str, float] = field(default_factory=dict)
+    repeats: int
+    ms: dict[str, float] = field(default_factory=dict)
 
     @property
-    def frames_per_second(self) -> float:
-        """Training frames (sequences × frames) per second of a whole step."""
-        return self.batch_size * self.frames / self.seconds["step"]
+    def sequences_per_s(self) -> float:
+        """Training sequences per second of whole steps."""
+        return 1000.0 * self.batch_size / self.ms["step"]
+
+    @property
+    def speedup(self) -> float:
+        """How many times faster the step is than the reference loop."""
+        return self.ms["reference_loop"] / self.ms["step"]
+
+    @property
+    def recurrent_vs_fused_gru(self) -> float:
+        """The recurrent part's time over one plain fused GRU's (1.0: no cost for the
+        feedback)."""
+        return self.ms["recurrent"] / self.ms["fused_gru"]
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "frames_per_second": round(self.frames_per_second, 1)}
+        ms = {k: round(v, 2) for k, v in self.ms.items()}
+        return {
+            "sequences_per_s": round(self.sequences_per_s, 3),
+            "step_ms": ms["step"],
+            "device": self.device,
+            "breakdown": {part: ms[part] for part in BREAKDOWN},
+            "fused_gru_ms": ms["fused_gru"],
+            "reference_loop_ms": ms["reference_loop"],
+            "speedup": round(self.speedup, 3),
+            "recurrent_vs_fused_gru": round(self.recurrent_vs_fused_gru, 3),
+            "stepped_step_ms": ms["stepped_step"],
+            "stepped_recurrent_ms": ms["stepped_recurrent"],
+            "predict_ms": ms["predict"],
+            "preset": self.preset,
+            "threads": self.threads,
+            "amp": self.amp,
+            "batch_size": self.batch_size,
+            "frames": self.frames,
+            "classes": self.classes,
+            "n_mels": self.n_mels,
+            "parameters": self.parameters,
+            "repeats": self.repeats,
+        }
 
 
-def _median_time(
+def _median_ms(
     run: Callable[[], object], device: torch.device, repeats: int, warmup: int = 1
 ) -> float:
     def sync() -> None:
@@ -67,7 +119,7 @@ def _median_time(
         run()
         sync()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return 1000.0 * statistics.median(times)
 
 
 def _model(config: TrainConfig, n_mels: int, classes: int, device: torch.device) -> CRNN:
@@ -93,6 +145,8 @@ def bench_train(
     steps = frames or config.seq_len
     n_mels = FeatureConfig.from_dict(config.features).n_mels
     model = _model(config, n_mels, classes, dev).train()
+    assert isinstance(model.classifier, nn.Linear)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     features = torch.randn(batch, steps, n_mels, device=dev)
     targets = (torch.rand(batch, steps, classes, device=dev) > 0.8).float()
     # On a GPU the probability stays a device tensor: no host sync per step.
@@ -101,40 +155,89 @@ def bench_train(
     )
     amp = config.amp
 
+    def optimise() -> None:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+
     def step(fused: bool) -> Callable[[], None]:
         def run() -> None:
             model.fused = fused
-            model.zero_grad(set_to_none=True)
+            optimizer.zero_grad(set_to_none=True)
             with autocast(dev, amp):
-                loss = bce_loss(model(features, targets, p_tf), targets)
-            loss.backward()
+                logits = model(features, targets, p_tf)
+            bce_loss(logits.float(), targets).backward()
+            optimise()
 
         return run
+
+    def reference_loop() -> None:
+        # The seed's step, without its bugs: per frame one GRUCell call on the batch, then
+        # each sequence's next input picked in a Python loop (truth or own prediction).
+        optimizer.zero_grad(set_to_none=True)
+        with autocast(dev, amp):
+            encoded = model.encode(features)
+            feedback = encoded.new_zeros(batch, classes)
+            hidden = encoded.new_zeros(batch, model.config.gru_hidden)
+            outputs = []
+            for t in range(steps):
+                hidden = model.gru(torch.cat([encoded[:, t], feedback], dim=-1), hidden)
+                out = model.classifier(hidden)
+                outputs.append(out)
+                own = out.sigmoid().gt(0.5).to(encoded.dtype)
+                forced = torch.rand(batch) < tf_prob
+                feedback = encoded.new_empty(batch, classes)
+                for b in range(batch):
+                    feedback[b] = targets[b, t] if forced[b] else own[b]
+            logits = torch.stack(outputs, dim=1)
+        bce_loss(logits.float(), targets).backward()
+        optimise()
+
+    with torch.no_grad(), autocast(dev, amp):
+        encoded = model.encode(features).float()
+    mask = teacher_forcing_mask(batch, steps, tf_prob, device=dev).unbind(1)
+    encoded_grad = torch.randn_like(encoded)
+    hidden_grad = torch.randn(batch, steps, model.config.gru_hidden, device=dev)
 
     def cnn() -> None:
         model.zero_grad(set_to_none=True)
         with autocast(dev, amp):
             out = model.encode(features)
-        out.float().sum().backward()
+        out.float().backward(encoded_grad)
 
-    with torch.no_grad(), autocast(dev, amp):
-        encoded = model.encode(features).float()
-    mask = teacher_forcing_mask(batch, steps, tf_prob, device=dev).unbind(1)
+    def recurrent() -> None:
+        model.zero_grad(set_to_none=True)
+        x = encoded.detach().requires_grad_(True)
+        with autocast(dev, amp):
+            with torch.no_grad():
+                _, fed = model._stepped(x.detach(), targets, mask)
+            hidden = model._fused_hidden(x, fed)
+        hidden.float().backward(hidden_grad)
 
-    def recurrent(fused: bool) -> Callable[[], None]:
-        def run() -> None:
-            model.zero_grad(set_to_none=True)
-            x = encoded.detach().requires_grad_(True)
-            with autocast(dev, amp):
-                if fused:
-                    with torch.no_grad():
-                        _, fed = model._stepped(x.detach(), targets, mask)
-                    logits = model._fused(x, fed)
-                else:
-                    logits, _ = model._stepped(x, targets, mask)
-            bce_loss(logits.float(), targets).backward()
+    def output_loss() -> None:
+        model.zero_grad(set_to_none=True)
+        hidden = hidden_grad.detach().requires_grad_(True)
+        with autocast(dev, amp):
+            logits = model.classifier(hidden)
+        bce_loss(logits.float(), targets).backward()
 
-        return run
+    def stepped_recurrent() -> None:
+        model.zero_grad(set_to_none=True)
+        x = encoded.detach().requires_grad_(True)
+        with autocast(dev, amp):
+            logits, _ = model._stepped(x, targets, mask)
+        bce_loss(logits.float(), targets).backward()
+
+    gru = nn.GRU(
+        model.gru.input_size, model.config.gru_hidden, batch_first=True, device=dev
+    ).train()
+    gru_input = torch.randn(batch, steps, model.gru.input_size, device=dev)
+
+    def fused_gru() -> None:
+        gru.zero_grad(set_to_none=True)
+        x = gru_input.detach().requires_grad_(True)
+        with autocast(dev, amp):
+            out, _ = gru(x)
+        out.float().backward(hidden_grad)
 
     def predict() -> None:
         with autocast(dev, amp):
@@ -144,20 +247,29 @@ def bench_train(
         preset=preset,
         device=str(dev),
         threads=torch.get_num_threads(),
+        amp=str(amp_dtype(dev, amp) or "off").removeprefix("torch."),
         batch_size=batch,
         frames=steps,
         classes=classes,
         n_mels=n_mels,
         parameters=sum(p.numel() for p in model.parameters()),
+        repeats=repeats,
     )
-    for name, run in (
+    timings: tuple[tuple[str, Callable[[], None]], ...] = (
         ("step", step(True)),
-        ("step_stepped", step(False)),
+        ("reference_loop", reference_loop),
         ("cnn", cnn),
-        ("recurrent", recurrent(True)),
-        ("recurrent_stepped", recurrent(False)),
+        ("recurrent", recurrent),
+        ("output_loss", output_loss),
+        ("optimizer", optimise),
+        ("fused_gru", fused_gru),
+        ("stepped_step", step(False)),
+        ("stepped_recurrent", stepped_recurrent),
         ("predict", predict),
-    ):
-        result.seconds[name] = _median_time(run, dev, repeats)
+    )
+    for name, run in timings:
+        if name == "optimizer":
+            step(True)()  # the optimiser's part needs every parameter's gradient
+        result.ms[name] = _median_ms(run, dev, repeats)
     model.fused = True
     return result

@@ -116,11 +116,15 @@ def _seconds(text: str) -> float:
 def _register_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
-        help="time a training step of a preset's model (fused and stepped recurrence)",
-        description="Time one training step of a preset's CRNN on random input: the whole "
-        "step as training runs it (two-pass: stepped feedback without autograd, then one "
-        "fused GRU), the same step with the stepped recurrence under autograd, the CNN and "
-        "the recurrent part alone, and inference.",
+        help="time a training step of a preset's model against the reference loop",
+        description="Time one training step of a preset's CRNN on random input as training "
+        "runs it (two-pass: stepped feedback without autograd, then one fused GRU; loss, "
+        "backward, clip, Adam) and its parts (CNN, recurrent, output and loss, optimiser); "
+        "beside it, in the same run: one plain fused GRU of the same sizes, the "
+        "straightforward per-sequence teacher-forcing loop (the reference of the speed-up), "
+        "the step with the stepped recurrence under autograd, and inference. --json keys: "
+        "sequences_per_s, step_ms, device, breakdown {cnn, recurrent, output_loss, optimizer}, "
+        "fused_gru_ms, reference_loop_ms, and more.",
     )
     p.add_argument("--preset", choices=_presets(), default="fast")
     p.add_argument("--batch-size", type=_positive, metavar="B", help="default: the preset's")
@@ -174,7 +178,7 @@ def _measure(args: argparse.Namespace, measure: Callable[[], Any]) -> Any:
 
 
 def cmd_bench_train(args: argparse.Namespace) -> int:
-    from tfstudio.bench.train import bench_train
+    from tfstudio.bench.train import BREAKDOWN, bench_train
 
     result = _measure(
         args,
@@ -189,18 +193,23 @@ def cmd_bench_train(args: argparse.Namespace) -> int:
     )
     if result is None:
         return 0
+    ms = result.ms
     print(
         f"preset {result.preset}: {result.parameters} parameters, input {result.batch_size} × "
         f"{result.frames} frames × {result.n_mels} mel bands, {result.classes} classes, "
-        f"{result.device}, {result.threads} threads"
+        f"{result.device}, {result.threads} threads, autocast {result.amp}"
     )
-    for name, seconds in result.seconds.items():
-        print(f"  {name:<18} {1000 * seconds:9.1f} ms")
-    s = result.seconds
+    print(f"  training step       {ms['step']:9.1f} ms   {result.sequences_per_s:.2f} sequences/s")
+    for part in BREAKDOWN:
+        print(f"    {part:<17} {ms[part]:9.1f} ms")
+    print(f"  fused GRU alone     {ms['fused_gru']:9.1f} ms")
+    print(f"  reference loop      {ms['reference_loop']:9.1f} ms")
+    print(f"  stepped step        {ms['stepped_step']:9.1f} ms")
+    print(f"  stepped recurrent   {ms['stepped_recurrent']:9.1f} ms")
+    print(f"  inference           {ms['predict']:9.1f} ms")
     print(
-        f"  the fused step is {s['step_stepped'] / s['step']:.2f}× as fast as the stepped one; "
-        f"recurrent part {s['recurrent_stepped'] / s['recurrent']:.2f}×; "
-        f"{result.frames_per_second:.0f} training frames/s"
+        f"  the step is {result.speedup:.2f}× as fast as the reference loop; the recurrent "
+        f"part costs {result.recurrent_vs_fused_gru:.2f}× one fused GRU"
     )
     return 0
 
