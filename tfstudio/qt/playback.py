@@ -15,8 +15,12 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+
+if TYPE_CHECKING:
+    from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 
 TICK_MS = 16
 SPEEDS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
@@ -62,7 +66,8 @@ class Player(QObject):
         self._path: Path | None = None
         self._timer = QTimer(self, interval=TICK_MS)
         self._timer.timeout.connect(self._on_tick)
-        self._player = self._output = None
+        self._player: QMediaPlayer | None = None
+        self._output: QAudioOutput | None = None
         if _turned_off():
             self.start()  # nothing to load: known at once
 
