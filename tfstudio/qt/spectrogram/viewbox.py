@@ -16,10 +16,10 @@ class EditViewBox(pg.ViewBox):
     sigClick = Signal(object, object, object)  # view point, button, modifiers
 
     def __init__(self, *, zoom_y: bool = True, editable: bool = True, **kwargs):
-        super().__init__(**kwargs)
+        # No context menu: made and then disabled, pyqtgraph's menu cost 7-10 ms a plot.
+        super().__init__(**{"enableMenu": False, **kwargs})
         self.zoom_y = zoom_y
         self.editable = editable
-        self.setMenuEnabled(False)
 
     def time_range(self) -> tuple[float, float]:
         """The visible seconds."""
