@@ -7,14 +7,14 @@ import os
 import secrets
 import shutil
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from tfstudio import __version__
 from tfstudio.formats import LabelEvent, get_format, textgrid
-from tfstudio.formats.base import format_number
+from tfstudio.formats.base import format_number, write_lines
 from tfstudio.store import Event, Project, Recording
 
 SOURCES = ("labels", "detections")
@@ -29,47 +29,61 @@ CONFIDENCE_MARKS_DETECTIONS = frozenset({"audacity", "raven", "dcase"})
 
 def project_events(project: Project, source: str = "labels") -> list[Event]:
     """Labels (human + accepted detections) or detections (model events not rejected)."""
-    if source == "labels":
-        return project.labels()
-    if source == "detections":
-        return [e for e in project.events(source="model") if e.review != "rejected"]
-    raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+    _check_source(source)
+    return list(project.iter_events(source))
+
+
+def _check_source(source: str) -> None:
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
 
 
 def to_label_events(
-    project: Project, events: list[Event], *, confidences: bool = True
+    project: Project, events: Iterable[Event], *, confidences: bool = True
 ) -> list[LabelEvent]:
     """Events as the formats take them (without their confidence unless ``confidences``); a
     detection imported with a species code (BirdNET's Raven tables) gets it back from its
     run."""
-    names = {r.id: r.name for r in project.recordings()}
-    classes = {c.id: c.name for c in project.classes()}
-    codes: dict[int, dict[str, str]] = {}
-    for run in project.runs():
-        try:
-            found = run.config_dict.get("species_codes")
-        except ValueError:
-            found = None
-        if isinstance(found, dict) and found:
-            codes[run.id] = {str(k): str(v) for k, v in found.items()}
-    return [
-        LabelEvent(
-            recording=names[e.recording_id],
-            onset=e.onset,
-            offset=e.offset,
-            label=classes[e.class_id],
-            low_hz=e.low_hz,
-            high_hz=e.high_hz,
-            source=e.source,
-            confidence=e.confidence if confidences else None,
-            review=e.review,
-            tier=e.tier,
-            species_code=codes.get(e.run_id, {}).get(classes[e.class_id])
-            if e.run_id is not None
-            else None,
-        )
-        for e in events
-    ]
+    return list(_Converter(project, confidences=confidences)(events))
+
+
+class _Converter:
+    """Store events to the formats' LabelEvents, one at a time (an export streams them): the
+    recording and class names and the runs' species codes are looked up once."""
+
+    def __init__(self, project: Project, *, confidences: bool):
+        self.confidences = confidences
+        self.names = {r.id: r.name for r in project.recordings()}
+        self.classes = {c.id: c.name for c in project.classes()}
+        self.codes: dict[int, dict[str, str]] = {}
+        for run in project.runs():
+            try:
+                found = run.config_dict.get("species_codes")
+            except ValueError:
+                found = None
+            if isinstance(found, dict) and found:
+                self.codes[run.id] = {str(k): str(v) for k, v in found.items()}
+
+    def __call__(self, events: Iterable[Event], *, named: bool = True) -> Iterator[LabelEvent]:
+        """The events converted; ``named`` False leaves the recording name empty, as the
+        per-recording formats take them."""
+        names, classes, codes = self.names, self.classes, self.codes
+        confidences = self.confidences
+        for e in events:
+            label = classes[e.class_id]
+            yield LabelEvent(
+                recording=names[e.recording_id] if named else "",
+                onset=e.onset,
+                offset=e.offset,
+                label=label,
+                low_hz=e.low_hz,
+                high_hz=e.high_hz,
+                source=e.source,
+                confidence=e.confidence if confidences else None,
+                review=e.review,
+                tier=e.tier,
+                species_code=codes.get(e.run_id, {}).get(label) if e.run_id is not None else None,
+            )
 
 
 def default_output(project: Project, fmt: str, source: str) -> Path:
@@ -116,87 +130,114 @@ def export_labels(
     module = get_format(fmt)
     if textgrid_form not in textgrid.FORMS:
         raise ValueError(f"textgrid_form must be one of {', '.join(textgrid.FORMS)}")
+    _check_source(source)
     out = Path(out) if out is not None else default_output(project, fmt, source)
     _refuse_project_files(project, out)
     # A label export leaves confidences out where they would mark detections on import.
     keep = not (source == "labels" and fmt in CONFIDENCE_MARKS_DETECTIONS)
-    stored = project_events(project, source)
-    if fmt in ("textgrid", "json"):
-        stored = _in_tier_order(stored)
-    events = to_label_events(project, stored, confidences=keep)
-    if not module.PER_RECORDING:
-        if out.is_dir():
-            raise ValueError(f"{out}: is a folder; {fmt} writes one file, give a file name")
-        if (out.exists() or out.is_symlink()) and not overwrite:
-            raise ExportRefused(f"{out} already exists", exists=True)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        options: dict[str, Any] = {}
-        if fmt == "json":
-            options["classes"] = [
-                {"name": c.name, "color": c.color, "hotkey": c.hotkey} for c in project.classes()
-            ]
-        elif fmt == "dcase":
-            options["recordings"] = [rec.name for rec in project.recordings()]
-        elif fmt == "soundevent":
-            options["recordings"] = [
-                {
-                    "name": rec.name,
-                    "path": str(rec.path),
-                    "duration": rec.duration,
-                    "channels": rec.channels,
-                    "samplerate": rec.sample_rate,
-                    "hash": rec.content_hash,
-                }
-                for rec in project.recordings()
-            ]
-            options["predictions"] = source == "detections"
-            options["name"] = f"{project.root.name} {source}"
-            options["model_version"] = __version__
-        with _staged_file(out) as staged:
-            module.write(events, staged, **options)
-        return [out]
-
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"{out}: {fmt} writes one file per recording; give a folder, not a file")
-    names = {rec.name: f"{rec.stem}{module.SUFFIX}" for rec in project.recordings()}
-    taken = [name for name in names.values() if (out / name).exists()]
-    if taken and not overwrite:
-        raise ExportRefused(
-            f"{out} already holds {len(taken)} of the files to write (e.g. {taken[0]})",
-            exists=True,
-        )
-    per_recording: dict[str, list[LabelEvent]] = defaultdict(list)
-    for event in events:
-        per_recording[event.recording].append(dataclasses.replace(event, recording=""))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with _staged_folder(out) as staged:
-        for rec in project.recordings():
-            rec_events = per_recording.get(rec.name, [])
-            path = staged / names[rec.name]
-            try:
-                if fmt == "textgrid":
-                    kept = _fit_textgrid(rec, rec_events, skipped, warnings)
-                    module.write(kept, path, duration=rec.duration, short=textgrid_form == "short")
+    # The TextGrid writer makes its tiers in order of appearance, so they come out in the
+    # file's order; a JSON export keeps that order for the project it is imported into.
+    tier_order = fmt in ("textgrid", "json")
+    # Events stream from the database to the file (a recording at a time for the
+    # per-recording formats), all read in one snapshot of the project.
+    with project.snapshot():
+        convert = _Converter(project, confidences=keep)
+        recordings = project.recordings()
+        if not module.PER_RECORDING:
+            if out.is_dir():
+                raise ValueError(f"{out}: is a folder; {fmt} writes one file, give a file name")
+            if (out.exists() or out.is_symlink()) and not overwrite:
+                raise ExportRefused(f"{out} already exists", exists=True)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            options = _file_options(project, fmt, source, recordings)
+            events = _StoredEvents(project, convert, source, tier_order=tier_order)
+            with _staged_file(out) as staged:
+                if hasattr(module, "lines"):
+                    write_lines(staged, module.lines(events, **options))
                 else:
-                    module.write(rec_events, path, duration=rec.duration)
-            except ValueError as exc:
-                # Nothing is in place yet: the staged folder goes, the output stays as it was.
-                raise ValueError(f"{rec.name}: {exc}") from None
-    return [out / name for name in names.values()]
+                    module.write(list(events), staged, **options)
+            return [out]
+
+        if out.exists() and not out.is_dir():
+            raise ValueError(
+                f"{out}: {fmt} writes one file per recording; give a folder, not a file"
+            )
+        names = {rec.name: f"{rec.stem}{module.SUFFIX}" for rec in recordings}
+        taken = [name for name in names.values() if (out / name).exists()]
+        if taken and not overwrite:
+            raise ExportRefused(
+                f"{out} already holds {len(taken)} of the files to write (e.g. {taken[0]})",
+                exists=True,
+            )
+        # Recordings of the same name (in different folders) share one file, as they share
+        # the name in a label file.
+        same_name: dict[str, list[int]] = defaultdict(list)
+        for rec in recordings:
+            same_name[rec.name].append(rec.id)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with _staged_folder(out) as staged:
+            for rec in recordings:
+                stored = project.iter_events(
+                    source, recording_ids=same_name[rec.name], tier_order=tier_order
+                )
+                rec_events = list(convert(stored, named=False))
+                path = staged / names[rec.name]
+                try:
+                    if fmt == "textgrid":
+                        kept = _fit_textgrid(rec, rec_events, skipped, warnings)
+                        module.write(
+                            kept, path, duration=rec.duration, short=textgrid_form == "short"
+                        )
+                    else:
+                        module.write(rec_events, path, duration=rec.duration)
+                except ValueError as exc:
+                    # Nothing is in place yet: the staged folder goes, the output stays as it
+                    # was.
+                    raise ValueError(f"{rec.name}: {exc}") from None
+        return [out / name for name in names.values()]
 
 
-def _in_tier_order(events: list[Event]) -> list[Event]:
-    """Each recording's events with a tier first, in the order they were added (an import
-    adds a TextGrid's tiers one after another), then the others as they were (time order).
-    The TextGrid writer makes its tiers in order of appearance, so they come out in the
-    file's order; a JSON export keeps that order for the project it is imported into."""
-    place: dict[int, int] = {}
-    for e in events:
-        place.setdefault(e.recording_id, len(place))
-    return sorted(
-        events,
-        key=lambda e: (place[e.recording_id], e.tier is None, e.id if e.tier is not None else 0),
-    )
+class _StoredEvents:
+    """A project's labels or detections as the formats take them, read from the database
+    again on each pass (a soundevent document lists the events three times)."""
+
+    def __init__(self, project: Project, convert: _Converter, source: str, *, tier_order: bool):
+        self.project = project
+        self.convert = convert
+        self.source = source
+        self.tier_order = tier_order
+
+    def __iter__(self) -> Iterator[LabelEvent]:
+        return self.convert(self.project.iter_events(self.source, tier_order=self.tier_order))
+
+
+def _file_options(
+    project: Project, fmt: str, source: str, recordings: list[Recording]
+) -> dict[str, Any]:
+    """What a one-file format's writer is told besides the events."""
+    options: dict[str, Any] = {}
+    if fmt == "json":
+        options["classes"] = [
+            {"name": c.name, "color": c.color, "hotkey": c.hotkey} for c in project.classes()
+        ]
+    elif fmt == "dcase":
+        options["recordings"] = [rec.name for rec in recordings]
+    elif fmt == "soundevent":
+        options["recordings"] = [
+            {
+                "name": rec.name,
+                "path": str(rec.path),
+                "duration": rec.duration,
+                "channels": rec.channels,
+                "samplerate": rec.sample_rate,
+                "hash": rec.content_hash,
+            }
+            for rec in recordings
+        ]
+        options["predictions"] = source == "detections"
+        options["name"] = f"{project.root.name} {source}"
+        options["model_version"] = __version__
+    return options
 
 
 def _fit_textgrid(

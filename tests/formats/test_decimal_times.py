@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
 
 from tfstudio.formats import FORMATS, LabelEvent, format_time, get_format
@@ -16,6 +17,22 @@ def test_format_time_always_has_a_decimal_point_and_reads_back_exactly(value):
     text = format_time(value)
     assert "." in text and "e" not in text.lower()
     assert float(text) == value
+
+
+def test_format_time_writes_numpys_shortest_positional_digits():
+    # format_time takes repr's digits where repr has no exponent (faster); the files must stay
+    # what numpy's positional shortest writes, across magnitudes and arbitrary bit patterns.
+    rng = np.random.default_rng(11)
+    bits = rng.integers(0, 2**63, 20_000, dtype=np.uint64).view(np.float64)
+    values = [
+        *bits[np.isfinite(bits)].tolist(),
+        *(10.0 ** rng.uniform(-7, 18, 20_000)).tolist(),
+        *(round(float(v), d % 8) for d, v in enumerate(rng.uniform(0, 3600, 20_000))),
+        *(k / 1000 for k in range(-100, 100_000, 7)),
+        *(0.0, -0.0, 1e-4, 9.999999999999999e-5, 1e16, 9999999999999998.0, 5e-324, 1e308),
+    ]
+    for value in values:
+        assert format_time(value) == np.format_float_positional(value, trim="0"), value
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))

@@ -4,7 +4,10 @@
 ParseIssues (and what it leaves out on purpose as warnings); it raises FormatError only for a
 file that cannot be read at all. The options a reader takes are its ``READ_OPTIONS`` (e.g.
 ``label_column``). ``write(events, path, **options)`` raises ValueError, before touching the
-file, for an event the format cannot carry.
+file, for an event the format cannot carry. A one-file format that can be written as the
+events come also has ``lines(events, **options)``: the same file's lines, made lazily from any
+iterable of events (an export streams a million from the store), raising the same ValueError
+at the first event it cannot carry.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ without a recording gets an empty file name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from tfstudio.formats.base import (
     bad_line_issues,
     check_class_name,
     check_writable,
+    checked,
     column_key,
     format_time,
     is_number,
@@ -252,15 +253,23 @@ def write(events: Sequence[LabelEvent], path: Path, *, recordings: Iterable[str]
     """Write events in the order given; ``recordings`` without events get a row with the file
     name and empty onset, offset and event_label."""
     check_writable(events, NAME)
-    lines = ["\t".join(HEADER)]
-    lines += [
-        f"{e.recording}\t{format_time(e.onset)}\t{format_time(e.offset)}\t{e.label}" for e in events
-    ]
-    with_events = {e.recording for e in events}
+    recordings = list(recordings)
+    text_lines = list(lines(events, recordings=recordings))
+    write_text(path, "\n".join(text_lines) + "\n")
+
+
+def lines(events: Iterable[LabelEvent], *, recordings: Iterable[str] = ()) -> Iterator[str]:
+    """The file's lines (without line breaks) as :func:`write` writes them, made as the events
+    come (an export streams them from the store); ValueError at the first event or file name
+    the format cannot hold."""
+    yield "\t".join(HEADER)
+    with_events: set[str] = set()
+    for e in checked(events, NAME):
+        yield f"{e.recording}\t{format_time(e.onset)}\t{format_time(e.offset)}\t{e.label}"
+        with_events.add(e.recording)
     for recording in recordings:
         if any(c in recording for c in "\t\n\r"):
             raise ValueError(f"{NAME}: a tab or line break in file name {recording!r}")
         if recording not in with_events:
-            lines.append(f"{recording}\t\t\t")
+            yield f"{recording}\t\t\t"
             with_events.add(recording)
-    write_text(path, "\n".join(lines) + "\n")

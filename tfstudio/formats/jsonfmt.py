@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from tfstudio.formats.base import (
     ParseResult,
     check_class_name,
     check_writable,
+    checked,
     format_number,
     format_time,
     read_text,
@@ -171,13 +172,18 @@ def write(
 ) -> None:
     """Write events and classes; without ``classes`` they are the labels in order of appearance."""
     check_writable(events, NAME, tab_separated=False)
-    for number, e in enumerate(events, start=1):
-        if e.source not in SOURCES or e.review not in REVIEWS:
-            raise ValueError(f"{NAME}: event {number}: source or review {e.source!r}/{e.review!r}")
-        if e.confidence is not None and not math.isfinite(e.confidence):
-            raise ValueError(f"{NAME}: event {number}: confidence must be finite")
     if classes is None:
         classes = list(dict.fromkeys(e.label for e in events))
+    text_lines = list(lines(events, classes=classes))
+    write_text(path, "\n".join(text_lines) + "\n")
+
+
+def lines(
+    events: Iterable[LabelEvent], *, classes: Sequence[Mapping[str, Any] | str]
+) -> Iterator[str]:
+    """The file's lines (without line breaks) as :func:`write` writes them, made as the events
+    come (an export streams them from the store); ValueError at the first class or event the
+    format cannot hold."""
     class_items: list[dict[str, str | None]] = []
     for position, entry in enumerate(classes, start=1):
         try:
@@ -187,16 +193,24 @@ def write(
         if any(item["name"] == other["name"] for other in class_items):
             raise ValueError(f"{NAME}: class {item['name']!r} is listed twice")
         class_items.append(item)
-
-    lines = [
-        "{",
-        f'  "format": "{FORMAT_ID}",',
-        f'  "version": {VERSION},',
-        '  "classes": [',
-        ",\n".join(f"    {json.dumps(item, ensure_ascii=False)}" for item in class_items),
-        "  ],",
-        '  "events": [',
-        ",\n".join(
+    yield "{"
+    yield f'  "format": "{FORMAT_ID}",'
+    yield f'  "version": {VERSION},'
+    yield '  "classes": ['
+    for position, item in enumerate(class_items, start=1):
+        comma = "," if position < len(class_items) else ""
+        yield f"    {json.dumps(item, ensure_ascii=False)}{comma}"
+    yield "  ],"
+    yield '  "events": ['
+    previous: str | None = None
+    for number, e in enumerate(checked(events, NAME, tab_separated=False), start=1):
+        if e.source not in SOURCES or e.review not in REVIEWS:
+            raise ValueError(f"{NAME}: event {number}: source or review {e.source!r}/{e.review!r}")
+        if e.confidence is not None and not math.isfinite(e.confidence):
+            raise ValueError(f"{NAME}: event {number}: confidence must be finite")
+        if previous is not None:
+            yield previous + ","
+        previous = (
             "    {"
             f'"recording": {json.dumps(e.recording, ensure_ascii=False)}, '
             f'"onset": {_number_text(e.onset)}, "offset": {_number_text(e.offset)}, '
@@ -206,12 +220,11 @@ def write(
             f'"review": "{e.review}"'
             + ("" if e.tier is None else f', "tier": {json.dumps(e.tier, ensure_ascii=False)}')
             + "}"
-            for e in events
-        ),
-        "  ]",
-        "}",
-    ]
-    write_text(path, "\n".join(line for line in lines if line) + "\n")
+        )
+    if previous is not None:
+        yield previous
+    yield "  ]"
+    yield "}"
 
 
 def _number_text(value: float | None) -> str:

@@ -28,11 +28,12 @@ pydantic and email-validator for a plain JSON document.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import uuid
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
@@ -42,7 +43,7 @@ from tfstudio.formats.base import (
     ParseIssue,
     ParseResult,
     check_class_name,
-    check_writable,
+    checked,
     column_key,
     read_text,
     write_text,
@@ -74,6 +75,7 @@ TAG_KEYS = (
 )
 DEFAULT_TAG_KEY = "label"
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "tfstudio:soundevent")
+_NAMESPACE_BYTES = _NAMESPACE.bytes
 
 
 def looks_like(text: str) -> bool:
@@ -342,7 +344,15 @@ def _geometry(
 
 
 def _uuid(*parts: object) -> str:
-    return str(uuid.uuid5(_NAMESPACE, "\x1f".join(map(str, parts))))
+    """``str(uuid.uuid5(_NAMESPACE, …))`` of the parts, without a UUID object: an export
+    makes three per event."""
+    digest = bytearray(
+        hashlib.sha1(_NAMESPACE_BYTES + "\x1f".join(map(str, parts)).encode()).digest()
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest[:16].hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def write(
@@ -360,19 +370,50 @@ def write(
     ``duration``, ``channels``, ``samplerate``, optional ``hash``; a recording an event names
     without a description gets its name as path, its last offset as duration, one channel and
     sample rate 0 (unknown)."""
-    check_writable(events, NAME, tab_separated=False)
-    if predictions is None:
-        predictions = bool(events) and all(e.source == "model" for e in events)
-    for number, e in enumerate(events, start=1):
+    text_lines = list(
+        lines(
+            events,
+            recordings=recordings,
+            predictions=predictions,
+            name=name,
+            tag_key=tag_key,
+            model_version=model_version,
+        )
+    )
+    write_text(path, "\n".join(text_lines) + "\n")
+
+
+def lines(
+    events: Iterable[LabelEvent],
+    *,
+    recordings: Sequence[Mapping[str, Any]] = (),
+    predictions: bool | None = None,
+    name: str | None = None,
+    tag_key: str = DEFAULT_TAG_KEY,
+    model_version: str = "",
+) -> Iterator[str]:
+    """The document :func:`write` writes, as lines (a line may hold several of the file's)
+    made as they are written: ``events`` is iterated three times (a list, or an export's query
+    that runs again on each pass), and what is held besides the recordings' descriptions is
+    16 bytes per event. ValueError, before the first line, for an event the format cannot
+    carry."""
+    ends: dict[str, float] = {}
+    labels: dict[str, None] = {}
+    named: dict[str, None] = {}
+    all_model = True
+    for number, e in enumerate(checked(events, NAME, tab_separated=False), start=1):
         if not e.recording:
             raise ValueError(f"{NAME}: event {number} ({e.label!r}) names no recording")
         if e.confidence is not None and not math.isfinite(e.confidence):
             raise ValueError(f"{NAME}: event {number}: confidence must be finite")
-    described = {str(r["name"]): r for r in recordings}
-    order = list(dict.fromkeys([*described, *(e.recording for e in events)]))
-    ends: dict[str, float] = {}
-    for e in events:
+        all_model = all_model and e.source == "model"
         ends[e.recording] = max(ends.get(e.recording, 0.0), e.offset)
+        labels.setdefault(e.label)
+        named.setdefault(e.recording)
+    if predictions is None:
+        predictions = bool(ends) and all_model
+    described = {str(r["name"]): r for r in recordings}
+    order = list(dict.fromkeys([*described, *named]))
     recording_objects = []
     for rec_name in order:
         info = described.get(rec_name, {})
@@ -389,8 +430,7 @@ def write(
     rec_uuid = {name: obj["uuid"] for name, obj in zip(order, recording_objects)}
     duration = {name: obj["duration"] for name, obj in zip(order, recording_objects)}
 
-    classes = list(dict.fromkeys(e.label for e in events))
-    tag_id = {label: k for k, label in enumerate(classes)}
+    tag_id = {label: k for k, label in enumerate(labels)}
     tags = [{"id": k, "key": tag_key, "value": label} for label, k in tag_id.items()]
     clips = {
         rec_name: {
@@ -401,36 +441,54 @@ def write(
         }
         for rec_name in order
     }
-    sound_events, entries = [], []
-    per_clip: dict[str, list[str]] = {rec_name: [] for rec_name in order}
-    for number, e in enumerate(events):
-        event_uuid = _uuid("sound_event", rec_uuid[e.recording], number, e.onset, e.offset, e.label)
-        if e.low_hz is not None and e.high_hz is not None:
-            geometry = {
-                "type": "BoundingBox",
-                "coordinates": [e.onset, e.low_hz, e.offset, e.high_hz],
+    # Each clip's entries, as the 16 bytes of their UUIDs, filled while the entries are written.
+    per_clip: dict[str, bytearray] = {rec_name: bytearray() for rec_name in order}
+
+    def event_uuid(number: int, e: LabelEvent) -> str:
+        return _uuid("sound_event", rec_uuid[e.recording], number, e.onset, e.offset, e.label)
+
+    def sound_events() -> Iterator[dict[str, Any]]:
+        for number, e in enumerate(events):
+            if e.low_hz is not None and e.high_hz is not None:
+                geometry = {
+                    "type": "BoundingBox",
+                    "coordinates": [e.onset, e.low_hz, e.offset, e.high_hz],
+                }
+            else:
+                geometry = {"type": "TimeInterval", "coordinates": [e.onset, e.offset]}
+            yield {
+                "uuid": event_uuid(number, e),
+                "recording": rec_uuid[e.recording],
+                "geometry": geometry,
             }
-        else:
-            geometry = {"type": "TimeInterval", "coordinates": [e.onset, e.offset]}
-        sound_events.append(
-            {"uuid": event_uuid, "recording": rec_uuid[e.recording], "geometry": geometry}
-        )
-        entry_uuid = _uuid("entry", event_uuid)
-        if predictions:
-            score = 1.0 if e.confidence is None else e.confidence
-            entries.append(
-                {
-                    "uuid": entry_uuid,
-                    "sound_event": event_uuid,
+
+    def entries() -> Iterator[dict[str, Any]]:
+        for number, e in enumerate(events):
+            sound_event = event_uuid(number, e)
+            entry = _uuid("entry", sound_event)
+            per_clip[e.recording] += bytes.fromhex(entry.replace("-", ""))
+            if predictions:
+                score = 1.0 if e.confidence is None else e.confidence
+                yield {
+                    "uuid": entry,
+                    "sound_event": sound_event,
                     "score": score,
                     "tags": [[tag_id[e.label], score]],
                 }
-            )
-        else:
-            entries.append(
-                {"uuid": entry_uuid, "sound_event": event_uuid, "tags": [tag_id[e.label]]}
-            )
-        per_clip[e.recording].append(entry_uuid)
+            else:
+                yield {"uuid": entry, "sound_event": sound_event, "tags": [tag_id[e.label]]}
+
+    def clip_entries(kind: str) -> Iterator[dict[str, Any]]:
+        for rec_name, clip in clips.items():
+            held = per_clip[rec_name]
+            yield {
+                "uuid": _uuid(kind, clip["uuid"]),
+                "clip": clip["uuid"],
+                "sound_events": [
+                    str(uuid.UUID(bytes=bytes(held[k : k + 16]))) for k in range(0, len(held), 16)
+                ],
+            }
+            per_clip[rec_name] = bytearray()
 
     collection: dict[str, Any] = {
         "uuid": _uuid("collection", predictions, name or "", *order),
@@ -438,34 +496,66 @@ def write(
         "collection_type": "model_run" if predictions else "annotation_project",
         "tags": tags,
         "recordings": recording_objects,
-        "sound_events": sound_events,
+        "sound_events": sound_events(),
         "clips": list(clips.values()),
     }
     if predictions:
         collection["model"] = {"name": "tfstudio", "version": model_version}
-        collection["sound_event_predictions"] = entries
-        collection["clip_predictions"] = [
-            {
-                "uuid": _uuid("clip_predictions", clip["uuid"]),
-                "clip": clip["uuid"],
-                "sound_events": per_clip[rec_name],
-            }
-            for rec_name, clip in clips.items()
-        ]
+        collection["sound_event_predictions"] = entries()
+        collection["clip_predictions"] = clip_entries("clip_predictions")
     else:
-        collection["sound_event_annotations"] = entries
-        collection["clip_annotations"] = [
-            {
-                "uuid": _uuid("clip_annotations", clip["uuid"]),
-                "clip": clip["uuid"],
-                "sound_events": per_clip[rec_name],
-            }
-            for rec_name, clip in clips.items()
-        ]
+        collection["sound_event_annotations"] = entries()
+        collection["clip_annotations"] = clip_entries("clip_annotations")
         collection["project_tags"] = list(tag_id.values())
         collection["tasks"] = [
             {"uuid": _uuid("task", clip["uuid"]), "clip": clip["uuid"]} for clip in clips.values()
         ]
-    document = {"version": AOEF_VERSION, "data": collection}
-    text = json.dumps(document, ensure_ascii=False, indent=1, allow_nan=False)
-    write_text(path, text + "\n")
+    yield "{"
+    yield f' "version": {_json(AOEF_VERSION, 1)},'
+    yield ' "data": {'
+    for position, (key, value) in enumerate(collection.items(), start=1):
+        comma = "," if position < len(collection) else ""
+        if not isinstance(value, Iterator):
+            yield f"  {_json(key, 2)}: {_json(value, 2)}{comma}"
+            continue
+        # What json.dumps(document, indent=1) writes for this list, a chunk of items at a time
+        # (one json.dumps per item costs more than the items).
+        previous: str | None = None
+        for chunk in _chunks(value, _ITEMS_PER_DUMP):
+            yield f"  {_json(key, 2)}: [" if previous is None else f"{previous},"
+            previous = _json_items(chunk, 3)
+        if previous is None:
+            yield f"  {_json(key, 2)}: []{comma}"
+        else:
+            yield previous
+            yield f"  ]{comma}"
+    yield " }"
+    yield "}"
+
+
+_ITEMS_PER_DUMP = 512
+
+
+def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _json_items(items: list[Any], level: int) -> str:
+    """The items of a list at nesting ``level - 1``, as json.dumps(…, indent=1) writes them
+    between the brackets: each at ``level``, separated by a comma and a line break."""
+    text = _json(items, level - 1)  # "[\n" + items + "\n" + indent + "]"
+    return text[2 : text.rindex("\n")]
+
+
+def _json(value: Any, level: int) -> str:
+    """``value`` as ``json.dumps(…, indent=1)`` writes it at nesting ``level`` of a document
+    (JSON strings hold no raw line breaks, so indenting every line is exact)."""
+    text = json.dumps(value, ensure_ascii=False, indent=1, allow_nan=False)
+    return text.replace("\n", "\n" + " " * level)

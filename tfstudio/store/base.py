@@ -84,6 +84,21 @@ class StoreBase:
             for listener in list(self._listeners):
                 listener(change)
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction: every query in the block sees the project as its first query
+        did, whatever other processes commit meanwhile (an export that reads a recording at a
+        time writes one consistent state). No writes inside it."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
+
     def subscribe(self, listener: Callable[[Change], None]) -> Callable[[], None]:
         """Call ``listener`` after each committed change; returns an unsubscribe function."""
         self._listeners.append(listener)

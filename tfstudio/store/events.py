@@ -33,9 +33,15 @@ EDITABLE_EVENT_FIELDS = frozenset(EVENT_FIELDS)
 
 # Ground truth: human labels plus model detections a user accepted.
 LABEL_SQL = "(source = 'human' OR review = 'accepted')"
+# What an export writes: ground truth, or the detections not rejected (see
+# :meth:`EventStore.iter_events`).
+SELECTIONS = {"labels": LABEL_SQL, "detections": "(source = 'model' AND review != 'rejected')"}
 # Event's fields in order, for building events positionally from a SELECT of these columns.
 _EVENT_COLUMNS = ", ".join(f.name for f in dataclasses.fields(Event))
 
+
+# Rows fetched from SQLite at a time when events are streamed.
+_STREAM_ROWS = 4096
 
 # A change notice names at most this many rows; a larger one says "events changed" (listeners
 # re-read), so a million-row import does not hand every listener a million ids.
@@ -388,6 +394,48 @@ class EventStore(History):
         """Events of a ``SELECT {_EVENT_COLUMNS} …`` built positionally: a dict and a filter
         per row took most of the time of reading 100 000 events (an export, a big project)."""
         return [Event(*row) for row in self.conn.execute(sql, params)]
+
+    def iter_events(
+        self,
+        selection: str = "labels",
+        *,
+        recording_ids: Sequence[int] | None = None,
+        tier_order: bool = False,
+    ) -> Iterator[Event]:
+        """The ``labels`` or ``detections`` (not rejected) of the project, or of the recordings
+        ``recording_ids``, one at a time from the database (an export of a million events
+        holds a few thousand), in the order of :meth:`events`: recording, onset, offset, id.
+
+        ``tier_order`` puts each recording's events with a tier first, in the order they were
+        added (an import adds a TextGrid's tiers one after another), then the others in time
+        order: the TextGrid writer makes its tiers in order of appearance, so they come out
+        in the file's order.
+        """
+        try:
+            where = SELECTIONS[selection]
+        except KeyError:
+            raise ValueError(
+                f"selection must be one of {', '.join(SELECTIONS)}, not {selection!r}"
+            ) from None
+        params: list[Any] = []
+        if recording_ids is not None:
+            where += f" AND recording_id IN ({', '.join('?' for _ in recording_ids)})"
+            params += [int(i) for i in recording_ids]
+        order = "recording_id, onset, offset, id"
+        if tier_order:
+            order = (
+                "recording_id, tier IS NULL, CASE WHEN tier IS NULL THEN 0 ELSE id END,"
+                " onset, offset, id"
+            )
+        cursor = self.conn.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE {where} ORDER BY {order}", params
+        )
+        try:
+            while rows := cursor.fetchmany(_STREAM_ROWS):
+                for row in rows:
+                    yield Event(*row)
+        finally:
+            cursor.close()
 
     def labels(self, recording_id: int | None = None) -> list[Event]:
         """What counts as ground truth: human events and accepted model detections."""
