@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
@@ -54,11 +55,13 @@ from tfstudio.qt.playback import SPEEDS, Player
 from tfstudio.qt.review import ReviewPanel
 from tfstudio.qt.spectrogram import SpectrogramView
 from tfstudio.qt.subscribe import listen
-from tfstudio.qt.training import RunHistory, TrainingPanel
 from tfstudio.qt.workspace import qt_detections, qt_workspace
 from tfstudio.session.jobs import JobResult
 from tfstudio.session.view_settings import ViewSettings
 from tfstudio.store import DB_NAME, Project, ProjectError
+
+if TYPE_CHECKING:
+    from tfstudio.qt.training import RunHistory, TrainingPanel
 
 # Bump when docks are added or rearranged: a layout saved by an older version is then ignored.
 LAYOUT_VERSION = 2
@@ -252,6 +255,9 @@ class MainWindow(QMainWindow):
         self._stop_awaiting_paint()
         if self._training is not None:
             return
+        # Imported here, with the widgets, after the first paint (~35 ms: the training config).
+        from tfstudio.qt.training import RunHistory, TrainingPanel
+
         self._training = TrainingPanel(None)
         self._run_history = RunHistory(None)
         self._dock_content("training", self._training)
