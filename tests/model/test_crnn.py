@@ -399,3 +399,41 @@ def test_inference_never_takes_the_fused_path():
     fused, stepped = _fused_and_stepped(tiny_config())
     features, _ = random_batch(batch=2, frames=25, seed=4)
     torch.testing.assert_close(fused.predict(features), stepped.predict(features))
+
+
+@pytest.mark.parametrize("single_label", [False, True])
+def test_a_small_stepped_pass_runs_on_one_thread_and_restores_the_count(
+    single_label, monkeypatch
+):
+    model = CRNN(tiny_config(task="single-label" if single_label else "multi-label")).eval()
+    seen: list[int] = []
+    step = model._step
+
+    def counting_step(*args):
+        seen.append(torch.get_num_threads())
+        return step(*args)
+
+    model._step = counting_step
+
+    def infer():
+        if single_label:
+            return model.decide(features)[:2]
+        return (model.predict(features),)
+
+    features = torch.randn(1, 5, 40)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        expected = infer()
+        assert seen == [1] * 5 and torch.get_num_threads() == 2
+        # A step too big for one thread keeps every thread; the results are the same.
+        seen.clear()
+        monkeypatch.setattr(
+            "tfstudio.model.crnn.ONE_THREAD_STEP_VALUES", model._step_values() - 1
+        )
+        again = infer()
+        assert seen == [2] * 5 and torch.get_num_threads() == 2
+        for a, b in zip(expected, again, strict=True):
+            assert torch.equal(a, b)
+    finally:
+        torch.set_num_threads(before)

@@ -22,8 +22,9 @@ step's fed-back id, the second runs the fused GRU over [features, embedding(ids)
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -49,6 +50,27 @@ __all__ = [
 
 # As tfstudio.train.config.TASKS (a test holds them equal).
 TASKS = ("multi-label", "single-label")
+
+# A stepped pass on a CPU runs on one thread while its step's weights are this small (values):
+# each step is a few small products, and waking the other OpenMP threads for every one of them
+# cost more than it gave. Measured on the 2 cores with other work beside (load 4.5), the no-grad
+# stepped pass of a (B 8, T 512) paper-preset batch took 1.82 s on 2 threads and 0.37 s on one;
+# fast preset (B 16, T 256) 0.53 vs 0.12 s. A 100 000-class single-label head keeps its threads.
+ONE_THREAD_STEP_VALUES = 1 << 20
+
+
+@contextlib.contextmanager
+def _step_threads(device: torch.device, step_values: int) -> Iterator[None]:
+    """One intra-op thread on a CPU for a stepped pass whose step weights are small."""
+    before = torch.get_num_threads()
+    if device.type != "cpu" or before == 1 or step_values > ONE_THREAD_STEP_VALUES:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @dataclass(kw_only=True)
@@ -512,6 +534,11 @@ class CRNN(nn.Module):
         )
         return input_gates, weights
 
+    def _step_values(self) -> int:
+        """How many weight values one recurrent step multiplies with (GRU and output)."""
+        hidden = self.config.gru_hidden
+        return 3 * hidden * (hidden + self.config.feedback_size) + hidden * self.config.n_classes
+
     def _stepped(
         self,
         encoded: Tensor,
@@ -529,17 +556,18 @@ class CRNN(nn.Module):
         # Step 0 sees zeros, forced or not.
         feedback = encoded.new_zeros(batch, n_classes)
         outputs, fed = [], []
-        for t in range(frames):
-            fed.append(feedback)
-            hidden, logits = self._step(input_gates[:, t], feedback, hidden, *step_weights)
-            outputs.append(logits)
-            # sigmoid(x) > 0.5 ⇔ x > 0; a comparison carries no gradient, i.e. it is detached.
-            own = (logits.detach() > 0).to(encoded.dtype)
-            if truth is not None and mask_steps is not None and t + 1 < frames:
-                # Step t + 1 is fed frame t: the truth where its mask is set, else own.
-                feedback = torch.where(mask_steps[t + 1], truth[:, t], own)
-            else:
-                feedback = own
+        with _step_threads(encoded.device, self._step_values()):
+            for t in range(frames):
+                fed.append(feedback)
+                hidden, logits = self._step(input_gates[:, t], feedback, hidden, *step_weights)
+                outputs.append(logits)
+                # sigmoid(x) > 0.5 ⇔ x > 0; a comparison carries no gradient (detached).
+                own = (logits.detach() > 0).to(encoded.dtype)
+                if truth is not None and mask_steps is not None and t + 1 < frames:
+                    # Step t + 1 is fed frame t: the truth where its mask is set, else own.
+                    feedback = torch.where(mask_steps[t + 1], truth[:, t], own)
+                else:
+                    feedback = own
         return torch.stack(outputs, dim=1), torch.stack(fed, dim=1)
 
     def _stepped_labels(
@@ -561,21 +589,22 @@ class CRNN(nn.Module):
         ids = torch.full((batch,), -1, dtype=torch.long, device=encoded.device)
         feedback = encoded.new_zeros(batch, self.config.feedback_size)
         hiddens, fed, own_ids, lse, top = [], [], [], [], []
-        for t in range(frames):
-            fed.append(ids)
-            hidden, logits = self._step(input_gates[:, t], feedback, hidden, *step_weights)
-            hiddens.append(hidden)
-            scores = logits.detach()
-            own = scores.argmax(-1)
-            own_ids.append(own)
-            if stats:
-                lse.append(torch.logsumexp(scores.float(), -1))
-                top.append(scores.gather(1, own.unsqueeze(1)).squeeze(1).float())
-            if truth is not None and mask_steps is not None and t + 1 < frames:
-                ids = torch.where(mask_steps[t + 1][:, 0], truth[:, t], own)
-            else:
-                ids = own
-            feedback = self.embed(ids).to(encoded.dtype)
+        with _step_threads(encoded.device, self._step_values()):
+            for t in range(frames):
+                fed.append(ids)
+                hidden, logits = self._step(input_gates[:, t], feedback, hidden, *step_weights)
+                hiddens.append(hidden)
+                scores = logits.detach()
+                own = scores.argmax(-1)
+                own_ids.append(own)
+                if stats:
+                    lse.append(torch.logsumexp(scores.float(), -1))
+                    top.append(scores.gather(1, own.unsqueeze(1)).squeeze(1).float())
+                if truth is not None and mask_steps is not None and t + 1 < frames:
+                    ids = torch.where(mask_steps[t + 1][:, 0], truth[:, t], own)
+                else:
+                    ids = own
+                feedback = self.embed(ids).to(encoded.dtype)
         return _LabelSteps(
             torch.stack(hiddens, dim=1),
             torch.stack(fed, dim=1),
