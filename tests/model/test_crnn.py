@@ -402,9 +402,7 @@ def test_inference_never_takes_the_fused_path():
 
 
 @pytest.mark.parametrize("single_label", [False, True])
-def test_a_small_stepped_pass_runs_on_one_thread_and_restores_the_count(
-    single_label, monkeypatch
-):
+def test_a_small_stepped_pass_runs_on_one_thread_and_restores_the_count(single_label, monkeypatch):
     model = CRNN(tiny_config(task="single-label" if single_label else "multi-label")).eval()
     seen: list[int] = []
     step = model._step
@@ -428,9 +426,7 @@ def test_a_small_stepped_pass_runs_on_one_thread_and_restores_the_count(
         assert seen == [1] * 5 and torch.get_num_threads() == 2
         # A step too big for one thread keeps every thread; the results are the same.
         seen.clear()
-        monkeypatch.setattr(
-            "tfstudio.model.crnn.ONE_THREAD_STEP_VALUES", model._step_values() - 1
-        )
+        monkeypatch.setattr("tfstudio.model.crnn.ONE_THREAD_STEP_VALUES", model._step_values() - 1)
         again = infer()
         assert seen == [2] * 5 and torch.get_num_threads() == 2
         for a, b in zip(expected, again, strict=True):
