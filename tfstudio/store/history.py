@@ -34,6 +34,13 @@ from tfstudio.store.base import StoreBase
 from tfstudio.store.connection import Connection
 from tfstudio.store.errors import ProjectError
 
+# From this many events on, undoing or redoing an import moves them with the label-count
+# triggers off and, when they are most of the table, with the events' indexes made again after.
+BULK_EVENTS = 10_000
+# What counts as a label (the label_counts triggers' condition; events.LABEL_SQL).
+_LABEL = "(source = 'human' OR review = 'accepted')"
+_COUNT_TRIGGERS = ("label_counts_insert", "label_counts_delete", "label_counts_update")
+
 
 class History(StoreBase):
     """The persisted undo/redo journal of a project's edits."""
@@ -119,16 +126,92 @@ class History(StoreBase):
             " FROM events WHERE id BETWEEN ? AND ? AND source = 'human'",
             (entry["id"], *span),
         )
-        self.conn.execute("DELETE FROM events WHERE id BETWEEN ? AND ? AND source = 'human'", span)
+        moved = self._entry_rows(entry["id"])
+        with self._bulk_events(moved, removing=True) as off:
+            if "label_counts_delete" in off:
+                # What the delete trigger does a row at a time, for all of them at once.
+                self.conn.execute(
+                    "UPDATE label_counts SET n = n - d.k FROM (SELECT recording_id, class_id,"
+                    f" count(*) AS k FROM history_events WHERE history_id = ? AND {_LABEL}"
+                    " GROUP BY recording_id, class_id) AS d"
+                    " WHERE label_counts.recording_id = d.recording_id"
+                    " AND label_counts.class_id = d.class_id",
+                    (entry["id"],),
+                )
+            self.conn.execute(
+                "DELETE FROM events WHERE id BETWEEN ? AND ? AND source = 'human'", span
+            )
 
     def _redo_range(self, entry: Mapping[str, Any]) -> None:
         columns = self._event_columns()
-        self.conn.execute(
-            f"INSERT INTO events ({columns}) SELECT {columns} FROM history_events"
-            " WHERE history_id = ? ORDER BY id",
-            (entry["id"],),
-        )
-        self.conn.execute("DELETE FROM history_events WHERE history_id = ?", (entry["id"],))
+        moved = self._entry_rows(entry["id"])
+        with self._bulk_events(moved, removing=False) as off:
+            # In rowid order, which is id order (the undo copied them so): the events table
+            # grows at its end. The ids are explicit, so any order gives the same rows.
+            self.conn.execute(
+                f"INSERT INTO events ({columns}) SELECT {columns} FROM history_events"
+                " WHERE history_id = ? ORDER BY rowid",
+                (entry["id"],),
+            )
+            if "label_counts_insert" in off:
+                # What the insert trigger does a row at a time, for all of them at once.
+                self.conn.execute(
+                    "INSERT INTO label_counts (recording_id, class_id, n)"
+                    " SELECT recording_id, class_id, count(*) FROM history_events"
+                    f" WHERE history_id = ? AND {_LABEL} GROUP BY recording_id, class_id"
+                    " ON CONFLICT (recording_id, class_id) DO UPDATE SET n = n + excluded.n",
+                    (entry["id"],),
+                )
+        (held,) = self.conn.execute("SELECT count(*) FROM history_events").fetchone()
+        if held == moved:
+            # Only this entry's rows are held (the usual case): SQLite empties a table without
+            # a WHERE clause at once instead of deleting a row at a time.
+            self.conn.execute("DELETE FROM history_events")
+        else:
+            self.conn.execute("DELETE FROM history_events WHERE history_id = ?", (entry["id"],))
+
+    def _entry_rows(self, history_id: int) -> int:
+        (count,) = self.conn.execute(
+            "SELECT count(*) FROM history_events WHERE history_id = ?", (history_id,)
+        ).fetchone()
+        return int(count)
+
+    @contextlib.contextmanager
+    def _bulk_events(self, moved: int, *, removing: bool) -> Iterator[frozenset[str]]:
+        """Around moving ``moved`` events in or out of the events table in one statement.
+
+        From :data:`BULK_EVENTS` on, the label-count triggers are taken off for the block
+        (it yields their names: the caller does what each did, in one grouped statement
+        instead of once per row), and when at least as many events move as stay, the events' indexes
+        are dropped and made again after (one sort instead of a random update per row and
+        index: most of the time of undoing or redoing a million-event import). Both are put
+        back exactly as they were (their stored SQL), inside the same write transaction, so
+        no other connection ever sees the table without them (a failure rolls it all back).
+        """
+        if moved < BULK_EVENTS:
+            yield frozenset()
+            return
+        names = ", ".join(f"'{name}'" for name in _COUNT_TRIGGERS)
+        schema = self.conn.execute(
+            "SELECT type, name, sql FROM sqlite_schema WHERE tbl_name = 'events'"
+            f" AND sql IS NOT NULL AND (type = 'trigger' AND name IN ({names})"
+            " OR type = 'index')"
+        ).fetchall()
+        triggers = [(name, sql) for kind, name, sql in schema if kind == "trigger"]
+        indexes = [(name, sql) for kind, name, sql in schema if kind == "index"]
+        (total,) = self.conn.execute("SELECT count(*) FROM events").fetchone()
+        staying = int(total) - moved if removing else int(total)
+        if moved < staying:
+            indexes = []
+        for name, _sql in triggers:
+            self.conn.execute(f'DROP TRIGGER "{name}"')
+        for name, _sql in indexes:
+            self.conn.execute(f'DROP INDEX "{name}"')
+        yield frozenset(name for name, _sql in triggers)
+        for _name, sql in indexes:
+            self.conn.execute(sql)
+        for _name, sql in triggers:
+            self.conn.execute(sql)
 
     def _update_row(self, table: str, row_id: int, changes: Mapping[str, Any]) -> None:
         before = self._row(table, row_id)
