@@ -180,6 +180,35 @@ def test_a_mistyped_command_is_not_taken_for_a_project(tmp_path, monkeypatch):
     assert "unknown command 'imprt'" in out.stderr and "import" in out.stderr
 
 
+def test_the_modules_the_app_imports_before_qt_are_the_windows_own_and_free_of_qt():
+    """``tfstudio.__main__.BEFORE_QT`` is imported before PySide6 (which reads the source of
+    every module imported after it): none of them may load Qt, and the app and its window
+    need each."""
+    from tfstudio.__main__ import BEFORE_QT
+
+    before = (
+        "import importlib, sys\n"
+        "from tfstudio.__main__ import BEFORE_QT\n"
+        "for name in BEFORE_QT:\n"
+        "    importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", before], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    window = (
+        "import json, sys, tfstudio.qt.app, tfstudio.qt.main_window\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", window],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert set(BEFORE_QT) <= set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
 def test_the_app_start_imports_no_command_module():
     probe = (
         "from tfstudio.__main__ import wants_gui\n"

@@ -6,6 +6,7 @@ command (``train``, ``detect``...) never pays for loading it.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import sys
 from collections.abc import Sequence
@@ -15,7 +16,25 @@ from tfstudio.launch import COMMANDS, wants_gui
 __all__ = ["COMMANDS", "main", "open_gui", "wants_gui"]
 
 
+# The window's Qt-free modules, imported before PySide6: once loaded, PySide6 reads the source of
+# each module imported after it (its __feature__ hook, ~0.6 ms a module), and these bring ~200
+# (the store's sqlite-utils with click, pluggy and dateutil; psygnal; the session's models).
+BEFORE_QT = (
+    "tfstudio.logs",
+    "tfstudio.store",
+    "tfstudio.session.workspace",
+    "tfstudio.session.view_settings",
+    "tfstudio.session.detection_model",
+    "tfstudio.session.review",
+    "tfstudio.session.runs",
+    "tfstudio.features.envelope_queue",
+    "tfstudio.features.tile_queue",
+)
+
+
 def open_gui(project: str | None) -> int:
+    for name in BEFORE_QT:
+        importlib.import_module(name)
     from tfstudio.qt.app import run
 
     return int(run(project))
