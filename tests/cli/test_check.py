@@ -154,12 +154,120 @@ def test_drifted_label_counts_are_found_and_recounted(tmp_path):
         assert project.label_counts() == {rec.id: {bird: 3}}
     result = tfstudio("check", root, "--json")
     assert result.returncode != 0
-    (finding,) = json.loads(result.stdout)["findings"]
-    assert finding["kind"] == "label_counts" and finding["repairable"]
-    assert "'bird': 3 stored, 1 labelled" in finding["message"]
+    trigger, counts = json.loads(result.stdout)["findings"]
+    assert trigger["kind"] == counts["kind"] == "label_counts"
+    assert trigger["repairable"] and counts["repairable"]
+    assert (
+        "trigger label_counts_delete that keeps the label counts is missing" in (trigger["message"])
+    )
+    assert "'bird': 3 stored, 1 labelled" in counts["message"]
     repaired = json.loads(tfstudio("check", root, "--repair", "--json").stdout)
-    assert [f["repaired"] for f in repaired["findings"]] == [True]
+    assert [f["repaired"] for f in repaired["findings"]] == [True, True]
     with Project.open(root) as project:
         assert project.label_counts() == {rec.id: {bird: 1}}
         assert project.label_count_drift() == []
+        assert project.label_counts_damage() == []
+        # the trigger is back: a deletion is counted again
+        project.delete_events([e.id for e in project.labels()])
+        assert project.label_counts() == {}
     assert tfstudio("check", root).returncode == 0
+
+
+def _labelled(tmp_path):
+    """A project with two labels on a.wav and one on b.wav; its database file."""
+    root = _project(tmp_path)
+    with Project.open(root) as project:
+        a, b = (rec.id for rec in project.recordings())
+        bird = project.ensure_class("bird").id
+        frog = project.ensure_class("frog").id
+        project.add_events(
+            [
+                dict(recording_id=a, class_id=bird, onset=0.0, offset=0.1),
+                dict(recording_id=a, class_id=frog, onset=0.2, offset=0.3),
+                dict(recording_id=b, class_id=bird, onset=0.0, offset=0.1),
+            ]
+        )
+        counts = project.label_counts()
+    return root, counts
+
+
+def _damage(root, *statements):
+    """Edit the project's file as another tool would (plain sqlite3, no tfstudio)."""
+    import sqlite3
+
+    db = sqlite3.connect(root / DB_NAME)
+    with db:
+        for sql in statements:
+            db.execute(sql)
+    db.close()
+
+
+def test_a_missing_label_counts_table_is_found_and_made_again(tmp_path):
+    root, counts = _labelled(tmp_path)
+    _damage(root, "DROP TABLE label_counts")
+    result = tfstudio("check", root)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "the label_counts table is missing (no new label can be stored)" in result.stdout
+    assert "--repair' fixes 1" in result.stdout
+    result = tfstudio("check", root, "--repair")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("repaired  ")
+    with Project.open(root) as project:
+        assert project.label_counts() == counts
+        assert project.label_counts_damage() == [] and project.label_count_drift() == []
+        # labels can be stored and are counted again
+        a = project.recordings()[0].id
+        project.add_event(a, project.ensure_class("bird").id, 1.0, 1.5)
+        assert project.label_count_drift() == []
+    assert tfstudio("check", root).returncode == 0
+
+
+def test_a_label_counts_table_without_counts_is_made_again(tmp_path):
+    root, counts = _labelled(tmp_path)
+    _damage(root, "DROP TABLE label_counts", "CREATE TABLE label_counts (note TEXT)")
+    result = tfstudio("check", root)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "the label_counts table is not the one tfstudio makes" in result.stdout
+    assert tfstudio("check", root, "--repair").returncode == 0
+    with Project.open(root) as project:
+        assert project.label_counts() == counts
+
+
+def test_an_altered_label_counts_table_and_trigger_are_made_again(tmp_path):
+    root, counts = _labelled(tmp_path)
+    # Another tool's idea of the table (no primary key, a stray column) and an insert
+    # trigger that counts nothing.
+    _damage(
+        root,
+        "DROP TABLE label_counts",
+        "CREATE TABLE label_counts (recording_id INTEGER, class_id INTEGER, n INTEGER, x)",
+        "INSERT INTO label_counts VALUES (1, 1, 99, NULL)",
+        "DROP TRIGGER label_counts_insert",
+        "CREATE TRIGGER label_counts_insert AFTER INSERT ON events BEGIN SELECT 1; END",
+    )
+    report = json.loads(tfstudio("check", root, "--json").stdout)
+    messages = [f["message"] for f in report["findings"] if f["kind"] == "label_counts"]
+    assert "the label_counts table is not the one tfstudio makes (and 1 more)" in messages[0]
+    assert "99 stored" in messages[1]
+    report = json.loads(tfstudio("check", root, "--repair", "--json").stdout)
+    assert report["ok"] is True
+    assert [f["repaired"] for f in report["findings"]] == [True, True]
+    with Project.open(root) as project:
+        assert project.label_counts() == counts
+        assert project.label_counts_damage() == []
+        schema = dict(
+            project.conn.execute(
+                "SELECT name, sql FROM sqlite_schema WHERE name LIKE 'label_counts%'"
+            ).fetchall()
+        )
+    # the same table and triggers a new project has
+    fresh = tmp_path / "fresh"
+    assert tfstudio("init", fresh).returncode == 0
+    with Project.open(fresh) as project:
+        made = dict(
+            project.conn.execute(
+                "SELECT name, sql FROM sqlite_schema WHERE name LIKE 'label_counts%'"
+            ).fetchall()
+        )
+    normal = {name: " ".join(sql.split()) for name, sql in made.items()}
+    assert {name: " ".join(sql.split()) for name, sql in schema.items()} == normal

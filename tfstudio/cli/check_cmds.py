@@ -1,4 +1,5 @@
-"""check: is the project sound? integrity, dead runs, missing audio, orphaned files."""
+"""check: is the project sound? integrity, label counts, dead runs, missing audio, orphaned
+files."""
 
 from __future__ import annotations
 
@@ -16,13 +17,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "check",
         help="check a project for damage and stale files; --repair fixes what is safe",
-        description="Run SQLite's integrity check, find runs marked running whose process has "
-        "ended, recordings whose audio is missing or changed, cached features and posteriors "
-        "of recordings no longer in the project, temporary files left by killed processes, "
-        "and run folders the database does not know. With --repair, mark dead runs stopped, "
-        "store the recordings' status, and delete the stale cache, posterior and temporary "
-        "files; run folders and the database itself are never deleted or rewritten. Exit "
-        "status 0 when nothing is left to fix, 1 when problems remain.",
+        description="Run SQLite's integrity check, compare the stored label counts (and the "
+        "table and triggers that keep them) with the labels, find runs marked running whose "
+        "process has ended, recordings whose audio is missing or changed, cached features and "
+        "posteriors of recordings no longer in the project, temporary files left by killed "
+        "processes, and run folders the database does not know. With --repair, recount the "
+        "labels (making the label_counts table and its triggers again when they are missing "
+        "or altered), mark dead runs stopped, store the recordings' status, and delete the "
+        "stale cache, posterior and temporary files; run folders, labels and the rest of the "
+        "database are never deleted or rewritten. Exit status 0 when nothing is left to fix, "
+        "1 when problems remain.",
     )
     p.add_argument("project", metavar="PROJECT")
     p.add_argument("--repair", action="store_true", help="fix what is safe to fix")

@@ -2,16 +2,17 @@
 whose process has ended, missing audio, and files in the project folder that nothing refers to
 any more.
 
-Only what can be rebuilt or is plainly stale is repaired (label counts recounted, a dead run
-marked stopped, a
-recording's stored status, cached features and posteriors of recordings no longer in the
-project, temporary files of processes that are gone); a run folder the database does not know
-may hold the only copy of a model, so it is reported and left alone.
+Only what can be rebuilt or is plainly stale is repaired (label counts recounted, their table
+and triggers made again, a dead run marked stopped, a recording's stored status, cached
+features and posteriors of recordings no longer in the project, temporary files of processes
+that are gone); a run folder the database does not know may hold the only copy of a model, so
+it is reported and left alone.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -86,33 +87,56 @@ def _integrity(project: Project) -> list[Finding]:
 
 def _label_counts(project: Project, repair: bool) -> list[Finding]:
     """The per-recording label counts (kept by triggers, read by the recording browser and
-    ``info``) against a count of the events themselves; repair rebuilds them."""
+    ``info``): the table and its triggers as tfstudio makes them, and the counts against a
+    count of the events themselves. Repair makes the table and its triggers again when they
+    are damaged, and otherwise recounts."""
     try:
-        drift = project.label_count_drift()
+        damage = project.label_counts_damage()
     except DatabaseProblem:
         return []  # a damaged database is the integrity finding's to report
-    if not drift:
-        return []
-    repaired = False
-    if repair:
-        project.recount_labels()
-        repaired = True
-    names = {c.id: c.name for c in project.classes()}
-    first = drift[0]
-    more = f" (and {len(drift) - 1} more)" if len(drift) > 1 else ""
-    return [
-        Finding(
-            "label_counts",
-            f"recording {first[0]}",
-            f"the stored label counts disagree with the labels for {len(drift)} recording and "
-            f"class pair(s), e.g. recording {first[0]}, class "
-            f"{names.get(first[1], first[1])!r}: {first[2]} stored, {first[3]} labelled{more}; "
-            "the recording browser and 'tfstudio info' show the stored counts; repair "
-            "recounts them (no label changes)",
-            repairable=True,
-            repaired=repaired,
+    try:
+        drift = project.label_count_drift()
+    except sqlite3.Error:
+        if not damage:
+            return []  # as above
+        drift = []  # no table, or one not readable as tfstudio's: the damage finding says so
+    findings = []
+    if damage:
+        more = f" (and {len(damage) - 1} more)" if len(damage) > 1 else ""
+        findings.append(
+            Finding(
+                "label_counts",
+                f"{project.db_path}: label_counts",
+                f"{project.db_path}: {damage[0]}{more}; the recording browser and "
+                "'tfstudio info' show the label counts; repair makes the table and its "
+                "triggers again and counts the labels (no label changes)",
+                repairable=True,
+            )
         )
-    ]
+    if drift:
+        names = {c.id: c.name for c in project.classes()}
+        first = drift[0]
+        more = f" (and {len(drift) - 1} more)" if len(drift) > 1 else ""
+        findings.append(
+            Finding(
+                "label_counts",
+                f"recording {first[0]}",
+                f"the stored label counts disagree with the labels for {len(drift)} recording "
+                f"and class pair(s), e.g. recording {first[0]}, class "
+                f"{names.get(first[1], first[1])!r}: {first[2]} stored, {first[3]} labelled"
+                f"{more}; the recording browser and 'tfstudio info' show the stored counts; "
+                "repair recounts them (no label changes)",
+                repairable=True,
+            )
+        )
+    if repair and findings:
+        if damage:
+            project.rebuild_label_counts()
+        else:
+            project.recount_labels()
+        for finding in findings:
+            finding.repaired = True
+    return findings
 
 
 def _dead_runs(project: Project, repair: bool) -> list[Finding]:

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any
 from tfstudio.store.errors import ProjectError
 from tfstudio.store.history import History
 from tfstudio.store.records import Event, EventClass
-from tfstudio.store.schema import REVIEW_STATES, SOURCES
+from tfstudio.store.schema import (
+    LABEL_COUNTS_TABLE,
+    LABEL_COUNTS_TRIGGERS,
+    REVIEW_STATES,
+    SOURCES,
+)
 
 EVENT_FIELDS = (
     "recording_id",
@@ -488,6 +493,47 @@ class EventStore(History):
             """
         )
         return [tuple(row) for row in rows]
+
+    def label_counts_damage(self) -> list[str]:
+        """What is wrong with the ``label_counts`` table and the triggers that keep it, as
+        sentences (none in a healthy project): missing, or not as tfstudio makes them (a
+        database edited by another tool). Without the table a new label cannot be stored."""
+        stored = {
+            name: " ".join(sql.split())
+            for name, sql in self.conn.execute(
+                "SELECT name, sql FROM sqlite_schema WHERE sql IS NOT NULL"
+                " AND (type = 'table' AND name = 'label_counts' OR type = 'trigger')"
+            )
+        }
+        problems = []
+        table = stored.get("label_counts")
+        if table is None:
+            problems.append("the label_counts table is missing (no new label can be stored)")
+        elif table != " ".join(LABEL_COUNTS_TABLE.rstrip(";").split()):
+            problems.append("the label_counts table is not the one tfstudio makes")
+        for name, sql in LABEL_COUNTS_TRIGGERS.items():
+            if name not in stored:
+                problems.append(f"the trigger {name} that keeps the label counts is missing")
+            elif stored[name] != " ".join(sql.rstrip(";").split()):
+                problems.append(f"the trigger {name} is not the one tfstudio makes")
+        return problems
+
+    def rebuild_label_counts(self) -> None:
+        """Make the ``label_counts`` table and its triggers again as tfstudio makes them and
+        count the labels into it (one transaction; the events are not touched)."""
+        with self.write():
+            for name in LABEL_COUNTS_TRIGGERS:
+                self.conn.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+            self.conn.execute("DROP TABLE IF EXISTS label_counts")
+            self.conn.execute(LABEL_COUNTS_TABLE)
+            for sql in LABEL_COUNTS_TRIGGERS.values():
+                self.conn.execute(sql)
+            self.conn.execute(
+                "INSERT INTO label_counts (recording_id, class_id, n)"
+                f" SELECT recording_id, class_id, count(*) FROM events WHERE {LABEL_SQL}"
+                " GROUP BY recording_id, class_id"
+            )
+            self._changed("recordings")
 
     def recount_labels(self) -> None:
         """Rebuild ``label_counts`` from the events (one transaction)."""

@@ -11,6 +11,41 @@ RUN_STATUSES = ("queued", "running", "stopped", "failed", "done")
 
 migrations = Migrations("tfstudio")
 
+# The label counts per recording and class and the triggers that keep them (made by m003;
+# ``tfstudio check --repair`` makes them again when they are missing or not these).
+LABEL_COUNTS_TABLE = """CREATE TABLE label_counts (
+            recording_id INTEGER NOT NULL,
+            class_id INTEGER NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (recording_id, class_id)
+        ) WITHOUT ROWID;"""
+LABEL_COUNTS_TRIGGERS = {
+    "label_counts_insert": """CREATE TRIGGER label_counts_insert AFTER INSERT ON events
+        WHEN NEW.source = 'human' OR NEW.review = 'accepted'
+        BEGIN
+            INSERT INTO label_counts (recording_id, class_id, n)
+                VALUES (NEW.recording_id, NEW.class_id, 1)
+                ON CONFLICT (recording_id, class_id) DO UPDATE SET n = n + 1;
+        END;""",
+    "label_counts_delete": """CREATE TRIGGER label_counts_delete AFTER DELETE ON events
+        WHEN OLD.source = 'human' OR OLD.review = 'accepted'
+        BEGIN
+            UPDATE label_counts SET n = n - 1
+                WHERE recording_id = OLD.recording_id AND class_id = OLD.class_id;
+        END;""",
+    "label_counts_update": """CREATE TRIGGER label_counts_update
+        AFTER UPDATE OF recording_id, class_id, source, review ON events
+        BEGIN
+            UPDATE label_counts SET n = n - 1
+                WHERE (OLD.source = 'human' OR OLD.review = 'accepted')
+                AND recording_id = OLD.recording_id AND class_id = OLD.class_id;
+            INSERT INTO label_counts (recording_id, class_id, n)
+                SELECT NEW.recording_id, NEW.class_id, 1
+                WHERE NEW.source = 'human' OR NEW.review = 'accepted'
+                ON CONFLICT (recording_id, class_id) DO UPDATE SET n = n + 1;
+        END;""",
+}
+
 
 @migrations()
 def m001_initial(db: Database) -> None:
@@ -127,7 +162,7 @@ def m002_run_process(db: Database) -> None:
 def m003_scale(db: Database) -> None:
     # Large projects (issue 11): see tfstudio.store.history for the undo design.
     db.executescript(
-        """
+        f"""
         -- Undo, redo and "drop the redo steps" find their groups through this index instead
         -- of scanning the whole history.
         CREATE INDEX history_undone ON history (undone, group_id);
@@ -157,43 +192,17 @@ def m003_scale(db: Database) -> None:
 
         -- Labels per recording and class, kept by triggers: the recording browser reads it on
         -- every change, and counting a million events each time took a fifth of a second.
-        CREATE TABLE label_counts (
-            recording_id INTEGER NOT NULL,
-            class_id INTEGER NOT NULL,
-            n INTEGER NOT NULL,
-            PRIMARY KEY (recording_id, class_id)
-        ) WITHOUT ROWID;
+        {LABEL_COUNTS_TABLE}
         INSERT INTO label_counts (recording_id, class_id, n)
             SELECT recording_id, class_id, count(*) FROM events
             WHERE source = 'human' OR review = 'accepted'
             GROUP BY recording_id, class_id;
 
-        CREATE TRIGGER label_counts_insert AFTER INSERT ON events
-        WHEN NEW.source = 'human' OR NEW.review = 'accepted'
-        BEGIN
-            INSERT INTO label_counts (recording_id, class_id, n)
-                VALUES (NEW.recording_id, NEW.class_id, 1)
-                ON CONFLICT (recording_id, class_id) DO UPDATE SET n = n + 1;
-        END;
+        {LABEL_COUNTS_TRIGGERS["label_counts_insert"]}
 
-        CREATE TRIGGER label_counts_delete AFTER DELETE ON events
-        WHEN OLD.source = 'human' OR OLD.review = 'accepted'
-        BEGIN
-            UPDATE label_counts SET n = n - 1
-                WHERE recording_id = OLD.recording_id AND class_id = OLD.class_id;
-        END;
+        {LABEL_COUNTS_TRIGGERS["label_counts_delete"]}
 
-        CREATE TRIGGER label_counts_update
-        AFTER UPDATE OF recording_id, class_id, source, review ON events
-        BEGIN
-            UPDATE label_counts SET n = n - 1
-                WHERE (OLD.source = 'human' OR OLD.review = 'accepted')
-                AND recording_id = OLD.recording_id AND class_id = OLD.class_id;
-            INSERT INTO label_counts (recording_id, class_id, n)
-                SELECT NEW.recording_id, NEW.class_id, 1
-                WHERE NEW.source = 'human' OR NEW.review = 'accepted'
-                ON CONFLICT (recording_id, class_id) DO UPDATE SET n = n + 1;
-        END;
+        {LABEL_COUNTS_TRIGGERS["label_counts_update"]}
         """
     )
 
