@@ -33,6 +33,12 @@ def project_events(project: Project, source: str = "labels") -> list[Event]:
     return list(project.iter_events(source))
 
 
+def count_project_events(project: Project, source: str = "labels") -> int:
+    """How many events :func:`project_events` gives, without loading them."""
+    _check_source(source)
+    return project.count_selected(source)
+
+
 def _check_source(source: str) -> None:
     if source not in SOURCES:
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")

@@ -9,7 +9,12 @@ import json
 import pytest
 
 from tests.conftest import fake_recording
-from tfstudio.exporter import export_labels, project_events, to_label_events
+from tfstudio.exporter import (
+    count_project_events,
+    export_labels,
+    project_events,
+    to_label_events,
+)
 from tfstudio.formats import FORMATS, audacity, dcase, jsonfmt, raven, soundevent, textgrid
 from tfstudio.store.events import _STREAM_ROWS
 
@@ -72,3 +77,24 @@ def test_recordings_of_one_name_share_their_file(busy, tmp_path, fmt):
         busy.labels(busy.find_recording("y.wav").id)
     )
     assert read(tmp_path / fmt / f"z{module.SUFFIX}").events == []
+
+
+def test_events_are_counted_without_loading_them(busy):
+    run = busy.create_run({})
+    rec = busy.recordings()[0].id
+    cls = busy.classes()[0].id
+    ids = busy.add_events(
+        [
+            dict(
+                recording_id=rec, class_id=cls, onset=t, offset=t + 1, source="model", run_id=run.id
+            )
+            for t in (1.0, 2.0, 3.0)
+        ]
+    )
+    busy.update_event(ids[0], review="accepted")
+    busy.update_event(ids[1], review="rejected")
+    for source in ("labels", "detections"):
+        assert count_project_events(busy, source) == len(project_events(busy, source))
+    assert count_project_events(busy, "detections") == 2
+    with pytest.raises(ValueError, match="source must be one of labels, detections"):
+        count_project_events(busy, "everything")

@@ -442,6 +442,15 @@ class EventStore(History):
         finally:
             cursor.close()
 
+    def count_selected(self, selection: str = "labels") -> int:
+        """How many events :meth:`iter_events` gives for ``selection``, counted by SQLite."""
+        if selection not in SELECTIONS:
+            raise ValueError(f"selection must be one of {', '.join(SELECTIONS)}, not {selection!r}")
+        (count,) = self.conn.execute(
+            f"SELECT count(*) FROM events WHERE {SELECTIONS[selection]}"
+        ).fetchone()
+        return int(count)
+
     def labels(self, recording_id: int | None = None) -> list[Event]:
         """What counts as ground truth: human events and accepted model detections."""
         sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE {LABEL_SQL}"
