@@ -42,11 +42,12 @@ Say = Callable[[str], None]
 @dataclass
 class StartupResult:
     """Median seconds from the process's start to each start-up step, per way of starting:
-    ``run`` (``tfstudio.qt.app.run`` entered: the interpreter, the entry point, PySide6,
-    pyqtgraph and the store imported), ``imported`` (the main window's modules), ``shown`` (the
-    application and the window made and shown), ``opened`` (the project opened) and
-    ``painted``; and the median CPU seconds the process used up to its first paint, which
-    other work on a shared machine inflates much less than the wall-clock times."""
+    ``run`` (``tfstudio.qt.app.run`` entered: the interpreter, the entry point, the store and
+    the session's models, PySide6 and pyqtgraph imported), ``imported`` (the main window's
+    modules), ``shown`` (the application and the window made and shown), ``opened`` (the
+    project opened) and ``painted``; and the median CPU seconds the process used up to its
+    first paint, which other work on a shared machine inflates much less than the wall-clock
+    times."""
 
     platform: str
     repeats: int
