@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tfstudio.train.data import (
+    FrameTargets,
     Normalizer,
     SequenceDataset,
     epoch_batches,
@@ -35,6 +36,34 @@ def test_targets_round_to_the_nearest_frame_edge_and_clip():
     assert np.flatnonzero(t[:, 0]).tolist() == list(range(25, 37))
     assert np.flatnonzero(t[:, 1]).tolist() == list(range(195, 200))  # clipped at the end
     assert np.flatnonzero(t[:, 2]).tolist() == [100]  # shorter than a frame: one frame
+
+
+def test_frame_targets_slices_equal_the_dense_targets_and_cost_only_their_labels():
+    rng = np.random.default_rng(3)
+    n_frames, n_classes = 500, 4
+    events = [
+        (float(a), float(a + d), int(c))
+        for a, d, c in zip(
+            rng.uniform(-1, 10.5, 40), rng.uniform(0, 2, 40), rng.integers(0, 4, 40), strict=True
+        )
+    ]
+    dense = np.zeros((n_frames, n_classes), dtype=np.float32)
+    for onset, offset, cls in events:  # the rule of the module's docstring, written out
+        start = max(0, math.floor(onset / HOP + 0.5))
+        stop = min(n_frames, max(math.floor(offset / HOP + 0.5), start + (offset > onset)))
+        dense[start:stop, cls] = 1.0
+    lazy = FrameTargets.from_events(events, n_frames, n_classes, HOP)
+    assert lazy.shape == dense.shape and len(lazy) == n_frames and lazy.ndim == 2
+    np.testing.assert_array_equal(np.asarray(lazy), dense)
+    for start, stop in [(0, 256), (37, 293), (480, 736), (499, 500), (-10, None), (300, 200)]:
+        got = lazy[start:stop]
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, dense[start:stop])
+    np.testing.assert_array_equal(lazy[100:300, 2], dense[100:300, 2])
+    np.testing.assert_array_equal(lazy[7], dense[7])
+    # What it holds grows with the labels, not with the frames times the classes.
+    longer = FrameTargets.from_events(events, 50 * 3600, 1000, HOP)
+    assert lazy.spans.nbytes <= longer.spans.nbytes <= 40 * 3 * 8  # 40 labels
 
 
 def test_targets_round_trip_through_post_processing():

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from tfstudio.train.targets import FrameTargets
+
 __all__ = [
     "EventBank",
     "EventSpan",
@@ -56,7 +58,7 @@ class EventBank:
     in as often as common ones.
     """
 
-    def __init__(self, targets: Sequence[np.ndarray]):
+    def __init__(self, targets: Sequence[np.ndarray | FrameTargets]):
         by_class: dict[int, list[EventSpan]] = {}
         for index, frame_targets in enumerate(targets):
             active = np.asarray(frame_targets) > 0.5
@@ -256,7 +258,9 @@ def mixup_batch(
     return out
 
 
-def positive_weights(targets: Sequence[np.ndarray], power: float, cap: float = 10.0) -> np.ndarray:
+def positive_weights(
+    targets: Sequence[np.ndarray | FrameTargets], power: float, cap: float = 10.0
+) -> np.ndarray:
     """Per-class weight of positive frames in the BCE: ``(negatives / positives) ** power``,
     capped; 0 gives ones. A class never labelled gets weight 1."""
     if not targets:
@@ -275,7 +279,7 @@ def positive_weights(targets: Sequence[np.ndarray], power: float, cap: float = 1
 
 def balance_windows(
     windows: Sequence[tuple[int, int]],
-    targets: Sequence[np.ndarray],
+    targets: Sequence[np.ndarray | FrameTargets],
     seq_len: int,
     *,
     epoch: int,

@@ -26,8 +26,10 @@ from tfstudio.features.config import FeatureConfig
 from tfstudio.store import Project, Recording
 from tfstudio.train.augment import EventBank, EventVariation, SpecAugment, mix_event
 from tfstudio.train.single_label import frame_span, label_ids
+from tfstudio.train.targets import FrameTargets, frame_targets
 
 __all__ = [
+    "FrameTargets",
     "Mixing",
     "Normalizer",
     "RecordingData",
@@ -46,19 +48,6 @@ __all__ = [
 
 Window = tuple[int, int]  # (index into the recording list, first frame)
 SeededWindow = tuple[int, int, int]  # ... and the seed of its augmentation draws
-
-
-def frame_targets(
-    events: Iterable[tuple[float, float, int]], n_frames: int, n_classes: int, hop_s: float
-) -> np.ndarray:
-    """Multi-hot (n_frames, n_classes) float32 from (onset s, offset s, class index) triples."""
-    targets = np.zeros((n_frames, n_classes), dtype=np.float32)
-    for onset, offset, cls in events:
-        start, stop = frame_span(onset, offset, hop_s)
-        start, stop = max(0, start), min(n_frames, stop)
-        if stop > start:
-            targets[start:stop, cls] = 1.0
-    return targets
 
 
 def subtract_background(features: np.ndarray, percentile: float) -> np.ndarray:
@@ -203,9 +192,10 @@ class RecordingData:
     recording_id: int
     name: str
     feature_path: Path
-    # (frames, classes) float32 multi-hot, or for a single-label run (frames,) int64 class
-    # ids, 0 the background (tfstudio.train.single_label.label_ids).
-    targets: np.ndarray
+    # (frames, classes) float32 multi-hot made from the labels when sliced (FrameTargets), or
+    # for a single-label run (frames,) int64 class ids, 0 the background
+    # (tfstudio.train.single_label.label_ids).
+    targets: FrameTargets | np.ndarray
     labels: list[tuple[float, float, str]] = field(default_factory=list)
     # Loss weights (frames, classes) where they differ from 1: the frames of rejected
     # detections, explicit negatives; None when there are none. (frames,) for single-label.
@@ -272,7 +262,7 @@ def load_recordings(
                 )
             )
             continue
-        targets = frame_targets(
+        targets = FrameTargets.from_events(
             ((on, off, index[name]) for on, off, name in labels),
             len(feats),
             len(classes),
@@ -287,7 +277,9 @@ def load_recordings(
             ]
             if rejected:
                 marked = frame_targets(rejected, len(feats), len(classes), config.hop_s)
-                negatives = np.where((marked > 0) & (targets == 0), rejected_weight, 1.0)
+                negatives = np.where(
+                    (marked > 0) & (np.asarray(targets) == 0), rejected_weight, 1.0
+                )
                 negatives = negatives.astype(np.float32)
         out.append(
             RecordingData(

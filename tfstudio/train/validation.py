@@ -62,7 +62,7 @@ def validate(
             return None
         post = posteriors(model, rec.features(), val.normalizer, seq_len=cfg.seq_len, amp=cfg.amp)
         p = np.clip(post.astype(np.float64), 1e-7, 1 - 1e-7)
-        y = rec.targets
+        y = np.asarray(rec.targets)
         loss_sum += float(-(y * np.log(p) + (1 - y) * np.log1p(-p)).sum())
         count += y.size
         found = posteriors_to_events(post, classes, val.hop_s, **_postprocess(cfg))
@@ -88,18 +88,19 @@ def _validate_single_label(
     for rec in val.recordings:
         if stop():
             return None
+        ids = np.asarray(rec.targets)  # a single-label run's (frames,) class ids
         decisions, truth_log_prob = label_decisions(
             model,
             rec.features(),
             val.normalizer,
             seq_len=cfg.seq_len,
             amp=cfg.amp,
-            labels=rec.targets,
+            labels=ids,
         )
         assert truth_log_prob is not None
         loss_sum -= float(truth_log_prob.astype(np.float64).sum())
         count += len(truth_log_prob)
-        truth_ids.append(rec.targets)
+        truth_ids.append(ids)
         decided_ids.append(decisions[:, 0].astype(np.int64))
         found = decisions_to_events(decisions, classes, val.hop_s, **_postprocess(cfg))
         _collect(rec, found, reference, estimated)
