@@ -316,9 +316,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from tfstudio.exporter import (
         ExportRefused,
+        count_project_events,
         default_output,
         export_labels,
-        project_events,
     )
 
     if args.json and args.output == "-":
@@ -342,7 +342,10 @@ def cmd_export(args: argparse.Namespace) -> int:
                     )[0]
                 except ValueError as exc:
                     raise UserError(f"{exc}; nothing was written") from None
-                sys.stdout.write(path.read_text(encoding="utf-8"))
+                import shutil
+
+                with path.open(encoding="utf-8") as written_file:
+                    shutil.copyfileobj(written_file, sys.stdout)
             for line in skipped_here:
                 err(f"skipped {line}")
             return EXIT_SKIPPED if skipped_here else EXIT_OK
@@ -374,7 +377,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                 f"cannot write {where}: {exc.strerror or exc}; nothing was written",
                 exit_code=EXIT_RUNTIME,
             ) from None
-        n = len(project_events(project, args.source))
+        # Counted by SQLite: loading every event again took 59 s and 575 MB at 1 000 000.
+        n = count_project_events(project, args.source)
         where = written[0] if not module.PER_RECORDING else out
         # Done, but not everything went out: the same exit as an import that skipped lines.
         code = EXIT_SKIPPED if skipped else EXIT_OK
