@@ -177,7 +177,9 @@ class History(StoreBase):
         return int(count)
 
     @contextlib.contextmanager
-    def _bulk_events(self, moved: int, *, removing: bool) -> Iterator[frozenset[str]]:
+    def _bulk_events(
+        self, moved: int, *, removing: bool, indexes: bool = True
+    ) -> Iterator[frozenset[str]]:
         """Around moving ``moved`` events in or out of the events table in one statement.
 
         From :data:`BULK_EVENTS` on, the label-count triggers are taken off for the block
@@ -187,6 +189,7 @@ class History(StoreBase):
         index: most of the time of undoing or redoing a million-event import). Both are put
         back exactly as they were (their stored SQL), inside the same write transaction, so
         no other connection ever sees the table without them (a failure rolls it all back).
+        ``indexes=False`` keeps the indexes whatever the counts (an import looks its rows up).
         """
         if moved < BULK_EVENTS:
             yield frozenset()
@@ -198,17 +201,17 @@ class History(StoreBase):
             " OR type = 'index')"
         ).fetchall()
         triggers = [(name, sql) for kind, name, sql in schema if kind == "trigger"]
-        indexes = [(name, sql) for kind, name, sql in schema if kind == "index"]
+        dropped = [(name, sql) for kind, name, sql in schema if kind == "index"]
         (total,) = self.conn.execute("SELECT count(*) FROM events").fetchone()
         staying = int(total) - moved if removing else int(total)
-        if moved < staying:
-            indexes = []
+        if moved < staying or not indexes:
+            dropped = []
         for name, _sql in triggers:
             self.conn.execute(f'DROP TRIGGER "{name}"')
-        for name, _sql in indexes:
+        for name, _sql in dropped:
             self.conn.execute(f'DROP INDEX "{name}"')
         yield frozenset(name for name, _sql in triggers)
-        for _name, sql in indexes:
+        for _name, sql in dropped:
             self.conn.execute(sql)
         for _name, sql in triggers:
             self.conn.execute(sql)
