@@ -89,6 +89,36 @@ def test_check_files_reports_missing(project):
     assert project.recordings()[0].status == "missing"
 
 
+def test_check_files_tells_missing_from_changed_and_stores_what_it_found(project, tmp_path):
+    same = fake_recording(project, "same.wav", duration=1.0)
+    (project.root / "same.wav").write_bytes(b"x" * 32000)  # the size it was imported with
+    grown = fake_recording(project, "grown.wav", duration=1.0)
+    (project.root / "grown.wav").write_bytes(b"x" * 32001)
+    outside = project.add_recording(  # stored with an absolute path
+        path=tmp_path / "elsewhere" / "far.wav",
+        sample_rate=16000,
+        channels=1,
+        frames=16000,
+        duration=1.0,
+        size=32000,
+        mtime=0.0,
+        content_hash="hash-far",
+    ).recording_id
+    problems = project.check_files(record=False)
+    assert [(rec.id, why) for rec, why in problems] == [
+        (outside, f"missing: {tmp_path / 'elsewhere' / 'far.wav'}"),
+        (grown, f"changed: {project.root / 'grown.wav'}"),
+    ]
+    assert {r.status for r in project.recordings()} == {"ok"}  # not recorded
+    assert [rec.status for rec, _ in project.check_files()] == ["ok", "ok"]  # as they were
+    status = {r.id: r.status for r in project.recordings()}
+    assert status == {same: "ok", grown: "changed", outside: "missing"}
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "far.wav").write_bytes(b"x" * 32000)
+    assert [rec.id for rec, _ in project.check_files()] == [grown]
+    assert project.recording(outside).status == "ok"
+
+
 def test_event_validation_names_the_problem(project):
     rec = fake_recording(project)
     cls = project.add_class("bird")

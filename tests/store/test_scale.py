@@ -143,12 +143,16 @@ def test_label_counts_follow_every_kind_of_change(project):
     for step in steps:
         step()
         assert project.label_counts() == _recomputed_counts(project)
+        assert project.label_totals() == {
+            rec: (sum(per.values()), len(per)) for rec, per in _recomputed_counts(project).items()
+        }
         summary = project.summary()
         assert summary["events"] == len(project.labels())
         assert summary["classes"] == {
             c.name: sum(e.class_id == c.id for e in project.labels()) for c in project.classes()
         }
     assert project.label_counts([recs[1]]) == {recs[1]: _recomputed_counts(project)[recs[1]]}
+    assert project.label_totals([recs[1], recs[1]]) == {recs[1]: project.label_totals()[recs[1]]}
     # Deleting a recording cascades to its events, and the triggers see it.
     with project.write():
         project.conn.execute("DELETE FROM recordings WHERE id = ?", (recs[0],))

@@ -10,7 +10,7 @@ from tfstudio.store.project import (
     NewEvents,
     Project,
 )
-from tfstudio.store.records import Event, EventClass, Recording, Run
+from tfstudio.store.records import Event, EventClass, LabelTotals, Recording, Run
 from tfstudio.store.review import Acceptance, accept_detections
 from tfstudio.store.schema import REVIEW_STATES, RUN_STATUSES, SOURCES, SPLITS
 
@@ -28,6 +28,7 @@ __all__ = [
     "Event",
     "EventClass",
     "EventImport",
+    "LabelTotals",
     "NewEvents",
     "Project",
     "ProjectError",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 
 class _Row:
@@ -37,6 +37,13 @@ class Recording(_Row):
     split: str | None
     status: str
     added_at: float
+
+
+class LabelTotals(NamedTuple):
+    """A recording's labels in all and how many classes they are of."""
+
+    labels: int
+    classes: int
 
 
 @dataclass(frozen=True)
