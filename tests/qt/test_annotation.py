@@ -192,7 +192,7 @@ def test_tab_in_the_filter_box_moves_focus_instead(window, qtbot):
     ws.select_event(None)
     window.browser.filter_edit.setFocus()
     qtbot.keyClicks(window.browser.filter_edit, "rec1")
-    assert window.browser.proxy.rowCount() == 1
+    assert window.browser.model.rowCount() == 1
     assert ws.selected_id is None
 
 

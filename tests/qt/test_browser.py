@@ -1,12 +1,12 @@
-"""The recording browser's table: sorted by the model, filtered by the proxy, and kept in step
-with edits without resetting (so the selection and the sort survive them)."""
+"""The recording browser's table: sorted and filtered by its model, and kept in step with edits
+without resetting (so the selection and the sort survive them)."""
 
 from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
 
-from tfstudio.qt.browser import RecordingBrowser
+from tfstudio.qt.browser import CHIPS_ROLE, ID_ROLE, RecordingBrowser
 from tfstudio.session.workspace import Workspace
 
 
@@ -21,8 +21,8 @@ def browser(qtbot, small_project):
 
 
 def column(browser: RecordingBrowser, col: int) -> list[str]:
-    proxy = browser.proxy
-    return [proxy.index(row, col).data() for row in range(proxy.rowCount())]
+    model = browser.model
+    return [model.index(row, col).data() for row in range(model.rowCount())]
 
 
 def test_sorting_by_a_column_either_way_keeps_ties_in_their_order(browser):
@@ -57,7 +57,7 @@ def test_an_edit_updates_its_row_and_keeps_the_selection_and_the_order(browser):
     assert column(browser, 0) == [rec1.name, rec2.name, rec0.name]  # re-sorted by labels
     assert column(browser, 3) == ["2", "1", "none"]
     assert sorted(browser.selected_ids()) == [rec0.id, rec2.id]
-    chips = browser.proxy.index(0, 4).data(Qt.ItemDataRole.UserRole + 4)
+    chips = browser.model.index(0, 4).data(Qt.ItemDataRole.UserRole + 4)
     assert [(name, n) for _, name, n in chips] == [("bird", 2)]
 
 
@@ -76,3 +76,81 @@ def test_filtering_by_name_and_by_labelled_state(browser):
     ws.set_recording(rec0.id)
     ws.add_event(1.0, 2.0)
     assert sorted(column(browser, 0)) == sorted([rec0.name, rec1.name])  # dynamic filter
+
+
+def chips(browser: RecordingBrowser, recording_id: int) -> list[tuple[str, str, int]]:
+    row = browser.model.row_of(recording_id)
+    return list(browser.model.index(row, 4).data(CHIPS_ROLE))
+
+
+def test_a_label_moved_to_another_class_redraws_its_chips_though_the_totals_stay(browser, qtbot):
+    """One label of one class before and after: only the chips tell the change."""
+    ws = browser.workspace
+    bird, frog = ws.classes()
+    rec = ws.recording
+    event = ws.add_event(1.0, 2.0, class_id=bird.id)
+    assert chips(browser, rec.id) == [(bird.color, "bird", 1)]
+    row = browser.model.row_of(rec.id)
+
+    def covers_the_row(first, last, *_roles) -> bool:
+        return first.row() <= row <= last.row() and last.column() == 4
+
+    with qtbot.waitSignal(browser.model.dataChanged, check_params_cb=covers_the_row):
+        ws.update_event(event.id, class_id=frog.id)
+    assert chips(browser, rec.id) == [(frog.color, "frog", 1)]
+    assert column(browser, 3)[row] == "1"
+    tooltip = browser.model.index(row, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert tooltip.endswith("labels: frog 1")
+
+
+def test_chips_follow_the_classes_order_names_and_colours(browser, qtbot):
+    ws = browser.workspace
+    bird, frog = ws.classes()
+    rec = ws.recording
+    ws.add_event(1.0, 2.0, class_id=frog.id)
+    ws.add_event(3.0, 4.0, class_id=bird.id)
+    ws.add_event(5.0, 6.0, class_id=frog.id)
+    assert chips(browser, rec.id) == [(bird.color, "bird", 1), (frog.color, "frog", 2)]
+    with qtbot.waitSignal(browser.model.dataChanged):
+        ws.project.update_class(frog.id, name="toad", color="#123456")
+    assert chips(browser, rec.id) == [(bird.color, "bird", 1), ("#123456", "toad", 2)]
+    ws.project.update_class(frog.id, position=-1)  # moved before bird
+    assert [c.name for c in ws.classes()] == ["toad", "bird"]
+    assert chips(browser, rec.id) == [("#123456", "toad", 2), (bird.color, "bird", 1)]
+
+
+def test_sorting_by_classes_and_the_open_recording_through_filters_and_sorts(browser):
+    ws = browser.workspace
+    bird, frog = ws.classes()
+    rec0, rec1, rec2 = ws.recordings()
+    ws.set_recording(rec2.id)
+    ws.add_event(1.0, 2.0, class_id=bird.id)
+    ws.add_event(3.0, 4.0, class_id=frog.id)
+    ws.set_recording(rec0.id)
+    for onset in (1.0, 3.0, 5.0):  # more labels, fewer classes
+        ws.add_event(onset, onset + 1, class_id=bird.id)
+    ws.set_recording(rec1.id)
+    browser.table.sortByColumn(4, Qt.SortOrder.DescendingOrder)
+    assert column(browser, 0) == [rec2.name, rec0.name, rec1.name]
+    browser.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
+    assert column(browser, 0) == [rec0.name, rec2.name, rec1.name]
+
+    def current() -> list[int]:
+        index = browser.table.currentIndex()
+        return [int(index.data(ID_ROLE))] if index.isValid() else []
+
+    assert current() == browser.selected_ids() == [rec1.id]
+    browser.filter_edit.setText("REC2")
+    assert column(browser, 0) == [rec2.name]
+    assert not browser.table.selectionModel().selectedRows() and ws.recording.id == rec1.id
+    browser.filter_edit.clear()
+    assert column(browser, 0) == [rec0.name, rec2.name, rec1.name]  # still sorted by labels
+    assert current() == browser.selected_ids() == [rec1.id]
+    browser.state_combo.setCurrentIndex(browser.state_combo.findData("labelled"))
+    browser.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    assert column(browser, 0) == [rec0.name, rec2.name]  # sorted while filtered
+    ws.set_recording(rec2.id)
+    assert current() == [rec2.id]
+    browser.state_combo.setCurrentIndex(browser.state_combo.findData("all"))
+    assert column(browser, 0) == [rec0.name, rec1.name, rec2.name]
+    assert current() == browser.selected_ids() == [rec2.id]

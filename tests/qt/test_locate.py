@@ -22,10 +22,10 @@ def test_missing_recordings_are_flagged_and_located_with_their_folder(
     try:
         ws, browser = window.workspace, window.browser
         assert [r.status for r in ws.recordings()] == ["missing"] * 3
-        proxy = browser.proxy
-        first = proxy.index(0, 0)
-        assert not proxy.data(first, Qt.ItemDataRole.DecorationRole).isNull()
-        assert "Locate" in proxy.data(first, Qt.ItemDataRole.ToolTipRole)
+        model = browser.model
+        first = model.index(0, 0)
+        assert not model.data(first, Qt.ItemDataRole.DecorationRole).isNull()
+        assert "Locate" in model.data(first, Qt.ItemDataRole.ToolTipRole)
         assert "Audio file not found" in window.view.message.toPlainText()
 
         # The user points at the open recording's file in its new folder (the OS file dialog
@@ -40,8 +40,8 @@ def test_missing_recordings_are_flagged_and_located_with_their_folder(
         assert "Relinked 3 recording(s)" in window.statusBar().currentMessage()
         qtbot.waitUntil(window.view.has_image, timeout=5000)
         assert window.view.message.toPlainText() == ""
-        assert proxy.data(proxy.index(0, 0), Qt.ItemDataRole.DecorationRole) is None
-        assert int(proxy.data(first, ID_ROLE)) in {r.id for r in ws.recordings()}
+        assert model.data(model.index(0, 0), Qt.ItemDataRole.DecorationRole) is None
+        assert int(model.data(first, ID_ROLE)) in {r.id for r in ws.recordings()}
     finally:
         window.close()
 

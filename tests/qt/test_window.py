@@ -194,17 +194,17 @@ def test_browser_filters_by_name_and_state(window):
     ws, browser = window.workspace, window.browser
     ws.add_event(1.0, 2.0)
     browser.filter_edit.setText("rec2")
-    assert browser.proxy.rowCount() == 1
+    assert browser.model.rowCount() == 1
     browser.filter_edit.clear()
     browser.state_combo.setCurrentIndex(browser.state_combo.findData("unlabelled"))
-    assert browser.proxy.rowCount() == 2
+    assert browser.model.rowCount() == 2
     browser.state_combo.setCurrentIndex(browser.state_combo.findData("labelled"))
-    assert browser.proxy.rowCount() == 1
+    assert browser.model.rowCount() == 1
     # Choosing a row opens that recording.
     browser.state_combo.setCurrentIndex(0)
-    index = browser.proxy.index(2, 0)
+    index = browser.model.index(2, 0)
     browser.table.setCurrentIndex(index)
-    assert ws.recording.name == browser.proxy.data(index)
+    assert ws.recording.name == browser.model.data(index)
 
 
 def test_playback_off_is_said_not_raised(window, qtbot):

@@ -163,7 +163,7 @@ def test_locate_from_the_rows_right_click_menu_relinks_the_folder(
     try:
         browser = window.browser
         table = browser.table
-        index = browser.proxy.index(1, 0)
+        index = browser.model.index(1, 0)
         name = index.data()
         chosen = moved / f"{name.rsplit('.', 1)[0]}.wav"
         # The OS file dialog is the one part replaced.

@@ -195,13 +195,51 @@ def test_an_edit_rereads_the_label_counts_of_the_recordings_it_touched_only(ws, 
     other = ws.project.add_event(rec1.id, bird.id, 0.0, 1.0)
     loop.run()
     assert asked[-1] == [rec1.id] and ws.label_counts(rec1.id) == {bird.id: 1}
-    # Deleted from a recording that was not shown: which one is unknown, so all are read.
+    # Deleted from a recording that was not shown: which one is unknown, so every
+    # recording's totals are read, and its counts per class when asked for.
+    read_totals = ws.project.label_totals
+    monkeypatch.setattr(ws.project, "label_totals", lambda: asked.append(None) or read_totals())
     ws.project.delete_events([other.id])
     loop.run()
-    assert asked[-1] is None and ws.label_counts(rec1.id) == {}
+    assert asked[-1] is None and ws.label_totals(rec1.id) == (0, 0)
+    assert ws.label_counts(rec1.id) == {} and asked[-1] is None  # no labels: nothing to read
+    assert ws.label_counts(rec0.id) == {frog.id: 1} and asked[-1] == [rec0.id]
     assert {r.id: ws.label_counts(r.id) for r in ws.recordings()} == {
         r.id: read_counts([r.id]).get(r.id, {}) for r in ws.recordings()
     }
+
+
+def test_opening_reads_each_recordings_totals_and_counts_per_class_only_when_asked(
+    root, monkeypatch
+):
+    """10 000 recordings of 30 classes are 290 000 counts: the list needs one total each."""
+    with Project.open(root) as project:
+        rec0, rec1, rec2 = (r.id for r in project.recordings())
+        bird, frog = (c.id for c in project.classes())
+        for rec, cls, onset in ((rec0, bird, 0), (rec0, bird, 2), (rec0, frog, 4), (rec1, frog, 0)):
+            project.add_event(rec, cls, onset, onset + 1)
+    asked: list[list[int] | None] = []
+    read_counts = Project.label_counts
+
+    def spy(self, recording_ids=None):
+        asked.append(None if recording_ids is None else sorted(recording_ids))
+        return read_counts(self, recording_ids)
+
+    monkeypatch.setattr(Project, "label_counts", spy)
+    ws = Workspace()
+    ws.open_project(root)
+    try:
+        assert asked == []
+        assert [ws.label_totals(r) for r in (rec0, rec1, rec2)] == [(3, 2), (1, 1), (0, 0)]
+        assert ws.label_counts(rec0) == {bird: 2, frog: 1} and asked == [[rec0]]
+        assert ws.label_counts(rec0) == {bird: 2, frog: 1} and asked == [[rec0]]  # kept
+        assert ws.label_counts(rec2) == {} and asked == [[rec0]]  # no labels: nothing to read
+        ws.set_recording(rec1)
+        assert ws.step_recording(1, unlabelled=True) and ws.recording.id == rec2
+        assert ws.step_recording(1, unlabelled=True) and ws.recording.id == rec2  # the only one
+    finally:
+        ws.close_project()
+    assert ws.label_totals(rec0) == (0, 0) and ws.label_counts(rec0) == {}
 
 
 def test_the_newest_run_becomes_active_unless_one_was_chosen(ws):

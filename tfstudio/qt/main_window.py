@@ -830,7 +830,7 @@ class MainWindow(QMainWindow):
         elif scope == "selected":
             ids = self.browser.selected_ids()
         else:
-            ids = [r.id for r in ws.recordings() if not sum(ws.label_counts(r.id).values())]
+            ids = [r.id for r in ws.recordings() if not ws.label_totals(r.id).labels]
             if not ids:
                 self.statusBar().showMessage("Every recording has labels", 5000)
                 return False

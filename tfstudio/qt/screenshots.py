@@ -313,7 +313,7 @@ def missing_audio_shot(app, window, outdir: Path, scratch: Path) -> list[Path]:
     table = browser.table
     # On the second row's label count: the menu opens over the spectrogram's margin, leaving
     # the flagged names and the message on the spectrogram in sight.
-    rect = table.visualRect(browser.proxy.index(1, 3))
+    rect = table.visualRect(browser.model.index(1, 3))
     pos = rect.center()
     shot = outdir / "missing-audio.png"
 

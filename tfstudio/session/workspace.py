@@ -42,6 +42,7 @@ from tfstudio.store import (
     Change,
     Event,
     EventClass,
+    LabelTotals,
     Project,
     ProjectError,
     Recording,
@@ -49,6 +50,8 @@ from tfstudio.store import (
     accept_detections,
     seconds_text,
 )
+
+NO_LABELS = LabelTotals(0, 0)
 
 # Beyond this many changed events (an import, an undone import), re-read instead of patching.
 MAX_PATCHED_EVENTS = 200
@@ -90,6 +93,10 @@ class Workspace:
         self._classes: list[EventClass] = []
         self._recordings: list[Recording] = []
         self._runs: list[Run] = []
+        # Labels per recording in all, for every recording (what lists filter and sort by),
+        # and per class for those asked about (read on demand: 10 000 recordings of 30 classes
+        # are 290 000 counts, most never shown).
+        self._totals: dict[int, LabelTotals] = {}
         self._counts: dict[int, dict[int, int]] = {}
         self._unsubscribe: Callable[[], None] | None = None
         self._pending: list[Change] = []
@@ -178,7 +185,20 @@ class Workspace:
 
     def label_counts(self, recording_id: int) -> dict[int, int]:
         """Labels per class id on one recording."""
-        return self._counts.get(recording_id, {})
+        counts = self._counts.get(recording_id)
+        if counts is None:
+            if self.project is None or recording_id not in self._totals:
+                return {}
+            counts = self.project.label_counts([recording_id]).get(recording_id, {})
+            self._counts[recording_id] = counts
+        return counts
+
+    def label_totals(self, recording_id: int) -> LabelTotals:
+        """Labels on one recording in all and the classes they are of. A new object each
+        time the recording's counts are read again (an edit touched it): a list that kept
+        the old one knows by identity which rows to redraw, even when the sums are equal
+        (a label moved to another class)."""
+        return self._totals.get(recording_id, NO_LABELS)
 
     def selected_event(self) -> Event | None:
         """The selected label or detection."""
@@ -251,7 +271,7 @@ class Workspace:
             if not unlabelled and not 0 <= pos < n:
                 return False
             candidate = ids[pos % n]
-            if unlabelled and any(self.label_counts(candidate).values()):
+            if unlabelled and self.label_totals(candidate).labels:
                 continue
             self.set_recording(candidate)
             return True
@@ -699,12 +719,13 @@ class Workspace:
 
     def _reload_all(self) -> None:
         if self.project is None:
-            self._classes, self._recordings, self._counts, self._runs = [], [], {}, []
+            self._classes, self._recordings, self._runs = [], [], []
+            self._totals, self._counts = {}, {}
             return
         self._classes = self.project.classes()
         self._recordings = self.project.recordings()
         self._runs = self.project.runs()
-        self._counts = self._query_counts()
+        self._totals, self._counts = self.project.label_totals(), {}
         if self.current_class_id not in {c.id for c in self._classes}:
             self.current_class_id = self._classes[0].id if self._classes else None
 
@@ -761,18 +782,21 @@ class Workspace:
         return touched
 
     def _update_counts(self, recording_ids: set[int] | None) -> None:
-        """Re-read the label counts of ``recording_ids`` (of every recording when None)."""
-        if self.project is None or recording_ids is None:
-            self._counts = self._query_counts()
+        """Re-read the label counts of ``recording_ids`` (the totals of every recording when
+        None; their per-class counts are then read again when asked for)."""
+        if self.project is None:
+            return
+        if recording_ids is None:
+            self._totals, self._counts = self.project.label_totals(), {}
             return
         if not recording_ids:
             return
         fresh = self.project.label_counts(recording_ids)
         for recording_id in recording_ids:
-            if recording_id in fresh:
-                self._counts[recording_id] = fresh[recording_id]
+            counts = fresh.get(recording_id)
+            if counts:
+                self._counts[recording_id] = counts
+                self._totals[recording_id] = LabelTotals(sum(counts.values()), len(counts))
             else:
                 self._counts.pop(recording_id, None)
-
-    def _query_counts(self) -> dict[int, dict[int, int]]:
-        return {} if self.project is None else self.project.label_counts()
+                self._totals.pop(recording_id, None)
