@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
 
 from tfstudio.qt.browser import CHIPS_ROLE, ID_ROLE, RecordingBrowser
 from tfstudio.session.workspace import Workspace
@@ -154,3 +156,29 @@ def test_sorting_by_classes_and_the_open_recording_through_filters_and_sorts(bro
     browser.state_combo.setCurrentIndex(browser.state_combo.findData("all"))
     assert column(browser, 0) == [rec0.name, rec1.name, rec2.name]
     assert current() == browser.selected_ids() == [rec2.id]
+
+
+def test_switching_recordings_draws_the_new_row_selected_and_the_old_one_not(browser, qtbot):
+    ws = browser.workspace
+    rec0, rec1, _ = ws.recordings()
+    browser.resize(500, 300)
+    browser.show()
+    qtbot.waitExposed(browser)
+    table = browser.table
+    highlight = table.palette().color(QPalette.ColorGroup.Active, QPalette.ColorRole.Highlight)
+
+    def drawn_selected(recording_id: int) -> bool:
+        # What is on the screen (the window's backing store), not a fresh paint (grab()).
+        QApplication.processEvents()
+        image = browser.screen().grabWindow(browser.winId()).toImage()
+        rect = table.visualRect(browser.model.index(browser.model.row_of(recording_id), 2))
+        at = table.viewport().mapTo(browser, rect.center())
+        colour = image.pixelColor(table.viewport().mapTo(browser, rect.topRight()).x() - 2, at.y())
+        return colour.rgb() == highlight.rgb()
+
+    ws.set_recording(rec0.id)
+    assert drawn_selected(rec0.id) and not drawn_selected(rec1.id)
+    ws.set_recording(rec1.id)
+    assert drawn_selected(rec1.id) and not drawn_selected(rec0.id)
+    browser.filter_edit.setText(rec0.name)  # the open one filtered out: nothing selected
+    assert not drawn_selected(rec0.id)
