@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.store.helpers import tfstudio
+from tfstudio.bench.store import browser_load, browser_rows
 from tfstudio.store import Project
 
 KEYS = {
@@ -22,6 +23,8 @@ KEYS = {
     "open_load_s",
     "q_recordings_s",
     "q_label_counts_s",
+    "q_label_totals_s",
+    "q_browser_load_s",
     "q_browser_filter_s",
     "q_recording_labels_s",
     "q_summary_s",
@@ -49,6 +52,15 @@ def test_bench_store_prints_one_json_object_with_every_number(tmp_path):
     # The project is kept in --folder, with every label back after undo and redo of the import.
     with Project.open(tmp_path / "b" / "project") as project:
         assert len(project.recordings()) == 6 and len(project.labels()) == 50
+        # What the bench times as the browser's rows is what the labels say.
+        labels = {r.name: len(project.labels(r.id)) for r in project.recordings()}
+        loaded = browser_load(project)
+        assert dict(loaded) == labels
+        expected = sorted(((n, k) for n, k in labels.items()), key=lambda r: (-r[1], r[0]))
+        assert browser_rows(loaded, "", "all") == expected
+        assert browser_rows(loaded, "", "unlabelled") == [r for r in expected if r[1] == 0]
+        first = expected[0][0]
+        assert browser_rows(loaded, first.lower(), "labelled") == [expected[0]]
 
 
 def test_bench_store_refuses_bad_sizes_in_one_line(tmp_path):

@@ -154,18 +154,26 @@ def _best_of(repeats: int, run: Callable[[], object]) -> float:
     return best
 
 
-def browser_rows(project: Project, text: str, state: str) -> list[tuple[str, int]]:
-    """What the recording browser shows for a filter: (name, labels) rows of recordings whose
-    name contains ``text`` and that are ``all``/``labelled``/``unlabelled``, most labels first."""
-    counts = project.label_counts()
-    rows = []
-    for rec in project.recordings():
-        total = sum(counts.get(rec.id, {}).values())
-        if text and text not in rec.name.lower():
-            continue
-        if state != "all" and (state == "labelled") != (total > 0):
-            continue
-        rows.append((rec.name, total))
+def browser_load(project: Project) -> list[tuple[str, int]]:
+    """What the recording browser reads when a project opens: every recording's name and its
+    number of labels (one per-recording totals query, not a row per recording and class)."""
+    totals = project.label_totals()
+    return [
+        (rec.name, totals[rec.id].labels if rec.id in totals else 0)
+        for rec in project.recordings()
+    ]
+
+
+def browser_rows(loaded: list[tuple[str, int]], text: str, state: str) -> list[tuple[str, int]]:
+    """What the recording browser shows for a filter, from what it read at open: (name, labels)
+    rows of recordings whose name contains ``text`` and that are ``all``/``labelled``/
+    ``unlabelled``, most labels first."""
+    rows = [
+        (name, total)
+        for name, total in loaded
+        if (not text or text in name.lower())
+        and (state == "all" or (state == "labelled") == (total > 0))
+    ]
     rows.sort(key=lambda row: (-row[1], row[0]))
     return rows
 
@@ -235,11 +243,14 @@ def run_store_bench(
 def _time_queries(project: Project, result: StoreBenchResult, say: Say) -> None:
     recordings = project.recordings()
     middle = recordings[len(recordings) // 2].id
+    loaded = browser_load(project)
     queries: dict[str, Callable[[], object]] = {
         "q_recordings": project.recordings,
         "q_label_counts": project.label_counts,
-        "q_browser_filter": lambda: browser_rows(project, "rec0001", "all"),
-        "q_browser_unlabelled": lambda: browser_rows(project, "", "unlabelled"),
+        "q_label_totals": project.label_totals,
+        "q_browser_load": lambda: browser_load(project),
+        "q_browser_filter": lambda: browser_rows(loaded, "rec0001", "all"),
+        "q_browser_unlabelled": lambda: browser_rows(loaded, "", "unlabelled"),
         "q_recording_labels": lambda: project.labels(middle),
         "q_recording_detections": lambda: project.events(middle, source="model", run_id=1),
         "q_summary": project.summary,
