@@ -159,8 +159,7 @@ def browser_load(project: Project) -> list[tuple[str, int]]:
     number of labels (one per-recording totals query, not a row per recording and class)."""
     totals = project.label_totals()
     return [
-        (rec.name, totals[rec.id].labels if rec.id in totals else 0)
-        for rec in project.recordings()
+        (rec.name, totals[rec.id].labels if rec.id in totals else 0) for rec in project.recordings()
     ]
 
 
