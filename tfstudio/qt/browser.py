@@ -263,37 +263,6 @@ class RecordingTableModel(QAbstractTableModel):
         if chips:
             lines.append("labels: " + ", ".join(f"{name} {n}" for _, name, n in chips))
         return "\n".join(lines)
-        r = self._rows[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return r.text(col)
-        if role == CHIPS_ROLE:
-            return self.chips(index.row())
-        if role == ID_ROLE:
-            return r.rec.id
-        if role == LABELLED_ROLE:
-            return r.totals.labels > 0
-        if role == SORT_ROLE:
-            return r.keys[col]
-        rec = r.rec
-        if role == Qt.ItemDataRole.ToolTipRole:
-            lines = [str(rec.path), f"{rec.sample_rate} Hz, {rec.channels} channel(s)"]
-            if rec.status != "ok":
-                lines.append(f"file {rec.status}: right-click ▸ Locate… to find it")
-            chips = self.chips(index.row()) if r.totals.labels else ()
-            if chips:
-                lines.append("labels: " + ", ".join(f"{name} {n}" for _, name, n in chips))
-            return "\n".join(lines)
-        if role == Qt.ItemDataRole.DecorationRole and col == 0 and rec.status != "ok":
-            return _warning_icon()
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if rec.status != "ok":
-                return QColor("#d55e00")
-            if col == 3 and not r.totals.labels:
-                return QColor("#e69f00")  # unlabelled stands out: it is work left to do
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (1, 3):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
 
 
 def _warning_icon() -> QIcon:
