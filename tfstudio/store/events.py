@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import operator
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,10 @@ EVENT_FIELDS = (
     "tier",
 )
 EDITABLE_EVENT_FIELDS = frozenset(EVENT_FIELDS)
+# The columns a new event's values are stored as (so an undo restores what the table held).
+_REAL_FIELDS = ("onset", "offset", "low_hz", "high_hz", "confidence")
+_INTEGER_FIELDS = ("recording_id", "class_id", "run_id")
+_EVENT_ROW = operator.itemgetter(*EVENT_FIELDS)
 
 # Ground truth: human labels plus model detections a user accepted.
 LABEL_SQL = "(source = 'human' OR review = 'accepted')"
@@ -155,8 +160,8 @@ class EventStore(History):
 
     def _new_event_values(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """A new event's columns: ``row`` with the defaults filled in, checked."""
-        unknown = set(row) - EDITABLE_EVENT_FIELDS
-        if unknown:
+        if not EDITABLE_EVENT_FIELDS.issuperset(row):
+            unknown = set(row) - EDITABLE_EVENT_FIELDS
             raise ProjectError(f"unknown event field(s): {', '.join(sorted(unknown))}")
         values = {
             "low_hz": None,
@@ -279,17 +284,19 @@ class EventStore(History):
             for row in rows:
                 values = self._new_event_values(row)
                 try:
-                    # As the columns store them, so an undo restores what the table held.
-                    for column in ("onset", "offset", "low_hz", "high_hz", "confidence"):
-                        if values[column] is not None:
-                            values[column] = float(values[column])
-                    for column in ("recording_id", "class_id", "run_id"):
-                        if values[column] is not None:
-                            values[column] = int(values[column])
+                    # As the columns store them (a float or int already is one: no call).
+                    for column in _REAL_FIELDS:
+                        value = values[column]
+                        if value is not None and type(value) is not float:
+                            values[column] = float(value)
+                    for column in _INTEGER_FIELDS:
+                        value = values[column]
+                        if value is not None and type(value) is not int:
+                            values[column] = int(value)
                 except (TypeError, ValueError) as exc:
                     raise ProjectError(f"event {dict(row)!r}: {exc}") from None
                 count += 1
-                yield (batch.sources, *(values[c] for c in EVENT_FIELDS))
+                yield (batch.sources, *_EVENT_ROW(values))
 
         columns = ", ".join(EVENT_FIELDS)
         marks = ", ".join("?" for _ in EVENT_FIELDS)
