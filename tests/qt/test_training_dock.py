@@ -65,3 +65,31 @@ def test_training_widgets_are_built_after_the_first_paint_not_before(qtbot, smal
     assert win.training.project.root == small_project
     assert win.run_history.project.root == small_project
     win.close()
+
+
+def test_the_training_widgets_wait_for_the_first_spectrogram_image(
+    qtbot, small_project, tmp_path, monkeypatch
+):
+    """Built while the tile thread makes the first image, they delayed it; with a recording
+    open they come after it, without one right after the paint (the fallback is set far off
+    here, so neither can be its doing)."""
+    import tfstudio.qt.main_window as main_window
+
+    monkeypatch.setattr(main_window, "TRAINING_BUILD_FALLBACK_MS", 60_000)
+    win = main_window.MainWindow()
+    qtbot.addWidget(win)
+    assert win.open_project(small_project)
+    not_built_at_image: list[bool] = []
+    win.view.firstImage.connect(lambda _s: not_built_at_image.append(win._training is None))
+    win.show()
+    qtbot.waitUntil(lambda: win._training is not None, timeout=20_000)
+    assert not_built_at_image == [True]
+    assert win.view.has_image() and win.player.started
+
+    Project.create(tmp_path / "empty").close()
+    empty = main_window.MainWindow()
+    qtbot.addWidget(empty)
+    assert empty.open_project(tmp_path / "empty")
+    empty.show()
+    qtbot.waitUntil(lambda: empty._training is not None, timeout=20_000)
+    assert empty.player.started

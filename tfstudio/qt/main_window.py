@@ -108,8 +108,9 @@ class _Page(QWidget):
         return button
 
 
-# Tiles start, the player loads QtMultimedia and the training widgets are built after the
-# window's first paint, or this long after it is shown when no paint comes.
+# Tiles start after the window's first paint; the player loads QtMultimedia and the training
+# widgets are built after the open recording's first image. Each waits at most this long (after
+# the window is shown, or after its paint).
 TRAINING_BUILD_FALLBACK_MS = 1500
 
 # Docks whose content scrolls when there is not room for all of it.
@@ -220,8 +221,23 @@ class MainWindow(QMainWindow):
             and watched.window() is self
         ):
             self._stop_awaiting_paint()
-            QTimer.singleShot(0, self._after_first_paint)
+            self._after_first_image()
         return super().eventFilter(watched, event)
+
+    def _after_first_image(self) -> None:
+        """Once the window has painted: the player and the training widgets after the open
+        recording's first spectrogram image (built while the tile thread makes it, they held
+        the interpreter and delayed the image by 0.3-0.5 s), or at once when no image is
+        coming; at most TRAINING_BUILD_FALLBACK_MS after the paint in any case."""
+        if self.view.image.audio is None or self.view.has_image():
+            QTimer.singleShot(0, self._after_first_paint)
+            return
+        self.view.firstImage.connect(self._on_first_image)
+        QTimer.singleShot(TRAINING_BUILD_FALLBACK_MS, self._after_first_paint)
+
+    def _on_first_image(self, _seconds: float) -> None:
+        self.view.firstImage.disconnect(self._on_first_image)
+        QTimer.singleShot(0, self._after_first_paint)
 
     def _stop_awaiting_paint(self) -> None:
         if self._awaiting_paint:
