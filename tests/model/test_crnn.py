@@ -110,6 +110,55 @@ def test_shapes_for_presets(preset):
     assert model.training  # predict restores the mode
 
 
+def _time_mel_cnn(model: CRNN) -> nn.Sequential:
+    """The CNN as written before it ran on (mel, time): plain Conv2d over (B, 1, T, mel),
+    pooling (1, p); loaded from ``model``'s own state dict (the keys did not change)."""
+    config = model.config
+    blocks, channels = [], 1
+    for pool in config.pools:
+        blocks.append(
+            nn.Sequential(
+                nn.Conv2d(channels, config.channels, config.kernel, padding=config.kernel // 2),
+                nn.BatchNorm2d(config.channels),
+                nn.ReLU(),
+                nn.MaxPool2d((1, pool), (1, pool)),
+                nn.Dropout(config.dropout),
+            )
+        )
+        channels = config.channels
+    reference = nn.Sequential(*blocks)
+    reference.load_state_dict(model.cnn.state_dict())
+    return reference
+
+
+@pytest.mark.parametrize("preset", ["paper", "fast"])
+def test_cnn_on_mel_time_equals_the_time_mel_cnn_with_the_same_weights(preset):
+    # The CNN runs on (mel, time) for speed; its weights, outputs and gradients are those of
+    # the (time, mel) CNN, so checkpoints from before give the same detections.
+    torch.manual_seed(4)
+    model = CRNN(config_from_preset(preset, n_mels=40, n_classes=4, dropout=0.0))
+    for module in model.cnn.modules():
+        if isinstance(module, nn.BatchNorm2d):  # non-trivial running statistics
+            module.running_mean.normal_()
+            module.running_var.uniform_(0.5, 2.0)
+            module.weight.data.normal_()
+    reference = _time_mel_cnn(model)
+    features, _ = random_batch(batch=2, frames=37, n_mels=40)
+    for training in (True, False):
+        model.train(training)
+        reference.train(training)
+        encoded = model.encode(features)
+        x = reference(features.unsqueeze(1))  # (B, C, T, F')
+        expected = x.permute(0, 2, 1, 3).reshape(encoded.shape)
+        torch.testing.assert_close(encoded, expected, rtol=1e-4, atol=1e-5)
+    grad = torch.randn_like(encoded)
+    encoded.backward(grad)
+    expected.backward(grad)
+    for (name, mine), theirs in zip(model.cnn.named_parameters(), reference.parameters()):
+        assert mine.grad is not None and theirs.grad is not None, name
+        torch.testing.assert_close(mine.grad, theirs.grad, rtol=1e-3, atol=1e-4, msg=name)
+
+
 def test_context_gru_sizes_the_fed_back_gru_input():
     config = tiny_config(context_hidden=5)
     assert config.encoded_features == 10 and tiny_config().encoded_features == 4
