@@ -51,8 +51,12 @@ def test_posteriors_keep_the_middle_of_each_window():
     out = posteriors(model, feats, norm, seq_len=64, batch_size=3)
     assert out.shape == (300, 3) and out.dtype == np.float32
     assert ((out > 0) & (out < 1)).all()
-    # Frame 100 comes from the window starting at 64 (kept part 80..112), not from frame 0.
-    window = model.predict(torch.from_numpy(feats[64:128])[None])[0].numpy()
+    # Frame 100 comes from the window starting at 64 (kept part 80..112), not from frame 0;
+    # the window's CNN features are those of the whole recording (real neighbours at its
+    # edges, not zero padding), and its recurrence starts from zero at frame 64.
+    with torch.no_grad():
+        convolved = model.convolve(torch.from_numpy(feats)[None])
+        window = torch.sigmoid(model.recur(convolved[:, 64:128]))[0].numpy()
     np.testing.assert_allclose(out[100], window[36], atol=1e-6)
     # A recording shorter than a window is one window.
     short = posteriors(model, feats[:50], norm, seq_len=64)
@@ -60,6 +64,40 @@ def test_posteriors_keep_the_middle_of_each_window():
         short, model.predict(torch.from_numpy(feats[:50])[None])[0].numpy(), atol=1e-6
     )
     assert posteriors(model, feats[:0], norm, seq_len=64).shape == (0, 3)
+
+
+@pytest.mark.parametrize("piece", [7, 50, 10_000])
+def test_windows_share_one_convolution_computed_in_pieces(piece, monkeypatch):
+    # However the span is cut into pieces (each with the CNN's margin of real context), the
+    # posteriors are those of one convolution of the whole recording, windowed afterwards.
+    model = _model()
+    assert model.config.time_margin == 6
+    rng = np.random.default_rng(1)
+    feats = rng.standard_normal((300, 40)).astype(np.float32)
+    norm = Normalizer(rng.standard_normal(40).astype(np.float32), np.full(40, 2.0, np.float32))
+    monkeypatch.setattr("tfstudio.train.detect.cpu_convolved_frames", lambda config: piece)
+    out = posteriors(model, feats, norm, seq_len=64, batch_size=4)
+    with torch.no_grad():
+        convolved = model.convolve(torch.from_numpy(norm(feats))[None])
+        expected = np.zeros_like(out)
+        starts = [*range(0, 300 - 64, 32), 300 - 64]
+        for s, (a, b) in zip(starts, _keep_bounds(starts, 300, 64)):
+            probs = torch.sigmoid(model.recur(convolved[:, s : s + 64]))[0].numpy()
+            expected[a:b] = probs[a - s : b - s]
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+def test_a_window_normalised_on_its_own_is_convolved_on_its_own():
+    # Background subtraction depends on the window, so each window goes through the CNN alone
+    # (zero padding at its edges), exactly as the model sees a window in training.
+    model = _model()
+    rng = np.random.default_rng(2)
+    feats = rng.standard_normal((300, 40)).astype(np.float32)
+    norm = Normalizer(np.zeros(40, np.float32), np.ones(40, np.float32), background_percentile=10)
+    assert norm.windowed and not Normalizer(norm.mean, norm.std).windowed
+    out = posteriors(model, feats, norm, seq_len=64, batch_size=3)
+    window = model.predict(torch.from_numpy(norm(feats[64:128]))[None])[0].numpy()
+    np.testing.assert_allclose(out[100], window[36], atol=1e-6)
 
 
 def test_detect_stores_model_events(trained):
@@ -103,8 +141,15 @@ def test_no_finished_run(demo_project):
         detect_recordings(demo_project, demo_project.recordings("test"))
 
 
-def test_long_recording_in_bounded_windows(trained, tmp_path, monkeypatch):
-    project, run_id = trained
+@pytest.mark.parametrize("background", [0.0, 10.0], ids=["per-frame", "per-window"])
+def test_long_recording_in_bounded_windows(
+    demo_project, tiny_config, tmp_path, monkeypatch, background
+):
+    # Normalised per frame, the windows of a batch share one convolution; with background
+    # subtraction (per window) each window is convolved alone. Memory is bounded either way.
+    events = list(train(demo_project, tiny_config(epochs=1, background_percentile=background)))
+    assert events[-1].status == "done"
+    project, run_id = demo_project, events[-1].run
     rng = np.random.default_rng(0)
     seconds = 90
     sf.write(
@@ -116,19 +161,35 @@ def test_long_recording_in_bounded_windows(trained, tmp_path, monkeypatch):
     rec = project.recording(report.recording_ids[0])
     assert rec.split is None
 
-    calls = []
-    original = CRNN.forward
+    convolved, recurred = [], []
+    convolve, recur = CRNN.convolve, CRNN.recur
 
-    def spy(self, features, *args, **kwargs):
-        calls.append(tuple(features.shape))
-        return original(self, features, *args, **kwargs)
+    def spy_convolve(self, features):
+        convolved.append(tuple(features.shape))
+        return convolve(self, features)
 
-    monkeypatch.setattr(CRNN, "forward", spy)
+    def spy_recur(self, encoded, *args, **kwargs):
+        recurred.append(tuple(encoded.shape))
+        return recur(self, encoded, *args, **kwargs)
+
+    monkeypatch.setattr(CRNN, "convolve", spy_convolve)
+    monkeypatch.setattr(CRNN, "recur", spy_recur)
     result = detect_recordings(project, [rec], batch_size=8)
     frames = 1 + seconds * 22050 // 441
     assert np.load(posteriors_file(project, run_id, rec)).shape[0] == frames
-    # Every model call sees at most a batch of windows, whatever the file's length.
-    assert len(calls) > 1 and max(b * t for b, t, _ in calls) <= 8 * 64
+    # Every model call sees at most a batch of windows, whatever the file's length: the
+    # recurrence 8 windows, the CNN the span of 8 half-overlapping windows and its margins.
+    seq_len, margin = 64, 6
+    assert len(recurred) > 1 and max(b * t for b, t, _ in recurred) <= 8 * seq_len
+    assert len(convolved) > 1
+    if background:
+        assert max(b * t for b, t, _ in convolved) <= 8 * seq_len
+        assert sum(b * t for b, t, _ in convolved) > 1.9 * frames  # every frame twice
+    else:
+        span = 7 * seq_len // 2 + seq_len + 2 * margin
+        assert max(b * t for b, t, _ in convolved) <= span
+        # ... and the CNN sees each frame about once, not twice (windows overlap by half).
+        assert sum(b * t for b, t, _ in convolved) < 1.2 * frames
     assert result.audio_s == pytest.approx(seconds)
 
 

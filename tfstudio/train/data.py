@@ -124,6 +124,12 @@ class Normalizer:
         feats = self._front(features)
         return ((feats - self.mean) / self.std).astype(np.float32)
 
+    @property
+    def windowed(self) -> bool:
+        """Whether a frame's value depends on the window it is in (background subtraction or
+        PCEN); otherwise each frame is normalised on its own."""
+        return self.background_percentile > 0 or self.pcen_smoothing > 0
+
     def _front(self, features: np.ndarray) -> np.ndarray:
         return subtract_background(pcen(features, self.pcen_smoothing), self.background_percentile)
 
@@ -141,7 +147,7 @@ class Normalizer:
         with a background percentile or PCEN, over windows of ``window`` frames as the model
         sees them."""
         front = cls(np.zeros(0), np.ones(0), background_percentile, pcen_smoothing)
-        windowed = background_percentile > 0 or pcen_smoothing > 0
+        windowed = front.windowed
         if windowed:
             chunk = max(1, window)
         total, sq, count = None, None, 0
