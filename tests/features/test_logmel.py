@@ -9,13 +9,14 @@ from tfstudio.audio import resample
 from tfstudio.features import (
     FEATURE_PRESETS,
     FeatureConfig,
+    LogMel,
     feature_preset,
     logmel,
     n_frames,
     stream_logmel,
 )
 
-# Blocks are convolved separately, so float rounding may differ in the last bits (dB values).
+# Blocks are transformed separately, so float rounding may differ in the last bits (dB values).
 ATOL = 1e-4
 
 
@@ -128,3 +129,31 @@ def test_resampled_input_gives_the_configured_frame_rate():
     x48 = _signal(2.0, sr=48000)
     out = logmel(resample(x48, 48000, cfg.sample_rate), cfg)
     assert abs(len(out) - 2.0 / cfg.hop_s) <= 1
+
+
+@pytest.mark.parametrize("preset", ["paper", "fast"])
+def test_fft_spectrogram_equals_torchlibrosas_dft_convolution(preset):
+    # The log-mel used to come from torchlibrosa's Spectrogram (a convolution with the DFT
+    # matrix); the FFT must give the same values, so features cached before stay valid.
+    import torch
+    from torchlibrosa.stft import Spectrogram
+
+    config = feature_preset(preset)
+    rng = np.random.default_rng(0)
+    signal = (0.1 * rng.standard_normal(3 * config.sample_rate)).astype(np.float32)
+    signal[: config.sample_rate] *= 1e-4  # a quiet second too
+    mine = logmel(signal, config)
+    dft = Spectrogram(
+        n_fft=config.n_fft,
+        hop_length=config.hop_length,
+        win_length=config.win_length,
+        window="hann",
+        center=False,
+        power=2.0,
+    )
+    padded = torch.from_numpy(np.pad(signal, config.n_fft // 2, mode="reflect"))[None]
+    module = LogMel(config)
+    with torch.inference_mode():
+        theirs = module.mel(dft(padded)).squeeze(1)[0].numpy()
+    assert mine.shape == theirs.shape
+    np.testing.assert_allclose(mine, theirs, atol=1e-4, rtol=0)

@@ -1,4 +1,5 @@
-"""Log-mel features: torchlibrosa Spectrogram + LogmelFilterBank, computed block by block (torch).
+"""Log-mel features: an FFT power spectrogram + torchlibrosa LogmelFilterBank, computed block by
+block (torch).
 
 Frame ``k`` is centred on sample ``k * hop_length`` of the (resampled) signal, which is
 reflect-padded by ``n_fft // 2`` at both ends, as ``center=True`` STFTs do; a signal of ``n``
@@ -15,7 +16,7 @@ from typing import Literal
 import numpy as np
 import torch
 from torch import Tensor, nn
-from torchlibrosa.stft import LogmelFilterBank, Spectrogram
+from torchlibrosa.stft import LogmelFilterBank
 
 __all__ = [
     "FEATURE_PRESETS",
@@ -40,21 +41,26 @@ from tfstudio.features.config import (
 class LogMel(nn.Module):
     """(batch, samples) already padded by n_fft // 2 → (batch, frames, n_mels) log-mel in dB.
 
+    The power spectrogram is ``torch.stft`` (an FFT) with torchlibrosa's window (periodic
+    Hann of ``win_length``, centred in ``n_fft``); torchlibrosa's own ``Spectrogram`` computes
+    the same values as a convolution with the DFT matrix, 25 GFLOP for a minute at the paper
+    preset. One minute, 2 CPU cores: paper 321 → 69 ms, fast 74 → 20 ms; the log-mel values
+    differ by at most 1.5e-5 dB (float rounding), so features cached before stay valid.
+    torchlibrosa's ``LogmelFilterBank`` makes the mel bands and the log.
+
     ``top_db`` is off: torchlibrosa clamps relative to the maximum of its input, which would
     make a frame depend on which block it was computed in. The ``amin`` floor (−100 dB) stays.
     """
 
+    window: Tensor
+
     def __init__(self, config: FeatureConfig):
         super().__init__()
         self.config = config
-        self.spectrogram = Spectrogram(
-            n_fft=config.n_fft,
-            hop_length=config.hop_length,
-            win_length=config.win_length,
-            window="hann",
-            center=False,
-            power=2.0,
-        )
+        hann = torch.hann_window(config.win_length, periodic=True)
+        left = (config.n_fft - config.win_length) // 2
+        right = config.n_fft - config.win_length - left
+        self.register_buffer("window", nn.functional.pad(hann, (left, right)), persistent=False)
         self.mel = LogmelFilterBank(
             sr=config.sample_rate,
             n_fft=config.n_fft,
@@ -66,7 +72,16 @@ class LogMel(nn.Module):
         )
 
     def forward(self, padded: Tensor) -> Tensor:
-        return self.mel(self.spectrogram(padded)).squeeze(1)
+        spectrum = torch.stft(
+            padded,
+            self.config.n_fft,
+            self.config.hop_length,
+            window=self.window,
+            center=False,
+            return_complex=True,
+        )  # (batch, bins, frames)
+        power = (spectrum.real.square() + spectrum.imag.square()).transpose(1, 2)
+        return self.mel(power.unsqueeze(1)).squeeze(1)
 
 
 _MODULES: dict[FeatureConfig, LogMel] = {}
