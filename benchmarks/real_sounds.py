@@ -1643,6 +1643,89 @@ def train(cmd: list[str], log: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def review_round(
+    project_dir: Path, run_id: int, truth: Sequence[metrics.Event], names: Sequence[str]
+) -> dict[str, int]:
+    """A careful reviewer goes through run ``run_id``'s detections on the recordings called
+    ``names`` as the GUI lets one: accepts each detection that overlaps a true event of its
+    class, its edges corrected to that event's; rejects the others; labels the true events no
+    detection found; then moves the recordings into the train split. Returns the counts."""
+    from tfstudio.store import Project
+    from tfstudio.store.review import accept_detections
+
+    counts = Counter[str]()
+    project = Project.open(project_dir)
+    try:
+        recordings = {rec.name: rec for rec in project.recordings()}
+        class_ids = {c.name: c.id for c in project.classes()}
+        by_recording = defaultdict(list)
+        for event in truth:
+            by_recording[event.recording].append(event)
+        moved = []
+        for name in names:
+            rec = recordings[name]
+            found: set[int] = set()
+            for det in project.events(rec.id, source="model", run_id=run_id):
+                label = project.event_class(det.class_id).name
+                hits = [
+                    (min(det.offset, t.offset) - max(det.onset, t.onset), i)
+                    for i, t in enumerate(by_recording[name])
+                    if t.label == label and min(det.offset, t.offset) > max(det.onset, t.onset)
+                ]
+                if hits:
+                    _, best = max(hits)
+                    true = by_recording[name][best]
+                    if best in found:
+                        # A second detection of a sound already accepted: a duplicate.
+                        project.update_event(det.id, review="rejected")
+                        counts["rejected"] += 1
+                        continue
+                    found.add(best)
+                    accept_detections(project, [det.id], onset=true.onset, offset=true.offset)
+                    counts["accepted"] += 1
+                else:
+                    project.update_event(det.id, review="rejected")
+                    counts["rejected"] += 1
+            missed = [t for i, t in enumerate(by_recording[name]) if i not in found]
+            if missed:
+                project.add_events(
+                    [
+                        dict(
+                            recording_id=rec.id,
+                            class_id=class_ids[t.label],
+                            onset=t.onset,
+                            offset=t.offset,
+                        )
+                        for t in missed
+                    ]
+                )
+                counts["labelled"] += len(missed)
+            moved.append(rec.id)
+        project.set_split(moved, "train")
+        counts["recordings"] = len(moved)
+        counts["true_events"] = sum(len(by_recording[n]) for n in names)
+    finally:
+        project.close()
+    return dict(counts)
+
+
+def run_detections(project_dir: Path, run_id: int, split: str) -> list[metrics.Event]:
+    """Run ``run_id``'s detections (not rejected) on the recordings of ``split``."""
+    from tfstudio.store import Project
+
+    project = Project.open(project_dir)
+    try:
+        out = []
+        for rec in project.recordings(split):
+            for det in project.events(rec.id, source="model", run_id=run_id):
+                if det.review != "rejected":
+                    label = project.event_class(det.class_id).name
+                    out.append(metrics.Event(rec.name, det.onset, det.offset, label))
+        return out
+    finally:
+        project.close()
+
+
 def run_workflow(
     data: Path,
     project: Path,
@@ -1651,6 +1734,7 @@ def run_workflow(
     tfstudio: list[str],
     with_sed_eval: bool = False,
     cli_evaluate: bool = False,
+    review: int = 0,
 ) -> dict[str, Any]:
     log: list[dict[str, Any]] = []
     warnings: list[str] = []
@@ -1729,9 +1813,47 @@ def run_workflow(
             lines = [ln for ln in ev.stdout.splitlines() if ln.strip().startswith("{")]
             cli = json.loads(lines[-1]) if lines else {}
         out["cli_evaluate"] = {k: cli.get(k) for k in ("segment_f1", "segment_er", "event_f1")}
+    if review:
+        out["review"] = _review_and_retrain(
+            data, project, train_args, review, training["run"], tfstudio=tf, log=log
+        )
     out["commands"] = log
     out["warnings"] = warnings
     return out
+
+
+def _review_and_retrain(
+    data: Path,
+    project: Path,
+    train_args: Sequence[str],
+    count: int,
+    run_id: int,
+    *,
+    tfstudio: list[str],
+    log: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The review loop: detect on ``count`` unlabelled clips, review them (accept, correct,
+    reject, label what was missed: :func:`review_round`), train a new run with them in the
+    train split, detect on the test split again and score that run's detections."""
+    tf = tfstudio
+    names = sorted(p.name for p in (data / "unlabelled").glob("*.wav"))[:count]
+    if len(names) < count:
+        raise RuntimeError(f"--review {count}: the data set has {len(names)} unlabelled clips")
+    recording_args = [arg for name in names for arg in ("--recording", name)]
+    _run([*tf, "detect", str(project), "--quiet", *recording_args], log)
+    counts = review_round(project, run_id, read_tsv(data / "unlabelled.tsv"), names)
+    _say(f"review: {counts}")
+    training = train(
+        [*tf, "train", str(project), "--preset", "fast", "--json", "--quiet", *train_args], log
+    )
+    _run([*tf, "detect", str(project), "--quiet"], log)
+    detections = run_detections(project, training["run"], "test")
+    return {
+        "clips": count,
+        "counts": counts,
+        "training": training,
+        **score(read_tsv(data / "test.tsv"), detections, CLASSES),
+    }
 
 
 # --- command line -------------------------------------------------------------------------
@@ -1868,6 +1990,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="also import the test labels and run 'tfstudio evaluate'",
     )
+    r.add_argument(
+        "--review",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then review the first run's detections on N unlabelled clips (needs "
+        "--unlabelled-clips), train again with them and score the new run ('review' key)",
+    )
     s = sub.add_parser("score", help="score a detection tsv against a reference tsv")
     s.add_argument("reference")
     s.add_argument("detections")
@@ -1914,6 +2044,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             tfstudio=tfstudio_command(args.tfstudio),
             with_sed_eval=args.sed_eval,
             cli_evaluate=args.cli_evaluate,
+            review=args.review,
         )
     finally:
         if temp and not args.keep_project:
