@@ -620,18 +620,24 @@ class CRNN(nn.Module):
         # Step 0 sees zeros, forced or not.
         feedback = encoded.new_zeros(batch, n_classes)
         outputs, fed = [], []
+        # Views made once, not one indexing a step (the loop is mostly per-operation cost).
+        gates = input_gates.unbind(1)
+        forced = truth is not None and mask_steps is not None
+        truths = truth.unbind(1) if forced and truth is not None else ()
         with _step_threads(encoded.device, self._step_values()):
             for t in range(frames):
                 fed.append(feedback)
-                hidden, logits = self._step(input_gates[:, t], feedback, hidden, *step_weights)
+                hidden, logits = self._step(gates[t], feedback, hidden, *step_weights)
                 outputs.append(logits)
-                # sigmoid(x) > 0.5 ⇔ x > 0; a comparison carries no gradient (detached).
-                own = (logits.detach() > 0).to(encoded.dtype)
-                if truth is not None and mask_steps is not None and t + 1 < frames:
-                    # Step t + 1 is fed frame t: the truth where its mask is set, else own.
-                    feedback = torch.where(mask_steps[t + 1], truth[:, t], own)
+                # sigmoid(x) > 0.5 ⇔ x > 0; a comparison carries no gradient.
+                own = logits > 0
+                if forced and t + 1 < frames:
+                    assert mask_steps is not None
+                    # Step t + 1 is fed frame t: the truth where its mask is set, else own
+                    # (torch.where makes the comparison's bools the truth's floats).
+                    feedback = torch.where(mask_steps[t + 1], truths[t], own)
                 else:
-                    feedback = own
+                    feedback = own.to(encoded.dtype)
         return torch.stack(outputs, dim=1), torch.stack(fed, dim=1)
 
     def _stepped_labels(
