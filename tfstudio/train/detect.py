@@ -216,7 +216,7 @@ def encoded_windows(
     frame near a window's edge then sees the recording's neighbouring frames instead of the
     zeros a lone window is padded with; the kept frames' CNN features are the same either way.
     Paper preset, a minute, 2 CPU cores: the model stage 2.8 → 1.2 s (with the CNN on
-    (mel, time)); ten minutes 32 → 9.6 s, peak RSS 959 → 922 MiB.
+    (mel, time)); ten minutes 32 → 9.6–12 s, peak RSS 959 → 892–966 MiB.
     With a per-window normalisation each window is convolved on its own, at most
     :func:`cpu_windows` at a time on a CPU.
     """
