@@ -235,3 +235,42 @@ def test_stop_during_validation_resumes_with_validation(demo_project, tiny_confi
     assert kinds.index("epoch") < kinds.index("batch")
     assert [e.epoch for e in resumed if e.kind == "epoch"] == [1, 2]
     assert [e.iteration for e in resumed if e.kind == "batch"] == [3, 4, 5]
+
+
+def test_a_run_whose_process_lives_is_not_resumed_until_it_has_ended(demo_project, tiny_config):
+    # A real process stands for another training process still holding the run; once it has
+    # ended (or its pid belongs to a younger process) the run may be resumed.
+    import sqlite3
+    import subprocess
+    import sys
+
+    from tfstudio.train import TrainError
+
+    project = demo_project
+    stop = threading.Event()
+    for event in train(project, tiny_config(epochs=2), stop=stop):
+        if event.kind == "batch":
+            stop.set()
+    run_id = event.run
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        project.update_run(run_id, status="running", pid=holder.pid)
+        with pytest.raises(TrainError, match=f"run {run_id} is still running"):
+            next(iter(train(project, resume=run_id)))
+        # The same pid recorded with another start time: the pid was reused, the run's
+        # process is gone. (No API writes a start time; a reused pid cannot be made on
+        # demand, so the file is edited as another process's writes would leave it.)
+        stamped = project.run(run_id)
+        assert stamped.pid_started is not None
+        with sqlite3.connect(project.root / "project.sqlite") as db:
+            db.execute(
+                "UPDATE runs SET pid_started = ? WHERE id = ?",
+                (stamped.pid_started - 100.0, run_id),
+            )
+        assert next(iter(train(project, resume=run_id))).kind == "start"
+    finally:
+        holder.kill()
+        holder.wait()
+    project.update_run(run_id, status="running", pid=holder.pid)  # ended, reaped
+    resumed = list(train(project, resume=run_id))
+    assert resumed[0].resumed and resumed[-1].status == "done"

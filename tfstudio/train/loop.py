@@ -46,6 +46,7 @@ from tfstudio.model.crnn import CRNN, CRNNConfig, bce_loss, config_from_preset, 
 from tfstudio.model.sampled_softmax import LazyAdam, clip_grad_norm_
 from tfstudio.model.schedules import Schedule, make_schedule
 from tfstudio.store import Project, ProjectError, Run
+from tfstudio.store.runs import process_gone
 from tfstudio.train.augment import (
     EventVariation,
     SpecAugment,
@@ -130,16 +131,13 @@ def _stop_function(stop: StopRequest) -> Callable[[], bool]:
     return stop
 
 
-def _pid_alive(pid: int | None) -> bool:
-    if not pid or pid == os.getpid():
+def _still_running(run: Run) -> bool:
+    """Whether a run marked running may really be running in another process: its process
+    lives (the store's check, which knows reused pids, zombies and other hosts). This
+    process's own pid means an in-process run that was interrupted, never a live one."""
+    if run.status != "running" or not run.pid or run.pid == os.getpid():
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
+    return not process_gone(run.pid, run.host, run.pid_started)
 
 
 class _Trainer:
@@ -193,7 +191,7 @@ class _Trainer:
             run = self.project.run(self.resume)
         except ProjectError as exc:
             raise TrainError(str(exc)) from None
-        if run.status == "running" and _pid_alive(run.pid):
+        if _still_running(run):
             raise TrainError(f"run {run.id} is still running (pid {run.pid})")
         if not run.last_checkpoint:
             raise TrainError(f"run {run.id} has no checkpoint to resume from")
