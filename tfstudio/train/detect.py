@@ -172,8 +172,9 @@ class LoadedModel:
 # convolution's output, channels × frames × mel bands, is the largest tensor of a forward:
 # 40 MiB a window at the paper preset (256 × 1024 × 40 floats), so 16 windows made each
 # such layer 640 MiB. On 2 shared cores one window at a time took 2.0–2.8 s, four at a time
-# 5–9 s a window (channels-last, 3 rounds side by side): the paper preset runs one window at
-# a time on a CPU; the fast preset's windows (2 MiB) still go 16 at a time.
+# 5–9 s a window (channels-last, 3 rounds side by side): where each window is convolved on
+# its own (a per-window normalisation, :func:`encoded_windows`) the paper preset runs one
+# window at a time on a CPU; the fast preset's windows (2 MiB) still go 16 at a time.
 CPU_LAYER_MIB = 64
 
 
