@@ -218,6 +218,10 @@ class TrainConfig:
     pos_weight_power: float = 0.0
     # Frames of rejected detections (class absent there) weigh this much in the loss.
     rejected_weight: float = 2.0
+    # A pretrained CNN front end (tfstudio.train.frontend; made by benchmarks/frontend.py) to
+    # start a new run's CNN from, instead of random weights: a file path, "" for none. It
+    # must have been made for this run's CNN sizes, features and background subtraction.
+    init_cnn: str = ""
     # Mean teacher (Tarvainen & Valpola 2017, as the DCASE task 4 baseline): recordings with
     # no labels and no split join training through a consistency loss between the model on
     # augmented features and an exponential moving average of it on clean ones. The weight

@@ -79,6 +79,7 @@ from tfstudio.train.events import (
     StartEvent,
     TrainEvent,
 )
+from tfstudio.train.frontend import FrontendError, load_frontend
 from tfstudio.train.layout import checkpoint_paths
 from tfstudio.train.mean_teacher import (
     UnlabelledBatches,
@@ -253,6 +254,19 @@ class _Trainer:
         labelled = sum(len(self.project.labels(r.id)) for r in self.train_recs)
         if labelled == 0:
             raise TrainError("the training recordings have no labels")
+        self.frontend: dict[str, torch.Tensor] | None = None
+        if self.state_loaded is None and self.cfg.init_cnn:
+            # Read and checked before a run exists: a wrong file is a usage error.
+            try:
+                self.frontend = load_frontend(
+                    self.cfg.init_cnn,
+                    self._new_model_config(),
+                    self.cfg.feature_config,
+                    self.cfg.background_percentile,
+                    self.cfg.pcen_time_constant,
+                )
+            except FrontendError as exc:
+                raise TrainError(f"init_cnn: {exc}") from None
         if self.cfg.single_label:
             outputs = len(self.classes) + 1  # the background is class 0
             if self.cfg.sampled_softmax >= outputs:
@@ -407,28 +421,40 @@ class _Trainer:
         )
         return seed_windows(batches, epoch=epoch, seed=cfg.seed, rank=self.dist.rank)
 
+    def _new_model_config(self) -> CRNNConfig:
+        """The model of a new run: the preset's, the config's model overrides, the classes."""
+        cfg = self.cfg
+        try:
+            # A single-label model has the background as class 0.
+            n_outputs = len(self.classes) + 1 if cfg.single_label else len(self.classes)
+            return config_from_preset(
+                cfg.preset,
+                cfg.feature_config.n_mels,
+                n_outputs,
+                **({"task": cfg.task} if cfg.single_label else {}),
+                **cfg.model,
+            )
+        except (TypeError, ValueError) as exc:
+            raise TrainError(f"model: {exc}") from None
+
     def _build(self) -> None:
         cfg = self.cfg
         torch.manual_seed(cfg.seed)  # the same initial weights on every rank
         if self.state_loaded is not None:
             model_config = CRNNConfig.from_dict(self.state_loaded["model_config"])
         else:
-            try:
-                # A single-label model has the background as class 0.
-                n_outputs = len(self.classes) + 1 if cfg.single_label else len(self.classes)
-                model_config = config_from_preset(
-                    cfg.preset,
-                    self.feature_config.n_mels,
-                    n_outputs,
-                    **({"task": cfg.task} if cfg.single_label else {}),
-                    **cfg.model,
-                )
-            except (TypeError, ValueError) as exc:
-                raise TrainError(f"model: {exc}") from None
+            model_config = self._new_model_config()
         if model_config.single_label != cfg.single_label:
             raise TrainError(f"the checkpoint's model is not a {cfg.task} model")
         self.model_config = model_config
         self.model = CRNN(model_config).to(self.device)
+        if self.state_loaded is None and self.frontend is not None:
+            # After the random initialisation, so every other weight is as without it.
+            try:
+                self.model.cnn.load_state_dict(self.frontend)
+            except RuntimeError as exc:  # keys or shapes that do not fit this CNN
+                raise TrainError(f"init_cnn: {cfg.init_cnn}: {exc}") from None
+            self.frontend = None
         self.net: torch.nn.Module = self.model
         self.teacher: CRNN | None = None
         if self.unlabelled is not None:

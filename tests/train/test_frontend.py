@@ -1,0 +1,98 @@
+"""A pretrained CNN front end (``init_cnn``): a new run starts from its weights; a file made
+for another model, other features or another front, or no front-end file at all, is refused
+by name before any run exists."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tfstudio.model.crnn import CRNN, config_from_preset
+from tfstudio.train import TrainError, checkpoint_paths, train
+from tfstudio.train.frontend import FRONTEND_FORMAT, frontend_fields
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _frontend(path, cfg, *, n_mels=None, background=None, seed=7):
+    """A front-end file for ``cfg``'s CNN (or one changed as asked), with weights unlike any
+    a run would draw; returns its CNN state dict."""
+    fc = cfg.feature_config
+    model = config_from_preset(cfg.preset, fc.n_mels, 3, **cfg.model)
+    torch.manual_seed(seed)
+    cnn = CRNN(model).cnn
+    for p in cnn.parameters():
+        torch.nn.init.uniform_(p, -0.5, 0.5)
+    fields = frontend_fields(
+        model, fc, cfg.background_percentile if background is None else background
+    )
+    if n_mels is not None:
+        fields["model"]["n_mels"] = n_mels
+    torch.save({"format": FRONTEND_FORMAT, **fields, "cnn": cnn.state_dict()}, path)
+    return cnn.state_dict()
+
+
+def _parameters(state):
+    """The learnt weights (batch norm's running statistics move with every forward pass)."""
+    return {k: v for k, v in state.items() if "running" not in k and "num_batches" not in k}
+
+
+def test_a_run_starts_from_the_front_end(demo_project, tiny_config, tmp_path):
+    cfg = tiny_config(epochs=1, max_batches_per_epoch=1, lr=1e-9, average_decay=0.0)
+    path = tmp_path / "front.pt"
+    wanted = _parameters(_frontend(path, cfg))
+    done = list(train(demo_project, cfg.replace(init_cnn=str(path))))[-1]
+    assert done.status == "done", done.message
+    assert demo_project.run(done.run).config_dict["init_cnn"] == str(path)
+    _, last = checkpoint_paths(demo_project, done.run)
+    state = torch.load(last, weights_only=True)["model"]
+    got = {k.removeprefix("cnn."): v for k, v in state.items() if k.startswith("cnn.")}
+    for key, value in wanted.items():
+        torch.testing.assert_close(got[key], value, atol=1e-6, rtol=0)
+
+    # Without it the same seed starts elsewhere.
+    plain = list(train(demo_project, cfg))[-1]
+    _, plain_last = checkpoint_paths(demo_project, plain.run)
+    first = next(iter(wanted))
+    other = torch.load(plain_last, weights_only=True)["model"][f"cnn.{first}"]
+    assert not torch.allclose(other, wanted[first], atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"n_mels": 40}, "made for model.n_mels = 40, but this run has 64"),
+        ({"background": 0.0}, "made for front.background_percentile = 0.0, but this run has 10.0"),
+    ],
+)
+def test_a_front_end_for_another_model_is_refused(
+    demo_project, tiny_config, tmp_path, change, message
+):
+    cfg = tiny_config()
+    path = tmp_path / "front.pt"
+    _frontend(path, cfg, **change)
+    with pytest.raises(TrainError, match=f"init_cnn: {path}: {message}"):
+        list(train(demo_project, cfg.replace(init_cnn=str(path))))
+    assert demo_project.runs() == []
+
+
+def test_no_front_end_file_is_refused(demo_project, tiny_config, tmp_path):
+    cfg = tiny_config()
+    missing = tmp_path / "missing.pt"
+    with pytest.raises(TrainError, match=f"init_cnn: {missing}: no such file"):
+        list(train(demo_project, cfg.replace(init_cnn=str(missing))))
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"not a torch file at all")
+    with pytest.raises(TrainError, match=f"init_cnn: {garbage}: not a front-end file"):
+        list(train(demo_project, cfg.replace(init_cnn=str(garbage))))
+    checkpoint = tmp_path / "other.pt"
+    torch.save({"model": {}}, checkpoint)
+    with pytest.raises(TrainError, match="not a front-end file \\(format None"):
+        list(train(demo_project, cfg.replace(init_cnn=str(checkpoint))))
+    assert demo_project.runs() == []
