@@ -96,3 +96,25 @@ def test_no_front_end_file_is_refused(demo_project, tiny_config, tmp_path):
     with pytest.raises(TrainError, match="not a front-end file \\(format None"):
         list(train(demo_project, cfg.replace(init_cnn=str(checkpoint))))
     assert demo_project.runs() == []
+
+
+def test_the_cnn_learns_at_its_own_rate(demo_project, tiny_config, tmp_path):
+    path = tmp_path / "front.pt"
+    cfg = tiny_config(epochs=1, average_decay=0.0, lr=1e-2)
+    wanted = _parameters(_frontend(path, cfg))
+    frozen = cfg.replace(init_cnn=str(path), cnn_lr_scale=0.0)
+    done = list(train(demo_project, frozen))[-1]
+    assert done.status == "done", done.message
+    _, last = checkpoint_paths(demo_project, done.run)
+    saved = torch.load(last, weights_only=True)
+    state = saved["model"]
+    for key, value in wanted.items():
+        torch.testing.assert_close(state[f"cnn.{key}"], value, atol=0, rtol=0)
+    # The rest learnt at the full rate, and the checkpoint keeps both groups' rates.
+    assert [g["lr"] for g in saved["optimizer"]["param_groups"]] == [0.0, 1e-2]
+    torch.manual_seed(cfg.seed)  # the run's own initial weights
+    classes = len(demo_project.classes())
+    fresh = CRNN(config_from_preset(cfg.preset, 64, classes, **cfg.model))
+    assert not torch.allclose(state["classifier.weight"], fresh.classifier.weight, atol=1e-4)
+    with pytest.raises(TrainError, match="cnn lr scale must be in"):
+        cfg.replace(cnn_lr_scale=1.5)

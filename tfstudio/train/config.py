@@ -222,6 +222,9 @@ class TrainConfig:
     # start a new run's CNN from, instead of random weights: a file path, "" for none. It
     # must have been made for this run's CNN sizes, features and background subtraction.
     init_cnn: str = ""
+    # The CNN's learning rate as a share of lr: below 1 a pretrained front end moves less
+    # than the layers trained from scratch; 0 keeps it as it is.
+    cnn_lr_scale: float = 1.0
     # Mean teacher (Tarvainen & Valpola 2017, as the DCASE task 4 baseline): recordings with
     # no labels and no split join training through a consistency loss between the model on
     # augmented features and an exponential moving average of it on clean ones. The weight
@@ -395,6 +398,7 @@ class TrainConfig:
             (self.mixup_alpha > 0, "mixup alpha must be positive"),
             (self.pos_weight_power >= 0, "positive weight power must not be negative"),
             (self.rejected_weight >= 0, "rejected weight must not be negative"),
+            (0 <= self.cnn_lr_scale <= 1, "cnn lr scale must be in [0, 1]"),
             (self.consistency_weight >= 0, "consistency weight must not be negative"),
             (self.consistency_rampup_epochs >= 0, "consistency ramp-up must not be negative"),
             (0 <= self.ema_decay < 1, "EMA decay must be in [0, 1)"),

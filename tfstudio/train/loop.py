@@ -477,9 +477,16 @@ class _Trainer:
         optimizer_class = LazyAdam if cfg.sampled_softmax else torch.optim.Adam
         # torch's clip refuses sparse gradients; ours takes both (same 2-norm).
         self._clip = clip_grad_norm_ if cfg.sampled_softmax else torch.nn.utils.clip_grad_norm_
-        self.optimizer = optimizer_class(
-            self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay
-        )
+        params: Any = self.model.parameters()
+        if cfg.cnn_lr_scale != 1.0:
+            # Two groups only then, so checkpoints of other runs keep their one group.
+            cnn = list(self.model.cnn.parameters())
+            ids = {id(p) for p in cnn}
+            params = [
+                {"params": cnn, "lr": cfg.lr * cfg.cnn_lr_scale},
+                {"params": [p for p in self.model.parameters() if id(p) not in ids]},
+            ]
+        self.optimizer = optimizer_class(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.lr_decay = (
             torch.optim.lr_scheduler.ReduceLROnPlateau(
                 self.optimizer, factor=cfg.lr_decay_factor, patience=cfg.lr_decay_patience - 1
@@ -750,7 +757,8 @@ class _Trainer:
                 raise _Diverged(
                     f"validation loss became {val_loss} in epoch {epoch}; lower the learning rate"
                 )
-            lr = float(self.optimizer.param_groups[0]["lr"])  # the rate this epoch trained at
+            # The rate this epoch trained at (the last group: the CNN may have its own first).
+            lr = float(self.optimizer.param_groups[-1]["lr"])
             if self.lr_decay is not None:
                 self.lr_decay.step(val_loss)
             improved = val_loss < self.best_val_loss
