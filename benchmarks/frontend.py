@@ -1,0 +1,306 @@
+"""Pretrain the fast preset's CNN front end on many real sounds, for ``init_cnn``.
+
+Why: on ``benchmarks/real_sounds.py`` the detector trained on a day of labels maps sounds of
+sources it never heard onto the nearest heard class (see benchmarks/README.md). A front end
+that has learnt to tell thousands of other recordings apart may place an unheard sound nearer
+to its own kind. No pretrained audio front end can be fetched here (the PyPI packages download
+their weights at run time), so this trains one on the corpus ``frontend_corpus.py`` builds
+from Debian packages that the benchmark does not use.
+
+The task: 5 s mixtures of one to three corpus sounds over a long corpus recording (music,
+ambience) or a noise floor, built in the log-mel domain as the training recipe's event mixing
+does; every frame says which sound groups are playing (multi-label, one output per group). The
+network is exactly the CRNN's CNN at the fast preset (features, background subtraction,
+per-band normalisation and SpecAugment as training applies them), followed by one linear layer
+over its per-frame features, so the CNN must make each frame's features tell the sounds
+apart. Only the CNN is kept.
+
+    .venv/bin/python benchmarks/frontend.py pretrain --minutes 30 --out frontend.pt
+
+The file holds the CNN's state dict, the model and feature parameters it fits, and the corpus
+summary; ``tfstudio train P --set init_cnn=frontend.pt`` starts from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tfstudio.features.config import FeatureConfig
+from tfstudio.features.melspec import logmel
+from tfstudio.model.crnn import CRNN, config_from_preset
+from tfstudio.train.augment import SpecAugment
+from tfstudio.train.config import TrainConfig
+from tfstudio.train.data import subtract_background
+from tfstudio.train.frontend import FRONTEND_FORMAT, frontend_fields
+
+CACHE = Path.home() / ".cache" / "tfstudio" / "bench" / "frontend"
+FLOOR_DB = -100.0
+
+
+def _say(*parts: Any) -> None:
+    print(*parts, file=sys.stderr, flush=True)
+
+
+@dataclass
+class Corpus:
+    """Log-mel frames of the corpus: events (each with its group's class index) and the long
+    recordings that serve as backgrounds."""
+
+    events: list[np.ndarray]
+    event_class: np.ndarray
+    by_class: list[np.ndarray]
+    longs: list[np.ndarray]
+    groups: list[str]
+    summary: dict[str, Any]
+
+
+def load_corpus(folder: Path, fc: FeatureConfig) -> Corpus:
+    """The corpus's sounds as log-mel, computed once and cached beside it."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    if manifest["sample_rate"] != fc.sample_rate:
+        raise SystemExit(
+            f"{folder}: corpus at {manifest['sample_rate']} Hz, features want {fc.sample_rate}"
+        )
+    cache = folder / f"logmel-{fc.key()}.npz"
+    sounds = manifest["sounds"]
+    if cache.exists():
+        data = np.load(cache)
+        frames, offsets = data["frames"], data["offsets"]
+    else:
+        _say(f"log-mel of {len(sounds)} sounds ...")
+        pieces = [logmel(np.load(folder / s["file"]), fc) for s in sounds]
+        offsets = np.cumsum([0] + [len(p) for p in pieces])
+        frames = np.concatenate(pieces).astype(np.float32)
+        np.savez(cache, frames=frames, offsets=offsets)
+    events: list[np.ndarray] = []
+    classes: list[int] = []
+    longs: list[np.ndarray] = []
+    index: dict[str, int] = {}
+    for i, s in enumerate(sounds):
+        feats = frames[offsets[i] : offsets[i + 1]]
+        if s["kind"] == "long":
+            longs.append(feats)
+            continue
+        events.append(feats)
+        classes.append(index.setdefault(f"{s['package']}:{s['group']}", len(index)))
+    event_class = np.asarray(classes, dtype=np.int64)
+    by_class = [np.flatnonzero(event_class == c) for c in range(len(index))]
+    summary = {
+        "sounds": len(sounds),
+        "events": len(events),
+        "groups": len(index),
+        "long": len(longs),
+        "hours": round(float(sum(s["seconds"] for s in sounds)) / 3600, 2),
+        "packages": sorted(manifest.get("packages", {})),
+        "by_licence": manifest.get("totals", {}).get("by_licence"),
+    }
+    return Corpus(events, event_class, by_class, longs, list(index), summary)
+
+
+def _power_add(here: np.ndarray, added: np.ndarray) -> None:
+    """``here`` becomes the dB of the summed powers of ``here`` and ``added`` (in place)."""
+    high = np.maximum(here, added)
+    low = np.minimum(here, added)
+    here[:] = high + 10.0 * np.log10(1.0 + np.power(10.0, (low - high) / 10.0, dtype=np.float32))
+
+
+def _level(feats: np.ndarray) -> float:
+    """A loudness in dB: the 90th percentile of the frames' mean power."""
+    power = np.power(10.0, feats / 10.0).mean(1)
+    return float(10.0 * np.log10(np.percentile(power, 90) + 1e-10))
+
+
+def mixture(
+    corpus: Corpus, frames: int, n_mels: int, rng: np.random.Generator
+) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """One training window (frames, n_mels) in dB and its events (class, first, stop)."""
+    if corpus.longs and rng.random() < 0.8:
+        bed = corpus.longs[int(rng.integers(len(corpus.longs)))]
+        reps = math.ceil(frames / len(bed)) + 1
+        start = int(rng.integers(len(bed)))
+        window = np.tile(bed, (reps, 1))[start : start + frames].astype(np.float32).copy()
+        window += np.float32(-10.0 - _level(window) + rng.uniform(-15.0, 10.0))
+    else:
+        tilt = np.linspace(0.0, rng.uniform(-30.0, 10.0), n_mels, dtype=np.float32)
+        window = (rng.uniform(-80.0, -45.0) + tilt + rng.normal(0, 3.0, (frames, n_mels))).astype(
+            np.float32
+        )
+    background = _level(window)
+    placed: list[tuple[int, int, int]] = []
+    count = int(rng.choice((1, 2, 3), p=(0.3, 0.4, 0.3)))
+    for cls in rng.choice(len(corpus.by_class), size=count, replace=False):
+        members = corpus.by_class[int(cls)]
+        feats = corpus.events[int(members[int(rng.integers(len(members)))])]
+        length = len(feats)
+        if length > frames:
+            skip = int(rng.integers(length - frames + 1))
+            feats, length = feats[skip : skip + frames], frames
+        at = int(rng.integers(frames - length + 1))
+        gain = background + rng.uniform(0.0, 25.0) - _level(feats)
+        _power_add(window[at : at + length], feats.astype(np.float32) + np.float32(gain))
+        placed.append((int(cls), at, at + length))
+    return window, placed
+
+
+class Pretrainer:
+    """The CNN of a CRNN and a linear per-frame head over the corpus's groups."""
+
+    def __init__(self, corpus: Corpus, cfg: TrainConfig, seed: int) -> None:
+        self.corpus = corpus
+        self.cfg = cfg
+        self.fc = FeatureConfig.from_dict(cfg.features)
+        model_config = config_from_preset(cfg.preset, self.fc.n_mels, 1, **cfg.model)
+        torch.manual_seed(seed)
+        self.model_config = model_config
+        self.cnn_model = CRNN(model_config)
+        self.head = nn.Linear(model_config.cnn_features, len(corpus.by_class))
+        nn.init.constant_(self.head.bias, math.log(2.0 / len(corpus.by_class)))
+        self.augment = SpecAugment(
+            cfg.freq_mask_bands, cfg.time_mask_frames, cfg.gain_db, cfg.freq_shift_bands
+        )
+        self.rng = np.random.default_rng(seed)
+        self.mean, self.std = self._statistics()
+
+    def _front(self, window: np.ndarray) -> np.ndarray:
+        return subtract_background(window, self.cfg.background_percentile)
+
+    def _statistics(self, windows: int = 400) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(12345)
+        stack = np.stack(
+            [
+                self._front(mixture(self.corpus, self.cfg.seq_len, self.fc.n_mels, rng)[0])
+                for _ in range(windows)
+            ]
+        ).reshape(-1, self.fc.n_mels)
+        return stack.mean(0).astype(np.float32), np.maximum(stack.std(0), 1e-3).astype(np.float32)
+
+    def batch(self, size: int, rng: np.random.Generator, augment: bool) -> tuple[Tensor, Tensor]:
+        frames = self.cfg.seq_len
+        feats = np.empty((size, frames, self.fc.n_mels), np.float32)
+        targets = np.zeros((size, frames, len(self.corpus.by_class)), np.float32)
+        for b in range(size):
+            window, placed = mixture(self.corpus, frames, self.fc.n_mels, rng)
+            feats[b] = (self._front(window) - self.mean) / self.std
+            if augment:
+                self.augment(feats[b], frames, self.std, rng)
+            for cls, first, stop in placed:
+                targets[b, first:stop, cls] = 1.0
+        return torch.from_numpy(feats), torch.from_numpy(targets)
+
+    def logits(self, feats: Tensor) -> Tensor:
+        return self.head(self.cnn_model.convolve(feats))
+
+    def train(
+        self, minutes: float, batch_size: int, lr: float, log_every: int = 50
+    ) -> dict[str, Any]:
+        params = list(self.cnn_model.cnn.parameters()) + list(self.head.parameters())
+        optimizer = torch.optim.Adam(params, lr=lr)
+        held = self.batch(64, np.random.default_rng(999), augment=False)
+        started = time.monotonic()
+        deadline = started + minutes * 60
+        history = []
+        step = 0
+        self.cnn_model.train()
+        while time.monotonic() < deadline:
+            # A cosine decay over the time budget.
+            done = (time.monotonic() - started) / (minutes * 60)
+            for group in optimizer.param_groups:
+                group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * min(done, 1.0)))
+            feats, targets = self.batch(batch_size, self.rng, augment=True)
+            logits = self.logits(feats)
+            # Summed over the groups (a frame has at most three positives), mean over frames.
+            loss = F.binary_cross_entropy_with_logits(logits, targets, reduction="sum") / (
+                targets.shape[0] * targets.shape[1]
+            )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 5.0)
+            optimizer.step()
+            step += 1
+            if step % log_every == 0:
+                score = self.evaluate(*held)
+                history.append({"step": step, "loss": round(float(loss), 4), **score})
+                _say(
+                    f"step {step:5d}  {time.monotonic() - started:6.0f} s  loss {float(loss):.4f}  "
+                    f"held-out loss {score['loss']:.4f}  top-3 recall {score['top3_recall']:.3f}"
+                )
+        return {"steps": step, "seconds": round(time.monotonic() - started, 1), "history": history}
+
+    @torch.no_grad()
+    def evaluate(self, feats: Tensor, targets: Tensor) -> dict[str, float]:
+        self.cnn_model.eval()
+        logits = self.logits(feats)
+        self.cnn_model.train()
+        loss = F.binary_cross_entropy_with_logits(logits, targets, reduction="sum") / (
+            targets.shape[0] * targets.shape[1]
+        )
+        top = logits.topk(3, dim=-1).indices
+        hit = targets.gather(-1, top).sum(-1)
+        positives = targets.sum(-1).clamp_max(3)
+        active = positives > 0
+        recall = float(hit[active].sum() / positives[active].sum())
+        return {"loss": round(float(loss), 4), "top3_recall": round(recall, 4)}
+
+
+def pretrain(args: argparse.Namespace) -> dict[str, Any]:
+    cfg = TrainConfig.from_preset("fast")
+    fc = FeatureConfig.from_dict(cfg.features)
+    corpus = load_corpus(Path(args.corpus), fc)
+    _say(f"corpus: {json.dumps(corpus.summary)}")
+    torch.set_num_threads(args.threads)
+    trainer = Pretrainer(corpus, cfg, args.seed)
+    result = trainer.train(args.minutes, args.batch_size, args.lr)
+    fields = frontend_fields(trainer.model_config, fc, cfg.background_percentile)
+    torch.save(
+        {
+            "format": FRONTEND_FORMAT,
+            **fields,
+            "cnn": trainer.cnn_model.cnn.state_dict(),
+            "pretraining": {
+                "corpus": corpus.summary,
+                "minutes": args.minutes,
+                "batch_size": args.batch_size,
+                "lr": args.lr,
+                "seed": args.seed,
+                **result,
+            },
+        },
+        args.out,
+    )
+    return {"out": str(args.out), **fields, **result, "corpus": corpus.summary}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("pretrain", help="train the front end on the corpus")
+    p.add_argument("--corpus", default=str(CACHE / "corpus"))
+    p.add_argument("--out", default=str(CACHE / "frontend-fast.pt"))
+    p.add_argument("--minutes", type=float, default=30.0)
+    p.add_argument("--batch-size", type=int, default=24)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    result = pretrain(args)
+    result.pop("history", None)
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
