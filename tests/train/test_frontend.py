@@ -118,3 +118,31 @@ def test_the_cnn_learns_at_its_own_rate(demo_project, tiny_config, tmp_path):
     assert not torch.allclose(state["classifier.weight"], fresh.classifier.weight, atol=1e-4)
     with pytest.raises(TrainError, match="cnn lr scale must be in"):
         cfg.replace(cnn_lr_scale=1.5)
+
+
+TINY_ARGS = [
+    "--epochs", "1", "--batch-size", "4", "--seq-len", "64", "--max-batches", "2",
+    "--channels", "4", "--gru-hidden", "8", "--device", "cpu",
+]  # fmt: skip
+
+
+def test_the_command_line_stores_the_front_end_absolute(
+    demo_root, tiny_config, tmp_path, monkeypatch, capsys
+):
+    from tfstudio.cli import main
+    from tfstudio.store import Project
+
+    _frontend(tmp_path / "front.pt", tiny_config())
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", str(demo_root), "--init-cnn", "front.pt", "-q", *TINY_ARGS]) == 0
+    with Project.open(demo_root) as project:
+        assert project.runs()[-1].config_dict["init_cnn"] == str(tmp_path / "front.pt")
+    capsys.readouterr()
+    # A wrong file is a one-line usage error, and no run is made.
+    (tmp_path / "other.pt").write_bytes(b"nothing")
+    assert main(["train", str(demo_root), "--set", "init_cnn=other.pt", *TINY_ARGS]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: init_cnn: {tmp_path / 'other.pt'}: not a front-end file")
+    assert "Traceback" not in err
+    with Project.open(demo_root) as project:
+        assert len(project.runs()) == 1

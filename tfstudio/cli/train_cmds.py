@@ -17,6 +17,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -124,6 +125,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     extra.add_argument(
         "--gru-hidden", type=int, metavar="H", help="GRU size (overrides the preset)"
+    )
+    extra.add_argument(
+        "--init-cnn",
+        metavar="FILE",
+        help="start the CNN from a pretrained front-end file (made for the same CNN sizes, "
+        "features and background subtraction; benchmarks/frontend.py makes them)",
     )
     extra.add_argument(
         "--set",
@@ -286,6 +293,7 @@ _OPTION_FIELDS = {
     "workers": "num_workers",
     "max_batches": "max_batches_per_epoch",
     "checkpoint_every": "checkpoint_every_s",
+    "init_cnn": "init_cnn",
 }
 
 
@@ -324,6 +332,9 @@ def _given_options(args: argparse.Namespace) -> dict[str, Any]:
         if name == "model" and isinstance(value, dict):
             value = {**options.get("model", {}), **value}
         options[name] = value
+    if isinstance(options.get("init_cnn"), str) and options["init_cnn"]:
+        # Stored absolute: the run's config must name the same file from any folder.
+        options["init_cnn"] = str(Path(options["init_cnn"]).expanduser().absolute())
     return options
 
 
