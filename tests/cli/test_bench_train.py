@@ -26,11 +26,14 @@ def test_bench_train_prints_the_issue_keys_measured_side_by_side():
     assert all(v > 0 for v in data["breakdown"].values())
     assert data["device"] == "cpu" and data["amp"] == "off"
     timings = [data[k] for k in data if k.endswith("_ms")]
-    assert len(timings) == 6 and all(v > 0 for v in timings)
+    assert len(timings) == 7 and all(v > 0 for v in timings)
     assert data["sequences_per_s"] == pytest.approx(2000 / data["step_ms"], rel=0.01)
     assert data["speedup"] == pytest.approx(data["reference_loop_ms"] / data["step_ms"], rel=0.01)
     assert data["recurrent_vs_fused_gru"] == pytest.approx(
         data["breakdown"]["recurrent"] / data["fused_gru_ms"], rel=0.01
+    )
+    assert data["recurrent_floor_vs_fused_gru"] == pytest.approx(
+        1 + data["fused_gru_forward_ms"] / data["fused_gru_ms"], rel=0.01
     )
     assert (data["preset"], data["batch_size"], data["frames"], data["classes"]) == (
         "fast", 2, 24, 3,
@@ -44,7 +47,10 @@ def test_bench_train_prints_a_readable_table():
         "--repeats", 1, "--device", "cpu",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    for words in ("reference loop", "fused GRU alone", "output_loss", "as fast as the reference"):
+    for words in (
+        "reference loop", "fused GRU alone", "its forward", "output_loss",
+        "as fast as the reference", "at least",
+    ):  # fmt: skip
         assert words in result.stdout
 
 
