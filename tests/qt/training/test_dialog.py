@@ -1,12 +1,17 @@
-"""TrainDialog: defaults, the p_tf preview, the CLI arguments, remembered settings, resume."""
+"""TrainDialog: defaults, the p_tf preview, the CLI arguments, remembered settings, resume,
+the pretrained front end."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
 
 from tfstudio import __version__
 from tfstudio.qt.training import dialog as dialog_module
@@ -270,3 +275,221 @@ def test_the_single_label_task_and_its_sampled_softmax_are_chosen_in_the_dialog(
     dialog._n_classes = 30_000
     dialog.sampled_spin.setValue(0)
     assert "30,000 classes: a sampled softmax of about 1,500" in dialog.task_hint.text()
+
+
+# ---------------------------------------------------------------- pretrained front end
+LEFT = Qt.MouseButton.LeftButton
+
+
+def shown_dialog(qtbot, root, engine, settings) -> TrainDialog:
+    dialog = TrainDialog(root, engine=engine, settings=settings)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def frontend_file(tmp_path, name: str = "frontend.pt") -> Path:
+    """Bytes the dialog only checks for being there to read (tfstudio train reads them)."""
+    path = tmp_path / name
+    path.write_bytes(b"PK\x03\x04 a front end")
+    return path
+
+
+def empty_file(path: Path) -> Path:
+    path.write_bytes(b"")
+    return path
+
+
+def choose_returns(monkeypatch, path) -> list[tuple]:
+    """Make "Choose…" pick ``path`` (None: the user cancels); the calls are recorded."""
+    calls: list[tuple] = []
+
+    def pick(*args):
+        calls.append(args)
+        return ("" if path is None else str(path), "Front ends (*.pt)")
+
+    monkeypatch.setattr(dialog_module.QFileDialog, "getOpenFileName", pick)
+    return calls
+
+
+def type_into(qtbot, spin, text: str) -> None:
+    spin.setFocus()
+    qtbot.keyClick(spin, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(spin, text)
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+
+
+def frontend_args(args: list[str]) -> list[str]:
+    """The arguments about the front end: --init-cnn FILE and --set cnn_lr_scale=X."""
+    out = []
+    for option, value in itertools.pairwise(args):
+        if option == "--init-cnn" or (option == "--set" and value.startswith("cnn_lr_scale=")):
+            out += [option, value]
+    return out
+
+
+def test_a_chosen_front_end_is_passed_with_the_cnn_s_share_of_the_learning_rate(
+    qtbot, demo_root, engine, settings, tmp_path, monkeypatch
+):
+    dialog = shown_dialog(qtbot, demo_root, engine, settings)
+    assert dialog.frontend_edit.text() == ""
+    assert dialog.frontend_edit.placeholderText() == "None: the CNN starts from random weights"
+    assert not dialog.cnn_lr_spin.isEnabled() and not dialog.clear_frontend_button.isEnabled()
+    assert frontend_args(dialog.config()) == []
+
+    path = frontend_file(tmp_path)
+    calls = choose_returns(monkeypatch, path)
+    qtbot.mouseClick(dialog.choose_frontend_button, LEFT)
+    ((_parent, _caption, start, filters),) = calls
+    assert start == str(demo_root) and filters == "Front ends (*.pt);;All files (*)"
+    assert dialog.frontend_edit.text() == str(path) and dialog.frontend() == str(path)
+    assert dialog.cnn_lr_spin.isEnabled() and dialog.clear_frontend_button.isEnabled()
+    assert "Checked when training starts" in dialog.frontend_note.text()
+    # × 1: the CNN learns at the learning rate, the engine's default; nothing to set.
+    assert frontend_args(dialog.config()) == ["--init-cnn", str(path)]
+
+    type_into(qtbot, dialog.cnn_lr_spin, "0.25")
+    assert frontend_args(dialog.config()) == ["--init-cnn", str(path), "--set", "cnn_lr_scale=0.25"]
+    type_into(qtbot, dialog.cnn_lr_spin, "0")
+    assert dialog.cnn_lr_spin.text() == "× 0: frozen"
+    assert frontend_args(dialog.config()) == ["--init-cnn", str(path), "--set", "cnn_lr_scale=0"]
+
+    # A single-label run starts from the same CNN: the choice stays and is passed.
+    dialog.task_combo.setCurrentIndex(dialog.task_combo.findData("single-label"))
+    assert dialog.cnn_lr_spin.isEnabled()
+    assert frontend_args(dialog.config()) == ["--init-cnn", str(path), "--set", "cnn_lr_scale=0"]
+    dialog.task_combo.setCurrentIndex(dialog.task_combo.findData("multi-label"))
+
+    # "Choose…" again opens where the chosen file is; cancelling keeps it.
+    calls = choose_returns(monkeypatch, None)
+    qtbot.mouseClick(dialog.choose_frontend_button, LEFT)
+    assert calls[0][2] == str(tmp_path) and dialog.frontend() == str(path)
+
+    qtbot.mouseClick(dialog.clear_frontend_button, LEFT)
+    assert dialog.frontend_edit.text() == "" and dialog.frontend() == ""
+    assert not dialog.cnn_lr_spin.isEnabled() and not dialog.clear_frontend_button.isEnabled()
+    assert not dialog.frontend_note.isVisible()
+    assert frontend_args(dialog.config()) == []
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda tmp: tmp / "gone.pt", "no such file"),
+        (lambda tmp: tmp, "is a folder"),
+        (lambda tmp: empty_file(tmp / "empty.pt"), "is empty"),
+    ],
+    ids=["missing", "folder", "empty"],
+)
+def test_a_file_that_cannot_be_a_front_end_is_refused_at_once(
+    qtbot, demo_root, engine, settings, tmp_path, monkeypatch, make, reason
+):
+    dialog = shown_dialog(qtbot, demo_root, engine, settings)
+    good = frontend_file(tmp_path, "good.pt")
+    choose_returns(monkeypatch, good)
+    qtbot.mouseClick(dialog.choose_frontend_button, LEFT)
+    bad = make(tmp_path)
+    choose_returns(monkeypatch, bad)
+    qtbot.mouseClick(dialog.choose_frontend_button, LEFT)
+    note = dialog.frontend_note.text()
+    assert dialog.frontend_note.isVisible() and str(bad) in note and reason in note
+    assert dialog.frontend() == str(good)  # the earlier choice stays
+    assert frontend_args(dialog.config()) == ["--init-cnn", str(good)]
+
+
+def test_start_refuses_a_front_end_that_went_away_after_it_was_chosen(
+    qtbot, demo_root, engine, settings, tmp_path, monkeypatch
+):
+    dialog = shown_dialog(qtbot, demo_root, engine, settings)
+    path = frontend_file(tmp_path)
+    choose_returns(monkeypatch, path)
+    qtbot.mouseClick(dialog.choose_frontend_button, LEFT)
+    path.unlink()
+    qtbot.mouseClick(dialog.start_button, LEFT)
+    assert dialog.isVisible() and dialog.result() != QDialog.DialogCode.Accepted
+    assert "no such file" in dialog.frontend_note.text()
+    qtbot.mouseClick(dialog.clear_frontend_button, LEFT)
+    qtbot.mouseClick(dialog.start_button, LEFT)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+
+
+def test_the_front_end_is_remembered_and_a_vanished_one_is_dropped_with_a_note(
+    qtbot, demo_root, engine, settings, tmp_path, monkeypatch
+):
+    path = frontend_file(tmp_path)
+    dialog = shown_dialog(qtbot, demo_root, engine, settings)
+    choose_returns(monkeypatch, path)
+    qtbot.mouseClick(dialog.choose_frontend_button, LEFT)
+    type_into(qtbot, dialog.cnn_lr_spin, "0.5")
+    qtbot.mouseClick(dialog.start_button, LEFT)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+
+    again = shown_dialog(qtbot, demo_root, engine, settings)
+    assert again.frontend_edit.text() == str(path) and again.cnn_lr_spin.isEnabled()
+    assert again.cnn_lr_spin.value() == pytest.approx(0.5)
+    assert frontend_args(again.config()) == ["--init-cnn", str(path), "--set", "cnn_lr_scale=0.5"]
+    again.reject()
+
+    path.unlink()
+    gone = shown_dialog(qtbot, demo_root, engine, settings)
+    assert gone.frontend_edit.text() == "" and not gone.cnn_lr_spin.isEnabled()
+    note = gone.frontend_note.text()
+    assert gone.frontend_note.isVisible() and str(path) in note and "random weights" in note
+    assert frontend_args(gone.config()) == []
+    # Starting without it forgets it: no note next time.
+    qtbot.mouseClick(gone.start_button, LEFT)
+    assert gone.result() == QDialog.DialogCode.Accepted
+    path.write_bytes(b"back again")
+    last = shown_dialog(qtbot, demo_root, engine, settings)
+    assert last.frontend() == "" and not last.frontend_note.isVisible()
+
+
+def test_a_resumed_run_shows_its_own_front_end_read_only(
+    qtbot, empty_root, engine, settings, tmp_path, monkeypatch
+):
+    theirs, mine = frontend_file(tmp_path, "theirs.pt"), frontend_file(tmp_path, "mine.pt")
+    stored = TrainConfig.from_preset("fast", init_cnn=str(theirs), cnn_lr_scale=0.2)
+    with Project.open(empty_root) as project:
+        run = project.create_run(stored.to_dict())
+        project.update_run(run.id, status="stopped", last_checkpoint="last.pt")
+        plain = project.create_run(TrainConfig.from_preset("fast").to_dict())
+        project.update_run(plain.id, status="failed", last_checkpoint="last.pt")
+    dialog = shown_dialog(qtbot, empty_root, engine, settings)
+    choose_returns(monkeypatch, mine)
+    qtbot.mouseClick(dialog.choose_frontend_button, LEFT)
+    qtbot.mouseClick(dialog.start_button, LEFT)  # remembered as the user's own
+
+    dialog = shown_dialog(qtbot, empty_root, engine, settings)
+    dialog.set_resume(run.id)
+    assert dialog.frontend_edit.text() == str(theirs)
+    assert dialog.cnn_lr_spin.value() == pytest.approx(0.2)
+    for widget in (
+        dialog.frontend_edit,
+        dialog.choose_frontend_button,
+        dialog.clear_frontend_button,
+        dialog.cnn_lr_spin,
+    ):
+        assert not widget.isEnabled()
+    assert frontend_args(dialog.config()) == []  # the engine refuses to change a resumed run
+    dialog.set_resume(plain.id)
+    assert dialog.frontend_edit.text() == "" and dialog.cnn_lr_spin.value() == 1.0
+    assert not dialog.choose_frontend_button.isEnabled()
+    dialog.set_resume(None)  # a new run: the user's own choice, editable again
+    assert dialog.frontend_edit.text() == str(mine)
+    assert dialog.choose_frontend_button.isEnabled() and dialog.cnn_lr_spin.isEnabled()
+    assert frontend_args(dialog.config()) == ["--init-cnn", str(mine)]
+
+
+def test_an_engine_without_init_cnn_shows_no_front_end_and_passes_none(
+    qtbot, demo_root, engine, settings, tmp_path, monkeypatch
+):
+    path = frontend_file(tmp_path)
+    dialog = shown_dialog(qtbot, demo_root, engine, settings)
+    choose_returns(monkeypatch, path)
+    qtbot.mouseClick(dialog.choose_frontend_button, LEFT)
+    qtbot.mouseClick(dialog.start_button, LEFT)
+    older = EngineInfo(options=engine.options - {"--init-cnn"}, known=True)
+    dialog = shown_dialog(qtbot, demo_root, older, settings)
+    assert not dialog.frontend_box.isVisible()
+    assert frontend_args(dialog.config()) == []

@@ -1,6 +1,6 @@
 """The Train dialog: preset, optimisation, teacher-forcing schedule with a live preview of
-p_tf, the generalisation recipe, device, data, and resuming; ``config()`` is the
-``tfstudio train`` argument list."""
+p_tf, the generalisation recipe, a pretrained front end, device, data, and resuming;
+``config()`` is the ``tfstudio train`` argument list."""
 
 from __future__ import annotations
 
@@ -18,11 +18,14 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -67,6 +70,15 @@ DECAYING = ("linear", "exponential", "inverse-sigmoid")
 RESUME_OPTIONS = ("--epochs", "--device", "--patience", "--max-batches")
 # From this many classes the Train dialog suggests a sampled softmax (single-label task).
 SAMPLED_HINT_CLASSES = 2000
+FRONTEND_FILTER = "Front ends (*.pt);;All files (*)"
+NO_FRONTEND = "None: the CNN starts from random weights"
+WARNING_STYLE = "color: #B35900;"
+# tfstudio train reads the file (torch) and names the field that does not fit; the GUI
+# process never loads torch, so the dialog checks only that the file is there to read.
+FRONTEND_HINT = (
+    "Checked when training starts: it must have been made with this preset's CNN, features "
+    "and background subtraction."
+)
 
 
 @dataclass(frozen=True)
@@ -323,6 +335,10 @@ class TrainDialog(QDialog):
         self._showing_run = False
         # Recipe values a part takes when switched on (the preset's, else another preset's).
         self._recipe_on: dict[str, Any] = {}
+        # Where "Choose…" opens when no front end is chosen: the project's folder.
+        self._frontend_dir = str(project) if isinstance(project, Path | str) else ""
+        if isinstance(project, Project):
+            self._frontend_dir = str(project.root)
         self._read_project(project)
 
         self._build()
@@ -460,6 +476,7 @@ class TrainDialog(QDialog):
         self.schedule_summary = WrappedLabel()
         tf_form.addRow(self.schedule_summary)
         right.addWidget(tf_box)
+        right.addWidget(self._build_frontend())
         right.addWidget(data_box)
         right.addStretch(1)
 
@@ -471,7 +488,7 @@ class TrainDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.warning_label = WrappedLabel(self._data_warning)
-        self.warning_label.setStyleSheet("color: #B35900;")
+        self.warning_label.setStyleSheet(WARNING_STYLE)
         self.warning_label.setVisible(bool(self._data_warning))
         layout.addWidget(self.warning_label)
         layout.addWidget(self.buttons)
@@ -603,6 +620,108 @@ class TrainDialog(QDialog):
         grid.addWidget(self.recipe_note, row, 0, 1, 2)
         return self.recipe_box
 
+    def _build_frontend(self) -> QGroupBox:
+        """A pretrained CNN front end to start from, and the share of the learning rate the
+        CNN trains with. Outside the recipe: single-label runs can start from one too."""
+        self.frontend_box = QGroupBox("Pretraining")
+        form = QFormLayout(self.frontend_box)
+        self._frontend = ""
+        self.frontend_edit = QLineEdit()
+        self.frontend_edit.setReadOnly(True)
+        self.frontend_edit.setPlaceholderText(NO_FRONTEND)
+        self.frontend_edit.setMinimumWidth(120)
+        self.choose_frontend_button = QPushButton("Choose…")
+        self.choose_frontend_button.setToolTip("Choose a front-end file (.pt)")
+        self.choose_frontend_button.clicked.connect(self._on_choose_frontend)
+        self.clear_frontend_button = QPushButton("Clear")
+        self.clear_frontend_button.setToolTip("Start the CNN from random weights")
+        self.clear_frontend_button.clicked.connect(self._on_clear_frontend)
+        # The buttons under the path, which needs the column's width for a file's name.
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.choose_frontend_button)
+        buttons.addWidget(self.clear_frontend_button)
+        buttons.addStretch(1)
+        field = QVBoxLayout()
+        field.addWidget(self.frontend_edit)
+        field.addLayout(buttons)
+        form.addRow("Pretrained front end", field)
+        self.cnn_lr_spin = QDoubleSpinBox()
+        self.cnn_lr_spin.setDecimals(2)
+        self.cnn_lr_spin.setRange(0.0, 1.0)
+        self.cnn_lr_spin.setSingleStep(0.1)
+        self.cnn_lr_spin.setPrefix("× ")
+        self.cnn_lr_spin.setSpecialValueText("× 0: frozen")
+        self.cnn_lr_spin.setValue(1.0)
+        self.cnn_lr_spin.setToolTip(
+            "The CNN's learning rate as a share of the learning rate; "
+            "0 keeps the front end as it is"
+        )
+        form.addRow("CNN learning rate", self.cnn_lr_spin)
+        self.frontend_note = WrappedLabel()
+        self.frontend_note.setProperty("role", "hint")
+        form.addRow(self.frontend_note)
+        self._frontend_form = form
+        self._show_frontend("")
+        return self.frontend_box
+
+    def frontend(self) -> str:
+        """The chosen front-end file ("" for none: random initial weights)."""
+        return self._frontend
+
+    def set_frontend(self, path: Path | str) -> bool:
+        """Choose the front-end file at ``path`` ("" for none) if the GUI can read it; else
+        keep the current one and say why (False)."""
+        if not str(path):
+            self._show_frontend("")
+            return True
+        path = Path(path).expanduser().absolute()
+        problem = frontend_problem(path)
+        if problem:
+            self._show_frontend_note(f"Not used: {problem}.", warning=True)
+            return False
+        self._show_frontend(str(path))
+        return True
+
+    def _show_frontend(self, path: str, note: str | None = None, *, warning: bool = False) -> None:
+        """Show ``path`` as the front end, and ``note`` under it (None: what happens to it)."""
+        self._frontend = path
+        self.frontend_edit.setText(path)
+        self.frontend_edit.setCursorPosition(len(path))  # the file's name, not its folders
+        self.frontend_edit.setToolTip(
+            path
+            or "A CNN trained elsewhere (benchmarks/frontend.py makes them): training starts "
+            "its CNN from these weights instead of random ones"
+        )
+        if note is None:
+            note = FRONTEND_HINT if path else ""
+        self._show_frontend_note(note, warning=warning)
+        self._on_frontend_change()
+
+    def _show_frontend_note(self, text: str, *, warning: bool = False) -> None:
+        self.frontend_note.setText(text)
+        self.frontend_note.setStyleSheet(WARNING_STYLE if warning else "")
+        self.frontend_note.setVisible(bool(text))
+
+    def _on_choose_frontend(self) -> None:
+        start = str(Path(self._frontend).parent) if self._frontend else self._frontend_dir
+        path, _filter = QFileDialog.getOpenFileName(
+            self, "Choose a pretrained front end", start, FRONTEND_FILTER
+        )
+        if path:
+            self._frontend_dir = str(Path(path).parent)
+            self.set_frontend(path)
+
+    def _on_clear_frontend(self) -> None:
+        self._show_frontend("")
+
+    def _on_frontend_change(self, *_args: object) -> None:
+        editable = self.resume_run() is None
+        chosen = bool(self._frontend)
+        self.frontend_edit.setEnabled(editable)  # greyed with the run's other options
+        self.choose_frontend_button.setEnabled(editable)
+        self.clear_frontend_button.setEnabled(editable and chosen)
+        self.cnn_lr_spin.setEnabled(editable and chosen)
+
     # ------------------------------------------------------------------- project
     def _read_project(self, project: Project | Path | str | None) -> None:
         if project is None:
@@ -718,6 +837,8 @@ class TrainDialog(QDialog):
             if label is not None:
                 label.setVisible(shown)
         self._apply_recipe_engine(info)
+        self.frontend_box.setVisible(info.supports("--init-cnn"))
+        self._frontend_form.setRowVisible(self.cnn_lr_spin, info.supports("--set"))
 
     def _apply_recipe_engine(self, info: EngineInfo) -> None:
         shown = {part.name for part in self._recipe_parts()}
@@ -952,6 +1073,7 @@ class TrainDialog(QDialog):
             self._on_schedule_change()
         self._showing_run = resuming
         self._on_recipe_change()  # a resumed run keeps its recipe: shown, not editable
+        self._on_frontend_change()  # and its front end
         self._on_task_change()
 
     def _show_config(self, config: dict[str, Any]) -> None:
@@ -978,6 +1100,10 @@ class TrainDialog(QDialog):
             if isinstance(config.get(key), int):
                 self.extra_spins[option].setValue(config[key])
         self._show_recipe(self._run_recipe(config))
+        init_cnn = config.get("init_cnn")
+        self._show_frontend(init_cnn if isinstance(init_cnn, str) else "", note="")
+        scale = config.get("cnn_lr_scale", 1.0)
+        self.cnn_lr_spin.setValue(float(scale) if isinstance(scale, float | int) else 1.0)
         self._on_preset_change()  # the run's preset's help; redraws the schedule too
 
     def set_resume(self, run_id: int | None) -> None:
@@ -1023,7 +1149,24 @@ class TrainDialog(QDialog):
         for option, spin in self.extra_spins.items():
             spin.setValue(number(option.lstrip("-"), int, spin.value()))
         self._restore_recipe()
+        self._restore_frontend(number("cnn_lr_scale", float, 1.0))
         self._on_preset_change()
+
+    def _restore_frontend(self, scale: float) -> None:
+        """The remembered front end, unless it is gone (then said, and none is used)."""
+        self.cnn_lr_spin.setValue(scale)
+        path = str(self._saved.get("init_cnn") or "")
+        problem = frontend_problem(Path(path)) if path else ""
+        if problem:
+            self._frontend_dir = str(Path(path).parent)
+            self._show_frontend(
+                "",
+                note=f"The front end chosen last time is not used ({problem}): the CNN starts "
+                "from random weights.",
+                warning=True,
+            )
+        else:
+            self._show_frontend(path)
 
     def _save(self) -> None:
         values = {
@@ -1042,6 +1185,9 @@ class TrainDialog(QDialog):
         for option, spin in self.extra_spins.items():
             if self.engine.supports(option):
                 values[option.lstrip("-")] = spin.value()
+        if self.engine.supports("--init-cnn"):
+            values["init_cnn"] = self._frontend
+            values["cnn_lr_scale"] = self.cnn_lr_spin.value()
         if self.engine.has_recipe:
             # Only the changes: a remembered "as the preset" follows the preset when it changes.
             values["recipe"] = json.dumps(self.recipe_changes(), sort_keys=True)
@@ -1053,6 +1199,11 @@ class TrainDialog(QDialog):
 
     def accept(self) -> None:
         if self.resume_run() is None:
+            # The file may have gone since it was chosen: say so here, not in a failed run.
+            problem = frontend_problem(Path(self._frontend)) if self._frontend else ""
+            if problem:
+                self._show_frontend_note(f"{problem}: choose another or clear it.", warning=True)
+                return
             self._save()
         super().accept()
 
@@ -1100,6 +1251,7 @@ class TrainDialog(QDialog):
             elif self.engine.has_recipe:
                 for name, value in self.recipe_changes().items():
                     args += ["--set", f"{name}={_json_value(value)}"]
+            args += self._frontend_args()
         args += ["--device", self.device_combo.currentData()]
         for option, spin in self.extra_spins.items():
             if not self.engine.supports(option):
@@ -1110,6 +1262,30 @@ class TrainDialog(QDialog):
                 continue  # the resumed run keeps its own
             args += [option, str(spin.value())]
         return args
+
+    def _frontend_args(self) -> list[str]:
+        if not self._frontend or not self.engine.supports("--init-cnn"):
+            return []
+        args = ["--init-cnn", self._frontend]
+        scale = self.cnn_lr_spin.value()
+        if scale != 1.0 and self.engine.supports("--set"):
+            args += ["--set", f"cnn_lr_scale={_json_value(scale)}"]
+        return args
+
+
+def frontend_problem(path: Path) -> str:
+    """Why the file at ``path`` cannot be a front end, as far as the GUI process can tell
+    without torch ("" when it may be one); worded as ``load_frontend``'s errors."""
+    try:
+        with path.open("rb") as file:
+            empty = not file.read(1)
+    except FileNotFoundError:
+        return f"{path}: no such file"
+    except IsADirectoryError:
+        return f"{path}: is a folder, not a front-end file"
+    except OSError as exc:
+        return f"{path}: cannot be read ({exc.strerror or exc})"
+    return f"{path}: is empty, not a front-end file" if empty else ""
 
 
 def _json_value(value: Any) -> str:
