@@ -26,6 +26,18 @@ def _tiny_config(**overrides):
     return TrainConfig.from_preset("fast", **{**TINY, **overrides})
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny models train faster on one thread than on two shared cores (a module's tests
+    share it: ``pytestmark = pytest.mark.usefixtures("one_thread")``)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def tiny_config():
     """A factory of tiny training configurations: ``tiny_config(epochs=3, ...)``."""

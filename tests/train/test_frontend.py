@@ -11,13 +11,7 @@ from tfstudio.model.crnn import CRNN, config_from_preset
 from tfstudio.train import TrainError, checkpoint_paths, train
 from tfstudio.train.frontend import FRONTEND_FORMAT, frontend_fields
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _frontend(path, cfg, *, n_mels=None, background=None, seed=7):
