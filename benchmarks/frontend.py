@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tfstudio.features.config import FeatureConfig
 from tfstudio.features.melspec import logmel
 from tfstudio.model.crnn import CRNN, config_from_preset
-from tfstudio.train.augment import SpecAugment
+from tfstudio.train.augment import SpecAugment, add_power_db
 from tfstudio.train.config import TrainConfig
 from tfstudio.train.data import subtract_background
 from tfstudio.train.frontend import FRONTEND_FORMAT, frontend_fields
@@ -111,17 +111,12 @@ def load_corpus(folder: Path, fc: FeatureConfig) -> Corpus:
         "groups": len(index),
         "long": len(longs),
         "hours": round(float(sum(s["seconds"] for s in sounds)) / 3600, 2),
-        "packages": sorted(manifest.get("packages", {})),
+        "packages": sorted(
+            name for name, info in manifest.get("packages", {}).items() if info.get("files_used")
+        ),
         "by_licence": manifest.get("totals", {}).get("by_licence"),
     }
     return Corpus(events, event_class, by_class, longs, list(index), summary)
-
-
-def _power_add(here: np.ndarray, added: np.ndarray) -> None:
-    """``here`` becomes the dB of the summed powers of ``here`` and ``added`` (in place)."""
-    high = np.maximum(here, added)
-    low = np.minimum(here, added)
-    here[:] = high + 10.0 * np.log10(1.0 + np.power(10.0, (low - high) / 10.0, dtype=np.float32))
 
 
 def _level(feats: np.ndarray) -> float:
@@ -157,7 +152,7 @@ def mixture(
             feats, length = feats[skip : skip + frames], frames
         at = int(rng.integers(frames - length + 1))
         gain = background + rng.uniform(0.0, 25.0) - _level(feats)
-        _power_add(window[at : at + length], feats.astype(np.float32) + np.float32(gain))
+        add_power_db(window[at : at + length], feats, gain)
         placed.append((int(cls), at, at + length))
     return window, placed
 

@@ -29,6 +29,7 @@ __all__ = [
     "EventSpan",
     "EventVariation",
     "SpecAugment",
+    "add_power_db",
     "balance_windows",
     "mix_event",
     "mixup_batch",
@@ -146,6 +147,16 @@ def filter_curve(n_mels: int, max_db: float, rng: np.random.Generator) -> np.nda
     return np.interp(np.arange(n_mels, dtype=np.float64), positions, gains).astype(np.float32)
 
 
+def add_power_db(here: np.ndarray, added: np.ndarray, gain_db: float = 0.0) -> None:
+    """``here`` (dB) becomes the dB of its power plus ``added``'s (dB, raised by ``gain_db``),
+    in place: two sounds mixed, in the log-mel domain."""
+    louder = np.asarray(added, dtype=np.float32) + np.float32(gain_db)
+    high = np.maximum(here, louder)
+    low = np.minimum(here, louder)
+    # Computed stably: max + 10 log10(1 + 10^(-|a - b| / 10)).
+    here[:] = high + 10.0 * np.log10(1.0 + np.power(10.0, (low - high) / 10.0, dtype=np.float32))
+
+
 def mix_event(
     feats: np.ndarray,
     targets: np.ndarray,
@@ -169,12 +180,7 @@ def mix_event(
         event_feats, event_targets = event_feats[skip : skip + valid], event_targets[skip:]
         length = valid
     at = int(rng.integers(valid - length + 1))
-    here = feats[at : at + length]
-    # dB of summed powers, computed stably: max + 10 log10(1 + 10^(-|a - b| / 10)).
-    added = np.asarray(event_feats, dtype=np.float32) + np.float32(gain_db)
-    high = np.maximum(here, added)
-    low = np.minimum(here, added)
-    here[:] = high + 10.0 * np.log10(1.0 + np.power(10.0, (low - high) / 10.0, dtype=np.float32))
+    add_power_db(feats[at : at + length], event_feats, gain_db)
     np.maximum(targets[at : at + length], event_targets[:length], out=targets[at : at + length])
 
 
