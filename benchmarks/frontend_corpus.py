@@ -70,6 +70,20 @@ PACKAGES = (
     "scorched3d-data",
     "freedroidrpg-data",
     "megaglest-data",
+    # Added on 2026-11-29 for more animals, vehicles and alerts (the first corpus's thin kinds):
+    "widelands-data",
+    "supertuxkart-data",
+    "trigger-rally-data",
+    "openarena-data",
+    "bzflag-data",
+    "pokerth-data",
+    "chromium-bsu-data",
+    "yaru-theme-sound",
+    "gnome-control-center-data",
+    "blinken",
+    "kapman",
+    "granatier",
+    "kbounce",
 )
 DEFAULT_CACHE = Path("~/.cache/tfstudio/bench/frontend").expanduser()
 EVENT_MAX_S = 12.0  # longer files are "long": excerpts
@@ -77,9 +91,9 @@ MIN_S = 0.3  # shorter after trimming: dropped
 EXCERPT_S = 10.0
 MAX_EXCERPTS = 3
 SILENCE_PEAK = 1e-4  # real_sounds.load_sound's digital-silence peak
-ARCHIVES = (".wz", ".zip")  # zip archives whose audio members are used too
+ARCHIVES = (".wz", ".zip", ".pk3")  # zip archives whose audio members are used too
 ARCHIVE_DIR = "_archives"  # where their members are written in the unpacked package
-ARCHIVE_MEMBER = re.compile(r"(.*?\.(?:wz|zip))/(.*)", re.IGNORECASE)  # archive path, member
+ARCHIVE_MEMBER = re.compile(r"(.*?\.(?:wz|zip|pk3))/(.*)", re.IGNORECASE)  # archive path, member
 # Installed path prefix -> the source-tree prefix debian/copyright names it by.
 UPSTREAM_PATHS: dict[str, tuple[tuple[str, str], ...]] = {
     "supertux-data": (("usr/share/games/supertux2/", "data/"),),
@@ -112,7 +126,7 @@ def check_disjoint(packages: Sequence[str], cache: Path) -> None:
 
 
 def expand_archives(name: str, root: Path, cache: Path) -> None:
-    """Write the audio members of the package's zip archives (``.wz``, ``.zip``) under
+    """Write the audio members of the package's zip archives (``.wz``, ``.zip``, ``.pk3``) under
     ``root/_archives/<archive path>/`` (``fetch_package`` prunes the archives themselves)."""
     done = root / ".archives"
     if done.exists():
