@@ -84,6 +84,19 @@ PACKAGES = (
     "kapman",
     "granatier",
     "kbounce",
+    # and instruments, drums and more alerts and voices:
+    "hydrogen-drumkits",
+    "lmms-common",
+    "kajongg",
+    "linphone-common",
+    "pidgin-data",
+    "psi-plus-sounds",
+    "kblocks",
+    "kdiamond",
+    "knavalbattle",
+    "kollision",
+    "ksirk",
+    "bomber",
 )
 DEFAULT_CACHE = Path("~/.cache/tfstudio/bench/frontend").expanduser()
 EVENT_MAX_S = 12.0  # longer files are "long": excerpts
@@ -94,13 +107,18 @@ SILENCE_PEAK = 1e-4  # real_sounds.load_sound's digital-silence peak
 ARCHIVES = (".wz", ".zip", ".pk3")  # zip archives whose audio members are used too
 ARCHIVE_DIR = "_archives"  # where their members are written in the unpacked package
 ARCHIVE_MEMBER = re.compile(r"(.*?\.(?:wz|zip|pk3))/(.*)", re.IGNORECASE)  # archive path, member
-# Installed path prefix -> the source-tree prefix debian/copyright names it by.
+# Installed path -> the source-tree path debian/copyright names it by: (regular expression
+# over the whole installed path, replacement), the first that matches.
 UPSTREAM_PATHS: dict[str, tuple[tuple[str, str], ...]] = {
-    "supertux-data": (("usr/share/games/supertux2/", "data/"),),
-    "hedgewars-data": (("usr/share/games/hedgewars/", "share/hedgewars/"),),
+    "supertux-data": ((r"usr/share/games/supertux2/(.*)", r"data/\1"),),
+    "hedgewars-data": ((r"usr/share/games/hedgewars/(.*)", r"share/hedgewars/\1"),),
     "warzone2100-data": (
-        ("usr/share/games/warzone2100/base.wz::", "data/base/"),
-        ("usr/share/games/warzone2100/mp.wz::", "data/mp/"),
+        (r"usr/share/games/warzone2100/base\.wz::(.*)", r"data/base/\1"),
+        (r"usr/share/games/warzone2100/mp\.wz::(.*)", r"data/mp/\1"),
+    ),
+    # Each kit folder is unpacked from one drumkits/KIT.h2drumkit tarball of the source.
+    "hydrogen-drumkits": (
+        (r"usr/share/hydrogen/data/drumkits/([^/]+)/.*", r"drumkits/\1.h2drumkit"),
     ),
 }
 # Leakage guard: fingerprints shorter than this are only compared start to start (as
@@ -207,8 +225,9 @@ def licence_of(name: str, stanzas: list[tuple[list[str], str]], path: str) -> st
     would claim ``share/hedgewars/Data/Sounds/*``. Elsewhere real_sounds.dep5_lookup, whose
     suffix match is what finds installed files under upstream patterns."""
     for installed, source in UPSTREAM_PATHS.get(name, ()):
-        if path.startswith(installed):
-            upstream = source + path[len(installed) :]
+        m = re.fullmatch(installed, path)
+        if m is not None:
+            upstream = m.expand(source)
             hit = None
             for patterns, licence in stanzas:
                 if any(fnmatch.fnmatchcase(upstream, pat) for pat in patterns):
