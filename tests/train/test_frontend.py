@@ -4,6 +4,8 @@ by name before any run exists."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -89,6 +91,33 @@ def test_no_front_end_file_is_refused(demo_project, tiny_config, tmp_path):
     torch.save({"model": {}}, checkpoint)
     with pytest.raises(TrainError, match="not a front-end file \\(format None"):
         list(train(demo_project, cfg.replace(init_cnn=str(checkpoint))))
+    assert demo_project.runs() == []
+
+
+def test_weights_that_do_not_fit_the_header_are_refused_before_a_run(
+    demo_project, tiny_config, tmp_path
+):
+    cfg = tiny_config()
+    path = tmp_path / "front.pt"
+    state = _frontend(path, cfg)
+    data = torch.load(path, weights_only=True)
+    first = next(k for k, v in state.items() if v.ndim == 4)  # a convolution's weight
+    wrong = dict(state)
+    wrong[first] = torch.zeros(*state[first].shape[:-1], state[first].shape[-1] + 2)
+    torch.save({**data, "cnn": wrong}, path)
+    shape = tuple(wrong[first].shape)
+    with pytest.raises(
+        TrainError, match=re.escape(f"init_cnn: {path}: CNN weight {first} has shape {shape}")
+    ):
+        list(train(demo_project, cfg.replace(init_cnn=str(path))))
+    del wrong[first]
+    wrong["extra.weight"] = torch.zeros(1)
+    torch.save({**data, "cnn": wrong}, path)
+    with pytest.raises(
+        TrainError,
+        match=re.escape(f"do not fit this model (missing {first}; unexpected extra.weight)"),
+    ):
+        list(train(demo_project, cfg.replace(init_cnn=str(path))))
     assert demo_project.runs() == []
 
 

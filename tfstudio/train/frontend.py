@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from tfstudio.features.config import FeatureConfig
-from tfstudio.model.crnn import CRNNConfig
+from tfstudio.model.crnn import CRNN, CRNNConfig
 
 __all__ = ["FRONTEND_FORMAT", "FrontendError", "frontend_fields", "load_frontend"]
 
@@ -91,4 +91,25 @@ def load_frontend(
     state = data.get("cnn")
     if not isinstance(state, dict) or not all(isinstance(v, Tensor) for v in state.values()):
         raise FrontendError(f"{path}: no CNN weights ('cnn')")
+    # The header can fit while the weights do not (a file made by hand, or by other code):
+    # compare them with the CNN this run will build, made on the meta device (no memory, no
+    # random draws), so that the mismatch too is refused before a run exists.
+    with torch.device("meta"):
+        expected = CRNN(model).cnn.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        parts = [
+            f"missing {', '.join(missing[:3])}" if missing else "",
+            f"unexpected {', '.join(unexpected[:3])}" if unexpected else "",
+        ]
+        raise FrontendError(
+            f"{path}: its CNN weights do not fit this model ({'; '.join(p for p in parts if p)})"
+        )
+    for key, want_tensor in expected.items():
+        if tuple(state[key].shape) != tuple(want_tensor.shape):
+            raise FrontendError(
+                f"{path}: CNN weight {key} has shape {tuple(state[key].shape)}, this model's "
+                f"is {tuple(want_tensor.shape)}"
+            )
     return state
