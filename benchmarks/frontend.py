@@ -31,6 +31,7 @@ import json
 import math
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,27 @@ class Corpus:
     longs: list[np.ndarray]
     groups: list[str]
     summary: dict[str, Any]
+    group_package: list[str]
+    # How often each group is drawn into a mixture; None: every group alike.
+    weights: np.ndarray | None = None
+
+    def balance(self, how: str) -> None:
+        """``group``: every group alike (a package with many groups, such as one game's voice
+        packs, fills most mixtures). ``package``: a package is drawn with probability
+        proportional to the square root of its number of groups, then one of its groups, so
+        the big packages still give more, but far less than their share of groups."""
+        if how == "group":
+            self.weights = None
+            return
+        if how != "package":
+            raise ValueError(f"balance: {how!r} (group or package)")
+        sizes = Counter(self.group_package)
+        share = {name: np.sqrt(n) for name, n in sizes.items()}
+        total = sum(share.values())
+        self.weights = np.asarray(
+            [share[name] / total / sizes[name] for name in self.group_package]
+        )
+        self.weights /= self.weights.sum()
 
 
 def load_corpus(folder: Path, fc: FeatureConfig) -> Corpus:
@@ -96,13 +118,18 @@ def load_corpus(folder: Path, fc: FeatureConfig) -> Corpus:
     classes: list[int] = []
     longs: list[np.ndarray] = []
     index: dict[str, int] = {}
+    package_of: list[str] = []
     for i, s in enumerate(sounds):
         feats = frames[offsets[i] : offsets[i + 1]]
         if s["kind"] == "long":
             longs.append(feats)
             continue
         events.append(feats)
-        classes.append(index.setdefault(f"{s['package']}:{s['group']}", len(index)))
+        key = f"{s['package']}:{s['group']}"
+        if key not in index:
+            index[key] = len(index)
+            package_of.append(s["package"])
+        classes.append(index[key])
     event_class = np.asarray(classes, dtype=np.int64)
     by_class = [np.flatnonzero(event_class == c) for c in range(len(index))]
     summary = {
@@ -116,7 +143,7 @@ def load_corpus(folder: Path, fc: FeatureConfig) -> Corpus:
         ),
         "by_licence": manifest.get("totals", {}).get("by_licence"),
     }
-    return Corpus(events, event_class, by_class, longs, list(index), summary)
+    return Corpus(events, event_class, by_class, longs, list(index), summary, package_of)
 
 
 def _level(feats: np.ndarray) -> float:
@@ -143,7 +170,8 @@ def mixture(
     background = _level(window)
     placed: list[tuple[int, int, int]] = []
     count = int(rng.integers(1, max_events + 1))
-    for cls in rng.choice(len(corpus.by_class), size=count, replace=False):
+    # p=None keeps the uniform draw's random stream as it always was.
+    for cls in rng.choice(len(corpus.by_class), size=count, replace=False, p=corpus.weights):
         members = corpus.by_class[int(cls)]
         feats = corpus.events[int(members[int(rng.integers(len(members)))])]
         length = len(feats)
@@ -280,6 +308,7 @@ def pretrain(args: argparse.Namespace) -> dict[str, Any]:
     cfg = TrainConfig.from_preset("fast")
     fc = FeatureConfig.from_dict(cfg.features)
     corpus = load_corpus(Path(args.corpus), fc)
+    corpus.balance(args.balance)
     _say(f"corpus: {json.dumps(corpus.summary)}")
     torch.set_num_threads(args.threads)
     trainer = Pretrainer(corpus, cfg, args.seed, args.frames, args.max_events)
@@ -296,6 +325,7 @@ def pretrain(args: argparse.Namespace) -> dict[str, Any]:
                 "batch_size": args.batch_size,
                 "frames": args.frames,
                 "max_events": args.max_events,
+                "balance": args.balance,
                 "lr": args.lr,
                 "seed": args.seed,
                 **result,
@@ -319,6 +349,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--frames", type=int, default=128, help="frames per mixture")
     p.add_argument("--max-events", type=int, default=3, help="sounds per mixture, at most")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--balance",
+        choices=("group", "package"),
+        default="group",
+        help="draw every sound group alike (default), or packages by the square root of "
+        "their number of groups",
+    )
     args = parser.parse_args(argv)
     result = pretrain(args)
     result.pop("history", None)

@@ -88,3 +88,22 @@ def test_pretraining_learns_and_writes_a_front_end_a_run_accepts(corpus_dir, tmp
     assert all(k.split(".")[0].isdigit() for k in state)  # the CNN's blocks alone
     saved = torch.load(out, weights_only=True)
     assert saved["pretraining"]["corpus"]["groups"] == 8
+
+
+def test_package_balance_draws_packages_by_the_square_root_of_their_groups(corpus_dir):
+    manifest = json.loads((corpus_dir / "manifest.json").read_text())
+    for s in manifest["sounds"]:  # groups g0-g5 from one package, g6 and g7 from another
+        s["package"] = "small" if s["group"] in ("g6", "g7") else "big"
+    (corpus_dir / "manifest.json").write_text(json.dumps(manifest))
+    corpus = fe.load_corpus(corpus_dir, TrainConfig.from_preset("fast").feature_config)
+
+    def small_share(how: str) -> float:
+        corpus.balance(how)
+        rng = np.random.default_rng(3)
+        draws = [fe.mixture(corpus, 64, 64, rng, max_events=1)[1][0][0] for _ in range(3000)]
+        return float(np.mean([corpus.group_package[c] == "small" for c in draws]))
+
+    assert abs(small_share("group") - 2 / 8) < 0.03
+    assert abs(small_share("package") - np.sqrt(2) / (np.sqrt(2) + np.sqrt(6))) < 0.03
+    with pytest.raises(ValueError, match="balance"):
+        corpus.balance("sound")
