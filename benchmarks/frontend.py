@@ -29,10 +29,11 @@ import argparse
 import hashlib
 import json
 import math
+import re
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ from tfstudio.train.frontend import FRONTEND_FORMAT, frontend_fields
 
 CACHE = Path.home() / ".cache" / "tfstudio" / "bench" / "frontend"
 FLOOR_DB = -100.0
+TARGETS = ("groups", "words", "both")
 
 
 def _say(*parts: Any) -> None:
@@ -73,6 +75,9 @@ class Corpus:
     group_package: list[str]
     # How often each group is drawn into a mixture; None: every group alike.
     weights: np.ndarray | None = None
+    # Per group, the indices of its words in ``vocabulary`` (see :func:`group_words`).
+    group_words: list[list[int]] = field(default_factory=list)
+    vocabulary: list[str] = field(default_factory=list)
 
     def balance(self, how: str) -> None:
         """``group``: every group alike (a package with many groups, such as one game's voice
@@ -93,8 +98,116 @@ class Corpus:
         self.weights /= self.weights.sum()
 
 
-def load_corpus(folder: Path, fc: FeatureConfig) -> Corpus:
-    """The corpus's sounds as log-mel, computed once and cached beside it."""
+# Path words that say where a file lies or what format it is, not what it sounds like.
+_PATH_STOP = frozenset(
+    [
+        "usr",
+        "share",
+        "games",
+        "game",
+        "sounds",
+        "sound",
+        "sfx",
+        "snd",
+        "data",
+        "audio",
+        "wav",
+        "ogg",
+        "oga",
+        "flac",
+        "mp3",
+        "voc",
+        "aif",
+        "aiff",
+        "sample",
+        "samples",
+        "effects",
+        "effect",
+        "fx",
+        "music",
+        "misc",
+        "default",
+        "common",
+        "media",
+        "base",
+        "lib",
+        "local",
+        "pkg",
+        "and",
+        "the",
+        "for",
+        "with",
+        "from",
+        "new",
+        "old",
+        "big",
+        "small",
+        "low",
+        "high",
+        "short",
+        "long",
+        "left",
+        "right",
+        "loop",
+        "var",
+        "version",
+        "members",
+        "wz",
+        "pk3",
+        "drumkits",
+        "drumkit",
+        "h2drumkit",
+        "kit",
+    ]
+)
+
+
+def path_words(path: str, package: str) -> set[str]:
+    """The words of a file's path that may name its sound: split at case changes and
+    anything not a letter, lower-cased, plural ``s`` dropped; without the package's own name
+    parts, path boilerplate and words under three letters (``usr/share/games/hedgewars/
+    Sounds/voices/Classic/Ouch.ogg`` -> voice, classic, ouch)."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", path)
+    drop = _PATH_STOP | set(re.split(r"[^a-z]+", package.lower()))
+    words: set[str] = set()
+    for word in re.split(r"[^a-z]+", spaced.lower()):
+        if word in drop:
+            continue
+        if word.endswith("s") and len(word) > 4 and not word.endswith("ss"):
+            word = word[:-1]
+        if len(word) >= 3 and word not in drop:
+            words.add(word)
+    return words
+
+
+def group_words(
+    sounds: list[dict[str, Any]], min_packages: int = 2, min_groups: int = 5
+) -> tuple[list[str], dict[str, set[str]]]:
+    """A vocabulary of path words and each event group's words in it. A word is kept when
+    groups of at least ``min_packages`` packages and ``min_groups`` groups use it: a word that
+    one game alone uses says more about that game than about a kind of sound."""
+    words_of: dict[str, set[str]] = {}
+    for s in sounds:
+        if s["kind"] == "long":
+            continue
+        key = f"{s['package']}:{s['group']}"
+        words_of.setdefault(key, set()).update(path_words(s["path"], s["package"]))
+    packages: dict[str, set[str]] = {}
+    groups: Counter[str] = Counter()
+    for key, words in words_of.items():
+        for word in words:
+            packages.setdefault(word, set()).add(key.split(":", 1)[0])
+            groups[word] += 1
+    vocabulary = sorted(
+        w for w, pk in packages.items() if len(pk) >= min_packages and groups[w] >= min_groups
+    )
+    keep = set(vocabulary)
+    return vocabulary, {key: words & keep for key, words in words_of.items()}
+
+
+def load_corpus(folder: Path, fc: FeatureConfig, *, word_min_groups: int = 5) -> Corpus:
+    """The corpus's sounds as log-mel, computed once and cached beside it; the path words
+    of at least ``word_min_groups`` groups (of two packages or more) are its vocabulary."""
     text = (folder / "manifest.json").read_bytes()
     manifest = json.loads(text)
     if manifest["sample_rate"] != fc.sample_rate:
@@ -132,6 +245,9 @@ def load_corpus(folder: Path, fc: FeatureConfig) -> Corpus:
         classes.append(index[key])
     event_class = np.asarray(classes, dtype=np.int64)
     by_class = [np.flatnonzero(event_class == c) for c in range(len(index))]
+    vocabulary, words_of = group_words(sounds, min_groups=word_min_groups)
+    position = {w: i for i, w in enumerate(vocabulary)}
+    words = [sorted(position[w] for w in words_of.get(key, ())) for key in index]
     summary = {
         "sounds": len(sounds),
         "events": len(events),
@@ -142,8 +258,13 @@ def load_corpus(folder: Path, fc: FeatureConfig) -> Corpus:
             name for name, info in manifest.get("packages", {}).items() if info.get("files_used")
         ),
         "by_licence": manifest.get("totals", {}).get("by_licence"),
+        "vocabulary": len(vocabulary),
+        "groups_with_words": sum(1 for w in words if w),
     }
-    return Corpus(events, event_class, by_class, longs, list(index), summary, package_of)
+    return Corpus(
+        events, event_class, by_class, longs, list(index), summary, package_of,
+        group_words=words, vocabulary=vocabulary,
+    )  # fmt: skip
 
 
 def _level(feats: np.ndarray) -> float:
@@ -189,8 +310,21 @@ class Pretrainer:
     """The CNN of a CRNN and a linear per-frame head over the corpus's groups."""
 
     def __init__(
-        self, corpus: Corpus, cfg: TrainConfig, seed: int, frames: int = 128, max_events: int = 3
+        self,
+        corpus: Corpus,
+        cfg: TrainConfig,
+        seed: int,
+        frames: int = 128,
+        max_events: int = 3,
+        target: str = "groups",
+        word_weight: float = 1.0,
     ) -> None:
+        if target not in TARGETS:
+            raise ValueError(f"target: {target!r} ({', '.join(TARGETS)})")
+        if target != "groups" and not corpus.vocabulary:
+            raise ValueError("target words: the corpus's paths give no shared words")
+        self.target = target
+        self.word_weight = word_weight
         self.corpus = corpus
         self.cfg = cfg
         self.fc = FeatureConfig.from_dict(cfg.features)
@@ -204,6 +338,16 @@ class Pretrainer:
             nn.BatchNorm1d(model_config.cnn_features),
             nn.Linear(model_config.cnn_features, len(corpus.by_class)),
         )
+        # The words of a sound's path (shared across packages) as a multi-label target, from
+        # the same pooled features: sounds that different games name alike ("explosion",
+        # "engine", "bell") must come out alike, which telling groups apart does not ask.
+        self.word_head = nn.Sequential(
+            nn.BatchNorm1d(model_config.cnn_features),
+            nn.Linear(model_config.cnn_features, max(1, len(corpus.vocabulary))),
+        )
+        self.word_targets = torch.zeros(len(corpus.by_class), max(1, len(corpus.vocabulary)))
+        for group, indices in enumerate(corpus.group_words):
+            self.word_targets[group, indices] = 1.0
         self.frames = frames
         self.max_events = max_events
         self.augment = SpecAugment(
@@ -250,15 +394,44 @@ class Pretrainer:
             torch.tensor(classes, dtype=torch.long),
         )
 
-    def logits(self, feats: Tensor, pooling: Tensor) -> Tensor:
-        """Each placed sound's class scores from the mean of the CNN features over its frames."""
+    def pooled(self, feats: Tensor, pooling: Tensor) -> Tensor:
+        """Each placed sound's mean CNN features over its frames."""
         encoded = self.cnn_model.convolve(feats)
-        return self.head(pooling @ encoded.reshape(-1, encoded.shape[-1]))
+        return pooling @ encoded.reshape(-1, encoded.shape[-1])
+
+    def logits(self, feats: Tensor, pooling: Tensor) -> Tensor:
+        """Each placed sound's group scores."""
+        return self.head(self.pooled(feats, pooling))
+
+    def loss(self, feats: Tensor, pooling: Tensor, classes: Tensor) -> Tensor:
+        """The pretext loss: cross-entropy over the groups, the word loss (binary
+        cross-entropy summed over the vocabulary, per sound), or both."""
+        pooled = self.pooled(feats, pooling)
+        total = torch.zeros(())
+        if self.target in ("groups", "both"):
+            total = total + F.cross_entropy(self.head(pooled), classes)
+        if self.target in ("words", "both"):
+            word_logits = self.word_head(pooled)
+            total = total + self.word_weight * F.binary_cross_entropy_with_logits(
+                word_logits, self.word_targets[classes], reduction="sum"
+            ) / len(classes)
+        return total
 
     def train(
-        self, minutes: float, batch_size: int, lr: float, log_every: int = 50
+        self,
+        minutes: float,
+        batch_size: int,
+        lr: float,
+        log_every: int = 50,
+        max_steps: int | None = None,
     ) -> dict[str, Any]:
-        params = list(self.cnn_model.cnn.parameters()) + list(self.head.parameters())
+        """Train for ``minutes`` (or ``max_steps`` steps, whichever ends first), the learning
+        rate decaying by a cosine over whichever of the two is the budget."""
+        params = (
+            list(self.cnn_model.cnn.parameters())
+            + list(self.head.parameters())
+            + list(self.word_head.parameters())
+        )
         optimizer = torch.optim.Adam(params, lr=lr)
         held = self.batch(64, np.random.default_rng(999), augment=False)
         started = time.monotonic()
@@ -266,13 +439,17 @@ class Pretrainer:
         history = []
         step = 0
         self.cnn_model.train()
-        while time.monotonic() < deadline:
-            # A cosine decay over the time budget.
-            done = (time.monotonic() - started) / (minutes * 60)
+        while time.monotonic() < deadline and (max_steps is None or step < max_steps):
+            # A cosine decay over the budget.
+            done = (
+                step / max_steps
+                if max_steps is not None
+                else (time.monotonic() - started) / (minutes * 60)
+            )
             for group in optimizer.param_groups:
                 group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * min(done, 1.0)))
             feats, pooling, classes = self.batch(batch_size, self.rng, augment=True)
-            loss = F.cross_entropy(self.logits(feats, pooling), classes)
+            loss = self.loss(feats, pooling, classes)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 5.0)
@@ -284,34 +461,45 @@ class Pretrainer:
                 _say(
                     f"step {step:5d}  {time.monotonic() - started:6.0f} s  loss {loss.item():.4f}  "
                     f"held-out loss {score['loss']:.4f}  top-1 {score['top1']:.3f}  "
-                    f"top-5 {score['top5']:.3f}"
+                    f"top-5 {score['top5']:.3f}  word precision@1 {score['word_p1']:.3f}"
                 )
         return {"steps": step, "seconds": round(time.monotonic() - started, 1), "history": history}
 
     @torch.no_grad()
     def evaluate(self, feats: Tensor, pooling: Tensor, classes: Tensor) -> dict[str, float]:
         """Loss and top-1 / top-5 accuracy on fixed mixtures, without augmentation."""
-        self.cnn_model.eval()
-        self.head.eval()
-        logits = self.logits(feats, pooling)
-        self.cnn_model.train()
-        self.head.train()
+        modules = (self.cnn_model, self.head, self.word_head)
+        for module in modules:
+            module.eval()
+        pooled = self.pooled(feats, pooling)
+        logits = self.head(pooled)
+        word_logits = self.word_head(pooled)
+        for module in modules:
+            module.train()
         top = logits.topk(5, dim=-1).indices
+        # Of the sounds that have words: how often the best-scored word is one of them.
+        targets = self.word_targets[classes]
+        has = targets.sum(-1) > 0
+        best = word_logits.argmax(-1)
+        hits = targets[torch.arange(len(classes)), best][has]
         return {
             "loss": round(F.cross_entropy(logits, classes).item(), 4),
             "top1": round((top[:, 0] == classes).float().mean().item(), 4),
             "top5": round((top == classes[:, None]).any(-1).float().mean().item(), 4),
+            "word_p1": round(hits.mean().item(), 4) if len(hits) else math.nan,
         }
 
 
 def pretrain(args: argparse.Namespace) -> dict[str, Any]:
     cfg = TrainConfig.from_preset("fast")
     fc = FeatureConfig.from_dict(cfg.features)
-    corpus = load_corpus(Path(args.corpus), fc)
+    corpus = load_corpus(Path(args.corpus), fc, word_min_groups=args.word_min_groups)
     corpus.balance(args.balance)
     _say(f"corpus: {json.dumps(corpus.summary)}")
     torch.set_num_threads(args.threads)
-    trainer = Pretrainer(corpus, cfg, args.seed, args.frames, args.max_events)
+    trainer = Pretrainer(
+        corpus, cfg, args.seed, args.frames, args.max_events, args.target, args.word_weight
+    )
     result = trainer.train(args.minutes, args.batch_size, args.lr)
     fields = frontend_fields(trainer.model_config, fc, cfg.background_percentile)
     torch.save(
@@ -326,6 +514,10 @@ def pretrain(args: argparse.Namespace) -> dict[str, Any]:
                 "frames": args.frames,
                 "max_events": args.max_events,
                 "balance": args.balance,
+                "target": args.target,
+                "word_weight": args.word_weight,
+                "word_min_groups": args.word_min_groups,
+                "vocabulary": corpus.vocabulary,
                 "lr": args.lr,
                 "seed": args.seed,
                 **result,
@@ -355,6 +547,20 @@ def main(argv: list[str] | None = None) -> int:
         default="group",
         help="draw every sound group alike (default), or packages by the square root of "
         "their number of groups",
+    )
+    p.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="groups",
+        help="name each placed sound's group (default), the words of its path shared across "
+        "packages, or both",
+    )
+    p.add_argument("--word-weight", type=float, default=1.0, help="the word loss's weight")
+    p.add_argument(
+        "--word-min-groups",
+        type=int,
+        default=5,
+        help="a path word joins the vocabulary when this many groups use it (default 5)",
     )
     args = parser.parse_args(argv)
     result = pretrain(args)

@@ -16,6 +16,9 @@ from tfstudio.train.config import TrainConfig
 from tfstudio.train.frontend import load_frontend
 
 SR = 22050
+# Steps of pretraining in the tests (about 15 s on 2 quiet cores); counted, not timed, so that
+# a busy machine gives the same result.
+STEPS = 40
 
 
 @pytest.fixture
@@ -76,7 +79,7 @@ def test_pretraining_learns_and_writes_a_front_end_a_run_accepts(corpus_dir, tmp
     trainer = fe.Pretrainer(corpus, cfg, seed=0, frames=64, max_events=2)
     held = trainer.batch(32, np.random.default_rng(5), augment=False)
     before = trainer.evaluate(*held)
-    trainer.train(minutes=0.25, batch_size=8, lr=2e-3, log_every=1000)
+    trainer.train(minutes=10, batch_size=8, lr=2e-3, log_every=1000, max_steps=STEPS)
     after = trainer.evaluate(*held)
     assert after["loss"] < before["loss"] - 0.3, (before, after)
 
@@ -107,3 +110,61 @@ def test_package_balance_draws_packages_by_the_square_root_of_their_groups(corpu
     assert abs(small_share("package") - np.sqrt(2) / (np.sqrt(2) + np.sqrt(6))) < 0.03
     with pytest.raises(ValueError, match="balance"):
         corpus.balance("sound")
+
+
+def test_path_words_name_the_sound_not_the_package_or_the_folder_boilerplate():
+    words = fe.path_words("usr/share/games/hedgewars/Data/Sounds/voices/Classic/Ouch.ogg",
+                          "hedgewars-data")  # fmt: skip
+    assert words == {"voice", "classic", "ouch"}
+    assert fe.path_words("usr/share/sounds/CowMoo2_big.wav", "x") == {"cow", "moo"}
+    assert fe.path_words("a/explosions/glass.flac", "y") == {"explosion", "glass"}
+
+
+def _relabel(corpus_dir, paths):
+    """Give the event groups of the generated corpus these paths and packages."""
+    manifest = json.loads((corpus_dir / "manifest.json").read_text())
+    for s in manifest["sounds"]:
+        if s["kind"] == "event":
+            s["package"], s["path"] = paths[int(s["group"][1:])]
+    (corpus_dir / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_word_vocabulary_keeps_words_that_several_packages_and_groups_share(corpus_dir):
+    paths = [
+        ("p1", "dog/bark.wav"), ("p1", "dog/growl.wav"), ("p1", "engine/idle.wav"),
+        ("p2", "dog_howl.wav"), ("p2", "engine/start.wav"), ("p2", "engine/stop.wav"),
+        ("p3", "bark/tree.wav"), ("p3", "bark/oak.wav"),
+    ]  # fmt: skip
+    _relabel(corpus_dir, paths)
+    manifest = json.loads((corpus_dir / "manifest.json").read_text())
+    vocabulary, words = fe.group_words(manifest["sounds"], min_packages=2, min_groups=3)
+    # dog, engine and bark: 3 groups each, of 2 packages; growl, idle, tree...: one group.
+    assert vocabulary == ["bark", "dog", "engine"]
+    assert words["p1:g1"] == {"dog"} and words["p3:g7"] == {"bark"}
+    assert fe.group_words(manifest["sounds"], min_packages=3, min_groups=3)[0] == []
+    fc = TrainConfig.from_preset("fast").feature_config
+    corpus = fe.load_corpus(corpus_dir, fc, word_min_groups=3)
+    assert corpus.vocabulary == ["bark", "dog", "engine"]
+    assert corpus.summary["vocabulary"] == 3 and corpus.summary["groups_with_words"] == 8
+    assert fe.load_corpus(corpus_dir, fc).vocabulary == []  # 5 groups a word by default
+
+
+def test_word_target_pretrains_the_front_end_to_name_the_words(corpus_dir):
+    # Two kinds of tone, named alike across two packages: low ones "hum", high ones "beep".
+    paths = [(f"p{g % 2}", f"{'hum' if g < 4 else 'beep'}/{g}.wav") for g in range(8)]
+    _relabel(corpus_dir, paths)
+    torch.manual_seed(0)
+    cfg = TrainConfig.from_preset("fast")
+    with pytest.raises(ValueError, match="no shared words"):
+        corpus = fe.load_corpus(corpus_dir, cfg.feature_config)
+        fe.Pretrainer(corpus, cfg, seed=0, frames=64, max_events=1, target="words")
+    corpus = fe.load_corpus(corpus_dir, cfg.feature_config, word_min_groups=2)
+    assert corpus.vocabulary == ["beep", "hum"]
+    trainer = fe.Pretrainer(corpus, cfg, seed=0, frames=64, max_events=1, target="words")
+    held = trainer.batch(32, np.random.default_rng(5), augment=False)
+    before = trainer.evaluate(*held)
+    trainer.train(minutes=10, batch_size=8, lr=2e-3, log_every=1000, max_steps=STEPS)
+    after = trainer.evaluate(*held)
+    assert after["word_p1"] >= 0.9 and before["word_p1"] < 0.8, (before, after)
+    with pytest.raises(ValueError, match="target"):
+        fe.Pretrainer(corpus, cfg, seed=0, target="captions")
