@@ -22,6 +22,7 @@ from tfstudio.cli import (
     doctor_cmds,
     info_cmds,
     project_cmds,
+    review_cmds,
     train_cmds,
 )
 from tfstudio.cli.common import EXIT_RUNTIME, EXIT_USAGE, OpenGui, UserError, err
@@ -29,7 +30,15 @@ from tfstudio.store import ProjectError
 
 __all__ = ["OpenGui", "build_parser", "is_command_line", "main", "unknown_command"]
 
-COMMAND_MODULES = (project_cmds, info_cmds, check_cmds, train_cmds, doctor_cmds, bench_cmds)
+COMMAND_MODULES = (
+    project_cmds,
+    info_cmds,
+    check_cmds,
+    train_cmds,
+    review_cmds,
+    doctor_cmds,
+    bench_cmds,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

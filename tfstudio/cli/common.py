@@ -9,7 +9,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from tfstudio.store import Project, ProjectError
+from tfstudio.store import Project, ProjectError, Recording
 
 
 class OpenGui(Exception):
@@ -69,3 +69,22 @@ def bar_step(bar: tqdm) -> Callable[[int, int], None]:
         bar.refresh()
 
     return step
+
+
+def chosen_recordings(project: Project, items: list[str]) -> list[Recording]:
+    """The recordings a command's ``--recording ID`` options name (by id or file name), each
+    once, in the order given; UserError names the first that matches none."""
+    chosen: dict[int, Recording] = {}
+    for item in items:
+        rec = None
+        if item.isdigit():
+            try:
+                rec = project.recording(int(item))
+            except ProjectError:  # no such id: try it as a name
+                rec = None
+        if rec is None:
+            rec = project.find_recording(item)
+        if rec is None:
+            raise UserError(f"--recording {item!r}: no recording with that id or name")
+        chosen.setdefault(rec.id, rec)
+    return list(chosen.values())

@@ -21,7 +21,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from tfstudio.cli.common import UserError, emit_json, err, open_project, progress
+from tfstudio.cli.common import (
+    UserError,
+    chosen_recordings,
+    emit_json,
+    err,
+    open_project,
+    progress,
+)
 from tfstudio.model.schedules import SCHEDULE_NAMES
 from tfstudio.train.config import DEVICES, SAMPLERS, TASKS, TRAIN_PRESETS
 from tfstudio.train.events import (
@@ -253,23 +260,6 @@ def _class_thresholds(items: list[str]) -> dict[str, float]:
             raise UserError(f"--class-threshold {item!r}: expected NAME=X with X between 0 and 1")
         out[name] = value
     return out
-
-
-def _chosen_recordings(project: Any, items: list[str]) -> list[Any]:
-    chosen = []
-    for item in items:
-        rec = None
-        if item.isdigit():
-            try:
-                rec = project.recording(int(item))
-            except Exception:  # ProjectError: no such id; try it as a name
-                rec = None
-        if rec is None:
-            rec = project.find_recording(item)
-        if rec is None:
-            raise UserError(f"--recording {item!r}: no recording with that id or name")
-        chosen.append(rec)
-    return list({r.id: r for r in chosen}.values())
 
 
 # ------------------------------------------------------------------------- train
@@ -509,7 +499,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
         if args.recording:
             if args.paths:
                 raise UserError("give either audio PATHs or --recording, not both")
-            recordings = _chosen_recordings(project, args.recording)
+            recordings = chosen_recordings(project, args.recording)
         elif args.paths:
             ids = _import_to_detect(project, args.paths, ranks.active) if ranks.main else None
             ids = ranks.broadcast(ids)
@@ -586,7 +576,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     class_thresholds = _class_thresholds(args.class_threshold)
     with open_project(args.project) as project:
-        recordings = _chosen_recordings(project, args.recording) if args.recording else None
+        recordings = chosen_recordings(project, args.recording) if args.recording else None
         try:
             result = evaluate_run(
                 project,

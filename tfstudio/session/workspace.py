@@ -49,6 +49,7 @@ from tfstudio.store import (
     Run,
     accept_detections,
     seconds_text,
+    set_review,
 )
 
 NO_LABELS = LabelTotals(0, 0)
@@ -479,16 +480,7 @@ class Workspace:
             return 0
         if state == "accepted":
             return len(self.accept(event_ids))
-        project = self.project
-        verb = {"accepted": "accept", "rejected": "reject", "none": "unreview"}[state]
-
-        def apply() -> int:
-            with project.undo_group(f"{verb} {len(event_ids)} detection(s)"):
-                for event_id in event_ids:
-                    project.update_event(event_id, review=state)
-            return len(event_ids)
-
-        return self._write(apply) or 0
+        return self._write(set_review, self.project, event_ids, state) or 0
 
     def accept(self, event_ids: list[int]) -> list[Acceptance]:
         """Accept detections as one undoable step; each merges with the labels of its class

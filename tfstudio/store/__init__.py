@@ -11,7 +11,7 @@ from tfstudio.store.project import (
     Project,
 )
 from tfstudio.store.records import Event, EventClass, LabelTotals, Recording, Run
-from tfstudio.store.review import Acceptance, accept_detections
+from tfstudio.store.review import Acceptance, accept_detections, set_review
 from tfstudio.store.schema import REVIEW_STATES, RUN_STATUSES, SOURCES, SPLITS
 
 __all__ = [
@@ -37,4 +37,5 @@ __all__ = [
     "accept_detections",
     "next_class_color",
     "seconds_text",
+    "set_review",
 ]

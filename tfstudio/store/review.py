@@ -17,6 +17,7 @@ from tfstudio.store.errors import ProjectError
 from tfstudio.store.events import EDITABLE_EVENT_FIELDS
 from tfstudio.store.project import Project
 from tfstudio.store.records import Event
+from tfstudio.store.schema import REVIEW_STATES
 
 
 @dataclass(frozen=True)
@@ -109,3 +110,30 @@ def accept_detections(
             accepted = project.update_event(event_id, **update)
             results.append(Acceptance(accepted, tuple(absorbed)))
     return results
+
+
+def set_review(
+    project: Project,
+    event_ids: Iterable[int],
+    state: str,
+    *,
+    description: str | None = None,
+) -> int:
+    """Accept, reject or reset (``none``) detections as one undoable step; accepting merges
+    each with the labels of its class it overlaps (:func:`accept_detections`). Returns how
+    many detections were reviewed. The app's review and ``tfstudio review`` both come here."""
+    if state not in REVIEW_STATES:
+        raise ProjectError(f"review state {state!r}: one of {', '.join(REVIEW_STATES)}")
+    ids = list(event_ids)
+    if not ids:
+        return 0
+    if state == "accepted":
+        return len(accept_detections(project, ids, description=description))
+    verb = {"rejected": "reject", "none": "unreview"}[state]
+    for event_id in ids:  # all checked before any is changed
+        if project.event(event_id).source != "model":
+            raise ProjectError(f"event {event_id} is a label, not a detection")
+    with project.undo_group(description or f"{verb} {len(ids)} detection(s)"):
+        for event_id in ids:
+            project.update_event(event_id, review=state)
+    return len(ids)
