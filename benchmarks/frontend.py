@@ -99,67 +99,13 @@ class Corpus:
 
 
 # Path words that say where a file lies or what format it is, not what it sounds like.
-_PATH_STOP = frozenset(
-    [
-        "usr",
-        "share",
-        "games",
-        "game",
-        "sounds",
-        "sound",
-        "sfx",
-        "snd",
-        "data",
-        "audio",
-        "wav",
-        "ogg",
-        "oga",
-        "flac",
-        "mp3",
-        "voc",
-        "aif",
-        "aiff",
-        "sample",
-        "samples",
-        "effects",
-        "effect",
-        "fx",
-        "music",
-        "misc",
-        "default",
-        "common",
-        "media",
-        "base",
-        "lib",
-        "local",
-        "pkg",
-        "and",
-        "the",
-        "for",
-        "with",
-        "from",
-        "new",
-        "old",
-        "big",
-        "small",
-        "low",
-        "high",
-        "short",
-        "long",
-        "left",
-        "right",
-        "loop",
-        "var",
-        "version",
-        "members",
-        "wz",
-        "pk3",
-        "drumkits",
-        "drumkit",
-        "h2drumkit",
-        "kit",
-    ]
+_STOP_TEXT = (
+    "usr share games game sounds sound sfx snd data audio wav ogg oga flac mp3 voc aif "
+    "aiff sample samples effects effect fx music misc default common media base lib local "
+    "pkg and the for with from new old big small low high short long left right loop var "
+    "version members wz pk3 drumkits drumkit h2drumkit kit"
 )
+_PATH_STOP = frozenset(_STOP_TEXT.split())
 
 
 def path_words(path: str, package: str) -> set[str]:
