@@ -345,10 +345,6 @@ class Pretrainer:
         encoded = self.cnn_model.convolve(feats)
         return pooling @ encoded.reshape(-1, encoded.shape[-1])
 
-    def logits(self, feats: Tensor, pooling: Tensor) -> Tensor:
-        """Each placed sound's group scores."""
-        return self.head(self.pooled(feats, pooling))
-
     def loss(self, feats: Tensor, pooling: Tensor, classes: Tensor) -> Tensor:
         """The pretext loss: cross-entropy over the groups, the word loss (binary
         cross-entropy summed over the vocabulary, per sound), or both."""

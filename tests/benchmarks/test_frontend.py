@@ -155,8 +155,8 @@ def test_word_target_pretrains_the_front_end_to_name_the_words(corpus_dir):
     _relabel(corpus_dir, paths)
     torch.manual_seed(0)
     cfg = TrainConfig.from_preset("fast")
+    corpus = fe.load_corpus(corpus_dir, cfg.feature_config)
     with pytest.raises(ValueError, match="no shared words"):
-        corpus = fe.load_corpus(corpus_dir, cfg.feature_config)
         fe.Pretrainer(corpus, cfg, seed=0, frames=64, max_events=1, target="words")
     corpus = fe.load_corpus(corpus_dir, cfg.feature_config, word_min_groups=2)
     assert corpus.vocabulary == ["beep", "hum"]

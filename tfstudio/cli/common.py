@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Callable
@@ -69,6 +70,17 @@ def bar_step(bar: tqdm) -> Callable[[int, int], None]:
         bar.refresh()
 
     return step
+
+
+def add_recording_option(parser: argparse.ArgumentParser) -> None:
+    """``--recording ID`` (repeatable), read by :func:`chosen_recordings`."""
+    parser.add_argument(
+        "--recording",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only this recording (its id or file name; repeatable)",
+    )
 
 
 def chosen_recordings(project: Project, items: list[str]) -> list[Recording]:

@@ -13,7 +13,13 @@ import argparse
 import math
 from typing import Any
 
-from tfstudio.cli.common import UserError, chosen_recordings, emit_json, open_project
+from tfstudio.cli.common import (
+    UserError,
+    add_recording_option,
+    chosen_recordings,
+    emit_json,
+    open_project,
+)
 from tfstudio.store import REVIEW_STATES, Event, Project, ProjectError, Run, set_review
 
 # The action's option -> the review state it sets, and the word for what was done.
@@ -40,13 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     action.add_argument("--reset", action="store_true", help="make them unreviewed again")
     p.add_argument("--run", type=int, metavar="RUN", help="run (default: latest finished)")
-    p.add_argument(
-        "--recording",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="only this recording (its id or file name; repeatable)",
-    )
+    add_recording_option(p)
     p.add_argument(
         "--class", dest="classes", action="append", default=[], metavar="NAME",
         help="only this class (repeatable)",
@@ -128,15 +128,15 @@ def chosen_detections(project: Project, run: Run, args: argparse.Namespace) -> l
                 f"--event {missing[0]}: not a detection of run {run.id}"
                 + (" on the chosen recordings" if recordings else "")
             )
-    conf = [(e.confidence if e.confidence is not None else math.nan) for e in events]
     return [
         e
-        for e, c in zip(events, conf, strict=True)
+        for e in events
         if (not wanted or e.id in wanted)
         and (classes is None or e.class_id in classes)
         and (state == "any" or e.review == state)
-        and (low is None or c >= low)
-        and (high is None or c < high)
+        # A detection without a confidence passes no confidence bound.
+        and (low is None or (e.confidence is not None and e.confidence >= low))
+        and (high is None or (e.confidence is not None and e.confidence < high))
     ]
 
 

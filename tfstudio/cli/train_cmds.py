@@ -23,6 +23,7 @@ from typing import Any
 
 from tfstudio.cli.common import (
     UserError,
+    add_recording_option,
     chosen_recordings,
     emit_json,
     err,
@@ -239,13 +240,7 @@ def _postprocess_options(p: argparse.ArgumentParser) -> None:
         metavar="NAME=X",
         help="threshold of one class (repeatable); on top of --threshold and the run's own",
     )
-    p.add_argument(
-        "--recording",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="only this recording (its id or file name; repeatable)",
-    )
+    add_recording_option(p)
 
 
 def _class_thresholds(items: list[str]) -> dict[str, float]:

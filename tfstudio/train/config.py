@@ -85,6 +85,12 @@ SINGLE_LABEL_DEFAULTS: dict[str, Any] = dict(
     threshold=0.0,
 )
 
+
+def _fast_model() -> dict[str, Any]:
+    """The fast preset's CRNN parameters over the model preset's (a new dict each call)."""
+    return {"pools": [2, 2, 2], "context_hidden": 32}
+
+
 # Each preset names every value it depends on; the dataclass defaults are the fast preset.
 TRAIN_PRESETS: dict[str, dict[str, Any]] = {
     # Drossos et al. 2019: Adam at a constant learning rate, batch 8, 1024-frame sequences, up
@@ -121,7 +127,7 @@ TRAIN_PRESETS: dict[str, dict[str, Any]] = {
         lr_decay_patience=4,
         gamma=1.0,
         decay_epochs=20.0,
-        model={"pools": [2, 2, 2], "context_hidden": 32},
+        model=_fast_model(),
         features=FEATURE_PRESETS["fast"].to_dict(),
         # The generalisation recipe, measured on benchmarks/real_sounds.py (test sources
         # never heard in training): event mixing at 0.5 and background subtraction help;
@@ -185,9 +191,7 @@ class TrainConfig:
     seq_len: int = 256
     features: dict[str, Any] = field(default_factory=lambda: FEATURE_PRESETS["fast"].to_dict())
     # Extra CRNN parameters over the preset's (channels, gru_hidden, dropout, pools, kernel).
-    model: dict[str, Any] = field(
-        default_factory=lambda: {"pools": [2, 2, 2], "context_hidden": 32}
-    )
+    model: dict[str, Any] = field(default_factory=_fast_model)
     # The generalisation recipe (tfstudio.train.augment); 0 / False switches a part off.
     # Event mixing: with this probability a training sequence gets 1..mix_max_events
     # labelled events cut from other training recordings, at a gain in mix_gain_db.
