@@ -8,6 +8,9 @@ import json
 import pytest
 
 from tests.store.helpers import tfstudio
+from tfstudio.train.device import cpu_has_bf16
+
+CPU_AMP = "bfloat16" if cpu_has_bf16() else "off"
 
 CONTRACT = {
     "sequences_per_s", "step_ms", "device", "breakdown", "fused_gru_ms", "reference_loop_ms",
@@ -17,7 +20,7 @@ CONTRACT = {
 def test_bench_train_prints_the_issue_keys_measured_side_by_side():
     result = tfstudio(
         "bench", "train", "--batch-size", 2, "--frames", 24, "--classes", 3,
-        "--repeats", 1, "--device", "cpu", "--json",
+        "--repeats", 1, "--device", "cpu", "--no-amp", "--json",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -39,6 +42,22 @@ def test_bench_train_prints_the_issue_keys_measured_side_by_side():
         "fast", 2, 24, 3,
     )  # fmt: skip
     assert data["n_mels"] == 64 and data["parameters"] > 0
+
+
+def test_bench_train_runs_the_cnn_mixed_where_the_cpu_has_bf16():
+    """Without --no-amp the bench times what training runs: bf16 on a CPU with native bf16
+    (as this project's machine has), float32 elsewhere; --no-amp is float32 everywhere."""
+    runs = {
+        flag: json.loads(
+            tfstudio(
+                "bench", "train", "--batch-size", 1, "--frames", 8, "--repeats", 1,
+                "--device", "cpu", "--json", *flag,
+            ).stdout
+        )
+        for flag in ((), ("--no-amp",))
+    }  # fmt: skip
+    assert runs[()]["amp"] == CPU_AMP
+    assert runs[("--no-amp",)]["amp"] == "off"
 
 
 def test_bench_train_prints_a_readable_table():
@@ -70,6 +89,7 @@ def test_bench_detect_times_a_file_to_stored_events():
     assert (data["audio_seconds"], data["classes"], data["repeats"]) == (3, 2, 2)
     assert data["realtime"] == pytest.approx(3 / seconds["detect"], rel=0.01)
     assert data["events"] >= 0 and data["warm_up_s"] > 0
+    assert data["amp"] == CPU_AMP
     assert data["peak_rss_mb"] > 0 and data["rss_before_mb"] > 0 and data["peak_scoped"]
 
 

@@ -378,16 +378,48 @@ def test_overfits_a_tiny_batch_quickly():
     assert final < 0.5 * first, (first, final)
 
 
+@pytest.mark.parametrize("context", [0, 4], ids=["plain", "context-gru"])
 @pytest.mark.parametrize("tf_prob", [0.0, 0.5, torch.tensor(0.5)], ids=["free", "half", "tensor"])
-def test_runs_under_bfloat16_autocast(tf_prob):
+def test_runs_under_bfloat16_autocast(tf_prob, context):
     torch.manual_seed(10)
-    model = CRNN(tiny_config())
+    model = CRNN(tiny_config(context_hidden=context))
     features, targets = random_batch(batch=2, frames=5)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         logits = model(features, targets, tf_prob)
     loss = bce_loss(logits.float(), targets)
     loss.backward()
     assert logits.shape == (2, 5, 3) and torch.isfinite(loss)
+    assert logits.dtype == torch.float32  # the recurrence runs in float32
+    assert model.cnn[0][0].weight.grad is not None
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["two-pass", "stepped"])
+def test_autocast_leaves_the_recurrence_in_float32(fused):
+    """Under autocast only the CNN runs in bf16: given the same CNN output, the fed-back
+    decisions, logits and gradients are those of float32 exactly (training's two passes
+    must decide alike; a bf16 sign flip would change what is fed back)."""
+    torch.manual_seed(11)
+    model = CRNN(tiny_config(context_hidden=4))
+    model.fused = fused
+    features, targets = random_batch(batch=3, frames=12)
+    encoded = model.encode(features).detach()
+    mask = torch.rand(3, 12, 1, generator=torch.Generator().manual_seed(1)) < 0.5
+
+    def run(amp: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        model.zero_grad(set_to_none=True)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
+            logits = model.recur(encoded, targets, teacher_mask=mask)
+        bce_loss(logits, targets).backward()
+        return logits.detach(), [p.grad.clone() for p in model.gru.parameters()]
+
+    plain, plain_grads = run(False)
+    mixed, mixed_grads = run(True)
+    assert mixed.dtype == torch.float32
+    assert torch.equal(plain, mixed)
+    assert all(torch.equal(a, b) for a, b in zip(plain_grads, mixed_grads, strict=True))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert model.encode(features).dtype == torch.float32  # the context GRU too
+        assert model.convolve(features).dtype == torch.bfloat16  # the CNN alone is mixed
 
 
 # --- the two-pass (fused) training forward -------------------------------------------------

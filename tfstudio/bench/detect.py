@@ -14,6 +14,7 @@ is the detection's own account (:attr:`~tfstudio.train.detect.DetectReport.stage
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import tempfile
 import time
@@ -35,7 +36,7 @@ from tfstudio.train.checkpoint import write_checkpoint
 from tfstudio.train.config import TrainConfig
 from tfstudio.train.data import Normalizer, pcen_smoothing
 from tfstudio.train.detect import detect_recordings
-from tfstudio.train.device import resolve_device
+from tfstudio.train.device import amp_dtype, resolve_device
 
 __all__ = ["DetectBench", "bench_detect"]
 
@@ -50,6 +51,7 @@ class DetectBench:
     preset: str
     device: str
     threads: int
+    amp: str  # the autocast dtype ("off": float32)
     audio_seconds: float
     classes: int
     repeats: int
@@ -119,11 +121,12 @@ def bench_detect(
     classes: int = 6,
     device: str = "auto",
     repeats: int = 3,
+    amp: bool = True,
     say: Say | None = None,
 ) -> DetectBench:
     """Time detection of ``seconds`` of generated audio with an untrained ``preset`` model,
-    from the audio file to stored events."""
-    config = TrainConfig.from_preset(preset)
+    from the audio file to stored events (``amp`` False: float32 throughout)."""
+    config = dataclasses.replace(TrainConfig.from_preset(preset), amp=amp)
     dev = resolve_device(device)
     with tempfile.TemporaryDirectory(prefix="tfstudio-bench-detect-") as tmp:
         if say is not None:
@@ -163,6 +166,7 @@ def _measure(
         preset=config.preset,
         device=str(dev),
         threads=torch.get_num_threads(),
+        amp=str(amp_dtype(dev, config.amp) or "off").removeprefix("torch."),
         audio_seconds=recording.duration,
         classes=len(project.classes()),
         repeats=repeats,

@@ -19,8 +19,10 @@ and the optimiser's step. Beside it, in the same run on the same input:
 - the step with the stepped recurrence under autograd (the model's own reference path), the
   stepped recurrent part, and inference.
 
-Timings are medians over repeats after a warm-up; CUDA is synchronised around each one and
-runs under the preset's autocast (``amp``), as training does. The JSON keys of
+Timings are medians over repeats after a warm-up; CUDA is synchronised around each one. All
+run under the preset's autocast (``amp``) as training does, the reference loop too: bf16 or
+fp16 on CUDA, bf16 on CPUs with native bf16 instructions, for the CNN only (the recurrence
+runs in float32, see :func:`tfstudio.model.crnn._float32`); ``--no-amp`` times float32. The JSON keys of
 :meth:`TrainBench.as_dict` are a contract (issue 12): ``sequences_per_s``, ``step_ms``,
 ``device``, ``breakdown`` (``cnn``, ``recurrent``, ``output_loss``, ``optimizer``),
 ``fused_gru_ms`` and ``reference_loop_ms``.
@@ -55,7 +57,7 @@ class TrainBench:
     preset: str
     device: str
     threads: int
-    amp: str  # the autocast dtype ("off": none, as on a CPU)
+    amp: str  # the autocast dtype ("off": float32)
     batch_size: int
     frames: int
     classes: int
@@ -148,8 +150,10 @@ def bench_train(
     device: str = "auto",
     repeats: int = 5,
     tf_prob: float = 0.5,
+    amp: bool = True,
 ) -> TrainBench:
-    """Time a training step of ``preset`` (batch and sequence length default to its own)."""
+    """Time a training step of ``preset`` (batch and sequence length default to its own;
+    ``amp`` False: float32 throughout, else the preset's mixed precision)."""
     config = TrainConfig.from_preset(preset)
     dev = resolve_device(device)
     batch = batch_size or config.batch_size
@@ -164,7 +168,7 @@ def bench_train(
     p_tf: float | torch.Tensor = (
         torch.tensor(tf_prob, device=dev) if dev.type == "cuda" else tf_prob
     )
-    amp = config.amp
+    amp = config.amp and amp
 
     def optimise() -> None:
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
@@ -243,15 +247,16 @@ def bench_train(
     ).train()
     gru_input = torch.randn(batch, steps, model.gru.input_size, device=dev)
 
+    # The yardstick GRU runs in float32 as the model's recurrence does (always, also under
+    # autocast: see tfstudio.model.crnn._float32).
     def fused_gru() -> None:
         gru.zero_grad(set_to_none=True)
         x = gru_input.detach().requires_grad_(True)
-        with autocast(dev, amp):
-            out, _ = gru(x)
-        out.float().backward(hidden_grad)
+        out, _ = gru(x)
+        out.backward(hidden_grad)
 
     def fused_gru_forward() -> None:
-        with torch.no_grad(), autocast(dev, amp):
+        with torch.no_grad():
             gru(gru_input)
 
     def predict() -> None:

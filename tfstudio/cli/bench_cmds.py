@@ -132,6 +132,12 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--classes", type=_positive, default=6, metavar="C")
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--repeats", type=_positive, default=5, metavar="N")
+    p.add_argument(
+        "--no-amp",
+        action="store_true",
+        help="float32 throughout (default: the preset's mixed precision, bf16 for the CNN on "
+        "CUDA and on CPUs with native bf16, as training and detection run)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
     p.set_defaults(func=cmd_bench_train)
 
@@ -151,6 +157,12 @@ def _register_detect(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--classes", type=_positive, default=6, metavar="C")
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--repeats", type=_positive, default=3, metavar="N")
+    p.add_argument(
+        "--no-amp",
+        action="store_true",
+        help="float32 throughout (default: the preset's mixed precision, bf16 for the CNN on "
+        "CUDA and on CPUs with native bf16, as training and detection run)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
     p.set_defaults(func=cmd_bench_detect)
 
@@ -189,6 +201,7 @@ def cmd_bench_train(args: argparse.Namespace) -> int:
             classes=args.classes,
             device=args.device,
             repeats=args.repeats,
+            amp=not args.no_amp,
         ),
     )
     if result is None:
@@ -228,6 +241,7 @@ def cmd_bench_detect(args: argparse.Namespace) -> int:
             classes=args.classes,
             device=args.device,
             repeats=args.repeats,
+            amp=not args.no_amp,
             say=err if args.json else print,
         ),
     )
@@ -235,7 +249,8 @@ def cmd_bench_detect(args: argparse.Namespace) -> int:
         return 0
     print(
         f"preset {result.preset}: {result.audio_seconds:g} s of audio, {result.classes} classes, "
-        f"{result.device}, {result.threads} threads, median of {result.repeats}"
+        f"{result.device}, {result.threads} threads, autocast {result.amp}, "
+        f"median of {result.repeats}"
     )
     names = {
         "detect": "detect (file to stored events)",

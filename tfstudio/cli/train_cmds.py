@@ -121,7 +121,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     extra.add_argument("--seed", type=int, metavar="K", help="random seed (default 0)")
     extra.add_argument("--workers", type=int, metavar="N", help="data loader processes (default 0)")
     extra.add_argument("--max-batches", type=int, metavar="N", help="cap on batches per epoch")
-    extra.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    extra.add_argument(
+        "--no-amp",
+        action="store_true",
+        help="float32 throughout (default: the CNN in bf16 or fp16 on CUDA, and in bf16 on "
+        "CPUs with native bf16)",
+    )
     extra.add_argument(
         "--checkpoint-every",
         type=float,

