@@ -29,7 +29,7 @@ def test_bench_train_prints_the_issue_keys_measured_side_by_side():
     assert all(v > 0 for v in data["breakdown"].values())
     assert data["device"] == "cpu" and data["amp"] == "off"
     timings = [data[k] for k in data if k.endswith("_ms")]
-    assert len(timings) == 7 and all(v > 0 for v in timings)
+    assert len(timings) == 8 and all(v > 0 for v in timings)
     assert data["sequences_per_s"] == pytest.approx(2000 / data["step_ms"], rel=0.01)
     assert data["speedup"] == pytest.approx(data["reference_loop_ms"] / data["step_ms"], rel=0.01)
     assert data["recurrent_vs_fused_gru"] == pytest.approx(
@@ -58,6 +58,13 @@ def test_bench_train_runs_the_cnn_mixed_where_the_cpu_has_bf16():
     }  # fmt: skip
     assert runs[()]["amp"] == CPU_AMP
     assert runs[("--no-amp",)]["amp"] == "off"
+    for data in runs.values():
+        assert data["speedup_vs_float32_reference"] == pytest.approx(
+            data["reference_loop_float32_ms"] / data["step_ms"], rel=0.01
+        )
+    # Without autocast the float32 reference is the reference itself, not timed twice.
+    plain = runs[("--no-amp",)]
+    assert plain["reference_loop_float32_ms"] == plain["reference_loop_ms"]
 
 
 def test_bench_train_prints_a_readable_table():

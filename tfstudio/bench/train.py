@@ -15,7 +15,8 @@ and the optimiser's step. Beside it, in the same run on the same input:
 - the reference loop: the straightforward teacher-forcing training step the seed shows, the
   same model's ``GRUCell`` stepped frame by frame under autograd, the fed-back input chosen
   sequence by sequence in a Python loop over the batch. Its time over the step's is the
-  speed-up, measured side by side;
+  speed-up, measured side by side; under autocast it runs mixed as the step does
+  (``speedup``), and also in float32 as the seed ran it (``speedup_vs_float32_reference``);
 - the step with the stepped recurrence under autograd (the model's own reference path), the
   stepped recurrent part, and inference.
 
@@ -77,6 +78,12 @@ class TrainBench:
         return self.ms["reference_loop"] / self.ms["step"]
 
     @property
+    def speedup_vs_float32_reference(self) -> float:
+        """How many times faster the step is than the reference loop in float32, as the seed
+        ran it (the same as :attr:`speedup` where no autocast is on)."""
+        return self.ms["reference_loop_float32"] / self.ms["step"]
+
+    @property
     def recurrent_floor_vs_fused_gru(self) -> float:
         """What the two-pass recurrent part costs at least, over one fused GRU: the fused
         GRU's forward and backward plus a forward without autograd (the first pass)."""
@@ -98,6 +105,8 @@ class TrainBench:
             "fused_gru_ms": ms["fused_gru"],
             "reference_loop_ms": ms["reference_loop"],
             "speedup": round(self.speedup, 3),
+            "reference_loop_float32_ms": ms["reference_loop_float32"],
+            "speedup_vs_float32_reference": round(self.speedup_vs_float32_reference, 3),
             "recurrent_vs_fused_gru": round(self.recurrent_vs_fused_gru, 3),
             "fused_gru_forward_ms": ms["fused_gru_forward"],
             "recurrent_floor_vs_fused_gru": round(self.recurrent_floor_vs_fused_gru, 3),
@@ -185,11 +194,11 @@ def bench_train(
 
         return run
 
-    def reference_loop() -> None:
+    def reference_loop(mixed: bool = True) -> None:
         # The seed's step, without its bugs: per frame one GRUCell call on the batch, then
         # each sequence's next input picked in a Python loop (truth or own prediction).
         optimizer.zero_grad(set_to_none=True)
-        with autocast(dev, amp):
+        with autocast(dev, amp and mixed):
             encoded = model.encode(features)
             feedback = encoded.new_zeros(batch, classes)
             hidden = encoded.new_zeros(batch, model.config.gru_hidden)
@@ -275,9 +284,12 @@ def bench_train(
         parameters=sum(p.numel() for p in model.parameters()),
         repeats=repeats,
     )
+    mixed = amp_dtype(dev, amp) is not None
     timings: tuple[tuple[str, Callable[[], None]], ...] = (
         ("step", step(True)),
         ("reference_loop", reference_loop),
+        # The seed's loop as the seed ran it, in float32; timed apart only under autocast.
+        *((("reference_loop_float32", lambda: reference_loop(mixed=False)),) if mixed else ()),
         ("cnn", cnn),
         ("recurrent", recurrent),
         ("output_loss", output_loss),
@@ -292,5 +304,6 @@ def bench_train(
         if name == "optimizer":
             step(True)()  # the optimiser's part needs every parameter's gradient
         result.ms[name] = _median_ms(run, dev, repeats)
+    result.ms.setdefault("reference_loop_float32", result.ms["reference_loop"])
     model.fused = True
     return result

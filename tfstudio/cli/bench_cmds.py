@@ -218,11 +218,18 @@ def cmd_bench_train(args: argparse.Namespace) -> int:
     print(f"  fused GRU alone     {ms['fused_gru']:9.1f} ms")
     print(f"    its forward       {ms['fused_gru_forward']:9.1f} ms   without autograd")
     print(f"  reference loop      {ms['reference_loop']:9.1f} ms")
+    mixed = result.amp != "off"
+    if mixed:
+        print(f"    in float32        {ms['reference_loop_float32']:9.1f} ms   as the seed ran it")
     print(f"  stepped step        {ms['stepped_step']:9.1f} ms")
     print(f"  stepped recurrent   {ms['stepped_recurrent']:9.1f} ms")
     print(f"  inference           {ms['predict']:9.1f} ms")
+    versus_float32 = (
+        f" ({result.speedup_vs_float32_reference:.2f}× its float32 run)" if mixed else ""
+    )
     print(
-        f"  the step is {result.speedup:.2f}× as fast as the reference loop; the recurrent "
+        f"  the step is {result.speedup:.2f}× as fast as the reference loop{versus_float32}; "
+        "the recurrent "
         f"part costs {result.recurrent_vs_fused_gru:.2f}× one fused GRU (at least "
         f"{result.recurrent_floor_vs_fused_gru:.2f}× with two passes: the first repeats "
         "the forward's recurrent products)"
