@@ -274,3 +274,38 @@ def test_a_run_whose_process_lives_is_not_resumed_until_it_has_ended(demo_projec
     project.update_run(run_id, status="running", pid=holder.pid)  # ended, reaped
     resumed = list(train(project, resume=run_id))
     assert resumed[0].resumed and resumed[-1].status == "done"
+
+
+def test_fp16_training_scales_the_loss_and_resumes_with_the_scaler(
+    demo_project, tiny_config, monkeypatch
+):
+    """The fp16 path (a GPU without bf16: autocast fp16 and a GradScaler) has only ever run
+    here: the CPU's autocast has fp16 too, so it is forced on for this test (no GPU needed)."""
+    import tfstudio.train.device as device
+    import tfstudio.train.loop as loop
+
+    def fp16(dev, enabled):
+        return torch.float16 if enabled else None
+
+    monkeypatch.setattr(device, "amp_dtype", fp16)
+    monkeypatch.setattr(loop, "amp_dtype", fp16)
+    project = demo_project
+    stopped = {"n": 0}
+
+    def stop() -> bool:
+        return stopped["n"] >= 2
+
+    first = []
+    config = tiny_config(model={"channels": 4, "gru_hidden": 8, "context_hidden": 4})
+    for event in train(project, config, stop=stop):
+        first.append(event)
+        if event.kind == "batch":
+            stopped["n"] += 1
+    assert first[0].amp == "float16"
+    run_id = first[0].run
+    state = torch.load(checkpoint_paths(project, run_id)[1], weights_only=False)
+    assert state["scaler"]["scale"] > 0  # the scaler's state is saved with the run
+    rest = list(train(project, resume=run_id))
+    assert rest[-1].status == "done"
+    losses = [e.loss for e in first + rest if e.kind == "batch"]
+    assert len(losses) == 6 and all(torch.isfinite(torch.tensor(losses)))

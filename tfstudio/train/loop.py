@@ -495,7 +495,9 @@ class _Trainer:
             else None
         )
         self.amp = amp_dtype(self.device, cfg.amp)
-        self.scaler = torch.amp.GradScaler("cuda") if self.amp == torch.float16 else None
+        # fp16 (a GPU without bf16) needs loss scaling; on the device's own type, so the tests
+        # can run this path on a CPU (whose autocast also has fp16).
+        self.scaler = torch.amp.GradScaler(self.device.type) if self.amp == torch.float16 else None
         self.batches_per_epoch = len(self._batches(1))
         kwargs: dict[str, Any] = {}
         if cfg.schedule == "drossos" and cfg.gamma is not None:
