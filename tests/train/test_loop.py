@@ -309,3 +309,10 @@ def test_fp16_training_scales_the_loss_and_resumes_with_the_scaler(
     assert rest[-1].status == "done"
     losses = [e.loss for e in first + rest if e.kind == "batch"]
     assert len(losses) == 6 and all(torch.isfinite(torch.tensor(losses)))
+    # Detection under the same autocast: the CNN in fp16, the rest in float32.
+    from tfstudio.train.detect import detect_recordings
+
+    report = detect_recordings(project, project.recordings("test"), threshold=0.0)
+    stored = project.events(source="model", run_id=run_id)
+    assert len(stored) == report.events > 0
+    assert all(0 < e.confidence <= 1 for e in stored)
