@@ -219,6 +219,17 @@ RECIPE_PARTS = (
         on_value=0.99,
     ),
     RecipePart(
+        "weight_decay",
+        "Weight decay",
+        "Pulls every weight towards zero by this factor in the optimiser's gradient (L2), so "
+        "the model leans less on the particulars of the recordings it was trained on.",
+        ("weight_decay",),
+        main="weight_decay",
+        decimals=4,
+        maximum=0.01,
+        on_value=5e-4,
+    ),
+    RecipePart(
         "tune",
         "Tune thresholds per class on val",
         "After training, picks each class's detection threshold and median filter on the "
@@ -594,6 +605,8 @@ class TrainDialog(QDialog):
                 spin.setSingleStep(
                     10.0
                     if part.scale == 100.0
+                    else 0.0001
+                    if part.decimals >= 4
                     else 0.001
                     if part.decimals >= 3
                     else 0.1
