@@ -105,6 +105,7 @@ def test_bench_bad_values_are_one_line_errors():
         ("train", "--device", "tpu"),
         ("train", "--frames", 0),
         ("detect", "--seconds", "-1"),
+        ("detect", "--seconds", "inf"),  # was taken (inf > 0), then a traceback
         ("train", "--preset", "huge"),
         ("detect", "--device", "mps", "--seconds", 1),  # no Apple GPU here: a TrainError
     ):

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -103,14 +104,30 @@ def _presets() -> list[str]:
     return sorted(TRAIN_PRESETS)
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
-    return value
+def _positive_number(unit: str = "", maximum: float = math.inf) -> Callable[[str], float]:
+    """An argparse type: a finite number above 0 (and at most ``maximum``), in ``unit``."""
+    noun = f"number of {unit}" if unit else "number"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {noun}") from None
+        if not 0 < value <= maximum or not math.isfinite(value):
+            wanted = (
+                f"a {noun} between 0 and {maximum:g}"
+                if math.isfinite(maximum)
+                else f"a positive {noun}"
+            )
+            raise argparse.ArgumentTypeError(f"{text} is not {wanted}")
+        return value
+
+    return parse
+
+
+_seconds = _positive_number("seconds")
+_hours = _positive_number("hours", maximum=1000)
+_rate = _positive_number()
 
 
 def _register_train(sub: argparse._SubParsersAction) -> None:
@@ -281,16 +298,6 @@ def cmd_bench_detect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _hours(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of hours") from None
-    if not 0 < value <= 1000:
-        raise argparse.ArgumentTypeError(f"{text} is not a number of hours between 0 and 1000")
-    return value
-
-
 def _register_spectrogram(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "spectrogram",
@@ -414,16 +421,6 @@ def cmd_bench_startup(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(result.as_dict())
     return 0
-
-
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
-    return value
 
 
 def _register_softmax(sub: argparse._SubParsersAction) -> None:
