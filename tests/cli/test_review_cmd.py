@@ -144,4 +144,4 @@ def test_without_a_run_it_says_to_train_first(tmp_path, capsys):
     with Project.create(tmp_path / "empty") as p:
         root = p.root
     code, out = review(root, capsys=capsys)
-    assert code == 2 and "no finished training run yet" in out.err
+    assert code == 2 and "no finished training run with a checkpoint yet" in out.err

@@ -21,6 +21,8 @@ from tfstudio.cli.common import (
     open_project,
 )
 from tfstudio.store import REVIEW_STATES, Event, Project, ProjectError, Run, set_review
+from tfstudio.train.config import TrainError
+from tfstudio.train.layout import select_run
 
 # The action's option -> the review state it sets, and the word for what was done.
 ACTIONS = {"accept": "accepted", "reject": "rejected", "reset": "none"}
@@ -85,15 +87,11 @@ def _confidence(value: float | None, option: str) -> float | None:
 
 
 def _run(project: Project, run_id: int | None) -> Run:
-    if run_id is None:
-        run = project.latest_run()
-        if run is None:
-            raise UserError("no finished training run yet; run 'tfstudio train' first")
-        return run
+    """``train.layout.select_run`` (torch-free), its errors as the command's."""
     try:
-        return project.run(run_id)
-    except ProjectError as exc:
-        raise UserError(f"--run {run_id}: {exc}") from None
+        return select_run(project, run_id)
+    except TrainError as exc:
+        raise UserError(f"--run {run_id}: {exc}" if run_id is not None else str(exc)) from None
 
 
 def _class_ids(project: Project, names: list[str]) -> set[int] | None:

@@ -45,7 +45,7 @@ _EXPORTS = {
     "load_model": "detect",
     "posteriors": "detect",
     "posteriors_file": "layout",
-    "select_run": "detect",
+    "select_run": "layout",
     "run_checkpoint": "detect",
     "evaluate_run": "evaluate",
     "create_single_label_demo": "demo_single",

@@ -51,6 +51,7 @@ from tfstudio.train.layout import (
     posteriors_dir,
     posteriors_file,
     posteriors_stamp,
+    select_run,
 )
 from tfstudio.train.postprocess import (
     DetectedEvent,
@@ -428,21 +429,6 @@ def load_run_model(project: Project, run: Run, device: str | torch.device = "aut
     loaded = load_model(run_checkpoint(project, run), device)
     loaded.config = with_stored_postprocess(loaded.config, run.config_dict)
     return loaded
-
-
-def select_run(project: Project, run_id: int | None = None) -> Run:
-    """The named run, or the latest finished one; TrainError when there is none."""
-    if run_id is None:
-        run = project.latest_run()
-        if run is None:
-            raise TrainError(
-                "no finished training run with a checkpoint yet; run 'tfstudio train' first"
-            )
-        return run
-    try:
-        return project.run(run_id)
-    except Exception as exc:  # ProjectError: no such run
-        raise TrainError(str(exc)) from None
 
 
 def run_checkpoint(project: Project, run: Run) -> Path:

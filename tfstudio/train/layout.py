@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tfstudio.store import Project, Recording
+from tfstudio.store import Project, ProjectError, Recording, Run
+from tfstudio.train.config import TrainError
 
 __all__ = [
     "checkpoint_paths",
@@ -17,6 +18,7 @@ __all__ = [
     "posteriors_dir",
     "posteriors_file",
     "posteriors_stamp",
+    "select_run",
 ]
 
 
@@ -50,3 +52,18 @@ def posteriors_stamp(project: Project, run_id: int) -> Path:
     """Which model made the saved posteriors (JSON: checkpoint, epoch, iteration, classes,
     features); saved posteriors of another model are stale."""
     return posteriors_dir(project, run_id) / "model.json"
+
+
+def select_run(project: Project, run_id: int | None = None) -> Run:
+    """The named run, or the latest finished one; TrainError when there is none."""
+    if run_id is None:
+        run = project.latest_run()
+        if run is None:
+            raise TrainError(
+                "no finished training run with a checkpoint yet; run 'tfstudio train' first"
+            )
+        return run
+    try:
+        return project.run(run_id)
+    except ProjectError as exc:  # no such run
+        raise TrainError(str(exc)) from None
