@@ -250,3 +250,20 @@ def test_a_large_vocabulary_never_makes_a_wide_gru_input():
     features, _ = random_batch(batch=1, frames=4, n_classes=2)
     decided = model.decide(features)
     assert decided.ids.shape == (1, 4) and int(decided.ids.max()) < 100_001
+
+
+def test_decisions_under_autocast_are_those_of_float32_given_the_same_cnn_output():
+    """Single-label inference's recurrence (argmax fed back) runs in float32 under autocast:
+    given the same encoded windows, the same ids, probabilities and truth log-probabilities."""
+    torch.manual_seed(12)
+    model = CRNN(tiny_config(context_hidden=4)).eval()
+    features, labels = random_batch(batch=2, frames=10)
+    encoded = model.encode(features)
+    plain = model.decide_encoded(encoded, labels)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = model.decide_encoded(encoded, labels)
+        assert model.decide(features).ids.shape == (2, 10)  # the whole path runs mixed
+    assert torch.equal(plain.ids, mixed.ids) and torch.equal(plain.probs, mixed.probs)
+    assert mixed.truth_log_prob is not None and plain.truth_log_prob is not None
+    assert torch.equal(plain.truth_log_prob, mixed.truth_log_prob)
+    assert mixed.probs.dtype == torch.float32

@@ -23,8 +23,8 @@ and the optimiser's step. Beside it, in the same run on the same input:
 Timings are medians over repeats after a warm-up; CUDA is synchronised around each one. All
 run under the preset's autocast (``amp``) as training does, the reference loop too: bf16 or
 fp16 on CUDA, bf16 on CPUs with native bf16 instructions, for the CNN only (the recurrence
-runs in float32, see :func:`tfstudio.model.crnn._float32`); ``--no-amp`` times float32. The JSON keys of
-:meth:`TrainBench.as_dict` are a contract (issue 12): ``sequences_per_s``, ``step_ms``,
+runs in float32, see :func:`tfstudio.model.crnn._float32`); ``--no-amp`` times float32. The
+JSON keys of :meth:`TrainBench.as_dict` are a contract (issue 12): ``sequences_per_s``, ``step_ms``,
 ``device``, ``breakdown`` (``cnn``, ``recurrent``, ``output_loss``, ``optimizer``),
 ``fused_gru_ms`` and ``reference_loop_ms``.
 """
@@ -228,14 +228,15 @@ def bench_train(
             out = model.encode(features)
         out.float().backward(encoded_grad)
 
+    # The recurrent parts run in float32 whatever the autocast (crnn._float32), so they are
+    # timed without one.
     def recurrent() -> None:
         model.zero_grad(set_to_none=True)
         x = encoded.detach().requires_grad_(True)
-        with autocast(dev, amp):
-            with torch.no_grad():
-                _, fed = model._stepped(x.detach(), targets, mask)
-            hidden = model._fused_hidden(x, fed)
-        hidden.float().backward(hidden_grad)
+        with torch.no_grad():
+            _, fed = model._stepped(x.detach(), targets, mask)
+        hidden = model._fused_hidden(x, fed)
+        hidden.backward(hidden_grad)
 
     def output_loss() -> None:
         model.zero_grad(set_to_none=True)
@@ -247,9 +248,8 @@ def bench_train(
     def stepped_recurrent() -> None:
         model.zero_grad(set_to_none=True)
         x = encoded.detach().requires_grad_(True)
-        with autocast(dev, amp):
-            logits, _ = model._stepped(x, targets, mask)
-        bce_loss(logits.float(), targets).backward()
+        logits, _ = model._stepped(x, targets, mask)
+        bce_loss(logits, targets).backward()
 
     gru = nn.GRU(
         model.gru.input_size, model.config.gru_hidden, batch_first=True, device=dev

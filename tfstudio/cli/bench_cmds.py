@@ -130,6 +130,15 @@ _hours = _positive_number("hours", maximum=1000)
 _rate = _positive_number()
 
 
+def _add_amp_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-amp",
+        action="store_true",
+        help="float32 throughout (default: the preset's mixed precision, bf16 for the CNN on "
+        "CUDA and on CPUs with native bf16, as training and detection run)",
+    )
+
+
 def _register_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
@@ -149,12 +158,7 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--classes", type=_positive, default=6, metavar="C")
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--repeats", type=_positive, default=5, metavar="N")
-    p.add_argument(
-        "--no-amp",
-        action="store_true",
-        help="float32 throughout (default: the preset's mixed precision, bf16 for the CNN on "
-        "CUDA and on CPUs with native bf16, as training and detection run)",
-    )
+    _add_amp_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
     p.set_defaults(func=cmd_bench_train)
 
@@ -174,12 +178,7 @@ def _register_detect(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--classes", type=_positive, default=6, metavar="C")
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--repeats", type=_positive, default=3, metavar="N")
-    p.add_argument(
-        "--no-amp",
-        action="store_true",
-        help="float32 throughout (default: the preset's mixed precision, bf16 for the CNN on "
-        "CUDA and on CPUs with native bf16, as training and detection run)",
-    )
+    _add_amp_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
     p.set_defaults(func=cmd_bench_detect)
 

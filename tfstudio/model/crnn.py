@@ -64,7 +64,9 @@ _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
 def _float32(method: _Method) -> _Method:
-    """Run a recurrent pass ``method(self, encoded, ...)`` in float32, also under autocast.
+    """Run a recurrent entry point ``method(self, encoded, ...)`` in float32, also under
+    autocast (:meth:`CRNN.contextualise`, :meth:`CRNN.recur`, :meth:`CRNN.decide_encoded`:
+    every path from the CNN's output into a GRU).
 
     The fed-back decisions (a logit's sign, an argmax) must not flip with rounding, and
     training's two passes must decide alike, so only the CNN runs in bf16 / fp16 when mixed
@@ -630,7 +632,6 @@ class CRNN(nn.Module):
         hidden = self.config.gru_hidden
         return 3 * hidden * (hidden + self.config.feedback_size) + hidden * self.config.n_classes
 
-    @_float32
     def _stepped(
         self,
         encoded: Tensor,
@@ -668,7 +669,6 @@ class CRNN(nn.Module):
                     feedback = own.to(encoded.dtype)
         return torch.stack(outputs, dim=1), torch.stack(fed, dim=1)
 
-    @_float32
     def _stepped_labels(
         self,
         encoded: Tensor,
@@ -717,7 +717,6 @@ class CRNN(nn.Module):
         feedback, in one fused call (the GRUCell's own weights, so checkpoints are as before)."""
         return self.classifier(self._fused_hidden(encoded, fed))
 
-    @_float32
     def _fused_hidden(self, encoded: Tensor, fed: Tensor) -> Tensor:
         """The GRU states (B, T, H) over ``encoded`` with ``fed`` (B, T, feedback_size) as
         each step's feedback, in one fused call."""
@@ -755,6 +754,7 @@ class CRNN(nn.Module):
             self.train(was_training)
 
     @torch.no_grad()
+    @_float32
     def decide_encoded(self, encoded: Tensor, labels: Tensor | None = None) -> LabelDecisions:
         """:meth:`decide` over already encoded windows (B, T, encoded_features), in the mode
         the model is in (eval, for inference)."""
