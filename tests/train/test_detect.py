@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -43,7 +45,20 @@ def test_keep_bounds_partition_every_frame():
             assert a1 == b0 and s <= a0 < a1 <= s + window
 
 
-def test_posteriors_keep_the_middle_of_each_window():
+def _crossfaded(convolved, model, starts, length, window):
+    """The stitching spelled out: every window's probabilities, weighted by a triangle."""
+    total = np.zeros((length, model.config.n_classes))
+    weights = np.zeros((length, 1))
+    tri = np.minimum(np.arange(window) + 1, window - np.arange(window))[:, None]
+    for s in starts:
+        with torch.no_grad():
+            probs = torch.sigmoid(model.recur(convolved[:, s : s + window]))[0].numpy()
+        total[s : s + window] += probs * tri
+        weights[s : s + window] += tri
+    return total / weights
+
+
+def test_posteriors_crossfade_overlapping_windows():
     model = _model()
     rng = np.random.default_rng(0)
     feats = rng.standard_normal((300, 40)).astype(np.float32)
@@ -51,19 +66,53 @@ def test_posteriors_keep_the_middle_of_each_window():
     out = posteriors(model, feats, norm, seq_len=64, batch_size=3)
     assert out.shape == (300, 3) and out.dtype == np.float32
     assert ((out > 0) & (out < 1)).all()
-    # Frame 100 comes from the window starting at 64 (kept part 80..112), not from frame 0;
-    # the window's CNN features are those of the whole recording (real neighbours at its
-    # edges, not zero padding), and its recurrence starts from zero at frame 64.
+    # Frame 100 lies in the windows starting at 64 (its frame 36) and at 96 (its frame 4):
+    # weights 28 and 5. Each window's CNN features are those of the whole recording (real
+    # neighbours at its edges, not zero padding) and its recurrence starts from zero.
     with torch.no_grad():
         convolved = model.convolve(torch.from_numpy(feats)[None])
-        window = torch.sigmoid(model.recur(convolved[:, 64:128]))[0].numpy()
-    np.testing.assert_allclose(out[100], window[36], atol=1e-6)
-    # A recording shorter than a window is one window.
+        at64 = torch.sigmoid(model.recur(convolved[:, 64:128]))[0].numpy()
+        at96 = torch.sigmoid(model.recur(convolved[:, 96:160]))[0].numpy()
+    np.testing.assert_allclose(out[100], (28 * at64[36] + 5 * at96[4]) / 33, atol=1e-6)
+    # The first frames have only the first window; so do the frames of a recording shorter
+    # than a window.
+    with torch.no_grad():
+        first = torch.sigmoid(model.recur(convolved[:, :64]))[0].numpy()
+    np.testing.assert_allclose(out[:32], first[:32], atol=1e-6)
     short = posteriors(model, feats[:50], norm, seq_len=64)
     np.testing.assert_allclose(
         short, model.predict(torch.from_numpy(feats[:50])[None])[0].numpy(), atol=1e-6
     )
     assert posteriors(model, feats[:0], norm, seq_len=64).shape == (0, 3)
+
+
+def test_crossfade_has_no_jump_where_one_window_gives_way_to_the_next(monkeypatch):
+    # Each window's recurrence starts from zero, so two windows can disagree about a frame
+    # (a trained model by up to 0.8 on real sounds). Here every window says one constant,
+    # alternately 0.88 and 0.12: a stitch that cut from one window to the next would jump
+    # by 0.76; the crossfade ramps across each overlap.
+    model = _model(n_classes=2)
+    said = []
+
+    def recur(encoded):
+        logits = torch.empty(*encoded.shape[:2], 2)
+        for j in range(len(encoded)):
+            logits[j] = 2.0 if (len(said) + j) % 2 == 0 else -2.0
+        said.extend(range(len(encoded)))
+        return logits
+
+    monkeypatch.setattr(model, "recur", recur)
+    feats = np.zeros((400, 40), np.float32)
+    norm = Normalizer(np.zeros(40, np.float32), np.ones(40, np.float32))
+    out = posteriors(model, feats, norm, seq_len=64, batch_size=4)
+    assert len(said) == len([*range(0, 400 - 64, 32), 400 - 64]) == 12
+    high, low = 1 / (1 + np.exp(-2.0)), 1 / (1 + np.exp(2.0))
+    np.testing.assert_allclose(out[:32], high, atol=1e-6)  # only the first window
+    assert (out >= low - 1e-6).all() and (out <= high + 1e-6).all()
+    steps = np.abs(np.diff(out, axis=0))
+    # Half a window of overlap ramps in 32 steps of (high - low) / 33.
+    assert steps.max() <= (high - low) / 16
+    assert steps[40:300].max() == pytest.approx((high - low) / 33, rel=1e-4)
 
 
 @pytest.mark.parametrize("piece", [7, 50, 10_000])
@@ -79,12 +128,8 @@ def test_windows_share_one_convolution_computed_in_pieces(piece, monkeypatch):
     out = posteriors(model, feats, norm, seq_len=64, batch_size=4)
     with torch.no_grad():
         convolved = model.convolve(torch.from_numpy(norm(feats))[None])
-        expected = np.zeros_like(out)
-        starts = [*range(0, 300 - 64, 32), 300 - 64]
-        for s, (a, b) in zip(starts, _keep_bounds(starts, 300, 64)):
-            probs = torch.sigmoid(model.recur(convolved[:, s : s + 64]))[0].numpy()
-            expected[a:b] = probs[a - s : b - s]
-    np.testing.assert_allclose(out, expected, atol=1e-5)
+    starts = [*range(0, 300 - 64, 32), 300 - 64]
+    np.testing.assert_allclose(out, _crossfaded(convolved, model, starts, 300, 64), atol=1e-5)
 
 
 def test_a_window_normalised_on_its_own_is_convolved_on_its_own():
@@ -96,8 +141,9 @@ def test_a_window_normalised_on_its_own_is_convolved_on_its_own():
     norm = Normalizer(np.zeros(40, np.float32), np.ones(40, np.float32), background_percentile=10)
     assert norm.windowed and not Normalizer(norm.mean, norm.std).windowed
     out = posteriors(model, feats, norm, seq_len=64, batch_size=3)
-    window = model.predict(torch.from_numpy(norm(feats[64:128]))[None])[0].numpy()
-    np.testing.assert_allclose(out[100], window[36], atol=1e-6)
+    at64 = model.predict(torch.from_numpy(norm(feats[64:128]))[None])[0].numpy()
+    at96 = model.predict(torch.from_numpy(norm(feats[96:160]))[None])[0].numpy()
+    np.testing.assert_allclose(out[100], (28 * at64[36] + 5 * at96[4]) / 33, atol=1e-6)
 
 
 def test_detect_stores_model_events(trained):
@@ -254,3 +300,8 @@ def test_posteriors_of_another_model_are_never_reused(trained):
     report = detect_recordings(project, recordings)
     assert report.reused == 0
     assert detect_recordings(project, recordings).reused == len(recordings)
+    # Posteriors saved before windows were crossfaded (no "stitching" in the stamp) are stale.
+    old = json.loads(stamp.read_text())
+    assert old.pop("stitching") == "crossfade"
+    stamp.write_text(json.dumps(old))
+    assert detect_recordings(project, recordings).reused == 0
