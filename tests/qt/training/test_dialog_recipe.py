@@ -120,6 +120,27 @@ def test_switching_off_several_parts_sets_each_field_to_off(
             assert f"{f}={json.dumps(value)}" in args
 
 
+def test_ticking_specaugment_switches_on_its_masks_level_and_shift(
+    qtbot, demo_root, recipe_engine, settings
+):
+    # No preset has SpecAugment on (measured no better on unheard sounds), yet it stays one
+    # tick away, with the sizes it was measured at.
+    dialog = open_dialog(qtbot, demo_root, recipe_engine, settings)
+    check = dialog.recipe_checks["specaugment"]
+    assert not check.isChecked() and check.isEnabled()
+    click(qtbot, check)
+    assert check.isChecked() and dialog.recipe_details["specaugment"].isEnabled()
+    assert "4 bands and 20 frames" in dialog.recipe_details["specaugment"].text()
+    assert sets(dialog.config()) == {
+        "freq_mask_bands": 4,
+        "time_mask_frames": 20,
+        "gain_db": 6.0,
+        "freq_shift_bands": 1,
+    }
+    click(qtbot, check)
+    assert "--set" not in dialog.config()
+
+
 def test_the_paper_preset_shows_its_own_recipe(qtbot, demo_root, recipe_engine, settings):
     dialog = open_dialog(qtbot, demo_root, recipe_engine, settings)
     paper = TrainConfig.from_preset("paper").to_dict()

@@ -103,6 +103,9 @@ class RecipePart:
     suffix: str = ""
     on_value: float = 0.5
     detail: str = ""  # the values of all fields, shown under the checkbox (str.format)
+    # For a part without a spin box: every field's value when it is switched on and no
+    # preset has it on (as on_value is for ``main``).
+    on_values: tuple[tuple[str, float], ...] = ()
 
 
 RECIPE_PARTS = (
@@ -153,6 +156,12 @@ RECIPE_PARTS = (
         ("freq_mask_bands", "time_mask_frames", "gain_db", "freq_shift_bands"),
         detail="masks up to {freq_mask_bands} bands and {time_mask_frames} frames, "
         "±{gain_db:g} dB, ±{freq_shift_bands} band shift",
+        on_values=(
+            ("freq_mask_bands", 4),
+            ("time_mask_frames", 20),
+            ("gain_db", 6.0),
+            ("freq_shift_bands", 1),
+        ),
     ),
     RecipePart(
         "mixup",
@@ -935,7 +944,9 @@ class TrainDialog(QDialog):
             return self._recipe_on[field]
         if isinstance(self.engine.recipe_off[field], bool):
             return True
-        return part.on_value if field == part.main else None
+        if field == part.main:
+            return part.on_value
+        return dict(part.on_values).get(field)
 
     def _show_recipe(self, values: dict[str, Any]) -> None:
         off = self.engine.recipe_off
