@@ -590,3 +590,37 @@ def test_detections_imported_from_birdnet_are_reviewed_like_our_own(small_projec
         assert [e.id for e in labels(small_project)] == [first.id]
     finally:
         win.close()
+
+
+def test_posteriors_of_an_earlier_version_say_so_and_the_slider_leaves_detections_alone(
+    detected_project, qtbot
+):
+    """Posteriors saved by a version that joined windows another way would redraw other
+    detections than ``tfstudio detect`` stores: the window does not use them and says why."""
+    import json
+
+    from tfstudio.train.layout import posteriors_stamp
+
+    from .conftest import open_window
+
+    with Project.open(detected_project) as project:
+        run = project.latest_run()
+        path = posteriors_stamp(project, run.id)
+        path.write_text(json.dumps({**json.loads(path.read_text()), "stitching": "cut"}))
+    before = stored(detected_project)
+    win = open_window(qtbot, detected_project, size=(1300, 850))
+    try:
+        ws, view, model = win.workspace, win.view, win.detections
+        ws.set_recording(next(r for r in ws.recordings() if r.stem == "rec0").id)
+        win.docks["review"].raise_()
+        qtbot.waitUntil(lambda: view.has_image(), timeout=5000)
+        hint = win.review.thresholds.hint
+        assert model.posteriors is None and model.posteriors_stale
+        assert hint.isVisible() and "earlier version" in hint.text()
+        assert view.posteriorgram_rect() is None
+        assert view.detection_count() == 4  # the stored detections are still shown
+        _drag_slider(qtbot, win.review.thresholds.slider, 0.3)
+        assert stored(detected_project) == before
+        assert view.detection_count() == 4
+    finally:
+        win.close()

@@ -30,6 +30,9 @@ def synthetic_posteriors(seconds: float = 10.0) -> np.ndarray:
 def make_fake_run(project, *, threshold: float = 0.5):
     """A finished run whose posteriors are synthetic (no model, no torch)."""
     config = {
+        # The model's classes, as a checkpoint keeps them: renaming a project class later
+        # changes neither them nor the stamp of the posteriors saved with them.
+        "classes": [c.name for c in project.classes()],
         "features": {"hop_length": 160, "sample_rate": 16000},
         "threshold": threshold,
         "median_filter_frames": 1,
@@ -43,12 +46,12 @@ def make_fake_run(project, *, threshold: float = 0.5):
 def detect_on(project, run, recording) -> None:
     """Save the synthetic posteriors for ``recording`` and its detections at 0.5, as
     ``tfstudio detect`` would."""
-    from tfstudio.train.layout import posteriors_file
+    from tfstudio.session.detections import RunInfo
 
     post = synthetic_posteriors(recording.duration)
-    path = posteriors_file(project, run.id, recording)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(path, post)
+    info = RunInfo.from_run(project, project.run(run.id))
+    assert info is not None
+    save_posteriors(project, run.id, info.classes, recording, post)
     ids = {c.name: c.id for c in project.classes()}
     rows = [
         {"class_id": ids[name], "onset": start, "offset": end, "confidence": value}
@@ -57,3 +60,24 @@ def detect_on(project, run, recording) -> None:
         if value > 0.5
     ]
     project.replace_detections(run.id, recording.id, rows)
+
+
+def stamp_posteriors(project, run_id: int, classes) -> None:
+    """Write the run's posteriors stamp as this version's ``detect`` would, for ``classes``
+    (once: a stamp already there is kept)."""
+    import json
+
+    from tfstudio.train.layout import STITCHING, posteriors_stamp
+
+    stamp = posteriors_stamp(project, run_id)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    if not stamp.exists():
+        stamp.write_text(json.dumps({"stitching": STITCHING, "classes": list(classes)}))
+
+
+def save_posteriors(project, run_id: int, classes, recording, post: np.ndarray) -> None:
+    """Save ``post`` as ``detect`` saves a recording's posteriors, stamped."""
+    from tfstudio.train.layout import posteriors_file
+
+    stamp_posteriors(project, run_id, classes)
+    np.save(posteriors_file(project, run_id, recording), post)

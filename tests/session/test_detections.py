@@ -3,10 +3,13 @@ repeats of decisions, and thresholds stored with the run."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from tests.conftest import fake_recording
+from tests.session.fake_run import save_posteriors, stamp_posteriors
 from tfstudio.session.detections import (
     TRAINED_KEY,
     DetectionArrays,
@@ -16,10 +19,11 @@ from tfstudio.session.detections import (
     drawn_detections,
     drop_repeats,
     load_posteriors,
+    saved_posteriors_are_stale,
     with_thresholds,
 )
 from tfstudio.store import Event
-from tfstudio.train.layout import posteriors_file
+from tfstudio.train.layout import STITCHING, posteriors_file, posteriors_stamp
 
 HOP = {"hop_length": 160, "sample_rate": 16000}  # 10 ms frames
 
@@ -111,13 +115,35 @@ def test_posteriors_are_read_only_in_the_runs_layout(project):
     rec = project.recording(fake_recording(project))
     info = RunInfo(run_id=3, classes=("bird", "frog"), hop_s=0.01)
     assert load_posteriors(project, info, rec) is None  # not detected yet
-    path = posteriors_file(project, 3, rec)
-    path.parent.mkdir(parents=True)
-    np.save(path, np.ones((10, 2), dtype=np.float64))
+    save_posteriors(project, 3, info.classes, rec, np.ones((10, 2), dtype=np.float64))
     post = load_posteriors(project, info, rec)
     assert post is not None and post.dtype == np.float32 and post.shape == (10, 2)
-    np.save(path, np.ones((10, 3)))  # three columns for two classes: not this run's
+    np.save(posteriors_file(project, 3, rec), np.ones((10, 3)))  # three columns, two classes
     assert load_posteriors(project, info, rec) is None
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        None,  # saved before posteriors had a stamp
+        {"stitching": "cut", "classes": ["bird", "frog"]},  # windows joined another way
+        {"stitching": STITCHING, "classes": ["frog", "bird"]},  # another class order
+        "not json",
+    ],
+)
+def test_posteriors_made_another_way_are_stale_not_read(project, stamp):
+    rec = project.recording(fake_recording(project))
+    info = RunInfo(run_id=3, classes=("bird", "frog"), hop_s=0.01)
+    save_posteriors(project, 3, info.classes, rec, np.ones((10, 2)))
+    assert load_posteriors(project, info, rec) is not None
+    assert not saved_posteriors_are_stale(project, info)
+    path = posteriors_stamp(project, 3)
+    if stamp is None:
+        path.unlink()
+    else:
+        path.write_text(stamp if isinstance(stamp, str) else json.dumps(stamp))
+    assert load_posteriors(project, info, rec) is None
+    assert saved_posteriors_are_stale(project, info) == (stamp is not None)
 
 
 def test_a_single_label_runs_decisions_preview_as_posteriors(project):
@@ -125,8 +151,8 @@ def test_a_single_label_runs_decisions_preview_as_posteriors(project):
 
     rec = project.recording(fake_recording(project))
     info = RunInfo(run_id=4, classes=("bird", "frog"), hop_s=0.01)
+    stamp_posteriors(project, 4, info.classes)
     path = decisions_file(project, 4, rec)
-    path.parent.mkdir(parents=True)
     # Frames: background, bird 0.9, bird 0.4, frog 0.7.
     np.save(path, np.array([[0, 0.8], [1, 0.9], [1, 0.4], [2, 0.7]], dtype=np.float32))
     post = load_posteriors(project, info, rec)

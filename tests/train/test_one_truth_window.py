@@ -4,6 +4,8 @@ the same run and thresholds, detection for detection."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,7 @@ from tfstudio.session.detection_model import DetectionModel
 from tfstudio.session.detections import load_posteriors
 from tfstudio.session.workspace import Workspace
 from tfstudio.train import detect_recordings, train
+from tfstudio.train.layout import STITCHING, posteriors_stamp
 
 
 def _stored(project, run_id):
@@ -57,3 +60,43 @@ def test_the_window_and_detect_store_the_same_detections(demo_project, tiny_conf
     for ours, theirs in zip(window, command_line):
         assert ours[:2] == theirs[:2]
         assert ours[2:] == pytest.approx(theirs[2:], abs=1e-6)
+
+
+def test_posteriors_of_an_earlier_version_are_not_redrawn_until_detected_again(
+    demo_project, tiny_config
+):
+    """Posteriors saved by a version that stitched windows another way are stale: the
+    sliders must not redraw detections from them (``detect`` would store others)."""
+    project = demo_project
+    done = list(train(project, tiny_config(epochs=1, tune_postprocess=False)))[-1]
+    assert done.status == "done", done.message
+    recordings = [r for r in project.recordings() if r.status == "ok"]
+    detect_recordings(project, recordings, device="cpu")
+    stamp_path = posteriors_stamp(project, done.run)
+    stamp = json.loads(stamp_path.read_text())
+    assert stamp["stitching"] == STITCHING
+    stamp_path.write_text(json.dumps({**stamp, "stitching": "cut"}))  # as 2026-11-28 wrote it
+    before = _stored(project, done.run)
+
+    loop = CallQueue()
+    ws = Workspace(schedule=loop)
+    model = DetectionModel(ws, schedule=loop)
+    ws.open_project(project.root)
+    loop.run()
+    try:
+        ws.set_recording(recordings[0].id)
+        loop.run()
+        assert model.info is not None and model.posteriors is None and model.posteriors_stale
+        model.set_threshold(0.05, final=True)
+        loop.run()
+        assert model.apply([r.id for r in ws.recordings()]) == 0
+        loop.run()
+        assert _stored(ws.project, done.run) == before  # nothing redrawn from stale files
+
+        # Detecting again makes them anew (the stamp differs), and the sliders work again.
+        detect_recordings(ws.project, recordings, device="cpu")
+        model.reload()
+        loop.run()
+        assert model.posteriors is not None and not model.posteriors_stale
+    finally:
+        ws.close_project()

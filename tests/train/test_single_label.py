@@ -322,3 +322,53 @@ def test_single_label_data_ids_weights_and_windows(mono_project):
     assert item["targets"].shape == (64,) and item["targets"].dtype == torch.int64
     assert item["weights"][10:].eq(0).all() and item["mask"][:10].all()
     assert not item["mask"][10:].any()
+
+
+def test_the_review_previews_a_single_label_run_from_its_saved_decisions(mono_project):
+    """The sliders' session reads a single-label run's decisions file (it saves no
+    posteriors file), and what it writes at a threshold is what ``detect`` stores at it."""
+    from tfstudio.session.deferred import CallQueue
+    from tfstudio.session.detection_model import DetectionModel
+    from tfstudio.session.workspace import Workspace
+
+    project = mono_project
+    run = _check_single_label_run(project, list(train(project, _single())))
+    test = list(project.recordings("test"))
+    detect_recordings(project, test, run_id=run.id, device="cpu")
+
+    loop = CallQueue()
+    ws = Workspace(schedule=loop)
+    model = DetectionModel(ws, schedule=loop)
+    ws.open_project(project.root)
+    loop.run()
+    try:
+        ws.set_run(run.id)
+        ws.set_recording(test[0].id)
+        loop.run()
+        assert model.posteriors is not None and not model.posteriors_stale
+        assert model.posteriors.shape[1] == len(model.info.classes)
+        # A threshold above every frame's probability leaves no detection; at zero, the
+        # same detections as detect stores at zero.
+        model.set_threshold(1.01, final=True)
+        loop.run()
+        assert model.apply() == 1
+        loop.run()
+        assert ws.project.events(test[0].id, source="model", run_id=run.id) == []
+        model.set_threshold(0.0, final=True)
+        loop.run()
+        model.apply()
+        loop.run()
+        window = sorted(
+            (e.class_id, e.onset, e.offset)
+            for e in ws.project.events(test[0].id, source="model", run_id=run.id)
+        )
+    finally:
+        ws.close_project()
+    assert window
+    detect_recordings(project, test, run_id=run.id, device="cpu", threshold=0.0)
+    command_line = sorted(
+        (e.class_id, e.onset, e.offset)
+        for e in project.events(test[0].id, source="model", run_id=run.id)
+    )
+    assert [w[0] for w in window] == [c[0] for c in command_line]
+    assert np.allclose([w[1:] for w in window], [c[1:] for c in command_line], atol=1e-6)

@@ -265,12 +265,19 @@ class ThresholdControls(QWidget):
     def _on_posteriors_change(self) -> None:
         model, ws = self.detections, self.workspace
         missing = model.info is not None and ws.recording is not None and model.posteriors is None
-        self.hint.setText(
-            "This run has not detected on this recording yet: the slider applies once it has "
-            "(Detect, Ctrl+D)."
-            if missing
-            else ""
-        )
+        if not missing:
+            text = ""
+        elif model.posteriors_stale:
+            text = (
+                "This run's saved posteriors were made by an earlier version of tfstudio: "
+                "the slider applies once this run has detected again (Detect, Ctrl+D)."
+            )
+        else:
+            text = (
+                "This run has not detected on this recording yet: the slider applies once it "
+                "has (Detect, Ctrl+D)."
+            )
+        self.hint.setText(text)
         self.hint.setVisible(missing)
 
     def _on_per_class_toggle(self, shown: bool) -> None:

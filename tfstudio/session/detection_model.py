@@ -24,11 +24,12 @@ from tfstudio.session.detections import (
     drawn_detections,
     drop_repeats,
     load_posteriors,
+    saved_posteriors_are_stale,
     with_thresholds,
 )
 from tfstudio.session.workspace import Workspace
 from tfstudio.store import Event, ProjectError, Recording
-from tfstudio.train.layout import posteriors_file
+from tfstudio.train.layout import decisions_file, posteriors_file
 
 PREVIEW_MS = 16  # at most one redraw per frame while the slider moves
 
@@ -57,6 +58,9 @@ class DetectionModel:
         self.workspace = workspace
         self.info: RunInfo | None = None
         self.posteriors: np.ndarray | None = None
+        # The run's saved posteriors are an earlier version's (or another class order's): the
+        # sliders wait for detection to make them again instead of redrawing from them.
+        self.posteriors_stale = False
         self.visible = True
         self.global_threshold = 0.5
         self.class_thresholds: dict[int, float] = {}
@@ -271,20 +275,29 @@ class DetectionModel:
         rec, info = ws.recording, self.info
         key: tuple[int, int, str, float | None] | None = None
         if ws.project is not None and rec is not None and info is not None:
-            path = posteriors_file(ws.project, info.run_id, rec)
-            try:
-                mtime: float | None = path.stat().st_mtime
-            except OSError:
-                mtime = None  # this run has not detected on this recording
-            key = (info.run_id, rec.id, str(path), mtime)
+            # A multi-label run saves posteriors, a single-label one its decisions.
+            mtime: float | None = None  # None: this run has not detected on this recording
+            saved = posteriors_file(ws.project, info.run_id, rec)
+            for path in (saved, decisions_file(ws.project, info.run_id, rec)):
+                try:
+                    mtime = path.stat().st_mtime
+                except OSError:
+                    continue
+                saved = path
+                break
+            key = (info.run_id, rec.id, str(saved), mtime)
         if key == self._posteriors_key and not force:
             return
         # A recording without a file of its own gets no posteriors: never the previous one's.
         self._posteriors_key = key
         self.posteriors = None
+        self.posteriors_stale = False
         if key is not None and key[3] is not None:
             assert ws.project is not None and rec is not None and info is not None
             self.posteriors = load_posteriors(ws.project, info, rec)
+            self.posteriors_stale = self.posteriors is None and saved_posteriors_are_stale(
+                ws.project, info
+            )
         self.events.posteriors.emit()
 
     def _posteriors_are_current(self) -> bool:

@@ -25,7 +25,12 @@ from typing import Any
 import numpy as np
 
 from tfstudio.store import Event, EventClass, Project, Recording, Run
-from tfstudio.train.layout import decisions_file, posteriors_file
+from tfstudio.train.layout import (
+    decisions_file,
+    posteriors_file,
+    posteriors_stamp,
+    saved_posteriors_current,
+)
 from tfstudio.train.postprocess import posteriors_to_event_arrays, repeats, winner_posteriors
 
 # Where a run's stored configuration keeps the thresholds training left, once the review's
@@ -306,7 +311,14 @@ def load_posteriors(project: Project, info: RunInfo, recording: Recording) -> np
     """The posteriors ``detect`` saved for a recording, or None when there are none (or they
     have another layout than the run's classes: the class list was guessed wrongly). For a
     single-label run, the posteriors its per-frame decisions stand for (each frame's winning
-    class with its probability), so thresholds preview the same way."""
+    class with its probability), so thresholds preview the same way.
+
+    Posteriors made another way than ``detect`` makes them now (an older version's window
+    stitching, another class order: :func:`saved_posteriors_are_stale`) are None too, so the
+    sliders never redraw detections that ``tfstudio detect`` at the same thresholds would not
+    store."""
+    if not saved_posteriors_current(project, info.run_id, info.classes):
+        return None
     path = posteriors_file(project, info.run_id, recording)
     try:
         post = np.load(path)
@@ -315,6 +327,14 @@ def load_posteriors(project: Project, info: RunInfo, recording: Recording) -> np
     if post.ndim != 2 or post.shape[1] != len(info.classes):
         return None
     return np.ascontiguousarray(post, dtype=np.float32)
+
+
+def saved_posteriors_are_stale(project: Project, info: RunInfo) -> bool:
+    """True when the run has saved posteriors that :func:`load_posteriors` will not read
+    (made by an earlier version, or for other classes): detecting again makes them anew."""
+    return posteriors_stamp(project, info.run_id).exists() and not saved_posteriors_current(
+        project, info.run_id, info.classes
+    )
 
 
 def _decided_posteriors(project: Project, info: RunInfo, recording: Recording) -> np.ndarray | None:

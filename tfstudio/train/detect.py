@@ -47,10 +47,12 @@ from tfstudio.train.data import Normalizer, eval_windows
 from tfstudio.train.device import autocast, resolve_device
 from tfstudio.train.distributed import Distributed
 from tfstudio.train.layout import (
+    STITCHING,
     decisions_file,
     posteriors_dir,
     posteriors_file,
     posteriors_stamp,
+    read_posteriors_stamp,
     select_run,
 )
 from tfstudio.train.postprocess import (
@@ -544,10 +546,6 @@ class DetectReport:
         )
 
 
-# How posteriors() joins a recording's windows; saved posteriors of another way are stale.
-STITCHING = "crossfade"
-
-
 def _model_stamp(checkpoint: Path, loaded: LoadedModel) -> dict[str, Any]:
     return {
         "stitching": STITCHING,
@@ -563,16 +561,12 @@ def _claim_posteriors(project: Project, run: Run, stamp: dict[str, Any]) -> bool
     """Make the run's posteriors folder this model's; True when what it holds already is
     (those posteriors can be reused), False after clearing another model's."""
     folder = posteriors_dir(project, run.id)
-    path = posteriors_stamp(project, run.id)
-    try:
-        if json.loads(path.read_text()) == stamp:
-            return True
-    except (OSError, ValueError):
-        pass
+    if read_posteriors_stamp(project, run.id) == stamp:
+        return True
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*.npy"):
         stale.unlink(missing_ok=True)
-    _write_atomic(path, json.dumps(stamp, sort_keys=True).encode())
+    _write_atomic(posteriors_stamp(project, run.id), json.dumps(stamp, sort_keys=True).encode())
     return False
 
 

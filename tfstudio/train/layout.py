@@ -7,17 +7,23 @@ agree without importing torch.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from tfstudio.store import Project, ProjectError, Recording, Run
 from tfstudio.train.config import TrainError
 
 __all__ = [
+    "STITCHING",
     "checkpoint_paths",
     "decisions_file",
     "posteriors_dir",
     "posteriors_file",
     "posteriors_stamp",
+    "read_posteriors_stamp",
+    "saved_posteriors_current",
     "select_run",
 ]
 
@@ -49,9 +55,36 @@ def decisions_file(project: Project, run_id: int, recording: Recording) -> Path:
 
 
 def posteriors_stamp(project: Project, run_id: int) -> Path:
-    """Which model made the saved posteriors (JSON: checkpoint, epoch, iteration, classes,
-    features); saved posteriors of another model are stale."""
+    """Which model made the saved posteriors (JSON: stitching, checkpoint, epoch, iteration,
+    classes, features); saved posteriors of another model are stale."""
     return posteriors_dir(project, run_id) / "model.json"
+
+
+# How detection joins a recording's overlapping windows (tfstudio.train.detect.posteriors):
+# posteriors saved by a version that joined them another way are stale, for ``detect`` (which
+# makes them again) and for the review's sliders (which must not redraw detections from them).
+STITCHING = "crossfade"
+
+
+def read_posteriors_stamp(project: Project, run_id: int) -> dict[str, Any] | None:
+    """The saved posteriors' stamp, or None when there is none or it cannot be read."""
+    try:
+        stamp = json.loads(posteriors_stamp(project, run_id).read_text())
+    except (OSError, ValueError):
+        return None
+    return stamp if isinstance(stamp, dict) else None
+
+
+def saved_posteriors_current(project: Project, run_id: int, classes: Sequence[str]) -> bool:
+    """True when the run's saved posteriors were made the way ``detect`` makes them now, for
+    these classes in this order: what the review may redraw detections from. Checked without
+    torch, so not the checkpoint's epoch: ``detect`` itself does that before reusing them."""
+    stamp = read_posteriors_stamp(project, run_id)
+    return (
+        stamp is not None
+        and stamp.get("stitching") == STITCHING
+        and stamp.get("classes") == list(classes)
+    )
 
 
 def select_run(project: Project, run_id: int | None = None) -> Run:
