@@ -36,6 +36,7 @@ class RunSummary:
     best_epoch: int | None
     best_f1: float | None
     f1_at_best: float | None
+    task: str = "multi-label"  # runs stored before the task existed are multi-label
 
     def duration(self, now: float | None = None) -> float | None:
         if self.started_at is None:
@@ -82,6 +83,7 @@ def summarise(project: Project, run: Run) -> RunSummary:
         status=run.status,
         message=run.message or "",
         preset=str(config.get("preset") or ""),
+        task=str(config.get("task") or "multi-label"),
         schedule=_schedule_name(config),
         epochs=_int(config.get("epochs")),
         lr=finite(config.get("lr", config.get("learning_rate"))),

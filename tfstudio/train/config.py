@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,12 +21,24 @@ __all__ = [
     "TRAIN_PRESETS",
     "TrainConfig",
     "TrainError",
+    "loss_name",
 ]
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 # multi-label: any number of classes per frame (sigmoid outputs, the paper's task);
 # single-label: exactly one class per frame, background included (softmax output).
 TASKS = ("multi-label", "single-label")
+
+
+def loss_name(tasks: Iterable[object]) -> str:
+    """What the training loss of runs of these tasks is called on a plot's axis: a
+    multi-label run's is binary cross-entropy (a sigmoid per class), a single-label run's
+    cross-entropy (a softmax over the classes and background); a run stored without a task
+    is multi-label."""
+    names = {"CE" if task == "single-label" else "BCE" for task in tasks}
+    return f"{' / '.join(sorted(names)) or 'BCE'} loss"
+
+
 # The sampled softmax's candidate distributions (tfstudio.model.sampled_softmax.SAMPLERS, kept
 # here too so the command line's parser needs no torch; a test holds the two equal).
 SAMPLERS = ("log-uniform", "frequency")

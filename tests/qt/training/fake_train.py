@@ -45,6 +45,7 @@ def main() -> int:
     parser.add_argument("--p-min", type=float, default=0.05)
     parser.add_argument("--p-max", type=float, default=0.9)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--task", default="multi-label")
     parser.add_argument("--resume", type=int)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--max-batches", type=int)
@@ -70,6 +71,7 @@ def main() -> int:
         "p_min": args.p_min,
         "p_max": args.p_max,
         "device": args.device,
+        "task": args.task,
     }
     first_epoch, iteration = 1, 0
     if args.resume is not None:

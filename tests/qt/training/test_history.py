@@ -8,8 +8,18 @@ from tfstudio.qt.training.history import RunHistory
 from tfstudio.store import Project
 
 
-def add_run(project: Project, schedule: str, *, status: str = "done", epochs: int = 3) -> int:
-    run = project.create_run({"preset": "fast", "schedule": schedule, "epochs": epochs, "lr": 2e-3})
+def add_run(
+    project: Project,
+    schedule: str,
+    *,
+    status: str = "done",
+    epochs: int = 3,
+    task: str | None = None,
+) -> int:
+    config = {"preset": "fast", "schedule": schedule, "epochs": epochs, "lr": 2e-3}
+    if task is not None:
+        config["task"] = task
+    run = project.create_run(config)
     rows = []
     for i in range(epochs * 4):
         p = 0.0 if schedule == "none" else max(0.05, 0.9 - 0.05 * i)
@@ -80,6 +90,39 @@ def test_lists_runs_and_overlays_two(qtbot, empty_root):
     legend = history.legend.text()
     assert f"run {a} · drossos" in legend and f"run {b} · none" in legend
     assert not any(plot._empty.isVisible() for plot in history.plots)
+
+
+def test_the_loss_axes_name_the_selected_runs_loss(qtbot, empty_root):
+    """A single-label run trains with cross-entropy, a multi-label one (or one stored before
+    tasks existed) with binary cross-entropy: the loss axes say which, as rows are clicked."""
+    from PySide6.QtCore import Qt
+
+    with Project.open(empty_root) as project:
+        old = add_run(project, "drossos")
+        single = add_run(project, "drossos", task="single-label")
+    history = RunHistory(empty_root)
+    qtbot.addWidget(history)
+    history.resize(900, 700)
+    history.show()
+    qtbot.waitExposed(history)
+    row_of = {int(history.table.item(r, 0).text()): r for r in range(2)}
+
+    def click(run_id: int, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+        item = history.table.item(row_of[run_id], 0)
+        pos = history.table.visualItemRect(item).center()
+        qtbot.mouseClick(history.table.viewport(), Qt.MouseButton.LeftButton, modifier, pos)
+
+    def labels() -> set[str]:
+        return {
+            p.getPlotItem().getAxis("left").labelText for p in (history.loss_plot, history.val_plot)
+        }
+
+    click(single)
+    assert history.selected_runs() == [single] and labels() == {"CE loss"}
+    click(old)
+    assert history.selected_runs() == [old] and labels() == {"BCE loss"}
+    click(single, Qt.KeyboardModifier.ControlModifier)
+    assert sorted(history.selected_runs()) == [old, single] and labels() == {"BCE / CE loss"}
 
 
 def test_follows_runs_written_by_another_process(qtbot, empty_root):

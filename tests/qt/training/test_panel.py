@@ -151,3 +151,25 @@ def test_a_new_panel_shows_the_projects_latest_run(
     text = again.status_label.text()
     assert f"Run {run_id}" in text and "done" in text
     assert not any(plot._empty.isVisible() for plot in again.plots)
+
+
+def test_the_loss_axes_say_which_loss_the_run_trains_with(
+    qtbot, empty_root, fake_program, engine, settings
+):
+    """Single-label runs train with cross-entropy: "BCE loss" on their curves was wrong."""
+
+    def labels(panel) -> set[str]:
+        return {
+            p.getPlotItem().getAxis("left").labelText for p in (panel.loss_plot, panel.val_plot)
+        }
+
+    panel = make_panel(qtbot, empty_root, fake_program, engine, settings)
+    assert labels(panel) == {"BCE loss"}
+    with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS):
+        panel.start(["--epochs", "1", "--batches", "2", "--task", "single-label"])
+    assert labels(panel) == {"CE loss"}
+    again = make_panel(qtbot, empty_root, fake_program, engine, settings)  # from the store
+    assert labels(again) == {"CE loss"}
+    with qtbot.waitSignal(again.run_finished, timeout=WAIT_MS):
+        again.start(["--epochs", "1", "--batches", "2"])
+    assert labels(again) == {"BCE loss"}

@@ -32,6 +32,7 @@ from tfstudio.session.project_ref import ProjectRef
 from tfstudio.session.runs import RunSummary, format_lr, load_curves, summarise
 from tfstudio.session.stream import format_duration
 from tfstudio.store import Change, Project
+from tfstudio.train.config import loss_name
 
 POLL_MS = 1000
 # Curves of a running run are re-read at most this often (the table follows every change).
@@ -381,6 +382,9 @@ class RunHistory(QWidget):
                 summary = self._summaries[run_id]
                 self._plot_run(summary, curves, color, single)
                 entries.append(_legend_entry(summary, color))
+        name = loss_name(self._summaries[run_id].task for run_id in selected)
+        self.loss_plot.set_y_label(name)
+        self.val_plot.set_y_label(name)
         self.legend.setText("&nbsp;&nbsp;&nbsp;&nbsp;".join(entries))
         self.legend.setVisible(bool(entries))
         for plot in self.plots:

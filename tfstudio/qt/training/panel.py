@@ -48,6 +48,7 @@ from tfstudio.session.engine import EngineInfo
 from tfstudio.session.project_ref import ProjectRef
 from tfstudio.session.series import Series
 from tfstudio.session.stream import Ema, Progress, finite, format_duration
+from tfstudio.train.config import loss_name
 from tfstudio.train.events import (
     BatchEvent,
     EpochEvent,
@@ -410,6 +411,7 @@ class TrainingPanel(QWidget):
         self._update_status()
 
     def _on_started(self, start: StartEvent) -> None:
+        self._name_losses(start.config.get("task"))
         self.run_id = start.run
         self.device = start.device
         self._preparing = ""
@@ -679,6 +681,7 @@ class TrainingPanel(QWidget):
             return
         run = runs[-1]
         self._clear_curves()
+        self._name_losses(run.config_dict.get("task"))
         self.run_id = run.id
         self._load_history(run.id)
         self._forget_ending()
@@ -687,6 +690,12 @@ class TrainingPanel(QWidget):
             plot.set_empty_text(f"Run {run.id} stored no data for this plot")
         self._redraw()
         self._update_status()
+
+    def _name_losses(self, task: object) -> None:
+        """The loss axes say which loss the shown run trains with (BCE or CE)."""
+        name = loss_name([task])
+        self.loss_plot.set_y_label(name)
+        self.val_plot.set_y_label(name)
 
     def _forget_ending(self) -> None:
         self._position = None

@@ -164,6 +164,10 @@ class TrainingPlot(pg.PlotWidget):
             "&nbsp;&nbsp;&nbsp;".join(parts), color=self._text_color, size="10pt"
         )
 
+    def set_y_label(self, label: str) -> None:
+        """Another name for the left axis (a loss that is BCE for one run, CE for another)."""
+        self.getPlotItem().getAxis("left").setLabel(label, color=self._text_color)
+
     def set_empty_text(self, text: str) -> None:
         self._empty.setText(text)
 
