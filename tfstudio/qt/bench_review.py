@@ -10,6 +10,7 @@ the slider is released. Numbers, not assertions.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -31,6 +32,15 @@ def synthetic_posteriors(frames: int, classes: int, per_class: int, seed: int = 
         for s, n, h in zip(starts.tolist(), lengths.tolist(), heights.tolist()):
             post[s : s + n, c] = np.maximum(post[s : s + n, c], h)
     return post
+
+
+def _has_frames(path: Path, frames: int) -> bool:
+    import soundfile as sf
+
+    try:
+        return sf.info(str(path)).frames == frames
+    except (OSError, RuntimeError):  # missing or unreadable
+        return False
 
 
 def summary(values: list[float]) -> str:
@@ -58,8 +68,10 @@ def main(argv: list[str] | None = None) -> int:
 
     sample_rate = 8000
     wav = args.workdir / f"long-{args.minutes:g}min.wav"
-    if not wav.exists():
-        write_long_wav(wav, args.minutes / 60, sample_rate)
+    if not _has_frames(
+        wav, round(args.minutes * 60 * sample_rate)
+    ):  # a cached one of another length
+        write_long_wav(wav, args.minutes * 60, sample_rate)
     root = args.workdir / "project"
     shutil.rmtree(root, ignore_errors=True)
     settings = args.workdir / "settings"
@@ -70,15 +82,17 @@ def main(argv: list[str] | None = None) -> int:
     from tfstudio.qt.app import create_application
     from tfstudio.qt.main_window import MainWindow
     from tfstudio.store import Project
-    from tfstudio.train.layout import posteriors_file
+    from tfstudio.train.layout import STITCHING, posteriors_file, posteriors_stamp
 
     hop_s = 0.02
     with Project.create(root) as project:
         import_audio(project, [wav])
         for k in range(args.classes):
             project.add_class(f"class{k}")
+        classes = [f"class{k}" for k in range(args.classes)]
         run = project.create_run(
             {
+                "classes": classes,
                 "features": {"hop_length": 160, "sample_rate": 8000},
                 "threshold": 0.5,
                 "median_filter_frames": 5,
@@ -91,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         path = posteriors_file(project, run.id, rec)
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, post)
+        # Stamped as this version's detect stamps them, or the window would not read them.
+        stamp = {"stitching": STITCHING, "classes": classes}
+        posteriors_stamp(project, run.id).write_text(json.dumps(stamp))
 
     app = create_application(sys.argv[:1])
     window = MainWindow()
@@ -100,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(20):
         app.processEvents()
     model, view, controls = window.detections, window.view, window.review.thresholds
-    print(f"recording {rec.duration / 60:.0f} min, posteriors {post.shape} float32")
+    print(f"recording {rec.duration / 60:.3g} min, posteriors {post.shape} float32")
 
     started = time.perf_counter()
     controls.set_threshold(0.5)
