@@ -276,6 +276,26 @@ def test_labels_write_an_annotation_project_that_reads_back(tmp_path):
     assert again.read_bytes() == path.read_bytes()
 
 
+def test_a_band_known_on_one_side_is_a_box_to_0_hz_or_to_nyquist(tmp_path):
+    """A band "above 2 kHz" was written as a TimeInterval, losing its band: a box up to the
+    recording's Nyquist frequency says the same; without a sample rate it stays a span."""
+    events = [
+        LabelEvent("rec1.wav", 1.0, 2.0, "wren", 2000.0, None),  # above 2 kHz, 16 kHz file
+        LabelEvent("rec1.wav", 3.0, 4.0, "hum", None, 300.0),  # below 300 Hz
+        LabelEvent("other.wav", 0.0, 1.0, "wren", 2000.0, None),  # sample rate unknown
+    ]
+    path = tmp_path / "out.json"
+    soundevent.write(events, path, recordings=RECORDING_INFO)
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    assert [e["geometry"] for e in data["sound_events"]] == [
+        {"type": "BoundingBox", "coordinates": [1.0, 2000.0, 2.0, 8000.0]},
+        {"type": "BoundingBox", "coordinates": [3.0, 0.0, 4.0, 300.0]},
+        {"type": "TimeInterval", "coordinates": [0.0, 1.0]},
+    ]
+    read = soundevent.read(path).events
+    assert [(e.low_hz, e.high_hz) for e in read] == [(2000.0, 8000.0), (0.0, 300.0), (None, None)]
+
+
 def test_detections_write_a_model_run_that_reads_back_as_detections(tmp_path):
     events = [
         LabelEvent("rec1.wav", 0.0, 3.0, "Wren", None, None, "model", 0.75),

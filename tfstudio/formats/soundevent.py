@@ -20,8 +20,10 @@ carry no times and are not imported.
 
 Export: labels as an ``annotation_project`` (one clip and one task per recording, the class as
 a tag with key ``label``), detections as a ``model_run`` (model "tfstudio") whose predictions
-score the confidence (1.0 when an event has none). A band with both sides known is a ``BoundingBox``,
-anything else a ``TimeInterval``. Identifiers are UUIDs derived from the content, so the same
+score the confidence (1.0 when an event has none). A band with both sides known is a ``BoundingBox``;
+so is a band with one side known, the other side at 0 Hz or at the recording's Nyquist
+frequency ("above 2 kHz" is a box up to the top), where the sample rate is known; anything else
+a ``TimeInterval``. Identifiers are UUIDs derived from the content, so the same
 export gives the same file. The ``soundevent`` package itself is not used: it would bring
 pydantic and email-validator for a plain JSON document.
 """
@@ -429,6 +431,7 @@ def lines(
         recording_objects.append(item)
     rec_uuid = {name: obj["uuid"] for name, obj in zip(order, recording_objects)}
     duration = {name: obj["duration"] for name, obj in zip(order, recording_objects)}
+    nyquist = {name: obj["samplerate"] / 2 for name, obj in zip(order, recording_objects)}
 
     tag_id = {label: k for k, label in enumerate(labels)}
     tags = [{"id": k, "key": tag_key, "value": label} for label, k in tag_id.items()]
@@ -449,11 +452,13 @@ def lines(
 
     def sound_events() -> Iterator[dict[str, Any]]:
         for number, e in enumerate(events):
-            if e.low_hz is not None and e.high_hz is not None:
-                geometry = {
-                    "type": "BoundingBox",
-                    "coordinates": [e.onset, e.low_hz, e.offset, e.high_hz],
-                }
+            low, high = e.low_hz, e.high_hz
+            if low is None and high is not None:
+                low = 0.0  # "below high": from 0 Hz
+            elif high is None and low is not None and low < nyquist[e.recording]:
+                high = nyquist[e.recording]  # "above low": up to the top
+            if low is not None and high is not None:
+                geometry = {"type": "BoundingBox", "coordinates": [e.onset, low, e.offset, high]}
             else:
                 geometry = {"type": "TimeInterval", "coordinates": [e.onset, e.offset]}
             yield {
