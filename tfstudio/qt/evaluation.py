@@ -247,10 +247,17 @@ class EvaluationPanel(QWidget):
                     cell.setFont(bold)
                 self.table.setItem(r, c, cell)
         threshold = result.get("threshold")
+        frames = ""
+        if result.get("task") == "single-label":
+            # What `tfstudio evaluate` prints for a single-label run besides the table.
+            frames = (
+                f" Frames: accuracy {_fmt(result.get('frame_accuracy'))}, macro F1 "
+                f"{_fmt(result.get('macro_f1'))} (over the classes in play)."
+            )
         self.summary.setText(
             f"Run {result.get('run')} (epoch {result.get('epoch', '?')}) on the "
             f"<b>{result.get('split')}</b> split: {result.get('recordings', 0)} recording(s), "
-            f"threshold {_fmt(threshold)}. Segments of 1 s; events with a 200 ms collar."
+            f"threshold {_fmt(threshold)}. Segments of 1 s; events with a 200 ms collar.{frames}"
         )
 
     # ---------------------------------------------------------- notifications
