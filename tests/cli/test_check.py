@@ -271,3 +271,44 @@ def test_an_altered_label_counts_table_and_trigger_are_made_again(tmp_path):
         )
     normal = {name: " ".join(sql.split()) for name, sql in made.items()}
     assert {name: " ".join(sql.split()) for name, sql in schema.items()} == normal
+
+
+def test_a_damaged_checkpoint_is_found_without_torch_and_left_alone(tmp_path):
+    """A checkpoint cut short (a full disk, a copy that stopped) or with damaged bytes made
+    detect fail later; check names it now, by run, and never deletes it."""
+    import torch
+
+    root = _project(tmp_path)
+    with Project.open(root) as project:
+        run = project.create_run({"preset": "fast"})
+        folder = project.run_dir(run.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        best, last = folder / "best.pt", folder / "last.pt"
+        project.update_run(
+            run.id,
+            status="done",
+            best_checkpoint=str(best.relative_to(root)),
+            last_checkpoint=str(last.relative_to(root)),
+        )
+    weights = {"model": {"w": torch.arange(4096, dtype=torch.float32)}, "classes": ["bird"]}
+    torch.save(weights, best)
+    torch.save(weights, last)
+    assert tfstudio("check", root).returncode == 0  # whole files are fine
+
+    data = best.read_bytes()
+    best.write_bytes(data[: len(data) // 2])  # cut short
+    spoiled = bytearray(last.read_bytes())
+    at = spoiled.index(np.float32(1000.0).tobytes())  # inside the stored tensor
+    spoiled[at : at + 4] = np.float32(-1.0).tobytes()
+    last.write_bytes(bytes(spoiled))
+
+    found = tfstudio("check", root, "--repair", "--json")
+    assert found.returncode == 1 and "Traceback" not in found.stderr
+    findings = json.loads(found.stdout)["findings"]
+    assert [(f["kind"], f["subject"], f["repaired"]) for f in findings] == [
+        ("damaged_checkpoint", str(best), False),
+        ("damaged_checkpoint", str(last), False),
+    ]
+    assert f"best checkpoint of run {run.id} is damaged" in findings[0]["message"]
+    assert "fails its checksum" in findings[1]["message"]
+    assert best.exists() and last.exists()  # the only copy of a model is never deleted

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import zipfile
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,8 @@ _RUN_FOLDER = re.compile(r"^run-(\d+)$")
 class Finding:
     """One thing ``check`` found: ``kind`` (integrity, label_counts, dead_run, missing_audio,
     changed_audio, orphaned_cache, orphaned_posteriors, temporary_file, orphaned_run_folder,
-    missing_checkpoint), what it is about, and whether ``--repair`` may fix it."""
+    missing_checkpoint, damaged_checkpoint), what it is about, and whether ``--repair`` may
+    fix it."""
 
     kind: str
     subject: str
@@ -227,6 +230,24 @@ def _cache(project: Project, hashes: set[str], repair: bool) -> list[Finding]:
     return findings
 
 
+def _checkpoint_damage(path: Path) -> str | None:
+    """Why a checkpoint file cannot be read, or None when it can: torch saves a zip archive
+    whose members each carry a CRC, so a truncated or overwritten file shows without torch
+    (every byte is read once: seconds at most for the largest models)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if not any(name.endswith("data.pkl") for name in archive.namelist()):
+                return "not a model file: no data.pkl in it"
+            bad = archive.testzip()
+    except zipfile.BadZipFile:
+        return "not a complete zip archive: cut short or overwritten"
+    except (OSError, EOFError, zlib.error) as exc:
+        return f"unreadable: {exc}"
+    if bad is not None:
+        return f"its member {bad} fails its checksum"
+    return None
+
+
 def _runs_folder(project: Project, hashes: set[str], repair: bool) -> list[Finding]:
     findings: list[Finding] = []
     runs = {run.id: run for run in project.runs()}
@@ -242,6 +263,16 @@ def _runs_folder(project: Project, hashes: set[str], repair: bool) -> list[Findi
                         str(path),
                         f"{path}: the {label} checkpoint of run {run.id} is missing; "
                         "train again or restore the file",
+                        repairable=False,
+                    )
+                )
+            elif (damage := _checkpoint_damage(path)) is not None:
+                findings.append(
+                    Finding(
+                        "damaged_checkpoint",
+                        str(path),
+                        f"{path}: the {label} checkpoint of run {run.id} is damaged ({damage}); "
+                        "detect and evaluate cannot use it: restore the file or train again",
                         repairable=False,
                     )
                 )
