@@ -72,6 +72,47 @@ def test_train_table_then_evaluate_and_detect(demo_root, capsys, tmp_path):
         assert len(project.events(new.id, source="model")) == report["events"]
 
 
+def test_detect_on_the_projects_unlabelled_recordings_or_a_split(demo_root, capsys, tmp_path):
+    """What the app's Detect on unlabelled recordings does, from the command line: hours of
+    audio imported earlier (no split, no labels) are detected on without naming each file."""
+    assert main(["train", str(demo_root), "--quiet", *TINY_ARGS]) == 0
+    audio = tmp_path / "later"
+    audio.mkdir()
+    with Project.open(demo_root) as project:
+        source = project.absolute_path(project.recordings("test")[0])
+        for name in ("dawn.wav", "dusk.wav", "gone.wav"):
+            shutil.copyfile(source, audio / name)
+    assert main(["import", str(demo_root), str(audio), "-q"]) == 0
+    (audio / "gone.wav").unlink()  # its audio is missing now
+    with Project.open(demo_root) as project:
+        project.check_files()
+        dawn = project.find_recording("dawn.wav")
+        labelled_val = project.recordings("val")
+    capsys.readouterr()
+
+    assert main(["detect", str(demo_root), "--unlabelled", "--split", "none", "--json"]) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out.splitlines()[-1])
+    assert sorted(report["per_recording"]) == ["dawn.wav", "dusk.wav"]
+    assert "1 of the 3 unlabelled recordings in no split left out" in captured.err
+    # Every recording here but the new ones has labels: --unlabelled alone finds the same.
+    assert main(["detect", str(demo_root), "--unlabelled", "--json"]) == 0
+    assert sorted(json.loads(capsys.readouterr().out.splitlines()[-1])["per_recording"]) == [
+        "dawn.wav",
+        "dusk.wav",
+    ]
+    assert main(["detect", str(demo_root), "--split", "val", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert sorted(report["per_recording"]) == sorted(r.name for r in labelled_val)
+
+    assert main(["detect", str(demo_root), "--split", "val", "--unlabelled"]) == 2
+    assert (
+        capsys.readouterr().err == "error: no unlabelled recordings in the val split to detect on\n"
+    )
+    assert main(["detect", str(demo_root), "--unlabelled", "--recording", str(dawn.id)]) == 2
+    assert "give only one of --recording and --split or --unlabelled" in capsys.readouterr().err
+
+
 def test_resume_on_the_command_line(demo_root, capsys):
     assert main(["train", str(demo_root), "--json", *TINY_ARGS]) == 0
     capsys.readouterr()

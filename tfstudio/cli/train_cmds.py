@@ -15,6 +15,7 @@ import json
 import math
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,6 +32,8 @@ from tfstudio.cli.common import (
     progress,
 )
 from tfstudio.model.schedules import SCHEDULE_NAMES
+from tfstudio.store import SPLITS as STORE_SPLITS
+from tfstudio.store import Project, Recording
 from tfstudio.train.config import DEVICES, SAMPLERS, TASKS, TRAIN_PRESETS
 from tfstudio.train.events import (
     BatchEvent,
@@ -162,7 +165,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="detect events with a trained run",
         description="Detect events with a run's model (the latest finished run unless --run) "
         "and store them as model detections. PATHs are imported first (unlabelled, no split) "
-        "and detected on; without PATHs, the test split is.",
+        "and detected on; --recording, --split and --unlabelled choose among the project's "
+        "recordings; without any of them, the test split is detected on.",
     )
     p.add_argument("project", metavar="PROJECT")
     p.add_argument(
@@ -173,6 +177,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--threshold", type=float, metavar="X", help="posterior threshold (default: the run's, 0.5)"
     )
     _postprocess_options(p)
+    p.add_argument(
+        "--split",
+        choices=(*STORE_SPLITS, "none"),
+        help="the project's recordings of this split ('none': those in no split, as imported "
+        "recordings are)",
+    )
+    p.add_argument(
+        "--unlabelled",
+        action="store_true",
+        help="the project's recordings without labels (of --split, if given), as the app's "
+        "Model > Detect on unlabelled recordings",
+    )
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument(
         "--json",
@@ -485,6 +501,36 @@ def _json_progress(done: int, total: int, rec: Any) -> None:
     emit_json({"event": "progress", "done": done, "total": total, "recording": rec.name})
 
 
+def _chosen_in_project(project: Project, split: str | None, unlabelled: bool) -> list[Recording]:
+    """The project's recordings of ``split`` ("none": in no split) and, with ``unlabelled``,
+    without labels; those whose audio is missing are left out, and said so on stderr."""
+    recordings = project.recordings()
+    if split is not None:
+        recordings = [r for r in recordings if r.split == (None if split == "none" else split)]
+    if unlabelled:
+        labelled = project.label_totals([r.id for r in recordings])
+        recordings = [r for r in recordings if r.id not in labelled]
+    what = " ".join(
+        part
+        for part in (
+            "unlabelled" if unlabelled else "",
+            "recordings",
+            "in no split" if split == "none" else f"in the {split} split" if split else "",
+        )
+        if part
+    )
+    usable = [r for r in recordings if r.status == "ok"]
+    if len(usable) < len(recordings):
+        print(
+            f"{len(recordings) - len(usable)} of the {len(recordings)} {what} left out: their "
+            "audio is missing or changed ('tfstudio relink' finds moved files)",
+            file=sys.stderr,
+        )
+    if not usable:
+        raise UserError(f"no {what} to detect on")
+    return usable
+
+
 def cmd_detect(args: argparse.Namespace) -> int:
     _quiet_threads()
     from tfstudio.train import TrainError, detect_recordings
@@ -496,9 +542,20 @@ def cmd_detect(args: argparse.Namespace) -> int:
     # Under torchrun every rank takes its share of the recordings (i % N == rank); rank 0
     # alone imports PATHs, shows progress and prints the result.
     with torchrun_ranks() as ranks, open_project(args.project) as project:
-        if args.recording:
-            if args.paths:
-                raise UserError("give either audio PATHs or --recording, not both")
+        chosen = [
+            name
+            for name, given in (
+                ("audio PATHs", bool(args.paths)),
+                ("--recording", bool(args.recording)),
+                ("--split or --unlabelled", args.split is not None or args.unlabelled),
+            )
+            if given
+        ]
+        if len(chosen) > 1:
+            raise UserError(f"give only one of {' and '.join(chosen)}")
+        if args.split is not None or args.unlabelled:
+            recordings = _chosen_in_project(project, args.split, args.unlabelled)
+        elif args.recording:
             recordings = chosen_recordings(project, args.recording)
         elif args.paths:
             ids = _import_to_detect(project, args.paths, ranks.active) if ranks.main else None
