@@ -64,7 +64,7 @@ def test_a_run_starts_from_the_front_end(demo_project, tiny_config, tmp_path):
     ("change", "message"),
     [
         ({"n_mels": 40}, "made for model.n_mels = 40, but this run has 64"),
-        ({"background": 0.0}, "made for front.background_percentile = 0.0, but this run has 10.0"),
+        ({"background": 0.0}, "made for front.background_percentile = 0.0, but this run has 50.0"),
     ],
 )
 def test_a_front_end_for_another_model_is_refused(

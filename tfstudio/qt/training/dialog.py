@@ -124,14 +124,17 @@ RECIPE_PARTS = (
     RecipePart(
         "background",
         "Background subtraction",
-        "Subtracts each 5 s window's quiet level per mel band (this percentile) before the "
-        "model sees it, so a new room, rain or hum at another level looks like the old one.",
+        "Subtracts each window's typical level per mel band (this percentile; 50: the "
+        "median) before the model sees it, so a new room, rain or hum at another level looks "
+        "like the old one and only what stands out of it counts. A sound that fills more of "
+        "the window than the percentile leaves (over half of 5 s at 50) fades with it: for "
+        "long sounds choose a lower one.",
         ("background_percentile",),
         main="background_percentile",
         decimals=0,
-        maximum=50.0,
+        maximum=95.0,
         suffix=" %ile",
-        on_value=10.0,
+        on_value=50.0,
     ),
     RecipePart(
         "pcen",
