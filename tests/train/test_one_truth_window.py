@@ -9,10 +9,8 @@ import json
 import numpy as np
 import pytest
 
-from tfstudio.session.deferred import CallQueue
-from tfstudio.session.detection_model import DetectionModel
+from tests.session.review_session import review_session
 from tfstudio.session.detections import load_posteriors
-from tfstudio.session.workspace import Workspace
 from tfstudio.train import detect_recordings, train
 from tfstudio.train.layout import STITCHING, posteriors_stamp
 
@@ -31,12 +29,7 @@ def test_the_window_and_detect_store_the_same_detections(demo_project, tiny_conf
     recordings = [r for r in project.recordings() if r.status == "ok"]
     detect_recordings(project, recordings, device="cpu")  # saves every recording's posteriors
 
-    loop = CallQueue()
-    ws = Workspace(schedule=loop)
-    model = DetectionModel(ws, schedule=loop)
-    ws.open_project(project.root)
-    loop.run()
-    try:
+    with review_session(project.root) as (ws, model, loop):
         assert ws.run_id == done.run and model.info is not None
         # Thresholds that cut through this barely trained model's posteriors: a global one
         # at their median, and one class's at its 90th percentile, as a user's sliders.
@@ -49,8 +42,6 @@ def test_the_window_and_detect_store_the_same_detections(demo_project, tiny_conf
         assert model.apply([r.id for r in ws.recordings()]) == len(recordings)
         loop.run()
         window = _stored(ws.project, done.run)
-    finally:
-        ws.close_project()
     assert window and len({e[1] for e in window}) > 1
 
     # The command line, reading the run's post-processing from the project as stored.
@@ -78,12 +69,7 @@ def test_posteriors_of_an_earlier_version_are_not_redrawn_until_detected_again(
     stamp_path.write_text(json.dumps({**stamp, "stitching": "cut"}))  # as 2026-11-28 wrote it
     before = _stored(project, done.run)
 
-    loop = CallQueue()
-    ws = Workspace(schedule=loop)
-    model = DetectionModel(ws, schedule=loop)
-    ws.open_project(project.root)
-    loop.run()
-    try:
+    with review_session(project.root) as (ws, model, loop):
         ws.set_recording(recordings[0].id)
         loop.run()
         assert model.info is not None and model.posteriors is None and model.posteriors_stale
@@ -98,5 +84,3 @@ def test_posteriors_of_an_earlier_version_are_not_redrawn_until_detected_again(
         model.reload()
         loop.run()
         assert model.posteriors is not None and not model.posteriors_stale
-    finally:
-        ws.close_project()

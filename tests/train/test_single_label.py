@@ -327,21 +327,14 @@ def test_single_label_data_ids_weights_and_windows(mono_project):
 def test_the_review_previews_a_single_label_run_from_its_saved_decisions(mono_project):
     """The sliders' session reads a single-label run's decisions file (it saves no
     posteriors file), and what it writes at a threshold is what ``detect`` stores at it."""
-    from tfstudio.session.deferred import CallQueue
-    from tfstudio.session.detection_model import DetectionModel
-    from tfstudio.session.workspace import Workspace
+    from tests.session.review_session import review_session
 
     project = mono_project
     run = _check_single_label_run(project, list(train(project, _single())))
     test = list(project.recordings("test"))
     detect_recordings(project, test, run_id=run.id, device="cpu")
 
-    loop = CallQueue()
-    ws = Workspace(schedule=loop)
-    model = DetectionModel(ws, schedule=loop)
-    ws.open_project(project.root)
-    loop.run()
-    try:
+    with review_session(project.root) as (ws, model, loop):
         ws.set_run(run.id)
         ws.set_recording(test[0].id)
         loop.run()
@@ -362,8 +355,6 @@ def test_the_review_previews_a_single_label_run_from_its_saved_decisions(mono_pr
             (e.class_id, e.onset, e.offset)
             for e in ws.project.events(test[0].id, source="model", run_id=run.id)
         )
-    finally:
-        ws.close_project()
     assert window
     detect_recordings(project, test, run_id=run.id, device="cpu", threshold=0.0)
     command_line = sorted(
