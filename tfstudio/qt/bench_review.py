@@ -68,9 +68,8 @@ def main(argv: list[str] | None = None) -> int:
 
     sample_rate = 8000
     wav = args.workdir / f"long-{args.minutes:g}min.wav"
-    if not _has_frames(
-        wav, round(args.minutes * 60 * sample_rate)
-    ):  # a cached one of another length
+    # Made again when missing or cached at another length.
+    if not _has_frames(wav, round(args.minutes * 60 * sample_rate)):
         write_long_wav(wav, args.minutes * 60, sample_rate)
     root = args.workdir / "project"
     shutil.rmtree(root, ignore_errors=True)
