@@ -406,7 +406,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         for line in warnings:
             err(f"warning: {line}")
         print(
-            f"wrote {written_events} {args.source} event(s) in {args.format} format to {where}"
+            f"wrote {written_events} {args.source.rstrip('s')}(s) in {args.format} format to "
+            f"{where}"
             + (f" ({len(written)} files)" if module.PER_RECORDING else "")
             + (f", {len(skipped)} skipped" if skipped else "")
         )
