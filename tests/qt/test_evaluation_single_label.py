@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from tests.train.test_single_label import TINY_SINGLE
 from tfstudio.cli import main
 from tfstudio.train import TrainConfig, train
 from tfstudio.train.demo_single import create_single_label_demo
@@ -15,16 +16,7 @@ from .conftest import open_window
 def test_a_single_label_runs_frame_scores_are_shown(qtbot, tmp_path, capsys):
     root = tmp_path / "mono"
     project = create_single_label_demo(root, classes=4, recordings=4, seconds=4.0, seed=2)
-    config = TrainConfig.from_preset(
-        "fast",
-        task="single-label",
-        epochs=1,
-        batch_size=4,
-        seq_len=64,
-        max_batches_per_epoch=2,
-        model={"channels": 4, "gru_hidden": 8},
-        device="cpu",
-    )
+    config = TrainConfig.from_preset("fast", **{**TINY_SINGLE, "epochs": 1})
     done = list(train(project, config))[-1]
     project.close()
     assert done.status == "done", done.message

@@ -510,15 +510,9 @@ def _chosen_in_project(project: Project, split: str | None, unlabelled: bool) ->
     if unlabelled:
         labelled = project.label_totals([r.id for r in recordings])
         recordings = [r for r in recordings if r.id not in labelled]
-    what = " ".join(
-        part
-        for part in (
-            "unlabelled" if unlabelled else "",
-            "recordings",
-            "in no split" if split == "none" else f"in the {split} split" if split else "",
-        )
-        if part
-    )
+    what = "unlabelled recordings" if unlabelled else "recordings"
+    if split is not None:
+        what += " in no split" if split == "none" else f" in the {split} split"
     usable = [r for r in recordings if r.status == "ok"]
     if len(usable) < len(recordings):
         print(

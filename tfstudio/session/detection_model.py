@@ -24,11 +24,12 @@ from tfstudio.session.detections import (
     drawn_detections,
     drop_repeats,
     load_posteriors,
+    saved_posteriors,
     saved_posteriors_are_stale,
     with_thresholds,
 )
 from tfstudio.session.workspace import Workspace
-from tfstudio.store import Event, ProjectError, Recording
+from tfstudio.store import Event, ProjectError
 from tfstudio.train.layout import decisions_file, posteriors_file
 
 PREVIEW_MS = 16  # at most one redraw per frame while the slider moves
@@ -183,14 +184,8 @@ class DetectionModel:
             return 0
         recordings = {r.id: r for r in ws.recordings()}
         thresholds = self.column_thresholds()
-        jobs: list[tuple[Recording, np.ndarray]] = []
-        for rec_id in recording_ids:
-            rec = recordings.get(rec_id)
-            if rec is None:
-                continue
-            post = load_posteriors(project, info, rec)
-            if post is not None:
-                jobs.append((rec, post))
+        chosen = [recordings[i] for i in recording_ids if i in recordings]
+        jobs = list(saved_posteriors(project, info, chosen))
 
         key = tuple(thresholds.tolist())
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import collections
 import pickle
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -317,8 +317,23 @@ def load_posteriors(project: Project, info: RunInfo, recording: Recording) -> np
     stitching, another class order: :func:`saved_posteriors_are_stale`) are None too, so the
     sliders never redraw detections that ``tfstudio detect`` at the same thresholds would not
     store."""
+    return next((post for _, post in saved_posteriors(project, info, [recording])), None)
+
+
+def saved_posteriors(
+    project: Project, info: RunInfo, recordings: Iterable[Recording]
+) -> Iterator[tuple[Recording, np.ndarray]]:
+    """Each of ``recordings`` that has posteriors :func:`load_posteriors` would give, with
+    them; the run's stamp is read once for all of them."""
     if not saved_posteriors_current(project, info.run_id, info.classes):
-        return None
+        return
+    for recording in recordings:
+        post = _read_posteriors(project, info, recording)
+        if post is not None:
+            yield recording, post
+
+
+def _read_posteriors(project: Project, info: RunInfo, recording: Recording) -> np.ndarray | None:
     path = posteriors_file(project, info.run_id, recording)
     try:
         post = np.load(path)
