@@ -130,6 +130,20 @@ def test_user_errors_are_one_line(demo_root, capsys, monkeypatch, tmp_path):
     assert err.startswith("error: no finished training run") and err.count("\n") == 1
     assert main(["detect", str(demo_root)]) == 2
     assert "no finished training run" in capsys.readouterr().err
+    # No run: said before anything about recordings, and PATHs are not imported.
+    with Project.open(demo_root) as project:
+        before = [r.name for r in project.recordings()]
+        source = project.absolute_path(project.recordings()[0])
+    assert main(["detect", str(demo_root), "--split", "none"]) == 2
+    assert "no finished training run" in capsys.readouterr().err
+    assert main(["detect", str(demo_root), "--run", "7"]) == 2
+    assert "7" in capsys.readouterr().err
+    new = tmp_path / "new.wav"
+    new.write_bytes(source.read_bytes())
+    assert main(["detect", str(demo_root), str(new)]) == 2
+    assert "no finished training run" in capsys.readouterr().err
+    with Project.open(demo_root) as project:
+        assert [r.name for r in project.recordings()] == before
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert main(["train", str(demo_root), "--device", "cuda"]) == 2
     assert "CUDA was requested" in capsys.readouterr().err

@@ -529,6 +529,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
     _quiet_threads()
     from tfstudio.train import TrainError, detect_recordings
     from tfstudio.train.detect import torchrun_ranks
+    from tfstudio.train.layout import select_run
 
     class_thresholds = _class_thresholds(args.class_threshold)
     if args.threshold is not None and not 0 <= args.threshold <= 1:
@@ -547,6 +548,12 @@ def cmd_detect(args: argparse.Namespace) -> int:
         ]
         if len(chosen) > 1:
             raise UserError(f"give only one of {' and '.join(chosen)}")
+        # The run first: without one, say so before complaining about recordings, and never
+        # import PATHs into a project that cannot detect on them yet.
+        try:
+            select_run(project, args.run)
+        except TrainError as exc:
+            raise UserError(str(exc)) from None
         if args.split is not None or args.unlabelled:
             recordings = _chosen_in_project(project, args.split, args.unlabelled)
         elif args.recording:
