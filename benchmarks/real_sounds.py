@@ -1856,6 +1856,158 @@ def _review_and_retrain(
     }
 
 
+# --- several training seeds ----------------------------------------------------------------
+
+SEED_SCORES = ("segment_f1", "segment_er", "event_f1", "event_er")
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0,1,2"`` → [0, 1, 2]; ValueError for anything else (a repeat included)."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        seeds = [int(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"expected comma-separated integers, got {text!r}") from None
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"a seed is given twice in {text!r}")
+    return seeds
+
+
+def seeds_summary(runs: Mapping[int, Mapping[str, Any]]) -> dict[str, Any]:
+    """Mean, lowest and highest of each overall score over the runs of several training
+    seeds, each class's mean segment F1, and the same under ``review`` when every run has
+    one. Runs without scores (failed) are left out of the statistics."""
+    scored = {seed: run for seed, run in runs.items() if "segment_f1" in run}
+
+    def stats(results: list[Mapping[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in SEED_SCORES:
+            values = [float(r[key]) for r in results if r.get(key) is not None]
+            if values:
+                out[key] = {
+                    "mean": round(sum(values) / len(values), 4),
+                    "min": round(min(values), 4),
+                    "max": round(max(values), 4),
+                }
+        classes = sorted({c for r in results for c in r.get("per_class", {})})
+        out["per_class_segment_f1"] = {
+            c: round(
+                sum(float(r["per_class"][c].get("segment_f1") or 0.0) for r in results)
+                / len(results),
+                4,
+            )
+            for c in classes
+            if all(c in r.get("per_class", {}) for r in results)
+        }
+        return out
+
+    summary: dict[str, Any] = {"scored": sorted(scored)}
+    if scored:
+        summary.update(stats(list(scored.values())))
+        if all("review" in r for r in scored.values()):
+            summary["review"] = stats([r["review"] for r in scored.values()])
+    return summary
+
+
+def seed_command(args: argparse.Namespace, data: Path, seed: int, out: Path) -> list[str]:
+    """The ``run`` command of one training seed: this run's options, one seed, one JSON."""
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "run",
+        "--cache", str(args.cache),
+        "--data", str(data),
+        "--seed", str(args.seed),
+        "--train-clips", str(args.train_clips),
+        "--val-clips", str(args.val_clips),
+        "--test-clips", str(args.test_clips),
+        "--unlabelled-clips", str(args.unlabelled_clips),
+        "--unlabelled-side", args.unlabelled_side,
+        "--test-fraction", str(args.test_fraction),
+        "--snr", str(args.snr[0]), str(args.snr[1]),
+        "--train-args=" + " ".join(filter(None, [args.train_args, f"--seed {seed}"])),
+        "--out", str(out),
+    ]  # fmt: skip
+    if args.project:
+        cmd += ["--project", str(Path(args.project).expanduser() / f"seed-{seed}")]
+    if args.keep_project:
+        cmd.append("--keep-project")
+    if args.tfstudio:
+        cmd += ["--tfstudio", args.tfstudio]
+    for flag in ("sed_eval", "cli_evaluate"):
+        if getattr(args, flag):
+            cmd.append("--" + flag.replace("_", "-"))
+    if args.review:
+        cmd += ["--review", str(args.review)]
+    return cmd
+
+
+def run_seeds(args: argparse.Namespace, data: Path, seeds: Sequence[int]) -> dict[str, Any]:
+    """One ``run`` child per training seed, ``args.jobs`` at a time, each on its share of
+    the cores (unless OMP_NUM_THREADS is set); their JSON under ``runs`` and the statistics
+    (:func:`seeds_summary`). A child's progress goes to its log file beside the results."""
+    if args.project:
+        root = Path(args.project).expanduser()
+        if root.exists() and any(root.iterdir()):
+            raise SystemExit(f"real_sounds.py: error: {root} exists and is not empty")
+        root.mkdir(parents=True, exist_ok=True)
+        work = root
+    else:
+        work = Path(tempfile.mkdtemp(prefix="tfstudio-bench-seeds-"))
+    threads = str(max(1, (os.cpu_count() or 1) // args.jobs))
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", threads)
+    env.setdefault("MKL_NUM_THREADS", env["OMP_NUM_THREADS"])
+    pending = list(seeds)
+    running: dict[int, tuple[subprocess.Popen[bytes], Any]] = {}
+    runs: dict[int, dict[str, Any]] = {}
+    t0 = time.time()
+    try:
+        while pending or running:
+            while pending and len(running) < args.jobs:
+                seed = pending.pop(0)
+                log = open(work / f"seed-{seed}.log", "wb")  # noqa: SIM115 (closed below)
+                cmd = seed_command(args, data, seed, work / f"seed-{seed}.json")
+                running[seed] = (
+                    subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, env=env),
+                    log,
+                )
+                _say(f"training seed {seed}: started ({env['OMP_NUM_THREADS']} thread(s))")
+            time.sleep(1.0)
+            for seed, (proc, log) in list(running.items()):
+                if proc.poll() is None:
+                    continue
+                log.close()
+                del running[seed]
+                out = work / f"seed-{seed}.json"
+                if proc.returncode == 0 and out.exists():
+                    runs[seed] = json.loads(out.read_text(encoding="utf-8"))
+                    r = runs[seed]
+                    _say(
+                        f"training seed {seed}: {r['segment_f1']:.3f} / {r['segment_er']:.3f} "
+                        f"/ {r['event_f1']:.3f}"
+                    )
+                else:
+                    tail = (work / f"seed-{seed}.log").read_text(errors="replace")[-2000:]
+                    runs[seed] = {"error": f"exit code {proc.returncode}", "log_tail": tail}
+                    _say(f"training seed {seed}: failed (exit code {proc.returncode})")
+    finally:
+        for proc, log in running.values():
+            proc.kill()
+            log.close()
+        if not args.project and not args.keep_project:
+            shutil.rmtree(work, ignore_errors=True)
+    return {
+        "training_seeds": list(seeds),
+        "jobs": args.jobs,
+        "runs": {str(seed): runs[seed] for seed in seeds if seed in runs},
+        "failed": [seed for seed in seeds if "error" in runs.get(seed, {"error": 1})],
+        "seeds": seeds_summary(runs),
+        "total_seconds": round(time.time() - t0, 1),
+        "work": str(work) if (args.project or args.keep_project) else None,
+    }
+
+
 # --- command line -------------------------------------------------------------------------
 
 
@@ -1998,6 +2150,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="then review the first run's detections on N unlabelled clips (needs "
         "--unlabelled-clips), train again with them and score the new run ('review' key)",
     )
+    r.add_argument(
+        "--training-seeds",
+        metavar="K,K,...",
+        help="run the whole workflow once per training seed (train --seed K after "
+        "--train-args) and report each run and their mean, lowest and highest scores; a "
+        "benchmark result is one seed's luck otherwise (segment F1 moves by ±0.03 between seeds)",
+    )
+    r.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --training-seeds: N runs at a time, each on cores/N threads (default 1)",
+    )
     s = sub.add_parser("score", help="score a detection tsv against a reference tsv")
     s.add_argument("reference")
     s.add_argument("detections")
@@ -2025,6 +2191,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary["build_seconds"] = manifest.get("build_seconds")
         _emit(summary, args.out)
         return 0
+
+    if args.training_seeds:
+        try:
+            seeds = parse_seeds(args.training_seeds)
+        except ValueError as exc:
+            parser.error(f"--training-seeds: {exc}")
+        if args.jobs < 1:
+            parser.error("--jobs must be at least 1")
+        result = run_seeds(args, data, seeds)
+        _emit({"benchmark": "real_sounds", "train_args": shlex.split(args.train_args),
+               **summary, **result}, args.out)
+        return 0 if not result["failed"] else 1
 
     train_args = shlex.split(args.train_args)
     temp = args.project is None

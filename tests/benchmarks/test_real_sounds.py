@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import struct
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -393,3 +395,121 @@ def test_unlabelled_clips_change_neither_the_other_splits_nor_older_builds_param
     assert rs._data_dir(ns).name == "data-seed0-60-20-40-snr6-24"
     ns.unlabelled_clips = 120
     assert rs._data_dir(ns).name == "data-seed0-60-20-40-snr6-24-u120test"
+
+
+def _scores(f1, er, ef1, per_class=None, review=None):
+    run = {"segment_f1": f1, "segment_er": er, "event_f1": ef1, "event_er": 1.0}
+    run["per_class"] = per_class or {"speech": {"segment_f1": f1}}
+    if review is not None:
+        run["review"] = review
+    return run
+
+
+def test_parse_seeds():
+    assert rs.parse_seeds("0,1, 2") == [0, 1, 2]
+    for bad in ("0,x", "1,1", ""):
+        with pytest.raises(ValueError):
+            rs.parse_seeds(bad)
+
+
+def test_seeds_summary_means_ranges_classes_and_review():
+    runs = {
+        0: _scores(0.5, 0.7, 0.2, review=_scores(0.7, 0.4, 0.5)),
+        1: _scores(0.6, 0.6, 0.3, review=_scores(0.8, 0.3, 0.4)),
+        2: {"error": "exit code 1"},
+    }
+    summary = rs.seeds_summary(runs)
+    assert summary["scored"] == [0, 1]
+    assert summary["segment_f1"] == {"mean": 0.55, "min": 0.5, "max": 0.6}
+    assert summary["segment_er"]["mean"] == 0.65
+    assert summary["event_f1"] == {"mean": 0.25, "min": 0.2, "max": 0.3}
+    assert summary["per_class_segment_f1"] == {"speech": 0.55}
+    assert summary["review"]["segment_f1"]["mean"] == 0.75
+    assert summary["review"]["event_f1"] == {"mean": 0.45, "min": 0.4, "max": 0.5}
+    # One run without a review: no review statistics rather than a mean of some.
+    runs[1] = _scores(0.6, 0.6, 0.3)
+    assert "review" not in rs.seeds_summary(runs)
+    assert rs.seeds_summary({3: {"error": "x"}}) == {"scored": []}
+
+
+def _parsed(argv):
+    """The namespace ``main`` parses ``argv`` into (stopped before any data is built)."""
+    seen = {}
+    real_parse = rs.argparse.ArgumentParser.parse_args
+
+    def spy(self, args=None, namespace=None):
+        ns = real_parse(self, args, namespace)
+        seen["args"] = ns
+        raise SystemExit(0)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rs.argparse.ArgumentParser, "parse_args", spy)
+        with pytest.raises(SystemExit):
+            rs.main(argv)
+    return seen["args"]
+
+
+def test_a_seed_command_repeats_the_run_with_one_training_seed(tmp_path):
+    argv = [
+        "run", "--train-args", "--set mix_probability=0", "--unlabelled-clips", "120",
+        "--snr", "0", "20", "--review", "60", "--training-seeds", "0,1", "--jobs", "2",
+        "--project", str(tmp_path / "p"), "--sed-eval",
+    ]  # fmt: skip
+    args = _parsed(argv)
+    cmd = rs.seed_command(args, tmp_path / "data", 1, tmp_path / "s1.json")
+    assert cmd[:2] == [sys.executable, str(Path(rs.__file__).resolve())]
+    child = _parsed(cmd[2:])
+    assert child.train_args == "--set mix_probability=0 --seed 1"
+    assert child.training_seeds is None and child.jobs == 1
+    assert child.data == str(tmp_path / "data") and child.out == str(tmp_path / "s1.json")
+    assert child.project == str(tmp_path / "p" / "seed-1")
+    assert (child.unlabelled_clips, child.snr, child.review) == (120, [0.0, 20.0], 60)
+    assert child.sed_eval and not child.cli_evaluate
+    # No train args of its own: the seed alone.
+    args = _parsed(["run", "--training-seeds", "3"])
+    child = _parsed(rs.seed_command(args, tmp_path, 3, tmp_path / "o.json")[2:])
+    assert child.train_args == "--seed 3" and child.project is None
+
+
+def test_run_seeds_runs_each_seed_in_its_own_process_and_keeps_failures(tmp_path, monkeypatch):
+    """The children are stand-ins that write what a finished run writes (a real run needs
+    Debian packages and minutes of training): two at a time, one failing."""
+    child = tmp_path / "child.py"
+    child.write_text(
+        "import json, os, sys, time\n"
+        "seed, out, marks = int(sys.argv[1]), sys.argv[2], sys.argv[3]\n"
+        "open(os.path.join(marks, f'start-{seed}'), 'w').write(str(time.time()))\n"
+        "time.sleep(0.5)\n"
+        "running = len([n for n in os.listdir(marks) if n.startswith('start-')])"
+        " - len([n for n in os.listdir(marks) if n.startswith('end-')])\n"
+        "open(os.path.join(marks, f'end-{seed}'), 'w').write(str(running))\n"
+        "print('progress of', seed, file=sys.stderr)\n"
+        "if seed == 2: sys.exit(3)\n"
+        "json.dump({'segment_f1': 0.5 + seed / 10, 'segment_er': 0.7, 'event_f1': 0.2,"
+        " 'event_er': 1.0, 'threads': os.environ['OMP_NUM_THREADS']}, open(out, 'w'))\n",
+        encoding="utf-8",
+    )
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(rs.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(
+        rs,
+        "seed_command",
+        lambda args, data, seed, out: [sys.executable, str(child), str(seed), str(out), str(marks)],
+    )
+    args = _parsed(
+        ["run", "--training-seeds", "0,1,2", "--jobs", "2", "--project", str(tmp_path / "p")]
+    )
+    result = rs.run_seeds(args, tmp_path / "data", [0, 1, 2])
+    assert result["failed"] == [2]
+    assert result["runs"]["2"]["error"] == "exit code 3"
+    assert "progress of 2" in result["runs"]["2"]["log_tail"]
+    assert result["seeds"]["scored"] == [0, 1]
+    assert result["runs"]["1"]["threads"] == "2"  # 4 cores, 2 jobs
+    assert result["seeds"]["segment_f1"]["mean"] == pytest.approx(0.55)
+    # Never more than two at a time, and the third waited for one of the first two.
+    assert max(int((marks / f"end-{s}").read_text()) for s in (0, 1, 2)) <= 2
+    assert (tmp_path / "p" / "seed-2.log").read_text().strip() == "progress of 2"
+    with pytest.raises(SystemExit, match="not empty"):
+        rs.run_seeds(args, tmp_path / "data", [0])
