@@ -120,6 +120,7 @@ RECIPE_PARTS = (
         decimals=0,
         maximum=100.0,
         suffix=" %",
+        on_value=0.7,
     ),
     RecipePart(
         "background",
