@@ -551,7 +551,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
         # The run first: without one, say so before complaining about recordings, and never
         # import PATHs into a project that cannot detect on them yet.
         try:
-            select_run(project, args.run)
+            run = select_run(project, args.run)
         except TrainError as exc:
             raise UserError(str(exc)) from None
         if args.split is not None or args.unlabelled:
@@ -577,7 +577,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
             result = detect_recordings(
                 project,
                 recordings,
-                run_id=args.run,
+                run_id=run.id,
                 threshold=args.threshold,
                 class_thresholds=class_thresholds,
                 device=args.device,
