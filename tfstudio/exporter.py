@@ -6,10 +6,10 @@ import dataclasses
 import os
 import secrets
 import shutil
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from tfstudio import __version__
@@ -33,10 +33,18 @@ def project_events(project: Project, source: str = "labels") -> list[Event]:
     return list(project.iter_events(source))
 
 
-def count_project_events(project: Project, source: str = "labels") -> int:
-    """How many events :func:`project_events` gives, without loading them."""
+def count_project_events(project: Project, source: str = "labels", fmt: str | None = None) -> int:
+    """How many events an export of ``source`` (in format ``fmt``, when given) writes, without
+    loading them."""
     _check_source(source)
-    return project.count_selected(source)
+    return project.count_selected(_selection(source, fmt))
+
+
+def _selection(source: str, fmt: str | None) -> str:
+    """The store's selection an export of ``source`` in ``fmt`` writes: tfstudio's JSON holds
+    the review state, so its detections include the rejected ones (the review's negatives,
+    which a retrain learns from); the other formats have no place for a rejection."""
+    return "all-detections" if source == "detections" and fmt == "json" else source
 
 
 def _check_source(source: str) -> None:
@@ -59,7 +67,7 @@ class _Converter:
 
     def __init__(self, project: Project, *, confidences: bool):
         self.confidences = confidences
-        self.names = {r.id: r.name for r in project.recordings()}
+        self.names = recording_names(project.recordings())
         self.classes = {c.id: c.name for c in project.classes()}
         self.codes: dict[int, dict[str, str]] = {}
         for run in project.runs():
@@ -90,6 +98,42 @@ class _Converter:
                 tier=e.tier,
                 species_code=codes.get(e.run_id, {}).get(label) if e.run_id is not None else None,
             )
+
+
+def recording_names(recordings: Iterable[Recording]) -> dict[int, str]:
+    """Each recording's name as a label file's file-name column writes it: its file name, or,
+    where several recordings share that name (the same file name in different folders), its
+    path as the project stores it, which reads back to the same recording."""
+    recordings = list(recordings)
+    count = Counter(rec.name for rec in recordings)
+    return {rec.id: rec.name if count[rec.name] == 1 else rec.path for rec in recordings}
+
+
+def recording_files(recordings: Iterable[Recording], suffix: str) -> dict[int, str]:
+    """Each recording's file in a per-recording export, relative to the export's folder:
+    ``<stem><suffix>``; ``<name><suffix>`` where two recordings share a stem (``y.wav`` and
+    ``y.flac``: ``y.wav.txt``, ``y.flac.txt``); where they share the whole name (in different
+    folders) in a subfolder named as the recording's folder (``b/x.txt``), which is how an
+    import tells them apart again. No two recordings ever get the same file."""
+    recordings = list(recordings)
+    stems = Counter(rec.stem for rec in recordings)
+    names = Counter(rec.name for rec in recordings)
+    files: dict[int, str] = {}
+    for rec in recordings:
+        if stems[rec.stem] == 1:
+            files[rec.id] = f"{rec.stem}{suffix}"
+        elif names[rec.name] == 1:
+            files[rec.id] = f"{rec.name}{suffix}"
+        else:
+            folder = PurePosixPath(rec.path.replace("\\", "/")).parent.name or "recordings"
+            files[rec.id] = f"{folder}/{rec.stem}{suffix}"
+    # Recordings of one name in folders of one name (a/sub/x.wav, b/sub/x.wav): numbered.
+    seen: Counter[str] = Counter(files.values())
+    for rec_id, name in list(files.items()):
+        if seen[name] > 1:
+            folder, _, base = name.rpartition("/")
+            files[rec_id] = f"{folder}-{rec_id}/{base}"
+    return files
 
 
 def default_output(project: Project, fmt: str, source: str) -> Path:
@@ -156,7 +200,7 @@ def export_labels(
                 raise ExportRefused(f"{out} already exists", exists=True)
             out.parent.mkdir(parents=True, exist_ok=True)
             options = _file_options(project, fmt, source, recordings)
-            events = _StoredEvents(project, convert, source, tier_order=tier_order)
+            events = _StoredEvents(project, convert, _selection(source, fmt), tier_order=tier_order)
             with _staged_file(out) as staged:
                 if hasattr(module, "lines"):
                     write_lines(staged, module.lines(events, **options))
@@ -168,26 +212,20 @@ def export_labels(
             raise ValueError(
                 f"{out}: {fmt} writes one file per recording; give a folder, not a file"
             )
-        names = {rec.name: f"{rec.stem}{module.SUFFIX}" for rec in recordings}
+        names = recording_files(recordings, module.SUFFIX)
         taken = [name for name in names.values() if (out / name).exists()]
         if taken and not overwrite:
             raise ExportRefused(
                 f"{out} already holds {len(taken)} of the files to write (e.g. {taken[0]})",
                 exists=True,
             )
-        # Recordings of the same name (in different folders) share one file, as they share
-        # the name in a label file.
-        same_name: dict[str, list[int]] = defaultdict(list)
-        for rec in recordings:
-            same_name[rec.name].append(rec.id)
         out.parent.mkdir(parents=True, exist_ok=True)
         with _staged_folder(out) as staged:
             for rec in recordings:
-                stored = project.iter_events(
-                    source, recording_ids=same_name[rec.name], tier_order=tier_order
-                )
+                stored = project.iter_events(source, recording_ids=[rec.id], tier_order=tier_order)
                 rec_events = list(convert(stored, named=False))
-                path = staged / names[rec.name]
+                path = staged / names[rec.id]
+                path.parent.mkdir(exist_ok=True)
                 try:
                     if fmt == "textgrid":
                         kept = _fit_textgrid(rec, rec_events, skipped, warnings)
@@ -227,11 +265,14 @@ def _file_options(
             {"name": c.name, "color": c.color, "hotkey": c.hotkey} for c in project.classes()
         ]
     elif fmt == "dcase":
-        options["recordings"] = [rec.name for rec in recordings]
+        options["recordings"] = list(recording_names(recordings).values())
+        # Detections keep their confidence, which is what makes a row a detection on import.
+        options["confidences"] = source == "detections"
     elif fmt == "soundevent":
+        names = recording_names(recordings)
         options["recordings"] = [
             {
-                "name": rec.name,
+                "name": names[rec.id],
                 "path": str(rec.path),
                 "duration": rec.duration,
                 "channels": rec.channels,
@@ -349,9 +390,11 @@ def _staged_folder(out: Path) -> Iterator[Path]:
         if not out.exists():
             os.rename(staged, out)
             return
-        for path in sorted(staged.iterdir()):
-            os.replace(path, out / path.name)
-        staged.rmdir()
+        for path in sorted(p for p in staged.rglob("*") if not p.is_dir()):
+            target = out / path.relative_to(staged)
+            target.parent.mkdir(exist_ok=True)
+            os.replace(path, target)
+        shutil.rmtree(staged)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,11 +20,10 @@ from tfstudio.formats import (
     check_class_name,
     get_format,
     guess_format,
-    match_recording,
     read_options,
 )
 from tfstudio.formats.base import read_text
-from tfstudio.store import EventImport, Project, ProjectError, Recording
+from tfstudio.store import AmbiguousRecording, EventImport, Project, ProjectError, Recording
 
 Progress = Callable[[int, int], None]
 
@@ -332,8 +332,10 @@ class _LabelContext:
         self.report = report
         self.paths = paths
         self.batch: EventImport | None = None
-        self.by_stem = {r.stem: r for r in project.recordings()}
+        self.recordings = project.recordings()
         self._recordings: dict[str, Recording | None] = {}
+        # Names that several recordings answer to: each reported once, its events skipped.
+        self.ambiguous: dict[str, str] = {}
         self._class_ids: dict[str, int] = {}
         self._refused: set[tuple[Path, str]] = set()
         self._detections: dict[int, set[tuple]] = {}
@@ -343,8 +345,46 @@ class _LabelContext:
 
     def recording(self, name: str) -> Recording | None:
         if name not in self._recordings:
-            self._recordings[name] = self.project.find_recording(name)
+            try:
+                self._recordings[name] = self.project.find_recording(name)
+            except AmbiguousRecording as exc:
+                self._recordings[name] = None
+                self.ambiguous[name] = str(exc)
         return self._recordings[name]
+
+    def file_recording(self, path: Path) -> Recording | str:
+        """The recording a per-recording label file belongs to, or why none: the longest
+        file name or stem ``S`` such that the file's name starts with ``S.`` (``y.wav.txt``
+        is y.wav's even beside y.flac, ``rec1.Table.1.selections.txt`` is rec1's); among
+        recordings of the same name in different folders, the one whose folder has the label
+        file's folder's name."""
+        label = unicodedata.normalize("NFC", path.name)
+        best: list[Recording] = []
+        best_len = -1
+        for rec in self.recordings:
+            for key in (rec.name, rec.stem):
+                key = unicodedata.normalize("NFC", key)
+                if label.startswith(key + ".") and len(key) >= best_len:
+                    if len(key) > best_len:
+                        best, best_len = [], len(key)
+                    if rec not in best:
+                        best.append(rec)
+        if len(best) > 1:
+            folder = path.absolute().parent.name
+            same = [r for r in best if Path(r.path.replace("\\", "/")).parent.name == folder]
+            if len(same) == 1:
+                return same[0]
+            return (
+                f"its name fits {len(best)} recordings "
+                f"({', '.join(r.path for r in best[:3])}{' …' if len(best) > 3 else ''}); "
+                "put it in a folder named as its recording's folder, or rename it"
+            )
+        if best:
+            return best[0]
+        return (
+            "no recording in the project matches this file's name "
+            f"(expected e.g. '{path.name.split('.')[0]}.wav'; import the audio first)"
+        )
 
     def class_id(self, name: str, path: Path, meta: dict | None = None) -> int | None:
         """The class called ``name`` (made when the import commits if new); None (reported)
@@ -467,17 +507,11 @@ def _import_label_file(
 
     file_recording = None
     if any(not e.recording for e in result.events):
-        stem = match_recording(path.name, context.by_stem)
-        if stem is None:
-            report.label_issues.append(
-                Problem(
-                    "no recording in the project matches this file's name "
-                    f"(expected e.g. '{path.name.split('.')[0]}.wav'; import the audio first)",
-                    path,
-                )
-            )
+        found = context.file_recording(path)
+        if isinstance(found, str):
+            report.label_issues.append(Problem(found, path))
         else:
-            file_recording = context.by_stem[stem]
+            file_recording = found
 
     def recording_of(event: LabelEvent) -> Recording | None:
         return file_recording if not event.recording else context.recording(event.recording)
@@ -546,13 +580,14 @@ def _import_label_file(
     except ProjectError as exc:
         report.label_issues.append(Problem(str(exc), path))
     for recording, count in sorted(unknown.items()):
-        report.label_issues.append(
-            Problem(
+        if recording in context.ambiguous:
+            why = f"{count} event(s) not imported: {context.ambiguous[recording]}"
+        else:
+            why = (
                 f"{count} event(s) for '{recording}', which is not in the project "
-                "(import the audio first)",
-                path,
+                "(import the audio first)"
             )
-        )
+        report.label_issues.append(Problem(why, path))
 
 
 def add_generated_recordings(project: Project, demo: Iterable[Any]) -> None:

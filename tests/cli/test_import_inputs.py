@@ -221,3 +221,53 @@ def test_class_names_with_tabs_or_line_breaks_are_refused_on_import(tmp_path, pr
     assert labels(project) == [("rec.wav", "cat", 2.0, 3.0), ("rec.wav", "frog", 3.0, 4.0)]
     with Project.open(project) as p:
         assert sorted(c.name for c in p.classes()) == ["cat", "frog"]
+
+
+def test_json_nested_too_deeply_is_one_line_not_a_traceback(tmp_path, project):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 5000 + "]" * 5000)
+    header = tmp_path / "header.json"
+    header.write_text(
+        '{"format": "tfstudio-labels", "version": 1, "x": ' + "[" * 5000 + "]" * 5000 + "}"
+    )
+    for path, fmt in ((deep, None), (deep, "soundevent"), (header, None)):
+        extra = ("--format", fmt) if fmt else ()
+        result = tfstudio("import", project, "--labels", path, *extra)
+        assert result.returncode == EXIT_SKIPPED, result.stderr
+        assert f"{path}: not a label file: its JSON is nested too deeply" in result.stderr
+    empty = tmp_path / "empty.json"
+    empty.write_text("\n")
+    result = tfstudio("import", project, "--labels", empty)
+    assert f"{empty}: is empty, not a JSON document" in result.stderr
+
+
+@posix_only
+def test_a_fifo_given_as_labels_is_refused_without_reading_it(tmp_path, project):
+    fifo = tmp_path / "labels.txt"
+    os.mkfifo(fifo)
+    result = subprocess.run(
+        [sys.executable, "-m", "tfstudio", "import", str(project), "--labels", str(fifo)],
+        capture_output=True,
+        text=True,
+        timeout=60,  # reading it would block for ever
+    )
+    assert result.returncode == EXIT_SKIPPED
+    assert f"{fifo}: not a file (it is a special file), not a label file" in result.stderr
+
+
+def test_names_in_another_unicode_normal_form_find_their_recording(tmp_path, project):
+    """macOS writes decomposed accents (NFD); Linux keeps what it is given (here NFC)."""
+    import unicodedata
+
+    name = "Bird song ñandú 鳥.wav"
+    wav(tmp_path / name)
+    assert tfstudio("import", project, tmp_path / name, "-q").returncode == 0
+    nfd = unicodedata.normalize("NFD", name)
+    assert nfd != name
+    tsv = tmp_path / "labels.tsv"
+    tsv.write_text(f"filename\tonset\toffset\tevent_label\n{nfd}\t0.1\t0.2\tbird\n", "utf-8")
+    audacity = tmp_path / unicodedata.normalize("NFD", "Bird song ñandú 鳥.txt")
+    audacity.write_text("0.3\t0.4\tfrog\n", "utf-8")
+    result = tfstudio("import", project, "--labels", tsv, "--labels", audacity)
+    assert result.returncode == 0, result.stderr
+    assert labels(project) == [(name, "bird", 0.1, 0.2), (name, "frog", 0.3, 0.4)]

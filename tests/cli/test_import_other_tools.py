@@ -275,11 +275,15 @@ def test_a_birdnet_project_exports_to_every_format(project, tmp_path, capsys, so
     assert main(["export", str(project), "--format", "dcase", "--source", source, "-o", "-"]) == 0
     captured = capsys.readouterr()
     assert captured.err == ""
+    # Detections keep their confidence (a fifth column), so they read back as detections.
+    scores = (
+        ("\t0.8345", "\t0.4121", "\t0.9012", "\t0.5123") if source == "detections" else [""] * 4
+    )
     assert sorted(captured.out.splitlines()[1:]) == [
-        "rec1.wav\t0.0\t3.0\tTurdus merula, Eurasian Blackbird",
-        "rec1.wav\t3.0\t6.0\tErithacus rubecula, European Robin",
-        "rec2.wav\t0.0\t3.0\tEurasian Blackbird",
-        "rec2.wav\t3.0\t6.0\tEuropean Robin",
+        f"rec1.wav\t0.0\t3.0\tTurdus merula, Eurasian Blackbird{scores[0]}",
+        f"rec1.wav\t3.0\t6.0\tErithacus rubecula, European Robin{scores[1]}",
+        f"rec2.wav\t0.0\t3.0\tEurasian Blackbird{scores[2]}",
+        f"rec2.wav\t3.0\t6.0\tEuropean Robin{scores[3]}",
     ]
 
 
@@ -298,8 +302,18 @@ def test_dcase_to_stdout_of_a_birdnet_project_runs_as_a_command(project, tmp_pat
         timeout=120,
     )
     assert result.returncode == 0 and result.stderr == ""
-    assert result.stdout.splitlines()[1:] == [
-        "rec1.wav\t0.0\t3.0\tTurdus merula, Eurasian Blackbird",
-        "rec1.wav\t3.0\t6.0\tErithacus rubecula, European Robin",
-        "rec2.wav\t\t\t",
+    assert result.stdout.splitlines() == [
+        "filename\tonset\toffset\tevent_label\tconfidence",
+        "rec1.wav\t0.0\t3.0\tTurdus merula, Eurasian Blackbird\t0.8345",
+        "rec1.wav\t3.0\t6.0\tErithacus rubecula, European Robin\t0.4121",
+        "rec2.wav\t\t\t\t",
     ]
+    # Read back into another project, they are detections to review, not labels.
+    (tmp_path / "back.tsv").write_text(result.stdout)
+    other = tmp_path / "other"
+    assert main(["init", str(other)]) == 0
+    assert main(["import", str(other), str(tmp_path / "audio"), "-q"]) == 0
+    assert main(["import", str(other), "--labels", str(tmp_path / "back.tsv"), "-q"]) == 0
+    with Project.open(other) as p:
+        assert p.labels() == []
+        assert sorted(e.confidence for e in p.events(source="model")) == [0.4121, 0.8345]

@@ -13,9 +13,12 @@ from tfstudio.exporter import (
     count_project_events,
     export_labels,
     project_events,
+    recording_names,
     to_label_events,
 )
 from tfstudio.formats import FORMATS, audacity, dcase, jsonfmt, raven, soundevent, textgrid
+from tfstudio.importer import import_labels
+from tfstudio.store import Project
 from tfstudio.store.events import _STREAM_ROWS
 
 
@@ -45,7 +48,9 @@ def busy(project):
 
 def test_one_file_formats_write_what_the_whole_list_writes(busy, tmp_path):
     events = to_label_events(busy, project_events(busy), confidences=False)
-    names = [r.name for r in busy.recordings()]
+    names = list(recording_names(busy.recordings()).values())
+    # The two x.wav are written by their paths, which read back to each of them.
+    assert names == ["one/x.wav", "two/x.wav", "y.wav", "z.wav"]
     dcase.write(events, tmp_path / "whole.tsv", recordings=names)
     export_labels(busy, "dcase", tmp_path / "streamed.tsv")
     assert (tmp_path / "streamed.tsv").read_bytes() == (tmp_path / "whole.tsv").read_bytes()
@@ -64,19 +69,86 @@ def test_one_file_formats_write_what_the_whole_list_writes(busy, tmp_path):
     assert first == sorted(first, reverse=True) and any(first) and not all(first)
 
 
+def _same_recordings(tmp_path):
+    """A new project with the busy project's four recordings and no labels."""
+    other = Project.create(tmp_path / "other")
+    for name in ("one/x.wav", "two/x.wav", "y.wav", "z.wav"):
+        fake_recording(other, name, duration=300.0)
+    return other
+
+
+def _labels_by_path(project):
+    names = {c.id: c.name for c in project.classes()}
+    return {
+        rec.path: sorted((e.onset, e.offset, names[e.class_id]) for e in project.labels(rec.id))
+        for rec in project.recordings()
+    }
+
+
 @pytest.mark.parametrize("fmt", ["audacity", "raven", "textgrid"])
-def test_recordings_of_one_name_share_their_file(busy, tmp_path, fmt):
+def test_recordings_of_one_name_get_a_file_each_and_read_back_to_it(busy, tmp_path, fmt):
     module = FORMATS[fmt]
-    files = export_labels(busy, fmt, tmp_path / fmt)
-    assert sorted(p.name for p in files) == [f"{stem}{module.SUFFIX}" for stem in "xyz"]
-    one, two = (r.id for r in busy.recordings() if r.name == "x.wav")
-    labelled = len(busy.labels(one)) + len(busy.labels(two))
+    out = tmp_path / fmt
+    files = export_labels(busy, fmt, out)
+    assert sorted(p.relative_to(out).as_posix() for p in files) == [
+        f"{name}{module.SUFFIX}" for name in ("one/x", "two/x", "y", "z")
+    ]
     read = {"audacity": audacity.read, "raven": raven.read, "textgrid": textgrid.read}[fmt]
-    assert len(read(tmp_path / fmt / f"x{module.SUFFIX}").events) == labelled
-    assert len(read(tmp_path / fmt / f"y{module.SUFFIX}").events) == len(
-        busy.labels(busy.find_recording("y.wav").id)
+    for path in files:
+        rec = busy.find_recording(path.relative_to(out).as_posix().split(".")[0] + ".wav")
+        assert len(read(path).events) == len(busy.labels(rec.id))
+    with _same_recordings(tmp_path) as other:
+        report = import_labels(other, files, fmt=fmt)
+        assert report.label_issues == []
+        assert _labels_by_path(other) == _labels_by_path(busy)
+
+
+def test_recordings_of_one_stem_get_a_file_each(project, tmp_path):
+    """y.wav and y.flac: y.wav.txt and y.flac.txt, each read back to its own recording."""
+    wav, flac = (fake_recording(project, name) for name in ("y.wav", "y.flac"))
+    bird = project.add_class("bird").id
+    project.add_events(
+        [
+            dict(recording_id=wav, class_id=bird, onset=0.1, offset=0.5),
+            dict(recording_id=flac, class_id=bird, onset=0.3, offset=0.6),
+        ]
     )
-    assert read(tmp_path / fmt / f"z{module.SUFFIX}").events == []
+    files = export_labels(project, "audacity", tmp_path / "out")
+    assert sorted(p.name for p in files) == ["y.flac.txt", "y.wav.txt"]
+    assert audacity.read(tmp_path / "out" / "y.flac.txt").events[0].onset == 0.3
+    other = Project.create(tmp_path / "other")
+    with other:
+        for name in ("y.wav", "y.flac"):
+            fake_recording(other, name)
+        assert import_labels(other, files).label_issues == []
+        assert [(e.onset, e.offset) for e in other.labels(other.find_recording("y.flac").id)] == [
+            (0.3, 0.6)
+        ]
+
+
+def test_one_file_formats_read_back_to_recordings_of_one_name(busy, tmp_path):
+    for fmt, name in (("dcase", "labels.tsv"), ("json", "labels.json")):
+        (path,) = export_labels(busy, fmt, tmp_path / name)
+        with _same_recordings(tmp_path / fmt) as other:
+            report = import_labels(other, [path], fmt=fmt)
+            assert report.label_issues == [], fmt
+            assert _labels_by_path(other) == _labels_by_path(busy), fmt
+
+
+def test_a_bare_name_of_several_recordings_is_refused_by_name(busy, tmp_path):
+    """ "x.wav" alone could be either: said, and nothing goes to the wrong one."""
+    path = tmp_path / "bare.tsv"
+    path.write_text("filename\tonset\toffset\tevent_label\nx.wav\t1.0\t2.0\tbird\n")
+    before = _labels_by_path(busy)
+    report = import_labels(busy, [path])
+    assert _labels_by_path(busy) == before
+    (issue,) = report.label_issues
+    assert "'x.wav' matches 2 recordings" in str(issue) and "one/x.wav" in str(issue)
+    path.write_text("filename\tonset\toffset\tevent_label\nsub/two/x.wav\t1.0\t2.0\tbird\n")
+    assert import_labels(busy, [path]).labels_added == 1
+    two = busy.find_recording("two/x.wav").id
+    assert (1.0, 2.0, "bird") in _labels_by_path(busy)["two/x.wav"]
+    assert busy.find_recording("one/x.wav").id != two
 
 
 def test_events_are_counted_without_loading_them(busy):

@@ -47,3 +47,42 @@ def test_textgrid_form_is_checked(labelled, tmp_path):
     with pytest.raises(ValueError, match="textgrid_form must be one of long, short"):
         export_labels(labelled, "textgrid", tmp_path / "tg", textgrid_form="medium")
     assert not (tmp_path / "tg").exists()
+
+
+def test_a_json_export_of_detections_keeps_the_rejected_ones(project, tmp_path):
+    """The review's negatives go with the project's JSON (the other formats cannot hold a
+    rejection), and come back rejected."""
+    from tfstudio.formats import jsonfmt
+    from tfstudio.importer import import_labels
+    from tfstudio.store import Project
+
+    rec = fake_recording(project, "rec1.wav")
+    bird = project.add_class("bird").id
+    run = project.create_run({})
+    ids = project.add_events(
+        [
+            dict(
+                recording_id=rec,
+                class_id=bird,
+                onset=t,
+                offset=t + 1,
+                source="model",
+                run_id=run.id,
+                confidence=0.5 + t / 10,
+            )
+            for t in (1.0, 2.0, 3.0)
+        ]
+    )
+    project.update_event(ids[0], review="accepted")
+    project.update_event(ids[1], review="rejected")
+    (path,) = export_labels(project, "json", tmp_path / "d.json", source="detections")
+    reviews = sorted((e.onset, e.review) for e in jsonfmt.read(path).events)
+    assert reviews == [(1.0, "accepted"), (2.0, "rejected"), (3.0, "none")]
+    # The formats without a place for a rejection leave it out, as before.
+    (tsv,) = export_labels(project, "dcase", tmp_path / "d.tsv", source="detections")
+    assert [line.split("\t")[1] for line in tsv.read_text().splitlines()[1:]] == ["1.0", "3.0"]
+    with Project.create(tmp_path / "other") as other:
+        fake_recording(other, "rec1.wav")
+        import_labels(other, [path])
+        back = sorted((e.onset, e.review) for e in other.events(source="model"))
+        assert back == reviews

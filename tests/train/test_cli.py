@@ -70,6 +70,13 @@ def test_train_table_then_evaluate_and_detect(demo_root, capsys, tmp_path):
         new = project.find_recording("new.wav")
         assert len(project.recordings()) == before + 1 and new is not None and new.split is None
         assert len(project.events(new.id, source="model")) == report["events"]
+    # A PATH that is no audio is skipped, said, and the exit says something was (3).
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    assert main(["detect", str(demo_root), str(empty), str(extra), "-q"]) == 3
+    captured = capsys.readouterr()
+    assert f"skipped {empty}: empty file (0 bytes)" in captured.err
+    assert "new.wav:" in captured.out
 
 
 def test_detect_on_the_projects_unlabelled_recordings_or_a_split(demo_root, capsys, tmp_path):

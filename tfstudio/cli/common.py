@@ -10,7 +10,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from tfstudio.store import Project, ProjectError, Recording
+from tfstudio.store import AmbiguousRecording, Project, ProjectError, Recording
 
 
 class OpenGui(Exception):
@@ -95,7 +95,10 @@ def chosen_recordings(project: Project, items: list[str]) -> list[Recording]:
             except ProjectError:  # no such id: try it as a name
                 rec = None
         if rec is None:
-            rec = project.find_recording(item)
+            try:
+                rec = project.find_recording(item)
+            except AmbiguousRecording as exc:
+                raise UserError(f"--recording {exc}") from None
         if rec is None:
             raise UserError(f"--recording {item!r}: no recording with that id or name")
         chosen.setdefault(rec.id, rec)

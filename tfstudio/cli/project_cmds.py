@@ -378,7 +378,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 exit_code=EXIT_RUNTIME,
             ) from None
         # Counted by SQLite: loading every event again took 59 s and 575 MB at 1 000 000.
-        n = count_project_events(project, args.source)
+        n = count_project_events(project, args.source, args.format)
         where = written[0] if not module.PER_RECORDING else out
         # Done, but not everything went out: the same exit as an import that skipped lines.
         code = EXIT_SKIPPED if skipped else EXIT_OK

@@ -23,6 +23,7 @@ from types import FrameType
 from typing import Any
 
 from tfstudio.cli.common import (
+    EXIT_SKIPPED,
     UserError,
     add_recording_option,
     chosen_recordings,
@@ -548,6 +549,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
         ]
         if len(chosen) > 1:
             raise UserError(f"give only one of {' and '.join(chosen)}")
+        skipped: list[str] = []  # PATHs not imported (each said on stderr): exit 3
         # The run first: without one, say so before complaining about recordings, and never
         # import PATHs into a project that cannot detect on them yet.
         try:
@@ -559,7 +561,11 @@ def cmd_detect(args: argparse.Namespace) -> int:
         elif args.recording:
             recordings = chosen_recordings(project, args.recording)
         elif args.paths:
-            ids = _import_to_detect(project, args.paths, ranks.active) if ranks.main else None
+            ids = (
+                _import_to_detect(project, args.paths, ranks.active, skipped)
+                if ranks.main
+                else None
+            )
             ids = ranks.broadcast(ids)
             if isinstance(ids, str):
                 raise UserError(ids)
@@ -591,9 +597,10 @@ def cmd_detect(args: argparse.Namespace) -> int:
             bar.close()
     if not ranks.main:
         return 0
+    code = EXIT_SKIPPED if skipped else 0
     if args.json:
-        emit_json({"event": "summary", **result.to_dict()})
-        return 0
+        emit_json({"event": "summary", **result.to_dict(), "skipped": skipped})
+        return code
     for name, count in result.per_recording.items():
         print(f"{name}: {count} event(s)")
     if result.reused:
@@ -607,11 +614,14 @@ def cmd_detect(args: argparse.Namespace) -> int:
         f"{result.audio_s:.0f} s of audio in {result.elapsed_s:.1f} s ({result.speed:.0f}× real time"
         f"{shared})"
     )
-    return 0
+    return code
 
 
-def _import_to_detect(project: Any, paths: list[str], ranked: bool) -> list[int] | str:
-    """Import PATHs (unlabelled, no split): their recording ids, or why there are none."""
+def _import_to_detect(
+    project: Any, paths: list[str], ranked: bool, skipped: list[str]
+) -> list[int] | str:
+    """Import PATHs (unlabelled, no split): their recording ids, or why there are none; what
+    was skipped is said on stderr and added to ``skipped``."""
     from tfstudio.importer import import_audio
 
     try:
@@ -623,6 +633,7 @@ def _import_to_detect(project: Any, paths: list[str], ranked: bool) -> list[int]
         return f"cannot import {', '.join(paths)}: {exc}"
     for line in report.skipped:
         err(f"skipped {line}")
+    skipped.extend(str(line) for line in report.skipped)
     ids = list(dict.fromkeys(report.recording_ids))
     return ids or "no audio to detect on among the given paths"
 

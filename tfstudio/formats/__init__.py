@@ -25,7 +25,6 @@ from tfstudio.formats.base import (
     check_class_name,
     format_time,
     is_number,
-    match_recording,
     parse_time,
     read_text,
     sniff,
@@ -46,7 +45,6 @@ __all__ = [
     "format_time",
     "get_format",
     "guess_format",
-    "match_recording",
     "parse_time",
     "read_options",
 ]

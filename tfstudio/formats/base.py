@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import codecs
+import json
 import math
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -101,19 +104,6 @@ def parse_time(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"not a finite number: {text.strip()!r}")
     return value
-
-
-def match_recording(label_file_name: str, stems: Iterable[str]) -> str | None:
-    """The recording stem a per-recording label file belongs to.
-
-    The longest stem ``S`` such that the label file's name starts with ``S.`` wins, so
-    ``rec1.Table.1.selections.txt`` belongs to ``rec1`` and ``rec10.txt`` to ``rec10``.
-    """
-    best: str | None = None
-    for stem in stems:
-        if label_file_name.startswith(stem + ".") and (best is None or len(stem) > len(best)):
-            best = stem
-    return best
 
 
 # Helpers shared by the format modules.
@@ -245,6 +235,12 @@ def read_text(path: Path | str, *, bad_lines: dict[int, str] | None = None) -> s
     """
     path = Path(path)
     try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(mode):
+            # A FIFO would block the read forever, a device would read as one endless file.
+            raise FormatError(path, "not a file (it is a special file), not a label file")
         data = path.read_bytes()
     except FileNotFoundError:
         raise FormatError(path, "no such file") from None
@@ -254,6 +250,22 @@ def read_text(path: Path | str, *, bad_lines: dict[int, str] | None = None) -> s
         raise FormatError(path, f"cannot be read: {exc.strerror or exc}") from None
     text = _decode(data, path, bad_lines)
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def load_json(path: Path) -> Any:
+    """A JSON label file's document; FormatError (never a traceback) for an empty file, bad
+    JSON, or one nested deeper than Python's parser goes."""
+    text = read_text(path)
+    if not text.strip():
+        raise FormatError(path, "is empty, not a JSON document")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FormatError(
+            path, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise FormatError(path, "not a label file: its JSON is nested too deeply") from None
 
 
 def bad_line_issues(path: Path, bad_lines: dict[int, str]) -> list[ParseIssue]:

@@ -12,7 +12,8 @@ events, as DESED writes them) and runs of spaces instead of tabs on lines that h
 at all are accepted. A weak-label file (``filename event_labels``: clip tags without times) is
 refused with one message.
 
-Export writes the header and four columns; a recording without events is a row with its file
+Export writes the header and four columns (five for detections: ``confidence`` too, so
+they read back as detections, not labels); a recording without events is a row with its file
 name and empty onset, offset and label (so the list of evaluated files stays whole); an event
 without a recording gets an empty file name.
 """
@@ -249,27 +250,40 @@ def _event(fields: list[str]) -> LabelEvent:
     return LabelEvent(recording, onset, offset, label)
 
 
-def write(events: Sequence[LabelEvent], path: Path, *, recordings: Iterable[str] = ()) -> None:
+def write(
+    events: Sequence[LabelEvent],
+    path: Path,
+    *,
+    recordings: Iterable[str] = (),
+    confidences: bool = False,
+) -> None:
     """Write events in the order given; ``recordings`` without events get a row with the file
-    name and empty onset, offset and event_label."""
+    name and empty onset, offset and event_label. With ``confidences`` a fifth column,
+    ``confidence``, holds each event's (what makes a row a detection when it is read back)."""
     check_writable(events, NAME)
     recordings = list(recordings)
-    text_lines = list(lines(events, recordings=recordings))
+    text_lines = list(lines(events, recordings=recordings, confidences=confidences))
     write_text(path, "\n".join(text_lines) + "\n")
 
 
-def lines(events: Iterable[LabelEvent], *, recordings: Iterable[str] = ()) -> Iterator[str]:
+def lines(
+    events: Iterable[LabelEvent], *, recordings: Iterable[str] = (), confidences: bool = False
+) -> Iterator[str]:
     """The file's lines (without line breaks) as :func:`write` writes them, made as the events
     come (an export streams them from the store); ValueError at the first event or file name
     the format cannot hold."""
-    yield "\t".join(HEADER)
+    yield "\t".join((*HEADER, "confidence") if confidences else HEADER)
+    empty = "\t\t\t\t" if confidences else "\t\t\t"
     with_events: set[str] = set()
     for e in checked(events, NAME):
-        yield f"{e.recording}\t{format_time(e.onset)}\t{format_time(e.offset)}\t{e.label}"
+        row = f"{e.recording}\t{format_time(e.onset)}\t{format_time(e.offset)}\t{e.label}"
+        if confidences:
+            row += "\t" if e.confidence is None else f"\t{format_time(e.confidence)}"
+        yield row
         with_events.add(e.recording)
     for recording in recordings:
         if any(c in recording for c in "\t\n\r"):
             raise ValueError(f"{NAME}: a tab or line break in file name {recording!r}")
         if recording not in with_events:
-            yield f"{recording}\t\t\t"
+            yield f"{recording}{empty}"
             with_events.add(recording)

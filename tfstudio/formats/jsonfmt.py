@@ -26,7 +26,7 @@ from tfstudio.formats.base import (
     checked,
     format_number,
     format_time,
-    read_text,
+    load_json,
     write_text,
 )
 
@@ -42,12 +42,7 @@ REVIEWS = ("none", "accepted", "rejected")
 def read(path: Path) -> ParseResult:
     """Events and classes from a tfstudio JSON label file; bad entries become issues."""
     path = Path(path)
-    try:
-        document = json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        raise FormatError(
-            path, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
+    document = load_json(path)
     if not isinstance(document, dict) or document.get("format") != FORMAT_ID:
         if isinstance(document, dict) and isinstance(document.get("data"), dict):
             raise FormatError(

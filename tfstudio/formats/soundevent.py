@@ -47,7 +47,7 @@ from tfstudio.formats.base import (
     check_class_name,
     checked,
     column_key,
-    read_text,
+    load_json,
     write_text,
 )
 
@@ -88,12 +88,7 @@ def looks_like(text: str) -> bool:
 def read(path: Path, *, label_column: str | None = None) -> ParseResult:
     """Events from an AOEF document; bad entries become issues (line: the entry's index)."""
     path = Path(path)
-    try:
-        document = json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        raise FormatError(
-            path, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
+    document = load_json(path)
     data = document.get("data") if isinstance(document, dict) else None
     if not isinstance(data, dict) or "collection_type" not in data:
         raise FormatError(path, 'not a soundevent (AOEF) file: no "data" with a "collection_type"')

@@ -1,7 +1,7 @@
 """The project store: one SQLite file per project folder (no Qt, no torch)."""
 
 from tfstudio.store.colors import PALETTE, next_class_color
-from tfstudio.store.errors import DatabaseProblem, ProjectError
+from tfstudio.store.errors import AmbiguousRecording, DatabaseProblem, ProjectError
 from tfstudio.store.events import EventImport, seconds_text
 from tfstudio.store.project import (
     DB_NAME,
@@ -23,6 +23,7 @@ __all__ = [
     "SPLITS",
     "Acceptance",
     "AddResult",
+    "AmbiguousRecording",
     "Change",
     "DatabaseProblem",
     "Event",

@@ -10,6 +10,20 @@ class ProjectError(Exception):
     """A problem with the project a user can act on (missing folder, bad value...)."""
 
 
+class AmbiguousRecording(ProjectError):
+    """A name that several recordings of the project answer to (the same file name in
+    different folders); the message lists their paths and how to pick one."""
+
+    def __init__(self, name: str, paths: list[str]):
+        shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+        super().__init__(
+            f"{name!r} matches {len(paths)} recordings ({shown}); "
+            "name it with its folder (e.g. the path as the project shows it)"
+        )
+        self.name = name
+        self.paths = paths
+
+
 class DatabaseProblem(ProjectError, sqlite3.DatabaseError):
     """SQLite failed for a reason outside the program: a damaged or read-only file, a full
     disk, a lock held too long. The message names the file and what to do; ``code`` is

@@ -45,7 +45,12 @@ _EVENT_ROW = operator.itemgetter(*EVENT_FIELDS)
 LABEL_SQL = "(source = 'human' OR review = 'accepted')"
 # What an export writes: ground truth, or the detections not rejected (see
 # :meth:`EventStore.iter_events`).
-SELECTIONS = {"labels": LABEL_SQL, "detections": "(source = 'model' AND review != 'rejected')"}
+SELECTIONS = {
+    "labels": LABEL_SQL,
+    "detections": "(source = 'model' AND review != 'rejected')",
+    # Every detection, the rejected (the review's negatives) too: what a JSON export keeps.
+    "all-detections": "(source = 'model')",
+}
 # Event's fields in order, for building events positionally from a SELECT of these columns.
 _EVENT_COLUMNS = ", ".join(f.name for f in dataclasses.fields(Event))
 

@@ -5,15 +5,30 @@ from __future__ import annotations
 
 import os
 import time
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from tfstudio.store.base import StoreBase
-from tfstudio.store.errors import ProjectError
+from tfstudio.store.errors import AmbiguousRecording, ProjectError
 from tfstudio.store.records import Recording
 from tfstudio.store.schema import SPLITS
+
+# Unicode normal forms a recording's name is also looked up in.
+NORMAL_FORMS: tuple[Literal["NFC", "NFD"], ...] = ("NFC", "NFD")
+
+
+def _shared_tail(folders: list[str], path: str) -> int:
+    """How many of ``folders``' last names the folders of ``path`` end with."""
+    theirs = path.replace("\\", "/").split("/")[:-1]
+    count = 0
+    for mine, other in zip(reversed(folders), reversed(theirs), strict=False):
+        if mine != other:
+            break
+        count += 1
+    return count
 
 
 @dataclass(frozen=True)
@@ -127,17 +142,44 @@ class RecordingStore(StoreBase):
         return Recording.from_row(rows[0])
 
     def find_recording(self, name: str) -> Recording | None:
-        """A recording by file name (``rec1.wav``), stored path, or stem (``rec1``)."""
-        base = name.replace("\\", "/").rsplit("/", 1)[-1]
+        """The recording a label file or a command names: by stored path, file name
+        (``rec1.wav``) or stem (``rec1``); a name with folders (``site2/rec1.wav``) picks among
+        recordings of the same file name by the end of their path. A name in another Unicode
+        normal form than the stored one (macOS writes decomposed accents, NFD) finds it too.
+        None when nothing matches; :class:`AmbiguousRecording` when several recordings do."""
+        found = self.find_recordings(name)
+        if len(found) > 1:
+            raise AmbiguousRecording(name, [rec.path for rec in found])
+        return found[0] if found else None
+
+    def find_recordings(self, name: str) -> list[Recording]:
+        """Every recording :meth:`find_recording` could mean by ``name`` (in id order)."""
+        for form in dict.fromkeys((name, *(unicodedata.normalize(f, name) for f in NORMAL_FORMS))):
+            found = self._find_recordings(form)
+            if found:
+                return found
+        return []
+
+    def _find_recordings(self, name: str) -> list[Recording]:
+        given = name.replace("\\", "/")
+        base = given.rsplit("/", 1)[-1]
         for sql, key in (
             ("SELECT * FROM recordings WHERE path = ?", name),
             ("SELECT * FROM recordings WHERE name = ?", base),
             ("SELECT * FROM recordings WHERE stem = ?", base),
         ):
-            rows = self._rows(sql + " ORDER BY id", (key,))
-            if rows:
-                return Recording.from_row(rows[0])
-        return None
+            found = [Recording.from_row(row) for row in self._rows(sql + " ORDER BY id", (key,))]
+            if len(found) > 1 and "/" in given:
+                # "b/x.wav" (or "data/b/x.wav") among a/x.wav and b/x.wav: the one whose
+                # folders end most like the name's.
+                folders = given.split("/")[:-1]
+                shared = {rec.id: _shared_tail(folders, rec.path) for rec in found}
+                most = max(shared.values())
+                if most > 0:
+                    found = [rec for rec in found if shared[rec.id] == most]
+            if found:
+                return found
+        return []
 
     def set_split(self, recording_ids: Iterable[int], split: str | None) -> None:
         if split is not None and split not in SPLITS:
