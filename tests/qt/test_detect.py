@@ -32,8 +32,16 @@ def test_detect_runs_the_model_in_a_child_and_the_view_shows_its_detections(trai
     # The run's class order comes from its checkpoint, read without torch in the GUI.
     assert win.detections.info.classes == tuple(c.name for c in ws.classes())
     assert view.detection_count() == 0 and view.posteriorgram_rect() is None
-    # A one-batch model is unsure of everything: a low threshold makes sure it detects.
+    # A one-batch model is unsure of everything: low thresholds make sure it detects. The
+    # run tuned one per class, which the global slider does not move: each class's own.
     win.review.thresholds.set_threshold(0.02)
+    silent, *others = (c.id for c in ws.classes())
+    for other in others:
+        win.detections.set_threshold(0.02, other, final=True)
+    # One class kept silent by its own threshold: the child must detect at the window's
+    # per-class thresholds (it once got the global one as --threshold, which overrode them,
+    # and its message counted detections the window then did not show).
+    win.detections.set_threshold(1.0, silent, final=True)
     progress = []
     win.detector.progress.connect(lambda done, total, name: progress.append((done, total)))
     with qtbot.waitSignal(win.detector.finished, timeout=CHILD_MS) as finished:
@@ -49,6 +57,9 @@ def test_detect_runs_the_model_in_a_child_and_the_view_shows_its_detections(trai
     with Project.open(ws.project.root) as project:
         stored = project.events(ws.recording.id, source="model", run_id=ws.run_id)
     assert stored and all(e.review == "none" for e in stored)
+    assert all(e.class_id != silent for e in stored)
+    # What the child stored is what the window shows and what its message counts.
+    assert outcome.result["events"] == len(stored)
     assert len(ws.detections) == len(stored) == view.detection_count()
     assert win.review.model.rowCount() == len(stored)
     rect = view.posteriorgram_rect()
@@ -73,6 +84,13 @@ def test_evaluation_table_fills_from_a_real_evaluate_run(trained_window, qtbot):
         assert panel.table.item(0, col).text()
     assert float(panel.table.item(0, 2).text()) >= 0  # the segment error rate is a number
     assert "test" in panel.summary.text()
+    # Each class's threshold as evaluate used it (the CLI prints the same column).
+    used = outcome.result["class_thresholds"]
+    thr = panel.table.columnCount() - 1
+    assert panel.table.horizontalHeaderItem(thr).text() == "Thr."
+    assert [float(panel.table.item(r + 1, thr).text()) for r in range(len(classes))] == [
+        round(used[c], 3) for c in classes
+    ]
     # A split without recordings is a plain message, not a crash.
     panel.set_split("val")
     assert panel.table.rowCount() == 0

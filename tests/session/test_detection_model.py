@@ -154,3 +154,28 @@ def test_hiding_detections_is_said_once(model):
     model.set_visible(False)
     model.set_visible(True)
     assert seen == [False, True]
+
+
+def test_the_active_run_is_read_again_when_it_finishes(tmp_path):
+    """Trained in the window: the run is active while it runs (nothing tuned yet), and the
+    thresholds training tunes at its end are what the sliders and a detect use after, not
+    the 0.5 it started with."""
+    from tests.session.review_session import review_session
+
+    with Project.create(tmp_path / "proj") as project:
+        fake_recording(project, "rec0.wav")
+        project.add_class("bird")
+        project.add_class("frog")
+        run = make_fake_run(project)
+        project.update_run(run.id, status="running")
+        root = project.root
+    with review_session(root) as (ws, model, loop):
+        assert ws.run_id == run.id and model.class_thresholds == {}
+        with Project.open(root) as writer:  # the training child's own connection
+            config = {**writer.run(run.id).config_dict, "class_thresholds": {"frog": 0.35}}
+            writer.update_run(run.id, status="done", config=config)
+        ws.refresh()
+        loop.run()
+        assert model.class_thresholds == {class_id(model, "frog"): 0.35}
+        assert model.column_thresholds().tolist() == [0.5, 0.35]
+        assert not model.customized()  # what training left, not a change of the user's

@@ -36,8 +36,8 @@ from tfstudio.qt.subscribe import listen
 from tfstudio.session.detection_model import DetectionModel
 from tfstudio.session.jobs import JobResult
 
-COLUMNS = ("Class", "Seg. F1", "Seg. ER", "Event F1", "Ref.", "Det.")
-KEYS = ("segment_f1", "segment_er", "event_f1", "reference_events", "detected_events")
+COLUMNS = ("Class", "Seg. F1", "Seg. ER", "Event F1", "Ref.", "Det.", "Thr.")
+KEYS = ("segment_f1", "segment_er", "event_f1", "reference_events", "detected_events", "threshold")
 COUNT_COLUMNS = (4, 5)
 SCORE_ROLE = Qt.ItemDataRole.UserRole + 1
 F1_COLUMNS = (1, 3)
@@ -223,6 +223,16 @@ class EvaluationPanel(QWidget):
         overall["detected_events"] = sum(
             int(s.get("detected_events") or 0) for s in per_class.values()
         )
+        # Each class's own threshold, as `tfstudio evaluate` prints it (tuned per class on
+        # val, or the one given); the overall row shows it only when it is one for all.
+        threshold = result.get("threshold")
+        used = dict(result.get("class_thresholds") or {})
+        per_class = {
+            name: {**scores, "threshold": used.get(name, threshold)}
+            for name, scores in per_class.items()
+        }
+        distinct: set[float | None] = {round(float(t), 6) for t in used.values()} or {threshold}
+        overall["threshold"] = threshold if len(distinct) == 1 else None
         rows = [("Overall", overall), *per_class.items()]
         self.table.setRowCount(len(rows))
         bold = QFont(self.table.font())
@@ -246,7 +256,11 @@ class EvaluationPanel(QWidget):
                 if r == 0:
                     cell.setFont(bold)
                 self.table.setItem(r, c, cell)
-        threshold = result.get("threshold")
+        shown = (
+            f"threshold {_fmt(threshold)}"
+            if len(distinct) == 1
+            else "per-class thresholds tuned on val (Thr.)"
+        )
         frames = ""
         if result.get("task") == "single-label":
             # What `tfstudio evaluate` prints for a single-label run besides the table.
@@ -257,7 +271,7 @@ class EvaluationPanel(QWidget):
         self.summary.setText(
             f"Run {result.get('run')} (epoch {result.get('epoch', '?')}) on the "
             f"<b>{result.get('split')}</b> split: {result.get('recordings', 0)} recording(s), "
-            f"threshold {_fmt(threshold)}. Segments of 1 s; events with a 200 ms collar.{frames}"
+            f"{shown}. Segments of 1 s; events with a 200 ms collar.{frames}"
         )
 
     # ---------------------------------------------------------- notifications

@@ -111,12 +111,14 @@ class Detector(QObject):
         if not recordings:
             ws.report("No recordings to detect on")
             return False
+        # No --threshold: the Review panel's thresholds (global and per class) are stored
+        # with the run as they move, and detect reads them there, so the window detects
+        # exactly as `tfstudio detect` does. A --threshold would override the per-class ones.
         self.job = DetectJob(
             ws.project,
             recordings,
             ws.run_id,
             self,
-            threshold=self.detections.global_threshold,
             device=self.device,
             program=self.program,
         )

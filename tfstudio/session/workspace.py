@@ -693,12 +693,24 @@ class Workspace:
         runs = self.project.runs()
         if runs == self._runs:
             return
+        before = self.run()
         self._runs = runs
         self.events.runs.emit()
         usable = {r.id for r in self.runs()}
         if self.run_id not in usable or not self._run_chosen:
             # The active run vanished, or a training just ended and nobody chose another.
             self.set_run(self._default_run_id(), chosen=False)
+        after = self.run()
+        if (
+            before is not None
+            and after is not None
+            and before.id == after.id
+            and (before.status, before.config) != (after.status, after.config)
+        ):
+            # The active run itself changed: it finished (its tuned thresholds are in its
+            # configuration now) or its thresholds were stored elsewhere. Whoever shows it
+            # reads it again, as if it had just been chosen.
+            self.events.run.emit()
 
     def _default_run_id(self) -> int | None:
         if self.project is None:
