@@ -488,7 +488,7 @@ def _import_label_file(
             options["label_column"] = label_column
         else:
             report.warnings.append(
-                Problem(f"--label-column does not apply to a {name} file; ignored", path)
+                Problem(f"--label-column does not apply to {name} files; ignored", path)
             )
     try:
         module = get_format(name)

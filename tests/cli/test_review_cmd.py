@@ -144,4 +144,21 @@ def test_without_a_run_it_says_to_train_first(tmp_path, capsys):
     with Project.create(tmp_path / "empty") as p:
         root = p.root
     code, out = review(root, capsys=capsys)
-    assert code == 2 and "no finished training run with a checkpoint yet" in out.err
+    assert code == 2 and "no finished run with detections to review yet" in out.err
+    assert "'tfstudio train'" in out.err and "'tfstudio import'" in out.err
+
+
+def test_without_run_an_imported_detectors_run_is_reviewed(tmp_path, capsys):
+    """BirdNET's results imported as detections: no training run, and still a run to review."""
+    from tfstudio.importer import import_labels
+
+    with Project.create(tmp_path / "birds") as p:
+        fake_recording(p, "rec1.wav")
+        results = tmp_path / "rec1.BirdNET.results.txt"
+        results.write_text("0.0\t3.0\tTurdus merula, Eurasian Blackbird\t0.8345\n")
+        report = import_labels(p, [results])
+        root, run_id = p.root, report.run_id
+    code, out = review(root, "--json", capsys=capsys)
+    assert code == 0, out.err
+    result = json.loads(out.out)
+    assert result["run"] == run_id and result["selected"] == 1

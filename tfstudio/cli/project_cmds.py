@@ -408,7 +408,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(
             f"wrote {written_events} {args.source.rstrip('s')}(s) in {args.format} format to "
             f"{where}"
-            + (f" ({len(written)} files)" if module.PER_RECORDING else "")
+            + (
+                f" ({len(written)} file{'' if len(written) == 1 else 's'})"
+                if module.PER_RECORDING
+                else ""
+            )
             + (f", {len(skipped)} skipped" if skipped else "")
         )
         return code

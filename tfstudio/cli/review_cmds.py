@@ -87,11 +87,21 @@ def _confidence(value: float | None, option: str) -> float | None:
 
 
 def _run(project: Project, run_id: int | None) -> Run:
-    """``train.layout.select_run`` (torch-free), its errors as the command's."""
+    """``train.layout.select_run`` (torch-free), its errors as the command's. Without
+    ``--run`` the newest finished run, trained or imported (another detector's results, e.g.
+    BirdNET's, are reviewed like the model's own)."""
+    if run_id is None:
+        latest = project.latest_run(with_checkpoint=False)
+        if latest is None:
+            raise UserError(
+                "no finished run with detections to review yet: run 'tfstudio train' and "
+                "'tfstudio detect', or import another detector's results with 'tfstudio import'"
+            )
+        return latest
     try:
         return select_run(project, run_id)
     except TrainError as exc:
-        raise UserError(f"--run {run_id}: {exc}" if run_id is not None else str(exc)) from None
+        raise UserError(f"--run {run_id}: {exc}") from None
 
 
 def _class_ids(project: Project, names: list[str]) -> set[int] | None:

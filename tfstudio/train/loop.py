@@ -930,7 +930,8 @@ class _Trainer:
         self.project.update_run(self.run_id, config=self.cfg.to_dict())
         return (
             f"; thresholds and median filters tuned per class on the val split "
-            f"(mean of segment and event F1 {tuned.score_before:.3f} → {tuned.score_after:.3f})"
+            f"({_tuning_score(self.cfg.tune_er_weight)} {tuned.score_before:.3f} → "
+            f"{tuned.score_after:.3f})"
         )
 
     def _validate(self) -> Scores | None:
@@ -940,3 +941,11 @@ class _Trainer:
         assert self.model is not None
         model = self.averaged if self.averaged is not None else self.model
         return validate(model, self.validation, self.cfg, self.stop)
+
+
+def _tuning_score(er_weight: float) -> str:
+    """What the tuning's score is, in words: with an ER weight it is no F1 (it goes below 0)."""
+    if not er_weight:
+        return "mean of segment and event F1"
+    weight = "" if er_weight == 1 else f"{er_weight:g} × "
+    return f"mean of segment and event F1 less {weight}segment ER"
