@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import fake_recording
-from tfstudio.store import Event, ProjectError, accept_detections
+from tfstudio.store import Event, ProjectError, accept_detections, set_review
 from tfstudio.store.review import merge_plan, overlaps
 
 
@@ -142,3 +142,39 @@ def test_only_detections_are_accepted(reviewed):
     with pytest.raises(ProjectError, match="cannot change"):
         accept_detections(project, [label.id], source="human")
     assert project.labels(rec) == [label]
+
+
+@pytest.mark.parametrize("state", ["none", "rejected"])
+def test_taking_back_an_acceptance_gives_back_the_labels_it_merged_with(reviewed, state):
+    """Bug: `tfstudio review --accept` then `--reset` (or `--reject`) lost the user's labels
+    the acceptance had merged into the detection; the command line has no undo."""
+    project, rec, bird, frog, run = reviewed
+    first = project.add_event(rec, bird, 1.0, 2.0)
+    second = project.add_event(rec, bird, 2.4, 3.0, low_hz=100.0, high_hz=900.0)
+    other = project.add_event(rec, bird, 5.0, 6.0)  # not touched by the detection
+    detection = _detect(project, rec, run, bird, 1.5, 2.6)
+    accept_detections(project, [detection])
+    assert sorted(e.id for e in project.labels(rec)) == sorted([detection, other.id])
+
+    assert set_review(project, [detection], state) == 1
+    labels = {e.id: e for e in project.labels(rec)}
+    assert sorted(labels) == sorted([first.id, second.id, other.id])  # all back, same ids
+    assert labels[second.id].low_hz == 100.0 and labels[second.id].high_hz == 900.0
+    back = project.event(detection)
+    assert back.review == state and (back.onset, back.offset) == (1.5, 2.6)  # its own extent
+
+    # One step, undone and redone as one.
+    project.undo()
+    assert sorted(e.id for e in project.labels(rec)) == sorted([detection, other.id])
+    assert (project.event(detection).onset, project.event(detection).offset) == (1.0, 3.0)
+    project.redo()
+    assert sorted(e.id for e in project.labels(rec)) == sorted([first.id, second.id, other.id])
+
+
+def test_taking_back_an_acceptance_that_merged_nothing_changes_only_its_state(reviewed):
+    project, rec, bird, frog, run = reviewed
+    detection = _detect(project, rec, run, bird, 1.5, 2.6)
+    accept_detections(project, [detection], onset=1.4)  # the reviewer moved its onset
+    set_review(project, [detection], "none")
+    back = project.event(detection)
+    assert back.review == "none" and back.onset == 1.4 and project.labels(rec) == []

@@ -294,6 +294,57 @@ class History(StoreBase):
             self._changed(table)
         return str(description)
 
+    def merged_into(self, event_id: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """What accepting detection ``event_id`` changed, read back from the journal: its row
+        before the (latest, not undone) acceptance, and the labels that acceptance merged into
+        it and deleted (same recording and class, overlapping what it became) that are still
+        gone. ``(None, [])`` when the journal has no such acceptance."""
+        accepted = self.conn.execute(
+            "SELECT group_id, before, after FROM history WHERE table_name = 'events'"
+            " AND row_id = ? AND undone = 0 AND after IS NOT NULL ORDER BY id DESC",
+            (event_id,),
+        ).fetchall()
+        for group_id, before_text, after_text in accepted:
+            after = json.loads(after_text)
+            before = json.loads(before_text) if before_text else None
+            if after.get("review") != "accepted":
+                continue
+            if before is not None and before.get("review") == "accepted":
+                continue  # an edit of an accepted detection, not its acceptance
+            merged = []
+            for (text,) in self.conn.execute(
+                "SELECT before FROM history WHERE group_id = ? AND table_name = 'events'"
+                " AND after IS NULL AND before IS NOT NULL AND undone = 0 ORDER BY id",
+                (group_id,),
+            ):
+                row = json.loads(text)
+                if (
+                    row["recording_id"] == after["recording_id"]
+                    and row["class_id"] == after["class_id"]
+                    and min(row["offset"], after["offset"]) > max(row["onset"], after["onset"])
+                    and self._row("events", row["id"]) is None
+                ):
+                    merged.append(row)
+            return before, merged
+        return None, []
+
+    def restore_events(self, rows: list[dict[str, Any]]) -> None:
+        """Put deleted event rows back as they were (their ids, when still free; else as new
+        rows), journalled in the current step."""
+        for row in rows:
+            if self._row("events", row["id"]) is not None:
+                row = {k: v for k, v in row.items() if k != "id"}
+                cols = ", ".join(row)
+                marks = ", ".join("?" for _ in row)
+                cursor = self.conn.execute(
+                    f"INSERT INTO events ({cols}) VALUES ({marks})", tuple(row.values())
+                )
+                row = {"id": cursor.lastrowid, **row}
+            else:
+                self._put_row("events", row)
+            self._record("events", row["id"], None, row)
+            self._changed("events", [row["id"]])
+
     def undo(self) -> str | None:
         """Revert the latest edit step; returns its description, or None when there is none."""
         with self.write():

@@ -135,5 +135,22 @@ def set_review(
             raise ProjectError(f"event {event_id} is a label, not a detection")
     with project.undo_group(description or f"{verb} {len(ids)} detection(s)"):
         for event_id in ids:
-            project.update_event(event_id, review=state)
+            event = project.event(event_id)
+            changes: dict[str, Any] = {"review": state}
+            if event.review == "accepted":
+                changes.update(_unaccept(project, event_id))
+            project.update_event(event_id, **changes)
     return len(ids)
+
+
+def _unaccept(project: Project, event_id: int) -> dict[str, Any]:
+    """Taking back an acceptance gives back what it took: the labels it merged with (deleted
+    then) return, and the detection its own extent before it grew over them. Without this a
+    reset or a reject of an accepted detection lost those labels for good (the command line
+    has no undo). Returns the detection's changes."""
+    before, merged = project.merged_into(event_id)
+    if merged:
+        project.restore_events(merged)
+    if before is None or not merged:
+        return {}
+    return {k: before[k] for k in ("onset", "offset", "low_hz", "high_hz")}
