@@ -137,6 +137,12 @@ def test_resume_may_extend_epochs_but_not_change_the_recipe(demo_project, tiny_c
     run_id = list(train(project, tiny_config(epochs=1)))[-1].run
     more = list(train(project, resume=run_id, overrides={"epochs": 2}))
     assert [e.epoch for e in more if e.kind == "epoch"] == [2]
+    # Finished with all its epochs: nothing to go on with (it would only rewrite the model
+    # its detections came from).
+    with pytest.raises(TrainError, match="has finished its 2 epoch"):
+        list(train(project, resume=run_id))
+    with pytest.raises(TrainError, match="has finished its 2 epoch"):
+        list(train(project, resume=run_id, overrides={"epochs": 2}))
     with pytest.raises(TrainError, match="only these may change"):
         list(train(project, resume=run_id, overrides={"lr": 0.1}))
     with pytest.raises(TrainError, match="no run"):

@@ -216,6 +216,14 @@ class _Trainer:
                 + ", ".join(sorted(RUNTIME_FIELDS))
                 + f" (not {', '.join(sorted(not_runtime))})"
             )
+        if run.status == "done" and int(changes.get("epochs", 0)) <= cfg.epochs:
+            # It has trained all its epochs: going on would only rewrite its checkpoints and
+            # tuning (the model its detections came from) and change nothing else.
+            raise TrainError(
+                f"run {run.id} has finished its {cfg.epochs} epoch(s); --resume goes on with "
+                "a stopped or killed run, or with a finished one given more --epochs. Start a "
+                "new run to train again"
+            )
         self.cfg = cfg.replace(**changes)
         self.cfg.validate()
         self.resumed_run = run
