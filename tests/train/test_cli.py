@@ -97,13 +97,14 @@ def test_detect_on_the_projects_unlabelled_recordings_or_a_split(demo_root, caps
         labelled_val = project.recordings("val")
     capsys.readouterr()
 
-    assert main(["detect", str(demo_root), "--unlabelled", "--split", "none", "--json"]) == 0
+    # One left out (said, exit 3: done, something skipped).
+    assert main(["detect", str(demo_root), "--unlabelled", "--split", "none", "--json"]) == 3
     captured = capsys.readouterr()
     report = json.loads(captured.out.splitlines()[-1])
     assert sorted(report["per_recording"]) == ["dawn.wav", "dusk.wav"]
     assert "1 of the 3 unlabelled recordings in no split left out" in captured.err
     # Every recording here but the new ones has labels: --unlabelled alone finds the same.
-    assert main(["detect", str(demo_root), "--unlabelled", "--json"]) == 0
+    assert main(["detect", str(demo_root), "--unlabelled", "--json"]) == 3
     assert sorted(json.loads(capsys.readouterr().out.splitlines()[-1])["per_recording"]) == [
         "dawn.wav",
         "dusk.wav",
@@ -174,3 +175,34 @@ def test_help_texts(capsys):
             main([command, "--help"])
         assert info.value.code == 0
         assert "PROJECT" in capsys.readouterr().out
+
+
+def test_a_test_recording_whose_audio_went_missing_is_left_out_not_a_traceback(
+    demo_root, capsys, tmp_path
+):
+    """Moved away after the project last looked (no check in between): detect and evaluate
+    say so and go on with the rest; --recording of it is one line."""
+    assert main(["train", str(demo_root), "--quiet", *TINY_ARGS]) == 0
+    with Project.open(demo_root) as project:
+        if len(project.recordings("test")) < 2:
+            project.set_split([project.recordings("val")[0].id], "test")
+        first, *rest = project.recordings("test")
+        path = project.absolute_path(first)
+    shutil.rmtree(demo_root / "cache", ignore_errors=True)  # no features to fall back on
+    path.rename(tmp_path / path.name)
+    capsys.readouterr()
+    assert main(["detect", str(demo_root), "--fresh", "--json"]) == 3
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert f"1 of the {1 + len(rest)} recordings in the test split left out" in captured.err
+    report = json.loads(captured.out.splitlines()[-1])
+    assert sorted(report["per_recording"]) == sorted(r.name for r in rest)
+    assert report["skipped"] == [first.name]
+    assert main(["evaluate", str(demo_root), "--json"]) == 3
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["left_out"] == [first.name]
+    assert f"left out: their audio is missing or changed ({first.name};" in captured.err
+    assert main(["detect", str(demo_root), "--recording", first.name]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --recording {first.name}: missing: ") and err.count("\n") == 1
+

@@ -17,7 +17,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -502,9 +502,16 @@ def _json_progress(done: int, total: int, rec: Any) -> None:
     emit_json({"event": "progress", "done": done, "total": total, "recording": rec.name})
 
 
-def _chosen_in_project(project: Project, split: str | None, unlabelled: bool) -> list[Recording]:
+def _chosen_in_project(
+    project: Project,
+    split: str | None,
+    unlabelled: bool,
+    gone: Mapping[int, str] = {},
+    skipped: list[str] | None = None,
+) -> list[Recording]:
     """The project's recordings of ``split`` ("none": in no split) and, with ``unlabelled``,
-    without labels; those whose audio is missing are left out, and said so on stderr."""
+    without labels; those whose audio is missing (or in ``gone``, as found just now) are left
+    out, and said so on stderr."""
     recordings = project.recordings()
     if split is not None:
         recordings = [r for r in recordings if r.split == (None if split == "none" else split)]
@@ -514,7 +521,9 @@ def _chosen_in_project(project: Project, split: str | None, unlabelled: bool) ->
     what = "unlabelled recordings" if unlabelled else "recordings"
     if split is not None:
         what += " in no split" if split == "none" else f" in the {split} split"
-    usable = [r for r in recordings if r.status == "ok"]
+    usable = [r for r in recordings if r.status == "ok" and r.id not in gone]
+    if skipped is not None:
+        skipped.extend(r.name for r in recordings if r not in usable)
     if len(usable) < len(recordings):
         print(
             f"{len(recordings) - len(usable)} of the {len(recordings)} {what} left out: their "
@@ -556,10 +565,22 @@ def cmd_detect(args: argparse.Namespace) -> int:
             run = select_run(project, args.run)
         except TrainError as exc:
             raise UserError(str(exc)) from None
+        # Statuses as the files are now (a stat each), so a recording whose audio went
+        # missing since the project last looked is left out and said, not a traceback.
+        gone = {
+            rec.id: why
+            for rec, why in project.check_files(record=ranks.main and not project.read_only)
+        }
         if args.split is not None or args.unlabelled:
-            recordings = _chosen_in_project(project, args.split, args.unlabelled)
+            recordings = _chosen_in_project(project, args.split, args.unlabelled, gone, skipped)
         elif args.recording:
             recordings = chosen_recordings(project, args.recording)
+            for rec in recordings:
+                if rec.id in gone:
+                    raise UserError(
+                        f"--recording {rec.name}: {gone[rec.id]} ('tfstudio relink' finds "
+                        "moved files)"
+                    )
         elif args.paths:
             ids = (
                 _import_to_detect(project, args.paths, ranks.active, skipped)
@@ -571,9 +592,9 @@ def cmd_detect(args: argparse.Namespace) -> int:
                 raise UserError(ids)
             recordings = [project.recording(i) for i in ids]
         else:
-            recordings = [r for r in project.recordings("test") if r.status == "ok"]
-            if not recordings:
+            if not project.recordings("test"):
                 raise UserError("no recordings in the test split; give audio PATHs to detect on")
+            recordings = _chosen_in_project(project, "test", False, gone, skipped)
         quiet = args.quiet or args.json or not ranks.main
         bar = progress(len(ranks.share(recordings)), "detecting", quiet=quiet, unit="rec")
         step = None
@@ -658,9 +679,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             )
         except TrainError as exc:
             raise UserError(str(exc)) from None
+    left_out = result.get("left_out") or []
+    if left_out:
+        err(
+            f"{len(left_out)} recording(s) of the {result['split']} split left out: their audio "
+            f"is missing or changed ({', '.join(left_out[:3])}{' …' if len(left_out) > 3 else ''}"
+            "; 'tfstudio relink' finds moved files)"
+        )
     if args.json:
         emit_json(result)
-        return 0
+        return EXIT_SKIPPED if left_out else 0
     per_class = set(result.get("class_thresholds", {}).values())
     shown = (
         f"threshold {result['threshold']:g}"
@@ -690,4 +718,4 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"{_fmt(scores['event_f1'], '.3f'):>8} {scores['reference_events']:>5} "
             f"{scores['detected_events']:>5} {_fmt(thresholds.get(name), '.2f'):>5}"
         )
-    return 0
+    return EXIT_SKIPPED if left_out else 0

@@ -37,6 +37,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from tfstudio.audio import AudioError
 from tfstudio.features.cache import FeatureCache
 from tfstudio.features.config import FeatureConfig
 from tfstudio.model.crnn import CRNN, CRNNConfig
@@ -603,6 +604,18 @@ def _save_posteriors(path: Path, post: np.ndarray) -> None:
     _write_atomic(path, buffer.getvalue())
 
 
+def recording_features(cache: FeatureCache, project: Project, rec: Recording) -> np.ndarray:
+    """A recording's features (cached or computed); TrainError naming it, not a traceback,
+    when its audio cannot be read (gone, damaged or changed since the project checked)."""
+    try:
+        return cache.load(rec.content_hash, project.absolute_path(rec))
+    except AudioError as exc:
+        raise TrainError(
+            f"{exc}; recording {rec.name!r} cannot be read ('tfstudio check' lists such "
+            "recordings, 'tfstudio relink' finds moved files)"
+        ) from None
+
+
 def detect_recordings(
     project: Project,
     recordings: Sequence[Recording],
@@ -726,7 +739,7 @@ def _detect_each(
         if post is not None:
             report.reused += 1
         else:
-            feats = cache.load(rec.content_hash, project.absolute_path(rec))
+            feats = recording_features(cache, project, rec)
             now = report.add_time("features", now)
             post = loaded.posteriors(feats, batch_size=batch_size)
             if save_posteriors:

@@ -16,7 +16,7 @@ from tfstudio.features.cache import FeatureCache
 from tfstudio.store import SPLITS, Project, Recording
 from tfstudio.train import metrics as sed_metrics
 from tfstudio.train.config import TrainError
-from tfstudio.train.detect import load_run_model, select_run
+from tfstudio.train.detect import load_run_model, recording_features, select_run
 from tfstudio.train.single_label import find_overlaps, frame_scores, label_ids, overlap_message
 
 __all__ = ["evaluate_run"]
@@ -54,7 +54,12 @@ def evaluate_run(
         raise TrainError(f"split must be one of {', '.join(SPLITS)}")
     run = select_run(project, run_id)
     loaded = load_run_model(project, run, device)
-    recordings = [r for r in project.recordings(split) if r.status == "ok"]
+    # Statuses as the files are now (a stat each): a recording whose audio went missing or
+    # changed since the project last looked is left out, and named in ``left_out``.
+    gone = {rec.id for rec, _ in project.check_files(record=not project.read_only)}
+    in_split = project.recordings(split)
+    recordings = [r for r in in_split if r.status == "ok" and r.id not in gone]
+    left_out = [r.name for r in in_split if r not in recordings]
     if recording_ids is not None:
         wanted = set(recording_ids)
         recordings = [r for r in recordings if r.id in wanted]
@@ -93,7 +98,7 @@ def evaluate_run(
             if label in known:
                 mine.append(sed_metrics.Event(key, e.onset, e.offset, label))
         reference += mine
-        post = loaded.posteriors(cache.load(rec.content_hash, project.absolute_path(rec)))
+        post = loaded.posteriors(recording_features(cache, project, rec))
         for d in loaded.events(post, threshold=used):
             estimated.append(sed_metrics.Event(key, d.onset, min(d.offset, rec.duration), d.label))
         if single:
@@ -126,6 +131,8 @@ def evaluate_run(
         "run": run.id,
         "split": split,
         "recordings": len(recordings),
+        # The split's recordings whose audio is missing or changed: not scored.
+        "left_out": left_out,
         "epoch": loaded.epoch,
         "threshold": loaded.config.threshold if threshold is None else threshold,
         # What each class was detected at: its tuned threshold, unless --threshold was given.
