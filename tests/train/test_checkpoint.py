@@ -33,8 +33,21 @@ def _garbage_zip() -> bytes:
     return buffer.getvalue()
 
 
+def _overwritten_inside(good: bytes) -> bytes:
+    """Bytes of a stored member overwritten in place (a bad disk block, a partial copy): the
+    archive still opens and torch.load reads it without a word, with wrong weights."""
+    with zipfile.ZipFile(io.BytesIO(good)) as archive:
+        storages = [i for i in archive.infolist() if "/data/" in i.filename]
+        member = max(storages, key=lambda info: info.compress_size)  # weights, not the pickle
+    header = member.header_offset  # the local header's own name and extra lengths
+    name, extra = (int.from_bytes(good[header + k : header + k + 2], "little") for k in (26, 28))
+    middle = header + 30 + name + extra + member.compress_size // 2
+    return good[:middle] + b"\xff" * 64 + good[middle + 64 :]
+
+
 DAMAGE = {
     "empty": lambda good: b"",
+    "overwritten inside": _overwritten_inside,
     "truncated": lambda good: good[: len(good) // 2],
     "text": lambda good: b"version https://git-lfs.github.com/spec/v1\n",
     "zip of garbage": lambda good: _garbage_zip(),

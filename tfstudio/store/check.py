@@ -230,7 +230,7 @@ def _cache(project: Project, hashes: set[str], repair: bool) -> list[Finding]:
     return findings
 
 
-def _checkpoint_damage(path: Path) -> str | None:
+def checkpoint_damage(path: Path) -> str | None:
     """Why a checkpoint file cannot be read, or None when it can: torch saves a zip archive
     whose members each carry a CRC, so a truncated or overwritten file shows without torch
     (every byte is read once: seconds at most for the largest models)."""
@@ -266,7 +266,7 @@ def _runs_folder(project: Project, hashes: set[str], repair: bool) -> list[Findi
                         repairable=False,
                     )
                 )
-            elif (damage := _checkpoint_damage(path)) is not None:
+            elif (damage := checkpoint_damage(path)) is not None:
                 findings.append(
                     Finding(
                         "damaged_checkpoint",

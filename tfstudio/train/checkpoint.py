@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from tfstudio.store.check import checkpoint_damage
 from tfstudio.train.config import TrainError
 
 __all__ = ["CHECKPOINT_FORMAT", "read_checkpoint", "write_checkpoint"]
@@ -60,6 +61,15 @@ def read_checkpoint(
 ) -> dict[str, Any]:
     """The checkpoint's dict; :class:`TrainError` naming ``path`` when it cannot be used."""
     path = Path(path)
+    # torch.load does not look at the archive's checksums: a file damaged in the middle
+    # (a bad disk, a partial copy over it) would load with wrong weights, and detect would
+    # replace good detections with what that model says. `tfstudio check` asks the same.
+    damage = checkpoint_damage(path) if path.is_file() else None
+    if damage is not None:
+        raise TrainError(
+            f"{path}: not a readable tfstudio checkpoint ({damage}); the file is damaged: "
+            "train the run again or choose another run"
+        )
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
