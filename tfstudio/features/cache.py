@@ -9,6 +9,7 @@ truncated cache entry behind.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 from collections.abc import Callable, Iterator
@@ -98,6 +99,11 @@ def compute_features(
         tmp = out_path.with_name(f"{out_path.stem}.{os.getpid()}.tmp.npy")
         try:
             target = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
+            try:
+                _reserve(tmp)
+            except OSError:
+                del target  # unmapped now, not when the traceback goes
+                raise
             at = 0
             for piece in pieces:
                 target[at : at + len(piece)] = piece
@@ -108,6 +114,21 @@ def compute_features(
         finally:
             tmp.unlink(missing_ok=True)
     return np.load(out_path, mmap_mode="r")
+
+
+def _reserve(path: Path) -> None:
+    """Give the memory-mapped file its disk blocks now: open_memmap makes a sparse file, and
+    writing into a page the full disk has no block for kills the process with SIGBUS (no
+    message, no clean-up). Reserved first, a full disk is an OSError naming the file."""
+    if not hasattr(os, "posix_fallocate"):
+        return  # macOS, Windows: no such call; their mappings fail as they do
+    with open(path, "r+b") as handle:
+        try:
+            os.posix_fallocate(handle.fileno(), 0, os.fstat(handle.fileno()).st_size)
+        except OSError as exc:
+            if exc.errno in (errno.EINVAL, errno.EOPNOTSUPP):
+                return  # a file system that cannot reserve (some network ones): as before
+            raise OSError(exc.errno, f"{exc.strerror} (caching features)", str(path)) from None
 
 
 class FeatureCache:
