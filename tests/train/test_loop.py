@@ -322,3 +322,37 @@ def test_fp16_training_scales_the_loss_and_resumes_with_the_scaler(
     stored = project.events(source="model", run_id=run_id)
     assert len(stored) == report.events > 0
     assert all(0 < e.confidence <= 1 for e in stored)
+
+
+def test_a_stop_while_features_are_computed_ends_at_once_and_resume_starts_again(
+    demo_project, tiny_config
+):
+    """A big project computes features for minutes before the first batch: a stop there
+    does not wait for all of them, and the run, with no checkpoint yet, can be resumed (it
+    starts again from the beginning, as the same run)."""
+    import shutil
+
+    shutil.rmtree(demo_project.cache_dir / "features", ignore_errors=True)
+    asked = []
+
+    def stop_after_two() -> bool:
+        asked.append(True)
+        return len(asked) > 2
+
+    events = list(train(demo_project, tiny_config(epochs=1), stop=stop_after_two))
+    done = events[-1]
+    assert done.kind == "done" and done.status == "stopped"
+    assert "while computing features (2 of 4 recordings cached)" in done.message  # train + val
+    assert [e.kind for e in events].count("prepare") == 2 and "start" not in [
+        e.kind for e in events
+    ]
+    run = demo_project.run(done.run)
+    assert run.status == "stopped" and run.last_checkpoint is None
+
+    again = list(train(demo_project, resume=done.run))
+    assert again[-1].status == "done" and again[-1].run == done.run
+    assert len(demo_project.runs()) == 1
+    assert demo_project.run(done.run).best_checkpoint is not None
+    # Nothing to start again for a run that is done, nor for one imported from another tool.
+    with pytest.raises(TrainError, match="has finished"):
+        list(train(demo_project, resume=done.run))

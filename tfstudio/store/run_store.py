@@ -185,6 +185,12 @@ class RunStore(StoreBase):
             )
             self._changed("metrics", [run_id])
 
+    def clear_metrics(self, run_id: int) -> None:
+        """Forget a run's curves (it starts again from the beginning)."""
+        with self.write():
+            self.conn.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
+            self._changed("metrics", [run_id])
+
     def metrics(self, run_id: int, kind: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT * FROM metrics WHERE run_id = ?"
         params: list[Any] = [run_id]

@@ -100,6 +100,11 @@ __all__ = [
 StopRequest = Callable[[], bool] | threading.Event | None
 
 
+class _StoppedEarly(Exception):
+    """A stop asked for before training began: the run ends stopped, with no checkpoint
+    (resuming it starts it again; the features cached so far are kept)."""
+
+
 class _Diverged(Exception):
     """The loss (or gradient) became NaN or infinite."""
 
@@ -159,6 +164,7 @@ class _Trainer:
         self.run_id = -1
         self.model: CRNN | None = None
         self.state_loaded: dict[str, Any] | None = None
+        self.resumed_run: Run | None = None
         # Progress, saved in every checkpoint.
         self.epoch = 0  # epochs completed
         self.batch_in_epoch = 0  # batches done in epoch ``epoch + 1``
@@ -195,7 +201,8 @@ class _Trainer:
         if _still_running(run):
             raise TrainError(f"run {run.id} is still running (pid {run.pid})")
         if not run.last_checkpoint:
-            raise TrainError(f"run {run.id} has no checkpoint to resume from")
+            self._restart(run)
+            return
         path = Path(run.last_checkpoint)
         path = path if path.is_absolute() else self.project.root / path
         if not path.exists():
@@ -205,17 +212,7 @@ class _Trainer:
             raise TrainError(f"{path}: unknown checkpoint format {state.get('format')!r}")
         # A run stored before the generalisation recipe existed resumes without it.
         cfg = TrainConfig.from_dict({**RECIPE_OFF, **state["train_config"]})
-        changes = dict(self.overrides)
-        if self.given_config is not None:
-            given = self.given_config.to_dict()
-            changes = {**{k: given[k] for k in RUNTIME_FIELDS}, **changes}
-        not_runtime = set(changes) - RUNTIME_FIELDS
-        if not_runtime:
-            raise TrainError(
-                "a resumed run keeps its configuration; only these may change: "
-                + ", ".join(sorted(RUNTIME_FIELDS))
-                + f" (not {', '.join(sorted(not_runtime))})"
-            )
+        changes = self._runtime_changes()
         if run.status == "done" and int(changes.get("epochs", 0)) <= cfg.epochs:
             # It has trained all its epochs: going on would only rewrite its checkpoints and
             # tuning (the model its detections came from) and change nothing else.
@@ -228,6 +225,40 @@ class _Trainer:
         self.cfg.validate()
         self.resumed_run = run
         self.state_loaded = state
+
+    def _restart(self, run: Run) -> None:
+        """Resume a run that ended before its first checkpoint (stopped or killed while its
+        features were computed, or before its first epoch ended): it starts again from the
+        beginning, as the same run with its stored configuration (the features already
+        cached are kept)."""
+        if run.status not in ("stopped", "failed") or run.imported:
+            raise TrainError(f"run {run.id} has no checkpoint to resume from")
+        try:
+            cfg = TrainConfig.from_dict(run.config_dict)
+        except (TrainError, ValueError) as exc:
+            raise TrainError(
+                f"run {run.id} has no checkpoint, and its stored configuration cannot be used "
+                f"to start it again ({exc}); start a new run"
+            ) from None
+        changes = self._runtime_changes()
+        self.cfg = cfg.replace(**changes)
+        self.cfg.validate()
+        self.resumed_run = run
+
+    def _runtime_changes(self) -> dict[str, Any]:
+        """What a resume may change (``RUNTIME_FIELDS``): TrainError for anything else."""
+        changes = dict(self.overrides)
+        if self.given_config is not None:
+            given = self.given_config.to_dict()
+            changes = {**{k: given[k] for k in RUNTIME_FIELDS}, **changes}
+        not_runtime = set(changes) - RUNTIME_FIELDS
+        if not_runtime:
+            raise TrainError(
+                "a resumed run keeps its configuration; only these may change: "
+                + ", ".join(sorted(RUNTIME_FIELDS))
+                + f" (not {', '.join(sorted(not_runtime))})"
+            )
+        return changes
 
     def _check_project(self) -> None:
         if self.state_loaded is not None:
@@ -307,8 +338,12 @@ class _Trainer:
             self.run_id = int(self.dist.broadcast(None))
             return
         now = time.time()
-        if self.state_loaded is not None:
-            run: Run = self.resumed_run
+        if self.resumed_run is not None:
+            run = self.resumed_run
+            # Started again from the beginning (no checkpoint): when it started is now.
+            started = {} if self.state_loaded is not None else {"started_at": now}
+            if self.state_loaded is None:
+                self.project.clear_metrics(run.id)  # its curves start again too
             self.project.update_run(
                 run.id,
                 status="running",
@@ -317,6 +352,7 @@ class _Trainer:
                 pid=os.getpid(),
                 finished_at=None,
                 config=self.cfg.to_dict(),
+                **started,
             )
             self.run_id = run.id
         else:
@@ -338,6 +374,12 @@ class _Trainer:
             cache = FeatureCache(self.project.cache_dir, fc)
             for i, rec in enumerate(recs):
                 if not cache.has(rec.content_hash):
+                    if self.stop() and not self.dist.active:
+                        # Seconds a recording: a stop need not wait for all of them.
+                        raise _StoppedEarly(
+                            f"stopped on request while computing features ({i} of {len(recs)} "
+                            "recordings cached); resume it to start again from there"
+                        )
                     yield PrepareEvent(i, len(recs), rec.name)
                     cache.load(rec.content_hash, self.project.absolute_path(rec))
         self.dist.barrier()
@@ -676,6 +718,8 @@ class _Trainer:
             status, message = "failed", str(exc) or type(exc).__name__
             if isinstance(exc, torch.OutOfMemoryError):
                 message = "out of memory; try a smaller --batch-size or --seq-len"
+        except _StoppedEarly as exc:
+            status, message = "stopped", str(exc)
         except (KeyboardInterrupt, GeneratorExit):
             # The consumer went away (or Ctrl-C outside the CLI): keep what was learnt.
             self._finish("stopped", "interrupted", save=True)
