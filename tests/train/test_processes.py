@@ -132,6 +132,32 @@ def test_sigterm_stops_gracefully(demo_root):
         assert run.status == "stopped" and run.last_checkpoint and run.finished_at
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_to_the_process_group_with_loader_workers_stops_gracefully(demo_root, sig):
+    """A terminal's Ctrl+C (and a service manager's SIGTERM) reach every process of the
+    group: loader workers once died of it with tracebacks and failed the run."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tfstudio", "train", str(demo_root), "--epochs", "50",
+         "--workers", "1", *TINY_ARGS],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        start_new_session=True,  # its own group, as a shell job is
+    )  # fmt: skip
+    try:
+        seen = _read_until(proc, lambda x: x["event"] == "batch")
+        os.killpg(proc.pid, sig)
+        out, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "DataLoader worker" not in err, err
+    done = [*seen, *map(json.loads, out.splitlines())][-1]
+    assert done["event"] == "done" and done["status"] == "stopped" and done["last_checkpoint"]
+
+
 DDP_ARGS = ["--standalone", "--nproc_per_node=2", "-m", "tfstudio", "train"]
 
 

@@ -13,9 +13,12 @@ its batch sampler, so the dataset itself is stateless and works in spawned worke
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -555,4 +558,33 @@ def make_loader(
         multiprocessing_context="spawn" if num_workers > 0 else None,
         pin_memory=pin_memory,
         generator=torch.Generator().manual_seed(seed),
+        worker_init_fn=_ignore_stop_signals if num_workers > 0 else None,
     )
+
+
+def _ignore_stop_signals(worker_id: int) -> None:
+    """In a loader worker: leave SIGINT and SIGTERM to the main process (see
+    :func:`iterate_batches`); torch's worker start installs a SIGTERM handler of its own that
+    dies, so the inherited "ignore" is set again here."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def iterate_batches(loader: DataLoader) -> Iterator[Any]:
+    """``iter(loader)``, with its worker processes started ignoring SIGINT and SIGTERM.
+
+    Ctrl+C in a terminal (and a service manager's SIGTERM) goes to the whole process group:
+    workers that took it died with KeyboardInterrupt tracebacks, and the training's main
+    process, which handles it gracefully (stop after the batch, keep the run resumable), then
+    failed with "DataLoader worker exited unexpectedly". An ignored signal stays ignored in a
+    spawned child (and Python then installs no KeyboardInterrupt of its own), so only the
+    main process hears it; the workers end when it ends their loader.
+    """
+    if loader.num_workers == 0 or threading.current_thread() is not threading.main_thread():
+        return iter(loader)
+    before = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return iter(loader)  # starts the workers
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)

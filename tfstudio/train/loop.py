@@ -62,6 +62,7 @@ from tfstudio.train.data import (
     SeededWindow,
     SequenceDataset,
     epoch_batches,
+    iterate_batches,
     load_recordings,
     make_loader,
     pcen_smoothing,
@@ -771,7 +772,7 @@ class _Trainer:
                 pin_memory=self.device.type == "cuda",
                 seed=cfg.seed * 100003 + epoch,
             )
-            for batch in loader:
+            for batch in iterate_batches(loader):
                 outcome = self._step(batch, epoch)
                 if outcome is not None:
                     status, message = outcome
