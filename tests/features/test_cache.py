@@ -96,3 +96,24 @@ def test_long_file_in_bounded_memory(tmp_path):
     # Four times the audio, about the same memory: it depends on the block, not the file.
     assert long_peak < 1.5 * short_peak, (short_peak, long_peak)
     assert long_peak < 80 * 22050 * 4 / 2
+
+
+def test_audio_with_nan_samples_is_an_error_naming_the_file_and_time(tmp_path):
+    """A float WAV with NaN in it: every feature of its window would be NaN, and training then
+    failed with "the loss became NaN" and advice about the learning rate."""
+    import numpy as np
+    import pytest
+    import soundfile as sf
+
+    from tfstudio.audio import AudioError
+    from tfstudio.features.cache import compute_features
+    from tfstudio.features.config import FeatureConfig
+
+    samples = np.zeros(16_000 * 3, dtype="float32")
+    samples[16_000 * 2 + 8_000] = np.nan
+    path = tmp_path / "nan.wav"
+    sf.write(path, samples, 16_000, subtype="FLOAT")
+    for rate in (16_000, 22_050):  # read as it is, and resampled
+        with pytest.raises(AudioError, match=r"nan\.wav: holds samples that are not numbers"):
+            compute_features(path, FeatureConfig(sample_rate=rate), tmp_path / f"f{rate}.npy")
+        assert not list(tmp_path.glob("f*.npy"))

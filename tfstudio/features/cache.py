@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tfstudio.audio import AudioReader, resample
+from tfstudio.audio import AudioError, AudioReader, resample
 from tfstudio.features.config import FeatureConfig, n_frames, resampled_length
 from tfstudio.features.melspec import stream_logmel
 
@@ -75,6 +75,23 @@ def resampled_blocks(
     return generate(), total
 
 
+def _finite(blocks: Iterator[np.ndarray], path: Path | str, rate: int) -> Iterator[np.ndarray]:
+    """The blocks, checked: a sample that is NaN or infinite (a float WAV some tool wrote
+    badly) would make every feature of its window NaN, and training then fail with "the loss
+    became NaN" and advice about the learning rate. AudioError naming the file and the time."""
+    at = 0
+    for block in blocks:
+        if not np.isfinite(block).all():
+            first = at + int(np.flatnonzero(~np.isfinite(block))[0])
+            raise AudioError(
+                path,
+                f"holds samples that are not numbers (NaN or infinite) from {first / rate:.2f} s "
+                "on; repair or re-export the file",
+            )
+        at += len(block)
+        yield block
+
+
 def compute_features(
     audio_path: Path | str,
     config: FeatureConfig,
@@ -89,6 +106,7 @@ def compute_features(
     """
     with AudioReader(audio_path) as reader:
         blocks, n_samples = resampled_blocks(reader, config.sample_rate, block_s=block_s)
+        blocks = _finite(blocks, audio_path, config.sample_rate)
         shape = (n_frames(n_samples, config.hop_length), config.n_mels)
         frames_per_block = max(1, round(block_s / config.hop_s))
         pieces = stream_logmel(blocks, n_samples, config, frames_per_block=frames_per_block)
