@@ -312,3 +312,26 @@ def test_a_damaged_checkpoint_is_found_without_torch_and_left_alone(tmp_path):
     assert f"best checkpoint of run {run.id} is damaged" in findings[0]["message"]
     assert "fails its checksum" in findings[1]["message"]
     assert best.exists() and last.exists()  # the only copy of a model is never deleted
+
+
+def test_a_file_replaced_by_another_of_the_same_size_is_changed(tmp_path):
+    """Same size, other sound: once taken as the recording it was (its cached features and
+    scores those of the old audio). A copy of the same bytes with a new time is still it."""
+    import os
+
+    root = _project(tmp_path)
+    a, b = tmp_path / "audio" / "a.wav", tmp_path / "audio" / "b.wav"
+    sf.write(a, np.full(8000, 0.25, dtype="float32"), 8000)  # same frames, same size
+    os.utime(a, (1_000_000.0, 1_000_000.0))
+    b.write_bytes(b.read_bytes())  # the same bytes, written again: a new time only
+    os.utime(b, (2_000_000.0, 2_000_000.0))
+    result = tfstudio("check", root, "--json")
+    findings = json.loads(result.stdout)["findings"]
+    assert [(f["kind"], f["subject"]) for f in findings] == [("changed_audio", str(a))]
+    with Project.open(root) as project:
+        assert project.find_recording("b.wav").mtime != 2_000_000.0  # check writes nothing
+    assert tfstudio("check", root, "--repair").returncode != 0  # a's change is no repair's
+    with Project.open(root) as project:
+        # b was hashed again and found the same: its new time is stored, not hashed each time.
+        assert project.find_recording("b.wav").mtime == 2_000_000.0
+        assert project.find_recording("a.wav").status == "changed"

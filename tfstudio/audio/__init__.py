@@ -4,7 +4,14 @@ No Qt here, and torch only inside `resample` (imported when first called).
 """
 
 from tfstudio.audio.demo import CLASSES, DemoClass, DemoEvent, DemoRecording, generate_demo
-from tfstudio.audio.probe import AUDIO_SUFFIXES, AudioError, AudioInfo, probe, scan
+from tfstudio.audio.probe import (
+    AUDIO_SUFFIXES,
+    AudioError,
+    AudioInfo,
+    content_hash,
+    probe,
+    scan,
+)
 from tfstudio.audio.reader import AudioReader, read_mono, resample
 
 __all__ = [
@@ -16,6 +23,7 @@ __all__ = [
     "DemoClass",
     "DemoEvent",
     "DemoRecording",
+    "content_hash",
     "generate_demo",
     "probe",
     "read_mono",

@@ -99,6 +99,19 @@ class AudioError(Exception):
         return (type(self), (self.path, self.reason, self.kind))
 
 
+def _digest(f: BufferedReader) -> str:
+    return hashlib.file_digest(
+        f, lambda: hashlib.blake2b(digest_size=_HASH_DIGEST_BYTES)
+    ).hexdigest()
+
+
+def content_hash(path: os.PathLike[str] | str) -> str:
+    """The content hash ``probe`` stores for a file (its bytes, not its name or time); the
+    store compares it when a file's time changed but not its size (``check_files``)."""
+    with open(path, "rb") as f:
+        return _digest(f)
+
+
 def probe(path: os.PathLike[str] | str) -> AudioInfo:
     """Describe one audio file from its header; raise `AudioError` if it cannot be used.
 
@@ -141,9 +154,7 @@ def _probe_open(path: Path, f: BufferedReader, st: os.stat_result) -> AudioInfo:
         raise AudioError(path, "contains no audio (0 frames)", "no_frames")
     _check_tail(path, info)
     f.seek(0)
-    digest = hashlib.file_digest(
-        f, lambda: hashlib.blake2b(digest_size=_HASH_DIGEST_BYTES)
-    ).hexdigest()
+    digest = _digest(f)
     return AudioInfo(
         path=path,
         sample_rate=int(info.samplerate),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from tfstudio.audio import content_hash
 from tfstudio.cli.common import UserError, emit_json, err
 from tfstudio.store import Project, ProjectError
 from tfstudio.store.check import check_project
@@ -41,7 +42,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     except ProjectError as exc:
         raise UserError(str(exc)) from None
     with project:
-        findings = check_project(project, repair=args.repair)
+        findings = check_project(project, repair=args.repair, digest=content_hash)
         read_only = project.read_only
     remaining = [f for f in findings if not f.repaired]
     if args.json:

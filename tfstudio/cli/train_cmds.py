@@ -537,6 +537,7 @@ def _chosen_in_project(
 
 def cmd_detect(args: argparse.Namespace) -> int:
     _quiet_threads()
+    from tfstudio.audio import content_hash
     from tfstudio.train import TrainError, detect_recordings
     from tfstudio.train.detect import torchrun_ranks
     from tfstudio.train.layout import select_run
@@ -569,7 +570,9 @@ def cmd_detect(args: argparse.Namespace) -> int:
         # missing since the project last looked is left out and said, not a traceback.
         gone = {
             rec.id: why
-            for rec, why in project.check_files(record=ranks.main and not project.read_only)
+            for rec, why in project.check_files(
+                record=ranks.main and not project.read_only, digest=content_hash
+            )
         }
         if args.split is not None or args.unlabelled:
             recordings = _chosen_in_project(project, args.split, args.unlabelled, gone, skipped)

@@ -15,6 +15,7 @@ import re
 import sqlite3
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -50,15 +51,18 @@ class Finding:
         return asdict(self)
 
 
-def check_project(project: Project, *, repair: bool = False) -> list[Finding]:
+def check_project(
+    project: Project, *, repair: bool = False, digest: Callable[[str], str] | None = None
+) -> list[Finding]:
     """Everything wrong with ``project``; with ``repair`` (and a writable project) fix what is
-    safe to fix and mark those findings ``repaired``."""
+    safe to fix and mark those findings ``repaired``. ``digest`` (the audio content hash)
+    also finds a recording replaced by another file of the same size."""
     repair = repair and not project.read_only
     findings: list[Finding] = []
     findings += _integrity(project)
     findings += _label_counts(project, repair)
     findings += _dead_runs(project, repair)
-    findings += _audio(project, repair)
+    findings += _audio(project, repair, digest)
     hashes = {rec.content_hash for rec in project.recordings()}
     findings += _cache(project, hashes, repair)
     findings += _runs_folder(project, hashes, repair)
@@ -159,8 +163,10 @@ def _dead_runs(project: Project, repair: bool) -> list[Finding]:
     ]
 
 
-def _audio(project: Project, repair: bool) -> list[Finding]:
-    problems = project.check_files(record=repair)
+def _audio(
+    project: Project, repair: bool, digest: Callable[[str], str] | None = None
+) -> list[Finding]:
+    problems = project.check_files(record=repair, digest=digest)
     findings = []
     for rec, _line in problems:
         path = project.absolute_path(rec)

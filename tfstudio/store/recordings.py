@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -210,22 +210,44 @@ class RecordingStore(StoreBase):
             )
             self._changed("recordings", [recording_id])
 
-    def check_files(self, *, record: bool = True) -> list[tuple[Recording, str]]:
+    def check_files(
+        self, *, record: bool = True, digest: Callable[[str], str] | None = None
+    ) -> list[tuple[Recording, str]]:
         """Recordings whose file is missing or changed since import; with ``record`` (and a
-        writable project) their status is stored too."""
-        # Runs as every project opens: a stat per recording from four columns, and whole
+        writable project) their status is stored too.
+
+        A file of the same size is taken as unchanged, unless ``digest`` (the content hash
+        function, ``tfstudio.audio.content_hash``) is given: then one whose time changed is
+        hashed again, and is changed when its content is (a file replaced by another of the
+        same size once kept its old features and was scored as the old one); an unchanged
+        one's new time is stored, so it is hashed once.
+        """
+        # Runs as every project opens: a stat per recording from a few columns, and whole
         # recordings only for those with a problem (10 000 recordings: 0.45 s -> 0.15 s).
         root = str(self.root)
         found: dict[int, str] = {}
         updates: list[tuple[str, int]] = []
-        rows = self.conn.execute("SELECT id, path, size, status FROM recordings ORDER BY name, id")
-        for rec_id, stored, size, old in rows:
+        touched: list[tuple[float, int]] = []
+        rows = self.conn.execute(
+            "SELECT id, path, size, mtime, content_hash, status FROM recordings ORDER BY name, id"
+        )
+        for rec_id, stored, size, mtime, stored_hash, old in rows.fetchall():
+            path = os.path.join(root, stored)
             try:
-                stat = os.stat(os.path.join(root, stored))
+                stat = os.stat(path)
             except OSError:
                 status = "missing"
             else:
                 status = "changed" if stat.st_size != size else "ok"
+                if status == "ok" and digest is not None and stat.st_mtime != mtime:
+                    try:
+                        same = digest(path) == stored_hash
+                    except OSError:
+                        status = "missing"
+                    else:
+                        status = "ok" if same else "changed"
+                        if same:
+                            touched.append((stat.st_mtime, rec_id))
             if status != old:
                 updates.append((status, rec_id))
             if status != "ok":
@@ -235,8 +257,9 @@ class RecordingStore(StoreBase):
             for rec in self.recordings():
                 if rec.id in found:
                     problems.append((rec, f"{found[rec.id]}: {self.absolute_path(rec)}"))
-        if updates and record and not self.read_only:
+        if (updates or touched) and record and not self.read_only:
             with self.write():
                 self.conn.executemany("UPDATE recordings SET status = ? WHERE id = ?", updates)
+                self.conn.executemany("UPDATE recordings SET mtime = ? WHERE id = ?", touched)
                 self._changed("recordings", [i for _, i in updates])
         return problems

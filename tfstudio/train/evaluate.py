@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from tfstudio.audio import content_hash
 from tfstudio.features.cache import FeatureCache
 from tfstudio.store import SPLITS, Project, Recording
 from tfstudio.train import metrics as sed_metrics
@@ -56,7 +57,9 @@ def evaluate_run(
     loaded = load_run_model(project, run, device)
     # Statuses as the files are now (a stat each): a recording whose audio went missing or
     # changed since the project last looked is left out, and named in ``left_out``.
-    gone = {rec.id for rec, _ in project.check_files(record=not project.read_only)}
+    gone = {
+        rec.id for rec, _ in project.check_files(record=not project.read_only, digest=content_hash)
+    }
     in_split = project.recordings(split)
     recordings = [r for r in in_split if r.status == "ok" and r.id not in gone]
     left_out = [r.name for r in in_split if r not in recordings]
