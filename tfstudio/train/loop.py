@@ -732,7 +732,10 @@ class _Trainer:
         yield DoneEvent(
             run=self.run_id,
             status=status,
-            best_checkpoint=str(self.best_path) if self.best_epoch and self.best_path else None,
+            # Only a file that is there (a save that failed, e.g. on a full disk, left none).
+            best_checkpoint=str(self.best_path)
+            if self.best_epoch and self.best_path and self.best_path.exists()
+            else None,
             message=message,
             last_checkpoint=str(self.last_path)
             if self.last_path and self.last_path.exists()
