@@ -559,6 +559,16 @@ def _import_label_file(
                         path,
                     )
                 )
+            nyquist = rec.sample_rate / 2
+            if event.high_hz is not None and event.high_hz > nyquist * (1 + 1e-6):
+                report.warnings.append(
+                    Problem(
+                        f"event {event.label!r} at {event.onset} s reaches {event.high_hz:g} Hz, "
+                        f"above what {rec.name} holds ({nyquist:g} Hz at {rec.sample_rate} Hz); "
+                        "kept as is",
+                        path,
+                    )
+                )
             yield dict(
                 recording_id=rec.id,
                 class_id=class_id,

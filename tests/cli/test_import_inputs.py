@@ -271,3 +271,17 @@ def test_names_in_another_unicode_normal_form_find_their_recording(tmp_path, pro
     result = tfstudio("import", project, "--labels", tsv, "--labels", audacity)
     assert result.returncode == 0, result.stderr
     assert labels(project) == [(name, "bird", 0.1, 0.2), (name, "frog", 0.3, 0.4)]
+
+
+def test_labels_past_the_recording_in_time_or_frequency_are_kept_with_a_warning(tmp_path, project):
+    wav(tmp_path / "rec.wav", seconds=2)  # 8 kHz: it holds up to 4 kHz
+    assert tfstudio("import", project, tmp_path / "rec.wav", "-q").returncode == 0
+    labels_file = tmp_path / "rec.txt"
+    labels_file.write_text("0.5\t1.0\tbird\n\\\t100\t60000\n1.5\t2.5\tfrog\n")
+    result = tfstudio("import", project, "--labels", labels_file)
+    assert result.returncode == 0, result.stderr
+    assert "event 'bird' at 0.5 s reaches 60000 Hz, above what rec.wav holds (4000 Hz" in (
+        result.stderr
+    )
+    assert "event 'frog' 1.5–2.5 s ends after rec.wav (2.000 s); kept as is" in result.stderr
+    assert labels(project) == [("rec.wav", "bird", 0.5, 1.0), ("rec.wav", "frog", 1.5, 2.5)]
