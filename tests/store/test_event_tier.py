@@ -103,6 +103,21 @@ def test_the_same_label_from_another_tier_or_file_is_not_added_twice(project):
     assert [e.tier for e in project.labels()] == ["birds"]
 
 
+def test_a_box_read_back_without_its_band_is_not_added_twice(project):
+    """A box exported to DCASE or a TextGrid (no frequencies there) and imported again was a
+    second label of the same sound; a box is still a new event beside a plain one."""
+    rec = fake_recording(project, "a.wav")
+    cls = project.add_class("bird")
+    row = dict(recording_id=rec, class_id=cls.id, onset=1.0, offset=2.0)
+    assert len(project.add_new_events([{**row, "low_hz": 100.0, "high_hz": 2000.0}]).ids) == 1
+    assert len(project.add_new_events([row]).ids) == 0
+    assert len(project.add_new_events([{**row, "low_hz": 50.0, "high_hz": 900.0}]).ids) == 1
+    assert sorted((e.low_hz, e.high_hz) for e in project.labels()) == [
+        (50.0, 900.0),
+        (100.0, 2000.0),
+    ]
+
+
 def test_an_edit_keeps_the_tier_and_undo_restores_it(project):
     rec = fake_recording(project, "a.wav")
     bird = project.add_class("bird")

@@ -240,7 +240,8 @@ class EventStore(History):
         """Add the events the project does not have yet: all or nothing, one undoable step.
 
         An event is there already when one with the same recording, class, onset, offset,
-        frequencies and source exists, whatever its tier; repeats count (rows listing an event
+        frequencies and source exists, whatever its tier (one without frequencies also when
+        the project has it as a box: a format without them read it back); repeats count (rows listing an event
         twice add it twice unless the project has it twice). See :meth:`import_events` for
         many files at once.
         """
@@ -355,7 +356,10 @@ class EventStore(History):
                     " WHERE s.repeat > s.earlier AND s.repeat > (SELECT count(*) FROM events e"
                     "  WHERE e.recording_id = s.recording_id AND e.onset = s.onset"
                     "  AND e.class_id = s.class_id AND e.offset = s.offset AND e.source = s.source"
-                    "  AND e.low_hz IS s.low_hz AND e.high_hz IS s.high_hz)"
+                    # A row without a band is also there when the project has the event
+                    # as a box: formats without frequencies (DCASE, TextGrid) cannot say it.
+                    "  AND (e.low_hz IS s.low_hz AND e.high_hz IS s.high_hz"
+                    "   OR s.low_hz IS NULL AND s.high_hz IS NULL))"
                     " ORDER BY s.seq",
                     (now, now),
                 )
