@@ -80,7 +80,7 @@ def _detect(project, rec, run_id, class_id, onset, offset, confidence=0.8):
 
 def test_accepting_a_detection_over_a_label_merges_instead_of_duplicating(reviewed):
     """Bug: accepting a detection that coincided with a label added a second label."""
-    project, rec, bird, _frog, run = reviewed
+    project, rec, bird, frog, run = reviewed
     label = project.add_event(rec, bird, 1.0, 2.0)
     project.add_event(rec, frog, 1.0, 2.0)  # another class at the same time: untouched
     detection = _detect(project, rec, run, bird, 1.2, 2.6)
@@ -125,7 +125,7 @@ def test_accepting_several_at_once_is_one_step_and_never_leaves_duplicates(revie
 
 
 def test_an_adjusted_detection_merges_with_the_labels_of_its_new_class(reviewed):
-    project, rec, bird, _frog, run = reviewed
+    project, rec, bird, frog, run = reviewed
     frog_label = project.add_event(rec, frog, 5.0, 6.0)
     detection = _detect(project, rec, run, bird, 5.5, 6.5)
     (result,) = accept_detections(project, [detection], class_id=frog, offset=7.0)
