@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -73,6 +74,13 @@ def describe(exc: sqlite3.Error, db_path: Path) -> DatabaseProblem | None:
         )
     elif primary == _FULL or "disk is full" in text:
         message = f"{db_path}: the disk is full, nothing of this change was written; free space and try again"
+    elif (primary == _IOERR or "disk I/O error" in text) and _disk_full(root):
+        # SQLite says I/O error (SQLITE_IOERR_SHMSIZE, _WRITE...) where the write-ahead log or
+        # its index could not grow: the cause is the full disk, not a damaged project.
+        message = (
+            f"{db_path}: the disk holding the project is full ({name or text}), so the "
+            "database cannot be opened or changed; free space and try again"
+        )
     elif primary == _IOERR or "disk I/O error" in text:
         wal = db_path.with_name(db_path.name + "-wal")
         shm = db_path.with_name(db_path.name + "-shm")
@@ -97,3 +105,11 @@ def describe(exc: sqlite3.Error, db_path: Path) -> DatabaseProblem | None:
     else:
         return None
     return DatabaseProblem(message, name)
+
+
+def _disk_full(folder: Path, *, below: int = 1 << 20) -> bool:
+    """Whether the file system holding ``folder`` has (almost) no space left."""
+    try:
+        return shutil.disk_usage(folder).free < below
+    except OSError:
+        return False
