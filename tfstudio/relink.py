@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tfstudio.audio.probe import AudioError, probe
-from tfstudio.store import Project, ProjectError, Recording
+from tfstudio.store import DatabaseProblem, Project, ProjectError, Recording
 
 __all__ = ["RelinkReport", "relink"]
 
@@ -68,6 +68,9 @@ def relink(
     left alone."""
     old_path = Path(os.path.abspath(Path(old).expanduser()))
     new_path = Path(os.path.abspath(Path(new).expanduser()))
+    if project.read_only:
+        # Said once, before any file is read (it was said again for every recording).
+        raise project.read_only_error()
     report = RelinkReport()
     plan: list[tuple[Recording, Path]] = []
     for rec in project.recordings():
@@ -101,6 +104,8 @@ def relink(
             continue
         try:
             project.relocate_recording(rec.id, target, mtime=info.mtime)
+        except DatabaseProblem:
+            raise  # the project's (a full disk, a lock): not this recording's, said once
         except ProjectError as exc:
             report.different.append((rec, target, str(exc)))
             continue

@@ -88,3 +88,19 @@ def test_nothing_under_old_is_a_usage_error(tmp_path):
     result = tfstudio("relink", root, tmp_path / "elsewhere", tmp_path / "new")
     assert result.returncode == 2
     assert "no recording of" in result.stderr
+
+
+def test_a_read_only_project_is_said_once_not_per_recording(tmp_path):
+    root, audio = _project(tmp_path)
+    moved = tmp_path / "moved"
+    shutil.copytree(audio, moved / "day1")
+    for path in (root / "project.sqlite", root):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        result = tfstudio("relink", root, audio, moved / "day1", unprivileged=True)
+    finally:
+        root.chmod(0o755)
+        (root / "project.sqlite").chmod(0o644)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("read-only") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1

@@ -60,10 +60,7 @@ class StoreBase:
                 raise
             return
         if self.read_only:
-            raise ProjectError(
-                f"{self.db_path}: the project is read-only here, so it can be viewed and "
-                "exported but not changed; make the folder and the file writable to edit it"
-            )
+            raise self.read_only_error()
         # IMMEDIATE takes the write lock up front, so the busy timeout applies; a deferred
         # transaction that upgrades later can fail at once with "database is locked".
         self.conn.execute("BEGIN IMMEDIATE")
@@ -109,6 +106,13 @@ class StoreBase:
 
     def _rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict]:
         return [dict(row) for row in self.conn.execute(sql, params)]
+
+    def read_only_error(self) -> ProjectError:
+        """What a change of a read-only project is told (one wording everywhere)."""
+        return ProjectError(
+            f"{self.db_path}: the project is read-only here, so it can be viewed and "
+            "exported but not changed; make the folder and the file writable to edit it"
+        )
 
     def _row(self, table: str, row_id: int) -> dict[str, Any] | None:
         rows = self._rows(f"SELECT * FROM {table} WHERE id = ?", (row_id,))
