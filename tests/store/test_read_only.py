@@ -5,7 +5,9 @@ capabilities that let root ignore them)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+import soundfile as sf
 
 from tests.conftest import fake_recording
 from tests.store.helpers import one_line_error, tfstudio
@@ -43,6 +45,14 @@ def test_a_read_only_project_opens_for_viewing_and_export(read_only, tmp_path):
     assert imported.returncode != 0 and "Traceback" not in imported.stderr
     (line,) = [line for line in imported.stderr.splitlines() if "read-only" in line]
     assert str(root / DB_NAME) in line and "writable" in line
+    # Audio as well: once, exit 1 (it was one line per file, exit 3).
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    for name in ("x.wav", "y.wav", "z.wav"):
+        sf.write(audio / name, np.zeros(800, dtype="float32"), 8000)
+    imported = tfstudio("import", root, audio, unprivileged=True)
+    assert imported.returncode == 1, imported.stderr
+    assert imported.stderr.count("read-only") == 1 and "Traceback" not in imported.stderr
 
     # The recording row has no audio file: check reports it, and repairs nothing here.
     check = tfstudio("check", root, "--repair", unprivileged=True)

@@ -277,6 +277,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     quiet = args.quiet or args.json
     with open_project(args.project) as project:
+        if project.read_only:
+            # Once, before any file is read (audio said it for every file, exit 3; labels
+            # once, exit 1): nothing can be imported.
+            raise UserError(f"nothing was imported: {project.read_only_error()}", EXIT_RUNTIME)
         report = ImportReport()
         if args.paths:
             bar = progress(None, "audio", quiet=quiet, unit="file")
