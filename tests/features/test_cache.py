@@ -117,3 +117,40 @@ def test_audio_with_nan_samples_is_an_error_naming_the_file_and_time(tmp_path):
         with pytest.raises(AudioError, match=r"nan\.wav: holds samples that are not numbers"):
             compute_features(path, FeatureConfig(sample_rate=rate), tmp_path / f"f{rate}.npy")
         assert not list(tmp_path.glob("f*.npy"))
+
+
+def test_a_cache_folder_that_cannot_be_written_computes_in_memory(tmp_path):
+    """A read-only project can be evaluated: the features are not cached, not refused (in a
+    child under which permission bits apply, as root ignores them)."""
+    import subprocess
+    import sys
+
+    import numpy as np
+    import soundfile as sf
+
+    from tests.store.helpers import without_privileges
+
+    audio = tmp_path / "a.wav"
+    sf.write(audio, np.zeros(16_000, dtype="float32"), 16_000)
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir()
+    cache_dir.chmod(0o555)
+    code = (
+        "import sys\n"
+        "from tfstudio.features.cache import FeatureCache\n"
+        "from tfstudio.features.config import FeatureConfig\n"
+        "cache = FeatureCache(sys.argv[1], FeatureConfig())\n"
+        "features = cache.load('0123', sys.argv[2])\n"
+        "print(features.shape[1], cache.has('0123'))\n"
+    )
+    try:
+        result = subprocess.run(
+            [*without_privileges(), sys.executable, "-c", code, str(cache_dir), str(audio)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        cache_dir.chmod(0o755)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["40", "False"]  # the default 40 mel bands, not cached

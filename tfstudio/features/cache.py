@@ -181,4 +181,9 @@ class FeatureCache:
                 path.unlink(missing_ok=True)  # unreadable: recompute below
         if on_compute is not None:
             on_compute(Path(audio_path))
-        return compute_features(audio_path, self.config, path, block_s=self.block_s)
+        try:
+            return compute_features(audio_path, self.config, path, block_s=self.block_s)
+        except PermissionError:
+            # A read-only project (or cache folder) can still be evaluated and detected on:
+            # the features are computed in memory instead of cached.
+            return compute_features(audio_path, self.config, None, block_s=self.block_s)
