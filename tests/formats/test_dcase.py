@@ -280,3 +280,18 @@ def test_export_lists_files_without_events_as_desed_does(tmp_path):
     ]
     result = dcase.read(path)
     assert result.issues == [] and len(result.events) == 1
+
+
+def test_fields_quoted_as_csv_writers_quote_them_are_unquoted(tmp_path):
+    """As pandas' to_csv(sep="\\t") writes it: its index as a first, unnamed column, and a
+    label holding a quote in quotes, the quotes inside doubled."""
+    path = write_bytes(
+        tmp_path,
+        "\tfilename\tonset\toffset\tevent_label\n"
+        '0\trec1.wav\t0.1\t0.2\t"say ""hi"""\n'
+        "1\trec1.wav\t0.5\t0.6\tbird\n"
+        '2\trec1.wav\t0.9\t1.0\t"loud" bird\n',  # not CSV quoting: kept as it is
+    )
+    result = dcase.read(path)
+    assert result.issues == []
+    assert [e.label for e in result.events] == ['say "hi"', "bird", '"loud" bird']

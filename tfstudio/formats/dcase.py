@@ -20,6 +20,7 @@ without a recording gets an empty file name.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,7 +124,21 @@ _STANDARD = (_Columns(onset=1, offset=2, label=3, width=4, recording=0), _Column
 
 
 def _fields(line: str) -> list[str]:
-    return [field.strip() for field in (line.split("\t") if "\t" in line else line.split())]
+    return _tab_fields(line) if "\t" in line else [field.strip() for field in line.split()]
+
+
+def _tab_fields(line: str) -> list[str]:
+    """A tab-separated line's fields. A field in double quotes is unquoted as CSV writers
+    quote it (pandas' ``to_csv(sep="\\t")`` quotes a label holding a quote or a tab, and
+    doubles the quotes inside it): the class is the text inside, not the quoting."""
+    if '"' in line:
+        try:
+            return [
+                field.strip() for field in next(csv.reader([line], delimiter="\t", strict=True))
+            ]
+        except csv.Error:
+            pass  # not CSV quoting after all: the quotes are part of the text
+    return [field.strip() for field in line.split("\t")]
 
 
 def _header(path: Path, fields: list[str], label_column: str | None) -> _Columns | None:
@@ -179,7 +194,7 @@ def _header(path: Path, fields: list[str], label_column: str | None) -> _Columns
 def _split_named(line: str, columns: _Columns) -> list[str] | None:
     """The fields of one line under a header, or None for a recording without events."""
     if "\t" in line:
-        fields = [field.strip() for field in line.split("\t")]
+        fields = _tab_fields(line)
     elif columns.label == columns.width - 1:
         # Without tabs the label, when it is the last column, may hold spaces.
         fields = line.strip().split(None, columns.width - 1)
@@ -212,7 +227,7 @@ def _named_event(fields: list[str], columns: _Columns) -> LabelEvent:
 def _split(line: str) -> list[str] | None:
     """The fields of one line, or None for a line that names a recording without events."""
     if "\t" in line:
-        fields = [field.strip() for field in line.split("\t")]
+        fields = _tab_fields(line)
         return None if not any(fields[1:]) else fields
     words = line.split()
     if len(words) == 1:
