@@ -48,3 +48,50 @@ def test_long_recording_times_fit_and_edit_as_hours_minutes_seconds(qtbot, tmp_p
         assert "Not a time" in window.statusBar().currentMessage()
     finally:
         window.close()
+
+
+def test_editing_times_in_the_table_moves_the_event_without_qt_warnings(window, qtbot, qtlog):
+    """Click, double-click, type, Enter: the event moves, the edit is one undo step, and Qt
+    says nothing (the model was reset under the open editor: "commitData called with an
+    editor that does not belong to this view" at every edit)."""
+    from PySide6.QtWidgets import QLineEdit
+
+    ws = window.workspace
+    rec = ws.recording
+    bird = next(c for c in ws.classes() if c.name == "bird")
+    ws.project.add_event(rec.id, bird.id, 2.0, 3.0)
+    ws.project.add_event(rec.id, bird.id, 5.0, 6.0)
+    ws.refresh()
+    table, model = window.events.table, window.events.model
+    qtbot.waitUntil(lambda: model.rowCount() == 2)
+    viewport = table.viewport()
+    for col, text, field, expected in ((1, "2.5", "onset", 2.5), (2, "3.75", "offset", 3.75)):
+        pos = table.visualRect(model.index(0, col)).center()
+        qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=pos)
+        qtbot.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=pos)
+        (editor,) = [e for e in table.findChildren(QLineEdit) if e.isVisible()]
+        editor.selectAll()
+        qtbot.keyClicks(editor, text)
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+        qtbot.wait(50)
+        event = ws.labels.get(model.event_id(0))
+        assert getattr(event, field) == pytest.approx(expected)
+    # An edit that moves the second event before the first reorders the rows; still no
+    # warning. Tab (also the window's Next event) commits it and edits the moved event's next
+    # cell, as in a spreadsheet.
+    second = model.event_id(1)
+    pos = table.visualRect(model.index(1, 1)).center()
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=pos)
+    (editor,) = [e for e in table.findChildren(QLineEdit) if e.isVisible()]
+    editor.selectAll()
+    qtbot.keyClicks(editor, "1")
+    qtbot.keyClick(editor, Qt.Key.Key_Tab)
+    qtbot.wait(50)
+    assert ws.labels.get(second).onset == 1.0
+    assert model.event_id(0) == second
+    (editor,) = [e for e in table.findChildren(QLineEdit) if e.isVisible()]
+    assert table.visualRect(model.index(0, 2)).contains(editor.geometry().center())
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    assert not [e for e in table.findChildren(QLineEdit) if e.isVisible()]
+    assert not [r for r in qtlog.records if "commitData" in r.message]

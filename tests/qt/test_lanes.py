@@ -336,3 +336,54 @@ def test_ctrl_f_with_few_classes_goes_to_the_class_list(qtbot, tmp_path):
         assert window.palette_widget.list.hasFocus()
     finally:
         window.close()
+
+
+def _handle_rows(view) -> list[float]:
+    """The rows (lane units) at the middle of the selected event's two drag handles, as drawn."""
+    rows = []
+    for line in view.editor.lane_region.lines:
+        scene = line.mapRectToScene(line.boundingRect())
+        rows.append(view.lane_vb.mapSceneToView(scene.center()).y())
+    return rows
+
+
+def test_the_selection_handles_follow_the_lane_when_a_filter_moves_it(qtbot, tmp_path):
+    """Filtering moves the selected event's lane to another row: its drag handles go with it
+    (they stayed on the old row), and Esc in the filter clears it and gives the keys back to
+    the spectrogram (it kept them: 2 and Delete typed into the filter)."""
+    from tests.qt.conftest import open_window
+
+    window = open_window(qtbot, make_project(tmp_path, 40, labelled=(0, 5, 17)))
+    try:
+        view, workspace = window.view, window.workspace
+        qtbot.waitUntil(view.has_image, timeout=5000)
+        event = next(e for e in workspace.labels.order if e.class_id == ids(workspace)["c017"])
+        row = view.lane_of(event.class_id)
+        assert row == 2
+        middle = (event.onset + event.offset) / 2
+        qtbot.mouseClick(
+            view.graphics.viewport(), LEFT, pos=view.viewport_pos("lanes", middle, row + 0.5)
+        )
+        assert workspace.selected_id == event.id
+        assert all(row < y < row + 1 for y in _handle_rows(view))
+
+        graphics = view.graphics
+        graphics.setFocus()
+        qtbot.keyClick(graphics, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+        field = view.strip.filter
+        assert field.hasFocus()
+        qtbot.keyClicks(field, "c017")
+        row = view.lane_of(event.class_id)
+        assert row == 0  # the only match (it is the current class too)
+        qtbot.wait(50)
+        assert all(row < y < row + 1 for y in _handle_rows(view))
+
+        qtbot.keyClick(field, Qt.Key.Key_Escape)
+        assert field.text() == ""
+        assert not field.hasFocus() and graphics.hasFocus()
+        assert workspace.selected_id == event.id  # Esc went to the filter, not to deselect
+        qtbot.keyClick(graphics, Qt.Key.Key_2)
+        assert workspace.labels.get(event.id).class_id == ids(workspace)["c001"]
+        assert field.text() == ""
+    finally:
+        window.close()

@@ -73,3 +73,56 @@ def test_long_recording_opens_with_bounded_memory(qtbot, tmp_path, wav_writer):
         view.shutdown()
         workspace.close_project()
     assert peak < decoded_bytes / 6, f"peak {peak / 1e6:.0f} MB"
+
+
+def test_time_ticks_fall_on_round_minutes_and_seconds(qtbot, tmp_path, wav_writer):
+    """A 30-minute recording shown whole has ticks on round minutes (5:00, 10:00…, not
+    8:20, 16:40 = 500 s steps); zoomed in, on round seconds."""
+    from PySide6.QtCore import Qt
+
+    from tests.qt.conftest import open_window
+    from tfstudio.importer import import_audio
+    from tfstudio.qt.axes import CLOCK_STEPS
+    from tfstudio.store import Project
+
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    wav_writer(audio / "night.wav", 1800.0, sample_rate=1000)
+    with Project.create(tmp_path / "proj") as project:
+        import_audio(project, [audio])
+    window = open_window(qtbot, tmp_path / "proj")
+    steps = {step for step, _ in CLOCK_STEPS}
+    try:
+        view = window.view
+        axis = view.lanes.getAxis("bottom")
+
+        def majors() -> tuple[float, list[float], list[str]]:
+            t0, t1 = view.view_range()
+            (spacing, values), *_ = axis.tickValues(t0, t1, axis.width())
+            return spacing, values, axis.tickStrings(values, 1.0, spacing)
+
+        view.graphics.setFocus()
+        qtbot.waitUntil(view.has_image, timeout=5000)
+        qtbot.keyClick(view.graphics, Qt.Key.Key_0)  # the whole recording
+        assert view.view_range() == pytest.approx((0.0, 1800.0))
+        spacing, values, labels = majors()
+        assert spacing in steps and spacing % 60 == 0, (spacing, labels)
+        assert all(v % 60 == 0 for v in values) and len(values) >= 3
+        assert all(text.endswith(":00") for text in labels), labels  # 0:00, 5:00…
+        assert axis.labelText == "Time (m:ss)"
+        for _ in range(6):  # zoomed in to under a minute
+            qtbot.keyClick(view.graphics, Qt.Key.Key_Plus)
+        t0, t1 = view.view_range()
+        assert t1 - t0 < 60
+        spacing, values, labels = majors()
+        assert spacing in steps and spacing < 60, (spacing, labels)
+        assert all(float(v).is_integer() and v % spacing == 0 for v in values)
+        # The 0–60 s view at the start: every level of ticks in the title's m:ss form.
+        view.show_range(0.0, 60.0)
+        assert axis.labelText == "Time (m:ss)"
+        levels = axis.tickValues(0.0, 60.0, axis.width())
+        for level_spacing, level_values in levels:
+            texts = axis.tickStrings(level_values, 1.0, level_spacing)
+            assert all(":" in text for text in texts), texts
+    finally:
+        window.close()

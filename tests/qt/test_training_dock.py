@@ -1,6 +1,11 @@
 """The training panel and run history live in the main window and follow its project."""
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton
+
 from tfstudio.store import Project
+
+LEFT = Qt.MouseButton.LeftButton
 
 
 def test_training_docks_follow_the_project_and_show_once_there_are_runs(
@@ -93,3 +98,28 @@ def test_the_training_widgets_wait_for_the_first_spectrogram_image(
     empty.show()
     qtbot.waitUntil(lambda: empty._training is not None, timeout=20_000)
     assert empty.player.started
+
+
+def test_the_runs_dock_shows_when_the_first_run_finishes(window, qtbot):
+    """A first training in the window: the Training dock shows at Train, the Runs dock once
+    the run has finished (it showed only after reopening the project)."""
+    import sys
+
+    from tests.qt.training.conftest import FAKE_TRAIN
+
+    training, runs = window.docks["training"], window.docks["runs"]
+    assert training.isHidden() and runs.isHidden()
+    window.training.process.program = [sys.executable, str(FAKE_TRAIN)]
+    with qtbot.waitSignal(window.training.run_finished, timeout=30_000) as finished:
+        window.docks["training"].show()
+        window.training.start(["--epochs", "1", "--batches", "2"])
+    assert finished.args[0].status == "done"
+    assert not training.isHidden() and not runs.isHidden()
+    assert training.visibleRegion().isEmpty() is False  # the curves stay in front
+
+    # Closed by the user, it stays closed after the next run.
+    qtbot.mouseClick(runs.findChild(QAbstractButton, "qt_dockwidget_closebutton"), LEFT)
+    assert runs.isHidden()
+    with qtbot.waitSignal(window.training.run_finished, timeout=30_000):
+        window.training.start(["--epochs", "1", "--batches", "2"])
+    assert runs.isHidden()

@@ -205,4 +205,3 @@ def test_a_test_recording_whose_audio_went_missing_is_left_out_not_a_traceback(
     assert main(["detect", str(demo_root), "--recording", first.name]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: --recording {first.name}: missing: ") and err.count("\n") == 1
-

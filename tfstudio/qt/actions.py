@@ -97,9 +97,11 @@ def build_menus(window: MainWindow) -> None:
 
     annotate = bar.addMenu("&Annotate")
     annotate.addMenu(window.browser.split_menu())
-    window._action(annotate, "&Next event", lambda: window._step_event(1), "Tab")
-    window._action(
-        annotate, "&Previous event", lambda: window._step_event(-1), ["Shift+Tab", "Backtab"]
+    window.step_event_actions = (
+        window._action(annotate, "&Next event", lambda: window._step_event(1), "Tab"),
+        window._action(
+            annotate, "&Previous event", lambda: window._step_event(-1), ["Shift+Tab", "Backtab"]
+        ),
     )
     window._action(
         annotate,
@@ -221,7 +223,8 @@ def build_menus(window: MainWindow) -> None:
 
 
 def build_toolbar(window: MainWindow) -> None:
-    """Transport, speed, zoom, settings, train and detect (with its menu), detections toggle."""
+    """Transport, speed, zoom, train and detect (with its menu), the detections toggle, then
+    brightness, contrast and settings."""
     style = window.style()
     tools = QToolBar("Transport")
     tools.setObjectName("toolbar-transport")
@@ -250,14 +253,6 @@ def build_toolbar(window: MainWindow) -> None:
         action = tools.addAction(text, slot)
         action.setToolTip(tip)
     tools.addSeparator()
-    window.display_controls = DisplayControls()
-    window.display_controls.set_values(
-        window.view_settings.brightness, window.view_settings.contrast
-    )
-    window.display_controls.changed.connect(window.set_brightness_contrast)
-    tools.addWidget(window.display_controls)
-    tools.addAction("Settings…", window.ask_settings).setToolTip("View settings (Ctrl+,)")
-    tools.addSeparator()
     detect_menu = QMenu(window)
     for action in window.detect_actions.values():
         detect_menu.addAction(action)
@@ -270,6 +265,16 @@ def build_toolbar(window: MainWindow) -> None:
     window.detect_tool_action = detect
     window.show_detections_action.setToolTip("Show or hide detections and posteriors")
     tools.addAction(window.show_detections_action)
+    # The look of the spectrogram last: in a narrow window it is what goes into the "»"
+    # menu (it is in View ▸ Settings too), not Train, Detect or Show detections.
+    tools.addSeparator()
+    window.display_controls = DisplayControls()
+    window.display_controls.set_values(
+        window.view_settings.brightness, window.view_settings.contrast
+    )
+    window.display_controls.changed.connect(window.set_brightness_contrast)
+    tools.addWidget(window.display_controls)
+    tools.addAction("Settings…", window.ask_settings).setToolTip("View settings (Ctrl+,)")
     window.review.detect_button.setMenu(detect_menu)
     window.review.detect_button.setDefaultAction(detect)
     window.addToolBar(tools)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Sequence
 from typing import Any
 
 import pyqtgraph as pg
@@ -64,8 +66,9 @@ def time_axis_label(t_max: float) -> str:
     return "Time (s)"
 
 
-def pin_left_axis(plot: pg.PlotItem, width: int) -> None:
-    """Give a plot's left axis a fixed width that survives hiding and showing the plot.
+class AxisPin:
+    """One width for the left axes of plots stacked on one time axis, kept through hiding
+    and showing the plots, and changed for all of them at once (:meth:`set_width`).
 
     Plots stacked on one time axis line up only while their left axes are equally wide.
     pyqtgraph re-measures an axis to 0 px whenever it is touched while not visible (its plot
@@ -73,39 +76,155 @@ def pin_left_axis(plot: pg.PlotItem, width: int) -> None:
     ``show()``, never when its plot is shown: the plot would come back with its data area
     ``width`` px left of its neighbours'.
     """
-    axis = plot.getAxis("left")
-    axis.setWidth(width)
 
-    def remeasure() -> None:
+    def __init__(self, plots: tuple[pg.PlotItem, ...], width: int):
+        self.plots = plots
+        self.width = width
+        for plot in plots:
+            plot.visibleChanged.connect(lambda plot=plot: self._remeasure(plot))
+            plot.getAxis("left").setWidth(width)
+
+    def set_width(self, width: int) -> bool:
+        """Give every plot's left axis ``width`` px; True when that changed it."""
+        if width == self.width:
+            return False
+        self.width = width
+        for plot in self.plots:
+            plot.getAxis("left").setWidth(width)
+        return True
+
+    def _remeasure(self, plot: pg.PlotItem) -> None:
         if plot.isVisible():
-            axis.setWidth(width)
+            plot.getAxis("left").setWidth(self.width)
 
-    plot.visibleChanged.connect(remeasure)
+
+def pin_left_axis(plot: pg.PlotItem, width: int) -> AxisPin:
+    """Give a plot's left axis a fixed width that survives hiding and showing the plot."""
+    return AxisPin((plot,), width)
 
 
 def format_hz(hz: float) -> str:
     return f"{hz / 1000:.2f} kHz" if hz >= 1000 else f"{hz:.0f} Hz"
 
 
+# Steps a clock reads well (seconds, minutes, hours), each with its minor step: pyqtgraph's
+# decimal steps put ticks at 8:20, 16:40, 25:00 (500 s) on a long recording.
+CLOCK_STEPS = (
+    (1, 0.5),
+    (2, 1),
+    (5, 1),
+    (10, 5),
+    (15, 5),
+    (30, 10),
+    (60, 30),
+    (120, 60),
+    (300, 60),
+    (600, 300),
+    (900, 300),
+    (1800, 600),
+    (3600, 1800),
+    (7200, 3600),
+    (10800, 3600),
+    (21600, 7200),
+    (43200, 21600),
+    (86400, 43200),
+)
+
+
+def clock_step(max_step: float) -> tuple[float, float] | None:
+    """The largest round clock step (and its minor step) at most ``max_step`` seconds; None
+    below a second, where decimal steps are the round ones."""
+    if max_step < 1:
+        return None
+    days = max_step // 86400
+    if days >= 2:
+        return days * 86400, days * 43200
+    return next(pair for pair in reversed(CLOCK_STEPS) if pair[0] <= max_step)
+
+
+def _with_minutes(text: str) -> str:
+    """Seconds under a minute as ``format_time`` writes them, in m:ss form."""
+    sign = "-" if text.startswith("-") else ""
+    whole, dot, frac = text.lstrip("-").partition(".")
+    return f"{sign}0:{int(whole):02d}{dot}{frac}"
+
+
 class TimeAxis(pg.AxisItem):
-    """Seconds as 12.5 / 1:02.5 / 1:02:03 instead of SI prefixes (no "7.2 ks")."""
+    """Seconds as 12.5 / 1:02.5 / 1:02:03 instead of SI prefixes (no "7.2 ks"), with ticks on
+    round seconds, minutes and hours."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(orientation="bottom", **kwargs)
         self.enableAutoSIPrefix(False)
 
+    def tickSpacing(self, minVal: float, maxVal: float, size: float):
+        levels = super().tickSpacing(minVal, maxVal, size)
+        if self._tickSpacing is not None or not levels:
+            return levels
+        # pyqtgraph's own rule for the most room between two major ticks.
+        intervals = max(2.25, 2.25 * self._tickDensity * math.sqrt(size / 300.0))
+        step = clock_step(abs(maxVal - minVal) / intervals)
+        if step is None:
+            return levels
+        return [(float(step[0]), 0.0), (float(step[1]), 0.0)]
+
     def tickStrings(self, values, scale, spacing):
         decimals = max(0, min(6, -math.floor(math.log10(spacing)))) if spacing > 0 else 0
-        return [format_time(v, decimals) for v in values]
+        texts = [format_time(v, decimals) for v in values]
+        if max((abs(v) for v in self.range), default=0.0) >= 60:
+            # One form along an m:ss axis (its title says so, see time_axis_label): 0:00
+            # and 0:30 beside 1:00, not 0 and 30, at every tick level.
+            texts = [text if ":" in text else _with_minutes(text) for text in texts]
+        return texts
 
 
-class FrequencyAxis(pg.AxisItem):
+class FittedTitleAxis(pg.AxisItem):
+    """A left axis whose rotated title never runs past the plot's height into its
+    neighbours' ("Frequency (kHz)" over "Posteriors" in a short view): the longest of the
+    title and its ``shorter`` forms that fits, else none."""
+
+    def __init__(self, *args: Any, shorter: Sequence[str] = (), **kwargs: Any) -> None:
+        self.shorter = list(shorter)
+        self._fitted_height = -1.0
+        super().__init__(*args, **kwargs)
+
+    def short_titles(self) -> list[str]:
+        """Shorter forms of the title, longest first."""
+        return self.shorter
+
+    def labelString(self) -> str:
+        full = super().labelString()
+        room = self.size().height() - 6
+        if getattr(self, "label", None) is None or room <= 0:
+            return full
+        metrics = QFontMetrics(self.label.font())
+        style = ";".join(f"{k}: {v}" for k, v in self.labelStyle.items())
+        plain = re.sub(r"<[^>]*>", "", full).strip()
+        for text in (plain, *self.short_titles()):
+            if metrics.horizontalAdvance(text) <= room:
+                return full if text == plain else f"<span style='{style}'>{text}</span>"
+        return ""
+
+    def resizeEvent(self, ev=None) -> None:
+        height = self.size().height()
+        if getattr(self, "label", None) is not None and height != self._fitted_height:
+            self._fitted_height = height
+            self.label.setHtml(self.labelString())
+        super().resizeEvent(ev)
+
+
+class FrequencyAxis(FittedTitleAxis):
     """The spectrogram's left axis: pyqtgraph's own ticks (Hz with SI prefixes) on a linear
     scale; on a log or mel scale ticks at round frequencies, labelled in Hz."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("left", **kwargs)
         self.scale_ = FrequencyScale()
+
+    def short_titles(self) -> list[str]:
+        if self.scale_.linear:
+            return [f"{self.labelUnitPrefix}{self.labelUnits}"]  # kHz
+        return [f"Hz, {'log' if self.scale_.kind == 'log' else 'mel'}", "Hz"]
 
     def set_scale(self, scale: FrequencyScale) -> None:
         self.scale_ = scale
@@ -132,16 +251,47 @@ class FrequencyAxis(pg.AxisItem):
         return [format_tick_hz(float(self.scale_.to_hz(v))) for v in values]
 
 
+LANE_NAME_PADDING = 14  # the lane axis's room that is not the name's (tick offset, margin)
+
+
 class LaneAxis(pg.AxisItem):
-    """Class names at lane centres; names are elided to the axis width."""
+    """Class names at lane centres, elided in the middle to the axis width (the hotkey and
+    the end of the name stay: "3  Comm…chiffchaff"); the full name is the tooltip."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(orientation="left", **kwargs)
+        self._full: list[str] = []
         self._names: list[str] = []
+        self.setAcceptHoverEvents(True)
+
+    def text_font(self) -> QFont:
+        return self.style.get("tickFont") or QFont()
+
+    def name_room(self) -> int:
+        """Pixels a name may take at the axis's width."""
+        width = self.fixedWidth if self.fixedWidth is not None else self.width()
+        return max(20, int(width) - LANE_NAME_PADDING)
 
     def set_names(self, names: list[str]) -> None:
-        font = self.style.get("tickFont") or QFont()
-        metrics = QFontMetrics(font)
-        room = max(20, int(self.width()) - 14)
-        self._names = [metrics.elidedText(n, Qt.TextElideMode.ElideRight, room) for n in names]
+        self._full = list(names)
+        metrics = QFontMetrics(self.text_font())
+        room = self.name_room()
+        self._names = [metrics.elidedText(n, Qt.TextElideMode.ElideMiddle, room) for n in names]
         self.setTicks([[(i + 0.5, n) for i, n in enumerate(self._names)], []])
+
+    def refresh(self) -> None:
+        """Elide the names again (the axis's width changed)."""
+        self.set_names(self._full)
+
+    def name_at(self, y: float) -> str | None:
+        """The full name of the lane at scene height ``y``."""
+        view = self.linkedView()
+        if view is None:
+            return None
+        row = math.floor(view.mapSceneToView(pg.Point(0.0, y)).y())
+        return self._full[row] if 0 <= row < len(self._full) else None
+
+    def hoverMoveEvent(self, event) -> None:
+        name = self.name_at(event.scenePos().y())
+        self.setToolTip(name or "")
+        super().hoverMoveEvent(event)

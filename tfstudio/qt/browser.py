@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QItemSelectionModel,
     QModelIndex,
     QObject,
@@ -370,12 +371,15 @@ class RecordingBrowser(QWidget):
         self.table.setWordWrap(False)
         self.table.setShowGrid(False)
         self.table.setItemDelegateForColumn(4, ChipsDelegate(self.table))
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Names too long for their column keep both ends (demo_…_017.wav); the tooltip has
+        # the whole path. Columns wider than the dock scroll rather than being cut.
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((104, 60, 40, 44)):
-            self.table.setColumnWidth(col, width)
+        self._fitted_for: tuple[int, int | None] = (-1, None)
+        self.fit_columns()
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -466,10 +470,57 @@ class RecordingBrowser(QWidget):
         self.model.set_filter(self.filter_edit.text(), self.state_combo.currentData())
         self._on_current_recording_change()
 
+    def column_widths(self) -> list[int]:
+        """Widths for Recording, Duration, Split and Labels in the table's font: each its
+        header (with the sort arrow) or its longest text, whichever is wider; a name at most
+        28 characters wide (longer ones are elided in the middle)."""
+        metrics = self.table.fontMetrics()
+        header = self.table.horizontalHeader()
+        pad = 2 * metrics.averageCharWidth() + 6
+        recordings = self.workspace.recordings()
+        # Measure the longest few by characters (10 000 names would take a while).
+        longest = sorted((r.name for r in recordings), key=len, reverse=True)[:32]
+        name_px = max((metrics.horizontalAdvance(n) for n in longest), default=0)
+        name_px = min(name_px, metrics.averageCharWidth() * 28)
+        icon = self.table.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize) + 4
+        most = max((r.duration for r in recordings), default=0.0)
+        samples = (
+            [name_px + icon],
+            [metrics.horizontalAdvance(format_duration(most)), metrics.horizontalAdvance("30.0 s")],
+            [metrics.horizontalAdvance(t) for t in ("train", "val", "test")],
+            [metrics.horizontalAdvance(t) for t in ("none", "9999")],
+        )
+        return [
+            max(header.sectionSizeFromContents(col).width(), max(widths) + pad)
+            for col, widths in enumerate(samples)
+        ]
+
+    def fit_columns(self) -> None:
+        for col, width in enumerate(self.column_widths()):
+            self.table.setColumnWidth(col, width)
+
+    def preferred_width(self) -> int:
+        """The dock's width that shows every column and a few chips of the last."""
+        chips = 6 * (ChipsDelegate.SIZE + 7 + self.table.fontMetrics().horizontalAdvance("99"))
+        scroll = self.table.verticalScrollBar().sizeHint().width()
+        return sum(self.column_widths()) + chips + scroll + 16
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.fit_columns()
+
     def _on_recordings_change(self) -> None:
         # A reload resets the model: keep a multi-row selection (e.g. while setting splits).
         selected = [int(i.data(ID_ROLE)) for i in self.table.selectionModel().selectedRows()]
         self.model.reload()
+        # Sized again when other recordings come (not at every edit: a column the user
+        # widened stays as it is).
+        recordings = self.workspace.recordings()
+        fitted_for = (len(recordings), recordings[0].id if recordings else None)
+        if fitted_for != self._fitted_for:
+            self._fitted_for = fitted_for
+            self.fit_columns()
         self._on_current_recording_change()
         if len(selected) > 1:
             self.select_ids(selected)

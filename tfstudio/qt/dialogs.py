@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QEventLoop, QObject, Qt, Signal
+from PySide6.QtCore import QEventLoop, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,9 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from tfstudio.features.tiles import WINDOWS
+from tfstudio.qt.fit import ScrollBody, fit_to_screen
 from tfstudio.session.view_settings import COLORMAPS, FFT_SIZES, ViewSettings
 
 T = TypeVar("T")
+ERROR_COLOR = "#e0604f"
 Progress = Callable[[int, int], None]
 
 
@@ -194,10 +196,17 @@ class SettingsDialog(QDialog):
         hop.addWidget(self.overlap)
         form.addRow("Hop at full zoom", hop)
         form.addRow("Tile cache", self.cache_mb)
+        self._nyquist = nyquist
         freq = QGroupBox("Frequency range shown")
         form = QFormLayout(freq)
         form.addRow("From", self.min_hz)
         form.addRow("To", self.max_hz)
+        # Said beside the fields as they are typed; OK refuses the range while it stands.
+        self.range_error = QLabel()
+        self.range_error.setWordWrap(True)
+        self.range_error.setStyleSheet(f"color: {ERROR_COLOR}")
+        self.range_error.hide()
+        form.addRow("", self.range_error)
         form.addRow("Scale", self.freq_scale)
         if nyquist:
             form.addRow("", QLabel(f"This recording goes up to {nyquist:,.0f} Hz."))
@@ -227,14 +236,25 @@ class SettingsDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(
             lambda: self.set_values(ViewSettings())
         )
-        layout = QVBoxLayout(self)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, 0, 0)
         for group in (look, fft, freq, labels, machine):
-            layout.addWidget(group)
+            column.addWidget(group)
+        column.addStretch(1)
+        # The groups scroll on a small screen (or with a large font); the buttons stay.
+        layout = QVBoxLayout(self)
+        self.body = ScrollBody(content)
+        layout.addWidget(self.body, 1)
         layout.addWidget(buttons)
         self.auto_top.toggled.connect(lambda on: self.top_db.setEnabled(not on))
         self.hop.valueChanged.connect(self._on_hop_change)
         self.n_fft.currentIndexChanged.connect(self._on_hop_change)
+        self.min_hz.valueChanged.connect(self._on_range_change)
+        self.max_hz.valueChanged.connect(self._on_range_change)
         self.set_values(settings)
+        fit_to_screen(self)
 
     def set_values(self, s: ViewSettings) -> None:
         self.colormap.setCurrentText(s.colormap)
@@ -253,6 +273,47 @@ class SettingsDialog(QDialog):
         self.overlay.setChecked(s.label_overlay)
         self.cache_mb.setValue(s.cache_mb)
         self._on_hop_change()
+        self._on_range_change()
+
+    def range_problem(self) -> str:
+        """Why the frequency range typed cannot be shown ("" when it can)."""
+        low, high = self.min_hz.value(), self.max_hz.value()
+        if high:  # 0 is "Nyquist"
+            if low >= high:
+                return (
+                    f"“From” ({low:,.0f} Hz) must be below “To” ({high:,.0f} Hz): "
+                    "swap them, or set “To” to Nyquist."
+                )
+        elif self._nyquist and low >= self._nyquist:
+            return (
+                f"“From” ({low:,.0f} Hz) must be below this recording's top "
+                f"({self._nyquist:,.0f} Hz)."
+            )
+        return ""
+
+    def _on_range_change(self, *_args) -> None:
+        problem = self.range_problem()
+        self.range_error.setText(problem)
+        if bool(problem) != self.range_error.isVisibleTo(self):
+            self.range_error.setVisible(bool(problem))
+            if problem and self.isVisible():  # room for the message, where the screen has it
+                QTimer.singleShot(0, self._grow_to_fit)
+        self.ok_button.setEnabled(not problem)
+        self.ok_button.setToolTip(problem)
+
+    def _grow_to_fit(self) -> None:
+        self.body.updateGeometry()  # its hint follows its content's, which grew
+        layout = self.layout()
+        if layout is not None:
+            layout.invalidate()
+        fit_to_screen(self, QSize(self.width(), max(self.height(), self.sizeHint().height())))
+
+    def accept(self) -> None:
+        if self.range_problem():  # Enter in a field: OK is disabled but Enter still accepts
+            self._on_range_change()
+            self.min_hz.setFocus()
+            return
+        super().accept()
 
     def _on_hop_change(self, *_args) -> None:
         n_fft = int(self.n_fft.currentData() or 1024)
@@ -319,21 +380,44 @@ class ExportDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(buttons)
         self.resize(560, 0)
+        # A path the user typed or browsed to is theirs: a later change of format or source
+        # changes only its suffix, as a native save dialog does; until then it follows them.
+        self._path_chosen = False
+        self.path.textEdited.connect(self._on_path_edit)
         browse.clicked.connect(self._on_browse)
         self.format.currentIndexChanged.connect(self._on_format_change)
         self.source.currentIndexChanged.connect(self._on_format_change)
+        self._format = self.format.currentData()
         self._on_format_change()
 
     def per_recording(self) -> bool:
         return bool(self._formats[self.format.currentData()].PER_RECORDING)
 
+    def _on_path_edit(self, text: str) -> None:
+        self._path_chosen = bool(text.strip())  # emptied: the default comes back next time
+
     def _on_format_change(self, *_args) -> None:
-        self.path.setText(
-            str(self._default_out(self.format.currentData(), self.source.currentData()))
-        )
+        fmt, source = self.format.currentData(), self.source.currentData()
+        if self._path_chosen:
+            self.path.setText(str(self._with_format(Path(self.path.text()), self._format, fmt)))
+        else:
+            self.path.setText(str(self._default_out(fmt, source)))
+        self._format = fmt
         self.hint.setText(
             "One file per recording in this folder." if self.per_recording() else "One file."
         )
+
+    def _with_format(self, path: Path, old: str, new: str) -> Path:
+        """``path`` named for format ``new`` instead of ``old``: a file's suffix changes, a
+        folder (per-recording formats) has none."""
+        old_module, new_module = self._formats[old], self._formats[new]
+        name = path.name
+        old_suffix = "" if old_module.PER_RECORDING else str(old_module.SUFFIX)
+        if old_suffix and name.lower().endswith(old_suffix.lower()) and len(name) > len(old_suffix):
+            name = name[: -len(old_suffix)]
+        if not new_module.PER_RECORDING:
+            name += str(new_module.SUFFIX)
+        return path.with_name(name) if name else path
 
     def _on_browse(self) -> None:
         if self.per_recording():
@@ -342,6 +426,7 @@ class ExportDialog(QDialog):
             chosen, _ = QFileDialog.getSaveFileName(self, "Export to file", self.path.text())
         if chosen:
             self.path.setText(chosen)
+            self._path_chosen = True
 
     def values(self) -> tuple[str, str, Path]:
         return self.format.currentData(), self.source.currentData(), Path(self.path.text())

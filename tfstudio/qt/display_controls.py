@@ -8,6 +8,9 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
 
 SLIDER_PX = 96
+COMPACT_SLIDER_PX = 64
+# In a narrow window the names give way to signs (the tooltips still say what they do).
+COMPACT_NAMES = {"Brightness": "☀", "Contrast": "◐"}
 
 
 class _Slider(QSlider):
@@ -39,15 +42,36 @@ class DisplayControls(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 0, 6, 0)
         layout.setSpacing(4)
+        self.labels: dict[str, QLabel] = {}
         for text, slider in (("Brightness", self.brightness), ("Contrast", self.contrast)):
             label = QLabel(text)
             label.setToolTip(slider.toolTip())
+            self.labels[text] = label
             layout.addWidget(label)
             layout.addWidget(slider)
             layout.addSpacing(6)
             slider.valueChanged.connect(self._on_value_change)
         # As wide as its parts: the toolbar's spare room is not spread between them.
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.compact = False
+        self._full_width = self.sizeHint().width()
+
+    def full_width(self) -> int:
+        """The width with names and long sliders (what :meth:`set_compact` saves from)."""
+        return self._full_width if self.compact else self.sizeHint().width()
+
+    def set_compact(self, compact: bool) -> None:
+        """Signs for names and shorter sliders (a narrow window), or the full form."""
+        if compact == self.compact:
+            return
+        if compact:
+            self._full_width = self.sizeHint().width()
+        self.compact = compact
+        for text, label in self.labels.items():
+            label.setText(COMPACT_NAMES[text] if compact else text)
+        for slider in (self.brightness, self.contrast):
+            slider.setFixedWidth(COMPACT_SLIDER_PX if compact else SLIDER_PX)
+        self.adjustSize()
 
     def set_values(self, brightness: float, contrast: float) -> None:
         """Show these values without emitting ``changed``."""

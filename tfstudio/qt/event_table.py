@@ -6,12 +6,14 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
     QSignalBlocker,
     Qt,
 )
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from tfstudio.qt.axes import format_time, parse_time
@@ -32,10 +34,33 @@ class EventTableModel(QAbstractTableModel):
         self._classes = {c.id: c for c in workspace.classes()}
 
     def reload(self) -> None:
-        self.beginResetModel()
-        self._events = list(self.workspace.labels.order)
-        self._classes = {c.id: c for c in self.workspace.classes()}
-        self.endResetModel()
+        """The workspace's labels again. The same events (an edit, a class renamed, rows
+        reordered by a new onset) are changed or moved in place, never reset: a reset during
+        an edit in the table (its own setData writes to the workspace, which calls this)
+        took the open editor from the view, and Qt warned at every edit that commitData was
+        "called with an editor that does not belong to this view"."""
+        events = list(self.workspace.labels.order)
+        classes = {c.id: c for c in self.workspace.classes()}
+        old_ids = [e.id for e in self._events]
+        new_ids = [e.id for e in events]
+        if len(old_ids) != len(new_ids) or set(old_ids) != set(new_ids):
+            self.beginResetModel()
+            self._events, self._classes = events, classes
+            self.endResetModel()
+            return
+        if old_ids == new_ids:
+            self._events, self._classes = events, classes
+        else:
+            self.layoutAboutToBeChanged.emit()
+            row_of = {event_id: row for row, event_id in enumerate(new_ids)}
+            before = self.persistentIndexList()
+            after = [self.index(row_of[old_ids[i.row()]], i.column()) for i in before]
+            self._events, self._classes = events, classes
+            self.changePersistentIndexList(before, after)
+            self.layoutChanged.emit()
+        if events:
+            last = self.index(len(events) - 1, len(COLUMNS) - 1)
+            self.dataChanged.emit(self.index(0, 0), last)
 
     def event_id(self, row: int) -> int:
         return self._events[row].id
@@ -80,6 +105,8 @@ class EventTableModel(QAbstractTableModel):
             return "" if value is None else format_time(value, 4)
         if role == Qt.ItemDataRole.DecorationRole and col == 0 and cls is not None:
             return swatch(cls.color, 10)
+        if role == Qt.ItemDataRole.ToolTipRole and col == 0:
+            return cls.name if cls else None
         if role == Qt.ItemDataRole.TextAlignmentRole and col > 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -122,8 +149,9 @@ class EventTable(QWidget):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
         self.table.verticalHeader().hide()
-        for col, width in enumerate((96, 62, 62, 48)):
-            self.table.setColumnWidth(col, width)
+        # Names too long for their column keep both ends ("Comm…chaff"); the tooltip has all.
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self._fit_columns()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.table)
@@ -135,17 +163,44 @@ class EventTable(QWidget):
     def _on_labels_change(self) -> None:
         with QSignalBlocker(self.table.selectionModel()):
             self.model.reload()
-        self._fit_time_columns()
+        self._fit_columns()
         self._on_selection_change()
 
-    def _fit_time_columns(self) -> None:
-        """Onset and offset wide enough for the longest time of this recording (1:02:03.456
-        on a long one), never narrower than the default."""
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_columns()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Columns as wide as their header and their longest text in the table's font: the
+        class names (up to two fifths of the table; longer ones are elided in the middle),
+        the longest time of this recording (1:02:03.456 on a long one), the lengths."""
+        metrics = self.table.fontMetrics()
+        header = self.table.horizontalHeader()
+        pad = 2 * metrics.averageCharWidth() + 8
+
+        def fit(texts, extra: int = 0) -> int:
+            return max(metrics.horizontalAdvance(t) for t in texts) + pad + extra
+
+        def head(col: int) -> int:
+            return header.fontMetrics().horizontalAdvance(COLUMNS[col]) + pad
+
         rec = self.workspace.recording
-        longest = format_time(rec.duration if rec is not None else 0.0, 3)
-        width = self.table.fontMetrics().horizontalAdvance(longest) + 16
+        duration = rec.duration if rec is not None else 0.0
+        names = [c.name for c in self.workspace.classes()] or ["?"]
+        room = max(head(0), int(self.table.viewport().width() * 0.4))
+        swatch_px = 10 + 6
+        self.table.setColumnWidth(0, min(room, max(head(0), fit(names, swatch_px))))
+        times = max(head(1), head(2), fit([format_time(duration, 3), "0.000"]))
         for col in (1, 2):
-            self.table.setColumnWidth(col, max(62, width))
+            self.table.setColumnWidth(col, times)
+        longest = max((e.duration for e in self.workspace.labels.order), default=0.0)
+        self.table.setColumnWidth(3, max(head(3), fit([f"{longest:.3f}", "0.000"])))
 
     def _on_rows_change(self, *_args) -> None:
         selection = self.table.selectionModel()
@@ -171,7 +226,9 @@ class EventTable(QWidget):
             )
             for row in rows[1:]:
                 selection.select(self.model.index(row, 0), flags)
-            index = self.model.index(rows[0], 0)
+            # In the column the user is in: Tab after an edit goes on to the next cell.
+            column = max(0, selection.currentIndex().column())
+            index = self.model.index(rows[0], column)
             selection.setCurrentIndex(index, flags)
         self.table.scrollTo(index)
         self.table.viewport().update()

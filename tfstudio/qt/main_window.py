@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
@@ -49,11 +49,13 @@ from tfstudio.qt.dialogs import (
 from tfstudio.qt.display_controls import DisplayControls
 from tfstudio.qt.evaluation import EvaluationPanel
 from tfstudio.qt.event_table import EventTable
+from tfstudio.qt.fit import TextDialog
 from tfstudio.qt.jobs import Detector
 from tfstudio.qt.palette import ClassPalette
 from tfstudio.qt.playback import SPEEDS, Player
 from tfstudio.qt.review import ReviewPanel
 from tfstudio.qt.spectrogram import SpectrogramView
+from tfstudio.qt.status import MessageBar
 from tfstudio.qt.subscribe import listen
 from tfstudio.qt.workspace import qt_detections, qt_workspace
 from tfstudio.session.jobs import JobResult
@@ -64,7 +66,7 @@ if TYPE_CHECKING:
     from tfstudio.qt.training import RunHistory, TrainingPanel
 
 # Bump when docks are added or rearranged: a layout saved by an older version is then ignored.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 BOTTOM_DOCKS = ("training", "runs")
 AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.oga *.opus *.mp3 *.aif *.aiff *.w64 *.rf64 *.au *.caf);;All files (*)"
 LABEL_FILTER = "Label files (*.tsv *.txt *.csv *.TextGrid *.json);;All files (*)"
@@ -125,8 +127,25 @@ def _scrolled(widget: QWidget) -> QScrollArea:
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setMinimumHeight(DOCK_MIN_HEIGHT)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
     return area
+
+
+class _Readout(QLabel):
+    """A status bar readout: ``width`` px wide while it shows something, none when empty."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        self._width = width
+        self.setMinimumWidth(0)
+
+    def setText(self, text: str) -> None:
+        self.setMinimumWidth(self._width if text else 0)
+        super().setText(text)
+
+    def clear(self) -> None:
+        self.setMinimumWidth(0)
+        super().clear()
 
 
 class _Dock(QDockWidget):
@@ -155,6 +174,7 @@ class MainWindow(QMainWindow):
     undo_action: QAction
     redo_action: QAction
     play_action: QAction
+    step_event_actions: tuple[QAction, QAction]
     play_sel_action: QAction
     loop_action: QAction
     train_action: QAction
@@ -198,6 +218,19 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_window()
         self._on_project_change()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_toolbar()
+
+    def _fit_toolbar(self) -> None:
+        """Brightness and contrast as signs and shorter sliders when the toolbar has not the
+        room for all of it (a 1024 px window), so that nothing goes into its "»" menu."""
+        controls = getattr(self, "display_controls", None)
+        if controls is None:  # a resize while the window is being built
+            return
+        full = self.toolbar.sizeHint().width() - controls.sizeHint().width()
+        controls.set_compact(full + controls.full_width() > self.width())
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -276,6 +309,7 @@ class MainWindow(QMainWindow):
 
         self._training = TrainingPanel(None)
         self._run_history = RunHistory(None)
+        self._training.run_finished.connect(self._on_run_finish)
         self._dock_content("training", self._training)
         self._dock_content("runs", self._run_history)
         project = self.workspace.project
@@ -332,6 +366,10 @@ class MainWindow(QMainWindow):
         self.setDockOptions(
             QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
         )
+        # The classes, events and review column runs down to the status bar: the training
+        # curves under the spectrogram took its bottom third, and in a small window the
+        # review list was left no room at all.
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.docks: dict[str, QDockWidget] = {}
         for name, title, widget, area in (
             ("recordings", "Recordings", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
@@ -376,14 +414,26 @@ class MainWindow(QMainWindow):
         # Only once the docks are shown: hiding and showing them (no project, then one)
         # redistributes the space and would undo sizes set earlier.
         self._default_dock_sizes = False
+        # Sizes relative to the window: on a 1024 × 640 one the fixed 400 + 380 px columns and
+        # a third of the height for the curves left the spectrogram a strip. The spectrogram
+        # keeps about half the width; the recordings column is as wide as its columns need.
+        width, height = self.width(), self.height()
+        left = min(self.browser.preferred_width(), 400, max(220, int(width * 0.36) - 120))
+        right = min(380, int(width * 0.3))
         self.resizeDocks(
-            [self.docks["recordings"], self.docks["classes"]], [400, 380], Qt.Orientation.Horizontal
+            [self.docks["recordings"], self.docks["classes"]],
+            [max(left, 160), max(right, 200)],
+            Qt.Orientation.Horizontal,
         )
+        classes = min(190, int(height * 0.2))
         self.resizeDocks(
-            [self.docks["classes"], self.docks["events"]], [190, 600], Qt.Orientation.Vertical
+            [self.docks["classes"], self.docks["events"]],
+            [classes, height - classes],
+            Qt.Orientation.Vertical,
         )
-        # A third of a small window at most: the spectrogram is what the user came for.
-        training = min(330, self.height() // 3)
+        # 30 % of the window at most: the spectrogram is what the user came for (its minimum
+        # size makes the dock give way further when the window is smaller still).
+        training = min(330, int(height * 0.3))
         self.resizeDocks([self.docks["training"]], [training], Qt.Orientation.Vertical)
 
     def _action(
@@ -415,18 +465,15 @@ class MainWindow(QMainWindow):
         build_toolbar(self)
 
     def _build_status(self) -> None:
-        status = self.statusBar()
-        self.cursor_label = QLabel()
-        self.span_label = QLabel()
+        status = MessageBar(self)
+        self.setStatusBar(status)
+        # The readouts keep their width while they show something (it does not jump as the
+        # pointer moves) and give it to the messages when empty.
+        self.cursor_label = _Readout(210)
+        self.span_label = _Readout(150)
         self.play_label = QLabel()
-        for label, width in (
-            (self.cursor_label, 210),
-            (self.span_label, 150),
-            (self.play_label, 0),
-        ):
-            if width:
-                label.setMinimumWidth(width)
-            status.addPermanentWidget(label)
+        for label in (self.cursor_label, self.span_label, self.play_label):
+            status.add_readout(label)
         self._on_playing_change(False)
 
     def _connect(self) -> None:
@@ -749,7 +796,7 @@ class MainWindow(QMainWindow):
         show_about(self, self.workspace)
 
     def show_help(self) -> None:
-        QMessageBox.information(
+        TextDialog(
             self,
             "Keyboard and mouse",
             "<b>Mouse</b><br>"
@@ -780,7 +827,7 @@ class MainWindow(QMainWindow):
             "R: reject (kept as a negative) · E or Enter: adjust (dragging an edge accepts) · "
             "N / J: next · K (P in the list): previous · Space in the list: play it<br>"
             "Ctrl+Shift+H: show / hide detections",
-        )
+        ).exec()
 
     # ---------------------------------------------------------------- editing
     def _typing(self) -> bool:
@@ -788,7 +835,23 @@ class MainWindow(QMainWindow):
 
     def _step_event(self, step: int) -> None:
         if self._typing():
-            self.focusNextPrevChild(step > 0)
+            # The key is the field's (a table cell's editor commits and moves to the next
+            # cell; a line edit passes the focus on): sent to it past the shortcut that
+            # took it. Moving the focus from here closed a cell's editor without its value.
+            key = Qt.Key.Key_Tab if step > 0 else Qt.Key.Key_Backtab
+            mods = Qt.KeyboardModifier.NoModifier if step > 0 else Qt.KeyboardModifier.ShiftModifier
+            field = QApplication.focusWidget()
+            if field is None:
+                return
+            enabled = [action.isEnabled() for action in self.step_event_actions]
+            for action in self.step_event_actions:
+                action.setEnabled(False)  # a key sent is offered to the shortcuts again
+            try:
+                for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+                    QApplication.sendEvent(field, QKeyEvent(kind, key, mods))
+            finally:
+                for action, on in zip(self.step_event_actions, enabled, strict=True):
+                    action.setEnabled(on)
             return
         position = self.view.play_position() or self.view.view_range()[0]
         event_id = self.workspace.step_event(step, position)
@@ -965,6 +1028,15 @@ class MainWindow(QMainWindow):
         self.docks["training"].show()
         self.docks["training"].raise_()
         self.training.open_dialog()
+
+    def _on_run_finish(self, _summary: object) -> None:
+        """The first run of a project: its Runs dock comes, as it does when a project with
+        runs is opened (unless the user closed it); the Training dock stays in front."""
+        runs = self.docks["runs"]
+        if runs.isHidden() and "runs" not in qs.closed_docks():
+            runs.show()
+            if not self.docks["training"].isHidden():
+                self.docks["training"].raise_()
 
     def _on_project_change(self) -> None:
         project = self.workspace.project

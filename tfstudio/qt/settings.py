@@ -25,7 +25,12 @@ def qsettings() -> QSettings:
 def load_view_settings(store: QSettings | None = None) -> ViewSettings:
     store = store or qsettings()
     stored = {f.name: store.value(f"view/{f.name}") for f in fields(ViewSettings)}
-    return ViewSettings.from_stored(stored)
+    settings = ViewSettings.from_stored(stored)
+    if settings.max_hz and settings.min_hz >= settings.max_hz:
+        # An empty or inverted range (once accepted by the Settings dialog) shows nothing:
+        # the whole range instead.
+        settings = settings.with_changes(min_hz=0.0, max_hz=0.0)
+    return settings
 
 
 def save_view_settings(settings: ViewSettings, store: QSettings | None = None) -> None:

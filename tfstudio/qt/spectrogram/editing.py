@@ -28,6 +28,22 @@ from tfstudio.session.workspace import Workspace
 MIN_DRAG_PX = 4
 
 
+def _set_span(region: pg.LinearRegionItem, low: float, high: float) -> None:
+    """Span a region's band and its edge lines from ``low`` to ``high`` (view fractions).
+
+    pyqtgraph's ``setSpan`` leaves each line's cached bounding rectangle and end points as they
+    were: the handles stayed on the old lane (a lane filter moved the event's lane) until the
+    region happened to be moved.
+    """
+    if region.span == (low, high):
+        return
+    region.setSpan(low, high)
+    for line in region.lines:
+        line.prepareGeometryChange()
+        line.viewTransformChanged()  # drops the cached rectangle and end points
+        line.update()
+
+
 class EditTool(QObject):
     """The selected event's live items, new events dragged out, and clicks that select.
 
@@ -149,7 +165,7 @@ class EditTool(QObject):
         lane = self.lane_map.rows.get(event.class_id)
         n = self.lane_map.height_rows
         if lane is not None:
-            self.lane_region.setSpan(lane / n + 0.1 / n, (lane + 1) / n - 0.1 / n)
+            _set_span(self.lane_region, lane / n + 0.1 / n, (lane + 1) / n - 0.1 / n)
         self.lane_region.setVisible(lane is not None)  # its lane may be scrolled away
         self.live_region.setVisible(not box)
         self.live_roi.setVisible(box)

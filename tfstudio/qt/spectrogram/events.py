@@ -40,6 +40,7 @@ class LaneMap:
         self.first = 0
         self.capacity = FEW_CLASSES
         self.filter_text = ""
+        self.lane_px = LANE_PX  # pixels per lane: fewer in a short view
 
     # ---------------------------------------------------------------- classes
     def set_classes(self, classes: Sequence[EventClass]) -> None:
@@ -171,7 +172,7 @@ class EventLayer(QObject):
         self.lane_axis.set_names(names or ["(no classes)"])
         self.lane_vb.setLimits(yMin=0, yMax=n)
         self.lane_vb.setYRange(0, n, padding=0)
-        height = n * LANE_PX + 40
+        height = n * lane_map.lane_px + 40
         self.lanes.setMinimumHeight(height)
         self.lanes.setMaximumHeight(height)
         self.lane_paths.built = None

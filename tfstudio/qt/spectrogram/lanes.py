@@ -58,6 +58,18 @@ class _FilterEdit(QLineEdit):
 
     done = Signal(bool)  # True: Enter (pick the first match), False: Escape
 
+    def event(self, event: QEvent) -> bool:
+        # Escape is also the window's Deselect shortcut, which took the key first: the filter
+        # stayed, and so did the keys (1-9 and Delete typed into it).
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
             self.clear()

@@ -47,12 +47,12 @@ class DetectionLayer(QObject):
         listen(self, model.events.posteriors, self.redraw_posteriors)
         listen(self, model.events.visible, self._on_visibility_change)
 
-    def set_rows(self, n_rows: int) -> None:
-        """Size the posteriorgram for one row per lane."""
+    def set_rows(self, n_rows: int, row_px: int = POSTERIOR_ROW_PX) -> None:
+        """Size the posteriorgram for one row per lane, ``row_px`` tall each."""
         n = max(1, n_rows)
         self.post_vb.setLimits(yMin=0, yMax=n)
         self.post_vb.setYRange(0, n, padding=0)
-        post_height = max(36, n * POSTERIOR_ROW_PX + 8)
+        post_height = max(24, n * row_px + 8)
         self.post.setMinimumHeight(post_height)
         self.post.setMaximumHeight(post_height)
 

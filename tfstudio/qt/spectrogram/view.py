@@ -27,15 +27,32 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QPointF, QRectF, QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QResizeEvent
+from PySide6.QtCore import (
+    QEvent,
+    QPoint,
+    QPointF,
+    QRectF,
+    QSignalBlocker,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from tfstudio.features.freq_scale import FrequencyScale
 from tfstudio.features.tiles import SpectrogramParams
-from tfstudio.qt.axes import FrequencyAxis, TimeAxis, pin_left_axis, time_axis_label
+from tfstudio.qt.axes import (
+    LANE_NAME_PADDING,
+    AxisPin,
+    FittedTitleAxis,
+    FrequencyAxis,
+    TimeAxis,
+    time_axis_label,
+)
 from tfstudio.qt.spectrogram.editing import EditTool
-from tfstudio.qt.spectrogram.events import LANE_PX, EventLayer, LaneMap
+from tfstudio.qt.spectrogram.events import FEW_CLASSES, LANE_PX, MIN_LANES, EventLayer, LaneMap
 from tfstudio.qt.spectrogram.image import AudioInfo, SpectrogramImage
 from tfstudio.qt.spectrogram.lanes import LaneStrip, ScrollLaneAxis
 from tfstudio.qt.spectrogram.overlay import POSTERIOR_ROW_PX, DetectionLayer
@@ -49,8 +66,16 @@ from tfstudio.session.view_settings import COLORMAPS, ViewSettings
 from tfstudio.session.workspace import Workspace
 from tfstudio.store import Event
 
-AXIS_WIDTH = 96
+AXIS_WIDTH = 96  # the left axes' width at least (at the default font)
+AXIS_SHARE = 0.28  # of the view's width the left axes take at most (long class names)
+AXIS_MAX_PX = 280
 OVERVIEW_PX = 64
+OVERVIEW_MIN_PX = 40  # in a short view
+MIN_LANE_PX = 12
+MIN_POSTERIOR_ROW_PX = 5
+SPEC_MIN_PX = 140  # the spectrogram's height, at least, in the view's minimum size
+SPEC_MIN_WIDTH_PX = 260
+VIEW_MIN_MAX_PX = 420  # the view's minimum height never more (a 720 px screen fits)
 INITIAL_VIEW_S = 60.0
 MARGINS = (4, 6, 10, 4)  # left, top, right, bottom of the plots
 LANE_AXIS_PX = 40  # the time axis under the lanes
@@ -119,7 +144,10 @@ class SpectrogramView(QWidget):
         )
         self.post_vb = EditViewBox(zoom_y=False, editable=False)
         self.post = self.graphics.addPlot(
-            row=2, col=0, viewBox=self.post_vb, axisItems={"bottom": TimeAxis()}
+            row=2,
+            col=0,
+            viewBox=self.post_vb,
+            axisItems={"bottom": TimeAxis(), "left": FittedTitleAxis("left", shorter=["Post."])},
         )
         self.lane_axis = ScrollLaneAxis()
         self.lane_vb = EditViewBox(zoom_y=False)
@@ -130,11 +158,14 @@ class SpectrogramView(QWidget):
             axisItems={"bottom": TimeAxis(), "left": self.lane_axis},
         )
         self.ov_vb = EditViewBox(zoom_y=False, editable=False)
-        self.overview = self.graphics.addPlot(row=4, col=0, viewBox=self.ov_vb)
+        self.overview = self.graphics.addPlot(
+            row=4, col=0, viewBox=self.ov_vb, axisItems={"left": FittedTitleAxis("left")}
+        )
+        # One width for all: they share the time axis (see _fit_axis_width).
+        self.axis_pin = AxisPin(self._plots(), AXIS_WIDTH)
         for plot in self._plots():
             plot.hideButtons()
             plot.setMenuEnabled(False)
-            pin_left_axis(plot, AXIS_WIDTH)  # one width for all: they share the time axis
             for name in ("left", "bottom"):
                 axis = plot.getAxis(name)
                 axis.setPen(pg.mkPen(AXIS_COLOR))
@@ -243,6 +274,7 @@ class SpectrogramView(QWidget):
             margins=MARGINS,
             parent=self,
         )
+        self._posterior_px = POSTERIOR_ROW_PX
         self.strip.changed.connect(self._on_lanes_change)
         self._fit_timer = QTimer(self, singleShot=True, interval=0)
         self._fit_timer.timeout.connect(self._fit_lanes)
@@ -556,6 +588,7 @@ class SpectrogramView(QWidget):
     # ------------------------------------------------------------------ events
     def _on_classes_change(self) -> None:
         self.lane_map.set_classes(self.workspace.classes())
+        self._fit_axis_width()
         self._fit_lanes(arrange=False)
         self.strip.arrange()
         self.events.rebuild()
@@ -563,29 +596,92 @@ class SpectrogramView(QWidget):
     def _on_lanes_change(self) -> None:
         """Other classes on the lane rows (scrolled, filtered, resized): redraw the rows."""
         self.events.set_lanes()
-        self.overlay.set_rows(self.lane_map.height_rows)
+        self.overlay.set_rows(self.lane_map.height_rows, self._posterior_px)
         self.overlay.redraw_detections()
         self.overlay.redraw_posteriors()
         self.editor.show_selection()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self._fit_axis_width()
         self._fit_lanes()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_axis_width()
+
+    def axis_width_wanted(self) -> int:
+        """The left axes' width: the longest class name in the lanes (whole, if the view is
+        wide enough; elided in the middle beyond), never less than the frequency axis needs."""
+        metrics = QFontMetrics(self.lane_axis.text_font())
+        names = self.lane_map.names.values()
+        longest = max((metrics.horizontalAdvance(n) for n in names), default=0)
+        # The frequency axis: its rotated title, "10000"-wide ticks and their offsets.
+        floor = max(AXIS_WIDTH, 2 * metrics.height() + metrics.horizontalAdvance("00000") + 16)
+        ceiling = max(floor, min(AXIS_MAX_PX, int(self.width() * AXIS_SHARE)))
+        # (+2: elidedText cuts a name whose rounded advance is exactly the room)
+        return int(min(max(floor, longest + LANE_NAME_PADDING + 2), ceiling))
+
+    def _fit_axis_width(self) -> None:
+        if self.axis_pin.set_width(self.axis_width_wanted()):
+            self.lane_axis.refresh()
+            self.strip.place_widgets()
 
     def _fit_lanes(self, *, arrange: bool = True) -> None:
         """As many lanes as leave the spectrogram its share of the height (the posteriorgram,
-        when shown, has a row per lane too)."""
+        when shown, has a row per lane too). A short view (a small window, the docks open)
+        first makes the overview, the lanes and the posteriorgram rows thinner: with a few
+        classes, which never scroll, the spectrogram was squeezed to a sliver."""
         height = self.graphics.height()
         posteriors = self.post.isVisible()
-        fixed = OVERVIEW_PX + MARGINS[1] + MARGINS[3] + LANE_AXIS_PX + (8 if posteriors else 0)
+        fixed = MARGINS[1] + MARGINS[3] + LANE_AXIS_PX + (8 if posteriors else 0)
         if self.wave.isVisible():
             fixed += WAVEFORM_PX
-        per_row = LANE_PX + (POSTERIOR_ROW_PX if posteriors else 0)
-        rows = int((height * (1 - SPECTROGRAM_SHARE) - fixed) // per_row)
+        room = height * (1 - SPECTROGRAM_SHARE) - fixed
+        n = len(self.lane_map.every)
+        full_row = LANE_PX + (POSTERIOR_ROW_PX if posteriors else 0)
+        lane_px, post_px, overview = LANE_PX, POSTERIOR_ROW_PX, OVERVIEW_PX
+        if n <= FEW_CLASSES and n * full_row > room - OVERVIEW_PX:
+            overview = OVERVIEW_MIN_PX
+            scale = (room - overview) / max(1, n * full_row)
+            lane_px = int(min(LANE_PX, max(self._min_lane_px(), LANE_PX * scale)))
+            post_px = int(
+                min(POSTERIOR_ROW_PX, max(MIN_POSTERIOR_ROW_PX, POSTERIOR_ROW_PX * scale))
+            )
+        elif room - OVERVIEW_PX < MIN_LANES * full_row:
+            overview = OVERVIEW_MIN_PX
+        rows = int((room - overview) // (lane_px + (post_px if posteriors else 0)))
+        resized = (lane_px, post_px, overview) != (
+            self.lane_map.lane_px,
+            self._posterior_px,
+            self.overview.maximumHeight(),
+        )
+        self.lane_map.lane_px, self._posterior_px = lane_px, post_px
+        if overview != self.overview.maximumHeight():
+            self.overview.setMinimumHeight(overview)
+            self.overview.setMaximumHeight(overview)
         if arrange:
             self.strip.set_capacity(rows)
         else:
             self.lane_map.set_capacity(rows)
+        if resized:
+            self._on_lanes_change()
+
+    def _min_lane_px(self) -> int:
+        """Lanes never thinner than their names."""
+        return max(MIN_LANE_PX, QFontMetrics(self.lane_axis.text_font()).height() - 2)
+
+    def minimumSizeHint(self) -> QSize:
+        """Room for a usable spectrogram above thin lanes, posteriorgram and overview: the
+        docks give way to it (they scroll) rather than squeeze it to nothing."""
+        hint = super().minimumSizeHint()
+        n = min(len(self.lane_map.every), FEW_CLASSES) or 1
+        row = self._min_lane_px() + (MIN_POSTERIOR_ROW_PX if self.post.isVisible() else 0)
+        height = SPEC_MIN_PX + MARGINS[1] + MARGINS[3] + LANE_AXIS_PX + OVERVIEW_MIN_PX
+        height += n * row + (WAVEFORM_PX if self.wave.isVisible() else 0)
+        width = self.axis_pin.width + SPEC_MIN_WIDTH_PX + MARGINS[0] + MARGINS[2]
+        return QSize(max(hint.width(), width), max(hint.height(), min(height, VIEW_MIN_MAX_PX)))
 
     def _on_labels_change(self) -> None:
         self.events.rebuild()

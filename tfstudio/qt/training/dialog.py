@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tfstudio.qt.fit import ScrollBody, fit_to_screen
 from tfstudio.qt.training.engine import engine_info, engine_probe
 from tfstudio.qt.training.plots import TF_COLOR, TrainingPlot
 from tfstudio.session.engine import EngineInfo
@@ -372,12 +373,18 @@ class TrainDialog(QDialog):
             self.set_resume(resume_run)
         self._on_schedule_change()
         self._on_resume_change()
+        fit_to_screen(self)
 
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
+        # The settings scroll when the screen is too small for them (879 × 901 px at the
+        # default font); the warning and Start training / Cancel stay in view below them.
         layout = QVBoxLayout(self)
-        columns = QHBoxLayout()
-        layout.addLayout(columns)
+        content = QWidget()
+        columns = QHBoxLayout(content)
+        columns.setContentsMargins(0, 0, 0, 0)
+        self.body = ScrollBody(content)
+        layout.addWidget(self.body, 1)
         left = QVBoxLayout()
         right = QVBoxLayout()
         columns.addLayout(left, 1)
