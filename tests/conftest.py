@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,3 +62,27 @@ def write_wav(path: Path, seconds: float, sample_rate: int = 16000, seed: int = 
 def wav_writer():
     """``write_wav`` as a fixture: ``wav_writer(path, seconds, sample_rate=16000, seed=0)``."""
     return write_wav
+
+
+@contextmanager
+def small_disk(folder: Path, megabytes: int) -> Iterator[Path]:
+    """A real file system of ``megabytes`` mounted at ``folder`` (a tmpfs), to fill up: a full
+    disk a test can make on demand. Skips the test where this user may not mount one (only
+    root on Linux may)."""
+    import subprocess
+    import sys
+
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        pytest.skip("mounts a small tmpfs (root on Linux)")
+    folder.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs", str(folder)],
+        capture_output=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        # Lazy: a test's traceback may still hold a memory map of a file there.
+        subprocess.run(["umount", "--lazy", str(folder)], check=False)

@@ -6,37 +6,22 @@ from __future__ import annotations
 
 import errno
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.conftest import small_disk
 from tfstudio.features.cache import compute_features
 from tfstudio.features.config import FeatureConfig
-
-pytestmark = pytest.mark.skipif(
-    not sys.platform.startswith("linux") or os.geteuid() != 0,
-    reason="mounts a small tmpfs (root on Linux)",
-)
 
 
 @pytest.fixture
 def full_disk(tmp_path):
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
+    with small_disk(tmp_path / "disk", 2) as disk:
         # Leave 64 KiB: the header fits, the features of ten minutes do not.
         (disk / "filler").write_bytes(b"\0" * (2 * 1024 * 1024 - 64 * 1024))
         yield disk
-    finally:
-        subprocess.run(["umount", "--lazy", str(disk)], check=False)
 
 
 def test_a_full_disk_is_an_error_naming_the_file(full_disk, tmp_path):

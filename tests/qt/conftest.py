@@ -7,6 +7,8 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TFSTUDIO_NO_AUDIO", "1")  # no sound server on CI; tested separately
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -153,3 +155,20 @@ def trained_root(trained_template, tmp_path) -> Path:
     root = tmp_path / "trained"
     shutil.copytree(trained_template, root)
     return root
+
+
+@contextmanager
+def app_font(points: float) -> Iterator[None]:
+    """The application's font at ``points`` for what is built inside (as a user's setting)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before = app.font()
+    font = app.font()
+    font.setPointSizeF(points)
+    app.setFont(font)
+    try:
+        yield
+    finally:
+        app.setFont(before)

@@ -3,32 +3,17 @@ cannot be shown, and keep what the user typed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QPushButton, QWidget
 
+from tests.qt.conftest import app_font
 from tfstudio.qt.fit import ScrollBody
 
 LEFT = Qt.MouseButton.LeftButton
-
-
-@contextmanager
-def app_font(points: float) -> Iterator[None]:
-    """The application's font at ``points`` for what is built inside (as a user's setting)."""
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    before = app.font()
-    font = app.font()
-    font.setPointSizeF(points)
-    app.setFont(font)
-    try:
-        yield
-    finally:
-        app.setFont(before)
 
 
 def on_screen(widget: QWidget) -> bool:

@@ -4,30 +4,13 @@ cannot fit is elided in the middle, with the whole name in a tooltip."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtWidgets import QApplication
 
 from tests.conftest import write_wav
+from tests.qt.conftest import app_font
 
 NAMES = ("tone", "sweep", "Common chiffchaff", "noise_burst", "harmonic", "Common blackbird")
-
-
-@contextmanager
-def app_font(points: float) -> Iterator[None]:
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    before = app.font()
-    font = app.font()
-    font.setPointSizeF(points)
-    app.setFont(font)
-    try:
-        yield
-    finally:
-        app.setFont(before)
 
 
 def make_project(tmp_path, names=NAMES, long_name: str | None = None):
