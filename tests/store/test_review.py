@@ -178,3 +178,17 @@ def test_taking_back_an_acceptance_that_merged_nothing_changes_only_its_state(re
     set_review(project, [detection], "none")
     back = project.event(detection)
     assert back.review == "none" and back.onset == 1.4 and project.labels(rec) == []
+
+
+def test_a_merged_label_comes_back_even_when_its_id_went_to_a_new_label(reviewed):
+    """Ids are the largest plus one: a label added after the acceptance may get the id of
+    the one it merged (the largest then). Both stay."""
+    project, rec, bird, _frog, run = reviewed
+    detection = _detect(project, rec, run, bird, 1.5, 2.6)
+    merged = project.add_event(rec, bird, 1.0, 2.0)  # the largest id
+    accept_detections(project, [detection])
+    new = project.add_event(rec, bird, 7.0, 8.0)
+    assert new.id == merged.id  # given again
+    set_review(project, [detection], "none")
+    spans = sorted((e.onset, e.offset) for e in project.labels(rec))
+    assert spans == [(1.0, 2.0), (7.0, 8.0)]

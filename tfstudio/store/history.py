@@ -322,7 +322,8 @@ class History(StoreBase):
                     row["recording_id"] == after["recording_id"]
                     and row["class_id"] == after["class_id"]
                     and min(row["offset"], after["offset"]) > max(row["onset"], after["onset"])
-                    and self._row("events", row["id"]) is None
+                    # Still gone (an id given to another event since does not count).
+                    and self._row("events", row["id"]) != row
                 ):
                     merged.append(row)
             return before, merged
