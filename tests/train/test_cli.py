@@ -205,3 +205,22 @@ def test_a_test_recording_whose_audio_went_missing_is_left_out_not_a_traceback(
     assert main(["detect", str(demo_root), "--recording", first.name]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: --recording {first.name}: missing: ") and err.count("\n") == 1
+
+
+def test_detect_and_evaluate_with_a_run_still_training_say_so(demo_root, capsys):
+    """Allowed (to look at a run while it learns), but its checkpoint is some epoch's best and
+    its thresholds are not tuned yet: said on stderr."""
+    import os
+
+    assert main(["train", str(demo_root), "--quiet", *TINY_ARGS]) == 0
+    with Project.open(demo_root) as project:
+        project.update_run(1, status="running", pid=os.getpid())  # this process: alive
+    capsys.readouterr()
+    assert main(["detect", str(demo_root), "--run", "1", "-q"]) == 0
+    assert "note: run 1 is still training" in capsys.readouterr().err
+    assert main(["evaluate", str(demo_root), "--run", "1"]) == 0
+    assert "note: run 1 is still training" in capsys.readouterr().err
+    with Project.open(demo_root) as project:
+        project.update_run(1, status="done")
+    assert main(["detect", str(demo_root), "--run", "1", "-q"]) == 0
+    assert "still training" not in capsys.readouterr().err

@@ -11,6 +11,7 @@ loss, unreadable audio, out of memory...), 2 for a usage error before any run wa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -34,7 +35,7 @@ from tfstudio.cli.common import (
 )
 from tfstudio.model.schedules import SCHEDULE_NAMES
 from tfstudio.store import SPLITS as STORE_SPLITS
-from tfstudio.store import Project, Recording
+from tfstudio.store import Project, ProjectError, Recording
 from tfstudio.train.config import DEVICES, SAMPLERS, TASKS, TRAIN_PRESETS
 from tfstudio.train.events import (
     BatchEvent,
@@ -566,6 +567,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
             run = select_run(project, args.run)
         except TrainError as exc:
             raise UserError(str(exc)) from None
+        if ranks.main:
+            _say_if_training(run)
         # Statuses as the files are now (a stat each), so a recording whose audio went
         # missing since the project last looked is left out and said, not a traceback.
         gone = {
@@ -641,6 +644,16 @@ def cmd_detect(args: argparse.Namespace) -> int:
     return code
 
 
+def _say_if_training(run: Any) -> None:
+    """A run still training has a best checkpoint of some epoch and no tuned thresholds yet:
+    detecting or scoring with it is allowed (to look at it while it learns), and said."""
+    if run.status == "running":
+        err(
+            f"note: run {run.id} is still training: its best checkpoint so far is used, with "
+            "the thresholds it started with (tuning comes at its end)"
+        )
+
+
 def _import_to_detect(
     project: Any, paths: list[str], ranked: bool, skipped: list[str]
 ) -> list[int] | str:
@@ -670,6 +683,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     class_thresholds = _class_thresholds(args.class_threshold)
     with open_project(args.project) as project:
         recordings = chosen_recordings(project, args.recording) if args.recording else None
+        if args.run is not None:
+            with contextlib.suppress(ProjectError):
+                _say_if_training(project.run(args.run))
         try:
             result = evaluate_run(
                 project,
