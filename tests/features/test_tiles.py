@@ -147,3 +147,18 @@ def test_the_window_changes_the_picture_and_keeps_the_level(tmp_path, wav_writer
     assert near["hann"] >= near["blackman-harris"] - 1.0
     with pytest.raises(ValueError, match="window must be one of"):
         SpectrogramParams(window="kaiser")
+
+
+def test_the_top_level_keeps_a_sparse_loud_sound_in_view():
+    """A 1 s tone in 30 s of steady noise fills far less than 0.1 % of the picture: the top
+    level went just over the noise (the 99.9th percentile) and the whole picture washed
+    pale. It stays within 10 dB of the loudest point now; a picture whose loud tail is its
+    peak keeps the tail's level."""
+    from tfstudio.features.tiles import db_to_codes
+
+    rng = np.random.default_rng(0)
+    noise = rng.uniform(-62.0, -46.0, size=(256, 1500))
+    sparse = noise.copy()
+    sparse[20:22, 0:50] = -14.0  # 100 of 384 000 pixels: 0.03 %
+    assert auto_top_db(db_to_codes(noise)) == -45.0  # just over the noise, as before
+    assert auto_top_db(db_to_codes(sparse)) == -20.0  # the tone 6 dB under the top

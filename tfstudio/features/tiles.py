@@ -314,12 +314,22 @@ def db_to_code_level(db: float) -> float:
     return (db - CODE_MIN_DB) / CODE_STEP_DB
 
 
+# The top colour level is at most this far below the loudest point of the picture.
+PEAK_HEADROOM_DB = 10.0
+
+
 def auto_top_db(image: np.ndarray) -> float:
-    """A top colour level that makes typical recordings readable: just above the loud tail."""
+    """A top colour level that makes typical recordings readable: just above the loud tail
+    (the 99.9th percentile), and no more than ``PEAK_HEADROOM_DB`` under the loudest point. A
+    sound filling less than 0.1 % of the picture (a 1 s call in 30 s of steady noise, typical
+    of field recordings) was above the top, and the noise floor, just under it, washed the
+    whole picture pale."""
     finite = image[image > 0]
     if not finite.size:
         return -20.0
-    top = float(codes_to_db(np.percentile(finite, 99.9)))
+    tail = float(codes_to_db(np.percentile(finite, 99.9)))
+    peak = float(codes_to_db(finite.max()))
+    top = max(tail, peak - PEAK_HEADROOM_DB)
     return float(math.ceil(top / 5.0) * 5.0)
 
 
