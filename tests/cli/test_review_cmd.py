@@ -146,6 +146,11 @@ def test_without_a_run_it_says_to_train_first(tmp_path, capsys):
     code, out = review(root, capsys=capsys)
     assert code == 2 and "no finished run with detections to review yet" in out.err
     assert "'tfstudio train'" in out.err and "'tfstudio import'" in out.err
+    # With --json the refusal is an object on stdout too, as import and export give.
+    code, out = review(root, "--json", capsys=capsys)
+    refused = json.loads(out.out)
+    assert code == 2 and refused["ok"] is False and refused["exit_code"] == 2
+    assert "no finished run with detections to review yet" in refused["error"]
 
 
 def test_without_run_an_imported_detectors_run_is_reviewed(tmp_path, capsys):

@@ -136,6 +136,10 @@ def test_user_errors_are_one_line(demo_root, capsys, monkeypatch, tmp_path):
     assert main(["evaluate", str(demo_root)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: no finished training run") and err.count("\n") == 1
+    for command in ("evaluate", "detect"):  # --json: the refusal as an object on stdout too
+        assert main([command, str(demo_root), "--json"]) == 2
+        refused = json.loads(capsys.readouterr().out.splitlines()[-1])
+        assert refused["ok"] is False and "no finished training run" in refused["error"]
     assert main(["detect", str(demo_root)]) == 2
     assert "no finished training run" in capsys.readouterr().err
     # No run: said before anything about recordings, and PATHs are not imported.

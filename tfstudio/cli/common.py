@@ -103,3 +103,23 @@ def chosen_recordings(project: Project, items: list[str]) -> list[Recording]:
             raise UserError(f"--recording {item!r}: no recording with that id or name")
         chosen.setdefault(rec.id, rec)
     return list(chosen.values())
+
+
+def json_errors(
+    command: Callable[[argparse.Namespace], int],
+) -> Callable[[argparse.Namespace], int]:
+    """With ``--json``, a refused command still prints its one object: ``{"ok": false,
+    "error", "exit_code"}`` (the error line goes to stderr as always)."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except (UserError, ProjectError) as exc:
+            if args.json:
+                code = exc.exit_code if isinstance(exc, UserError) else 2
+                emit_json({"ok": False, "error": str(exc), "exit_code": code})
+            raise
+
+    run.__name__ = command.__name__
+    run.__doc__ = command.__doc__
+    return run

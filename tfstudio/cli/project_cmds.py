@@ -15,6 +15,7 @@ from tfstudio.cli.common import (
     bar_step,
     emit_json,
     err,
+    json_errors,
     open_project,
     progress,
 )
@@ -247,25 +248,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _json_errors(command):
-    """With ``--json``, a refused command still prints its one object: ``{"ok": false,
-    "error", "exit_code"}`` (the error line goes to stderr as always)."""
-
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return command(args)
-        except (UserError, ProjectError) as exc:
-            if args.json:
-                code = exc.exit_code if isinstance(exc, UserError) else 2
-                emit_json({"ok": False, "error": str(exc), "exit_code": code})
-            raise
-
-    run.__name__ = command.__name__
-    run.__doc__ = command.__doc__
-    return run
-
-
-@_json_errors
+@json_errors
 def cmd_import(args: argparse.Namespace) -> int:
     if not args.paths and not args.labels:
         raise UserError("nothing to import: give audio PATHs and/or --labels FILE")
@@ -316,7 +299,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return code
 
 
-@_json_errors
+@json_errors
 def cmd_export(args: argparse.Namespace) -> int:
     from tfstudio.exporter import (
         ExportRefused,

@@ -18,6 +18,7 @@ from tfstudio.cli.common import (
     add_recording_option,
     chosen_recordings,
     emit_json,
+    json_errors,
     open_project,
 )
 from tfstudio.store import REVIEW_STATES, Event, Project, ProjectError, Run, set_review
@@ -160,6 +161,7 @@ def _row(event: Event, names: dict[int, str], recs: dict[int, str]) -> dict[str,
     }
 
 
+@json_errors
 def cmd_review(args: argparse.Namespace) -> int:
     with open_project(args.project) as project:
         run = _run(project, args.run)

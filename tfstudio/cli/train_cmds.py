@@ -30,6 +30,7 @@ from tfstudio.cli.common import (
     chosen_recordings,
     emit_json,
     err,
+    json_errors,
     open_project,
     progress,
 )
@@ -536,6 +537,7 @@ def _chosen_in_project(
     return usable
 
 
+@json_errors
 def cmd_detect(args: argparse.Namespace) -> int:
     _quiet_threads()
     from tfstudio.audio import content_hash
@@ -676,6 +678,7 @@ def _import_to_detect(
 
 
 # ---------------------------------------------------------------------- evaluate
+@json_errors
 def cmd_evaluate(args: argparse.Namespace) -> int:
     _quiet_threads()
     from tfstudio.train import TrainError, evaluate_run
