@@ -77,6 +77,17 @@ def test_train_table_then_evaluate_and_detect(demo_root, capsys, tmp_path):
     captured = capsys.readouterr()
     assert f"skipped {empty}: empty file (0 bytes)" in captured.err
     assert "new.wav:" in captured.out
+    assert "lower sample rate" not in captured.err
+    # A recording at a lower rate than the run's: detected, with a note on what it lacks.
+    import numpy as np
+    import soundfile as sf
+
+    narrow = tmp_path / "phone.wav"
+    sf.write(narrow, np.zeros(8000 * 3, dtype="float32"), 8000)
+    assert main(["detect", str(demo_root), str(narrow), "-q"]) == 0
+    captured = capsys.readouterr()
+    assert "note: 1 recording(s) have a lower sample rate than run 1" in captured.err
+    assert "phone.wav (8000 Hz)" in captured.err and "phone.wav:" in captured.out
 
 
 def test_detect_on_the_projects_unlabelled_recordings_or_a_split(demo_root, capsys, tmp_path):

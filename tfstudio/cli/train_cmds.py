@@ -603,6 +603,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
             if not project.recordings("test"):
                 raise UserError("no recordings in the test split; give audio PATHs to detect on")
             recordings = _chosen_in_project(project, "test", False, gone, skipped)
+        if ranks.main:
+            _say_if_narrower(run, recordings)
         quiet = args.quiet or args.json or not ranks.main
         bar = progress(len(ranks.share(recordings)), "detecting", quiet=quiet, unit="rec")
         step = None
@@ -644,6 +646,24 @@ def cmd_detect(args: argparse.Namespace) -> int:
         f"{shared})"
     )
     return code
+
+
+def _say_if_narrower(run: Any, recordings: list[Recording]) -> None:
+    """Recordings of a lower sample rate than the run's features are upsampled: above their
+    Nyquist frequency they hold nothing the model was trained to hear. Allowed, and said."""
+    try:
+        rate = int(run.config_dict.get("features", {}).get("sample_rate") or 0)
+    except (ValueError, TypeError, AttributeError):
+        return
+    narrow = [r for r in recordings if rate and r.sample_rate < rate]
+    if narrow:
+        names = ", ".join(f"{r.name} ({r.sample_rate} Hz)" for r in narrow[:3])
+        more = f" and {len(narrow) - 3} more" if len(narrow) > 3 else ""
+        err(
+            f"note: {len(narrow)} recording(s) have a lower sample rate than run {run.id} was "
+            f"trained at ({rate} Hz): {names}{more}; they are upsampled and hold nothing above "
+            "half their rate, so sounds the model knows up there are not found in them"
+        )
 
 
 def _say_if_training(run: Any) -> None:
