@@ -332,7 +332,12 @@ class _LabelContext:
         self.report = report
         self.paths = paths
         self.batch: EventImport | None = None
-        self.recordings = project.recordings()
+        # Each recording with the names a per-recording label file may start with, in one
+        # Unicode form (computed once, not once per label file).
+        self._file_keys = [
+            (rec, {unicodedata.normalize("NFC", rec.name), unicodedata.normalize("NFC", rec.stem)})
+            for rec in project.recordings()
+        ]
         self._recordings: dict[str, Recording | None] = {}
         # Names that several recordings answer to: each reported once, its events skipped.
         self.ambiguous: dict[str, str] = {}
@@ -361,9 +366,8 @@ class _LabelContext:
         label = unicodedata.normalize("NFC", path.name)
         best: list[Recording] = []
         best_len = -1
-        for rec in self.recordings:
-            for key in (rec.name, rec.stem):
-                key = unicodedata.normalize("NFC", key)
+        for rec, keys in self._file_keys:
+            for key in keys:
                 if label.startswith(key + ".") and len(key) >= best_len:
                     if len(key) > best_len:
                         best, best_len = [], len(key)

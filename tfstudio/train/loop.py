@@ -341,10 +341,12 @@ class _Trainer:
         now = time.time()
         if self.resumed_run is not None:
             run = self.resumed_run
-            # Started again from the beginning (no checkpoint): when it started is now.
-            started = {} if self.state_loaded is not None else {"started_at": now}
+            started: dict[str, float] = {}
             if self.state_loaded is None:
-                self.project.clear_metrics(run.id)  # its curves start again too
+                # Started again from the beginning (no checkpoint): its curves and its
+                # start time too.
+                self.project.clear_metrics(run.id)
+                started["started_at"] = now
             self.project.update_run(
                 run.id,
                 status="running",
