@@ -393,14 +393,14 @@ def test_runs_under_bfloat16_autocast(tf_prob, context):
     assert model.cnn[0][0].weight.grad is not None
 
 
-@pytest.mark.parametrize("fused", [True, False], ids=["two-pass", "stepped"])
-def test_autocast_leaves_the_recurrence_in_float32(fused):
+@pytest.mark.parametrize("recurrence", ["replay", "fused", "stepped"])
+def test_autocast_leaves_the_recurrence_in_float32(recurrence):
     """Under autocast only the CNN runs in bf16: given the same CNN output, the fed-back
     decisions, logits and gradients are those of float32 exactly (training's two passes
     must decide alike; a bf16 sign flip would change what is fed back)."""
     torch.manual_seed(11)
     model = CRNN(tiny_config(context_hidden=4))
-    model.fused = fused
+    model.recurrence = recurrence
     features, targets = random_batch(batch=3, frames=12)
     encoded = model.encode(features).detach()
     mask = torch.rand(3, 12, 1, generator=torch.Generator().manual_seed(1)) < 0.5
@@ -425,22 +425,30 @@ def test_autocast_leaves_the_recurrence_in_float32(fused):
 # --- the two-pass (fused) training forward -------------------------------------------------
 
 
-def _fused_and_stepped(config: CRNNConfig, seed: int = 0) -> tuple[CRNN, CRNN]:
+def _fused_and_stepped(
+    config: CRNNConfig, seed: int = 0, recurrence: str = "auto"
+) -> tuple[CRNN, CRNN]:
     torch.manual_seed(seed)
     fused = CRNN(config)
+    fused.recurrence = recurrence
     stepped = CRNN(config)
     stepped.load_state_dict(fused.state_dict())
-    stepped.fused = False
+    stepped.recurrence = "stepped"
     for model in (fused, stepped):
         model.train()
         freeze_batchnorm(model)
     return fused, stepped
 
 
+@pytest.mark.parametrize("recurrence", ["replay", "fused"])
 @pytest.mark.parametrize("context_hidden", [0, 5])
 @pytest.mark.parametrize("mode", ["mask", "truth", "free"])
-def test_fused_training_forward_equals_the_stepped_one_with_gradients(mode, context_hidden):
-    fused, stepped = _fused_and_stepped(tiny_config(context_hidden=context_hidden))
+def test_two_pass_training_forward_equals_the_stepped_one_with_gradients(
+    mode, context_hidden, recurrence
+):
+    fused, stepped = _fused_and_stepped(
+        tiny_config(context_hidden=context_hidden), recurrence=recurrence
+    )
     features, targets = random_batch(batch=3, frames=40, seed=1)
     mask = torch.rand(3, 40, generator=torch.Generator().manual_seed(2)) < 0.5
     kwargs = {
@@ -460,9 +468,10 @@ def test_fused_training_forward_equals_the_stepped_one_with_gradients(mode, cont
         torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-6, msg=name)
 
 
-def test_fused_forward_is_fed_its_own_predictions_where_the_mask_is_off():
+@pytest.mark.parametrize("recurrence", ["replay", "fused"])
+def test_two_pass_forward_is_fed_its_own_predictions_where_the_mask_is_off(recurrence):
     # With every step forced the output depends on the targets; with none forced, not at all.
-    fused, _ = _fused_and_stepped(tiny_config())
+    fused, _ = _fused_and_stepped(tiny_config(), recurrence=recurrence)
     features, targets = random_batch(batch=2, frames=30, seed=3)
     none = torch.zeros(2, 30, dtype=torch.bool)
     a = fused(features, targets, teacher_mask=none)
@@ -507,7 +516,9 @@ def test_a_small_stepped_pass_runs_on_one_thread_and_restores_the_count(single_l
         assert seen == [1] * 5 and torch.get_num_threads() == 2
         # A step too big for one thread keeps every thread; the results are the same.
         seen.clear()
-        monkeypatch.setattr("tfstudio.model.crnn.ONE_THREAD_STEP_VALUES", model._step_values() - 1)
+        monkeypatch.setattr(
+            "tfstudio.model.stepping.ONE_THREAD_STEP_VALUES", model._step_values() - 1
+        )
         again = infer()
         assert seen == [2] * 5 and torch.get_num_threads() == 2
         for a, b in zip(expected, again, strict=True):

@@ -123,23 +123,31 @@ def test_decide_matches_the_full_softmax():
     assert model.decide(features).truth_log_prob is None
 
 
-def _fused_and_stepped(config: CRNNConfig, seed: int = 0) -> tuple[CRNN, CRNN]:
+def _fused_and_stepped(
+    config: CRNNConfig, seed: int = 0, recurrence: str = "auto"
+) -> tuple[CRNN, CRNN]:
     torch.manual_seed(seed)
     fused = CRNN(config)
+    fused.recurrence = recurrence
     stepped = CRNN(config)
     stepped.load_state_dict(fused.state_dict())
-    stepped.fused = False
+    stepped.recurrence = "stepped"
     for model in (fused, stepped):
         model.train()
         freeze_batchnorm(model)
     return fused, stepped
 
 
+@pytest.mark.parametrize("recurrence", ["replay", "fused"])
 @pytest.mark.parametrize("sampled", [False, True], ids=["full", "sampled"])
 @pytest.mark.parametrize("context_hidden", [0, 5])
 @pytest.mark.parametrize("mode", ["mask", "truth", "free"])
-def test_fused_training_forward_equals_the_stepped_one(mode, context_hidden, sampled):
-    fused, stepped = _fused_and_stepped(tiny_config(context_hidden=context_hidden))
+def test_two_pass_training_forward_equals_the_stepped_one(
+    mode, context_hidden, sampled, recurrence
+):
+    fused, stepped = _fused_and_stepped(
+        tiny_config(context_hidden=context_hidden), recurrence=recurrence
+    )
     if sampled:
         for model in (fused, stepped):
             model.use_sampled_softmax(3, "log-uniform")
@@ -166,8 +174,9 @@ def test_fused_training_forward_equals_the_stepped_one(mode, context_hidden, sam
         torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-6, msg=name)
 
 
-def test_the_fused_pass_is_fed_its_own_argmax_where_the_mask_is_off():
-    fused, _ = _fused_and_stepped(tiny_config())
+@pytest.mark.parametrize("recurrence", ["replay", "fused"])
+def test_the_two_pass_forward_is_fed_its_own_argmax_where_the_mask_is_off(recurrence):
+    fused, _ = _fused_and_stepped(tiny_config(), recurrence=recurrence)
     features, labels = random_batch(batch=2, frames=20, seed=3)
     other = (labels + 1) % N_CLASSES
     none = torch.zeros(2, 20, dtype=torch.bool)

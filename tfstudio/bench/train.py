@@ -2,16 +2,19 @@
 
 ``train`` times one training step of a preset's model (the training preset's features, pools
 and sizes) on random input, as training runs it: the two-pass forward (a no-grad stepped pass
-that decides the feedback, then one fused GRU), the loss, the backward pass, the gradient clip
-and the optimiser's step. Beside it, in the same run on the same input:
+that decides the feedback, then the states' gradient replayed from that pass on a CPU, one
+fused GRU on CUDA: ``recurrence``), the loss, the backward pass, the gradient clip and the
+optimiser's step. Beside it, in the same run on the same input:
 
 - the step's parts, each forward + backward on its own: the CNN, the recurrent part (both
-  passes), the output layer with the loss, and the optimiser (clip and step);
+  passes, as the step runs them), the output layer with the loss, and the optimiser (clip
+  and step); the recurrent part also with the other second pass (``recurrent_replay``,
+  ``recurrent_fused``), so the two are compared side by side;
 - one plain fused ``nn.GRU`` of the same sizes over the same sequences, forward + backward,
-  and its forward alone without autograd. The recurrent part costs at least their sum: its
-  first pass makes the same recurrent products as that forward, step by step, so with this
-  design the recurrent part cannot drop below ``recurrent_floor_vs_fused_gru`` times the
-  fused GRU (about 1.25-1.3 on a CPU, where the backward costs about twice the forward);
+  and its forward alone without autograd. The two-pass design with a fused second pass costs
+  at least their sum (its first pass makes the same recurrent products as that forward, step
+  by step): ``recurrent_floor_vs_fused_gru``, about 1.25-1.4 on a CPU. The replayed second
+  pass has no such floor: it does not run the recurrence forward again;
 - the reference loop: the straightforward teacher-forcing training step the seed shows, the
   same model's ``GRUCell`` stepped frame by frame under autograd, the fed-back input chosen
   sequence by sequence in a Python loop over the batch. Its time over the step's is the
@@ -57,6 +60,7 @@ class TrainBench:
 
     preset: str
     device: str
+    recurrence: str  # the second pass the step's recurrent part runs ("replay", "fused")
     threads: int
     amp: str  # the autocast dtype ("off": float32)
     batch_size: int
@@ -108,6 +112,9 @@ class TrainBench:
             "reference_loop_float32_ms": ms["reference_loop_float32"],
             "speedup_vs_float32_reference": round(self.speedup_vs_float32_reference, 3),
             "recurrent_vs_fused_gru": round(self.recurrent_vs_fused_gru, 3),
+            "recurrence": self.recurrence,
+            "recurrent_replay_ms": ms["recurrent_replay"],
+            "recurrent_fused_ms": ms["recurrent_fused"],
             "fused_gru_forward_ms": ms["fused_gru_forward"],
             "recurrent_floor_vs_fused_gru": round(self.recurrent_floor_vs_fused_gru, 3),
             "stepped_step_ms": ms["stepped_step"],
@@ -183,9 +190,9 @@ def bench_train(
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()
 
-    def step(fused: bool) -> Callable[[], None]:
+    def step(two_pass: bool) -> Callable[[], None]:
         def run() -> None:
-            model.fused = fused
+            model.recurrence = "auto" if two_pass else "stepped"
             optimizer.zero_grad(set_to_none=True)
             with autocast(dev, amp):
                 logits = model(features, targets, p_tf)
@@ -230,13 +237,16 @@ def bench_train(
 
     # The recurrent parts run in float32 whatever the autocast (crnn._float32), so they are
     # timed without one.
-    def recurrent() -> None:
-        model.zero_grad(set_to_none=True)
-        x = encoded.detach().requires_grad_(True)
-        with torch.no_grad():
-            _, fed = model._stepped(x.detach(), targets, mask)
-        hidden = model._fused_hidden(x, fed)
-        hidden.backward(hidden_grad)
+    def recurrent(recurrence: str) -> Callable[[], None]:
+        def run() -> None:
+            model.recurrence = recurrence
+            model.zero_grad(set_to_none=True)
+            x = encoded.detach().requires_grad_(True)
+            hidden = model._trained_hidden(x, targets, mask)
+            hidden.backward(hidden_grad)
+            model.recurrence = "auto"
+
+        return run
 
     def output_loss() -> None:
         model.zero_grad(set_to_none=True)
@@ -248,7 +258,7 @@ def bench_train(
     def stepped_recurrent() -> None:
         model.zero_grad(set_to_none=True)
         x = encoded.detach().requires_grad_(True)
-        logits, _ = model._stepped(x, targets, mask)
+        logits, _, _ = model._stepped(x, targets, mask)
         bce_loss(logits, targets).backward()
 
     gru = nn.GRU(
@@ -275,6 +285,7 @@ def bench_train(
     result = TrainBench(
         preset=preset,
         device=str(dev),
+        recurrence=model._training_recurrence(dev),
         threads=torch.get_num_threads(),
         amp=str(amp_dtype(dev, amp) or "off").removeprefix("torch."),
         batch_size=batch,
@@ -291,7 +302,9 @@ def bench_train(
         # The seed's loop as the seed ran it, in float32; timed apart only under autocast.
         *((("reference_loop_float32", lambda: reference_loop(mixed=False)),) if mixed else ()),
         ("cnn", cnn),
-        ("recurrent", recurrent),
+        ("recurrent", recurrent("auto")),
+        ("recurrent_replay", recurrent("replay")),
+        ("recurrent_fused", recurrent("fused")),
         ("output_loss", output_loss),
         ("optimizer", optimise),
         ("fused_gru", fused_gru),
@@ -305,5 +318,5 @@ def bench_train(
             step(True)()  # the optimiser's part needs every parameter's gradient
         result.ms[name] = _median_ms(run, dev, repeats)
     result.ms.setdefault("reference_loop_float32", result.ms["reference_loop"])
-    model.fused = True
+    model.recurrence = "auto"
     return result

@@ -7,9 +7,11 @@ Only the recurrent part is stepped in Python, and only without autograd. The inp
 projection of the CNN features is one matrix multiply over all frames, the feedback (ground
 truth or the model's own binarised prediction, chosen per sequence with ``torch.where`` on a
 mask drawn once per forward) is a small (B, C) × (C, 3H) product per step, and no step loops
-over the batch. In training, that stepped pass runs under ``no_grad`` only to decide what
-each step is fed (the feedback carries no gradient); the outputs the loss sees then come from
-one fused GRU call over [features, feedback] (issue 12's two-pass scheme).
+over the batch. In training, that stepped pass runs under ``no_grad`` to decide what each
+step is fed (the feedback carries no gradient); the outputs the loss sees then get their
+gradient from that pass's own states (:mod:`tfstudio.model.replay`, on a CPU) or from one
+fused GRU call over [features, feedback] (issue 12's two-pass scheme; on CUDA), see
+:attr:`CRNN.recurrence`.
 
 Single-label task (``task="single-label"``): exactly one class per frame, class 0 being the
 background; the output layer is a :class:`~tfstudio.model.sampled_softmax.SoftmaxOutput`
@@ -17,15 +19,15 @@ background; the output layer is a :class:`~tfstudio.model.sampled_softmax.Softma
 previous frame's label id (the truth's, or the model's own argmax) looked up in an embedding
 table: ``embedding(id)`` is ``one_hot(id) @ embedding.weight``, so 100 000 classes never make a
 100 000-wide GRU input. The two passes are the same: the first (no gradient) decides each
-step's fed-back id, the second runs the fused GRU over [features, embedding(ids)].
+step's fed-back id, the second replays its states or runs the fused GRU over [features,
+embedding(ids)].
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar, cast
 
@@ -34,11 +36,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tfstudio.model.presets import PRESETS
+from tfstudio.model.replay import gru_replay
 from tfstudio.model.sampled_softmax import SampledSoftmaxLoss, SoftmaxOutput
+from tfstudio.model.stepping import step_threads
 
 __all__ = [
     "CRNN",
     "PRESETS",
+    "RECURRENCES",
     "TASKS",
     "CRNNConfig",
     "LabelDecisions",
@@ -52,13 +57,8 @@ __all__ = [
 # As tfstudio.train.config.TASKS (a test holds them equal).
 TASKS = ("multi-label", "single-label")
 
-# A stepped pass on a CPU runs on one thread while its step's weights are this small (values):
-# each step is a few small products, and waking the other OpenMP threads for every one of them
-# cost more than it gave. Measured on the 2 cores with other work beside (load 4.5), the no-grad
-# stepped pass of a (B 8, T 512) paper-preset batch took 1.82 s on 2 threads and 0.37 s on one;
-# fast preset (B 16, T 256) 0.53 vs 0.12 s. A 100 000-class single-label head keeps its threads.
-ONE_THREAD_STEP_VALUES = 1 << 20
-
+# How training computes the fed-back GRU's gradient: see CRNN.recurrence.
+RECURRENCES = ("auto", "replay", "fused", "stepped")
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
@@ -84,20 +84,6 @@ def _float32(method: _Method) -> _Method:
             return method(self, encoded.float(), *args, **kwargs)
 
     return cast(_Method, wrapper)
-
-
-@contextlib.contextmanager
-def _step_threads(device: torch.device, step_values: int) -> Iterator[None]:
-    """One intra-op thread on a CPU for a stepped pass whose step weights are small."""
-    before = torch.get_num_threads()
-    if device.type != "cpu" or before == 1 or step_values > ONE_THREAD_STEP_VALUES:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @dataclass(kw_only=True)
@@ -400,9 +386,31 @@ class CRNN(nn.Module):
         else:
             self.classifier = nn.Linear(config.gru_hidden, config.n_classes)
         self._step = gru_step
-        # Training passes use the fused two-pass forward; False steps with autograd (the
-        # reference the fused one is tested against).
-        self.fused = True
+        self._recurrence = "auto"
+
+    @property
+    def recurrence(self) -> str:
+        """How a training forward computes the fed-back GRU's gradient (one of
+        :data:`RECURRENCES`). Every way first steps the GRU without autograd to decide what
+        each step is fed back, except ``stepped``, which steps it with autograd (the
+        reference the others are tested against); then ``replay`` back-propagates through
+        that pass's own states (:class:`~tfstudio.model.replay.GRUReplay`), ``fused`` runs
+        one fused GRU (cuDNN / oneDNN) forward and backward over [features, feedback].
+        ``auto`` (the default): ``replay`` on a CPU, where it measured fastest, ``fused``
+        elsewhere. Pure teacher forcing (nothing to decide) is one fused GRU in every way."""
+        return self._recurrence
+
+    @recurrence.setter
+    def recurrence(self, value: str) -> None:
+        if value not in RECURRENCES:
+            raise ValueError(f"recurrence must be one of {', '.join(RECURRENCES)}, got {value!r}")
+        self._recurrence = value
+
+    def _training_recurrence(self, device: torch.device) -> str:
+        """:attr:`recurrence` with ``auto`` resolved for ``device``."""
+        if self._recurrence != "auto":
+            return self._recurrence
+        return "replay" if device.type == "cpu" else "fused"
 
     @property
     def softmax_output(self) -> SoftmaxOutput:
@@ -531,17 +539,26 @@ class CRNN(nn.Module):
             # Pure teacher forcing: step t is fed frame t − 1's truth (zeros at step 0).
             fed = torch.cat([truth.new_zeros(batch, 1, n_classes), truth[:, :-1]], dim=1)
             return self._fused(encoded, fed)
-        if not (self.fused and torch.is_grad_enabled()):
+        if self._training_recurrence(encoded.device) == "stepped" or not torch.is_grad_enabled():
             # Inference, or the stepped reference: one pass with autograd (if enabled).
             return self._stepped(encoded, truth, mask_steps)[0]
-        # Training: the fed-back input carries no gradient (ground truth, or a detached
-        # comparison), so a no-grad stepped pass decides it for every (sequence, frame) and
-        # one fused GRU over [features, feedback] then computes the outputs with autograd.
-        # Same outputs and gradients as the stepped pass (tested), at the cost of a cuDNN or
-        # oneDNN GRU instead of T autograd-recorded steps.
+        return self.classifier(self._trained_hidden(encoded, truth, mask_steps))
+
+    def _trained_hidden(
+        self, encoded: Tensor, truth: Tensor | None, mask_steps: tuple[Tensor, ...] | None
+    ) -> Tensor:
+        """A multi-label training forward's GRU states (B, T, H) with autograd, fed back as
+        ``truth`` and ``mask_steps`` say (as :meth:`_stepped`).
+
+        The fed-back input carries no gradient (ground truth, or a detached comparison), so
+        a no-grad stepped pass decides it for every (sequence, frame); the states' gradient
+        then comes from that pass's own states (``replay``) or from one fused GRU over
+        [features, feedback] (``fused``), see :attr:`recurrence`. Same outputs and gradients
+        as the stepped pass with autograd (tested), at a fraction of its cost."""
+        replay = self._training_recurrence(encoded.device) == "replay"
         with torch.no_grad():
-            _, fed = self._stepped(encoded.detach(), truth, mask_steps)
-        return self._fused(encoded, fed)
+            _, fed, states = self._stepped(encoded.detach(), truth, mask_steps, keep_states=replay)
+        return self._hidden_over(encoded, fed, states)
 
     def _forcing(
         self,
@@ -595,14 +612,18 @@ class CRNN(nn.Module):
             # Step t is fed frame t − 1's label; step 0 nothing (id −1, a zero input).
             fed = torch.cat([truth.new_full((batch, 1), -1), truth[:, :-1]], dim=1)
             hidden = self._fused_hidden(encoded, self.embed(fed))
-        elif not (self.fused and torch.is_grad_enabled()):
+        elif self._training_recurrence(encoded.device) == "stepped" or not torch.is_grad_enabled():
             hidden = self._stepped_labels(encoded, truth, mask_steps).hidden
         else:
-            # Pass 1 decides the fed-back ids (no gradient: an id is a choice), pass 2 is the
-            # fused GRU over [features, embedding(ids)] with autograd.
+            # Pass 1 decides the fed-back ids (no gradient: an id is a choice); the states'
+            # gradient comes from its own states or a fused GRU over [features,
+            # embedding(ids)], as the multi-label forward's (:meth:`_trained_hidden`).
             with torch.no_grad():
-                fed = self._stepped_labels(encoded.detach(), truth, mask_steps).fed
-            hidden = self._fused_hidden(encoded, self.embed(fed))
+                steps = self._stepped_labels(encoded.detach(), truth, mask_steps)
+            replay = self._training_recurrence(encoded.device) == "replay"
+            hidden = self._hidden_over(
+                encoded, self.embed(steps.fed), steps.hidden if replay else None
+            )
         return hidden if return_hidden else self.classifier(hidden)
 
     def _step_inputs(self, encoded: Tensor) -> tuple[Tensor, tuple[Tensor, ...]]:
@@ -637,10 +658,13 @@ class CRNN(nn.Module):
         encoded: Tensor,
         truth: Tensor | None,
         mask_steps: tuple[Tensor, ...] | None,
-    ) -> tuple[Tensor, Tensor]:
+        *,
+        keep_states: bool = False,
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
         """Step the fed-back GRU through time: (logits (B, T, C), the feedback each step was
-        fed (B, T, C)). Without ``truth`` it feeds its own binarised predictions; with it
-        and ``mask_steps``, the truth where a step's mask is set."""
+        fed (B, T, C), with ``keep_states`` the GRU states (B, T, H), else None). Without
+        ``truth`` it feeds its own binarised predictions; with it and ``mask_steps``, the
+        truth where a step's mask is set."""
         batch, frames, _width = encoded.shape
         n_classes = self.config.n_classes
         input_gates, step_weights = self._step_inputs(encoded)
@@ -648,16 +672,18 @@ class CRNN(nn.Module):
         hidden = encoded.new_zeros(batch, self.config.gru_hidden)
         # Step 0 sees zeros, forced or not.
         feedback = encoded.new_zeros(batch, n_classes)
-        outputs, fed = [], []
+        outputs, fed, states = [], [], []
         # Views made once, not one indexing a step (the loop is mostly per-operation cost).
         gates = input_gates.unbind(1)
         forced = truth is not None and mask_steps is not None
         truths = truth.unbind(1) if forced and truth is not None else ()
-        with _step_threads(encoded.device, self._step_values()):
+        with step_threads(encoded.device, self._step_values()):
             for t in range(frames):
                 fed.append(feedback)
                 hidden, logits = self._step(gates[t], feedback, hidden, *step_weights)
                 outputs.append(logits)
+                if keep_states:
+                    states.append(hidden)
                 # sigmoid(x) > 0.5 ⇔ x > 0; a comparison carries no gradient.
                 own = logits > 0
                 if forced and t + 1 < frames:
@@ -667,7 +693,11 @@ class CRNN(nn.Module):
                     feedback = torch.where(mask_steps[t + 1], truths[t], own)
                 else:
                     feedback = own.to(encoded.dtype)
-        return torch.stack(outputs, dim=1), torch.stack(fed, dim=1)
+        return (
+            torch.stack(outputs, dim=1),
+            torch.stack(fed, dim=1),
+            torch.stack(states, dim=1) if keep_states else None,
+        )
 
     def _stepped_labels(
         self,
@@ -688,7 +718,7 @@ class CRNN(nn.Module):
         ids = torch.full((batch,), -1, dtype=torch.long, device=encoded.device)
         feedback = encoded.new_zeros(batch, self.config.feedback_size)
         hiddens, fed, own_ids, lse, top = [], [], [], [], []
-        with _step_threads(encoded.device, self._step_values()):
+        with step_threads(encoded.device, self._step_values()):
             for t in range(frames):
                 fed.append(ids)
                 hidden, logits = self._step(input_gates[:, t], feedback, hidden, *step_weights)
@@ -716,6 +746,16 @@ class CRNN(nn.Module):
         """Logits (B, T, C) of the GRU over ``encoded`` with ``fed`` (B, T, C) as each step's
         feedback, in one fused call (the GRUCell's own weights, so checkpoints are as before)."""
         return self.classifier(self._fused_hidden(encoded, fed))
+
+    def _hidden_over(self, encoded: Tensor, fed: Tensor, states: Tensor | None) -> Tensor:
+        """The GRU states (B, T, H) over ``encoded`` with ``fed`` (B, T, feedback_size) as
+        each step's feedback, with autograd: replayed from ``states`` (a no-grad pass's over
+        the same input) where given, else one fused GRU call."""
+        if states is None:
+            return self._fused_hidden(encoded, fed)
+        gru = self.gru
+        inputs = torch.cat([encoded, fed.to(encoded.dtype)], dim=-1)
+        return gru_replay(inputs, states, gru.weight_ih, gru.weight_hh, gru.bias_ih, gru.bias_hh)
 
     def _fused_hidden(self, encoded: Tensor, fed: Tensor) -> Tensor:
         """The GRU states (B, T, H) over ``encoded`` with ``fed`` (B, T, feedback_size) as
