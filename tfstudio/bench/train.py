@@ -46,7 +46,7 @@ from torch import nn
 from tfstudio.features import FeatureConfig
 from tfstudio.model.crnn import CRNN, bce_loss, config_from_preset, teacher_forcing_mask
 from tfstudio.train.config import TrainConfig
-from tfstudio.train.device import amp_dtype, autocast, resolve_device
+from tfstudio.train.device import amp_dtype, autocast, place_model, resolve_device
 
 __all__ = ["BREAKDOWN", "TrainBench", "bench_train"]
 
@@ -154,7 +154,7 @@ def _median_ms(
 def _model(config: TrainConfig, n_mels: int, classes: int, device: torch.device) -> CRNN:
     torch.manual_seed(0)
     model_config = config_from_preset(config.preset, n_mels, classes, **config.model)
-    return CRNN(model_config).to(device)
+    return place_model(CRNN(model_config), device)
 
 
 def bench_train(

@@ -470,7 +470,13 @@ class CRNN(nn.Module):
                 f"features must be (batch, frames, {self.config.n_mels} mel bands), "
                 f"got {tuple(features.shape)}"
             )
-        x = self.cnn(features.transpose(1, 2).unsqueeze(1))  # (B, channels, F', T)
+        x = features.transpose(1, 2).unsqueeze(1)
+        last_weight = cast(Tensor, cast(ConvBlock, self.cnn[-1])[0].weight)
+        if last_weight.is_contiguous(memory_format=torch.channels_last):
+            # A model placed channels-last (on a CPU: tfstudio.train.device.place_model) gets
+            # its input so too, or the convolutions run NCHW whatever the weights' layout.
+            x = x.contiguous(memory_format=torch.channels_last)
+        x = self.cnn(x)  # (B, channels, F', T)
         batch, _, _, frames = x.shape
         # (B, T, channels, F') flattened: each frame's features ordered as they always were.
         return x.permute(0, 3, 1, 2).reshape(batch, frames, self.config.cnn_features)

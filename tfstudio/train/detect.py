@@ -45,7 +45,7 @@ from tfstudio.store import Project, Recording, Run
 from tfstudio.train.checkpoint import read_checkpoint
 from tfstudio.train.config import RECIPE_OFF, TrainConfig, TrainError
 from tfstudio.train.data import Normalizer, eval_windows
-from tfstudio.train.device import autocast, resolve_device
+from tfstudio.train.device import autocast, place_model, resolve_device
 from tfstudio.train.distributed import Distributed
 from tfstudio.train.layout import (
     STITCHING,
@@ -287,12 +287,7 @@ def load_model(checkpoint_path: Path | str, device: str | torch.device = "auto")
         raise TrainError(
             f"{checkpoint_path}: its model does not fit its settings ({reason})"
         ) from None
-    model.to(dev).eval()
-    if dev.type == "cpu":
-        # oneDNN convolves NHWC without reordering every layer's input and output: one
-        # paper-preset window 1.9–2.2 s instead of 2.4–2.8 s (3 rounds side by side, 2 shared
-        # cores); the same posteriors within 2e-7.
-        model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    place_model(model, dev).eval()
     return LoadedModel(
         model=model,
         classes=list(state["classes"]),

@@ -6,12 +6,13 @@ import contextlib
 import functools
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 
 from tfstudio.train.config import TrainError
 
-__all__ = ["amp_dtype", "autocast", "cpu_has_bf16", "resolve_device"]
+__all__ = ["amp_dtype", "autocast", "cpu_has_bf16", "place_model", "resolve_device"]
 
 
 def _mps_available() -> bool:
@@ -39,6 +40,24 @@ def resolve_device(name: str = "auto", *, local_rank: int = 0) -> torch.device:
     if name == "cpu":
         return torch.device("cpu")
     raise TrainError(f"unknown device {name!r}; choose auto, cpu, cuda or mps")
+
+
+_Module = TypeVar("_Module", bound=torch.nn.Module)
+
+
+def place_model(model: _Module, device: torch.device) -> _Module:
+    """``model`` moved to ``device``, its convolution weights channels-last on a CPU (training,
+    detection and the benches alike).
+
+    oneDNN convolves NHWC without reordering every layer's input and output. Paper preset,
+    2 shared CPU cores: one detection window 1.9–2.2 s instead of 2.4–2.8 s (the same
+    posteriors within 2e-7); the CNN's forward + backward of a training batch (B 8, T 512)
+    1.89 s instead of 2.29–2.39 s under bf16 autocast, 3.76 s instead of 4.40–4.52 s in float32
+    (one thread, alternated). Checkpoints hold the same values either way."""
+    model.to(device)
+    if device.type == "cpu":
+        model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    return model
 
 
 @functools.cache

@@ -69,7 +69,7 @@ from tfstudio.train.data import (
     seed_windows,
     train_windows,
 )
-from tfstudio.train.device import amp_dtype, autocast, resolve_device
+from tfstudio.train.device import amp_dtype, autocast, place_model, resolve_device
 from tfstudio.train.distributed import Distributed, distributed_rank  # re-exported
 from tfstudio.train.events import (
     BatchEvent,
@@ -500,7 +500,7 @@ class _Trainer:
         if model_config.single_label != cfg.single_label:
             raise TrainError(f"the checkpoint's model is not a {cfg.task} model")
         self.model_config = model_config
-        self.model = CRNN(model_config).to(self.device)
+        self.model = place_model(CRNN(model_config), self.device)
         if self.state_loaded is None and self.frontend is not None:
             # After the random initialisation, so every other weight is as without it.
             try:
