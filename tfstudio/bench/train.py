@@ -115,6 +115,11 @@ class TrainBench:
             "recurrence": self.recurrence,
             "recurrent_replay_ms": ms["recurrent_replay"],
             "recurrent_fused_ms": ms["recurrent_fused"],
+            **(
+                {"recurrent_graphed_ms": ms["recurrent_graphed"]}
+                if "recurrent_graphed" in ms
+                else {}
+            ),
             "fused_gru_forward_ms": ms["fused_gru_forward"],
             "recurrent_floor_vs_fused_gru": round(self.recurrent_floor_vs_fused_gru, 3),
             "stepped_step_ms": ms["stepped_step"],
@@ -237,14 +242,16 @@ def bench_train(
 
     # The recurrent parts run in float32 whatever the autocast (crnn._float32), so they are
     # timed without one.
-    def recurrent(recurrence: str) -> Callable[[], None]:
+    def recurrent(recurrence: str, graphs: bool = False) -> Callable[[], None]:
         def run() -> None:
             model.recurrence = recurrence
+            model.cuda_graphs = graphs
             model.zero_grad(set_to_none=True)
             x = encoded.detach().requires_grad_(True)
             hidden = model._trained_hidden(x, targets, mask)
             hidden.backward(hidden_grad)
             model.recurrence = "auto"
+            model.cuda_graphs = False
 
         return run
 
@@ -305,6 +312,9 @@ def bench_train(
         ("recurrent", recurrent("auto")),
         ("recurrent_replay", recurrent("replay")),
         ("recurrent_fused", recurrent("fused")),
+        # CUDA only: the first pass as one captured graph (tfstudio.model.graphs, off by
+        # default until measured), with the second pass the step uses.
+        *((("recurrent_graphed", recurrent("auto", graphs=True)),) if dev.type == "cuda" else ()),
         ("output_loss", output_loss),
         ("optimizer", optimise),
         ("fused_gru", fused_gru),

@@ -236,6 +236,10 @@ def cmd_bench_train(args: argparse.Namespace) -> int:
         f"  recurrent, replayed {ms['recurrent_replay']:9.1f} ms   second pass from the first's states"
     )
     print(f"  recurrent, fused    {ms['recurrent_fused']:9.1f} ms   second pass one fused GRU")
+    if "recurrent_graphed" in ms:
+        print(
+            f"  recurrent, graphed  {ms['recurrent_graphed']:9.1f} ms   first pass one CUDA graph"
+        )
     print(f"  fused GRU alone     {ms['fused_gru']:9.1f} ms")
     print(f"    its forward       {ms['fused_gru_forward']:9.1f} ms   without autograd")
     print(f"  reference loop      {ms['reference_loop']:9.1f} ms")

@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tfstudio.model.graphs import stepped_pass
 from tfstudio.model.presets import PRESETS
 from tfstudio.model.replay import gru_replay
 from tfstudio.model.sampled_softmax import SampledSoftmaxLoss, SoftmaxOutput
@@ -387,6 +388,9 @@ class CRNN(nn.Module):
             self.classifier = nn.Linear(config.gru_hidden, config.n_classes)
         self._step = gru_step
         self._recurrence = "auto"
+        # Training's first pass on CUDA as one captured CUDA graph (tfstudio.model.graphs);
+        # off until a GPU has measured it (multi-label models only).
+        self.cuda_graphs = False
 
     @property
     def recurrence(self) -> str:
@@ -562,8 +566,15 @@ class CRNN(nn.Module):
         [features, feedback] (``fused``), see :attr:`recurrence`. Same outputs and gradients
         as the stepped pass with autograd (tested), at a fraction of its cost."""
         replay = self._training_recurrence(encoded.device) == "replay"
-        with torch.no_grad():
-            _, fed, states = self._stepped(encoded.detach(), truth, mask_steps, keep_states=replay)
+        if self.cuda_graphs and encoded.device.type == "cuda":
+            _, fed, states = stepped_pass(
+                self, encoded.detach(), truth, mask_steps, keep_states=replay
+            )
+        else:
+            with torch.no_grad():
+                _, fed, states = self._stepped(
+                    encoded.detach(), truth, mask_steps, keep_states=replay
+                )
         return self._hidden_over(encoded, fed, states)
 
     def _forcing(

@@ -1,0 +1,85 @@
+"""Training's first pass as a CUDA graph (tfstudio.model.graphs): the captured body on a CPU,
+the capture itself where CUDA is."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tfstudio.model.crnn import CRNN, bce_loss
+from tfstudio.model.graphs import SteppedPassGraph, graph_key
+
+from .test_crnn import freeze_batchnorm, random_batch, tiny_config
+
+CUDA = torch.cuda.is_available()
+
+
+def _inputs(model: CRNN, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    features, targets = random_batch(batch=3, frames=20, seed=seed)
+    encoded = model.encode(features).detach()
+    mask = torch.rand(3, 20, 1, generator=torch.Generator().manual_seed(seed)) < 0.5
+    return encoded, targets, mask
+
+
+@pytest.mark.parametrize("keep_states", [False, True])
+def test_the_graphs_body_on_static_buffers_is_the_stepped_pass(keep_states):
+    torch.manual_seed(0)
+    model = CRNN(tiny_config()).train()
+    encoded, targets, mask = _inputs(model, 1)
+    graph = SteppedPassGraph(model, encoded, targets, mask, keep_states=keep_states, capture=False)
+    for seed in (2, 3):
+        # New values in the same shapes, and weights changed in place, as training goes on.
+        encoded, targets, mask = _inputs(model, seed)
+        ours = graph(model, encoded, targets, mask)
+        with torch.no_grad():
+            theirs = model._stepped(encoded, targets, mask.unbind(1), keep_states=keep_states)
+        for a, b in zip(ours, theirs, strict=True):
+            if b is None:
+                assert a is None
+            else:
+                assert torch.equal(a, b)
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(0.01)
+
+
+def test_the_key_changes_where_a_capture_would_be_stale():
+    model = CRNN(tiny_config())
+    encoded, targets, _ = _inputs(model, 1)
+    key = graph_key(model, encoded, targets, True, True)
+    assert graph_key(model, encoded, targets, True, True) == key
+    assert graph_key(model, encoded[:2], targets, True, True) != key  # another batch size
+    assert graph_key(model, encoded, None, False, True) != key  # nothing forced
+    with torch.no_grad():
+        model.gru.weight_hh.data = model.gru.weight_hh.data.clone()  # new storage
+    assert graph_key(model, encoded, targets, True, True) != key
+
+
+@pytest.mark.skipif(not CUDA, reason="needs CUDA")
+@pytest.mark.parametrize("recurrence", ["replay", "fused"])
+def test_the_captured_pass_trains_as_the_eager_one(recurrence):
+    device = torch.device("cuda")
+    torch.manual_seed(0)
+    eager = CRNN(tiny_config()).to(device).train()
+    graphed = CRNN(tiny_config()).to(device).train()
+    graphed.load_state_dict(eager.state_dict())
+    for model in (eager, graphed):
+        model.recurrence = recurrence
+        freeze_batchnorm(model)
+    graphed.cuda_graphs = True
+    optimisers = [torch.optim.Adam(m.parameters(), lr=1e-2) for m in (eager, graphed)]
+    for seed in range(3):  # the capture, then replays after in-place updates
+        features, targets = random_batch(batch=3, frames=20, seed=seed)
+        features, targets = features.to(device), targets.to(device)
+        mask = (torch.rand(3, 20, generator=torch.Generator().manual_seed(seed)) < 0.5).to(device)
+        outs = []
+        for model, optimiser in zip((eager, graphed), optimisers, strict=True):
+            optimiser.zero_grad()
+            logits = model(features, targets, teacher_mask=mask)
+            bce_loss(logits, targets).backward()
+            outs.append(logits.detach())
+            optimiser.step()
+        torch.testing.assert_close(outs[0], outs[1], rtol=1e-5, atol=1e-5)
+    assert graphed.cuda_graphs  # the capture did not fall back
+    for a, b in zip(eager.parameters(), graphed.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
