@@ -39,7 +39,7 @@ from tfstudio.model.graphs import stepped_pass
 from tfstudio.model.presets import PRESETS
 from tfstudio.model.replay import gru_replay, replayed_gru
 from tfstudio.model.sampled_softmax import SampledSoftmaxLoss, SoftmaxOutput
-from tfstudio.model.stepping import step_threads
+from tfstudio.model.stepping import gru_cell, step_threads
 
 __all__ = [
     "CRNN",
@@ -305,12 +305,8 @@ def gru_step(
     overhead: 14 operations instead of 20 (lerp for the update, addcmul for the candidate, the
     reset and update biases folded into ``input_gates``).
     """
-    size = hidden.shape[-1]
     gi = torch.addmm(input_gates, feedback, feedback_weight_t)
-    rz = torch.addmm(gi[:, : 2 * size], hidden, gates_weight_t).sigmoid_()
-    hn = torch.addmm(candidate_bias, hidden, candidate_weight_t)
-    candidate = torch.addcmul(gi[:, 2 * size :], rz[:, :size], hn).tanh_()
-    hidden = torch.lerp(candidate, hidden, rz[:, size:])
+    hidden = gru_cell(gi, hidden, gates_weight_t, candidate_weight_t, candidate_bias)
     logits = torch.addmm(output_bias, hidden, output_weight_t)
     return hidden, logits
 

@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
-from tfstudio.model.stepping import step_threads
+from tfstudio.model.stepping import gru_cell, step_threads
 
 __all__ = ["GRUReplay", "gru_replay", "gru_states", "replayed_gru"]
 
@@ -118,22 +118,20 @@ def gru_replay(
 
 def gru_states(input_gates: Tensor, weight_hh: Tensor, bias_hh: Tensor) -> Tensor:
     """The states (B, T, H) of a plain GRU (no feedback) over ``input_gates`` (B, T, 3H) =
-    ``W_ih x + b_ih``, stepped without autograd from zeros: what :class:`GRUReplay` replays.
-    Seven small operations a step, as in the fed-back pass."""
+    ``W_ih x + b_ih``, stepped without autograd from zeros (:func:`gru_cell`, as the fed-back
+    pass steps): what :class:`GRUReplay` replays."""
     batch, _frames, three = input_gates.shape
     size = three // 3
-    hidden = input_gates.new_zeros(batch, size)
-    weight_t = weight_hh.t()
-    states = []
-    with torch.no_grad(), step_threads(input_gates.device, weight_hh.numel()):
-        for gates in input_gates.unbind(1):
-            hidden_gates = torch.addmm(bias_hh, hidden, weight_t)
-            rz = (gates[:, : 2 * size] + hidden_gates[:, : 2 * size]).sigmoid_()
-            candidate = torch.addcmul(
-                gates[:, 2 * size :], rz[:, :size], hidden_gates[:, 2 * size :]
-            ).tanh_()
-            hidden = torch.lerp(candidate, hidden, rz[:, size:])
-            states.append(hidden)
+    with torch.no_grad():
+        # b_hh's reset and update parts fold into the input gates, once for all steps.
+        gates = input_gates + torch.cat([bias_hh[: 2 * size], bias_hh.new_zeros(size)])
+        weights = (weight_hh[: 2 * size].t(), weight_hh[2 * size :].t(), bias_hh[2 * size :])
+        hidden = input_gates.new_zeros(batch, size)
+        states = []
+        with step_threads(input_gates.device, weight_hh.numel()):
+            for step in gates.unbind(1):
+                hidden = gru_cell(step, hidden, *weights)
+                states.append(hidden)
     return torch.stack(states, dim=1)
 
 

@@ -1,5 +1,5 @@
-"""How many CPU threads a loop of small per-step products runs on (the fed-back GRU's
-stepped passes, forward and backward)."""
+"""What the stepped GRU passes share: one GRU step's arithmetic, and how many CPU threads a
+loop of such small per-step products runs on (forward and backward)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import contextlib
 from collections.abc import Iterator
 
 import torch
+from torch import Tensor
 
-__all__ = ["ONE_THREAD_STEP_VALUES", "step_threads"]
+__all__ = ["ONE_THREAD_STEP_VALUES", "gru_cell", "step_threads"]
 
 # A stepped pass on a CPU runs on one thread while its step's weights are this small (values):
 # each step is a few small products, and waking the other OpenMP threads for every one of them
@@ -30,3 +31,24 @@ def step_threads(device: torch.device, step_values: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def gru_cell(
+    input_gates: Tensor,
+    hidden: Tensor,
+    gates_weight_t: Tensor,
+    candidate_weight_t: Tensor,
+    candidate_bias: Tensor,
+) -> Tensor:
+    """One GRU step (``nn.GRUCell`` maths, gates r, z, n): the new hidden state (B, H).
+
+    ``input_gates`` (B, 3H) is W_ih x_t + b_ih plus b_hh's reset and update parts;
+    ``gates_weight_t`` is W_hh's reset and update rows, transposed, ``candidate_weight_t`` and
+    ``candidate_bias`` its candidate part (b_hn stays inside the reset gate's product, as in
+    the GRU). Five operations, for few dispatches a step: lerp for the update, addcmul for the
+    candidate, the biases folded where they can be."""
+    size = hidden.shape[-1]
+    rz = torch.addmm(input_gates[:, : 2 * size], hidden, gates_weight_t).sigmoid_()
+    hn = torch.addmm(candidate_bias, hidden, candidate_weight_t)
+    candidate = torch.addcmul(input_gates[:, 2 * size :], rz[:, :size], hn).tanh_()
+    return torch.lerp(candidate, hidden, rz[:, size:])
