@@ -64,11 +64,38 @@ def open_window(qtbot, root: Path, size: tuple[int, int] = (1200, 800)):
     return win
 
 
+def settle_layout(qtbot, view, timeout_ms: int = 5000) -> None:
+    """Wait until the spectrogram view's plots stay where they are between two turns of the
+    event loop. pyqtgraph lays its items out and applies view ranges on later turns, sooner
+    or later by the machine's load: a position a test computes before that (``viewport_pos``)
+    points at another lane or time once its press arrives (seen on a busy machine)."""
+    from PySide6.QtCore import QPointF
+
+    def where() -> tuple:
+        places = []
+        for vb in (view.spec_vb, view.lane_vb, view.ov_vb, view.wave_vb, view.post_vb):
+            (x0, x1), (y0, y1) = vb.viewRange()
+            corners = [vb.mapViewToScene(QPointF(x, y)) for x, y in ((x0, y0), (x1, y1))]
+            points = [view.graphics.mapFromScene(c) for c in corners]
+            places.append((x0, x1, y0, y1, *((p.x(), p.y()) for p in points)))
+        return (view._fit_timer.isActive(), view.graphics.size(), *places)
+
+    state = where()
+    for _ in range(max(1, timeout_ms // 25)):
+        qtbot.wait(25)
+        now = where()
+        if now == state and not now[0]:
+            return
+        state = now
+    raise AssertionError(f"the spectrogram view kept moving for {timeout_ms} ms")
+
+
 @pytest.fixture
 def window(qtbot, small_project):
-    """The main window on the small project, with its first spectrogram drawn."""
+    """The main window on the small project, with its first spectrogram drawn and laid out."""
     win = open_window(qtbot, small_project)
     qtbot.waitUntil(lambda: win.view.has_image(), timeout=5000)
+    settle_layout(qtbot, win.view)
     yield win
     win.close()
 
@@ -102,6 +129,7 @@ def review_window(qtbot, detected_project):
     win.workspace.set_recording(rec0.id)
     win.docks["review"].raise_()
     qtbot.waitUntil(lambda: win.view.has_image(), timeout=5000)
+    settle_layout(qtbot, win.view)
     yield win
     win.close()
 

@@ -10,6 +10,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from tests.conftest import write_wav
+from tests.qt.conftest import settle_layout
 
 LEFT = Qt.MouseButton.LeftButton
 
@@ -48,6 +49,7 @@ def open_view(qtbot):
         qtbot.waitExposed(view)
         workspace.open_project(root)
         qtbot.waitUntil(view.has_image, timeout=5000)
+        settle_layout(qtbot, view)
         opened.append((view, workspace))
         return view, workspace
 
@@ -203,6 +205,7 @@ def test_classes_labelled_on_the_recording_come_first(open_view, tmp_path):
 def test_dragging_in_a_scrolled_lane_labels_that_lanes_class(open_view, tmp_path, qtbot):
     view, workspace = open_view(make_project(tmp_path, 30))
     wheel(view, lane_name_pos(view, 0), -3)
+    settle_layout(qtbot, view)
     row = 2
     name = shown(view)[row]
     viewport = view.graphics.viewport()
