@@ -216,8 +216,8 @@ def test_class_names_with_tabs_or_line_breaks_are_refused_on_import(tmp_path, pr
     assert f"{tmp_path}/rec.txt:1: class name 'dog\\tbark' contains a tab" in result.stderr
     result = tfstudio("import", project, "--labels", doc)
     assert result.returncode == EXIT_SKIPPED
-    assert f"{doc}: class 1: class name 'two\\nlines' contains a line break" in result.stderr
-    assert f"{doc}:1: event 1: class name 'bird\\tsong' contains a tab" in result.stderr
+    assert f"{doc}:1: class 1: class name 'two\\nlines' contains a line break" in result.stderr
+    assert f"{doc}:2: event 1: class name 'bird\\tsong' contains a tab" in result.stderr
     assert labels(project) == [("rec.wav", "cat", 2.0, 3.0), ("rec.wav", "frog", 3.0, 4.0)]
     with Project.open(project) as p:
         assert sorted(c.name for c in p.classes()) == ["cat", "frog"]

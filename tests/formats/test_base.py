@@ -96,3 +96,49 @@ def test_check_writable_names_the_event():
         check_writable([LabelEvent("", 1, 1, "click")], "textgrid", allow_zero_length=False)
     with pytest.raises(ValueError, match="below low frequency"):
         check_writable([LabelEvent("", 0, 1, "x", 500.0, 100.0)], "raven")
+
+
+def test_json_entry_lines_follow_the_key_path_and_skip_look_alikes(tmp_path):
+    from tfstudio.formats.base import load_json
+
+    text = "\n".join(
+        [
+            '{"note": "a [string], {with} \\"quotes\\": and \\\\ commas, ",',  # line 1
+            ' "events": [',  # 2
+            '  {"events": [1, 2], "label": "x, y"},',  # 3: an entry holding its own "events"
+            '  "a string entry",',  # 4
+            "",  # 5
+            "  17, null,",  # 6: two entries on one line
+            "  [",  # 7
+            "   [],",  # 8
+            "   {}",  # 9
+            "  ],",  # 10
+            '  {"label":',  # 11
+            '   "[not a list]"}',  # 12
+            " ],",  # 13
+            ' "data": {"events": [{}], "empty": [],',  # 14
+            '  "nested": {"events": [',  # 15
+            "   true,",  # 16
+            "   false]}}}",  # 17
+        ]
+    )
+    path = tmp_path / "doc.json"
+    path.write_text(text.replace("\n", "\r\n"), encoding="utf-8")  # CRLF counts as one line
+    loaded = load_json(path)
+    assert len(loaded.value["events"]) == 6
+    assert [loaded.entry_line(("events",), i) for i in range(7)] == [3, 4, 6, 6, 7, 11, 0]
+    assert loaded.entry_line(("data", "events"), 0) == 14
+    assert loaded.entry_line(("data", "empty"), 0) == 0
+    assert [loaded.entry_line(("data", "nested", "events"), i) for i in (0, 1)] == [16, 17]
+    assert loaded.entry_line(("missing",), 0) == 0
+    assert loaded.entry_line(("note",), 0) == 0  # a string, not a list
+
+
+def test_json_entry_lines_of_a_repeated_key_are_the_kept_ones(tmp_path):
+    from tfstudio.formats.base import load_json
+
+    path = tmp_path / "twice.json"
+    path.write_text('{"events": [1, 2],\n "events": [\n  3]}\n', encoding="utf-8")
+    loaded = load_json(path)
+    assert loaded.value["events"] == [3]  # json.loads keeps the last
+    assert [loaded.entry_line(("events",), i) for i in (0, 1)] == [3, 0]

@@ -83,7 +83,7 @@ def test_optional_fields_take_their_defaults(tmp_path):
     assert jsonfmt.read(path).events == [LabelEvent("a.wav", 1.0, 2.0, "x")]
 
 
-def test_bad_events_are_reported_by_index_and_field(tmp_path):
+def test_bad_events_are_reported_by_line_number_and_field(tmp_path):
     good = {"recording": "a.wav", "onset": 0.5, "offset": 1.0, "label": "dog"}
     events = [
         good,
@@ -100,34 +100,66 @@ def test_bad_events_are_reported_by_index_and_field(tmp_path):
         {**good, "confidence": "high"},
         {**good, "label": "cat"},
     ]
-    result = jsonfmt.read(write_json(tmp_path, document(events)))
+    # Laid out as jsonfmt.write lays it out: a header, then one event a line from line 3.
+    head = '{"format": "tfstudio-labels", "version": 1, "classes": [],\n"events": [\n'
+    body = ",\n".join(json.dumps(event) for event in events)
+    path = tmp_path / "labels.json"
+    path.write_text(head + body + "\n]}\n", encoding="utf-8")
+    result = jsonfmt.read(path)
     assert result.events == [
         LabelEvent("a.wav", 0.5, 1.0, "dog"),
         LabelEvent("a.wav", 0.5, 1.0, "cat"),
     ]
+    # The issue's line is where the event is in the file (event n on line n + 2).
     assert [(i.line, i.reason) for i in result.issues] == [
-        (2, "event 2: field 'onset': 'abc' is not a number"),
-        (3, "event 3: field 'offset': 1.2 is before onset 3.4"),
-        (4, "event 4: field 'label' is empty"),
-        (5, "event 5: field 'source': 'robot' is not one of human, model"),
-        (6, "event 6: field 'review': 'maybe' is not one of none, accepted, rejected"),
-        (7, "event 7: field 'high_hz': 100 is below low_hz 500"),
-        (8, "event 8: field 'recording' is missing"),
-        (9, "event 9: field 'offset': -1 is negative"),
-        (10, "event 10: field 'onset': True is not a number"),
-        (11, "event 11: not an object"),
-        (12, "event 12: field 'confidence': 'high' is not a number"),
+        (4, "event 2: field 'onset': 'abc' is not a number"),
+        (5, "event 3: field 'offset': 1.2 is before onset 3.4"),
+        (6, "event 4: field 'label' is empty"),
+        (7, "event 5: field 'source': 'robot' is not one of human, model"),
+        (8, "event 6: field 'review': 'maybe' is not one of none, accepted, rejected"),
+        (9, "event 7: field 'high_hz': 100 is below low_hz 500"),
+        (10, "event 8: field 'recording' is missing"),
+        (11, "event 9: field 'offset': -1 is negative"),
+        (12, "event 10: field 'onset': True is not a number"),
+        (13, "event 11: not an object"),
+        (14, "event 12: field 'confidence': 'high' is not a number"),
     ]
+    assert str(result.issues[0]) == f"{path}:4: event 2: field 'onset': 'abc' is not a number"
+
+
+def test_issues_in_a_pretty_printed_file_name_the_line_each_entry_starts_on(tmp_path):
+    good = {"recording": "a.wav", "onset": 0.5, "offset": 1.0, "label": "dog"}
+    events = [good, {**good, "label": ""}, good, "oops", {**good, "onset": None}]
+    path = tmp_path / "labels.json"
+    path.write_text(json.dumps(document(events, [CLASSES[0], {"name": 5}]), indent=2))
+    lines = path.read_text().splitlines()
+    # json.dumps(indent=2) starts each entry of the two lists on a line indented by 4 (and
+    # closes an object on one too).
+    starts = [
+        n
+        for n, line in enumerate(lines, start=1)
+        if line.startswith("    ") and line[4] not in " }]"
+    ]
+    classes, entries = starts[:2], starts[2:]
+    result = jsonfmt.read(path)
+    assert [(i.line, i.reason.split(":")[0]) for i in result.issues] == [
+        (classes[1], "class 2"),
+        (entries[1], "event 2"),
+        (entries[3], "event 4"),
+        (entries[4], "event 5"),
+    ]
+    assert lines[entries[3] - 1].strip() == '"oops",'
 
 
 def test_bad_classes_are_reported_and_good_ones_kept(tmp_path):
     classes = [CLASSES[0], {"name": ""}, {"name": "dog"}, {"name": "cat", "color": 3}, "bird"]
     result = jsonfmt.read(write_json(tmp_path, document([], classes)))
     assert result.classes == [CLASSES[0], {"name": "bird", "color": None, "hotkey": None}]
+    # All on the one line json.dumps writes.
     assert [(i.line, i.reason) for i in result.issues] == [
-        (0, "class 2: field 'name' must be a non-empty string"),
-        (0, "class 3: name 'dog' is listed twice"),
-        (0, "class 4: field 'color' must be a string or null, not 3"),
+        (1, "class 2: field 'name' must be a non-empty string"),
+        (1, "class 3: name 'dog' is listed twice"),
+        (1, "class 4: field 'color' must be a string or null, not 3"),
     ]
 
 

@@ -50,8 +50,10 @@ def _json(label: str) -> tuple[str, str]:
         {"recording": "rec.wav", "onset": 1.0, "offset": 2.0, "label": label},
         {"recording": "rec.wav", "onset": 2.0, "offset": 3.0, "label": "cat"},
     ]
-    doc = {"format": "tfstudio-labels", "version": 1, "classes": [], "events": events}
-    return "labels.json", json.dumps(doc, ensure_ascii=False)
+    # One event a line, as jsonfmt.write lays it out.
+    head = '{"format": "tfstudio-labels", "version": 1, "classes": [], "events": [\n'
+    body = ",\n".join(json.dumps(event, ensure_ascii=False) for event in events)
+    return "labels.json", head + body + "]}\n"
 
 
 def _textgrid(label: str) -> tuple[str, str]:
@@ -72,7 +74,7 @@ FILES = {
     "dcase": (_dcase, 3),
     "audacity": (_audacity, 2),
     "raven": (_raven, 3),
-    "json": (_json, 2),  # the event's index + 1
+    "json": (_json, 3),  # the line the event starts on
     "textgrid": (_textgrid, 24),  # the interval's xmin
 }
 

@@ -163,9 +163,10 @@ def test_label_column_chooses_the_tag_key(tmp_path):
     path = save(tmp_path, annotation_project())
     result = soundevent.read(path, label_column="Call_Type")
     assert [e.label for e in result.events] == ["song", "song"]
+    # The file is one line (as pydantic writes it): the reason names the entry.
     assert [(i.line, i.reason) for i in result.issues] == [
-        (3, "sound event annotation 3: no 'call_type' tag"),
-        (4, "sound event annotation 4: no 'call_type' tag"),
+        (1, "sound event annotation 3: no 'call_type' tag"),
+        (1, "sound event annotation 4: no 'call_type' tag"),
     ]
     with pytest.raises(FormatError, match="no sound event has a 'colour' tag"):
         soundevent.read(path, label_column="colour")
@@ -201,10 +202,20 @@ def test_bad_entries_cost_only_themselves(tmp_path):
     result = soundevent.read(save(tmp_path, document))
     assert [e.label for e in result.events] == ["Turdus merula", "Parus major"]
     assert [(i.line, i.reason) for i in result.issues] == [
-        (2, "sound event annotation 2: sound event 'missing' is not listed"),
-        (3, "sound event annotation 3: time -1.0 is negative"),
-        (5, "sound event annotation 5: tag 99 is not listed"),
+        (1, "sound event annotation 2: sound event 'missing' is not listed"),
+        (1, "sound event annotation 3: time -1.0 is negative"),
+        (1, "sound event annotation 5: tag 99 is not listed"),
     ]
+    # Pretty-printed (as tfstudio writes AOEF), each issue is on the line its entry starts.
+    path = tmp_path / "pretty.json"
+    path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    issues = soundevent.read(path).issues
+    uuids = [data["sound_event_annotations"][k]["uuid"] for k in (1, 2, 4)]
+    assert [i.reason for i in issues] == [i.reason for i in result.issues]
+    for issue, uuid in zip(issues, uuids, strict=True):
+        assert lines[issue.line - 1].strip() == "{"
+        assert lines[issue.line].strip() == f'"uuid": "{uuid}",'  # the entry's first field
 
 
 @pytest.mark.parametrize(

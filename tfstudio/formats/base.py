@@ -252,20 +252,89 @@ def read_text(path: Path | str, *, bad_lines: dict[int, str] | None = None) -> s
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def load_json(path: Path) -> Any:
-    """A JSON label file's document; FormatError (never a traceback) for an empty file, bad
-    JSON, or one nested deeper than Python's parser goes."""
+def load_json(path: Path) -> JsonDocument:
+    """A JSON label file's document (and where its list entries start); FormatError (never a
+    traceback) for an empty file, bad JSON, or one nested deeper than Python's parser goes."""
     text = read_text(path)
     if not text.strip():
         raise FormatError(path, "is empty, not a JSON document")
     try:
-        return json.loads(text)
+        return JsonDocument(json.loads(text), text)
     except json.JSONDecodeError as exc:
         raise FormatError(
             path, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
     except RecursionError:
         raise FormatError(path, "not a label file: its JSON is nested too deeply") from None
+
+
+# JSON's whitespace (what may stand between its tokens).
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+@dataclass
+class JsonDocument:
+    """A parsed JSON label file and its text, to say on which line an entry of one of its
+    lists starts (issues name the file's real line, as for the text formats)."""
+
+    value: Any
+    text: str
+    _lines: dict[tuple[str, ...], list[int]] = field(default_factory=dict, repr=False)
+
+    def entry_line(self, keys: tuple[str, ...], index: int) -> int:
+        """The 1-based line on which entry ``index`` (0-based) of the list at ``keys`` (object
+        keys from the top, e.g. ``("data", "sound_events")``) starts; 0 if there is none.
+        The file is scanned once per list, and only when an issue asks."""
+        if keys not in self._lines:
+            self._lines[keys] = _entry_lines(self.text, keys)
+        lines = self._lines[keys]
+        return lines[index] if 0 <= index < len(lines) else 0
+
+
+def _entry_lines(text: str, keys: tuple[str, ...]) -> list[int]:
+    """Where each entry of the list at ``keys`` starts in the valid JSON ``text`` (see
+    :meth:`JsonDocument.entry_line`). json.loads keeps no positions; this walks down the
+    objects on the way to the list and steps over every other value with the C decoder
+    (``raw_decode``), counting line breaks between the entries' starts."""
+    decoder = json.JSONDecoder()
+
+    def skip(pos: int) -> int:
+        match = _JSON_SPACE.match(text, pos)
+        assert match is not None  # matches the empty string
+        return match.end()
+
+    pos = skip(0)
+    for key in keys:
+        if not text.startswith("{", pos):
+            return []
+        found = -1
+        pos = skip(pos + 1)
+        while not text.startswith("}", pos):
+            name, pos = decoder.raw_decode(text, pos)
+            pos = skip(skip(pos) + 1)  # the colon
+            if name == key:
+                found = pos  # the last one, as json.loads keeps the last of a repeated key
+            _, pos = decoder.raw_decode(text, pos)
+            pos = skip(pos)
+            if text.startswith(",", pos):
+                pos = skip(pos + 1)
+        if found < 0:
+            return []
+        pos = found
+    if not text.startswith("[", pos):
+        return []
+    pos = skip(pos + 1)
+    lines: list[int] = []
+    line, counted = 1, 0
+    while not text.startswith("]", pos):
+        line += text.count("\n", counted, pos)
+        counted = pos
+        lines.append(line)
+        _, pos = decoder.raw_decode(text, pos)
+        pos = skip(pos)
+        if text.startswith(",", pos):
+            pos = skip(pos + 1)
+    return lines
 
 
 def bad_line_issues(path: Path, bad_lines: dict[int, str]) -> list[ParseIssue]:

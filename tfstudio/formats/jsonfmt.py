@@ -3,9 +3,9 @@
 ``{"format": "tfstudio-labels", "version": 1, "classes": [{"name", "color", "hotkey"}…],
 "events": [{"recording", "onset", "offset", "label", "low_hz", "high_hz", "source",
 "confidence", "review", "tier"}…]}`` ("tier", the TextGrid tier a label was imported from,
-only where there is one). Each event is written on a line of its own. A bad event becomes
-an issue whose line is the event's index + 1 and whose reason names the field; a bad class
-becomes an issue with line 0. Optional event fields may be missing and take their defaults.
+only where there is one). Each event is written on a line of its own. A bad event or class
+becomes an issue on the line where its entry starts, whose reason names the entry's number
+and the field. Optional event fields may be missing and take their defaults.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ REVIEWS = ("none", "accepted", "rejected")
 def read(path: Path) -> ParseResult:
     """Events and classes from a tfstudio JSON label file; bad entries become issues."""
     path = Path(path)
-    document = load_json(path)
+    loaded = load_json(path)
+    document = loaded.value
     if not isinstance(document, dict) or document.get("format") != FORMAT_ID:
         if isinstance(document, dict) and isinstance(document.get("data"), dict):
             raise FormatError(
@@ -68,7 +69,8 @@ def read(path: Path) -> ParseResult:
             if item["name"] in names:
                 raise ValueError(f"name {item['name']!r} is listed twice")
         except ValueError as exc:
-            result.issues.append(ParseIssue(path, 0, f"class {number}: {exc}"))
+            line = loaded.entry_line(("classes",), number - 1)
+            result.issues.append(ParseIssue(path, line, f"class {number}: {exc}"))
             continue
         names.add(str(item["name"]))
         result.classes.append(item)
@@ -76,7 +78,8 @@ def read(path: Path) -> ParseResult:
         try:
             result.events.append(_event(entry))
         except ValueError as exc:
-            result.issues.append(ParseIssue(path, number, f"event {number}: {exc}"))
+            line = loaded.entry_line(("events",), number - 1)
+            result.issues.append(ParseIssue(path, line, f"event {number}: {exc}"))
     return result
 
 

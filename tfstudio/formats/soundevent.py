@@ -41,6 +41,7 @@ from typing import Any
 
 from tfstudio.formats.base import (
     FormatError,
+    JsonDocument,
     LabelEvent,
     ParseIssue,
     ParseResult,
@@ -86,9 +87,11 @@ def looks_like(text: str) -> bool:
 
 
 def read(path: Path, *, label_column: str | None = None) -> ParseResult:
-    """Events from an AOEF document; bad entries become issues (line: the entry's index)."""
+    """Events from an AOEF document; bad entries become issues (on the line where the entry
+    starts, the reason naming the entry's number)."""
     path = Path(path)
-    document = load_json(path)
+    loaded = load_json(path)
+    document = loaded.value
     data = document.get("data") if isinstance(document, dict) else None
     if not isinstance(data, dict) or "collection_type" not in data:
         raise FormatError(path, 'not a soundevent (AOEF) file: no "data" with a "collection_type"')
@@ -109,8 +112,8 @@ def read(path: Path, *, label_column: str | None = None) -> ParseResult:
             f"(tfstudio reads {', '.join(ANNOTATIONS + PREDICTIONS)})",
         )
     result = ParseResult()
-    tags = _tags(path, data, result)
-    recordings = _recordings(path, data, result)
+    tags = _tags(path, loaded, data, result)
+    recordings = _recordings(path, loaded, data, result)
     sound_events = _by_uuid(path, data, "sound_events")
     entries = _list(path, data, entries_key)
     key = _class_key(path, entries, tags, model, label_column)
@@ -120,7 +123,8 @@ def read(path: Path, *, label_column: str | None = None) -> ParseResult:
         try:
             result.events.extend(_events(entry, key, tags, recordings, sound_events, model, shapes))
         except ValueError as exc:
-            result.issues.append(ParseIssue(path, number, f"{what}: {exc}"))
+            line = loaded.entry_line(("data", entries_key), number - 1)
+            result.issues.append(ParseIssue(path, line, f"{what}: {exc}"))
     for shape, count in sorted(shapes.items()):
         what = "geometry imported as its bounding box"
         if count > 1:
@@ -145,7 +149,9 @@ def _list(path: Path, data: Mapping[str, Any], key: str) -> list[Any]:
     return value
 
 
-def _tags(path: Path, data: Mapping[str, Any], result: ParseResult) -> dict[Any, tuple[str, str]]:
+def _tags(
+    path: Path, loaded: JsonDocument, data: Mapping[str, Any], result: ParseResult
+) -> dict[Any, tuple[str, str]]:
     tags: dict[Any, tuple[str, str]] = {}
     for number, entry in enumerate(_list(path, data, "tags"), start=1):
         if (
@@ -155,19 +161,23 @@ def _tags(path: Path, data: Mapping[str, Any], result: ParseResult) -> dict[Any,
             or not isinstance(entry.get("key"), str)
             or not isinstance(entry.get("value"), str)
         ):
+            line = loaded.entry_line(("data", "tags"), number - 1)
             result.issues.append(
-                ParseIssue(path, 0, f'tag {number}: expected {{"id": number, "key", "value"}}')
+                ParseIssue(path, line, f'tag {number}: expected {{"id": number, "key", "value"}}')
             )
             continue
         tags[entry["id"]] = (entry["key"], entry["value"])
     return tags
 
 
-def _recordings(path: Path, data: Mapping[str, Any], result: ParseResult) -> dict[str, str]:
+def _recordings(
+    path: Path, loaded: JsonDocument, data: Mapping[str, Any], result: ParseResult
+) -> dict[str, str]:
     names: dict[str, str] = {}
     for number, entry in enumerate(_list(path, data, "recordings"), start=1):
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
-            result.issues.append(ParseIssue(path, 0, f'recording {number}: no "path"'))
+            line = loaded.entry_line(("data", "recordings"), number - 1)
+            result.issues.append(ParseIssue(path, line, f'recording {number}: no "path"'))
             continue
         # PureWindowsPath splits on both separators: C:\x\a.wav and /x/a.wav both work.
         names[str(entry.get("uuid"))] = PureWindowsPath(entry["path"]).name
