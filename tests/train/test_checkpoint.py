@@ -157,3 +157,70 @@ def test_a_full_disk_during_training_fails_the_run_and_keeps_the_last_checkpoint
     state = read_checkpoint(last)  # the last good one, whole
     assert state["epoch"] >= 1
     assert not list(last.parent.glob("*.tmp"))
+
+
+def test_a_full_disk_while_keeping_the_best_reports_the_best_that_is_there_and_resume_repairs_it(
+    demo_project, tiny_config, monkeypatch
+):
+    # The run names an epoch best, saves its last checkpoint, then copies that to the best
+    # one: a disk that fills in between must not leave it claiming a best epoch no file holds.
+    import tfstudio.train.checkpoint as checkpoint
+    from tfstudio.train import train
+
+    real_copy, copies = checkpoint.shutil.copyfile, []
+
+    def copyfile(source, target):
+        copies.append(source)
+        if len(copies) == 2:  # the second best epoch's copy
+            raise OSError(28, "No space left on device")
+        return real_copy(source, target)
+
+    monkeypatch.setattr(checkpoint.shutil, "copyfile", copyfile)
+    events = list(train(demo_project, tiny_config(epochs=4, patience=10)))
+    done = events[-1]
+    assert len(copies) == 2, "the test needs a second improving epoch"
+    failed_at = max(e.epoch for e in events if e.kind == "epoch")
+    best, last = checkpoint_paths(demo_project, done.run)
+    assert done.status == "failed"
+    assert f"{best}: could not save the checkpoint (No space left on device)" in done.message
+    assert "the previous one is kept" in done.message
+    # What is reported is what the best checkpoint holds: the first best epoch, not the one
+    # whose copy failed (the last checkpoint already calls that one best).
+    held = read_checkpoint(best)["epoch"]
+    assert done.best_epoch == held < failed_at == read_checkpoint(last)["best_epoch"]
+    assert done.best_checkpoint == str(best)
+    assert not list(best.parent.glob("*.tmp"))
+
+    monkeypatch.setattr(checkpoint.shutil, "copyfile", real_copy)  # space again
+    resumed = list(train(demo_project, resume=done.run))
+    assert resumed[0].kind == "start" and resumed[0].resumed
+    # Resuming copies the last checkpoint (the failed epoch's end: its best) to the best one.
+    assert read_checkpoint(best)["epoch"] >= failed_at
+    assert resumed[-1].status == "done"
+    assert read_checkpoint(best)["epoch"] == resumed[-1].best_epoch >= failed_at
+
+
+def test_a_full_disk_at_the_first_best_leaves_no_best_and_resume_makes_it(
+    demo_project, tiny_config, monkeypatch
+):
+    import tfstudio.train.checkpoint as checkpoint
+    from tfstudio.train import train
+
+    real_copy = checkpoint.shutil.copyfile
+
+    def full(source, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoint.shutil, "copyfile", full)
+    done = list(train(demo_project, tiny_config(epochs=2)))[-1]
+    best, last = checkpoint_paths(demo_project, done.run)
+    assert done.status == "failed" and "no earlier checkpoint exists" in done.message
+    assert (done.best_checkpoint, done.best_epoch) == (None, 0)
+    assert not best.exists() and read_checkpoint(last)["best_epoch"] == 1
+    assert demo_project.run(done.run).best_checkpoint is None
+
+    monkeypatch.setattr(checkpoint.shutil, "copyfile", real_copy)
+    resumed = list(train(demo_project, resume=done.run))[-1]
+    assert resumed.status == "done" and resumed.best_checkpoint == str(best)
+    assert read_checkpoint(best)["epoch"] == resumed.best_epoch >= 1
+    assert demo_project.run(done.run).best_checkpoint == "runs/run-1/best.pt"

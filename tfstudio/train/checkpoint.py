@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import torch
 from tfstudio.store.check import checkpoint_damage
 from tfstudio.train.config import TrainError
 
-__all__ = ["CHECKPOINT_FORMAT", "read_checkpoint", "write_checkpoint"]
+__all__ = ["CHECKPOINT_FORMAT", "copy_checkpoint", "read_checkpoint", "write_checkpoint"]
 
 # Bumped when the dict layout changes incompatibly.
 CHECKPOINT_FORMAT = 1
@@ -36,13 +37,25 @@ def write_checkpoint(path: Path, state: Mapping[str, Any]) -> None:
     from its zip writer) is a :class:`TrainError` naming the file, so the run ends as failed
     with that reason and its last good checkpoint.
     """
+    _replace(path, lambda tmp: torch.save(dict(state), tmp))
+
+
+def copy_checkpoint(source: Path, path: Path) -> None:
+    """``path`` becomes a copy of the checkpoint ``source`` (the best one, of the last), as
+    :func:`write_checkpoint` writes: whole or not at all, a failure a :class:`TrainError`."""
+    _replace(path, lambda tmp: shutil.copyfile(source, tmp))
+
+
+def _replace(path: Path, write: Callable[[Path], object]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     try:
-        torch.save(dict(state), tmp)
+        write(tmp)
         os.replace(tmp, path)
     except (OSError, RuntimeError) as exc:
         tmp.unlink(missing_ok=True)
         reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, OSError) and exc.strerror:
+            reason = exc.strerror  # "No space left on device", not "[Errno 28] No space…"
         kept = "the previous one is kept" if path.exists() else "no earlier checkpoint exists"
         raise TrainError(
             f"{path}: could not save the checkpoint ({reason}); {kept}. Free disk space or "

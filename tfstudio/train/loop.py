@@ -29,7 +29,6 @@ from __future__ import annotations
 import copy
 import math
 import os
-import shutil
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
@@ -54,7 +53,12 @@ from tfstudio.train.augment import (
     mixup_batch,
     positive_weights,
 )
-from tfstudio.train.checkpoint import CHECKPOINT_FORMAT, read_checkpoint, write_checkpoint
+from tfstudio.train.checkpoint import (
+    CHECKPOINT_FORMAT,
+    copy_checkpoint,
+    read_checkpoint,
+    write_checkpoint,
+)
 from tfstudio.train.config import RECIPE_OFF, RUNTIME_FIELDS, TrainConfig, TrainError
 from tfstudio.train.data import (
     Mixing,
@@ -174,6 +178,7 @@ class _Trainer:
         self.epoch_loss_count = 0
         self.best_val_loss = math.inf
         self.best_epoch = 0
+        self.best_saved_epoch = 0  # the epoch the best checkpoint file holds
         self.bad_epochs = 0
         self.tf_prob = 0.0
         self.best_path: Path | None = None
@@ -568,6 +573,8 @@ class _Trainer:
         torch.manual_seed(cfg.seed + self.dist.rank)
         if self.state_loaded is not None:
             self._load_state(self.state_loaded)
+            if self.dist.main:
+                self._check_best(self.state_loaded)
 
     def _use_sampled_softmax(self) -> None:
         """The training-only sampled head on the model's softmax output, its candidates drawn
@@ -664,13 +671,33 @@ class _Trainer:
     def _save_best(self) -> CheckpointEvent | None:
         if not self.dist.main or self.best_path is None or self.last_path is None:
             return None
-        tmp = self.best_path.with_name(self.best_path.name + ".tmp")
-        shutil.copyfile(self.last_path, tmp)
-        os.replace(tmp, self.best_path)
+        copy_checkpoint(self.last_path, self.best_path)  # the epoch's end, just saved
+        self.best_saved_epoch = self.epoch
         self.project.update_run(
             self.run_id, best_checkpoint=self.project.relative_path(self.best_path)
         )
         return CheckpointEvent(str(self.best_path), True, self.epoch, self.iteration)
+
+    def _check_best(self, state: Mapping[str, Any]) -> None:
+        """On resume: the best checkpoint must hold the epoch the last one calls best. A run
+        that failed between saving its last checkpoint and copying it to the best one (a
+        full disk) left an older best behind while the last one already named its epoch
+        best; that last checkpoint is the best epoch's model then, so it is copied now."""
+        if not self.best_epoch or self.best_path is None or self.last_path is None:
+            return
+        held = _checkpoint_epoch(self.best_path)
+        if held == self.best_epoch:
+            self.best_saved_epoch = held
+        elif int(state["epoch"]) == self.best_epoch and int(state["batch_in_epoch"]) == 0:
+            copy_checkpoint(self.last_path, self.best_path)
+            self.best_saved_epoch = self.best_epoch
+            self.project.update_run(
+                self.run_id, best_checkpoint=self.project.relative_path(self.best_path)
+            )
+        else:
+            # Not something this loop leaves behind (an older tfstudio's, or a damaged
+            # file): what the file holds is what gets reported.
+            self.best_saved_epoch = held or 0
 
     # ---------------------------------------------------------------- training
     def run(self) -> Iterator[TrainEvent]:
@@ -734,9 +761,10 @@ class _Trainer:
         yield DoneEvent(
             run=self.run_id,
             status=status,
-            # Only a file that is there (a save that failed, e.g. on a full disk, left none).
+            # Only a file that is there (a save that failed, e.g. on a full disk, left none),
+            # and the epoch it holds (a failed copy leaves the one before).
             best_checkpoint=str(self.best_path)
-            if self.best_epoch and self.best_path and self.best_path.exists()
+            if self.best_saved_epoch and self.best_path and self.best_path.exists()
             else None,
             message=message,
             last_checkpoint=str(self.last_path)
@@ -744,7 +772,7 @@ class _Trainer:
             else None,
             epoch=self.epoch,
             iteration=self.iteration,
-            best_epoch=self.best_epoch,
+            best_epoch=self.best_saved_epoch,
         )
 
     def _finish(self, status: str, message: str, *, save: bool) -> None:
@@ -1007,3 +1035,11 @@ def _tuning_score(er_weight: float) -> str:
         return "mean of segment and event F1"
     weight = "" if er_weight == 1 else f"{er_weight:g} × "
     return f"mean of segment and event F1 less {weight}segment ER"
+
+
+def _checkpoint_epoch(path: Path) -> int | None:
+    """The epoch a checkpoint file was saved at; None when it is missing or unreadable."""
+    try:
+        return int(read_checkpoint(path)["epoch"]) if path.exists() else None
+    except (TrainError, KeyError, TypeError, ValueError):
+        return None
