@@ -77,14 +77,19 @@ def download_wheels() -> int:
 # The recurrent passes on the device: replay and fused against the stepped reference.
 EQUAL = r"""
 import json, torch
-from tfstudio.model.crnn import CRNN, bce_loss, config_from_preset
+from tfstudio.model.crnn import CRNN, bce_loss, config_from_preset, softmax_loss
 device = torch.device(DEVICE)
 out = {}
-for preset, frames in (("fast", 64), ("paper", 128)):
+for preset, frames, task in (("fast", 64, "multi-label"), ("paper", 128, "multi-label"),
+                             ("fast", 64, "single-label")):
     torch.manual_seed(0)
-    config = config_from_preset(preset, 40 if preset == "paper" else 64, 6)
+    config = config_from_preset(preset, 40 if preset == "paper" else 64, 6, task=task)
+    single = task == "single-label"
     features = torch.randn(4, frames, config.n_mels, device=device)
-    targets = (torch.rand(4, frames, 6, device=device) > 0.8).float()
+    if single:
+        targets = torch.randint(0, 6, (4, frames), device=device)
+    else:
+        targets = (torch.rand(4, frames, 6, device=device) > 0.8).float()
     mask = torch.rand(4, frames, device=device) < 0.5
     results = {}
     ways = ("stepped", "replay", "fused", "replay+graph", "fused+graph")
@@ -98,17 +103,22 @@ for preset, frames in (("fast", 64), ("paper", 128)):
         model.cuda_graphs = way.endswith("+graph")
         for _ in range(2 if model.cuda_graphs else 1):  # capture, then a replay
             model.zero_grad()
-            logits = model(features, targets, teacher_mask=mask)
-            bce_loss(logits, targets).backward()
+            if single:
+                logits = model(features, targets, teacher_mask=mask, return_hidden=True)
+                softmax_loss(model.classifier, logits, targets).backward()
+            else:
+                logits = model(features, targets, teacher_mask=mask)
+                bce_loss(logits, targets).backward()
         grads = torch.cat([p.grad.flatten() for p in model.parameters()])
-        results[way] = (logits.detach(), grads)
-    ref_logits, ref_grads = results["stepped"]
+        results[way] = (logits.detach(), grads, model.cuda_graphs)
+    ref_logits, ref_grads, _ = results["stepped"]
     for name in ways[1:]:
-        logits, grads = results[name]
-        out[f"{preset}_{name}"] = {
+        logits, grads, graphed = results[name]
+        out[f"{preset}{'_single' if single else ''}_{name}"] = {
             "max_logit_diff": (logits - ref_logits).abs().max().item(),
             "max_grad_diff": (grads - ref_grads).abs().max().item(),
             "max_grad": ref_grads.abs().max().item(),
+            "graph_kept": graphed,  # False: the capture failed and fell back to eager
         }
 print(json.dumps(out))
 """

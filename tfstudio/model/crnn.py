@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from tfstudio.model.graphs import stepped_pass
+from tfstudio.model.graphs import stepped_labels_pass, stepped_pass
 from tfstudio.model.presets import PRESETS
 from tfstudio.model.replay import gru_replay, replayed_gru
 from tfstudio.model.sampled_softmax import SampledSoftmaxLoss, SoftmaxOutput
@@ -385,7 +385,7 @@ class CRNN(nn.Module):
         self._step = gru_step
         self._recurrence = "auto"
         # Training's first pass on CUDA as one captured CUDA graph (tfstudio.model.graphs);
-        # off until a GPU has measured it (multi-label models only).
+        # off until a GPU has measured it.
         self.cuda_graphs = False
 
     @property
@@ -641,12 +641,14 @@ class CRNN(nn.Module):
             # Pass 1 decides the fed-back ids (no gradient: an id is a choice); the states'
             # gradient comes from its own states or a fused GRU over [features,
             # embedding(ids)], as the multi-label forward's (:meth:`_trained_hidden`).
-            with torch.no_grad():
-                steps = self._stepped_labels(encoded.detach(), truth, mask_steps)
+            if self.cuda_graphs and encoded.device.type == "cuda":
+                states, fed = stepped_labels_pass(self, encoded.detach(), truth, mask_steps)
+            else:
+                with torch.no_grad():
+                    steps = self._stepped_labels(encoded.detach(), truth, mask_steps)
+                states, fed = steps.hidden, steps.fed
             replay = self._training_recurrence(encoded.device) == "replay"
-            hidden = self._hidden_over(
-                encoded, self.embed(steps.fed), steps.hidden if replay else None
-            )
+            hidden = self._hidden_over(encoded, self.embed(fed), states if replay else None)
         return hidden if return_hidden else self.classifier(hidden)
 
     def _step_inputs(self, encoded: Tensor) -> tuple[Tensor, tuple[Tensor, ...]]:

@@ -7,11 +7,13 @@ copies of the pass's inputs (CNN features, truth, mask); the weights are read wh
 so an optimiser that updates them in place (Adam, SGD, ``load_state_dict``) needs no new
 capture, while moving the model (new storage) makes one.
 
+A single-label model's pass (:meth:`CRNN._stepped_labels`: argmax, then the embedding of
+the id fed back, all on the device) is captured alike; it hands back the GRU states and the
+ids fed.
+
 Off by default (:attr:`CRNN.cuda_graphs`): no GPU has run it yet. ``benchmarks/gpu_check.py``
 checks its outputs against the eager pass on CUDA and ``bench train`` times both
 (``recurrent_graphed_ms``); whoever first measures it faster there should turn it on.
-Multi-label models only (the single-label pass looks up embeddings of its argmax; not yet
-captured).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from torch import Tensor
 if TYPE_CHECKING:
     from tfstudio.model.crnn import CRNN
 
-__all__ = ["SteppedPassGraph", "graph_key", "stepped_pass"]
+__all__ = ["SteppedPassGraph", "graph_key", "stepped_labels_pass", "stepped_pass"]
 
 # At most this many captured shapes per model (training has one or two: full batches and the
 # last, shorter one; each graph keeps its own memory pool).
@@ -45,6 +47,7 @@ def graph_key(
     """What a captured pass depends on besides its inputs' values: shapes, dtypes, the
     device, what is fed back, and where every weight lives."""
     return (
+        model.config.single_label,
         tuple(encoded.shape),
         encoded.dtype,
         encoded.device,
@@ -58,8 +61,9 @@ def graph_key(
 class SteppedPassGraph:
     """One batch shape's first pass: ``graph(model, encoded, truth, mask)`` gives what
     ``model._stepped(encoded, truth, mask.unbind(1), keep_states=...)`` gives (fresh tensors,
-    not the graph's buffers). The graph keeps no reference to the model (it is cached beside
-    it, in a weak mapping).
+    not the graph's buffers); for a single-label model, ``model._stepped_labels``'s (GRU
+    states, ids fed). The graph keeps no reference to the model (it is cached beside it, in
+    a weak mapping).
 
     ``capture=False`` runs the same body eagerly on the static buffers (what the capture
     records; the tests check it on a CPU)."""
@@ -79,13 +83,16 @@ class SteppedPassGraph:
         self.truth = None if truth is None else truth.detach().clone()
         self.mask = None if mask is None else mask.detach().clone()
         self.graph: torch.cuda.CUDAGraph | None = None
-        self.outputs: tuple[Tensor, Tensor, Tensor | None] | None = None
+        self.outputs: tuple[Tensor | None, ...] | None = None
         if capture:
             self._capture(model)
 
-    def _body(self, model: CRNN) -> tuple[Tensor, Tensor, Tensor | None]:
+    def _body(self, model: CRNN) -> tuple[Tensor | None, ...]:
         masks = None if self.mask is None else self.mask.unbind(1)
         with torch.no_grad():
+            if model.config.single_label:
+                steps = model._stepped_labels(self.encoded, self.truth, masks)
+                return steps.hidden, steps.fed
             return model._stepped(self.encoded, self.truth, masks, keep_states=self.keep_states)
 
     def _capture(self, model: CRNN) -> None:
@@ -104,7 +111,7 @@ class SteppedPassGraph:
 
     def __call__(
         self, model: CRNN, encoded: Tensor, truth: Tensor | None, mask: Tensor | None
-    ) -> tuple[Tensor, Tensor, Tensor | None]:
+    ) -> tuple[Tensor | None, ...]:
         self.encoded.copy_(encoded.detach())
         if self.truth is not None and truth is not None:
             self.truth.copy_(truth.detach())
@@ -114,9 +121,8 @@ class SteppedPassGraph:
             return self._body(model)
         self.graph.replay()
         assert self.outputs is not None
-        logits, fed, states = self.outputs
         # The graph overwrites its outputs at the next replay: hand out copies.
-        return logits.clone(), fed.clone(), None if states is None else states.clone()
+        return tuple(None if out is None else out.clone() for out in self.outputs)
 
 
 def stepped_pass(
@@ -127,8 +133,32 @@ def stepped_pass(
     *,
     keep_states: bool,
 ) -> tuple[Tensor, Tensor, Tensor | None]:
-    """The first pass through the model's cached CUDA graph for this shape (captured on first
-    use); falls back to the eager pass, once and for all on this model, if capturing fails."""
+    """A multi-label model's first pass, ``model._stepped``'s (logits, fed, states), through
+    its cached CUDA graph for this shape (captured on first use); falls back to the eager
+    pass, once and for all on this model, if capturing fails."""
+    logits, fed, states = _replayed(model, encoded, truth, mask_steps, keep_states=keep_states)
+    assert logits is not None and fed is not None
+    return logits, fed, states
+
+
+def stepped_labels_pass(
+    model: CRNN, encoded: Tensor, truth: Tensor | None, mask_steps: tuple[Tensor, ...] | None
+) -> tuple[Tensor, Tensor]:
+    """A single-label model's first pass through its cached CUDA graph, as
+    :func:`stepped_pass`: (GRU states (B, T, H), the ids fed (B, T))."""
+    hidden, fed = _replayed(model, encoded, truth, mask_steps, keep_states=True)
+    assert hidden is not None and fed is not None
+    return hidden, fed
+
+
+def _replayed(
+    model: CRNN,
+    encoded: Tensor,
+    truth: Tensor | None,
+    mask_steps: tuple[Tensor, ...] | None,
+    *,
+    keep_states: bool,
+) -> tuple[Tensor | None, ...]:
     mask = None if mask_steps is None else torch.stack(mask_steps, dim=1)
     key = graph_key(model, encoded, truth, mask is not None, keep_states)
     graphs = _GRAPHS.setdefault(model, {})
@@ -143,11 +173,13 @@ def stepped_pass(
                 f"capturing the first pass as a CUDA graph failed ({exc}); stepping it "
                 "eagerly from now on",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
             model.cuda_graphs = False
             graphs.clear()
-            with torch.no_grad():
-                return model._stepped(encoded, truth, mask_steps, keep_states=keep_states)
+            graph = SteppedPassGraph(
+                model, encoded, truth, mask, keep_states=keep_states, capture=False
+            )
+            return graph(model, encoded, truth, mask)
         graphs[key] = graph
     return graph(model, encoded, truth, mask)
