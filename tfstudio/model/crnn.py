@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tfstudio.model.dropout import Dropout
 from tfstudio.model.graphs import stepped_labels_pass, stepped_pass
 from tfstudio.model.presets import PRESETS
 from tfstudio.model.replay import gru_replay, replayed_gru
@@ -338,7 +339,7 @@ class ConvBlock(nn.Sequential):
             nn.BatchNorm2d(out_channels),
             nn.ReLU(inplace=True),
             nn.MaxPool2d(kernel_size=(pool, 1), stride=(pool, 1)),
-            nn.Dropout(dropout),
+            Dropout(dropout),
         )
 
 
@@ -372,7 +373,7 @@ class CRNN(nn.Module):
             self.context = nn.GRU(
                 config.cnn_features, config.context_hidden, batch_first=True, bidirectional=True
             )
-            self.context_dropout = nn.Dropout(config.dropout)
+            self.context_dropout = Dropout(config.dropout)
         self.gru = nn.GRUCell(config.encoded_features + config.feedback_size, config.gru_hidden)
         self.classifier: nn.Linear | SoftmaxOutput
         self.embedding: nn.Embedding | None = None
