@@ -16,7 +16,9 @@ CUDA = torch.cuda.is_available()
 
 
 def _inputs(model: CRNN, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    features, targets = random_batch(batch=3, frames=20, seed=seed)
+    """(encoded features, targets: multi-hot or a single-label model's ids, a step mask)."""
+    make = single.random_batch if model.config.single_label else random_batch
+    features, targets = make(batch=3, frames=20, seed=seed)
     encoded = model.encode(features).detach()
     mask = torch.rand(3, 20, 1, generator=torch.Generator().manual_seed(seed)) < 0.5
     return encoded, targets, mask
@@ -44,23 +46,16 @@ def test_the_graphs_body_on_static_buffers_is_the_stepped_pass(keep_states):
                 p.add_(0.01)
 
 
-def _label_inputs(model: CRNN, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    features, labels = single.random_batch(batch=3, frames=20, seed=seed)
-    encoded = model.encode(features).detach()
-    mask = torch.rand(3, 20, 1, generator=torch.Generator().manual_seed(seed)) < 0.5
-    return encoded, labels, mask
-
-
 @pytest.mark.parametrize("forced", [True, False])
 def test_a_single_label_graphs_body_is_the_stepped_label_pass(forced):
     torch.manual_seed(0)
     model = CRNN(single.tiny_config()).train()
-    encoded, labels, mask = _label_inputs(model, 1)
+    encoded, labels, mask = _inputs(model, 1)
     truth, mask = (labels, mask) if forced else (None, None)
     graph = SteppedPassGraph(model, encoded, truth, mask, keep_states=True, capture=False)
     fed_before = None
     for seed in (2, 3):
-        encoded, labels, new_mask = _label_inputs(model, seed)
+        encoded, labels, new_mask = _inputs(model, seed)
         truth, mask = (labels, new_mask) if forced else (None, None)
         hidden, fed = graph(model, encoded, truth, mask)
         with torch.no_grad():
@@ -92,29 +87,33 @@ def test_the_key_changes_where_a_capture_would_be_stale():
     )
 
 
-@pytest.mark.skipif(not CUDA, reason="needs CUDA")
-@pytest.mark.parametrize("recurrence", ["replay", "fused"])
-def test_the_captured_pass_trains_as_the_eager_one(recurrence):
-    device = torch.device("cuda")
+def _trains_alike(device: torch.device, labels: bool, recurrence: str) -> None:
+    """Three Adam steps of a model with a captured first pass and of an eager copy: the same
+    outputs and weights (the capture, then replays after in-place updates)."""
+    config = single.tiny_config() if labels else tiny_config()
     torch.manual_seed(0)
-    eager = CRNN(tiny_config()).to(device).train()
-    graphed = CRNN(tiny_config()).to(device).train()
+    eager = CRNN(config).to(device).train()
+    graphed = CRNN(config).to(device).train()
     graphed.load_state_dict(eager.state_dict())
     for model in (eager, graphed):
         model.recurrence = recurrence
         freeze_batchnorm(model)
     graphed.cuda_graphs = True
     optimisers = [torch.optim.Adam(m.parameters(), lr=1e-2) for m in (eager, graphed)]
-    for seed in range(3):  # the capture, then replays after in-place updates
-        features, targets = random_batch(batch=3, frames=20, seed=seed)
-        features, targets = features.to(device), targets.to(device)
+    for seed in range(3):
+        make = single.random_batch if labels else random_batch
+        features, targets = (t.to(device) for t in make(batch=3, frames=20, seed=seed))
         mask = (torch.rand(3, 20, generator=torch.Generator().manual_seed(seed)) < 0.5).to(device)
         outs = []
         for model, optimiser in zip((eager, graphed), optimisers, strict=True):
             optimiser.zero_grad()
-            logits = model(features, targets, teacher_mask=mask)
-            bce_loss(logits, targets).backward()
-            outs.append(logits.detach())
+            if labels:
+                out = model(features, targets, teacher_mask=mask, return_hidden=True)
+                softmax_loss(model.classifier, out, targets).backward()
+            else:
+                out = model(features, targets, teacher_mask=mask)
+                bce_loss(out, targets).backward()
+            outs.append(out.detach())
             optimiser.step()
         torch.testing.assert_close(outs[0], outs[1], rtol=1e-5, atol=1e-5)
     assert graphed.cuda_graphs  # the capture did not fall back
@@ -123,33 +122,10 @@ def test_the_captured_pass_trains_as_the_eager_one(recurrence):
 
 
 @pytest.mark.skipif(not CUDA, reason="needs CUDA")
+@pytest.mark.parametrize("labels", [False, True], ids=["multi", "single"])
 @pytest.mark.parametrize("recurrence", ["replay", "fused"])
-def test_a_captured_single_label_pass_trains_as_the_eager_one(recurrence):
-    device = torch.device("cuda")
-    torch.manual_seed(0)
-    eager = CRNN(single.tiny_config()).to(device).train()
-    graphed = CRNN(single.tiny_config()).to(device).train()
-    graphed.load_state_dict(eager.state_dict())
-    for model in (eager, graphed):
-        model.recurrence = recurrence
-        freeze_batchnorm(model)
-    graphed.cuda_graphs = True
-    optimisers = [torch.optim.Adam(m.parameters(), lr=1e-2) for m in (eager, graphed)]
-    for seed in range(3):
-        features, labels = single.random_batch(batch=3, frames=20, seed=seed)
-        features, labels = features.to(device), labels.to(device)
-        mask = (torch.rand(3, 20, generator=torch.Generator().manual_seed(seed)) < 0.5).to(device)
-        outs = []
-        for model, optimiser in zip((eager, graphed), optimisers, strict=True):
-            optimiser.zero_grad()
-            hidden = model(features, labels, teacher_mask=mask, return_hidden=True)
-            softmax_loss(model.classifier, hidden, labels).backward()
-            outs.append(hidden.detach())
-            optimiser.step()
-        torch.testing.assert_close(outs[0], outs[1], rtol=1e-5, atol=1e-5)
-    assert graphed.cuda_graphs
-    for a, b in zip(eager.parameters(), graphed.parameters(), strict=True):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+def test_the_captured_pass_trains_as_the_eager_one(labels, recurrence):
+    _trains_alike(torch.device("cuda"), labels, recurrence)
 
 
 @pytest.mark.parametrize("labels", [False, True], ids=["multi", "single"])
@@ -165,7 +141,7 @@ def test_a_failed_capture_warns_and_steps_eagerly_from_then_on(labels, monkeypat
     torch.manual_seed(0)
     model = CRNN(single.tiny_config() if labels else tiny_config()).train()
     model.cuda_graphs = True
-    encoded, truth, mask = (_label_inputs if labels else _inputs)(model, 1)
+    encoded, truth, mask = _inputs(model, 1)
     with pytest.warns(RuntimeWarning, match="capturing the first pass as a CUDA graph failed"):
         if labels:
             ours = graphs.stepped_labels_pass(model, encoded, truth, mask.unbind(1))
