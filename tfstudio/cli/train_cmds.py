@@ -14,7 +14,6 @@ import argparse
 import contextlib
 import json
 import math
-import os
 import signal
 import sys
 import threading
@@ -34,6 +33,7 @@ from tfstudio.cli.common import (
     open_project,
     progress,
 )
+from tfstudio.cli.compute import prepare_compute_process
 from tfstudio.model.schedules import SCHEDULE_NAMES
 from tfstudio.store import SPLITS as STORE_SPLITS
 from tfstudio.store import Project, ProjectError, Recording
@@ -306,16 +306,6 @@ _OPTION_FIELDS = {
 }
 
 
-def _quiet_threads() -> None:
-    """Make idle OpenMP threads sleep instead of spin; call before torch is first imported.
-
-    With spinning threads, training on a CPU that is also doing other work (the GUI, another
-    process) runs ten times slower or worse, measured on two shared cores; the cost when the
-    machine is otherwise idle is small. An explicit OMP_WAIT_POLICY is respected.
-    """
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-
 def _given_options(args: argparse.Namespace) -> dict[str, Any]:
     options = {
         field: getattr(args, name)
@@ -453,7 +443,7 @@ def _consume(
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    _quiet_threads()
+    prepare_compute_process()
     from tfstudio.train import TrainConfig, TrainError, train
     from tfstudio.train.distributed import distributed_rank
 
@@ -539,7 +529,7 @@ def _chosen_in_project(
 
 @json_errors
 def cmd_detect(args: argparse.Namespace) -> int:
-    _quiet_threads()
+    prepare_compute_process()
     from tfstudio.audio import content_hash
     from tfstudio.train import TrainError, detect_recordings
     from tfstudio.train.detect import torchrun_ranks
@@ -700,7 +690,7 @@ def _import_to_detect(
 # ---------------------------------------------------------------------- evaluate
 @json_errors
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    _quiet_threads()
+    prepare_compute_process()
     from tfstudio.train import TrainError, evaluate_run
 
     class_thresholds = _class_thresholds(args.class_threshold)
