@@ -159,6 +159,32 @@ def test_cnn_on_mel_time_equals_the_time_mel_cnn_with_the_same_weights(preset):
         torch.testing.assert_close(mine.grad, theirs.grad, rtol=1e-3, atol=1e-4, msg=name)
 
 
+@pytest.mark.parametrize("bf16", [False, True])
+def test_pooling_before_the_relu_is_exactly_the_relu_before_the_pooling(bf16):
+    from tfstudio.model.crnn import ConvBlock
+
+    torch.manual_seed(5)
+    block = ConvBlock(3, 8, 5, 4, dropout=0.0).train()
+    conv, norm, pool, relu, drop = block
+    assert isinstance(pool, nn.MaxPool2d) and isinstance(relu, nn.ReLU)
+    relu_first = nn.Sequential(conv, norm, nn.ReLU(), pool, drop)
+    x = torch.randn(2, 3, 40, 30)
+    x[0, :, :8] = -5.0  # whole pooling windows below zero (their maximum rectified away)
+    outs, grads = [], []
+    for net in (block, relu_first):
+        net.zero_grad()
+        inputs = x.clone().requires_grad_()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            out = net(inputs)
+        out.float().backward(torch.linspace(-1, 1, out.numel()).view(out.shape))
+        outs.append(out.detach())
+        grads.append([inputs.grad, conv.weight.grad, norm.weight.grad, norm.bias.grad])
+    assert (outs[0] == 0).any() and (outs[0] > 0).any()
+    assert torch.equal(outs[0], outs[1])
+    for mine, theirs in zip(*grads, strict=True):
+        assert torch.equal(mine, theirs)
+
+
 def test_context_gru_sizes_the_fed_back_gru_input():
     config = tiny_config(context_hidden=5)
     assert config.encoded_features == 10 and tiny_config().encoded_features == 4

@@ -329,7 +329,12 @@ class FreqTimeConv(nn.Conv2d):
 
 class ConvBlock(nn.Sequential):
     """Conv2d k×k → BatchNorm → ReLU → MaxPool over frequency only → Dropout, on
-    (B, C, mel, time) inputs (see :class:`FreqTimeConv`)."""
+    (B, C, mel, time) inputs (see :class:`FreqTimeConv`).
+
+    The ReLU runs after the pooling: max and ReLU commute (both orders give the same values,
+    and the same gradients: the pooled maximum's element, zero where it is not positive), and
+    after the pooling it has 1/pool of the elements to rectify, forward and backward. The
+    modules keep their indices, so checkpoints are unchanged."""
 
     def __init__(
         self, in_channels: int, out_channels: int, kernel: int, pool: int, dropout: float
@@ -337,8 +342,8 @@ class ConvBlock(nn.Sequential):
         super().__init__(
             FreqTimeConv(in_channels, out_channels, kernel, padding=kernel // 2),
             nn.BatchNorm2d(out_channels),
-            nn.ReLU(inplace=True),
             nn.MaxPool2d(kernel_size=(pool, 1), stride=(pool, 1)),
+            nn.ReLU(inplace=True),
             Dropout(dropout),
         )
 
