@@ -46,6 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return open_gui(args[0] if args else None)
     from tfstudio.cli import OpenGui
     from tfstudio.cli import main as cli_main
+    from tfstudio.cli.compute import claim_process
+
+    if argv is None:  # the program itself, not a caller's in-process use
+        claim_process()
 
     try:
         return cli_main(args)

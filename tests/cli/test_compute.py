@@ -16,8 +16,14 @@ GLIBC = sys.platform == "linux" and bool(os.confstr("CS_GNU_LIBC_VERSION") or ""
 LOOP = """
 import resource, sys
 import torch
-from tfstudio.cli.compute import reuse_freed_memory
-applied = reuse_freed_memory() if sys.argv[1] == "reuse" else None
+from tfstudio.cli import compute
+applied = None
+if sys.argv[1] == "reuse":
+    applied = compute.reuse_freed_memory()
+elif sys.argv[1] in ("claim", "library"):  # the program's own process, or a caller's
+    if sys.argv[1] == "claim":
+        compute.claim_process()
+    compute.prepare_compute_process()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(10):
     buffer = torch.empty(64 << 20, dtype=torch.uint8)
@@ -57,3 +63,11 @@ def test_an_allocator_the_user_chose_is_left_alone():
     assert applied == "False"
     applied, _ = _loop("reuse", LD_PRELOAD="libjemalloc.so.2-not-there")
     assert applied == "False"
+
+
+@pytest.mark.skipif(not GLIBC, reason="glibc's allocator")
+def test_a_command_sets_the_allocator_only_in_tfstudios_own_process():
+    pages = (64 << 20) // 4096
+    _, own = _loop("claim")
+    _, library = _loop("library")  # main() called in-process, as the tests do
+    assert own < 3 * pages < 8 * pages < library

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tfstudio.cli.common import UserError, emit_json, err
-from tfstudio.cli.compute import reuse_freed_memory
+from tfstudio.cli.compute import prepare_compute_process
 from tfstudio.train.config import DEVICES, TRAIN_PRESETS
 
 Register = Callable[[argparse._SubParsersAction], None]
@@ -210,7 +210,7 @@ def cmd_bench_train(args: argparse.Namespace) -> int:
     # Training's allocator, but not its OpenMP wait policy: the reference loop's thousands
     # of tiny operations slow down by ~20 % when idle threads sleep, and the seed ran it with
     # the default policy (the step itself measures the same either way).
-    reuse_freed_memory()
+    prepare_compute_process(wait_policy=False)
     from tfstudio.bench.train import BREAKDOWN, bench_train
 
     result = _measure(
@@ -268,7 +268,7 @@ def cmd_bench_train(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_detect(args: argparse.Namespace) -> int:
-    reuse_freed_memory()  # as detection's (its OpenMP wait policy: as the benches were)
+    prepare_compute_process(wait_policy=False)  # the allocator, as bench train
     from tfstudio.bench.detect import bench_detect
 
     result = _measure(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ctypes
 import os
 
-__all__ = ["prepare_compute_process", "reuse_freed_memory"]
+__all__ = ["claim_process", "prepare_compute_process", "reuse_freed_memory"]
 
 # glibc's mallopt parameters (malloc.h).
 _M_TRIM_THRESHOLD = -1
@@ -16,14 +16,28 @@ _M_MMAP_MAX = -4
 _ALLOCATOR_SETTINGS = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")
 
 
-def prepare_compute_process() -> None:
-    """Call first thing in a computing command, before torch is imported."""
-    # Idle OpenMP threads sleep instead of spinning: with spinning threads, training on a
-    # CPU that is also doing other work (the GUI, another process) ran ten times slower or
-    # worse on two shared cores; the cost on an otherwise idle machine is small. An explicit
-    # OMP_WAIT_POLICY is respected.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    reuse_freed_memory()
+_own_process = False
+
+
+def claim_process() -> None:
+    """Called by the program's entry point (``tfstudio``, ``python -m tfstudio``): the process
+    is tfstudio's own, so its allocator may be set. A caller of ``tfstudio.cli.main`` as a
+    library (the tests) keeps its process as it was."""
+    global _own_process
+    _own_process = True
+
+
+def prepare_compute_process(*, wait_policy: bool = True) -> None:
+    """Call first thing in a computing command, before torch is imported. ``wait_policy``
+    False: the allocator only (the benches, see ``tfstudio.cli.bench_cmds``)."""
+    if wait_policy:
+        # Idle OpenMP threads sleep instead of spinning: with spinning threads, training on a
+        # CPU that is also doing other work (the GUI, another process) ran ten times slower
+        # or worse on two shared cores; the cost on an otherwise idle machine is small. An
+        # explicit OMP_WAIT_POLICY is respected.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if _own_process:
+        reuse_freed_memory()
 
 
 def reuse_freed_memory() -> bool:
