@@ -85,6 +85,8 @@ def test_eval_zero_and_one_behave_as_nn_dropout():
     dropped = Dropout(1.0).train()(x)
     assert torch.equal(dropped, torch.zeros_like(x))  # all dropped, no 0 × inf
     assert torch.equal(dropped, nn.Dropout(1.0).train()(x))
+    # A p that rounds to 1 at 16 bits drops everything too, rather than dividing by zero.
+    assert torch.equal(Dropout(1 - 1e-6).train()(x), torch.zeros_like(x))
 
 
 def test_the_crnn_drops_with_it_and_checkpoints_are_unchanged():

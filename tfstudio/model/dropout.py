@@ -42,9 +42,9 @@ class Dropout(nn.Dropout):
         p = self.p
         if not self.training or p == 0.0 or input.device.type != "cpu" or self.inplace:
             return super().forward(input)
-        if p == 1.0:
+        kept = 1.0 - round(p * _LEVELS) / _LEVELS
+        if kept == 0.0:  # p rounds to 1: everything dropped (no 0 × inf)
             return input * 0.0
         keep = keep_mask(input, p)
-        kept = 1.0 - round(p * _LEVELS) / _LEVELS
         # The mask as the input's dtype, scaled: autograd keeps it for the backward.
         return input * keep.to(input.dtype).mul_(1.0 / kept)
