@@ -156,7 +156,8 @@ class ClassStore(History):
         with self.write(), self._history_group(f"merge into {target.name}"):
             for source in sources:
                 for row in self._rows("SELECT id FROM events WHERE class_id = ?", (source,)):
-                    self._update_row("events", row["id"], {"class_id": target_id})
+                    # Detections too: undo must put every event back in its class.
+                    self._update_row("events", row["id"], {"class_id": target_id}, journal=True)
                     moved += 1
                 self._delete_row("classes", source)
             self._changed("classes", [*sources, target_id])
@@ -168,7 +169,8 @@ class ClassStore(History):
         cls = self.event_class(class_id)
         with self.write(), self._history_group(f"delete class {cls.name}"):
             for row in self._rows("SELECT id FROM events WHERE class_id = ?", (class_id,)):
-                self._delete_row("events", row["id"])
+                # Detections too: undo must give back every event it took.
+                self._delete_row("events", row["id"], journal=True)
             self._delete_row("classes", class_id)
             self._changed("classes", [class_id])
             self._changed("events")

@@ -216,7 +216,12 @@ class History(StoreBase):
         for _name, sql in triggers:
             self.conn.execute(sql)
 
-    def _update_row(self, table: str, row_id: int, changes: Mapping[str, Any]) -> None:
+    def _update_row(
+        self, table: str, row_id: int, changes: Mapping[str, Any], *, journal: bool = False
+    ) -> None:
+        """Change one row, journalled when it is a label, a class, a review decision, or
+        ``journal`` says so (a class's merge or deletion moves its detections too, and its
+        undo must bring them back)."""
         before = self._row(table, row_id)
         if before is None:
             raise ProjectError(f"no {table[:-1]} with id {row_id}")
@@ -225,18 +230,28 @@ class History(StoreBase):
             f"UPDATE {table} SET {assignments} WHERE id = ?", (*changes.values(), row_id)
         )
         after = self._row(table, row_id)
-        if table == "classes" or (before["source"] == "human" or after["source"] == "human"):  # type: ignore[index]
+        if (
+            journal
+            or table == "classes"
+            or (before["source"] == "human" or after["source"] == "human")
+        ):  # type: ignore[index]
             self._record(table, row_id, before, after)
         elif changes.get("review") not in (None, "none") or before["review"] != "none":
             # Reviewing a detection is a user decision: undoable like a label edit.
             self._record(table, row_id, before, after)
 
-    def _delete_row(self, table: str, row_id: int) -> None:
+    def _delete_row(self, table: str, row_id: int, *, journal: bool = False) -> None:
+        """Delete one row, journalled as :meth:`_update_row` says."""
         before = self._row(table, row_id)
         if before is None:
             raise ProjectError(f"no {table[:-1]} with id {row_id}")
         self.conn.execute(f"DELETE FROM {table} WHERE id = ?", (row_id,))
-        if table == "classes" or before["source"] == "human" or before["review"] != "none":
+        if (
+            journal
+            or table == "classes"
+            or before["source"] == "human"
+            or before["review"] != "none"
+        ):
             self._record(table, row_id, before, None)
 
     def _put_row(self, table: str, row: dict[str, Any]) -> None:
