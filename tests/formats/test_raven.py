@@ -231,3 +231,33 @@ def test_without_a_known_label_column_the_message_names_the_candidates(tmp_path)
     assert "text columns here: sound.files, song_type" in message  # not selec: numbers only
     with pytest.raises(FormatError, match="no column 'species' \\(its columns: Selection"):
         raven.read(path, label_column="species")
+
+
+# Koogu's selection tables (koogu.inference): Score and Tags, the band in full words, and a
+# Begin Path of one space when the outputs are not combined.
+KOOGU = (
+    "Selection\tChannel\tBegin Time (s)\tEnd Time (s)\tLow Frequency (Hz)\t"
+    "High Frequency (Hz)\tScore\tTags\tBegin Path\n"
+    "1\t1\t0.500000\t1.500000\t50.00\t250.00\t0.93\tNARW\t \n"
+    "2\t1\t2.000000\t3.250000\t50.00\t250.00\t0.41\tNARW\t \n"
+)
+
+
+def test_koogu_tables_are_detections_with_their_score_and_band(tmp_path):
+    path = tmp_path / "rec.selections.txt"
+    path.write_text(KOOGU, encoding="utf-8")
+    result = raven.read(path)
+    assert result.issues == []
+    assert result.events == [
+        LabelEvent("", 0.5, 1.5, "NARW", 50.0, 250.0, source="model", confidence=0.93),
+        LabelEvent("", 2.0, 3.25, "NARW", 50.0, 250.0, source="model", confidence=0.41),
+    ]
+
+
+def test_a_confidence_column_wins_over_a_score_column(tmp_path):
+    rows = [
+        ["Selection", "Begin Time (s)", "End Time (s)", "Species", "Score", "Confidence"],
+        ["1", "1", "2", "wren", "7.5", "0.25"],
+    ]
+    [event] = raven.read(table(tmp_path, rows)).events
+    assert (event.source, event.confidence) == ("model", 0.25)

@@ -2,10 +2,11 @@
 
 Import: the label comes from the column named by ``label_column`` (``tfstudio import
 --label-column NAME``), else from the first of ``LABEL_COLUMNS`` that has any value (header
-names match case-insensitively, runs of spaces as one). A ``Confidence`` column makes each row
-with a value a detection (a model event with that confidence), as in BirdNET's tables, whose
-``Species Code`` is kept with the event and whose "nocall" placeholder row (a file without
-detections) is skipped. Raven writes one row per view for each selection; a selection
+names match case-insensitively, runs of spaces as one). A ``Confidence`` column (BirdNET's) or
+a ``Score`` column (Koogu's) makes each row with a value a detection (a model event with that
+confidence); a ``Species Code`` (BirdNET's) is kept with the event, and BirdNET's "nocall"
+placeholder row (a file without detections) is skipped. The band is in ``Low/High Freq (Hz)``
+(Raven's) or ``Low/High Frequency (Hz)`` (Koogu's). Raven writes one row per view for each selection; a selection
 number seen again is the same event, and its Spectrogram row wins. With a ``Begin File`` or
 ``Begin Path`` column the event's recording is that file's base name, and with ``File Offset
 (s)`` its times are taken within that file (tables that span several files count Begin Time
@@ -49,8 +50,9 @@ SUFFIX = ".Table.1.selections.txt"
 
 BEGIN = "begin time (s)"
 END = "end time (s)"
-LOW = "low freq (hz)"
-HIGH = "high freq (hz)"
+# Raven's own names first; Koogu writes the frequencies in full.
+LOW_COLUMNS = ("low freq (hz)", "low frequency (hz)")
+HIGH_COLUMNS = ("high freq (hz)", "high frequency (hz)")
 # Priority order: the generic names first, then the taxonomic ones, then free-form tags.
 LABEL_COLUMNS = (
     "annotation",
@@ -64,15 +66,17 @@ LABEL_COLUMNS = (
 )
 FILE_COLUMNS = ("begin file", "begin path")
 FILE_OFFSET = "file offset (s)"
-CONFIDENCE = "confidence"
+# BirdNET calls a detection's score Confidence, Koogu calls it Score.
+CONFIDENCE_COLUMNS = ("confidence", "score")
 SPECIES_CODE = "species code"
 # BirdNET writes this row (label and code "nocall") into the table of a file without detections.
 NO_CALL = "nocall"
 # Raven's own measurement and bookkeeping columns: never the label.
 RAVEN_COLUMNS = frozenset(
-    {"selection", "view", "channel", BEGIN, END, LOW, HIGH, *FILE_COLUMNS, FILE_OFFSET}
+    {"selection", "view", "channel", BEGIN, END, *LOW_COLUMNS, *HIGH_COLUMNS, *FILE_COLUMNS}
     | {
-        CONFIDENCE,
+        FILE_OFFSET,
+        *CONFIDENCE_COLUMNS,
         SPECIES_CODE,
         "delta time (s)",
         "delta freq (hz)",
@@ -212,8 +216,8 @@ def _event(
             file_onset = parse_number(cells[column[FILE_OFFSET]], "file offset")
             if file_onset != onset:
                 onset, offset = file_onset, file_onset + (offset - onset)
-    low_hz = _frequency(cells, column, LOW, "low frequency")
-    high_hz = _frequency(cells, column, HIGH, "high frequency")
+    low_hz = _frequency(cells, column, LOW_COLUMNS, "low frequency")
+    high_hz = _frequency(cells, column, HIGH_COLUMNS, "high frequency")
     check_band(low_hz, high_hz)
     label = cells[label_column]
     if not label:
@@ -221,16 +225,25 @@ def _event(
     check_class_name(label)
     code = cells[column[SPECIES_CODE]] if SPECIES_CODE in column else ""
     event = LabelEvent(recording, onset, offset, label, low_hz, high_hz, species_code=code or None)
-    if CONFIDENCE in column and cells[column[CONFIDENCE]]:
-        confidence = parse_confidence(cells[column[CONFIDENCE]])
+    confidence_at = _first(column, CONFIDENCE_COLUMNS)
+    if confidence_at is not None and cells[confidence_at]:
+        confidence = parse_confidence(cells[confidence_at])
         event = dataclasses.replace(event, source="model", confidence=confidence)
     return event
 
 
-def _frequency(cells: list[str], column: dict[str, int], name: str, what: str) -> float | None:
-    if name not in column or not cells[column[name]]:
+def _first(column: dict[str, int], names: tuple[str, ...]) -> int | None:
+    """Where the first of ``names`` that the table has is, or None."""
+    return next((column[name] for name in names if name in column), None)
+
+
+def _frequency(
+    cells: list[str], column: dict[str, int], names: tuple[str, ...], what: str
+) -> float | None:
+    at = _first(column, names)
+    if at is None or not cells[at]:
         return None
-    return parse_number(cells[column[name]], what)
+    return parse_number(cells[at], what)
 
 
 def write(events: Sequence[LabelEvent], path: Path, *, duration: float | None = None) -> None:

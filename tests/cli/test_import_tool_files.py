@@ -1,0 +1,69 @@
+"""`tfstudio import` and `export` with label files as other tools and everyday programs leave
+them: Koogu's tables, spreadsheets saved as CSV, label folders that hold the audio too.
+
+Real files, a real project, the real command; the label files are written here in the shapes
+those tools write.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tfstudio.cli import main
+from tfstudio.store import Project
+
+
+@pytest.fixture
+def audio(tmp_path) -> Path:
+    folder = tmp_path / "audio"
+    folder.mkdir()
+    for name in ("rec1.wav", "rec2.wav"):
+        sf.write(folder / name, np.zeros(9 * 8000, dtype="float32"), 8000)
+    return folder
+
+
+@pytest.fixture
+def project(tmp_path, audio) -> Path:
+    """A project with rec1.wav and rec2.wav (9 s each, 8 kHz)."""
+    root = tmp_path / "proj"
+    assert main(["init", str(root)]) == 0
+    assert main(["import", str(root), str(audio), "-q"]) == 0
+    return root
+
+
+def events(root: Path, **selection) -> list[tuple]:
+    with Project.open(root) as project:
+        names = {c.id: c.name for c in project.classes()}
+        recordings = {r.id: r.name for r in project.recordings()}
+        return sorted(
+            (
+                recordings[e.recording_id],
+                e.onset,
+                e.offset,
+                names[e.class_id],
+                e.low_hz,
+                e.high_hz,
+                e.source,
+                e.confidence,
+            )
+            for e in project.events(**selection)
+        )
+
+
+def test_koogu_detections_come_in_as_detections_with_their_band(project, tmp_path, capsys):
+    table = tmp_path / "rec1.selections.txt"
+    table.write_text(
+        "Selection\tChannel\tBegin Time (s)\tEnd Time (s)\tLow Frequency (Hz)\t"
+        "High Frequency (Hz)\tScore\tTags\tBegin Path\n"
+        "1\t1\t0.500000\t1.500000\t50.00\t250.00\t0.93\tNARW\t \n",
+        encoding="utf-8",
+    )
+    assert main(["import", str(project), "--labels", str(table), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["detections"]["added"] == 1 and report["labels"]["added"] == 0
+    assert events(project) == [("rec1.wav", 0.5, 1.5, "NARW", 50.0, 250.0, "model", 0.93)]
