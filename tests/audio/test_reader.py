@@ -208,3 +208,43 @@ def test_package_import_stays_light():
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root, env=env)
+
+
+def _damaged(tmp_path: Path, suffix: str) -> tuple[Path, int]:
+    """Four seconds of noise with 2000 random bytes written over its middle third (frames)."""
+    frames = 4 * 44100
+    noise = (np.random.default_rng(1).standard_normal((frames, 1)) * 0.3).astype(np.float32)
+    path = tmp_path / f"damaged{suffix}"
+    sf.write(path, noise, 44100)
+    data = bytearray(path.read_bytes())
+    at = len(data) // 3
+    data[at : at + 2000] = np.random.default_rng(1).integers(0, 256, 2000, np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+    return path, frames
+
+
+def test_undecodable_audio_is_an_audio_error_naming_the_file(tmp_path):
+    # The header and the tail are sound, so the probe accepts it; the damage is found on reading.
+    path, frames = _damaged(tmp_path, ".flac")
+    assert probe(path).frames == frames
+    with AudioReader(path) as reader, pytest.raises(AudioError) as caught:
+        for _start, _block in reader.blocks(1.0):
+            pass
+    assert caught.value.path == path
+    assert caught.value.kind == "malformed"
+    assert "damaged audio: it cannot be decoded between" in caught.value.reason
+    with AudioReader(path) as reader, pytest.raises(AudioError):
+        reader.read_frames(0, frames)
+
+
+def test_a_stream_that_decodes_short_is_refused_when_strict(tmp_path):
+    # libvorbis skips the damaged pages: the frames after them would come early in a read.
+    path, frames = _damaged(tmp_path, ".ogg")
+    assert probe(path).frames == frames
+    with AudioReader(path, strict=True) as reader, pytest.raises(AudioError) as caught:
+        for _start, _block in reader.blocks(1.0):
+            pass
+    assert caught.value.kind == "malformed"
+    assert "damaged audio: part of it between" in caught.value.reason
+    with AudioReader(path, strict=True) as reader, pytest.raises(AudioError):
+        reader.read_frames(0, frames)

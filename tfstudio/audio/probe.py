@@ -304,8 +304,8 @@ def _truncation(path: Path, f: BinaryIO, file_size: int, sample_rate: int) -> Au
     rate = (span.bytes_per_frame or 0) * (sample_rate or span.sample_rate or 0)
     if rate > 0:
         detail = (
-            f"its header promises {_seconds(span.declared_bytes / rate)} of audio "
-            f"but only {_seconds(present / rate)} is in the file"
+            f"its header promises {seconds_text(span.declared_bytes / rate)} of audio "
+            f"but only {seconds_text(present / rate)} is in the file"
         )
     else:
         detail = f"{missing} of the {span.declared_bytes} bytes its header declares are missing"
@@ -322,7 +322,7 @@ def _check_tail(path: Path, info: sf._SoundFileInfo) -> None:
     except (sf.LibsndfileError, RuntimeError) as err:
         raise AudioError(
             path,
-            f"truncated or damaged file: the audio ends before the {_seconds(info.duration)} "
+            f"truncated or damaged file: the audio ends before the {seconds_text(info.duration)} "
             "its header promises",
             "truncated",
         ) from err
@@ -332,11 +332,12 @@ def _check_tail(path: Path, info: sf._SoundFileInfo) -> None:
         hint = " (or a VBR MP3 without a length tag)" if info.format == "MP3" else ""
         raise AudioError(
             path,
-            f"truncated file: the audio ends before the {_seconds(info.duration)} "
+            f"truncated file: the audio ends before the {seconds_text(info.duration)} "
             f"its header promises{hint}",
             "truncated",
         )
 
 
-def _seconds(value: float) -> str:
+def seconds_text(value: float) -> str:
+    """A duration as messages show it: ``1.25 s`` or ``3 min 07.5 s``."""
     return f"{value:.2f} s" if value < 60 else f"{int(value // 60)} min {value % 60:04.1f} s"

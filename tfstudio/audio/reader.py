@@ -10,7 +10,7 @@ from types import TracebackType
 import numpy as np
 import soundfile as sf
 
-from tfstudio.audio.probe import AudioError, native_path, soundfile_reason
+from tfstudio.audio.probe import AudioError, native_path, seconds_text, soundfile_reason
 
 __all__ = ["AudioReader", "read_mono", "resample"]
 
@@ -22,10 +22,17 @@ class AudioReader:
     clamped to the file; with ``pad=True`` the missing part is zeros, so a read returns exactly
     ``round((end_s - start_s) * sample_rate)`` frames aligned to the requested times. Not
     thread-safe: give each thread its own reader.
+
+    Audio that cannot be decoded (a damaged FLAC frame) raises `AudioError` naming the file and
+    the time. A compressed stream damaged in the middle may instead decode around the damage,
+    leaving frames out so that those after it come early in a read; with ``strict`` such a read
+    raises `AudioError` too, otherwise it is taken as it comes, which is fine for a look at the
+    file but not for its features.
     """
 
-    def __init__(self, path: os.PathLike[str] | str):
+    def __init__(self, path: os.PathLike[str] | str, *, strict: bool = False):
         self.path = Path(path)
+        self.strict = strict
         try:
             self._file = sf.SoundFile(native_path(self.path))
         except (sf.LibsndfileError, RuntimeError, OSError) as err:
@@ -152,9 +159,33 @@ class AudioReader:
     def _read(self, start: int, count: int) -> np.ndarray:
         if count <= 0:
             return np.zeros((0, self.channels), dtype=np.float32)
-        if self._file.tell() != start:
-            self._file.seek(start)
-        return self._file.read(count, dtype="float32", always_2d=True)
+        try:
+            if self._file.tell() != start:
+                self._file.seek(start)
+            data = self._file.read(count, dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError) as err:
+            first = seconds_text(start / self.sample_rate)
+            last = seconds_text(min(start + count, self.frames) / self.sample_rate)
+            raise AudioError(
+                self.path,
+                f"damaged audio: it cannot be decoded between {first} and {last} "
+                f"({_libsndfile_message(err)})",
+                "malformed",
+            ) from err
+        except OSError as err:  # a disk or a network share going away mid-read
+            raise soundfile_reason(self.path, err) from err
+        # A decoder that skips damaged data returns fewer frames, or moves its position past
+        # frames it never returned (libvorbis does both).
+        if self.strict and (len(data) < count or self._file.tell() != start + len(data)):
+            first = seconds_text(start / self.sample_rate)
+            last = seconds_text(min(start + count, self.frames) / self.sample_rate)
+            raise AudioError(
+                self.path,
+                f"damaged audio: part of it between {first} and {last} cannot be decoded "
+                "(damaged data in a compressed stream, or the file changed while being read)",
+                "malformed",
+            )
+        return data
 
 
 def read_mono(
@@ -181,6 +212,11 @@ def resample(x: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
     signal = torch.from_numpy(np.ascontiguousarray(np.asarray(x, dtype=np.float32).T))
     out = F.resample(signal, int(orig_sr), int(target_sr))
     return np.ascontiguousarray(out.numpy().T)
+
+
+def _libsndfile_message(err: Exception) -> str:
+    message = str(getattr(err, "error_string", None) or err).strip().rstrip(".")
+    return message.removeprefix("Error : ").strip() or type(err).__name__
 
 
 def _downmix(data: np.ndarray) -> np.ndarray:

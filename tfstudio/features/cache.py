@@ -104,7 +104,8 @@ def compute_features(
     With ``out_path`` the result is a read-only memory map of the file, so neither the audio
     nor the features of an hours-long recording are ever wholly in memory.
     """
-    with AudioReader(audio_path) as reader:
+    # Strict: a stream that decodes short would put every frame after its damage early.
+    with AudioReader(audio_path, strict=True) as reader:
         blocks, n_samples = resampled_blocks(reader, config.sample_rate, block_s=block_s)
         blocks = _finite(blocks, audio_path, config.sample_rate)
         shape = (n_frames(n_samples, config.hop_length), config.n_mels)
