@@ -53,6 +53,15 @@ def test_train_table_then_evaluate_and_detect(demo_root, capsys, tmp_path):
 
     assert main(["detect", str(demo_root), "--threshold", "0.1", "-q"]) == 0
     assert "event(s)" in capsys.readouterr().out
+    # Test recordings without labels: no score, a reason, no 4.5e15 error rate.
+    with Project.open(demo_root) as project:
+        test = project.recordings("test")
+        project.delete_events([e.id for r in test for e in project.labels(r.id)])
+    assert main(["evaluate", str(demo_root), "--threshold", "0"]) == 0
+    captured = capsys.readouterr()
+    assert "segment F1 -  ER -   event F1 -" in captured.out
+    assert "e+" not in captured.out and "00000" not in captured.out
+    assert "nothing to score against: none of the test split's" in captured.err
     # With PATHs: imported without a split, then detected on.
     extra = tmp_path / "new.wav"
     with Project.open(demo_root) as project:

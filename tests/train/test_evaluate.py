@@ -32,3 +32,47 @@ def test_evaluate_errors(demo_project):
         evaluate_run(demo_project)
     with pytest.raises(TrainError, match="split"):
         evaluate_run(demo_project, split="nope")
+
+
+def test_a_split_without_labels_has_nothing_to_score_against(demo_project, tiny_config):
+    """Test recordings imported without labels: sed_eval's rates divide by Nref + eps, which
+    made each insertion an error rate of ~4.5e15; the scores are undefined instead, and
+    the result says why."""
+    project = demo_project
+    run_id = list(train(project, tiny_config(epochs=1)))[-1].run
+    test = project.recordings("test")
+    project.delete_events([e.id for r in test for e in project.labels(r.id)])
+    # Threshold 0: every frame detected, so every class has insertions and nothing else.
+    result = evaluate_run(project, run_id, "test", threshold=0.0)
+    assert result["segment_f1"] is None and result["event_f1"] is None
+    assert result["segment_er"] is None and result["event_er"] is None
+    for scores in result["per_class"].values():
+        assert scores["reference_events"] == 0 and scores["detected_events"] > 0
+        assert scores["segment_er"] is None and scores["event_er"] is None
+    assert result["note"].startswith(
+        f"nothing to score against: none of the test split's {len(test)} recording(s) has "
+        f"labels of run {run_id}'s classes"
+    )
+    assert not project.metrics(run_id, "test")  # nothing recorded
+    # sed_eval's own numbers stay in the detail.
+    assert result["segment"]["error_rate"] > 1e15
+
+    # A split with labels scores as before and says nothing.
+    val = evaluate_run(project, run_id, "val", threshold=0.0)
+    assert "note" not in val and val["segment_er"] is not None
+
+
+def test_a_class_without_reference_events_has_no_error_rate(demo_project, tiny_config):
+    project = demo_project
+    run_id = list(train(project, tiny_config(epochs=1)))[-1].run
+    test = project.recordings("test")
+    labels = [e for r in test for e in project.labels(r.id)]
+    gone = labels[0].class_id
+    project.delete_events([e.id for e in labels if e.class_id == gone])
+    result = evaluate_run(project, run_id, "test", threshold=0.0)
+    name = project.event_class(gone).name
+    assert result["per_class"][name]["reference_events"] == 0
+    assert result["per_class"][name]["segment_er"] is None
+    others = [s for n, s in result["per_class"].items() if s["reference_events"]]
+    assert others and all(0 <= s["segment_er"] < 100 for s in others)
+    assert 0 <= result["segment_er"] < 100 and "note" not in result

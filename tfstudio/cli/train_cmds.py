@@ -718,6 +718,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"is missing or changed ({', '.join(left_out[:3])}{' …' if len(left_out) > 3 else ''}"
             "; 'tfstudio relink' finds moved files)"
         )
+    if result.get("note"):
+        err(result["note"])
     if args.json:
         emit_json(result)
         return EXIT_SKIPPED if left_out else 0

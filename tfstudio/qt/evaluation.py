@@ -49,6 +49,11 @@ def _fmt(value: Any, integer: bool = False) -> str:
     return str(int(value)) if integer else f"{float(value):.3f}"
 
 
+def _sentence(text: str) -> str:
+    """A message of the command line's (lower case, no stop) as a sentence of the panel's."""
+    return text[:1].upper() + text[1:].rstrip(".") + "."
+
+
 class ScoreBarDelegate(QStyledItemDelegate):
     """An F1 as a thin bar under its number: the table reads at a glance."""
 
@@ -272,6 +277,11 @@ class EvaluationPanel(QWidget):
             f"Run {result.get('run')} (epoch {result.get('epoch', '?')}) on the "
             f"<b>{result.get('split')}</b> split: {result.get('recordings', 0)} recording(s), "
             f"{shown}. Segments of 1 s; events with a 200 ms collar.{frames}"
+            + (
+                f"<br><b>{html.escape(_sentence(result['note']), quote=False)}</b>"
+                if result.get("note")
+                else ""
+            )
         )
 
     # ---------------------------------------------------------- notifications

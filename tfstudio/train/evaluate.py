@@ -29,6 +29,13 @@ def _num(value: float) -> float | None:
     )
 
 
+def _rate(value: float, n_ref: int) -> float | None:
+    """An error rate as a user reads it: undefined (None) where nothing was there to find but
+    something was detected. sed_eval divides by ``Nref + eps``, which turns each insertion
+    against no reference into about 4.5e15 (kept as is in ``segment`` / ``event``)."""
+    return None if n_ref == 0 and value != 0 else _num(value)
+
+
 def evaluate_run(
     project: Project,
     run_id: int | None = None,
@@ -50,6 +57,11 @@ def evaluate_run(
     as its training saw them; overlapping labels of two classes are a TrainError listing
     them), and its ``per_class`` holds only the classes with reference or detected events
     (the scores of the others are empty, and a vocabulary may have 100 000).
+
+    Where the scored recordings hold no labels of the run's classes there is nothing to
+    score against: the scores are None, ``note`` says why (every detection is an insertion;
+    ``detected_events`` still counts them), and no metric is recorded. An error rate of a
+    class with no reference events but detections is None too.
     """
     if split not in SPLITS:
         raise TrainError(f"split must be one of {', '.join(SPLITS)}")
@@ -122,9 +134,9 @@ def evaluate_run(
     per_class = {
         name: {
             "segment_f1": _num(segment.per_class[name].f1),
-            "segment_er": _num(segment.per_class[name].error_rate),
+            "segment_er": _rate(segment.per_class[name].error_rate, segment.per_class[name].n_ref),
             "event_f1": _num(event.per_class[name].f1),
-            "event_er": _num(event.per_class[name].error_rate),
+            "event_er": _rate(event.per_class[name].error_rate, event.per_class[name].n_ref),
             "reference_events": reference_counts.get(name, 0),
             "detected_events": detected_counts.get(name, 0),
         }
@@ -141,9 +153,9 @@ def evaluate_run(
         # What each class was detected at: its tuned threshold, unless --threshold was given.
         "class_thresholds": dict(zip(loaded.classes, used)),
         "segment_f1": _num(segment.f1),
-        "segment_er": _num(segment.error_rate),
+        "segment_er": _rate(segment.error_rate, segment.n_ref),
         "event_f1": _num(event.f1),
-        "event_er": _num(event.error_rate),
+        "event_er": _rate(event.error_rate, event.n_ref),
         "per_class": per_class,
         "segment": segment.to_dict(),
         "event": event.to_dict(),
@@ -153,7 +165,16 @@ def evaluate_run(
         result["task"] = "single-label"
         result["frame_accuracy"] = _num(frame.accuracy)
         result["macro_f1"] = _num(frame.macro_f1)
-    if record:
+    if not reference:
+        what = f"{len(recordings)} chosen recording(s)"
+        if recording_ids is None:
+            what = f"{split} split's {len(recordings)} recording(s)"
+        result["note"] = (
+            f"nothing to score against: none of the {what} has labels of run {run.id}'s classes, so each of the {len(estimated)} "
+            "detection(s) counts as an insertion and F1 and error rate are undefined; label "
+            "them, or score another split"
+        )
+    if record and reference:
         project.add_metrics(
             run.id,
             [
