@@ -67,3 +67,21 @@ def test_koogu_detections_come_in_as_detections_with_their_band(project, tmp_pat
     report = json.loads(capsys.readouterr().out)
     assert report["detections"]["added"] == 1 and report["labels"]["added"] == 0
     assert events(project) == [("rec1.wav", 0.5, 1.5, "NARW", 50.0, 250.0, "model", 0.93)]
+
+
+def test_dcase_labels_saved_as_csv_are_imported_not_dropped(project, tmp_path, capsys):
+    # A spreadsheet's "Save as CSV" in a locale with a decimal comma: semicolons between the
+    # fields. Each line once read as one file name without events: nothing came in, exit 0.
+    labels = tmp_path / "labels.csv"
+    labels.write_text(
+        "filename;onset;offset;event_label\nrec1.wav;0,5;1,25;Möwe\nrec2.wav;2;3;dog\n",
+        encoding="utf-8",
+        newline="\r\n",
+    )
+    assert main(["import", str(project), "--labels", str(labels), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["labels"]["added"] == 2 and report["problems"] == []
+    assert [e[:4] for e in events(project)] == [
+        ("rec1.wav", 0.5, 1.25, "Möwe"),
+        ("rec2.wav", 2.0, 3.0, "dog"),
+    ]

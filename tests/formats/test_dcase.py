@@ -295,3 +295,46 @@ def test_fields_quoted_as_csv_writers_quote_them_are_unquoted(tmp_path):
     result = dcase.read(path)
     assert result.issues == []
     assert [e.label for e in result.events] == ['say "hi"', "bird", '"loud" bird']
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # pandas' to_csv, or a spreadsheet saved as CSV
+        'filename,onset,offset,event_label\r\na.wav,0.5,1.25,dog\r\nb.wav,2,3,"car, far"\r\n',
+        # Excel in a locale with a decimal comma: semicolons, and commas in the times
+        "filename;onset;offset;event_label\r\na.wav;0,5;1,25;dog\r\nb.wav;2;3;car, far\r\n",
+        # without a header, columns by position
+        'a.wav,0.5,1.25,dog\nb.wav,2,3,"car, far"\n',
+        'event_label,onset,offset,filename\ndog,0.5,1.25,a.wav\n"car, far",2,3,b.wav\n',
+    ],
+)
+def test_a_file_saved_as_csv_reads_as_its_columns(tmp_path, text):
+    result = dcase.read(write_bytes(tmp_path, text, "labels.csv"))
+    assert result.issues == []
+    assert result.events == [
+        LabelEvent("a.wav", 0.5, 1.25, "dog"),
+        LabelEvent("b.wav", 2.0, 3.0, "car, far"),
+    ]
+
+
+def test_csv_lines_that_do_not_fit_are_reported_not_dropped(tmp_path):
+    text = "filename,onset,offset,event_label\na.wav,0.5,1.25,dog\nb.wav,1,5,2,5,cat\nc.wav,,,\n"
+    result = dcase.read(write_bytes(tmp_path, text, "labels.csv"))
+    assert result.events == [LabelEvent("a.wav", 0.5, 1.25, "dog")]
+    assert [(i.line, i.reason) for i in result.issues] == [
+        (
+            3,
+            "expected 4 tab-separated fields (filename, onset, offset, event_label) or 3 "
+            "(onset, offset, event_label), found 6",
+        ),
+    ]
+
+
+def test_space_separated_labels_with_commas_are_not_taken_for_csv(tmp_path):
+    result = dcase.read(write_bytes(tmp_path, "1.0 2.0 a,b,c\nx.wav 3 4 d, e\n"))
+    assert result.issues == []
+    assert result.events == [
+        LabelEvent("", 1.0, 2.0, "a,b,c"),
+        LabelEvent("x.wav", 3.0, 4.0, "d, e"),
+    ]

@@ -362,7 +362,7 @@ def sniff(text: str) -> str | None:
     cells = [cell.strip().lower() for cell in first.split("\t")]
     if "begin time (s)" in cells or (cells[0] == "selection" and "view" in cells):
         return "raven"
-    words = first.lower().split()
+    words = re.split(r"[\s,;]+", first.lower())  # a DCASE header saved as CSV too
     if "onset" in words and "offset" in words:
         return "dcase"
     return None

@@ -9,8 +9,11 @@ without a header is read by position: four columns (filename, onset, offset, eve
 three (onset, offset, event_label, recording ``""``). Repeated headers (concatenated files),
 lines with only a file name or with empty onset, offset and label (a recording without
 events, as DESED writes them) and runs of spaces instead of tabs on lines that have no tab
-at all are accepted. A weak-label file (``filename event_labels``: clip tags without times) is
-refused with one message.
+at all are accepted. A file saved as CSV (no tab anywhere; fields split on commas or, as
+spreadsheets write them where the decimal separator is a comma, semicolons; CSV quoting
+undone) has the same columns, and its times and scores may have a decimal comma. A
+weak-label file (``filename event_labels``: clip tags without times) is refused with one
+message.
 
 Export writes the header and four columns (five for detections: ``confidence`` too, so
 they read back as detections, not labels); a recording without events is a row with its file
@@ -21,6 +24,7 @@ without a recording gets an empty file name.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +84,12 @@ def read(path: Path, *, label_column: str | None = None) -> ParseResult:
     refuse_other_format(text, path, NAME)
     result = ParseResult(issues=bad_line_issues(path, bad_lines))
     lines = text.split("\n")
+    delimiter = _delimiter(lines, bad_lines)
+    if delimiter is not None:
+        # A spreadsheet's CSV: the same columns, comma- or semicolon-separated, and times
+        # perhaps with a decimal comma (a semicolon-separated file is Excel's in such locales).
+        lines = [_as_tabs(line, delimiter) for line in lines]
+    decimal_comma = delimiter is not None
     first = next(
         (n for n, line in enumerate(lines, start=1) if line.strip() and n not in bad_lines), None
     )
@@ -103,7 +113,7 @@ def read(path: Path, *, label_column: str | None = None) -> ParseResult:
             if fields is None or _is_header(fields):
                 continue
             try:
-                result.events.append(_event(fields))
+                result.events.append(_event(fields, decimal_comma))
             except ValueError as exc:
                 result.issues.append(ParseIssue(path, number, str(exc)))
             continue
@@ -113,7 +123,7 @@ def read(path: Path, *, label_column: str | None = None) -> ParseResult:
         if fields is None or _is_header(fields):
             continue
         try:
-            result.events.append(_named_event(fields, columns))
+            result.events.append(_named_event(fields, columns, decimal_comma))
         except ValueError as exc:
             result.issues.append(ParseIssue(path, number, str(exc)))
     result.issues.sort(key=lambda issue: issue.line)
@@ -121,6 +131,47 @@ def read(path: Path, *, label_column: str | None = None) -> ParseResult:
 
 
 _STANDARD = (_Columns(onset=1, offset=2, label=3, width=4, recording=0), _Columns(0, 1, 2, 3))
+
+
+def _delimiter(lines: list[str], bad_lines: dict[int, str]) -> str | None:
+    """``,`` or ``;`` for a file saved as CSV (no tab anywhere, and its first line is no
+    space-separated DCASE line but three or more fields split on that character); None for
+    the usual tab- (or space-) separated file."""
+    used = [line for n, line in enumerate(lines, start=1) if line.strip() and n not in bad_lines]
+    if not used or any("\t" in line for line in used):
+        return None
+    words = used[0].split()
+    with_times = (len(words) >= 3 and is_number(words[0]) and is_number(words[1])) or (
+        len(words) >= 4 and is_number(words[1]) and is_number(words[2])
+    )
+    if with_times or _is_header(words):
+        return None
+    for delimiter in (",", ";"):
+        if len(_csv_fields(used[0], delimiter)) >= 3:
+            return delimiter
+    return None
+
+
+def _csv_fields(line: str, delimiter: str) -> list[str]:
+    try:
+        fields = next(csv.reader([line], delimiter=delimiter, strict=True))
+    except csv.Error:
+        fields = line.split(delimiter)  # a quote that is text, not CSV quoting
+    return [field.strip() for field in fields]
+
+
+def _as_tabs(line: str, delimiter: str) -> str:
+    """A CSV line as the tab-separated line it stands for (the file has no tab to confuse)."""
+    return "\t".join(_csv_fields(line, delimiter)) if line.strip() else line
+
+
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
+
+
+def _decimal_point(text: str) -> str:
+    """``1,5`` as ``1.5``: a time or score written with a decimal comma."""
+    stripped = text.strip()
+    return stripped.replace(",", ".") if _DECIMAL_COMMA.fullmatch(stripped) else text
 
 
 def _fields(line: str) -> list[str]:
@@ -206,12 +257,13 @@ def _split_named(line: str, columns: _Columns) -> list[str] | None:
     return fields
 
 
-def _named_event(fields: list[str], columns: _Columns) -> LabelEvent:
+def _named_event(fields: list[str], columns: _Columns, decimal_comma: bool) -> LabelEvent:
     if len(fields) != columns.width:
         raise ValueError(
             f"expected {columns.width} tab-separated fields as in the header, found {len(fields)}"
         )
-    onset, offset = parse_interval(fields[columns.onset], fields[columns.offset])
+    number = _decimal_point if decimal_comma else str
+    onset, offset = parse_interval(number(fields[columns.onset]), number(fields[columns.offset]))
     label = fields[columns.label]
     if not label:
         raise ValueError("empty event_label")
@@ -219,7 +271,7 @@ def _named_event(fields: list[str], columns: _Columns) -> LabelEvent:
     recording = "" if columns.recording is None else fields[columns.recording]
     event = LabelEvent(recording, onset, offset, label)
     if columns.confidence is not None and fields[columns.confidence]:
-        confidence = parse_confidence(fields[columns.confidence])
+        confidence = parse_confidence(number(fields[columns.confidence]))
         event = LabelEvent(recording, onset, offset, label, source="model", confidence=confidence)
     return event
 
@@ -247,7 +299,7 @@ def _is_header(fields: list[str]) -> bool:
     )
 
 
-def _event(fields: list[str]) -> LabelEvent:
+def _event(fields: list[str], decimal_comma: bool) -> LabelEvent:
     if len(fields) == 4:
         recording, onset_text, offset_text, label = fields
     elif len(fields) == 3:
@@ -258,6 +310,8 @@ def _event(fields: list[str]) -> LabelEvent:
             f"expected 4 tab-separated fields (filename, onset, offset, event_label) "
             f"or 3 (onset, offset, event_label), found {len(fields)}"
         )
+    if decimal_comma:
+        onset_text, offset_text = _decimal_point(onset_text), _decimal_point(offset_text)
     onset, offset = parse_interval(onset_text, offset_text)
     if not label:
         raise ValueError("empty event_label")
