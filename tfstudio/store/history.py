@@ -230,11 +230,8 @@ class History(StoreBase):
             f"UPDATE {table} SET {assignments} WHERE id = ?", (*changes.values(), row_id)
         )
         after = self._row(table, row_id)
-        if (
-            journal
-            or table == "classes"
-            or (before["source"] == "human" or after["source"] == "human")
-        ):  # type: ignore[index]
+        assert after is not None  # the id is unchanged
+        if journal or table == "classes" or "human" in (before["source"], after["source"]):
             self._record(table, row_id, before, after)
         elif changes.get("review") not in (None, "none") or before["review"] != "none":
             # Reviewing a detection is a user decision: undoable like a label edit.
@@ -292,6 +289,13 @@ class History(StoreBase):
                 everything.add(entry["table_name"])
                 continue
             state = entry["before"] if undo else entry["after"]
+            gone = entry["after"] if undo else entry["before"]
+            if entry["table_name"] == "events" and state is not None and gone is None:
+                # The step brings back a row it took away: its id may since have gone to an
+                # event the journal does not follow (a detection).
+                moved = self._free_event_id(entry, state, undo=undo)
+                if moved is not None:
+                    touched.setdefault("events", []).append(moved)
             if state is None:
                 self.conn.execute(
                     f"DELETE FROM {entry['table_name']} WHERE id = ?", (entry["row_id"],)
@@ -308,6 +312,48 @@ class History(StoreBase):
         for table in everything:
             self._changed(table)
         return str(description)
+
+    def _free_event_id(self, entry: Mapping[str, Any], state: str, *, undo: bool) -> int | None:
+        """Make the id of the event ``entry`` puts back (as ``state``) free, by giving the
+        event that holds it now a new id; returns that id, or None when it was free.
+
+        Without AUTOINCREMENT SQLite hands out the largest id plus one again, so a detection
+        added after the latest event was deleted takes its id, and putting the label back
+        wrote over the detection. Such a row was added outside the journal, so only the redo
+        steps can name it (a journalled edit drops them; those of an undo come after this
+        step): they follow it to its new id, told from other rows that held the id by its
+        ``created_at``, which no edit changes.
+        """
+        row_id = entry["row_id"]
+        holder = self._row("events", row_id)
+        if holder is None or holder == json.loads(state):
+            return None
+        (new_id,) = self.conn.execute(
+            "SELECT max(coalesce((SELECT max(id) FROM events), 0),"
+            " coalesce((SELECT max(max(row_id, coalesce(last_row_id, row_id))) FROM history"
+            "  WHERE table_name = 'events'), 0),"
+            " coalesce((SELECT max(id) FROM history_events), 0)) + 1"
+        ).fetchone()
+        self.conn.execute("UPDATE events SET id = ? WHERE id = ?", (new_id, row_id))
+        if undo:
+            self.conn.execute(
+                "UPDATE history SET row_id = :new,"
+                " before = CASE WHEN before IS NULL THEN NULL"
+                "  ELSE json_set(before, '$.id', :new) END,"
+                " after = CASE WHEN after IS NULL THEN NULL"
+                "  ELSE json_set(after, '$.id', :new) END"
+                " WHERE table_name = 'events' AND row_id = :old AND last_row_id IS NULL"
+                " AND group_id > :group"
+                " AND json_extract(coalesce(before, after), '$.created_at') = :created",
+                {
+                    "new": new_id,
+                    "old": row_id,
+                    "group": entry["group_id"],
+                    "created": holder["created_at"],
+                },
+            )
+        self._changed("events", [row_id])
+        return int(new_id)
 
     def merged_into(self, event_id: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """What accepting detection ``event_id`` changed, read back from the journal: its row
