@@ -331,8 +331,13 @@ def cmd_export(args: argparse.Namespace) -> int:
                     raise UserError(f"{exc}; nothing was written") from None
                 import shutil
 
-                with path.open(encoding="utf-8") as written_file:
-                    shutil.copyfileobj(written_file, sys.stdout)
+                # The file's own bytes (UTF-8, as every export writes them), not text in the
+                # terminal's encoding: that one (cp1252 in a Windows console, ASCII under
+                # LC_ALL=C) cannot write every label and would change the file's encoding.
+                sys.stdout.flush()
+                with path.open("rb") as written_file:
+                    shutil.copyfileobj(written_file, sys.stdout.buffer)
+                sys.stdout.buffer.flush()
             for line in skipped_here:
                 err(f"skipped {line}")
             return EXIT_SKIPPED if skipped_here else EXIT_OK
