@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tfstudio.audio import AudioError, probe, scan
+from tfstudio.audio import AUDIO_SUFFIXES, AudioError, probe, scan
 from tfstudio.formats import (
     FormatError,
     LabelEvent,
@@ -241,7 +241,9 @@ def _add_audio(project: Project, path: Path, split: str | None, report: ImportRe
 
 
 def label_files(paths: Iterable[Path | str], report: ImportReport) -> list[Path]:
-    """Label files from files and folders (recursively, hidden names skipped, sorted).
+    """Label files from files and folders (recursively, hidden names and audio files skipped,
+    sorted: a folder may hold the recordings beside their labels, as BirdNET and Raven users
+    keep them).
 
     A path that cannot be looked at, or a folder that cannot be listed, is reported in
     ``report.label_issues``; a missing file is kept for the import to report.
@@ -265,7 +267,11 @@ def _walk_labels(folder: Path, on_error: Callable[[Path, OSError], None]) -> lis
         folder, onerror=lambda exc: on_error(Path(exc.filename), exc)
     ):
         folders[:] = sorted(name for name in folders if not name.startswith("."))
-        found.extend(Path(parent) / name for name in names if not name.startswith("."))
+        found.extend(
+            Path(parent) / name
+            for name in names
+            if not name.startswith(".") and Path(name).suffix.lower() not in AUDIO_SUFFIXES
+        )
     return sorted(found)
 
 

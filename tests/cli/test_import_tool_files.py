@@ -85,3 +85,29 @@ def test_dcase_labels_saved_as_csv_are_imported_not_dropped(project, tmp_path, c
         ("rec1.wav", 0.5, 1.25, "Möwe"),
         ("rec2.wav", 2.0, 3.0, "dog"),
     ]
+
+
+def test_a_label_folder_that_holds_the_audio_too(tmp_path, audio, capsys):
+    # BirdNET writes its results beside the recordings; Raven users keep tables there too.
+    (audio / "rec1.BirdNET.results.txt").write_text(
+        "0.0\t3.0\tTurdus merula, Eurasian Blackbird\t0.8345\n", encoding="utf-8"
+    )
+    (audio / "rec2.txt").write_text("1.0\t2.0\tdog\n", encoding="utf-8")
+    root = tmp_path / "proj"
+    assert main(["init", str(root)]) == 0
+    capsys.readouterr()
+    code = main(["import", str(root), str(audio), "--labels", str(audio), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert (code, report["problems"]) == (0, [])
+    assert report["labels"]["files"] == 2
+    assert [e[:4] for e in events(root)] == [
+        ("rec1.wav", 0.0, 3.0, "Turdus merula, Eurasian Blackbird"),
+        ("rec2.wav", 1.0, 2.0, "dog"),
+    ]
+
+
+def test_an_audio_file_given_as_labels_is_still_reported(project, audio, capsys):
+    code = main(["import", str(project), "--labels", str(audio / "rec1.wav"), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 3
+    assert [p["reason"] for p in report["problems"]] == ["is a binary file, not a text label file"]
