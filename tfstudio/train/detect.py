@@ -605,10 +605,24 @@ def recording_features(cache: FeatureCache, project: Project, rec: Recording) ->
     try:
         return cache.load(rec.content_hash, project.absolute_path(rec))
     except AudioError as exc:
-        raise TrainError(
-            f"{exc}; recording {rec.name!r} cannot be read ('tfstudio check' lists such "
+        raise TrainError(unreadable_message(rec, exc)) from None
+
+
+# AudioError kinds a relink can mend; the others are the file's own damage.
+_WHERE_KINDS = frozenset({"missing", "not_a_file", "unreadable"})
+
+
+def unreadable_message(rec: Recording, exc: AudioError) -> str:
+    """What to say about a recording whose audio cannot be read, and what to do about it."""
+    text = str(exc)
+    if "repair or re-export" in text:
+        return text
+    if exc.kind in _WHERE_KINDS:
+        return (
+            f"{text}; recording {rec.name!r} cannot be read ('tfstudio check' lists such "
             "recordings, 'tfstudio relink' finds moved files)"
-        ) from None
+        )
+    return f"{text}; repair or re-export the file, then import it again"
 
 
 def detect_recordings(
@@ -720,7 +734,12 @@ def _detect_each(
     progress: Callable[[int, int, Recording], None] | None,
     class_ids: Mapping[str, int],
 ) -> None:
-    """Detect on each recording and store its detections; counts go into ``report``."""
+    """Detect on each recording and store its detections; counts go into ``report``.
+
+    A recording whose audio cannot be read (damaged, or gone since the caller looked) is left
+    as it was and the others are detected on; TrainError at the end names every one left out.
+    """
+    unreadable: list[str] = []
     for done, rec in enumerate(recordings):
         if progress is not None:
             progress(done, len(recordings), rec)
@@ -734,7 +753,11 @@ def _detect_each(
         if post is not None:
             report.reused += 1
         else:
-            feats = recording_features(cache, project, rec)
+            try:
+                feats = recording_features(cache, project, rec)
+            except TrainError as exc:
+                unreadable.append(str(exc))
+                continue
             now = report.add_time("features", now)
             post = loaded.posteriors(feats, batch_size=batch_size)
             if save_posteriors:
@@ -772,3 +795,14 @@ def _detect_each(
         report.per_recording[rec.name] = len(rows)
     if progress is not None and recordings:
         progress(len(recordings), len(recordings), recordings[-1])
+    if unreadable:
+        stored = (
+            f"the other {report.recordings} recording(s) were detected on and their "
+            "detections stored"
+            if report.recordings
+            else "nothing was detected"
+        )
+        raise TrainError(
+            f"{len(unreadable)} recording(s) left out because their audio cannot be read "
+            f"({stored}): " + " | ".join(unreadable)
+        )

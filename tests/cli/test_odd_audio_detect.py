@@ -1,0 +1,96 @@
+"""tfstudio detect on recordings whose audio turns out damaged when it is read: the others are
+still detected on and stored, and every one left out is named with what is wrong."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.store.helpers import one_line_error, tfstudio
+from tfstudio.store import Project
+from tfstudio.train.layout import posteriors_file
+
+SR = 22050  # the fast preset's rate: no resampling, no note about it
+
+
+@pytest.fixture(scope="module")
+def trained_template(tmp_path_factory):
+    """A tiny demo project with one finished run of a tiny model."""
+    import torch
+
+    from tfstudio.importer import create_demo
+    from tfstudio.train import TrainConfig, train
+
+    root = tmp_path_factory.mktemp("odd") / "template"
+    config = TrainConfig.from_preset(
+        "fast",
+        epochs=1,
+        batch_size=4,
+        seq_len=64,
+        max_batches_per_epoch=2,
+        model={"channels": 4, "gru_hidden": 8},
+        device="cpu",
+    )
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with create_demo(root, recordings=3, seconds=4.0, seed=1) as project:
+            events = list(train(project, config))
+    finally:
+        torch.set_num_threads(threads)
+    assert events[-1].status == "done"
+    return root
+
+
+@pytest.fixture
+def trained(trained_template, tmp_path):
+    root = tmp_path / "p"
+    shutil.copytree(trained_template, root)
+    return root
+
+
+def _noise(seconds: float, seed: int) -> np.ndarray:
+    return (np.random.default_rng(seed).standard_normal((int(seconds * SR), 1)) * 0.1).astype(
+        np.float32
+    )
+
+
+def _damaged_flac(path):
+    """A FLAC whose header and tail are sound (the import takes it) but whose middle is not."""
+    sf.write(path, _noise(4.0, 1), SR)
+    data = bytearray(path.read_bytes())
+    at = len(data) // 3
+    data[at : at + 2000] = np.random.default_rng(1).integers(0, 256, 2000, np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_recordings_that_cannot_be_read_are_named_and_the_others_detected(trained, tmp_path):
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    sf.write(audio / "a good one.wav", _noise(3.0, 2), SR)
+    _damaged_flac(audio / "b damaged.flac")
+    nan = _noise(2.0, 3)
+    nan[SR : SR + 10] = np.nan
+    sf.write(audio / "c nan.wav", nan, SR, subtype="FLOAT")
+    sf.write(audio / "d good too.wav", _noise(2.0, 4), SR)
+
+    result = tfstudio("detect", trained, audio, "-q")
+
+    assert result.returncode != 0
+    line = one_line_error(result)
+    assert "2 recording(s) left out because their audio cannot be read" in line
+    assert "the other 2 recording(s) were detected on" in line
+    assert f"{audio / 'b damaged.flac'}: damaged audio" in line
+    assert f"{audio / 'c nan.wav'}: holds samples that are not numbers" in line
+    assert "from 1.00 s on" in line
+    with Project.open(trained) as project:
+        run = project.runs()[-1]
+        by_name = {rec.name: rec for rec in project.recordings()}
+        for name in ("a good one.wav", "d good too.wav"):
+            assert posteriors_file(project, run.id, by_name[name]).exists(), name
+        for name in ("b damaged.flac", "c nan.wav"):
+            assert not posteriors_file(project, run.id, by_name[name]).exists(), name
