@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import fake_recording
 
 
@@ -148,3 +150,34 @@ def test_a_moved_detections_own_redo_steps_follow_it(project):
     project.redo()
     assert _events(project) == [("human", 0.0, "none"), ("model", 5.0, "rejected")]
     assert project.redo() is None
+
+
+@pytest.mark.parametrize("new_class", [True, False])
+def test_undoing_an_import_of_detections_takes_them_away_and_redo_brings_them_back(
+    project, new_class
+):
+    rec = fake_recording(project)
+    project.add_class("known")
+    run = project.create_run({}, name="imported birdnet.csv")
+    before = _state(project)
+    with project.import_events("import birdnet.csv") as batch:
+        cls = batch.class_id("new bird" if new_class else "known")
+        batch.add(
+            [
+                {"recording_id": rec, "class_id": cls, "onset": 1.0, "offset": 2.0},
+                {
+                    "recording_id": rec,
+                    "class_id": cls,
+                    "onset": 3.0,
+                    "offset": 4.0,
+                    "source": "model",
+                    "confidence": 0.8,
+                    "run_id": run.id,
+                },
+            ]
+        )
+    imported = _state(project)
+    assert project.undo() == "import birdnet.csv"
+    assert _state(project) == before
+    assert project.redo() == "import birdnet.csv"
+    assert _state(project) == imported

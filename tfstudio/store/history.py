@@ -4,18 +4,20 @@ survive a restart.
 A step is a history group: every row a user edit changed, with its state before and after
 (JSON, ``None`` for "not there"). Undo writes the before states back, newest step first; redo
 the after states, oldest undone step first. A new edit drops the undone steps. What is
-journalled: classes, human labels and review decisions on detections; recordings, runs and a
-run's unreviewed detections (regenerated, not undone) are not.
+journalled: classes, human labels, review decisions on detections, and every event an import
+added or a class's merge or deletion changed; recordings, runs and a run's unreviewed
+detections (regenerated, not undone) are not.
 
 Scale (issue 11). Every query here goes through an index, so an edit costs the same after a
 million steps as after one: ``history_undone (undone, group_id)`` finds the latest step to undo,
 the oldest to redo and the redo steps a new edit drops; ``history_group`` a step's entries. An
 import of a million events is one step of *one* entry, not a million: a range entry
-(``last_row_id`` set) stands for the human events with ids ``row_id..last_row_id``. That is
-exact because an insert under the write lock hands out consecutive new ids, every later change
-to a human event is journalled in a later step (undone first, so at undo time the rows are as
-the import left them), and a row deleted outside the journal (a recording removed) is simply
-absent. Undoing a range entry moves its rows into ``history_events`` (one set-based copy, no
+(``last_row_id`` set) stands for the events with ids ``row_id..last_row_id``: labels and the
+detections of another detector's results alike (undoing the import takes both away, and the
+classes it made). That is exact because an insert under the write lock hands out consecutive
+new ids, every later change to a label or a review is journalled in a later step (undone
+first, so at undo time the rows are as the import left them), and a row deleted outside the
+journal (a recording removed) is simply absent. Undoing a range entry moves its rows into ``history_events`` (one set-based copy, no
 JSON); redo moves them back with their ids, and refuses, leaving everything as it was, when
 another process has meanwhile given one of those ids to a new row (never overwrites it).
 Dropping the redo steps deletes their ``history_events`` rows through an index as well.
@@ -104,7 +106,7 @@ class History(StoreBase):
             self._redo_dropped = True
 
     def _record_insert_range(self, table: str, first: int, last: int, description: str) -> None:
-        """Journal, in the open group, that this step inserted the human rows with ids
+        """Journal, in the open group, that this step inserted the rows with ids
         ``first..last`` (one entry however many; see the module docstring)."""
         if self._group_id is None or last < first:
             return
@@ -123,7 +125,7 @@ class History(StoreBase):
         span = (entry["row_id"], entry["last_row_id"])
         self.conn.execute(
             f"INSERT INTO history_events (history_id, {columns}) SELECT ?, {columns}"
-            " FROM events WHERE id BETWEEN ? AND ? AND source = 'human'",
+            " FROM events WHERE id BETWEEN ? AND ?",
             (entry["id"], *span),
         )
         moved = self._entry_rows(entry["id"])
@@ -138,9 +140,7 @@ class History(StoreBase):
                     " AND label_counts.class_id = d.class_id",
                     (entry["id"],),
                 )
-            self.conn.execute(
-                "DELETE FROM events WHERE id BETWEEN ? AND ? AND source = 'human'", span
-            )
+            self.conn.execute("DELETE FROM events WHERE id BETWEEN ? AND ?", span)
 
     def _redo_range(self, entry: Mapping[str, Any]) -> None:
         columns = self._event_columns()
