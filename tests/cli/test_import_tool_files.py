@@ -111,3 +111,31 @@ def test_an_audio_file_given_as_labels_is_still_reported(project, audio, capsys)
     report = json.loads(capsys.readouterr().out)
     assert code == 3
     assert [p["reason"] for p in report["problems"]] == ["is a binary file, not a text label file"]
+
+
+def test_a_textgrid_cut_short_keeps_the_intervals_before_the_cut(project, tmp_path, capsys):
+    grid = tmp_path / "rec1.TextGrid"
+    whole = (
+        'File type = "ooTextFile"\nObject class = "TextGrid"\n\nxmin = 0\nxmax = 9\n'
+        "tiers? <exists>\nsize = 1\nitem []:\n    item [1]:\n"
+        '        class = "IntervalTier"\n        name = "calls"\n        xmin = 0\n'
+        "        xmax = 9\n        intervals: size = 3\n"
+        "        intervals [1]:\n            xmin = 0\n            xmax = 1\n"
+        '            text = "chiffchaff"\n'
+        "        intervals [2]:\n            xmin = 1\n            xmax = 2.5\n"
+        '            text = ""\n'
+        "        intervals [3]:\n            xmin = 2.5\n            xmax = 9\n"
+        '            text = "wren"\n'
+    )
+    grid.write_bytes(whole.encode("utf-16")[: -len(' = "wren"\n'.encode("utf-16-le"))])
+    code = main(["import", str(project), "--labels", str(grid), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 3
+    assert [(p["line"], p["reason"]) for p in report["problems"]] == [
+        (
+            26,
+            "the file ends early: interval text missing; the rest of the file is not read "
+            "(the 1 event(s) before it are kept)",
+        )
+    ]
+    assert [e[:4] for e in events(project)] == [("rec1.wav", 0.0, 1.0, "chiffchaff")]

@@ -215,13 +215,66 @@ def test_empty_textgrid_round_trips(tmp_path):
         (b'File type = "ooTextFile"\nObject class = "Sound 2"\n', "not a Praat TextGrid"),
         (b"ooBinaryFile\x08TextGrid\x00\x00\x00\x00\x00", "binary"),
         (LONG_FORM.replace("size = 4", "size = four").encode("utf-8"), "line 14: .* 'four'"),
-        (LONG_FORM.replace('text = "say ""hi"""', "text = say").encode("utf-8"), "line 26: "),
-        (LONG_FORM.split("item [3]")[0].encode("utf-8"), "ends early"),
+        (
+            LONG_FORM.replace(
+                'text = ""\n        intervals [2]', "text = x\n intervals [2]"
+            ).encode(),
+            "line 18: interval text should be a quoted text, not x",
+        ),
+        (LONG_FORM.split("intervals [2]")[0].encode("utf-8"), "ends early"),
     ],
 )
 def test_files_that_are_not_text_grids_raise_format_error(tmp_path, data, reason):
     with pytest.raises(FormatError, match=reason):
         textgrid.read(write_bytes(tmp_path, data))
+
+
+BIRDS = ["Turdus merula", 'say "hi"']
+
+
+@pytest.mark.parametrize(
+    ("data", "kept", "line", "reason"),
+    [
+        # cut short (a copy that stopped, a full disk), in the middle of an interval
+        (
+            LONG_FORM[: LONG_FORM.index('text = "rödhake')],
+            BIRDS,
+            49,
+            "the file ends early: interval text missing",
+        ),
+        (LONG_FORM.split("item [3]")[0], BIRDS, 40, "the file ends early: tier class missing"),
+        (
+            LONG_FORM.replace('text = "rödhake é"', 'text = "rödhake é'),
+            BIRDS,
+            49,
+            "a quoted text never ends",
+        ),
+        # damaged further on: the structure cannot be followed past the bad value
+        (
+            LONG_FORM.replace('text = "say ""hi"""', "text = say"),
+            BIRDS[:1],
+            26,
+            "interval text should be a quoted text, not say",
+        ),
+        (
+            LONG_FORM.replace('class = "TextTier"', 'class = "PointTier"'),
+            BIRDS,
+            32,
+            "unknown tier class 'PointTier'",
+        ),
+    ],
+)
+def test_a_grid_damaged_after_some_intervals_keeps_them(tmp_path, data, kept, line, reason):
+    # Refused whole, such a grid lost every label read before the damage.
+    result = textgrid.read(write_bytes(tmp_path, data.encode("utf-8")))
+    assert [e.label for e in result.events] == kept
+    assert [(i.line, i.reason) for i in result.issues] == [
+        (
+            line,
+            f"{reason}; the rest of the file is not read (the {len(kept)} event(s) before it "
+            "are kept)",
+        )
+    ]
 
 
 @pytest.mark.parametrize("short", [False, True])

@@ -8,7 +8,9 @@ Files may be UTF-8 (BOM optional) or UTF-16 as Praat writes it. The reader is a 
 Praat's text format (quoted strings with doubled quotes, numbers, ``<exists>`` flags; the
 long form's ``name =`` words and ``[n]`` indices are skipped), so every problem is reported
 with its line: a negative, ``nan`` or ``inf`` time, a reversed interval, a label that cannot
-be a class name or a line that is not UTF-8 costs that interval only.
+be a class name or a line that is not UTF-8 costs that interval only. A grid whose structure
+breaks (cut short, a value of the wrong kind) keeps the events read before the break, with
+one issue at its line; one that breaks before its first event is refused.
 
 Export: events that carry a tier name (read from a TextGrid) go to that tier, so one tier in
 is one tier out; the others get one IntervalTier per class, named by the class. Each tier lists
@@ -73,8 +75,21 @@ def read(path: Path) -> ParseResult:
         tier_count = tokens.count("size")
     else:
         tier_count = tokens.as_count(exists, "size")  # some writers leave the flag out
-    for _ in range(tier_count):
-        _read_tier(tokens, bad_lines, result)
+    try:
+        for _ in range(tier_count):
+            _read_tier(tokens, bad_lines, result)
+    except _Broken as exc:
+        if not result.events:
+            raise  # nothing to keep: the file is refused, with the same reason
+        # A grid cut short (a copy that stopped, a disk that filled) or damaged further on:
+        # the intervals before the damage are whole and kept, as a text format keeps its
+        # lines before a bad one.
+        kept = len(result.events)
+        reason = (
+            f"{exc.detail}; the rest of the file is not read (the {kept} event(s) before it "
+            "are kept)"
+        )
+        result.issues.append(ParseIssue(path, exc.line, reason))
     result.issues.sort(key=lambda issue: issue.line)
     # Events stay in the file's order, tier by tier: a project keeps that order (as the order
     # its labels were added in), and its TextGrid export writes the tiers in it again.
@@ -96,7 +111,7 @@ def _read_tier(tokens: _Tokens, bad_lines: dict[int, str], result: ParseResult) 
         result.warnings.append(ParseIssue(path, kind.line, reason))
         return
     if kind.value != "IntervalTier":
-        raise FormatError(path, f"line {kind.line}: unknown tier class {kind.value!r}")
+        raise _Broken(path, kind.line, f"unknown tier class {kind.value!r}")
     for number in range(1, size + 1):
         start = tokens.value("interval xmin")
         end = tokens.value("interval xmax")
@@ -121,6 +136,16 @@ def _read_tier(tokens: _Tokens, bad_lines: dict[int, str], result: ParseResult) 
             result.issues.append(ParseIssue(path, start.line, f"{where}: {exc}"))
             continue
         result.events.append(LabelEvent("", onset, offset, text, tier=name))
+
+
+class _Broken(FormatError):
+    """The grid's structure breaks at ``line`` (cut short, a value missing or of the wrong
+    kind): nothing after it can be read, what came before it can."""
+
+    def __init__(self, path: Path, line: int, detail: str, reason: str | None = None):
+        super().__init__(path, reason or f"line {line}: {detail}")
+        self.line = line
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -185,7 +210,7 @@ class _Tokens:
         while True:
             close = text.find('"', pos)
             if close < 0:
-                raise FormatError(self.path, f"line {start_line}: a quoted text never ends")
+                raise _Broken(self.path, start_line, "a quoted text never ends")
             parts.append(text[pos:close])
             if text.startswith('""', close):
                 parts.append('"')
@@ -200,13 +225,16 @@ class _Tokens:
     def _expect(self, what: str, kind: str) -> _Token:
         token = self.next_token()
         if token is None:
-            raise FormatError(self.path, f"ends early: {what} missing after line {self.line}")
+            raise _Broken(
+                self.path,
+                self.line,
+                f"the file ends early: {what} missing",
+                f"ends early: {what} missing after line {self.line}",
+            )
         if token.kind != kind:
             found = f'"{token.value}"' if token.kind == "string" else token.value
             expected = "a quoted text" if kind == "string" else "a number"
-            raise FormatError(
-                self.path, f"line {token.line}: {what} should be {expected}, not {found}"
-            )
+            raise _Broken(self.path, token.line, f"{what} should be {expected}, not {found}")
         return token
 
     def string(self, what: str) -> _Token:
@@ -220,9 +248,7 @@ class _Tokens:
 
     def as_count(self, token: _Token, what: str) -> int:
         if token.kind != "value" or not token.value.isdigit():
-            raise FormatError(
-                self.path, f"line {token.line}: {what} {token.value!r} is not a whole number"
-            )
+            raise _Broken(self.path, token.line, f"{what} {token.value!r} is not a whole number")
         return int(token.value)
 
 
