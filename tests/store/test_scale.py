@@ -8,7 +8,7 @@ from sqlite_utils import Database
 
 from tests.conftest import fake_recording
 from tfstudio.importer import import_labels
-from tfstudio.store import DB_NAME, Project, ProjectError
+from tfstudio.store import DB_NAME, Project
 from tfstudio.store.schema import MIGRATION_NAMES, SCHEMA_VERSION, migrations
 
 
@@ -113,10 +113,12 @@ def test_redo_never_overwrites_a_row_given_the_same_id_meanwhile(project):
         [dict(recording_id=rec, class_id=cls, onset=5, offset=6, source="model")]
     )
     assert project.redo_description() is not None
-    with pytest.raises(ProjectError, match="refused"):
-        project.redo()
-    assert [e.id for e in project.events()] == [detection]
-    assert project.event(detection).source == "model"
+    project.redo()
+    # The label is back with its id; the detection keeps its place under a new one.
+    assert project.event(detection).source == "human"
+    assert sorted((e.source, e.onset) for e in project.events()) == [("human", 1), ("model", 5)]
+    project.undo()
+    assert [(e.source, e.onset) for e in project.events()] == [("model", 5)]
 
 
 def test_label_counts_follow_every_kind_of_change(project):

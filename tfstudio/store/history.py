@@ -18,8 +18,8 @@ classes it made). That is exact because an insert under the write lock hands out
 new ids, every later change to a label or a review is journalled in a later step (undone
 first, so at undo time the rows are as the import left them), and a row deleted outside the
 journal (a recording removed) is simply absent. Undoing a range entry moves its rows into ``history_events`` (one set-based copy, no
-JSON); redo moves them back with their ids, and refuses, leaving everything as it was, when
-another process has meanwhile given one of those ids to a new row (never overwrites it).
+JSON); redo moves them back with their ids, after moving any row given one of those ids
+meanwhile (a detection) to a new id (never overwrites it).
 Dropping the redo steps deletes their ``history_events`` rows through an index as well.
 """
 
@@ -145,6 +145,23 @@ class History(StoreBase):
     def _redo_range(self, entry: Mapping[str, Any]) -> None:
         columns = self._event_columns()
         moved = self._entry_rows(entry["id"])
+        # Detections added since the undo (outside the journal, or the redo step would be
+        # gone) may hold some of these ids: they move to new ones, as in _free_event_id.
+        taken = [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT id FROM events WHERE id IN"
+                " (SELECT id FROM history_events WHERE history_id = ?) ORDER BY id",
+                (entry["id"],),
+            )
+        ]
+        if taken:
+            first = self._fresh_event_id()
+            self.conn.executemany(
+                "UPDATE events SET id = ? WHERE id = ?",
+                [(first + k, old) for k, old in enumerate(taken)],
+            )
+            self._changed("events", taken)
         with self._bulk_events(moved, removing=False) as off:
             # In rowid order, which is id order (the undo copied them so): the events table
             # grows at its end. The ids are explicit, so any order gives the same rows.
@@ -328,12 +345,7 @@ class History(StoreBase):
         holder = self._row("events", row_id)
         if holder is None or holder == json.loads(state):
             return None
-        (new_id,) = self.conn.execute(
-            "SELECT max(coalesce((SELECT max(id) FROM events), 0),"
-            " coalesce((SELECT max(max(row_id, coalesce(last_row_id, row_id))) FROM history"
-            "  WHERE table_name = 'events'), 0),"
-            " coalesce((SELECT max(id) FROM history_events), 0)) + 1"
-        ).fetchone()
+        new_id = self._fresh_event_id()
         self.conn.execute("UPDATE events SET id = ? WHERE id = ?", (new_id, row_id))
         if undo:
             self.conn.execute(
@@ -353,6 +365,17 @@ class History(StoreBase):
                 },
             )
         self._changed("events", [row_id])
+        return int(new_id)
+
+    def _fresh_event_id(self) -> int:
+        """An event id above every id an event has, and every id the journal names (which
+        undo or redo may give back): a row moved there is never in the way of either."""
+        (new_id,) = self.conn.execute(
+            "SELECT max(coalesce((SELECT max(id) FROM events), 0),"
+            " coalesce((SELECT max(max(row_id, coalesce(last_row_id, row_id))) FROM history"
+            "  WHERE table_name = 'events'), 0),"
+            " coalesce((SELECT max(id) FROM history_events), 0)) + 1"
+        ).fetchone()
         return int(new_id)
 
     def merged_into(self, event_id: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
