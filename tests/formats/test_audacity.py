@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tfstudio.formats import FormatError, LabelEvent, audacity
+from tfstudio.formats import FormatError, LabelEvent, audacity, guess_format
 
 
 def write_bytes(tmp_path: Path, data: bytes | str) -> Path:
@@ -136,3 +136,26 @@ def test_other_formats_raise_format_error(tmp_path, data, reason):
 def test_write_refuses_an_empty_label(tmp_path):
     with pytest.raises(ValueError, match="empty label"):
         audacity.write([LabelEvent("", 0, 1, "")], tmp_path / "rec.txt")
+
+
+def test_times_with_a_decimal_comma_read_as_audacity_reads_them(tmp_path):
+    # Audacity takes "1,5" for 1.5 (locales with a decimal comma write numbers so); BirdNET's
+    # confidence and the frequency line too.
+    path = write_bytes(
+        tmp_path,
+        "1,000000\t2,500000\tTurdus merula\r\n"
+        "\\\t-1,000000\t4000,5\r\n"
+        "3\t4,25\tErithacus rubecula, European Robin\t0,8345\r\n"
+        "5 5,5 space separated\r\n"
+        "6,5,5\t7\tbad\r\n",
+    )
+    result = audacity.read(path)
+    assert result.events == [
+        LabelEvent("", 1.0, 2.5, "Turdus merula", None, 4000.5),
+        LabelEvent(
+            "", 3.0, 4.25, "Erithacus rubecula, European Robin", source="model", confidence=0.8345
+        ),
+        LabelEvent("", 5.0, 5.5, "space separated"),
+    ]
+    assert [(i.line, i.reason) for i in result.issues] == [(5, "onset '6,5,5' is not a number")]
+    assert guess_format(path) == "audacity"

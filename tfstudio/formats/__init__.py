@@ -92,6 +92,7 @@ def guess_format(path: Path | str) -> str | None:
         return audacity.NAME
     if len(first) >= 4 and is_number(first[1]) and is_number(first[2]) and not is_number(first[0]):
         return dcase.NAME
-    if len(first) >= 2 and is_number(first[0]) and is_number(first[1]):
+    # Audacity reads times with a decimal comma too (as locales with one write them).
+    if len(first) >= 2 and all(is_number(text.replace(",", ".", 1)) for text in first[:2]):
         return audacity.NAME
     return None

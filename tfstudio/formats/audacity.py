@@ -3,7 +3,8 @@
 The extended form (Audacity 2.1+, spectral selections) follows an event line with
 ``\\<TAB>low_hz<TAB>high_hz``; ``-1`` marks an unknown side. The label is the rest of the line
 after the second tab (so a tab inside it is reported, not silently cut), and lines without
-tabs are split on runs of spaces.
+tabs are split on runs of spaces. Numbers may have a decimal comma (``1,5``), as Audacity
+itself reads them.
 
 BirdNET's "audacity" results add a fourth field, the confidence
 (``0.0<TAB>3.0<TAB>Turdus merula, Eurasian Blackbird<TAB>0.8345``): a line whose fourth
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -89,13 +91,23 @@ def read(path: Path) -> ParseResult:
     return result
 
 
+def _decimal_point(text: str) -> str:
+    """``1,5`` as ``1.5``: Audacity reads a number with a decimal comma (as locales with one
+    write it), so such a label file is Audacity's too."""
+    stripped = text.strip()
+    return stripped.replace(",", ".") if _DECIMAL_COMMA.fullmatch(stripped) else text
+
+
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
+
+
 def _event(line: str) -> LabelEvent:
     if "\t" in line:
         fields = line.split("\t")
-        if len(fields) == 4 and is_number(fields[3]):
+        if len(fields) == 4 and is_number(_decimal_point(fields[3])):
             # BirdNET: onset, offset, species, confidence.
             event = _labelled(fields[0], fields[1], fields[2])
-            confidence = parse_confidence(fields[3])
+            confidence = parse_confidence(_decimal_point(fields[3]))
             return dataclasses.replace(event, source="model", confidence=confidence)
         fields = line.split("\t", 2)
     else:
@@ -108,7 +120,7 @@ def _event(line: str) -> LabelEvent:
 
 
 def _labelled(onset_text: str, offset_text: str, label_text: str) -> LabelEvent:
-    onset, offset = parse_interval(onset_text, offset_text)
+    onset, offset = parse_interval(_decimal_point(onset_text), _decimal_point(offset_text))
     label = label_text.strip()
     if not label:
         raise ValueError("empty label")
@@ -129,6 +141,7 @@ def _band(rest: str) -> tuple[float | None, float | None]:
 
 
 def _frequency(text: str, name: str) -> float | None:
+    text = _decimal_point(text)
     if is_number(text) and float(text) == -1:
         return None
     return parse_number(text, name)
