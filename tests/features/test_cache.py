@@ -5,9 +5,10 @@ from __future__ import annotations
 import tracemalloc
 
 import numpy as np
+import pytest
 import soundfile as sf
 
-from tfstudio.audio import resample
+from tfstudio.audio import AudioError, content_hash, resample
 from tfstudio.features import FeatureCache, FeatureConfig, compute_features, feature_file, logmel
 
 ATOL = 1e-4
@@ -49,31 +50,53 @@ def test_stereo_is_downmixed(tmp_path):
 def test_cache_miss_then_hit(tmp_path):
     cfg = FeatureConfig()
     _write(tmp_path / "a.wav", 3.0, 22050)
+    hash1 = content_hash(tmp_path / "a.wav")
     cache = FeatureCache(tmp_path / "cache", cfg)
     computed = []
-    first = cache.load("hash1", tmp_path / "a.wav", on_compute=computed.append)
+    first = cache.load(hash1, tmp_path / "a.wav", on_compute=computed.append)
     assert computed == [tmp_path / "a.wav"]
-    assert cache.has("hash1")
-    assert cache.path("hash1") == feature_file(tmp_path / "cache", "hash1", cfg)
-    assert cache.path("hash1").name == f"hash1-{cfg.key()}.npy"
-    second = cache.load("hash1", tmp_path / "a.wav", on_compute=computed.append)
+    assert cache.has(hash1)
+    assert cache.path(hash1) == feature_file(tmp_path / "cache", hash1, cfg)
+    assert cache.path(hash1).name == f"{hash1}-{cfg.key()}.npy"
+    second = cache.load(hash1, tmp_path / "a.wav", on_compute=computed.append)
     assert computed == [tmp_path / "a.wav"]  # hit: not computed again
     assert isinstance(second, np.memmap) and second.dtype == np.float32
     np.testing.assert_array_equal(first, second)
     # Other parameters, another entry; no temporary files left behind.
     other = FeatureCache(tmp_path / "cache", FeatureConfig(n_mels=20))
-    assert not other.has("hash1")
-    assert other.load("hash1", tmp_path / "a.wav").shape[1] == 20
+    assert not other.has(hash1)
+    assert other.load(hash1, tmp_path / "a.wav").shape[1] == 20
     assert sorted(p.suffix for p in (tmp_path / "cache" / "features").iterdir()) == [".npy", ".npy"]
 
 
 def test_corrupt_cache_entry_is_recomputed(tmp_path):
     cfg = FeatureConfig()
     _write(tmp_path / "a.wav", 2.0, 22050)
+    h = content_hash(tmp_path / "a.wav")
     cache = FeatureCache(tmp_path / "cache", cfg)
-    cache.path("h").parent.mkdir(parents=True)
-    cache.path("h").write_bytes(b"not a numpy file")
-    assert cache.load("h", tmp_path / "a.wav").shape == (101, 40)
+    cache.path(h).parent.mkdir(parents=True)
+    cache.path(h).write_bytes(b"not a numpy file")
+    assert cache.load(h, tmp_path / "a.wav").shape == (101, 40)
+
+
+def test_a_file_replaced_since_its_hash_is_refused_not_cached_under_it(tmp_path):
+    # Its features would be cached under the old content's hash, and every recording of that
+    # content (the old file imported elsewhere, the file put back) would be given them.
+    cfg = FeatureConfig()
+    _write(tmp_path / "a.wav", 2.0, 22050, seed=0)
+    old = content_hash(tmp_path / "a.wav")
+    _write(tmp_path / "a.wav", 2.0, 22050, seed=1)  # the same size, other audio
+    cache = FeatureCache(tmp_path / "cache", cfg)
+    with pytest.raises(AudioError) as caught:
+        cache.load(old, tmp_path / "a.wav")
+    assert caught.value.kind == "changed"
+    assert caught.value.path == tmp_path / "a.wav"
+    assert "changed since it was imported" in caught.value.reason
+    assert not cache.has(old)
+    assert not list((tmp_path / "cache").rglob("*.npy"))
+    # Its own hash works, and so does a caller that asks for no check.
+    assert cache.load(content_hash(tmp_path / "a.wav"), tmp_path / "a.wav").shape == (101, 40)
+    assert cache.load("any key", tmp_path / "a.wav", verify=False).shape == (101, 40)
 
 
 def _peak_bytes(path, out, cfg):
@@ -139,9 +162,11 @@ def test_a_cache_folder_that_cannot_be_written_computes_in_memory(tmp_path):
         "import sys\n"
         "from tfstudio.features.cache import FeatureCache\n"
         "from tfstudio.features.config import FeatureConfig\n"
+        "from tfstudio.audio import content_hash\n"
         "cache = FeatureCache(sys.argv[1], FeatureConfig())\n"
-        "features = cache.load('0123', sys.argv[2])\n"
-        "print(features.shape[1], cache.has('0123'))\n"
+        "key = content_hash(sys.argv[2])\n"
+        "features = cache.load(key, sys.argv[2])\n"
+        "print(features.shape[1], cache.has(key))\n"
     )
     try:
         result = subprocess.run(

@@ -85,8 +85,8 @@ class AudioError(Exception):
     """A file that cannot be used as a recording, and why, in words a user understands.
 
     ``kind`` is a stable short code for programs: ``missing``, ``not_a_file``, ``empty``,
-    ``unreadable``, ``not_audio``, ``malformed``, ``truncated``, ``no_frames`` or
-    ``bad_sample_rate``.
+    ``unreadable``, ``not_audio``, ``malformed``, ``truncated``, ``no_frames``,
+    ``bad_sample_rate`` or ``changed`` (not the content the project imported).
     """
 
     def __init__(self, path: os.PathLike[str] | str, reason: str, kind: str = "malformed"):

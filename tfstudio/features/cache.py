@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tfstudio.audio import AudioError, AudioReader, resample
+from tfstudio.audio import AudioError, AudioReader, content_hash, resample
 from tfstudio.features.config import FeatureConfig, n_frames, resampled_length
 from tfstudio.features.melspec import stream_logmel
 
@@ -172,8 +172,15 @@ class FeatureCache:
         audio_path: Path | str,
         *,
         on_compute: Callable[[Path], None] | None = None,
+        verify: bool = True,
     ) -> np.ndarray:
-        """The (frames, n_mels) features, memory-mapped; computed first on a cache miss."""
+        """The (frames, n_mels) features, memory-mapped; computed first on a cache miss.
+
+        Before computing, the file's bytes are checked against ``content_hash`` (with
+        ``verify``; the hash costs a fraction of the decoding): a file replaced since it was
+        imported raises `AudioError` (kind ``changed``) instead of having its features cached
+        under the old content's name, where every recording of that content would find them.
+        """
         path = self.path(content_hash)
         if path.exists():
             try:
@@ -182,9 +189,25 @@ class FeatureCache:
                 path.unlink(missing_ok=True)  # unreadable: recompute below
         if on_compute is not None:
             on_compute(Path(audio_path))
+        if verify:
+            _check_content(Path(audio_path), content_hash)
         try:
             return compute_features(audio_path, self.config, path, block_s=self.block_s)
         except PermissionError:
             # A read-only project (or cache folder) can still be evaluated and detected on:
             # the features are computed in memory instead of cached.
             return compute_features(audio_path, self.config, None, block_s=self.block_s)
+
+
+def _check_content(audio_path: Path, expected: str) -> None:
+    try:
+        actual = content_hash(audio_path)
+    except OSError:
+        return  # the reader says what is wrong with the file, in its own words
+    if actual != expected:
+        raise AudioError(
+            audio_path,
+            "changed since it was imported (its content is not what the project holds); "
+            "import it again to update it",
+            "changed",
+        )

@@ -615,7 +615,7 @@ _WHERE_KINDS = frozenset({"missing", "not_a_file", "unreadable"})
 def unreadable_message(rec: Recording, exc: AudioError) -> str:
     """What to say about a recording whose audio cannot be read, and what to do about it."""
     text = str(exc)
-    if "repair or re-export" in text:
+    if "repair or re-export" in text or exc.kind == "changed":  # says what to do already
         return text
     if exc.kind in _WHERE_KINDS:
         return (
