@@ -379,3 +379,14 @@ def test_many_classes_are_added_at_once_as_one_undo_step(project):
         project.add_classes(["new one", "existing"])
     project.undo()
     assert [c.name for c in project.classes()] == ["existing"]
+
+
+def test_a_file_given_as_the_project_is_named_as_such(tmp_path):
+    Project.create(tmp_path / "p").close()
+    with pytest.raises(ProjectError, match="give the project's folder") as caught:
+        Project.open(tmp_path / "p" / DB_NAME)
+    assert str(tmp_path / "p") in str(caught.value)
+    (tmp_path / "song.wav").write_bytes(b"RIFF")
+    with pytest.raises(ProjectError, match="not a tfstudio project but a file") as caught:
+        Project.open(tmp_path / "song.wav")
+    assert "tfstudio init" not in str(caught.value)  # init cannot make a project there

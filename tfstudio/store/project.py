@@ -72,6 +72,16 @@ class Project(RecordingStore, ClassStore, EventStore, RunStore):
         if not (root / DB_NAME).exists():
             if create:
                 return cls.create(root)
+            if root.name == DB_NAME and root.is_file():
+                raise ProjectError(
+                    f"{root}: not a tfstudio project but its database file; "
+                    f"give the project's folder, {root.parent}"
+                )
+            if root.exists() and not root.is_dir():
+                raise ProjectError(
+                    f"{root}: not a tfstudio project but a file; a project is a folder "
+                    f"holding {DB_NAME}"
+                )
             raise ProjectError(
                 f"{root}: not a tfstudio project (no {DB_NAME}); "
                 f"create one with 'tfstudio init {root}'"
