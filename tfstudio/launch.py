@@ -13,7 +13,7 @@ __all__ = ["COMMANDS", "wants_gui"]
 # a command's here spares the app's start importing every command module (~0.1 s).
 COMMANDS = frozenset(
     {"bench", "check", "demo", "detect", "doctor", "evaluate", "export", "import", "info"}
-    | {"init", "relink", "review", "train"}
+    | {"init", "relink", "review", "split", "train"}
 )
 
 

@@ -23,6 +23,7 @@ from tfstudio.cli import (
     info_cmds,
     project_cmds,
     review_cmds,
+    split_cmds,
     train_cmds,
 )
 from tfstudio.cli.common import EXIT_RUNTIME, EXIT_USAGE, OpenGui, UserError, err
@@ -34,6 +35,7 @@ COMMAND_MODULES = (
     project_cmds,
     info_cmds,
     check_cmds,
+    split_cmds,
     train_cmds,
     review_cmds,
     doctor_cmds,

@@ -281,12 +281,15 @@ class _Trainer:
                 raise TrainError("the project has no classes; add classes and labels first")
         self.train_recs = [r for r in self.project.recordings("train") if r.status == "ok"]
         self.val_recs = [r for r in self.project.recordings("val") if r.status == "ok"]
+        # 'tfstudio split' (the Train dialog's Split button) fills both from the labelled
+        # recordings that have no split.
+        hint = (
+            "'tfstudio split PROJECT' puts labelled recordings without a split into train and val"
+        )
         if not self.train_recs:
-            raise TrainError(
-                "no recordings in the train split; assign some with 'tfstudio import --split train'"
-            )
+            raise TrainError(f"no recordings in the train split; {hint}")
         if not self.val_recs:
-            raise TrainError("no recordings in the val split (needed for early stopping)")
+            raise TrainError(f"no recordings in the val split (needed for early stopping); {hint}")
         # Mean teacher: recordings with no labels that are in no split.
         self.unlabelled_recs = []
         if self.cfg.consistency_weight > 0:

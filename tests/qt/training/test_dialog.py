@@ -493,3 +493,39 @@ def test_an_engine_without_init_cnn_shows_no_front_end_and_passes_none(
     dialog = shown_dialog(qtbot, demo_root, older, settings)
     assert not dialog.frontend_box.isVisible()
     assert frontend_args(dialog.config()) == []
+
+
+def test_labelled_recordings_without_a_split_are_split_with_one_click(
+    qtbot, demo_root, engine, settings, tmp_path
+):
+    """A project labelled in the window has no splits; training would fail. The button under
+    the warning puts the labelled recordings into train and val and the dialog says so."""
+    import shutil
+
+    root = tmp_path / "unsplit"
+    shutil.copytree(demo_root, root)
+    with Project.open(root) as project:
+        recordings = project.recordings()
+        project.set_split([r.id for r in recordings], None)
+        kept = recordings[0]
+        project.set_split([kept.id], "test")  # a choice of the user's: kept
+    dialog = TrainDialog(root, engine=engine, settings=settings)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert "training will fail" in dialog.warning_label.text()
+    button = dialog.split_button
+    assert button.isVisible()
+    n = len(recordings) - 1
+    assert button.text().startswith(f"Put the {n} labelled recordings without a split")
+
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    with Project.open(root) as project:
+        splits = {r.id: r.split for r in project.recordings()}
+    assert splits[kept.id] == "test"
+    others = [s for i, s in splits.items() if i != kept.id]
+    assert others.count("val") >= 1 and others.count("train") >= 1
+    assert set(others) == {"train", "val"}
+    assert f"train</b>: {others.count('train')} recording" in dialog.data_label.text()
+    assert not dialog.warning_label.isVisible()
+    assert not button.isVisible()

@@ -40,6 +40,7 @@ from tfstudio.session.schedule import describe_schedule_curve, schedule_curve
 from tfstudio.session.stream import format_duration
 from tfstudio.store import Project, ProjectError
 from tfstudio.train.config import SAMPLERS, SINGLE_LABEL_DEFAULTS, TrainConfig
+from tfstudio.train.splits import DEFAULT_VAL, assign_splits
 
 SETTINGS_GROUP = "training/dialog"
 SCHEDULES = (
@@ -364,6 +365,8 @@ class TrainDialog(QDialog):
         self._frontend_dir = str(project) if isinstance(project, Path | str) else ""
         if isinstance(project, Project):
             self._frontend_dir = str(project.root)
+        self._project = project
+        self._unsplit = 0  # labelled recordings in no split (the Split button's)
         self._read_project(project)
 
         self._build()
@@ -521,7 +524,18 @@ class TrainDialog(QDialog):
         self.warning_label = WrappedLabel(self._data_warning)
         self.warning_label.setStyleSheet(WARNING_STYLE)
         self.warning_label.setVisible(bool(self._data_warning))
+        # Beside the warning, always in view: what fixes a project without splits.
+        self.split_button = QPushButton()
+        self.split_button.setToolTip(
+            "Each labelled recording without a split goes to train or val, so that val gets "
+            f"{round(100 * DEFAULT_VAL)} % of every class's labels where the recordings allow "
+            "(splits already chosen are kept). The Recordings list's Set split menu changes "
+            "any of them afterwards; 'tfstudio split' does the same with other shares."
+        )
+        self.split_button.clicked.connect(self.split_unassigned)
+        self._show_data()
         layout.addWidget(self.warning_label)
+        layout.addWidget(self.split_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.buttons)
 
     def _build_task(self, form: QFormLayout) -> None:
@@ -807,6 +821,8 @@ class TrainDialog(QDialog):
             )
 
         unassigned = sum(1 for r in recordings if r.split not in counts)
+        labelled = project.label_totals()
+        self._unsplit = sum(1 for r in recordings if r.split is None and r.id in labelled)
         lines = [
             line("train", "the model learns from these"),
             line("val", "validation loss, F1/ER and early stopping"),
@@ -819,8 +835,40 @@ class TrainDialog(QDialog):
         if counts["train"][2] == 0:
             warnings.append("The train split has no labels: training will fail.")
         if counts["val"][0] == 0:
-            warnings.append("No validation recordings: no early stopping and no F1/ER.")
+            warnings.append(
+                "No validation recordings: training will fail (it stops early and tunes on val)."
+            )
         self._data_warning = " ".join(warnings)
+
+    def _show_data(self) -> None:
+        """The Data group and the warning as :meth:`_read_project` last found them."""
+        self.data_label.setText(self._data_text)
+        self.warning_label.setText(self._data_warning)
+        self.warning_label.setVisible(bool(self._data_warning))
+        n = self._unsplit
+        self.split_button.setText(
+            f"Put the {n} labelled recording{'s' if n != 1 else ''} without a split into "
+            f"train ({round(100 * (1 - DEFAULT_VAL))} %) and val ({round(100 * DEFAULT_VAL)} %)"
+        )
+        self.split_button.setVisible(n > 0)
+
+    def split_unassigned(self) -> None:
+        """Put the labelled recordings without a split into train and val
+        (:func:`tfstudio.train.splits.assign_splits`), then show the data as it now is."""
+        project = self._project
+        if project is None:
+            return
+        try:
+            if isinstance(project, Project):
+                assign_splits(project, val=DEFAULT_VAL)
+            else:
+                with Project.open(project) as opened:
+                    assign_splits(opened, val=DEFAULT_VAL)
+        except (ProjectError, OSError) as exc:
+            self._data_warning = f"Could not set the splits: {exc}"
+        else:
+            self._read_project(project)
+        self._show_data()
 
     # -------------------------------------------------------------------- engine
     def _on_engine_ready(self, info: EngineInfo) -> None:

@@ -1,0 +1,72 @@
+"""tfstudio split: labelled recordings without a split into train / val (/ test), then train."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tfstudio.cli import main
+from tfstudio.store import Project
+
+
+def _unsplit_demo(tmp_path, recordings=6):
+    root = tmp_path / "proj"
+    assert main(["demo", str(root), "--recordings", str(recordings), "--seconds", "3"]) == 0
+    with Project.open(root) as project:
+        project.set_split([r.id for r in project.recordings()], None)
+    return root
+
+
+def _splits(root):
+    with Project.open(root) as project:
+        return {r.name: r.split for r in project.recordings()}
+
+
+def test_split_dry_run_json_then_for_real(tmp_path, capsys):
+    root = _unsplit_demo(tmp_path)
+    capsys.readouterr()
+    assert main(["split", str(root), "--val", "0.34", "--dry-run", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["dry_run"] is True
+    assert set(_splits(root).values()) == {None}  # nothing changed
+    assert {a["split"] for a in shown["assigned"]} == {"train", "val"}
+    assert shown["splits"]["val"]["recordings"] == 2
+    assert shown["splits"]["train"]["recordings"] == 4
+    assert set(shown["splits"]["val"]["labels"]) == set(shown["splits"]["train"]["labels"])
+
+    assert main(["split", str(root), "--val", "0.34"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("put 6 recording(s) into a split")
+    assert out.splitlines()[2].split() == ["recordings", "4", "2", "0"]
+    assert _splits(root) == {a["recording"]: a["split"] for a in shown["assigned"]}
+
+    # Again: nothing left without a split; the user's splits are never changed.
+    assert main(["split", str(root), "--val", "0.5", "--test", "0.3"]) == 0
+    captured = capsys.readouterr()
+    assert "nothing to do" in captured.err
+    assert _splits(root) == {a["recording"]: a["split"] for a in shown["assigned"]}
+
+
+def test_bad_shares_are_refused_with_a_message(tmp_path, capsys):
+    root = _unsplit_demo(tmp_path, recordings=3)
+    capsys.readouterr()
+    assert main(["split", str(root), "--val", "0.6", "--test", "0.5", "--json"]) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["error"].endswith("leave nothing to train on")
+    with pytest.raises(SystemExit) as exited:
+        main(["split", str(root), "--val", "1.5"])
+    assert exited.value.code == 2
+    assert "a share is at least 0 and below 1, got 1.5" in capsys.readouterr().err
+    assert set(_splits(root).values()) == {None}
+
+
+def test_training_without_splits_says_what_to_do_and_split_makes_it_train(tmp_path, capsys):
+    root = _unsplit_demo(tmp_path, recordings=4)
+    tiny = ["--epochs", "1", "--max-batches", "1", "--channels", "4", "--gru-hidden", "8",
+            "--seq-len", "64", "--device", "cpu", "--quiet"]  # fmt: skip
+    capsys.readouterr()
+    assert main(["train", str(root), *tiny]) != 0
+    assert "'tfstudio split PROJECT' puts labelled recordings" in capsys.readouterr().err
+    assert main(["split", str(root)]) == 0
+    assert main(["train", str(root), *tiny]) == 0

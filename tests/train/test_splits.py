@@ -1,0 +1,95 @@
+"""Splits for labelled recordings without one (tfstudio.train.splits), on real projects."""
+
+from __future__ import annotations
+
+import pytest
+
+from tfstudio.store import Project, Recording
+from tfstudio.train.splits import assign_splits, plan_splits
+
+
+def _recording(rec_id: int, duration: float = 10.0, split: str | None = None) -> Recording:
+    return Recording(
+        id=rec_id, path=f"r{rec_id}.wav", name=f"r{rec_id}.wav", stem=f"r{rec_id}", size=1,
+        mtime=0.0, content_hash="", sample_rate=16000, channels=1, frames=int(16000 * duration),
+        duration=duration, split=split, status="ok", added_at=0.0,
+    )  # fmt: skip
+
+
+def test_every_class_reaches_val_where_its_recordings_allow():
+    # 20 recordings of a common class, 3 of a rare one, 2 of a rarer one: chance alone puts
+    # the rare ones in val one time in three; stratification always does, at every seed.
+    counts: dict[int, dict[str, int]] = {i: {"common": 3} for i in range(20)}
+    for i in (20, 21, 22):
+        counts[i] = {"rare": 1}
+    for i in (23, 24):
+        counts[i] = {"rarer": 2, "common": 1}
+    recordings = [_recording(i) for i in counts]
+    for seed in range(10):
+        plan = plan_splits(recordings, counts, val=0.2, seed=seed)
+        assert set(plan.assigned) == set(counts)
+        assert all(plan.labels["val"][c] >= 1 for c in ("common", "rare", "rarer"))
+        assert all(plan.labels["train"][c] >= 1 for c in ("common", "rare", "rarer"))
+        # val's share of the common class's labels is near a fifth (62 labels: 12 ± 3)
+        assert 9 <= plan.labels["val"]["common"] <= 15
+        assert plan.recordings["test"] == 0
+    assert plan_splits(recordings, counts, seed=3) == plan_splits(recordings, counts, seed=3)
+
+
+def test_kept_splits_count_and_unlabelled_recordings_stay_out():
+    counts = {i: {"a": 1} for i in range(10)}
+    recordings = [_recording(i, split="val" if i < 2 else None) for i in range(10)]
+    recordings.append(_recording(10))  # no labels: stays without a split
+    plan = plan_splits(recordings, counts, val=0.2)
+    assert 10 not in plan.assigned and 0 not in plan.assigned and 1 not in plan.assigned
+    # The two kept val recordings already give val its fifth: the rest go to train.
+    assert set(plan.assigned.values()) == {"train"}
+    assert plan.recordings == {"train": 8, "val": 2, "test": 0}
+
+
+def test_each_wanted_split_gets_a_recording_when_there_are_enough():
+    counts = {0: {"a": 5}, 1: {"a": 5}, 2: {"a": 5}}
+    plan = plan_splits([_recording(i) for i in counts], counts, val=0.1, test=0.1)
+    assert sorted(plan.assigned.values()) == ["test", "train", "val"]
+    one = plan_splits([_recording(0)], {0: {"a": 5}}, val=0.2)
+    assert one.assigned == {0: "train"}  # one recording: train, val stays empty
+
+
+@pytest.mark.parametrize(("val", "test", "message"), [
+    (1.0, 0.0, "val share"), (-0.1, 0.0, "val share"), (0.5, 0.5, "nothing to train on"),
+])  # fmt: skip
+def test_shares_are_checked(val, test, message):
+    with pytest.raises(ValueError, match=message):
+        plan_splits([], {}, val=val, test=test)
+
+
+def test_assign_splits_writes_the_plan_to_the_project(tmp_path):
+    from tfstudio.importer import create_demo
+
+    project = create_demo(tmp_path / "demo", recordings=6, seconds=3.0, seed=2)
+    try:
+        recordings = project.recordings()
+        project.set_split([r.id for r in recordings], None)
+        dry = assign_splits(project, val=0.34, apply=False)
+        assert {r.split for r in project.recordings()} == {None}
+        plan = assign_splits(project, val=0.34)
+        assert plan == dry
+        stored = {r.id: r.split for r in project.recordings()}
+        assert stored == plan.assigned
+        assert plan.recordings["val"] == 2 and plan.recordings["train"] == 4
+        classes = {c.name for c in project.classes()}
+        assert set(plan.labels["val"]) == classes
+    finally:
+        project.close()
+
+
+def test_recordings_still_have_their_splits_after_reopening(tmp_path):
+    from tfstudio.importer import create_demo
+
+    root = tmp_path / "demo"
+    create_demo(root, recordings=5, seconds=3.0, seed=4).close()
+    with Project.open(root) as project:
+        project.set_split([r.id for r in project.recordings()], None)
+        plan = assign_splits(project)
+    with Project.open(root) as project:
+        assert {r.id: r.split for r in project.recordings()} == plan.assigned
