@@ -139,3 +139,26 @@ def test_a_textgrid_cut_short_keeps_the_intervals_before_the_cut(project, tmp_pa
         )
     ]
     assert [e[:4] for e in events(project)] == [("rec1.wav", 0.0, 1.0, "chiffchaff")]
+
+
+def test_a_json_export_cut_short_imports_what_it_holds(project, tmp_path, capsys):
+    labels = tmp_path / "labels.txt"
+    labels.write_text("".join(f"{k}.0\t{k}.5\tcall {k}\n" for k in range(6)), encoding="utf-8")
+    assert (
+        main(["import", str(project), "--labels", str(labels.rename(tmp_path / "rec1.txt"))]) == 0
+    )
+    exported = tmp_path / "all.json"
+    assert main(["export", str(project), "--format", "json", "-o", str(exported)]) == 0
+    text = exported.read_text(encoding="utf-8")
+    cut = tmp_path / "cut.json"
+    cut.write_text(text[: text.index('"onset": 4.0')], encoding="utf-8")
+    other = tmp_path / "other"
+    assert main(["init", str(other)]) == 0
+    assert main(["import", str(other), str(tmp_path / "audio"), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["import", str(other), "--labels", str(cut), "--json"]) == 3
+    report = json.loads(capsys.readouterr().out)
+    assert [p["reason"].rsplit("; ", 1)[1] for p in report["problems"]] == [
+        "the rest of the file is not read (the 4 event(s) before it are kept)"
+    ]
+    assert [e[3] for e in events(other)] == ["call 0", "call 1", "call 2", "call 3"]

@@ -197,3 +197,61 @@ def test_write_refuses_bad_events_and_classes(tmp_path):
     with pytest.raises(ValueError, match="offset is before onset"):
         jsonfmt.write([LabelEvent("a", 2, 1, "x")], path)
     assert not path.exists()
+
+
+def written(tmp_path: Path) -> tuple[Path, list[LabelEvent]]:
+    """A file as tfstudio writes it (one event a line: 6 header lines, events from line 7)."""
+    events = [
+        LabelEvent("a.wav", 0.5, 1.0, "dog"),
+        LabelEvent("a.wav", 1.0, -1.0 + 3, "鳥"),
+        LabelEvent("b.wav", 2.0, 3.0, "dog", source="model", confidence=0.5),
+        LabelEvent("b.wav", 4.0, 5.0, "dog"),
+    ]
+    path = tmp_path / "labels.json"
+    jsonfmt.write(events, path, classes=CLASSES)
+    return path, events
+
+
+@pytest.mark.parametrize(
+    ("cut", "kept", "line", "reason"),
+    [
+        # in the third event: the two before it are kept
+        (lambda text: text[: text.index('"onset": 2.0') + 5], 2, 11, "Unterminated string"),
+        # after the last event, the list and the document never closed
+        (lambda text: text[: text.rindex("}")], 4, 14, "Expecting ',' delimiter"),
+        (lambda text: text.rstrip()[:-1], 4, 14, "Expecting ',' delimiter"),
+        # damaged, not cut: a comma lost between two events
+        (
+            lambda text: text.replace(
+                '"none"},\n    {"recording": "b', '"none"}\n    {"recording": "b', 1
+            ),
+            2,
+            11,
+            "Expecting ',' delimiter",
+        ),
+    ],
+)
+def test_a_file_cut_short_keeps_the_events_before_the_cut(tmp_path, cut, kept, line, reason):
+    path, events = written(tmp_path)
+    path.write_text(cut(path.read_text(encoding="utf-8")), encoding="utf-8")
+    result = jsonfmt.read(path)
+    assert result.events == events[:kept]
+    assert result.classes == CLASSES
+    [issue] = result.issues
+    assert issue.line == line
+    assert issue.reason.startswith(f"not valid JSON: {reason}")
+    assert issue.reason.endswith(
+        f"; the rest of the file is not read (the {kept} event(s) before it are kept)"
+    )
+
+
+def test_a_bad_event_before_the_cut_is_still_named_by_its_line(tmp_path):
+    path, _ = written(tmp_path)
+    text = path.read_text(encoding="utf-8").replace('"label": "鳥"', '"label": ""')
+    path.write_text(text[: text.rindex('"onset": 4.0')], encoding="utf-8")
+    result = jsonfmt.read(path)
+    assert [e.label for e in result.events] == ["dog", "dog"]
+    assert [(i.line, i.reason[:40]) for i in result.issues] == [
+        (10, "event 2: field 'label' is empty"),
+        (12, "not valid JSON: Expecting property name "),
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import json
 import math
 import re
@@ -292,10 +293,18 @@ class JsonDocument:
 
 
 def _entry_lines(text: str, keys: tuple[str, ...]) -> list[int]:
-    """Where each entry of the list at ``keys`` starts in the valid JSON ``text`` (see
+    """Where each entry of the list at ``keys`` starts in the JSON ``text`` (see
     :meth:`JsonDocument.entry_line`). json.loads keeps no positions; this walks down the
     objects on the way to the list and steps over every other value with the C decoder
-    (``raw_decode``), counting line breaks between the entries' starts."""
+    (``raw_decode``), counting line breaks between the entries' starts. In a file cut short
+    (which jsonfmt salvages) the entries found before the damage."""
+    lines: list[int] = []
+    with contextlib.suppress(json.JSONDecodeError):
+        _find_entry_lines(text, keys, lines)
+    return lines
+
+
+def _find_entry_lines(text: str, keys: tuple[str, ...], lines: list[int]) -> None:
     decoder = json.JSONDecoder()
 
     def skip(pos: int) -> int:
@@ -306,25 +315,29 @@ def _entry_lines(text: str, keys: tuple[str, ...]) -> list[int]:
     pos = skip(0)
     for key in keys:
         if not text.startswith("{", pos):
-            return []
+            return
         found = -1
         pos = skip(pos + 1)
         while not text.startswith("}", pos):
-            name, pos = decoder.raw_decode(text, pos)
-            pos = skip(skip(pos) + 1)  # the colon
-            if name == key:
-                found = pos  # the last one, as json.loads keeps the last of a repeated key
-            _, pos = decoder.raw_decode(text, pos)
+            try:
+                name, pos = decoder.raw_decode(text, pos)
+                pos = skip(skip(pos) + 1)  # the colon
+                if name == key:
+                    found = pos  # the last one, as json.loads keeps the last of a repeated key
+                _, pos = decoder.raw_decode(text, pos)
+            except json.JSONDecodeError:
+                if found < 0:
+                    raise
+                break  # a file cut short in (or after) the list looked for
             pos = skip(pos)
             if text.startswith(",", pos):
                 pos = skip(pos + 1)
         if found < 0:
-            return []
+            return
         pos = found
     if not text.startswith("[", pos):
-        return []
+        return
     pos = skip(pos + 1)
-    lines: list[int] = []
     line, counted = 1, 0
     while not text.startswith("]", pos):
         line += text.count("\n", counted, pos)
@@ -334,7 +347,6 @@ def _entry_lines(text: str, keys: tuple[str, ...]) -> list[int]:
         pos = skip(pos)
         if text.startswith(",", pos):
             pos = skip(pos + 1)
-    return lines
 
 
 def bad_line_issues(path: Path, bad_lines: dict[int, str]) -> list[ParseIssue]:

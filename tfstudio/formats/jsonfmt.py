@@ -5,19 +5,23 @@
 "confidence", "review", "tier"}…]}`` ("tier", the TextGrid tier a label was imported from,
 only where there is one). Each event is written on a line of its own. A bad event or class
 becomes an issue on the line where its entry starts, whose reason names the entry's number
-and the field. Optional event fields may be missing and take their defaults.
+and the field. Optional event fields may be missing and take their defaults. A file cut short
+(or damaged) in or after its events keeps the events before the damage, with one issue at
+its line; one damaged before its first event is refused.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from tfstudio.formats.base import (
     FormatError,
+    JsonDocument,
     LabelEvent,
     ParseIssue,
     ParseResult,
@@ -27,6 +31,7 @@ from tfstudio.formats.base import (
     format_number,
     format_time,
     load_json,
+    read_text,
     write_text,
 )
 
@@ -42,7 +47,15 @@ REVIEWS = ("none", "accepted", "rejected")
 def read(path: Path) -> ParseResult:
     """Events and classes from a tfstudio JSON label file; bad entries become issues."""
     path = Path(path)
-    loaded = load_json(path)
+    damage: ParseIssue | None = None
+    try:
+        loaded = load_json(path)
+    except FormatError as exc:
+        # A file cut short (a copy that stopped, a full disk) keeps the events before the cut.
+        salvaged = _salvage(read_text(path), path, exc.reason)
+        if salvaged is None:
+            raise
+        loaded, damage = salvaged
     document = loaded.value
     if not isinstance(document, dict) or document.get("format") != FORMAT_ID:
         if isinstance(document, dict) and isinstance(document.get("data"), dict):
@@ -80,7 +93,74 @@ def read(path: Path) -> ParseResult:
         except ValueError as exc:
             line = loaded.entry_line(("events",), number - 1)
             result.issues.append(ParseIssue(path, line, f"event {number}: {exc}"))
+    if damage is not None:
+        result.issues.append(damage)
     return result
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _salvage(text: str, path: Path, reason: str) -> tuple[JsonDocument, ParseIssue] | None:
+    """The document of a file whose JSON breaks inside or after its ``events`` list (as
+    tfstudio writes it, the last thing in the file), as far as it is whole, and the issue
+    that says where it breaks; None when it breaks before the first event."""
+    decoder = json.JSONDecoder()
+    document: dict[str, Any] = {}
+    events: list[Any] = []
+
+    def skip(at: int) -> int:
+        match = _SPACE.match(text, at)
+        assert match is not None  # matches the empty string
+        return match.end()
+
+    def damaged(at: int) -> tuple[JsonDocument, ParseIssue] | None:
+        if not events:
+            return None
+        line = text.count("\n", 0, at) + 1
+        why = (
+            f"{reason}; the rest of the file is not read (the {len(events)} event(s) before it "
+            "are kept)"
+        )
+        return JsonDocument(document, text), ParseIssue(path, line, why)
+
+    pos = skip(0)
+    if not text.startswith("{", pos):
+        return None
+    pos = skip(pos + 1)
+    try:
+        while not text.startswith("}", pos):
+            key, pos = decoder.raw_decode(text, pos)
+            pos = skip(pos)
+            if not text.startswith(":", pos):
+                return damaged(pos)
+            pos = skip(pos + 1)
+            if key != "events" or not text.startswith("[", pos):
+                document[key], pos = decoder.raw_decode(text, pos)
+            else:
+                document["events"] = events
+                pos = skip(pos + 1)
+                while not text.startswith("]", pos):
+                    start = pos
+                    try:
+                        entry, pos = decoder.raw_decode(text, pos)
+                    except json.JSONDecodeError:
+                        return damaged(start)
+                    events.append(entry)
+                    pos = skip(pos)
+                    if text.startswith(",", pos):
+                        pos = skip(pos + 1)
+                    elif not text.startswith("]", pos):
+                        return damaged(pos)
+                pos += 1
+            pos = skip(pos)
+            if text.startswith(",", pos):
+                pos = skip(pos + 1)
+            elif not text.startswith("}", pos):
+                return damaged(pos)
+    except json.JSONDecodeError as exc:
+        return damaged(exc.pos)
+    return None
 
 
 def _class(entry: Any) -> dict[str, str | None]:
