@@ -1,3 +1,5 @@
+import math
+
 import pytest
 
 from tests.conftest import fake_recording
@@ -131,6 +133,33 @@ def test_event_validation_names_the_problem(project):
     with pytest.raises(ProjectError, match="cannot change"):
         project.update_event(project.add_event(rec, cls.id, 0, 1).id, color="red")
     assert len(project.events()) == 1
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"onset": math.nan, "offset": 1.0}, "onset nan is not a finite number"),
+        ({"onset": 0.0, "offset": math.nan}, "offset nan is not a finite number"),
+        ({"onset": 0.0, "offset": math.inf}, "offset inf is not a finite number"),
+        ({"onset": 0.0, "offset": 1.0, "low_hz": math.nan}, "low_hz nan"),
+        ({"onset": 0.0, "offset": 1.0, "confidence": math.nan}, "confidence nan"),
+        ({"onset": "1", "offset": 2.0}, "onset must be a number, not '1'"),
+        ({"onset": None, "offset": 2.0}, "an event needs onset"),
+    ],
+)
+def test_a_time_that_is_not_a_finite_number_is_refused_by_every_way_in(project, values, message):
+    # SQLite stores NaN as NULL: a NaN time failed as a NOT NULL constraint, a NaN band edge
+    # or confidence was silently dropped, and a NaN onset crashed add_event's description.
+    rec = fake_recording(project)
+    cls = project.add_class("bird")
+    kept = project.add_event(rec, cls.id, 3.0, 4.0)
+    with pytest.raises(ProjectError, match=message):
+        project.add_event(rec, cls.id, **values)
+    with pytest.raises(ProjectError, match=message):
+        project.add_new_events([{"recording_id": rec, "class_id": cls.id, **values}])
+    with pytest.raises(ProjectError, match=message):
+        project.update_event(kept.id, **values)
+    assert project.events() == [kept]
 
 
 def test_class_hotkeys_colours_and_unique_names(project):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import math
 import operator
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -40,6 +41,7 @@ EDITABLE_EVENT_FIELDS = frozenset(EVENT_FIELDS)
 _REAL_FIELDS = ("onset", "offset", "low_hz", "high_hz", "confidence")
 _INTEGER_FIELDS = ("recording_id", "class_id", "run_id")
 _EVENT_ROW = operator.itemgetter(*EVENT_FIELDS)
+_REQUIRED_FIELDS = ("recording_id", "class_id", "onset", "offset")
 
 # Ground truth: human labels plus model detections a user accepted.
 LABEL_SQL = "(source = 'human' OR review = 'accepted')"
@@ -147,6 +149,18 @@ class EventStore(History):
         ) -> EventClass: ...
 
     def _check_event(self, values: Mapping[str, Any]) -> None:
+        for column in _REAL_FIELDS:
+            value = values.get(column)
+            if value is None:
+                continue
+            # SQLite stores NaN as NULL: a NaN time failed as "NOT NULL constraint failed",
+            # a NaN frequency or confidence was silently dropped.
+            try:
+                finite = math.isfinite(value)
+            except TypeError:
+                raise ProjectError(f"{column} must be a number, not {value!r}") from None
+            if not finite:
+                raise ProjectError(f"{column} {value} is not a finite number")
         onset, offset = values.get("onset"), values.get("offset")
         if onset is not None and onset < 0:
             raise ProjectError(f"onset {onset} is negative")
@@ -168,6 +182,9 @@ class EventStore(History):
         if not EDITABLE_EVENT_FIELDS.issuperset(row):
             unknown = set(row) - EDITABLE_EVENT_FIELDS
             raise ProjectError(f"unknown event field(s): {', '.join(sorted(unknown))}")
+        missing = [f for f in _REQUIRED_FIELDS if row.get(f) is None]
+        if missing:
+            raise ProjectError(f"an event needs {', '.join(missing)}: {dict(row)!r}")
         values = {
             "low_hz": None,
             "high_hz": None,
@@ -190,17 +207,12 @@ class EventStore(History):
         **extra: Any,
     ) -> Event:
         """Add one event (an undoable step when it is a human label)."""
+        row = dict(
+            recording_id=recording_id, class_id=class_id, onset=onset, offset=offset, **extra
+        )
+        self._new_event_values(row)  # before the description names its onset
         ids = self.add_events(
-            [
-                dict(
-                    recording_id=recording_id,
-                    class_id=class_id,
-                    onset=onset,
-                    offset=offset,
-                    **extra,
-                )
-            ],
-            description=f"add {self._class_name(class_id)!r} at {seconds_text(onset)}",
+            [row], description=f"add {self._class_name(class_id)!r} at {seconds_text(onset)}"
         )
         return self.event(ids[0])
 
@@ -602,6 +614,9 @@ class EventStore(History):
         unknown = set(changes) - EDITABLE_EVENT_FIELDS
         if unknown:
             raise ProjectError(f"cannot change event field(s): {', '.join(sorted(unknown))}")
+        missing = [f for f in _REQUIRED_FIELDS if f in changes and changes[f] is None]
+        if missing:
+            raise ProjectError(f"an event needs {', '.join(missing)}: it cannot be None")
         current = self.event(event_id)
         self._check_event({**current.to_dict(), **changes})
         names = {c.id: c.name for c in self.classes()}
