@@ -99,10 +99,10 @@ def test_a_file_replaced_since_its_hash_is_refused_not_cached_under_it(tmp_path)
     assert cache.load("any key", tmp_path / "a.wav", verify=False).shape == (101, 40)
 
 
-def _peak_bytes(path, out, cfg):
+def _peak_bytes(path, out, cfg, block_s=2.0):
     tracemalloc.start()
     try:
-        result = compute_features(path, cfg, out, block_s=2.0)
+        result = compute_features(path, cfg, out, block_s=block_s)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -119,6 +119,23 @@ def test_long_file_in_bounded_memory(tmp_path):
     # Four times the audio, about the same memory: it depends on the block, not the file.
     assert long_peak < 1.5 * short_peak, (short_peak, long_peak)
     assert long_peak < 80 * 22050 * 4 / 2
+
+
+def test_many_channels_in_the_memory_of_one(tmp_path):
+    # A block was 60 s of every channel: 370 MB for 16 channels at 96 kHz, 64 times a mono
+    # file's memory for 64 channels, though only their mean is ever used.
+    cfg = FeatureConfig()
+    sr, seconds, channels = 16000, 30, 64
+    second = (0.1 * np.random.default_rng(0).standard_normal((sr, channels))).astype(np.float32)
+    with sf.SoundFile(tmp_path / "many.wav", "w", sr, channels, "PCM_16") as f:
+        for _ in range(seconds):
+            f.write(second)
+    sf.write(tmp_path / "warm.wav", second[:, 0], sr)
+    compute_features(tmp_path / "warm.wav", cfg)  # the imports and kernels of a first call
+    out, peak = _peak_bytes(tmp_path / "many.wav", None, cfg, block_s=60.0)
+    assert out.shape == (1 + seconds * cfg.sample_rate // cfg.hop_length, cfg.n_mels)
+    decoded = seconds * sr * channels * 4
+    assert peak < decoded / 3, (peak, decoded)
 
 
 def test_audio_with_nan_samples_is_an_error_naming_the_file_and_time(tmp_path):

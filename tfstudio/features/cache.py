@@ -29,6 +29,9 @@ __all__ = [
 ]
 
 DEFAULT_BLOCK_S = 60.0
+# Samples (all channels) read at once at most: 60 s of 16 channels at 96 kHz is 370 MB as
+# float32, for a mono block of 5 MB. Fewer frames per block leave the features as they are.
+MAX_BLOCK_SAMPLES = 1 << 23
 
 
 def feature_file(cache_dir: Path, content_hash: str, config: FeatureConfig) -> Path:
@@ -43,9 +46,11 @@ def resampled_blocks(
 
     Resampling is done chunk by chunk with a margin either side; chunks start on multiples of
     ``orig / gcd(orig, target)`` source samples so every chunk's output samples fall on the
-    same time grid as those of one resampling of the whole file.
+    same time grid as those of one resampling of the whole file. A block of a file with many
+    channels is shorter, so that it holds at most ``MAX_BLOCK_SAMPLES`` samples.
     """
     orig = reader.sample_rate
+    block_s = min(block_s, MAX_BLOCK_SAMPLES / (orig * reader.channels))
     total = resampled_length(reader.frames, orig, target_sr)
     if orig == target_sr:
         block = max(1, round(block_s * orig))
