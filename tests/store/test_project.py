@@ -196,6 +196,38 @@ def test_class_names_every_format_can_carry(project, name, match):
     assert project.add_class("x" * 200).name == "x" * 200
 
 
+def test_a_class_name_in_either_unicode_form_is_one_class(project):
+    import unicodedata
+
+    # A label file written on macOS spells accents decomposed (NFD): it made a second class
+    # that looked exactly like the first.
+    nfc, nfd = (unicodedata.normalize(form, "Grive café") for form in ("NFC", "NFD"))
+    rec = fake_recording(project)
+    with project.import_events() as batch:
+        rows = [
+            {"recording_id": rec, "class_id": batch.class_id(name), "onset": t, "offset": t + 1}
+            for t, name in ((0.0, nfd), (2.0, nfc))
+        ]
+        batch.add(rows)
+    assert [c.name for c in project.classes()] == [nfc]
+    assert project.class_by_name(nfd) == project.class_by_name(nfc)
+    with pytest.raises(ProjectError, match="already exists"):
+        project.add_class(nfd)
+    with pytest.raises(ProjectError, match="already exists"):
+        project.add_classes(["other", nfd])
+
+
+def test_a_class_stored_decomposed_by_an_older_tfstudio_is_found_in_either_form(project):
+    import unicodedata
+
+    nfc, nfd = (unicodedata.normalize(form, "Grive café") for form in ("NFC", "NFD"))
+    cls = project.add_class("x")
+    project.conn.execute("UPDATE classes SET name = ? WHERE id = ?", (nfd, cls.id))
+    assert project.class_by_name(nfc).id == cls.id
+    assert project.ensure_class(nfc).id == cls.id
+    assert len(project.classes()) == 1
+
+
 def test_undo_redo_every_kind_of_edit(project):
     rec = fake_recording(project)
     bird = project.add_class("bird")

@@ -4,6 +4,7 @@ deleting them are undoable steps."""
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -17,13 +18,19 @@ EDITABLE_CLASS_FIELDS = frozenset({"name", "color", "hotkey", "position"})
 
 
 def _class_name(name: str) -> str:
-    """The stripped name, or ProjectError saying why it cannot name a class."""
+    """The stripped name in Unicode normal form NFC, or ProjectError saying why it cannot
+    name a class. One form: a label file written on macOS (decomposed accents, NFD) made a
+    second class that looked exactly like the first."""
     try:
-        return check_class_name(name)
+        return unicodedata.normalize("NFC", check_class_name(name))
     except ValueError as exc:
         if not name.strip():
             raise ProjectError("a class needs a name") from None
         raise ProjectError(f"{exc}; choose another name") from None
+
+
+def _other_forms(name: str) -> tuple[str, str]:
+    return unicodedata.normalize("NFC", name), unicodedata.normalize("NFD", name)
 
 
 class ClassStore(History):
@@ -34,8 +41,13 @@ class ClassStore(History):
         return [EventClass.from_row(r) for r in rows]
 
     def class_by_name(self, name: str) -> EventClass | None:
-        rows = self._rows("SELECT * FROM classes WHERE name = ?", (name,))
-        return EventClass.from_row(rows[0]) if rows else None
+        """The class called ``name``, in whichever Unicode normal form either is written (a
+        project made before names were stored in NFC may hold NFD ones)."""
+        for form in dict.fromkeys((name, *_other_forms(name))):
+            rows = self._rows("SELECT * FROM classes WHERE name = ?", (form,))
+            if rows:
+                return EventClass.from_row(rows[0])
+        return None
 
     def add_class(
         self, name: str, *, color: str | None = None, hotkey: str | None = None
@@ -76,7 +88,7 @@ class ClassStore(History):
         with self.write(), self._history_group(f"add {len(names)} classes"):
             clash = self.conn.execute(
                 "SELECT name FROM classes WHERE name IN (SELECT value FROM json_each(?)) LIMIT 1",
-                (json.dumps(names),),
+                (json.dumps([form for name in names for form in _other_forms(name)]),),
             ).fetchone()
             if clash is not None:
                 raise ProjectError(f"class {clash[0]!r} already exists")

@@ -9,6 +9,7 @@ import json
 import math
 import operator
 import time
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -101,6 +102,7 @@ class EventImport:
         cls = self._store.class_by_name(name)
         if cls is not None:
             return cls.id
+        name = unicodedata.normalize("NFC", name)  # as add_class stores it: one class
         if name not in self.new_classes:
             self.new_classes[name] = (-1 - len(self.new_classes), dict(meta or {}))
         return self.new_classes[name][0]
