@@ -256,3 +256,22 @@ def test_undecodable_name(tmp_path):
     assert probe(path).frames == SR
     err = _reason(tmp_path / os.fsdecode(b"missing-\xff.wav"))
     assert err.kind == "missing"
+
+
+@pytest.mark.parametrize("riff_size", [36, 0, 0xFFFFFFFF])
+def test_wav_whose_writer_never_completed_the_header_says_so(tmp_path, riff_size):
+    # A recorder that lost power: sizes left as written at the start, the audio after them.
+    # libsndfile reports 0 frames, which the probe called "contains no audio".
+    data = bytearray(_write(tmp_path / "a.wav", channels=1, subtype="PCM_16").read_bytes())
+    assert data[36:40] == b"data"
+    data[4:8] = struct.pack("<I", riff_size)
+    data[40:44] = struct.pack("<I", 0)
+    path = tmp_path / "unfinished.wav"
+    path.write_bytes(bytes(data))
+    err = _reason(path)
+    assert err.kind == "malformed"
+    assert "unfinished file: its header says it holds no audio" in err.reason
+    assert f"{2 * SR} bytes (about 1.00 s) follow it" in err.reason
+    # A file that really holds nothing is still said as such.
+    sf.write(tmp_path / "zero.wav", np.zeros((0, 1), np.float32), SR)
+    assert _reason(tmp_path / "zero.wav").kind == "no_frames"

@@ -82,6 +82,44 @@ def _riff(f: BinaryIO, file_size: int, e: str) -> DataSpan | None:
     return None
 
 
+def unfinished_riff_data(f: BinaryIO, file_size: int) -> DataSpan | None:
+    """The bytes after a RIFF/RF64 'data' chunk whose header declares none, if any follow.
+
+    A writer puts 0 there when it starts and fills in the size when it closes the file, so a
+    recording whose program crashed or lost power keeps its audio behind a header that says
+    it has none; libsndfile then reports 0 frames (unless the outer size is 8 as well)."""
+    f.seek(0)
+    head = f.read(12)
+    if head[:4] not in (b"RIFF", b"RIFX", b"RF64", b"BW64") or head[8:12] != b"WAVE":
+        return None
+    e = ">" if head[:4] == b"RIFX" else "<"
+    data64: int | None = None
+    align = sample_rate = channels = None
+    pos = 12
+    try:
+        for _ in range(_MAX_CHUNKS):
+            if pos + 8 > file_size:
+                return None
+            f.seek(pos)
+            cid, size = struct.unpack(e + "4sI", f.read(8))
+            if cid == b"ds64":
+                _riff_size, data64 = struct.unpack("<QQ", f.read(16))
+            elif cid == b"fmt ":
+                _tag, channels, sample_rate, _rate, align, _bits = struct.unpack(
+                    e + "HHIIHH", f.read(16)
+                )
+            elif cid == b"data":
+                declared = data64 if size == 0xFFFFFFFF and data64 is not None else size
+                present = file_size - (pos + 8)
+                if declared != 0 or present <= 0:
+                    return None
+                return DataSpan(pos + 8, present, align or None, sample_rate, channels)
+            pos += 8 + size + (size & 1)
+    except struct.error:
+        return None
+    return None
+
+
 def _whole_form(size: int, file_size: int) -> DataSpan | None:
     """No audio chunk before the end: the outer chunk's size tells if the header was cut."""
     if size in _UNKNOWN_SIZES or 8 + size <= file_size:

@@ -15,7 +15,12 @@ from typing import BinaryIO
 
 import soundfile as sf
 
-from tfstudio.audio._headers import TRUNCATION_TOLERANCE_BYTES, ogg_ends_cleanly, read_data_span
+from tfstudio.audio._headers import (
+    TRUNCATION_TOLERANCE_BYTES,
+    ogg_ends_cleanly,
+    read_data_span,
+    unfinished_riff_data,
+)
 
 __all__ = ["AUDIO_SUFFIXES", "AudioError", "AudioInfo", "probe", "scan"]
 
@@ -151,7 +156,9 @@ def _probe_open(path: Path, f: BufferedReader, st: os.stat_result) -> AudioInfo:
     if truncated is not None:
         raise truncated
     if info.frames <= 0:
-        raise AudioError(path, "contains no audio (0 frames)", "no_frames")
+        raise _unfinished(path, f, st.st_size) or AudioError(
+            path, "contains no audio (0 frames)", "no_frames"
+        )
     _check_tail(path, info)
     f.seek(0)
     digest = _digest(f)
@@ -310,6 +317,24 @@ def _truncation(path: Path, f: BinaryIO, file_size: int, sample_rate: int) -> Au
     else:
         detail = f"{missing} of the {span.declared_bytes} bytes its header declares are missing"
     return AudioError(path, f"truncated file: {detail}", "truncated")
+
+
+def _unfinished(path: Path, f: BinaryIO, file_size: int) -> AudioError | None:
+    """A WAV whose header says it holds no audio although audio follows it."""
+    span = unfinished_riff_data(f, file_size)
+    if span is None:
+        return None
+    rate = (span.bytes_per_frame or 0) * (span.sample_rate or 0)
+    amount = f"{span.declared_bytes} bytes"
+    if rate > 0:
+        amount += f" (about {seconds_text(span.declared_bytes / rate)})"
+    return AudioError(
+        path,
+        f"unfinished file: its header says it holds no audio, but {amount} follow it: the "
+        "program writing it stopped before completing the header (a crash or a power loss "
+        "while recording); repair the header, e.g. with 'sox --ignore-length'",
+        "malformed",
+    )
 
 
 def _check_tail(path: Path, info: sf._SoundFileInfo) -> None:
