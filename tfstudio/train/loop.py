@@ -1007,6 +1007,14 @@ class _Trainer:
         tuned = tune(self.model, self.validation, cfg)
         if not tuned.thresholds:
             return ""
+        score = _tuning_score(cfg.tune_er_weight)
+        if tuned.choice == "defaults":
+            # Nothing tuned scored better on val than the run's own threshold and filter.
+            return (
+                f"; the threshold and median filter kept as they were: tuned on the val split "
+                f"they scored lower ({score} {tuned.score_before:.3f}; each class's own "
+                f"choice {tuned.score_per_class:.3f})"
+            )
         self.cfg = cfg.replace(
             class_thresholds=tuned.thresholds,
             class_median_filter_frames=tuned.median_filter_frames,
@@ -1017,10 +1025,15 @@ class _Trainer:
             state["train_config"] = self.cfg.to_dict()
             write_checkpoint(path, state)
         self.project.update_run(self.run_id, config=self.cfg.to_dict())
+        if tuned.choice == "one for all":
+            return (
+                f"; one threshold and median filter for all classes chosen on the val split "
+                f"({score} {tuned.score_before:.3f} → {tuned.score_after:.3f}; each class's "
+                f"own choice {tuned.score_per_class:.3f})"
+            )
         return (
             f"; thresholds and median filters tuned per class on the val split "
-            f"({_tuning_score(self.cfg.tune_er_weight)} {tuned.score_before:.3f} → "
-            f"{tuned.score_after:.3f})"
+            f"({score} {tuned.score_before:.3f} → {tuned.score_after:.3f})"
         )
 
     def _validate(self) -> Scores | None:
