@@ -451,3 +451,13 @@ def test_a_file_given_as_the_project_is_named_as_such(tmp_path):
     with pytest.raises(ProjectError, match="not a tfstudio project but a file") as caught:
         Project.open(tmp_path / "song.wav")
     assert "tfstudio init" not in str(caught.value)  # init cannot make a project there
+
+
+def test_a_database_linked_to_a_missing_file_is_named_as_such(tmp_path):
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / DB_NAME).symlink_to(tmp_path / "unmounted" / DB_NAME)
+    for attempt in (lambda: Project.open(root), lambda: Project.create(root)):
+        with pytest.raises(ProjectError, match=r"a link to .*which is not there"):
+            attempt()
+    assert not (tmp_path / "unmounted").exists()

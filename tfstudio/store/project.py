@@ -14,6 +14,7 @@ reading never queues behind a writer.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,16 @@ __all__ = [
 ]
 
 
+def _refuse_dangling_link(db_path: Path) -> None:
+    """A database that is a link to a file that is not there (another disk not mounted) is
+    neither a missing project nor a place to make one."""
+    if db_path.is_symlink() and not db_path.exists():
+        raise ProjectError(
+            f"{db_path}: a link to {os.readlink(db_path)}, which is not there (a disk not "
+            "mounted?); mount it or restore the file"
+        )
+
+
 class Project(RecordingStore, ClassStore, EventStore, RunStore):
     """One project folder and its database connection (owned by the opening thread)."""
 
@@ -46,6 +57,7 @@ class Project(RecordingStore, ClassStore, EventStore, RunStore):
     def create(cls, root: Path | str) -> Project:
         """Make a new project in ``root`` (created if needed); error if one is already there."""
         root = Path(root)
+        _refuse_dangling_link(root / DB_NAME)
         if (root / DB_NAME).exists():
             raise ProjectError(f"{root}: already a tfstudio project")
         if root.exists() and not root.is_dir():
@@ -69,6 +81,7 @@ class Project(RecordingStore, ClassStore, EventStore, RunStore):
         False.
         """
         root = Path(root)
+        _refuse_dangling_link(root / DB_NAME)
         if not (root / DB_NAME).exists():
             if create:
                 return cls.create(root)
