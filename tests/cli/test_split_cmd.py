@@ -67,6 +67,25 @@ def test_training_without_splits_says_what_to_do_and_split_makes_it_train(tmp_pa
             "--seq-len", "64", "--device", "cpu", "--quiet"]  # fmt: skip
     capsys.readouterr()
     assert main(["train", str(root), *tiny]) != 0
-    assert "'tfstudio split PROJECT' puts labelled recordings" in capsys.readouterr().err
+    assert "'tfstudio split PROJECT' puts the 4 labelled recording(s)" in capsys.readouterr().err
     assert main(["split", str(root)]) == 0
     assert main(["train", str(root), *tiny]) == 0
+
+
+def test_one_labelled_recording_cannot_make_two_splits_and_training_says_why(tmp_path, capsys):
+    root = _unsplit_demo(tmp_path, recordings=3)
+    with Project.open(root) as project:
+        first, *others = project.recordings()
+        project.delete_events([e.id for r in others for e in project.labels(r.id)])
+    capsys.readouterr()
+    assert main(["split", str(root), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["assigned"] == [
+        {"id": first.id, "recording": first.name, "split": "train"}
+    ]
+    assert "warning: the val split stays empty: too few labelled recordings" in captured.err
+    assert main(["train", str(root), "--epochs", "1", "--device", "cpu", "--quiet"]) != 0
+    message = capsys.readouterr().err
+    assert "no recordings in the val split" in message
+    assert "needs at least two labelled recordings" in message
+    assert "tfstudio split" not in message  # it would change nothing

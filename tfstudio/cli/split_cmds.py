@@ -53,6 +53,12 @@ def cmd_split(args: argparse.Namespace) -> int:
         plan = assign_splits(
             project, val=args.val, test=args.test, seed=args.seed, apply=not args.dry_run
         )
+    for split, share in (("train", 1.0), ("val", args.val), ("test", args.test)):
+        if share > 0 and not plan.recordings[split]:
+            err(
+                f"warning: the {split} split stays empty: too few labelled recordings "
+                "(training needs one in train and one in val)"
+            )
     if args.json:
         emit_json(
             {

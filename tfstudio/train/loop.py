@@ -281,15 +281,13 @@ class _Trainer:
                 raise TrainError("the project has no classes; add classes and labels first")
         self.train_recs = [r for r in self.project.recordings("train") if r.status == "ok"]
         self.val_recs = [r for r in self.project.recordings("val") if r.status == "ok"]
-        # 'tfstudio split' (the Train dialog's Split button) fills both from the labelled
-        # recordings that have no split.
-        hint = (
-            "'tfstudio split PROJECT' puts labelled recordings without a split into train and val"
-        )
         if not self.train_recs:
-            raise TrainError(f"no recordings in the train split; {hint}")
+            raise TrainError(f"no recordings in the train split; {self._split_hint('train')}")
         if not self.val_recs:
-            raise TrainError(f"no recordings in the val split (needed for early stopping); {hint}")
+            raise TrainError(
+                f"no recordings in the val split (needed for early stopping); "
+                f"{self._split_hint('val')}"
+            )
         # Mean teacher: recordings with no labels that are in no split.
         self.unlabelled_recs = []
         if self.cfg.consistency_weight > 0:
@@ -992,6 +990,22 @@ class _Trainer:
         self.iteration += 1
         self.batch_in_epoch += 1
         return None
+
+    def _split_hint(self, split: str) -> str:
+        """What puts recordings into an empty ``split``: 'tfstudio split' (the Train dialog's
+        button) where labelled recordings have no split, else choosing one by hand."""
+        labelled = self.project.label_totals()
+        unsplit = [r for r in self.project.recordings() if r.split is None and r.id in labelled]
+        if len(unsplit) >= 2 or (unsplit and split == "train"):
+            return (
+                f"'tfstudio split PROJECT' puts the {len(unsplit)} labelled recording(s) "
+                "without a split into train and val"
+            )
+        return (
+            f"give it a recording with labels (the Recordings list's Set split, or 'tfstudio "
+            f"import --split {split}'); a project needs at least two labelled recordings, one "
+            "to learn from and one to stop on"
+        )
 
     @torch.no_grad()
     def _tune(self) -> str:
