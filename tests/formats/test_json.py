@@ -255,3 +255,19 @@ def test_a_bad_event_before_the_cut_is_still_named_by_its_line(tmp_path):
         (10, "event 2: field 'label' is empty"),
         (12, "not valid JSON: Expecting property name "),
     ]
+
+
+def test_an_event_nested_too_deeply_is_damage_after_the_events_before_it(tmp_path):
+    # The decoder recurses per nesting level: a runaway event (a generator's bug) ends the
+    # salvage there instead of raising RecursionError out of the reader.
+    path, events = written(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    at = text.index('    {"recording": "b.wav"')
+    path.write_text(text[:at] + "[" * 100_000 + text[at:], encoding="utf-8")
+    result = jsonfmt.read(path)
+    assert result.events == events[:2]
+    [issue] = result.issues
+    assert issue.line == 11  # where the third event starts
+    assert issue.reason.endswith(
+        "the rest of the file is not read (the 2 event(s) before it are kept)"
+    )

@@ -144,7 +144,7 @@ def _salvage(text: str, path: Path, reason: str) -> tuple[JsonDocument, ParseIss
                     start = pos
                     try:
                         entry, pos = decoder.raw_decode(text, pos)
-                    except json.JSONDecodeError:
+                    except (json.JSONDecodeError, RecursionError):
                         return damaged(start)
                     events.append(entry)
                     pos = skip(pos)
@@ -160,6 +160,9 @@ def _salvage(text: str, path: Path, reason: str) -> tuple[JsonDocument, ParseIss
                 return damaged(pos)
     except json.JSONDecodeError as exc:
         return damaged(exc.pos)
+    except RecursionError:
+        # Nested too deeply for the decoder: load_json's own reason stands.
+        return None
     return None
 
 
