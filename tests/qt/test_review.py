@@ -624,3 +624,40 @@ def test_posteriors_of_an_earlier_version_say_so_and_the_slider_leaves_detection
         assert view.detection_count() == 4
     finally:
         win.close()
+
+
+def test_delete_on_a_detection_rejects_it_and_leaves_nothing_for_a_number_key(review_window, qtbot):
+    """Delete rejects a detection and, as for a label, nothing stays selected: the number key
+    pressed next relabelled the rejected detection, which accepted it as a label of that
+    class. Delete on one rejected already writes no undo step that changes nothing."""
+    win = review_window
+    view, ws = win.view, win.workspace
+    root = ws.project.root
+    bird, frog = (next(c.id for c in ws.classes() if c.name == n) for n in ("bird", "frog"))
+    lane = view.lane_of(bird)
+    viewport = view.graphics.viewport()
+    qtbot.mouseClick(
+        viewport, Qt.MouseButton.LeftButton, pos=view.viewport_pos("lanes", 3.5, lane + 0.5)
+    )
+    target = ws.selected_event()
+    assert target is not None and target.confidence == pytest.approx(0.7)
+    qtbot.keyClick(view.graphics, Qt.Key.Key_Delete)
+    assert next(e for e in stored(root) if e.id == target.id).review == "rejected"
+    assert ws.selected_id is None
+    qtbot.keyClick(view.graphics, Qt.Key.Key_2)
+    after = next(e for e in stored(root) if e.id == target.id)
+    assert (after.review, after.class_id) == ("rejected", bird)
+    assert labels(root) == []
+    assert ws.current_class_id == frog  # the key still picks the class of new events
+
+    # The rejected detection is still drawn in its lane: a click selects it, Delete again
+    # changes nothing and adds no step, so one Ctrl+Z takes the rejection back.
+    qtbot.wait(600)  # not a double click
+    qtbot.mouseClick(
+        viewport, Qt.MouseButton.LeftButton, pos=view.viewport_pos("lanes", 3.5, lane + 0.5)
+    )
+    assert ws.selected_id == target.id
+    qtbot.keyClick(view.graphics, Qt.Key.Key_Delete)
+    assert ws.selected_id is None
+    qtbot.keyClick(view.graphics, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert next(e for e in stored(root) if e.id == target.id).review == "none"

@@ -480,7 +480,20 @@ class Workspace:
             return 0
         if state == "accepted":
             return len(self.accept(event_ids))
+        # A detection already in that state is left alone: rejecting it again wrote an undo
+        # step that changed nothing, and the next Ctrl+Z seemed to do nothing.
+        event_ids = [i for i in event_ids if self._review_state(i) != state]
+        if not event_ids:
+            return 0
         return self._write(set_review, self.project, event_ids, state) or 0
+
+    def _review_state(self, event_id: int) -> str | None:
+        """An event's review state (None when it is not in the project)."""
+        event = self.labels.get(event_id) or self.detections.get(event_id)
+        if event is None and self.project is not None:
+            with contextlib.suppress(ProjectError):
+                event = self.project.event(event_id)
+        return None if event is None else event.review
 
     def accept(self, event_ids: list[int]) -> list[Acceptance]:
         """Accept detections as one undoable step; each merges with the labels of its class
@@ -521,10 +534,11 @@ class Workspace:
             return self._delete_many(self.selected_events())
         if delete_rejects(event):
             self.review([event.id], "rejected")
-            return True
-        self._write(self.project.delete_events, [event.id])
+        else:
+            self._write(self.project.delete_events, [event.id])
         # Nothing is selected afterwards: selecting a neighbour would hand the number keys an
-        # event the user never picked (Tab picks the next one).
+        # event the user never picked (Tab picks the next one). A rejected detection is no
+        # exception: still selected, the next number key accepted it as a label of that class.
         self.select_event(None)
         return True
 
@@ -532,8 +546,11 @@ class Workspace:
         """Delete the selected labels and reject the selected detections, one undo step."""
         assert self.project is not None
         project = self.project
-        rejected = [e.id for e in events if delete_rejects(e)]
+        rejected = [e.id for e in events if delete_rejects(e) and e.review != "rejected"]
         deleted = [e.id for e in events if not delete_rejects(e)]
+        if not rejected and not deleted:  # only detections rejected already
+            self.select_event(None)
+            return True
 
         def apply() -> None:
             with project.undo_group(f"delete {len(events)} events"):
