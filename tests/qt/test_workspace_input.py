@@ -133,6 +133,44 @@ def test_shift_click_in_the_event_table_then_arrows_nudge_all_in_one_undo_step(
         assert stored[event.id] == pytest.approx(event.onset + step)
 
 
+def test_shift_arrows_move_the_end_of_every_selected_event_in_one_undo_step(
+    window, qtbot, small_project
+):
+    """Shift+arrows with several events selected moved only the current one's end, though
+    the arrows act on all of them."""
+    ws, view = window.workspace, window.view
+    ids = class_ids(window)
+    view.show_range(0.0, 10.0)
+    a = ws.add_event(1.0, 2.0, class_id=ids["bird"])
+    b = ws.add_event(4.0, 4.05, class_id=ids["frog"])
+    c = ws.add_event(7.0, 8.0, class_id=ids["bird"])
+    ws.select_event(None)
+    hz = mid_hz(view)
+    viewport = view.graphics.viewport()
+    qtbot.mouseClick(viewport, LEFT, pos=view.viewport_pos("spec", 1.5, hz))
+    qtbot.mouseClick(viewport, LEFT, CTRL, view.viewport_pos("spec", 4.02, hz))
+    assert sorted(ws.selection()) == sorted([a.id, b.id])
+
+    step = 10.0 / 100
+    key(qtbot, window, Qt.Key.Key_Right, SHIFT)
+    after = {e.id: (e.onset, e.offset) for e in store_labels(small_project)}
+    assert after[a.id] == pytest.approx((1.0, 2.0 + step))
+    assert after[b.id] == pytest.approx((4.0, 4.05 + step))
+    assert after[c.id] == (7.0, 8.0)  # not selected
+    assert "move the offset of 2 events" in window.undo_action.text()
+    # Earlier: each end stops at its own onset, never inside out.
+    key(qtbot, window, Qt.Key.Key_Left, SHIFT)
+    key(qtbot, window, Qt.Key.Key_Left, SHIFT)
+    after = {e.id: (e.onset, e.offset) for e in store_labels(small_project)}
+    assert after[a.id] == pytest.approx((1.0, 2.0 - step))
+    assert after[b.id] == pytest.approx((4.0, 4.0))
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    after = {e.id: (e.onset, e.offset) for e in store_labels(small_project)}
+    assert after[a.id] == pytest.approx((1.0, 2.0 + step))
+    assert after[b.id] == pytest.approx((4.0, 4.05 + step))
+
+
 def test_a_number_key_after_delete_relabels_nothing(window, qtbot, small_project):
     ws, view = window.workspace, window.view
     ids = class_ids(window)

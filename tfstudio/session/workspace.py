@@ -53,6 +53,7 @@ from tfstudio.store import (
 )
 
 NO_LABELS = LabelTotals(0, 0)
+_TIMES = ("onset", "offset")
 
 # Beyond this many changed events (an import, an undone import), re-read instead of patching.
 MAX_PATCHED_EVENTS = 200
@@ -344,34 +345,34 @@ class Workspace:
         event = self.selected_event()
         if event is None or self.recording is None:
             return None
-        duration = self.recording.duration
-        if self.also_selected and edge == "both" and self.project is not None:
-            return self._nudge_many(seconds, duration)
-        onset, offset = event.onset, event.offset
-        if edge == "both":
-            shift = min(max(seconds, -onset), duration - offset)
-            onset, offset = onset + shift, offset + shift
-        elif edge == "onset":
-            onset = min(max(0.0, onset + seconds), offset)
-        elif edge == "offset":
-            offset = max(min(duration, offset + seconds), onset)
-        else:
+        if edge not in ("both", "onset", "offset"):
             raise ValueError(f"edge must be both, onset or offset, not {edge!r}")
+        duration = self.recording.duration
+        if self.also_selected and self.project is not None:
+            return self._nudge_many(seconds, duration, edge)
+        onset, offset = _nudged(event, seconds, duration, edge)
         return self.update_event(event.id, onset=onset, offset=offset)
 
-    def _nudge_many(self, seconds: float, duration: float) -> Event | None:
+    def _nudge_many(self, seconds: float, duration: float, edge: str) -> Event | None:
         """Move every selected event by the same amount (as far as the first and last
-        allow), one undo step; detections moved become labels, as when adjusted alone."""
+        allow), or each one's onset or offset, one undo step; detections moved become
+        labels, as when adjusted alone."""
         assert self.project is not None
         project, events = self.project, self.selected_events()
-        shift = min(
-            max(seconds, -min(e.onset for e in events)), duration - max(e.offset for e in events)
-        )
+        if edge == "both":
+            seconds = min(
+                max(seconds, -min(e.onset for e in events)),
+                duration - max(e.offset for e in events),
+            )
+        moved = [(e, _nudged(e, seconds, duration, edge)) for e in events]
+        moved = [(e, times) for e, times in moved if not is_unchanged(e, dict(zip(_TIMES, times)))]
+        if not moved:
+            return self.selected_event()
+        what = "move" if edge == "both" else f"move the {edge} of"
 
         def apply() -> None:
-            with project.undo_group(f"move {len(events)} events"):
-                for e in events:
-                    onset, offset = e.onset + shift, e.offset + shift
+            with project.undo_group(f"{what} {len(moved)} events"):
+                for e, (onset, offset) in moved:
                     if edit_accepts(e, {"onset": onset, "offset": offset}):
                         accept_detections(project, [e.id], onset=onset, offset=offset)
                     else:
@@ -821,3 +822,15 @@ class Workspace:
             else:
                 self._counts.pop(recording_id, None)
                 self._totals.pop(recording_id, None)
+
+
+def _nudged(event: Event, seconds: float, duration: float, edge: str) -> tuple[float, float]:
+    """An event's onset and offset after a nudge of ``edge`` (both, onset or offset) by
+    ``seconds``: within the recording, never inside out."""
+    onset, offset = event.onset, event.offset
+    if edge == "both":
+        shift = min(max(seconds, -onset), duration - offset)
+        return onset + shift, offset + shift
+    if edge == "onset":
+        return min(max(0.0, onset + seconds), offset), offset
+    return onset, max(min(duration, offset + seconds), onset)
