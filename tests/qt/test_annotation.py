@@ -373,3 +373,27 @@ def test_ctrl_drag_is_a_rubber_band_that_selects_what_it_touches(window, qtbot, 
     )
     assert sorted(ws.selection()) == sorted([a.id, b.id])
     assert len(store_labels(small_project)) == 4  # no event was made
+
+
+def test_ctrl_drag_in_the_lanes_selects_the_events_of_the_lanes_it_spans(
+    window, qtbot, small_project
+):
+    """Ctrl+drag in the lanes drew a new event of the lane's class (over the events it was
+    meant to pick) instead of selecting."""
+    ws, view = window.workspace, window.view
+    ids = class_ids(window)
+    view.show_range(0.0, 10.0)
+    a = ws.add_event(1.0, 2.0, class_id=ids["bird"])
+    b = ws.add_event(3.0, 4.0, class_id=ids["frog"], low_hz=1000.0, high_hz=2000.0)
+    c = ws.add_event(3.5, 4.5, class_id=ids["bird"])
+    ws.add_event(6.0, 7.0, class_id=ids["bird"])  # later than the band
+    ws.select_event(None)
+    bird = view.lane_of(ids["bird"]) + 0.5
+    drag(qtbot, view, "lanes", (1.5, bird), (4.2, bird), Qt.KeyboardModifier.ControlModifier)
+    assert sorted(ws.selection()) == sorted([a.id, c.id])  # the bird lane only
+    assert len(store_labels(small_project)) == 4  # no event was made
+    frog = view.lane_of(ids["frog"]) + 0.5
+    drag(qtbot, view, "lanes", (3.2, frog), (3.4, bird), Qt.KeyboardModifier.ControlModifier)
+    assert sorted(ws.selection()) == sorted([a.id, b.id, c.id])  # both lanes, with the others
+    assert len(store_labels(small_project)) == 4
+    assert not any(item.isVisible() for item in view.editor._drag_items)

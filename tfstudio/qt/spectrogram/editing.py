@@ -294,7 +294,7 @@ class EditTool(QObject):
         ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
         self._drag_select = ctrl if phase == "start" else self._drag_select or ctrl
         if self._drag_select:
-            self._rubber_band(start, end, phase)
+            self._rubber_band(0, start, end, phase)
             return
         shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
         # Shift at the start or at the release makes a box (either is what users mean).
@@ -320,26 +320,33 @@ class EditTool(QObject):
         else:
             self.workspace.add_event(t0, t1)
 
-    def _rubber_band(self, start: QPointF, end: QPointF, phase: str) -> None:
+    def _rubber_band(self, where: int, start: QPointF, end: QPointF, phase: str) -> None:
         """Select every label (and shown detection) the dragged rectangle touches: in time,
-        and in frequency for boxes; with the ones already selected."""
+        and in frequency for boxes over the spectrogram (``where`` 0), or in the lanes it
+        spans (1); with the ones already selected."""
         assert self.audio is not None
         t0, t1 = sorted((start.x(), end.x()))
         y0, y1 = sorted((start.y(), end.y()))
         if phase != "finish":
-            item = self._drag_items[0]
+            item = self._drag_items[where]
             self._drag_rect(item, QRectF(t0, y0, t1 - t0, y1 - y0), None)
             item.setBrush(QColor(255, 255, 255, 30))
             return
         self._end_drag()
-        f0, f1 = self._hz_span(y0, y1)
+        if where == 1:
+            rows = range(math.floor(y0), math.floor(y1) + 1)
+            lanes = {self.lane_map.class_at(row) for row in rows}
+            f0, f1 = -math.inf, math.inf
+        else:
+            lanes = None
+            f0, f1 = self._hz_span(y0, y1)
         ws = self.workspace
         indexes = [ws.labels] + ([ws.detections] if self.detections.visible else [])
         touched: list[int] = []
         for index in indexes:
             for k in index.visible(t0, t1):
                 event = index.get(int(index.ids[k]))
-                if event is None:
+                if event is None or (lanes is not None and event.class_id not in lanes):
                     continue
                 boxed = event.low_hz is not None and event.high_hz is not None
                 if boxed and (event.high_hz < f0 or event.low_hz > f1):  # type: ignore[operator]
@@ -347,8 +354,14 @@ class EditTool(QObject):
                 touched.append(event.id)
         ws.select_events(ws.selection() + [i for i in touched if i not in ws.selection()])
 
-    def _on_lane_drag(self, start: QPointF, end: QPointF, phase: str, _mods) -> None:
+    def _on_lane_drag(self, start: QPointF, end: QPointF, phase: str, mods) -> None:
         if self.audio is None:
+            return
+        # Ctrl+drag selects here too: it drew a new event over the ones it meant to pick.
+        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        self._drag_select = ctrl if phase == "start" else self._drag_select or ctrl
+        if self._drag_select:
+            self._rubber_band(1, start, end, phase)
             return
         lane = math.floor(start.y())
         class_id = self.lane_map.class_at(lane)
