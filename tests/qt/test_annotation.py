@@ -232,6 +232,32 @@ def test_view_keys_zoom_and_scroll(window, qtbot):
     assert t0 < 6.0 < 6.5 < t1 and t1 - t0 < 1.0
 
 
+def test_fit_selection_shows_every_selected_event(window, qtbot):
+    """Z (and the toolbar's Fit selection) with several events selected fitted the current
+    one alone, the others out of sight."""
+    ws, view = window.workspace, window.view
+    ids = class_ids(window)
+    view.show_range(0.0, 10.0)
+    ws.add_event(1.0, 1.5, class_id=ids["bird"])
+    ws.add_event(6.5, 7.0, class_id=ids["frog"])
+    ws.add_event(9.0, 9.5, class_id=ids["bird"])
+    ws.select_event(None)
+    hz = mid_hz(view)
+    viewport = view.graphics.viewport()
+    qtbot.mouseClick(viewport, LEFT, pos=view.viewport_pos("spec", 1.25, hz))
+    qtbot.mouseClick(
+        viewport, LEFT, Qt.KeyboardModifier.ControlModifier, view.viewport_pos("spec", 6.75, hz)
+    )
+    assert len(ws.selection()) == 2
+    key(qtbot, window, Qt.Key.Key_Z)
+    t0, t1 = view.view_range()
+    assert t0 < 1.0 and 7.0 < t1 < 9.0
+    view.show_range(3.0, 4.0)
+    fit = next(a for a in window.toolbar.actions() if a.text() == "Fit selection")
+    qtbot.mouseClick(window.toolbar.widgetForAction(fit), LEFT)
+    assert view.view_range() == pytest.approx((t0, t1))
+
+
 def test_wheel_zooms_time_around_the_pointer(window, qtbot):
     from PySide6.QtCore import QPointF
     from PySide6.QtGui import QWheelEvent

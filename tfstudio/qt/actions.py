@@ -247,7 +247,7 @@ def build_toolbar(window: MainWindow) -> None:
     for text, slot, tip in (
         ("Zoom in", lambda: window.view.zoom(2.0), "Zoom in (+)"),
         ("Zoom out", lambda: window.view.zoom(0.5), "Zoom out (-)"),
-        ("Fit selection", window.view.zoom_to_selection, "Zoom to the selected event (Z)"),
+        ("Fit selection", window.view.zoom_to_selection, "Zoom to the selected events (Z)"),
         ("Whole", window.view.show_all, "Show the whole recording (0)"),
     ):
         action = tools.addAction(text, slot)

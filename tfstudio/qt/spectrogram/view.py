@@ -319,10 +319,13 @@ class SpectrogramView(QWidget):
         self.show_range(t0 + shift, t1 + shift)
 
     def zoom_to_selection(self) -> None:
-        event = self.workspace.selected_event()
-        if event is not None:
-            pad = max(0.1 * event.duration, 0.05)
-            self.show_range(event.onset - pad, event.offset + pad)
+        """Fit the view to the selected events, all of them (it showed only the current one
+        of several)."""
+        events = self.workspace.selected_events()
+        if events:
+            onset, offset = min(e.onset for e in events), max(e.offset for e in events)
+            pad = max(0.1 * (offset - onset), 0.05)
+            self.show_range(onset - pad, offset + pad)
 
     def ensure_visible(self, event: Event) -> None:
         t0, t1 = self.view_range()
