@@ -171,6 +171,41 @@ def test_shift_arrows_move_the_end_of_every_selected_event_in_one_undo_step(
     assert after[b.id] == pytest.approx((4.0, 4.05 + step))
 
 
+def test_pgdown_and_pgup_follow_the_recordings_list_as_sorted_and_filtered(window, qtbot):
+    """PgDown / PgUp went through the project's order whatever the list showed: sorted the
+    other way, PgDown went up the list, and it opened recordings the filter hides."""
+    ws, browser = window.workspace, window.browser
+    names = {r.id: r.stem for r in ws.recordings()}
+    assert names[ws.recording.id] == "rec0"
+    header = browser.table.horizontalHeader()
+    qtbot.mouseClick(header.viewport(), LEFT, pos=QPoint(header.sectionPosition(0) + 20, 5))
+    shown = [browser.model.index(r, 0).data() for r in range(browser.model.rowCount())]
+    assert shown == ["rec2.wav", "rec1.wav", "rec0.wav"]
+
+    def page(key_: Qt.Key) -> str:
+        key(qtbot, window, key_)
+        return names[ws.recording.id]
+
+    assert page(Qt.Key.Key_PageDown) == "rec0"  # the last row: stays
+    assert page(Qt.Key.Key_PageUp) == "rec1"
+    assert page(Qt.Key.Key_PageUp) == "rec2"
+    assert page(Qt.Key.Key_PageDown) == "rec1"
+
+    # A label on rec1, then the list shows the unlabelled ones: PgDown passes rec1 over.
+    ws.add_event(1.0, 2.0)
+    browser.state_combo.setCurrentIndex(browser.state_combo.findData("unlabelled"))
+    assert browser.model.rowCount() == 2
+    assert page(Qt.Key.Key_PageUp) == "rec2"
+    assert page(Qt.Key.Key_PageDown) == "rec0"
+    assert page(Qt.Key.Key_PageUp) == "rec2"
+    assert page(Qt.Key.Key_PageUp) == "rec2"  # the first row: stays
+    # Ctrl+U goes on down the list, around to its top.
+    key(qtbot, window, Qt.Key.Key_U, CTRL)
+    assert names[ws.recording.id] == "rec0"
+    key(qtbot, window, Qt.Key.Key_U, CTRL)
+    assert names[ws.recording.id] == "rec2"
+
+
 def test_a_number_key_after_delete_relabels_nothing(window, qtbot, small_project):
     ws, view = window.workspace, window.view
     ids = class_ids(window)

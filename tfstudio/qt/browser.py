@@ -145,6 +145,12 @@ class RecordingTableModel(QAbstractTableModel):
 
     def _index_rows(self) -> None:
         self._position = {r.rec.id: i for i, r in enumerate(self._rows)}
+        self._publish_order()
+
+    def _publish_order(self) -> None:
+        """PgDown / PgUp go to the row below / above, whatever the sort and the filter."""
+        listed = None if len(self._rows) == len(self._all) else (r.rec.id for r in self._rows)
+        self.workspace.set_recording_order([r.rec.id for r in self._all], listed)
 
     def reload(self) -> None:
         classes = self.workspace.classes()
@@ -158,6 +164,7 @@ class RecordingTableModel(QAbstractTableModel):
         old = self._rows
         if len(rows) == len(old) and all(a.rec.id == b.rec.id for a, b in zip(rows, old)):
             self._rows = rows
+            self._publish_order()  # the rows the filter hides may sort otherwise now
             if classes_changed and rows:  # colours, names or order of the chips
                 self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, 4))
                 return

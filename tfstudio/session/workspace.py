@@ -20,7 +20,7 @@ one rejects it (those rules are functions in :mod:`tfstudio.session.rules`).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +94,10 @@ class Workspace:
         self.current_class_id: int | None = None
         self._classes: list[EventClass] = []
         self._recordings: list[Recording] = []
+        # The recordings in the order a list sorts them, and those its filter shows, which
+        # PgDown, PgUp and Ctrl+U follow; None: the project's order, every recording.
+        self._recording_order: list[int] | None = None
+        self._recordings_listed: set[int] | None = None
         self._runs: list[Run] = []
         # Labels per recording in all, for every recording (what lists filter and sort by),
         # and per class for those asked about (read on demand: 10 000 recordings of 30 classes
@@ -147,6 +151,7 @@ class Workspace:
         self.run_id = None
         self.selected_id = None
         self.also_selected = ()
+        self._recording_order = self._recordings_listed = None
         self._pending.clear()
         if emit:
             self._reload_all()
@@ -260,24 +265,42 @@ class Workspace:
         self.events.detections.emit()
         self.events.selection.emit()
 
+    def set_recording_order(
+        self, recording_ids: list[int] | None, listed: Collection[int] | None = None
+    ) -> None:
+        """The order a list sorts the recordings in and those its filter shows (None: the
+        project's order, every recording): the next and previous recording are the rows
+        below and above, those the filter hides are passed over."""
+        self._recording_order = None if recording_ids is None else list(recording_ids)
+        self._recordings_listed = None if listed is None else set(listed)
+
     def step_recording(self, step: int, *, unlabelled: bool = False) -> bool:
-        """Go to the next/previous recording (optionally the next one without labels)."""
-        recordings = self._recordings
-        if not recordings:
+        """Go to the next/previous recording (optionally the next one without labels), in
+        the order the recordings list shows them, past those its filter hides."""
+        ids = [r.id for r in self._recordings]
+        if self._recording_order is not None:
+            known = set(ids)
+            ids = [i for i in self._recording_order if i in known]
+        if not ids:
             return False
-        ids = [r.id for r in recordings]
-        here = ids.index(self.recording.id) if self.recording and self.recording.id in ids else -1
+        listed = self._recordings_listed
         n = len(ids)
+        here = ids.index(self.recording.id) if self.recording and self.recording.id in ids else -1
         for k in range(1, n + 1):
             pos = here + step * k
             if not unlabelled and not 0 <= pos < n:
                 return False
             candidate = ids[pos % n]
+            if listed is not None and candidate not in listed:
+                continue
             if unlabelled and self.label_totals(candidate).labels:
                 continue
             self.set_recording(candidate)
             return True
-        self.report("Every recording has labels")
+        filtered = listed is not None and len(listed) < n
+        self.report(
+            "Every recording listed has labels" if filtered else "Every recording has labels"
+        )
         return False
 
     def selection(self) -> list[int]:
