@@ -149,7 +149,7 @@ class RecordingTableModel(QAbstractTableModel):
 
     def _publish_order(self) -> None:
         """PgDown / PgUp go to the row below / above, whatever the sort and the filter."""
-        listed = None if len(self._rows) == len(self._all) else (r.rec.id for r in self._rows)
+        listed = None if len(self._rows) == len(self._all) else [r.rec.id for r in self._rows]
         self.workspace.set_recording_order([r.rec.id for r in self._all], listed)
 
     def reload(self) -> None:
