@@ -338,3 +338,74 @@ def test_space_separated_labels_with_commas_are_not_taken_for_csv(tmp_path):
         LabelEvent("", 1.0, 2.0, "a,b,c"),
         LabelEvent("x.wav", 3.0, 4.0, "d, e"),
     ]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        "filename\tonset\toffset\tevent_label\n",
+        "filename\tonset\toffset\tevent_label\t\n",  # the header written with the tab too
+        "event_label\tonset\toffset\tfilename\n",  # columns by name, not the standard order
+    ],
+)
+def test_a_trailing_tab_is_no_field(tmp_path, header):
+    # Spreadsheets and scripts that write each field followed by a tab end every row with an
+    # empty field: nothing is in it, so the row holds the fields before it.
+    named = header.startswith("event_label")
+    rows = (
+        ["dog\t1.0\t2.0\ta.wav\t", "cat\t3.0\t4.5\ta.wav\t\t"]
+        if named
+        else ["a.wav\t1.0\t2.0\tdog\t", "a.wav\t3.0\t4.5\tcat\t\t"]
+    )
+    result = dcase.read(write_bytes(tmp_path, header + "\n".join(rows) + "\n"))
+    assert result.issues == []
+    assert result.events == [
+        LabelEvent("a.wav", 1.0, 2.0, "dog"),
+        LabelEvent("a.wav", 3.0, 4.5, "cat"),
+    ]
+
+
+def test_a_trailing_tab_after_three_columns_or_in_csv_is_no_field(tmp_path):
+    result = dcase.read(write_bytes(tmp_path, "1.0\t2.0\tdog\t\n3.0\t4.0\tcar horn\t\n"))
+    assert result.issues == []
+    assert result.events == [LabelEvent("", 1.0, 2.0, "dog"), LabelEvent("", 3.0, 4.0, "car horn")]
+    text = "filename,onset,offset,event_label\na.wav,1.0,2.0,dog,\n"
+    result = dcase.read(write_bytes(tmp_path, text, "labels.csv"))
+    assert result.issues == []
+    assert result.events == [LabelEvent("a.wav", 1.0, 2.0, "dog")]
+
+
+def test_a_trailing_tab_keeps_a_real_fifth_value_as_it_was(tmp_path):
+    # A confidence column still makes a detection, with or without a trailing tab after it;
+    # an empty confidence is a label; a fifth value a four-column file has no place for is
+    # still reported.
+    text = (
+        "filename\tonset\toffset\tevent_label\tconfidence\n"
+        "a.wav\t1.0\t2.0\tdog\t0.5\t\n"
+        "a.wav\t3.0\t4.0\tcat\t\n"
+        "a.wav\t5.0\t6.0\towl\t0.25\n"
+    )
+    result = dcase.read(write_bytes(tmp_path, text))
+    assert result.issues == []
+    assert result.events == [
+        LabelEvent("a.wav", 1.0, 2.0, "dog", source="model", confidence=0.5),
+        LabelEvent("a.wav", 3.0, 4.0, "cat"),
+        LabelEvent("a.wav", 5.0, 6.0, "owl", source="model", confidence=0.25),
+    ]
+    expected = (
+        "expected 4 tab-separated fields (filename, onset, offset, event_label) or 3 "
+        "(onset, offset, event_label), found 5"
+    )
+    for header in ("", "filename\tonset\toffset\tevent_label\n"):
+        result = dcase.read(write_bytes(tmp_path, header + "a.wav\t1.0\t2.0\tdog\t0.5\t\n"))
+        assert result.events == []
+        assert [(i.line, i.reason) for i in result.issues] == [(1 + bool(header), expected)]
+    text = "event_label\tonset\toffset\tfilename\ndog\t1.0\t2.0\ta.wav\t0.5\n"
+    result = dcase.read(write_bytes(tmp_path, text))
+    assert [(i.line, i.reason) for i in result.issues] == [
+        (2, "expected 4 tab-separated fields as in the header, found 5")
+    ]
+    # An empty label is still named as such, not taken for a missing column.
+    result = dcase.read(write_bytes(tmp_path, "a.wav\t1.0\t2.0\t\t\n"))
+    assert [(i.line, i.reason) for i in result.issues] == [(1, "empty event_label")]

@@ -8,8 +8,8 @@ and an optional ``confidence`` (``score``), which makes each row with a value a 
 without a header is read by position: four columns (filename, onset, offset, event_label) or
 three (onset, offset, event_label, recording ``""``). Repeated headers (concatenated files),
 lines with only a file name or with empty onset, offset and label (a recording without
-events, as DESED writes them) and runs of spaces instead of tabs on lines that have no tab
-at all are accepted. A file saved as CSV (no tab anywhere; fields split on commas or, as
+events, as DESED writes them), runs of spaces instead of tabs on lines that have no tab
+at all, and a trailing tab (an empty last field, which holds nothing) are accepted. A file saved as CSV (no tab anywhere; fields split on commas or, as
 spreadsheets write them where the decimal separator is a comma, semicolons; CSV quoting
 undone) has the same columns, and its times and scores may have a decimal comma. A
 weak-label file (``filename event_labels``: clip tags without times) is refused with one
@@ -192,9 +192,20 @@ def _tab_fields(line: str) -> list[str]:
     return [field.strip() for field in line.split("\t")]
 
 
+def _without_empty_tail(fields: list[str], width: int) -> list[str]:
+    """``fields`` without the empty ones after the first ``width``: a row written with a tab
+    (or comma) after every field, as spreadsheets and some scripts write them, ends with an
+    empty field that holds nothing."""
+    end = len(fields)
+    while end > width and not fields[end - 1]:
+        end -= 1
+    return fields[:end]
+
+
 def _header(path: Path, fields: list[str], label_column: str | None) -> _Columns | None:
     """The columns a header row names, None when the first line is not a header; FormatError
     for a header tfstudio cannot use (weak labels, no times, no such label column)."""
+    fields = _without_empty_tail(fields, 0)  # a trailing tab names no column
     if len(fields) < 2 or any(is_number(field) for field in fields if field):
         return None
     keys = [column_key(field) for field in fields]
@@ -251,6 +262,7 @@ def _split_named(line: str, columns: _Columns) -> list[str] | None:
         fields = line.strip().split(None, columns.width - 1)
     else:
         fields = line.split()
+    fields = _without_empty_tail(fields, columns.width)
     others = [f for k, f in enumerate(fields) if k != columns.recording]
     if not any(others):
         return None
@@ -279,7 +291,16 @@ def _named_event(fields: list[str], columns: _Columns, decimal_comma: bool) -> L
 def _split(line: str) -> list[str] | None:
     """The fields of one line, or None for a line that names a recording without events."""
     if "\t" in line:
-        fields = _tab_fields(line)
+        fields = _without_empty_tail(_tab_fields(line), 4)
+        if (
+            len(fields) == 4
+            and not fields[3]
+            and is_number(_decimal_point(fields[0]))
+            and is_number(_decimal_point(fields[1]))
+            and not is_number(_decimal_point(fields[2]))
+        ):
+            # Onset, offset and a label (no offset is a word): three columns and a trailing tab.
+            fields = fields[:3]
         return None if not any(fields[1:]) else fields
     words = line.split()
     if len(words) == 1:
