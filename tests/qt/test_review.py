@@ -661,3 +661,24 @@ def test_delete_on_a_detection_rejects_it_and_leaves_nothing_for_a_number_key(re
     assert ws.selected_id is None
     qtbot.keyClick(view.graphics, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert next(e for e in stored(root) if e.id == target.id).review == "none"
+
+
+def test_tab_from_a_detection_goes_to_the_label_after_it(review_window, qtbot):
+    """Tab with a detection selected went to the first label after the playback cursor (the
+    recording's start), not the one after the detection."""
+    win = review_window
+    ws, view = win.workspace, win.view
+    bird = next(c.id for c in ws.classes() if c.name == "bird")
+    early = ws.add_event(0.2, 0.4, class_id=bird)
+    late = ws.add_event(8.5, 9.0, class_id=bird)
+    ws.select_event(None)
+    view.graphics.setFocus()
+    qtbot.keyClick(view.graphics, Qt.Key.Key_J)  # the most confident detection, 1-2 s
+    assert ws.selected_event().onset == pytest.approx(1.0) and ws.is_detection(ws.selected_id)
+    qtbot.keyClick(view.graphics, Qt.Key.Key_Tab)
+    assert ws.selected_id == late.id
+    qtbot.keyClick(view.graphics, Qt.Key.Key_J)
+    qtbot.keyClick(view.graphics, Qt.Key.Key_J)  # the next detection, 2.5-3.5 s
+    assert ws.selected_event().onset == pytest.approx(2.5) and ws.is_detection(ws.selected_id)
+    qtbot.keyClick(view.graphics, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert ws.selected_id == early.id

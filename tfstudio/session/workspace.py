@@ -348,6 +348,11 @@ class Workspace:
         return [e for e in found if e is not None]
 
     def step_event(self, step: int, t: float = 0.0) -> int | None:
+        """Select the label ``step`` places after (before) the selected one; with none
+        selected, the first from ``t`` on (back), and with a detection selected, from it."""
+        current = self.selected_event()
+        if current is not None and current.id not in self.labels:
+            t = current.onset  # it was from the playback cursor, far from the detection
         event_id = self.labels.neighbour(self.selected_id, step, t)
         if event_id is not None:
             self.select_event(event_id)
