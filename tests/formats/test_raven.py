@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tfstudio.formats import FormatError, LabelEvent, raven
+from tfstudio.formats import FormatError, LabelEvent, guess_format, raven
 
 
 def table(tmp_path: Path, rows: list[list[str]], name: str = "rec.Table.1.selections.txt") -> Path:
@@ -261,3 +261,60 @@ def test_a_confidence_column_wins_over_a_score_column(tmp_path):
     ]
     [event] = raven.read(table(tmp_path, rows)).events
     assert (event.source, event.confidence) == ("model", 0.25)
+
+
+def test_a_table_with_end_time_hidden_ends_at_begin_plus_delta(tmp_path):
+    # Raven exports only the columns its table shows: with End Time and High Freq hidden, the
+    # selection's end is in Delta Time and its top in Delta Freq.
+    rows = [
+        [
+            "Selection",
+            "View",
+            "Channel",
+            "Begin Time (s)",
+            "Delta Time (s)",
+            "Low Freq (Hz)",
+            "Delta Freq (Hz)",
+            "Annotation",
+        ],
+        ["1", "Spectrogram 1", "1", "1.5", "0.75", "1200.5", "3599.5", "Turdus merula"],  # 2
+        ["2", "Spectrogram 1", "1", "3", "1", "", "500", "wren"],  # 3: no band
+        ["3", "Spectrogram 1", "1", "4", "0.5", "900", "", "owl"],  # 4: no top
+        ["4", "Spectrogram 1", "1", "5", "", "900", "100", "bat"],  # 5
+        ["5", "Spectrogram 1", "1", "6", "-1", "900", "100", "bat"],  # 6
+        ["6", "Spectrogram 1", "1", "7", "1", "900", "-100", "bat"],  # 7
+    ]
+    result = raven.read(table(tmp_path, rows))
+    assert result.events == [
+        LabelEvent("", 1.5, 2.25, "Turdus merula", 1200.5, 4800.0),
+        LabelEvent("", 3.0, 4.0, "wren"),
+        LabelEvent("", 4.0, 4.5, "owl", 900.0, None),
+    ]
+    assert [(i.line, i.reason) for i in result.issues] == [
+        (5, "delta time is empty"),
+        (6, "delta time -1 is negative"),
+        (7, "delta frequency -100 is negative"),
+    ]
+    # Found for what it is without --format, and imported the same way.
+    assert guess_format(table(tmp_path, rows[:2], name="rec.txt")) == "raven"
+
+
+def test_end_time_wins_over_delta_time_and_one_of_them_is_needed(tmp_path):
+    rows = [
+        [
+            "Begin Time (s)",
+            "End Time (s)",
+            "Delta Time (s)",
+            "High Freq (Hz)",
+            "Delta Freq (Hz)",
+            "Low Freq (Hz)",
+            "Label",
+        ],
+        ["1", "2", "5", "3000", "7", "1000", "a"],
+    ]
+    assert raven.read(table(tmp_path, rows)).events == [
+        LabelEvent("", 1.0, 2.0, "a", 1000.0, 3000.0)
+    ]
+    rows = [["Selection", "Begin Time (s)", "Label"], ["1", "0", "a"]]
+    with pytest.raises(FormatError, match="no 'end time \\(s\\)' column \\(nor 'delta time"):
+        raven.read(table(tmp_path, rows))

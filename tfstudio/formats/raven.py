@@ -6,7 +6,9 @@ names match case-insensitively, runs of spaces as one). A ``Confidence`` column 
 a ``Score`` column (Koogu's) makes each row with a value a detection (a model event with that
 confidence); a ``Species Code`` (BirdNET's) is kept with the event, and BirdNET's "nocall"
 placeholder row (a file without detections) is skipped. The band is in ``Low/High Freq (Hz)``
-(Raven's) or ``Low/High Frequency (Hz)`` (Koogu's). Raven writes one row per view for each selection; a selection
+(Raven's) or ``Low/High Frequency (Hz)`` (Koogu's); a table whose End Time (or High Freq)
+column is hidden has its end in ``Delta Time (s)`` (``Delta Freq (Hz)``): End = Begin + Delta.
+Raven writes one row per view for each selection; a selection
 number seen again is the same event, and its Spectrogram row wins. With a ``Begin File`` or
 ``Begin Path`` column the event's recording is that file's base name, and with ``File Offset
 (s)`` its times are taken within that file (tables that span several files count Begin Time
@@ -50,6 +52,9 @@ SUFFIX = ".Table.1.selections.txt"
 
 BEGIN = "begin time (s)"
 END = "end time (s)"
+# Raven can hide End Time (or High Freq) and show the selection's length: End = Begin + Delta.
+DELTA_TIME = "delta time (s)"
+DELTA_FREQ = "delta freq (hz)"
 # Raven's own names first; Koogu writes the frequencies in full.
 LOW_COLUMNS = ("low freq (hz)", "low frequency (hz)")
 HIGH_COLUMNS = ("high freq (hz)", "high frequency (hz)")
@@ -78,8 +83,8 @@ RAVEN_COLUMNS = frozenset(
         FILE_OFFSET,
         *CONFIDENCE_COLUMNS,
         SPECIES_CODE,
-        "delta time (s)",
-        "delta freq (hz)",
+        DELTA_TIME,
+        DELTA_FREQ,
         "avg power density (db fs/hz)",
     }
     | {"begin clock time", "end clock time", "begin date", "end date", "begin date time"}
@@ -99,9 +104,12 @@ def read(path: Path, *, label_column: str | None = None) -> ParseResult:
     header = [" ".join(cell.split()) for cell in lines[header_index].split("\t")]
     names = [name.lower() for name in header]
     column = {name: i for i, name in reversed(list(enumerate(names)))}
-    for required in (BEGIN, END):
-        if required not in column:
-            raise FormatError(path, f"not a Raven selection table: no {required!r} column")
+    if BEGIN not in column:
+        raise FormatError(path, f"not a Raven selection table: no {BEGIN!r} column")
+    if END not in column and DELTA_TIME not in column:
+        raise FormatError(
+            path, f"not a Raven selection table: no {END!r} column (nor {DELTA_TIME!r})"
+        )
 
     rows = [
         (number, _cells(line, len(names)))
@@ -206,7 +214,11 @@ def _one_row_per_selection(
 def _event(
     cells: list[str], column: dict[str, int], label_column: int, header: list[str]
 ) -> LabelEvent:
-    onset, offset = parse_interval(cells[column[BEGIN]], cells[column[END]])
+    if END in column:
+        onset, offset = parse_interval(cells[column[BEGIN]], cells[column[END]])
+    else:
+        onset = parse_number(cells[column[BEGIN]], "onset")
+        offset = onset + parse_number(cells[column[DELTA_TIME]], "delta time")
     recording = ""
     file_at = next((column[name] for name in FILE_COLUMNS if name in column), None)
     if file_at is not None and cells[file_at]:
@@ -218,6 +230,9 @@ def _event(
                 onset, offset = file_onset, file_onset + (offset - onset)
     low_hz = _frequency(cells, column, LOW_COLUMNS, "low frequency")
     high_hz = _frequency(cells, column, HIGH_COLUMNS, "high frequency")
+    if _first(column, HIGH_COLUMNS) is None and DELTA_FREQ in column and low_hz is not None:
+        delta_hz = _frequency(cells, column, (DELTA_FREQ,), "delta frequency")
+        high_hz = None if delta_hz is None else low_hz + delta_hz
     check_band(low_hz, high_hz)
     label = cells[label_column]
     if not label:
