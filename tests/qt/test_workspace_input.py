@@ -206,6 +206,33 @@ def test_pgdown_and_pgup_follow_the_recordings_list_as_sorted_and_filtered(windo
     assert names[ws.recording.id] == "rec2"
 
 
+def test_ctrl_click_in_the_recordings_list_adds_rows_that_set_split_then_moves(window, qtbot):
+    """Ctrl+click on a second recording opened it and left it the only one selected: the
+    list's selection, which Set split and Detect on selected act on, could not grow."""
+    ws, browser = window.workspace, window.browser
+    table, model = browser.table, browser.model
+
+    def centre(row: int) -> QPoint:
+        return table.visualRect(model.index(row, 0)).center()
+
+    names = [model.index(r, 0).data() for r in range(model.rowCount())]
+    qtbot.mouseClick(table.viewport(), LEFT, pos=centre(0))
+    qtbot.mouseClick(table.viewport(), LEFT, CTRL, centre(2))
+    assert ws.recording.name == names[2]  # the clicked one opens
+    chosen = {r.id for r in ws.recordings() if r.name in (names[0], names[2])}
+    assert set(browser.selected_ids()) == chosen
+    annotate = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Annotate")
+    split = next(a.menu() for a in annotate.actions() if a.text() == "Set &split")
+    next(a for a in split.actions() if a.text() == "T&est").trigger()
+    with Project.open(ws.project.root) as project:
+        splits = {r.name: r.split for r in project.recordings()}
+    assert splits == {names[0]: "test", names[1]: None, names[2]: "test"}
+    assert set(browser.selected_ids()) == chosen  # still both, for the next action
+    # A plain click selects one row again.
+    qtbot.mouseClick(table.viewport(), LEFT, pos=centre(1))
+    assert browser.selected_ids() == [ws.recording.id] and ws.recording.name == names[1]
+
+
 def test_a_number_key_after_delete_relabels_nothing(window, qtbot, small_project):
     ws, view = window.workspace, window.view
     ids = class_ids(window)

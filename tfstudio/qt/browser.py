@@ -386,6 +386,7 @@ class RecordingBrowser(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         self._fitted_for: tuple[int, int | None] = (-1, None)
+        self._choosing = False  # a row the user chose is opening
         self.fit_columns()
 
         top = QHBoxLayout()
@@ -534,9 +535,17 @@ class RecordingBrowser(QWidget):
 
     def _on_row_change(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():
-            self.workspace.set_recording(int(current.data(ID_ROLE)))
+            self._choosing = True
+            try:
+                self.workspace.set_recording(int(current.data(ID_ROLE)))
+            finally:
+                self._choosing = False
 
     def _on_current_recording_change(self) -> None:
+        if self._choosing:
+            # The user's click in the table opened it: the table's selection is theirs (a
+            # Ctrl+click adds the row to it; selecting the row alone here dropped the rest).
+            return
         rec = self.workspace.recording
         row = self.model.row_of(rec.id) if rec is not None else None
         selection = self.table.selectionModel()
