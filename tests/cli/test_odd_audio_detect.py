@@ -3,13 +3,14 @@ still detected on and stored, and every one left out is named with what is wrong
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.store.helpers import one_line_error, tfstudio
+from tests.store.helpers import tfstudio
 from tfstudio.store import Project
 from tfstudio.train.layout import posteriors_file
 
@@ -80,13 +81,16 @@ def test_recordings_that_cannot_be_read_are_named_and_the_others_detected(traine
 
     result = tfstudio("detect", trained, audio, "-q")
 
-    assert result.returncode != 0
-    line = one_line_error(result)
-    assert "2 recording(s) left out because their audio cannot be read" in line
-    assert "the other 2 recording(s) were detected on" in line
-    assert f"{audio / 'b damaged.flac'}: damaged audio" in line
-    assert f"{audio / 'c nan.wav'}: holds samples that are not numbers" in line
-    assert "from 1.00 s on" in line
+    # Done, with what was left out said (exit 3, as for any skipped PATH): the summary stays.
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr
+    skipped = [line for line in result.stderr.splitlines() if line.startswith("skipped ")]
+    assert len(skipped) == 2
+    assert f"skipped {audio / 'b damaged.flac'}: damaged audio" in skipped[0]
+    assert f"skipped {audio / 'c nan.wav'}: holds samples that are not numbers" in skipped[1]
+    assert "from 1.00 s on" in skipped[1]
+    assert "a good one.wav:" in result.stdout and "d good too.wav:" in result.stdout
+    assert "on 2 recording(s)" in result.stdout
     with Project.open(trained) as project:
         run = project.runs()[-1]
         by_name = {rec.name: rec for rec in project.recordings()}
@@ -94,3 +98,17 @@ def test_recordings_that_cannot_be_read_are_named_and_the_others_detected(traine
             assert posteriors_file(project, run.id, by_name[name]).exists(), name
         for name in ("b damaged.flac", "c nan.wav"):
             assert not posteriors_file(project, run.id, by_name[name]).exists(), name
+
+
+def test_the_json_summary_lists_what_was_left_out(trained, tmp_path):
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    sf.write(audio / "good.wav", _noise(2.0, 2), SR)
+    _damaged_flac(audio / "damaged.flac")
+    result = tfstudio("detect", trained, audio, "--json")
+    assert result.returncode == 3, result.stderr
+    summary = json.loads(result.stdout.splitlines()[-1])
+    assert summary["event"] == "summary" and summary["recordings"] == 1
+    [line] = summary["left_out"]
+    assert line.startswith(f"{audio / 'damaged.flac'}: damaged audio")
+    assert summary["skipped"] == [line]

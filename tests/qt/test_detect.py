@@ -148,6 +148,42 @@ def test_detection_can_be_cancelled_and_the_window_recovers(review_window, qtbot
     assert win.view.detection_count() == 4  # what was stored before is still there
 
 
+def test_recordings_left_out_by_detection_are_listed_and_the_rest_shown(
+    review_window, qtbot, monkeypatch
+):
+    """detect exits 3 when it left out recordings whose audio cannot be read: the window takes
+    it as done (the others' detections are stored) and lists what was left out."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QPlainTextEdit
+
+    from tfstudio.qt.dialogs import ReportDialog
+
+    win = review_window
+    monkeypatch.setenv("FAKE_CLI", "skip")
+    win.detector.program = FAKE_CLI
+    seen: list[str] = []
+
+    def close_report():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, ReportDialog):
+            QTimer.singleShot(20, close_report)
+            return
+        seen.append(box.findChild(QPlainTextEdit).toPlainText())
+        box.accept()
+
+    QTimer.singleShot(0, close_report)
+    win.browser.select_ids([r.id for r in win.workspace.recordings()[:2]])
+    with qtbot.waitSignal(win.detector.finished, timeout=30_000) as finished:
+        assert win.detect("selected")
+    outcome = finished.args[0]
+    assert outcome.status == "done" and outcome.exit_code == 3
+    assert outcome.message.startswith("skipped /data/rec2.flac: damaged audio")
+    qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
+    assert "/data/rec2.flac: damaged audio" in seen[0]
+    assert win.statusBar().currentMessage().startswith("Detected 5 event(s) on 2 recording(s)")
+    assert win.detect_actions["current"].isEnabled()
+
+
 def test_detect_on_unlabelled_recordings_picks_those_without_labels(review_window, monkeypatch):
     win = review_window
     ws = win.workspace

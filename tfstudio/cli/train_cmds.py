@@ -618,6 +618,10 @@ def cmd_detect(args: argparse.Namespace) -> int:
             bar.close()
     if not ranks.main:
         return 0
+    # Recordings whose audio turned out unreadable: the others were detected on.
+    for line in result.left_out:
+        err(f"skipped {line}")
+    skipped.extend(result.left_out)
     code = EXIT_SKIPPED if skipped else 0
     if args.json:
         emit_json({"event": "summary", **result.to_dict(), "skipped": skipped})

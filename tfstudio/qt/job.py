@@ -23,6 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
+from tfstudio.cli.common import EXIT_SKIPPED
 from tfstudio.session.jobs import JobResult, child_variables, exit_failure, tfstudio_command
 from tfstudio.session.stream import LineSplitter, decode_line
 
@@ -61,6 +62,9 @@ class Job(QObject):
 
     stderr_tail_lines = STDERR_TAIL_LINES
     stop_notice = "stop requested"
+    # Exit 3 (the command line's EXIT_SKIPPED) after a summary object means "done, some items
+    # skipped" for commands that say so; the JobResult's message holds the "skipped …" lines.
+    done_with_skips = False
 
     def __init__(
         self,
@@ -277,6 +281,10 @@ class Job(QObject):
             status, message = "cancelled", "Cancelled"
         elif code == 0:
             status, message = "done", ""
+        elif code == EXIT_SKIPPED and self.done_with_skips and self._last:
+            # Done, with some items left out: each said on stderr as "skipped …".
+            status = "done"
+            message = "\n".join(x for x in self._stderr_tail if x.startswith("skipped "))
         else:
             status, message = "failed", self.failure_message(code, crashed)
         self._end(

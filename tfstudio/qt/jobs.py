@@ -17,7 +17,10 @@ from tfstudio.store import Project, Recording
 
 
 class DetectJob(CliJob):
-    """``tfstudio detect PROJECT PATH… --run RUN --json`` with per-recording progress."""
+    """``tfstudio detect PROJECT PATH… --run RUN --json`` with per-recording progress; done
+    also when recordings whose audio cannot be read were left out (exit 3)."""
+
+    done_with_skips = True
 
     def __init__(
         self,

@@ -935,11 +935,20 @@ class MainWindow(QMainWindow):
         self.review.set_job(False)
         if outcome.status == "done":
             r = outcome.result
-            self.statusBar().showMessage(
+            summary = (
                 f"Detected {r.get('events', '?')} event(s) on {r.get('recordings', '?')} "
-                f"recording(s) in {outcome.elapsed_s:.0f} s",
-                8000,
+                f"recording(s) in {outcome.elapsed_s:.0f} s"
             )
+            self.statusBar().showMessage(summary, 8000)
+            left_out = list(r.get("left_out") or [])
+            if left_out:
+                ReportDialog(
+                    self,
+                    "Detection",
+                    f"{summary}. {len(left_out)} recording(s) left out: their audio cannot "
+                    "be read.",
+                    left_out,
+                ).exec()
         elif outcome.status == "cancelled":
             self.statusBar().showMessage("Detection cancelled (finished recordings are kept)", 8000)
         else:

@@ -492,6 +492,9 @@ class DetectReport:
     # Seconds spent in each stage (summed over recordings and ranks): loading the model,
     # features (computed or read from the cache), the model, post-processing, storing.
     stage_s: dict[str, float] = field(default_factory=dict)
+    # Recordings left as they were because their audio cannot be read: what is wrong with
+    # each and what to do, one line each (the others are detected on).
+    left_out: list[str] = field(default_factory=list)
 
     def add_time(self, stage: str, since: float) -> float:
         """Add the time since ``since`` (``time.perf_counter()``) to ``stage``; now."""
@@ -516,6 +519,7 @@ class DetectReport:
             "ranks": self.ranks,
             "stage_s": self.stage_s,
             "per_recording": self.per_recording,
+            "left_out": self.left_out,
         }
 
     @classmethod
@@ -539,6 +543,7 @@ class DetectReport:
             reused=sum(r.reused for r in reports),
             ranks=len(reports),
             stage_s=stages,
+            left_out=[line for report in reports for line in report.left_out],
         )
 
 
@@ -737,9 +742,8 @@ def _detect_each(
     """Detect on each recording and store its detections; counts go into ``report``.
 
     A recording whose audio cannot be read (damaged, or gone since the caller looked) is left
-    as it was and the others are detected on; TrainError at the end names every one left out.
+    as it was and the others are detected on; ``report.left_out`` says what is wrong with each.
     """
-    unreadable: list[str] = []
     for done, rec in enumerate(recordings):
         if progress is not None:
             progress(done, len(recordings), rec)
@@ -756,7 +760,7 @@ def _detect_each(
             try:
                 feats = recording_features(cache, project, rec)
             except TrainError as exc:
-                unreadable.append(str(exc))
+                report.left_out.append(str(exc))
                 continue
             now = report.add_time("features", now)
             post = loaded.posteriors(feats, batch_size=batch_size)
@@ -795,14 +799,3 @@ def _detect_each(
         report.per_recording[rec.name] = len(rows)
     if progress is not None and recordings:
         progress(len(recordings), len(recordings), recordings[-1])
-    if unreadable:
-        stored = (
-            f"the other {report.recordings} recording(s) were detected on and their "
-            "detections stored"
-            if report.recordings
-            else "nothing was detected"
-        )
-        raise TrainError(
-            f"{len(unreadable)} recording(s) left out because their audio cannot be read "
-            f"({stored}): " + " | ".join(unreadable)
-        )
