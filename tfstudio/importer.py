@@ -296,7 +296,8 @@ def import_labels(
     ``label_column`` names the column (Raven, DCASE) or tag key (soundevent) that holds the
     labels. Events that carry a confidence (BirdNET's results, other detectors' tables) are
     model detections: they go to one run made for this import, named "imported …", where
-    they are reviewed like the model's own.
+    they are reviewed like the model's own. An import cut short (Ctrl+C) ends that run
+    stopped, saying whether its detections went in (all of them) or not (none).
     """
     report = report if report is not None else ImportReport()
     paths = [Path(p) for p in label_paths]
@@ -306,23 +307,29 @@ def import_labels(
     else:
         description = f"import {len(paths)} label files"
     try:
-        with project.import_events(description) as batch:
-            context.batch = batch
-            for done, path in enumerate(paths, start=1):
-                report.label_files += 1
-                _import_label_file(context, path, fmt, label_column)
-                if progress:
-                    progress(done, len(paths))
-    except ProjectError as exc:
-        report.label_issues.append(Problem(f"no labels were imported: {exc}"))
-        report.failed = True
-        context.run_failed(str(exc))
-    else:
-        assert batch.result is not None
-        report.labels_added += len(batch.result.ids)
-        report.labels_existing += batch.result.existing
-        report.classes_added.extend(batch.classes_added)
-        context.run_done()
+        try:
+            with project.import_events(description) as batch:
+                context.batch = batch
+                for done, path in enumerate(paths, start=1):
+                    report.label_files += 1
+                    _import_label_file(context, path, fmt, label_column)
+                    if progress:
+                        progress(done, len(paths))
+        except ProjectError as exc:
+            report.label_issues.append(Problem(f"no labels were imported: {exc}"))
+            report.failed = True
+            context.run_failed(str(exc))
+        else:
+            assert batch.result is not None
+            report.labels_added += len(batch.result.ids)
+            report.labels_existing += batch.result.existing
+            report.classes_added.extend(batch.classes_added)
+            context.run_done()
+    except BaseException as exc:
+        # Ctrl+C (or an error) cut the import short: its events went in whole or not at all
+        # (one transaction, one undo step), and the run says which rather than "running".
+        context.run_cut_short(exc)
+        raise
     # A label file's name need not be UTF-8 (it is never stored), but messages must print.
     report.label_issues[:] = map(Problem.of, report.label_issues)
     report.warnings[:] = map(Problem.of, report.warnings)
@@ -353,6 +360,7 @@ class _LabelContext:
         self.run_id: int | None = None
         self.run_files: list[str] = []
         self.species_codes: dict[str, str] = {}
+        self._run_ended = False
 
     def recording(self, name: str) -> Recording | None:
         if name not in self._recordings:
@@ -462,6 +470,7 @@ class _LabelContext:
             config=config,
             message=f"{added} detection(s) imported from {len(self.run_files)} file(s)",
         )
+        self._run_ended = True
 
     def run_failed(self, reason: str) -> None:
         if self.run_id is None:
@@ -475,6 +484,42 @@ class _LabelContext:
                 finished_at=time.time(),
                 message=f"import failed, no detections added: {reason}",
             )
+        self._run_ended = True
+
+    def run_cut_short(self, exc: BaseException) -> None:
+        """End the run of an import that ``exc`` stopped (Ctrl+C: stopped; an error: failed)
+        as the project holds it: the detections are all there if the commit was reached (the
+        signal may come after it), or none are."""
+        if self.run_id is None or self._run_ended:
+            return
+        interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
+        verb = "interrupted" if interrupted else f"failed ({shown(str(exc) or type(exc).__name__)})"
+        # Whatever went wrong may stand in the way of this too; opening the project later
+        # marks a run whose process has ended as stopped.
+        with contextlib.suppress(ProjectError):
+            added = len(self.project.events(source="model", run_id=self.run_id))
+            changes: dict[str, Any] = {}
+            if added:
+                config = self.project.run(self.run_id).config_dict
+                config["imported"]["files"] = list(self.run_files)
+                config["species_codes"] = dict(self.species_codes)
+                changes["config"] = config
+                message = (
+                    f"import {verb}: {added} detection(s) imported "
+                    f"from {len(self.run_files)} file(s)"
+                )
+            else:
+                self.report.run_id = None
+                message = f"import {verb}, no detections added"
+            self.report.detections_added = added
+            self.project.update_run(
+                self.run_id,
+                status="stopped" if interrupted else "failed",
+                finished_at=time.time(),
+                message=message,
+                **changes,
+            )
+            self._run_ended = True
 
 
 def _import_label_file(

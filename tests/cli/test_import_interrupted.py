@@ -1,0 +1,119 @@
+"""Ctrl+C during `tfstudio import --labels` of another detector's results: the run made for
+the import's detections ends stopped, saying what the project holds, never left "running"."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tfstudio.cli import main
+from tfstudio.importer import import_labels
+from tfstudio.store import Project
+
+BIRDNET_AUDACITY = (
+    "0.0\t3.0\tTurdus merula, Eurasian Blackbird\t0.8345\n"
+    "3.0\t6.0\tErithacus rubecula, European Robin\t0.4121\n"
+)
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A project with rec1.wav and rec2.wav (9 s each)."""
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    for name in ("rec1.wav", "rec2.wav"):
+        sf.write(audio / name, np.zeros(9 * 8000, dtype="float32"), 8000)
+    root = tmp_path / "proj"
+    assert main(["init", str(root)]) == 0
+    assert main(["import", str(root), str(audio), "-q"]) == 0
+    return root
+
+
+def runs_as_stored(root: Path) -> list[tuple]:
+    """The runs' rows read straight from the file: opening the project would mark a run whose
+    process has ended as stopped, hiding what the import itself left."""
+    db = sqlite3.connect(root / "project.sqlite")
+    try:
+        return db.execute("SELECT id, status, message FROM runs ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a named pipe")
+def test_ctrl_c_while_reading_the_label_files_stops_the_run_with_nothing_added(project, tmp_path):
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    (labels / "rec1.BirdNET.results.txt").write_text(BIRDNET_AUDACITY, encoding="utf-8")
+    # The second label file is a named pipe no one writes to: the import opens it after the
+    # first file has made its run and blocks there, so the signal comes at a known point.
+    pipe = labels / "rec2.BirdNET.results.txt"
+    os.mkfifo(pipe)
+    first = labels / "rec1.BirdNET.results.txt"
+    command = [sys.executable, "-m", "tfstudio", "import", str(project), "-q"]
+    child = subprocess.Popen(
+        [*command, "--labels", str(first), "--labels", str(pipe)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while [status for _, status, _ in runs_as_stored(project)] != ["running"]:
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "the import never made its run"
+            time.sleep(0.05)
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 130
+    assert stderr.strip().endswith("interrupted")
+    ((run_id, status, message),) = runs_as_stored(project)
+    assert (status, message) == ("stopped", "import interrupted, no detections added")
+    with Project.open(project) as p:
+        assert p.events(source="model") == []
+        assert p.run(run_id).status == "stopped"
+        assert p.run(run_id).message == "import interrupted, no detections added"
+    # Imported again, the file is all there, in a run of its own that is done.
+    pipe.unlink()
+    assert main(["import", str(project), "-q", "--labels", str(labels)]) == 0
+    with Project.open(project) as p:
+        (_, run) = p.runs()
+        assert run.status == "done"
+        assert len(p.events(source="model", run_id=run.id)) == 2
+
+
+def test_ctrl_c_just_after_the_detections_are_committed_says_so_in_the_run(project, tmp_path):
+    # A test double for the signal: the project calls its listeners right after the import's
+    # transaction commits, the last moment before the import notes what it added; a listener
+    # that raises KeyboardInterrupt there is Ctrl+C arriving at that instant.
+    path = tmp_path / "rec1.BirdNET.results.txt"
+    path.write_text(BIRDNET_AUDACITY, encoding="utf-8")
+
+    def interrupt(change):
+        if change.table == "events":
+            raise KeyboardInterrupt
+
+    with Project.open(project) as p:
+        p.subscribe(interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            import_labels(p, [path])
+    ((run_id, status, message),) = runs_as_stored(project)
+    assert status == "stopped"
+    assert message == "import interrupted: 2 detection(s) imported from 1 file(s)"
+    with Project.open(project) as p:
+        assert len(p.events(source="model", run_id=run_id)) == 2
+        # The step is whole: undo takes back all of it.
+        assert p.undo() is not None
+        assert p.events(source="model") == []
