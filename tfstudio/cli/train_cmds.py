@@ -417,6 +417,10 @@ def _consume(
             done = event
         if not main:
             continue
+        if isinstance(event, StartEvent):
+            # Recordings whose audio could not be read: the run goes on without them.
+            for line in event.left_out:
+                err(f"skipped {line}")
         if as_json:
             emit_json(event.to_dict())
             continue

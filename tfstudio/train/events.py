@@ -13,7 +13,7 @@ import dataclasses
 import math
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 __all__ = [
@@ -99,6 +99,9 @@ class StartEvent(TrainEvent):
     world_size: int = 1
     train_recordings: int = 0
     val_recordings: int = 0
+    # Recordings left out because their audio could not be read: one line each, what is
+    # wrong and what to do.
+    left_out: list[str] = field(default_factory=list)
     parameters: int = 0
 
 
@@ -239,7 +242,8 @@ def _field_types(cls: type) -> tuple[tuple[dataclasses.Field, Any], ...]:
 
 
 def _checked(kind: str, name: str, value: Any, expected: Any) -> Any:
-    """``value`` as the field's type (int, float, str, bool, dict, or one of them or None)."""
+    """``value`` as the field's type (int, float, str, bool, dict, a list of one of them, or
+    one of them or None)."""
     options = typing.get_args(expected) if typing.get_origin(expected) is not None else ()
     if type(None) in options:
         if value is None:
@@ -261,6 +265,10 @@ def _checked(kind: str, name: str, value: Any, expected: Any) -> Any:
             return value
     elif (base is str or base is dict) and isinstance(value, base):
         return value
+    elif base is list and isinstance(value, list):
+        (item,) = typing.get_args(expected) or (Any,)
+        if item is Any or all(isinstance(x, item) for x in value):
+            return list(value)
     raise EventError(
         f"{kind!r} event: {name!r} is {value!r}, not {getattr(base, '__name__', base)}"
     )

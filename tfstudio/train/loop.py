@@ -73,6 +73,7 @@ from tfstudio.train.data import (
     seed_windows,
     train_windows,
 )
+from tfstudio.train.detect import unreadable_message
 from tfstudio.train.device import amp_dtype, autocast, place_model, resolve_device
 from tfstudio.train.distributed import Distributed, distributed_rank  # re-exported
 from tfstudio.train.events import (
@@ -279,6 +280,9 @@ class _Trainer:
             self.classes = [c.name for c in self.project.classes()]
             if not self.classes:
                 raise TrainError("the project has no classes; add classes and labels first")
+        # Recordings whose audio could not be read when their features were computed:
+        # (recording id, name, what is wrong and what to do), left out of this run.
+        self.left_out: list[tuple[int, str, str]] = []
         self.train_recs = [r for r in self.project.recordings("train") if r.status == "ok"]
         self.val_recs = [r for r in self.project.recordings("val") if r.status == "ok"]
         if not self.train_recs:
@@ -390,8 +394,24 @@ class _Trainer:
                             "recordings cached); resume it to start again from there"
                         )
                     yield PrepareEvent(i, len(recs), rec.name)
-                    cache.load(rec.content_hash, self.project.absolute_path(rec))
+                    try:
+                        cache.load(rec.content_hash, self.project.absolute_path(rec))
+                    except AudioError as exc:
+                        # Gone, changed or damaged since the project looked: one file does not
+                        # fail a run over hundreds; it is left out and named (StartEvent).
+                        self.left_out.append((rec.id, rec.name, unreadable_message(rec, exc)))
         self.dist.barrier()
+        self.left_out = self.dist.broadcast(self.left_out)
+        if self.left_out:
+            gone = {rec_id for rec_id, _, _ in self.left_out}
+            self.train_recs = [r for r in self.train_recs if r.id not in gone]
+            self.val_recs = [r for r in self.val_recs if r.id not in gone]
+            self.unlabelled_recs = [r for r in self.unlabelled_recs if r.id not in gone]
+            recs = self.train_recs + self.val_recs + self.unlabelled_recs
+            reasons = " | ".join(message for _, _, message in self.left_out)
+            for split, kept in (("train", self.train_recs), ("val", self.val_recs)):
+                if not kept:
+                    raise TrainError(f"no readable recording left in the {split} split: {reasons}")
         try:
             data = load_recordings(
                 self.project,
@@ -732,12 +752,18 @@ class _Trainer:
                     world_size=self.dist.world_size,
                     train_recordings=len(self.train_data),
                     val_recordings=len(self.val_data),
+                    left_out=[message for _, _, message in self.left_out],
                     parameters=sum(p.numel() for p in self.model.parameters()) if self.model else 0,
                 )
             self.state_loaded = None  # free the loaded tensors
             status, message = yield from self._epochs()
             if status == "done" and self.cfg.tune_postprocess and self.dist.main:
                 message += self._tune()
+            if self.left_out:
+                message += (
+                    f"; {len(self.left_out)} recording(s) left out, their audio cannot be read: "
+                    + ", ".join(name for _, name, _ in self.left_out)
+                )
         except (
             TrainError,
             _Diverged,
