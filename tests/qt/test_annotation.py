@@ -423,3 +423,35 @@ def test_ctrl_drag_in_the_lanes_selects_the_events_of_the_lanes_it_spans(
     assert sorted(ws.selection()) == sorted([a.id, b.id, c.id])  # both lanes, with the others
     assert len(store_labels(small_project)) == 4
     assert not any(item.isVisible() for item in view.editor._drag_items)
+
+
+def test_ctrl_drag_begun_on_the_selected_event_selects_and_moves_nothing(
+    window, qtbot, small_project
+):
+    """A Ctrl+drag that began on the selected event (its body, an edge, a box) moved or
+    resized that event instead of drawing the rubber band: a label changed unasked."""
+    ws, view = window.workspace, window.view
+    ids = class_ids(window)
+    view.show_range(0.0, 10.0)
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    a = ws.add_event(2.0, 6.0, class_id=ids["bird"])
+    b = ws.add_event(3.0, 4.5, class_id=ids["frog"])
+    c = ws.add_event(7.0, 8.0, class_id=ids["frog"])
+    box = ws.add_event(8.5, 9.5, class_id=ids["bird"], low_hz=1000.0, high_hz=3000.0)
+    before = {e.id: e for e in store_labels(small_project)}
+    hz = mid_hz(view)
+
+    ws.select_event(a.id)
+    drag(qtbot, view, "spec", (4.0, hz), (7.5, 100.0), ctrl)  # from its body
+    assert sorted(ws.selection()) == sorted([a.id, b.id, c.id])
+    ws.select_event(a.id)
+    drag(qtbot, view, "spec", (6.0, hz), (7.5, hz), ctrl)  # from its right edge
+    assert sorted(ws.selection()) == sorted([a.id, c.id])
+    ws.select_event(a.id)
+    lane = view.lane_of(ids["bird"]) + 0.5
+    drag(qtbot, view, "lanes", (5.0, lane), (9.0, lane), ctrl)  # from it in its lane
+    assert sorted(ws.selection()) == sorted([a.id, box.id])
+    ws.select_event(box.id)
+    drag(qtbot, view, "spec", (9.0, 2000.0), (5.5, 1500.0), ctrl)  # from a box's body
+    assert sorted(ws.selection()) == sorted([box.id, a.id, c.id])
+    assert {e.id: e for e in store_labels(small_project)} == before

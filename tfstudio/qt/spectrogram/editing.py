@@ -44,6 +44,13 @@ def _set_span(region: pg.LinearRegionItem, low: float, high: float) -> None:
         line.update()
 
 
+def _press_modifiers(item: pg.GraphicsObject) -> Qt.KeyboardModifier:
+    """The keys held when the button went down for the drag now starting (a drag event
+    carries those of the latest move)."""
+    presses = getattr(item.scene(), "clickEvents", None)
+    return presses[0].modifiers() if presses else Qt.KeyboardModifier.NoModifier
+
+
 class EditTool(QObject):
     """The selected event's live items, new events dragged out, and clicks that select.
 
@@ -98,6 +105,18 @@ class EditTool(QObject):
             item.setZValue(30)
             item.setVisible(False)
             plot.addItem(item, ignoreBounds=True)
+        # A Ctrl+drag is a rubber band wherever it starts: begun on the selected event (its
+        # body, an edge, a box's handle) it moved or resized that event instead.
+        self._passing_drag = False
+        for item, vb in (
+            (self.live_region, self.spec_vb),
+            *((line, self.spec_vb) for line in self.live_region.lines),
+            (self.live_roi, self.spec_vb),
+            *((handle, self.spec_vb) for handle in self.live_roi.getHandles()),
+            (self.lane_region, self.lane_vb),
+            *((line, self.lane_vb) for line in self.lane_region.lines),
+        ):
+            self._pass_ctrl_drags(item, vb)
 
         # Rubber bands shown while a new event is dragged out.
         self._drag_items = []
@@ -132,6 +151,24 @@ class EditTool(QObject):
         self.live_roi.sigRegionChangeFinished.connect(self._on_live_roi_finish)
         self.lane_region.sigRegionChanged.connect(self._on_lane_region_change)
         self.lane_region.sigRegionChangeFinished.connect(self._on_lane_region_finish)
+
+    def _pass_ctrl_drags(self, item: pg.GraphicsObject, vb: EditViewBox) -> None:
+        """Hand ``item``'s drags that start with Ctrl held to ``vb`` (its rubber band)."""
+        own = item.mouseDragEvent
+
+        def mouseDragEvent(ev, *args) -> None:
+            if ev.isStart():
+                mods = ev.modifiers() | _press_modifiers(item)
+                self._passing_drag = bool(mods & Qt.KeyboardModifier.ControlModifier)
+            if not self._passing_drag:
+                own(ev, *args)
+                return
+            if ev.isFinish():
+                self._passing_drag = False
+            ev.currentItem = vb  # positions in the view box's coordinates
+            vb.mouseDragEvent(ev)
+
+        item.mouseDragEvent = mouseDragEvent
 
     # ---------------------------------------------------------- the selection
     def show_selection(self) -> None:
