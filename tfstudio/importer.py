@@ -34,7 +34,9 @@ END_TOLERANCE_S = 0.05
 class Problem(str):
     """One problem or warning: the readable line it prints as (``path:line: reason``), which
     also keeps its parts (``path``, ``line``, ``reason``) for ``--json``. Paths and reasons are
-    :func:`shown`, so every line prints."""
+    :func:`shown`, so every line prints, and the line is one line: a path holding a line break
+    or another control character is written as Python writes it (quoted, escaped), and such
+    characters in the reason (from names it quotes) escaped."""
 
     path: str | None
     line: int | None
@@ -45,12 +47,13 @@ class Problem(str):
     ) -> Problem:
         where = None if path is None else shown(path)
         why = shown(reason)
-        if where is None:
-            text = why
+        printed = None if where is None else where if _one_line(where) == where else repr(where)
+        if printed is None:
+            text = _one_line(why)
         elif line:
-            text = f"{where}:{line}: {why}"
+            text = f"{printed}:{line}: {_one_line(why)}"
         else:
-            text = f"{where}: {why}"
+            text = f"{printed}: {_one_line(why)}"
         self = super().__new__(cls, text)
         self.path, self.line, self.reason = where, line or None, why
         return self
@@ -155,6 +158,22 @@ def shown(text: os.PathLike[str] | str) -> str:
     """A path or message fit to print and store: bytes of a file name that are not UTF-8
     (which Python carries as lone surrogates) are shown as ``\\xNN``."""
     return os.fspath(text).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+# What breaks a printed line or hides text: control characters and the line and paragraph
+# separators (other characters that are not printable, such as Persian's zero-width
+# non-joiner, belong in names).
+_LINE_BREAKING = frozenset({"Cc", "Zl", "Zp"})
+
+
+def _one_line(text: str) -> str:
+    """``text`` with each control character and line separator escaped as Python writes it
+    (``\\n``, ``\\x1b``, ``\\u2028``), so that it prints as one line."""
+    if text.isprintable():
+        return text  # the common case, at C speed
+    return "".join(
+        repr(char)[1:-1] if unicodedata.category(char) in _LINE_BREAKING else char for char in text
+    )
 
 
 def _has_utf8_name(path: Path) -> bool:

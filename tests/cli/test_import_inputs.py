@@ -7,6 +7,7 @@ tests skip where the user ignores permissions (root).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -285,3 +286,41 @@ def test_labels_past_the_recording_in_time_or_frequency_are_kept_with_a_warning(
     )
     assert "event 'frog' 1.5–2.5 s ends after rec.wav (2.000 s); kept as is" in result.stderr
     assert labels(project) == [("rec.wav", "bird", 0.5, 1.0), ("rec.wav", "frog", 1.5, 2.5)]
+
+
+@posix_only
+def test_a_name_with_a_line_break_prints_on_one_line(tmp_path, project):
+    # Each problem is one line of the output, whatever the names in it hold: a name with a
+    # line break prints as Python writes it (quoted, escaped), so the next line is the next
+    # problem.
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    bad = audio / "bad\nname.wav"
+    bad.write_bytes(b"not audio")
+    wav(audio / "good\nrec.wav", seconds=1)
+    result = tfstudio("import", project, audio, "-q")
+    assert result.returncode == EXIT_SKIPPED
+    assert result.stderr.splitlines() == [
+        f"skipped {str(bad)!r}: not an audio file, or a format soundfile cannot read"
+    ]
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    unmatched = folder / "lab\nels.txt"
+    unmatched.write_text("0.0\t1.0\tdog\n")
+    birdnet = folder / "good\nrec.BirdNET.results.txt"
+    birdnet.write_text("0.0\t3.0\tTurdus merula, Eurasian Blackbird\t0.8345\n")
+    result = tfstudio("import", project, "-q", "--labels", folder)
+    assert result.returncode == EXIT_SKIPPED
+    assert result.stderr.splitlines() == [
+        f"{str(unmatched)!r}: no recording in the project matches this file's name "
+        "(expected e.g. 'lab\\nels.wav'; import the audio first)",
+        f"warning: {str(birdnet)!r}: event 'Turdus merula, Eurasian Blackbird' 0.0–3.0 s "
+        "ends after good\\nrec.wav (1.000 s); kept as is",
+    ]
+    assert len(result.stdout.splitlines()) == 3  # labels, detections, new classes
+    # --json keeps the names as they are (JSON escapes them itself), its messages one line.
+    birdnet.unlink()
+    result = tfstudio("import", project, "-q", "--json", "--labels", folder)
+    (problem,) = json.loads(result.stdout)["problems"]
+    assert problem["path"] == str(unmatched)
+    assert "\n" not in problem["message"]
