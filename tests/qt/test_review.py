@@ -682,3 +682,33 @@ def test_tab_from_a_detection_goes_to_the_label_after_it(review_window, qtbot):
     assert ws.selected_event().onset == pytest.approx(2.5) and ws.is_detection(ws.selected_id)
     qtbot.keyClick(view.graphics, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
     assert ws.selected_id == early.id
+
+
+def test_accepting_or_rejecting_again_in_the_list_adds_no_undo_step(review_window, qtbot):
+    """A or R on a detection already so decided (the list showing All) wrote an undo step
+    that changed nothing: the next Ctrl+Z seemed to do nothing."""
+    win = review_window
+    ws, review = win.workspace, win.review
+    root = ws.project.root
+    review.show_combo.setCurrentIndex(review.show_combo.findData("all"))
+    table = review.table
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_J)
+    first = ws.selected_event()
+    qtbot.keyClick(table, Qt.Key.Key_A)
+    second = ws.selected_event()
+    qtbot.keyClick(table, Qt.Key.Key_R)
+    for event, key_ in ((first, Qt.Key.Key_A), (second, Qt.Key.Key_R)):
+        row = review.model.row_of(event.id)
+        qtbot.mouseClick(
+            table.viewport(),
+            Qt.MouseButton.LeftButton,
+            pos=table.visualRect(review.model.index(row, 0)).center(),
+        )
+        assert ws.selected_id == event.id
+        qtbot.keyClick(table, key_)
+    assert ws.undo_description() == "reject 1 detection(s)"
+    qtbot.keyClick(table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert next(e for e in stored(root) if e.id == second.id).review == "none"
+    qtbot.keyClick(table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert next(e for e in stored(root) if e.id == first.id).review == "none"

@@ -527,6 +527,8 @@ class Workspace:
     def accept(self, event_ids: list[int]) -> list[Acceptance]:
         """Accept detections as one undoable step; each merges with the labels of its class
         it overlaps instead of becoming a second label for the same sound."""
+        # One accepted already stays as it is (accepting it again wrote an empty undo step).
+        event_ids = [i for i in event_ids if self._review_state(i) != "accepted"]
         if self.project is None or not event_ids:
             return []
         return self._write(accept_detections, self.project, event_ids) or []
