@@ -47,13 +47,13 @@ class Problem(str):
     ) -> Problem:
         where = None if path is None else shown(path)
         why = shown(reason)
-        printed = None if where is None else where if _one_line(where) == where else repr(where)
+        printed = None if where is None else where if one_line(where) == where else repr(where)
         if printed is None:
-            text = _one_line(why)
+            text = one_line(why)
         elif line:
-            text = f"{printed}:{line}: {_one_line(why)}"
+            text = f"{printed}:{line}: {one_line(why)}"
         else:
-            text = f"{printed}: {_one_line(why)}"
+            text = f"{printed}: {one_line(why)}"
         self = super().__new__(cls, text)
         self.path, self.line, self.reason = where, line or None, why
         return self
@@ -166,7 +166,7 @@ def shown(text: os.PathLike[str] | str) -> str:
 _LINE_BREAKING = frozenset({"Cc", "Zl", "Zp"})
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """``text`` with each control character and line separator escaped as Python writes it
     (``\\n``, ``\\x1b``, ``\\u2028``), so that it prints as one line."""
     if text.isprintable():

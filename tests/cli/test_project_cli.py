@@ -155,3 +155,17 @@ def test_textgrid_export_leaves_out_zero_length_events_and_says_so(tmp_path, cap
     assert "skipped r.wav: zero-length 'click' event at 0.5 s" in capsys.readouterr().err
     text = (tmp_path / "tg" / "r.TextGrid").read_text()
     assert '"click"' in text and "1.25" in text
+
+
+def test_info_prints_a_run_named_with_a_line_break_on_one_line(tmp_path, capsys):
+    root = tmp_path / "p"
+    with Project.create(root) as project:
+        run = project.create_run({}, name="imported a\nb.txt")
+        project.update_run(run.id, status="done", message="2 detection(s)\nfrom a\x1bb.txt")
+    capsys.readouterr()
+    assert main(["info", str(root)]) == 0
+    out = capsys.readouterr().out
+    [line] = [x for x in out.splitlines() if "imported" in x]
+    assert line.endswith("imported a\\nb.txt  (2 detection(s)\\nfrom a\\x1bb.txt)")
+    assert main(["info", str(root), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["run_list"][0]["name"] == "imported a\nb.txt"

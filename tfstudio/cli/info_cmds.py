@@ -7,6 +7,7 @@ import datetime
 from typing import Any
 
 from tfstudio.cli.common import emit_json, err, open_project
+from tfstudio.importer import one_line
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,9 +38,11 @@ def print_info(summary: dict[str, Any]) -> None:
     print(f"detections  {summary['detections']}")
     print(f"runs        {summary['runs']}")
     for run in summary.get("run_list", []):
-        line = f"  {run['id']:>3}  {run['status']:<8} {_when(run['started_at']):<16}  {run['name']}"
+        # A run named after an imported file may hold a line break: one run, one line.
+        name = one_line(run["name"])
+        line = f"  {run['id']:>3}  {run['status']:<8} {_when(run['started_at']):<16}  {name}"
         if run["message"]:
-            line += f"  ({run['message']})"
+            line += f"  ({one_line(run['message'])})"
         print(line.rstrip())
 
 
