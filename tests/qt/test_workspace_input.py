@@ -233,6 +233,32 @@ def test_ctrl_click_in_the_recordings_list_adds_rows_that_set_split_then_moves(w
     assert browser.selected_ids() == [ws.recording.id] and ws.recording.name == names[1]
 
 
+def test_ctrl_z_after_set_split_gives_the_splits_back(window, qtbot):
+    """Set split was not in the undo history: Ctrl+Z after it undid an older, unrelated edit
+    and left the splits as they were set."""
+    ws, browser = window.workspace, window.browser
+    table, model = browser.table, browser.model
+    before = {r.name: r.split for r in ws.recordings()}
+    ws.add_event(1.0, 2.0, class_id=ws.classes()[0].id)  # an older edit that must stay
+    qtbot.mouseClick(table.viewport(), LEFT, pos=table.visualRect(model.index(0, 0)).center())
+    annotate = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Annotate")
+    split = next(a.menu() for a in annotate.actions() if a.text() == "Set &split")
+    next(a for a in split.actions() if a.text() == "&Validation").trigger()
+    name = model.index(0, 0).data()
+    assert {r.name: r.split for r in ws.recordings()}[name] == "val"
+    labels = len(ws.project.labels())
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert {r.name: r.split for r in ws.recordings()} == before
+    assert len(ws.project.labels()) == labels  # the label is still there
+    split_column = next(
+        c
+        for c in range(model.columnCount())
+        if model.headerData(c, Qt.Orientation.Horizontal) == "Split"
+    )
+    row = next(r for r in range(model.rowCount()) if model.index(r, 0).data() == name)
+    assert model.index(row, split_column).data() == (before[name] or "–")  # a dash: none
+
+
 def test_a_number_key_after_delete_relabels_nothing(window, qtbot, small_project):
     ws, view = window.workspace, window.view
     ids = class_ids(window)

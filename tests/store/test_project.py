@@ -22,8 +22,14 @@ def test_database_settings(project):
     assert project.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert project.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 30000
     applied = [r[0] for r in project.conn.execute("SELECT name FROM _sqlite_migrations")]
-    assert applied == ["m001_initial", "m002_run_process", "m003_scale", "m004_event_tier"]
-    assert project.conn.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert applied == [
+        "m001_initial",
+        "m002_run_process",
+        "m003_scale",
+        "m004_event_tier",
+        "m005_history_splits",
+    ]
+    assert project.conn.execute("PRAGMA user_version").fetchone()[0] == 5
 
 
 def test_reopen_keeps_data_and_applies_no_migration_twice(tmp_path):
@@ -33,7 +39,7 @@ def test_reopen_keeps_data_and_applies_no_migration_twice(tmp_path):
         p.add_event(rec, cls.id, 1.0, 2.0)
     with Project.open(tmp_path / "p") as p:
         assert [(e.onset, e.offset) for e in p.events()] == [(1.0, 2.0)]
-        assert p.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 4
+        assert p.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 5
 
 
 def test_paths_inside_project_are_relative(project, tmp_path):

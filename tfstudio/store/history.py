@@ -313,7 +313,13 @@ class History(StoreBase):
                 moved = self._free_event_id(entry, state, undo=undo)
                 if moved is not None:
                     touched.setdefault("events", []).append(moved)
-            if state is None:
+            if entry["table_name"] == "recordings":
+                # Only a recording's split is journalled; one removed since has none to take.
+                split = json.loads(state)["split"] if state is not None else None
+                self.conn.execute(
+                    "UPDATE recordings SET split = ? WHERE id = ?", (split, entry["row_id"])
+                )
+            elif state is None:
                 self.conn.execute(
                     f"DELETE FROM {entry['table_name']} WHERE id = ?", (entry["row_id"],)
                 )

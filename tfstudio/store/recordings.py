@@ -3,6 +3,7 @@ split and whether the file is still where it was."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import unicodedata
@@ -11,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from tfstudio.store.base import StoreBase
 from tfstudio.store.errors import AmbiguousRecording, ProjectError
+from tfstudio.store.history import History
 from tfstudio.store.records import Recording
 from tfstudio.store.schema import SPLITS
 
@@ -39,7 +40,7 @@ class AddResult:
     status: str
 
 
-class RecordingStore(StoreBase):
+class RecordingStore(History):
     """Adding, finding and checking a project's recordings."""
 
     def relative_path(self, path: Path | str) -> str:
@@ -182,13 +183,31 @@ class RecordingStore(StoreBase):
         return []
 
     def set_split(self, recording_ids: Iterable[int], split: str | None) -> None:
+        """Put recordings in a split (None: in none), as one undoable step (joining the
+        caller's :meth:`undo_group` if any). The journal keeps only the split, so an undo
+        gives back the split and nothing else of the recording (its path or status may have
+        changed since, by a relink or a check)."""
         if split is not None and split not in SPLITS:
             raise ProjectError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
         ids = list(recording_ids)
-        with self.write():
+        with self.undo_group(f"set split {split or 'none'}"):
+            before = dict(
+                self.conn.execute(
+                    "SELECT id, split FROM recordings WHERE id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(ids),),
+                ).fetchall()
+            )
             self.conn.executemany(
                 "UPDATE recordings SET split = ? WHERE id = ?", [(split, i) for i in ids]
             )
+            for rec_id, old in before.items():
+                if old != split:
+                    self._record(
+                        "recordings",
+                        rec_id,
+                        {"id": rec_id, "split": old},
+                        {"id": rec_id, "split": split},
+                    )
             self._changed("recordings", ids)
 
     def relocate_recording(self, recording_id: int, path: Path | str, *, mtime: float) -> None:

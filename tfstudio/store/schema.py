@@ -219,7 +219,40 @@ def m004_event_tier(db: Database) -> None:
     )
 
 
+@migrations()
+def m005_history_splits(db: Database) -> None:
+    # Setting splits becomes an undoable step: the journal may name the recordings table
+    # (only their split is kept in such an entry). SQLite cannot change a CHECK in place, so
+    # the table is made again with its rows, ids and indexes.
+    db.executescript(
+        """
+        CREATE TABLE history_new (
+            id INTEGER PRIMARY KEY,
+            group_id INTEGER NOT NULL,
+            description TEXT NOT NULL,
+            table_name TEXT NOT NULL
+                CHECK (table_name IN ('events', 'classes', 'recordings')),
+            row_id INTEGER NOT NULL,
+            before TEXT,
+            after TEXT,
+            undone INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            last_row_id INTEGER
+        );
+        INSERT INTO history_new (id, group_id, description, table_name, row_id, before, after,
+                                 undone, created_at, last_row_id)
+            SELECT id, group_id, description, table_name, row_id, before, after, undone,
+                   created_at, last_row_id
+            FROM history;
+        DROP TABLE history;
+        ALTER TABLE history_new RENAME TO history;
+        CREATE INDEX history_group ON history (group_id);
+        CREATE INDEX history_undone ON history (undone, group_id);
+        """
+    )
+
+
 # Stored in PRAGMA user_version: a database with a larger one was made by a newer tfstudio.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MIGRATION_NAMES = tuple(m.name for m in migrations._migrations)
 assert len(MIGRATION_NAMES) == SCHEMA_VERSION, "a new migration raises SCHEMA_VERSION"

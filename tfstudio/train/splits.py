@@ -182,16 +182,17 @@ def assign_splits(
     apply: bool = True,
 ) -> SplitPlan:
     """:func:`plan_splits` over the project's recordings and labels, applied unless ``apply``
-    is False (one write per split)."""
+    is False (one undoable step)."""
     names = {c.id: c.name for c in project.classes()}
     counts = {
         rec_id: {names[c]: n for c, n in per_class.items() if c in names}
         for rec_id, per_class in project.label_counts().items()
     }
     plan = plan_splits(project.recordings(), counts, val=val, test=test, seed=seed)
-    if apply:
-        for split in ORDER:
-            ids = [i for i, s in plan.assigned.items() if s == split]
-            if ids:
-                project.set_split(ids, split)
+    if apply and plan.assigned:
+        with project.undo_group("split labelled recordings"):
+            for split in ORDER:
+                ids = [i for i, s in plan.assigned.items() if s == split]
+                if ids:
+                    project.set_split(ids, split)
     return plan
