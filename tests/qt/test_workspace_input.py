@@ -259,6 +259,30 @@ def test_ctrl_z_after_set_split_gives_the_splits_back(window, qtbot):
     assert model.index(row, split_column).data() == (before[name] or "–")  # a dash: none
 
 
+def test_set_split_automatically_splits_the_labelled_ones_in_one_undo_step(window, qtbot):
+    ws = window.workspace
+    first, second, _unlabelled = ws.recordings()
+    for rec in (first, second):  # two labelled recordings, one without labels
+        ws.write(ws.project.add_event, rec.id, ws.classes()[0].id, 1.0, 2.0)
+    ws.write(ws.project.set_split, [r.id for r in ws.recordings()], None)
+    labelled = set(ws.project.label_totals())
+    assert labelled == {first.id, second.id}
+    annotate = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Annotate")
+    split = next(a.menu() for a in annotate.actions() if a.text() == "Set &split")
+    messages: list[str] = []
+    ws.events.message.connect(messages.append)
+    next(a for a in split.actions() if a.text().startswith("&Automatically")).trigger()
+    splits = {r.id: r.split for r in ws.recordings()}
+    assert {splits[i] for i in labelled} == {"train", "val"}
+    assert all(s is None for i, s in splits.items() if i not in labelled)
+    assert messages[-1].startswith(f"Put {len(labelled)} labelled recording(s) into a split")
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert {r.split for r in ws.recordings()} == {None}
+    next(a for a in split.actions() if a.text().startswith("&Automatically")).trigger()
+    next(a for a in split.actions() if a.text().startswith("&Automatically")).trigger()
+    assert messages[-1] == "Every labelled recording already has a split"
+
+
 def test_a_number_key_after_delete_relabels_nothing(window, qtbot, small_project):
     ws, view = window.workspace, window.view
     ids = class_ids(window)

@@ -419,6 +419,15 @@ class RecordingBrowser(QWidget):
             ("&None (detect only)", None),
         ):
             menu.addAction(text, partial(self._set_split, split))
+        menu.addSeparator()
+        automatic = menu.addAction(
+            "&Automatically: every labelled one without a split", self.workspace.split_labelled
+        )
+        menu.setToolTipsVisible(True)
+        automatic.setToolTip(
+            "Train or val for each labelled recording that has no split, val getting a fifth "
+            "of every class's labels where the recordings allow ('tfstudio split')"
+        )
         return menu
 
     def _set_split(self, split: str | None) -> None:

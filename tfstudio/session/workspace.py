@@ -51,6 +51,7 @@ from tfstudio.store import (
     seconds_text,
     set_review,
 )
+from tfstudio.train.splits import DEFAULT_VAL, assign_splits
 
 NO_LABELS = LabelTotals(0, 0)
 _TIMES = ("onset", "offset")
@@ -502,6 +503,24 @@ class Workspace:
         """Put recordings in train, val, test or no split (what training and evaluation read)."""
         if self.project is not None and recording_ids:
             self._write(self.project.set_split, recording_ids, split)
+
+    def split_labelled(self) -> int:
+        """Put the labelled recordings without a split into train and val, as ``tfstudio
+        split`` does (one undo step); says how many, and returns that number."""
+        if self.project is None:
+            return 0
+        plan = self._write(assign_splits, self.project, val=DEFAULT_VAL)
+        if plan is None:
+            return 0
+        n = len(plan.assigned)
+        if not n:
+            self.report("Every labelled recording already has a split")
+        else:
+            self.report(
+                f"Put {n} labelled recording(s) into a split: train "
+                f"{plan.recordings['train']}, val {plan.recordings['val']} in all"
+            )
+        return n
 
     def review(self, event_ids: list[int], state: str) -> int:
         """Accept, reject or reset (``none``) detections, as one undoable step."""
