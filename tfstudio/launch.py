@@ -7,7 +7,14 @@ import difflib
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["COMMANDS", "wants_gui"]
+__all__ = ["COMMANDS", "EXIT_OK", "EXIT_RUNTIME", "EXIT_SKIPPED", "EXIT_USAGE", "wants_gui"]
+
+# Exit codes every command keeps to (here, not in tfstudio.cli, so the app reads a child's
+# exit without importing the command modules).
+EXIT_OK = 0
+EXIT_RUNTIME = 1  # it could not be done: a file could not be written, the project is locked…
+EXIT_USAGE = 2  # the command line or its input needs changing: a bad option, a missing project
+EXIT_SKIPPED = 3  # done, but some items were skipped (each said on stderr, or in --json)
 
 # The commands of tfstudio.cli (a test keeps the two in step): telling the app's arguments from
 # a command's here spares the app's start importing every command module (~0.1 s).

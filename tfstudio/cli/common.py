@@ -10,6 +10,10 @@ from typing import Any
 
 from tqdm import tqdm
 
+from tfstudio.launch import EXIT_OK as EXIT_OK
+from tfstudio.launch import EXIT_RUNTIME as EXIT_RUNTIME
+from tfstudio.launch import EXIT_SKIPPED as EXIT_SKIPPED
+from tfstudio.launch import EXIT_USAGE as EXIT_USAGE
 from tfstudio.store import AmbiguousRecording, Project, ProjectError, Recording
 
 
@@ -22,11 +26,8 @@ class OpenGui(Exception):
         self.project = project
 
 
-# Exit codes every command keeps to.
-EXIT_OK = 0
-EXIT_RUNTIME = 1  # it could not be done: a file could not be written, the project is locked…
-EXIT_USAGE = 2  # the command line or its input needs changing: a bad option, a missing project
-EXIT_SKIPPED = 3  # done, but some items were skipped (each said on stderr, or in --json)
+# Exit codes every command keeps to: EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_SKIPPED (defined in
+# tfstudio.launch, where the app reads them without loading the command modules).
 
 
 class UserError(Exception):

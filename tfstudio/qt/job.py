@@ -23,7 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
-from tfstudio.cli.common import EXIT_SKIPPED
+from tfstudio.launch import EXIT_SKIPPED
 from tfstudio.session.jobs import JobResult, child_variables, exit_failure, tfstudio_command
 from tfstudio.session.stream import LineSplitter, decode_line
 
