@@ -72,7 +72,7 @@ def test_training_without_splits_says_what_to_do_and_split_makes_it_train(tmp_pa
     assert main(["train", str(root), *tiny]) == 0
 
 
-def test_one_labelled_recording_cannot_make_two_splits_and_training_says_why(tmp_path, capsys):
+def test_one_labelled_recording_cannot_make_two_splits_and_still_trains(tmp_path, capsys):
     root = _unsplit_demo(tmp_path, recordings=3)
     with Project.open(root) as project:
         first, *others = project.recordings()
@@ -84,8 +84,16 @@ def test_one_labelled_recording_cannot_make_two_splits_and_training_says_why(tmp
         {"id": first.id, "recording": first.name, "split": "train"}
     ]
     assert "warning: the val split stays empty: too few labelled recordings" in captured.err
-    assert main(["train", str(root), "--epochs", "1", "--device", "cpu", "--quiet"]) != 0
+    tiny = ["--epochs", "1", "--max-batches", "1", "--channels", "4", "--gru-hidden", "8",
+            "--seq-len", "64", "--device", "cpu", "--quiet"]  # fmt: skip
+    # One long recording still trains: the last fifth of it validates (val_within).
+    assert main(["train", str(root), *tiny]) == 0
+    out = capsys.readouterr().out
+    assert "no val split: the last 20% of each training recording validates" in out
+    assert "1 train / 1 val recordings" in out
+    # Switched off, the empty split is an error that says what else to do.
+    assert main(["train", str(root), *tiny, "--set", "val_within=0"]) != 0
     message = capsys.readouterr().err
     assert "no recordings in the val split" in message
-    assert "needs at least two labelled recordings" in message
+    assert "--set val_within=0.2" in message
     assert "tfstudio split" not in message  # it would change nothing

@@ -386,6 +386,13 @@ def _print_start(event: StartEvent) -> None:
         f"{task}, {event.parameters:,} parameters",
         flush=True,
     )
+    if event.val_within:
+        print(
+            f"no val split: the last {event.val_within:.0%} of each training recording "
+            "validates (Set split ▸ Validation, or 'tfstudio split', gives val recordings of "
+            "its own)",
+            flush=True,
+        )
     frame = f"  {'acc':>6}  {'mF1':>6}" if cfg.get("task") == "single-label" else ""
     print(
         f"{'epoch':>5}  {'train loss':>10}  {'val loss':>10}  {'F1':>6}  {'ER':>6}{frame}  "

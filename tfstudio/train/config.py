@@ -294,6 +294,10 @@ class TrainConfig:
     class_thresholds: dict[str, float] = field(default_factory=dict)
     class_median_filter_frames: dict[str, int] = field(default_factory=dict)
     patience: int = 15
+    # Where the val split is empty (a project of a few long recordings has none to spare):
+    # the last this share of every training recording validates instead (early stopping,
+    # tuning), and is not trained on; 0 makes an empty val split an error.
+    val_within: float = 0.2
     # Learning rate × lr_decay_factor after lr_decay_patience epochs without a better
     # validation loss (0: a constant learning rate, as in the paper).
     lr_decay_patience: int = 4
@@ -424,6 +428,7 @@ class TrainConfig:
             (self.unit in ("batch", "step"), "unit must be 'batch' or 'step'"),
             (self.seq_len >= 8, "sequence length must be at least 8 frames"),
             (self.patience >= 1, "patience must be at least 1"),
+            (0 <= self.val_within < 1, "val_within must be in [0, 1)"),
             (self.lr_decay_patience >= 0, "lr decay patience must not be negative"),
             (0 < self.lr_decay_factor <= 1, "lr decay factor must be in (0, 1]"),
             (

@@ -45,6 +45,7 @@ __all__ = [
     "pcen",
     "pcen_smoothing",
     "seed_windows",
+    "split_within",
     "subtract_background",
     "train_windows",
 ]
@@ -209,6 +210,8 @@ class RecordingData:
     # Loss weights (frames, classes) where they differ from 1: the frames of rejected
     # detections, explicit negatives; None when there are none. (frames,) for single-label.
     negatives: np.ndarray | None = None
+    # The frames of the cached features this is: all of them, or a part (:meth:`part`).
+    first_frame: int = 0
 
     @property
     def n_frames(self) -> int:
@@ -219,7 +222,54 @@ class RecordingData:
         return self.targets.ndim == 1
 
     def features(self) -> np.ndarray:
-        return np.load(self.feature_path, mmap_mode="r")
+        whole = np.load(self.feature_path, mmap_mode="r")
+        if self.first_frame == 0 and len(whole) == self.n_frames:
+            return whole
+        return whole[self.first_frame : self.first_frame + self.n_frames]
+
+    def part(self, start: int, stop: int, hop_s: float) -> RecordingData:
+        """Frames ``[start, stop)`` as a recording of their own: features, targets, loss
+        weights and labels (cut to the part, in seconds from its start) — what validating on
+        the end of a training recording takes (:func:`split_within`)."""
+        start, stop = max(0, start), min(self.n_frames, stop)
+        t0, t1 = start * hop_s, stop * hop_s
+        targets = (
+            self.targets.part(start, stop)
+            if isinstance(self.targets, FrameTargets)
+            else self.targets[start:stop]
+        )
+        labels = [
+            (max(on, t0) - t0, min(off, t1) - t0, name)
+            for on, off, name in self.labels
+            if on < t1 and off > t0
+        ]
+        negatives = None if self.negatives is None else self.negatives[start:stop]
+        return RecordingData(
+            self.recording_id,
+            self.name,
+            self.feature_path,
+            targets,
+            labels,
+            negatives,
+            first_frame=self.first_frame + start,
+        )
+
+
+def split_within(
+    recordings: Sequence[RecordingData], share: float, hop_s: float
+) -> tuple[list[RecordingData], list[RecordingData]]:
+    """Each recording's first ``1 − share`` of frames to train on and its last ``share`` to
+    validate on: a project of a few long recordings has no recording to spare for a val
+    split. A recording too short to cut (a part under one frame) stays whole in training."""
+    train, val = [], []
+    for rec in recordings:
+        cut = round(rec.n_frames * (1.0 - share))
+        if 0 < cut < rec.n_frames:
+            train.append(rec.part(0, cut, hop_s))
+            val.append(rec.part(cut, rec.n_frames, hop_s))
+        else:
+            train.append(rec)
+    return train, val
 
 
 def load_recordings(

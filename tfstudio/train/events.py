@@ -103,6 +103,9 @@ class StartEvent(TrainEvent):
     # wrong and what to do.
     left_out: list[str] = field(default_factory=list)
     parameters: int = 0
+    # With no val split: the share of each training recording's end that validates instead
+    # (0: the val split does).
+    val_within: float = 0.0
 
 
 @dataclass(frozen=True)

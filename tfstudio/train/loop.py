@@ -71,6 +71,7 @@ from tfstudio.train.data import (
     make_loader,
     pcen_smoothing,
     seed_windows,
+    split_within,
     train_windows,
 )
 from tfstudio.train.detect import unreadable_message
@@ -287,7 +288,10 @@ class _Trainer:
         self.val_recs = [r for r in self.project.recordings("val") if r.status == "ok"]
         if not self.train_recs:
             raise TrainError(f"no recordings in the train split; {self._split_hint('train')}")
-        if not self.val_recs:
+        # No val split: the end of each training recording validates (val_within), unless
+        # that is switched off.
+        self.val_within = 0.0 if self.val_recs else self.cfg.val_within
+        if not self.val_recs and not self.val_within:
             raise TrainError(
                 f"no recordings in the val split (needed for early stopping); "
                 f"{self._split_hint('val')}"
@@ -410,7 +414,7 @@ class _Trainer:
             recs = self.train_recs + self.val_recs + self.unlabelled_recs
             reasons = " | ".join(message for _, _, message in self.left_out)
             for split, kept in (("train", self.train_recs), ("val", self.val_recs)):
-                if not kept:
+                if not kept and not (split == "val" and self.val_within):
                     raise TrainError(f"no readable recording left in the {split} split: {reasons}")
         try:
             data = load_recordings(
@@ -427,6 +431,16 @@ class _Trainer:
         self.train_data = data[:n_train]
         self.val_data = data[n_train : n_train + n_val]
         self.unlabelled_data = data[n_train + n_val :]
+        if self.val_within:
+            self.train_data, self.val_data = split_within(
+                self.train_data, self.val_within, fc.hop_s
+            )
+            if not self.val_data:
+                raise TrainError(
+                    "no recordings in the val split, and the training recordings are too short "
+                    f"to keep their last {self.val_within:.0%} for validation; "
+                    f"{self._split_hint('val')}"
+                )
         if self.state_loaded is not None:
             self.normalizer = Normalizer.from_tensors(self.state_loaded["normalizer"])
         else:
@@ -753,6 +767,7 @@ class _Trainer:
                     train_recordings=len(self.train_data),
                     val_recordings=len(self.val_data),
                     left_out=[message for _, _, message in self.left_out],
+                    val_within=self.val_within,
                     parameters=sum(p.numel() for p in self.model.parameters()) if self.model else 0,
                 )
             self.state_loaded = None  # free the loaded tensors
@@ -1027,10 +1042,14 @@ class _Trainer:
                 f"'tfstudio split PROJECT' puts the {len(unsplit)} labelled recording(s) "
                 "without a split into train and val"
             )
+        other = (
+            "; or validate on the end of each training recording ('--set val_within=0.2')"
+            if split == "val"
+            else ""
+        )
         return (
             f"give it a recording with labels (the Recordings list's Set split, or 'tfstudio "
-            f"import --split {split}'); a project needs at least two labelled recordings, one "
-            "to learn from and one to stop on"
+            f"import --split {split}'){other}"
         )
 
     @torch.no_grad()

@@ -59,6 +59,14 @@ class FrameTargets:
         spans = np.array(rows, dtype=np.int64).reshape(-1, 3)
         return cls(spans, n_frames, n_classes)
 
+    def part(self, start: int, stop: int) -> FrameTargets:
+        """The targets of frames ``[start, stop)`` as their own recording's (frame 0 = start)."""
+        spans = self.spans
+        hit = spans[(spans[:, 0] < stop) & (spans[:, 1] > start)].copy()
+        hit[:, 0] = np.maximum(hit[:, 0], start) - start
+        hit[:, 1] = np.minimum(hit[:, 1], stop) - start
+        return FrameTargets(hit, max(0, stop - start), self.shape[1])
+
     def __len__(self) -> int:
         return self.shape[0]
 

@@ -529,3 +529,20 @@ def test_labelled_recordings_without_a_split_are_split_with_one_click(
     assert f"train</b>: {others.count('train')} recording" in dialog.data_label.text()
     assert not dialog.warning_label.isVisible()
     assert not button.isVisible()
+
+
+def test_without_a_val_split_the_dialog_says_the_end_of_each_recording_validates(
+    qtbot, demo_root, engine, settings, tmp_path
+):
+    import shutil
+
+    root = tmp_path / "noval"
+    shutil.copytree(demo_root, root)
+    with Project.open(root) as project:
+        project.set_split([r.id for r in project.recordings("val")], "train")
+    dialog = TrainDialog(root, engine=engine, settings=settings)
+    qtbot.addWidget(dialog)
+    text = dialog.warning_label.text()
+    assert "the last 20 % of each training recording validates instead" in text
+    assert "fail" not in text
+    assert "--set" not in " ".join(dialog.config())  # nothing to pass: the run's default

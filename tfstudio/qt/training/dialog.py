@@ -835,8 +835,12 @@ class TrainDialog(QDialog):
         if counts["train"][2] == 0:
             warnings.append("The train split has no labels: training will fail.")
         if counts["val"][0] == 0:
+            share = TrainConfig().val_within
             warnings.append(
-                "No validation recordings: training will fail (it stops early and tunes on val)."
+                f"No validation recordings: the last {round(100 * share)} % of each training "
+                "recording validates instead (early stopping, tuning) and is not trained on."
+                if share
+                else "No validation recordings: training will fail (it stops early on val)."
             )
         self._data_warning = " ".join(warnings)
 
