@@ -64,6 +64,22 @@ def open_window(qtbot, root: Path, size: tuple[int, int] = (1200, 800)):
     return win
 
 
+def read_report_when_shown(seen: list[str]) -> None:
+    """Once a ReportDialog is open (modal, from the code under test), put its list's text
+    in ``seen`` and close it; looks again every 20 ms until one is."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QPlainTextEdit
+
+    from tfstudio.qt.dialogs import ReportDialog
+
+    box = QApplication.activeModalWidget()
+    if not isinstance(box, ReportDialog):
+        QTimer.singleShot(20, lambda: read_report_when_shown(seen))
+        return
+    seen.append(box.findChild(QPlainTextEdit).toPlainText())
+    box.accept()
+
+
 def settle_layout(qtbot, view, timeout_ms: int = 5000) -> None:
     """Wait until the spectrogram view's plots stay where they are between two turns of the
     event loop. pyqtgraph lays its items out and applies view ranges on later turns, sooner

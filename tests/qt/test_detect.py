@@ -154,24 +154,14 @@ def test_recordings_left_out_by_detection_are_listed_and_the_rest_shown(
     """detect exits 3 when it left out recordings whose audio cannot be read: the window takes
     it as done (the others' detections are stored) and lists what was left out."""
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
-    from tfstudio.qt.dialogs import ReportDialog
+    from tests.qt.conftest import read_report_when_shown
 
     win = review_window
     monkeypatch.setenv("FAKE_CLI", "skip")
     win.detector.program = FAKE_CLI
     seen: list[str] = []
-
-    def close_report():
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, ReportDialog):
-            QTimer.singleShot(20, close_report)
-            return
-        seen.append(box.findChild(QPlainTextEdit).toPlainText())
-        box.accept()
-
-    QTimer.singleShot(0, close_report)
+    QTimer.singleShot(0, lambda: read_report_when_shown(seen))
     win.browser.select_ids([r.id for r in win.workspace.recordings()[:2]])
     with qtbot.waitSignal(win.detector.finished, timeout=30_000) as finished:
         assert win.detect("selected")

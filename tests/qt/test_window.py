@@ -357,9 +357,8 @@ def test_an_export_that_leaves_events_out_lists_them(window, qtbot, tmp_path):
     """A zero-length label cannot go into a TextGrid: the export says so, as the command line
     does (exit 3), instead of dropping it quietly."""
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
-    from tfstudio.qt.dialogs import ReportDialog
+    from tests.qt.conftest import read_report_when_shown
 
     ws = window.workspace
     rec = ws.recordings()[0]
@@ -367,16 +366,7 @@ def test_an_export_that_leaves_events_out_lists_them(window, qtbot, tmp_path):
     ws.project.add_event(rec.id, bird.id, 2.0, 2.0)  # e.g. imported from a point-like row
     ws.project.add_event(rec.id, bird.id, 3.0, 4.0)
     seen: list[str] = []
-
-    def close_report():
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, ReportDialog):
-            QTimer.singleShot(20, close_report)
-            return
-        seen.append(box.findChild(QPlainTextEdit).toPlainText())
-        box.accept()
-
-    QTimer.singleShot(0, close_report)
+    QTimer.singleShot(0, lambda: read_report_when_shown(seen))
     written = window.export("textgrid", "labels", tmp_path / "grids")
     assert len(written) == len(ws.recordings())
     assert seen and rec.name in seen[0] and "zero-length" in seen[0] and "2" in seen[0]
