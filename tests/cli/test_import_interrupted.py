@@ -11,9 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 
 from tfstudio.cli import main
 from tfstudio.importer import import_labels
@@ -26,16 +24,9 @@ BIRDNET_AUDACITY = (
 
 
 @pytest.fixture
-def project(tmp_path) -> Path:
+def project(two_recordings) -> Path:
     """A project with rec1.wav and rec2.wav (9 s each)."""
-    audio = tmp_path / "audio"
-    audio.mkdir()
-    for name in ("rec1.wav", "rec2.wav"):
-        sf.write(audio / name, np.zeros(9 * 8000, dtype="float32"), 8000)
-    root = tmp_path / "proj"
-    assert main(["init", str(root)]) == 0
-    assert main(["import", str(root), str(audio), "-q"]) == 0
-    return root
+    return two_recordings
 
 
 def runs_as_stored(root: Path) -> list[tuple]:

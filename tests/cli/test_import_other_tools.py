@@ -12,9 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 
 from tfstudio.cli import main
 from tfstudio.exporter import export_labels
@@ -35,16 +33,9 @@ BIRDNET_RAVEN = (
 
 
 @pytest.fixture
-def project(tmp_path) -> Path:
+def project(two_recordings) -> Path:
     """A project with rec1.wav and rec2.wav (9 s each)."""
-    audio = tmp_path / "audio"
-    audio.mkdir()
-    for name in ("rec1.wav", "rec2.wav"):
-        sf.write(audio / name, np.zeros(9 * 8000, dtype="float32"), 8000)
-    root = tmp_path / "proj"
-    assert main(["init", str(root)]) == 0
-    assert main(["import", str(root), str(audio), "-q"]) == 0
-    return root
+    return two_recordings
 
 
 def write(folder: Path, name: str, text: str) -> Path:

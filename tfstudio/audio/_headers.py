@@ -54,19 +54,20 @@ def read_data_span(f: BinaryIO, file_size: int) -> DataSpan | None:
     return None
 
 
-def _riff(f: BinaryIO, file_size: int, e: str) -> DataSpan | None:
+def _riff_data(f: BinaryIO, file_size: int, e: str) -> tuple[DataSpan | None, bool]:
+    """The 'data' chunk of a RIFF/RIFX/RF64 file as its header declares it (the ds64 size
+    where the 32-bit one is 0xFFFFFFFF), with the format's frame size, rate and channels; or
+    None and whether the walk ran into the end of the file (a header cut short) first."""
     data64: int | None = None
     align = sample_rate = channels = None
-    f.seek(4)
-    (riff_size,) = struct.unpack(e + "I", f.read(4))
     pos = 12
     for _ in range(_MAX_CHUNKS):
         if pos + 8 > file_size:
-            return _whole_form(riff_size, file_size)
+            return None, True
         f.seek(pos)
         cid, size = struct.unpack(e + "4sI", f.read(8))
         if cid != b"data" and pos + 8 + size > file_size:
-            return _whole_form(riff_size, file_size)  # cut inside the header
+            return None, True  # cut inside the header
         if cid == b"ds64":
             _riff_size, data64 = struct.unpack("<QQ", f.read(16))
         elif cid == b"fmt ":
@@ -75,11 +76,18 @@ def _riff(f: BinaryIO, file_size: int, e: str) -> DataSpan | None:
             )
         elif cid == b"data":
             declared = data64 if size == 0xFFFFFFFF and data64 is not None else size
-            if declared in _UNKNOWN_SIZES:
-                return None
-            return DataSpan(pos + 8, declared, align or None, sample_rate, channels)
+            return DataSpan(pos + 8, declared, align or None, sample_rate, channels), False
         pos += 8 + size + (size & 1)
-    return None
+    return None, False
+
+
+def _riff(f: BinaryIO, file_size: int, e: str) -> DataSpan | None:
+    f.seek(4)
+    (riff_size,) = struct.unpack(e + "I", f.read(4))
+    span, cut = _riff_data(f, file_size, e)
+    if span is None:
+        return _whole_form(riff_size, file_size) if cut else None
+    return None if span.declared_bytes in _UNKNOWN_SIZES else span
 
 
 def unfinished_riff_data(f: BinaryIO, file_size: int) -> DataSpan | None:
@@ -92,32 +100,14 @@ def unfinished_riff_data(f: BinaryIO, file_size: int) -> DataSpan | None:
     head = f.read(12)
     if head[:4] not in (b"RIFF", b"RIFX", b"RF64", b"BW64") or head[8:12] != b"WAVE":
         return None
-    e = ">" if head[:4] == b"RIFX" else "<"
-    data64: int | None = None
-    align = sample_rate = channels = None
-    pos = 12
     try:
-        for _ in range(_MAX_CHUNKS):
-            if pos + 8 > file_size:
-                return None
-            f.seek(pos)
-            cid, size = struct.unpack(e + "4sI", f.read(8))
-            if cid == b"ds64":
-                _riff_size, data64 = struct.unpack("<QQ", f.read(16))
-            elif cid == b"fmt ":
-                _tag, channels, sample_rate, _rate, align, _bits = struct.unpack(
-                    e + "HHIIHH", f.read(16)
-                )
-            elif cid == b"data":
-                declared = data64 if size == 0xFFFFFFFF and data64 is not None else size
-                present = file_size - (pos + 8)
-                if declared != 0 or present <= 0:
-                    return None
-                return DataSpan(pos + 8, present, align or None, sample_rate, channels)
-            pos += 8 + size + (size & 1)
+        span, _cut = _riff_data(f, file_size, ">" if head[:4] == b"RIFX" else "<")
     except struct.error:
         return None
-    return None
+    if span is None or span.declared_bytes != 0 or file_size <= span.offset:
+        return None
+    present = file_size - span.offset
+    return DataSpan(span.offset, present, span.bytes_per_frame, span.sample_rate, span.channels)
 
 
 def _whole_form(size: int, file_size: int) -> DataSpan | None:
