@@ -33,6 +33,10 @@ print(applied, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 
 
+# Page faults of the loop with freed memory kept, in 64 MiB buffers at most (10 without).
+REUSED_AT_MOST = 4
+
+
 def _loop(mode: str, **env: str) -> tuple[str, int]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     done = subprocess.run(
@@ -53,8 +57,10 @@ def test_freed_memory_is_reused_instead_of_faulted_in_again():
     assert applied == "True"
     pages = (64 << 20) // 4096
     assert plain > 8 * pages  # every buffer faulted in afresh
-    # The first two only (the next buffer is made before the last one is let go).
-    assert reused < 3 * pages
+    # The first two only (the next buffer is made before the last one is let go), and what
+    # the process faults besides (OpenMP threads starting): 2.0–3.0× measured, 3.002× once
+    # beside a training run.
+    assert reused < REUSED_AT_MOST * pages
 
 
 @pytest.mark.skipif(not GLIBC, reason="glibc's allocator")
@@ -70,4 +76,4 @@ def test_a_command_sets_the_allocator_only_in_tfstudios_own_process():
     pages = (64 << 20) // 4096
     _, own = _loop("claim")
     _, library = _loop("library")  # main() called in-process, as the tests do
-    assert own < 3 * pages < 8 * pages < library
+    assert own < REUSED_AT_MOST * pages < 8 * pages < library
