@@ -2,8 +2,8 @@
 whose process has ended, missing audio, and files in the project folder that nothing refers to
 any more.
 
-Only what can be rebuilt or is plainly stale is repaired (label counts recounted, their table
-and triggers made again, a dead run marked stopped, a recording's stored status, cached
+Only what can be rebuilt or is plainly stale is repaired (an index that no longer matches its
+table made again, label counts recounted, their table and triggers made again, a dead run marked stopped, a recording's stored status, cached
 features and posteriors of recordings no longer in the project, temporary files of processes
 that are gone); a run folder the database does not know may hold the only copy of a model, so
 it is reported and left alone.
@@ -59,7 +59,7 @@ def check_project(
     also finds a recording replaced by another file of the same size."""
     repair = repair and not project.read_only
     findings: list[Finding] = []
-    findings += _integrity(project)
+    findings += _integrity(project, repair)
     findings += _label_counts(project, repair)
     findings += _dead_runs(project, repair)
     findings += _audio(project, repair, digest)
@@ -69,7 +69,15 @@ def check_project(
     return findings
 
 
-def _integrity(project: Project) -> list[Finding]:
+# What PRAGMA integrity_check says of an index that no longer matches its table: the table's
+# rows are sound, and REINDEX makes the index again from them.
+_INDEX_DAMAGE = re.compile(
+    r"^(?:row \d+ missing from index|wrong # of entries in index|non-unique entry in index) "
+    r"(\S+)"
+)
+
+
+def _integrity(project: Project, repair: bool) -> list[Finding]:
     problems = project.integrity_problems()
     try:
         broken = project.conn.execute("PRAGMA foreign_key_check").fetchall()
@@ -80,6 +88,25 @@ def _integrity(project: Project) -> list[Finding]:
     if not problems:
         return []
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    indexes = [_INDEX_DAMAGE.match(problem) for problem in problems]
+    if all(indexes):
+        names = sorted({m.group(1) for m in indexes if m is not None})
+        finding = Finding(
+            "integrity",
+            str(project.db_path),
+            f"{project.db_path}: the database's index {', '.join(names)} no longer matches its "
+            f"table: {problems[0]}{more}; the labels and runs themselves are sound, and repair "
+            "makes the indexes again from them (REINDEX)",
+            repairable=True,
+        )
+        if repair:
+            with project.write():
+                project.conn.execute("REINDEX")
+            left = project.integrity_problems()
+            finding.repaired = not left
+            if left:
+                finding.message += f"; after REINDEX the database still reports: {left[0]}"
+        return [finding]
     return [
         Finding(
             "integrity",
