@@ -167,3 +167,23 @@ def test_without_run_an_imported_detectors_run_is_reviewed(tmp_path, capsys):
     assert code == 0, out.err
     result = json.loads(out.out)
     assert result["run"] == run_id and result["selected"] == 1
+
+
+def test_without_run_an_imported_run_whose_detections_were_undone_is_passed_over(
+    root, tmp_path, capsys
+):
+    """Runs are not in the undo history: undoing an import of BirdNET's results took its
+    detections away and left its run, which review then chose, with nothing in it."""
+    from tfstudio.importer import import_labels
+
+    results = tmp_path / "rec1.BirdNET.results.txt"
+    results.write_text("0.0\t3.0\tTurdus merula, Eurasian Blackbird\t0.8345\n")
+    with Project.open(root) as p:
+        trained = p.latest_run(with_checkpoint=False)
+        imported = import_labels(p, [results]).run_id
+        assert imported is not None and imported != trained.id
+        p.undo()
+        assert not p.events(source="model", run_id=imported)
+    code, out = review(root, "--json", capsys=capsys)
+    assert code == 0, out.err
+    assert json.loads(out.out)["run"] == trained.id

@@ -90,9 +90,10 @@ def _confidence(value: float | None, option: str) -> float | None:
 def _run(project: Project, run_id: int | None) -> Run:
     """``train.layout.select_run`` (torch-free), its errors as the command's. Without
     ``--run`` the newest finished run, trained or imported (another detector's results, e.g.
-    BirdNET's, are reviewed like the model's own)."""
+    BirdNET's, are reviewed like the model's own), passing over an imported one whose
+    detections were undone."""
     if run_id is None:
-        latest = project.latest_run(with_checkpoint=False)
+        latest = project.latest_reviewable_run()
         if latest is None:
             raise UserError(
                 "no finished run with detections to review yet: run 'tfstudio train' and "

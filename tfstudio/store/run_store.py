@@ -106,6 +106,18 @@ class RunStore(StoreBase):
         rows = self._rows(sql + " ORDER BY id DESC LIMIT 1")
         return Run.from_row(rows[0]) if rows else None
 
+    def latest_reviewable_run(self) -> Run | None:
+        """The newest finished run that has something to review: a model (its detections may
+        come later) or detections of its own (another detector's results imported). An
+        imported run whose detections were all undone away is passed over."""
+        rows = self._rows(
+            "SELECT * FROM runs r WHERE (status = 'done' OR status = 'stopped')"
+            " AND (best_checkpoint IS NOT NULL OR EXISTS (SELECT 1 FROM events e"
+            "  WHERE e.source = 'model' AND e.run_id = r.id))"
+            " ORDER BY id DESC LIMIT 1"
+        )
+        return Run.from_row(rows[0]) if rows else None
+
     def update_run(self, run_id: int, **changes: Any) -> Run:
         unknown = set(changes) - RUN_FIELDS
         if unknown:
