@@ -169,3 +169,36 @@ def test_info_prints_a_run_named_with_a_line_break_on_one_line(tmp_path, capsys)
     assert line.endswith("imported a\\nb.txt  (2 detection(s)\\nfrom a\\x1bb.txt)")
     assert main(["info", str(root), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["run_list"][0]["name"] == "imported a\nb.txt"
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(demo):
+    """'tfstudio info P | head -1': the reader goes away; there was an 'error: Broken pipe'
+    line (and Python's own complaint at exit) where Unix tools stop without a word."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tfstudio", "info", str(demo)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()  # before the command writes anything
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 141
+    assert stderr.decode() == ""
+
+
+def test_info_says_how_many_labelled_recordings_have_no_split(demo, tmp_path, capsys):
+    import shutil
+
+    root = tmp_path / "unsplit"
+    shutil.copytree(demo, root)
+    with Project.open(root) as project:
+        first, second, *_ = project.recordings()
+        project.set_split([first.id, second.id], None)
+    capsys.readouterr()
+    assert main(["info", str(root), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["labelled_without_split"] == 2
+    assert main(["info", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "2 labelled recording(s) without a split: 'tfstudio split' puts them" in out
+    assert main(["info", str(demo)]) == 0
+    assert "without a split" not in capsys.readouterr().out

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -95,6 +96,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the file and what to do.
         err(f"error: {exc}")
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader of stdout went away ('tfstudio info P | head'): stop quietly, as Unix
+        # tools do, with the status a process killed by SIGPIPE has (128 + 13).
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
     except OSError as exc:
         # A file that could not be read or written (a full disk, a permission): one line.
         where = f"{exc.filename}: " if exc.filename else ""
@@ -103,6 +109,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err("interrupted")
         return 130
+
+
+EXIT_BROKEN_PIPE = 141
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises no second BrokenPipeError
+    (Python's own advice for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real stdout (a test's capture): nothing to flush
+        pass
 
 
 def unknown_command(word: str, commands: Sequence[str] | set[str]) -> str:

@@ -32,6 +32,11 @@ def print_info(summary: dict[str, Any]) -> None:
     print(f"project     {summary['project']}")
     print(f"recordings  {summary['recordings']}  ({summary['duration_s'] / 60:.1f} min)")
     print("splits      " + ", ".join(f"{k} {v}" for k, v in summary["splits"].items()))
+    if summary.get("labelled_without_split"):
+        print(
+            f"            {summary['labelled_without_split']} labelled recording(s) without a "
+            "split: 'tfstudio split' puts them into train / val"
+        )
     print(f"labels      {summary['events']}")
     for name, count in summary["classes"].items():
         print(f"  {name:<24} {count}")
@@ -49,6 +54,11 @@ def print_info(summary: dict[str, Any]) -> None:
 def cmd_info(args: argparse.Namespace) -> int:
     with open_project(args.project) as project:
         summary = project.summary()
+        # Labelled but in no split: training does not see them ('tfstudio split').
+        labelled = project.label_totals()
+        summary["labelled_without_split"] = sum(
+            1 for r in project.recordings() if r.split is None and r.id in labelled
+        )
         # Reading only: the recordings' status is stored by the app and 'tfstudio check'.
         problems = project.check_files(record=False)
         read_only = project.read_only
