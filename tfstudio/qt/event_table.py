@@ -1,9 +1,14 @@
-"""The events of the current recording as a table; times and bands are editable in place."""
+"""The events of the current recording as a table; times and bands are editable in place.
+
+A click on a column header sorts the rows by it (the model's own ``sort``, numbers as numbers,
+classes by name, ties in time order); the sort stays while the app runs, whichever recording or
+project is open. Tab / Shift+Tab still step through the events in time order."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import (
     QAbstractTableModel,
     QEvent,
@@ -20,9 +25,11 @@ from tfstudio.qt.axes import format_time, parse_time
 from tfstudio.qt.palette import swatch
 from tfstudio.qt.subscribe import listen
 from tfstudio.session.workspace import Workspace
+from tfstudio.store import Event, EventClass
 
 COLUMNS = ("Class", "Onset", "Offset", "Length", "Band (Hz)")
 _FIELDS = {1: "onset", 2: "offset"}
+TIME_COLUMN = 1  # sorted by onset: the workspace's own (time) order
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -30,8 +37,11 @@ class EventTableModel(QAbstractTableModel):
     def __init__(self, workspace: Workspace):
         super().__init__()
         self.workspace = workspace
-        self._events = list(workspace.labels.order)
+        self.sort_column = TIME_COLUMN
+        self.sort_order = Qt.SortOrder.AscendingOrder
         self._classes = {c.id: c for c in workspace.classes()}
+        self._events = self._sorted()
+        self._row_of = {e.id: row for row, e in enumerate(self._events)}
 
     def reload(self) -> None:
         """The workspace's labels again. The same events (an edit, a class renamed, rows
@@ -39,13 +49,56 @@ class EventTableModel(QAbstractTableModel):
         an edit in the table (its own setData writes to the workspace, which calls this)
         took the open editor from the view, and Qt warned at every edit that commitData was
         "called with an editor that does not belong to this view"."""
-        events = list(self.workspace.labels.order)
         classes = {c.id: c for c in self.workspace.classes()}
+        self._relayout(self._sorted(classes), classes)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Rows by ``column`` (a header click): selection and an open editor follow their
+        events."""
+        if not 0 <= column < len(COLUMNS):
+            column, order = TIME_COLUMN, Qt.SortOrder.AscendingOrder
+        self.sort_column, self.sort_order = column, order
+        self._relayout(self._sorted(self._classes), self._classes)
+
+    def _sorted(self, classes: dict[int, EventClass] | None = None) -> list[Event]:
+        """The workspace's events (in time order) in the table's sort order; ties stay in time
+        order, events without a band last either way. Vectorised on the label index's columns:
+        a sort of 10 000 events takes a few milliseconds."""
+        labels = self.workspace.labels
+        events = list(labels.order)
+        column, descending = self.sort_column, self.sort_order == Qt.SortOrder.DescendingOrder
+        if len(events) < 2 or (column == TIME_COLUMN and not descending):
+            return events
+        sign = -1.0 if descending else 1.0
+        if column == 0:
+            classes = self._classes if classes is None else classes
+            names = sorted(classes, key=lambda c: (classes[c].name.casefold(), classes[c].name))
+            rank = {class_id: k for k, class_id in enumerate(names)}
+            unknown = len(rank)  # "?" (a class just deleted) after the others
+            keys = np.fromiter(
+                (rank.get(c, unknown) for c in labels.class_ids.tolist()),
+                dtype=np.float64,
+                count=len(events),
+            )
+            perm = np.argsort(sign * keys, kind="stable")
+        elif column in (1, 2, 3):
+            values = {1: labels.onsets, 2: labels.offsets, 3: labels.offsets - labels.onsets}
+            perm = np.argsort(sign * values[column], kind="stable")
+        else:
+            missing = ~labels.is_box
+            lows = np.where(missing, 0.0, labels.lows)
+            highs = np.where(missing, 0.0, labels.highs)
+            ties = np.arange(len(events))
+            perm = np.lexsort((ties, sign * highs, sign * lows, missing))
+        return [events[i] for i in perm.tolist()]
+
+    def _relayout(self, events: list[Event], classes: dict[int, EventClass]) -> None:
         old_ids = [e.id for e in self._events]
         new_ids = [e.id for e in events]
         if len(old_ids) != len(new_ids) or set(old_ids) != set(new_ids):
             self.beginResetModel()
             self._events, self._classes = events, classes
+            self._row_of = {event_id: row for row, event_id in enumerate(new_ids)}
             self.endResetModel()
             return
         if old_ids == new_ids:
@@ -55,7 +108,7 @@ class EventTableModel(QAbstractTableModel):
             row_of = {event_id: row for row, event_id in enumerate(new_ids)}
             before = self.persistentIndexList()
             after = [self.index(row_of[old_ids[i.row()]], i.column()) for i in before]
-            self._events, self._classes = events, classes
+            self._events, self._classes, self._row_of = events, classes, row_of
             self.changePersistentIndexList(before, after)
             self.layoutChanged.emit()
         if events:
@@ -64,6 +117,10 @@ class EventTableModel(QAbstractTableModel):
 
     def event_id(self, row: int) -> int:
         return self._events[row].id
+
+    def row_of(self, event_id: int) -> int | None:
+        """The row showing this event, None when it is not in the table."""
+        return self._row_of.get(event_id)
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._events)
@@ -148,6 +205,10 @@ class EventTable(QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
+        # A header click sorts (the model's own sort); the first is time order, as Tab steps.
+        header.setSortIndicator(TIME_COLUMN, Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)
+        header.sortIndicatorChanged.connect(self._on_sort_change)
         self.table.verticalHeader().hide()
         # Names too long for their column keep both ends ("Comm…chaff"); the tooltip has all.
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
@@ -211,10 +272,15 @@ class EventTable(QWidget):
             rows.insert(0, current.row())
         self.workspace.select_events([self.model.event_id(r) for r in rows])
 
+    def _on_sort_change(self, *_args) -> None:
+        """The selected event stays in sight when the rows are sorted anew."""
+        current = self.table.selectionModel().currentIndex()
+        if current.isValid():
+            self.table.scrollTo(current)
+
     def _on_selection_change(self) -> None:
-        labels = self.workspace.labels
-        positions = (labels.position(i) for i in self.workspace.selection())
-        rows = [r for r in positions if r is not None and r < self.model.rowCount()]
+        shown = (self.model.row_of(i) for i in self.workspace.selection())
+        rows = [r for r in shown if r is not None]
         selection = self.table.selectionModel()
         with QSignalBlocker(selection):
             selection.clearSelection()
