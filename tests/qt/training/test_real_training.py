@@ -161,3 +161,30 @@ def test_a_single_label_run_chosen_in_the_dialog_trains_in_the_panel(
     finally:
         if panel.is_running():
             panel.process.shutdown(5)
+
+
+def shown_text(label) -> str:
+    """What a QLabel shows, as a user reads it (rich text rendered, plain text as is)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import Qt as QtGui
+    from PySide6.QtGui import QTextDocument
+
+    text = label.text()
+    rich = label.textFormat() == Qt.TextFormat.RichText or (
+        label.textFormat() == Qt.TextFormat.AutoText and QtGui.mightBeRichText(text)
+    )
+    if not rich:
+        return text
+    document = QTextDocument()
+    document.setHtml(text)
+    return document.toPlainText()
+
+
+def test_a_message_with_quotes_reads_as_written_in_the_banner(qtbot, panel):
+    """The banner's messages are escaped for rich text; shown as plain text (no tag in them)
+    a quote read "&#x27;abc&#x27;"."""
+    with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS):
+        panel.start(["--epochs", "abc"])
+    assert panel.banner.level == "error"
+    shown = shown_text(panel.banner.label)
+    assert "'abc'" in shown and "&#x27;" not in shown
