@@ -188,3 +188,37 @@ def test_a_message_with_quotes_reads_as_written_in_the_banner(qtbot, panel):
     assert panel.banner.level == "error"
     shown = shown_text(panel.banner.label)
     assert "'abc'" in shown and "&#x27;" not in shown
+
+
+def test_recordings_left_out_are_named_in_the_panel_while_and_after_it_trains(
+    qtbot, tmp_path, engine, settings
+):
+    """A train recording's file removed before training: the run goes on without it, and the
+    panel says so as soon as the run starts and in its ending (the done banner kept only an
+    "early stop" from the run's message, so the left-out recording was in the hidden log only)."""
+    from tfstudio.cli import main
+
+    root = tmp_path / "proj"
+    assert main(["demo", str(root), "--recordings", "5", "--seconds", "4"]) == 0
+    with Project.open(root) as project:
+        gone = project.recordings("train")[0]
+        project.absolute_path(gone).unlink()
+    panel = TrainingPanel(root, engine=engine, settings=settings)
+    qtbot.addWidget(panel)
+    panel.show()
+    banners: list[tuple[str, str]] = []
+    panel.process.run_started.connect(
+        lambda _start: banners.append((panel.banner.level, panel.banner.text()))
+    )
+    tiny = ["--channels", "4", "--gru-hidden", "8", "--seq-len", "64"]
+    try:
+        with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as finished:
+            panel.start([*TINY, *tiny, "--epochs", "1"])
+    finally:
+        if panel.is_running():
+            panel.process.shutdown(5)
+    assert finished.args[0].status == "done", finished.args[0]
+    assert banners and banners[0][0] == "warning" and gone.name in banners[0][1]
+    assert panel.banner.level == "warning"
+    assert gone.name in panel.banner.text() and "left out" in panel.banner.text()
+    assert "best validation loss" in panel.banner.text()

@@ -67,6 +67,8 @@ GROUPS = ("tf", "loss", "val", "scores")
 CLOCK_MS = 1000
 LOG_LINES = 2000
 EMA_ALPHA = 0.05
+# Reasons for recordings left out of a run that the banner names (the log has all).
+LEFT_OUT_SHOWN = 3
 
 BANNER_STYLES = {
     "error": ("#FDECEA", "#8A1C12", "#E0A39B"),
@@ -166,6 +168,8 @@ class TrainingPanel(QWidget):
         self._summary: TrainingSummary | None = None
         self._preparing = ""
         self._got_start = False
+        # What the running child's start event said it left out (unreadable recordings).
+        self._left_out: list[str] = []
         self.redraw_seconds: list[float] = []  # time spent per redraw (for benchmarks)
 
         self.tf = Series()
@@ -384,6 +388,7 @@ class TrainingPanel(QWidget):
         self.device = ""
         self._preparing = ""
         self._got_start = False
+        self._left_out = []
         self._forget_ending()
         self._started_at = time.time()
         self._progress = Progress(started=self._started_at)
@@ -423,6 +428,13 @@ class TrainingPanel(QWidget):
             self._progress.epochs = start.epochs or None
         if start.resumed or start.iteration:
             self._load_history(self.run_id)
+        self._left_out = list(start.left_out)
+        if self._left_out:
+            # Not only in the log: the run learns from less than the user chose.
+            self.banner.show_message(
+                "warning",
+                html.escape(f"Run {self.run_id} trains on; {self._left_out_text()}"),
+            )
         self.run_started.emit(self.run_id)
         self._update_status()
 
@@ -499,24 +511,34 @@ class TrainingPanel(QWidget):
         status = summary.status
         if summary.run is not None:
             self.run_id = summary.run
+        left_out = f" {self._left_out_text()}" if self._left_out else ""
         if status == "done":
-            self.banner.show_message("success", html.escape(self._done_text(summary)))
+            text = self._done_text(summary) + left_out
+            self.banner.show_message("warning" if left_out else "success", html.escape(text))
         elif status == "stopped":
             text = summary.message or "Stopped."
             if summary.forced:
-                self.banner.show_message("warning", html.escape(text))
+                self.banner.show_message("warning", html.escape(text + left_out))
             else:
+                text = (
+                    f"Run {self.run_id} stopped after epoch {self._epoch_reached()}. "
+                    "Resume continues it from its last checkpoint."
+                )
                 self.banner.show_message(
-                    "info",
-                    html.escape(
-                        f"Run {self.run_id} stopped after epoch {self._epoch_reached()}. "
-                        "Resume continues it from its last checkpoint."
-                    ),
+                    "warning" if left_out else "info", html.escape(text + left_out)
                 )
         for plot in self.plots:
             plot.set_empty_text("No data from this run")
         self._update_status()
         self.run_finished.emit(summary)
+
+    def _left_out_text(self) -> str:
+        """``2 recordings left out, their audio cannot be read: why | why.`` (three at most)."""
+        n = len(self._left_out)
+        reasons = " | ".join(self._left_out[:LEFT_OUT_SHOWN])
+        more = f" | and {n - LEFT_OUT_SHOWN} more (Show log)" if n > LEFT_OUT_SHOWN else ""
+        which = "1 recording left out, its" if n == 1 else f"{n} recordings left out, their"
+        return f"{which} audio cannot be read: {reasons}{more}."
 
     def _epoch_reached(self) -> int:
         last = self.epoch_val.last_x()
