@@ -106,3 +106,11 @@ def test_failures_are_explained_in_plain_words():
     assert "by force" in describe_failure(
         stderr_tail="", exit_code=None, crashed=True, killed_by_us=True
     )
+
+
+def test_the_subcommands_name_is_left_out_of_the_sentence_as_the_programs_is():
+    """argparse names the subcommand (``tfstudio train: error: …``): the banner read
+    "Tfstudio train: error: argument --epochs …"."""
+    tail = "usage: tfstudio train [-h] ...\ntfstudio train: error: argument --epochs: bad 'abc'"
+    text = describe_failure(stderr_tail=tail, exit_code=2, crashed=False)
+    assert text == "Training failed (exit code 2). Argument --epochs: bad 'abc'."

@@ -238,16 +238,20 @@ def last_error_line(stderr_tail: str) -> str:
     """The line that says what went wrong: the exception line of a traceback, else the last."""
     lines = [ln.strip() for ln in stderr_tail.splitlines() if ln.strip()]
     for line in reversed(lines):
-        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt)\b", line) or line.startswith(
-            ("error:", "Error:", "tfstudio: error", "usage error")
+        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt)\b", line) or _PROGRAM_ERROR.match(
+            line
         ):
             return line
     return lines[-1] if lines else ""
 
 
+# ``error: …``, ``tfstudio: error: …`` and argparse's ``tfstudio train: error: …``.
+_PROGRAM_ERROR = re.compile(r"^(tfstudio(?: [a-z-]+)?: )?(error|usage error):", re.I)
+
+
 def _sentence(text: str) -> str:
-    """``tfstudio: error: no classes`` → ``No classes``: the program's name is noise here."""
-    text = re.sub(r"^(tfstudio: )?(error|usage error): ", "", text.strip(), flags=re.I)
+    """``tfstudio train: error: no classes`` → ``No classes``: the program's name is noise."""
+    text = re.sub(r"^(tfstudio(?: [a-z-]+)?: )?(error|usage error): ", "", text.strip(), flags=re.I)
     return text[:1].upper() + text[1:]
 
 
