@@ -18,6 +18,21 @@ from tests.session.fake_run import detect_on, make_fake_run
 
 
 @pytest.fixture(autouse=True)
+def no_mouse_button_left_down(qapp):
+    """QTest keeps its own idea of which mouse buttons are down, across tests; after a double
+    click it counts the button as still pressed, so the next test's mouse moves were drags
+    (a hover then showed no tooltip). Each test starts with every button up."""
+    yield
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QWidget
+
+    spare = QWidget()
+    QTest.mouseRelease(spare, Qt.MouseButton.LeftButton)
+    spare.deleteLater()
+
+
+@pytest.fixture(autouse=True)
 def isolated_settings(tmp_path_factory, monkeypatch):
     """Each test gets its own QSettings (recent projects, view settings, window state)."""
     from PySide6.QtCore import QSettings
