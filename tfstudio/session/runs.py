@@ -56,6 +56,24 @@ class RunSummary:
         return f"run {self.id} · {self.schedule}" if self.schedule else f"run {self.id}"
 
 
+# Statuses ``train --resume`` goes on from (a finished run only when given more epochs).
+RESUMABLE = ("stopped", "failed")
+
+
+def can_resume(run: Run) -> bool:
+    """Whether ``train --resume`` continues ``run``: stopped or failed, from its last
+    checkpoint, or, ended before its first one (stopped while its features were computed),
+    from the beginning as the same run with its stored configuration."""
+    return run.status in RESUMABLE and not run.imported and bool(run.last_checkpoint or run.config)
+
+
+def resume_text(run: Run) -> str:
+    """What resuming ``run`` does, for a button's tooltip."""
+    if run.last_checkpoint:
+        return f"Continue run {run.id} from its last checkpoint"
+    return f"Start run {run.id} again from the beginning (it ended before its first checkpoint)"
+
+
 def run_title(run: Run) -> str:
     """``run 3 · done · 14 May 10:32`` for choosers."""
     when = run.finished_at or run.started_at or run.created_at

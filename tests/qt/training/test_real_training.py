@@ -7,6 +7,7 @@ trainings share one demo project, so the later ones reuse its feature cache.
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 
 from tfstudio.qt.training.history import RunHistory
 from tfstudio.qt.training.panel import TrainingPanel
@@ -222,3 +223,48 @@ def test_recordings_left_out_are_named_in_the_panel_while_and_after_it_trains(
     assert panel.banner.level == "warning"
     assert gone.name in panel.banner.text() and "left out" in panel.banner.text()
     assert "best validation loss" in panel.banner.text()
+
+
+def test_a_run_stopped_while_its_features_are_computed_resumes_from_the_panel(
+    qtbot, tmp_path, engine, settings
+):
+    """Stopped before its first checkpoint, the engine says "resume it to start again", and
+    ``train --resume`` does; the Resume button and the dialog offered only runs with a
+    checkpoint, so the window could not."""
+    from tfstudio.cli import main
+    from tfstudio.qt.training.dialog import TrainDialog
+    from tfstudio.train.events import PrepareEvent
+
+    root = tmp_path / "proj"
+    assert main(["demo", str(root), "--recordings", "6", "--seconds", "30"]) == 0
+    panel = TrainingPanel(root, engine=engine, settings=settings)
+    qtbot.addWidget(panel)
+    panel.show()
+    tiny = ["--channels", "4", "--gru-hidden", "8", "--seq-len", "64", "--epochs", "1"]
+    try:
+        with qtbot.waitSignal(
+            panel.process.event,
+            timeout=WAIT_MS,
+            check_params_cb=lambda e: isinstance(e, PrepareEvent),
+        ):
+            panel.start([*TINY, *tiny])
+        with qtbot.waitSignal(panel.run_finished, timeout=60_000) as finished:
+            qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+        stopped = finished.args[0]
+        assert stopped.status == "stopped" and not stopped.best_checkpoint, stopped
+        with Project.open(root) as project:
+            assert not project.run(stopped.run).last_checkpoint
+
+        dialog = TrainDialog(root, engine=engine, settings=settings)
+        qtbot.addWidget(dialog)
+        assert dialog.resume_combo.findData(stopped.run) > 0
+        assert panel.resume_button.isEnabled()
+        assert str(stopped.run) in panel.resume_button.toolTip()
+        with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as finished:
+            qtbot.mouseClick(panel.resume_button, Qt.MouseButton.LeftButton)
+    finally:
+        if panel.is_running():
+            panel.process.shutdown(5)
+    resumed = finished.args[0]
+    assert resumed.status == "done" and resumed.run == stopped.run, resumed
+    assert not panel.resume_button.isEnabled()

@@ -36,6 +36,7 @@ from tfstudio.qt.training.engine import engine_info, engine_probe
 from tfstudio.qt.training.plots import TF_COLOR, TrainingPlot
 from tfstudio.session.engine import EngineInfo
 from tfstudio.session.rules import same_value
+from tfstudio.session.runs import can_resume
 from tfstudio.session.schedule import describe_schedule_curve, schedule_curve
 from tfstudio.session.stream import format_duration
 from tfstudio.store import Project, ProjectError
@@ -66,7 +67,6 @@ EXTRA_OPTIONS = (
 )
 # The drossos schedule's γ when a preset or run leaves it unset (gamma None): the paper's.
 DEFAULT_GAMMA = 0.125
-RESUMABLE = ("stopped", "failed")
 DECAYING = ("linear", "exponential", "inverse-sigmoid")
 # What a resumed run may change (the engine's RUNTIME_FIELDS, as options).
 RESUME_OPTIONS = ("--epochs", "--device", "--patience", "--max-batches")
@@ -786,14 +786,17 @@ class TrainDialog(QDialog):
         try:
             self._summarise_data(proj)
             for run in reversed(proj.runs()):
-                if run.status not in RESUMABLE or not run.last_checkpoint:
+                if not can_resume(run):
                     continue
                 config = run.config_dict
                 epochs_done = max((r["epoch"] for r in proj.metrics(run.id, "epoch")), default=0)
-                label = (
-                    f"Resume run {run.id} ({run.status} after epoch {epochs_done}, "
-                    f"{config.get('preset', '?')}, {config.get('schedule', '?')})"
-                )
+                settings = f"{config.get('preset', '?')}, {config.get('schedule', '?')}"
+                if run.last_checkpoint:
+                    label = (
+                        f"Resume run {run.id} ({run.status} after epoch {epochs_done}, {settings})"
+                    )
+                else:  # ended before its first checkpoint: it starts again
+                    label = f"Start run {run.id} again ({run.status} before epoch 1, {settings})"
                 self._runs[run.id] = {"label": label, "config": config}
         finally:
             if own:

@@ -46,8 +46,10 @@ from tfstudio.qt.training.plots import (
 from tfstudio.qt.training.process import TrainingJob
 from tfstudio.session.engine import EngineInfo
 from tfstudio.session.project_ref import ProjectRef
+from tfstudio.session.runs import can_resume, resume_text
 from tfstudio.session.series import Series
 from tfstudio.session.stream import Ema, Progress, finite, format_duration
+from tfstudio.store import Run
 from tfstudio.train.config import loss_name
 from tfstudio.train.events import (
     BatchEvent,
@@ -354,14 +356,15 @@ class TrainingPanel(QWidget):
         return self.process.is_running()
 
     def resumable_run(self) -> int | None:
-        """The newest run that stopped or failed with a checkpoint to continue from."""
+        """The newest run that stopped or failed (:func:`~tfstudio.session.runs.can_resume`)."""
+        run = self._resumable()
+        return run.id if run is not None else None
+
+    def _resumable(self) -> Run | None:
         with self.project.open() as project:
             if project is None:
                 return None
-            for run in reversed(project.runs()):
-                if run.status in ("stopped", "failed") and run.last_checkpoint:
-                    return run.id
-        return None
+            return next((r for r in reversed(project.runs()) if can_resume(r)), None)
 
     def _on_resume_clicked(self) -> None:
         self.resume()
@@ -408,12 +411,12 @@ class TrainingPanel(QWidget):
         self.train_button.setEnabled(not running and self.project.root is not None)
         self.stop_button.setEnabled(running)
         self.stop_button.setText("Force stop" if state == "stopping" else "Stop")
-        resumable = None if running else self.resumable_run()
+        resumable = None if running else self._resumable()
         self.resume_button.setEnabled(resumable is not None)
         self.resume_button.setToolTip(
-            f"Continue run {resumable} from its last checkpoint"
+            resume_text(resumable)
             if resumable is not None
-            else "Nothing to resume: no stopped or failed run with a checkpoint"
+            else "Nothing to resume: no stopped or failed run"
         )
         self._update_status()
 
