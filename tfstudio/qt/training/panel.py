@@ -49,6 +49,7 @@ from tfstudio.session.project_ref import ProjectRef
 from tfstudio.session.runs import can_resume, resume_text
 from tfstudio.session.series import Series
 from tfstudio.session.stream import Ema, Progress, finite, format_duration
+from tfstudio.session.training_end import UNFINISHED
 from tfstudio.store import Run
 from tfstudio.train.config import loss_name
 from tfstudio.train.events import (
@@ -69,6 +70,8 @@ GROUPS = ("tf", "loss", "val", "scores")
 CLOCK_MS = 1000
 LOG_LINES = 2000
 EMA_ALPHA = 0.05
+# How often the store is looked at while the run on show trains in another process.
+FOLLOW_MS = 2000
 # Reasons for recordings left out of a run that the banner names (the log has all).
 LEFT_OUT_SHOWN = 3
 
@@ -190,6 +193,12 @@ class TrainingPanel(QWidget):
         self._clock = QTimer(self)
         self._clock.setInterval(CLOCK_MS)
         self._clock.timeout.connect(self._on_clock_timeout)
+        # The run on show trains in another process (a terminal, another window): its curves
+        # and ending come from the store, looked at every FOLLOW_MS.
+        self._follow_timer = QTimer(self)
+        self._follow_timer.setInterval(FOLLOW_MS)
+        self._follow_timer.timeout.connect(self._on_follow_timer_timeout)
+        self._followed_version: int | None = None
 
         self.show_latest_run()
 
@@ -406,6 +415,7 @@ class TrainingPanel(QWidget):
 
     def _on_state_change(self, state: str) -> None:
         if state == "starting":
+            self._follow_timer.stop()
             self._reset()
         running = state != "idle"
         self.train_button.setEnabled(not running and self.project.root is not None)
@@ -628,7 +638,9 @@ class TrainingPanel(QWidget):
         parts = []
         if self.run_id is not None:
             parts.append(f"<b>Run {self.run_id}</b>")
-        if state == "idle" and self._ended:
+        if state == "idle" and self._ended in UNFINISHED:
+            parts.append(f"<b>{self._ended}</b> in another process")
+        elif state == "idle" and self._ended:
             status = self._ended
             colour = {"done": "#1B7F3B", "failed": "#B3261E", "stopped": "#8A5A00"}.get(status, "")
             parts.append(f"<span style='color:{colour}'><b>{status}</b></span>")
@@ -689,6 +701,7 @@ class TrainingPanel(QWidget):
         self.project.close()
         self.project = ProjectRef(project)
         self.process.project_root = self.project.root or Path()
+        self._follow_timer.stop()
         self._started_at = None
         self.run_id = None
         self._forget_ending()
@@ -703,10 +716,16 @@ class TrainingPanel(QWidget):
             return
         with self.project.open() as project:
             runs = project.runs() if project is not None else []
+            version = project.data_version() if project is not None else None
         runs = [r for r in runs if not r.imported]  # detections from other tools: no curves
         if not runs:
             return
         run = runs[-1]
+        if run.status in UNFINISHED:
+            self._followed_version = version
+            self._follow_timer.start()
+        else:
+            self._follow_timer.stop()
         self._clear_curves()
         self._name_losses(run.config_dict.get("task"))
         self.run_id = run.id
@@ -717,6 +736,22 @@ class TrainingPanel(QWidget):
             plot.set_empty_text(f"Run {run.id} stored no data for this plot")
         self._redraw()
         self._update_status()
+
+    def _on_follow_timer_timeout(self) -> None:
+        """Redraw the run another process trains when the store has changed (its process
+        ended without a word: it is marked stopped, as opening the project would)."""
+        if self.process.is_running():
+            self._follow_timer.stop()
+            return
+        with self.project.open() as project:
+            if project is None:
+                self._follow_timer.stop()
+                return
+            marked = project.mark_dead_runs(wait=False)
+            version = project.data_version()
+        if marked or version != self._followed_version:
+            self.show_latest_run()
+            self._on_state_change(self.process.state)  # Resume follows the run's ending
 
     def _name_losses(self, task: object) -> None:
         """The loss axes say which loss the shown run trains with (BCE or CE)."""
