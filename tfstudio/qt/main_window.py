@@ -1040,7 +1040,12 @@ class MainWindow(QMainWindow):
 
     def _on_run_finish(self, _summary: object) -> None:
         """The first run of a project: its Runs dock comes, as it does when a project with
-        runs is opened (unless the user closed it); the Training dock stays in front."""
+        runs is opened (unless the user closed it); the Training dock stays in front. A run
+        of a project the window has left meanwhile: the dock follows the window's now."""
+        project = self.workspace.project
+        root = project.root if project is not None else None
+        if self._training is not None and self._training.project.root != root:
+            self._training.follow_project(root)
         runs = self.docks["runs"]
         if runs.isHidden() and "runs" not in qs.closed_docks():
             runs.show()

@@ -709,6 +709,18 @@ class TrainingPanel(QWidget):
         self._on_state_change(self.process.state)
         self.show_latest_run()
 
+    def follow_project(self, project: Any) -> None:
+        """Follow the window's project, once the run that kept its own has ended; the banner
+        still says how that run ended, and where (its Runs are that project's)."""
+        left, summary = self.project.root, self._summary
+        self.set_project(project)
+        if left is None or summary is None or summary.run is None:
+            return
+        level = "error" if summary.status == "failed" else "info"
+        text = f"Run {summary.run} of {left.name} ({left}) ended {summary.status}"
+        text += f": {summary.message}" if summary.message else "."
+        self.banner.show_message(level, html.escape(text))
+
     def show_latest_run(self) -> None:
         """Draw the project's newest run from the store (its curves and status), so opening a
         trained project shows how its model learnt, not "No run yet"."""

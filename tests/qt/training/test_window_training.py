@@ -1,0 +1,39 @@
+"""Training in the main window: the Training dock and the window's project."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.qt.conftest import open_window
+from tfstudio.store import Project
+
+pytestmark = pytest.mark.slow
+
+TINY = ["--max-batches", "2", "--channels", "4", "--gru-hidden", "8", "--seq-len", "64"]
+WAIT_MS = 120_000
+
+
+def test_after_a_run_of_a_project_left_meanwhile_the_dock_follows_the_window(qtbot, tmp_path):
+    """Another project opened while a run trains: the run keeps its project, but once it had
+    ended the Training dock stayed on it, and Train… trained the project no longer open."""
+    from tfstudio.cli import main
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    for root in (first, second):
+        assert main(["demo", str(root), "--recordings", "4", "--seconds", "4"]) == 0
+    win = open_window(qtbot, first)
+    panel = win.training
+    with qtbot.waitSignal(panel.process.epoch, timeout=WAIT_MS):
+        panel.start([*TINY, "--epochs", "1000", "--patience", "1000", "--device", "cpu"])
+    assert win.open_project(second)
+    assert panel.project.root == first  # the run in progress keeps its project
+    with qtbot.waitSignal(panel.run_finished, timeout=60_000) as finished:
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    assert finished.args[0].status == "stopped"
+    with Project.open(first) as project:
+        assert project.run(finished.args[0].run).status == "stopped"
+    assert panel.project.root == second
+    assert panel.process.project_root == second
+    assert panel.run_id is None and not panel.resume_button.isEnabled()  # second has no run
+    assert "stopped" in panel.banner.text() and "first" in panel.banner.text()
