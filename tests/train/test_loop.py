@@ -145,6 +145,16 @@ def test_resume_may_extend_epochs_but_not_change_the_recipe(demo_project, tiny_c
         list(train(project, resume=run_id, overrides={"epochs": 2}))
     with pytest.raises(TrainError, match="only these may change"):
         list(train(project, resume=run_id, overrides={"lr": 0.1}))
+    # The run's own options given again (its command line with --resume N added) change
+    # nothing, so they do not stop it: they were refused as changes.
+    stored = project.run(run_id).config_dict
+    same = {"lr": stored["lr"], "seq_len": stored["seq_len"], "epochs": 3}
+    same["model"] = {"channels": stored["model"]["channels"]}
+    assert [
+        e.epoch for e in train(project, resume=run_id, overrides=same) if e.kind == "epoch"
+    ] == [3]
+    with pytest.raises(TrainError, match=r"only these may change: .* \(not model\)"):
+        list(train(project, resume=run_id, overrides={"model": {"channels": 3}, "epochs": 4}))
     with pytest.raises(TrainError, match="no run"):
         list(train(project, resume=999))
 

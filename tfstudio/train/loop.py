@@ -220,7 +220,7 @@ class _Trainer:
             raise TrainError(f"{path}: unknown checkpoint format {state.get('format')!r}")
         # A run stored before the generalisation recipe existed resumes without it.
         cfg = TrainConfig.from_dict({**RECIPE_OFF, **state["train_config"]})
-        changes = self._runtime_changes()
+        changes = self._runtime_changes(cfg)
         if run.status == "done" and int(changes.get("epochs", 0)) <= cfg.epochs:
             # It has trained all its epochs: going on would only rewrite its checkpoints and
             # tuning (the model its detections came from) and change nothing else.
@@ -248,17 +248,25 @@ class _Trainer:
                 f"run {run.id} has no checkpoint, and its stored configuration cannot be used "
                 f"to start it again ({exc}); start a new run"
             ) from None
-        changes = self._runtime_changes()
+        changes = self._runtime_changes(cfg)
         self.cfg = cfg.replace(**changes)
         self.cfg.validate()
         self.resumed_run = run
 
-    def _runtime_changes(self) -> dict[str, Any]:
-        """What a resume may change (``RUNTIME_FIELDS``): TrainError for anything else."""
+    def _runtime_changes(self, stored: TrainConfig) -> dict[str, Any]:
+        """What a resume may change (``RUNTIME_FIELDS``): TrainError for anything else that
+        differs from the ``stored`` run's (the run's own command line again, ``--resume N``
+        added, resumes it)."""
         changes = dict(self.overrides)
         if self.given_config is not None:
             given = self.given_config.to_dict()
             changes = {**{k: given[k] for k in RUNTIME_FIELDS}, **changes}
+        kept = stored.to_dict()
+        for name, value in list(changes.items()):
+            if name == "model" and isinstance(value, dict) and isinstance(kept.get(name), dict):
+                value = {**kept[name], **value}  # as a new run's model options add to its preset's
+            if name not in RUNTIME_FIELDS and value == kept.get(name):
+                del changes[name]
         not_runtime = set(changes) - RUNTIME_FIELDS
         if not_runtime:
             raise TrainError(
