@@ -90,6 +90,7 @@ class Job(QObject):
         self._last: dict[str, Any] = {}
         self._stop_requested = False
         self._forced = False
+        self._forced_by_user = False
         self._clock = 0.0
         self._kill_timer = QTimer(self)
         self._kill_timer.setSingleShot(True)
@@ -128,7 +129,7 @@ class Job(QObject):
         self._stderr = LineSplitter()
         self._stderr_tail.clear()
         self._last = {}
-        self._stop_requested = self._forced = False
+        self._stop_requested = self._forced = self._forced_by_user = False
         self._pid = 0
         self.started_at = time.time()
         self._clock = time.monotonic()
@@ -154,6 +155,7 @@ class Job(QObject):
         if self._proc is None:
             return
         if self._stop_requested:
+            self._forced_by_user = True  # a second press: the user's choice, not a timeout
             self.kill()
             return
         self._stop_requested = True
@@ -297,6 +299,7 @@ class Job(QObject):
                 crashed,
                 self._forced,
                 tuple(self._stderr_tail),
+                forced_by_user=self._forced_by_user,
             )
         )
 

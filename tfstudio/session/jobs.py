@@ -70,6 +70,7 @@ class JobResult:
     forced: bool = False  # killed: it did not stop in time, or stop was pressed twice
     stderr_tail: tuple[str, ...] = ()
     started: bool = True  # False: the program could not be started at all
+    forced_by_user: bool = False  # killed because stop was pressed twice (not a timeout)
 
 
 def exit_failure(

@@ -50,12 +50,24 @@ def find_run(project: Project, run_id: int | None, pid: int, started_at: float) 
 
 
 def ending_message(
-    status: str, detail: str, code: int | None, crashed: bool, forced: bool, stderr_tail: str
+    status: str,
+    detail: str,
+    code: int | None,
+    crashed: bool,
+    forced: bool,
+    stderr_tail: str,
+    *,
+    forced_by_user: bool = False,
 ) -> str:
     """What the user reads about an ending: why it failed, that it was killed, how to resume."""
     if status == "failed":
         return describe_failure(
             stderr_tail=stderr_tail, exit_code=code, crashed=crashed, message=detail
+        )
+    if status == "stopped" and forced_by_user:
+        return (
+            "Stopped at once, as asked (Force stop): the batch it was in is lost; resume it to "
+            "continue from its last checkpoint."
         )
     if status == "stopped" and forced:
         return describe_failure(
@@ -109,12 +121,28 @@ def settle_run(
             elif status == "done" and done is None:
                 # A clean exit that never said "done" and left the run open is no success.
                 status = "failed"
-            message = ending_message(status, detail, code, crashed, result.forced, stderr_tail)
+            message = ending_message(
+                status,
+                detail,
+                code,
+                crashed,
+                result.forced,
+                stderr_tail,
+                forced_by_user=result.forced_by_user,
+            )
             if run is not None and not recorded:
                 project.update_run(run.id, status=status, message=message, finished_at=time.time())
     except (ProjectError, OSError) as exc:
         run = None
-        message = ending_message(status, detail, code, crashed, result.forced, stderr_tail)
+        message = ending_message(
+            status,
+            detail,
+            code,
+            crashed,
+            result.forced,
+            stderr_tail,
+            forced_by_user=result.forced_by_user,
+        )
         warning = f"could not read or record the run's status: {exc}"
     best_checkpoint = done.best_checkpoint if done is not None else None
     if run is not None and not best_checkpoint:
