@@ -159,6 +159,24 @@ def test_resume_may_extend_epochs_but_not_change_the_recipe(demo_project, tiny_c
         list(train(project, resume=999))
 
 
+def test_resume_refuses_fewer_epochs_than_the_run_has_begun(demo_project, tiny_config):
+    """A run stopped in epoch 3 resumed with --epochs 2 ended 'done' at once and stored
+    epochs: 2 for a model trained 3; a mistake, said so."""
+    stop = {"now": False}
+    events = []
+    for event in train(demo_project, tiny_config(epochs=5), stop=lambda: stop["now"]):
+        events.append(event)
+        if event.kind == "epoch" and event.epoch == 2:
+            stop["now"] = True
+    run_id = events[-1].run
+    assert events[-1].status == "stopped"
+    with pytest.raises(TrainError, match=r"--epochs 1 is fewer than the 2 epoch\(s\) run"):
+        list(train(demo_project, resume=run_id, overrides={"epochs": 1}))
+    assert demo_project.run(run_id).config_dict["epochs"] == 5  # nothing stored
+    more = list(train(demo_project, resume=run_id, overrides={"epochs": 3}))
+    assert [e.epoch for e in more if e.kind == "epoch"] == [3]
+
+
 def test_closing_the_generator_marks_the_run_stopped(demo_project, tiny_config):
     gen = train(demo_project, tiny_config())
     for event in gen:

@@ -229,6 +229,15 @@ class _Trainer:
                 "a stopped or killed run, or with a finished one given more --epochs. Start a "
                 "new run to train again"
             )
+        # The epochs the run has begun: its last checkpoint's, and the one after it when that
+        # checkpoint was taken mid-epoch. Fewer than that would stop it where it is and store
+        # a number below what it trained.
+        begun = int(state.get("epoch", 0)) + (1 if int(state.get("batch_in_epoch", 0)) else 0)
+        if "epochs" in changes and int(changes["epochs"]) < begun:
+            raise TrainError(
+                f"--epochs {changes['epochs']} is fewer than the {begun} epoch(s) run {run.id} "
+                f"has begun; give more (its own number is {cfg.epochs}), or leave --epochs out"
+            )
         self.cfg = cfg.replace(**changes)
         self.cfg.validate()
         self.resumed_run = run
