@@ -187,3 +187,32 @@ def test_without_run_an_imported_run_whose_detections_were_undone_is_passed_over
     code, out = review(root, "--json", capsys=capsys)
     assert code == 0, out.err
     assert json.loads(out.out)["run"] == trained.id
+
+
+def test_a_review_waits_for_the_write_lock_before_choosing_its_detections(root):
+    """Two reviews at once: this one chose its detections, then waited for the other's write
+    and overrode it (the window rejected them, the command then accepted them anyway)."""
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from tfstudio.store import DB_NAME
+
+    other = sqlite3.connect(root / DB_NAME, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process reviewing right now
+    command = subprocess.Popen(
+        [sys.executable, "-m", "tfstudio", "review", str(root), "--accept", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3)  # the command starts and waits for the lock
+    other.execute("UPDATE events SET review = 'rejected' WHERE source = 'model'")
+    other.execute("COMMIT")
+    other.close()
+    out, err = command.communicate(timeout=60)
+    assert command.returncode == 0, err
+    result = json.loads(out)
+    assert result["selected"] == 0 and result["changed"] == 0  # nothing left unreviewed
+    assert {review for *_, review in _detections(root)} == {"rejected"}

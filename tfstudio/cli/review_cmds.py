@@ -166,19 +166,25 @@ def _row(event: Event, names: dict[int, str], recs: dict[int, str]) -> dict[str,
 def cmd_review(args: argparse.Namespace) -> int:
     with open_project(args.project) as project:
         run = _run(project, args.run)
-        chosen = chosen_detections(project, run, args)
         names = {c.id: c.name for c in project.classes()}
         recs = {r.id: r.name for r in project.recordings()}
         verb = next((name for name in ACTIONS if getattr(args, name)), None)
         changed = 0
-        if verb is not None and not args.dry_run and chosen:
+        if verb is None or args.dry_run:
+            chosen = chosen_detections(project, run, args)
+        else:
+            # Chosen under the write lock: another review (the window, a second command)
+            # between choosing and deciding would otherwise be overridden by this one.
             try:
-                changed = set_review(
-                    project,
-                    [e.id for e in chosen],
-                    ACTIONS[verb],
-                    description=f"{verb} {len(chosen)} detection(s) (tfstudio review)",
-                )
+                with project.write():
+                    chosen = chosen_detections(project, run, args)
+                    if chosen:
+                        changed = set_review(
+                            project,
+                            [e.id for e in chosen],
+                            ACTIONS[verb],
+                            description=f"{verb} {len(chosen)} detection(s) (tfstudio review)",
+                        )
             except ProjectError as exc:
                 raise UserError(str(exc)) from None
         rows = [_row(e, names, recs) for e in chosen]
