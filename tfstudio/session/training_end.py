@@ -105,6 +105,18 @@ def settle_run(
         status = "failed"
 
     detail = done.message if done is not None else ""
+
+    def said(status: str, detail: str) -> str:
+        return ending_message(
+            status,
+            detail,
+            code,
+            crashed,
+            result.forced,
+            stderr_tail,
+            forced_by_user=result.forced_by_user,
+        )
+
     run: Run | None = None
     found = run_id
     warning = ""
@@ -121,28 +133,12 @@ def settle_run(
             elif status == "done" and done is None:
                 # A clean exit that never said "done" and left the run open is no success.
                 status = "failed"
-            message = ending_message(
-                status,
-                detail,
-                code,
-                crashed,
-                result.forced,
-                stderr_tail,
-                forced_by_user=result.forced_by_user,
-            )
+            message = said(status, detail)
             if run is not None and not recorded:
                 project.update_run(run.id, status=status, message=message, finished_at=time.time())
     except (ProjectError, OSError) as exc:
         run = None
-        message = ending_message(
-            status,
-            detail,
-            code,
-            crashed,
-            result.forced,
-            stderr_tail,
-            forced_by_user=result.forced_by_user,
-        )
+        message = said(status, detail)
         warning = f"could not read or record the run's status: {exc}"
     best_checkpoint = done.best_checkpoint if done is not None else None
     if run is not None and not best_checkpoint:
