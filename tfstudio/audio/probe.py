@@ -91,7 +91,8 @@ class AudioError(Exception):
 
     ``kind`` is a stable short code for programs: ``missing``, ``not_a_file``, ``empty``,
     ``unreadable``, ``not_audio``, ``malformed``, ``truncated``, ``no_frames``,
-    ``bad_sample_rate`` or ``changed`` (not the content the project imported).
+    ``bad_sample_rate``, ``changed`` (not the content the project imported) or
+    ``not_numbers`` (samples that are NaN or infinite).
     """
 
     def __init__(self, path: os.PathLike[str] | str, reason: str, kind: str = "malformed"):

@@ -92,6 +92,7 @@ def _finite(blocks: Iterator[np.ndarray], path: Path | str, rate: int) -> Iterat
                 path,
                 f"holds samples that are not numbers (NaN or infinite) from {first / rate:.2f} s "
                 "on; repair or re-export the file",
+                "not_numbers",
             )
         at += len(block)
         yield block

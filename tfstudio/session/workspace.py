@@ -528,11 +528,7 @@ class Workspace:
             return 0
         if state == "accepted":
             return len(self.accept(event_ids))
-        # A detection already in that state is left alone: rejecting it again wrote an undo
-        # step that changed nothing, and the next Ctrl+Z seemed to do nothing.
-        event_ids = [i for i in event_ids if self._review_state(i) != state]
-        if not event_ids:
-            return 0
+        # (set_review leaves a detection already in that state alone: no empty undo step.)
         return self._write(set_review, self.project, event_ids, state) or 0
 
     def _review_state(self, event_id: int) -> str | None:

@@ -121,7 +121,9 @@ def set_review(
 ) -> int:
     """Accept, reject or reset (``none``) detections as one undoable step; accepting merges
     each with the labels of its class it overlaps (:func:`accept_detections`). Returns how
-    many detections were reviewed. The app's review and ``tfstudio review`` both come here."""
+    many detections were reviewed (those already in ``state`` are left alone, except that
+    accepting runs again: it may bring edits). The app's review and ``tfstudio review`` both
+    come here."""
     if state not in REVIEW_STATES:
         raise ProjectError(f"review state {state!r}: one of {', '.join(REVIEW_STATES)}")
     ids = list(event_ids)
@@ -130,9 +132,15 @@ def set_review(
     if state == "accepted":
         return len(accept_detections(project, ids, description=description))
     verb = {"rejected": "reject", "none": "unreview"}[state]
-    for event_id in ids:  # all checked before any is changed
-        if project.event(event_id).source != "model":
-            raise ProjectError(f"event {event_id} is a label, not a detection")
+    events = [project.event(event_id) for event_id in ids]
+    for event in events:  # all checked before any is changed
+        if event.source != "model":
+            raise ProjectError(f"event {event.id} is a label, not a detection")
+    # One in that state already is left alone: reviewing it again wrote an undo step that
+    # changed nothing, and the next Ctrl+Z seemed to do nothing.
+    ids = [event.id for event in events if event.review != state]
+    if not ids:
+        return 0
     with project.undo_group(description or f"{verb} {len(ids)} detection(s)"):
         for event_id in ids:
             event = project.event(event_id)

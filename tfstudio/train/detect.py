@@ -613,14 +613,16 @@ def recording_features(cache: FeatureCache, project: Project, rec: Recording) ->
         raise TrainError(unreadable_message(rec, exc)) from None
 
 
-# AudioError kinds a relink can mend; the others are the file's own damage.
+# AudioError kinds a relink can mend; the others are the file's own damage, of which these
+# messages already say what to do.
 _WHERE_KINDS = frozenset({"missing", "not_a_file", "unreadable"})
+_SAYS_WHAT_TO_DO = frozenset({"changed", "not_numbers"})
 
 
 def unreadable_message(rec: Recording, exc: AudioError) -> str:
     """What to say about a recording whose audio cannot be read, and what to do about it."""
     text = str(exc)
-    if "repair or re-export" in text or exc.kind == "changed":  # says what to do already
+    if exc.kind in _SAYS_WHAT_TO_DO:
         return text
     if exc.kind in _WHERE_KINDS:
         return (
