@@ -63,8 +63,10 @@ class StoreBase:
             raise self.read_only_error()
         # IMMEDIATE takes the write lock up front, so the busy timeout applies; a deferred
         # transaction that upgrades later can fail at once with "database is locked".
-        self.conn.execute("BEGIN IMMEDIATE")
         try:
+            # Inside the try, so a Ctrl+C that lands just after BEGIN does not leave the
+            # transaction open (every later write of this connection would go into it).
+            self.conn.execute("BEGIN IMMEDIATE")
             yield
             # Inside the try: a COMMIT that fails (a full disk) is rolled back, not left open.
             self.conn.execute("COMMIT")

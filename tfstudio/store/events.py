@@ -8,6 +8,7 @@ import dataclasses
 import json
 import math
 import operator
+import sqlite3
 import time
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -278,11 +279,28 @@ class EventStore(History):
         then the :class:`NewEvents`; an exception in the block adds nothing.
         """
         batch = EventImport(self, description)
+        outer = self.conn.in_transaction
         try:
             yield batch
             batch.result = self._commit_import(batch)
-        finally:
-            self.conn.execute("DROP TABLE IF EXISTS temp.event_stage")
+        except BaseException:
+            # Ctrl+C can land anywhere: between a SAVEPOINT and its try (a transaction left
+            # open, which would swallow every later write of this connection), or while a
+            # statement is unfinished (the traceback keeps its cursor alive). Nothing here may
+            # hide the exception that ended the import behind another; rows left staged are
+            # cleared when the next import begins.
+            with contextlib.suppress(sqlite3.Error, ProjectError):
+                if not outer and self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                self._clear_stage(batch)
+            raise
+        self._clear_stage(batch)
+
+    def _clear_stage(self, batch: EventImport) -> None:
+        # Emptied, not dropped: DROP TABLE fails while any statement of the connection is
+        # still reading (SQLITE_LOCKED), which an open cursor elsewhere in the app may be.
+        if batch.sources:
+            self.conn.execute("DELETE FROM temp.event_stage")
 
     def _stage(self, batch: EventImport, rows: Iterable[Mapping[str, Any]]) -> int:
         """Check ``rows`` and append them to ``temp.event_stage`` as source ``batch.sources``;
