@@ -12,6 +12,7 @@ import numpy as np
 
 from tfstudio.session.stream import ema, finite
 from tfstudio.store import Project, Run
+from tfstudio.train.resume import checkpoint_refusal, epochs_refusal, fewest_epochs, stored_path
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,124 @@ def resume_text(run: Run) -> str:
     if run.last_checkpoint:
         return f"Continue run {run.id} from its last checkpoint"
     return f"Start run {run.id} again from the beginning (it ended before its first checkpoint)"
+
+
+# Statuses "Train further" goes on from: a finished run, and one that stopped part-way.
+EXTENDABLE = ("done", *RESUMABLE)
+
+
+@dataclass(frozen=True)
+class Extension:
+    """Whether, and up to how many epochs, a run can be trained further (``train --resume N
+    --epochs M``), as the store tells it; ``problem`` says why not ("" when it can)."""
+
+    run_id: int
+    status: str
+    problem: str
+    epochs: int = 0  # the run's own number
+    begun: int = 0  # epochs it has begun (trained, for a finished run)
+    minimum: int = 1  # the fewest --epochs the resume takes
+    default: int = 1  # what the app proposes
+    patience: int = 1
+    # Epochs since its best one, as its early stopping counts them (the loop's bad_epochs).
+    without_better: int = 0
+    best_epoch: int | None = None
+    best_val_loss: float | None = None
+    next_epoch: int = 1  # the epoch it goes on in
+
+    @property
+    def possible(self) -> bool:
+        return not self.problem
+
+    @property
+    def early_stopped(self) -> bool:
+        return self.status == "done" and self.begun < self.epochs
+
+    def refusal(self, epochs: int) -> str | None:
+        """Why ``--epochs epochs`` would be refused (the training loop's own words)."""
+        return self.problem or epochs_refusal(
+            self.run_id, self.status, self.epochs, self.begun, epochs
+        )
+
+    def patience_text(self, patience: int) -> str:
+        """What early stopping does when the run goes on with ``patience``: its count goes
+        on from where it was (the checkpoint keeps it), it does not start again."""
+        left = patience - self.without_better
+        best = f"epoch {self.best_epoch}" if self.best_epoch else "its best epoch"
+        since = (
+            f"its last epoch was its best so far ({best})"
+            if self.without_better == 0
+            else f"it has gone {self.without_better} epoch(s) without a better validation "
+            f"loss than {best}'s"
+        )
+        if left <= 0:
+            then = (
+                f"with patience {patience} it ends after the next epoch unless that one is "
+                "better; raise the patience to give it more room"
+            )
+        else:
+            then = (
+                f"with patience {patience} it ends after {left} more epoch(s) without a better one"
+            )
+        return (
+            f"Early stopping does not start again: {since}, so {then}. A better epoch starts "
+            "the count afresh."
+        )
+
+
+def extension(project: Project, run: Run) -> Extension:
+    """How far ``run`` can be trained further, from the store and its checkpoint files (the
+    rule of :mod:`tfstudio.train.resume`, which the training loop applies too)."""
+
+    def refuse(problem: str) -> Extension:
+        return Extension(run.id, run.status, problem)
+
+    if run.imported:
+        return refuse(f"run {run.id} holds imported detections: no model was trained")
+    if run.status in ("running", "queued"):
+        return refuse(f"run {run.id} is still training")
+    if run.status not in EXTENDABLE:
+        return refuse(f"run {run.id} is {run.status}")
+    if not run.last_checkpoint:
+        return refuse(
+            f"run {run.id} ended before its first checkpoint: Resume starts it again"
+            if can_resume(run)
+            else f"run {run.id} keeps no checkpoint to go on from"
+        )
+    last = stored_path(project.root, run.last_checkpoint)
+    best = stored_path(project.root, run.best_checkpoint) if run.best_checkpoint else None
+    problem = checkpoint_refusal(run.id, run.status, last, best)
+    if problem:
+        return refuse(problem)
+    summary = summarise(project, run)
+    config = run.config_dict
+    epochs = summary.epochs or 0
+    begun = summary.epochs_done
+    mid_epoch = run.status != "done" and any(
+        int(row.get("epoch") or 0) > begun for row in project.metrics(run.id, "batch")
+    )
+    if mid_epoch:
+        begun += 1  # stopped part-way through the next epoch
+    minimum = fewest_epochs(run.status, begun)
+    # Half as many again as it trained (at least five), or its own number when early
+    # stopping ended it before that.
+    default = max(minimum, epochs if begun < epochs else begun + max(5, begun // 2))
+    patience = _int(config.get("patience")) or 1
+    best_epoch = summary.best_epoch
+    return Extension(
+        run.id,
+        run.status,
+        "",
+        epochs=epochs,
+        begun=begun,
+        minimum=minimum,
+        default=default,
+        patience=patience,
+        without_better=max(0, summary.epochs_done - best_epoch) if best_epoch else 0,
+        best_epoch=best_epoch,
+        best_val_loss=summary.best_val_loss,
+        next_epoch=begun if mid_epoch else begun + 1,
+    )
 
 
 def run_title(run: Run) -> str:

@@ -95,6 +95,7 @@ from tfstudio.train.mean_teacher import (
     moving_average,
 )
 from tfstudio.train.metric_writer import MetricWriter
+from tfstudio.train.resume import checkpoint_refusal, epochs_begun, epochs_refusal, stored_path
 from tfstudio.train.single_label import find_overlaps, overlap_message
 from tfstudio.train.validation import Scores, ValidationSet, tune, validate
 
@@ -211,33 +212,22 @@ class _Trainer:
         if not run.last_checkpoint:
             self._restart(run)
             return
-        path = Path(run.last_checkpoint)
-        path = path if path.is_absolute() else self.project.root / path
-        if not path.exists():
-            raise TrainError(f"run {run.id}: last checkpoint is missing: {path}")
+        path = stored_path(self.project.root, run.last_checkpoint)
+        best = stored_path(self.project.root, run.best_checkpoint) if run.best_checkpoint else None
+        refusal = checkpoint_refusal(run.id, run.status, path, best)
+        if refusal:
+            raise TrainError(refusal)
         state = read_checkpoint(path)
         if state.get("format") != CHECKPOINT_FORMAT:
             raise TrainError(f"{path}: unknown checkpoint format {state.get('format')!r}")
         # A run stored before the generalisation recipe existed resumes without it.
         cfg = TrainConfig.from_dict({**RECIPE_OFF, **state["train_config"]})
         changes = self._runtime_changes(cfg)
-        if run.status == "done" and int(changes.get("epochs", 0)) <= cfg.epochs:
-            # It has trained all its epochs: going on would only rewrite its checkpoints and
-            # tuning (the model its detections came from) and change nothing else.
-            raise TrainError(
-                f"run {run.id} has finished its {cfg.epochs} epoch(s); --resume goes on with "
-                "a stopped or killed run, or with a finished one given more --epochs. Start a "
-                "new run to train again"
-            )
-        # The epochs the run has begun: its last checkpoint's, and the one after it when that
-        # checkpoint was taken mid-epoch. Fewer than that would stop it where it is and store
-        # a number below what it trained.
-        begun = int(state.get("epoch", 0)) + (1 if int(state.get("batch_in_epoch", 0)) else 0)
-        if "epochs" in changes and int(changes["epochs"]) < begun:
-            raise TrainError(
-                f"--epochs {changes['epochs']} is fewer than the {begun} epoch(s) run {run.id} "
-                f"has begun; give more (its own number is {cfg.epochs}), or leave --epochs out"
-            )
+        begun = epochs_begun(state.get("epoch", 0), state.get("batch_in_epoch", 0))
+        asked = int(changes["epochs"]) if "epochs" in changes else None
+        refusal = epochs_refusal(run.id, run.status, cfg.epochs, begun, asked)
+        if refusal:
+            raise TrainError(refusal)
         self.cfg = cfg.replace(**changes)
         self.cfg.validate()
         self.resumed_run = run
