@@ -18,6 +18,7 @@ EXPECTED = {
     "textgrid": (True, ".TextGrid"),
     "json": (False, ".json"),
     "soundevent": (False, ".json"),
+    "sonicvisualiser": (True, ".svl"),
 }
 
 
@@ -35,7 +36,7 @@ def test_get_format_names_the_valid_choices():
         get_format("csv")
     assert str(info.value) == (
         "unknown label format 'csv'; choose one of: dcase, audacity, raven, textgrid, json, "
-        "soundevent"
+        "soundevent, sonicvisualiser"
     )
 
 
@@ -87,6 +88,18 @@ def test_every_format_round_trips_the_same_events(tmp_path, name, sort_events):
         ("a.txt", 'File type = "ooTextFile"\nObject class = "TextGrid"\n', "textgrid"),
         ("a.txt", "hello world\n", None),
         ("a.csv", "0.5\t1.5\tdog\n", None),
+        # Sonic Visualiser: a layer file by its suffix or its <sv> root, its CSV export by the
+        # header or the nine decimals it writes seconds with (comma or tab-separated).
+        ("a.svl", "", "sonicvisualiser"),
+        ("a.xml", '<?xml version="1.0"?>\n<!DOCTYPE sonic-visualiser>\n<sv/>', "sonicvisualiser"),
+        ("a.xml", '<?xml version="1.0"?>\n<sv>\n<data/></sv>', "sonicvisualiser"),
+        ("a.xml", '<?xml version="1.0"?>\n<svg/>', None),
+        ("a.csv", "TIME,VALUE,DURATION,LABEL\n1.500000000,1,0.250000000,dog\n", "sonicvisualiser"),
+        ("a.csv", "FRAME,VALUE,DURATION,LABEL\n", "sonicvisualiser"),
+        ("a.csv", "1.500000000,1,0.250000000,dog\n", "sonicvisualiser"),
+        ("a.txt", "1.500000000\t1\t0.250000000\tdog\n", "sonicvisualiser"),
+        ("a.txt", "1.500000\t1.750000\tdog\n", "audacity"),
+        ("a.csv", "start,end,label\n0.5,1.5,dog\n", None),
     ],
 )
 def test_guess_format(tmp_path, file_name, text, expected):

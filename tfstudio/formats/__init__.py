@@ -15,7 +15,15 @@ from __future__ import annotations
 from pathlib import Path
 from types import ModuleType
 
-from tfstudio.formats import audacity, dcase, jsonfmt, raven, soundevent, textgrid
+from tfstudio.formats import (
+    audacity,
+    dcase,
+    jsonfmt,
+    raven,
+    sonicvisualiser,
+    soundevent,
+    textgrid,
+)
 from tfstudio.formats.base import (
     MAX_CLASS_NAME,
     FormatError,
@@ -31,7 +39,8 @@ from tfstudio.formats.base import (
 )
 
 FORMATS: dict[str, ModuleType] = {
-    module.NAME: module for module in (dcase, audacity, raven, textgrid, jsonfmt, soundevent)
+    module.NAME: module
+    for module in (dcase, audacity, raven, textgrid, jsonfmt, soundevent, sonicvisualiser)
 }
 
 __all__ = [
@@ -71,6 +80,8 @@ def guess_format(path: Path | str) -> str | None:
     suffix = path.suffix.lower()
     if suffix == ".textgrid":
         return textgrid.NAME
+    if suffix == ".svl":
+        return sonicvisualiser.NAME
     try:
         text = read_text(path, bad_lines={})
     except FormatError:

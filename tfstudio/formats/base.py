@@ -363,14 +363,19 @@ def write_text(path: Path | str, text: str) -> None:
 def sniff(text: str) -> str | None:
     """The format a label file's content unmistakably belongs to, from its first line.
 
-    Only structural signatures count ("textgrid", "json", "raven", and "dcase" for a DCASE
-    header); a headerless three-column file is ambiguous and gives None.
+    Only structural signatures count ("textgrid", "json", "raven", "dcase" for a DCASE
+    header, "sonicvisualiser" for an ``<sv>`` document, SV's CSV header or its nine-decimal
+    times); a headerless three-column file is ambiguous and gives None.
     """
     first = next((line.strip() for line in text.split("\n") if line.strip()), "")
     if first.startswith("File type") and "ooTextFile" in first:
         return "textgrid"
     if first.startswith(("{", "[")):
         return "json"
+    from tfstudio.formats.sonicvisualiser import looks_like  # it reads with these helpers
+
+    if looks_like(text):
+        return "sonicvisualiser"
     cells = [cell.strip().lower() for cell in first.split("\t")]
     if "begin time (s)" in cells or (cells[0] == "selection" and "view" in cells):
         return "raven"
