@@ -232,6 +232,10 @@ def export_labels(
                         module.write(
                             kept, path, duration=rec.duration, short=textgrid_form == "short"
                         )
+                    elif fmt == "sonicvisualiser":  # its frames count at the recording's rate
+                        module.write(
+                            rec_events, path, duration=rec.duration, sample_rate=rec.sample_rate
+                        )
                     else:
                         module.write(rec_events, path, duration=rec.duration)
                 except ValueError as exc:

@@ -566,6 +566,11 @@ def _import_label_file(
             )
     try:
         module = get_format(name)
+        if "sample_rate" in getattr(module, "READ_OPTIONS", ()):
+            # Sonic Visualiser's CSV may count its times in frames of its recording.
+            found = context.file_recording(path)
+            if not isinstance(found, str):
+                options["sample_rate"] = found.sample_rate
         result = module.read(path, **options)
     except FormatError as exc:
         report.label_issues.append(Problem.of(exc))
