@@ -299,6 +299,49 @@ def test_a_table_with_end_time_hidden_ends_at_begin_plus_delta(tmp_path):
     assert guess_format(table(tmp_path, rows[:2], name="rec.txt")) == "raven"
 
 
+def test_a_table_with_begin_time_hidden_begins_at_end_minus_delta(tmp_path):
+    # The mirror image: Begin Time and Low Freq hidden, the selection's start is End Time less
+    # Delta Time and its bottom High Freq less Delta Freq.
+    rows = [
+        [
+            "Selection",
+            "View",
+            "Channel",
+            "End Time (s)",
+            "Delta Time (s)",
+            "High Freq (Hz)",
+            "Delta Freq (Hz)",
+            "Annotation",
+        ],
+        ["1", "Spectrogram 1", "1", "2.25", "0.75", "4800", "3599.5", "Turdus merula"],  # 2
+        ["2", "Spectrogram 1", "1", "4", "1", "", "500", "wren"],  # 3: no band
+        ["3", "Spectrogram 1", "1", "4.5", "0.5", "900", "", "owl"],  # 4: no bottom
+        ["4", "Spectrogram 1", "1", "5", "", "900", "100", "bat"],  # 5
+        ["5", "Spectrogram 1", "1", "1", "2", "900", "100", "bat"],  # 6
+        ["6", "Spectrogram 1", "1", "7", "1", "900", "1000", "bat"],  # 7
+        ["7", "Spectrogram 1", "1", "0.5", "0.5", "900", "900", "moth"],  # 8: from 0 s, 0 Hz
+    ]
+    result = raven.read(table(tmp_path, rows))
+    assert result.events == [
+        LabelEvent("", 1.5, 2.25, "Turdus merula", 1200.5, 4800.0),
+        LabelEvent("", 3.0, 4.0, "wren"),
+        LabelEvent("", 4.0, 4.5, "owl", None, 900.0),
+        LabelEvent("", 0.0, 0.5, "moth", 0.0, 900.0),
+    ]
+    assert [(i.line, i.reason) for i in result.issues] == [
+        (5, "delta time is empty"),
+        (6, "delta time 2 is longer than the end time 1: the selection would begin before 0 s"),
+        (
+            7,
+            "delta frequency 1000 Hz is more than the high frequency 900 Hz: the band would "
+            "begin below 0 Hz",
+        ),
+    ]
+    assert guess_format(table(tmp_path, rows[:2], name="rec.txt")) == "raven"
+    # Without Selection and View the two columns still say what it is.
+    assert guess_format(table(tmp_path, [r[3:] for r in rows[:2]], name="rec.txt")) == "raven"
+
+
 def test_end_time_wins_over_delta_time_and_one_of_them_is_needed(tmp_path):
     rows = [
         [
@@ -317,4 +360,10 @@ def test_end_time_wins_over_delta_time_and_one_of_them_is_needed(tmp_path):
     ]
     rows = [["Selection", "Begin Time (s)", "Label"], ["1", "0", "a"]]
     with pytest.raises(FormatError, match="no 'end time \\(s\\)' column \\(nor 'delta time"):
+        raven.read(table(tmp_path, rows))
+    rows = [["Selection", "End Time (s)", "Label"], ["1", "1", "a"]]
+    with pytest.raises(
+        FormatError,
+        match="no 'begin time \\(s\\)' column \\(nor 'end time \\(s\\)' and 'delta time",
+    ):
         raven.read(table(tmp_path, rows))

@@ -377,7 +377,11 @@ def sniff(text: str) -> str | None:
     if looks_like(text):
         return "sonicvisualiser"
     cells = [cell.strip().lower() for cell in first.split("\t")]
-    if "begin time (s)" in cells or (cells[0] == "selection" and "view" in cells):
+    if (
+        "begin time (s)" in cells
+        or (cells[0] == "selection" and "view" in cells)
+        or {"end time (s)", "delta time (s)"} <= set(cells)  # Begin Time hidden
+    ):
         return "raven"
     words = re.split(r"[\s,;]+", first.lower())  # a DCASE header saved as CSV too
     if "onset" in words and "offset" in words:

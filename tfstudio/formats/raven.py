@@ -7,7 +7,8 @@ a ``Score`` column (Koogu's) makes each row with a value a detection (a model ev
 confidence); a ``Species Code`` (BirdNET's) is kept with the event, and BirdNET's "nocall"
 placeholder row (a file without detections) is skipped. The band is in ``Low/High Freq (Hz)``
 (Raven's) or ``Low/High Frequency (Hz)`` (Koogu's); a table whose End Time (or High Freq)
-column is hidden has its end in ``Delta Time (s)`` (``Delta Freq (Hz)``): End = Begin + Delta.
+column is hidden has its end in ``Delta Time (s)`` (``Delta Freq (Hz)``): End = Begin + Delta,
+and one whose Begin Time (or Low Freq) is hidden has its start there: Begin = End − Delta.
 Raven writes one row per view for each selection; a selection
 number seen again is the same event, and its Spectrogram row wins. With a ``Begin File`` or
 ``Begin Path`` column the event's recording is that file's base name, and with ``File Offset
@@ -37,6 +38,7 @@ from tfstudio.formats.base import (
     check_class_name,
     check_writable,
     column_key,
+    format_number,
     format_time,
     is_number,
     parse_confidence,
@@ -104,8 +106,11 @@ def read(path: Path, *, label_column: str | None = None) -> ParseResult:
     header = [" ".join(cell.split()) for cell in lines[header_index].split("\t")]
     names = [name.lower() for name in header]
     column = {name: i for i, name in reversed(list(enumerate(names)))}
-    if BEGIN not in column:
-        raise FormatError(path, f"not a Raven selection table: no {BEGIN!r} column")
+    if BEGIN not in column and not (END in column and DELTA_TIME in column):
+        raise FormatError(
+            path,
+            f"not a Raven selection table: no {BEGIN!r} column (nor {END!r} and {DELTA_TIME!r})",
+        )
     if END not in column and DELTA_TIME not in column:
         raise FormatError(
             path, f"not a Raven selection table: no {END!r} column (nor {DELTA_TIME!r})"
@@ -214,11 +219,21 @@ def _one_row_per_selection(
 def _event(
     cells: list[str], column: dict[str, int], label_column: int, header: list[str]
 ) -> LabelEvent:
-    if END in column:
+    if BEGIN in column and END in column:
         onset, offset = parse_interval(cells[column[BEGIN]], cells[column[END]])
-    else:
+    elif BEGIN in column:
         onset = parse_number(cells[column[BEGIN]], "onset")
         offset = onset + parse_number(cells[column[DELTA_TIME]], "delta time")
+    else:
+        # Begin Time hidden: the selection ends at End Time and lasts Delta Time.
+        offset = parse_number(cells[column[END]], "offset")
+        delta = parse_number(cells[column[DELTA_TIME]], "delta time")
+        if delta > offset:
+            raise ValueError(
+                f"delta time {format_number(delta)} is longer than the end time "
+                f"{format_number(offset)}: the selection would begin before 0 s"
+            )
+        onset = offset - delta
     recording = ""
     file_at = next((column[name] for name in FILE_COLUMNS if name in column), None)
     if file_at is not None and cells[file_at]:
@@ -233,6 +248,14 @@ def _event(
     if _first(column, HIGH_COLUMNS) is None and DELTA_FREQ in column and low_hz is not None:
         delta_hz = _frequency(cells, column, (DELTA_FREQ,), "delta frequency")
         high_hz = None if delta_hz is None else low_hz + delta_hz
+    elif _first(column, LOW_COLUMNS) is None and DELTA_FREQ in column and high_hz is not None:
+        delta_hz = _frequency(cells, column, (DELTA_FREQ,), "delta frequency")
+        if delta_hz is not None and delta_hz > high_hz:
+            raise ValueError(
+                f"delta frequency {format_number(delta_hz)} Hz is more than the high frequency "
+                f"{format_number(high_hz)} Hz: the band would begin below 0 Hz"
+            )
+        low_hz = None if delta_hz is None else high_hz - delta_hz
     check_band(low_hz, high_hz)
     label = cells[label_column]
     if not label:
