@@ -250,7 +250,7 @@ def test_rows_that_do_not_match_the_header_are_reported(tmp_path):
     result = dcase.read(path)
     assert result.events == [LabelEvent("a.wav", 0.5, 1.0, "Dog")]
     assert [(i.line, i.reason) for i in result.issues] == [
-        (3, "expected 4 tab-separated fields as in the header, found 2"),
+        (3, "expected 4 tab-separated fields as in the header, found 2 (offset, filename missing)"),
         (4, "offset 0.5 is before onset 1"),
         (5, "empty event_label"),
     ]
@@ -374,6 +374,54 @@ def test_a_trailing_tab_after_three_columns_or_in_csv_is_no_field(tmp_path):
     result = dcase.read(write_bytes(tmp_path, text, "labels.csv"))
     assert result.issues == []
     assert result.events == [LabelEvent("a.wav", 1.0, 2.0, "dog")]
+
+
+def test_a_row_that_ends_before_its_confidence_is_a_label_as_an_empty_one_is(tmp_path):
+    # A detections file (our own export of detections writes an empty confidence for an event
+    # without one; an editor that trims trailing whitespace takes its tab away): the row reads
+    # as the same row with an empty cell, a label, and a file mixing them says so once.
+    text = (
+        "filename\tonset\toffset\tevent_label\tconfidence\n"
+        "a.wav\t1.0\t2.0\tdog\t0.5\n"
+        "a.wav\t3.0\t4.0\tcat\n"
+        "a.wav\t5.0\t6.0\towl\t\n"
+        "a.wav\t7.0\n"
+    )
+    result = dcase.read(write_bytes(tmp_path, text))
+    assert result.events == [
+        LabelEvent("a.wav", 1.0, 2.0, "dog", source="model", confidence=0.5),
+        LabelEvent("a.wav", 3.0, 4.0, "cat"),
+        LabelEvent("a.wav", 5.0, 6.0, "owl"),
+    ]
+    # A row short of a column every row needs is still a problem, naming what it lacks.
+    assert [(i.line, i.reason) for i in result.issues] == [
+        (
+            5,
+            "expected 5 tab-separated fields as in the header, found 2 "
+            "(offset, event_label, confidence missing)",
+        )
+    ]
+    assert [(w.line, w.reason) for w in result.warnings] == [
+        (
+            3,
+            "2 row(s) without a confidence (line 3 …) are read as labels (ground truth), the "
+            "rows with one as detections",
+        )
+    ]
+    # A file of labels alone under a confidence header (all cells empty or left out): labels,
+    # nothing to warn about; a confidence before the label is no trailing column to leave out.
+    text = "filename\tonset\toffset\tevent_label\tconfidence\na.wav\t1.0\t2.0\tdog\n"
+    result = dcase.read(write_bytes(tmp_path, text))
+    assert (result.events, result.issues, result.warnings) == (
+        [LabelEvent("a.wav", 1.0, 2.0, "dog")],
+        [],
+        [],
+    )
+    text = "filename\tonset\toffset\tconfidence\tevent_label\na.wav\t1.0\t2.0\t0.5\n"
+    result = dcase.read(write_bytes(tmp_path, text))
+    assert [(i.line, i.reason) for i in result.issues] == [
+        (2, "expected 5 tab-separated fields as in the header, found 4 (event_label missing)")
+    ]
 
 
 def test_a_trailing_tab_keeps_a_real_fifth_value_as_it_was(tmp_path):

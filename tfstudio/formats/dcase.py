@@ -11,7 +11,9 @@ lines with only a file name or with empty onset, offset and label (a recording w
 events, as DESED writes them), runs of spaces instead of tabs on lines that have no tab
 at all, and a trailing tab (an empty last field, which holds nothing) are accepted. A file saved as CSV (no tab anywhere; fields split on commas or, as
 spreadsheets write them where the decimal separator is a comma, semicolons; CSV quoting
-undone) has the same columns, and its times and scores may have a decimal comma. A
+undone) has the same columns, and its times and scores may have a decimal comma. A row that ends before its confidence
+(an editor that trims trailing tabs leaves the empty cell out) has none, as an empty cell: a
+label; a file that holds such rows beside detections says so in a warning. A
 weak-label file (``filename event_labels``: clip tags without times) is refused with one
 message.
 
@@ -26,7 +28,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tfstudio.formats.base import (
@@ -73,6 +75,12 @@ class _Columns:
     width: int
     recording: int | None = None
     confidence: int | None = None
+    names: tuple[str, ...] = field(default=(), compare=False)  # the header's, for messages
+
+    def required(self, index: int) -> bool:
+        """Whether column ``index`` must have a field in every row (a row may end before the
+        others: a confidence or an extra column left out is an empty one)."""
+        return index in (self.onset, self.offset, self.label, self.recording)
 
 
 def read(path: Path, *, label_column: str | None = None) -> ParseResult:
@@ -105,6 +113,7 @@ def read(path: Path, *, label_column: str | None = None) -> ParseResult:
     if columns in _STANDARD:
         # The usual header: read by position, which also takes three-column lines.
         columns = None
+    unscored: list[int] = []  # rows of a file with a confidence column that have none
     for number, line in enumerate(lines, start=1):
         if not line.strip() or number in bad_lines:
             continue
@@ -123,9 +132,22 @@ def read(path: Path, *, label_column: str | None = None) -> ParseResult:
         if fields is None or _is_header(fields):
             continue
         try:
-            result.events.append(_named_event(fields, columns, decimal_comma))
+            event = _named_event(fields, columns, decimal_comma)
         except ValueError as exc:
             result.issues.append(ParseIssue(path, number, str(exc)))
+            continue
+        result.events.append(event)
+        if columns.confidence is not None and event.confidence is None:
+            unscored.append(number)
+    if unscored and any(e.source == "model" for e in result.events):
+        # Detections and labels in one file: the rows without a score become ground truth,
+        # which a detector's row that lost its score should not; said, not silently done.
+        reason = (
+            f"{len(unscored)} row(s) without a confidence (line {unscored[0]}"
+            + (" …" if len(unscored) > 1 else "")
+            + ") are read as labels (ground truth), the rows with one as detections"
+        )
+        result.warnings.append(ParseIssue(path, unscored[0], reason))
     result.issues.sort(key=lambda issue: issue.line)
     return result
 
@@ -250,6 +272,7 @@ def _header(path: Path, fields: list[str], label_column: str | None) -> _Columns
         width=len(fields),
         recording=find(FILE_NAMES),
         confidence=find(CONFIDENCE_NAMES),
+        names=tuple(fields),
     )
 
 
@@ -270,9 +293,16 @@ def _split_named(line: str, columns: _Columns) -> list[str] | None:
 
 
 def _named_event(fields: list[str], columns: _Columns, decimal_comma: bool) -> LabelEvent:
-    if len(fields) != columns.width:
+    width = columns.width
+    if len(fields) < width and not any(map(columns.required, range(len(fields), width))):
+        # A row that ends before its confidence (or an extra column) has none: as an empty
+        # cell, which an editor trimming trailing tabs leaves out.
+        fields = fields + [""] * (width - len(fields))
+    if len(fields) != width:
+        missing = ", ".join(columns.names[len(fields) :])
         raise ValueError(
-            f"expected {columns.width} tab-separated fields as in the header, found {len(fields)}"
+            f"expected {width} tab-separated fields as in the header, found {len(fields)}"
+            + (f" ({missing} missing)" if missing else "")
         )
     number = _decimal_point if decimal_comma else str
     onset, offset = parse_interval(number(fields[columns.onset]), number(fields[columns.offset]))
