@@ -21,6 +21,11 @@ journal (a recording removed) is simply absent. Undoing a range entry moves its 
 JSON); redo moves them back with their ids, after moving any row given one of those ids
 meanwhile (a detection) to a new id (never overwrites it).
 Dropping the redo steps deletes their ``history_events`` rows through an index as well.
+
+What a step changed comes back from :meth:`History.undo_step` and :meth:`History.redo_step` as
+a :class:`HistoryStep`, gathered from the very entries applied (a range entry's recordings
+read from its held rows through the same index): the window opens the recording a step
+touched and selects what it put back, instead of changing a recording out of sight.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +48,69 @@ BULK_EVENTS = 10_000
 # What counts as a label (the label_counts triggers' condition; events.LABEL_SQL).
 _LABEL = "(source = 'human' OR review = 'accepted')"
 _COUNT_TRIGGERS = ("label_counts_insert", "label_counts_delete", "label_counts_update")
+# A step names the events it left in place (to select them) up to this many; beyond, only
+# where they are (an import of thousands is not a selection).
+STEP_EVENTS = 1000
+
+
+@dataclass(frozen=True)
+class HistoryStep:
+    """What one undo or redo changed, for a window to show it (:meth:`History.undo_step`).
+
+    ``extents``: for each recording whose events the step changed, the time the changed events
+    took there, before or after the step (``(first onset, last offset)``). ``events``: the
+    events the step put back or changed, which are there after it, in journal order (empty
+    when it only took events away, or more than :data:`STEP_EVENTS` came back). ``splits``:
+    the recordings whose split it set, by id. ``classes``: whether it changed classes.
+    """
+
+    description: str
+    extents: Mapping[int, tuple[float, float]] = field(default_factory=dict)
+    events: tuple[int, ...] = ()
+    splits: tuple[int, ...] = ()
+    classes: bool = False
+
+    @property
+    def recordings(self) -> list[int]:
+        """The recordings whose events the step changed."""
+        return list(self.extents)
+
+
+class _StepTrace:
+    """Collects a :class:`HistoryStep` while the step is applied."""
+
+    def __init__(self) -> None:
+        self.extents: dict[int, tuple[float, float]] = {}
+        self.present: dict[int, bool] = {}  # event id → there after the step
+        self.splits: set[int] = set()
+        self.classes = False
+        self.too_many = False
+
+    def span(self, recording_id: int, onset: float, offset: float) -> None:
+        old = self.extents.get(recording_id)
+        if old is not None:
+            onset, offset = min(old[0], onset), max(old[1], offset)
+        self.extents[recording_id] = (float(onset), float(offset))
+
+    def entry(self, table: str, row_id: int, before: dict | None, after: dict | None) -> None:
+        """One single-row entry, ``after`` its state once the step is applied."""
+        if table == "recordings":
+            self.splits.add(row_id)
+        elif table == "classes":
+            self.classes = True
+        elif table == "events":
+            for state in (before, after):
+                if state is not None:
+                    self.span(state["recording_id"], state["onset"], state["offset"])
+            self.present[row_id] = after is not None
+
+    def step(self, description: str) -> HistoryStep:
+        events = () if self.too_many else tuple(i for i, there in self.present.items() if there)
+        if len(events) > STEP_EVENTS:
+            events = ()
+        return HistoryStep(
+            description, dict(self.extents), events, tuple(sorted(self.splits)), self.classes
+        )
 
 
 class History(StoreBase):
@@ -280,7 +349,7 @@ class History(StoreBase):
             marks = ", ".join("?" for _ in row)
             self.conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", tuple(row.values()))
 
-    def _history_step(self, *, undo: bool) -> str | None:
+    def _history_step(self, *, undo: bool) -> HistoryStep | None:
         if undo:
             row = self.conn.execute(
                 "SELECT group_id, description FROM history WHERE undone = 0"
@@ -298,15 +367,28 @@ class History(StoreBase):
             "SELECT * FROM history WHERE group_id = ? ORDER BY id " + ("DESC" if undo else "ASC"),
             (group_id,),
         )
+        trace = _StepTrace()
         touched: dict[str, list[int]] = {}
         everything: set[str] = set()  # tables changed by range entries: too many ids to name
         for entry in entries:
             if entry["last_row_id"] is not None:
-                (self._undo_range if undo else self._redo_range)(entry)
+                if undo:
+                    self._undo_range(entry)
+                    self._trace_range(trace, entry, there=False)
+                else:
+                    self._trace_range(trace, entry, there=True)
+                    self._redo_range(entry)
                 everything.add(entry["table_name"])
                 continue
             state = entry["before"] if undo else entry["after"]
             gone = entry["after"] if undo else entry["before"]
+            row_state = None if state is None else json.loads(state)
+            trace.entry(
+                entry["table_name"],
+                entry["row_id"],
+                None if gone is None else json.loads(gone),
+                row_state,
+            )
             if entry["table_name"] == "events" and state is not None and gone is None:
                 # The step brings back a row it took away: its id may since have gone to an
                 # event the journal does not follow (a detection).
@@ -315,16 +397,16 @@ class History(StoreBase):
                     touched.setdefault("events", []).append(moved)
             if entry["table_name"] == "recordings":
                 # Only a recording's split is journalled; one removed since has none to take.
-                split = json.loads(state)["split"] if state is not None else None
+                split = row_state["split"] if row_state is not None else None
                 self.conn.execute(
                     "UPDATE recordings SET split = ? WHERE id = ?", (split, entry["row_id"])
                 )
-            elif state is None:
+            elif row_state is None:
                 self.conn.execute(
                     f"DELETE FROM {entry['table_name']} WHERE id = ?", (entry["row_id"],)
                 )
             else:
-                self._put_row(entry["table_name"], json.loads(state))
+                self._put_row(entry["table_name"], row_state)
             touched.setdefault(entry["table_name"], []).append(entry["row_id"])
         self.conn.execute(
             "UPDATE history SET undone = ? WHERE group_id = ?", (1 if undo else 0, group_id)
@@ -334,7 +416,31 @@ class History(StoreBase):
                 self._changed(table, ids)
         for table in everything:
             self._changed(table)
-        return str(description)
+        return trace.step(str(description))
+
+    def _trace_range(self, trace: _StepTrace, entry: Mapping[str, Any], *, there: bool) -> None:
+        """Where the events of a range entry are (they are held in ``history_events`` between
+        its undo and its redo): per recording, read through the entry's index; ``there``:
+        they are in the project after the step (a redo), named when few."""
+        for recording_id, onset, offset in self.conn.execute(
+            "SELECT recording_id, min(onset), max(offset) FROM history_events"
+            " WHERE history_id = ? GROUP BY recording_id",
+            (entry["id"],),
+        ):
+            trace.span(recording_id, onset, offset)
+        if not there:
+            return
+        ids = [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT id FROM history_events WHERE history_id = ? LIMIT ?",
+                (entry["id"], STEP_EVENTS + 1),
+            )
+        ]
+        if len(ids) > STEP_EVENTS:
+            trace.too_many = True
+        for event_id in ids:
+            trace.present[event_id] = True
 
     def _free_event_id(self, entry: Mapping[str, Any], state: str, *, undo: bool) -> int | None:
         """Make the id of the event ``entry`` puts back (as ``state``) free, by giving the
@@ -438,13 +544,37 @@ class History(StoreBase):
 
     def undo(self) -> str | None:
         """Revert the latest edit step; returns its description, or None when there is none."""
-        with self.write():
-            return self._history_step(undo=True)
+        step = self.undo_step()
+        return None if step is None else step.description
 
     def redo(self) -> str | None:
         """Re-apply the latest undone step; returns its description, or None."""
+        step = self.redo_step()
+        return None if step is None else step.description
+
+    def undo_step(self) -> HistoryStep | None:
+        """Revert the latest edit step; returns what it changed, or None when there is none."""
+        with self.write():
+            return self._history_step(undo=True)
+
+    def redo_step(self) -> HistoryStep | None:
+        """Re-apply the latest undone step; returns what it changed, or None."""
         with self.write():
             return self._history_step(undo=False)
+
+    def detection_runs(self, run_ids: Collection[int]) -> set[int]:
+        """Those of ``run_ids`` that have a detection in the project now, one index probe each.
+
+        Here because the journal is what empties a run: undoing the import of another tool's
+        detections takes them all away, while the run it made stays (runs are not journalled)
+        until the redo brings them back."""
+        return {
+            int(run_id)
+            for run_id in run_ids
+            if self.conn.execute(
+                "SELECT 1 FROM events WHERE source = 'model' AND run_id = ? LIMIT 1", (run_id,)
+            ).fetchone()
+        }
 
     def undo_description(self) -> str | None:
         row = self.conn.execute(
