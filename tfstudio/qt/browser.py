@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from tfstudio.qt.axes import format_duration
 from tfstudio.qt.subscribe import listen
-from tfstudio.session.workspace import Workspace
+from tfstudio.session.workspace import Reveal, Workspace
 from tfstudio.store import EventClass, LabelTotals, Recording
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -406,6 +406,7 @@ class RecordingBrowser(QWidget):
         listen(self, workspace.events.recordings, self._on_recordings_change)
         listen(self, workspace.events.classes, self._on_recordings_change)
         listen(self, workspace.events.recording, self._on_current_recording_change)
+        listen(self, workspace.events.reveal, self._on_reveal)
         self._on_current_recording_change()
 
     def split_menu(self) -> QMenu:
@@ -482,6 +483,24 @@ class RecordingBrowser(QWidget):
                     | QItemSelectionModel.SelectionFlag.Rows,
                 )
         self.table.viewport().update()
+
+    def _on_reveal(self, reveal: Reveal) -> None:
+        """An undo or redo: show its recordings (the filter cleared if it hides one, as the
+        workspace's message says) and select them."""
+        if reveal.unhide:
+            self.clear_filter()
+        if reveal.recordings:
+            self.select_ids(list(reveal.recordings))
+            row = self.model.row_of(reveal.recordings[0])
+            if row is not None:
+                self.table.scrollTo(self.model.index(row, 0))
+
+    def clear_filter(self) -> None:
+        """Every recording listed: no text filter, state "All"."""
+        with QSignalBlocker(self.filter_edit), QSignalBlocker(self.state_combo):
+            self.filter_edit.clear()
+            self.state_combo.setCurrentIndex(self.state_combo.findData("all"))
+        self._on_filter_change()
 
     def _on_filter_change(self, *_args) -> None:
         self.model.set_filter(self.filter_edit.text(), self.state_combo.currentData())

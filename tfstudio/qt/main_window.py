@@ -60,6 +60,7 @@ from tfstudio.qt.subscribe import listen
 from tfstudio.qt.workspace import qt_detections, qt_workspace
 from tfstudio.session.jobs import JobResult
 from tfstudio.session.view_settings import ViewSettings
+from tfstudio.session.workspace import Reveal
 from tfstudio.store import DB_NAME, Project, ProjectError
 
 if TYPE_CHECKING:
@@ -483,6 +484,7 @@ class MainWindow(QMainWindow):
         listen(self, ws.events.recording, self._on_recording_change)
         listen(self, ws.events.history, self._on_history_change)
         listen(self, ws.events.selection, self._on_selection_change)
+        listen(self, ws.events.reveal, self._on_reveal)
         listen(self, ws.events.message, lambda text: self.statusBar().showMessage(text, 6000))
         self.view.cursorMoved.connect(self._on_cursor_change)
         self.view.spanChanged.connect(self._on_span_change)
@@ -1111,6 +1113,11 @@ class MainWindow(QMainWindow):
 
     def _on_detections_visible_change(self, visible: bool) -> None:
         self.show_detections_action.setChecked(visible)
+
+    def _on_reveal(self, reveal: Reveal) -> None:
+        """An undo or redo changed events here: the view shows where (the least scroll)."""
+        if reveal.span is not None:
+            self.view.reveal_span(*reveal.span, opened=reveal.opened)
 
     def _on_selection_change(self) -> None:
         event = self.workspace.selected_event()

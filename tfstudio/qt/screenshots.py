@@ -2,7 +2,8 @@
 
 Without PROJECT a demo project is generated in a temporary folder. Writes welcome.png,
 main-window.png, overlapping-events.png (zoomed on the busiest polyphonic moment, one event
-selected) and settings.png; the annotation workspace: freq-log.png and freq-mel.png (the same
+selected) and settings.png; undo-reveal.png (Ctrl+Z of a label deleted on another recording than the one
+shown, in a scratch demo); the annotation workspace: freq-log.png and freq-mel.png (the same
 moment on a log and a mel axis, the readout under the pointer), multi-select.png (events picked
 with Ctrl+click and a Ctrl+drag rubber band, through real mouse events), waveform.png (the strip
 above the spectrogram) and missing-audio.png (a scratch demo whose audio folder was moved:
@@ -292,6 +293,44 @@ def waveform_shot(app, window, outdir: Path, start: float, end: float) -> list[P
     return [shot]
 
 
+def undo_shot(app, window, outdir: Path, scratch: Path) -> list[Path]:
+    """undo-reveal.png: a label deleted on one recording, the user gone on to another with
+    the list filtered to it, then Ctrl+Z: the first recording opens (the filter cleared),
+    scrolled to the label, which is selected, and the status bar says what was undone."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from tfstudio.importer import create_demo
+
+    root = scratch / "undo-demo"
+    create_demo(root, recordings=6, seconds=30.0, seed=2).close()
+    window.open_project(root)
+    view, ws, browser = window.view, window.workspace, window.browser
+    _settle(app, view, 0.5)
+    first, other = ws.recordings()[1], ws.recordings()[4]
+    ws.set_recording(first.id)
+    late = [e for e in ws.labels.order if e.onset > 15.0]
+    if not late:
+        return []
+    ws.select_event(late[0].id)
+    window.view.ensure_visible(late[0])
+    ws.delete_selected()
+    ws.set_recording(other.id)
+    view.show_range(0.0, 6.0)
+    QTest.keyClicks(browser.filter_edit, other.stem)
+    window.activateWindow()
+    view.graphics.setFocus()
+    _settle(app, view, 0.5)
+    deleted = ws.undo_description()
+    QTest.keyClick(view.graphics, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    if ws.undo_description() == deleted:  # a window manager that did not activate it
+        window.undo_action.trigger()
+    _settle(app, view, 0.8)
+    shot = outdir / "undo-reveal.png"
+    save(window, shot, dither=True)
+    return [shot]
+
+
 def missing_audio_shot(app, window, outdir: Path, scratch: Path) -> list[Path]:
     """missing-audio.png: a demo whose audio folder was moved, the row's Locate… menu open."""
     import shutil
@@ -449,7 +488,9 @@ def main(argv: list[str] | None = None) -> int:
             _settle(app, view, 0.5)
         review_shots(app, window, staging)
         names += ["review", "evaluation"]
-    # Last: it opens a project of its own.
+    # Last: they open projects of their own.
+    if undo_shot(app, window, staging, scratch):
+        names.append("undo-reveal")
     missing_audio_shot(app, window, staging, scratch)
     names.append("missing-audio")
 

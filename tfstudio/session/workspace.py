@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ from tfstudio.store import (
     seconds_text,
     set_review,
 )
+from tfstudio.store.history import HistoryStep
 from tfstudio.train.splits import DEFAULT_VAL, assign_splits
 
 NO_LABELS = LabelTotals(0, 0)
@@ -58,6 +60,25 @@ _TIMES = ("onset", "offset")
 
 # Beyond this many changed events (an import, an undone import), re-read instead of patching.
 MAX_PATCHED_EVENTS = 200
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """Where an undo or redo made its change, for the widgets to bring it into view
+    (``events.reveal``).
+
+    ``span``: the time on the current recording the changed events took, before or after the
+    step (None when the step changed no event there, or changed events of several
+    recordings: the view stays where it is). ``recordings``: those to select in the
+    recordings list (the one opened, or those whose split the step set); ``unhide``: a list
+    whose filter hides one of them shows it again (the window says so in its message);
+    ``opened``: the step's recording was opened for it (the view keeps the zoom the user had).
+    """
+
+    span: tuple[float, float] | None = None
+    recordings: tuple[int, ...] = ()
+    unhide: bool = False
+    opened: bool = False
 
 
 class WorkspaceEvents(SignalGroup):
@@ -75,6 +96,7 @@ class WorkspaceEvents(SignalGroup):
     run = Signal()  # the active run, whose detections are shown and reviewed
     detections = Signal()  # detections of the active run on the current recording
     message = Signal(str)  # something to tell the user (a status bar shows it)
+    reveal = Signal(object)  # a Reveal: bring what an undo or redo changed into view
 
 
 class Workspace:
@@ -610,14 +632,61 @@ class Workspace:
         return True
 
     def undo(self) -> str | None:
-        description = self._write(self.project.undo) if self.project else None
-        self.report(f"Undone: {description}" if description else "Nothing to undo")
-        return description
+        """Undo the latest step and bring what it changed into view (:meth:`_show_step`)."""
+        step = self._write(self.project.undo_step) if self.project else None
+        self._show_step(step, "Undone", "Nothing to undo")
+        return None if step is None else step.description
 
     def redo(self) -> str | None:
-        description = self._write(self.project.redo) if self.project else None
-        self.report(f"Redone: {description}" if description else "Nothing to redo")
-        return description
+        """Redo the latest undone step and bring what it changed into view."""
+        step = self._write(self.project.redo_step) if self.project else None
+        self._show_step(step, "Redone", "Nothing to redo")
+        return None if step is None else step.description
+
+    def _show_step(self, step: HistoryStep | None, done: str, nothing: str) -> None:
+        """After an undo or redo: a step on one recording opens it and selects the events it
+        put back or changed (none when it took them away); ``events.reveal`` asks the view
+        to show where they are. A step over several recordings (an import, a class merge)
+        stays where it is and says how many it touched; a step that set splits selects
+        those recordings in the list. The message says what was undone, and where when
+        that is not the recording the user was looking at."""
+        if step is None:
+            self.report(nothing)
+            return
+        text = f"{done}: {step.description}"
+        known = {r.id: r for r in self._recordings}
+        recordings = [i for i in step.recordings if i in known]
+        reveal = Reveal()
+        if len(recordings) == 1:
+            (rec_id,) = recordings
+            unhide = False
+            opened = self.recording is None or self.recording.id != rec_id
+            if opened:
+                # Another recording's edit: it changed out of sight, and a second Ctrl+Z
+                # pressed because nothing seemed to happen undid one more.
+                listed = self._recordings_listed
+                unhide = listed is not None and rec_id not in listed
+                self.set_recording(rec_id)
+                text += f" (on {known[rec_id].name}"
+                text += ", shown by clearing the recordings filter)" if unhide else ")"
+            reveal = Reveal(step.extents[rec_id], (rec_id,), unhide, opened)
+        elif recordings:
+            text += f" ({len(recordings)} recordings)"
+        splits = [i for i in step.splits if i in known]
+        if splits and not recordings:
+            listed = self._recordings_listed
+            unhide = listed is not None and not set(splits) <= listed
+            if len(splits) > 1:
+                text += f" ({len(splits)} recordings, selected in the list)"
+            if unhide:
+                text += "; the recordings filter was cleared to show them"
+            reveal = Reveal(None, tuple(splits), unhide)
+        # The view shows the span first, so that selecting (which scrolls to the current
+        # event when it is out of sight) finds it shown and leaves the view alone.
+        self.events.reveal.emit(reveal)
+        if len(recordings) == 1:
+            self.select_events([i for i in step.events if i in self.labels or i in self.detections])
+        self.report(text)
 
     def undo_description(self) -> str | None:
         return self.project.undo_description() if self.project else None

@@ -109,6 +109,8 @@ class SpectrogramView(QWidget):
         self.audio: AudioInfo | None = None
         self._params = SpectrogramParams(settings.n_fft, settings.hop, settings.window)
         self._play_position: float | None = None
+        # How many seconds the view showed of the recording open before this one.
+        self.left_width: float | None = None
         self.lane_map = LaneMap()
 
         self.graphics = pg.GraphicsLayoutWidget()
@@ -327,6 +329,31 @@ class SpectrogramView(QWidget):
             pad = max(0.1 * (offset - onset), 0.05)
             self.show_range(onset - pad, offset + pad)
 
+    def reveal_span(self, onset: float, offset: float, *, opened: bool = False) -> None:
+        """Show ``onset``…``offset`` whole at the zoom the user had: scroll the least (with a
+        little room on each side), zoom out only when it is wider than the view. ``opened``:
+        the recording was just opened for it (an undo of another recording's edit): the
+        span is centred at the zoom of the recording shown before, not the opening view's."""
+        t0, t1 = self.view_range()
+        width = t1 - t0
+        if opened and self.left_width is not None:
+            width = self.left_width
+            t0 = t1 = (onset + offset) / 2  # nothing is shown yet: centre it
+        elif onset >= t0 and offset <= t1:
+            return
+        span = offset - onset
+        if span > 0.9 * width:
+            pad = max(0.1 * span, 0.05)
+            self.show_range(onset - pad, offset + pad)
+            return
+        pad = min(0.05 * width, (width - span) / 2)
+        if t0 == t1:
+            self.show_range(t0 - width / 2, t0 + width / 2)
+        elif onset < t0:
+            self.show_range(onset - pad, onset - pad + width)
+        else:
+            self.show_range(offset + pad - width, offset + pad)
+
     def ensure_visible(self, event: Event) -> None:
         t0, t1 = self.view_range()
         if event.onset >= t0 and event.offset <= t1:
@@ -436,6 +463,10 @@ class SpectrogramView(QWidget):
 
     # -------------------------------------------------------------- recording
     def _on_recording_change(self) -> None:
+        self.left_width = None
+        if self.audio is not None:
+            t0, t1 = self.view_range()
+            self.left_width = t1 - t0
         self._reload_audio(keep_range=False)
         if self.lane_map.scrolls:
             self.strip.arrange()  # this recording's classes first
