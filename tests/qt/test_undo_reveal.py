@@ -1,6 +1,7 @@
 """Ctrl+Z and Ctrl+Shift+Z in the window show what they changed: an edit of another recording
 than the one shown opens that recording (in the list too, past its filter), scrolls the least
-to the event and selects what came back. Real key presses on a real project."""
+to the event and selects what came back; the review's run chooser drops an imported run whose
+detections were undone away, and the redo brings it back. Real key presses on a real project."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from tests.qt.conftest import settle_layout
 from tests.qt.test_annotation import class_ids, key, store_labels
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -94,6 +96,35 @@ def test_ctrl_z_of_a_split_selects_its_recordings_in_the_list(window, qtbot):
     assert listed_selection(window) == sorted(ids)
     assert ws.recording.stem == "rec0"  # the open recording stays
     assert "2 recordings, selected in the list" in window.statusBar().currentMessage()
+
+
+def test_the_run_chooser_drops_an_imported_run_undone_away_and_the_redo_brings_it_back(
+    review_window, qtbot, tmp_path
+):
+    from tfstudio.importer import import_labels
+
+    win = review_window
+    ws, chooser = win.workspace, win.review.run_chooser
+    results = tmp_path / "rec1.BirdNET.results.txt"
+    results.write_text("0.0\t3.0\tTurdus merula, Eurasian Blackbird\t0.8345\n")
+    assert ws.project is not None
+    imported = import_labels(ws.project, [results]).run_id
+    ws.refresh()
+    runs = [chooser.itemData(i) for i in range(chooser.count())]
+    assert imported in runs and len(runs) == 2
+    chooser.setCurrentIndex(chooser.findData(imported))  # the user picks it
+    assert ws.run_id == imported
+    win.view.graphics.setFocus()
+
+    key(qtbot, win, Qt.Key.Key_Z, CTRL)
+    assert [chooser.itemData(i) for i in range(chooser.count())] == [
+        r for r in runs if r != imported
+    ]
+    assert ws.run_id != imported and chooser.currentData() == ws.run_id
+    key(qtbot, win, Qt.Key.Key_Z, CTRL | SHIFT)
+    assert [chooser.itemData(i) for i in range(chooser.count())] == runs
+    assert ws.run_id == imported and chooser.currentData() == imported
+    settle_layout(qtbot, win.view)
 
 
 def test_on_the_open_recording_the_view_scrolls_the_least_at_the_same_zoom(window, qtbot):

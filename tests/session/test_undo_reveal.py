@@ -1,12 +1,14 @@
 """Undo and redo show what they changed: a step on another recording opens it and selects
 what came back, a step over several stays put and says how many, splits select their
-recordings."""
+recordings; an imported run whose detections were all undone away is not offered for review
+until the redo brings them back."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.conftest import fake_recording
+from tests.session.fake_run import make_fake_run
 from tfstudio.session.workspace import Reveal, Workspace
 from tfstudio.store import Project
 
@@ -122,3 +124,38 @@ def test_nothing_to_undo_says_so_and_reveals_nothing(ws):
     messages, reveals = listen(ws)
     assert ws.undo() is None
     assert messages == ["Nothing to undo"] and reveals == []
+
+
+def _import_birdnet(ws: Workspace, tmp_path) -> int:
+    from tfstudio.importer import import_labels
+
+    assert ws.project is not None
+    results = tmp_path / "rec1.BirdNET.results.txt"
+    results.write_text("0.0\t3.0\tTurdus merula, Eurasian Blackbird\t0.8345\n")
+    run_id = import_labels(ws.project, [results]).run_id
+    assert run_id is not None
+    ws.refresh()
+    return run_id
+
+
+def test_an_imported_run_undone_away_is_not_offered_and_its_redo_brings_it_back(ws, tmp_path):
+    assert ws.project is not None
+    trained = make_fake_run(ws.project)
+    imported = _import_birdnet(ws, tmp_path)
+    assert [r.id for r in ws.runs()] == [trained.id, imported]
+    ws.set_run(imported)  # the user chose it in the review's run chooser
+    ws.undo()
+    assert [r.id for r in ws.runs()] == [trained.id]
+    assert ws.run_id == trained.id  # not a run with nothing in it
+    ws.redo()
+    assert [r.id for r in ws.runs()] == [trained.id, imported]
+    assert ws.run_id == imported  # chosen again, as before the undo
+
+
+def test_an_imported_run_alone_undone_away_leaves_no_run(ws, tmp_path):
+    imported = _import_birdnet(ws, tmp_path)
+    assert ws.run_id == imported
+    ws.undo()
+    assert ws.runs() == [] and ws.run_id is None
+    ws.redo()
+    assert ws.run_id == imported

@@ -122,6 +122,10 @@ class Workspace:
         self._recording_order: list[int] | None = None
         self._recordings_listed: set[int] | None = None
         self._runs: list[Run] = []
+        # Imported runs without a detection left (their import undone), not offered for review,
+        # and the one of them the user had chosen.
+        self._emptied: set[int] = set()
+        self._emptied_choice: int | None = None
         # Labels per recording in all, for every recording (what lists filter and sort by),
         # and per class for those asked about (read on demand: 10 000 recordings of 30 classes
         # are 290 000 counts, most never shown).
@@ -157,6 +161,7 @@ class Workspace:
         self.also_selected = ()
         self.run_id = self._default_run_id()
         self._run_chosen = False
+        self._emptied_choice = None
         self._reload_labels()
         self._announce_everything()
 
@@ -246,8 +251,13 @@ class Workspace:
     # -------------------------------------------------------------------- runs
     def runs(self) -> list[Run]:
         """Runs whose detections can be reviewed (oldest first): those that left a checkpoint
-        (they can detect) and those imported from another tool's files."""
-        return [r for r in self._runs if r.best_checkpoint or r.last_checkpoint or r.imported]
+        (they can detect) and those imported from another tool's files that still have
+        detections (undoing the import took them all away; its redo brings them back)."""
+        return [
+            r
+            for r in self._runs
+            if r.best_checkpoint or r.last_checkpoint or (r.imported and r.id not in self._emptied)
+        ]
 
     def run(self) -> Run | None:
         """The active run."""
@@ -792,7 +802,7 @@ class Workspace:
                 still = next((r for r in self._recordings if r.id == self.recording.id), None)
                 recording_gone = still is None  # deleted elsewhere: do not show a ghost
                 self.recording = still
-        if "runs" in tables:
+        if tables & {"runs", "events"}:
             self._flush_runs()
         if "events" in tables:
             event_changes = [c for c in pending if c.table == "events"]
@@ -820,15 +830,35 @@ class Workspace:
             self.set_recording(self._recordings[0].id if self._recordings else None, force=True)
 
     # --------------------------------------------------------------- internals
+    def _emptied_runs(self) -> set[int]:
+        """The imported runs (no checkpoint) without a detection now."""
+        if self.project is None:
+            return set()
+        imported = {
+            r.id for r in self._runs if r.imported and not (r.best_checkpoint or r.last_checkpoint)
+        }
+        return imported - self.project.detection_runs(imported) if imported else set()
+
     def _flush_runs(self) -> None:
         assert self.project is not None
-        runs = self.project.runs()
-        if runs == self._runs:
-            return
         before = self.run()
-        self._runs = runs
+        old_runs, old_emptied = self._runs, self._emptied
+        self._runs = self.project.runs()
+        self._emptied = self._emptied_runs()
+        if self._runs == old_runs and self._emptied == old_emptied:
+            return
         self.events.runs.emit()
         usable = {r.id for r in self.runs()}
+        back = self._emptied_choice
+        if back is not None and back in usable:
+            # The redo of an import brought back the run the user had chosen when its undo
+            # took it away: chosen again (unless another was chosen meanwhile). One that was
+            # active by default is again when it is the default.
+            self._emptied_choice = None
+            if not self._run_chosen:
+                self.set_run(back)
+        elif self.run_id in self._emptied and self._run_chosen:
+            self._emptied_choice = self.run_id
         if self.run_id not in usable or not self._run_chosen:
             # The active run vanished, or a training just ended and nobody chose another.
             self.set_run(self._default_run_id(), chosen=False)
@@ -856,11 +886,13 @@ class Workspace:
     def _reload_all(self) -> None:
         if self.project is None:
             self._classes, self._recordings, self._runs = [], [], []
+            self._emptied = set()
             self._totals, self._counts = {}, {}
             return
         self._classes = self.project.classes()
         self._recordings = self.project.recordings()
         self._runs = self.project.runs()
+        self._emptied = self._emptied_runs()
         self._totals, self._counts = self.project.label_totals(), {}
         if self.current_class_id not in {c.id for c in self._classes}:
             self.current_class_id = self._classes[0].id if self._classes else None
