@@ -382,14 +382,16 @@ def _staged_folder(out: Path) -> Iterator[Path]:
     """A new folder next to ``out`` to fill; it becomes ``out`` (or, when ``out`` exists, its
     files replace those of the same name there) when the block succeeds, and is removed when
     it fails."""
-    while True:
-        staged = _temporary_name(out)
-        try:
-            staged.mkdir()  # not mkdtemp: the folder gets the user's usual permissions
-            break
-        except FileExistsError:
-            continue
+    staged: Path | None = None
     try:
+        # Named before it is made, inside the try: Ctrl+C just after the mkdir must not
+        # leave the folder behind.
+        while staged is None:
+            staged = _temporary_name(out)
+            try:
+                staged.mkdir()  # not mkdtemp: the folder gets the user's usual permissions
+            except FileExistsError:  # another's: never removed here
+                staged = None
         yield staged
         if not out.exists():
             os.rename(staged, out)
@@ -400,5 +402,6 @@ def _staged_folder(out: Path) -> Iterator[Path]:
             os.replace(path, target)
         shutil.rmtree(staged)
     except BaseException:
-        shutil.rmtree(staged, ignore_errors=True)
+        if staged is not None:
+            shutil.rmtree(staged, ignore_errors=True)
         raise

@@ -380,6 +380,7 @@ class _LabelContext:
         self.run_files: list[str] = []
         self.species_codes: dict[str, str] = {}
         self._run_ended = False
+        self._began = time.time()
 
     def recording(self, name: str) -> Recording | None:
         if name not in self._recordings:
@@ -459,13 +460,36 @@ class _LabelContext:
                 if len(self.paths) == 1
                 else f"imported {len(self.paths)} label files"
             )
-            run = self.project.create_run(self._config(fmt), name=name)
+            # Made running in one write: made queued, then marked running in a second one,
+            # a Ctrl+C between the two left it queued until another process reaped it as
+            # "process ended unexpectedly".
+            try:
+                run = self.project.create_run(self._config(fmt), name=name, status="running")
+            except BaseException:
+                # Ctrl+C lands most often while the commit is written to disk: the run is
+                # stored then, though create_run never returned it. Found, it is ended as
+                # an interrupted import's run is (run_cut_short) instead of left running.
+                self.run_id = self._stored_run(name)
+                raise
             self.run_id = run.id
-            self.project.update_run(run.id, status="running", started_at=time.time())
             self.report.run_id, self.report.run_name = run.id, run.name
         if shown(path) not in self.run_files:
             self.run_files.append(shown(path))
         return self.run_id
+
+    def _stored_run(self, name: str) -> int | None:
+        """The run named ``name`` that this process stored as running since the import began
+        (a create_run cut short after its commit), or None."""
+        with contextlib.suppress(ProjectError):
+            for run in reversed(self.project.runs()):
+                if (
+                    run.name == name
+                    and run.status == "running"
+                    and run.pid == os.getpid()
+                    and run.created_at >= self._began
+                ):
+                    return run.id
+        return None
 
     def _config(self, fmt: str) -> dict[str, Any]:
         return {

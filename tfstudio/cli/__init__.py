@@ -75,6 +75,20 @@ def is_command_line(argv: Sequence[str]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; raises :class:`OpenGui` when the command asks for the app afterwards."""
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        # Ctrl+C reads the same wherever it lands: while the parser is built or the arguments
+        # read (a traceback there), in a command, or while another error's line is printed.
+        err("interrupted")
+        return EXIT_INTERRUPTED
+
+
+# The status of a process that SIGINT ended (128 + 2), as shells report Ctrl+C.
+EXIT_INTERRUPTED = 130
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     if not args_list:
@@ -106,9 +120,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         err(f"error: {where}{exc.strerror or exc}")
         return EXIT_RUNTIME
-    except KeyboardInterrupt:
-        err("interrupted")
-        return 130
 
 
 EXIT_BROKEN_PIPE = 141

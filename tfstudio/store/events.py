@@ -501,7 +501,12 @@ class EventStore(History):
                 for row in rows:
                     yield Event(*row)
         finally:
-            cursor.close()
+            # A generator left unfinished (an export cut short by Ctrl+C or a full disk) is
+            # closed only when its traceback goes, after the project has closed; its cursor
+            # went with the connection, and closing it again printed "Exception ignored …
+            # Cannot operate on a closed database" under the command's own message.
+            with contextlib.suppress(sqlite3.ProgrammingError):
+                cursor.close()
 
     def count_selected(self, selection: str = "labels") -> int:
         """How many events :meth:`iter_events` gives for ``selection``, counted by SQLite."""

@@ -7,6 +7,7 @@ whose process has ended is marked stopped.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -51,27 +52,52 @@ class RunStore(StoreBase):
         """The folder of a run's checkpoints and posteriors."""
         return self.runs_dir / f"run-{run_id}"
 
-    def create_run(self, config: Mapping[str, Any], *, name: str = "") -> Run:
-        """A new queued run of this process, with its own new folder (:meth:`run_dir`)."""
+    def create_run(
+        self, config: Mapping[str, Any], *, name: str = "", status: str = "queued"
+    ) -> Run:
+        """A new run of this process, with its own new folder (:meth:`run_dir`): ``queued``,
+        or ``running`` from now on (one write: no moment when it is stored queued)."""
+        if status not in ("queued", "running"):
+            raise ProjectError(f"a new run is queued or running, not {status!r}")
         stamp = ProcessStamp.of(os.getpid())
+        now = time.time()
         with self.write():
             (last,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM runs").fetchone()
-            run_id = self._reserve_run_dir(int(last) + 1)
-            self.conn.execute(
-                "INSERT INTO runs (id, name, config, status, created_at, pid, host, pid_started)"
-                " VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)",
-                (
-                    run_id,
-                    name or f"run {run_id}",
-                    json.dumps(dict(config), sort_keys=True),
-                    time.time(),
-                    stamp.pid,
-                    stamp.host,
-                    stamp.started,
-                ),
-            )
+            try:
+                run_id = self._reserve_run_dir(int(last) + 1)
+                self.conn.execute(
+                    "INSERT INTO runs (id, name, config, status, created_at, started_at, pid,"
+                    " host, pid_started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        run_id,
+                        name or f"run {run_id}",
+                        json.dumps(dict(config), sort_keys=True),
+                        status,
+                        now,
+                        now if status == "running" else None,
+                        stamp.pid,
+                        stamp.host,
+                        stamp.started,
+                    ),
+                )
+            except BaseException:
+                # Nothing of the run is stored (the transaction is rolled back): the folder
+                # made for it goes too, or check would report a run folder the database does
+                # not know, for ever (Ctrl+C between the mkdir and the commit did that).
+                self._remove_empty_run_dirs(int(last) + 1)
+                raise
             self._changed("runs", [run_id])
         return self.run(run_id)
+
+    def _remove_empty_run_dirs(self, first: int) -> None:
+        """Remove the empty folders run-``first``, run-``first + 1``… up to the first missing
+        one: those a :meth:`create_run` whose row was not stored made or passed over (under
+        the write lock no other run is being made; a folder that holds anything stays)."""
+        run_id = first
+        while self.run_dir(run_id).is_dir():
+            with contextlib.suppress(OSError):
+                self.run_dir(run_id).rmdir()
+            run_id += 1
 
     def _reserve_run_dir(self, run_id: int) -> int:
         # Never reuse a folder that is on disk: it may hold another run's checkpoints (a
