@@ -454,3 +454,55 @@ def test_a_time_value_csv_is_refused(tmp_path):
     path = write(tmp_path, "TIME,VALUE,LABEL\n1.000000000,440,\n", "f0.csv")
     with pytest.raises(FormatError, match="is a time-value layer's export"):
         sv.read(path)
+
+
+SESSION = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE sonic-visualiser>
+<sv>
+<data>
+  <model id="0" name="rec.wav" sampleRate="44100" start="0" end="441000" type="wavefile" file="/home/me/rec.wav" mainModel="true"/>
+  <playparameters mute="false" pan="0" gain="1" pluginId="" model="0"/>
+  <model id="2" name="" sampleRate="44100" start="0" end="88200" type="sparse" dimensions="3" resolution="1" notifyOnAdd="true" dataset="1" subtype="region" valueQuantization="0" minimum="0" maximum="0" units=""/>
+  <dataset id="1" dimensions="3">
+    <point frame="44100" value="0" duration="44100" label="cut" />
+  </dataset>
+  <layer id="3" type="timeruler" name="Ruler" model="0" colourName="Black" colour="#000000" darkBackground="false" />
+  <layer id="4" type="waveform" name="Waveform" model="0" gain="1" colourName="Black" colour="#000000" darkBackground="false" />
+  <layer id="6" type="regions" name="jasa-el" model="2" colourName="Blue" colour="#0000ff" darkBackground="false" />
+</data>
+<display>
+  <window width="1024" height="768"/>
+  <view centre="220500" zoom="1024" followPan="1" followZoom="1" tracking="page" type="pane" centreLineVisible="1" height="400" >
+    <layer id="3" type="timeruler" name="Ruler" model="0" visible="true"/>
+    <layer id="6" type="regions" name="jasa-el" model="2" visible="true"/>
+  </view>
+</display>
+<selections >
+</selections>
+</sv>
+"""
+
+
+def test_a_saved_session_reads_its_layers(tmp_path):
+    import bz2
+
+    path = tmp_path / "rec.sv"
+    path.write_bytes(bz2.compress(SESSION.encode("utf-8")))
+    assert guess_format(path) == "sonicvisualiser"
+    result = sv.read(path)
+    assert result.issues == [] and result.warnings == []
+    assert spans(result.events) == [(1.0, 2.0, "cut")]
+    # Cut short (a copy that stopped): what unpacks is read as far as it goes.
+    # bzip2 unpacks whole blocks (100 kB of text at level 1): the session's block is whole.
+    filler = b"<!--" + bytes(range(97, 123)) * 12_000 + b"-->"
+    packed = bz2.compress(SESSION.encode("utf-8") + filler, compresslevel=1)
+    path.write_bytes(packed[: len(packed) - 20])
+    result = sv.read(path)
+    assert spans(result.events) == [(1.0, 2.0, "cut")]
+    assert [i.reason[:32] for i in result.issues] == ["the file ends early (cut short?)"]
+    path.write_bytes(packed[:30])
+    with pytest.raises(FormatError, match="is a compressed session cut short"):
+        sv.read(path)
+    path.write_bytes(b"\x00\x01binary")
+    with pytest.raises(FormatError, match="is a binary file, not a text label file"):
+        sv.read(path)

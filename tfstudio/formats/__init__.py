@@ -80,7 +80,7 @@ def guess_format(path: Path | str) -> str | None:
     suffix = path.suffix.lower()
     if suffix == ".textgrid":
         return textgrid.NAME
-    if suffix == ".svl":
+    if suffix in (".svl", ".sv"):
         return sonicvisualiser.NAME
     try:
         text = read_text(path, bad_lines={})

@@ -25,6 +25,10 @@ damaged keeps the points before the damage, with one issue at its line (as the T
 JSON readers do); one damaged before its first point is refused. XML entity declarations are
 refused (they serve only to blow a file up).
 
+A saved session (``.sv``, bzip2-compressed XML of the same elements, the audio's own model
+among them) is read the same way, its annotation layers as from an ``.svl``: a user who saved
+the session rather than exporting each layer need not go back to SV.
+
 SV's CSV export (File ▸ Export Annotation Layer as ``.csv``, comma-separated, or as ``.txt`` /
 ``.tsv``, tab-separated) is read too: a region layer's rows are ``time, value, duration[,
 label]`` (SV leaves the label out when it is empty, and quotes one holding the delimiter),
@@ -47,6 +51,8 @@ from its frames.
 
 from __future__ import annotations
 
+import bz2
+import codecs
 import csv
 import math
 import re
@@ -105,11 +111,48 @@ def read(path: Path, *, sample_rate: float | None = None) -> ParseResult:
     issues. ``sample_rate`` (Hz) converts a CSV's frame times; an ``.svl`` carries its own."""
     path = Path(path)
     bad_lines: dict[int, str] = {}
-    text = read_text(path, bad_lines=bad_lines)
+    try:
+        text = read_text(path, bad_lines=bad_lines)
+    except FormatError:
+        text = _session_text(path)  # a saved session (.sv) is bzip2-compressed XML
     if text.lstrip("\ufeff \t\n").startswith("<"):
         return _SvlReader(path, text, bad_lines).read()
     refuse_other_format(text, path, NAME)
     return _read_csv(path, text, bad_lines, sample_rate)
+
+
+# A session's XML beyond this is refused: a small compressed file can unpack to any size.
+MAX_SESSION_BYTES = 256 * 1024 * 1024
+
+
+def _session_text(path: Path) -> str:
+    """The XML of a session Sonic Visualiser saved (bzip2-compressed); the FormatError
+    ``read_text`` raised again for any other file."""
+    try:
+        with open(path, "rb") as handle:
+            compressed = handle.read()
+    except OSError:
+        return read_text(path)  # raises the same error, worded as for every format
+    if not compressed.startswith(b"BZh"):
+        return read_text(path)
+    decompressor = bz2.BZ2Decompressor()
+    try:
+        data = decompressor.decompress(compressed, max_length=MAX_SESSION_BYTES + 1)
+    except OSError as exc:
+        raise FormatError(path, f"is a damaged compressed session: {exc}") from None
+    if len(data) > MAX_SESSION_BYTES:
+        raise FormatError(path, f"unpacks to more than {MAX_SESSION_BYTES >> 20} MiB; not read")
+    if not data:
+        raise FormatError(path, "is a compressed session cut short: nothing in it can be read")
+    try:
+        # A file cut short stops anywhere, in a character too: what came before is read (and
+        # the XML reader says where it ends).
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        return decoder.decode(data, final=decompressor.eof).replace("\r\n", "\n")
+    except UnicodeDecodeError as exc:
+        raise FormatError(
+            path, f"is a compressed file that is not UTF-8 text ({exc.reason})"
+        ) from None
 
 
 def looks_like(text: str) -> bool:
