@@ -9,17 +9,19 @@ from __future__ import annotations
 import contextlib
 import datetime
 import html
+import os
 import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtCore import QMetaMethod, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -29,9 +31,17 @@ from PySide6.QtWidgets import (
 
 from tfstudio.qt.training.plots import TrainingPlot, run_color
 from tfstudio.session.project_ref import ProjectRef
-from tfstudio.session.runs import RunSummary, format_lr, load_curves, summarise
+from tfstudio.session.runs import (
+    RunSummary,
+    can_resume,
+    extension,
+    format_lr,
+    load_curves,
+    resume_text,
+    summarise,
+)
 from tfstudio.session.stream import format_duration
-from tfstudio.store import Change, Project
+from tfstudio.store import Change, Project, ProjectError
 from tfstudio.train.config import loss_name
 
 POLL_MS = 1000
@@ -66,10 +76,15 @@ class RunHistory(QWidget):
     """The table of runs and their curves. Select one run to see it, several to compare.
 
     ``project`` is an open :class:`~tfstudio.store.Project` (this thread's) or a folder.
-    ``selection_changed(list)`` carries the selected run ids, newest first.
+    ``selection_changed(list)`` carries the selected run ids, newest first. A run's context
+    menu asks for it to be trained further (``train_further_requested(int)``) or resumed
+    (``resume_requested(int)``); the training panel does it (its ``train_further`` and
+    ``resume``), and the menu offers only what something is connected to.
     """
 
     selection_changed = Signal(list)
+    train_further_requested = Signal(int)
+    resume_requested = Signal(int)
 
     def __init__(self, project: Any, parent: QWidget | None = None, *, poll_ms: int = POLL_MS):
         super().__init__(parent)
@@ -111,6 +126,9 @@ class RunHistory(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(NOTE_COLUMN, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._on_selection_change)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_context_menu_requested)
+        self.menu: QMenu | None = None  # the context menu while it is shown
         top_layout.addWidget(self.table)
         splitter.addWidget(top)
 
@@ -358,6 +376,66 @@ class RunHistory(QWidget):
         self._draw_curves(force=True)
         self.selection_changed.emit(self.selected_runs())
 
+    # ------------------------------------------------------------- context menu
+    def run_menu(self, run_id: int) -> QMenu:
+        """The context menu of run ``run_id``: Train further… (disabled, with the reason as
+        its tooltip, when the run cannot go on) and Resume for a stopped or failed run."""
+        menu = QMenu(self)
+        menu.setToolTipsVisible(True)
+        with self.project.open() as project:
+            if project is None:
+                return menu
+            try:
+                run = project.run(run_id)
+            except ProjectError:  # deleted meanwhile
+                return menu
+            ext = extension(project, run)
+            root = f"{project.root}{os.sep}"
+        if self._listened(self.train_further_requested):
+            further = QAction("Train further…", menu)
+            further.setEnabled(ext.possible)
+            further.setToolTip(
+                f"More epochs in all, going on in epoch {ext.next_epoch} where it left off"
+                if ext.possible
+                else f"Cannot: {ext.problem}"
+            )
+            further.triggered.connect(lambda: self.train_further_requested.emit(run_id))
+            menu.addAction(further)
+            if not ext.possible:
+                # A tooltip is easy to miss: the reason is also a line of the menu.
+                why = QAction(_short(ext.problem.replace(root, "")), menu)
+                why.setEnabled(False)
+                why.setToolTip(ext.problem)
+                menu.addAction(why)
+        if can_resume(run) and self._listened(self.resume_requested):
+            resume = QAction("Resume", menu)
+            resume.setToolTip(resume_text(run))
+            resume.triggered.connect(lambda: self.resume_requested.emit(run_id))
+            menu.addAction(resume)
+        return menu
+
+    def _listened(self, signal: Any) -> bool:
+        return self.isSignalConnected(QMetaMethod.fromSignal(signal))
+
+    def _on_context_menu_requested(self, pos: QPoint) -> None:
+        item = self.table.itemAt(pos)
+        if item is None:
+            return
+        run_id = int(item.data(Qt.ItemDataRole.UserRole))
+        menu = self.run_menu(run_id)
+        if menu.isEmpty():
+            menu.deleteLater()
+            return
+        self.menu = menu
+        menu.aboutToHide.connect(self._on_menu_hide)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def _on_menu_hide(self) -> None:
+        menu, self.menu = self.menu, None
+        if menu is not None:
+            # Later: the chosen action's triggered signal is still to come.
+            QTimer.singleShot(0, menu.deleteLater)
+
     # ------------------------------------------------------------------ curves
     def _draw_curves(self, *, force: bool) -> None:
         selected = self.selected_runs()
@@ -426,6 +504,12 @@ class RunHistory(QWidget):
         self._detach()
         self.project.close()
         super().closeEvent(event)
+
+
+def _short(problem: str, limit: int = 70) -> str:
+    """A menu line of a reason: its first clause, cut at ``limit`` characters."""
+    text = problem.split(";")[0]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _swatch(color: str) -> QIcon:

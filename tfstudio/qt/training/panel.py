@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from tfstudio.qt.training.dialog import TrainDialog
 from tfstudio.qt.training.engine import engine_probe
+from tfstudio.qt.training.further import TrainFurtherDialog
 from tfstudio.qt.training.plots import (
     ER_COLOR,
     F1_COLOR,
@@ -46,11 +47,11 @@ from tfstudio.qt.training.plots import (
 from tfstudio.qt.training.process import TrainingJob
 from tfstudio.session.engine import EngineInfo
 from tfstudio.session.project_ref import ProjectRef
-from tfstudio.session.runs import can_resume, resume_text
+from tfstudio.session.runs import Extension, can_resume, extension, resume_text
 from tfstudio.session.series import Series
 from tfstudio.session.stream import Ema, Progress, finite, format_duration
 from tfstudio.session.training_end import UNFINISHED
-from tfstudio.store import Run
+from tfstudio.store import ProjectError, Run
 from tfstudio.train.config import loss_name
 from tfstudio.train.events import (
     BatchEvent,
@@ -157,6 +158,7 @@ class TrainingPanel(QWidget):
         if self.process.parent() is None:
             self.process.setParent(self)
         self.run_id: int | None = None
+        self.further_dialog: TrainFurtherDialog | None = None  # while Train further… asks
         self.device = ""
         self._progress: Progress | None = None
         self._started_at: float | None = None
@@ -233,7 +235,14 @@ class TrainingPanel(QWidget):
         self.stop_button.clicked.connect(self.stop)
         self.resume_button = QPushButton("Resume")
         self.resume_button.clicked.connect(self._on_resume_clicked)
-        for button in (self.train_button, self.stop_button, self.resume_button):
+        self.further_button = QPushButton("Train further…")
+        self.further_button.clicked.connect(self._on_further_clicked)
+        for button in (
+            self.train_button,
+            self.stop_button,
+            self.resume_button,
+            self.further_button,
+        ):
             bar.addWidget(button)
         bar.addSpacing(12)
         self.status_label = QLabel()
@@ -378,6 +387,46 @@ class TrainingPanel(QWidget):
     def _on_resume_clicked(self) -> None:
         self.resume()
 
+    def extension(self, run_id: int | None = None) -> Extension | None:
+        """How far run ``run_id`` (default: the run on show) can be trained further; None
+        when there is no such run."""
+        run_id = self.run_id if run_id is None else run_id
+        if run_id is None:
+            return None
+        with self.project.open() as project:
+            if project is None:
+                return None
+            try:
+                run = project.run(run_id)
+            except ProjectError:
+                return None
+            return extension(project, run)
+
+    def train_further(self, run_id: int | None = None) -> None:
+        """Ask how many epochs in all (:class:`TrainFurtherDialog`) and go on with run
+        ``run_id`` (default: the run on show) as ``tfstudio train --resume N --epochs M``
+        would; a run that cannot go on says why instead."""
+        if self.process.is_running():
+            return
+        ext = self.extension(run_id)
+        if ext is None:
+            return
+        if not ext.possible:
+            self.banner.show_message(
+                "warning", html.escape(f"Cannot train run {ext.run_id} further: {ext.problem}.")
+            )
+            return
+        dialog = TrainFurtherDialog(ext, self)
+        self.further_dialog = dialog  # for tests: the dialog while it is open
+        try:
+            if dialog.exec() == QDialog.DialogCode.Accepted:
+                self.process.resume(ext.run_id, dialog.changes())
+        finally:
+            self.further_dialog = None
+
+    def _on_further_clicked(self) -> None:
+        self.train_further()
+
     # -------------------------------------------------------------------- state
     def _clear_curves(self) -> None:
         for series in (
@@ -428,7 +477,23 @@ class TrainingPanel(QWidget):
             if resumable is not None
             else "Nothing to resume: no stopped or failed run"
         )
+        self._update_further_button()
         self._update_status()
+
+    def _update_further_button(self) -> None:
+        """Train further… offers the run on show when it can go on, and says why not."""
+        ext = None if self.process.state != "idle" else self.extension()
+        self.further_button.setEnabled(ext is not None and ext.possible)
+        if ext is None:
+            tip = "Train the run on show further: no finished run on show"
+        elif ext.possible:
+            tip = (
+                f"Train run {ext.run_id} further: more epochs in all, going on in epoch "
+                f"{ext.next_epoch} where it left off"
+            )
+        else:
+            tip = f"Cannot train run {ext.run_id} further: {ext.problem}"
+        self.further_button.setToolTip(tip)
 
     def _on_started(self, start: StartEvent) -> None:
         self._name_losses(start.config.get("task"))
@@ -542,6 +607,7 @@ class TrainingPanel(QWidget):
                 )
         for plot in self.plots:
             plot.set_empty_text("No data from this run")
+        self._update_further_button()
         self._update_status()
         self.run_finished.emit(summary)
 
@@ -570,7 +636,11 @@ class TrainingPanel(QWidget):
         if "early" in message:
             # The one ending worth a word: it stopped before the planned epochs.
             text += f"; {message}"
-        return text + ". Its best checkpoint is ready for detection."
+        text += ". Its best checkpoint is ready for detection"
+        ext = self.extension()
+        if ext is not None and ext.possible:
+            text += f"; Train further… goes on in epoch {ext.next_epoch}"
+        return text + "."
 
     # ------------------------------------------------------------------- drawing
     def _schedule_redraw(self) -> None:
@@ -747,6 +817,7 @@ class TrainingPanel(QWidget):
         for plot in self.plots:
             plot.set_empty_text(f"Run {run.id} stored no data for this plot")
         self._redraw()
+        self._update_further_button()
         self._update_status()
 
     def _on_follow_timer_timeout(self) -> None:

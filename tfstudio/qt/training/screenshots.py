@@ -3,8 +3,10 @@
     python -m tfstudio.qt.training.screenshots OUTDIR [--epochs 12] [--project DIR] [--dialog-only]
 
 Writes ``training-panel-running.png`` (mid-run), ``training-panel-done.png``,
-``training-dialog.png`` and ``training-history.png`` (a scheduled-sampling run overlaid on
-a run without teacher forcing); ``--dialog-only`` writes just the dialog, without training.
+``training-dialog.png``, ``training-further-dialog.png`` and ``training-further-menu.png``
+(Train further… of the newest run that can go on) and ``training-history.png`` (a
+scheduled-sampling run overlaid on a run without teacher forcing); ``--dialog-only`` writes
+just the dialogs and the menu, without training.
 Runs offscreen unless a display is set; ``xvfb-run -a`` gives the same fonts as a desktop.
 Prints how long the GUI thread spent per redraw and the longest event-loop stall seen while
 training ran.
@@ -30,9 +32,11 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from tfstudio.qt.training.dialog import TrainDialog
 from tfstudio.qt.training.engine import engine_info, engine_probe
+from tfstudio.qt.training.further import TrainFurtherDialog
 from tfstudio.qt.training.history import RunHistory
 from tfstudio.qt.training.panel import TrainingPanel
 from tfstudio.session.engine import EngineInfo
+from tfstudio.session.runs import extension
 from tfstudio.store import Project
 from tfstudio.train.events import BatchEvent, DoneEvent, EpochEvent, TrainEvent, TrainingSummary
 
@@ -127,6 +131,35 @@ def shoot_dialog(root: Path, info: EngineInfo, settings: QSettings, outdir: Path
     dialog.close()
 
 
+def shoot_further(root: Path, outdir: Path) -> None:
+    """training-further-dialog.png and training-further-menu.png: Train further… of the
+    newest run that can go on (nothing when none can), and its row's menu in the Runs dock."""
+    with Project.open(root) as project:
+        runs = [(run, extension(project, run)) for run in project.runs()]
+    chosen = next((pair for pair in reversed(runs) if pair[1].possible), None)
+    if chosen is None:
+        print("no run to train further: no Train further shots")
+        return
+    run, ext = chosen
+    dialog = TrainFurtherDialog(ext)
+    dialog.show()
+    settle()
+    save(dialog, outdir / "training-further-dialog.png")
+    dialog.close()
+    history = RunHistory(root)
+    history.train_further_requested.connect(lambda _run_id: None)  # as the window wires it
+    history.resume_requested.connect(lambda _run_id: None)
+    history.resize(*SIZE)
+    history.show()
+    settle()
+    menu = history.run_menu(run.id)
+    menu.popup(history.mapToGlobal(history.rect().center()))
+    settle()
+    save(menu, outdir / "training-further-menu.png")
+    menu.close()
+    history.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("outdir", type=Path)
@@ -169,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"device: {info.auto_device()}  torch {info.torch}")
     if args.dialog_only:
         shoot_dialog(root, info, settings, args.outdir)
+        shoot_further(root, args.outdir)
         scratch.cleanup()
         return 0
 
@@ -238,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"run {second.run} {second.status}")
 
     shoot_dialog(root, info, settings, args.outdir)
+    shoot_further(root, args.outdir)
 
     history = RunHistory(root)
     history.setWindowTitle("tfstudio — runs")
