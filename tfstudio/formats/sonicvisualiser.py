@@ -163,7 +163,8 @@ def looks_like(text: str) -> bool:
         return (
             "<!DOCTYPE sonic-visualiser" in head[:2000] or _SV_ROOT.search(head[:2000]) is not None
         )
-    first = next((line for line in text.split("\n") if line.strip()), "")
+    # The first line only (sniffing a million-line file must not split all of it).
+    first = next((line for line in head[:65536].split("\n") if line.strip()), "")
     cells = _split_cells(first, "\t" if "\t" in first else ",")
     return _header_columns(cells) is not None or _SV_ROW.match(first.strip()) is not None
 
