@@ -208,3 +208,42 @@ def test_the_menu_offers_only_what_is_connected(qtbot, tmp_path):
     qtbot.addWidget(history)
     assert history.run_menu(run.id).isEmpty()
     QApplication.processEvents()
+
+
+def test_the_train_dialog_offers_a_finished_run_with_the_epochs_it_takes(
+    qtbot, tmp_path, engine, settings
+):
+    from tfstudio.qt.training.dialog import TrainDialog
+
+    root = tmp_path / "proj"
+    with Project.create(root) as project:
+        done = finished_run(project)
+        stopped = finished_run(project, val_losses=(0.9, 0.8))
+        project.add_metrics(stopped.id, [{"kind": "batch", "epoch": 3, "iteration": 5}])
+        project.update_run(stopped.id, status="stopped")
+    dialog = TrainDialog(root, engine=engine, settings=settings)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    labels = [dialog.resume_combo.itemText(i) for i in range(dialog.resume_combo.count())]
+    assert labels[1].startswith(f"Resume run {stopped.id} (stopped after epoch 2")
+    assert labels[2].startswith(f"Train run {done.id} further (done after 4 epochs")
+    combo = dialog.resume_combo
+    combo.setFocus()
+    QTest.keyClick(combo, Qt.Key.Key_Down)  # the stopped run: it has begun epoch 3
+    assert combo.currentData() == stopped.id and dialog.epochs_spin.minimum() == 3
+    assert dialog.start_button.text() == "Resume training"
+    QTest.keyClick(combo, Qt.Key.Key_Down)
+    assert combo.currentData() == done.id
+    assert (dialog.epochs_spin.minimum(), dialog.epochs_spin.value()) == (5, 9)
+    assert dialog.start_button.text() == "Train further"
+    type_into(dialog.epochs_spin, "4")  # below what it has trained: not taken
+    dialog.epochs_spin.interpretText()
+    assert dialog.epochs_spin.value() >= 5
+    assert dialog.config()[:4] == [
+        "--resume",
+        str(done.id),
+        "--epochs",
+        str(dialog.epochs_spin.value()),
+    ]
+    QTest.keyClick(combo, Qt.Key.Key_Home)  # back to a new run: any number again
+    assert combo.currentData() is None and dialog.epochs_spin.minimum() == 1

@@ -36,7 +36,7 @@ from tfstudio.qt.training.engine import engine_info, engine_probe
 from tfstudio.qt.training.plots import TF_COLOR, TrainingPlot
 from tfstudio.session.engine import EngineInfo
 from tfstudio.session.rules import same_value
-from tfstudio.session.runs import can_resume
+from tfstudio.session.runs import can_resume, extension
 from tfstudio.session.schedule import describe_schedule_curve, schedule_curve
 from tfstudio.session.stream import format_duration
 from tfstudio.store import Project, ProjectError
@@ -400,7 +400,8 @@ class TrainDialog(QDialog):
         for run_id, info in self._runs.items():
             self.resume_combo.addItem(info["label"], run_id)
         self.resume_combo.setToolTip(
-            "Continue a stopped or failed run from its last checkpoint, with its own settings"
+            "Continue a stopped or failed run from its last checkpoint, or train a finished "
+            "one further (more epochs in all), with its own settings"
         )
         self.resume_combo.currentIndexChanged.connect(self._on_resume_change)
         form.addRow("Run", self.resume_combo)
@@ -786,18 +787,24 @@ class TrainDialog(QDialog):
         try:
             self._summarise_data(proj)
             for run in reversed(proj.runs()):
-                if not can_resume(run):
+                # Stopped or failed runs resume; a finished one goes on given more epochs.
+                ext = extension(proj, run)
+                if not can_resume(run) and not (run.status == "done" and ext.possible):
                     continue
                 config = run.config_dict
                 epochs_done = max((r["epoch"] for r in proj.metrics(run.id, "epoch")), default=0)
                 settings = f"{config.get('preset', '?')}, {config.get('schedule', '?')}"
-                if run.last_checkpoint:
+                if run.status == "done":
+                    label = (
+                        f"Train run {run.id} further (done after {epochs_done} epochs, {settings})"
+                    )
+                elif run.last_checkpoint:
                     label = (
                         f"Resume run {run.id} ({run.status} after epoch {epochs_done}, {settings})"
                     )
                 else:  # ended before its first checkpoint: it starts again
                     label = f"Start run {run.id} again ({run.status} before epoch 1, {settings})"
-                self._runs[run.id] = {"label": label, "config": config}
+                self._runs[run.id] = {"label": label, "config": config, "extension": ext}
         finally:
             if own:
                 proj.close()
@@ -1154,9 +1161,18 @@ class TrainDialog(QDialog):
             widget.setEnabled(not resuming)
         if resuming:
             config = self._runs[run_id]["config"]
+            ext = self._runs[run_id]["extension"]
+            # The fewest epochs the engine takes for this run (a finished one: more than it
+            # trained); fewer would be refused by the child.
+            self.epochs_spin.setMinimum(ext.minimum if ext.possible else 1)
             self._show_config(config)
-            self.start_button.setText("Resume training")
+            if ext.status == "done":
+                self.epochs_spin.setValue(ext.default)
+                self.start_button.setText("Train further")
+            else:
+                self.start_button.setText("Resume training")
         else:
+            self.epochs_spin.setMinimum(1)
             self.start_button.setText("Start training")
             if self._showing_run:
                 self._restore()  # back from a resumed run's settings to the user's own
