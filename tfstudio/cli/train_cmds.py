@@ -85,7 +85,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--device", choices=DEVICES, help="where to train (default auto: cuda › mps › cpu)"
     )
-    p.add_argument("--resume", type=int, metavar="RUN", help="continue a stopped or killed run")
+    p.add_argument(
+        "--resume",
+        type=int,
+        metavar="RUN",
+        help="continue a stopped or killed run, or train a finished one further (give more "
+        "--epochs in all than it trained)",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
     task = p.add_argument_group("task")
     task.add_argument(
@@ -757,14 +763,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"frame accuracy {_fmt(result['frame_accuracy'], '.3f')}  "
             f"macro F1 {_fmt(result['macro_f1'], '.3f')} (frames, classes in play)"
         )
+    thresholds = result.get("class_thresholds", {})
+    hysteresis = result.get("class_hysteresis", {})
+    # The lower threshold an event may run on at (threshold × hysteresis), where there is one.
+    lower = any(value < 1 for value in hysteresis.values())
     print(
         f"{'class':<20} {'seg F1':>7} {'seg ER':>7} {'event F1':>8} {'ref':>5} {'det':>5} {'thr':>5}"
+        + (f" {'low':>5}" if lower else "")
     )
-    thresholds = result.get("class_thresholds", {})
     for name, scores in result["per_class"].items():
+        threshold = thresholds.get(name)
+        ratio = hysteresis.get(name, 1.0)
+        low = threshold * ratio if threshold is not None and ratio < 1 else None
         print(
             f"{name:<20} {_fmt(scores['segment_f1'], '.3f'):>7} {_fmt(scores['segment_er'], '.3f'):>7} "
             f"{_fmt(scores['event_f1'], '.3f'):>8} {scores['reference_events']:>5} "
-            f"{scores['detected_events']:>5} {_fmt(thresholds.get(name), '.2f'):>5}"
+            f"{scores['detected_events']:>5} {_fmt(threshold, '.2f'):>5}"
+            + (f" {_fmt(low, '.2f'):>5}" if lower else "")
         )
     return EXIT_SKIPPED if left_out else 0
