@@ -26,6 +26,7 @@ from tfstudio.formats.base import LabelEvent
 from tfstudio.importer import import_labels
 from tfstudio.store import Project
 from tfstudio.store.check import check_project
+from tfstudio.store.connection import Connection
 
 BIRDNET_AUDACITY = (
     "0.0\t3.0\tTurdus merula, Eurasian Blackbird\t0.8345\n"
@@ -165,3 +166,30 @@ def test_ctrl_c_while_an_imported_run_is_committed_ends_that_run(two_recordings,
     assert runs_as_stored(two_recordings) == [
         (1, "stopped", "import interrupted, no detections added")
     ]
+
+
+def test_ctrl_c_while_init_connects_leaves_no_empty_database(tmp_path, capsys):
+    # SQLite makes the file as it connects; cut short before the schema was written, init left
+    # it empty: opening said the project's "labels and runs are gone; restore it from a
+    # backup", and init again refused it as "already a tfstudio project".
+    root = tmp_path / "proj"
+    with ctrl_c_after(sqlite3.connect):
+        code = run_cli(["init", str(root)])
+    assert code == 130
+    assert capsys.readouterr().err == "interrupted\n"
+    assert not (root / "project.sqlite").exists()
+    assert main(["init", str(root)]) == 0
+    with Project.open(root) as p:
+        assert p.recordings() == []
+
+
+def test_ctrl_c_as_a_snapshot_begins_leaves_no_transaction_open(two_recordings):
+    # Left open, the read transaction took in every later write of the connection as a
+    # savepoint, and they went when the connection closed.
+    with Project.open(two_recordings) as p:
+        with pytest.raises(KeyboardInterrupt), ctrl_c_after(Connection.execute), p.snapshot():
+            pass
+        assert not p.conn.in_transaction
+        p.add_class("kept")
+        with Project.open(two_recordings) as other:
+            assert [c.name for c in other.classes()] == ["kept"]

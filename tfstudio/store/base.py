@@ -91,8 +91,11 @@ class StoreBase:
         if self.conn.in_transaction:
             yield
             return
-        self.conn.execute("BEGIN DEFERRED")
         try:
+            # Inside the try, as in write(): Ctrl+C just after BEGIN must not leave the read
+            # transaction open (every later write of this connection would join it as a
+            # savepoint, and go when the connection closes).
+            self.conn.execute("BEGIN DEFERRED")
             yield
         finally:
             if self.conn.in_transaction:

@@ -49,6 +49,21 @@ def _refuse_dangling_link(db_path: Path) -> None:
         )
 
 
+def _remove_unmade(db_path: Path) -> None:
+    """Remove the database file a creation cut short (Ctrl+C, a full disk) left empty: SQLite
+    makes it as it connects, and an empty one reads as a project whose data are gone ("restore
+    it from a backup") and stands in the way of ``tfstudio init`` again. A file with anything
+    in it is left alone (opening it finishes the schema)."""
+    wal = db_path.with_name(db_path.name + "-wal")
+    try:
+        if db_path.stat().st_size > 0 or (wal.exists() and wal.stat().st_size > 0):
+            return
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+    except OSError:
+        pass  # gone already, or not ours to remove (Windows keeps an open file)
+
+
 class Project(RecordingStore, ClassStore, EventStore, RunStore):
     """One project folder and its database connection (owned by the opening thread)."""
 
@@ -68,7 +83,11 @@ class Project(RecordingStore, ClassStore, EventStore, RunStore):
             raise ProjectError(
                 f"{root}: cannot create the project folder ({exc.strerror})"
             ) from None
-        return cls._connect(root, creating=True)
+        try:
+            return cls._connect(root, creating=True)
+        except BaseException:
+            _remove_unmade(root / DB_NAME)
+            raise
 
     @classmethod
     def open(cls, root: Path | str, *, create: bool = False, mark_dead: bool = True) -> Project:
