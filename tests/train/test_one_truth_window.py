@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.session.review_session import review_session
-from tfstudio.session.detections import load_posteriors
+from tfstudio.session.detections import RunInfo, load_posteriors
 from tfstudio.train import detect_recordings, train
 from tfstudio.train.layout import STITCHING, posteriors_stamp
 
@@ -26,11 +26,18 @@ def test_the_window_and_detect_store_the_same_detections(demo_project, tiny_conf
     project = demo_project
     done = list(train(project, tiny_config(epochs=1, tune_postprocess=False)))[-1]
     assert done.status == "done", done.message
+    # One class's detections run on down to a third of its threshold (as tuning may leave
+    # them), the others' stop at it.
+    info = RunInfo.from_run(project, project.run(done.run))
+    assert info is not None
+    held, config = info.classes[0], project.run(done.run).config_dict
+    project.update_run(done.run, config={**config, "class_hysteresis": {held: 0.3}})
     recordings = [r for r in project.recordings() if r.status == "ok"]
     detect_recordings(project, recordings, device="cpu")  # saves every recording's posteriors
 
     with review_session(project.root) as (ws, model, loop):
         assert ws.run_id == done.run and model.info is not None
+        assert model.info.hysteresis_ratios()[0] == 0.3
         # Thresholds that cut through this barely trained model's posteriors: a global one
         # at their median, and one class's at its 90th percentile, as a user's sliders.
         posts = [load_posteriors(ws.project, model.info, r) for r in ws.recordings()]

@@ -133,6 +133,9 @@ def test_bad_arguments() -> None:
         posteriors_to_events(p, ["a", "b"], HOP, threshold=[0.5, 0.5, 0.5])
     with pytest.raises(ValueError):
         posteriors_to_events(p, ["a", "b"], 0.0)
+    for ratio in (0.0, -0.5, 1.5, [0.5, 2.0]):
+        with pytest.raises(ValueError, match="hysteresis"):
+            posteriors_to_events(p, ["a", "b"], HOP, hysteresis=ratio)
 
 
 def _naive(p, hop, thr, size, min_event_s, min_gap_s):
@@ -158,6 +161,74 @@ def _naive(p, hop, thr, size, min_event_s, min_gap_s):
                 seg = p[s:e, c]
                 out.append((s, c, e, seg.mean(), seg.max()))
     return sorted(out)
+
+
+def test_hysteresis_keeps_a_fading_sound_to_its_end() -> None:
+    # A sound that passes the threshold, then fades below it well before it ends.
+    fade = np.array([0.1, 0.1, 0.8, 0.9, 0.7, 0.45, 0.35, 0.3, 0.1, 0.1])
+    p = np.stack([fade, fade], axis=1)
+    plain, held = posteriors_to_events(p, ["a", "b"], HOP, threshold=0.5, hysteresis=[1.0, 0.5])
+    assert _spans([plain]) == [(0.2, 0.5, "a")]
+    assert _spans([held]) == [(0.2, 0.8, "b")]  # on while above 0.25
+    assert held.confidence == pytest.approx(fade[2:8].mean())
+    # It reaches back before the onset too: the run above the lower threshold is the event.
+    rise = fade[::-1].copy()
+    (event,) = posteriors_to_events(rise[:, None], ["a"], HOP, threshold=0.5, hysteresis=0.5)
+    assert _spans([event]) == [(0.2, 0.8, "a")]
+
+
+def test_hysteresis_starts_nothing_below_the_threshold() -> None:
+    # A bump that reaches only the lower threshold is no event; one that passes the
+    # threshold takes the stretch above the lower one around it, not the bump beside it.
+    p = np.array([0.1, 0.4, 0.4, 0.1, 0.3, 0.6, 0.3, 0.1, 0.4, 0.4, 0.1])[:, None]
+    (event,) = posteriors_to_events(p, ["a"], HOP, threshold=0.5, hysteresis=0.5)
+    assert _spans([event]) == [(0.4, 0.7, "a")]
+    assert posteriors_to_events(p, ["a"], HOP, threshold=0.7, hysteresis=0.5) == []
+
+
+def test_hysteresis_of_one_is_one_threshold() -> None:
+    rng = np.random.default_rng(3)
+    p = np.cumsum(rng.normal(0, 0.15, (400, 3)), axis=0) % 1.0
+    plain = posteriors_to_event_arrays(p, HOP, threshold=0.5, median_filter_frames=3)
+    same = posteriors_to_event_arrays(p, HOP, threshold=0.5, median_filter_frames=3, hysteresis=1)
+    for a, b in zip(plain.__dict__.values(), same.__dict__.values()):
+        np.testing.assert_array_equal(a, b)
+
+
+def _naive_hysteresis(p, hop, thr, ratio, size):
+    """Frame-by-frame reference: runs of the filtered posterior above thr × ratio that hold
+    a frame of the filtered posterior above thr."""
+    out = []
+    for c in range(p.shape[1]):
+        smooth = median_filter(p[:, c], size=size[c], mode="reflect")
+        high, low = smooth > thr[c], (smooth > thr[c] * ratio[c]) | (smooth > thr[c])
+        t = 0
+        while t < len(low):
+            if not low[t]:
+                t += 1
+                continue
+            end = t
+            while end < len(low) and low[end]:
+                end += 1
+            if high[t:end].any():
+                out.append((t, c, end))
+            t = end
+    return sorted(out)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_hysteresis_random_against_naive(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    n_frames, n_classes = int(rng.integers(1, 300)), int(rng.integers(1, 6))
+    p = np.cumsum(rng.normal(0, 0.15, (n_frames, n_classes)), axis=0) % 1.0
+    thr = rng.uniform(0.3, 0.8, n_classes)
+    ratio = rng.choice([1.0, 0.8, 0.5, 0.25], n_classes)
+    size = rng.choice([1, 3, 5, 9], n_classes)
+    got = posteriors_to_event_arrays(
+        p, 0.02, threshold=thr, median_filter_frames=size, hysteresis=ratio
+    )
+    rows = sorted(zip(got.start.tolist(), got.class_index.tolist(), got.stop.tolist()))
+    assert rows == _naive_hysteresis(p, 0.02, thr, ratio, size)
 
 
 @pytest.mark.parametrize("seed", range(8))

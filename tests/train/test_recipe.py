@@ -27,7 +27,7 @@ from tfstudio.train.data import (
     seed_windows,
     train_windows,
 )
-from tfstudio.train.tune import MEDIAN_GRID, THRESHOLD_GRID
+from tfstudio.train.tune import HYSTERESIS_GRID, MEDIAN_GRID, THRESHOLD_GRID
 
 HOP = FeatureConfig().hop_s
 # Keys a configuration stored before the recipe existed lacks.
@@ -37,6 +37,9 @@ RECIPE_KEYS = set(RECIPE_OFF) | {
     "mixup_alpha",
     "class_thresholds",
     "class_median_filter_frames",
+    "class_hysteresis",
+    "tune_hysteresis",
+    "hysteresis",
 }
 
 
@@ -126,6 +129,10 @@ def test_an_old_stored_config_loads_with_the_recipe_off():
         ({"class_median_filter_frames": {"tone": 4}}, "class median filter"),
         ({"class_median_filter_frames": {"tone": 0}}, "class median filter"),
         ({"class_thresholds": 0.5}, "class thresholds must be a mapping"),
+        ({"hysteresis": 0}, "hysteresis must be in"),
+        ({"hysteresis": 1.2}, "hysteresis must be in"),
+        ({"class_hysteresis": {"tone": 1.5}}, "class hysteresis values must be in"),
+        ({"class_hysteresis": {"tone": 0.0}}, "class hysteresis values must be in"),
         ({"balance_classes": "no"}, "balance classes must be true or false"),
         ({"epochs": 2.5}, "epochs must be a whole number"),
         ({"mix_gain_db": ["a", "b"]}, "mix gain db must be a list of numbers"),
@@ -149,14 +156,18 @@ def test_per_class_thresholds_and_median_filters():
         median_filter_frames=3,
         class_thresholds={"b": 0.7, "gone": 0.1},
         class_median_filter_frames={"c": 9},
+        hysteresis=0.8,
+        class_hysteresis={"a": 0.4},
     )
     assert cfg.thresholds_for(["a", "b", "c"]) == [0.4, 0.7, 0.4]
     assert cfg.median_filters_for(["a", "b", "c"]) == [3, 3, 9]
+    assert cfg.hysteresis_for(["a", "b", "c"]) == [0.4, 0.8, 0.8]
     assert cfg.thresholds_for([]) == []
     back = TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
     assert back.thresholds_for(["c", "b"]) == [0.4, 0.7]
     assert back.median_filters_for(["c", "b"]) == [9, 3]
     assert all(isinstance(m, int) for m in back.median_filters_for(["a", "c"]))
+    assert back.hysteresis_for(["a", "b"]) == [0.4, 0.8]
 
 
 # ------------------------------------------------------------------ training data
@@ -344,23 +355,29 @@ def test_tuned_postprocessing_is_stored_and_used_for_detection(demo_project, tin
     stored = project.run(done.run).config_dict
     thresholds = stored["class_thresholds"]
     medians = stored["class_median_filter_frames"]
-    assert set(thresholds) == set(medians) == set(classes)  # the val recording has them all
+    ratios = stored["class_hysteresis"]
+    # the val recording has them all
+    assert set(thresholds) == set(medians) == set(ratios) == set(classes)
     assert set(thresholds.values()) <= set(THRESHOLD_GRID) | {0.5}
     assert set(medians.values()) <= set(MEDIAN_GRID)
+    assert set(ratios.values()) <= set(HYSTERESIS_GRID)
     best, last = checkpoint_paths(project, done.run)
     for path in (best, last):
         config = torch.load(path, weights_only=True)["train_config"]
         assert config["class_thresholds"] == thresholds
         assert config["class_median_filter_frames"] == medians
+        assert config["class_hysteresis"] == ratios
 
     loaded = load_model(best, "cpu")
     assert loaded.config.class_thresholds == thresholds
-    # A step in each class's posterior just around its own tuned threshold: above for the
-    # first 100 frames, below after. Every class then has exactly the first 2 s.
+    assert loaded.config.class_hysteresis == ratios
+    # A step in each class's posterior around its own tuned thresholds: above the threshold
+    # for the first 100 frames, below the lower one after. Every class has exactly the first 2 s.
     own = np.array(loaded.config.thresholds_for(loaded.classes), np.float32)
+    lower = own * np.array(loaded.config.hysteresis_for(loaded.classes), np.float32)
     post = np.empty((300, len(classes)), np.float32)
     post[:100] = np.minimum(own + 0.02, 1.0)
-    post[100:] = np.maximum(own - 0.02, 0.0)
+    post[100:] = np.maximum(lower - 0.02, 0.0)
     got = sorted((e.label, round(e.onset, 3), round(e.offset, 3)) for e in loaded.events(post))
     assert got == sorted((c, 0.0, round(100 * HOP, 3)) for c in loaded.classes)
 
@@ -370,6 +387,7 @@ def test_tuned_postprocessing_is_stored_and_used_for_detection(demo_project, tin
     first, second, third = loaded.classes[:3]
     state["train_config"]["class_thresholds"] = {first: 1.0}
     state["train_config"]["class_median_filter_frames"] = {second: 1, third: 9}
+    state["train_config"]["class_hysteresis"] = {second: 0.5}
     torch.save(state, best)
     edited = load_model(best, "cpu")
     loud = np.full((300, len(classes)), 0.95, np.float32)
@@ -378,11 +396,21 @@ def test_tuned_postprocessing_is_stored_and_used_for_detection(demo_project, tin
     assert first not in labels
     assert labels.count(second) == 4 and labels.count(third) == 1
     assert first in [e.label for e in edited.events(loud, threshold=0.5)]  # an override wins
+    # The second class runs on down to half its threshold (0.4 × 0.5), the third stops at 0.4.
+    fading = np.zeros((300, len(classes)), np.float32)
+    fading[100:150] = 0.9
+    fading[150:200] = 0.3
+    spans = {
+        e.label: (round(e.onset / HOP), round(e.offset / HOP))
+        for e in edited.events(fading, threshold=0.4)
+    }
+    assert spans[second] == (100, 200) and spans[third] == (100, 150)
 
     # A checkpoint from before the recipe: no per-class values, the global threshold.
     _strip_recipe(best)
     old = load_model(best, "cpu")
     assert old.config.class_thresholds == {} and old.config.tune_postprocess is False
+    assert old.config.hysteresis_for(old.classes) == [1.0] * len(classes)
     assert old.config.thresholds_for(old.classes) == [old.config.threshold] * len(classes)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tfstudio.train.postprocess import posteriors_to_events
-from tfstudio.train.tune import MEDIAN_GRID, THRESHOLD_GRID, tune_postprocess
+from tfstudio.train.tune import HYSTERESIS_GRID, MEDIAN_GRID, THRESHOLD_GRID, tune_postprocess
 
 HOP = 0.02  # 50 frames a second
 CLASSES = ["A", "B", "C"]
@@ -266,3 +266,41 @@ def test_a_sound_model_keeps_its_classes_own_choices():
     tuned = tune_postprocess(posts, references, CLASSES, HOP)
     assert tuned.choice == "per class" and math.isnan(tuned.score_per_class)
     assert tuned.thresholds["A"] != tuned.thresholds["B"]
+
+
+def test_hysteresis_is_chosen_for_a_class_whose_sounds_fade():
+    """F's events pass the threshold at their start and fade to 0.35 for their second half;
+    bumps to 0.4 between them are no events. No single threshold finds the tails without the
+    bumps: only a lower threshold that an event may run on at."""
+    rng = np.random.default_rng(1)
+    posts, references = [], []
+    for rec in range(2):
+        post = 0.05 + rng.uniform(0, 0.02, (1500, 1)).astype(np.float32)
+        refs = []
+        for start in range(100 + 40 * rec, 1400, 300):
+            post[start : start + 50, 0] = 0.9
+            post[start + 50 : start + 120, 0] = 0.35
+            refs.append((start * HOP, (start + 120) * HOP, "F"))
+            post[start + 200 : start + 230, 0] = 0.4  # a bump that is no event
+        posts.append(post)
+        references.append(refs)
+    one_threshold = tune_postprocess(posts, references, ["F"], HOP)
+    assert one_threshold.hysteresis == {"F": 1.0}
+    tuned = tune_postprocess(posts, references, ["F"], HOP, ratios=HYSTERESIS_GRID)
+    assert tuned.choice == "per class"
+    threshold, ratio = tuned.thresholds["F"], tuned.hysteresis["F"]
+    assert threshold > 0.4 and threshold * ratio < 0.35  # above the bumps, below the tails
+    assert tuned.per_class_score["F"] > one_threshold.per_class_score["F"]
+    # Detected with the choice, every event is found whole and no bump is.
+    found = [
+        (round(e.onset / HOP), round(e.offset / HOP))
+        for e in posteriors_to_events(
+            posts[0],
+            ["F"],
+            HOP,
+            threshold=threshold,
+            median_filter_frames=tuned.median_filter_frames["F"],
+            hysteresis=ratio,
+        )
+    ]
+    assert found == [(round(on / HOP), round(off / HOP)) for on, off, _ in references[0]]

@@ -82,6 +82,8 @@ class RunInfo:
     # as the review's sliders last set them.
     class_thresholds: dict[str, float] = field(default_factory=dict)
     class_median_filter_frames: dict[str, int] = field(default_factory=dict)
+    hysteresis: float = 1.0
+    class_hysteresis: dict[str, float] = field(default_factory=dict)
     # What training left, before any slider moved: Reset goes back to these.
     trained_threshold: float = 0.5
     trained_class_thresholds: dict[str, float] = field(default_factory=dict)
@@ -101,6 +103,11 @@ class RunInfo:
             int(self.class_median_filter_frames.get(c, self.median_filter_frames))
             for c in self.classes
         ]
+
+    def hysteresis_ratios(self) -> list[float]:
+        """The hysteresis of each posterior column (a share of its threshold), as ``detect``
+        uses them."""
+        return [float(self.class_hysteresis.get(c, self.hysteresis)) for c in self.classes]
 
     @classmethod
     def from_run(cls, project: Project, run: Run) -> RunInfo | None:
@@ -145,7 +152,19 @@ class RunInfo:
                 for k, v in _number_map(config.get("class_median_filter_frames"), int).items()
                 if v >= 1 and v % 2 == 1
             },
+            hysteresis=_ratio(config.get("hysteresis")),
+            class_hysteresis={
+                k: v
+                for k, v in _number_map(config.get("class_hysteresis"), float).items()
+                if 0 < v <= 1
+            },
         )
+
+
+def _ratio(value: Any) -> float:
+    """A stored hysteresis (a share of the threshold, in (0, 1]); 1 (none) if unusable."""
+    number = _number(value, 1.0)
+    return number if number > 0 else 1.0
 
 
 def _number(value: Any, default: float) -> float:
@@ -266,6 +285,7 @@ def detect_from_posteriors(
         median_filter_frames=info.median_filters(),
         min_event_s=info.min_event_s,
         min_gap_s=info.min_gap_s,
+        hysteresis=info.hysteresis_ratios(),
     )
     lookup = np.array([-1 if c is None else c for c in class_ids], dtype=np.int64)
     cls = lookup[arrays.class_index] if len(arrays.class_index) else np.zeros(0, dtype=np.int64)

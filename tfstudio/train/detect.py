@@ -86,6 +86,8 @@ POSTPROCESS_FIELDS = (
     "min_gap_s",
     "class_thresholds",
     "class_median_filter_frames",
+    "hysteresis",
+    "class_hysteresis",
 )
 
 
@@ -160,15 +162,20 @@ class LoadedModel:
         ``threshold`` replaces every class's threshold, then ``class_thresholds`` those of
         the classes it names."""
         cfg = self.config
-        to_events = decisions_to_events if self.single_label else posteriors_to_events
-        return to_events(
-            post,
-            self.classes,
-            self.feature_config.hop_s,
+        settings: dict[str, Any] = dict(
             threshold=self.thresholds(threshold, class_thresholds),
             median_filter_frames=cfg.median_filters_for(self.classes),
             min_event_s=cfg.min_event_s,
             min_gap_s=cfg.min_gap_s,
+        )
+        if self.single_label:
+            return decisions_to_events(post, self.classes, self.feature_config.hop_s, **settings)
+        return posteriors_to_events(
+            post,
+            self.classes,
+            self.feature_config.hop_s,
+            **settings,
+            hysteresis=cfg.hysteresis_for(self.classes),
         )
 
 

@@ -160,6 +160,11 @@ def evaluate_run(
         "segment": segment.to_dict(),
         "event": event.to_dict(),
     }
+    if not single:
+        # How far below its threshold each class's detections may run on (1: not at all).
+        result["class_hysteresis"] = dict(
+            zip(loaded.classes, loaded.config.hysteresis_for(loaded.classes))
+        )
     if single:
         frame = frame_scores(truth_ids, decided_ids, len(loaded.classes) + 1)
         result["task"] = "single-label"

@@ -1084,6 +1084,7 @@ class _Trainer:
         self.cfg = cfg.replace(
             class_thresholds=tuned.thresholds,
             class_median_filter_frames=tuned.median_filter_frames,
+            class_hysteresis=tuned.hysteresis,
         )
         for path, state in ((self.best_path, best), (self.last_path, None)):
             if state is None:

@@ -1,4 +1,5 @@
-"""Frame posteriors -> events: threshold, median filter, gap filling, minimum duration.
+"""Frame posteriors -> events: threshold, hysteresis, median filter, gap filling, minimum
+duration.
 
 Everything is vectorised over frames (runs are found with ``np.diff`` on padded activity);
 classes are processed in chunks so that hours of frames x hundreds of classes never need
@@ -89,6 +90,42 @@ def _majority(active: np.ndarray, size: int) -> np.ndarray:
     return (csum[:, size:] - csum[:, :-size]) > half
 
 
+def _hysteresis(value: float | Sequence[float], n: int) -> np.ndarray:
+    ratios = _per_class(value, n, "hysteresis")
+    if not np.all((ratios > 0) & (ratios <= 1)):
+        raise ValueError("hysteresis must be in (0, 1]: a share of the threshold")
+    return ratios
+
+
+def _filtered(active: np.ndarray, sizes: np.ndarray) -> None:
+    """Median filter padded (classes, T + 2) activity rows in place, each with its size."""
+    n_frames = active.shape[1] - 2
+    for size in np.unique(sizes):
+        if size > 1 and n_frames:
+            # A median filter commutes with thresholding (median > t iff more than half
+            # of the window is > t), so filtering the binarised activity equals
+            # thresholding scipy.ndimage.median_filter(posteriors), and is much cheaper.
+            rows = np.flatnonzero(sizes == size)
+            active[rows, 1:-1] = _majority(active[rows, 1:-1], int(size))
+
+
+def _runs_reaching(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The runs of padded activity ``low`` that hold at least one frame of ``high``.
+
+    Rows are padded with an inactive frame at both ends, so no run of the flattened array
+    spans two rows: each run is numbered by the count of run starts up to it."""
+    flat_low = low.ravel().astype(bool)
+    starts = np.empty(flat_low.size, dtype=bool)
+    starts[0] = flat_low[0]
+    np.greater(flat_low[1:], flat_low[:-1], out=starts[1:])
+    counts = np.cumsum(starts)
+    number = counts * flat_low  # 0 outside runs
+    reached = np.zeros(int(counts[-1]) + 1 if counts.size else 1, dtype=bool)
+    reached[number[high.ravel().astype(bool)]] = True
+    reached[0] = False
+    return reached[number].reshape(low.shape).astype(np.int8)
+
+
 def posteriors_to_event_arrays(
     posteriors: np.ndarray,
     hop_s: float,
@@ -97,6 +134,7 @@ def posteriors_to_event_arrays(
     median_filter_frames: int | Sequence[int] = 1,
     min_event_s: float = 0.0,
     min_gap_s: float = 0.0,
+    hysteresis: float | Sequence[float] = 1.0,
 ) -> EventArrays:
     """Array form of :func:`posteriors_to_events` (no labels, frame indices instead of
     seconds); useful for redrawing many detections quickly."""
@@ -108,6 +146,7 @@ def posteriors_to_event_arrays(
     n_frames, n_classes = post.shape
     thresholds = _per_class(threshold, n_classes, "threshold")
     sizes = _median_sizes(median_filter_frames, n_classes)
+    ratios = _hysteresis(hysteresis, n_classes)
     dtype = np.result_type(post.dtype, np.float32)
 
     chunk = max(1, _CHUNK_ELEMENTS // max(n_frames, 1))
@@ -122,13 +161,14 @@ def posteriors_to_event_arrays(
         # Activity with one inactive frame on either side, so every run has both edges.
         active = np.zeros((c1 - c0, n_frames + 2), dtype=np.int8)
         np.greater(values[:, :n_frames], thresholds[c0:c1, None], out=active[:, 1:-1])
-        for size in np.unique(sizes[c0:c1]):
-            if size > 1 and n_frames:
-                # A median filter commutes with thresholding (median > t iff more than half
-                # of the window is > t), so filtering the binarised activity equals
-                # thresholding scipy.ndimage.median_filter(posteriors), and is much cheaper.
-                rows = np.flatnonzero(sizes[c0:c1] == size)
-                active[rows, 1:-1] = _majority(active[rows, 1:-1], int(size))
+        _filtered(active, sizes[c0:c1])
+        if np.any(ratios[c0:c1] < 1):
+            # Hysteresis: an event begins where the posterior passes the threshold and goes on
+            # while it stays above the lower one (threshold × ratio), each median filtered alike.
+            low = np.zeros_like(active)
+            np.greater(values[:, :n_frames], (thresholds * ratios)[c0:c1, None], out=low[:, 1:-1])
+            _filtered(low, sizes[c0:c1])
+            active = _runs_reaching(low | active, active)
         parts.append(_runs(values, active, c0, hop_s, min_event_s, min_gap_s))
 
     return _merged(parts)
@@ -202,12 +242,16 @@ def posteriors_to_events(
     min_event_s: float = 0.0,
     min_gap_s: float = 0.0,
     frame_offset_s: float = 0.0,
+    hysteresis: float | Sequence[float] = 1.0,
 ) -> list[DetectedEvent]:
     """Turn (frames, classes) posteriors into events, sorted by onset then class order.
 
     A frame is active for a class when its posterior is strictly greater than the class's
     threshold; activity is median filtered over ``median_filter_frames`` (odd; per class
-    allowed; scipy.ndimage 'reflect' boundary); gaps between events of one class shorter than
+    allowed; scipy.ndimage 'reflect' boundary). With ``hysteresis`` below 1 (per class
+    allowed) an event goes on, before and after, while the posterior stays above the lower
+    threshold ``threshold × hysteresis`` (filtered alike): a sound that fades out keeps its
+    detection to its end, and one that only nears the threshold starts none. Gaps between events of one class shorter than
     ``min_gap_s`` are filled, then events shorter than ``min_event_s`` are dropped. Frame
     ``i`` covers ``[i * hop_s, (i + 1) * hop_s) + frame_offset_s``. ``confidence`` is the mean
     and ``peak`` the max posterior of the class over the event's frames (filled gaps included).
@@ -223,6 +267,7 @@ def posteriors_to_events(
         median_filter_frames=median_filter_frames,
         min_event_s=min_event_s,
         min_gap_s=min_gap_s,
+        hysteresis=hysteresis,
     )
     onsets = (arrays.start * hop_s + frame_offset_s).tolist()
     offsets = (arrays.stop * hop_s + frame_offset_s).tolist()

@@ -25,7 +25,7 @@ from tfstudio.train.data import Normalizer, RecordingData
 from tfstudio.train.detect import label_decisions, posteriors
 from tfstudio.train.postprocess import DetectedEvent, decisions_to_events, posteriors_to_events
 from tfstudio.train.single_label import frame_scores
-from tfstudio.train.tune import TunedPostprocess, tune_postprocess
+from tfstudio.train.tune import HYSTERESIS_GRID, TunedPostprocess, tune_postprocess
 
 __all__ = ["Scores", "ValidationSet", "tune", "validate"]
 
@@ -65,7 +65,9 @@ def validate(
         y = np.asarray(rec.targets)
         loss_sum += float(-(y * np.log(p) + (1 - y) * np.log1p(-p)).sum())
         count += y.size
-        found = posteriors_to_events(post, classes, val.hop_s, **_postprocess(cfg))
+        found = posteriors_to_events(
+            post, classes, val.hop_s, **_postprocess(cfg), hysteresis=cfg.hysteresis
+        )
         _collect(rec, found, reference, estimated)
     scores = sed_metrics.segment_based(reference, estimated, classes, time_resolution=1.0)
     f1 = float(scores.f1)
@@ -122,7 +124,8 @@ def _validate_single_label(
 
 @torch.no_grad()
 def tune(model: CRNN, val: ValidationSet, cfg: TrainConfig) -> TunedPostprocess:
-    """Each class's threshold and median filter chosen on ``val`` with ``model``'s posteriors
+    """Each class's threshold, median filter and hysteresis (with ``tune_hysteresis``)
+    chosen on ``val`` with ``model``'s posteriors
     (:func:`~tfstudio.train.tune.tune_postprocess`, starting from the run's values)."""
     posts = [
         posteriors(model, rec.features(), val.normalizer, seq_len=cfg.seq_len, amp=cfg.amp)
@@ -134,6 +137,8 @@ def tune(model: CRNN, val: ValidationSet, cfg: TrainConfig) -> TunedPostprocess:
         list(val.classes),
         val.hop_s,
         **_postprocess(cfg),
+        hysteresis=cfg.hysteresis,
+        ratios=HYSTERESIS_GRID if cfg.tune_hysteresis else (cfg.hysteresis,),
         er_weight=cfg.tune_er_weight,
     )
 
