@@ -9,6 +9,7 @@ for the write lock instead of failing with "database is locked".
 from __future__ import annotations
 
 import contextlib
+import itertools
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,97 @@ class Change:
     ids: tuple[int, ...] = ()
 
 
+class _Write:
+    """The context manager :meth:`StoreBase.write` returns.
+
+    A class, not a generator: Ctrl+C (KeyboardInterrupt) lands between two bytecodes, and
+    with ``contextlib.contextmanager`` it could land in its ``__enter__`` just after the
+    generator had begun the transaction and before the ``with`` block was entered. Nothing
+    then ended the transaction until the traceback went: every later write of the
+    connection joined it as a savepoint (an interrupted import's run, marked stopped, was
+    lost with it), and its clean-up, run once the project had closed, printed "Exception
+    ignored … Cannot operate on a closed database". Here every statement is inside a try that
+    ends what it began, and ``__enter__`` returns straight into the ``with`` block.
+    """
+
+    _savepoints = itertools.count(1)
+
+    def __init__(self, store: StoreBase):
+        self.store = store
+        self.savepoint: str | None = None
+
+    def __enter__(self) -> None:
+        store, conn = self.store, self.store.conn
+        if conn.in_transaction:
+            self.savepoint = f"write_{next(self._savepoints)}"
+            try:
+                conn.execute(f"SAVEPOINT {self.savepoint}")
+            except BaseException:
+                self._roll_back_savepoint()
+                raise
+            return
+        if store.read_only:
+            raise store.read_only_error()
+        # IMMEDIATE takes the write lock up front, so the busy timeout applies; a deferred
+        # transaction that upgrades later can fail at once with "database is locked".
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._roll_back()
+            raise
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
+        if self.savepoint is not None:
+            if kind is None:
+                try:
+                    self.store.conn.execute(f"RELEASE SAVEPOINT {self.savepoint}")
+                except BaseException:
+                    self._roll_back_savepoint()
+                    raise
+            else:
+                self._roll_back_savepoint()
+            return
+        store = self.store
+        if kind is None:
+            try:
+                # A COMMIT that fails (a full disk) is rolled back, not left open.
+                store.conn.execute("COMMIT")
+            except BaseException as failure:
+                self._roll_back()
+                if isinstance(failure, sqlite3.IntegrityError):
+                    raise ProjectError(
+                        f"change refused, nothing was written: {failure}"
+                    ) from failure
+                raise
+            changes, store._pending_changes = store._pending_changes, []
+            for change in changes:
+                for listener in list(store._listeners):
+                    listener(change)
+            return
+        self._roll_back()
+        if isinstance(exc, sqlite3.IntegrityError):
+            # e.g. an event naming a recording or class that does not exist (any more)
+            raise ProjectError(f"change refused, nothing was written: {exc}") from exc
+
+    def _roll_back(self) -> None:
+        self.store._pending_changes.clear()
+        with contextlib.suppress(sqlite3.ProgrammingError):  # the connection has closed
+            if self.store.conn.in_transaction:
+                self.store.conn.execute("ROLLBACK")
+
+    def _roll_back_savepoint(self) -> None:
+        # An error such as a failed COMMIT of a trigger's RAISE(ROLLBACK) may have ended the
+        # whole transaction, the savepoint with it: then there is nothing to take back here.
+        conn = self.store.conn
+        with contextlib.suppress(sqlite3.Error, ProjectError):
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO SAVEPOINT {self.savepoint}")
+                conn.execute(f"RELEASE SAVEPOINT {self.savepoint}")
+        self.store._savepoint_rolled_back()
+
+
 class StoreBase:
     """A project folder and its database connection (owned by the opening thread)."""
 
@@ -48,40 +140,9 @@ class StoreBase:
     def db_path(self) -> Path:
         return self.root / DB_NAME
 
-    @contextlib.contextmanager
-    def write(self) -> Iterator[None]:
+    def write(self) -> _Write:
         """One write transaction (nested calls become savepoints of the outer one)."""
-        if self.conn.in_transaction:
-            try:
-                with self.db.atomic():
-                    yield
-            except BaseException:
-                self._savepoint_rolled_back()
-                raise
-            return
-        if self.read_only:
-            raise self.read_only_error()
-        # IMMEDIATE takes the write lock up front, so the busy timeout applies; a deferred
-        # transaction that upgrades later can fail at once with "database is locked".
-        try:
-            # Inside the try, so a Ctrl+C that lands just after BEGIN does not leave the
-            # transaction open (every later write of this connection would go into it).
-            self.conn.execute("BEGIN IMMEDIATE")
-            yield
-            # Inside the try: a COMMIT that fails (a full disk) is rolled back, not left open.
-            self.conn.execute("COMMIT")
-        except BaseException as exc:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            self._pending_changes.clear()
-            if isinstance(exc, sqlite3.IntegrityError):
-                # e.g. an event naming a recording or class that does not exist (any more)
-                raise ProjectError(f"change refused, nothing was written: {exc}") from exc
-            raise
-        changes, self._pending_changes = self._pending_changes, []
-        for change in changes:
-            for listener in list(self._listeners):
-                listener(change)
+        return _Write(self)
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -98,8 +159,11 @@ class StoreBase:
             self.conn.execute("BEGIN DEFERRED")
             yield
         finally:
-            if self.conn.in_transaction:
-                self.conn.execute("COMMIT")
+            # Run late when Ctrl+C left this generator suspended (closed with its traceback,
+            # after the project): nothing to end then.
+            with contextlib.suppress(sqlite3.ProgrammingError):
+                if self.conn.in_transaction:
+                    self.conn.execute("COMMIT")
 
     def subscribe(self, listener: Callable[[Change], None]) -> Callable[[], None]:
         """Call ``listener`` after each committed change; returns an unsubscribe function."""
