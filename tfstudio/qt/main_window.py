@@ -70,7 +70,7 @@ if TYPE_CHECKING:
 LAYOUT_VERSION = 3
 BOTTOM_DOCKS = ("training", "runs")
 AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.oga *.opus *.mp3 *.aif *.aiff *.w64 *.rf64 *.au *.caf);;All files (*)"
-LABEL_FILTER = "Label files (*.tsv *.txt *.csv *.TextGrid *.json);;All files (*)"
+LABEL_FILTER = "Label files (*.tsv *.txt *.csv *.TextGrid *.json *.svl *.sv);;All files (*)"
 
 
 class _Page(QWidget):
@@ -311,6 +311,9 @@ class MainWindow(QMainWindow):
         self._training = TrainingPanel(None)
         self._run_history = RunHistory(None)
         self._training.run_finished.connect(self._on_run_finish)
+        # The Runs dock's menu offers Train further… and Resume only once they are connected.
+        self._run_history.train_further_requested.connect(self._train_further)
+        self._run_history.resume_requested.connect(self._resume_run)
         self._dock_content("training", self._training)
         self._dock_content("runs", self._run_history)
         project = self.workspace.project
@@ -1035,10 +1038,23 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------- notifications
     def ask_train(self) -> None:
         """Show the training dock and open the Train dialog."""
+        self._show_training()
+        self.training.open_dialog()
+
+    def _show_training(self) -> None:
         qs.set_dock_closed("training", False)
         self.docks["training"].show()
         self.docks["training"].raise_()
-        self.training.open_dialog()
+
+    def _train_further(self, run_id: int) -> None:
+        """The Runs dock's Train further…: the Training dock comes to the front, where the
+        run's curves go on."""
+        self._show_training()
+        self.training.train_further(run_id)
+
+    def _resume_run(self, run_id: int) -> None:
+        self._show_training()
+        self.training.resume(run_id)
 
     def _on_run_finish(self, _summary: object) -> None:
         """The first run of a project: its Runs dock comes, as it does when a project with

@@ -37,3 +37,31 @@ def test_after_a_run_of_a_project_left_meanwhile_the_dock_follows_the_window(qtb
     assert panel.process.project_root == second
     assert panel.run_id is None and not panel.resume_button.isEnabled()  # second has no run
     assert "stopped" in panel.banner.text() and "first" in panel.banner.text()
+
+
+def test_the_runs_dock_menu_trains_further_in_the_window(qtbot, small_project):
+    """The Runs dock's Train further… in the window: offered (its menu stayed empty there,
+    nothing was connected), and the Training dock comes to the front with the dialog."""
+    from PySide6.QtTest import QTest
+
+    from tests.qt.training.test_further import finished_run, when
+
+    with Project.open(small_project) as project:
+        run = finished_run(project)
+    win = open_window(qtbot, small_project)
+    win.docks["training"].hide()
+    history = win.run_history
+    menu = history.run_menu(run.id)  # what a right click on its row shows
+    assert [(a.text(), a.isEnabled()) for a in menu.actions()] == [("Train further…", True)]
+    seen = {}
+
+    def look(dialog) -> None:
+        seen["title"] = dialog.windowTitle()
+        seen["dock"] = win.docks["training"].isVisible()
+        QTest.keyClick(dialog, Qt.Key.Key_Escape)
+
+    when(lambda: win.training.further_dialog, look)
+    menu.actions()[0].trigger()
+    qtbot.waitUntil(lambda: "title" in seen and win.training.further_dialog is None)
+    assert seen == {"title": f"Train run {run.id} further", "dock": True}
+    assert not win.training.is_running()

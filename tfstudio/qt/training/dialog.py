@@ -247,9 +247,11 @@ RECIPE_PARTS = (
     RecipePart(
         "tune",
         "Tune thresholds per class on val",
-        "After training, picks each class's detection threshold and median filter on the "
-        "validation split (best mean of segment and event F1, less this much of the error "
-        "rate, so insertions cost more); detection then uses them.",
+        "After training, picks each class's detection threshold, median filter and "
+        "hysteresis (how far below its threshold a detection may run on, so a sound that "
+        "fades keeps its detection to its end) on the validation split (best mean of segment "
+        "and event F1, less this much of the error rate, so insertions cost more); detection "
+        "then uses them.",
         ("tune_postprocess", "tune_er_weight"),
         detail="score: mean F1 − {tune_er_weight:g} × error rate",
     ),
