@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import time
 import unicodedata
 from collections import Counter
@@ -321,6 +322,7 @@ def import_labels(
     report = report if report is not None else ImportReport()
     paths = [Path(p) for p in label_paths]
     context = _LabelContext(project, report, paths)
+    context.outer_transaction = project.conn.in_transaction
     if len(paths) == 1:
         description = f"import {shown(paths[0].name)}"
     else:
@@ -364,6 +366,8 @@ class _LabelContext:
         self.report = report
         self.paths = paths
         self.batch: EventImport | None = None
+        # Whether the caller had a transaction open (never rolled back here).
+        self.outer_transaction = False
         # Each recording with the names a per-recording label file may start with, in one
         # Unicode form (computed once, not once per label file).
         self._file_keys = [
@@ -537,6 +541,12 @@ class _LabelContext:
             return
         interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
         verb = "interrupted" if interrupted else f"failed ({shown(str(exc) or type(exc).__name__)})"
+        if not self.outer_transaction and self.project.conn.in_transaction:
+            # Ctrl+C just as a write ended can leave its transaction open (SQLite would roll
+            # it back when the connection closes): the run's ending below would join it and
+            # be lost with it, leaving the run to be found "ended unexpectedly" later.
+            with contextlib.suppress(sqlite3.Error, ProjectError):
+                self.project.conn.execute("ROLLBACK")
         # Whatever went wrong may stand in the way of this too; opening the project later
         # marks a run whose process has ended as stopped.
         with contextlib.suppress(ProjectError):

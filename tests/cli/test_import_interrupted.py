@@ -136,3 +136,26 @@ def test_ctrl_c_while_a_statement_is_unfinished_still_reads_as_ctrl_c(project, t
         assert not report.failed
         assert len(p.events(source="model")) == 2
         assert len(p.events()) == 4
+
+
+def test_ctrl_c_that_leaves_a_transaction_open_still_ends_the_run_stopped(project, tmp_path):
+    # Ctrl+C can land just as a write ends, before its transaction is closed: the run's
+    # ending would join that transaction and be rolled back with it when the project closed.
+    # A test double for that instant: a listener of the run's "done" update that opens a
+    # transaction and raises KeyboardInterrupt.
+    path = tmp_path / "rec1.BirdNET.results.txt"
+    path.write_text(BIRDNET_AUDACITY, encoding="utf-8")
+
+    def interrupt(change):
+        if change.table == "runs" and p.runs()[-1].status == "done":
+            p.conn.execute("BEGIN")
+            raise KeyboardInterrupt
+
+    with Project.open(project) as p:
+        p.subscribe(interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            import_labels(p, [path])
+        assert not p.conn.in_transaction
+    ((_, status, message),) = runs_as_stored(project)
+    assert status == "stopped"
+    assert message == "import interrupted: 2 detection(s) imported from 1 file(s)"
