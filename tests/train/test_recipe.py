@@ -351,7 +351,8 @@ def test_tuned_postprocessing_is_stored_and_used_for_detection(demo_project, tin
     classes = [c.name for c in project.classes()]
     events = list(train(project, tiny_config(tune_postprocess=True)))
     done = events[-1]
-    assert done.status == "done" and "tuned per class" in done.message
+    assert done.status == "done"
+    assert "thresholds, median filters and hysteresis tuned per class" in done.message
     stored = project.run(done.run).config_dict
     thresholds = stored["class_thresholds"]
     medians = stored["class_median_filter_frames"]

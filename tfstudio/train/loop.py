@@ -1074,10 +1074,17 @@ class _Trainer:
         if not tuned.thresholds:
             return ""
         score = _tuning_score(cfg.tune_er_weight)
+        if cfg.tune_hysteresis:
+            one, each = (
+                "threshold, median filter and hysteresis",
+                "thresholds, median filters and hysteresis",
+            )
+        else:
+            one, each = "threshold and median filter", "thresholds and median filters"
         if tuned.choice == "defaults":
             # Nothing tuned scored better on val than the run's own threshold and filter.
             return (
-                f"; the threshold and median filter kept as they were: tuned on the val split "
+                f"; the {one} kept as they were: tuned on the val split "
                 f"they scored lower ({score} {tuned.score_before:.3f}; each class's own "
                 f"choice {tuned.score_per_class:.3f})"
             )
@@ -1094,12 +1101,12 @@ class _Trainer:
         self.project.update_run(self.run_id, config=self.cfg.to_dict())
         if tuned.choice == "one for all":
             return (
-                f"; one threshold and median filter for all classes chosen on the val split "
+                f"; one {one} for all classes chosen on the val split "
                 f"({score} {tuned.score_before:.3f} → {tuned.score_after:.3f}; each class's "
                 f"own choice {tuned.score_per_class:.3f})"
             )
         return (
-            f"; thresholds and median filters tuned per class on the val split "
+            f"; {each} tuned per class on the val split "
             f"({score} {tuned.score_before:.3f} → {tuned.score_after:.3f})"
         )
 
