@@ -236,6 +236,7 @@ class EvaluationPanel(QWidget):
             name: {**scores, "threshold": used.get(name, threshold)}
             for name, scores in per_class.items()
         }
+        hysteresis = {k: float(v) for k, v in (result.get("class_hysteresis") or {}).items()}
         distinct: set[float | None] = {round(float(t), 6) for t in used.values()} or {threshold}
         overall["threshold"] = threshold if len(distinct) == 1 else None
         rows = [("Overall", overall), *per_class.items()]
@@ -258,6 +259,15 @@ class EvaluationPanel(QWidget):
                     cell.setData(SCORE_ROLE, float(value))
                 if key == "event_f1":
                     cell.setToolTip(f"event-based error rate {_fmt(scores.get('event_er'))}")
+                ratio = hysteresis.get(name, 1.0)
+                if key == "threshold" and value is not None and r > 0 and ratio < 1:
+                    # As `tfstudio evaluate` prints it in its "low" column.
+                    cell.setText(f"{_fmt(value)} ↓{_fmt(float(value) * ratio)}")
+                    cell.setToolTip(
+                        f"A detection begins above {_fmt(value)} and goes on while the class's "
+                        f"probability stays above {_fmt(float(value) * ratio)} (hysteresis "
+                        f"{ratio:g}, tuned on val)"
+                    )
                 if r == 0:
                     cell.setFont(bold)
                 self.table.setItem(r, c, cell)
