@@ -247,3 +247,34 @@ def test_the_train_dialog_offers_a_finished_run_with_the_epochs_it_takes(
     ]
     QTest.keyClick(combo, Qt.Key.Key_Home)  # back to a new run: any number again
     assert combo.currentData() is None and dialog.epochs_spin.minimum() == 1
+
+
+def test_return_in_the_epochs_box_trains_further(qtbot, tmp_path, fake_program, engine, settings):
+    """Typing the epochs and pressing Return starts the run, as the dialog's purpose is; it
+    cancelled it (Cancel was the dialog's default button, and nothing said so)."""
+    from tfstudio.qt.training.process import TrainingJob
+
+    root = tmp_path / "proj"
+    with Project.create(root) as project:
+        run = finished_run(project)
+    assert run.id == 1
+    panel = TrainingPanel(
+        root,
+        process=TrainingJob(root, program=fake_program),
+        engine=engine,
+        settings=settings,
+    )
+    qtbot.addWidget(panel)
+    panel.show()
+    seen = {}
+
+    def type_and_return(dialog: TrainFurtherDialog) -> None:
+        seen["default"] = dialog.start_button.isDefault()
+        type_into(dialog.epochs_spin, "12")
+        QTest.keyClick(dialog.epochs_spin.lineEdit(), Qt.Key.Key_Return)
+
+    when(lambda: panel.further_dialog, type_and_return)
+    panel.train_further(run.id)
+    assert " --resume 1 --epochs 12 " in f" {' '.join(panel.process.args)} "
+    assert seen["default"]
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)

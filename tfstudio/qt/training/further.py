@@ -84,10 +84,12 @@ class TrainFurtherDialog(QDialog):
         self.start_button = buttons.addButton(
             "Train further", QDialogButtonBox.ButtonRole.AcceptRole
         )
-        self.start_button.setDefault(True)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        # Once the box is in the dialog: set before, the dialog did not know of it and made
+        # Cancel its default, and Return after typing the epochs cancelled.
+        self.start_button.setDefault(True)
 
         self.epochs_spin.valueChanged.connect(self._on_epochs_change)
         self.patience_spin.valueChanged.connect(self._on_patience_change)
