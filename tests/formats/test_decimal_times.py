@@ -46,9 +46,13 @@ def test_whole_seconds_are_written_with_a_decimal_point(tmp_path, name):
     path = tmp_path / f"a{module.SUFFIX}"
     module.write(events, path, **({"recordings": ["a.wav", "b.wav"]} if name == "dcase" else {}))
     text = path.read_text(encoding="utf-8")
-    if name in ("json", "soundevent"):
+    if name in ("audition", "reaper"):
+        # Clock times (m:ss.fff), to the millisecond at least, as the editors write them.
+        numbers = re.findall(r"(?<![\w.:])(\d[\d:.]*)(?![\w.:])", _times_only(name, text))
+        assert all(re.fullmatch(r"\d+:\d\d\.\d{3,}", n) for n in numbers), numbers
+    elif name in ("json", "soundevent", "labelstudio"):
         numbers = re.findall(
-            r'"(?:onset|offset|low_hz|high_hz|start_time|end_time|duration)": '
+            r'"(?:onset|offset|low_hz|high_hz|start_time|end_time|duration|start|end)": '
             r"([0-9.e+-]+)",
             text,
         )
@@ -73,6 +77,8 @@ def _times_only(name: str, text: str) -> str:
         )
     if name == "raven":
         return "\n".join("\t".join(line.split("\t")[3:]) for line in text.splitlines()[1:])
+    if name == "reaper":  # the region and marker numbers (R1, M1)
+        return "\n".join(line.split(",", 1)[1] for line in text.splitlines()[1:])
     return text
 
 

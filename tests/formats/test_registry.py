@@ -19,6 +19,9 @@ EXPECTED = {
     "json": (False, ".json"),
     "soundevent": (False, ".json"),
     "sonicvisualiser": (True, ".svl"),
+    "labelstudio": (False, ".json"),
+    "audition": (True, ".csv"),
+    "reaper": (True, ".csv"),
 }
 
 
@@ -36,7 +39,7 @@ def test_get_format_names_the_valid_choices():
         get_format("csv")
     assert str(info.value) == (
         "unknown label format 'csv'; choose one of: dcase, audacity, raven, textgrid, json, "
-        "soundevent, sonicvisualiser"
+        "soundevent, sonicvisualiser, labelstudio, audition, reaper"
     )
 
 
@@ -100,6 +103,20 @@ def test_every_format_round_trips_the_same_events(tmp_path, name, sort_events):
         ("a.txt", "1.500000000\t1\t0.250000000\tdog\n", "sonicvisualiser"),
         ("a.txt", "1.500000\t1.750000\tdog\n", "audacity"),
         ("a.csv", "start,end,label\n0.5,1.5,dog\n", None),
+        # Label Studio's exports: the JSON task list, JSON-MIN, one task, CSV/TSV.
+        ("a.json", '[{"id": 1, "annotations": [], "data": {"audio": "a.wav"}}]', "labelstudio"),
+        ("a.json", '[{"audio": "a.wav", "id": 1, "annotation_id": 3}]', "labelstudio"),
+        ("a.json", '{"id": 1, "data": {"audio": "a.wav"}, "predictions": []}', "labelstudio"),
+        ("a.json", "[]", "json"),
+        ("a.csv", '"annotation_id","annotator","audio","id","label"\n', "labelstudio"),
+        ("a.tsv", "annotation_id\tannotator\taudio\tid\tlabel\n", "labelstudio"),
+        # Adobe Audition's marker list (tabs in a .csv), and one written with commas.
+        ("a.csv", "Name\tStart\tDuration\tTime Format\tType\tDescription\n", "audition"),
+        ("a.txt", "\ufeffName\tStart\tDuration\tTime Format\tType\tDescription\n", "audition"),
+        ("a.csv", "Name,Start,Duration,Time Format,Type,Description\n", "audition"),
+        # REAPER's region/marker list.
+        ("a.csv", "#,Name,Start,End,Length,Color\nR1,a,0:01.000,0:02.000,0:01.000,\n", "reaper"),
+        ("a.csv", "#,Name,Start,End,Length\n", "reaper"),
     ],
 )
 def test_guess_format(tmp_path, file_name, text, expected):

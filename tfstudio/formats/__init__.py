@@ -17,9 +17,12 @@ from types import ModuleType
 
 from tfstudio.formats import (
     audacity,
+    audition,
     dcase,
     jsonfmt,
+    labelstudio,
     raven,
+    reaper,
     sonicvisualiser,
     soundevent,
     textgrid,
@@ -40,7 +43,18 @@ from tfstudio.formats.base import (
 
 FORMATS: dict[str, ModuleType] = {
     module.NAME: module
-    for module in (dcase, audacity, raven, textgrid, jsonfmt, soundevent, sonicvisualiser)
+    for module in (
+        dcase,
+        audacity,
+        raven,
+        textgrid,
+        jsonfmt,
+        soundevent,
+        sonicvisualiser,
+        labelstudio,
+        audition,
+        reaper,
+    )
 }
 
 __all__ = [
@@ -86,11 +100,19 @@ def guess_format(path: Path | str) -> str | None:
         text = read_text(path, bad_lines={})
     except FormatError:
         return jsonfmt.NAME if suffix == ".json" else None
-    if suffix == ".json" or text.lstrip().startswith("{"):
-        return soundevent.NAME if soundevent.looks_like(text) else jsonfmt.NAME
+    if suffix == ".json" or text.lstrip().startswith(("{", "[")):
+        if soundevent.looks_like(text):
+            return soundevent.NAME
+        if labelstudio.looks_like(text):
+            return labelstudio.NAME
+        if suffix == ".json" or text.lstrip().startswith("{"):
+            return jsonfmt.NAME
     found = sniff(text)
     if found is not None:
         return found
+    for module in (labelstudio, audition, reaper):  # their CSV headers
+        if module.looks_like(text):
+            return module.NAME
     lines = [line for line in text.split("\n") if line.strip()][:20]
     if suffix == ".tsv":
         return dcase.NAME

@@ -1,0 +1,114 @@
+"""Clock times as audio editors write them (``1:02:03.456``, ``0:01.5``), samples and SMPTE
+frames, read exactly: as :class:`~fractions.Fraction` seconds, so that a start plus a duration
+is the very float the writer had, and written exactly (the shortest decimal of the float, at
+least to the millisecond as the editors show them). Shared by the Adobe Audition and REAPER
+marker lists."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from fractions import Fraction
+
+_CLOCK = re.compile(r"(?:(\d+):)?(?:(\d+):)?(\d+(?:[.,]\d*)?|[.,]\d+)")
+_SECONDS = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+# Frame rates written as their rounded names, and the exact rates they stand for.
+_NTSC = {
+    Fraction("23.976"): Fraction(24000, 1001),
+    Fraction("29.97"): Fraction(30000, 1001),
+    Fraction("59.94"): Fraction(60000, 1001),
+}
+
+
+def exact(seconds: float) -> Fraction:
+    """A float as the decimal it prints as (``0.1`` is one tenth, not its binary neighbour)."""
+    return Fraction(Decimal(repr(float(seconds))))
+
+
+def to_float(seconds: Fraction) -> float:
+    """The float nearest to an exact time (correctly rounded)."""
+    return float(seconds)
+
+
+def parse_clock(text: str) -> Fraction:
+    """``[h:]m:ss.fff`` or plain seconds (``12.5``) as exact seconds; minutes may run past 59
+    (REAPER counts minutes on), seconds may have one digit (some tools write ``2:1.540``) and
+    a decimal comma. ValueError with a readable reason otherwise."""
+    stripped = text.strip()
+    match = _CLOCK.fullmatch(stripped)
+    if not match:
+        raise ValueError(f"{stripped!r} is not a time (expected m:ss.fff or h:mm:ss.fff)")
+    first, second, secs = match.groups()
+    hours, minutes = (first, second) if second is not None else (None, first)
+    seconds = Fraction(Decimal(secs.replace(",", ".")))
+    if minutes is not None and seconds >= 60:
+        raise ValueError(f"{stripped!r}: the seconds are 60 or more")
+    if hours is not None and int(minutes or 0) >= 60:
+        raise ValueError(f"{stripped!r}: the minutes are 60 or more")
+    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + seconds
+
+
+def parse_seconds(text: str) -> Fraction:
+    """A plain decimal number of seconds, exactly; ValueError otherwise."""
+    stripped = text.strip()
+    if not _SECONDS.fullmatch(stripped):
+        raise ValueError(f"{stripped!r} is not a number of seconds")
+    return Fraction(Decimal(stripped))
+
+
+def parse_samples(text: str, sample_rate: float) -> Fraction:
+    """A whole number of samples at ``sample_rate`` as exact seconds; ValueError otherwise."""
+    stripped = text.strip()
+    if not stripped.isascii() or not stripped.isdigit():
+        raise ValueError(f"{stripped!r} is not a whole number of samples")
+    return Fraction(int(stripped)) / Fraction(Decimal(repr(float(sample_rate))))
+
+
+def frame_rate(rate: str) -> Fraction:
+    """The exact frames per second a rate's name stands for (``29.97`` is 30000/1001)."""
+    value = Fraction(Decimal(rate))
+    return _NTSC.get(value, value)
+
+
+def parse_frames(text: str, rate: Fraction, *, drop: bool = False) -> Fraction:
+    """SMPTE ``hh:mm:ss:ff`` (``;`` before the frames of drop-frame timecode) or a CD's
+    ``mm:ss:ff`` at ``rate`` frames per second, as exact seconds; ValueError otherwise."""
+    stripped = text.strip()
+    parts = re.split(r"[:;]", stripped)
+    if len(parts) not in (3, 4) or not all(p.isascii() and p.isdigit() for p in parts):
+        raise ValueError(f"{stripped!r} is not a frame time (expected hh:mm:ss:ff)")
+    numbers = [int(p) for p in parts]
+    hours, minutes, seconds, frames = numbers if len(numbers) == 4 else [0, *numbers]
+    nominal = round(rate)
+    if frames >= nominal:
+        raise ValueError(f"{stripped!r}: frame {frames} is past the {nominal} of a second")
+    if seconds >= 60 or (len(numbers) == 4 and minutes >= 60):
+        raise ValueError(f"{stripped!r}: the minutes or seconds are 60 or more")
+    count = ((hours * 60 + minutes) * 60 + seconds) * nominal + frames
+    if drop:
+        # Drop-frame timecode skips the first 2 (4 at 59.94) frame numbers of every minute
+        # but each tenth: those numbers name no frame.
+        skipped = 2 * nominal // 30
+        total_minutes = hours * 60 + minutes
+        count -= skipped * (total_minutes - total_minutes // 10)
+    return count / rate
+
+
+def format_clock(seconds: Fraction, *, hours: bool = False) -> str:
+    """``m:ss.fff`` (``h:mm:ss.fff`` from an hour on, or always with ``hours``), exact: as many
+    decimals as the time has, at least three."""
+    if seconds < 0:
+        raise ValueError("a negative time has no clock form")
+    whole_hours, rest = divmod(seconds, 3600)
+    whole_minutes, secs = divmod(rest, 60)
+    decimal = Decimal(secs.numerator) / Decimal(secs.denominator)
+    if Fraction(decimal) != secs:
+        raise ValueError(f"{float(seconds)!r} has no exact decimal form")  # not from a float
+    if decimal.as_tuple().exponent > -3:  # type: ignore[operator]
+        decimal = decimal.quantize(Decimal("0.001"))
+    text = format(decimal, "f")
+    whole, _, fraction = text.partition(".")
+    second_text = f"{int(whole):02d}.{fraction}"
+    if whole_hours or hours:
+        return f"{whole_hours}:{whole_minutes:02d}:{second_text}"
+    return f"{whole_minutes}:{second_text}"
