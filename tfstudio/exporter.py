@@ -24,7 +24,7 @@ SOURCES = ("labels", "detections")
 TEXTGRID_END_TOLERANCE_S = 0.01
 # Formats whose confidence column marks a detection on import: a label export leaves it out,
 # so accepted detections come back as labels, not as detections to review again.
-CONFIDENCE_MARKS_DETECTIONS = frozenset({"audacity", "raven", "dcase"})
+CONFIDENCE_MARKS_DETECTIONS = frozenset({"audacity", "raven", "dcase", "audition"})
 
 
 def project_events(project: Project, source: str = "labels") -> list[Event]:
@@ -272,6 +272,11 @@ def _file_options(
         options["recordings"] = list(recording_names(recordings).values())
         # Detections keep their confidence, which is what makes a row a detection on import.
         options["confidences"] = source == "detections"
+    elif fmt == "labelstudio":
+        # A task per recording, those without events too (to label on in Label Studio);
+        # detections are the tasks' predictions, labels their annotations.
+        options["recordings"] = list(recording_names(recordings).values())
+        options["predictions"] = source == "detections"
     elif fmt == "soundevent":
         names = recording_names(recordings)
         options["recordings"] = [
