@@ -386,7 +386,22 @@ class _LabelContext:
         self._run_ended = False
         self._began = time.time()
 
-    def recording(self, name: str) -> Recording | None:
+    def recording(
+        self, name: str, aliases: Callable[[str], list[str]] | None = None
+    ) -> Recording | None:
+        """The recording a label file names, else the first found by one of the other names
+        ``aliases`` gives it (a format's own, e.g. Label Studio's upload prefix removed)."""
+        found = self._find(name)
+        if found is None and aliases is not None and name not in self.ambiguous:
+            for alias in aliases(name):
+                found = self._find(alias)
+                if alias in self.ambiguous:
+                    self.ambiguous[name] = self.ambiguous[alias]
+                if found is not None or alias in self.ambiguous:
+                    break
+        return found
+
+    def _find(self, name: str) -> Recording | None:
         if name not in self._recordings:
             try:
                 self._recordings[name] = self.project.find_recording(name)
@@ -626,8 +641,12 @@ def _import_label_file(
         else:
             file_recording = found
 
+    aliases = getattr(module, "recording_aliases", None)
+
     def recording_of(event: LabelEvent) -> Recording | None:
-        return file_recording if not event.recording else context.recording(event.recording)
+        if not event.recording:
+            return file_recording
+        return context.recording(event.recording, aliases)
 
     # Detections need the import's run before their rows are staged; it is made only when
     # this file brings a detection the project does not have, so a repeated import adds none.
@@ -706,8 +725,9 @@ def _import_label_file(
         if recording in context.ambiguous:
             why = f"{count} event(s) not imported: {context.ambiguous[recording]}"
         else:
+            also = "".join(f" (nor '{alias}')" for alias in (aliases(recording) if aliases else ()))
             why = (
-                f"{count} event(s) for '{recording}', which is not in the project "
+                f"{count} event(s) for '{recording}'{also}, which is not in the project "
                 "(import the audio first)"
             )
         report.label_issues.append(Problem(why, path))
