@@ -395,3 +395,18 @@ def test_write_refuses_an_event_it_cannot_hold(tmp_path):
     with pytest.raises(ValueError, match="offset is before onset"):
         labelstudio.write([LabelEvent("a.wav", 2.0, 1.0, "x")], path)
     assert not path.exists()
+
+
+def test_labels_on_a_text_are_not_taken_for_sounds(tmp_path):
+    # A named-entity task: Labels spans at character offsets of the task's text.
+    span = region(0, 5, ["PER"])
+    span["value"]["text"] = "Alice"
+    span["to_name"] = "text"
+    tasks = [task(1, "x.wav", [annotation(1, [span])])]
+    tasks[0]["data"] = {"text": "Alice went home."}
+    result = labelstudio.read(write_json(tmp_path / "export.json", tasks))
+    assert result.events == [] and result.issues == []
+    assert [w.reason for w in result.warnings] == [
+        "results that are not Labels regions left out (1 'text span'): only labelled regions "
+        "are events"
+    ]

@@ -535,6 +535,10 @@ def _region_events(reader: _Reader, annotation: _Annotation, item: Any) -> list[
         return []
     if not isinstance(value, dict):
         raise ValueError("its 'value' is not an object")
+    if isinstance(value.get("text"), str):
+        # A Labels span of a text task (character offsets, not seconds).
+        reader.other_types["text span"] = reader.other_types.get("text span", 0) + 1
+        return []
     start = _time(value, "start")
     end = _time(value, "end")
     if end < start:
