@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -58,6 +57,7 @@ from tfstudio.qt.spectrogram import SpectrogramView
 from tfstudio.qt.status import MessageBar
 from tfstudio.qt.subscribe import listen
 from tfstudio.qt.workspace import qt_detections, qt_workspace
+from tfstudio.session.folders import free_folder, listing, other_entries
 from tfstudio.session.jobs import JobResult
 from tfstudio.session.view_settings import ViewSettings
 from tfstudio.session.workspace import Reveal
@@ -527,7 +527,7 @@ class MainWindow(QMainWindow):
 
     def ask_new_project(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self, "Choose or create an empty folder for the new project"
+            self, "Choose or create an empty folder for the new project", self._start_folder()
         )
         if not folder:
             return
@@ -535,6 +535,11 @@ class MainWindow(QMainWindow):
         if (path / DB_NAME).exists():
             self.open_project(path)
             return
+        chosen = self._confirm_project_folder(path)
+        if chosen is None:
+            self.statusBar().showMessage("New project cancelled: nothing was made", 6000)
+            return
+        path = chosen
         try:
             self.workspace.open_project(path, create=True)
         except (ProjectError, OSError) as exc:
@@ -542,23 +547,54 @@ class MainWindow(QMainWindow):
             return
         qs.remember_project(path)
 
+    def _start_folder(self) -> str:
+        """Where the folder dialogs begin: beside the last project, else the home folder (not
+        the folder tfstudio was started from, which a stray Choose would take)."""
+        recent = next(iter(qs.recent_projects()), None)
+        if recent is not None and recent.parent.is_dir():
+            return str(recent.parent)
+        return str(Path.home())
+
+    def _confirm_project_folder(self, path: Path) -> Path | None:
+        """``path`` when it is empty; else ask: a new folder inside it (the default), this
+        folder beside what it holds, or nothing (None)."""
+        entries = other_entries(path)
+        if not entries:
+            return path
+        inside = free_folder(path)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "The folder is not empty",
+            f"{path} already holds {len(entries)} file(s) or folder(s): {listing(entries)}.\n\n"
+            "A project keeps its database (project.sqlite), its feature cache and its runs "
+            f"in its folder. Make the project in a new folder, {inside.name}, inside this "
+            "one, or here, beside what it holds?",
+            parent=self,
+        )
+        new = box.addButton(f"New folder {inside.name}", QMessageBox.ButtonRole.AcceptRole)
+        here = box.addButton("Here", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(new)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is new:
+            return inside
+        return path if clicked is here else None
+
     def ask_open_project(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a project folder")
+        folder = QFileDialog.getExistingDirectory(
+            self, "Open a project folder", self._start_folder()
+        )
         if folder:
             self.open_project(Path(folder))
 
     def ask_create_demo(self) -> None:
-        parent = QFileDialog.getExistingDirectory(self, "Where should the demo project go?")
+        parent = QFileDialog.getExistingDirectory(
+            self, "Where should the demo project go?", self._start_folder()
+        )
         if not parent:
             return
-        folder = next(
-            Path(parent) / name
-            for name in itertools.chain(
-                ["tfstudio-demo"], (f"tfstudio-demo-{i}" for i in itertools.count(2))
-            )
-            if not (Path(parent) / name).exists()
-        )
-        self.create_demo(folder)
+        self.create_demo(free_folder(Path(parent), "tfstudio-demo"))
 
     def create_demo(self, folder: Path, **options) -> bool:
         from tfstudio.importer import create_demo

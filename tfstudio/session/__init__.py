@@ -19,6 +19,7 @@ plain-Python events (psygnal): widgets subscribe to them and write to the models
 - :mod:`.review` — the review list: which detections, in which order, counts per state.
 - :mod:`.rules` — what counts as a label; adjusting a detection accepts it, deleting one rejects it.
 - :mod:`.project_ref` — a project given open (borrowed) or as a folder (opened on use).
+- :mod:`.folders` — a new project's folder: what it holds already, a free name inside it.
 - :mod:`.view_settings` — how spectrograms are drawn (remembered by :mod:`tfstudio.qt.settings`).
 
 ``tfstudio.qt`` builds on this package; nothing here imports Qt (an import contract holds it).
