@@ -292,11 +292,10 @@ class TrainConfig:
     # What the tuning maximises per class: the mean of segment and event F1 less this much
     # of the segment error rate; > 0 trades a little F1 for fewer insertions.
     tune_er_weight: float = 1.0
-    # The tuning also chooses each class's hysteresis (see ``hysteresis``). Measured on the
-    # real-sounds benchmark's four trained runs (their val posteriors tuned again, scored on
-    # the never-heard test clips): event F1 0.254 → 0.287 on average, higher at every seed
-    # (0.247 → 0.295, 0.286 → 0.305, 0.268 → 0.308, 0.215 → 0.241), segment F1 0.567 →
-    # 0.578, ER 0.671 → 0.656: sounds that fade out keep their detection to their end.
+    # The tuning also chooses each class's hysteresis (see ``hysteresis``). On the real-sounds
+    # benchmark's never-heard test clips, seeds 0-3: event F1 0.254 → 0.284 on average, higher
+    # at every seed (0.247 → 0.297, 0.286 → 0.311, 0.268 → 0.299, 0.215 → 0.230), segment F1
+    # 0.569 → 0.575, ER 0.662 → 0.649: sounds that fade out keep their detection to their end.
     tune_hysteresis: bool = True
     class_thresholds: dict[str, float] = field(default_factory=dict)
     class_median_filter_frames: dict[str, int] = field(default_factory=dict)
