@@ -186,3 +186,58 @@ def test_detect_on_unlabelled_recordings_picks_those_without_labels(review_windo
         r.id for r in ws.recordings() if r.id != labelled.id
     )
     win.detector.shutdown()
+
+
+def test_after_detecting_on_other_recordings_next_goes_to_their_detections(
+    review_window, qtbot, monkeypatch
+):
+    """Detect on selected (or unlabelled) recordings while another is open: the review list
+    turns to all recordings, and N goes to the first detection. It stayed on 'this
+    recording', which had none ('No detections on this recording yet: Detect ▸'), and N did
+    nothing at all."""
+    from PySide6.QtCore import Qt
+
+    win = review_window
+    ws = win.workspace
+    rec0, rec1, rec2 = sorted(ws.recordings(), key=lambda r: r.stem)
+    qtbot.keyClick(win.view.graphics, Qt.Key.Key_PageDown)
+    qtbot.keyClick(win.view.graphics, Qt.Key.Key_PageDown)
+    assert ws.recording.id == rec2.id
+    assert win.review.model.rowCount() == 0
+    monkeypatch.setenv("FAKE_CLI", "")
+    win.detector.program = FAKE_CLI
+    win.browser.select_ids([rec0.id, rec1.id])
+    with qtbot.waitSignal(win.detector.finished, timeout=30_000) as finished:
+        assert win.detect("selected")
+    assert finished.args[0].status == "done"
+    assert win.review.scope_combo.currentData() == "all"
+    qtbot.keyClick(win.view.graphics, Qt.Key.Key_N)
+    assert ws.recording.id == rec0.id
+    assert ws.selected_id is not None
+    assert ws.detections.get(ws.selected_id) is not None  # a detection, not a label
+
+
+def test_after_detecting_on_the_open_recording_the_list_stays_on_it(
+    review_window, qtbot, monkeypatch
+):
+    win = review_window
+    monkeypatch.setenv("FAKE_CLI", "")
+    win.detector.program = FAKE_CLI
+    with qtbot.waitSignal(win.detector.finished, timeout=30_000):
+        assert win.detect("current")
+    assert win.review.scope_combo.currentData() == "recording"
+
+
+def test_next_on_a_recording_without_detections_says_so(review_window, qtbot):
+    from PySide6.QtCore import Qt
+
+    win = review_window
+    qtbot.keyClick(win.view.graphics, Qt.Key.Key_PageDown)
+    assert win.review.model.rowCount() == 0
+    win.statusBar().clearMessage()
+    qtbot.keyClick(win.view.graphics, Qt.Key.Key_N)
+    assert (
+        win.statusBar()
+        .currentMessage()
+        .startswith("No pending detections on this recording (the list's 'all recordings'")
+    )

@@ -205,6 +205,7 @@ class MainWindow(QMainWindow):
         # The training panel and the run history (eight plots, ~0.5 s to build) are made when
         # first needed, or just after the window's first paint: see _ensure_training.
         self._training: TrainingPanel | None = None
+        self._detected_ids: list[int] = []  # the recordings of the detection last started
         self._run_history: RunHistory | None = None
         self._awaiting_paint = False
         self._build_pages()
@@ -954,6 +955,7 @@ class MainWindow(QMainWindow):
             if not ids:
                 self.statusBar().showMessage("Every recording has labels", 5000)
                 return False
+        self._detected_ids = list(ids)
         return self.detector.detect(ids)
 
     def _on_detect_start(self, total: int) -> None:
@@ -974,6 +976,13 @@ class MainWindow(QMainWindow):
         for action in (*self.detect_actions.values(), self.detect_tool_action):
             action.setEnabled(True)
         self.review.set_job(False)
+        current = self.workspace.recording
+        if outcome.status in ("done", "cancelled") and any(
+            current is None or rec_id != current.id for rec_id in self._detected_ids
+        ):
+            # Detections on other recordings: the list shows them all, and N goes to the
+            # first (on 'this recording' it said there were none, and N did nothing).
+            self.review.set_scope("all")
         if outcome.status == "done":
             r = outcome.result
             summary = (

@@ -694,6 +694,8 @@ class ReviewPanel(QWidget):
         """Go to the next (1) or previous (-1) detection in the list's order."""
         n = self.model.rowCount()
         if not n:
+            if self.workspace.run_id is not None:
+                self.workspace.report(self._none_text())
             return None
         current = self.current_event()
         row = self.model.row_of(current.id) if current is not None else None
@@ -736,6 +738,19 @@ class ReviewPanel(QWidget):
         before = [e for e in events[:row] if e.review == "none" and e.id != event_id]
         pending = after or before
         return pending[0] if pending else None
+
+    def _none_text(self) -> str:
+        shown = "pending " if self.model.show == "pending" else ""
+        if self.model.scope == "recording":
+            return (
+                f"No {shown}detections on this recording (the list's 'all recordings' "
+                "shows the others')"
+            )
+        return f"No {shown}detections in any recording"
+
+    def set_scope(self, scope: str) -> None:
+        """List the detections of ``recording`` (the open one) or of ``all`` recordings."""
+        self.scope_combo.setCurrentIndex(max(0, self.scope_combo.findData(scope)))
 
     def _on_filter_change(self, *_args) -> None:
         self.model.scope = self.scope_combo.currentData()
