@@ -1016,8 +1016,15 @@ class MainWindow(QMainWindow):
             return
         self.player.play(onset, offset)
 
-    def _on_review_adjust(self, _event_id: int) -> None:
-        self.view.zoom_to_selection()
+    def _on_review_adjust(self, event_id: int) -> None:
+        event = self.workspace.detections.get(event_id) or self.workspace.labels.get(event_id)
+        if event is None:
+            self.view.zoom_to_selection()
+        else:
+            # As much again on each side (0.5 s at least): the model often caught part of
+            # the sound, and an edge is dragged out past where it ends.
+            room = max(event.offset - event.onset, 0.5)
+            self.view.show_range(event.onset - room, event.offset + room)
         self.view.graphics.setFocus()
         self.statusBar().showMessage(
             "Drag the detection's edges to adjust it: it is accepted when you let go "
