@@ -206,6 +206,7 @@ class MainWindow(QMainWindow):
         # first needed, or just after the window's first paint: see _ensure_training.
         self._training: TrainingPanel | None = None
         self._detected_ids: list[int] = []  # the recordings of the detection last started
+        self._layout_without_project: QByteArray | None = None  # the docks' when it closed
         self._run_history: RunHistory | None = None
         self._awaiting_paint = False
         self._build_pages()
@@ -1135,15 +1136,26 @@ class MainWindow(QMainWindow):
             action.setEnabled(project is not None)
         self.toolbar.setEnabled(project is not None)
         closed = qs.closed_docks()
+        has_runs = project is not None and any(not r.imported for r in project.runs())
+        shown = {
+            # Training curves take room from the spectrogram: shown once there are runs
+            # (or on Train), unless the user closed them, which holds across starts.
+            name: (has_runs and name not in closed) or self._training_running()
+            if name in BOTTOM_DOCKS
+            else project is not None
+            for name in self.docks
+        }
+        if project is None and any(dock.isVisible() for dock in self.docks.values()):
+            # Docks hidden and shown again get their room shared out anew (the classes list
+            # grew at every close and reopen, the tabs under it shrank): kept for the next.
+            self._layout_without_project = self.saveState(LAYOUT_VERSION)
         for name, dock in self.docks.items():
-            if name in BOTTOM_DOCKS:
-                # Training curves take room from the spectrogram: shown once there are runs
-                # (or on Train), unless the user closed them, which holds across starts.
-                has_runs = project is not None and any(not r.imported for r in project.runs())
-                wanted = has_runs and name not in closed
-                dock.setVisible(wanted or self._training_running())
-            else:
-                dock.setVisible(project is not None)
+            dock.setVisible(shown[name])
+        if project is not None and self._layout_without_project is not None:
+            self.restoreState(self._layout_without_project, LAYOUT_VERSION)
+            self._layout_without_project = None
+            for name, dock in self.docks.items():  # this project's, not the last one's
+                dock.setVisible(shown[name])
         if project is not None and self._default_dock_sizes:
             self._apply_default_dock_sizes()
         self.setWindowTitle(f"{project.root.name} — tfstudio" if project else "tfstudio")
