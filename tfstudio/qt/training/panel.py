@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -75,6 +76,10 @@ EMA_ALPHA = 0.05
 FOLLOW_MS = 2000
 # Reasons for recordings left out of a run that the banner names (the log has all).
 LEFT_OUT_SHOWN = 3
+# Below this height a plot in two rows is cramped, and the curves go in one row when each
+# is at least this wide there.
+TWO_ROWS_MIN_PX = 170
+ONE_ROW_MIN_PX = 200
 
 BANNER_STYLES = {
     "error": ("#FDECEA", "#8A1C12", "#E0A39B"),
@@ -315,10 +320,10 @@ class TrainingPanel(QWidget):
         )
         self.f1_curve = self.score_plot.curve("F1 (higher is better)", F1_COLOR, symbol="o")
         self.er_curve = self.score_plot.curve("ER (lower is better)", ER_COLOR, symbol="t")
-        grid.addWidget(self.tf_plot, 0, 0)
-        grid.addWidget(self.loss_plot, 0, 1)
-        grid.addWidget(self.val_plot, 1, 0)
-        grid.addWidget(self.score_plot, 1, 1)
+        self._grid = grid
+        self._one_row: bool | None = None
+        self._watched: QWidget | None = None
+        self._place_plots(one_row=False)
         layout.addLayout(grid, 1)
 
         log_bar = QHBoxLayout()
@@ -342,6 +347,58 @@ class TrainingPanel(QWidget):
     @property
     def plots(self) -> tuple[TrainingPlot, ...]:
         return (self.tf_plot, self.loss_plot, self.val_plot, self.score_plot)
+
+    # ----------------------------------------------------------------- layout
+    def _place_plots(self, *, one_row: bool) -> None:
+        """The four curves in two rows of two, or in one row of four: in the window's dock,
+        30 % of its height, two rows did not fit, and the second (validation loss, F1 and
+        ER: whether the run is any good) was below the fold."""
+        if one_row == self._one_row:
+            return
+        self._one_row = one_row
+        for i, plot in enumerate(self.plots):
+            row, column = (0, i) if one_row else divmod(i, 2)
+            self._grid.addWidget(plot, row, column)
+            plot.set_key_below(one_row)
+        for column in range(4):
+            self._grid.setColumnStretch(column, 1 if one_row or column < 2 else 0)
+
+    def _fit_plots(self) -> None:
+        """One row when two would be cramped in the height shown and four fit side by side."""
+        parent = self.parentWidget()
+        # In a scroll area the panel is never shorter than its minimum: what counts is the
+        # height the area shows.
+        shown = parent.height() if parent is not None else self.height()
+        layout = self.layout()
+        if layout is None:
+            return
+        chrome = layout.minimumSize().height() - self._grid.minimumSize().height()
+        spacing = self._grid.spacing()
+        two_rows = (shown - chrome - spacing) / 2
+        margins = layout.contentsMargins()
+        width = self.width() - margins.left() - margins.right()
+        one_row_width = (width - 3 * spacing) / 4
+        self._place_plots(one_row=two_rows < TWO_ROWS_MIN_PX and one_row_width >= ONE_ROW_MIN_PX)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        parent = self.parentWidget()
+        if parent is not self._watched:
+            if self._watched is not None:
+                self._watched.removeEventFilter(self)
+            self._watched = parent
+            if parent is not None:
+                parent.installEventFilter(self)
+        self._fit_plots()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_plots()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._watched and event.type() == QEvent.Type.Resize:
+            self._fit_plots()
+        return super().eventFilter(watched, event)
 
     # ------------------------------------------------------------------ commands
     def open_dialog(self) -> None:

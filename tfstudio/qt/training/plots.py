@@ -93,6 +93,8 @@ class TrainingPlot(pg.PlotWidget):
         text_color = palette.color(QPalette.ColorRole.Text)
         self._text_color = text_color.name()
         self._title = title
+        self._key: list[tuple[str, str, str]] = []
+        self._key_below = False
         grid_alpha = 0.25
         item = self.getPlotItem()
         self.set_key(key or [])
@@ -153,16 +155,25 @@ class TrainingPlot(pg.PlotWidget):
         In the title it can never hide a curve, which a legend box inside the plot does as
         soon as the data reach its corner.
         """
+        self._key = list(entries)
         marks = {"solid": "━━", "dashed": "╍╍", "dot": "●"}
-        parts = [html.escape(self._title)]
-        for text, color, style in entries:
-            parts.append(
-                f"<span style='color:{color}; font-weight:bold'>{marks.get(style, '━━')}</span>"
-                f"&nbsp;{html.escape(text)}"
-            )
-        self.getPlotItem().setTitle(
-            "&nbsp;&nbsp;&nbsp;".join(parts), color=self._text_color, size="10pt"
-        )
+        keys = [
+            f"<span style='color:{color}; font-weight:bold'>{marks.get(style, '━━')}</span>"
+            f"&nbsp;{html.escape(text)}"
+            for text, color, style in entries
+        ]
+        gap = "&nbsp;&nbsp;&nbsp;"
+        title = html.escape(self._title)
+        if keys:
+            title += ("<br>" if self._key_below else gap) + gap.join(keys)
+        self.getPlotItem().setTitle(title, color=self._text_color, size="10pt")
+
+    def set_key_below(self, below: bool) -> None:
+        """The legend on a line of its own under the title (a narrow plot: in the title's
+        line it made the plot wider than its widget, and the right of it was cut off)."""
+        if below != self._key_below:
+            self._key_below = below
+            self.set_key(self._key)
 
     def set_y_label(self, label: str) -> None:
         """Another name for the left axis (a loss that is BCE for one run, CE for another)."""
