@@ -101,7 +101,7 @@ def test_without_a_class_adding_says_what_to_do(tmp_path):
     ws.events.message.connect(messages.append)
     ws.open_project(tmp_path / "bare")
     assert ws.add_event(1.0, 2.0) is None
-    assert messages == ["Add a class first (Classes ▸ +)"]
+    assert messages == ["Add a class first: + Add class under Classes, or Ctrl+K"]
     ws.close_project()
 
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QColorDialog,
     QHBoxLayout,
     QInputDialog,
+    QLabel,
     QListWidget,
     QListWidgetItem,
     QMenu,
@@ -70,8 +71,17 @@ class ClassPalette(QWidget):
         buttons.addWidget(add)
         buttons.addWidget(edit)
         buttons.addStretch(1)
+        # Where a new project starts: nothing else says that labelling begins with a class.
+        self.hint = QLabel(
+            "No classes yet. <b>+ Add class</b> (Ctrl+K) names one; then drag on the "
+            "spectrogram to label a sound with it, and press 1–9 to switch classes."
+        )
+        self.hint.setWordWrap(True)
+        self.hint.setProperty("role", "hint")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.hint)
         layout.addWidget(self.list)
         layout.addLayout(buttons)
 
@@ -87,7 +97,10 @@ class ClassPalette(QWidget):
     def _on_classes_change(self) -> None:
         counts = self.workspace.labels.counts()
         self.list.clear()
-        for cls in self.workspace.classes():
+        classes = self.workspace.classes()
+        self.hint.setVisible(not classes)
+        self.list.setVisible(bool(classes))
+        for cls in classes:
             key = cls.hotkey or " "
             item = QListWidgetItem(
                 swatch(cls.color), f"{key}   {cls.name}   ({counts.get(cls.id, 0)})"

@@ -490,7 +490,7 @@ class Workspace:
         if class_id is None or self.event_class(class_id) is None:
             class_id = self._classes[0].id if self._classes else None
         if class_id is None:
-            self.report("Add a class first (Classes ▸ +)")
+            self.report("Add a class first: + Add class under Classes, or Ctrl+K")
             return None
         onset, offset = sorted((max(0.0, onset), max(0.0, offset)))
         offset = min(offset, self.recording.duration)
