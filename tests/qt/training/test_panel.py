@@ -173,3 +173,21 @@ def test_the_loss_axes_say_which_loss_the_run_trains_with(
     with qtbot.waitSignal(again.run_finished, timeout=WAIT_MS):
         again.start(["--epochs", "1", "--batches", "2"])
     assert labels(again) == {"BCE loss"}
+
+
+def test_epochs_without_a_score_draw_no_points_and_no_warning(qtbot, recwarn):
+    """A run whose epochs have no F1 (a val split without labels, an older run): the score
+    curves' symbols are empty, and pyqtgraph prints no 'All-NaN slice' RuntimeWarning."""
+    from tfstudio.qt.training.plots import TrainingPlot
+
+    plot = TrainingPlot("Validation scores", x_label="epoch", y_label="score")
+    qtbot.addWidget(plot)
+    plot.show()
+    curve = plot.curve("F1", "#00aa00", symbol="o")
+    curve.setData([1, 2, 3], [float("nan")] * 3, connect="finite")
+    plot.getPlotItem().getViewBox().autoRange()
+    qtbot.wait(10)
+    assert curve.getData()[0] is None or len(curve.getData()[0]) == 0
+    curve.setData([1, 2, 3], [0.1, float("nan"), 0.3], connect="finite")
+    assert len(curve.getData()[0]) == 3  # a score among them: drawn as given
+    assert not [w for w in recwarn if "All-NaN" in str(w.message)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -138,9 +139,8 @@ class TrainingPlot(pg.PlotWidget):
         kwargs = {}
         if symbol:
             kwargs = dict(symbol=symbol, symbolSize=6, symbolBrush=color, symbolPen=None)
-        item = self.getPlotItem().plot(
-            [], [], pen=pen(color, width, alpha, style), name=name, **kwargs
-        )
+        item = _Curve([], [], pen=pen(color, width, alpha, style), name=name, **kwargs)
+        self.getPlotItem().addItem(item)
         if symbol is None:
             item.setClipToView(True)
             item.setDownsampling(auto=True, method="peak")
@@ -211,3 +211,17 @@ def as_arrays(xs: list[float], ys: list[float | None]) -> tuple[np.ndarray, np.n
     x = np.asarray(xs, dtype=float)
     y = np.array([np.nan if v is None else v for v in ys], dtype=float)
     return x, y
+
+
+class _Curve(pg.PlotDataItem):
+    """A curve that takes values of which none is a number as no points: pyqtgraph's symbols
+    take the bounds of what they draw with numpy's nanmin, which warns ("All-NaN slice
+    encountered", on stderr) for a run whose epochs have no score (a val split without labels,
+    a run from before the scores were kept)."""
+
+    def setData(self, *args: Any, **kwargs: Any) -> None:
+        if len(args) == 2:
+            y = np.asarray(args[1], dtype=np.float64)
+            if y.size and not np.isfinite(y).any():
+                args = ([], [])
+        super().setData(*args, **kwargs)
