@@ -229,3 +229,29 @@ def test_export_path_follows_format_and_source_until_edited(export_dialog, qtbot
     qtbot.keyClick(dialog.path, Qt.Key.Key_Backspace)
     choose(qtbot, dialog.format, "dcase")
     assert dialog.path.text() == str(tmp_path / "exports" / "detections.tsv")
+
+
+def test_an_import_report_shows_each_problem_whole(window, qtbot, tmp_path):
+    """Labels for recordings not in the project: each problem names the file, then what to
+    do; at 640 px the lines ran off the right ('(import the audio fi') behind a horizontal
+    scroll bar. They wrap."""
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    labels = tmp_path / "val labels.tsv"
+    labels.write_text(
+        "filename\tonset\toffset\tevent_label\n"
+        + "".join(f"elsewhere_{i:03d}.wav\t1.0\t2.0\twren\n" for i in range(3))
+    )
+    seen = {}
+
+    def read(dialog: QDialog) -> None:
+        text = dialog.findChild(QPlainTextEdit)
+        seen["text"] = text.toPlainText()
+        seen["hidden"] = text.horizontalScrollBar().maximum()
+        qtbot.mouseClick(button(dialog, QDialogButtonBox.StandardButton.Ok), LEFT)
+
+    when_modal(qtbot, read)
+    window.import_labels([labels])
+    check_modal()
+    assert "elsewhere_000.wav" in seen["text"] and "import the audio" in seen["text"]
+    assert seen["hidden"] == 0  # nothing off to the right

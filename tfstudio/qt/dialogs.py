@@ -110,7 +110,9 @@ class ReportDialog(QDialog):
     def __init__(self, parent: QWidget | None, title: str, summary: str, details: Sequence[str]):
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.resize(640, 360 if details else 160)
+        # Wide enough for most problem lines (a path, then what to do) on one line each.
+        screen = self.screen().availableGeometry().width() if self.screen() else 1024
+        self.resize(min(900, int(screen * 0.9)) if details else 640, 360 if details else 160)
         layout = QVBoxLayout(self)
         head = QLabel(summary)
         head.setWordWrap(True)
@@ -120,7 +122,9 @@ class ReportDialog(QDialog):
             layout.addWidget(QLabel(f"{len(details)} problem(s):"))
             text = QPlainTextEdit("\n".join(details))
             text.setReadOnly(True)
-            text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+            # Wrapped: each line names a file and then what to do about it, and the second
+            # half was off to the right of a 640 px dialog.
+            text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
             layout.addWidget(text, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
         buttons.accepted.connect(self.accept)
