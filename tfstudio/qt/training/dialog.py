@@ -369,6 +369,8 @@ class TrainDialog(QDialog):
             self._frontend_dir = str(project.root)
         self._project = project
         self._unsplit = 0  # labelled recordings in no split (the Split button's)
+        self._train_labels: int | None = None  # labels in the train split (None: unknown)
+        self._schedule_ok = True
         self._read_project(project)
 
         self._build()
@@ -844,6 +846,7 @@ class TrainDialog(QDialog):
             lines.append(f"{unassigned} recording(s) without a split are not used.")
         self._data_text = "<br>".join(lines)
         warnings = []
+        self._train_labels = int(counts["train"][2])
         if counts["train"][2] == 0:
             warnings.append("The train split has no labels: training will fail.")
         if counts["val"][0] == 0:
@@ -867,6 +870,17 @@ class TrainDialog(QDialog):
             f"train ({round(100 * (1 - DEFAULT_VAL))} %) and val ({round(100 * DEFAULT_VAL)} %)"
         )
         self.split_button.setVisible(n > 0)
+        self._update_start()
+
+    def _update_start(self) -> None:
+        """Start only a run that can start: one whose schedule makes sense and, when it is new,
+        with labels in the train split (the child failed at once without them, and Return in
+        the dialog started it)."""
+        nothing = self.resume_run() is None and self._train_labels == 0
+        self.start_button.setEnabled(self._schedule_ok and not nothing)
+        self.start_button.setToolTip(
+            "Nothing to learn from: the train split has no labels" if nothing else ""
+        )
 
     def split_unassigned(self) -> None:
         """Put the labelled recordings without a split into train and val
@@ -1116,9 +1130,11 @@ class TrainDialog(QDialog):
         if p_min > p_max:
             self.schedule_summary.setText("p_min must not exceed p_max.")
             self.preview_curve.setData([], [])
-            self.start_button.setEnabled(False)
+            self._schedule_ok = False
+            self._update_start()
             return
-        self.start_button.setEnabled(True)
+        self._schedule_ok = True
+        self._update_start()
         epochs = self.epochs_spin.value()
         unit = self.unit_combo.currentData()
         try:
@@ -1180,6 +1196,7 @@ class TrainDialog(QDialog):
                 self._restore()  # back from a resumed run's settings to the user's own
             self._on_schedule_change()
         self._showing_run = resuming
+        self._update_start()
         self._on_recipe_change()  # a resumed run keeps its recipe: shown, not editable
         self._on_frontend_change()  # and its front end
         self._on_task_change()
