@@ -123,3 +123,30 @@ def test_cancel_makes_nothing(qtbot, bare_window, recordings):
     qtbot.wait(100)
     assert bare_window.workspace.project is None
     assert [p.name for p in recordings.iterdir()] == ["dawn.wav"]
+
+
+def test_opening_a_folder_that_is_no_project_says_how_to_make_one(qtbot, bare_window, recordings):
+    """The window told a user who opened a folder of recordings to run 'tfstudio init' in a
+    terminal; it names the menu that makes a project instead."""
+    seen: list = []
+    said: list[str] = []
+
+    def read(box: QMessageBox) -> None:
+        said.append(box.text())
+        click_button(box, "OK")
+
+    def then_read(dialog: QFileDialog) -> None:
+        on_modal(QMessageBox, read, seen)
+        type_folder(dialog, recordings)
+
+    on_modal(QFileDialog, then_read, seen)
+    (button,) = [
+        b for b in bare_window.welcome.findChildren(QPushButton) if b.text() == "Open project…"
+    ]
+    QTest.mouseClick(button, LEFT)
+    qtbot.waitUntil(lambda: bool(said), timeout=10_000)
+    (text,) = said
+    assert str(recordings) in text and "File ▸ New project…" in text
+    assert "tfstudio init" not in text
+    assert bare_window.workspace.project is None
+    assert [p.name for p in recordings.iterdir()] == ["dawn.wav"]

@@ -510,6 +510,17 @@ class MainWindow(QMainWindow):
     # ----------------------------------------------------------------- project
     def open_project(self, path: Path | str) -> bool:
         path = Path(path)
+        if path.is_dir() and not (path / DB_NAME).exists() and not (path / DB_NAME).is_symlink():
+            # The store's message names the command line ('tfstudio init'): here, the menu.
+            QMessageBox.warning(
+                self,
+                "Not a project",
+                f"{path} is not a tfstudio project: it has no {DB_NAME}.\n\n"
+                "File ▸ New project… makes one (in this folder, or in a new one inside it); "
+                "File ▸ Import recordings from folder… then brings in its recordings.",
+            )
+            qs.forget_project(path)
+            return False
         try:
             self.workspace.open_project(path)
         except (ProjectError, OSError) as exc:
