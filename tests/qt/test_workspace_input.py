@@ -442,3 +442,40 @@ def test_the_readout_is_cleared_when_another_recording_opens(window, qtbot):
     qtbot.wait(20)
     qtbot.mouseMove(view.graphics.viewport(), view.viewport_pos("spec", 0.6, 1000.0))
     assert float(readout(window).split()[1]) == pytest.approx(0.6, abs=0.02)  # ± a pixel
+
+
+def test_the_recordings_right_click_menu_says_it_sets_the_split(window, qtbot):
+    """Right-click on a recording listed 'Train', 'Validation', 'Test' with nothing above
+    them: 'Train' read as 'train a model on it'. A header names what they set, and for how
+    many recordings."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    ws, browser = window.workspace, window.browser
+    table, model = browser.table, browser.model
+    seen = {}
+
+    def choose() -> None:
+        menu = QApplication.activePopupWidget()
+        if not isinstance(menu, QMenu):
+            QTimer.singleShot(20, choose)
+            return
+        actions = [a for a in menu.actions() if not a.isSeparator()]
+        seen["header"] = (actions[0].text(), actions[0].isEnabled())
+        seen["next"] = actions[1].text()
+        menu.setActiveAction(actions[1])
+        qtbot.keyClick(menu, Qt.Key.Key_Return)
+
+    QTimer.singleShot(0, choose)
+    where = table.visualRect(model.index(1, 0)).center()
+    qtbot.mouseClick(
+        window.windowHandle(),
+        Qt.MouseButton.RightButton,
+        Qt.KeyboardModifier.NoModifier,
+        table.viewport().mapTo(window, where),
+    )
+    qtbot.waitUntil(lambda: "header" in seen)
+    name = model.index(1, 0).data()
+    assert seen["header"] == ("Split of 1 recording (" + name + "):", False)
+    assert seen["next"] == "&Train"
+    qtbot.waitUntil(lambda: {r.name: r.split for r in ws.recordings()}[name] == "train")

@@ -18,7 +18,7 @@ from PySide6.QtCore import (
     QSignalBlocker,
     Qt,
 )
-from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QStaticText
+from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPalette, QStaticText
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -436,6 +436,18 @@ class RecordingBrowser(QWidget):
 
     def _on_context_menu(self, pos) -> None:
         menu = self.split_menu()
+        # Alone, 'Train' read as 'train a model on it': a header says what these set.
+        ids = self.selected_ids()
+        rec = next((r for r in self.workspace.recordings() if r.id in ids), None)
+        if len(ids) == 1 and rec is not None:
+            which = f"1 recording ({rec.name})"
+        else:
+            which = f"{len(ids)} recordings"
+        header = QAction(f"Split of {which}:", menu)
+        header.setEnabled(False)
+        first = menu.actions()[0]
+        menu.insertAction(first, header)
+        menu.insertSeparator(first)
         index = self.table.indexAt(pos)
         rec_id = index.data(ID_ROLE) if index.isValid() else None
         rec = next((r for r in self.workspace.recordings() if r.id == rec_id), None)
