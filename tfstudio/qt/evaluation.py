@@ -175,7 +175,9 @@ class EvaluationPanel(QWidget):
         self.split_combo.currentIndexChanged.connect(self._on_choice_change)
         listen(self, ws.events.run, self._on_choice_change)
         listen(self, ws.events.project, self._on_project_change)
-        self._on_choice_change()
+        listen(self, ws.events.recordings, self._on_recordings_change)
+        self._split_counts: dict[str, int] = {}
+        self._on_recordings_change()
 
     # ------------------------------------------------------------------ public
     def split(self) -> str:
@@ -253,7 +255,10 @@ class EvaluationPanel(QWidget):
             self.table.setItem(r, 0, item)
             for c, key in enumerate(KEYS, start=1):
                 value = scores.get(key)
-                cell = QTableWidgetItem(_fmt(value, integer=c in COUNT_COLUMNS))
+                text = _fmt(value, integer=c in COUNT_COLUMNS)
+                if key == "threshold" and value is not None:
+                    text = f"{float(value):.2f}"  # as the command line prints it
+                cell = QTableWidgetItem(text)
                 cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if c in F1_COLUMNS and value is not None:
                     cell.setData(SCORE_ROLE, float(value))
@@ -262,11 +267,12 @@ class EvaluationPanel(QWidget):
                 ratio = hysteresis.get(name, 1.0)
                 if key == "threshold" and value is not None and r > 0 and ratio < 1:
                     # As `tfstudio evaluate` prints it in its "low" column.
-                    cell.setText(f"{_fmt(value)} ↓{_fmt(float(value) * ratio)}")
+                    low = float(value) * ratio
+                    cell.setText(f"{text} ↓{low:.2f}")
                     cell.setToolTip(
-                        f"A detection begins above {_fmt(value)} and goes on while the class's "
-                        f"probability stays above {_fmt(float(value) * ratio)} (hysteresis "
-                        f"{ratio:g}, tuned on val)"
+                        f"A detection begins above {float(value):.3g} and goes on while the "
+                        f"class's probability stays above {low:.3g} (hysteresis {ratio:g}, "
+                        "tuned on val)"
                     )
                 if r == 0:
                     cell.setFont(bold)
@@ -297,20 +303,51 @@ class EvaluationPanel(QWidget):
     # ---------------------------------------------------------- notifications
     def _on_project_change(self) -> None:
         self._results.clear()
-        self._on_choice_change()
+        self._split_counts = {}
+        self._on_recordings_change()
+
+    def _on_recordings_change(self) -> None:
+        """Each split's size in its menu entry; an empty test split gives way to a val split
+        that has recordings (a project split automatically has none to test on)."""
+        counts: dict[str, int] = {}
+        for rec in self.workspace.recordings():
+            if rec.split:
+                counts[rec.split] = counts.get(rec.split, 0) + 1
+        first = not self._split_counts
+        self._split_counts = counts
+        for index in range(self.split_combo.count()):
+            split = str(self.split_combo.itemData(index))
+            n = counts.get(split, 0)
+            self.split_combo.setItemText(index, f"{split} split ({n} recording{'s' * (n != 1)})")
+        if first and not counts.get("test") and counts.get("val"):
+            self.set_split("val")  # calls _on_choice_change
+        else:
+            self._on_choice_change()
 
     def _on_choice_change(self, *_args) -> None:
         run_id = self.workspace.run_id
-        self.evaluate_button.setEnabled(run_id is not None and not self.is_running())
-        cached = self._results.get((run_id, self.split())) if run_id is not None else None
+        split = self.split()
+        empty = self.workspace.project is not None and not self._split_counts.get(split)
+        self.evaluate_button.setEnabled(run_id is not None and not self.is_running() and not empty)
+        cached = self._results.get((run_id, split)) if run_id is not None else None
         if cached is not None:
             self.show_result(cached)
             return
         self.result = None
         self.table.setRowCount(0)
-        self.summary.setText(
-            "Train a model first." if run_id is None else "Press Evaluate to score this run."
-        )
+        if run_id is None:
+            self.summary.setText("Train a model first.")
+        elif empty:
+            other = "val" if split == "test" else "test"
+            alternative = (
+                f"choose the {other} split above, or " if self._split_counts.get(other) else ""
+            )
+            self.summary.setText(
+                f"No recordings in the {split} split: {alternative}put labelled recordings "
+                f"in it (Recordings list, right click ▸ Set split)."
+            )
+        else:
+            self.summary.setText("Press Evaluate to score this run.")
 
     def _on_job_finished(self, outcome: JobResult) -> None:
         job = self.job
