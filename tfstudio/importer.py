@@ -239,11 +239,23 @@ def import_audio(
     return report
 
 
+def _looks_like_labels(path: Path) -> bool:
+    """Whether a file given as audio is one of the label formats (by name or content)."""
+    try:
+        return guess_format(path) is not None
+    except (OSError, ValueError):
+        return False
+
+
 def _add_audio(project: Project, path: Path, split: str | None, report: ImportReport) -> None:
     try:
         info = probe(path)
     except AudioError as exc:
-        report.skipped.append(Problem.of(exc))
+        problem = Problem.of(exc)
+        if exc.kind == "not_audio" and _looks_like_labels(path):
+            # `tfstudio import P folder labels.tsv`: the labels were meant, not audio.
+            problem = Problem(f"{exc.reason}; a label file? give it with --labels", path)
+        report.skipped.append(problem)
     else:
         try:
             result = project.add_recording(**vars(info), split=split)

@@ -324,3 +324,19 @@ def test_a_name_with_a_line_break_prints_on_one_line(tmp_path, project):
     (problem,) = json.loads(result.stdout)["problems"]
     assert problem["path"] == str(unmatched)
     assert "\n" not in problem["message"]
+
+
+def test_a_label_file_given_as_audio_says_to_give_it_with_labels(tmp_path, project):
+    wav(tmp_path / "a.wav")
+    table = tmp_path / "labels.tsv"
+    table.write_text("filename\tonset\toffset\tevent_label\na.wav\t0.1\t0.5\tdog\n")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not labels, not audio\n")
+    result = tfstudio("import", project, tmp_path / "a.wav", table, notes, "-q")
+    assert result.returncode == EXIT_SKIPPED
+    assert f"skipped {table}: not an audio file" in result.stderr
+    assert "a label file? give it with --labels" in result.stderr
+    # A file that is no label file either gets no such hint.
+    (line,) = [x for x in result.stderr.splitlines() if str(notes) in x]
+    assert "--labels" not in line
+    assert recordings(project) == ["a.wav"]
