@@ -296,6 +296,9 @@ def test_a_number_key_after_delete_relabels_nothing(window, qtbot, small_project
     )
     assert ws.selected_id == target.id
     key(qtbot, window, Qt.Key.Key_Delete)
+    # Nothing is left on screen to show for it: the status bar says what went, and the way back.
+    said = window.statusBar().currentMessage()
+    assert said.startswith("Done: delete 'bird' at 4") and said.endswith("(Ctrl+Z undoes it)")
     key(qtbot, window, Qt.Key.Key_2)
     left = store_labels(small_project)
     assert target.id not in {e.id for e in left} and len(left) == 2

@@ -614,6 +614,7 @@ class Workspace:
             self.review([event.id], "rejected")
         else:
             self._write(self.project.delete_events, [event.id])
+            self._say_done()
         # Nothing is selected afterwards: selecting a neighbour would hand the number keys an
         # event the user never picked (Tab picks the next one). A rejected detection is no
         # exception: still selected, the next number key accepted it as a label of that class.
@@ -638,8 +639,17 @@ class Workspace:
                     project.update_event(event_id, review="rejected")
 
         self._write(apply)
+        if deleted:
+            self._say_done()
         self.select_event(None)
         return True
+
+    def _say_done(self) -> None:
+        """Say what the latest step did, and how to take it back (a deletion has nothing
+        left on screen to show for it)."""
+        description = self.undo_description()
+        if description:
+            self.events.message.emit(f"Done: {description} (Ctrl+Z undoes it)")
 
     def undo(self) -> str | None:
         """Undo the latest step and bring what it changed into view (:meth:`_show_step`)."""
