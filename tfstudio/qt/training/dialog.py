@@ -514,9 +514,11 @@ class TrainDialog(QDialog):
         tf_form.addRow(self.preview)
         self.schedule_summary = WrappedLabel()
         tf_form.addRow(self.schedule_summary)
+        # What the run learns from first: below the schedule's plot it was out of view until
+        # the dialog was scrolled (a new user's first question is "on what?").
+        right.addWidget(data_box)
         right.addWidget(tf_box)
         right.addWidget(self._build_frontend())
-        right.addWidget(data_box)
         right.addStretch(1)
 
         self.buttons = QDialogButtonBox(
