@@ -45,6 +45,8 @@ def test_a_class_that_runs_on_below_its_threshold_shows_how_far(qtbot, tmp_path,
         grid = win.evaluation.table
         cells = {grid.item(r, 0).text(): grid.item(r, 6) for r in range(1, grid.rowCount())}
         assert cells[held].text() == "0.40 ↓0.20"
+        names = [grid.item(r, 0) for r in range(1, grid.rowCount())]
+        assert all(item.toolTip() == item.text() for item in names)  # cut short when narrow
         assert "above 0.2 (hysteresis 0.5" in cells[held].toolTip()
         others = [name for name in cells if name != held]
         assert others and all(cells[name].text() == "0.40" for name in others)

@@ -248,6 +248,7 @@ class EvaluationPanel(QWidget):
         for r, (name, scores) in enumerate(rows):
             cls = classes.get(name)
             item = QTableWidgetItem(name)
+            item.setToolTip(name)  # the whole name where a narrow dock cuts it short
             if cls is not None:
                 item.setIcon(swatch(cls.color, 10))
             if r == 0:
