@@ -121,6 +121,9 @@ def test_empty_results() -> None:
     assert posteriors_to_events(np.zeros((100, 3)), ["a", "b", "c"], HOP) == []
     assert posteriors_to_events(np.zeros((0, 3)), ["a", "b", "c"], HOP) == []
     assert posteriors_to_events(np.zeros((0, 0)), [], HOP) == []
+    for frames in (0, 5):
+        held = posteriors_to_events(np.zeros((frames, 3)), ["a", "b", "c"], HOP, hysteresis=0.5)
+        assert held == []
 
 
 def test_bad_arguments() -> None:
