@@ -58,6 +58,7 @@ _Index = QModelIndex | QPersistentModelIndex
 EVENT_ROLE = Qt.ItemDataRole.UserRole + 1
 SLIDER_STEPS = 100
 COMMIT_DELAY_MS = 350  # keyboard and wheel steps on the slider: write once they pause
+LOWER_TICK_ALPHA = 120  # the lower threshold's tick: there, but quieter than the threshold's
 
 SORTS = {
     "confidence": "Most confident first",
@@ -132,6 +133,10 @@ class ThresholdControls(QWidget):
         )
         self.value_label = QLabel("0.50")
         self.value_label.setMinimumWidth(34)
+        # The lower threshold of a class with hysteresis ("↓0.28"): hidden without one.
+        self.lower_label = QLabel()
+        self.lower_label.setStyleSheet("color: #9aa0aa")
+        self.lower_label.setVisible(False)
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: #e69f00")
@@ -174,6 +179,7 @@ class ThresholdControls(QWidget):
         slider_row.setContentsMargins(0, 0, 0, 0)
         slider_row.addWidget(self.slider, 1)
         slider_row.addWidget(self.value_label)
+        slider_row.addWidget(self.lower_label)
         slider_row.addWidget(self.apply_all_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -244,13 +250,53 @@ class ThresholdControls(QWidget):
         with QSignalBlocker(self.slider):
             self.slider.setValue(round(value * SLIDER_STEPS))
         self.value_label.setText(f"{value:.2f}")
+        self._show_lower(class_id)
         for r in range(self.table.rowCount()):
-            cid = int(_cell(self.table, r, 0).data(Qt.ItemDataRole.UserRole))
+            item = _cell(self.table, r, 0)
+            cid = int(item.data(Qt.ItemDataRole.UserRole))
             own = cid in model.class_thresholds
+            lower = model.lower_threshold_for(cid)
             cell = _cell(self.table, r, 1)
-            cell.setText(f"{model.threshold_for(cid):.2f}" + (" •" if own else "  "))
-            cell.setToolTip("its own threshold" if own else "follows the global threshold")
+            text = f"{model.threshold_for(cid):.2f}"
+            tip = "its own threshold" if own else "follows the global threshold"
+            if lower is not None:
+                text += f" ↓{lower:.2f}"
+                tip += "; " + _goes_on_text(item.text(), lower, model.hysteresis_for(cid))
+            cell.setText(text + (" •" if own else "  "))
+            cell.setToolTip(tip)
         self.reset_button.setEnabled(bool(model.class_thresholds))
+
+    def _show_lower(self, class_id: int | None) -> None:
+        """The lower threshold the slider's scope runs on at, where its classes have one."""
+        model = self.detections
+        if class_id is not None:
+            scoped = [class_id]
+        else:  # the classes that follow the global threshold
+            scoped = [
+                c for c in model.class_ids() if c is not None and c not in model.class_thresholds
+            ]
+        ratios = {model.hysteresis_for(c) for c in scoped}
+        names = {c.id: c.name for c in self.workspace.classes()}
+        text = tip = ""
+        if len(ratios) == 1 and (ratio := ratios.pop()) < 1:
+            lower = model.threshold_for(scoped[0]) * ratio
+            text = f"↓{lower:.2f}"
+            who = names.get(scoped[0], "?") if class_id is not None else "classes that follow it"
+            tip = _goes_on_text(who, lower, ratio)
+        elif any(model.hysteresis_for(c) < 1 for c in scoped):
+            lines = [
+                _goes_on_text(names.get(c, "?"), low, model.hysteresis_for(c))
+                for c in scoped
+                if (low := model.lower_threshold_for(c)) is not None
+            ]
+            tip = "\n".join(lines)
+        self.lower_label.setText(text)
+        self.lower_label.setToolTip(tip)
+        self.lower_label.setVisible(bool(text))
+        self.slider.setToolTip(
+            "Detections are redrawn live while you drag; they are stored when you let go"
+            + (f"\n{tip}" if tip else "")
+        )
 
     def _on_counts_change(self) -> None:
         if not self.per_class_button.isChecked():
@@ -320,6 +366,15 @@ class ThresholdControls(QWidget):
     def _on_apply_all_click(self) -> None:
         done = self.detections.apply([r.id for r in self.workspace.recordings()])
         self.workspace.report(f"Detections of {done} recording(s) redone at these thresholds")
+
+
+def _goes_on_text(name: str, lower: float, ratio: float) -> str:
+    """What hysteresis does to a class's detections, for a tooltip."""
+    return (
+        f"{name}: a detection begins where the probability passes the threshold and goes on, "
+        f"before and after, down to {lower:.2f} (hysteresis {ratio:.2g} of the threshold, "
+        "kept when the threshold moves), so its mean confidence may lie below the threshold"
+    )
 
 
 # ------------------------------------------------------------------ review list
@@ -411,17 +466,21 @@ class ReviewTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             threshold = self.detections.threshold_for(event.class_id)
+            lower = self.detections.lower_threshold_for(event.class_id)
+            # With hysteresis a detection's mean may lie below the threshold it passed.
+            goes_on = "" if lower is None else f", goes on down to {lower:.2f}"
             return (
                 f"{cls.name if cls else '?'} on {row.recording}, "
                 f"{format_time(event.onset, 3)}–{format_time(event.offset, 3)}\n"
-                f"confidence {event.confidence or 0.0:.3f} (threshold {threshold:.2f}), "
-                f"{STATE_TEXT.get(event.review, event.review)}"
+                f"confidence {event.confidence or 0.0:.3f} (threshold {threshold:.2f}"
+                f"{goes_on}), {STATE_TEXT.get(event.review, event.review)}"
             )
         return None
 
 
 class ConfidenceDelegate(QStyledItemDelegate):
-    """The confidence as a bar in the class colour, with a tick at the class's threshold."""
+    """The confidence as a bar in the class colour, with a tick at the class's threshold and,
+    for a class with hysteresis, a fainter short one at the lower threshold it runs on to."""
 
     def __init__(self, detections: DetectionModel, parent: QWidget | None = None):
         super().__init__(parent)
@@ -446,6 +505,11 @@ class ConfidenceDelegate(QStyledItemDelegate):
         x = rect.left() + round(rect.width() * self.detections.threshold_for(event.class_id))
         painter.setPen(QColor("#ffffff"))
         painter.drawLine(x, rect.top() - 2, x, rect.bottom())
+        lower = self.detections.lower_threshold_for(event.class_id)
+        if lower is not None:
+            x = rect.left() + round(rect.width() * lower)
+            painter.setPen(QColor(255, 255, 255, LOWER_TICK_ALPHA))
+            painter.drawLine(x, rect.top(), x, rect.bottom())
         painter.restore()
 
 

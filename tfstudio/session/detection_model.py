@@ -86,6 +86,20 @@ class DetectionModel:
     def threshold_for(self, class_id: int) -> float:
         return self.class_thresholds.get(class_id, self.global_threshold)
 
+    def hysteresis_for(self, class_id: int) -> float:
+        """The share of its threshold a detection of the class goes on down to (1: none); the
+        share stays when the threshold moves, as ``detect`` applies it."""
+        if self.info is None:
+            return 1.0
+        ratios = self.info.hysteresis_ratios()
+        return next((r for c, r in zip(self._columns, ratios) if c == class_id), 1.0)
+
+    def lower_threshold_for(self, class_id: int) -> float | None:
+        """Where a detection of the class that passed its threshold goes on down to; None
+        without hysteresis."""
+        ratio = self.hysteresis_for(class_id)
+        return self.threshold_for(class_id) * ratio if ratio < 1 else None
+
     def column_thresholds(self) -> np.ndarray:
         return np.array(
             [self.global_threshold if c is None else self.threshold_for(c) for c in self._columns],
