@@ -397,6 +397,29 @@ def test_write_refuses_an_event_it_cannot_hold(tmp_path):
     assert not path.exists()
 
 
+def test_lines_from_a_generator_are_the_written_file(tmp_path, random_events):
+    # An export streams the store's events through lines(), a task a line.
+    events = [LabelEvent("b.wav", e.onset, e.offset, e.label) for e in random_events(3, 20)]
+    events += [
+        LabelEvent("a.wav", 1.0, 2.0, "dog", source="model", confidence=0.25),
+        LabelEvent("b.wav", 0.5, 0.5, "鳥", source="model", confidence=0.75, review="accepted"),
+    ]
+    for options in ({}, {"predictions": True}, {"recordings": ["z.wav", "b.wav"]}):
+        path = tmp_path / "tasks.json"
+        labelstudio.write(events, path, **options)
+        streamed = "".join(line + "\n" for line in labelstudio.lines(iter(events), **options))
+        assert streamed.encode("utf-8") == path.read_bytes()
+    assert list(labelstudio.lines([])) == ["[", "]"]
+
+
+def test_write_refuses_a_score_that_is_not_a_number_before_touching_the_file(tmp_path):
+    path = tmp_path / "tasks.json"
+    nan = LabelEvent("a.wav", 1.0, 2.0, "x", source="model", confidence=float("nan"))
+    with pytest.raises(ValueError, match="confidence nan is not a finite number"):
+        labelstudio.write([LabelEvent("a.wav", 0.0, 1.0, "x"), nan], path)
+    assert not path.exists()
+
+
 def test_labels_on_a_text_are_not_taken_for_sounds(tmp_path):
     # A named-entity task: Labels spans at character offsets of the task's text.
     span = region(0, 5, ["PER"])

@@ -51,7 +51,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -66,7 +66,7 @@ from tfstudio.formats.base import (
     checked,
     format_number,
     read_text,
-    write_text,
+    write_lines,
 )
 
 NAME = "labelstudio"
@@ -611,31 +611,67 @@ def write(
     events name); events go to the tasks' predictions with ``predictions`` True, to their
     annotations with False, and by default detections not yet accepted (model events in
     review "none") to predictions and the rest to annotations."""
-    tasks: dict[str, tuple[list[dict], list[dict], list[float]]] = {}
+    tasks = _tasks(events, recordings, predictions)  # a ValueError before the file is touched
+    write_lines(path, _task_lines(tasks))
+
+
+def lines(
+    events: Iterable[LabelEvent],
+    *,
+    recordings: Sequence[str] | None = None,
+    predictions: bool | None = None,
+) -> Iterator[str]:
+    """The lines :func:`write` writes, one task a line, made as they are asked for (the
+    events are gathered by recording first, in a compact form)."""
+    yield from _task_lines(_tasks(events, recordings, predictions))
+
+
+# One region as gathered for its task: a prediction?, start, end, label, score.
+_Region = tuple[bool, float, float, str, float | None]
+
+
+def _tasks(
+    events: Iterable[LabelEvent],
+    recordings: Sequence[str] | None,
+    predictions: bool | None,
+) -> dict[str, list[_Region]]:
+    """Each task's regions in the events' order; ValueError at the first event that cannot
+    be written."""
+    tasks: dict[str, list[_Region]] = {}
     for name in recordings or ():
-        tasks.setdefault(name, ([], [], []))
+        tasks.setdefault(name, [])
+    labels: dict[str, str] = {}  # one string per class name, not one per event
     for e in checked(events, NAME, tab_separated=False):
-        annotations, predicted, scores = tasks.setdefault(e.recording, ([], [], []))
         model = (
             predictions if predictions is not None else e.source == "model" and e.review == "none"
         )
-        target = predicted if model else annotations
-        region: dict[str, Any] = {
-            "id": _region_id(e.recording, len(annotations) + len(predicted)),
-            "from_name": FROM_NAME,
-            "to_name": TO_NAME,
-            "type": "labels",
-            "origin": "prediction" if model else "manual",
-            "value": {"start": e.onset, "end": e.offset, "channel": 0, "labels": [e.label]},
-        }
-        if model and e.confidence is not None:
-            if not math.isfinite(e.confidence):
-                raise ValueError(f"{NAME}: confidence {e.confidence!r} is not a finite number")
-            region["score"] = e.confidence
-            scores.append(e.confidence)
-        target.append(region)
-    lines = ["["]
-    for k, (name, (annotations, predicted, scores)) in enumerate(tasks.items(), start=1):
+        score = e.confidence if model else None
+        if score is not None and not math.isfinite(score):
+            raise ValueError(f"{NAME}: confidence {score!r} is not a finite number")
+        label = labels.setdefault(e.label, e.label)
+        tasks.setdefault(e.recording, []).append((model, e.onset, e.offset, label, score))
+    return tasks
+
+
+def _task_lines(tasks: dict[str, list[_Region]]) -> Iterator[str]:
+    yield "["
+    for k, (name, regions) in enumerate(tasks.items(), start=1):
+        annotations: list[dict[str, Any]] = []
+        predicted: list[dict[str, Any]] = []
+        scores: list[float] = []
+        for index, (model, start, end, label, score) in enumerate(regions):
+            region: dict[str, Any] = {
+                "id": _region_id(name, index),
+                "from_name": FROM_NAME,
+                "to_name": TO_NAME,
+                "type": "labels",
+                "origin": "prediction" if model else "manual",
+                "value": {"start": start, "end": end, "channel": 0, "labels": [label]},
+            }
+            if score is not None:
+                region["score"] = score
+                scores.append(score)
+            (predicted if model else annotations).append(region)
         task: dict[str, Any] = {"data": {"audio": name}, "annotations": [], "predictions": []}
         if annotations:
             task["annotations"] = [
@@ -648,9 +684,8 @@ def write(
                 prediction["score"] = sum(scores) / len(scores)
             task["predictions"] = [prediction]
         comma = "," if k < len(tasks) else ""
-        lines.append("  " + json.dumps(task, ensure_ascii=False) + comma)
-    lines.append("]")
-    write_text(path, "\n".join(lines) + "\n")
+        yield "  " + json.dumps(task, ensure_ascii=False) + comma
+    yield "]"
 
 
 def _region_id(recording: str, index: int) -> str:
