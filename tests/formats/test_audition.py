@@ -197,6 +197,13 @@ def test_clock_times_are_written_exactly():
     assert format_clock(Fraction(3723)) == "1:02:03.000"
     assert format_clock(Fraction("0.30000000000000004")) == "0:00.30000000000000004"
     assert format_clock(Fraction(5), hours=True) == "0:00:05.000"
+    assert format_clock(Fraction(7, 8)) == "0:00.875"
+    assert format_clock(Fraction("3599.0625")) == "59:59.0625"
+    assert format_clock(Fraction("90000.5")) == "25:00:00.500"
+    # No float is a third, or a decimal of 30 digits.
+    for inexact in (Fraction(1, 3), Fraction("0.123456789012345678901234567891")):
+        with pytest.raises(ValueError, match="has no exact decimal form"):
+            format_clock(inexact)
     # Drop-frame: ten minutes are 17982 frames.
     assert parse_frames("00:10:00;00", Fraction(30000, 1001), drop=True) == Fraction(
         17982 * 1001, 30000
