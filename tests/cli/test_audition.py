@@ -9,42 +9,20 @@ Audition's Markers panel exports them (tab-separated, in a .csv).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 
-from tfstudio.cli import main
+from tests.cli.commands import project_of, tfstudio
 from tfstudio.store import Project, set_review
 
 HEADER = "Name\tStart\tDuration\tTime Format\tType\tDescription\n"
 
 
-def tfstudio(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "tfstudio", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
-
-
 @pytest.fixture
 def project(tmp_path) -> Path:
     """meerkat.wav (4 s at 8 kHz) and süd.wav (3 s at 32 kHz)."""
-    audio = tmp_path / "audio"
-    audio.mkdir()
-    for name, rate, seconds in (("meerkat.wav", 8000, 4), ("süd.wav", 32000, 3)):
-        sf.write(audio / name, np.zeros(rate * seconds, dtype="float32"), rate)
-    root = tmp_path / "proj"
-    assert main(["init", str(root)]) == 0
-    assert main(["import", str(root), str(audio), "-q"]) == 0
-    return root
+    return project_of(tmp_path, [("meerkat.wav", 8000, 4), ("süd.wav", 32000, 3)])
 
 
 def events(root: Path) -> list[tuple]:

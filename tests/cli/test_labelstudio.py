@@ -9,41 +9,25 @@ Label Studio 1.x writes them (see tests/formats/test_labelstudio.py).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 
-from tfstudio.cli import main
+from tests.cli.commands import project_of, tfstudio
 from tfstudio.store import Project
-
-
-def tfstudio(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "tfstudio", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
 
 
 @pytest.fixture
 def project(tmp_path) -> Path:
     """rec1.wav, 1a2b3c4d-real.wav (named like an upload), sänger.wav in a folder, quiet.wav:
     3 s at 16 kHz each."""
-    audio = tmp_path / "audio"
-    (audio / "site 2").mkdir(parents=True)
-    for name in ("rec1.wav", "1a2b3c4d-real.wav", "site 2/sänger.wav", "quiet.wav"):
-        sf.write(audio / name, np.zeros(3 * 16000, dtype="float32"), 16000)
-    root = tmp_path / "proj"
-    assert main(["init", str(root)]) == 0
-    assert main(["import", str(root), str(audio), "-q"]) == 0
-    return root
+    return project_of(
+        tmp_path,
+        [
+            (name, 16000, 3)
+            for name in ("rec1.wav", "1a2b3c4d-real.wav", "site 2/sänger.wav", "quiet.wav")
+        ],
+    )
 
 
 def events(root: Path) -> list[tuple]:

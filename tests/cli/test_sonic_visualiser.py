@@ -9,15 +9,12 @@ written here in the shape Sonic Visualiser's "Export Annotation Layer" writes th
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 
+from tests.cli.commands import project_of, tfstudio
 from tfstudio.cli import main
 from tfstudio.store import Project
 
@@ -55,32 +52,12 @@ ONSETS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def tfstudio(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "tfstudio", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
-
-
 @pytest.fixture
 def project(tmp_path) -> Path:
     """birds.wav (4 s at 22.05 kHz), talk.wav (3 s at 48 kHz), quiet.wav (1 s at 8 kHz)."""
-    audio = tmp_path / "audio"
-    audio.mkdir()
-    for name, rate, seconds in (
-        ("birds.wav", 22050, 4),
-        ("talk.wav", 48000, 3),
-        ("quiet.wav", 8000, 1),
-    ):
-        sf.write(audio / name, np.zeros(rate * seconds, dtype="float32"), rate)
-    root = tmp_path / "proj"
-    assert main(["init", str(root)]) == 0
-    assert main(["import", str(root), str(audio), "-q"]) == 0
-    return root
+    return project_of(
+        tmp_path, [("birds.wav", 22050, 4), ("talk.wav", 48000, 3), ("quiet.wav", 8000, 1)]
+    )
 
 
 def events(root: Path) -> list[tuple]:
