@@ -175,3 +175,29 @@ def test_without_hysteresis_nothing_more_is_shown(review_window, qtbot):
     assert model.rowCount()
     assert "down to" not in model.data(model.index(0, 1), Qt.ItemDataRole.ToolTipRole)
     assert np.isclose(win.detections.hysteresis_for(_class_id(win, "bird")), 1.0)
+
+
+def test_all_classes_with_thresholds_of_their_own_say_the_slider_moves_none(
+    hysteresis_window, qtbot
+):
+    """After tuning every class has its own threshold: dragging the All classes slider then
+    changes no detection, and the panel says so (and how to move one)."""
+    win = hysteresis_window
+    controls = win.review.thresholds
+    model = win.detections
+    assert controls.scope_class() is None
+    assert not controls.scope_note.isVisible()  # frog and bird follow the global threshold
+
+    for name in ("bird", "frog"):  # each given its own, as training's tuning leaves them
+        _click_class(qtbot, controls, name)
+        _drag_slider(qtbot, controls.slider, 0.45)
+    _click_class(qtbot, controls, "frog")  # a second click: All classes again
+    assert controls.scope_class() is None
+    assert controls.scope_note.isVisible()
+    assert "moves none" in controls.scope_note.text()
+    before = {c: model.threshold_for(c) for c in (_class_id(win, "bird"), _class_id(win, "frog"))}
+    _drag_slider(qtbot, controls.slider, 0.8)
+    assert {c: model.threshold_for(c) for c in before} == before  # what the note says
+
+    _click_class(qtbot, controls, "bird")  # one class chosen: the note goes
+    assert not controls.scope_note.isVisible()

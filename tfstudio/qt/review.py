@@ -140,9 +140,21 @@ class ThresholdControls(QWidget):
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: #e69f00")
+        # "All classes" when every class has a threshold of its own (training tunes one for
+        # each): the slider then moves none of them, which a user dragging it must be told.
+        self.scope_note = QLabel(
+            "Every class has its own threshold (•), so this slider moves none: pick a class "
+            "above to move its threshold."
+        )
+        self.scope_note.setWordWrap(True)
+        self.scope_note.setStyleSheet("color: #9aa0aa")
+        self.scope_note.setVisible(False)
         self.reset_button = QToolButton()
         self.reset_button.setText("Reset")
-        self.reset_button.setToolTip("Every class follows the global threshold again")
+        self.reset_button.setToolTip(
+            "Every class back to the threshold training left: its own where training tuned "
+            "one on val, else the global threshold"
+        )
         self.apply_all_button = QToolButton()
         self.apply_all_button.setText("Apply to all")
         self.apply_all_button.setToolTip(
@@ -186,6 +198,7 @@ class ThresholdControls(QWidget):
         layout.setSpacing(3)
         layout.addLayout(row)
         layout.addLayout(slider_row)
+        layout.addWidget(self.scope_note)
         layout.addWidget(self.hint)
         layout.addWidget(self.table)
 
@@ -265,6 +278,10 @@ class ThresholdControls(QWidget):
             cell.setText(text + (" •" if own else "  "))
             cell.setToolTip(tip)
         self.reset_button.setEnabled(bool(model.class_thresholds))
+        ids = [c for c in model.class_ids() if c is not None]
+        self.scope_note.setVisible(
+            class_id is None and bool(ids) and all(c in model.class_thresholds for c in ids)
+        )
 
     def _show_lower(self, class_id: int | None) -> None:
         """The lower threshold the slider's scope runs on at, where its classes have one."""
