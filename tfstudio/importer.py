@@ -334,7 +334,6 @@ def import_labels(
     report = report if report is not None else ImportReport()
     paths = [Path(p) for p in label_paths]
     context = _LabelContext(project, report, paths)
-    context.outer_transaction = project.conn.in_transaction
     if len(paths) == 1:
         description = f"import {shown(paths[0].name)}"
     else:
@@ -379,7 +378,7 @@ class _LabelContext:
         self.paths = paths
         self.batch: EventImport | None = None
         # Whether the caller had a transaction open (never rolled back here).
-        self.outer_transaction = False
+        self.outer_transaction = project.conn.in_transaction
         # Each recording with the names a per-recording label file may start with, in one
         # Unicode form (computed once, not once per label file).
         self._file_keys = [

@@ -9,14 +9,13 @@ would.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.cli.commands import tfstudio
 from tfstudio.formats import jsonfmt, textgrid
 from tfstudio.store import Project
 
@@ -125,17 +124,6 @@ Object class = "TextGrid"
 1.5
 ""
 """
-
-
-def tfstudio(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "tfstudio", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
 
 
 def tiers(path: Path) -> list[tuple[str, list[tuple[float, float, str]]]]:

@@ -7,6 +7,7 @@ never in the GUI), on a split the run never early-stopped on (test by default).
 from __future__ import annotations
 
 import html
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -176,7 +177,8 @@ class EvaluationPanel(QWidget):
         listen(self, ws.events.run, self._on_choice_change)
         listen(self, ws.events.project, self._on_project_change)
         listen(self, ws.events.recordings, self._on_recordings_change)
-        self._split_counts: dict[str, int] = {}
+        # Each split's number of recordings; None until counted for the project open.
+        self._split_counts: dict[str, int] | None = None
         self._on_recordings_change()
 
     # ------------------------------------------------------------------ public
@@ -304,17 +306,16 @@ class EvaluationPanel(QWidget):
     # ---------------------------------------------------------- notifications
     def _on_project_change(self) -> None:
         self._results.clear()
-        self._split_counts = {}
+        self._split_counts = None
         self._on_recordings_change()
 
     def _on_recordings_change(self) -> None:
         """Each split's size in its menu entry; an empty test split gives way to a val split
         that has recordings (a project split automatically has none to test on)."""
-        counts: dict[str, int] = {}
-        for rec in self.workspace.recordings():
-            if rec.split:
-                counts[rec.split] = counts.get(rec.split, 0) + 1
-        first = not self._split_counts
+        counts = dict(Counter(r.split for r in self.workspace.recordings() if r.split))
+        if counts == self._split_counts:
+            return  # a label edit (the signal says label counts too): nothing to redo
+        first = self._split_counts is None
         self._split_counts = counts
         for index in range(self.split_combo.count()):
             split = str(self.split_combo.itemData(index))
@@ -328,7 +329,8 @@ class EvaluationPanel(QWidget):
     def _on_choice_change(self, *_args) -> None:
         run_id = self.workspace.run_id
         split = self.split()
-        empty = self.workspace.project is not None and not self._split_counts.get(split)
+        counts = self._split_counts or {}
+        empty = self.workspace.project is not None and not counts.get(split)
         self.evaluate_button.setEnabled(run_id is not None and not self.is_running() and not empty)
         cached = self._results.get((run_id, split)) if run_id is not None else None
         if cached is not None:
@@ -340,9 +342,7 @@ class EvaluationPanel(QWidget):
             self.summary.setText("Train a model first.")
         elif empty:
             other = "val" if split == "test" else "test"
-            alternative = (
-                f"choose the {other} split above, or " if self._split_counts.get(other) else ""
-            )
+            alternative = f"choose the {other} split above, or " if counts.get(other) else ""
             self.summary.setText(
                 f"No recordings in the {split} split: {alternative}put labelled recordings "
                 f"in it (Recordings list, right click ▸ Set split)."

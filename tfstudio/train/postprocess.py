@@ -168,7 +168,8 @@ def posteriors_to_event_arrays(
             low = np.zeros_like(active)
             np.greater(values[:, :n_frames], (thresholds * ratios)[c0:c1, None], out=low[:, 1:-1])
             _filtered(low, sizes[c0:c1])
-            active = _runs_reaching(low | active, active)
+            # ``low`` holds ``active`` (a lower threshold, and the majority filter is monotone).
+            active = _runs_reaching(low, active)
         parts.append(_runs(values, active, c0, hop_s, min_event_s, min_gap_s))
 
     return _merged(parts)
@@ -251,8 +252,8 @@ def posteriors_to_events(
     allowed; scipy.ndimage 'reflect' boundary). With ``hysteresis`` below 1 (per class
     allowed) an event goes on, before and after, while the posterior stays above the lower
     threshold ``threshold × hysteresis`` (filtered alike): a sound that fades out keeps its
-    detection to its end, and one that only nears the threshold starts none. Gaps between events of one class shorter than
-    ``min_gap_s`` are filled, then events shorter than ``min_event_s`` are dropped. Frame
+    detection to its end, and one that only nears the threshold starts none. Gaps between
+    events of one class shorter than ``min_gap_s`` are filled, then events shorter than ``min_event_s`` are dropped. Frame
     ``i`` covers ``[i * hop_s, (i + 1) * hop_s) + frame_offset_s``. ``confidence`` is the mean
     and ``peak`` the max posterior of the class over the event's frames (filled gaps included).
     """
