@@ -159,3 +159,29 @@ def test_an_imported_run_alone_undone_away_leaves_no_run(ws, tmp_path):
     assert ws.runs() == [] and ws.run_id is None
     ws.redo()
     assert ws.run_id == imported
+
+
+def test_undoing_a_decision_on_a_run_not_shown_says_which_run_holds_it(ws, tmp_path):
+    """The view draws the chosen run's detections only: a review decision on another run's
+    detection, undone, changed nothing in sight, and the message says where it went."""
+    assert ws.project is not None
+    trained = make_fake_run(ws.project)
+    imported = _import_birdnet(ws, tmp_path)
+    ws.set_run(imported)
+    ws.set_recording(rec(ws, "rec1"))
+    (detection,) = [e.id for e in ws.project.events(rec(ws, "rec1"), source="model")]
+    ws.review([detection], "rejected")
+    ws.set_run(trained.id)
+    messages, _ = listen(ws)
+    ws.undo()
+    assert ws.recording is not None and ws.recording.stem == "rec1"
+    assert ws.selection() == []  # not drawn: nothing to select
+    assert messages[-1].endswith(
+        f"; a detection of run {imported}, not shown: choose the run in the Review panel to see it"
+    )
+    # Shown, it says no more than before.
+    ws.redo()
+    ws.set_run(imported)
+    ws.undo()
+    assert "not shown" not in messages[-1]
+    assert ws.selection() == [detection]

@@ -20,7 +20,7 @@ one rejects it (those rules are functions in :mod:`tfstudio.session.rules`).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -705,8 +705,34 @@ class Workspace:
         # event when it is out of sight) finds it shown and leaves the view alone.
         self.events.reveal.emit(reveal)
         if len(recordings) == 1:
-            self.select_events([i for i in step.events if i in self.labels or i in self.detections])
+            shown = [i for i in step.events if i in self.labels or i in self.detections]
+            self.select_events(shown)
+            if step.events and not shown:
+                text += self._unshown_runs(step.events)
         self.report(text)
+
+    def _unshown_runs(self, event_ids: Sequence[int]) -> str:
+        """Why events a step put back are not on screen, when they are another run's
+        detections (the view draws only the run chosen in the Review panel): a review
+        decision on run 3, undone while run 5 is shown, changed nothing in sight."""
+        assert self.project is not None
+        runs: set[int] = set()
+        for event_id in event_ids:
+            try:
+                event = self.project.event(event_id)
+            except ProjectError:
+                continue
+            run = event.run_id
+            if event.source == "model" and run is not None and run != self.run_id:
+                runs.add(run)
+        if not runs:
+            return ""
+        names = ", ".join(str(r) for r in sorted(runs))
+        plural = "s" if len(runs) > 1 else ""
+        return (
+            f"; a detection of run{plural} {names}, not shown: choose the run in the Review "
+            "panel to see it"
+        )
 
     def undo_description(self) -> str | None:
         return self.project.undo_description() if self.project else None
