@@ -56,6 +56,39 @@ def test_the_rule_the_loop_and_the_app_share():
     assert epochs_refusal(3, "stopped", 10, 5, None) is None
 
 
+def test_an_early_stopped_run_goes_on_given_more_patience_alone():
+    # Stopped by early stopping after 12 of its 50 epochs, 5 of them without a better loss.
+    def refusal(asked=None, patience=None):
+        return epochs_refusal(7, "done", 50, 12, asked, patience=patience, without_better=5)
+
+    assert refusal(patience=6) is None and refusal(patience=100) is None
+    for patience in (5, 2):
+        assert refusal(patience=patience) == (
+            "run 7 stopped early after 12 of its 50 epoch(s), the last 5 without a better "
+            f"validation loss; --patience {patience} leaves it no epoch to wait: give "
+            "--patience 6 or more to go on up to its 50 epochs"
+        )
+    # Nothing given: what to give, either way.
+    assert refusal() == (
+        "run 7 stopped early after 12 of its 50 epoch(s), the last 5 without a better "
+        "validation loss; to go on, give --patience 6 or more (up to its 50 epochs) or "
+        "--epochs 13 or more"
+    )
+    assert refusal(12, patience=9) == (
+        "run 7 stopped early after 12 of its 50 epoch(s); --epochs 12 is not more than it "
+        "trained: give --epochs 13 or more, or leave --epochs out and give --patience 6 or "
+        "more (up to its 50 epochs)"
+    )
+    # More epochs go on whatever the patience (its count goes on, as patience_text says).
+    assert refusal(13, patience=2) is None and refusal(60) is None
+    # A run that trained all its epochs: a patience alone changes nothing.
+    assert "has finished its 50 epoch(s)" in epochs_refusal(
+        7, "done", 50, 50, None, patience=100, without_better=0
+    )
+    # A stopped run goes on with or without a patience.
+    assert epochs_refusal(7, "stopped", 50, 12, None, patience=1, without_better=5) is None
+
+
 def test_a_run_that_trained_all_its_epochs_goes_on_from_the_next(project):
     run = make_run(project, epochs=4, patience=3, val_losses=(0.9, 0.7, 0.8, 0.75))
     ext = extension(project, run)
@@ -77,6 +110,9 @@ def test_an_early_stopped_run_is_offered_its_next_epoch_and_told_about_patience(
     assert ext.early_stopped and ext.possible
     # Its own 50 epochs were never used: they are the proposal; 5 is the fewest.
     assert (ext.minimum, ext.default, ext.without_better) == (5, 50, 2)
+    # As the loop says it: a patience above the two epochs gone goes on, up to its 50.
+    assert ext.refusal(None, patience=3) is None
+    assert "give --patience 3 or more" in ext.refusal(None, patience=2)
     text = ext.patience_text(2)
     assert "does not start again" in text
     assert "ends after the next epoch unless that one is better" in text

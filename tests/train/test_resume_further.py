@@ -58,6 +58,47 @@ def test_a_higher_patience_counts_on_from_the_epochs_already_gone(demo_project, 
     assert state["bad_epochs"] == 4 and state["train_config"]["patience"] == 4
 
 
+def test_an_early_stopped_run_given_more_patience_goes_on_up_to_its_own_epochs(
+    demo_project, tiny_config, capsys
+):
+    """``--resume N --patience P`` alone: an early-stopped run goes on from where it stopped
+    up to its own number of epochs (it was refused: "given more --epochs" only); a patience
+    no higher than the epochs it went without a better loss leaves it none to wait and is
+    refused, in one line saying what to give."""
+    from tfstudio.cli import main
+
+    run = early_stopped(demo_project, tiny_config, epochs=6, patience=2)
+    for patience in (1, 2):
+        with pytest.raises(TrainError) as refused:
+            list(train(demo_project, resume=run.id, overrides={"patience": patience}))
+        assert str(refused.value) == (
+            f"run {run.id} stopped early after 2 of its 6 epoch(s), the last 2 without a better "
+            f"validation loss; --patience {patience} leaves it no epoch to wait: give "
+            "--patience 3 or more to go on up to its 6 epochs"
+        )
+    # The command line's own words, one line, and nothing trained.
+    root = str(demo_project.root)
+    assert main(["train", root, "--resume", str(run.id), "--patience", "2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "give --patience 3 or more" in err and len(err.splitlines()) == 1
+    assert main(["train", root, "--resume", str(run.id)]) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith(
+            "the last 2 without a better validation loss; to go on, give --patience 3 or more "
+            "(up to its 6 epochs) or --epochs 3 or more"
+        )
+    )
+    assert len(demo_project.metrics(run.id, "epoch")) == 2
+    # Patience 4: two more epochs without a better one, and its epochs stay its own.
+    events = list(train(demo_project, resume=run.id, overrides={"patience": 4}))
+    assert epochs_trained(events) == [3, 4]
+    assert events[0].epochs == 6
+    assert events[-1].status == "done" and "early stop after epoch 4" in events[-1].message
+    assert demo_project.run(run.id).config_dict["epochs"] == 6
+
+
 def test_a_finished_run_without_its_best_checkpoint_is_not_trained_further(
     demo_project, tiny_config
 ):

@@ -90,7 +90,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         metavar="RUN",
         help="continue a stopped or killed run, or train a finished one further (give more "
-        "--epochs in all than it trained)",
+        "--epochs in all than it trained; one that early stopping ended also goes on up to "
+        "its own epochs given a larger --patience)",
     )
     p.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
     task = p.add_argument_group("task")

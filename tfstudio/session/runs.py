@@ -106,10 +106,17 @@ class Extension:
     def early_stopped(self) -> bool:
         return self.status == "done" and self.begun < self.epochs
 
-    def refusal(self, epochs: int) -> str | None:
-        """Why ``--epochs epochs`` would be refused (the training loop's own words)."""
+    def refusal(self, epochs: int | None, patience: int | None = None) -> str | None:
+        """Why ``--epochs epochs`` (and ``--patience patience``; None: not given) would be
+        refused (the training loop's own words)."""
         return self.problem or epochs_refusal(
-            self.run_id, self.status, self.epochs, self.begun, epochs
+            self.run_id,
+            self.status,
+            self.epochs,
+            self.begun,
+            epochs,
+            patience=patience,
+            without_better=self.without_better,
         )
 
     def patience_text(self, patience: int) -> str:

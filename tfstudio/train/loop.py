@@ -225,7 +225,15 @@ class _Trainer:
         changes = self._runtime_changes(cfg)
         begun = epochs_begun(state.get("epoch", 0), state.get("batch_in_epoch", 0))
         asked = int(changes["epochs"]) if "epochs" in changes else None
-        refusal = epochs_refusal(run.id, run.status, cfg.epochs, begun, asked)
+        refusal = epochs_refusal(
+            run.id,
+            run.status,
+            cfg.epochs,
+            begun,
+            asked,
+            patience=int(changes["patience"]) if "patience" in changes else None,
+            without_better=int(state.get("bad_epochs", 0)),
+        )
         if refusal:
             raise TrainError(refusal)
         self.cfg = cfg.replace(**changes)

@@ -32,13 +32,35 @@ def fewest_epochs(status: str, begun: int) -> int:
 
 
 def epochs_refusal(
-    run_id: int, status: str, epochs: int, begun: int, asked: int | None
+    run_id: int,
+    status: str,
+    epochs: int,
+    begun: int,
+    asked: int | None,
+    *,
+    patience: int | None = None,
+    without_better: int = 0,
 ) -> str | None:
     """Why resuming run ``run_id`` (``status``, ``epochs`` its own number, ``begun`` as
-    :func:`epochs_begun`) with ``--epochs asked`` (None: not given) is refused; None when it
-    goes on."""
+    :func:`epochs_begun`) with ``--epochs asked`` and ``--patience patience`` (None: not
+    given) is refused; None when it goes on. ``without_better`` is the early-stopping count
+    it ended with (the epochs since its best one: its checkpoint's ``bad_epochs``).
+
+    A run that early stopping ended goes on up to its own epochs when given only a patience
+    above that count. The count goes on from where it was, so a patience no higher leaves it
+    no epoch to wait: it is refused (the loop would train one more epoch and end again unless
+    that one were better, which is not what asking for more patience means)."""
+    early_stopped = status == "done" and begun < epochs
+    if early_stopped and asked is None and patience is not None:
+        if patience > without_better:
+            return None
+        return (
+            f"run {run_id} stopped early after {begun} of its {epochs} epoch(s), "
+            f"{_gone(without_better)}; --patience {patience} leaves it no epoch to wait: give "
+            f"--patience {without_better + 1} or more to go on up to its {epochs} epochs"
+        )
     if status == "done" and (asked is None or asked < fewest_epochs(status, begun)):
-        if begun >= epochs:
+        if not early_stopped:
             # It has trained all its epochs: going on would only rewrite its checkpoints and
             # tuning (the model its detections came from) and change nothing else.
             return (
@@ -46,11 +68,18 @@ def epochs_refusal(
                 "a stopped or killed run, or with a finished one given more --epochs. Start a "
                 "new run to train again"
             )
-        # Early stopping ended it: more epochs than it trained let it go on.
+        # Early stopping ended it: more patience, or more epochs than it trained, let it go on.
+        more_patience = f"--patience {without_better + 1} or more (up to its {epochs} epochs)"
+        if asked is None:
+            return (
+                f"run {run_id} stopped early after {begun} of its {epochs} epoch(s), "
+                f"{_gone(without_better)}; to go on, give {more_patience} or --epochs "
+                f"{begun + 1} or more"
+            )
         return (
-            f"run {run_id} stopped early after {begun} of its {epochs} epoch(s); --resume "
-            f"goes on with a finished run given more --epochs than the {begun} it trained. "
-            "Start a new run to train again"
+            f"run {run_id} stopped early after {begun} of its {epochs} epoch(s); --epochs "
+            f"{asked} is not more than it trained: give --epochs {begun + 1} or more, or leave "
+            f"--epochs out and give {more_patience}"
         )
     if asked is not None and asked < begun:
         return (
@@ -58,6 +87,10 @@ def epochs_refusal(
             f"has begun; give more (its own number is {epochs}), or leave --epochs out"
         )
     return None
+
+
+def _gone(without_better: int) -> str:
+    return f"the last {without_better} without a better validation loss"
 
 
 def stored_path(root: Path, stored: str) -> Path:
