@@ -78,7 +78,10 @@ def main() -> int:
         run = project.run(args.resume)
         config = run.config_dict
         done_batches = project.metrics(run.id, "batch")
+        # A run the store keeps only epochs of (made by a test) goes on after its last one.
+        done_epochs = max((r["epoch"] for r in project.metrics(run.id, "epoch")), default=0)
         iteration = max((r["iteration"] for r in done_batches), default=-1) + 1
+        iteration = max(iteration, done_epochs * args.batches)
         first_epoch = iteration // args.batches + 1
     else:
         run = project.create_run(config)
@@ -96,6 +99,7 @@ def main() -> int:
                 "epochs": args.epochs,
                 "config": config,
                 "resumed": args.resume is not None,
+                "epoch": first_epoch - 1,
                 "iteration": iteration,
                 "future_key": [1, 2],
             }

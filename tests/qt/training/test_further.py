@@ -4,6 +4,7 @@ that cannot go on says why."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -278,3 +279,46 @@ def test_return_in_the_epochs_box_trains_further(qtbot, tmp_path, fake_program, 
     assert " --resume 1 --epochs 12 " in f" {' '.join(panel.process.args)} "
     assert seen["default"]
     qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
+
+
+def test_the_progress_bar_of_a_run_trained_further_counts_its_earlier_epochs(
+    qtbot, tmp_path, fake_program, engine, settings
+):
+    """From 4 epochs to 40: the bar is over the whole run, as its status (epoch 5/40) is, so
+    it starts a tenth full; its label says whose epochs those are (it read a bare '12 %')."""
+    from tfstudio.qt.training.process import TrainingJob
+
+    root = tmp_path / "proj"
+    with Project.create(root) as project:
+        run = finished_run(project)
+    panel = TrainingPanel(
+        root,
+        # 5 batches an epoch, slow enough to look at the bar while it runs.
+        process=TrainingJob(root, program=[*fake_program, "--delay", "0.02"]),
+        engine=engine,
+        settings=settings,
+    )
+    qtbot.addWidget(panel)
+    panel.show()
+
+    def forty(dialog: TrainFurtherDialog) -> None:
+        type_into(dialog.epochs_spin, "40")
+        QTest.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+
+    when(lambda: panel.further_dialog, forty)
+    panel.train_further(run.id)
+    bar = panel.progress_bar
+    qtbot.waitUntil(lambda: bar.format() != "", timeout=WAIT_MS)
+    first = (bar.value(), bar.format(), panel.status_label.text(), bar.toolTip())
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=WAIT_MS)
+    value, text, status, tip = first
+    assert 100 <= value < 1000, first  # 4 of 40 epochs were done before it started
+    shown = re.fullmatch(r"(\d+) % of 40 epochs \(the first 4 trained earlier\)", text)
+    assert shown and 10 <= int(shown[1]) < 100, first
+    assert re.search(r"epoch \d+/40", status), first
+    assert "the first 4 were trained before it went on" in tip
+    assert bar.format() == "100 % of 40 epochs (the first 4 trained earlier)"
+    # A new run's bar says what it counts, and nothing of earlier epochs.
+    with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS):
+        panel.start(["--epochs", "2"])
+    assert bar.format() == "100 % of 2 epochs"

@@ -166,6 +166,9 @@ class TrainingPanel(QWidget):
         self.further_dialog: TrainFurtherDialog | None = None  # while Train further… asks
         self.device = ""
         self._progress: Progress | None = None
+        # Epochs a resumed run (Resume, Train further) had trained before its child started:
+        # the progress bar counts them done, and its label says so.
+        self._trained_before = 0
         self._started_at: float | None = None
         self._skip_iteration = -1  # a resumed run's batches already drawn from the store
         self._skip_epoch = -1
@@ -510,6 +513,7 @@ class TrainingPanel(QWidget):
         self._forget_ending()
         self._started_at = time.time()
         self._progress = Progress(started=self._started_at)
+        self._trained_before = 0
         self.banner.hide()
         self.log_view.clear()
         for plot in self.plots:
@@ -562,6 +566,7 @@ class TrainingPanel(QWidget):
             self._progress.batches_per_epoch = start.batches_per_epoch or None
             self._progress.epochs = start.epochs or None
         if start.resumed or start.iteration:
+            self._trained_before = start.epoch
             self._load_history(self.run_id)
         self._left_out = list(start.left_out)
         if self._left_out:
@@ -814,7 +819,39 @@ class TrainingPanel(QWidget):
         )
         fraction = progress.fraction() if progress is not None else None
         self.progress_bar.setValue(int(1000 * (fraction or 0.0)))
-        self.progress_bar.setFormat(f"{100 * fraction:.0f} %" if fraction is not None else "")
+        self.progress_bar.setFormat(self._progress_text(fraction))
+        self.progress_bar.setToolTip(self._progress_tip())
+
+    def _progress_text(self, fraction: float | None) -> str:
+        """``40 % of 40 epochs``; a resumed run's (Resume, Train further) bar counts the whole
+        run, as its status does (``epoch 5/40``), and says that its first epochs were done
+        before: going from 4 to 40 epochs, it starts at 10 %, not at 0."""
+        if fraction is None:
+            return ""
+        text = f"{100 * fraction:.0f} %"
+        epochs = self._progress.epochs if self._progress is not None else None
+        if epochs:
+            text += f" of {epochs} epochs"
+            if self._trained_before:
+                text += f" ({self._earlier()} trained earlier)"
+        return text
+
+    def _progress_tip(self) -> str:
+        epochs = self._progress.epochs if self._progress is not None else None
+        if not epochs:
+            return ""
+        tip = f"Progress over all {epochs} epochs of the run"
+        if self._trained_before:
+            tip += (
+                f"; {self._earlier()} {'was' if self._trained_before == 1 else 'were'} "
+                "trained before it went on (Resume or Train further), so the bar starts "
+                "part-full"
+            )
+        return tip + ". Early stopping may end the run sooner."
+
+    def _earlier(self) -> str:
+        n = self._trained_before
+        return "epoch 1" if n == 1 else f"the first {n}"
 
     def _on_log_toggle_change(self, shown: bool) -> None:
         self.log_view.setVisible(shown)
