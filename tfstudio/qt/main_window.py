@@ -1044,10 +1044,12 @@ class MainWindow(QMainWindow):
             8000,
         )
 
-    def ask_evaluate(self) -> None:
+    def ask_evaluate(self) -> bool:
+        """Show the Evaluation panel and start scoring; False if it could not start (the
+        panel says why)."""
         self.docks["evaluation"].show()
         self.docks["evaluation"].raise_()
-        self.evaluation.evaluate()
+        return self.evaluation.evaluate()
 
     # --------------------------------------------------------------- playback
     def toggle_play(self) -> None:

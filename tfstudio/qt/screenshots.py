@@ -82,20 +82,37 @@ def busiest_moment(labels, window_s: float = 5.0) -> tuple[float, float]:
 
 
 def _wait_for(app, signal, timeout_s: float = 600.0):
-    """Run the event loop until ``signal`` fires; returns its first argument."""
+    """Run the event loop until ``signal`` fires; returns its first argument. A modal message
+    box that opens meanwhile (a failed detection's warning) would wait for a click that never
+    comes: it is closed and its text raised instead."""
     from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QMessageBox
 
     loop = QEventLoop()
     box: list = []
+    modal: list[str] = []
 
     def done(*args) -> None:
         box.append(args[0] if args else None)
         loop.quit()
 
+    def close_modal() -> None:
+        widget = app.activeModalWidget()
+        if isinstance(widget, QMessageBox):
+            modal.append(f"{widget.windowTitle()}: {widget.text()}")
+            widget.done(0)
+            loop.quit()
+
+    watch = QTimer()
+    watch.timeout.connect(close_modal)
+    watch.start(100)
     signal.connect(done)
     QTimer.singleShot(int(timeout_s * 1000), loop.quit)
     loop.exec()
+    watch.stop()
     signal.disconnect(done)
+    if modal:
+        raise RuntimeError(modal[0])
     if not box:
         raise TimeoutError("timed out waiting for a child process")
     return box[0]
@@ -125,7 +142,9 @@ def review_shots(app, window, outdir: Path, *, threshold: float = 0.4) -> list[P
     tests = [r for r in ws.recordings() if r.split == "test"] or ws.recordings()[:3]
     window.review.thresholds.set_threshold(threshold)
     window.browser.select_ids([r.id for r in tests])
-    window.detect("selected")
+    if not window.detect("selected"):
+        # Nothing was started, so nothing will finish: say why instead of waiting.
+        raise RuntimeError(f"detection did not start: {window.statusBar().currentMessage()}")
     outcome = _wait_for(app, window.detector.finished)
     if outcome.status != "done":
         raise RuntimeError(f"detection failed: {outcome.message}")
@@ -168,7 +187,13 @@ def review_shots(app, window, outdir: Path, *, threshold: float = 0.4) -> list[P
     save(window, shots[0], dither=True)
 
     window.docks["evaluation"].raise_()
-    window.ask_evaluate()
+    if not window.ask_evaluate():
+        print(
+            f"evaluation did not start ({window.evaluation.summary.text()}): "
+            "skipping evaluation.png",
+            file=sys.stderr,
+        )
+        return shots
     outcome = _wait_for(app, window.evaluation.finished)
     if outcome.status == "done":
         _settle(app, view, 0.4)
@@ -486,7 +511,13 @@ def main(argv: list[str] | None = None) -> int:
             train_quickly(project, args.epochs)
             window.open_project(project)
             _settle(app, view, 0.5)
-        review_shots(app, window, staging)
+        try:
+            review_shots(app, window, staging)
+        except (RuntimeError, TimeoutError) as exc:
+            # e.g. a run whose checkpoint is gone: one line, not a traceback after minutes.
+            print(f"cannot make review.png: {exc}", file=sys.stderr)
+            window.close()
+            return 1
         names += ["review", "evaluation"]
     # Last: they open projects of their own.
     if undo_shot(app, window, staging, scratch):
