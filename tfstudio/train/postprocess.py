@@ -109,21 +109,30 @@ def _filtered(active: np.ndarray, sizes: np.ndarray) -> None:
             active[rows, 1:-1] = _majority(active[rows, 1:-1], int(size))
 
 
-def _runs_reaching(low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """The runs of padded activity ``low`` that hold at least one frame of ``high``.
+def _edges(active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flat ``[start, stop)`` bounds of the runs of padded (classes, T + 2) activity, in a
+    (classes, T + 1) layout (index ``c * (T + 1) + frame``): class-major, so runs come
+    grouped by class and in time order."""
+    edges = np.diff(active, axis=1).ravel()  # +1 at starts, -1 at stops
+    where = np.flatnonzero(edges)
+    sign = edges[where]
+    return where[sign == 1], where[sign == -1]
 
-    Rows are padded with an inactive frame at both ends, so no run of the flattened array
-    spans two rows: each run is numbered by the count of run starts up to it."""
-    flat_low = low.ravel().astype(bool)
-    starts = np.empty(flat_low.size, dtype=bool)
-    starts[0] = flat_low[0]
-    np.greater(flat_low[1:], flat_low[:-1], out=starts[1:])
-    counts = np.cumsum(starts)
-    number = counts * flat_low  # 0 outside runs
-    reached = np.zeros(int(counts[-1]) + 1 if counts.size else 1, dtype=bool)
-    reached[number[high.ravel().astype(bool)]] = True
-    reached[0] = False
-    return reached[number].reshape(low.shape).astype(np.int8)
+
+def _runs_reaching(
+    low: tuple[np.ndarray, np.ndarray], high: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The runs ``low`` (flat bounds, :func:`_edges`) that hold at least one active frame of
+    padded activity ``high``: one maximum over each run, no dense activity rebuilt."""
+    start, stop = low
+    if start.size == 0:
+        return start, stop
+    inside = high[:, 1:].ravel()  # frame t of a row at t, as the bounds count
+    bounds = np.empty(2 * start.size, dtype=np.int64)
+    bounds[0::2] = start
+    bounds[1::2] = stop
+    reached = np.maximum.reduceat(inside, bounds)[0::2] > 0
+    return start[reached], stop[reached]
 
 
 def posteriors_to_event_arrays(
@@ -168,9 +177,12 @@ def posteriors_to_event_arrays(
             low = np.zeros_like(active)
             np.greater(values[:, :n_frames], (thresholds * ratios)[c0:c1, None], out=low[:, 1:-1])
             _filtered(low, sizes[c0:c1])
-            # ``low`` holds ``active`` (a lower threshold, and the majority filter is monotone).
-            active = _runs_reaching(low, active)
-        parts.append(_runs(values, active, c0, hop_s, min_event_s, min_gap_s))
+            # ``low`` holds ``active`` (a lower threshold, and the majority filter is monotone),
+            # so its runs that reach an active frame are the events.
+            bounds = _runs_reaching(_edges(low), active)
+        else:
+            bounds = _edges(active)
+        parts.append(_runs(values, *bounds, c0, hop_s, min_event_s, min_gap_s))
 
     return _merged(parts)
 
@@ -189,20 +201,15 @@ def _merged(parts: list[tuple[np.ndarray, ...]]) -> EventArrays:
 
 def _runs(
     values: np.ndarray,
-    active: np.ndarray,
+    flat_start: np.ndarray,
+    flat_stop: np.ndarray,
     c0: int,
     hop_s: float,
     min_event_s: float,
     min_gap_s: float,
 ) -> tuple[np.ndarray, ...]:
-    """Runs of a padded (classes, T + 2) activity -> (start, stop, class, mean, max)."""
+    """Runs given by flat bounds (:func:`_edges`) -> (start, stop, class, mean, max)."""
     width = values.shape[1]  # T + 1
-    edges = np.diff(active, axis=1).ravel()  # (classes, T + 1): +1 at starts, -1 at stops
-    where = np.flatnonzero(edges)
-    sign = edges[where]
-    # Flat order is class-major, so runs come grouped by class and in time order.
-    flat_start = where[sign == 1]
-    flat_stop = where[sign == -1]
     cls = flat_start // width
     start = flat_start - cls * width
     stop = flat_stop - cls * width
