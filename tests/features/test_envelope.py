@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 
 from tfstudio.audio import AudioReader
+from tfstudio.features import envelope_queue
 from tfstudio.features.envelope import (
     MAX_DIRECT_SAMPLES,
     SUMMARY_BLOCK,
@@ -81,7 +82,7 @@ def test_the_summary_reduces_exactly_on_block_edges(noise):
         summary = EnvelopeSummary(reader.frames)
         steps = list(summary.fill(reader, chunk=50_000))
     assert summary.complete and steps[-1] == len(samples)
-    assert summary.nbytes == 2 * 4 * int(np.ceil(len(samples) / SUMMARY_BLOCK))
+    assert summary.nbytes == (2 * 4 + 1) * int(np.ceil(len(samples) / SUMMARY_BLOCK))
     for start, stop, columns in ((0, len(samples), 600), (77_777, 299_999, 333), (0, 300, 5)):
         envelope = summary.envelope(start, stop, columns)
         assert envelope.edges[0] <= start and envelope.edges[-1] >= stop
@@ -103,6 +104,31 @@ def test_a_summary_still_filling_is_exact_where_it_got_and_nan_beyond(noise):
     for i in np.flatnonzero(known):
         column = samples[envelope.edges[i] : envelope.edges[i + 1]]
         assert (envelope.mins[i], envelope.maxs[i]) == (column.min(), column.max())
+
+
+def test_a_focused_summary_fills_from_its_focus_then_wraps_around(noise):
+    path, samples = noise
+    with AudioReader(path) as reader:
+        summary = EnvelopeSummary(reader.frames)
+        summary.focus_on(3 * len(samples) // 4)
+        filling = summary.fill(reader, chunk=64_000)
+        next(filling)
+        focus_block = 3 * len(samples) // 4 // SUMMARY_BLOCK
+        assert summary.known[focus_block] and not summary.known[0]
+        # The end of the file is drawn whole while its start is still unread.
+        end = summary.envelope(3 * len(samples) // 4, len(samples), 50)
+        while not end.complete:
+            next(filling)
+            end = summary.envelope(3 * len(samples) // 4, len(samples), 50)
+        assert not summary.complete
+        assert_exact(end, samples)
+        # Moved back to the start, it goes on there, then reads what is left.
+        summary.focus_on(0)
+        next(filling)
+        assert summary.known[0]
+        steps = list(filling)
+    assert summary.complete and steps[-1] == len(samples) == summary.done_samples
+    assert_exact(summary.envelope(0, len(samples), 300), samples)
 
 
 class CountingReader(AudioReader):
@@ -180,6 +206,33 @@ def test_the_queue_answers_the_latest_window_and_again_as_the_summary_fills(long
     finally:
         queue.shutdown()
     assert not queue.alive
+
+
+def test_the_queue_reads_the_window_shown_first(long_file, monkeypatch):
+    """A jump to the end of a long recording: its envelope is whole before the summary is
+    (it used to wait for every sample before it)."""
+    monkeypatch.setattr(envelope_queue, "REFRESH_S", 0.0)  # answer again after every chunk
+    samples, _ = sf.read(str(long_file), dtype="float32")
+    answers: list = []
+    summaries: list = []
+
+    def on_envelope(request, envelope):
+        summary = queue.summary(str(long_file))
+        summaries.append(summary.complete if summary is not None else None)
+        answers.append(envelope)
+
+    queue = EnvelopeQueue(on_envelope=on_envelope)
+    try:
+        end = EnvelopeRequest(
+            str(long_file), len(samples) - MAX_DIRECT_SAMPLES - 1, len(samples), 400
+        )
+        queue.request(end)
+        assert queue.wait(30.0)
+        first_whole = next(i for i, envelope in enumerate(answers) if envelope.complete)
+        assert summaries[first_whole] is False  # drawn before the file was read through
+        assert_exact(answers[first_whole], samples)
+    finally:
+        queue.shutdown()
 
 
 def test_an_unreadable_file_is_reported_and_the_worker_lives_on(tmp_path, noise):

@@ -3,9 +3,10 @@ strip (``tfstudio.qt`` draws them; this module needs no Qt).
 
 A window of up to ``MAX_DIRECT_SAMPLES`` samples is read and reduced directly. Wider windows
 (zoomed out on a long recording) are reduced from an :class:`EnvelopeSummary`: the min and max
-of every ``SUMMARY_BLOCK`` samples, filled left to right by one sequential pass over the file
-in chunks of ``SUMMARY_CHUNK`` samples. The audio is never wholly in memory: the summary of a
-2-hour recording at 48 kHz is 10.8 MB (the decoded audio 1.4 GB), and a zoom step only reduces
+of every ``SUMMARY_BLOCK`` samples, filled by one pass over the file in chunks of
+``SUMMARY_CHUNK`` samples, from the part the view shows (:meth:`EnvelopeSummary.focus_on`)
+onwards, then the rest. The audio is never wholly in memory: the summary of a
+2-hour recording at 48 kHz is 12.2 MB (the decoded audio 1.4 GB), and a zoom step only reduces
 it again (about 2 ms for the whole recording in 1 600 columns).
 
 Column edges are whole samples (``Envelope.edges``); reduced from the summary they fall on
@@ -96,8 +97,9 @@ def read_envelope(reader: FrameReader, start: int, stop: int, n_columns: int) ->
 
 
 class EnvelopeSummary:
-    """Min and max of every ``block`` samples of a recording, filled left to right by
-    :meth:`fill`; reduced to any window's columns by :meth:`envelope`."""
+    """Min and max of every ``block`` samples of a recording, filled by :meth:`fill` from its
+    focus (:meth:`focus_on`; the start unless moved) to the end, then from the start; reduced
+    to any window's columns by :meth:`envelope`."""
 
     def __init__(self, frames: int, block: int = SUMMARY_BLOCK):
         self.frames = int(frames)
@@ -105,7 +107,9 @@ class EnvelopeSummary:
         n = max(1, math.ceil(self.frames / self.block))
         self.mins = np.full(n, np.nan, dtype=np.float32)
         self.maxs = np.full(n, np.nan, dtype=np.float32)
-        self.done = 0  # blocks filled, from the start
+        self.known = np.zeros(n, dtype=bool)  # which blocks are filled
+        self.done = 0  # blocks filled
+        self.focus = 0  # the block the next read starts from (or the first unread after it)
 
     @property
     def n_blocks(self) -> int:
@@ -117,25 +121,49 @@ class EnvelopeSummary:
 
     @property
     def done_samples(self) -> int:
-        return min(self.frames, self.done * self.block)
+        """Samples summarised so far (wherever they are)."""
+        if self.complete:
+            return self.frames
+        # Every filled block is whole but the file's last, which may be shorter.
+        last_short = self.n_blocks * self.block - self.frames if self.known[-1] else 0
+        return self.done * self.block - last_short
 
     @property
     def nbytes(self) -> int:
-        return self.mins.nbytes + self.maxs.nbytes
+        return self.mins.nbytes + self.maxs.nbytes + self.known.nbytes
+
+    def focus_on(self, sample: int) -> None:
+        """Read from ``sample`` next: a view that jumps to the end of a long recording gets
+        its envelope after a few chunks, not after the whole file."""
+        self.focus = min(self.n_blocks - 1, max(0, int(sample) // self.block))
+
+    def _next_unread(self) -> int:
+        """The first block not filled at or after the focus, else from the start."""
+        after = self.known[self.focus :]
+        if not after.all():
+            return self.focus + int(np.argmin(after))
+        return int(np.argmin(self.known))
 
     def fill(self, reader: FrameReader, chunk: int = SUMMARY_CHUNK) -> Iterator[int]:
         """Read the rest of the file, ``chunk`` samples at a time; yields the samples done so
-        far after each chunk (stop iterating to pause; iterate again to go on)."""
+        far after each chunk (stop iterating to pause; iterate again to go on). Each read
+        starts at the first block not read at or after the focus, which may move between
+        reads."""
         per_read = max(1, chunk // self.block)
         while not self.complete:
-            first = self.done
+            first = self._next_unread()
             last = min(self.n_blocks, first + per_read)
+            filled = np.flatnonzero(self.known[first:last])
+            if filled.size:  # stop at the next part already read
+                last = first + int(filled[0])
             start, stop = first * self.block, min(self.frames, last * self.block)
             data = reader.read_frames(start, stop, mono=True, pad=True)
             at = np.arange(0, len(data), self.block)
             self.mins[first:last] = np.minimum.reduceat(data, at)
             self.maxs[first:last] = np.maximum.reduceat(data, at)
-            self.done = last
+            self.known[first:last] = True
+            self.done += last - first
+            self.focus = last if last < self.n_blocks else self.focus
             yield self.done_samples
 
     def envelope(self, start: int, stop: int, n_columns: int) -> Envelope:

@@ -2,8 +2,8 @@
 
 One thread serves one recording at a time: the envelope of the latest requested window first
 (a request replaces any older one not started yet), and between requests it fills that
-recording's :class:`~tfstudio.features.envelope.EnvelopeSummary` a chunk at a time, so a zoom
-or a pan is answered within one chunk's read however long the file. A window that needed
+recording's :class:`~tfstudio.features.envelope.EnvelopeSummary` a chunk at a time, from the
+window shown on, so a zoom or a pan is answered within one chunk's read however long the file. A window that needed
 summary blocks not read yet is answered with NaN there, and answered again as the summary
 grows (at most every ``REFRESH_S``) until it is complete. Summaries of the last few recordings
 stay in memory, so going back to one is instant.
@@ -186,6 +186,10 @@ class EnvelopeQueue:
         self, reader: AudioReader, request: EnvelopeRequest, summary: EnvelopeSummary
     ) -> None:
         envelope = window_envelope(reader, request.start, request.stop, request.columns, summary)
+        if not envelope.complete:
+            # Read the shown part next: a jump to the end of a long recording is drawn after
+            # a few chunks, not after the whole file.
+            summary.focus_on(request.start)
         with self._cond:
             if request.path != self._path:
                 return
