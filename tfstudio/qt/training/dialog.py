@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QSize, Qt
-from PySide6.QtGui import QResizeEvent, QStandardItemModel, QValidator
+from PySide6.QtCore import QEvent, QSettings, QSize, Qt
+from PySide6.QtGui import QHelpEvent, QPaintEvent, QResizeEvent, QStandardItemModel, QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,11 +27,15 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
-from tfstudio.qt.fit import ScrollBody, fit_to_screen
+from tfstudio.qt.fit import ScrollBody, available_size, fit_to_screen
 from tfstudio.qt.training.engine import engine_info, engine_probe
 from tfstudio.qt.training.plots import TF_COLOR, TrainingPlot
 from tfstudio.session.engine import EngineInfo
@@ -321,6 +325,111 @@ class WrappedLabel(QLabel):
             self.updateGeometry()
 
 
+class ElidingComboBox(QComboBox):
+    """A combo box that can be narrower than its longest item: it asks for room for at most
+    ``preferred`` characters (None: its longest item), makes do with ``minimum``, and ends a
+    current text too long for its room with "…"; the list and the tooltip show it whole."""
+
+    def __init__(
+        self, minimum: int = 16, preferred: int | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        # Its hint follows the items (by default only from the first show on, after the
+        # dialog had taken its size).
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self._minimum_chars = minimum
+        self._preferred_chars = preferred
+
+    def _width_for(self, chars: int) -> int:
+        """The combo box's width with room for ``chars`` average characters."""
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        text = QSize(self.fontMetrics().averageCharWidth() * chars, self.fontMetrics().height())
+        return (
+            self.style()
+            .sizeFromContents(QStyle.ContentsType.CT_ComboBox, option, text, self)
+            .width()
+        )
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        if self._preferred_chars is not None:
+            hint.setWidth(min(hint.width(), self._width_for(self._preferred_chars)))
+        return hint.expandedTo(self.minimumSizeHint())
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        hint.setWidth(min(hint.width(), self._width_for(self._minimum_chars)))
+        return hint
+
+    def _shown_text(self, option: QStyleOptionComboBox) -> str:
+        room = self.style().subControlRect(
+            QStyle.ComplexControl.CC_ComboBox,
+            option,
+            QStyle.SubControl.SC_ComboBoxEditField,
+            self,
+        )
+        # The label is drawn one pixel in from each side of the field.
+        return self.fontMetrics().elidedText(
+            option.currentText, Qt.TextElideMode.ElideRight, room.width() - 2
+        )
+
+    def is_elided(self) -> bool:
+        """Whether the current text is shown cut short."""
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        return self._shown_text(option) != option.currentText
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        option.currentText = self._shown_text(option)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and self.is_elided():
+            assert isinstance(event, QHelpEvent)
+            text = "\n\n".join(t for t in (self.currentText(), self.toolTip()) if t)
+            QToolTip.showText(event.globalPos(), text, self)
+            return True
+        return super().event(event)
+
+
+class ColumnsBody(ScrollBody):
+    """The Train dialog's settings, in columns: as wide as the columns ask where the screen
+    has the room. (A ScrollBody stops at two thirds of the screen's width, for wrapped text
+    that would run on; there it cut the columns' texts short on a screen wide enough.)"""
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        content = self.widget()
+        if content is None:
+            return hint
+        own = 2 * self.frameWidth() + self.verticalScrollBar().sizeHint().width()
+        room = available_size(self).width() - own
+        parent = self.parentWidget()
+        outer = parent.layout() if parent is not None else None
+        if outer is not None:
+            margins = outer.contentsMargins()
+            room -= margins.left() + margins.right()
+        width = max(content.minimumSizeHint().width(), min(content.sizeHint().width(), room))
+        if width + own <= hint.width():
+            return hint
+        height = max(content.heightForWidth(width), content.minimumSizeHint().height())
+        return QSize(width + own, height + 2 * self.frameWidth())
+
+
+class SchedulePreview(TrainingPlot):
+    """The plot of p_tf in the Train dialog: it asks for a small plot (a plot widget asks for
+    600 × 480 px, which made the dialog taller than a laptop's screen) and takes whatever
+    height its column has to spare."""
+
+    def sizeHint(self) -> QSize:
+        return QSize(320, 200)
+
+
 class TrainDialog(QDialog):
     """Choose how to train; :meth:`config` gives the matching ``tfstudio train`` arguments.
 
@@ -380,26 +489,26 @@ class TrainDialog(QDialog):
             self.set_resume(resume_run)
         self._on_schedule_change()
         self._on_resume_change()
+        # The scroll area does not pass on its content's new size hint (the texts set since
+        # the layout first asked): without this the dialog was a few pixels short of its
+        # content and scrolled on a screen with room to spare.
+        self.body.updateGeometry()
         fit_to_screen(self)
 
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
-        # The settings scroll when the screen is too small for them (879 × 901 px at the
-        # default font); the warning and Start training / Cancel stay in view below them.
+        # The settings scroll when the screen is too small for them; the warning and Start
+        # training / Cancel stay in view below them.
         layout = QVBoxLayout(self)
         content = QWidget()
-        columns = QHBoxLayout(content)
-        columns.setContentsMargins(0, 0, 0, 0)
-        self.body = ScrollBody(content)
+        self._columns = QHBoxLayout(content)
+        self._columns.setContentsMargins(0, 0, 0, 0)
+        self.body = ColumnsBody(content)
         layout.addWidget(self.body, 1)
-        left = QVBoxLayout()
-        right = QVBoxLayout()
-        columns.addLayout(left, 1)
-        columns.addLayout(right, 1)
 
-        run_box = QGroupBox("Run")
+        self.run_box = run_box = QGroupBox("Run")
         form = QFormLayout(run_box)
-        self.resume_combo = QComboBox()
+        self.resume_combo = ElidingComboBox(preferred=30)
         self.resume_combo.addItem("Start a new run", None)
         for run_id, info in self._runs.items():
             self.resume_combo.addItem(info["label"], run_id)
@@ -431,7 +540,7 @@ class TrainDialog(QDialog):
         self.lr_box = LearningRateBox()
         self.lr_box.setToolTip("Adam learning rate; arrows step 1e-4, 2e-4, 5e-4, 1e-3…")
         form.addRow("Learning rate", self.lr_box)
-        self.device_combo = QComboBox()
+        self.device_combo = ElidingComboBox(preferred=30)
         for name in DEVICES:
             self.device_combo.addItem(name, name)
         form.addRow("Device", self.device_combo)
@@ -445,19 +554,17 @@ class TrainDialog(QDialog):
                 spin.setSpecialValueText("all")
             self.extra_spins[option] = spin
             form.addRow(label, spin)
-        left.addWidget(run_box)
-        left.addWidget(self._build_recipe())
-        left.addStretch(1)
+        self._build_recipe()
 
-        data_box = QGroupBox("Data")
+        self.data_box = data_box = QGroupBox("Data")
         data_layout = QVBoxLayout(data_box)
         self.data_label = WrappedLabel(self._data_text)
         self.data_label.setTextFormat(Qt.TextFormat.RichText)
         data_layout.addWidget(self.data_label)
 
-        tf_box = QGroupBox("Teacher forcing")
+        self.tf_box = tf_box = QGroupBox("Teacher forcing")
         tf_form = QFormLayout(tf_box)
-        self.schedule_combo = QComboBox()
+        self.schedule_combo = ElidingComboBox()
         for name, label in SCHEDULES:
             self.schedule_combo.addItem(label, name)
         self.schedule_combo.currentIndexChanged.connect(self._on_schedule_change)
@@ -486,7 +593,7 @@ class TrainDialog(QDialog):
         self.decay_spin.setSuffix(" epochs")
         self.decay_spin.setToolTip("Linear, exponential and inverse-sigmoid reach p_min after this")
         self.decay_spin.valueChanged.connect(self._on_schedule_change)
-        self.unit_combo = QComboBox()
+        self.unit_combo = ElidingComboBox()
         self.unit_combo.addItem("once per batch", "batch")
         self.unit_combo.addItem("once per time step (as the SEDLM code)", "step")
         self.unit_combo.setToolTip(
@@ -499,7 +606,7 @@ class TrainDialog(QDialog):
         tf_form.addRow("p_max", self.p_max_spin)
         tf_form.addRow("Decay over", self.decay_spin)
         tf_form.addRow("Counter advances", self.unit_combo)
-        self.preview = TrainingPlot(
+        self.preview = SchedulePreview(
             "p_tf over the planned epochs",
             x_label="epoch",
             y_label="p_tf",
@@ -514,12 +621,7 @@ class TrainDialog(QDialog):
         tf_form.addRow(self.preview)
         self.schedule_summary = WrappedLabel()
         tf_form.addRow(self.schedule_summary)
-        # What the run learns from first: below the schedule's plot it was out of view until
-        # the dialog was scrolled (a new user's first question is "on what?").
-        right.addWidget(data_box)
-        right.addWidget(tf_box)
-        right.addWidget(self._build_frontend())
-        right.addStretch(1)
+        self._build_frontend()
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -542,12 +644,55 @@ class TrainDialog(QDialog):
         self.split_button.clicked.connect(self.split_unassigned)
         self._show_data()
         layout.addWidget(self.warning_label)
-        layout.addWidget(self.split_button, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.buttons)
+        # The fix in the buttons' row, left of them: a row of its own cost a laptop's screen
+        # the last of its height.
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.split_button)
+        bottom.addStretch(1)
+        bottom.addWidget(self.buttons)
+        layout.addLayout(bottom)
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """Lay the groups out in three columns where the screen is wide enough, else in two.
+
+        In three columns every setting is in view on a 1366 × 768 laptop (the dialog is
+        1290 × 603 px at a 9 pt font, 1350 × 703 at 11 pt); two, about 900 px high, scroll on
+        a screen too narrow for three. What the run learns from heads the first column: a new
+        user's first question is "on what?".
+        """
+        self._place(
+            ((self.data_box, self.run_box), (self.tf_box,), (self.recipe_box, self.frontend_box))
+        )
+        if self.sizeHint().width() > available_size(self).width():
+            self._place(
+                (
+                    (self.data_box, self.run_box, self.frontend_box),
+                    (self.tf_box, self.recipe_box),
+                )
+            )
+
+    def _place(self, columns: tuple[tuple[QGroupBox, ...], ...]) -> None:
+        """Put the groups into ``columns``, top to bottom; the schedule's plot takes the
+        height its column leaves, other columns end in empty room."""
+        while (item := self._columns.takeAt(0)) is not None:
+            old = item.layout()
+            if old is not None:
+                while old.takeAt(0) is not None:
+                    pass
+                old.deleteLater()
+        for boxes in columns:
+            column = QVBoxLayout()
+            for box in boxes:
+                column.addWidget(box, 1 if box is self.tf_box else 0)
+            if self.tf_box not in boxes:
+                column.addStretch(1)
+            self._columns.addLayout(column)
+        self.column_count = len(columns)
 
     def _build_task(self, form: QFormLayout) -> None:
         """Multi-label (the default) or single-label, and the sampled softmax for the latter."""
-        self.task_combo = QComboBox()
+        self.task_combo = ElidingComboBox()
         self.task_combo.addItem("Multi-label: several sounds at once", "multi-label")
         self.task_combo.addItem("Single-label: one sound at a time", "single-label")
         self.task_combo.setToolTip(
@@ -608,18 +753,23 @@ class TrainDialog(QDialog):
         self.recipe_box.setEnabled(not single and self.resume_run() is None)
         n = self._n_classes
         if not single:
-            self.task_hint.setText("")
+            self._show_task_hint("")
         elif n >= SAMPLED_HINT_CLASSES and self.sampled_spin.value() == 0:
             suggest = min(4096, max(256, n // 20))
-            self.task_hint.setText(
+            self._show_task_hint(
                 f"{n:,} classes: a sampled softmax of about {suggest:,} candidates makes each "
                 "training step several times faster at nearly the same accuracy."
             )
         else:
-            self.task_hint.setText(
+            self._show_task_hint(
                 f"{n:,} classes plus the background; labels of two classes on the same frames "
                 "are listed before training starts."
             )
+
+    def _show_task_hint(self, text: str) -> None:
+        """The hint under the task's rows; its row takes no room while it is empty."""
+        self.task_hint.setText(text)
+        self._task_form.setRowVisible(self.task_hint, bool(text) and self.engine.supports("--task"))
 
     def _build_recipe(self) -> QGroupBox:
         self.recipe_box = QGroupBox("Generalisation")
@@ -638,7 +788,7 @@ class TrainDialog(QDialog):
             check.setToolTip(part.tooltip)
             check.toggled.connect(self._on_recipe_change)
             self.recipe_checks[part.name] = check
-            grid.addWidget(check, row, 0)
+            grid.addWidget(check, row, 0, 1, 1 if part.main is not None else 2)
             if part.main is not None:
                 spin = QDoubleSpinBox()
                 spin.setDecimals(part.decimals)
@@ -661,7 +811,7 @@ class TrainDialog(QDialog):
                 self.recipe_spins[part.name] = spin
                 grid.addWidget(spin, row, 1)
             if part.detail:
-                detail = QLabel()
+                detail = WrappedLabel()
                 detail.setToolTip(part.tooltip)
                 # Indented to the checkbox's text.
                 detail.setContentsMargins(check.iconSize().width() + 8, 0, 0, 0)
@@ -917,7 +1067,10 @@ class TrainDialog(QDialog):
     def _apply_engine(self, info: EngineInfo) -> None:
         # An engine without the single-label task (an older tfstudio) shows no task choice.
         for _label, widget in self._task_rows:
-            self._task_form.setRowVisible(widget, info.supports("--task"))
+            shown = info.supports("--task") and (
+                widget is not self.task_hint or self.task_hint.text()
+            )
+            self._task_form.setRowVisible(widget, bool(shown))
         model = self.device_combo.model()
         assert isinstance(model, QStandardItemModel)
         cuda_name = info.cuda[0] if info.cuda else None
