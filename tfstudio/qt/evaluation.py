@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -37,10 +38,23 @@ from tfstudio.qt.subscribe import listen
 from tfstudio.session.detection_model import DetectionModel
 from tfstudio.session.jobs import JobResult
 
-COLUMNS = ("Class", "Seg. F1", "Seg. ER", "Event F1", "Ref.", "Det.", "Thr.")
+# Two-line headers: the score columns are as wide as their numbers (41-43 px; "Seg. F1",
+# "Seg. ER" and "Event F1" on one line made them 55-64 px), and the class names get what the
+# numbers leave.
+COLUMNS = ("Class", "Seg.\nF1", "Seg.\nER", "Event\nF1", "Ref.", "Det.", "Thr.")
+COLUMN_TIPS = (
+    "The class (Overall: all classes together)",
+    "F1 over 1 s segments (sed_eval segment-based)",
+    "Error rate over 1 s segments: substitutions + deletions + insertions",
+    "F1 of events matched with a 200 ms onset collar and 20 % offset tolerance",
+    "Reference (labelled) events",
+    "Detected events",
+    "The detection threshold (↓: how far below it a detection runs on, its hysteresis)",
+)
 KEYS = ("segment_f1", "segment_er", "event_f1", "reference_events", "detected_events", "threshold")
 COUNT_COLUMNS = (4, 5)
 SCORE_ROLE = Qt.ItemDataRole.UserRole + 1
+SWATCH = 10  # px: the class's colour beside its name
 F1_COLUMNS = (1, 3)
 
 
@@ -125,6 +139,9 @@ class EvaluationPanel(QWidget):
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.table.setShowGrid(False)
         self.table.setAlternatingRowColors(True)
+        # A name too long for its column keeps its start and its end (the tooltip has it all).
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setFrameShape(QFrame.Shape.NoFrame)  # the dock frames it already
         delegate = ScoreBarDelegate(self.table)
         for col in F1_COLUMNS:
             self.table.setItemDelegateForColumn(col, delegate)
@@ -132,29 +149,22 @@ class EvaluationPanel(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in range(1, len(COLUMNS)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        for col, tip in enumerate(
-            (
-                "",
-                "F1 over 1 s segments (sed_eval segment-based)",
-                "Error rate over 1 s segments: substitutions + deletions + insertions",
-                "F1 of events matched with a 200 ms onset collar and 20 % offset tolerance",
-                "Reference (labelled) events",
-                "Detected events",
-            )
-        ):
+        for col, tip in enumerate(COLUMN_TIPS):
             header_item = self.table.horizontalHeaderItem(col)
-            if tip and header_item is not None:
+            if header_item is not None:
                 header_item.setToolTip(tip)
 
+        # Evaluate beside the run it scores: with the split and the threshold choice on one
+        # row the panel was 430 px wide, and a dock narrower than that hid the right of it.
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(QLabel("Run"))
         top.addWidget(self.run_chooser, 1)
+        top.addWidget(self.evaluate_button)
         options = QHBoxLayout()
         options.setContentsMargins(0, 0, 0, 0)
         options.addWidget(self.split_combo)
         options.addWidget(self.use_slider, 1)
-        options.addWidget(self.evaluate_button)
         busy = QHBoxLayout()
         busy.setContentsMargins(0, 0, 0, 0)
         busy.addWidget(self.progress, 1)
@@ -162,13 +172,18 @@ class EvaluationPanel(QWidget):
         self.busy_row = QWidget()
         self.busy_row.setLayout(busy)
         self.busy_row.hide()
+        controls = QVBoxLayout()
+        controls.setContentsMargins(4, 0, 4, 0)
+        controls.setSpacing(4)
+        controls.addLayout(top)
+        controls.addLayout(options)
+        controls.addWidget(self.busy_row)
+        controls.addWidget(self.summary)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(0, 4, 0, 0)
         layout.setSpacing(4)
-        layout.addLayout(top)
-        layout.addLayout(options)
-        layout.addWidget(self.busy_row)
-        layout.addWidget(self.summary)
+        layout.addLayout(controls)
+        # The table from edge to edge of the dock: 8 px more for the class names.
         layout.addWidget(self.table, 1)
 
         self.evaluate_button.clicked.connect(self.evaluate)
@@ -252,8 +267,10 @@ class EvaluationPanel(QWidget):
             item = QTableWidgetItem(name)
             item.setToolTip(name)  # the whole name where a narrow dock cuts it short
             if cls is not None:
-                item.setIcon(swatch(cls.color, 10))
+                item.setIcon(swatch(cls.color, SWATCH))
             if r == 0:
+                # Its name only: bold digits are wider, and each score column took 4 px more
+                # from the names.
                 item.setFont(bold)
             self.table.setItem(r, 0, item)
             for c, key in enumerate(KEYS, start=1):
@@ -277,8 +294,6 @@ class EvaluationPanel(QWidget):
                         f"class's probability stays above {low:.3g} (hysteresis {ratio:g}, "
                         "tuned on val)"
                     )
-                if r == 0:
-                    cell.setFont(bold)
                 self.table.setItem(r, c, cell)
         shown = (
             f"threshold {_fmt(threshold)}"
