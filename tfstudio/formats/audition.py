@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Callable, Sequence
-from fractions import Fraction
 from pathlib import Path
 
 from tfstudio.formats.base import (
@@ -43,13 +42,15 @@ from tfstudio.formats.base import (
     write_text,
 )
 from tfstudio.formats.clock import (
+    Ratio,
+    clock_ratio,
     exact,
     format_clock,
     frame_rate,
-    parse_clock,
     parse_frames,
-    parse_samples,
-    to_float,
+    ratio_float,
+    ratio_sum,
+    samples_reader,
 )
 
 NAME = "audition"
@@ -92,12 +93,13 @@ def read(path: Path, *, sample_rate: float | None = None) -> ParseResult:
             "not an Adobe Audition marker list: its first line is not the header "
             f"'{chr(9).join(HEADER)}'",
         )
+    marker = _MarkerReader(columns, sample_rate)
     descriptions = 0
     for number, line in enumerate(lines[header_at + 1 :], start=header_at + 2):
         if not line.strip() or number in bad_lines:
             continue
         try:
-            event, described = _marker(_split(line, tabs), columns, sample_rate)
+            event, described = marker(_split(line, tabs))
         except ValueError as exc:
             result.issues.append(ParseIssue(path, number, str(exc)))
             continue
@@ -121,42 +123,60 @@ def _split(line: str, tabs: bool) -> list[str]:
     return next(csv.reader([line]), [])
 
 
-def _marker(
-    fields: list[str], columns: dict[str, int], sample_rate: float | None
-) -> tuple[LabelEvent, bool]:
-    def field(name: str) -> str:
-        k = columns.get(name)
-        return fields[k].strip() if k is not None and k < len(fields) else ""
+class _MarkerReader:
+    """A marker list's rows to events, the columns and each time format's reader looked up
+    once (a list has a million rows and usually one time format)."""
 
-    time_format = field("time format")
-    parse = _time_parser(time_format, sample_rate)
-    try:
-        start = parse(field("start"))
-    except ValueError as exc:
-        raise ValueError(f"Start: {exc}") from None
-    duration = Fraction(0)
-    if field("duration"):
+    def __init__(self, columns: dict[str, int], sample_rate: float | None):
+        self.name, self.start, self.duration, self.format, self.description = (
+            columns.get(key, -1)
+            for key in ("name", "start", "duration", "time format", "description")
+        )
+        self.sample_rate = sample_rate
+        self.parsers: dict[str, Callable[[str], Ratio] | str] = {}
+
+    def __call__(self, fields: list[str]) -> tuple[LabelEvent, bool]:
+        def field(k: int) -> str:
+            return fields[k].strip() if 0 <= k < len(fields) else ""
+
+        time_format = field(self.format)
+        parse = self.parsers.get(time_format)
+        if parse is None:
+            try:
+                parse = _time_parser(time_format, self.sample_rate)
+            except ValueError as exc:
+                parse = str(exc)
+            self.parsers[time_format] = parse
+        if isinstance(parse, str):
+            raise ValueError(parse)
         try:
-            duration = parse(field("duration"))
+            start = parse(field(self.start))
         except ValueError as exc:
-            raise ValueError(f"Duration: {exc}") from None
-    name = field("name")
-    if not name:
-        raise ValueError("the marker has no name (its name is its class): left out")
-    check_class_name(name)
-    onset, offset = to_float(start), to_float(start + duration)
-    description = field("description")
-    if _SCORE.fullmatch(description) and 0 <= float(description) <= 1:
-        score = float(description)
-        return LabelEvent("", onset, offset, name, source="model", confidence=score), False
-    return LabelEvent("", onset, offset, name), bool(description)
+            raise ValueError(f"Start: {exc}") from None
+        end = start
+        length = field(self.duration)
+        if length:
+            try:
+                end = ratio_sum(start, parse(length))
+            except ValueError as exc:
+                raise ValueError(f"Duration: {exc}") from None
+        name = field(self.name)
+        if not name:
+            raise ValueError("the marker has no name (its name is its class): left out")
+        check_class_name(name)
+        onset, offset = ratio_float(start), ratio_float(end)
+        description = field(self.description)
+        if description and _SCORE.fullmatch(description) and 0 <= float(description) <= 1:
+            score = float(description)
+            return LabelEvent("", onset, offset, name, source="model", confidence=score), False
+        return LabelEvent("", onset, offset, name), bool(description)
 
 
-def _time_parser(time_format: str, sample_rate: float | None) -> Callable[[str], Fraction]:
+def _time_parser(time_format: str, sample_rate: float | None) -> Callable[[str], Ratio]:
     """How times of a row in ``time_format`` read, or ValueError saying why they cannot."""
     key = time_format.lower()
     if not key or key.startswith("decimal"):
-        return parse_clock
+        return clock_ratio
     if "bar" in key or "beat" in key:
         raise ValueError(
             f"times in {time_format!r} {_BEATS}; set Audition's time display to Decimal "
@@ -170,12 +190,12 @@ def _time_parser(time_format: str, sample_rate: float | None) -> Callable[[str],
                 f"times in samples ({time_format!r}) need the recording's sample rate: import "
                 "the file with its recording (or export the markers in Decimal time)"
             )
-        return lambda text: parse_samples(text, rate)
+        return samples_reader(rate)
     fps = _FPS.search(key)
     if fps:
         rate_of_frames = frame_rate(fps.group(1))
         drop = "drop" in key
-        return lambda text: parse_frames(text, rate_of_frames, drop=drop)
+        return lambda text: parse_frames(text, rate_of_frames, drop=drop).as_integer_ratio()
     raise ValueError(
         f"time format {time_format!r} is not one tfstudio reads (decimal, samples, SMPTE or CD "
         "frames); export the markers in Decimal time"

@@ -21,7 +21,6 @@ import csv
 import io
 import re
 from collections.abc import Sequence
-from fractions import Fraction
 from pathlib import Path
 
 from tfstudio.formats.base import (
@@ -39,12 +38,15 @@ from tfstudio.formats.base import (
     write_text,
 )
 from tfstudio.formats.clock import (
+    Ratio,
+    clock_ratio,
     exact,
     format_clock,
-    parse_clock,
-    parse_samples,
-    parse_seconds,
-    to_float,
+    plain_time,
+    ratio_float,
+    ratio_less,
+    samples_reader,
+    seconds_ratio,
 )
 
 NAME = "reaper"
@@ -94,13 +96,14 @@ def read(path: Path, *, sample_rate: float | None = None) -> ParseResult:
         for name in ("start", "end", "length")
         if name in columns and columns[name] < len(row)
     ]
-    beats = any(_BEATS.fullmatch(t) for t in times)
+    beats = any(t.count(".") == 2 and _BEATS.fullmatch(t) for t in times)
+    read_row = _RowReader(columns, beats, sample_rate)
     samples = False
     for number, row in rows[1:]:
         if number in bad_lines or not any(cell.strip() for cell in row):
             continue
         try:
-            event, in_samples = _event(row, columns, beats, sample_rate)
+            event, in_samples = read_row(row)
         except ValueError as exc:
             result.issues.append(ParseIssue(path, number, str(exc)))
             continue
@@ -131,24 +134,56 @@ def _rows(text: str) -> list[tuple[int, list[str]]]:
     return rows
 
 
-def _event(
-    row: list[str], columns: dict[str, int], beats: bool, sample_rate: float | None
-) -> tuple[LabelEvent, bool]:
-    def field(name: str) -> str:
-        k = columns.get(name)
-        return row[k].strip() if k is not None and k < len(row) else ""
+class _RowReader:
+    """A list's rows to events, its columns and sample rate looked up once."""
 
-    kind = field("#").upper()
-    region = kind.startswith("R") or (not kind.startswith("M") and bool(field("end")))
-    what = "region" if region else "marker"
-    in_samples = False
+    def __init__(self, columns: dict[str, int], beats: bool, sample_rate: float | None):
+        self.kind, self.name, self.start, self.end = (
+            columns.get(key, -1) for key in ("#", "name", "start", "end")
+        )
+        self.beats = beats
+        self.sample_rate = sample_rate
+        self.samples = samples_reader(sample_rate) if sample_rate else None
 
-    def time(name: str) -> Fraction:
-        nonlocal in_samples
-        text = field(name)
+    def __call__(self, row: list[str]) -> tuple[LabelEvent, bool]:
+        def field(k: int) -> str:
+            return row[k].strip() if 0 <= k < len(row) else ""
+
+        kind = field(self.kind).upper()
+        end_text = field(self.end)
+        region = kind.startswith("R") or (not kind.startswith("M") and bool(end_text))
+        what = "region" if region else "marker"
+        start, start_samples = self._time(field(self.start), "start", what)
+        end, end_samples = self._time(end_text, "end", what) if region else (start, False)
+        if ratio_less(end, start):
+            raise ValueError(
+                f"the region ends ({format_number(ratio_float(end))} s) before it starts "
+                f"({format_number(ratio_float(start))} s)"
+            )
+        name = field(self.name)
+        if not name:
+            raise ValueError(f"the {what} has no name (its name is its class): left out")
+        check_class_name(name)
+        return (
+            LabelEvent("", ratio_float(start), ratio_float(end), name),
+            start_samples or end_samples,
+        )
+
+    def _time(self, text: str, name: str, what: str) -> tuple[Ratio, bool]:
+        """A time and whether it is in samples; ValueError saying why it cannot be read."""
+        if not self.beats:
+            # The usual forms first: samples, seconds or m:ss.fff (never Measures.Beats, with
+            # two points, or timecode, with four fields).
+            if text.isdigit() and text.isascii():
+                if self.samples is not None:
+                    return self.samples(text), True
+            else:
+                found = plain_time(text)
+                if found is not None:
+                    return found, False
         if not text:
             raise ValueError(f"the {what}'s {name.capitalize()} is empty")
-        if _BEATS.fullmatch(text) or (beats and re.fullmatch(r"\d+(?:\.\d+)?", text)):
+        if _BEATS.fullmatch(text) or (self.beats and re.fullmatch(r"\d+(?:\.\d+)?", text)):
             like = "" if _BEATS.fullmatch(text) else " (as this list's other times are)"
             raise ValueError(
                 f"{name.capitalize()} {text!r} is in Measures.Beats{like}, which cannot be "
@@ -161,32 +196,18 @@ def _event(
             )
         try:
             if ":" in text:
-                return parse_clock(text)
+                return clock_ratio(text), False
             if text.isascii() and text.isdigit():
-                if not sample_rate:
+                if self.samples is None:
                     raise ValueError(
                         f"{text!r} is a whole number of samples (REAPER's Samples time unit), "
                         "which needs the recording's sample rate: import the list with its "
                         "recording"
                     )
-                in_samples = True
-                return parse_samples(text, sample_rate)
-            return parse_seconds(text)
+                return self.samples(text), True
+            return seconds_ratio(text), False
         except ValueError as exc:
             raise ValueError(f"{name.capitalize()}: {exc}") from None
-
-    start = time("start")
-    end = time("end") if region else start
-    if end < start:
-        raise ValueError(
-            f"the region ends ({format_number(to_float(end))} s) before it starts "
-            f"({format_number(to_float(start))} s)"
-        )
-    name = field("name")
-    if not name:
-        raise ValueError(f"the {what} has no name (its name is its class): left out")
-    check_class_name(name)
-    return LabelEvent("", to_float(start), to_float(end), name), in_samples
 
 
 def write(events: Sequence[LabelEvent], path: Path, *, duration: float | None = None) -> None:
