@@ -369,6 +369,71 @@ def test_an_empty_recording_gets_an_empty_region_layer(tmp_path):
     assert sv.read(path).events == []
 
 
+def test_the_written_file_is_the_same_text_to_the_byte(tmp_path):
+    # Pinned as the writer made it when it built the whole document in memory (it now writes
+    # a line at a time): points in frame order (ties by their end, then as given), values
+    # numbering the classes, attributes escaped as SV escapes them, ids in layer order.
+    events = [
+        LabelEvent("", 2.0, 3.0, 'say "hi" <&>\''),
+        LabelEvent("", 0.1 + 0.2, 1.25, "Turdus merula"),
+        LabelEvent("", 1.0, 1.0, "onset"),
+        LabelEvent("", 0.5, 0.75, "wren", 2000.0, 8000.5),
+        LabelEvent("", 0.25, 0.5, "鳥", 0.0, 1 / 3),
+        LabelEvent("", 0.30001, 0.9, "Turdus merula"),
+    ]
+    path = tmp_path / "rec.svl"
+    sv.write(events, path, sample_rate=32000)
+    expected = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        "<!DOCTYPE sonic-visualiser>\n"
+        '<sv xmlns:tfstudio="urn:tfstudio:sonic-visualiser">\n'
+        "  <data>\n"
+        '    <model id="1" name="Regions" sampleRate="32000" start="9600" end="96000" '
+        'type="sparse" dimensions="3" resolution="1" notifyOnAdd="true" dataset="0" '
+        'subtype="region" valueQuantization="0" minimum="1" maximum="2" units="" />\n'
+        '    <dataset id="0" dimensions="3">\n'
+        '      <point frame="9600" value="1" duration="19200" label="Turdus merula" '
+        'tfstudio:onset="0.30001" tfstudio:offset="0.9" />\n'
+        '      <point frame="9600" value="1" duration="30400" label="Turdus merula" '
+        'tfstudio:onset="0.30000000000000004" tfstudio:offset="1.25" />\n'
+        '      <point frame="64000" value="2" duration="32000" label="say &quot;hi&quot; '
+        '&lt;&amp;&gt;&apos;" tfstudio:onset="2.0" tfstudio:offset="3.0" />\n'
+        "    </dataset>\n"
+        '    <model id="4" name="Boxes" sampleRate="32000" start="8000" end="24000" '
+        'type="sparse" dimensions="2" resolution="1" notifyOnAdd="true" dataset="3" '
+        'subtype="box" minimum="0" maximum="8000.5" units="Hz" />\n'
+        '    <dataset id="3" dimensions="2">\n'
+        '      <point frame="8000" value="0.0" duration="8000" '
+        'extent="0.3333333333333333" label="鳥" tfstudio:onset="0.25" '
+        'tfstudio:offset="0.5" tfstudio:high="0.3333333333333333" />\n'
+        '      <point frame="16000" value="2000.0" duration="8000" extent="6000.5" '
+        'label="wren" tfstudio:onset="0.5" tfstudio:offset="0.75" tfstudio:high="8000.5" '
+        "/>\n"
+        "    </dataset>\n"
+        '    <model id="7" name="Time Instants" sampleRate="32000" start="32000" '
+        'end="32000" type="sparse" dimensions="1" resolution="1" notifyOnAdd="true" '
+        'dataset="6" />\n'
+        '    <dataset id="6" dimensions="1">\n'
+        '      <point frame="32000" label="onset" tfstudio:onset="1.0" '
+        'tfstudio:offset="1.0" />\n'
+        "    </dataset>\n"
+        "  </data>\n"
+        "  <display>\n"
+        '    <layer id="2" type="regions" name="Regions" model="1" verticalScale="0" '
+        'plotStyle="1" colourName="Green" colour="#008000" darkBackground="false" />\n'
+        '    <layer id="5" type="boxes" name="Boxes" model="4" verticalScale="0" '
+        'colourName="Orange" colour="#ff9632" darkBackground="false" />\n'
+        '    <layer id="8" type="timeinstants" name="Time Instants" model="7" '
+        'plotStyle="0" colourName="Purple" colour="#c832ff" darkBackground="false" />\n'
+        "  </display>\n"
+        "</sv>\n"
+    )
+    assert path.read_bytes() == expected.encode("utf-8")
+    assert sorted(sv.read(path).events, key=lambda e: e.onset) == sorted(
+        events, key=lambda e: e.onset
+    )
+
+
 def test_frames_win_over_exact_times_that_disagree_with_them(tmp_path):
     path = tmp_path / "rec.svl"
     sv.write([LabelEvent("", 1 / 3, 2 / 3, "a")], path, sample_rate=48000)
