@@ -412,6 +412,53 @@ def test_lines_from_a_generator_are_the_written_file(tmp_path, random_events):
     assert list(labelstudio.lines([])) == ["[", "]"]
 
 
+def test_grouped_events_are_written_a_task_at_a_time(tmp_path, random_events):
+    # An export reads the events a recording at a time, in the order of the recordings: each
+    # task is written as soon as its events have passed, and the file is the one write makes.
+    recordings = ["a.wav", "empty.wav", "b.wav", "c.wav", "none.wav"]
+    events = [LabelEvent("a.wav", e.onset, e.offset, e.label) for e in random_events(3, 20)]
+    events += [
+        LabelEvent("b.wav", 1.0, 2.0, "dog", source="model", confidence=0.25),
+        LabelEvent("b.wav", 0.5, 0.5, "鳥", source="model", confidence=0.75, review="accepted"),
+        LabelEvent("c.wav", 0.0, 1.0, "dog"),
+    ]
+    read: list[LabelEvent] = []
+
+    def stored():
+        for e in events:
+            read.append(e)
+            yield e
+
+    for options in ({}, {"predictions": True}):
+        path = tmp_path / "tasks.json"
+        labelstudio.write(events, path, recordings=recordings, **options)
+        read.clear()
+        made = labelstudio.lines(stored(), recordings=recordings, grouped=True, **options)
+        first = [next(made), next(made)]
+        # a.wav's task is out once b.wav's first event is read, before the others are
+        assert read == events[:21]
+        streamed = "".join(line + "\n" for line in [*first, *made])
+        assert streamed == path.read_text(encoding="utf-8")
+    for options in ({}, {"recordings": ["z.wav"]}):
+        assert list(labelstudio.lines([], grouped=True, **options)) == list(
+            labelstudio.lines([], **options)
+        )
+
+
+@pytest.mark.parametrize(
+    ("order", "reason"),
+    [
+        (["b.wav", "a.wav"], "an event of 'a.wav' comes after its task"),
+        (["a.wav", "b.wav", "a.wav"], "an event of 'a.wav' comes after its task"),
+        (["a.wav", "x.wav"], "an event of 'x.wav' is not one of the recordings"),
+    ],
+)
+def test_grouped_events_out_of_order_are_refused(order, reason):
+    events = [LabelEvent(name, 0.0, 1.0, "dog") for name in order]
+    with pytest.raises(ValueError, match=reason):
+        list(labelstudio.lines(events, recordings=["a.wav", "b.wav"], grouped=True))
+
+
 def test_write_refuses_a_score_that_is_not_a_number_before_touching_the_file(tmp_path):
     path = tmp_path / "tasks.json"
     nan = LabelEvent("a.wav", 1.0, 2.0, "x", source="model", confidence=float("nan"))

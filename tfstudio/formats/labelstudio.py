@@ -612,7 +612,7 @@ def write(
     annotations with False, and by default detections not yet accepted (model events in
     review "none") to predictions and the rest to annotations."""
     tasks = _tasks(events, recordings, predictions)  # a ValueError before the file is touched
-    write_lines(path, _task_lines(tasks))
+    write_lines(path, _task_lines(tasks.items()))
 
 
 def lines(
@@ -620,14 +620,38 @@ def lines(
     *,
     recordings: Sequence[str] | None = None,
     predictions: bool | None = None,
+    grouped: bool = False,
 ) -> Iterator[str]:
-    """The lines :func:`write` writes, one task a line, made as they are asked for (the
-    events are gathered by recording first, in a compact form)."""
-    yield from _task_lines(_tasks(events, recordings, predictions))
+    """The lines :func:`write` writes, one task a line, made as they are asked for. The events
+    are gathered by recording first, in a compact form; with ``grouped`` they come grouped by
+    recording in the order of ``recordings`` (as an export reads them from the store), and
+    each task is written as soon as its events have passed, holding one task's regions at a
+    time (a ValueError, as for an event that cannot be written, at one out of that order)."""
+    if grouped:
+        yield from _task_lines(_grouped_tasks(events, recordings, predictions))
+    else:
+        yield from _task_lines(_tasks(events, recordings, predictions).items())
 
 
 # One region as gathered for its task: a prediction?, start, end, label, score.
 _Region = tuple[bool, float, float, str, float | None]
+
+
+def _regions(
+    events: Iterable[LabelEvent], predictions: bool | None
+) -> Iterator[tuple[str, _Region]]:
+    """Each event's recording and region; ValueError at the first event that cannot be
+    written."""
+    labels: dict[str, str] = {}  # one string per class name, not one per event
+    for e in checked(events, NAME, tab_separated=False):
+        model = (
+            predictions if predictions is not None else e.source == "model" and e.review == "none"
+        )
+        score = e.confidence if model else None
+        if score is not None and not math.isfinite(score):
+            raise ValueError(f"{NAME}: confidence {score!r} is not a finite number")
+        label = labels.setdefault(e.label, e.label)
+        yield e.recording, (model, e.onset, e.offset, label, score)
 
 
 def _tasks(
@@ -640,52 +664,84 @@ def _tasks(
     tasks: dict[str, list[_Region]] = {}
     for name in recordings or ():
         tasks.setdefault(name, [])
-    labels: dict[str, str] = {}  # one string per class name, not one per event
-    for e in checked(events, NAME, tab_separated=False):
-        model = (
-            predictions if predictions is not None else e.source == "model" and e.review == "none"
-        )
-        score = e.confidence if model else None
-        if score is not None and not math.isfinite(score):
-            raise ValueError(f"{NAME}: confidence {score!r} is not a finite number")
-        label = labels.setdefault(e.label, e.label)
-        tasks.setdefault(e.recording, []).append((model, e.onset, e.offset, label, score))
+    for recording, region in _regions(events, predictions):
+        tasks.setdefault(recording, []).append(region)
     return tasks
 
 
-def _task_lines(tasks: dict[str, list[_Region]]) -> Iterator[str]:
+def _grouped_tasks(
+    events: Iterable[LabelEvent],
+    recordings: Sequence[str] | None,
+    predictions: bool | None,
+) -> Iterator[tuple[str, list[_Region]]]:
+    """:func:`_tasks`' tasks in turn, from events grouped by recording in the order of
+    ``recordings``; ValueError at an event that cannot be written or comes out of order."""
+    order = list(dict.fromkeys(recordings or ()))
+    position = {name: k for k, name in enumerate(order)}
+    done = 0  # the tasks of order[:done] are made (the last one may still be filling)
+    regions: list[_Region] | None = None
+    for recording, region in _regions(events, predictions):
+        if regions is None or recording != order[done - 1]:
+            k = position.get(recording, -1)
+            if k < done:
+                where = "is not one of the recordings" if k < 0 else "comes after its task"
+                raise ValueError(
+                    f"{NAME}: an event of {recording!r} {where}: grouped events come a "
+                    "recording at a time, in the order of the recordings"
+                )
+            if regions is not None:
+                yield order[done - 1], regions
+            for name in order[done:k]:
+                yield name, []
+            done, regions = k + 1, []
+        regions.append(region)
+    if regions is not None:
+        yield order[done - 1], regions
+    for name in order[done:]:
+        yield name, []
+
+
+def _task_lines(tasks: Iterable[tuple[str, list[_Region]]]) -> Iterator[str]:
     yield "["
-    for k, (name, regions) in enumerate(tasks.items(), start=1):
-        annotations: list[dict[str, Any]] = []
-        predicted: list[dict[str, Any]] = []
-        scores: list[float] = []
-        for index, (model, start, end, label, score) in enumerate(regions):
-            region: dict[str, Any] = {
-                "id": _region_id(name, index),
-                "from_name": FROM_NAME,
-                "to_name": TO_NAME,
-                "type": "labels",
-                "origin": "prediction" if model else "manual",
-                "value": {"start": start, "end": end, "channel": 0, "labels": [label]},
-            }
-            if score is not None:
-                region["score"] = score
-                scores.append(score)
-            (predicted if model else annotations).append(region)
-        task: dict[str, Any] = {"data": {"audio": name}, "annotations": [], "predictions": []}
-        if annotations:
-            task["annotations"] = [
-                {"result": annotations, "was_cancelled": False, "ground_truth": False}
-            ]
-        if predicted:
-            prediction: dict[str, Any] = {"model_version": MODEL_VERSION, "result": predicted}
-            if len(scores) == len(predicted):
-                # Only where every region has one: a region without reads it as its own.
-                prediction["score"] = sum(scores) / len(scores)
-            task["predictions"] = [prediction]
-        comma = "," if k < len(tasks) else ""
-        yield "  " + json.dumps(task, ensure_ascii=False) + comma
+    previous: str | None = None
+    for name, regions in tasks:
+        if previous is not None:
+            yield previous + ","
+        previous = "  " + _task_json(name, regions)
+    if previous is not None:
+        yield previous
     yield "]"
+
+
+def _task_json(name: str, regions: list[_Region]) -> str:
+    annotations: list[dict[str, Any]] = []
+    predicted: list[dict[str, Any]] = []
+    scores: list[float] = []
+    for index, (model, start, end, label, score) in enumerate(regions):
+        region: dict[str, Any] = {
+            "id": _region_id(name, index),
+            "from_name": FROM_NAME,
+            "to_name": TO_NAME,
+            "type": "labels",
+            "origin": "prediction" if model else "manual",
+            "value": {"start": start, "end": end, "channel": 0, "labels": [label]},
+        }
+        if score is not None:
+            region["score"] = score
+            scores.append(score)
+        (predicted if model else annotations).append(region)
+    task: dict[str, Any] = {"data": {"audio": name}, "annotations": [], "predictions": []}
+    if annotations:
+        task["annotations"] = [
+            {"result": annotations, "was_cancelled": False, "ground_truth": False}
+        ]
+    if predicted:
+        prediction: dict[str, Any] = {"model_version": MODEL_VERSION, "result": predicted}
+        if len(scores) == len(predicted):
+            # Only where every region has one: a region without reads it as its own.
+            prediction["score"] = sum(scores) / len(scores)
+        task["predictions"] = [prediction]
+    return json.dumps(task, ensure_ascii=False)
 
 
 def _region_id(recording: str, index: int) -> str:

@@ -467,6 +467,7 @@ class EventStore(History):
         *,
         recording_ids: Sequence[int] | None = None,
         tier_order: bool = False,
+        listed: bool = False,
     ) -> Iterator[Event]:
         """The ``labels`` or ``detections`` (not rejected) of the project, or of the recordings
         ``recording_ids``, one at a time from the database (an export of a million events
@@ -475,7 +476,8 @@ class EventStore(History):
         ``tier_order`` puts each recording's events with a tier first, in the order they were
         added (an import adds a TextGrid's tiers one after another), then the others in time
         order: the TextGrid writer makes its tiers in order of appearance, so they come out
-        in the file's order.
+        in the file's order. ``listed`` takes the recordings in the order
+        :meth:`recordings` lists them (by name) instead of their ids' (SQLite sorts them).
         """
         try:
             where = SELECTIONS[selection]
@@ -492,6 +494,10 @@ class EventStore(History):
             order = (
                 "recording_id, tier IS NULL, CASE WHEN tier IS NULL THEN 0 ELSE id END,"
                 " onset, offset, id"
+            )
+        if listed:
+            order = (
+                "(SELECT name FROM recordings WHERE recordings.id = events.recording_id), " + order
             )
         cursor = self.conn.execute(
             f"SELECT {_EVENT_COLUMNS} FROM events WHERE {where} ORDER BY {order}", params
