@@ -8,6 +8,7 @@ from fractions import Fraction
 
 import pytest
 
+from tfstudio.formats import audition, reaper
 from tfstudio.formats.clock import (
     clock_ratio,
     format_clock,
@@ -87,3 +88,21 @@ def test_sums_comparisons_and_floats_are_exact():
         assert Fraction(*ratio_sum(ra, rb)) == a + b
         assert ratio_less(ra, rb) == (a < b)
         assert ratio_float(ratio_sum(ra, rb)) == float(a + b)
+
+
+def test_a_time_past_any_float_is_an_issue_not_a_crash(tmp_path):
+    huge = "9" * 400 + ".5"
+    path = tmp_path / "markers.csv"
+    path.write_text(
+        "Name\tStart\tDuration\tTime Format\tType\tDescription\n"
+        f"x\t{huge}\t0:00.000\tdecimal\tCue\t\ny\t0:01.000\t0:00.500\tdecimal\tCue\t\n"
+    )
+    result = audition.read(path)
+    assert [(e.label, e.onset) for e in result.events] == [("y", 1.0)]
+    assert [(i.line, i.reason) for i in result.issues] == [
+        (2, "a time of more than 10^308 seconds is not a time in a recording")
+    ]
+    path.write_text(f"#,Name,Start,End,Length,Color\nR1,x,{huge},{huge},,\nM2,y,1.5,,,\n")
+    result = reaper.read(path)
+    assert [(e.label, e.onset) for e in result.events] == [("y", 1.5)]
+    assert [i.line for i in result.issues] == [2]

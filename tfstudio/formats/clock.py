@@ -112,8 +112,13 @@ def ratio_less(a: Ratio, b: Ratio) -> bool:
 
 def ratio_float(time: Ratio) -> float:
     """The float nearest to an exact time (correctly rounded, as ``float(Fraction)`` is: a
-    quotient of Python integers is)."""
-    return time[0] / time[1]
+    quotient of Python integers is); ValueError for one past any float."""
+    try:
+        return time[0] / time[1]
+    except OverflowError:
+        raise ValueError(
+            "a time of more than 10^308 seconds is not a time in a recording"
+        ) from None
 
 
 def plain_time(stripped: str) -> Ratio | None:
