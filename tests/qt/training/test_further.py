@@ -22,6 +22,16 @@ WAIT_MS = 180_000
 TINY = ["--preset", "fast", "--max-batches", "2", "--device", "cpu"]
 
 
+def further_to(epochs: int):
+    """Answer the Train further dialog as a user does: type the epochs, click Start."""
+
+    def answer(dialog: TrainFurtherDialog) -> None:
+        type_into(dialog.epochs_spin, str(epochs))
+        QTest.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+
+    return answer
+
+
 def when(ready: Callable[[], object], then: Callable[[object], None], timeout_ms=10_000) -> None:
     """Call ``then(value)`` once ``ready()`` gives a value: for what a modal dialog or a menu
     shows while its own event loop runs."""
@@ -303,11 +313,7 @@ def test_the_progress_bar_of_a_run_trained_further_counts_its_earlier_epochs(
     qtbot.addWidget(panel)
     panel.show()
 
-    def forty(dialog: TrainFurtherDialog) -> None:
-        type_into(dialog.epochs_spin, "40")
-        QTest.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
-
-    when(lambda: panel.further_dialog, forty)
+    when(lambda: panel.further_dialog, further_to(40))
     panel.train_further(run.id)
     bar = panel.progress_bar
     qtbot.waitUntil(lambda: bar.format() != "", timeout=WAIT_MS)
@@ -346,11 +352,7 @@ def test_a_run_trained_further_in_another_process_is_shown_as_it_now_is(
     qtbot.addWidget(panel)
     panel.show()
 
-    def ten(dialog: TrainFurtherDialog) -> None:
-        type_into(dialog.epochs_spin, "10")
-        QTest.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
-
-    when(lambda: panel.further_dialog, ten)
+    when(lambda: panel.further_dialog, further_to(10))
     with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS):
         panel.train_further(run.id)
     assert "Train further… goes on in epoch 11" in panel.banner.text()
