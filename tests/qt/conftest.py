@@ -143,24 +143,21 @@ def detected_project(small_project):
     return small_project
 
 
-@pytest.fixture
-def review_window(qtbot, detected_project):
-    """The main window on ``detected_project``, rec0 open, the Review tab in front."""
-    from tfstudio.qt.app import create_application
-    from tfstudio.qt.main_window import MainWindow
-
-    create_application()
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1300, 850)
-    win.show()
-    qtbot.waitExposed(win)
-    assert win.open_project(detected_project)
+def open_review_window(qtbot, root: Path):
+    """The main window on ``root``, rec0 open, the Review tab in front, laid out."""
+    win = open_window(qtbot, root, (1300, 850))
     rec0 = next(r for r in win.workspace.recordings() if r.stem == "rec0")
     win.workspace.set_recording(rec0.id)
     win.docks["review"].raise_()
     qtbot.waitUntil(lambda: win.view.has_image(), timeout=5000)
     settle_layout(qtbot, win.view)
+    return win
+
+
+@pytest.fixture
+def review_window(qtbot, detected_project):
+    """The main window on ``detected_project`` (:func:`open_review_window`)."""
+    win = open_review_window(qtbot, detected_project)
     yield win
     win.close()
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QStyleOptionViewItem
 
-from tests.qt.conftest import settle_layout
+from tests.qt.conftest import open_review_window
 from tests.qt.test_review import _drag_slider
 from tests.session.fake_run import HOP_S, save_posteriors, synthetic_posteriors
 from tfstudio.store import Project
@@ -22,9 +22,6 @@ RATIO = 0.4  # bird's hysteresis; frog has none
 def hysteresis_window(qtbot, detected_project):
     """rec0's bird posteriors rise to 0.25 at 1.0 s and pass the threshold only at 1.7 s; the
     run's stored config gives bird a hysteresis of 0.4 (as training tunes it)."""
-    from tfstudio.qt.app import create_application
-    from tfstudio.qt.main_window import MainWindow
-
     with Project.open(detected_project) as project:
         run = project.latest_run()
         project.update_run(run.id, config={**run.config_dict, "class_hysteresis": {"bird": RATIO}})
@@ -33,18 +30,7 @@ def hysteresis_window(qtbot, detected_project):
         post[round(1.0 / HOP_S) : round(1.7 / HOP_S), 0] = 0.25
         post[round(1.7 / HOP_S) : round(2.0 / HOP_S), 0] = 0.6
         save_posteriors(project, run.id, ["bird", "frog"], rec0, post)
-    create_application()
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1300, 850)
-    win.show()
-    qtbot.waitExposed(win)
-    assert win.open_project(detected_project)
-    rec = next(r for r in win.workspace.recordings() if r.stem == "rec0")
-    win.workspace.set_recording(rec.id)
-    win.docks["review"].raise_()
-    qtbot.waitUntil(lambda: win.view.has_image(), timeout=5000)
-    settle_layout(qtbot, win.view)
+    win = open_review_window(qtbot, detected_project)
     yield win
     win.close()
 
