@@ -94,3 +94,27 @@ def test_thirty_classes_leave_the_spectrogram_its_width(qtbot, tmp_path):
         qtbot.keyClick(view.graphics, Qt.Key.Key_0)
     finally:
         window.close()
+
+
+def test_a_first_window_fits_the_screen_it_opens_on(qtbot, small_project):
+    # No saved geometry (isolated settings): the window was 1440 × 880 whatever the screen,
+    # 78 px wider and 116 px taller than a 1366 × 768 laptop's. The test screen is 800 × 800.
+    from tfstudio.qt.app import create_application
+    from tfstudio.qt.main_window import MainWindow
+
+    create_application()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.open_project(small_project)
+    free = window.screen().availableGeometry()
+    try:
+        assert free.width() < 1440 and free.height() < 880  # else the test shows nothing
+        assert free.contains(window.frameGeometry()), (free, window.frameGeometry())
+        # It takes what the screen offers, less the frame's room: not a small window.
+        assert window.width() >= free.width() - 40 and window.height() >= free.height() - 80
+        qtbot.waitUntil(window.view.has_image, timeout=5000)
+        assert window.view.spec_vb.width() >= 200
+    finally:
+        window.close()

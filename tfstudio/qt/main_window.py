@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -48,7 +48,7 @@ from tfstudio.qt.dialogs import (
 from tfstudio.qt.display_controls import DisplayControls
 from tfstudio.qt.evaluation import EvaluationPanel
 from tfstudio.qt.event_table import EventTable
-from tfstudio.qt.fit import TextDialog
+from tfstudio.qt.fit import TextDialog, fit_to_screen
 from tfstudio.qt.jobs import Detector
 from tfstudio.qt.palette import ClassPalette
 from tfstudio.qt.playback import SPEEDS, Player
@@ -189,7 +189,10 @@ class MainWindow(QMainWindow):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("tfstudio")
-        self.resize(1440, 880)
+        # A first window of 1440 × 880, within the screen's free area: on a 1366 × 768 laptop
+        # it was 78 px wider and 116 px taller than the screen (a saved size, restored when a
+        # project opens, is kept on screen by restoreGeometry).
+        fit_to_screen(self, QSize(1440, 880))
         self.workspace = qt_workspace(self)
         self.view_settings = qs.load_view_settings()
         self.player = Player(self)
