@@ -94,6 +94,7 @@ class RunHistory(QWidget):
         self._data_version: int | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._curves_read_at: dict[int, float] = {}
+        self._deleted: list[int] = []  # selected runs that another process deleted
         self._build()
         self._timer = QTimer(self)
         self._timer.setInterval(poll_ms)
@@ -220,6 +221,7 @@ class RunHistory(QWidget):
         self.project = ProjectRef(project)
         self._summaries.clear()
         self._curves_read_at.clear()
+        self._deleted = []
         self._attach()
         self.refresh()
 
@@ -256,16 +258,26 @@ class RunHistory(QWidget):
 
     # -------------------------------------------------------------------- table
     def refresh(self) -> None:
-        """Re-read the runs (cheaply: finished runs' summaries are cached) and redraw."""
+        """Re-read the runs (cheaply: finished runs' summaries are cached) and redraw. The
+        selection stays on the same runs; a selected run that was deleted is drawn no more,
+        and the hint says so."""
+        # Read before the rows change: a run added above moves them (row 0 was run 2, is run 3).
+        selected = self.selected_runs()
         with self.project.open() as project:
             fresh = {} if project is None else self._summarise_runs(project)
         changed_live = [
-            i for i, s in fresh.items() if self._summaries.get(i) != s and i in self.selected_runs()
+            i for i, s in fresh.items() if self._summaries.get(i) != s and i in selected
         ]
+        gone = [i for i in selected if i not in fresh]
         self._summaries = fresh
         self._order = sorted(fresh, reverse=True)
-        self._fill_table()
-        if changed_live:
+        if gone:
+            self._deleted = sorted(gone)
+        self._fill_table(set(selected))
+        if gone:
+            self._draw_curves(force=True)
+            self.selection_changed.emit(self.selected_runs())
+        elif changed_live:
             self._draw_curves(force=False)
 
     def _summarise_runs(self, project: Project) -> dict[int, RunSummary]:
@@ -285,8 +297,7 @@ class RunHistory(QWidget):
                 fresh[run.id] = summarise(project, run)
         return fresh
 
-    def _fill_table(self) -> None:
-        selected = set(self.selected_runs())
+    def _fill_table(self, selected: set[int]) -> None:
         table = self.table
         table.blockSignals(True)
         table.setRowCount(len(self._order))
@@ -335,14 +346,22 @@ class RunHistory(QWidget):
         table.blockSignals(False)
         self._mark_selected_colors(sorted(selected))
         QTimer.singleShot(0, self, self._fit_table)
+        self._update_hint()
+
+    def _update_hint(self) -> None:
         n = len(self._order)
         if n == 0:
-            self.hint.setText("No runs yet. Train a model and its runs will appear here.")
+            text = "No runs yet. Train a model and its runs will appear here."
         else:
-            self.hint.setText(
+            text = (
                 f"{n} run{'s' if n != 1 else ''}. Select one to see its curves; "
                 "Ctrl+click (⌘-click) another to overlay them."
             )
+        if self._deleted:
+            ids = ", ".join(str(i) for i in self._deleted)
+            deleted = f"Runs {ids} were" if len(self._deleted) > 1 else f"Run {ids} was"
+            text = f"{deleted} deleted. {text}"
+        self.hint.setText(text)
 
     def _update_durations(self) -> None:
         for row, run_id in enumerate(self._order):
@@ -373,6 +392,9 @@ class RunHistory(QWidget):
         self._on_selection_change()
 
     def _on_selection_change(self) -> None:
+        if self._deleted:
+            self._deleted = []  # told; the user has chosen since
+            self._update_hint()
         self._draw_curves(force=True)
         self.selection_changed.emit(self.selected_runs())
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -74,6 +75,8 @@ LOG_LINES = 2000
 EMA_ALPHA = 0.05
 # How often the store is looked at while the run on show trains in another process.
 FOLLOW_MS = 2000
+# The newest runs the Runs ▾ menu lists (the Runs dock lists them all).
+MENU_RUNS = 25
 # Reasons for recordings left out of a run that the banner names (the log has all).
 LEFT_OUT_SHOWN = 3
 # Below this height a plot in two rows is cramped, and the curves go in one row when each
@@ -87,6 +90,9 @@ BANNER_STYLES = {
     "info": ("#E8F1FB", "#123D66", "#A9C6E6"),
     "success": ("#E7F5EC", "#14532D", "#A3D3B5"),
 }
+IDLE_TEXT = "No run yet: press Train… to start one"
+# How a run that ended in another process is told of, by its status.
+ENDED_TEXT = {"done": "finished", "stopped": "was stopped", "failed": "failed"}
 STATUS_TEXT = {
     "idle": "No training running",
     "starting": "Starting…",
@@ -96,11 +102,14 @@ STATUS_TEXT = {
 
 
 class Banner(QFrame):
-    """A dismissible one-paragraph message above the plots (errors are never only in a log)."""
+    """A dismissible one-paragraph message above the plots (errors are never only in a log),
+    with an optional button after the text (``action_button``, hidden unless named)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    dismissed = Signal()  # its ✕ was clicked (not emitted when the code clears it)
+
+    def __init__(self, parent: QWidget | None = None, *, name: str = "trainingBanner") -> None:
         super().__init__(parent)
-        self.setObjectName("trainingBanner")
+        self.setObjectName(name)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         self.label = QLabel()
@@ -109,25 +118,31 @@ class Banner(QFrame):
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.action_button = QPushButton()
+        self.action_button.hide()
         close = QToolButton()
         close.setText("✕")
         close.setAutoRaise(True)
         close.setToolTip("Dismiss")
-        close.clicked.connect(self.clear)
+        close.clicked.connect(self._on_close_clicked)
         layout.addWidget(self.label)
+        layout.addWidget(self.action_button, 0, Qt.AlignmentFlag.AlignVCenter)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         self.level = ""
         self.hide()
 
-    def show_message(self, level: str, text: str) -> None:
+    def show_message(self, level: str, text: str, *, action: str = "") -> None:
         background, foreground, border = BANNER_STYLES[level]
         self.level = level
+        name = self.objectName()
         self.setStyleSheet(
-            f"#trainingBanner {{ background: {background}; border: 1px solid {border};"
-            f" border-radius: 4px; }} #trainingBanner QLabel {{ color: {foreground}; }}"
-            f" #trainingBanner QToolButton {{ color: {foreground}; }}"
+            f"#{name} {{ background: {background}; border: 1px solid {border};"
+            f" border-radius: 4px; }} #{name} QLabel {{ color: {foreground}; }}"
+            f" #{name} QToolButton {{ color: {foreground}; }}"
         )
         self.label.setText(text)
+        self.action_button.setText(action)
+        self.action_button.setVisible(bool(action))
         self.show()
 
     def clear(self) -> None:
@@ -135,7 +150,12 @@ class Banner(QFrame):
         (a hidden 'goes on in epoch 5' read back after the run had gone on to 40)."""
         self.hide()
         self.label.clear()
+        self.action_button.hide()
         self.level = ""
+
+    def _on_close_clicked(self) -> None:
+        self.clear()
+        self.dismissed.emit()
 
     def text(self) -> str:
         return self.label.text()
@@ -217,6 +237,11 @@ class TrainingPanel(QWidget):
         self._follow_timer.timeout.connect(self._on_follow_timer_timeout)
         self._followed_version: int | None = None
         self._known_runs: dict[int, tuple[object, ...]] = {}
+        # The user chose the run on show (Runs ▾): runs another process trains meanwhile are
+        # told of in the notice line (with a button to them) instead of taking its place.
+        # Otherwise the dock follows: the run that trains, wherever it does, or the newest.
+        self._chosen = False
+        self._notice_run: int | None = None  # the run the notice tells of (its button shows it)
 
         self.show_latest_run()
 
@@ -261,6 +286,16 @@ class TrainingPanel(QWidget):
         ):
             bar.addWidget(button)
         bar.addSpacing(12)
+        self.runs_button = QToolButton()
+        self.runs_button.setText("Runs ▾")
+        self.runs_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # The style's own arrow squeezes into the text's corner: the text has one.
+        self.runs_button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0; }")
+        self.runs_menu = QMenu(self.runs_button)
+        self.runs_menu.setToolTipsVisible(True)
+        self.runs_menu.aboutToShow.connect(self._fill_runs_menu)
+        self.runs_button.setMenu(self.runs_menu)
+        bar.addWidget(self.runs_button)
         self.status_label = QLabel()
         self.status_label.setTextFormat(Qt.TextFormat.RichText)
         bar.addWidget(self.status_label, 1)
@@ -278,10 +313,16 @@ class TrainingPanel(QWidget):
 
         self.banner = Banner()
         layout.addWidget(self.banner)
+        # One line about the other runs: one training in another process while the user
+        # looks at the run they chose, the run on show deleted.
+        self.notice = Banner(name="trainingNotice")
+        self.notice.action_button.clicked.connect(self._on_notice_action_clicked)
+        self.notice.dismissed.connect(self._on_notice_dismiss)
+        layout.addWidget(self.notice)
 
         grid = QGridLayout()
         grid.setSpacing(6)
-        idle = "No run yet: press Train… to start one"
+        idle = IDLE_TEXT
         self.tf_plot = TrainingPlot(
             "Teacher-forcing probability",
             x_label="iteration",
@@ -523,6 +564,9 @@ class TrainingPanel(QWidget):
         self._progress = Progress(started=self._started_at)
         self._trained_before = 0
         self.banner.clear()
+        # The dock's own run is on show now: the user acted, the dock follows it.
+        self._chosen = False
+        self._clear_notice()
         self.log_view.clear()
         for plot in self.plots:
             plot.set_empty_text("Waiting for the first batch…")
@@ -547,6 +591,7 @@ class TrainingPanel(QWidget):
             else "Nothing to resume: no stopped or failed run"
         )
         self._update_further_button()
+        self._update_runs_button()
         self._update_status()
 
     def _update_further_button(self) -> None:
@@ -882,6 +927,8 @@ class TrainingPanel(QWidget):
         self.run_id = None
         self._forget_ending()
         self.banner.clear()
+        self._chosen = False
+        self._clear_notice()
         self._on_state_change(self.process.state)
         self.show_latest_run()
 
@@ -917,6 +964,7 @@ class TrainingPanel(QWidget):
             return
         self._followed_version = project.data_version()
         self._known_runs = _run_states(runs)
+        self._update_runs_button()
         self._follow_timer.start()
 
     def _show_run(self, run: Run) -> None:
@@ -937,12 +985,172 @@ class TrainingPanel(QWidget):
         self._update_further_button()
         self._update_status()
 
+    def _show_no_run(self) -> None:
+        """The empty dock of a project without runs (its last one was deleted)."""
+        self._started_at = self._progress = None
+        self._trained_before = 0
+        self.device = ""
+        self._clear_curves()
+        self.run_id = None
+        self._forget_ending()
+        for plot in self.plots:
+            plot.set_empty_text(IDLE_TEXT)
+        self._redraw()
+        self._update_further_button()
+        self._update_status()
+
+    # -------------------------------------------------------------- run on show
+    def show_run(self, run_id: int) -> None:
+        """Show run ``run_id``, as the user chose it (Runs ▾): it stays on show when another
+        process trains another run meanwhile; the notice line tells of that one instead."""
+        if self.process.is_running():
+            return
+        with self.project.open() as project:
+            if project is None:
+                return
+            try:
+                run = project.run(run_id)
+            except ProjectError:  # deleted meanwhile
+                return
+        self._chosen = True
+        if self._notice_run in (None, run_id):
+            # Told of this run, or of one deleted ("… now shows run 2"): said and done.
+            self._clear_notice()
+        if run_id != self.run_id:
+            self.banner.clear()  # it told of the run that was on show
+        self._show_run(run)
+        self._on_state_change(self.process.state)
+
+    def follow_runs(self, run_id: int | None = None) -> None:
+        """Follow the runs again (no run chosen): show ``run_id``, or else the run that
+        trains in another process, or else the newest; from now on a run that starts, goes
+        on or ends there takes its place."""
+        if self.process.is_running():
+            return
+        with self.project.open() as project:
+            runs = _trained_runs(project)
+        run = next((r for r in runs if r.id == run_id), None)
+        if run is None:
+            live = [r for r in runs if r.status in UNFINISHED]
+            run = (live or runs)[-1] if runs else None
+        self._chosen = False
+        self._clear_notice()
+        if run is None:
+            self._show_no_run()
+        else:
+            if run.id != self.run_id:
+                self.banner.clear()
+            self._show_run(run)
+        self._on_state_change(self.process.state)
+
+    def is_following(self) -> bool:
+        """True unless the user chose the run on show (Runs ▾)."""
+        return not self._chosen
+
+    def _update_runs_button(self) -> None:
+        idle = self.process.state == "idle"
+        self.runs_button.setEnabled(idle and bool(self._known_runs))
+        if not idle:
+            tip = "The dock shows the run it trains; the Runs dock shows the others"
+        elif not self._known_runs:
+            tip = "No run to show yet"
+        else:
+            tip = (
+                "Choose the run the dock shows. Unless you choose one it follows the run "
+                "that trains, here or in another process, or shows the newest."
+            )
+        self.runs_button.setToolTip(tip)
+
+    def _fill_runs_menu(self) -> None:
+        """Runs ▾: Follow training, then the newest runs, the one on show checked."""
+        menu = self.runs_menu
+        menu.clear()
+        follow = menu.addAction("Follow training")
+        follow.setCheckable(True)
+        follow.setChecked(not self._chosen)
+        follow.setToolTip(
+            "Show the run that trains, here or in another process (a terminal's "
+            "'tfstudio train'), or else the newest; a run chosen below stays on show instead"
+        )
+        follow.triggered.connect(lambda: self.follow_runs())
+        menu.addSeparator()
+        with self.project.open() as project:
+            runs = _trained_runs(project)
+        for run in reversed(runs[-MENU_RUNS:]):
+            status = run.status
+            if status in UNFINISHED:
+                status = f"{status} in another process"
+            preset = run.config_dict.get("preset")
+            action = menu.addAction(
+                f"Run {run.id} — {status}" + (f" · {preset}" if isinstance(preset, str) else "")
+            )
+            action.setCheckable(True)
+            action.setChecked(run.id == self.run_id)
+            action.triggered.connect(lambda _=False, run_id=run.id: self.show_run(run_id))
+        if len(runs) > MENU_RUNS:
+            older = menu.addAction(f"{len(runs) - MENU_RUNS} older runs: see the Runs dock")
+            older.setEnabled(False)
+
+    # ------------------------------------------------------------------- notice
+    def _tell_of(self, run: Run) -> None:
+        """The notice: ``run`` trains (or ended) in another process, with a button to it."""
+        if run.status in UNFINISHED:
+            what = "is training"
+        else:
+            what = ENDED_TEXT.get(run.status, f"ended {run.status}")
+        self._notice_run = run.id
+        self.notice.show_message(
+            "info", html.escape(f"Run {run.id} {what} in another process."), action="Show it"
+        )
+        self.notice.action_button.setToolTip(f"Show run {run.id} and follow training again")
+
+    def _clear_notice(self) -> None:
+        self._notice_run = None
+        self.notice.clear()
+
+    def _on_notice_dismiss(self) -> None:
+        self._notice_run = None
+
+    def _on_notice_action_clicked(self) -> None:
+        self.follow_runs(self._notice_run)
+
+    def _update_notice(self, runs: list[Run], others: list[Run]) -> None:
+        """While a chosen run is on show: tell of the run another process trains, or of how
+        the one told of ended (a run that trains wins over one that ended)."""
+        by_id = {r.id: r for r in runs}
+        candidates = {r.id: r for r in others}
+        told = self._notice_run
+        if told is not None and told in by_id:
+            candidates.setdefault(told, by_id[told])
+        elif told is not None:
+            self._clear_notice()  # its run was deleted
+        if not candidates:
+            return
+        live = [r for r in candidates.values() if r.status in UNFINISHED]
+        self._tell_of(max(live or candidates.values(), key=lambda r: r.id))
+
+    def _on_shown_run_delete(self, gone: int, runs: list[Run], changed: list[Run]) -> None:
+        """The run on show was deleted (another process, another window): it is drawn no
+        more; the dock follows again, from the newest run left, and says why it moved."""
+        self._chosen = False
+        self.banner.clear()  # it told of the deleted run
+        run = changed[-1] if changed else (runs[-1] if runs else None)
+        if run is None:
+            self._show_no_run()
+            text = f"Run {gone} was deleted; no run is left."
+        else:
+            self._show_run(run)
+            text = f"Run {gone} was deleted; the dock now shows run {run.id}."
+        self._notice_run = None
+        self.notice.show_message("info", html.escape(text))
+
     def _on_follow_timer_timeout(self) -> None:
         """Redraw from the store when another process has changed it: the run on show goes
         on training there (its process ended without a word: it is marked stopped, as
-        opening the project would), it was trained further or resumed there, or a run
-        started or ended there. The banner, which told of this dock's last ending (and
-        where Train further goes on), goes once the run on show has moved on."""
+        opening the project would), it was trained further or resumed there, it was deleted,
+        or a run started or ended there. A run the user chose stays on show: the notice line
+        tells of the others. The banner, which told of this dock's last ending (and where
+        Train further goes on), goes once the run on show has moved on."""
         if self.process.is_running():
             self._follow_timer.stop()
             return
@@ -961,16 +1169,30 @@ class TrainingPanel(QWidget):
         changed = [r for r in runs if self._known_runs.get(r.id) != states[r.id]]
         self._known_runs = states
         shown = next((r for r in runs if r.id == self.run_id), None)
+        if self.run_id is not None and shown is None:
+            self._on_shown_run_delete(self.run_id, runs, changed)
+            self._on_state_change(self.process.state)
+            return
+        others = [r for r in changed if r.id != self.run_id]
+        if self._chosen:
+            self._update_notice(runs, others)
+        run: Run | None
         if shown is not None and shown in changed:
             run = shown
-        elif changed:
-            run = changed[-1]  # started, resumed or ended in another process
+        elif others and not self._chosen:
+            run = others[-1]  # started, resumed or ended in another process
         elif shown is not None and shown.status in UNFINISHED:
             run = shown  # its curves go on
         else:
-            return  # labels, detections: nothing of the runs
+            run = None  # labels, detections, another run while one is chosen
+        if run is None:
+            if changed:
+                self._on_state_change(self.process.state)  # Resume: another run stopped
+            return
         if run in changed:
             self.banner.clear()
+        if run.id != self.run_id:
+            self._clear_notice()  # it told of the run on show until now
         self._show_run(run)
         self._on_state_change(self.process.state)  # Resume follows the run's ending
 
