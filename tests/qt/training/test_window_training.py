@@ -10,13 +10,17 @@ from tfstudio.store import Project
 
 pytestmark = pytest.mark.slow
 
-TINY = ["--max-batches", "2", "--channels", "4", "--gru-hidden", "8", "--seq-len", "64"]
-WAIT_MS = 120_000
+WAIT_MS = 30_000
 
 
-def test_after_a_run_of_a_project_left_meanwhile_the_dock_follows_the_window(qtbot, tmp_path):
+def test_after_a_run_of_a_project_left_meanwhile_the_dock_follows_the_window(
+    qtbot, tmp_path, fake_program
+):
     """Another project opened while a run trains: the run keeps its project, but once it had
-    ended the Training dock stayed on it, and Train… trained the project no longer open."""
+    ended the Training dock stayed on it, and Train… trained the project no longer open.
+    The child is the fake engine: with the real one, niced, its first epoch took 20 s on an
+    idle machine and more than the wait under a loaded one (it flaked); what is asserted here
+    is the window's, and the real engine's stop is tested in test_real_training."""
     from tfstudio.cli import main
 
     first, second = tmp_path / "first", tmp_path / "second"
@@ -24,8 +28,9 @@ def test_after_a_run_of_a_project_left_meanwhile_the_dock_follows_the_window(qtb
         assert main(["demo", str(root), "--recordings", "4", "--seconds", "4"]) == 0
     win = open_window(qtbot, first)
     panel = win.training
+    panel.process.program = [*fake_program, "--delay", "0.05"]
     with qtbot.waitSignal(panel.process.epoch, timeout=WAIT_MS):
-        panel.start([*TINY, "--epochs", "1000", "--patience", "1000", "--device", "cpu"])
+        panel.start(["--epochs", "1000", "--device", "cpu"])
     assert win.open_project(second)
     assert panel.project.root == first  # the run in progress keeps its project
     with qtbot.waitSignal(panel.run_finished, timeout=60_000) as finished:
