@@ -96,6 +96,31 @@ def test_config_key_is_stable_and_parameter_sensitive():
     assert FeatureConfig.from_dict(a.to_dict()) == a
 
 
+def test_a_config_stored_before_mel_scale_existed_reads_as_slaney_with_its_key():
+    old = {k: v for k, v in FeatureConfig(n_mels=64).to_dict().items() if k != "mel_scale"}
+    config = FeatureConfig.from_dict(old)
+    assert config.mel_scale == "slaney"
+    assert config.key() == FeatureConfig(n_mels=64).key()
+    assert FeatureConfig(n_mels=64, mel_scale="htk").key() != config.key()
+
+
+def _band_of(frequency: float, config: FeatureConfig) -> int:
+    t = np.arange(config.sample_rate) / config.sample_rate
+    tone = (0.5 * np.sin(2 * np.pi * frequency * t)).astype(np.float32)
+    return int(np.argmax(logmel(tone, config).mean(axis=0)))
+
+
+def test_htk_bands_are_narrower_at_low_and_wider_at_middle_frequencies():
+    slaney, htk = FeatureConfig(n_mels=64), FeatureConfig(n_mels=64, mel_scale="htk")
+    # The slaney scale is linear below 1 kHz (~67 Hz a band at 64 bands up to 11 kHz); the
+    # HTK scale is logarithmic throughout: more of its bands lie below 500 Hz, fewer above.
+    assert _band_of(300.0, htk) >= _band_of(300.0, slaney) + 2
+    assert _band_of(500.0, htk) >= _band_of(500.0, slaney) + 2
+    assert _band_of(3000.0, htk) <= _band_of(3000.0, slaney) - 2
+    # Both cover the same range: the top tone lands in (one of) the top bands of each.
+    assert _band_of(10_000.0, slaney) >= 60 and _band_of(10_000.0, htk) >= 60
+
+
 def test_presets():
     paper = FEATURE_PRESETS["paper"]
     # DCASE 2017 recipe: 44.1 kHz, 40 ms window, 20 ms hop, n_fft 2048, 40 bands.
@@ -117,6 +142,7 @@ def test_presets():
         dict(fmax=20000.0),
         dict(fmin=-1.0),
         dict(hop_length=0),
+        dict(mel_scale="bark"),
     ],
 )
 def test_bad_configs(kwargs):

@@ -4,6 +4,7 @@ by name before any run exists."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -11,12 +12,12 @@ import torch
 
 from tfstudio.model.crnn import CRNN, config_from_preset
 from tfstudio.train import TrainError, checkpoint_paths, train
-from tfstudio.train.frontend import FRONTEND_FORMAT, frontend_fields
+from tfstudio.train.frontend import FRONTEND_FORMAT, FrontendError, frontend_fields, load_frontend
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def _frontend(path, cfg, *, n_mels=None, background=None, seed=7):
+def _frontend(path, cfg, *, n_mels=None, background=None, mel_scale=None, seed=7):
     """A front-end file for ``cfg``'s CNN (or one changed as asked), with weights unlike any
     a run would draw; returns its CNN state dict."""
     fc = cfg.feature_config
@@ -30,6 +31,10 @@ def _frontend(path, cfg, *, n_mels=None, background=None, seed=7):
     )
     if n_mels is not None:
         fields["model"]["n_mels"] = n_mels
+    if mel_scale == "":  # a file made before the field existed
+        del fields["features"]["mel_scale"]
+    elif mel_scale is not None:
+        fields["features"]["mel_scale"] = mel_scale
     torch.save({"format": FRONTEND_FORMAT, **fields, "cnn": cnn.state_dict()}, path)
     return cnn.state_dict()
 
@@ -65,6 +70,7 @@ def test_a_run_starts_from_the_front_end(demo_project, tiny_config, tmp_path):
     [
         ({"n_mels": 40}, "made for model.n_mels = 40, but this run has 64"),
         ({"background": 0.0}, "made for front.background_percentile = 0.0, but this run has 50.0"),
+        ({"mel_scale": "htk"}, "made for features.mel_scale = 'htk', but this run has 'slaney'"),
     ],
 )
 def test_a_front_end_for_another_model_is_refused(
@@ -76,6 +82,19 @@ def test_a_front_end_for_another_model_is_refused(
     with pytest.raises(TrainError, match=f"init_cnn: {path}: {message}"):
         list(train(demo_project, cfg.replace(init_cnn=str(path))))
     assert demo_project.runs() == []
+
+
+def test_a_front_end_made_before_mel_scale_existed_fits_a_slaney_run(tiny_config, tmp_path):
+    cfg = tiny_config()
+    path = tmp_path / "front.pt"
+    wanted = _frontend(path, cfg, mel_scale="")
+    assert "mel_scale" not in torch.load(path, weights_only=True)["features"]
+    model = config_from_preset(cfg.preset, cfg.feature_config.n_mels, 3, **cfg.model)
+    state = load_frontend(path, model, cfg.feature_config, cfg.background_percentile)
+    assert state.keys() == wanted.keys()
+    with pytest.raises(FrontendError, match="made for features.mel_scale = 'slaney'"):
+        features = dataclasses.replace(cfg.feature_config, mel_scale="htk")
+        load_frontend(path, model, features, cfg.background_percentile)
 
 
 def test_no_front_end_file_is_refused(demo_project, tiny_config, tmp_path):

@@ -25,6 +25,8 @@ __all__ = [
 # near every piece's start, so caches made before are made again.
 FEATURE_VERSION = 2
 
+MEL_SCALES = ("slaney", "htk")
+
 
 @dataclass(frozen=True)
 class FeatureConfig:
@@ -42,8 +44,15 @@ class FeatureConfig:
     n_mels: int = 40
     fmin: float = 0.0
     fmax: float | None = None  # None: sample_rate / 2
+    # Where the mel bands lie: "slaney" (librosa's default: linear below 1 kHz, logarithmic
+    # above) or "htk" (2595 log10(1 + f / 700) throughout: narrower bands below 1 kHz).
+    mel_scale: str = "slaney"
 
     def __post_init__(self) -> None:
+        if self.mel_scale not in MEL_SCALES:
+            raise ValueError(
+                f"mel_scale must be one of {', '.join(MEL_SCALES)}, got {self.mel_scale!r}"
+            )
         for name in ("sample_rate", "n_fft", "win_length", "hop_length", "n_mels"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -76,7 +85,12 @@ class FeatureConfig:
 
     def key(self) -> str:
         """A short stable hash of the parameters (and the feature code version) for cache names."""
-        text = json.dumps({"version": FEATURE_VERSION, **self.to_dict()}, sort_keys=True)
+        values = self.to_dict()
+        if values["mel_scale"] == "slaney":
+            # The default leaves the key as it was before the field existed: caches made
+            # then stay valid.
+            del values["mel_scale"]
+        text = json.dumps({"version": FEATURE_VERSION, **values}, sort_keys=True)
         return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 

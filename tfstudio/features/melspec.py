@@ -70,6 +70,19 @@ class LogMel(nn.Module):
             is_log=True,
             top_db=None,
         )
+        if config.mel_scale == "htk":
+            import librosa  # torchlibrosa's own dependency, which made the slaney bands above
+
+            bands = librosa.filters.mel(
+                sr=config.sample_rate,
+                n_fft=config.n_fft,
+                n_mels=config.n_mels,
+                fmin=config.fmin,
+                fmax=config.fmax if config.fmax is not None else config.sample_rate // 2,
+                htk=True,
+            )
+            with torch.no_grad():
+                self.mel.melW.copy_(torch.from_numpy(bands.T))
 
     def forward(self, padded: Tensor) -> Tensor:
         spectrum = torch.stft(

@@ -78,6 +78,9 @@ def load_frontend(
         stored = data.get(section)
         if not isinstance(stored, dict):
             raise FrontendError(f"{path}: no {section!r} section")
+        if section == "features":
+            # A file made before a feature field existed (mel_scale) was made with its default.
+            stored = {**FeatureConfig().to_dict(), **stored}
         for key, value in fields.items():
             have = stored.get(key)
             if isinstance(value, float) and isinstance(have, (int, float)):
