@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 import time
 import unicodedata
 from collections import Counter
@@ -377,8 +376,6 @@ class _LabelContext:
         self.report = report
         self.paths = paths
         self.batch: EventImport | None = None
-        # Whether the caller had a transaction open (never rolled back here).
-        self.outer_transaction = project.conn.in_transaction
         # Each recording with the names a per-recording label file may start with, in one
         # Unicode form (computed once, not once per label file).
         self._file_keys = [
@@ -567,37 +564,34 @@ class _LabelContext:
             return
         interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
         verb = "interrupted" if interrupted else f"failed ({shown(str(exc) or type(exc).__name__)})"
-        if not self.outer_transaction and self.project.conn.in_transaction:
-            # Ctrl+C just as a write ended can leave its transaction open (SQLite would roll
-            # it back when the connection closes): the run's ending below would join it and
-            # be lost with it, leaving the run to be found "ended unexpectedly" later.
-            with contextlib.suppress(sqlite3.Error, ProjectError):
-                self.project.conn.execute("ROLLBACK")
         # Whatever went wrong may stand in the way of this too; opening the project later
-        # marks a run whose process has ended as stopped.
+        # marks a run whose process has ended as stopped. Counted in the write: as it begins
+        # it rolls back a transaction Ctrl+C left open as a write ended (whose detections
+        # would otherwise be counted, then lost with the run's ending when the project closed).
         with contextlib.suppress(ProjectError):
-            added = len(self.project.events(source="model", run_id=self.run_id))
-            changes: dict[str, Any] = {}
-            if added:
-                config = self.project.run(self.run_id).config_dict
-                config["imported"]["files"] = list(self.run_files)
-                config["species_codes"] = dict(self.species_codes)
-                changes["config"] = config
-                message = (
-                    f"import {verb}: {added} detection(s) imported "
-                    f"from {len(self.run_files)} file(s)"
+            with self.project.write():
+                added = len(self.project.events(source="model", run_id=self.run_id))
+                changes: dict[str, Any] = {}
+                if added:
+                    config = self.project.run(self.run_id).config_dict
+                    config["imported"]["files"] = list(self.run_files)
+                    config["species_codes"] = dict(self.species_codes)
+                    changes["config"] = config
+                    message = (
+                        f"import {verb}: {added} detection(s) imported "
+                        f"from {len(self.run_files)} file(s)"
+                    )
+                else:
+                    self.report.run_id = None
+                    message = f"import {verb}, no detections added"
+                self.report.detections_added = added
+                self.project.update_run(
+                    self.run_id,
+                    status="stopped" if interrupted else "failed",
+                    finished_at=time.time(),
+                    message=message,
+                    **changes,
                 )
-            else:
-                self.report.run_id = None
-                message = f"import {verb}, no detections added"
-            self.report.detections_added = added
-            self.project.update_run(
-                self.run_id,
-                status="stopped" if interrupted else "failed",
-                finished_at=time.time(),
-                message=message,
-                **changes,
-            )
             self._run_ended = True
 
 

@@ -4,6 +4,14 @@ connection, write transactions and the change notices sent after each commit.
 Every public write is its own ``BEGIN IMMEDIATE`` transaction, committed before the method
 returns, so an edit is on disk the moment it is made and two processes (GUI and trainer) queue
 for the write lock instead of failing with "database is locked".
+
+Ctrl+C (KeyboardInterrupt) can land where nothing ends the transaction a block began (as its
+``__exit__`` is called, before that runs a line; or in its clean-up). Left open, it would take
+in every later write of the connection as a savepoint, and they would all go when the
+connection closes. So the outermost block that began a transaction is its owner, and the next
+block of this store to begin rolls back a transaction whose owner is no longer inside its
+``with`` (:meth:`StoreBase._end_leftover`). Any other open transaction is one of our blocks
+still open, or the caller's own: a block joins it, as a savepoint, and leaves it be.
 """
 
 from __future__ import annotations
@@ -11,7 +19,9 @@ from __future__ import annotations
 import contextlib
 import itertools
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import types
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,26 +42,78 @@ class Change:
     ids: tuple[int, ...] = ()
 
 
-class _Write:
-    """The context manager :meth:`StoreBase.write` returns.
+class _HeldExit:
+    """A block's ``__exit__``: its ``_exit``, bound as a method would be, and noted weakly on
+    the block when a ``with`` statement loads it.
 
-    A class, not a generator: Ctrl+C (KeyboardInterrupt) lands between two bytecodes, and
-    with ``contextlib.contextmanager`` it could land in its ``__enter__`` just after the
-    generator had begun the transaction and before the ``with`` block was entered. Nothing
-    then ended the transaction until the traceback went: every later write of the
-    connection joined it as a savepoint (an interrupted import's run, marked stopped, was
-    lost with it), and its clean-up, run once the project had closed, printed "Exception
-    ignored … Cannot operate on a closed database". Here every statement is inside a try that
-    ends what it began, and ``__enter__`` returns straight into the ``with`` block.
+    A ``with`` statement loads ``__exit__`` before it calls ``__enter__`` and keeps it until it
+    calls it (the language reference, "The with statement"), so the bound method lives exactly
+    as long as the block is inside its statement, however the statement ends. Ctrl+C landing as
+    ``__exit__`` is called, before its first line, ends the statement with the transaction still
+    open and the block's own records saying "open"; the method goes as the interrupt leaves the
+    statement (the block itself lives on in the traceback).
     """
+
+    def __get__(self, block: _Block | None, owner: type[_Block]) -> Any:
+        if block is None:  # looked up on the class (contextlib.ExitStack does): no note
+            return owner._exit
+        method = types.MethodType(owner._exit, block)
+        if not block.entered:
+            block.held = weakref.ref(method)
+        return method
+
+
+class _Block:
+    """A transaction block of a store: a write, a snapshot or a savepoint of temp tables.
+
+    A class, not a generator: with ``contextlib.contextmanager`` Ctrl+C could land in its
+    ``__enter__`` just after the generator had begun the transaction and before the ``with``
+    block was entered; nothing then ended it until the traceback went (its clean-up, run once
+    the project had closed, printed "Exception ignored … Cannot operate on a closed
+    database"). Here every statement is inside a try that ends what it began, and ``__enter__``
+    returns straight into the ``with`` block.
+    """
+
+    __exit__ = _HeldExit()
+
+    def __init__(self, store: StoreBase):
+        self.store = store
+        self.entered = False
+        self.open = False
+        """Whether this block began the transaction and its exit has not begun."""
+        self.held: weakref.ref[Any] | None = None
+
+    def _entering(self) -> None:
+        self.entered = True
+        if self.held is not None and self.held() is None:
+            # Whatever looked __exit__ up does not keep it: rely on the block's own records.
+            self.held = None
+        self.store._end_leftover()
+
+    def _own(self) -> None:
+        """Note this block as the one beginning the transaction (just before it does)."""
+        self.open = True
+        self.store._owner = self
+
+    def inside_with(self) -> bool:
+        """Whether this block, having begun the transaction, is still inside its ``with``."""
+        return self.open and (self.held is None or self.held() is not None)
+
+    def _exit(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        raise NotImplementedError
+
+
+class _Write(_Block):
+    """The context manager :meth:`StoreBase.write` returns."""
 
     _savepoints = itertools.count(1)
 
     def __init__(self, store: StoreBase):
-        self.store = store
+        super().__init__(store)
         self.savepoint: str | None = None
 
     def __enter__(self) -> None:
+        self._entering()
         store, conn = self.store, self.store.conn
         if conn.in_transaction:
             self.savepoint = f"write_{next(self._savepoints)}"
@@ -66,14 +128,14 @@ class _Write:
         # IMMEDIATE takes the write lock up front, so the busy timeout applies; a deferred
         # transaction that upgrades later can fail at once with "database is locked".
         try:
+            self._own()
             conn.execute("BEGIN IMMEDIATE")
         except BaseException:
             self._roll_back()
             raise
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
-    ) -> None:
+    def _exit(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        self.open = False
         if self.savepoint is not None:
             if kind is None:
                 try:
@@ -97,9 +159,14 @@ class _Write:
                     ) from failure
                 raise
             changes, store._pending_changes = store._pending_changes, []
-            for change in changes:
-                for listener in list(store._listeners):
-                    listener(change)
+            try:
+                for change in changes:
+                    for listener in list(store._listeners):
+                        listener(change)
+            finally:
+                # Not before: a transaction a listener leaves open (Ctrl+C as it ran) is a
+                # leftover of this block too.
+                store._disown(self)
             return
         self._roll_back()
         if isinstance(exc, sqlite3.IntegrityError):
@@ -107,10 +174,13 @@ class _Write:
             raise ProjectError(f"change refused, nothing was written: {exc}") from exc
 
     def _roll_back(self) -> None:
-        self.store._pending_changes.clear()
+        self.open = False
+        store = self.store
+        store._pending_changes.clear()
         with contextlib.suppress(sqlite3.ProgrammingError):  # the connection has closed
-            if self.store.conn.in_transaction:
-                self.store.conn.execute("ROLLBACK")
+            if store.conn.in_transaction:
+                store.conn.execute("ROLLBACK")
+        store._disown(self)
 
     def _roll_back_savepoint(self) -> None:
         # An error such as a failed COMMIT of a trigger's RAISE(ROLLBACK) may have ended the
@@ -121,6 +191,75 @@ class _Write:
                 conn.execute(f"ROLLBACK TO SAVEPOINT {self.savepoint}")
                 conn.execute(f"RELEASE SAVEPOINT {self.savepoint}")
         self.store._savepoint_rolled_back()
+
+
+class _Snapshot(_Block):
+    """The context manager :meth:`StoreBase.snapshot` returns."""
+
+    def __enter__(self) -> None:
+        self._entering()
+        conn = self.store.conn
+        if conn.in_transaction:  # inside a block of ours, or the caller's transaction
+            return
+        try:
+            self._own()
+            conn.execute("BEGIN DEFERRED")
+        except BaseException:
+            self._end()
+            raise
+
+    def _exit(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        if self.open:
+            self._end()
+
+    def _end(self) -> None:
+        self.open = False
+        store = self.store
+        with contextlib.suppress(sqlite3.ProgrammingError):  # the connection has closed
+            if store.conn.in_transaction:
+                store.conn.execute("COMMIT")
+        store._disown(self)
+
+
+class _Savepoint(_Block):
+    """The context manager :meth:`StoreBase._savepoint` returns."""
+
+    def __init__(self, store: StoreBase, name: str):
+        super().__init__(store)
+        self.name = name
+
+    def __enter__(self) -> None:
+        self._entering()
+        conn = self.store.conn
+        try:
+            if not conn.in_transaction:
+                self._own()  # the savepoint begins a (deferred) transaction
+            conn.execute(f"SAVEPOINT {self.name}")
+        except BaseException:
+            self._roll_back()
+            raise
+
+    def _exit(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        self.open = False
+        if kind is None:
+            try:
+                self.store.conn.execute(f"RELEASE SAVEPOINT {self.name}")
+            except BaseException:
+                self._roll_back()
+                raise
+            self.store._disown(self)
+            return
+        self._roll_back()
+
+    def _roll_back(self) -> None:
+        self.open = False
+        conn = self.store.conn
+        # Released as well: the savepoint that began the transaction ends it so.
+        with contextlib.suppress(sqlite3.Error, ProjectError):
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO SAVEPOINT {self.name}")
+                conn.execute(f"RELEASE SAVEPOINT {self.name}")
+        self.store._disown(self)
 
 
 class StoreBase:
@@ -135,6 +274,8 @@ class StoreBase:
         it can be viewed and exported; every write raises :class:`ProjectError`."""
         self._listeners: list[Callable[[Change], None]] = []
         self._pending_changes: list[Change] = []
+        self._owner: _Block | None = None
+        """The outermost block that began the open transaction, until it is over."""
 
     @property
     def db_path(self) -> Path:
@@ -144,26 +285,36 @@ class StoreBase:
         """One write transaction (nested calls become savepoints of the outer one)."""
         return _Write(self)
 
-    @contextlib.contextmanager
-    def snapshot(self) -> Iterator[None]:
+    def snapshot(self) -> _Snapshot:
         """One read transaction: every query in the block sees the project as its first query
         did, whatever other processes commit meanwhile (an export that reads a recording at a
         time writes one consistent state). No writes inside it."""
-        if self.conn.in_transaction:
-            yield
+        return _Snapshot(self)
+
+    def _savepoint(self, name: str) -> _Savepoint:
+        """A savepoint for this connection's temp tables: a transaction of its own when none
+        is open, without the project's write lock (as :meth:`write` would take)."""
+        return _Savepoint(self, name)
+
+    def _end_leftover(self) -> None:
+        """Roll back a transaction that a block of this store began and that no block holds
+        any more: an interrupt ended the block but not its transaction (see :class:`_HeldExit`).
+        Called as each block begins."""
+        owner = self._owner
+        if owner is None or owner.inside_with():
             return
-        try:
-            # Inside the try, as in write(): Ctrl+C just after BEGIN must not leave the read
-            # transaction open (every later write of this connection would join it as a
-            # savepoint, and go when the connection closes).
-            self.conn.execute("BEGIN DEFERRED")
-            yield
-        finally:
-            # Run late when Ctrl+C left this generator suspended (closed with its traceback,
-            # after the project): nothing to end then.
-            with contextlib.suppress(sqlite3.ProgrammingError):
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+            self._pending_changes.clear()  # never committed: no notices
+        self._owner = None
+
+    def _disown(self, block: _Block) -> None:
+        """Forget ``block`` as the owner of the transaction once that is over."""
+        if self._owner is block:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # closed: nothing is open
                 if self.conn.in_transaction:
-                    self.conn.execute("COMMIT")
+                    return
+            self._owner = None
 
     def subscribe(self, listener: Callable[[Change], None]) -> Callable[[], None]:
         """Call ``listener`` after each committed change; returns an unsubscribe function."""

@@ -279,41 +279,44 @@ class EventStore(History):
         then the :class:`NewEvents`; an exception in the block adds nothing.
         """
         batch = EventImport(self, description)
-        outer = self.conn.in_transaction
         try:
             yield batch
             batch.result = self._commit_import(batch)
         except BaseException:
-            # Ctrl+C can land anywhere: between a SAVEPOINT and its try (a transaction left
-            # open, which would swallow every later write of this connection), or while a
+            # Ctrl+C can land anywhere: as a write or the staging ends (the block that begins
+            # next, here the clearing, rolls back the transaction it left open), or while a
             # statement is unfinished (the traceback keeps its cursor alive). Nothing here may
             # hide the exception that ended the import behind another; rows left staged are
             # cleared when the next import begins.
             with contextlib.suppress(sqlite3.Error, ProjectError):
-                if not outer and self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
                 self._clear_stage(batch)
             raise
         self._clear_stage(batch)
 
     def _clear_stage(self, batch: EventImport) -> None:
-        # Emptied, not dropped: DROP TABLE fails while any statement of the connection is
-        # still reading (SQLITE_LOCKED), which an open cursor elsewhere in the app may be.
-        if batch.sources:
-            self.conn.execute("DELETE FROM temp.event_stage")
+        # In a block, so a transaction an interrupt left open is rolled back first, not this
+        # with it. Emptied, not dropped: DROP TABLE fails while any statement of the
+        # connection is still reading (SQLITE_LOCKED), which an open cursor elsewhere in the
+        # app may be.
+        with self._savepoint("clear_stage"):
+            if batch.sources:
+                self.conn.execute("DELETE FROM temp.event_stage")
 
     def _stage(self, batch: EventImport, rows: Iterable[Mapping[str, Any]]) -> int:
         """Check ``rows`` and append them to ``temp.event_stage`` as source ``batch.sources``;
         all or nothing. Returns how many were staged."""
-        # Not executescript: it would commit a transaction the caller has open.
-        self.conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS event_stage (seq INTEGER PRIMARY KEY,"
-            " source_no INTEGER, recording_id INTEGER, class_id INTEGER, onset REAL,"
-            " offset REAL, low_hz REAL, high_hz REAL, source TEXT, confidence REAL,"
-            " run_id INTEGER, review TEXT, tier TEXT)"
-        )
-        if batch.sources == 0:
-            self.conn.execute("DELETE FROM temp.event_stage")
+        # Not executescript: it would commit a transaction the caller has open. In a block, so
+        # a transaction an interrupt left open is rolled back before, not the emptying after
+        # it; of its own, so a bad row below does not take the emptying back.
+        with self._savepoint("stage_table"):
+            self.conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS event_stage (seq INTEGER PRIMARY KEY,"
+                " source_no INTEGER, recording_id INTEGER, class_id INTEGER, onset REAL,"
+                " offset REAL, low_hz REAL, high_hz REAL, source TEXT, confidence REAL,"
+                " run_id INTEGER, review TEXT, tier TEXT)"
+            )
+            if batch.sources == 0:
+                self.conn.execute("DELETE FROM temp.event_stage")
         batch.sources += 1
         count = 0
 
@@ -340,17 +343,11 @@ class EventStore(History):
         marks = ", ".join("?" for _ in EVENT_FIELDS)
         # A savepoint of the temp database: one transaction, not one per row, and a bad row
         # takes back this source's rows only.
-        self.conn.execute("SAVEPOINT stage_events")
-        try:
+        with self._savepoint("stage_events"):
             self.conn.executemany(
                 f"INSERT INTO temp.event_stage (source_no, {columns}) VALUES (?, {marks})",
                 checked(),
             )
-        except BaseException:
-            self.conn.execute("ROLLBACK TO stage_events")
-            self.conn.execute("RELEASE stage_events")
-            raise
-        self.conn.execute("RELEASE stage_events")
         return count
 
     def _commit_import(self, batch: EventImport) -> NewEvents:
