@@ -316,9 +316,10 @@ class MainWindow(QMainWindow):
         self._training = TrainingPanel(None)
         self._run_history = RunHistory(None)
         self._training.run_finished.connect(self._on_run_finish)
-        # The Runs dock's menu offers Train further… and Resume only once they are connected.
+        # The Runs dock's menu offers its entries only once they are connected.
         self._run_history.train_further_requested.connect(self._train_further)
         self._run_history.resume_requested.connect(self._resume_run)
+        self._run_history.show_requested.connect(self._show_run_in_training)
         self._dock_content("training", self._training)
         self._dock_content("runs", self._run_history)
         project = self.workspace.project
@@ -1120,6 +1121,12 @@ class MainWindow(QMainWindow):
         run's curves go on."""
         self._show_training()
         self.training.train_further(run_id)
+
+    def _show_run_in_training(self, run_id: int) -> None:
+        """The Runs dock's Show in the Training dock: that run's curves, chosen (they stay
+        while another run trains elsewhere; the dock's notice line tells of that one)."""
+        self._show_training()
+        self.training.show_run(run_id)
 
     def _resume_run(self, run_id: int) -> None:
         self._show_training()

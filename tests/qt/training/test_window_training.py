@@ -57,7 +57,10 @@ def test_the_runs_dock_menu_trains_further_in_the_window(qtbot, small_project):
     win.docks["training"].hide()
     history = win.run_history
     menu = history.run_menu(run.id)  # what a right click on its row shows
-    assert [(a.text(), a.isEnabled()) for a in menu.actions()] == [("Train further…", True)]
+    assert [(a.text(), a.isEnabled()) for a in menu.actions()] == [
+        ("Show in the Training dock", True),
+        ("Train further…", True),
+    ]
     seen = {}
 
     def look(dialog) -> None:
@@ -66,7 +69,27 @@ def test_the_runs_dock_menu_trains_further_in_the_window(qtbot, small_project):
         QTest.keyClick(dialog, Qt.Key.Key_Escape)
 
     when(lambda: win.training.further_dialog, look)
-    menu.actions()[0].trigger()
+    menu.actions()[1].trigger()
     qtbot.waitUntil(lambda: "title" in seen and win.training.further_dialog is None)
     assert seen == {"title": f"Train run {run.id} further", "dock": True}
     assert not win.training.is_running()
+
+
+def test_the_runs_dock_menu_shows_an_older_run_in_the_training_dock(qtbot, small_project):
+    """Show in the Training dock on an older run's row: the Training dock comes to the front
+    with that run's curves, chosen (it no longer follows the newest)."""
+    from tests.qt.training.test_further import finished_run
+
+    with Project.open(small_project) as project:
+        older = finished_run(project)
+        newer = finished_run(project, val_losses=(0.6, 0.5, 0.45, 0.5))
+    win = open_window(qtbot, small_project)
+    win.docks["training"].hide()
+    training = win.training
+    qtbot.waitUntil(lambda: training.run_id == newer.id)
+    menu = win.run_history.run_menu(older.id)
+    show = next(a for a in menu.actions() if a.text() == "Show in the Training dock")
+    show.trigger()
+    qtbot.waitUntil(lambda: win.docks["training"].isVisible())
+    assert training.run_id == older.id and not training.is_following()
+    assert f"Run {older.id}" in training.status_label.text()

@@ -84,6 +84,7 @@ class RunHistory(QWidget):
 
     selection_changed = Signal(list)
     train_further_requested = Signal(int)
+    show_requested = Signal(int)
     resume_requested = Signal(int)
 
     def __init__(self, project: Any, parent: QWidget | None = None, *, poll_ms: int = POLL_MS):
@@ -400,8 +401,9 @@ class RunHistory(QWidget):
 
     # ------------------------------------------------------------- context menu
     def run_menu(self, run_id: int) -> QMenu:
-        """The context menu of run ``run_id``: Train further… (disabled, with the reason as
-        its tooltip, when the run cannot go on) and Resume for a stopped or failed run."""
+        """The context menu of run ``run_id``: Show in the Training dock, Train further…
+        (disabled, with the reason as its tooltip, when the run cannot go on) and Resume for a
+        stopped or failed run (each once the window has connected it)."""
         menu = QMenu(self)
         menu.setToolTipsVisible(True)
         with self.project.open() as project:
@@ -413,6 +415,11 @@ class RunHistory(QWidget):
                 return menu
             ext = extension(project, run)
             root = f"{project.root}{os.sep}"
+        if self._listened(self.show_requested):
+            show = QAction("Show in the Training dock", menu)
+            show.setToolTip("Its curves in the Training dock, which stays on it until you choose")
+            show.triggered.connect(lambda: self.show_requested.emit(run_id))
+            menu.addAction(show)
         if self._listened(self.train_further_requested):
             further = QAction("Train further…", menu)
             further.setEnabled(ext.possible)
