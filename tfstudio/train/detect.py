@@ -295,6 +295,8 @@ def load_model(checkpoint_path: Path | str, device: str | torch.device = "auto")
             f"{checkpoint_path}: its model does not fit its settings ({reason})"
         ) from None
     place_model(model, dev).eval()
+    if dev.type == "cpu":
+        model.prepare_cpu_inference()
     return LoadedModel(
         model=model,
         classes=list(state["classes"]),
