@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QColor, QFont, QPalette, QTextOption
 from PySide6.QtWidgets import QApplication
 
 # Okabe-Ito, in the order runs get them when overlaid.
@@ -119,6 +119,9 @@ class TrainingPlot(pg.PlotWidget):
         self._empty = pg.TextItem(
             empty_text, color=palette.color(QPalette.ColorRole.PlaceholderText), anchor=(0.5, 0.5)
         )
+        centred = QTextOption(Qt.AlignmentFlag.AlignHCenter)
+        centred.setWrapMode(QTextOption.WrapMode.WordWrap)
+        self._empty.textItem.document().setDefaultTextOption(centred)
         self._empty.setParentItem(item.getViewBox())
         self._empty.setVisible(False)
         item.getViewBox().sigResized.connect(self._on_view_resize)
@@ -203,6 +206,10 @@ class TrainingPlot(pg.PlotWidget):
 
     def _on_view_resize(self) -> None:
         rect = self.getPlotItem().getViewBox().boundingRect()
+        # Wrapped to the plot's width, each line centred: in a narrow plot (the dock below
+        # the spectrogram on a laptop) "Run 12 stored no data for this plot" ran past both
+        # edges.
+        self._empty.setTextWidth(max(60.0, rect.width() - 12.0))
         self._empty.setPos(rect.center())
 
 
