@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,3 +88,24 @@ def small_disk(folder: Path, megabytes: int) -> Iterator[Path]:
     finally:
         # Lazy: a test's traceback may still hold a memory map of a file there.
         subprocess.run(["umount", "--lazy", str(folder)], check=False)
+
+
+# A profiling hook's test: is this event (frame, "call" / "return" / "c_return"…, arg) where
+# Ctrl+C lands?
+Hook = Callable[[Any, str, Any], bool]
+
+
+@contextmanager
+def ctrl_c_when(fires: Hook) -> Iterator[None]:
+    """KeyboardInterrupt at the first profiling event ``fires(frame, event, arg)`` is true of."""
+
+    def hook(frame: Any, event: str, arg: Any) -> None:
+        if fires(frame, event, arg):
+            sys.setprofile(None)
+            raise KeyboardInterrupt
+
+    sys.setprofile(hook)
+    try:
+        yield
+    finally:
+        sys.setprofile(None)

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import ctrl_c_when
 from tfstudio.cli import main
 from tfstudio.formats.base import LabelEvent
 from tfstudio.importer import import_labels
@@ -34,28 +35,22 @@ BIRDNET_AUDACITY = (
 )
 
 
-@contextlib.contextmanager
-def ctrl_c_after(function: Callable[..., Any], nth: int = 1) -> Iterator[None]:
+def ctrl_c_after(function: Callable[..., Any], nth: int = 1) -> contextlib.AbstractContextManager:
     """KeyboardInterrupt the moment ``function`` (one written in C, such as ``os.mkdir``, or
     in Python) returns for the ``nth`` time, where Ctrl+C's handler would raise it."""
     code = getattr(function, "__code__", None)
     seen = 0
 
-    def hook(frame: Any, event: str, arg: Any) -> None:
+    def fires(frame: Any, event: str, arg: Any) -> bool:
         nonlocal seen
         if (event == "c_return" and arg is function) or (
             event == "return" and code is not None and frame.f_code is code
         ):
             seen += 1
-            if seen == nth:
-                sys.setprofile(None)
-                raise KeyboardInterrupt
+            return seen == nth
+        return False
 
-    sys.setprofile(hook)
-    try:
-        yield
-    finally:
-        sys.setprofile(None)
+    return ctrl_c_when(fires)
 
 
 def run_cli(argv: list[str]) -> int:

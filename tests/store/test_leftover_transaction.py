@@ -15,35 +15,17 @@ import gc
 import shutil
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import fake_recording
+from tests.conftest import Hook, ctrl_c_when, fake_recording
 from tfstudio.importer import import_labels
 from tfstudio.store import Project
 from tfstudio.store.check import check_project
 from tfstudio.store.connection import Connection
-
-Hook = Callable[[Any, str, Any], bool]
-
-
-@contextlib.contextmanager
-def ctrl_c_when(fires: Hook) -> Iterator[None]:
-    """KeyboardInterrupt at the first profiling event ``fires(frame, event, arg)`` is true of."""
-
-    def hook(frame: Any, event: str, arg: Any) -> None:
-        if fires(frame, event, arg):
-            sys.setprofile(None)
-            raise KeyboardInterrupt
-
-    sys.setprofile(hook)
-    try:
-        yield
-    finally:
-        sys.setprofile(None)
 
 
 def last_step() -> None:
