@@ -104,3 +104,21 @@ def test_detection_posteriors_are_the_same_with_it(background):
     folded = posteriors(model, features, normalizer, seq_len=256)
     np.testing.assert_allclose(folded, own, atol=2e-5)
     assert own.std() > 1e-3
+
+
+def test_a_copy_of_the_model_does_not_share_it():
+    import copy
+
+    model = _model("fast", 64)
+    model.prepare_cpu_inference()
+    twin = copy.deepcopy(model)
+    assert twin._cpu_cnn is None and model._cpu_cnn is not None
+    with torch.no_grad():
+        for p in twin.cnn.parameters():
+            p.add_(0.1)
+        features = torch.randn(1, 80, 64)
+        x = features.transpose(1, 2).unsqueeze(1)
+        # Even handed the original's (as a shallow copy would be), it does not use it.
+        twin._cpu_cnn = model._cpu_cnn
+        assert not twin._uses_cpu_cnn(x) and model._uses_cpu_cnn(x)
+        assert not torch.allclose(twin.convolve(features), model.convolve(features))

@@ -95,9 +95,14 @@ class FoldedCNN:
         tensors = [*cnn.parameters(), *cnn.buffers()]
         return tuple(t._version for t in tensors) + tuple(t.data_ptr() for t in tensors)
 
-    def current(self) -> bool:
-        """Whether the model's CNN still has the weights this copy was made from."""
-        return self._versions(self.source) == self.versions
+    def current(self, cnn: nn.Module) -> bool:
+        """Whether ``cnn`` is the CNN this copy was made from, with the same weights."""
+        return cnn is self.source and self._versions(cnn) == self.versions
+
+    def __deepcopy__(self, memo: dict[int, object]) -> None:
+        # A copy of the model (the mean teacher's, the weight average's) has its own weights:
+        # it makes its own folded copy if it wants one.
+        return None
 
     def __call__(self, x: Tensor) -> Tensor:
         """(B, 1, mel, time) float32 on the CPU → (B, channels, mel', time), as the CNN."""

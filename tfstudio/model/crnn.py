@@ -516,7 +516,7 @@ class CRNN(nn.Module):
             and x.device.type == "cpu"
             and x.dtype == torch.float32
             and not torch.is_autocast_enabled("cpu")
-            and folded.current()
+            and folded.current(self.cnn)
         )
 
     @_float32
