@@ -15,7 +15,7 @@ import gc
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -231,22 +231,16 @@ def test_ctrl_c_at_any_point_of_a_write_is_quiet_and_the_change_whole(two_record
         assert [f.kind for f in check_project(p)] == []
 
 
-@contextlib.contextmanager
-def ctrl_c_at_step(step: int) -> Iterator[None]:
+def ctrl_c_at_step(step: int) -> contextlib.AbstractContextManager:
     """KeyboardInterrupt at the ``step``-th point where Python's SIGINT handler can raise it:
     as a Python function begins, or as a call into C returns."""
     seen = 0
 
-    def hook(frame: Any, event: str, arg: Any) -> None:
+    def fires(frame: Any, event: str, arg: Any) -> bool:
         nonlocal seen
         if event in ("call", "c_return"):
             seen += 1
-            if seen == step:
-                sys.setprofile(None)
-                raise KeyboardInterrupt
+            return seen == step
+        return False
 
-    sys.setprofile(hook)
-    try:
-        yield
-    finally:
-        sys.setprofile(None)
+    return ctrl_c_when(fires)
