@@ -156,6 +156,7 @@ def test_at_any_point_a_write_is_cut_short_the_next_write_is_kept(root, tmp_path
     shutil.copyfile(root / "project.sqlite", empty)
     unraisable: list[Any] = []
     step = interrupted = 0
+    kept: list[KeyboardInterrupt] = []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sys, "unraisablehook", unraisable.append)
         while True:
@@ -179,11 +180,15 @@ def test_at_any_point_a_write_is_cut_short_the_next_write_is_kept(root, tmp_path
                 sys.setprofile(hook)
                 try:
                     p.add_class(name, color="#336699")
-                except KeyboardInterrupt:
+                except KeyboardInterrupt as error:
                     interrupted += 1
+                    kept.append(error)  # its traceback lives on, as while a command reports it
                 finally:
                     sys.setprofile(None)
                 p.add_class("after")
+                # ... as an undo step of its own, not one that Ctrl+C left open.
+                assert p.undo_description() == "add class after", f"Ctrl+C at step {step}"
+                kept.clear()
             if not fired:  # the write ended before this step: every point has been tried
                 break
             # The write whole or not at all, and the next one kept.

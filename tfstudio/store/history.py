@@ -120,6 +120,9 @@ class History(StoreBase):
         super().__init__(root, conn, read_only=read_only)
         self._group_id: int | None = None
         self._group_description = ""
+        self._group_owner: Any = None
+        """The transaction's owner (``_owner``) when the group began: see :meth:`_history_group`."""
+        self._group_token: object | None = None
         self._redo_dropped = False
 
     def _savepoint_rolled_back(self) -> None:
@@ -127,17 +130,28 @@ class History(StoreBase):
 
     @contextlib.contextmanager
     def _history_group(self, description: str) -> Iterator[None]:
-        if self._group_id is not None:  # nested: join the outer group
+        # Nested in a group of the same transaction: join it. Ctrl+C landing as a group's
+        # ``with`` begins or ends (in contextlib, outside this generator's try) can leave a
+        # group set after its write has rolled back; its clean-up then waits until the
+        # traceback goes. Such a group belongs to a transaction that is over (its owner is
+        # not the open one's), so the next edit begins a group of its own instead of joining
+        # it under its description, and the stale clean-up, when it runs, ends only its own.
+        if self._group_id is not None and self._group_owner is self._owner:
             yield
             return
         (last,) = self.conn.execute("SELECT coalesce(max(group_id), 0) FROM history").fetchone()
-        self._group_id = int(last) + 1
-        self._group_description = description
-        self._redo_dropped = False
+        token = object()
         try:
+            self._group_token = token
+            self._group_owner = self._owner
+            self._group_id = int(last) + 1
+            self._group_description = description
+            self._redo_dropped = False
             yield
         finally:
-            self._group_id = None
+            if self._group_token is token:
+                self._group_id = None
+                self._group_owner = self._group_token = None
 
     @contextlib.contextmanager
     def undo_group(self, description: str) -> Iterator[None]:
