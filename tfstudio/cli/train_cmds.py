@@ -164,7 +164,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=[],
         metavar="FIELD=VALUE",
         help="any training option by its run-config name, e.g. --set mix_probability=0 "
-        "--set balance_classes=false (VALUE is read as JSON when it parses, else as text); "
+        "--set balance_classes=false, or one field of the features or the model, e.g. --set "
+        "features.sample_rate=384000 (VALUE is read as JSON when it parses, else as text); "
         "repeatable",
     )
     extra.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -313,6 +314,10 @@ _OPTION_FIELDS = {
 }
 
 
+# Run-config options that are mappings: --set GROUP.FIELD=VALUE sets one field of them.
+_GROUPED_OPTIONS = ("features", "model")
+
+
 def _given_options(args: argparse.Namespace) -> dict[str, Any]:
     options = {
         field: getattr(args, name)
@@ -335,9 +340,20 @@ def _given_options(args: argparse.Namespace) -> dict[str, Any]:
             value = json.loads(text)
         except ValueError:
             value = text
-        if name == "model" and isinstance(value, dict):
-            value = {**options.get("model", {}), **value}
+        group, dot, field = name.partition(".")
+        if dot and group in _GROUPED_OPTIONS:
+            if not field:
+                raise UserError(f"--set {item!r}: expected {group}.FIELD=VALUE")
+            name, value = group, {field: value}
+        if name in _GROUPED_OPTIONS and isinstance(value, dict):
+            current = options.get(name)
+            value = {**(current if isinstance(current, dict) else {}), **value}
         options[name] = value
+    if args.resume is None and isinstance(options.get("features"), dict):
+        # Feature fields given add to the preset's, as model fields do (TrainConfig merges
+        # those): --set features.sample_rate=384000 keeps the preset's bands and hop.
+        preset = TRAIN_PRESETS.get(args.preset or "fast", {})
+        options["features"] = {**preset.get("features", {}), **options["features"]}
     if isinstance(options.get("init_cnn"), str) and options["init_cnn"]:
         # Stored absolute: the run's config must name the same file from any folder.
         options["init_cnn"] = str(Path(options["init_cnn"]).expanduser().absolute())
@@ -460,6 +476,50 @@ def _consume(
     return done
 
 
+# Training recordings at this many times the features' rate or more (a bat detector's
+# 384 kHz under the 22.05 kHz default; 96 kHz ones too) hold far more than the features keep.
+_FAR_ABOVE_FEATURES = 4
+
+
+def _say_if_above_features(project: Project, config: Any) -> None:
+    """The features keep 0 to half their sample rate (or fmax): ultrasound recorded at
+    384 kHz and labelled at 40–80 kHz is resampled away before the model sees it, and the
+    run learns nothing of it. Allowed (a 96 kHz recording of birds under 11 kHz is fine),
+    and said, with the option that keeps it."""
+    features = config.feature_config
+    top = features.sample_rate / 2 if features.fmax is None else features.fmax
+    recordings = {
+        r.id: r for r in project.recordings() if r.split in ("train", "val") and r.status == "ok"
+    }
+    if not recordings:
+        return
+    above = sum(
+        1
+        for e in project.iter_events("labels")
+        if e.recording_id in recordings and e.low_hz is not None and e.low_hz >= top
+    )
+    rates = sorted(r.sample_rate for r in recordings.values())
+    far = [rate for rate in rates if rate >= _FAR_ABOVE_FEATURES * features.sample_rate]
+    if not above and len(far) * 2 < len(rates):
+        return
+    highest = rates[-1]
+    what = []
+    if far:
+        what.append(f"{len(far)} of the {len(rates)} training recordings are at {_rates_text(far)}")
+    if above:
+        what.append(f"{above} label(s) lie wholly above {top:g} Hz")
+    err(
+        f"note: the features keep 0–{top:g} Hz (features.sample_rate {features.sample_rate}), "
+        f"but {' and '.join(what)}: the model hears nothing above {top:g} Hz; to train on "
+        f"it, add --set features.sample_rate={highest}"
+    )
+
+
+def _rates_text(rates: list[int]) -> str:
+    low, high = min(rates), max(rates)
+    return f"{low} Hz" if low == high else f"{low}–{high} Hz"
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     prepare_compute_process()
     from tfstudio.train import TrainConfig, TrainError, train
@@ -476,6 +536,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                 config = TrainConfig.from_preset(args.preset or "fast", **options)
             elif args.preset is not None:
                 raise UserError("--preset cannot change a resumed run")
+            if config is not None and main:
+                _say_if_above_features(project, config)
             with _StopOnSignal() as stop:
                 if config is not None:
                     events = train(project, config, stop=stop)
