@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QPalette, QTextOption
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette, QTextOption
 from PySide6.QtWidgets import QApplication
 
 # Okabe-Ito, in the order runs get them when overlaid.
@@ -112,6 +112,8 @@ class TrainingPlot(pg.PlotWidget):
             # Major and minor grid lines only: the finest level doubled the cost of a redraw
             # (measured with tfstudio.qt.training.bench) for lines nobody reads.
             axis.setStyle(maxTickLevel=1)
+        self._y_label, self._y_units = y_label, y_units
+        self._y_label_short = False
         item.showGrid(x=True, y=True, alpha=grid_alpha)
         item.setMenuEnabled(True)
         item.getViewBox().setMouseEnabled(x=True, y=False)
@@ -180,7 +182,28 @@ class TrainingPlot(pg.PlotWidget):
 
     def set_y_label(self, label: str) -> None:
         """Another name for the left axis (a loss that is BCE for one run, CE for another)."""
+        self._y_label, self._y_units = label, None
+        self._y_label_short = False
         self.getPlotItem().getAxis("left").setLabel(label, color=self._text_color)
+        self._fit_y_label()
+
+    def _fit_y_label(self) -> None:
+        """The left axis's title without its parenthesis ("F1, ER" for "F1, ER (1 s
+        segments)") when the whole is taller than the axis (a plot in the dock under the
+        spectrogram on a laptop cut it at both ends); the whole in the axis's tooltip."""
+        axis = self.getPlotItem().getAxis("left")
+        full = self._y_label
+        short = full.split(" (", 1)[0]
+        if short == full:
+            return
+        text = full if self._y_units is None else f"{full} ({self._y_units})"
+        needed = QFontMetricsF(axis.label.font()).horizontalAdvance(text) + 4
+        cut = needed > axis.boundingRect().height()
+        if cut != self._y_label_short:
+            self._y_label_short = cut
+            axis.setLabel(short if cut else full, units=self._y_units, color=self._text_color)
+            axis.setToolTip(full if cut else "")
+            axis.resizeEvent()  # the title is placed from its length only on a resize
 
     def set_empty_text(self, text: str) -> None:
         self._empty.setText(text)
@@ -205,6 +228,7 @@ class TrainingPlot(pg.PlotWidget):
         item.getAxis("left").setTicks([major, minor])
 
     def _on_view_resize(self) -> None:
+        self._fit_y_label()
         rect = self.getPlotItem().getViewBox().boundingRect()
         # Wrapped to the plot's width, each line centred: in a narrow plot (the dock below
         # the spectrogram on a laptop) "Run 12 stored no data for this plot" ran past both
