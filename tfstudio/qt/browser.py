@@ -296,6 +296,9 @@ class ChipsDelegate(QStyledItemDelegate):
     """Labels per class as coloured chips with counts (names in the tooltip)."""
 
     SIZE = 7  # the square's side, px
+    MARGIN = 4  # before the first chip, px
+    GAP = 5  # after a chip's count, px
+    DOT_GAP = 4  # after a square without its count, px
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -312,27 +315,40 @@ class ChipsDelegate(QStyledItemDelegate):
             static.setTextFormat(Qt.TextFormat.PlainText)
         return static
 
+    @classmethod
+    def chip_width(cls, metrics, count: int, *, counts: bool = True) -> int:
+        """The room one chip takes: its square, and its count when ``counts``."""
+        if not counts:
+            return cls.SIZE + cls.DOT_GAP
+        return cls.SIZE + 2 + metrics.horizontalAdvance(str(count)) + cls.GAP
+
     def paint(self, painter: QPainter, option, index) -> None:
         super().paint(painter, option, index)
         chips = index.data(CHIPS_ROLE)
         if not chips:
             return
-        rect = option.rect.adjusted(4, 0, -2, 0)
+        rect = option.rect.adjusted(self.MARGIN, 0, -2, 0)
         metrics = option.fontMetrics
         size = self.SIZE
         square_y = rect.center().y() - size // 2
         text_y = rect.top() + (rect.height() - metrics.height()) // 2
+        # Squares with their counts where the column has the room for all of them, else the
+        # squares alone (the counts are in the row's tooltip): in a narrow dock the counts
+        # took the room of every class after the first.
+        room = rect.width() + self.GAP  # the last chip's gap may overhang
+        counts = sum(self.chip_width(metrics, n) for _c, _name, n in chips) <= room
         squares: list[tuple[int, str]] = []
         texts: list[tuple[int, QStaticText]] = []
         x = rect.left()
         for color, _name, count in chips:
             text = self._text(str(count))
-            width = size + 2 + round(text.size().width()) + 5
+            width = self.chip_width(metrics, count, counts=counts)
             if x + width > rect.right() + 8:
                 texts.append((x, self._text("…")))
                 break
             squares.append((x, color))
-            texts.append((x + size + 2, text))
+            if counts:
+                texts.append((x + size + 2, text))
             x += width
         painter.save()
         painter.setClipRect(option.rect)
@@ -379,15 +395,20 @@ class RecordingBrowser(QWidget):
         self.table.setShowGrid(False)
         self.table.setItemDelegateForColumn(4, ChipsDelegate(self.table))
         # Names too long for their column keep both ends (demo_…_017.wav); the tooltip has
-        # the whole path. Columns wider than the dock scroll rather than being cut.
+        # the whole path. The name column takes the room the others leave (each as wide as
+        # its header and its texts); columns wider than the dock scroll rather than being cut.
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
         self._fitted_for: tuple[int, int | None] = (-1, None)
+        self._fitted: dict[int, int] = {}  # the widths fit_columns set (not the user's)
         self._choosing = False  # a row the user chose is opening
-        self.fit_columns()
+        self.fit_columns(force=True)
+        header.sortIndicatorChanged.connect(self._on_sort_change)
+        self.table.viewport().installEventFilter(self)
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -518,45 +539,107 @@ class RecordingBrowser(QWidget):
         self.model.set_filter(self.filter_edit.text(), self.state_combo.currentData())
         self._on_current_recording_change()
 
+    def _header_width(self, col: int) -> int:
+        """A header's width: its text, and the sort arrow's room on the sorted column only
+        (Qt's size hint keeps that room on every column: 28 px each, a third of the dock on
+        a laptop)."""
+        header = self.table.horizontalHeader()
+        hint = header.sectionSizeFromContents(col)
+        if header.isSortIndicatorShown() and header.sortIndicatorSection() != col:
+            margin = self.table.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin)
+            return hint.width() - hint.height() - margin
+        return hint.width()
+
     def column_widths(self) -> list[int]:
         """Widths for Recording, Duration, Split and Labels in the table's font: each its
-        header (with the sort arrow) or its longest text, whichever is wider; a name at most
-        28 characters wide (longer ones are elided in the middle)."""
+        header or its longest text, whichever is wider; a name at most 28 characters wide
+        (longer ones are elided in the middle)."""
         metrics = self.table.fontMetrics()
-        header = self.table.horizontalHeader()
-        pad = 2 * metrics.averageCharWidth() + 6
+        pad = metrics.averageCharWidth() + 6
         recordings = self.workspace.recordings()
         # Measure the longest few by characters (10 000 names would take a while).
         longest = sorted((r.name for r in recordings), key=len, reverse=True)[:32]
         name_px = max((metrics.horizontalAdvance(n) for n in longest), default=0)
         name_px = min(name_px, metrics.averageCharWidth() * 28)
-        icon = self.table.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize) + 4
+        if any(r.status != "ok" for r in recordings):  # the warning icon
+            name_px += self.table.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize) + 4
         most = max((r.duration for r in recordings), default=0.0)
         samples = (
-            [name_px + icon],
+            [name_px],
             [metrics.horizontalAdvance(format_duration(most)), metrics.horizontalAdvance("30.0 s")],
             [metrics.horizontalAdvance(t) for t in ("train", "val", "test")],
             [metrics.horizontalAdvance(t) for t in ("none", "9999")],
         )
         return [
-            max(header.sectionSizeFromContents(col).width(), max(widths) + pad)
-            for col, widths in enumerate(samples)
+            max(self._header_width(col), max(widths) + pad) for col, widths in enumerate(samples)
         ]
 
-    def fit_columns(self) -> None:
-        for col, width in enumerate(self.column_widths()):
+    def chips_widths(self) -> tuple[int, int]:
+        """The Per class column's width with every chip's count shown, and with the squares
+        alone, for the recording with the most classes (its counts taken as even: reading
+        every recording's counts would take a query each)."""
+        metrics = self.table.fontMetrics()
+        most, counted = 0, 0
+        totals_of = self.workspace.label_totals
+        for rec in self.workspace.recordings():
+            labels, classes = totals_of(rec.id)
+            if classes:
+                most = max(most, classes)
+                each = ChipsDelegate.chip_width(metrics, -(-labels // classes))
+                counted = max(counted, classes * each)
+        edges = ChipsDelegate.MARGIN + 2  # as the delegate draws them
+        dots = most * ChipsDelegate.chip_width(metrics, 0, counts=False)
+        header = self._header_width(4)
+        return max(header, counted - ChipsDelegate.GAP + edges), max(header, dots + edges)
+
+    def fit_columns(self, *, force: bool = False) -> None:
+        """Duration, Split, Labels and Per class as wide as they need (the chips without
+        their counts when the names would be cut for them); the names take the rest. A
+        column the user resized keeps its width unless ``force``."""
+        table = self.table
+        widths = self.column_widths()
+        for col in (1, 2, 3):
+            self._set_width(col, widths[col], force)
+        counted, dots = self.chips_widths()
+        others = sum(table.columnWidth(col) for col in (1, 2, 3))
+        room = table.viewport().width() - others - widths[0]
+        self._set_width(4, max(dots, min(counted, room)), force)
+        # The names stretch while they have their room; in a narrower dock (or a larger
+        # font) they keep it and the table scrolls sideways rather than cutting them short.
+        header = table.horizontalHeader()
+        if room >= table.columnWidth(4):
+            header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        else:
+            header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+            table.setColumnWidth(0, widths[0])
+
+    def _set_width(self, col: int, width: int, force: bool) -> None:
+        if force or self.table.columnWidth(col) == self._fitted.get(col):
             self.table.setColumnWidth(col, width)
+            self._fitted[col] = width
 
     def preferred_width(self) -> int:
-        """The dock's width that shows every column and a few chips of the last."""
-        chips = 6 * (ChipsDelegate.SIZE + 7 + self.table.fontMetrics().horizontalAdvance("99"))
+        """The dock's width that shows every column and the chips with their counts."""
+        counted, _dots = self.chips_widths()
         scroll = self.table.verticalScrollBar().sizeHint().width()
-        return sum(self.column_widths()) + chips + scroll + 16
+        frame = 2 * self.table.frameWidth()
+        layout = self.layout()
+        margins = layout.contentsMargins() if layout is not None else None
+        edges = margins.left() + margins.right() if margins is not None else 8
+        return sum(self.column_widths()) + counted + scroll + frame + edges
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_columns()
+        return super().eventFilter(watched, event)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
-            self.fit_columns()
+            self.fit_columns(force=True)
+
+    def _on_sort_change(self, *_args) -> None:
+        self.fit_columns()  # the sort arrow's room moves to the sorted column
 
     def _on_recordings_change(self) -> None:
         # A reload resets the model: keep a multi-row selection (e.g. while setting splits).
@@ -568,7 +651,7 @@ class RecordingBrowser(QWidget):
         fitted_for = (len(recordings), recordings[0].id if recordings else None)
         if fitted_for != self._fitted_for:
             self._fitted_for = fitted_for
-            self.fit_columns()
+            self.fit_columns(force=True)
         self._on_current_recording_change()
         if len(selected) > 1:
             self.select_ids(selected)

@@ -239,29 +239,47 @@ class EventTable(QWidget):
 
     def _fit_columns(self) -> None:
         """Columns as wide as their header and their longest text in the table's font: the
-        class names (up to two fifths of the table; longer ones are elided in the middle),
-        the longest time of this recording (1:02:03.456 on a long one), the lengths."""
+        longest time of this recording (1:02:03.456 on a long one), the lengths, the bands;
+        the class names get the rest of the table's width (two fifths at least, their header
+        at the very least; longer names are elided in the middle), so that the bands are
+        whole without scrolling sideways in a dock of 380 px."""
         metrics = self.table.fontMetrics()
         header = self.table.horizontalHeader()
-        pad = 2 * metrics.averageCharWidth() + 8
+        pad = metrics.averageCharWidth() + 8
 
         def fit(texts, extra: int = 0) -> int:
             return max(metrics.horizontalAdvance(t) for t in texts) + pad + extra
 
         def head(col: int) -> int:
-            return header.fontMetrics().horizontalAdvance(COLUMNS[col]) + pad
+            width = header.fontMetrics().horizontalAdvance(COLUMNS[col]) + pad
+            if header.sortIndicatorSection() == col:  # the sort arrow's room
+                width += header.sectionSizeFromContents(col).height()
+            return width
 
         rec = self.workspace.recording
         duration = rec.duration if rec is not None else 0.0
+        labels = self.workspace.labels
+        times = fit([format_time(duration, 3), "0.000"])
+        longest = max((e.duration for e in labels.order), default=0.0)
+        lengths = max(head(3), fit([f"{longest:.3f}", "0.000"]))
+        boxes = labels.is_box
+        if boxes.any():
+            widest = max(labels.highs[boxes].max(), labels.lows[boxes].max())
+            bands = max(head(4), fit([f"{widest:.0f}–{widest:.0f}"]))
+        else:
+            bands = max(head(4), fit(["–"]))
         names = [c.name for c in self.workspace.classes()] or ["?"]
-        room = max(head(0), int(self.table.viewport().width() * 0.4))
+        onsets, offsets = max(head(1), times), max(head(2), times)
+        width = self.table.viewport().width()
+        # Two fifths of the table at least where the names need it (at a large font the
+        # bands scroll rather than the names being cut), all that the others leave at most.
+        room = max(int(width * 0.4), width - onsets - offsets - lengths - bands)
         swatch_px = 10 + 6
-        self.table.setColumnWidth(0, min(room, max(head(0), fit(names, swatch_px))))
-        times = max(head(1), head(2), fit([format_time(duration, 3), "0.000"]))
-        for col in (1, 2):
-            self.table.setColumnWidth(col, times)
-        longest = max((e.duration for e in self.workspace.labels.order), default=0.0)
-        self.table.setColumnWidth(3, max(head(3), fit([f"{longest:.3f}", "0.000"])))
+        self.table.setColumnWidth(0, max(head(0), min(room, fit(names, swatch_px))))
+        self.table.setColumnWidth(1, onsets)
+        self.table.setColumnWidth(2, offsets)
+        self.table.setColumnWidth(3, lengths)
+        self.table.setColumnWidth(4, bands)
 
     def _on_rows_change(self, *_args) -> None:
         selection = self.table.selectionModel()
@@ -273,7 +291,9 @@ class EventTable(QWidget):
         self.workspace.select_events([self.model.event_id(r) for r in rows])
 
     def _on_sort_change(self, *_args) -> None:
-        """The selected event stays in sight when the rows are sorted anew."""
+        """The selected event stays in sight when the rows are sorted anew (and the sort
+        arrow has the room in its header)."""
+        self._fit_columns()
         current = self.table.selectionModel().currentIndex()
         if current.isValid():
             self.table.scrollTo(current)

@@ -50,7 +50,7 @@ from tfstudio.qt.evaluation import EvaluationPanel
 from tfstudio.qt.event_table import EventTable
 from tfstudio.qt.fit import TextDialog, fit_to_screen
 from tfstudio.qt.jobs import Detector
-from tfstudio.qt.palette import ClassPalette
+from tfstudio.qt.palette import ClassPalette, swatch
 from tfstudio.qt.playback import SPEEDS, Player
 from tfstudio.qt.review import ReviewPanel
 from tfstudio.qt.spectrogram import SpectrogramView
@@ -435,16 +435,46 @@ class MainWindow(QMainWindow):
             [max(left, 160), max(right, 200)],
             Qt.Orientation.Horizontal,
         )
-        classes = min(190, int(height * 0.2))
+        # The classes list shows up to eight classes (six at least) before it scrolls: at a
+        # fifth of a 720 px window it showed four and a half of the demo's six. Qt shares the
+        # column out in proportion to the sizes given: the Events tabs get the rest of it.
+        classes = min(self._classes_dock_height(), int(height * 0.35))
+        column = self.docks["classes"].height() + self.docks["events"].height()
         self.resizeDocks(
             [self.docks["classes"], self.docks["events"]],
-            [classes, height - classes],
+            [classes, max(column, int(height * 0.7)) - classes],
             Qt.Orientation.Vertical,
         )
         # 30 % of the window at most: the spectrogram is what the user came for (its minimum
         # size makes the dock give way further when the window is smaller still).
         training = min(330, int(height * 0.3))
         self.resizeDocks([self.docks["training"]], [training], Qt.Orientation.Vertical)
+
+    def _classes_dock_height(self, rows: int | None = None) -> int:
+        """The Classes dock's height that lists ``rows`` classes whole (by default the
+        project's, between six and eight) with its buttons and title bar."""
+        palette = self.palette_widget
+        classes = palette.list
+        if rows is None:
+            rows = min(8, max(6, len(self.workspace.classes())))
+        # A row as the list draws it (the list may not have heard of the project's classes
+        # yet when a project opens): one made like its own.
+        sample = QListWidget()
+        sample.setFont(classes.font())
+        sample.setIconSize(classes.iconSize())
+        sample.addItem(QListWidgetItem(swatch("#000000", 14), "1  Xg  (9)"))
+        row = sample.sizeHintForRow(0)
+        sample.deleteLater()
+        layout = palette.layout()
+        spacing = layout.spacing() if layout is not None else 6
+        others = palette.sizeHint().height() - (
+            classes.sizeHint().height() + spacing if classes.isVisibleTo(palette) else 0
+        )
+        if palette.hint.isVisibleTo(palette):  # no classes yet: the list replaces the hint
+            others -= palette.hint.sizeHint().height() + spacing
+        dock = self.docks["classes"]
+        title = dock.minimumSizeHint().height() - palette.minimumSizeHint().height()
+        return rows * row + 2 * classes.frameWidth() + spacing + others + title
 
     def _action(
         self,
