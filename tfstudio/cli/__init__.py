@@ -99,7 +99,7 @@ def _run(argv: Sequence[str] | None) -> int:
         err(parser.format_usage().rstrip())
         err(unknown_command(args_list[0], commands))
         return EXIT_USAGE
-    args = parser.parse_args(args_list)
+    args = _parse_args(parser, args_list)
     try:
         return int(args.func(args))
     except UserError as exc:
@@ -123,6 +123,28 @@ def _run(argv: Sequence[str] | None) -> int:
 
 
 EXIT_BROKEN_PIPE = 141
+
+
+def _parse_args(parser: argparse.ArgumentParser, args_list: list[str]) -> argparse.Namespace:
+    """The command's arguments, its PATHs wherever they stand: argparse's ``parse_args`` gives
+    a ``PATH ...`` positional only the words before the first option, so ``tfstudio import P
+    --split train a.wav`` failed with "unrecognized arguments: a.wav" under the top-level
+    usage. ``parse_intermixed_args`` takes them anywhere, but not through subparsers: the
+    command's own parser reads its words."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            command = action.choices.get(args_list[0])
+            if command is not None and any(
+                a.nargs in ("*", "+") for a in command._get_positional_actions()
+            ):
+                # Parsed as before where that works, so that its messages stay argparse's
+                # usual ones (the intermixed parser calls an optional PATH required).
+                args, extra = command.parse_known_args(args_list[1:])
+                if extra:
+                    args = command.parse_intermixed_args(args_list[1:])
+                args.command = args_list[0]
+                return args
+    return parser.parse_args(args_list)
 
 
 def _drop_stdout() -> None:
