@@ -129,3 +129,28 @@ def test_a_short_plot_shortens_its_axis_title_and_keeps_the_whole_in_a_tooltip(q
         lambda: axis.label.toPlainText().strip() == "F1, ER (1 s segments)", timeout=2000
     )
     assert title_fits() and axis.toolTip() == ""
+
+
+def test_the_class_chips_get_their_room_as_labels_come(qtbot, demo_like):
+    """A project labelled class by class: the Per class column grows with the classes of a
+    recording (it was sized once, for no labels, and showed one dot and "…")."""
+    from tfstudio.qt.browser import ChipsDelegate
+    from tfstudio.store import Project
+
+    with Project.open(demo_like) as project:
+        rec = project.recordings()[0]
+        project.delete_events([e.id for e in project.events()])
+    window = _open(qtbot, demo_like)
+    try:
+        table, ws = window.browser.table, window.workspace
+        ws.set_recording(rec.id)
+        before = table.columnWidth(4)
+        for k, cls in enumerate(ws.classes()):
+            ws.set_current_class(cls.id)
+            ws.add_event(0.1 * k, 0.1 * k + 0.05)
+        dots = len(CLASSES) * ChipsDelegate.chip_width(table.fontMetrics(), 0, counts=False)
+        qtbot.waitUntil(lambda: table.columnWidth(4) >= dots + ChipsDelegate.MARGIN, timeout=3000)
+        assert table.columnWidth(4) > before
+        assert table.horizontalScrollBar().maximum() == 0
+    finally:
+        window.close()

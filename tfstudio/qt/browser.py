@@ -405,6 +405,7 @@ class RecordingBrowser(QWidget):
         header.setStretchLastSection(False)
         self._fitted_for: tuple[int, int | None] = (-1, None)
         self._fitted: dict[int, int] = {}  # the widths fit_columns set (not the user's)
+        self._measured: tuple[list[int], tuple[int, int]] | None = None
         self._choosing = False  # a row the user chose is opening
         self.fit_columns(force=True)
         header.sortIndicatorChanged.connect(self._on_sort_change)
@@ -581,8 +582,8 @@ class RecordingBrowser(QWidget):
         metrics = self.table.fontMetrics()
         most, counted = 0, 0
         totals_of = self.workspace.label_totals
-        for rec in self.workspace.recordings():
-            labels, classes = totals_of(rec.id)
+        # Measured once per distinct (labels, classes): this runs after every edit.
+        for labels, classes in {totals_of(rec.id) for rec in self.workspace.recordings()}:
             if classes:
                 most = max(most, classes)
                 each = ChipsDelegate.chip_width(metrics, -(-labels // classes))
@@ -592,15 +593,18 @@ class RecordingBrowser(QWidget):
         header = self._header_width(4)
         return max(header, counted - ChipsDelegate.GAP + edges), max(header, dots + edges)
 
-    def fit_columns(self, *, force: bool = False) -> None:
+    def fit_columns(self, *, force: bool = False, measured: bool = False) -> None:
         """Duration, Split, Labels and Per class as wide as they need (the chips without
         their counts when the names would be cut for them); the names take the rest. A
-        column the user resized keeps its width unless ``force``."""
+        column the user resized keeps its width unless ``force``; ``measured``: with the
+        widths last measured (a resize: measuring 10 000 names at every step of a dock's
+        drag is not needed)."""
         table = self.table
-        widths = self.column_widths()
+        if not measured or self._measured is None:
+            self._measured = (self.column_widths(), self.chips_widths())
+        widths, (counted, dots) = self._measured
         for col in (1, 2, 3):
             self._set_width(col, widths[col], force)
-        counted, dots = self.chips_widths()
         others = sum(table.columnWidth(col) for col in (1, 2, 3))
         room = table.viewport().width() - others - widths[0]
         self._set_width(4, max(dots, min(counted, room)), force)
@@ -630,7 +634,7 @@ class RecordingBrowser(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
-            self.fit_columns()
+            self.fit_columns(measured=True)
         return super().eventFilter(watched, event)
 
     def changeEvent(self, event: QEvent) -> None:
@@ -652,6 +656,11 @@ class RecordingBrowser(QWidget):
         if fitted_for != self._fitted_for:
             self._fitted_for = fitted_for
             self.fit_columns(force=True)
+        elif self._measured is not None and self.chips_widths() != self._measured[1]:
+            # Labels of more (or fewer) classes: the chips' room follows, unless the user
+            # resized their column.
+            self._measured = (self._measured[0], self.chips_widths())
+            self.fit_columns(measured=True)
         self._on_current_recording_change()
         if len(selected) > 1:
             self.select_ids(selected)
