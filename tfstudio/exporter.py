@@ -25,6 +25,8 @@ TEXTGRID_END_TOLERANCE_S = 0.01
 # Formats whose confidence column marks a detection on import: a label export leaves it out,
 # so accepted detections come back as labels, not as detections to review again.
 CONFIDENCE_MARKS_DETECTIONS = frozenset({"audacity", "raven", "dcase", "audition"})
+# Formats with no place for an event's frequency band: its times go out without it, said.
+NO_FREQUENCIES = frozenset({"dcase", "labelstudio", "audition", "reaper"})
 
 
 def project_events(project: Project, source: str = "labels") -> list[Event]:
@@ -191,6 +193,8 @@ def export_labels(
     # Events stream from the database to the file (a recording at a time for the
     # per-recording formats), all read in one snapshot of the project.
     with project.snapshot():
+        if fmt in NO_FREQUENCIES and warnings is not None:
+            _say_frequencies_dropped(project, fmt, _selection(source, fmt), warnings)
         convert = _Converter(project, confidences=keep)
         recordings = project.recordings()
         if not module.PER_RECORDING:
@@ -317,6 +321,27 @@ def _file_options(
         options["name"] = f"{project.root.name} {source}"
         options["model_version"] = __version__
     return options
+
+
+def _say_frequencies_dropped(
+    project: Project, fmt: str, selection: str, warnings: list[str]
+) -> None:
+    """A box drawn on the spectrogram (or imported from Raven) written to a format of times
+    only loses its band: one warning per recording, so a bat's 40–80 kHz box is not lost
+    unsaid."""
+    banded: Counter[int] = Counter()
+    for e in project.iter_events(selection):
+        if e.low_hz is not None or e.high_hz is not None:
+            banded[e.recording_id] += 1
+    if not banded:
+        return
+    names = recording_names(project.recordings())
+    for rec_id, n in banded.items():
+        warnings.append(
+            f"{names[rec_id]}: {n} event(s) with a frequency band, which {fmt} files cannot "
+            "hold: written with their times only (raven, audacity, sonicvisualiser, soundevent "
+            "and json keep it)"
+        )
 
 
 def _fit_textgrid(
