@@ -12,6 +12,7 @@ it is reported and left alone.
 from __future__ import annotations
 
 import re
+import shlex
 import sqlite3
 import zipfile
 import zlib
@@ -203,8 +204,10 @@ def _audio(
                 "missing_audio" if missing else "changed_audio",
                 str(path),
                 (
-                    f"{path}: recording {rec.name} is missing; put it back, or import it from "
-                    "its new place (its labels follow it)"
+                    f"{path}: recording {rec.name} is missing; put it back, or if it moved, run "
+                    f"'tfstudio relink {shlex.quote(str(project.root))} {shlex.quote(str(path))} "
+                    "NEW' with NEW its new path (or give both folders for a moved folder); its "
+                    "labels are kept"
                     if missing
                     else f"{path}: recording {rec.name} changed since it was imported; "
                     "import it again to update it"
