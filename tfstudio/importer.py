@@ -674,6 +674,9 @@ def _import_label_file(
 
     unknown: Counter[str] = Counter()
     refused: set[str] = set()
+    # Selections on a channel other than the first (Raven's), per recording and channel:
+    # how many, and the first, to say once per file what the project cannot keep.
+    channels: dict[tuple[int, int], tuple[Recording, int, LabelEvent]] = {}
 
     def rows() -> Iterator[dict]:
         for event in result.events:
@@ -696,6 +699,10 @@ def _import_label_file(
                         path,
                     )
                 )
+            if event.channel is not None and event.channel > 1:
+                key = (rec.id, event.channel)
+                _, seen, first = channels.get(key, (rec, 0, event))
+                channels[key] = (rec, seen + 1, first)
             nyquist = rec.sample_rate / 2
             if event.high_hz is not None and event.high_hz > nyquist * (1 + 1e-6):
                 report.warnings.append(
@@ -726,6 +733,21 @@ def _import_label_file(
         context.batch.add(rows())
     except ProjectError as exc:
         report.label_issues.append(Problem(str(exc), path))
+    for (_, channel), (rec, count, first) in channels.items():
+        selections = f"{count} selection(s) on it, e.g. {first.label!r} at {first.onset} s"
+        if channel > rec.channels:
+            has = "1 channel" if rec.channels == 1 else f"{rec.channels} channels"
+            why = (
+                f"channel {channel}, which {rec.name} does not have ({has}): {selections}; "
+                "kept, for the whole recording"
+            )
+        else:
+            why = (
+                f"channel {channel} of {rec.name}: {selections}; a project keeps labels per "
+                "recording, not per channel: kept, for the whole recording (an export writes "
+                "channel 1)"
+            )
+        report.warnings.append(Problem(why, path))
     for recording, count in sorted(unknown.items()):
         if recording in context.ambiguous:
             why = f"{count} event(s) not imported: {context.ambiguous[recording]}"

@@ -43,6 +43,9 @@ class LabelEvent:
     # and a species code (Raven tables from BirdNET carry one next to the common name).
     tier: str | None = field(default=None, compare=False)
     species_code: str | None = field(default=None, compare=False)
+    # The channel (1-based) a Raven selection was drawn on: a project keeps labels per
+    # recording, so the import can only say when a channel is lost or not in the recording.
+    channel: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ Raven writes one row per view for each selection; a selection
 number seen again is the same event, and its Spectrogram row wins. With a ``Begin File`` or
 ``Begin Path`` column the event's recording is that file's base name, and with ``File Offset
 (s)`` its times are taken within that file (tables that span several files count Begin Time
-from the start of the first file).
+from the start of the first file). A selection's ``Channel`` is kept on the event for the
+import to say what a project (labels per recording, not per channel) cannot keep.
 
 Export: Selection, View ("Spectrogram 1"), Channel (1), Begin/End Time, Annotation, and the
 Low/High Freq columns only when some event has a frequency; an unknown side is an empty cell,
@@ -57,6 +58,7 @@ END = "end time (s)"
 # Raven can hide End Time (or High Freq) and show the selection's length: End = Begin + Delta.
 DELTA_TIME = "delta time (s)"
 DELTA_FREQ = "delta freq (hz)"
+CHANNEL = "channel"
 # Raven's own names first; Koogu writes the frequencies in full.
 LOW_COLUMNS = ("low freq (hz)", "low frequency (hz)")
 HIGH_COLUMNS = ("high freq (hz)", "high frequency (hz)")
@@ -80,7 +82,7 @@ SPECIES_CODE = "species code"
 NO_CALL = "nocall"
 # Raven's own measurement and bookkeeping columns: never the label.
 RAVEN_COLUMNS = frozenset(
-    {"selection", "view", "channel", BEGIN, END, *LOW_COLUMNS, *HIGH_COLUMNS, *FILE_COLUMNS}
+    {"selection", "view", CHANNEL, BEGIN, END, *LOW_COLUMNS, *HIGH_COLUMNS, *FILE_COLUMNS}
     | {
         FILE_OFFSET,
         *CONFIDENCE_COLUMNS,
@@ -151,9 +153,17 @@ def read(path: Path, *, label_column: str | None = None) -> ParseResult:
         ):
             continue
         try:
-            result.events.append(_event(cells, column, label_at, header))
+            event = _event(cells, column, label_at, header)
         except ValueError as exc:
             result.issues.append(ParseIssue(path, number, str(exc)))
+            continue
+        result.events.append(event)
+        if event.channel is None and CHANNEL in column and cells[column[CHANNEL]]:
+            reason = (
+                f"channel {cells[column[CHANNEL]]!r} is not a channel number (1, 2, …); "
+                "the selection is kept, for the whole recording"
+            )
+            result.warnings.append(ParseIssue(path, number, reason))
     result.issues.sort(key=lambda issue: issue.line)
     return result
 
@@ -262,12 +272,31 @@ def _event(
         raise ValueError(f"empty label ({header[label_column]} column)")
     check_class_name(label)
     code = cells[column[SPECIES_CODE]] if SPECIES_CODE in column else ""
-    event = LabelEvent(recording, onset, offset, label, low_hz, high_hz, species_code=code or None)
+    event = LabelEvent(
+        recording,
+        onset,
+        offset,
+        label,
+        low_hz,
+        high_hz,
+        species_code=code or None,
+        channel=_channel(cells, column),
+    )
     confidence_at = _first(column, CONFIDENCE_COLUMNS)
     if confidence_at is not None and cells[confidence_at]:
         confidence = parse_confidence(cells[confidence_at])
         event = dataclasses.replace(event, source="model", confidence=confidence)
     return event
+
+
+def _channel(cells: list[str], column: dict[str, int]) -> int | None:
+    """The selection's channel (1-based), or None where the table has none."""
+    text = cells[column[CHANNEL]] if CHANNEL in column else ""
+    try:
+        channel = int(text)
+    except ValueError:
+        return None
+    return channel if channel >= 1 else None
 
 
 def _first(column: dict[str, int], names: tuple[str, ...]) -> int | None:
