@@ -23,7 +23,14 @@ from tfstudio.formats import (
     read_options,
 )
 from tfstudio.formats.base import read_text
-from tfstudio.store import AmbiguousRecording, EventImport, Project, ProjectError, Recording
+from tfstudio.store import (
+    AddResult,
+    AmbiguousRecording,
+    EventImport,
+    Project,
+    ProjectError,
+    Recording,
+)
 
 Progress = Callable[[int, int], None]
 
@@ -82,6 +89,8 @@ class ImportReport:
 
     added: int = 0
     existing: int = 0
+    updated: int = 0
+    """Of the ``existing``, those whose file changed since they were imported: updated."""
     moved: int = 0
     skipped: list[str] = field(default_factory=list)
     recording_ids: list[int] = field(default_factory=list)
@@ -106,8 +115,9 @@ class ImportReport:
         parts = []
         if self.added or self.existing or self.moved or self.skipped:
             parts.append(
-                f"recordings: {self.added} added, {self.existing} already present, "
-                f"{self.moved} moved, {len(self.skipped)} skipped"
+                f"recordings: {self.added} added, {self.existing} already present"
+                + (f" ({self.updated} changed, updated)" if self.updated else "")
+                + f", {self.moved} moved, {len(self.skipped)} skipped"
             )
         if self.label_files or self.label_issues:
             parts.append(
@@ -133,6 +143,7 @@ class ImportReport:
             "recordings": {
                 "added": self.added,
                 "existing": self.existing,
+                "updated": self.updated,
                 "moved": self.moved,
                 "skipped": len(self.skipped),
                 "ids": list(self.recording_ids),
@@ -269,6 +280,29 @@ def _add_audio(project: Project, path: Path, split: str | None, report: ImportRe
                 report.warnings.append(Problem("known recording found at a new path", path))
             else:
                 report.existing += 1
+                if result.status == "changed":
+                    report.updated += 1
+                    report.warnings.append(_changed(project, result, info.duration, path))
+
+
+def _changed(project: Project, result: AddResult, duration: float, path: Path) -> Problem:
+    """What importing a recording's file again after its content changed did."""
+    before = result.previous_duration
+    length = (
+        f"{before:.3f} s, now {duration:.3f} s"
+        if before is not None and abs(before - duration) > 0.0005
+        else f"{duration:.3f} s as before"
+    )
+    past_end = sum(
+        e.offset > duration + END_TOLERANCE_S for e in project.events(result.recording_id)
+    )
+    beyond = f"; {past_end} of them now end past its new end" if past_end else ""
+    return Problem(
+        f"the file changed since it was imported ({length}): the recording is updated to it "
+        f"(its length, format and content hash), its labels and detections kept as they "
+        f"were{beyond}",
+        path,
+    )
 
 
 def label_files(paths: Iterable[Path | str], report: ImportReport) -> list[Path]:

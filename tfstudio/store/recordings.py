@@ -34,10 +34,12 @@ def _shared_tail(folders: list[str], path: str) -> int:
 
 @dataclass(frozen=True)
 class AddResult:
-    """Outcome of adding one recording: 'added', 'exists' (same file) or 'moved'."""
+    """Outcome of adding one recording: 'added', 'exists' (same file), 'changed' (same path,
+    other content: its stored facts updated, ``previous_duration`` what it was) or 'moved'."""
 
     recording_id: int
     status: str
+    previous_duration: float | None = None
 
 
 class RecordingStore(History):
@@ -70,8 +72,9 @@ class RecordingStore(History):
         split: str | None = None,
         **_ignored: Any,
     ) -> AddResult:
-        """Register an audio file; the same file again is a no-op, a known hash at a new path
-        is recorded as a move (the path is updated, labels kept)."""
+        """Register an audio file; the same path again updates what is stored of it (its
+        content may have changed: 'changed'), a known hash at a new path is recorded as a move
+        (the path is updated, labels kept)."""
         if split is not None and split not in SPLITS:
             raise ProjectError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
         stored = self.relative_path(path)
@@ -79,7 +82,7 @@ class RecordingStore(History):
         stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
         with self.write():
             same = self.conn.execute(
-                "SELECT id FROM recordings WHERE path = ?", (stored,)
+                "SELECT id, content_hash, duration FROM recordings WHERE path = ?", (stored,)
             ).fetchone()
             if same is not None:
                 self.conn.execute(
@@ -90,6 +93,8 @@ class RecordingStore(History):
                 if split is not None:
                     self.conn.execute("UPDATE recordings SET split=? WHERE id=?", (split, same[0]))
                 self._changed("recordings", [same[0]])
+                if same[1] != content_hash:
+                    return AddResult(same[0], "changed", previous_duration=same[2])
                 return AddResult(same[0], "exists")
             moved = self.conn.execute(
                 "SELECT id, path FROM recordings WHERE content_hash = ? AND size = ?",
