@@ -713,13 +713,22 @@ def cmd_detect(args: argparse.Namespace) -> int:
             f"{result.reused} recording(s) reused the posteriors this model saved before "
             "(--fresh runs the model again)"
         )
-    shared = f", {result.ranks} processes" if result.ranks > 1 else ""
+    shared = f"{result.ranks} processes" if result.ranks > 1 else ""
+    # Under a second of audio, the time is the model's start, not a speed worth a number.
+    speed = f"{_significant(result.speed)}× real time" if result.audio_s >= 1 else ""
+    aside = ", ".join(part for part in (speed, shared) if part)
     print(
         f"run {result.run}: {result.events} event(s) on {result.recordings} recording(s), "
-        f"{result.audio_s:.0f} s of audio in {result.elapsed_s:.1f} s ({result.speed:.0f}× real time"
-        f"{shared})"
+        f"{_significant(result.audio_s)} s of audio in {result.elapsed_s:.1f} s"
+        + (f" ({aside})" if aside else "")
     )
     return code
+
+
+def _significant(value: float) -> str:
+    """Whole from 10 on, else two significant digits: 3600, 2.5, 0.01 (a 10 ms file was
+    "0 s of audio")."""
+    return f"{value:.0f}" if value >= 10 else f"{value:.2g}"
 
 
 def _say_if_narrower(run: Any, recordings: list[Recording]) -> None:
