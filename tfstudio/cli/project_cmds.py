@@ -318,6 +318,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             import tempfile
 
             skipped_here: list[str] = []
+            warnings_here: list[str] = []
             with tempfile.TemporaryDirectory() as tmp:
                 try:
                     path = export_labels(
@@ -326,6 +327,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                         Path(tmp) / f"out{module.SUFFIX}",
                         source=args.source,
                         skipped=skipped_here,
+                        warnings=warnings_here,
                     )[0]
                 except ValueError as exc:
                     raise UserError(f"{exc}; nothing was written") from None
@@ -340,6 +342,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                 sys.stdout.buffer.flush()
             for line in skipped_here:
                 err(f"skipped {line}")
+            for line in warnings_here:
+                err(f"warning: {line}")
             return EXIT_SKIPPED if skipped_here else EXIT_OK
         skipped: list[str] = []
         warnings: list[str] = []
