@@ -18,9 +18,9 @@ from tfstudio.formats.base import format_number, write_lines
 from tfstudio.store import Event, Project, Recording
 
 SOURCES = ("labels", "detections")
-# An event may end this far after its recording in a TextGrid export: it is cut at the end
-# (with a warning). Other tools round times, and a WAV a few samples shorter than the
-# TextGrid it was labelled with is common; anything longer is refused, naming the recording.
+# A TextGrid export cuts an event ending after its recording at the end, with a warning; up
+# to this far it is rounding (other tools round times, and a WAV a few samples shorter than
+# the TextGrid it was labelled with is common), said briefly; beyond, said in full.
 TEXTGRID_END_TOLERANCE_S = 0.01
 # Formats whose confidence column marks a detection on import: a label export leaves it out,
 # so accepted detections come back as labels, not as detections to review again.
@@ -170,8 +170,8 @@ def export_labels(
     (named ``<stem><suffix>``, empty recordings included), the others one file ``out``
     (DCASE lists the recordings without events as rows with empty times and label).
     Events a format cannot carry are described in ``skipped``, and events changed to fit it
-    (a TextGrid event ending up to 10 ms after its recording, cut at the end) in
-    ``warnings``, when lists are given. A label export leaves confidences out of the formats
+    (a TextGrid event ending after its recording, cut at the end) in ``warnings``, when lists
+    are given. A label export leaves confidences out of the formats
     where a confidence marks a detection, so the labels read back as labels.
 
     Never writes over the project's own files (database, its journal files, caches, runs,
@@ -350,26 +350,13 @@ def _fit_textgrid(
     skipped: list[str] | None,
     warnings: list[str] | None,
 ) -> list[LabelEvent]:
-    """The events a TextGrid of ``rec`` can hold: zero-length ones left out (a Praat interval
-    cannot be empty) and ends up to :data:`TEXTGRID_END_TOLERANCE_S` after the recording cut
-    at its end, each said in ``skipped`` or ``warnings``; a later end is a ValueError."""
+    """The events a TextGrid of ``rec`` can hold (its intervals span the recording): an end
+    after the recording is cut at its end, said in ``warnings`` (in full past
+    :data:`TEXTGRID_END_TOLERANCE_S`, where it is more than rounding); a zero-length event
+    (a Praat interval cannot be empty) and one that starts at or after the recording's end
+    are left out, said in ``skipped``."""
     kept = []
     for e in events:
-        if e.offset - rec.duration > TEXTGRID_END_TOLERANCE_S:
-            raise ValueError(
-                f"{e.label!r} event {e.onset}–{e.offset} s ends "
-                f"{format_number(round(e.offset - rec.duration, 6))} s after the recording "
-                f"({rec.duration} s); a TextGrid cannot reach past its sound by more than "
-                f"{TEXTGRID_END_TOLERANCE_S * 1000:g} ms: shorten the event"
-            )
-        if e.offset > rec.duration:
-            if warnings is not None:
-                warnings.append(
-                    f"{rec.name}: {e.label!r} event ends at {e.offset} s, "
-                    f"{(e.offset - rec.duration) * 1000:.3g} ms after the recording "
-                    f"({rec.duration} s); cut at its end in the TextGrid"
-                )
-            e = dataclasses.replace(e, onset=min(e.onset, rec.duration), offset=rec.duration)
         if e.offset <= e.onset:
             if skipped is not None:
                 skipped.append(
@@ -377,6 +364,30 @@ def _fit_textgrid(
                     "written to a TextGrid"
                 )
             continue
+        if e.onset >= rec.duration:
+            if skipped is not None:
+                skipped.append(
+                    f"{rec.name}: {e.label!r} event {e.onset}–{e.offset} s starts at or after "
+                    f"the recording's end ({rec.duration} s); its TextGrid, which spans the "
+                    "recording, cannot hold it"
+                )
+            continue
+        if e.offset > rec.duration:
+            past = e.offset - rec.duration
+            if warnings is not None and past <= TEXTGRID_END_TOLERANCE_S:
+                warnings.append(
+                    f"{rec.name}: {e.label!r} event ends at {e.offset} s, "
+                    f"{past * 1000:.3g} ms after the recording "
+                    f"({rec.duration} s); cut at its end in the TextGrid"
+                )
+            elif warnings is not None:
+                warnings.append(
+                    f"{rec.name}: {e.label!r} event {e.onset}–{e.offset} s ends "
+                    f"{format_number(round(past, 6))} s after the recording ({rec.duration} s); "
+                    f"cut at its end in the TextGrid ({e.onset}–{rec.duration} s), the project's "
+                    "label unchanged"
+                )
+            e = dataclasses.replace(e, offset=rec.duration)
         kept.append(e)
     return kept
 
