@@ -8,14 +8,15 @@ second costs the GUI a few milliseconds per frame, never a stall.
 from __future__ import annotations
 
 import html
+import math
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QResizeEvent, QShowEvent
+from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent, QShowEvent, QTextDocument
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -83,6 +85,14 @@ LEFT_OUT_SHOWN = 3
 # is at least this wide there.
 TWO_ROWS_MIN_PX = 170
 ONE_ROW_MIN_PX = 200
+# The progress bar in the top row: this wide with room, half as wide at least.
+PROGRESS_MIN_PX = 120
+TOP_ROW_GAP_PX = 12  # between the run's buttons and Runs ▾
+# What the top row keeps where it is narrow, most needed last: the device goes first, then
+# "Running" (the Stop button and the bar say it), the elapsed time, the bar's "of N
+# epochs", the epoch and batch; the time left, the state and the run's number stay.
+KEEP_DEVICE, KEEP_RUNNING, KEEP_ELAPSED, KEEP_EPOCHS = 1, 2, 3, 4
+KEEP_POSITION, KEEP_ETA, KEEP_STATE, KEEP_RUN = 5, 6, 7, 8
 
 BANNER_STYLES = {
     "error": ("#FDECEA", "#8A1C12", "#E0A39B"),
@@ -159,6 +169,146 @@ class Banner(QFrame):
 
     def text(self) -> str:
         return self.label.text()
+
+
+class PartsLabel(QLabel):
+    """A one-line rich-text label made of parts joined by " · ", of which it shows those
+    needed at the level it is given (:meth:`set_level`), the whole in its tooltip where
+    some are left out: the panel's top row leaves out what is least needed where it is
+    narrow, instead of growing wider than its dock.
+
+    :meth:`set_parts` takes ``(html, keep)`` pairs; at level ``k`` the parts of ``keep``
+    above ``k`` are shown, and the one of highest ``keep`` always. :meth:`text` is the
+    whole text, whatever part of it is shown.
+    """
+
+    SEPARATOR = " · "
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self._parts: list[tuple[str, int]] = []
+        self._level = -1
+        self._tip = ""
+        self._widths: dict[str, float] = {}
+
+    def set_parts(self, parts: list[tuple[str, int]]) -> None:
+        if parts != self._parts:
+            self._parts = list(parts)
+            self._show()
+
+    def set_level(self, level: int) -> None:
+        if level != self._level:
+            self._level = level
+            self._show()
+
+    def set_tip(self, tip: str) -> None:
+        """The tooltip (after the whole text where part of it is left out)."""
+        self._tip = tip
+        self._show()
+
+    def text(self) -> str:  # type: ignore[override]
+        return self.SEPARATOR.join(text for text, _ in self._parts)
+
+    def shown_text(self) -> str:
+        return super().text()
+
+    def keeps(self) -> set[int]:
+        return {keep for _, keep in self._parts}
+
+    def width_at(self, level: int) -> int:
+        """The width the label needs to show its parts at ``level``."""
+        shown = self._shown(level)
+        if not shown:
+            return 0
+        margins = self.contentsMargins()
+        return math.ceil(self._width(shown)) + margins.left() + margins.right() + 2
+
+    def _shown(self, level: int) -> str:
+        if not self._parts:
+            return ""
+        top = max(keep for _, keep in self._parts)
+        return self.SEPARATOR.join(t for t, keep in self._parts if keep > level or keep == top)
+
+    def _width(self, text: str) -> float:
+        width = self._widths.get(text)
+        if width is None:
+            doc = QTextDocument()
+            doc.setDocumentMargin(0)
+            doc.setDefaultFont(self.font())
+            doc.setHtml(text)
+            width = self._widths[text] = doc.idealWidth()
+            if len(self._widths) > 256:
+                self._widths.clear()
+        return width
+
+    def _show(self) -> None:
+        shown = self._shown(self._level)
+        if shown != super().text():
+            super().setText(shown)
+        tip = self._tip
+        if shown != self.text():
+            whole = QTextDocument()
+            whole.setHtml(self.text())
+            tip = whole.toPlainText() + (f"\n\n{tip}" if tip else "")
+        self.setToolTip(tip)
+        self.updateGeometry()
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.width_at(self._level), super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.width_at(1 << 30), super().minimumSizeHint().height())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._widths.clear()
+            self.updateGeometry()
+
+
+class ProgressBar(QProgressBar):
+    """The run's progress in the panel's top row: ``40 % of 40 epochs``, or ``40 %`` where
+    that does not fit (the whole in its tooltip); :meth:`set_short` asks for room for the
+    short text only."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._short = False
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMaximumWidth(3 * PROGRESS_MIN_PX)
+
+    def text(self) -> str:
+        whole = super().text()
+        if self._text_width(whole) > self.contentsRect().width():
+            return whole.split(" of ", 1)[0]
+        return whole
+
+    def _text_width(self, text: str) -> int:
+        return self.fontMetrics().horizontalAdvance(text) + 24
+
+    def set_short(self, short: bool) -> None:
+        if short != self._short:
+            self._short = short
+            self.updateGeometry()
+            self.update()
+
+    def width_at(self, short: bool) -> int:
+        if self.isHidden():
+            return 0
+        text = self.format().split(" of ", 1)[0] if short else self.format()
+        return max(PROGRESS_MIN_PX // 2 if short else PROGRESS_MIN_PX, self._text_width(text))
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.width_at(self._short), super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(PROGRESS_MIN_PX // 2, super().minimumSizeHint().height())
+
+    def setFormat(self, format: str) -> None:
+        if format != self.format():
+            super().setFormat(format)
+            self.updateGeometry()
 
 
 class TrainingPanel(QWidget):
@@ -262,7 +412,10 @@ class TrainingPanel(QWidget):
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 8)
+        # One row of buttons and status above the curves, the log below them: under the
+        # spectrogram on a 1366 × 768 laptop the dock shows some 175 px, and a progress bar
+        # and a "Show log" row of their own pushed the curves' axis titles below the fold.
+        layout.setContentsMargins(8, 6, 8, 6)
         layout.setSpacing(6)
 
         bar = QHBoxLayout()
@@ -285,7 +438,7 @@ class TrainingPanel(QWidget):
             self.further_button,
         ):
             bar.addWidget(button)
-        bar.addSpacing(12)
+        bar.addSpacing(TOP_ROW_GAP_PX)
         self.runs_button = QToolButton()
         self.runs_button.setText("Runs ▾")
         self.runs_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -296,20 +449,31 @@ class TrainingPanel(QWidget):
         self.runs_menu.aboutToShow.connect(self._fill_runs_menu)
         self.runs_button.setMenu(self.runs_menu)
         bar.addWidget(self.runs_button)
-        self.status_label = QLabel()
-        self.status_label.setTextFormat(Qt.TextFormat.RichText)
-        bar.addWidget(self.status_label, 1)
-        self.time_label = QLabel()
-        self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        bar.addWidget(self.time_label)
-        layout.addLayout(bar)
-
-        self.progress_bar = QProgressBar()
+        self.status_label = PartsLabel()
+        bar.addWidget(self.status_label)
+        bar.addStretch(0)  # the row's slack, while the progress bar (which takes it) is hidden
+        self.progress_bar = ProgressBar()
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setTextVisible(True)
         self.progress_bar.setFormat("")
         self.progress_bar.setMaximumHeight(16)
-        layout.addWidget(self.progress_bar)
+        self.progress_bar.hide()  # until a run of this dock's reports progress
+        bar.addWidget(self.progress_bar, 1, Qt.AlignmentFlag.AlignVCenter)
+        self.time_label = PartsLabel()
+        self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.time_label.set_tip(
+            "Time left if every planned epoch runs; early stopping may end the run sooner"
+        )
+        bar.addWidget(self.time_label)
+        self.log_toggle = QToolButton()
+        self.log_toggle.setText("Log")
+        self.log_toggle.setCheckable(True)
+        self.log_toggle.setAutoRaise(True)
+        self.log_toggle.setToolTip("Show the training process's output under the curves")
+        self.log_toggle.toggled.connect(self._on_log_toggle_change)
+        bar.addWidget(self.log_toggle)
+        layout.addLayout(bar)
+        self._bar = bar
 
         self.banner = Banner()
         layout.addWidget(self.banner)
@@ -378,15 +542,6 @@ class TrainingPanel(QWidget):
         self._place_plots(one_row=False)
         layout.addLayout(grid, 1)
 
-        log_bar = QHBoxLayout()
-        self.log_toggle = QToolButton()
-        self.log_toggle.setText("Show log")
-        self.log_toggle.setCheckable(True)
-        self.log_toggle.setAutoRaise(True)
-        self.log_toggle.toggled.connect(self._on_log_toggle_change)
-        log_bar.addWidget(self.log_toggle)
-        log_bar.addStretch(1)
-        layout.addLayout(log_bar)
         self.log_view = QPlainTextEdit()
         self.log_view.setReadOnly(True)
         self.log_view.setMaximumBlockCount(LOG_LINES)
@@ -445,6 +600,7 @@ class TrainingPanel(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self._fit_top_row()
         self._fit_plots()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -823,26 +979,28 @@ class TrainingPanel(QWidget):
 
     def _update_status(self) -> None:
         state = self.process.state
-        parts = []
+        # (html, keep): where the row is narrow the part of lowest keep goes first (KEEP_*).
+        parts: list[tuple[str, int]] = []
         if self.run_id is not None:
-            parts.append(f"<b>Run {self.run_id}</b>")
+            parts.append((f"<b>Run {self.run_id}</b>", KEEP_RUN))
         if state == "idle" and self._ended in UNFINISHED:
-            parts.append(f"<b>{self._ended}</b> in another process")
+            parts.append((f"<b>{self._ended}</b> in another process", KEEP_STATE))
         elif state == "idle" and self._ended:
             status = self._ended
             colour = {"done": "#1B7F3B", "failed": "#B3261E", "stopped": "#8A5A00"}.get(status, "")
-            parts.append(f"<span style='color:{colour}'><b>{status}</b></span>")
+            parts.append((f"<span style='color:{colour}'><b>{status}</b></span>", KEEP_STATE))
         elif state == "running" and not len(self.tf):
             if self._preparing:
-                parts.append(self._preparing + "…")
+                parts.append((self._preparing + "…", KEEP_STATE))
             elif self._got_start:
-                parts.append("Waiting for the first batch…")
+                parts.append(("Waiting for the first batch…", KEEP_STATE))
             else:
-                parts.append("Starting (loading PyTorch)…")
+                parts.append(("Starting (loading PyTorch)…", KEEP_STATE))
         else:
-            parts.append(STATUS_TEXT.get(state, state))
+            keep = KEEP_RUNNING if state == "running" else KEEP_STATE
+            parts.append((STATUS_TEXT.get(state, state), keep))
         if self.device:
-            parts.append(f"on {html.escape(device_text(self.device, self.engine))}")
+            parts.append((f"on {html.escape(device_text(self.device, self.engine))}", KEEP_DEVICE))
         progress = self._progress
         if progress is not None and self._position is not None and state != "idle":
             epoch, batch = self._position
@@ -852,14 +1010,16 @@ class TrainingPanel(QWidget):
             if progress.batches_per_epoch:
                 # The engine counts batches within an epoch from 1.
                 text += f", batch {batch}/{progress.batches_per_epoch}"
-            parts.append(text)
-        self.status_label.setText(" · ".join(parts))
+            parts.append((text, KEEP_POSITION))
+        self.status_label.set_parts(parts)
 
         if self._started_at is None:
-            self.time_label.setText("")
+            self.time_label.set_parts([])
             self.progress_bar.setValue(0)
             self.progress_bar.setFormat("")
             self.progress_bar.setToolTip("")
+            self.progress_bar.hide()
+            self._fit_top_row()
             return
         elapsed = (
             self._summary.elapsed_s
@@ -867,17 +1027,53 @@ class TrainingPanel(QWidget):
             else time.time() - self._started_at
         )
         eta = progress.eta() if progress is not None and state != "idle" else None
-        text = f"Elapsed {format_duration(elapsed)}"
+        keep = KEEP_ELAPSED if state != "idle" else KEEP_ETA
+        times = [(f"Elapsed {format_duration(elapsed)}", keep)]
         if state != "idle":
-            text += f" · ETA {'≤ ' + format_duration(eta) if eta is not None else '—'}"
-        self.time_label.setText(text)
-        self.time_label.setToolTip(
-            "Time left if every planned epoch runs; early stopping may end the run sooner"
-        )
+            eta_text = "≤ " + format_duration(eta) if eta is not None else "—"
+            times.append((f"ETA {eta_text}", KEEP_ETA))
+        self.time_label.set_parts(times)
         fraction = progress.fraction() if progress is not None else None
         self.progress_bar.setValue(int(1000 * (fraction or 0.0)))
         self.progress_bar.setFormat(self._progress_text(fraction))
         self.progress_bar.setToolTip(self._progress_tip())
+        self.progress_bar.show()
+        self._fit_top_row()
+
+    def _fit_top_row(self) -> None:
+        """Leave out of the top row's status, progress and time what is least needed
+        (KEEP_*) until they fit beside the buttons: wider than its dock, the row made the
+        panel scroll sideways, its horizontal scrollbar over the curves' axis titles."""
+        bar = self._bar
+        fixed = (
+            self.train_button,
+            self.stop_button,
+            self.resume_button,
+            self.further_button,
+            self.runs_button,
+            self.log_toggle,
+        )
+        labels = (self.status_label, self.progress_bar, self.time_label)
+        shown = [w for w in labels if not w.isHidden()]
+        layout = self.layout()
+        room = self.width()
+        if layout is not None:
+            margins = layout.contentsMargins()
+            room -= margins.left() + margins.right()
+        room -= sum(w.sizeHint().width() for w in fixed) + TOP_ROW_GAP_PX
+        room -= bar.spacing() * (len(fixed) + len(shown) - 1)
+        status, time_label, progress = self.status_label, self.time_label, self.progress_bar
+        levels = sorted(status.keeps() | time_label.keeps() | {KEEP_EPOCHS})
+        chosen = levels[-1]
+        for level in [-1, *levels]:
+            needed = status.width_at(level) + time_label.width_at(level)
+            needed += progress.width_at(level >= KEEP_EPOCHS)
+            if needed <= room:
+                chosen = level
+                break
+        status.set_level(chosen)
+        time_label.set_level(chosen)
+        progress.set_short(chosen >= KEEP_EPOCHS)
 
     def _progress_text(self, fraction: float | None) -> str:
         """``40 % of 40 epochs``; a resumed run's (Resume, Train further) bar counts the whole
@@ -912,7 +1108,18 @@ class TrainingPanel(QWidget):
 
     def _on_log_toggle_change(self, shown: bool) -> None:
         self.log_view.setVisible(shown)
-        self.log_toggle.setText("Hide log" if shown else "Show log")
+        self.log_toggle.setToolTip(
+            "Hide the log" if shown else "Show the training process's output under the curves"
+        )
+        if shown:
+            # In a short dock the log opens below the fold: bring it into view.
+            QTimer.singleShot(0, self._on_log_shown)
+
+    def _on_log_shown(self) -> None:
+        area = self.parentWidget()
+        area = area.parentWidget() if area is not None else None
+        if isinstance(area, QScrollArea) and self.log_view.isVisible():
+            area.ensureWidgetVisible(self.log_view, 0, 0)
 
     # ------------------------------------------------------------------- project
     def set_project(self, project: Any) -> None:
