@@ -493,11 +493,7 @@ def _say_if_above_features(project: Project, config: Any) -> None:
     }
     if not recordings:
         return
-    above = sum(
-        1
-        for e in project.iter_events("labels")
-        if e.recording_id in recordings and e.low_hz is not None and e.low_hz >= top
-    )
+    above = project.count_labels_above(top, ("train", "val"))
     rates = sorted(r.sample_rate for r in recordings.values())
     far = [rate for rate in rates if rate >= _FAR_ABOVE_FEATURES * features.sample_rate]
     if not above and len(far) * 2 < len(rates):

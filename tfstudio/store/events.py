@@ -520,6 +520,17 @@ class EventStore(History):
         ).fetchone()
         return int(count)
 
+    def count_labels_above(self, hz: float, splits: Sequence[str]) -> int:
+        """Labels of the present recordings in ``splits`` whose band lies wholly at or above
+        ``hz`` (counted by SQLite: a project of a million labels is not read into Python)."""
+        (count,) = self.conn.execute(
+            f"SELECT count(*) FROM events WHERE {LABEL_SQL} AND low_hz IS NOT NULL"
+            " AND low_hz >= ? AND recording_id IN (SELECT id FROM recordings WHERE status = 'ok'"
+            f" AND split IN ({', '.join('?' for _ in splits)}))",
+            (float(hz), *splits),
+        ).fetchone()
+        return int(count)
+
     def labels(self, recording_id: int | None = None) -> list[Event]:
         """What counts as ground truth: human events and accepted model detections."""
         sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE {LABEL_SQL}"
