@@ -10,7 +10,10 @@ placeholder row (a file without detections) is skipped. The band is in ``Low/Hig
 column is hidden has its end in ``Delta Time (s)`` (``Delta Freq (Hz)``): End = Begin + Delta,
 and one whose Begin Time (or Low Freq) is hidden has its start there: Begin = End − Delta.
 Raven writes one row per view for each selection; a selection
-number seen again is the same event, and its Spectrogram row wins. With a ``Begin File`` or
+number seen again is the same event, and its Spectrogram row wins. A selection drawn across
+channels has one row per channel (and view) under the same number: one event, on the lowest of
+those channels, where the rows agree; rows that differ (times, band, label) stay events of their
+own, each with its channel. With a ``Begin File`` or
 ``Begin Path`` column the event's recording is that file's base name, and with ``File Offset
 (s)`` its times are taken within that file (tables that span several files count Begin Time
 from the start of the first file). A selection's ``Channel`` is kept on the event for the
@@ -145,7 +148,10 @@ def read(path: Path, *, label_column: str | None = None) -> ParseResult:
 
     result = ParseResult(issues=bad_line_issues(path, bad_lines))
     code_at = column.get(SPECIES_CODE)
-    for number, cells in _one_row_per_selection(rows, column, path, result.issues):
+    # Per selection number, where its events are in result.events: the rows of its other
+    # channels that say the same are the same event.
+    events_of: dict[str, list[int]] = {}
+    for selection, number, cells in _one_row_per_selection(rows, column, path, result.issues):
         if (
             code_at is not None
             and cells[label_at].lower() == NO_CALL
@@ -157,6 +163,14 @@ def read(path: Path, *, label_column: str | None = None) -> ParseResult:
         except ValueError as exc:
             result.issues.append(ParseIssue(path, number, str(exc)))
             continue
+        same = events_of.setdefault(selection, [])
+        at = next((i for i in same if _same_selection(result.events[i], event)), None)
+        if at is not None:
+            kept = result.events[at]
+            if event.channel is not None and (kept.channel is None or event.channel < kept.channel):
+                result.events[at] = dataclasses.replace(kept, channel=event.channel)
+            continue
+        same.append(len(result.events))
         result.events.append(event)
         if event.channel is None and CHANNEL in column and cells[column[CHANNEL]]:
             reason = (
@@ -200,15 +214,19 @@ def _one_row_per_selection(
     column: dict[str, int],
     path: Path,
     issues: list[ParseIssue],
-) -> list[tuple[int, list[str]]]:
+) -> list[tuple[str, int, list[str]]]:
+    """One row per selection and channel (its Spectrogram view's where it has several), each
+    with its selection number: the rows of one selection on several channels all come back."""
     selection_at = column.get("selection")
     view_at = column.get("view")
+    channel_at = column.get(CHANNEL)
     if selection_at is None:
-        return rows
-    chosen: dict[str, tuple[int, list[str]]] = {}
+        return [(f"row {number}", number, cells) for number, cells in rows]
+    chosen: dict[tuple[str, str], tuple[int, list[str]]] = {}
     for number, cells in rows:
         # A row without a selection number is a selection of its own.
-        key = cells[selection_at] or f"row {number}"
+        selection = cells[selection_at] or f"row {number}"
+        key = (selection, cells[channel_at] if channel_at is not None else "")
         if key not in chosen:
             chosen[key] = (number, cells)
             continue
@@ -217,13 +235,18 @@ def _one_row_per_selection(
         kept_view = chosen[key][1][view_at]
         view = cells[view_at]
         if view == kept_view:
-            reason = f"selection {key} appears twice in view {view!r}; this row is ignored"
+            reason = f"selection {selection} appears twice in view {view!r}; this row is ignored"
             issues.append(ParseIssue(path, number, reason))
         elif view.lower().startswith("spectrogram") and not kept_view.lower().startswith(
             "spectrogram"
         ):
             chosen[key] = (number, cells)
-    return list(chosen.values())
+    return [(selection, number, cells) for (selection, _), (number, cells) in chosen.items()]
+
+
+def _same_selection(kept: LabelEvent, event: LabelEvent) -> bool:
+    """Whether two channels' rows of one selection say the same (all but the channel)."""
+    return kept == event and kept.species_code == event.species_code
 
 
 def _event(
