@@ -34,6 +34,9 @@ from tfstudio.store import SPLITS, Project, ProjectError
 
 # The formats whose reader takes --label-column (a column name, or soundevent's tag key).
 LABEL_COLUMN_FORMATS = ("dcase", "raven", "soundevent")
+# What an export writes: one file (which can go to stdout) or a folder of one file per recording.
+ONE_FILE_FORMATS = sorted(name for name, module in FORMATS.items() if not module.PER_RECORDING)
+PER_RECORDING_FORMATS = sorted(name for name, module in FORMATS.items() if module.PER_RECORDING)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -120,10 +123,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "export",
         help="export labels or detections",
-        description="Write labels or detections. DCASE and JSON write one file; Audacity, "
-        "Raven and TextGrid write a folder with one file per recording. Exit status 3 when "
-        "events the format cannot hold were left out (a zero-length event has no TextGrid "
-        "interval), each named on stderr with its recording and time.",
+        description=f"Write labels or detections. {', '.join(ONE_FILE_FORMATS)} write one file "
+        f"(or stdout: -o -); {', '.join(PER_RECORDING_FORMATS)} write a folder with one file per "
+        "recording. Exit status 3 when events the format cannot hold were left out (a "
+        "zero-length event has no TextGrid interval), each named on stderr with its recording "
+        "and time.",
     )
     p.add_argument("project", metavar="PROJECT")
     p.add_argument("--format", required=True, choices=sorted(FORMATS))
@@ -132,7 +136,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "-o",
         "--output",
         metavar="OUT",
-        help="output file or folder (default: PROJECT/exports/...; '-' for stdout with dcase/json)",
+        help="output file or folder (default: PROJECT/exports/...; '-' for stdout with "
+        f"{', '.join(ONE_FILE_FORMATS)})",
     )
     p.add_argument(
         "--force",
@@ -314,7 +319,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         module = FORMATS[args.format]
         if args.output == "-":
             if module.PER_RECORDING:
-                raise UserError(f"{args.format} writes one file per recording; give -o FOLDER")
+                raise UserError(
+                    f"{args.format} writes one file per recording; give -o FOLDER (-o - takes "
+                    f"{', '.join(ONE_FILE_FORMATS)})"
+                )
             import tempfile
 
             skipped_here: list[str] = []
