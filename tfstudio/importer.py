@@ -389,6 +389,7 @@ def import_labels(
             report.labels_added += len(batch.result.ids)
             report.labels_existing += batch.result.existing
             report.classes_added.extend(batch.classes_added)
+            context.say_label_warnings(batch)
             context.run_done()
     except BaseException as exc:
         # Ctrl+C (or an error) cut the import short: its events went in whole or not at all
@@ -425,8 +426,71 @@ class _LabelContext:
         self.run_id: int | None = None
         self.run_files: list[str] = []
         self.species_codes: dict[str, str] = {}
+        # What is said of one label (it ends past its recording, above its band, on another
+        # channel) only once the import knows it added that label: a repeated import, which
+        # adds nothing, says nothing of the labels it found already there.
+        self.label_warnings: list[_LabelWarning] = []
         self._run_ended = False
         self._began = time.time()
+
+    def warn_of_label(
+        self, path: Path, rec: Recording, class_id: int, event: LabelEvent, reason: str
+    ) -> None:
+        """Say ``reason`` of this label where the file's warnings go, if the import adds it."""
+        self.label_warnings.append(
+            _LabelWarning(len(self.report.warnings), path, rec, class_id, event, reason)
+        )
+
+    def say_label_warnings(self, batch: EventImport) -> None:
+        """The warnings of the labels this import added (see :meth:`warn_of_label`), in the
+        places they would have had among the others; a channel's once per file."""
+        assert batch.result is not None
+        ids = batch.result.ids
+        pending, self.label_warnings = self.label_warnings, []
+        if not ids or not pending:
+            return
+        names = {placeholder: name for name, (placeholder, _) in batch.new_classes.items()}
+        # The events this import added, per recording and class: each label warned of is one
+        # of them when one is left that it matches (a label twice in a file is added twice).
+        added: dict[tuple[int, int], Counter[tuple]] = {}
+        # Where each goes: its place, its file's, a channel's after the file's others.
+        said: list[tuple[int, int, int, Problem]] = []
+        files = {path: n for n, path in enumerate(dict.fromkeys(w.path for w in pending))}
+        channels: dict[tuple[Path, int, int], list[_LabelWarning]] = {}
+        seen: dict[int, bool] = {}  # per event (one may have several warnings): added?
+        for warning in pending:
+            event = warning.event
+            if id(event) not in seen:
+                class_id = warning.class_id
+                if class_id < 0:
+                    made = self.project.class_by_name(names[class_id])
+                    class_id = made.id if made is not None else class_id
+                key = (warning.recording.id, class_id)
+                if key not in added:
+                    added[key] = Counter(
+                        (e.onset, e.offset, e.low_hz, e.high_hz, e.source)
+                        for e in self.project.events(warning.recording.id, class_id=class_id)
+                        if ids[0] <= e.id <= ids[-1]
+                    )
+                shape = (event.onset, event.offset, event.low_hz, event.high_hz, event.source)
+                seen[id(event)] = added[key][shape] > 0
+                if seen[id(event)]:
+                    added[key][shape] -= 1
+            if not seen[id(event)]:
+                continue
+            if warning.reason:
+                problem = Problem(warning.reason, warning.path)
+                said.append((warning.at, files[warning.path], 0, problem))
+            else:
+                key3 = (warning.path, warning.recording.id, event.channel or 0)
+                channels.setdefault(key3, []).append(warning)
+        for (path, _, channel), on_channel in channels.items():
+            rec, first = on_channel[0].recording, on_channel[0].event
+            reason = _channel_reason(rec, channel, len(on_channel), first)
+            said.append((on_channel[-1].at, files[path], 1, Problem(reason, path)))
+        said.sort(key=lambda item: item[:3])
+        for inserted, (at, _, _, problem) in enumerate(said):
+            self.report.warnings.insert(at + inserted, problem)
 
     def recording(
         self, name: str, aliases: Callable[[str], list[str]] | None = None
@@ -708,9 +772,6 @@ def _import_label_file(
 
     unknown: Counter[str] = Counter()
     refused: set[str] = set()
-    # Selections on a channel other than the first (Raven's), per recording and channel:
-    # how many, and the first, to say once per file what the project cannot keep.
-    channels: dict[tuple[int, int], tuple[Recording, int, LabelEvent]] = {}
 
     def rows() -> Iterator[dict]:
         for event in result.events:
@@ -726,27 +787,28 @@ def _import_label_file(
                 refused.add(event.label)
                 continue
             if event.offset > rec.duration + END_TOLERANCE_S:
-                report.warnings.append(
-                    Problem(
-                        f"event {event.label!r} {event.onset}–{event.offset} s ends after "
-                        f"{rec.name} ({rec.duration:.3f} s); kept as is",
-                        path,
-                    )
+                context.warn_of_label(
+                    path,
+                    rec,
+                    class_id,
+                    event,
+                    f"event {event.label!r} {event.onset}–{event.offset} s ends after "
+                    f"{rec.name} ({rec.duration:.3f} s); kept as is",
                 )
-            if event.channel is not None and event.channel > 1:
-                key = (rec.id, event.channel)
-                _, seen, first = channels.get(key, (rec, 0, event))
-                channels[key] = (rec, seen + 1, first)
             nyquist = rec.sample_rate / 2
             if event.high_hz is not None and event.high_hz > nyquist * (1 + 1e-6):
-                report.warnings.append(
-                    Problem(
-                        f"event {event.label!r} at {event.onset} s reaches {event.high_hz:g} Hz, "
-                        f"above what {rec.name} holds ({nyquist:g} Hz at {rec.sample_rate} Hz); "
-                        "kept as is",
-                        path,
-                    )
+                context.warn_of_label(
+                    path,
+                    rec,
+                    class_id,
+                    event,
+                    f"event {event.label!r} at {event.onset} s reaches {event.high_hz:g} Hz, "
+                    f"above what {rec.name} holds ({nyquist:g} Hz at {rec.sample_rate} Hz); "
+                    "kept as is",
                 )
+            if event.channel is not None and event.channel > 1:
+                # Said once per file, recording and channel, with the count (an empty reason).
+                context.warn_of_label(path, rec, class_id, event, "")
             yield dict(
                 recording_id=rec.id,
                 class_id=class_id,
@@ -763,25 +825,13 @@ def _import_label_file(
             )
 
     assert context.batch is not None
+    warned = len(context.label_warnings)
     try:
         context.batch.add(rows())
     except ProjectError as exc:
+        # None of this file's rows went in: nothing to say of them.
+        del context.label_warnings[warned:]
         report.label_issues.append(Problem(str(exc), path))
-    for (_, channel), (rec, count, first) in channels.items():
-        selections = f"{count} selection(s) on it, e.g. {first.label!r} at {first.onset} s"
-        if channel > rec.channels:
-            has = "1 channel" if rec.channels == 1 else f"{rec.channels} channels"
-            why = (
-                f"channel {channel}, which {rec.name} does not have ({has}): {selections}; "
-                "kept, for the whole recording"
-            )
-        else:
-            why = (
-                f"channel {channel} of {rec.name}: {selections}; a project keeps labels per "
-                "recording, not per channel: kept, for the whole recording (an export writes "
-                "channel 1)"
-            )
-        report.warnings.append(Problem(why, path))
     for recording, count in sorted(unknown.items()):
         if recording in context.ambiguous:
             why = f"{count} event(s) not imported: {context.ambiguous[recording]}"
@@ -792,6 +842,35 @@ def _import_label_file(
                 "(import the audio first)"
             )
         report.label_issues.append(Problem(why, path))
+
+
+@dataclass(frozen=True)
+class _LabelWarning:
+    """A warning about one label of a file, said if the import adds the label: ``at`` is where
+    among the report's warnings; an empty ``reason`` is its channel's (said per channel)."""
+
+    at: int
+    path: Path
+    recording: Recording
+    class_id: int
+    event: LabelEvent
+    reason: str
+
+
+def _channel_reason(rec: Recording, channel: int, count: int, first: LabelEvent) -> str:
+    """What a project cannot keep of ``count`` selections on ``channel`` of ``rec``."""
+    selections = f"{count} selection(s) on it, e.g. {first.label!r} at {first.onset} s"
+    if channel > rec.channels:
+        has = "1 channel" if rec.channels == 1 else f"{rec.channels} channels"
+        return (
+            f"channel {channel}, which {rec.name} does not have ({has}): {selections}; "
+            "kept, for the whole recording"
+        )
+    return (
+        f"channel {channel} of {rec.name}: {selections}; a project keeps labels per "
+        "recording, not per channel: kept, for the whole recording (an export writes "
+        "channel 1)"
+    )
 
 
 def add_generated_recordings(project: Project, demo: Iterable[Any]) -> None:
