@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import time
 import unicodedata
 from collections import Counter
@@ -286,23 +287,53 @@ def _add_audio(project: Project, path: Path, split: str | None, report: ImportRe
 
 
 def _changed(project: Project, result: AddResult, duration: float, path: Path) -> Problem:
-    """What importing a recording's file again after its content changed did."""
+    """What importing a recording's file again after its content changed did: its labels are
+    kept; its detections, made from the old audio, are said to be so, with the command that
+    makes them again (the new content hash finds no saved posteriors: the model runs again)."""
     before = result.previous_duration
     length = (
         f"{before:.3f} s, now {duration:.3f} s"
         if before is not None and abs(before - duration) > 0.0005
         else f"{duration:.3f} s as before"
     )
-    past_end = sum(
-        e.offset > duration + END_TOLERANCE_S for e in project.events(result.recording_id)
-    )
+    events = project.events(result.recording_id)
+    labels = [e for e in events if e.source == "human" or e.review == "accepted"]
+    past_end = sum(e.offset > duration + END_TOLERANCE_S for e in labels)
     beyond = f"; {past_end} of them now end past its new end" if past_end else ""
-    return Problem(
+    text = (
         f"the file changed since it was imported ({length}): the recording is updated to it "
-        f"(its length, format and content hash), its labels and detections kept as they "
-        f"were{beyond}",
-        path,
+        f"(its length, format and content hash), its labels kept as they were{beyond}"
     )
+    per_run = Counter(e.run_id for e in events if e.source == "model" and e.run_id is not None)
+    if per_run:
+        count = sum(per_run.values())
+        redo: list[int] = []
+        imported: list[int] = []
+        for run_id in sorted(per_run):
+            try:
+                made_here = not project.run(run_id).imported
+            except ProjectError:
+                made_here = False
+            (redo if made_here else imported).append(run_id)
+        runs = ("run " if len(per_run) == 1 else "runs ") + ", ".join(map(str, sorted(per_run)))
+        text += (
+            f"; its {count} detection(s) ({runs}) were made from the old audio and no "
+            "longer match it (kept as they were)"
+        )
+        root = shlex.quote(str(project.root))
+        commands = " and ".join(
+            f"'tfstudio detect {root} --run {run_id} --recording {result.recording_id}'"
+            for run_id in redo
+        )
+        if redo:
+            makes = "makes" if len(redo) == 1 else "make"
+            text += f": {commands} {makes} them again from this audio (reviewed ones are kept)"
+        if imported:
+            text += (
+                f"{';' if redo else ':'} those of run {', '.join(map(str, imported))} came from "
+                "another tool's table, to be made again there"
+            )
+    return Problem(text, path)
 
 
 def label_files(paths: Iterable[Path | str], report: ImportReport) -> list[Path]:

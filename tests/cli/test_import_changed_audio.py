@@ -38,8 +38,8 @@ def test_a_changed_file_imported_again_is_said_updated(tmp_path):
     )
     assert result.stderr.strip() == (
         f"warning: {wav}: the file changed since it was imported (2.000 s, now 0.500 s): the "
-        "recording is updated to it (its length, format and content hash), its labels and "
-        "detections kept as they were; 1 of them now end past its new end"
+        "recording is updated to it (its length, format and content hash), its labels kept "
+        "as they were; 1 of them now end past its new end"
     )
     with Project.open(root) as project:
         (rec,) = project.recordings()
