@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette, QTextOption
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette, QTextDocument, QTextOption
 from PySide6.QtWidgets import QApplication
 
 # Okabe-Ito, in the order runs get them when overlaid.
@@ -26,6 +26,11 @@ TRAIN_LOSS_COLOR = "#0072B2"
 VAL_LOSS_COLOR = "#D55E00"
 F1_COLOR = "#009E73"
 ER_COLOR = "#E69F00"
+# A plot's least height: title, axis titles and some 40 px of curve. The Training dock under
+# the spectrogram on a laptop gives its curves 134 px, and a one-line message over them
+# (how the run ended) 22 px of that.
+MIN_HEIGHT_PX = 110
+TITLE_SIZE = "10pt"
 
 
 def _palette() -> QPalette:
@@ -53,16 +58,37 @@ def pen(color: str, width: float = 2.0, alpha: int = 255, style: Qt.PenStyle | N
 
 
 class IntegerAxis(pg.AxisItem):
-    """An axis of counts (epochs, iterations): no tick at 2.5 epochs."""
+    """An axis of counts (epochs, iterations) from ``first`` on: no tick at 2.5 epochs, nor
+    at epoch 0 or -1 (the padding around the first epoch)."""
+
+    def __init__(self, orientation: str, first: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(orientation, **kwargs)
+        self.first = first
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
         levels = []
         for spacing, values in super().tickValues(minVal, maxVal, size):
             if spacing >= 1:
-                levels.append((spacing, [v for v in values if float(v).is_integer()]))
+                kept = [v for v in values if float(v).is_integer() and v >= self.first]
+                levels.append((spacing, kept))
         if not levels and math.isfinite(minVal) and math.isfinite(maxVal):
-            levels = [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
+            low = max(math.ceil(minVal), math.ceil(self.first))
+            levels = [(1.0, [float(v) for v in range(low, math.floor(maxVal) + 1)])]
         return levels
+
+
+class CountView(pg.ViewBox):
+    """A view along counts (epochs, iterations): a single point is shown in a span of one
+    count around it. pyqtgraph widens a single point's zero-width range by the view's
+    previous width, which put one epoch between "epoch -1" and 3."""
+
+    def childrenBounds(self, *args: Any, **kwargs: Any) -> list:
+        bounds = super().childrenBounds(*args, **kwargs)
+        x = bounds[0]
+        if x is not None and x[0] is not None and x[1] is not None and x[1] - x[0] < 1:
+            middle = 0.5 * (x[0] + x[1])
+            bounds[0] = [middle - 0.5, middle + 0.5]
+        return bounds
 
 
 class TrainingPlot(pg.PlotWidget):
@@ -84,18 +110,26 @@ class TrainingPlot(pg.PlotWidget):
         empty_text: str = "No data yet",
         key: list[tuple[str, str, str]] | None = None,
         integer_x: bool = True,
+        x_from: float = 0.0,
         parent=None,
     ) -> None:
         palette = _palette()
-        axes = {"bottom": IntegerAxis("bottom")} if integer_x else None
+        # Counts from x_from (epoch 1, iteration 0) on an integer axis.
+        axes = {"bottom": IntegerAxis("bottom", x_from)} if integer_x else None
+        view = CountView() if integer_x else None
         super().__init__(
-            parent=parent, background=palette.color(QPalette.ColorRole.Base), axisItems=axes
+            parent=parent,
+            background=palette.color(QPalette.ColorRole.Base),
+            axisItems=axes,
+            viewBox=view,
         )
         text_color = palette.color(QPalette.ColorRole.Text)
         self._text_color = text_color.name()
         self._title = title
         self._key: list[tuple[str, str, str]] = []
-        self._key_below = False
+        self._key_below = False  # asked for (a row of narrow plots)
+        self._key_wraps = False  # the key does not fit beside the title in the plot's width
+        self._key_width = 0.0  # the width of the title and key on one line
         grid_alpha = 0.25
         item = self.getPlotItem()
         self.set_key(key or [])
@@ -117,7 +151,7 @@ class TrainingPlot(pg.PlotWidget):
         item.showGrid(x=True, y=True, alpha=grid_alpha)
         item.setMenuEnabled(True)
         item.getViewBox().setMouseEnabled(x=True, y=False)
-        self.setMinimumSize(160, 120)
+        self.setMinimumSize(160, MIN_HEIGHT_PX)
         self._empty = pg.TextItem(
             empty_text, color=palette.color(QPalette.ColorRole.PlaceholderText), anchor=(0.5, 0.5)
         )
@@ -169,15 +203,51 @@ class TrainingPlot(pg.PlotWidget):
         ]
         gap = "&nbsp;&nbsp;&nbsp;"
         title = html.escape(self._title)
+        one_line = title + gap + gap.join(keys)
+        self._key_width = self._title_width(one_line) if keys else 0.0
+        self._key_wraps = self._key_width > self._title_room()
         if keys:
-            title += ("<br>" if self._key_below else gap) + gap.join(keys)
-        self.getPlotItem().setTitle(title, color=self._text_color, size="10pt")
+            below = self._key_below or self._key_wraps
+            title += ("<br>" if below else gap) + gap.join(keys)
+        self.getPlotItem().setTitle(title, color=self._text_color, size=TITLE_SIZE)
 
     def set_key_below(self, below: bool) -> None:
-        """The legend on a line of its own under the title (a narrow plot: in the title's
-        line it made the plot wider than its widget, and the right of it was cut off)."""
+        """The legend on a line of its own under the title, whether or not it fits beside it
+        (a row of plots keeps their titles alike); it goes there anyway where it does not
+        fit: in the title's line it made the plot wider than its widget, and the right of it
+        ("━━ smoothe") was cut off."""
         if below != self._key_below:
             self._key_below = below
+            self.set_key(self._key)
+
+    def key_below(self) -> bool:
+        """Whether the legend is on a line of its own under the title."""
+        return bool(self._key) and (self._key_below or self._key_wraps)
+
+    def _title_width(self, text: str) -> float:
+        document = QTextDocument()
+        document.setDocumentMargin(0)
+        font = QFont(self.font())
+        font.setPointSizeF(float(TITLE_SIZE.removesuffix("pt")))
+        document.setDefaultFont(font)
+        document.setHtml(text)
+        return document.idealWidth()
+
+    def _title_room(self) -> float:
+        # The title is centred over the curves' view, right of the left axis, and a plot's
+        # right margin is narrow: wider than the view, its right end was cut. The widget's
+        # width counts, not the view's, which a title too wide had widened.
+        axis = self.getPlotItem().getAxis("left")
+        return self.width() - axis.width() - 12.0
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        # Resized first while pyqtgraph builds the widget, before the key is set.
+        if getattr(self, "_key", None):
+            self._fit_key()
+
+    def _fit_key(self) -> None:
+        if self._key and (self._key_width > self._title_room()) != self._key_wraps:
             self.set_key(self._key)
 
     def set_y_label(self, label: str) -> None:
