@@ -31,7 +31,7 @@ def _axis_title_rect(plot, area) -> QRect:
     return rect.translated(plot.mapTo(area.viewport(), QPoint(0, 0)))
 
 
-def _assert_all_in_view(panel, area) -> None:
+def _assert_all_in_view(panel, area, plot_px: int = 120) -> None:
     assert area.verticalScrollBar().maximum() == 0, panel.size()
     assert area.horizontalScrollBar().maximum() == 0, panel.minimumSizeHint()
     shown = area.viewport().rect()
@@ -39,7 +39,7 @@ def _assert_all_in_view(panel, area) -> None:
         title = plot.getPlotItem().titleLabel.text
         top_left = plot.mapTo(area.viewport(), QPoint(0, 0))
         assert shown.contains(QRect(top_left, plot.size())), title
-        assert plot.height() >= 120, title
+        assert plot.height() >= plot_px, title
         assert shown.contains(_axis_title_rect(plot, area)), title
     for widget in (panel.train_button, panel.status_label, panel.log_toggle):
         top_left = widget.mapTo(area.viewport(), QPoint(0, 0))

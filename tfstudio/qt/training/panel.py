@@ -100,6 +100,10 @@ BANNER_STYLES = {
     "info": ("#E8F1FB", "#123D66", "#A9C6E6"),
     "success": ("#E7F5EC", "#14532D", "#A3D3B5"),
 }
+BANNER_MARGINS = (10, 6, 6, 6)  # left, top, right, bottom; with room
+COMPACT_MARGIN_PX = 1  # above and below a banner on one line
+BANNER_GAP_PX = 2  # between the top row and the banners
+QWIDGETSIZE_MAX = (1 << 24) - 1
 IDLE_TEXT = "No run yet: press Train… to start one"
 # How a run that ended in another process is told of, by its status.
 ENDED_TEXT = {"done": "finished", "stopped": "was stopped", "failed": "failed"}
@@ -112,33 +116,51 @@ STATUS_TEXT = {
 
 
 class Banner(QFrame):
-    """A dismissible one-paragraph message above the plots (errors are never only in a log),
-    with an optional button after the text (``action_button``, hidden unless named)."""
+    """A dismissible message above the plots (errors are never only in a log), with an
+    optional button after the text (``action_button``, hidden unless named).
+
+    Where the dock is short (:meth:`set_compact`) it takes one line: the text elided, the
+    whole in its tooltip and behind Details, which unfolds it; with room it wraps. Two lines
+    of it under the spectrogram on a laptop pushed the curves below the fold."""
 
     dismissed = Signal()  # its ✕ was clicked (not emitted when the code clears it)
+    changed = Signal()  # shown, cleared or given another message
 
     def __init__(self, parent: QWidget | None = None, *, name: str = "trainingBanner") -> None:
         super().__init__(parent)
         self.setObjectName(name)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
+        self._row = layout
         self.label = QLabel()
         # Messages come escaped: as plain text (no tag in them) a quote read "&#x27;".
         self.label.setTextFormat(Qt.TextFormat.RichText)
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        # Its width is what the row leaves it: one line long, its text is elided to that.
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.details_button = QToolButton()
+        self.details_button.setText("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setAutoRaise(True)
+        self.details_button.toggled.connect(self._on_details_toggle)
+        self.details_button.hide()
         self.action_button = QPushButton()
         self.action_button.hide()
-        close = QToolButton()
-        close.setText("✕")
-        close.setAutoRaise(True)
-        close.setToolTip("Dismiss")
-        close.clicked.connect(self._on_close_clicked)
-        layout.addWidget(self.label)
+        self.close_button = QToolButton()
+        self.close_button.setText("✕")
+        self.close_button.setAutoRaise(True)
+        self.close_button.setToolTip("Dismiss")
+        self.close_button.clicked.connect(self._on_close_clicked)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignVCenter)
         layout.addWidget(self.action_button, 0, Qt.AlignmentFlag.AlignVCenter)
-        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         self.level = ""
+        self._text = ""  # the message as given (escaped rich text)
+        self._plain = ""
+        self._compact = False
+        self._one_line: bool | None = None
+        self._set_one_line(False)
         self.hide()
 
     def show_message(self, level: str, text: str, *, action: str = "") -> None:
@@ -150,25 +172,133 @@ class Banner(QFrame):
             f" border-radius: 4px; }} #{name} QLabel {{ color: {foreground}; }}"
             f" #{name} QToolButton {{ color: {foreground}; }}"
         )
-        self.label.setText(text)
+        self._text = text
+        document = QTextDocument()
+        document.setHtml(text)
+        self._plain = document.toPlainText()
         self.action_button.setText(action)
         self.action_button.setVisible(bool(action))
+        self.details_button.setChecked(False)
+        self._fit_text()
         self.show()
+        self.changed.emit()
 
     def clear(self) -> None:
         """Dismiss the message: hidden, it kept its text, which told of a state long gone
         (a hidden 'goes on in epoch 5' read back after the run had gone on to 40)."""
         self.hide()
+        self._text = self._plain = ""
         self.label.clear()
+        self.label.setToolTip("")
         self.action_button.hide()
+        self.details_button.setChecked(False)
+        self.details_button.hide()
         self.level = ""
+        self.changed.emit()
+
+    def text(self) -> str:
+        """The whole message (as given: escaped rich text), however much of it is shown."""
+        return self._text
+
+    def is_elided(self) -> bool:
+        """Whether the message is cut to one line (the whole in the tooltip, and Details)."""
+        return self.details_button.isVisibleTo(self) and not self.details_button.isChecked()
+
+    def set_compact(self, compact: bool) -> None:
+        """One line (the dock is short) or as many as the text needs."""
+        if compact != self._compact:
+            self._compact = compact
+            self._fit_text()
+
+    def is_compact(self) -> bool:
+        return self._compact
+
+    def compact_height(self) -> int:
+        """The banner's height on one line."""
+        return self._line_height() + 2 * COMPACT_MARGIN_PX + 2
+
+    def wrapped_height(self, width: int) -> int:
+        """The banner's height with its text wrapped to ``width`` (the banner's)."""
+        margins = BANNER_MARGINS
+        spacing = self._row.spacing()
+        buttons: list[QWidget] = [self.close_button]
+        if self.action_button.text():
+            buttons.append(self.action_button)
+        room = width - margins[0] - margins[2]
+        room -= sum(b.sizeHint().width() + spacing for b in buttons)
+        metrics = self.label.fontMetrics()
+        flags = Qt.TextFlag.TextWordWrap
+        text = metrics.boundingRect(0, 0, max(room, 40), 100_000, flags, self._plain).height()
+        tallest = max([text, *(b.sizeHint().height() for b in buttons)])
+        return tallest + margins[1] + margins[3]
+
+    def _line_height(self) -> int:
+        return self.label.fontMetrics().height() + 2
+
+    def _on_details_toggle(self, shown: bool) -> None:
+        self.details_button.setText("Less" if shown else "Details")
+        self._fit_text()
+        self.changed.emit()
 
     def _on_close_clicked(self) -> None:
         self.clear()
         self.dismissed.emit()
 
-    def text(self) -> str:
-        return self.label.text()
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_text()
+
+    def _set_one_line(self, one_line: bool) -> None:
+        if one_line == self._one_line:
+            return
+        self._one_line = one_line
+        layout = self._row
+        if one_line:
+            layout.setContentsMargins(10, COMPACT_MARGIN_PX, 4, COMPACT_MARGIN_PX)
+            height = self._line_height()
+            for button in (self.details_button, self.action_button, self.close_button):
+                button.setFixedHeight(height)
+            self.action_button.setStyleSheet("QPushButton { padding: 0 8px; }")
+        else:
+            layout.setContentsMargins(*BANNER_MARGINS)
+            for button in (self.details_button, self.action_button, self.close_button):
+                button.setMinimumHeight(0)
+                button.setMaximumHeight(QWIDGETSIZE_MAX)
+            self.action_button.setStyleSheet("")
+        self.label.setWordWrap(not one_line)
+
+    def _fit_text(self) -> None:
+        """The whole text, or on one line what fits of it (the whole in the tooltip)."""
+        unfolded = self.details_button.isChecked()
+        room = self._label_room(details=False)
+        metrics = self.label.fontMetrics()
+        cut = self._compact and metrics.horizontalAdvance(self._plain) > room
+        self._set_one_line(self._compact and not unfolded)
+        self.details_button.setVisible(cut or unfolded)
+        if cut and not unfolded:
+            room = self._label_room(details=True)
+            shown = html.escape(
+                metrics.elidedText(self._plain, Qt.TextElideMode.ElideRight, max(room, 0))
+            )
+            self.label.setToolTip(self._plain)
+            self.details_button.setToolTip("Show the whole message")
+        else:
+            shown = self._text
+            self.label.setToolTip("")
+            self.details_button.setToolTip("Back to one line")
+        if shown != self.label.text():
+            self.label.setText(shown)
+
+    def _label_room(self, *, details: bool) -> int:
+        """The width the label gets on one line, beside the buttons shown."""
+        spacing = self._row.spacing()
+        room = self.width() - 10 - 4
+        buttons: list[QWidget] = [self.close_button]
+        if self.action_button.text():
+            buttons.append(self.action_button)
+        if details:
+            buttons.append(self.details_button)
+        return room - sum(b.sizeHint().width() + spacing for b in buttons) - 2
 
 
 class PartsLabel(QLabel):
@@ -472,17 +602,25 @@ class TrainingPanel(QWidget):
         self.log_toggle.setToolTip("Show the training process's output under the curves")
         self.log_toggle.toggled.connect(self._on_log_toggle_change)
         bar.addWidget(self.log_toggle)
-        layout.addLayout(bar)
+        # The messages hang closely under the row: each line counts in a short dock.
+        head = QVBoxLayout()
+        head.setSpacing(BANNER_GAP_PX)
+        head.addLayout(bar)
+        layout.addLayout(head)
         self._bar = bar
+        self._head = head
 
         self.banner = Banner()
-        layout.addWidget(self.banner)
+        head.addWidget(self.banner)
         # One line about the other runs: one training in another process while the user
         # looks at the run they chose, the run on show deleted.
         self.notice = Banner(name="trainingNotice")
         self.notice.action_button.clicked.connect(self._on_notice_action_clicked)
         self.notice.dismissed.connect(self._on_notice_dismiss)
-        layout.addWidget(self.notice)
+        head.addWidget(self.notice)
+        for banner in (self.banner, self.notice):
+            # One line or whole: as the dock's height allows.
+            banner.changed.connect(self._fit_plots)
 
         grid = QGridLayout()
         grid.setSpacing(6)
@@ -509,6 +647,7 @@ class TrainingPanel(QWidget):
         self.val_plot = TrainingPlot(
             "Loss per epoch",
             x_label="epoch",
+            x_from=1,
             y_label="BCE loss",
             empty_text=idle,
             key=[("training", TRAIN_LOSS_COLOR, "dashed"), ("validation", VAL_LOSS_COLOR, "solid")],
@@ -530,6 +669,7 @@ class TrainingPanel(QWidget):
         self.score_plot = TrainingPlot(
             "Validation scores",
             x_label="epoch",
+            x_from=1,
             y_label="F1, ER (1 s segments)",
             empty_text=idle,
             key=[("F1 ↑", F1_COLOR, "solid"), ("ER ↓", ER_COLOR, "solid")],
@@ -579,13 +719,26 @@ class TrainingPanel(QWidget):
         layout = self.layout()
         if layout is None:
             return
-        chrome = layout.minimumSize().height() - self._grid.minimumSize().height()
         spacing = self._grid.spacing()
-        two_rows = (shown - chrome - spacing) / 2
         margins = layout.contentsMargins()
         width = self.width() - margins.left() - margins.right()
+        # The messages count on one line here: whether they wrap is chosen below.
+        banners = [b for b in (self.banner, self.notice) if not b.isHidden()]
+        gap = self._head.spacing()
+        now = sum(b.minimumSizeHint().height() + gap for b in banners)
+        one_line = sum(b.compact_height() + gap for b in banners)
+        chrome = layout.minimumSize().height() - self._grid.minimumSize().height()
+        chrome += one_line - now
+        two_rows = (shown - chrome - spacing) / 2
         one_row_width = (width - 3 * spacing) / 4
         self._place_plots(one_row=two_rows < TWO_ROWS_MIN_PX and one_row_width >= ONE_ROW_MIN_PX)
+        # Wrapped where the curves keep their height whole, else on one line each.
+        rows = 1 if self._one_row else 2
+        curves = rows * max(p.minimumHeight() for p in self.plots) + (rows - 1) * spacing
+        wrapped = sum(b.wrapped_height(width) + gap for b in banners)
+        compact = chrome - one_line + wrapped + curves > shown
+        for banner in banners:
+            banner.set_compact(compact)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
