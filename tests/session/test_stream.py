@@ -114,3 +114,17 @@ def test_the_subcommands_name_is_left_out_of_the_sentence_as_the_programs_is():
     tail = "usage: tfstudio train [-h] ...\ntfstudio train: error: argument --epochs: bad 'abc'"
     text = describe_failure(stderr_tail=tail, exit_code=2, crashed=False)
     assert text == "Training failed (exit code 2). Argument --epochs: bad 'abc'."
+
+
+def test_a_usage_error_gets_no_hint_from_the_option_names_in_its_usage():
+    # The usage lists options; one named like a failure ("--nan-at", "--inf-check") made the
+    # banner advise a lower learning rate for a mistyped --epochs.
+    tail = (
+        "usage: tfstudio train [-h] [--epochs N] [--nan-at N] [--inf-check]\n"
+        "tfstudio train: error: argument --epochs: invalid int value: 'abc'"
+    )
+    text = describe_failure(stderr_tail=tail, exit_code=2, crashed=False)
+    assert text == "Training failed (exit code 2). Argument --epochs: invalid int value: 'abc'."
+    # A failure said on the error line keeps its hint.
+    tail = "usage: tfstudio train [-h]\ntfstudio train: error: the loss became NaN at batch 3"
+    assert "lower learning rate" in describe_failure(stderr_tail=tail, exit_code=2, crashed=False)

@@ -266,8 +266,12 @@ def describe_failure(
     """One or two plain sentences for the banner: what happened and what to try."""
     if killed_by_us:
         return "Training was stopped by force (it did not finish its batch in time)."
-    detail = _sentence(message or last_error_line(stderr_tail))
-    hint = failure_hint(f"{message}\n{stderr_tail}")
+    line = last_error_line(stderr_tail)
+    detail = _sentence(message or line)
+    # The program's own error line says all: the usage argparse prints above it lists options
+    # whose names would read as a failure (an option "--nan-at" as "the loss became NaN").
+    said = message or (line if _PROGRAM_ERROR.match(line) else stderr_tail)
+    hint = failure_hint(f"{message}\n{said}")
     if crashed and not detail:
         head = "The training process was killed (perhaps out of memory)."
     elif crashed:
