@@ -1314,6 +1314,10 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if isinstance(state, QByteArray):
             self._default_dock_sizes = not self.restoreState(state, LAYOUT_VERSION)
+            if not self._default_dock_sizes:
+                # Restored before the docks are shown (they show with a project): shown, they
+                # would have their room shared out anew, as at a close and reopen.
+                self._layout_without_project = state
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._save_settings_timer.isActive():
