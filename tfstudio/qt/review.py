@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSlider,
+    QStyle,
     QStyledItemDelegate,
     QTableView,
     QTableWidget,
@@ -395,7 +396,16 @@ def _goes_on_text(name: str, lower: float, ratio: float) -> str:
 
 
 # ------------------------------------------------------------------ review list
-COLUMNS = ("Class", "Recording", "Onset", "Length", "Confidence", "State")
+COLUMNS = ("Class", "Recording", "Onset", "Length", "Conf.", "State")
+NAME_WIDTH = 88  # px a class or recording name gets at least before Length gives way
+COLUMN_TIPS = (
+    "The detection's class",
+    "The recording it is on",
+    "Where it begins",
+    "How long it lasts, in seconds",
+    "Confidence: the bar in the class colour, a tick at the class's threshold",
+    "pending, accepted (a label) or rejected (a negative)",
+)
 
 
 class ReviewTableModel(QAbstractTableModel):
@@ -456,6 +466,8 @@ class ReviewTableModel(QAbstractTableModel):
     def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return COLUMN_TIPS[section]
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -530,10 +542,19 @@ class ConfidenceDelegate(QStyledItemDelegate):
         painter.restore()
 
 
+class LeftElideDelegate(QStyledItemDelegate):
+    """Text shortened at its start: recordings of a folder differ at their ends (…001.wav)."""
+
+    def initStyleOption(self, option, index) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideLeft
+
+
 class ReviewTable(QTableView):
     """The list; review keys work when it has focus (P and Space too, unlike elsewhere)."""
 
     keyCommand = Signal(str)
+    resized = Signal()
 
     KEYS: ClassVar[dict[Qt.Key, str]] = {
         Qt.Key.Key_A: "accept",
@@ -559,6 +580,10 @@ class ReviewTable(QTableView):
             event.accept()
             return True
         return super().event(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.resized.emit()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         command = self._command(event)
@@ -632,10 +657,28 @@ class ReviewPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
+        self.table.setItemDelegateForColumn(1, LeftElideDelegate(self.table))
+        # The dock is some 340 px wide on a laptop: times, confidences and states keep the
+        # width their text needs and the names share the rest (shortened, whole in the row's
+        # tooltip); fixed widths overflowed it once State showed (a scrollbar, 'accepte').
         header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
-        for col, width in enumerate((96, 96, 56, 50, 84)):
-            self.table.setColumnWidth(col, width)
+        header.setStretchLastSection(False)
+        header.setResizeContentsPrecision(200)  # rows measured: thousands in 'all recordings'
+        for col, mode in enumerate(
+            (
+                QHeaderView.ResizeMode.Stretch,
+                QHeaderView.ResizeMode.Stretch,
+                QHeaderView.ResizeMode.ResizeToContents,
+                QHeaderView.ResizeMode.ResizeToContents,
+                QHeaderView.ResizeMode.Fixed,
+                QHeaderView.ResizeMode.ResizeToContents,
+            )
+        ):
+            header.setSectionResizeMode(col, mode)
+        margin = 2 * (self.table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+        self.table.setColumnWidth(
+            4, max(56, self.table.fontMetrics().horizontalAdvance("Conf.") + 4 * margin)
+        )
 
         self.buttons: dict[str, QPushButton] = {}
         button_row = QGridLayout()
@@ -686,6 +729,7 @@ class ReviewPanel(QWidget):
 
         self.cancel_button.clicked.connect(self.cancelRequested)
         self.table.keyCommand.connect(self.run_command)
+        self.table.resized.connect(self._fit_columns)
         self.table.selectionModel().currentRowChanged.connect(self._on_row_change)
         self.show_combo.currentIndexChanged.connect(self._on_filter_change)
         self.scope_combo.currentIndexChanged.connect(self._on_filter_change)
@@ -885,7 +929,23 @@ class ReviewPanel(QWidget):
         self.table.setColumnHidden(5, self.model.show == "pending")  # all say "pending"
         for command in ("accept", "reject", "adjust", "play", "next", "previous"):
             self.buttons[command].setEnabled(self.model.rowCount() > 0)
+        self._fit_columns()
         self._on_selection_change()
+
+    def _fit_columns(self) -> None:
+        """Length gives way where the names would be shortened past reading (a laptop's dock
+        listing all recordings with their states); the row's tooltip has its times."""
+        table, header = self.table, self.table.horizontalHeader()
+
+        def width(col: int) -> int:
+            if col == 4:
+                return header.sectionSize(4)  # fixed
+            return max(table.sizeHintForColumn(col), header.sectionSizeHint(col))
+
+        names = 2 if self.model.scope == "all" else 1
+        fixed = sum(width(c) for c in (2, 4, 5) if not table.isColumnHidden(c))
+        room = table.viewport().width() - fixed - names * NAME_WIDTH
+        table.setColumnHidden(3, room < width(3))
 
     def _on_row_change(self, current: QModelIndex, _previous: QModelIndex) -> None:
         event = self.model.event_at(current.row()) if current.isValid() else None
