@@ -275,6 +275,26 @@ def test_adjusting_a_detection_accepts_it_and_deleting_one_rejects_it(ws):
     assert ws.review([second.id], "none") == 1 and ws.detections.get(second.id).review == "none"
 
 
+def test_relabelling_a_detection_accepts_it_and_says_as_what(ws):
+    # A number key on a pending detection: the status bar said nothing, and the undo step
+    # named only the class the model said ("accept adjusted 'bird'" for a frog).
+    run = make_fake_run(ws.project)
+    detect_on(ws.project, run, ws.recording)
+    ws.refresh()
+    messages: list[str] = []
+    ws.events.message.connect(messages.append)
+    first, second = ws.detections.order[:2]
+    bird, frog = ws.project.classes()
+    other = frog if first.class_id == bird.id else bird
+    ws.update_event(first.id, class_id=other.id)
+    assert ws.labels.get(first.id).class_id == other.id
+    assert messages[-1].startswith(f"Accepted the detection as {other.name!r}")
+    assert ws.project.undo_description().endswith(f"as {other.name!r}")
+    ws.update_event(second.id, offset=second.offset + 0.5)
+    assert messages[-1].startswith("Accepted the adjusted detection")
+    assert ws.project.undo_description().startswith("accept adjusted ")
+
+
 def test_deferred_runs_once_however_often_it_is_started_and_not_after_stop(loop):
     calls: list[int] = []
     deferred = Deferred(lambda: calls.append(1), loop)

@@ -513,21 +513,26 @@ class Workspace:
         if current is not None and is_unchanged(current, changes):
             return current
         if current is not None and edit_accepts(current, changes):
-            # Merged with the labels of its class it overlaps, in the same step.
+            # Merged with the labels of its class it overlaps, in the same step. Relabelled,
+            # the step and the message name the class it became (a number key on a pending
+            # detection), not only the one the model said.
+            after = self.event_class(changes.get("class_id", current.class_id))
+            relabelled = after is not None and after.id != current.class_id
+            if relabelled:
+                assert after is not None
+                description = f"accept {self._class_label(current)} as {after.name!r}"
+                said = f"Accepted the detection as {after.name!r}"
+            else:
+                description = f"accept adjusted {self._class_label(current)}"
+                said = "Accepted the adjusted detection"
             accepted = self._write(
-                accept_detections,
-                self.project,
-                [event_id],
-                description=f"accept adjusted {self._class_label(current)}",
-                **changes,
+                accept_detections, self.project, [event_id], description=description, **changes
             )
             if not accepted:
                 return None
             if accepted[0].merged:
-                self.report(
-                    f"Accepted detection, merged with {len(accepted[0].merged)} overlapping "
-                    "label(s) of its class (Ctrl+Z undoes)"
-                )
+                said += f", merged with {len(accepted[0].merged)} overlapping label(s) of its class"
+            self.report(f"{said} (Ctrl+Z undoes)")
             return accepted[0].event
         return self._write(self.project.update_event, event_id, **changes)
 
