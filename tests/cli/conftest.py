@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -21,4 +22,42 @@ def two_recordings(tmp_path) -> Path:
     root = tmp_path / "proj"
     assert main(["init", str(root)]) == 0
     assert main(["import", str(root), str(audio), "-q"]) == 0
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_trained_demo(tmp_path_factory) -> Path:
+    """A tiny demo project (3 recordings of 4 s) with one finished run of a tiny model, made
+    once: copy it (``trained_demo``) before changing it."""
+    import torch
+
+    from tfstudio.importer import create_demo
+    from tfstudio.train import TrainConfig, train
+
+    root = tmp_path_factory.mktemp("tiny_trained_demo") / "template"
+    config = TrainConfig.from_preset(
+        "fast",
+        epochs=1,
+        batch_size=4,
+        seq_len=64,
+        max_batches_per_epoch=2,
+        model={"channels": 4, "gru_hidden": 8},
+        device="cpu",
+    )
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with create_demo(root, recordings=3, seconds=4.0, seed=1) as project:
+            events = list(train(project, config))
+    finally:
+        torch.set_num_threads(threads)
+    assert events[-1].status == "done"
+    return root
+
+
+@pytest.fixture
+def trained_demo(tiny_trained_demo, tmp_path) -> Path:
+    """A copy of :func:`tiny_trained_demo` of this test's own."""
+    root = tmp_path / "p"
+    shutil.copytree(tiny_trained_demo, root)
     return root

@@ -15,33 +15,9 @@ from tests.store.helpers import tfstudio
 SR = 22050  # the fast preset's rate
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A tiny demo project with one finished run of a tiny model."""
-    import torch
-
-    from tfstudio.importer import create_demo
-    from tfstudio.train import TrainConfig, train
-
-    root = tmp_path_factory.mktemp("short") / "p"
-    config = TrainConfig.from_preset(
-        "fast",
-        epochs=1,
-        batch_size=4,
-        seq_len=64,
-        max_batches_per_epoch=2,
-        model={"channels": 4, "gru_hidden": 8},
-        device="cpu",
-    )
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with create_demo(root, recordings=3, seconds=4.0, seed=1) as project:
-            events = list(train(project, config))
-    finally:
-        torch.set_num_threads(threads)
-    assert events[-1].status == "done"
-    return root
+@pytest.fixture
+def trained(trained_demo):
+    return trained_demo
 
 
 def _wav(path, seconds):

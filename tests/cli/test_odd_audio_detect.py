@@ -4,7 +4,6 @@ still detected on and stored, and every one left out is named with what is wrong
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -17,40 +16,9 @@ from tfstudio.train.layout import posteriors_file
 SR = 22050  # the fast preset's rate: no resampling, no note about it
 
 
-@pytest.fixture(scope="module")
-def trained_template(tmp_path_factory):
-    """A tiny demo project with one finished run of a tiny model."""
-    import torch
-
-    from tfstudio.importer import create_demo
-    from tfstudio.train import TrainConfig, train
-
-    root = tmp_path_factory.mktemp("odd") / "template"
-    config = TrainConfig.from_preset(
-        "fast",
-        epochs=1,
-        batch_size=4,
-        seq_len=64,
-        max_batches_per_epoch=2,
-        model={"channels": 4, "gru_hidden": 8},
-        device="cpu",
-    )
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with create_demo(root, recordings=3, seconds=4.0, seed=1) as project:
-            events = list(train(project, config))
-    finally:
-        torch.set_num_threads(threads)
-    assert events[-1].status == "done"
-    return root
-
-
 @pytest.fixture
-def trained(trained_template, tmp_path):
-    root = tmp_path / "p"
-    shutil.copytree(trained_template, root)
-    return root
+def trained(trained_demo):
+    return trained_demo
 
 
 def _noise(seconds: float, seed: int) -> np.ndarray:
