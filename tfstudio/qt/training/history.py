@@ -154,13 +154,19 @@ class RunHistory(QWidget):
             y_label="BCE loss",
             empty_text=empty,
         )
+        # Epochs count from 1, as in the Training dock: no tick at epoch 0.
         self.val_plot = TrainingPlot(
-            "Validation loss per epoch", x_label="epoch", y_label="BCE loss", empty_text=empty
+            "Validation loss per epoch",
+            x_label="epoch",
+            x_from=1,
+            y_label="BCE loss",
+            empty_text=empty,
         )
         grey = "#777777"
         self.score_plot = TrainingPlot(
             "Validation scores",
             x_label="epoch",
+            x_from=1,
             y_label="F1, ER (1 s segments)",
             empty_text=empty,
             key=[("F1 ↑", grey, "solid"), ("ER ↓", grey, "dashed")],

@@ -31,6 +31,10 @@ ER_COLOR = "#E69F00"
 # (how the run ended) 22 px of that.
 MIN_HEIGHT_PX = 110
 TITLE_SIZE = "10pt"
+# The legend's entries apart and their marks: as wide as there is room for, most first.
+KEY_GAPS = ("&nbsp;&nbsp;&nbsp;", "&nbsp;&nbsp;", "&nbsp;")
+KEY_STYLES = ((KEY_GAPS[0], 2), (KEY_GAPS[1], 2), (KEY_GAPS[2], 2), (KEY_GAPS[2], 1))
+MARKS = {"solid": "━", "dashed": "╍", "dot": "●"}
 
 
 def _palette() -> QPalette:
@@ -130,6 +134,9 @@ class TrainingPlot(pg.PlotWidget):
         self._key_below = False  # asked for (a row of narrow plots)
         self._key_wraps = False  # the key does not fit beside the title in the plot's width
         self._key_width = 0.0  # the width of the title and key on one line
+        self._key_texts: list[str] = []  # the key's html in each of KEY_STYLES
+        self._key_line_widths: list[float] = []  # and its width on a line of its own
+        self._key_style = 0  # the one shown
         grid_alpha = 0.25
         item = self.getPlotItem()
         self.set_key(key or [])
@@ -195,21 +202,37 @@ class TrainingPlot(pg.PlotWidget):
         soon as the data reach its corner.
         """
         self._key = list(entries)
-        marks = {"solid": "━━", "dashed": "╍╍", "dot": "●"}
-        keys = [
-            f"<span style='color:{color}; font-weight:bold'>{marks.get(style, '━━')}</span>"
-            f"&nbsp;{html.escape(text)}"
-            for text, color, style in entries
-        ]
-        gap = "&nbsp;&nbsp;&nbsp;"
+        self._key_texts = [_key_text(entries, *style) for style in KEY_STYLES]
         title = html.escape(self._title)
-        one_line = title + gap + gap.join(keys)
-        self._key_width = self._title_width(one_line) if keys else 0.0
-        self._key_wraps = self._key_width > self._title_room()
-        if keys:
+        one_line = title + KEY_GAPS[0] + self._key_texts[0]
+        self._key_width = self._title_width(one_line) if entries else 0.0
+        self._key_line_widths = [self._title_width(text) for text in self._key_texts]
+        self._show_key()
+
+    def _key_fit(self) -> tuple[bool, int]:
+        """Whether the key wraps under the title (it does not fit beside it), and which of
+        KEY_STYLES it takes: on a line of its own in a plot of four in a row (212 px) the
+        key ran 3 px past the plot's right edge; closer together it fits."""
+        room = self._title_room()
+        wraps = self._key_width > room
+        style = 0
+        if self._key_below or wraps:
+            fitting = [i for i, w in enumerate(self._key_line_widths) if w <= room]
+            style = fitting[0] if fitting else len(KEY_STYLES) - 1
+        return wraps, style
+
+    def _show_key(self) -> None:
+        self._key_wraps, self._key_style = self._key_fit()
+        title = html.escape(self._title)
+        if self._key:
             below = self._key_below or self._key_wraps
-            title += ("<br>" if below else gap) + gap.join(keys)
-        self.getPlotItem().setTitle(title, color=self._text_color, size=TITLE_SIZE)
+            title += ("<br>" if below else KEY_GAPS[0]) + self._key_texts[self._key_style]
+        item = self.getPlotItem()
+        item.setTitle(title, color=self._text_color, size=TITLE_SIZE)
+        # A wider title had widened the plot past the widget, and a graphics widget does not
+        # shrink back by itself: back to the widget's width, as a resize would.
+        if self.centralWidget is not None and item.geometry().width() > self.range.width():
+            self.centralWidget.setGeometry(self.range)
 
     def set_key_below(self, below: bool) -> None:
         """The legend on a line of its own under the title, whether or not it fits beside it
@@ -218,11 +241,23 @@ class TrainingPlot(pg.PlotWidget):
         ("━━ smoothe") was cut off."""
         if below != self._key_below:
             self._key_below = below
-            self.set_key(self._key)
+            self._show_key()
 
     def key_below(self) -> bool:
         """Whether the legend is on a line of its own under the title."""
         return bool(self._key) and (self._key_below or self._key_wraps)
+
+    def key_width(self) -> float:
+        """The width of the legend as shown (on its line, or with the title beside it)."""
+        if not self._key:
+            return 0.0
+        if self.key_below():
+            return self._key_line_widths[self._key_style]
+        return self._key_width
+
+    def title_room(self) -> float:
+        """The width the title and legend may take: that of the curves' view."""
+        return self._title_room()
 
     def _title_width(self, text: str) -> float:
         document = QTextDocument()
@@ -242,13 +277,15 @@ class TrainingPlot(pg.PlotWidget):
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
-        # Resized first while pyqtgraph builds the widget, before the key is set.
-        if getattr(self, "_key", None):
+        # Resized first while pyqtgraph builds the widget, before the key is set, and last
+        # while it closes, its plot item gone.
+        if getattr(self, "_key", None) and self.getPlotItem() is not None:
             self._fit_key()
 
     def _fit_key(self) -> None:
-        if self._key and (self._key_width > self._title_room()) != self._key_wraps:
-            self.set_key(self._key)
+        # Also when the left axis widens (longer tick values) in a plot of the same width.
+        if self._key and self._key_fit() != (self._key_wraps, self._key_style):
+            self._show_key()
 
     def set_y_label(self, label: str) -> None:
         """Another name for the left axis (a loss that is BCE for one run, CE for another)."""
@@ -299,12 +336,23 @@ class TrainingPlot(pg.PlotWidget):
 
     def _on_view_resize(self) -> None:
         self._fit_y_label()
+        self._fit_key()
         rect = self.getPlotItem().getViewBox().boundingRect()
         # Wrapped to the plot's width, each line centred: in a narrow plot (the dock below
         # the spectrogram on a laptop) "Run 12 stored no data for this plot" ran past both
         # edges.
         self._empty.setTextWidth(max(60.0, rect.width() - 12.0))
         self._empty.setPos(rect.center())
+
+
+def _key_text(entries: list[tuple[str, str, str]], gap: str, marks: int) -> str:
+    """The legend's html: each entry's mark (``marks`` of its dashes) and text."""
+    return gap.join(
+        f"<span style='color:{color}; font-weight:bold'>"
+        f"{MARKS.get(style, MARKS['solid']) * (1 if style == 'dot' else marks)}</span>"
+        f"&nbsp;{html.escape(text)}"
+        for text, color, style in entries
+    )
 
 
 def as_arrays(xs: list[float], ys: list[float | None]) -> tuple[np.ndarray, np.ndarray]:
