@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -337,6 +338,9 @@ class PartsLabel(QLabel):
         self._tip = tip
         self._show()
 
+    def tip(self) -> str:
+        return self._tip
+
     def text(self) -> str:  # type: ignore[override]
         return self.SEPARATOR.join(text for text, _ in self._parts)
 
@@ -397,14 +401,54 @@ class PartsLabel(QLabel):
             self.updateGeometry()
 
 
+class RowButton(QPushButton):
+    """A button of the panel's top row that can be as narrow as its text
+    (:meth:`set_compact`): the style's least width of 80 px made "Stop" 80 px wide, and the
+    row wider than a narrow dock. Its least width is always the narrow one, so that the row
+    does not hold the panel wider than the dock before it is fitted."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self._compact = False
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def set_compact(self, compact: bool) -> None:
+        if compact != self._compact:
+            self._compact = compact
+            self.updateGeometry()
+
+    def is_compact(self) -> bool:
+        return self._compact
+
+    def width_at(self, compact: bool) -> int:
+        """The width the button asks for, as wide as the style makes it or as its text."""
+        full = super().sizeHint().width()
+        if not compact:
+            return full
+        style = self.style()
+        padding = 2 * (
+            style.pixelMetric(QStyle.PixelMetric.PM_ButtonMargin, None, self)
+            + style.pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth, None, self)
+        )
+        return min(full, self.fontMetrics().horizontalAdvance(self.text()) + padding)
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.width_at(self._compact), super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.width_at(True), super().minimumSizeHint().height())
+
+
 class ProgressBar(QProgressBar):
     """The run's progress in the panel's top row: ``40 % of 40 epochs``, or ``40 %`` where
     that does not fit (the whole in its tooltip); :meth:`set_short` asks for room for the
-    short text only."""
+    short text only. ``wanted`` says whether the bar has anything to show; the row may
+    still leave it out where it is narrow (a finished run's, which its status says)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._short = False
+        self.wanted = False
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMaximumWidth(3 * PROGRESS_MIN_PX)
 
@@ -424,7 +468,7 @@ class ProgressBar(QProgressBar):
             self.update()
 
     def width_at(self, short: bool) -> int:
-        if self.isHidden():
+        if not self.wanted:
             return 0
         text = self.format().split(" of ", 1)[0] if short else self.format()
         return max(PROGRESS_MIN_PX // 2 if short else PROGRESS_MIN_PX, self._text_width(text))
@@ -549,17 +593,17 @@ class TrainingPanel(QWidget):
         layout.setSpacing(6)
 
         bar = QHBoxLayout()
-        self.train_button = QPushButton("Train…")
+        self.train_button = RowButton("Train…")
         self.train_button.setToolTip("Choose settings and start a training run")
         self.train_button.clicked.connect(self.open_dialog)
-        self.stop_button = QPushButton("Stop")
+        self.stop_button = RowButton("Stop")
         self.stop_button.setToolTip(
             "Finish the current batch, save a checkpoint and stop; press again to force"
         )
         self.stop_button.clicked.connect(self.stop)
-        self.resume_button = QPushButton("Resume")
+        self.resume_button = RowButton("Resume")
         self.resume_button.clicked.connect(self._on_resume_clicked)
-        self.further_button = QPushButton("Train further…")
+        self.further_button = RowButton("Train further…")
         self.further_button.clicked.connect(self._on_further_clicked)
         for button in (
             self.train_button,
@@ -758,6 +802,7 @@ class TrainingPanel(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self._watched and event.type() == QEvent.Type.Resize:
+            self._fit_top_row()
             self._fit_plots()
         return super().eventFilter(watched, event)
 
@@ -1171,7 +1216,7 @@ class TrainingPanel(QWidget):
             self.progress_bar.setValue(0)
             self.progress_bar.setFormat("")
             self.progress_bar.setToolTip("")
-            self.progress_bar.hide()
+            self.progress_bar.wanted = False
             self._fit_top_row()
             return
         elapsed = (
@@ -1190,43 +1235,78 @@ class TrainingPanel(QWidget):
         self.progress_bar.setValue(int(1000 * (fraction or 0.0)))
         self.progress_bar.setFormat(self._progress_text(fraction))
         self.progress_bar.setToolTip(self._progress_tip())
-        self.progress_bar.show()
+        self.progress_bar.wanted = True
         self._fit_top_row()
 
     def _fit_top_row(self) -> None:
-        """Leave out of the top row's status, progress and time what is least needed
-        (KEEP_*) until they fit beside the buttons: wider than its dock, the row made the
-        panel scroll sideways, its horizontal scrollbar over the curves' axis titles."""
+        """Make the top row fit the width the dock shows: wider than its dock, the row made
+        the panel scroll sideways, its horizontal scrollbar over the curves' axis titles.
+
+        First the status, progress and time leave out what is least needed (KEEP_*) up to
+        the bar's "of N epochs"; then the buttons become as narrow as their texts (at 800 x
+        800 the row needed 659 px in a 561 px dock); then Resume and Train further… leave
+        the row while they are disabled (the whole of a run); last a run's progress bar
+        once it has ended (its status says how), and the rest of the parts may go. All that
+        is left out is in the tooltips."""
         bar = self._bar
-        fixed = (
-            self.train_button,
-            self.stop_button,
-            self.resume_button,
-            self.further_button,
-            self.runs_button,
-            self.log_toggle,
-        )
-        labels = (self.status_label, self.progress_bar, self.time_label)
-        shown = [w for w in labels if not w.isHidden()]
+        buttons = (self.train_button, self.stop_button, self.resume_button, self.further_button)
+        droppable = (self.resume_button, self.further_button)
+        others = (self.runs_button, self.log_toggle)
+        status, time_label, progress = self.status_label, self.time_label, self.progress_bar
+        room = self._row_room() - sum(w.sizeHint().width() for w in others) - TOP_ROW_GAP_PX
+        levels = sorted(status.keeps() | time_label.keeps() | {KEEP_EPOCHS})
+        running = self.process.state != "idle"
+        first = [-1, *[v for v in levels if v <= KEEP_EPOCHS]]
+        # (compact buttons, disabled ones left out, progress bar left out, levels to try)
+        steps = [
+            (False, False, False, first),
+            (True, False, False, first),
+            (True, True, False, first),
+            (True, True, not running, [-1, *levels]),
+        ]
+        chosen = (True, True, not running, levels[-1])
+        for compact, drop, no_bar, tried in steps:
+            kept = [b for b in buttons if not (drop and b in droppable and not b.isEnabled())]
+            left = room - sum(b.width_at(compact) for b in kept)
+            shown = sum(1 for w in (status, time_label) if w.text())
+            shown += progress.wanted and not no_bar
+            left -= bar.spacing() * (len(others) + len(kept) + shown - 1)
+            fits = [
+                level
+                for level in tried
+                if status.width_at(level)
+                + time_label.width_at(level)
+                + (0 if no_bar else progress.width_at(level >= KEEP_EPOCHS))
+                <= left
+            ]
+            if fits:
+                chosen = (compact, drop, no_bar, fits[0])
+                break
+        compact, drop, no_bar, level = chosen
+        for button in buttons:
+            button.set_compact(compact)
+            if button in droppable:
+                button.setVisible(not (drop and not button.isEnabled()))
+        status.set_level(level)
+        time_label.set_level(level)
+        progress.set_short(level >= KEEP_EPOCHS)
+        progress.setVisible(progress.wanted and not no_bar)
+        tip = f"Progress: {progress.format()}" if progress.wanted and no_bar else ""
+        if tip != status.tip():
+            status.set_tip(tip)
+
+    def _row_room(self) -> int:
+        """The width for the top row: in a scroll area the one it shows (the panel is never
+        narrower than its least width), less the panel's margins."""
+        parent = self.parentWidget()
+        width = self.width()
+        if parent is not None and isinstance(parent.parentWidget(), QScrollArea):
+            width = parent.width()
         layout = self.layout()
-        room = self.width()
         if layout is not None:
             margins = layout.contentsMargins()
-            room -= margins.left() + margins.right()
-        room -= sum(w.sizeHint().width() for w in fixed) + TOP_ROW_GAP_PX
-        room -= bar.spacing() * (len(fixed) + len(shown) - 1)
-        status, time_label, progress = self.status_label, self.time_label, self.progress_bar
-        levels = sorted(status.keeps() | time_label.keeps() | {KEEP_EPOCHS})
-        chosen = levels[-1]
-        for level in [-1, *levels]:
-            needed = status.width_at(level) + time_label.width_at(level)
-            needed += progress.width_at(level >= KEEP_EPOCHS)
-            if needed <= room:
-                chosen = level
-                break
-        status.set_level(chosen)
-        time_label.set_level(chosen)
-        progress.set_short(chosen >= KEEP_EPOCHS)
+            width -= margins.left() + margins.right()
+        return width
 
     def _progress_text(self, fraction: float | None) -> str:
         """``40 % of 40 epochs``; a resumed run's (Resume, Train further) bar counts the whole
