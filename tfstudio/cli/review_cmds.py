@@ -21,6 +21,7 @@ from tfstudio.cli.common import (
     json_errors,
     open_project,
 )
+from tfstudio.session.review import chosen_events
 from tfstudio.store import REVIEW_STATES, Event, Project, ProjectError, Run, set_review
 from tfstudio.train.config import TrainError
 from tfstudio.train.layout import select_run
@@ -140,10 +141,8 @@ def chosen_detections(project: Project, run: Run, args: argparse.Namespace) -> l
             )
     return [
         e
-        for e in events
+        for e in chosen_events(events, classes=classes, state=state)
         if (not wanted or e.id in wanted)
-        and (classes is None or e.class_id in classes)
-        and (state == "any" or e.review == state)
         # A detection without a confidence passes no confidence bound.
         and (low is None or (e.confidence is not None and e.confidence >= low))
         and (high is None or (e.confidence is not None and e.confidence < high))
