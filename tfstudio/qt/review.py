@@ -50,7 +50,7 @@ from tfstudio.qt.axes import format_time
 from tfstudio.qt.palette import swatch
 from tfstudio.qt.subscribe import listen
 from tfstudio.session.detection_model import DetectionModel
-from tfstudio.session.review import ReviewRow, review_rows
+from tfstudio.session.review import ReviewRow, review_rows, row_after, sort_key
 from tfstudio.session.runs import run_title
 from tfstudio.session.workspace import Workspace
 from tfstudio.store import Event
@@ -418,22 +418,29 @@ class ReviewTableModel(QAbstractTableModel):
         self.scope = "recording"  # recording | all
         self.show = "pending"  # pending | all
         self.sort_by = "confidence"  # not ``sort``: QAbstractItemModel.sort() is virtual
+        self.class_id: int | None = None  # only this class's detections; None: every class
         self._rows: list[ReviewRow] = []
         self._classes: dict[int, Any] = {}
-        self.counts = {"none": 0, "accepted": 0, "rejected": 0}
+        self.counts = {"none": 0, "accepted": 0, "rejected": 0}  # of the class filter's
+        self.any_detections = False  # of any class, in the scope
+        self._key = sort_key(self.sort_by, {}, self.detections.uncertainty)
 
     def reload(self) -> None:
         ws = self.workspace
         self.beginResetModel()
         self._classes = {c.id: c for c in ws.classes()}
         names = {r.id: r.name for r in ws.recordings()}
+        events = self._events()
+        self.any_detections = bool(events)
         self._rows, self.counts = review_rows(
-            self._events(),
+            events,
             names,
             show=self.show,
             sort_by=self.sort_by,
             uncertainty=self.detections.uncertainty,
+            classes=None if self.class_id is None else {self.class_id},
         )
+        self._key = sort_key(self.sort_by, names, self.detections.uncertainty)
         self.endResetModel()
 
     def _events(self) -> list[Event]:
@@ -453,6 +460,11 @@ class ReviewTableModel(QAbstractTableModel):
 
     def row_of(self, event_id: int | None) -> int | None:
         return next((i for i, r in enumerate(self._rows) if r.event.id == event_id), None)
+
+    def row_after(self, event: Event, step: int) -> int | None:
+        """The row ``step`` (1 or -1) from ``event``, or from where it would stand in the
+        list's order when the list leaves it out (reviewed, another class)."""
+        return row_after(self._rows, event, step, self._key)
 
     def events(self) -> list[Event]:
         return [r.event for r in self._rows]
@@ -637,6 +649,15 @@ class ReviewPanel(QWidget):
         self.sort_combo.setToolTip(
             "Most uncertain first: confidence closest to the class's threshold"
         )
+        self.class_combo = QComboBox()
+        self.class_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.class_combo.setMinimumContentsLength(8)  # a long class name must not widen the dock
+        self.class_combo.setToolTip(
+            "List only this class's detections (J/K and Accept/Reject step through them; "
+            "the counts below are of them)"
+        )
         self.counts_label = QLabel()
         self.test_split_warning = QLabel()
         self.test_split_warning.setWordWrap(True)
@@ -721,7 +742,8 @@ class ReviewPanel(QWidget):
         layout.addLayout(filters)
         sort_row = QHBoxLayout()
         sort_row.setContentsMargins(0, 0, 0, 0)
-        sort_row.addWidget(self.sort_combo, 1)
+        sort_row.addWidget(self.sort_combo, 3)
+        sort_row.addWidget(self.class_combo, 2)
         layout.addLayout(sort_row)
         layout.addWidget(self.counts_label)
         layout.addWidget(self.table, 1)
@@ -734,15 +756,17 @@ class ReviewPanel(QWidget):
         self.show_combo.currentIndexChanged.connect(self._on_filter_change)
         self.scope_combo.currentIndexChanged.connect(self._on_filter_change)
         self.sort_combo.currentIndexChanged.connect(self._on_filter_change)
+        self.class_combo.currentIndexChanged.connect(self._on_filter_change)
         listen(self, ws.events.detections, self._on_detections_change)
         listen(self, ws.events.run, self._on_detections_change)
-        listen(self, ws.events.classes, self._on_detections_change)
+        listen(self, ws.events.project, self._on_project_change)
+        listen(self, ws.events.classes, self._on_classes_change)
         listen(self, ws.events.selection, self._on_selection_change)
         listen(self, ws.events.recording, self._on_split_change)
         listen(self, ws.events.recordings, self._on_split_change)
         listen(self, ws.events.run, self._on_split_change)
         listen(self, detections.events.thresholds, self._on_thresholds_change)
-        self._on_detections_change()
+        self._on_classes_change()
         self._on_split_change()
 
     # ------------------------------------------------------------------ public
@@ -782,7 +806,7 @@ class ReviewPanel(QWidget):
 
         An accepted detection that overlaps labels of its class merges with them (one label).
         """
-        following = self._next_pending(event.id)
+        following = self._next_pending(event)
         ws = self.workspace
         merged: tuple[Event, ...] = ()
         if state == "accepted":
@@ -823,12 +847,13 @@ class ReviewPanel(QWidget):
                 self.workspace.report(self._none_text())
             return None
         current = self.current_event()
-        row = self.model.row_of(current.id) if current is not None else None
-        if row is None:
-            row = 0 if step > 0 else n - 1
+        if current is None:
+            row: int | None = 0 if step > 0 else n - 1
         else:
-            row += step
-        if not 0 <= row < n:
+            # From where it stands in the list's order, also when the list leaves it out
+            # (re-accepted by a redo, of another class than the list's).
+            row = self.model.row_after(current, step)
+        if row is None:
             self.workspace.report("No more detections" if step > 0 else "First detection")
             return None
         event = self.model.event_at(row)
@@ -854,18 +879,22 @@ class ReviewPanel(QWidget):
             self.progress.setFormat(f"{text}  %v/%m" if total > 0 else text)
 
     # --------------------------------------------------------------- internals
-    def _next_pending(self, event_id: int) -> Event | None:
+    def _next_pending(self, event: Event) -> Event | None:
+        """The first pending detection after ``event`` in the list's order (where it would
+        stand when the list leaves it out), else the first before it."""
         events = self.model.events()
-        row = self.model.row_of(event_id)
-        if row is None:
-            return None
-        after = [e for e in events[row + 1 :] if e.review == "none" and e.id != event_id]
-        before = [e for e in events[:row] if e.review == "none" and e.id != event_id]
+        split = self.model.row_after(event, 1)
+        split = len(events) if split is None else split
+        after = [e for e in events[split:] if e.review == "none" and e.id != event.id]
+        before = [e for e in events[:split] if e.review == "none" and e.id != event.id]
         pending = after or before
         return pending[0] if pending else None
 
     def _none_text(self) -> str:
         shown = "pending " if self.model.show == "pending" else ""
+        cls = self.workspace.event_class(self.model.class_id)
+        if cls is not None:
+            shown += f"'{cls.name}' "
         if self.model.scope == "recording":
             return (
                 f"No {shown}detections on this recording (the list's 'all recordings' "
@@ -881,8 +910,30 @@ class ReviewPanel(QWidget):
         self.model.scope = self.scope_combo.currentData()
         self.model.show = self.show_combo.currentData()
         self.model.sort_by = self.sort_combo.currentData()
+        self.model.class_id = self.class_combo.currentData()
         self.table.setColumnHidden(1, self.model.scope != "all")
         self._on_detections_change()
+
+    def _on_project_change(self) -> None:
+        # Class ids are the project's: another project's list starts with every class.
+        with QSignalBlocker(self.class_combo):
+            self.class_combo.setCurrentIndex(0)
+        self.model.class_id = None
+
+    def _on_classes_change(self) -> None:
+        """The class filter follows renames and recolours; a deleted class's (or one merged
+        into another) gives way to every class."""
+        combo, kept = self.class_combo, self.model.class_id
+        index = 0
+        with QSignalBlocker(combo):
+            combo.clear()
+            combo.addItem("All classes", None)
+            for cls in self.workspace.classes():
+                combo.addItem(swatch(cls.color), cls.name, cls.id)
+            if kept is not None:
+                index = max(combo.findData(kept), 0)
+            combo.setCurrentIndex(index)
+        self._on_filter_change()
 
     def _on_split_change(self) -> None:
         ws = self.workspace
@@ -914,10 +965,16 @@ class ReviewPanel(QWidget):
         counts = self.model.counts
         total = sum(counts.values())
         where = "on this recording" if self.model.scope == "recording" else "in all recordings"
+        cls = self.workspace.event_class(self.model.class_id)
+        self.counts_label.setToolTip(
+            f"Detections of '{cls.name}' only (the class filter above)" if cls else ""
+        )
         if self.workspace.run_id is None:
             self.counts_label.setText("Train a model, then detect, to review its detections")
-        elif not total:
+        elif not self.model.any_detections:
             self.counts_label.setText(f"No detections {where} yet: Detect ▸")
+        elif not total and cls is not None:
+            self.counts_label.setText(f"No '{cls.name}' detections {where}")
         else:
             self.counts_label.setText(
                 f"<b>{counts['none']}</b> pending · "
