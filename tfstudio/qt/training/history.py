@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QMetaMethod, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QMetaMethod, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMenu,
+    QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tfstudio.qt.training.plots import TrainingPlot, run_color
+from tfstudio.qt.training.plots import MIN_HEIGHT_PX, TrainingPlot, run_color
 from tfstudio.session.project_ref import ProjectRef
 from tfstudio.session.runs import (
     RunSummary,
@@ -63,6 +64,18 @@ COLUMNS = (
     "Note",
 )
 NOTE_COLUMN = len(COLUMNS) - 1
+PLOT_SPACING = 6
+# Side by side (a wide, short dock: under the spectrogram on a laptop), the table is at
+# least this wide: Run, Status, Preset and some of Schedule; it scrolls sideways for the rest.
+SIDE_TABLE_MIN_WIDTH = 200
+SIDE_PLOT_WIDTH = 180
+# The plots' titles, stacked and side by side (some 180 px each there).
+TITLES = (
+    ("Teacher-forcing probability", "Teacher forcing"),
+    ("Training loss (smoothed)", "Training loss"),
+    ("Validation loss per epoch", "Validation loss"),
+    ("Validation scores", "Scores"),
+)
 STATUS_COLORS = {
     "done": "#1B7F3B",
     "failed": "#B3261E",
@@ -105,17 +118,14 @@ class RunHistory(QWidget):
 
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
-        layout = QVBoxLayout(self)
+        layout = self.main_layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
+        self.hint = _Hint()
+        layout.addWidget(self.hint)
         splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setChildrenCollapsible(False)
         layout.addWidget(splitter)
 
-        top = QWidget()
-        top_layout = self.top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        self.hint = QLabel()
-        self.hint.setWordWrap(True)
-        top_layout.addWidget(self.hint)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -130,14 +140,14 @@ class RunHistory(QWidget):
         self.table.itemSelectionChanged.connect(self._on_selection_change)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_context_menu_requested)
+        self.table.setMinimumWidth(SIDE_TABLE_MIN_WIDTH)
         self.menu: QMenu | None = None  # the context menu while it is shown
-        top_layout.addWidget(self.table)
-        splitter.addWidget(top)
+        splitter.addWidget(self.table)
 
         plots = QWidget()
-        grid = QGridLayout(plots)
+        grid = self.grid = QGridLayout(plots)
         grid.setContentsMargins(0, 0, 0, 0)
-        grid.setSpacing(6)
+        grid.setSpacing(PLOT_SPACING)
         empty = "Select a run above; Ctrl+click another to compare"
         self.tf_plot = TrainingPlot(
             "Teacher-forcing probability",
@@ -174,46 +184,147 @@ class RunHistory(QWidget):
         self.legend = QLabel()
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setWordWrap(True)
-        grid.addWidget(self.legend, 0, 0, 1, 2)
-        grid.addWidget(self.tf_plot, 1, 0)
-        grid.addWidget(self.loss_plot, 1, 1)
-        grid.addWidget(self.val_plot, 2, 0)
-        grid.addWidget(self.score_plot, 2, 1)
-        grid.setRowStretch(1, 1)
-        grid.setRowStretch(2, 1)
+        self._has_legend = False
         splitter.addWidget(plots)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 3)
         self.splitter = splitter
+        self.side_by_side = False
+        self._place_plots()
         self._user_sized = False
         splitter.splitterMoved.connect(self._on_splitter_move)
+        self._watched: QWidget | None = None
+
+    def _place_plots(self) -> None:
+        """Stacked: the legend over two rows of two plots. Side by side: one row of four, and
+        no legend (the Run cells' swatches beside them are the key)."""
+        grid = self.grid
+        grid.removeWidget(self.legend)
+        for plot in self.plots:
+            grid.removeWidget(plot)
+        for row in range(3):
+            grid.setRowStretch(row, 0)
+        for plot, (full, short) in zip(self.plots, TITLES, strict=True):
+            plot.set_title(short if self.side_by_side else full)
+        if self.side_by_side:
+            for col, plot in enumerate(self.plots):
+                grid.addWidget(plot, 0, col)
+            grid.setRowStretch(0, 1)
+            self.legend.hide()
+        else:
+            grid.addWidget(self.legend, 0, 0, 1, 2)
+            for i, plot in enumerate(self.plots):
+                grid.addWidget(plot, 1 + i // 2, i % 2)
+            grid.setRowStretch(1, 1)
+            grid.setRowStretch(2, 1)
+            self.legend.setVisible(self._has_legend)
+
+    # ------------------------------------------------------------------ layout
+    def _room(self) -> tuple[int, int]:
+        """The room the dock gives: its scroll area's viewport when in one (this widget may be
+        taller than that, scrolled), else this widget's size."""
+        viewport = self.parentWidget()
+        if viewport is not None and isinstance(viewport.parentWidget(), QScrollArea):
+            return viewport.width(), viewport.height()
+        return self.width(), self.height()
+
+    def _stacked_height(self) -> int:
+        """The least height the stacked layout needs to show three rows and both rows of
+        plots whole."""
+        table = self.table
+        line = self.hint.fontMetrics().lineSpacing()
+        return (
+            16
+            + line
+            + 6
+            + table.horizontalHeader().sizeHint().height()
+            + 3 * table.verticalHeader().defaultSectionSize()
+            + 2 * table.frameWidth()
+            + self.splitter.handleWidth()
+            + line
+            + PLOT_SPACING
+            + 2 * MIN_HEIGHT_PX
+            + PLOT_SPACING
+        )
+
+    def _side_width(self) -> int:
+        """The least width that puts the table beside one row of four plots."""
+        plots = 4 * self.tf_plot.minimumWidth() + 3 * PLOT_SPACING
+        return 16 + SIDE_TABLE_MIN_WIDTH + self.splitter.handleWidth() + plots
+
+    def _choose_layout(self) -> None:
+        width, height = self._room()
+        if width <= 0 or height <= 0:
+            return
+        side = height < self._stacked_height() and width >= self._side_width()
+        if side == self.side_by_side:
+            return
+        self.side_by_side = side
+        self._user_sized = False
+        self.splitter.setOrientation(Qt.Orientation.Horizontal if side else Qt.Orientation.Vertical)
+        margin = 4 if side else 8
+        self.main_layout.setContentsMargins(margin, margin, margin, margin)
+        self._place_plots()
+        self._fit_table()
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:
+        if watched is self._watched and event.type() == QEvent.Type.Resize:
+            QTimer.singleShot(0, self, self._choose_layout)
+        return super().eventFilter(watched, event)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        viewport = self.parentWidget()
+        if viewport is not self._watched:
+            if self._watched is not None:
+                self._watched.removeEventFilter(self)
+            self._watched = viewport
+            if viewport is not None:
+                viewport.installEventFilter(self)
+        self._choose_layout()
 
     def _on_splitter_move(self, *_args: object) -> None:
         self._user_sized = True
 
     def _fit_table(self) -> None:
-        """Make the table as tall as its runs (up to eight rows), unless the user chose."""
+        """Stacked, make the table as tall as its runs (up to eight rows); side by side, as
+        wide as its columns, leaving the plots their room; unless the user chose."""
         if self._user_sized:
             return
-        rows = min(max(self.table.rowCount(), 2), 8)
-        table = self.table
-        scrollbar = table.horizontalScrollBar()
-        height = (
-            max(self.hint.heightForWidth(self.hint.width()), self.hint.minimumSizeHint().height())
-            + self.top_layout.spacing()
-            + table.horizontalHeader().height()
-            + rows * table.verticalHeader().defaultSectionSize()
-            + 2 * table.frameWidth()
-            + (scrollbar.sizeHint().height() if scrollbar.isVisible() else 0)
-            + 4
-        )
         total = sum(self.splitter.sizes())
         if total <= 0:
             return
-        self.splitter.setSizes([height, max(200, total - height)])
+        table = self.table
+        if self.side_by_side:
+            # The plots take what the table can spare, at least 180 px each where there is.
+            plots = 4 * SIDE_PLOT_WIDTH + 3 * PLOT_SPACING
+            columns = sum(table.columnWidth(c) for c in range(NOTE_COLUMN)) + 2 * table.frameWidth()
+            width = max(SIDE_TABLE_MIN_WIDTH, min(columns, total - plots, total // 2))
+            self.splitter.setSizes([width, total - width])
+        else:
+            rows = min(max(table.rowCount(), 2), 8)
+            scrollbar = table.horizontalScrollBar()
+            height = (
+                table.horizontalHeader().height()
+                + rows * table.verticalHeader().defaultSectionSize()
+                + 2 * table.frameWidth()
+                + (scrollbar.sizeHint().height() if scrollbar.isVisible() else 0)
+                + 4
+            )
+            self.splitter.setSizes([height, max(200, total - height)])
+        self._show_selected()
+
+    def _show_selected(self) -> None:
+        """Scroll the table to the first selected run."""
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        if rows:
+            self.table.scrollTo(
+                self.table.model().index(rows[0], 0),
+                QAbstractItemView.ScrollHint.EnsureVisible,
+            )
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
+        self.hint.fit(self.width() - 2 * self.main_layout.contentsMargins().left())
+        self._choose_layout()
         self._fit_table()
 
     @property
@@ -396,6 +507,7 @@ class RunHistory(QWidget):
                     model.SelectionFlag.Select | model.SelectionFlag.Rows,
                 )
         table.blockSignals(False)
+        self._show_selected()
         self._on_selection_change()
 
     def _on_selection_change(self) -> None:
@@ -499,7 +611,8 @@ class RunHistory(QWidget):
         self.loss_plot.set_y_label(name)
         self.val_plot.set_y_label(name)
         self.legend.setText("&nbsp;&nbsp;&nbsp;&nbsp;".join(entries))
-        self.legend.setVisible(bool(entries))
+        self._has_legend = bool(entries)
+        self.legend.setVisible(self._has_legend and not self.side_by_side)
         for plot in self.plots:
             plot.set_empty(not selected)
             plot.getPlotItem().enableAutoRange(x=True)
@@ -539,6 +652,26 @@ class RunHistory(QWidget):
         self._detach()
         self.project.close()
         super().closeEvent(event)
+
+
+class _Hint(QLabel):
+    """A wrapped line whose height is set from its width by the owner: a height-for-width
+    child would make the dock's scroll area size the whole history by its size hints."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWordWrap(True)
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+    def fit(self, width: int) -> None:
+        if width > 0:
+            self.setFixedHeight(self.heightForWidth(width))
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.fit(self.width())
 
 
 def _short(problem: str, limit: int = 70) -> str:

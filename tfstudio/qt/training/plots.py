@@ -209,6 +209,12 @@ class TrainingPlot(pg.PlotWidget):
         self._key_line_widths = [self._title_width(text) for text in self._key_texts]
         self._show_key()
 
+    def set_title(self, title: str) -> None:
+        """Another title (a shorter one where the plot is narrow), with the same key."""
+        if title != self._title:
+            self._title = title
+            self.set_key(self._key)
+
     def _key_fit(self) -> tuple[bool, int]:
         """Whether the key wraps under the title (it does not fit beside it), and which of
         KEY_STYLES it takes: on a line of its own in a plot of four in a row (212 px) the
