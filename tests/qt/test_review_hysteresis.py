@@ -181,6 +181,7 @@ def test_all_classes_with_thresholds_of_their_own_say_the_slider_moves_none(
     assert controls.scope_class() is None
     assert controls.scope_note.isVisible()
     assert "moves none" in controls.scope_note.text()
+    assert "pick a class" in controls.scope_note.toolTip()
     before = {c: model.threshold_for(c) for c in (_class_id(win, "bird"), _class_id(win, "frog"))}
     _drag_slider(qtbot, controls.slider, 0.8)
     assert {c: model.threshold_for(c) for c in before} == before  # what the note says

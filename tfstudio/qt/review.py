@@ -143,9 +143,12 @@ class ThresholdControls(QWidget):
         self.hint.setStyleSheet("color: #e69f00")
         # "All classes" when every class has a threshold of its own (training tunes one for
         # each): the slider then moves none of them, which a user dragging it must be told.
-        self.scope_note = QLabel(
+        # One line on a laptop's dock (two there took the list's last button row below the
+        # fold), the whole in its tooltip.
+        self.scope_note = QLabel("Each class has its own threshold (•): this moves none.")
+        self.scope_note.setToolTip(
             "Every class has its own threshold (•), so this slider moves none: pick a class "
-            "above to move its threshold."
+            "above (or in Per class) to move its threshold."
         )
         self.scope_note.setWordWrap(True)
         self.scope_note.setStyleSheet("color: #9aa0aa")
@@ -330,18 +333,21 @@ class ThresholdControls(QWidget):
         model, ws = self.detections, self.workspace
         missing = model.info is not None and ws.recording is not None and model.posteriors is None
         if not missing:
-            text = ""
+            text = whole = ""
         elif model.posteriors_stale:
-            text = (
+            text = "Made by an older tfstudio: Detect (Ctrl+D) to use the slider."
+            whole = (
                 "This run's saved posteriors were made by an earlier version of tfstudio: "
                 "the slider applies once this run has detected again (Detect, Ctrl+D)."
             )
         else:
-            text = (
+            text = "Not detected here yet: Detect (Ctrl+D) to use the slider."
+            whole = (
                 "This run has not detected on this recording yet: the slider applies once it "
                 "has (Detect, Ctrl+D)."
             )
         self.hint.setText(text)
+        self.hint.setToolTip(whole)
         self.hint.setVisible(missing)
 
     def _on_per_class_toggle(self, shown: bool) -> None:
