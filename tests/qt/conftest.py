@@ -79,6 +79,19 @@ def open_window(qtbot, root: Path, size: tuple[int, int] = (1200, 800)):
     return win
 
 
+def training_dock(qtbot, root: Path, size: tuple[int, int]):
+    """The window at ``size`` with its Training dock shown (as View ▸ Training shows it for
+    a project without runs): the window, the panel and the dock's scroll area."""
+    win = open_window(qtbot, root, size)
+    dock = win.docks["training"]
+    if dock.isHidden():
+        dock.toggleViewAction().trigger()
+    qtbot.waitUntil(lambda: dock.isVisible() and win._training is not None)
+    panel = win.training
+    qtbot.waitUntil(lambda: panel.height() > 0)
+    return win, panel, dock.widget()
+
+
 def read_report_when_shown(seen: list[str]) -> None:
     """Once a ReportDialog is open (modal, from the code under test), put its list's text
     in ``seen`` and close it; looks again every 20 ms until one is."""

@@ -119,3 +119,16 @@ class TextDialog(QDialog):
         layout.addWidget(self.body, 1)
         layout.addWidget(self.buttons)
         fit_to_screen(self)
+
+
+def follow_parent(widget: QWidget, watched: QWidget | None) -> QWidget | None:
+    """Move ``widget``'s event filter from ``watched`` to its parent now (a scroll area's
+    viewport, which a dock's relayout can replace), to hear of the room it is given; returns
+    the parent, the widget watched from now on."""
+    parent = widget.parentWidget()
+    if parent is not watched:
+        if watched is not None:
+            watched.removeEventFilter(widget)
+        if parent is not None:
+            parent.installEventFilter(widget)
+    return parent

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect
 
-from tests.qt.conftest import open_window
+from tests.qt.conftest import training_dock
 from tests.qt.training.test_panel_fits import with_a_finished_run
 
 LAPTOP = (1350, 720)
@@ -14,14 +14,7 @@ WAIT_MS = 30_000
 
 
 def _dock(qtbot, root):
-    win = open_window(qtbot, root, LAPTOP)
-    dock = win.docks["training"]
-    if dock.isHidden():  # a project without runs: as View ▸ Training shows it
-        dock.toggleViewAction().trigger()
-    qtbot.waitUntil(lambda: dock.isVisible() and win._training is not None)
-    panel = win.training
-    qtbot.waitUntil(lambda: panel.height() > 0)
-    return win, panel, dock.widget()
+    return training_dock(qtbot, root, LAPTOP)
 
 
 def _axis_title_rect(plot, area) -> QRect:

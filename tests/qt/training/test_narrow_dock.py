@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, Qt
 
-from tests.qt.conftest import open_window
+from tests.qt.conftest import training_dock
 from tests.qt.training.test_history import add_run
 from tfstudio.qt.training.history import RunHistory
 from tfstudio.qt.training.plots import TrainingPlot
@@ -21,17 +21,6 @@ def _in_view(widget, area) -> bool:
     return area.viewport().rect().contains(QRect(top_left, widget.size()))
 
 
-def training_dock(qtbot, project):
-    """The window at 800 x 800 with its Training dock shown: the window, the panel and the
-    dock's scroll area."""
-    win = open_window(qtbot, project, SMALL)
-    dock = win.docks["training"]
-    if dock.isHidden():
-        dock.toggleViewAction().trigger()
-    qtbot.waitUntil(lambda: dock.isVisible() and win._training is not None)
-    return win, win.training, dock.widget()
-
-
 def test_the_training_dock_needs_no_sideways_scrolling_at_800_by_800(
     qtbot, small_project, fake_program
 ):
@@ -39,7 +28,7 @@ def test_the_training_dock_needs_no_sideways_scrolling_at_800_by_800(
     button at least 80 px wide): the panel scrolled sideways. Now the buttons are as narrow
     as their texts there, and what the row leaves out is in the tooltips; wide, it is as
     before."""
-    win, panel, area = training_dock(qtbot, small_project)
+    win, panel, area = training_dock(qtbot, small_project, SMALL)
     try:
         panel.process.program = [*fake_program, "--delay", "0.01", "--batches", "10"]
         with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS):
@@ -73,7 +62,7 @@ def test_while_a_run_trains_in_a_narrow_dock_the_disabled_buttons_make_room(
 ):
     """Training at 800 x 800 the row needed 694 px in 561: Resume and Train further… (of no
     use until the run ends) leave it, and the progress bar and the time left stay."""
-    win, panel, area = training_dock(qtbot, small_project)
+    win, panel, area = training_dock(qtbot, small_project, SMALL)
     try:
         panel.process.program = [*fake_program, "--delay", "0.05", "--batches", "20"]
         with qtbot.waitSignal(panel.process.epoch, timeout=WAIT_MS):

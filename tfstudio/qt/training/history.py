@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tfstudio.qt.fit import follow_parent
 from tfstudio.qt.training.plots import MIN_HEIGHT_PX, TrainingPlot, run_color
 from tfstudio.session.project_ref import ProjectRef
 from tfstudio.session.runs import (
@@ -272,13 +273,7 @@ class RunHistory(QWidget):
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
-        viewport = self.parentWidget()
-        if viewport is not self._watched:
-            if self._watched is not None:
-                self._watched.removeEventFilter(self)
-            self._watched = viewport
-            if viewport is not None:
-                viewport.installEventFilter(self)
+        self._watched = follow_parent(self, self._watched)
         self._choose_layout()
 
     def _on_splitter_move(self, *_args: object) -> None:

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tfstudio.qt.fit import follow_parent
 from tfstudio.qt.training.dialog import TrainDialog
 from tfstudio.qt.training.engine import engine_probe
 from tfstudio.qt.training.further import TrainFurtherDialog
@@ -786,13 +787,7 @@ class TrainingPanel(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        parent = self.parentWidget()
-        if parent is not self._watched:
-            if self._watched is not None:
-                self._watched.removeEventFilter(self)
-            self._watched = parent
-            if parent is not None:
-                parent.installEventFilter(self)
+        self._watched = follow_parent(self, self._watched)
         self._fit_plots()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
