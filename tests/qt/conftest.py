@@ -32,6 +32,56 @@ def no_mouse_button_left_down(qapp):
     spare.deleteLater()
 
 
+def stale_layout_items() -> list[str]:
+    """Python wrappers of layout items (QWidgetItem, QSpacerItem) whose C++ item is gone.
+
+    PySide6's ``QLayout.addLayout`` wraps every item the added layout already holds and keeps
+    those wrappers as children of the outer layout's wrapper. Qt later deletes an item without
+    telling Shiboken when its widget moves to another cell or leaves the layout, and the
+    wrapper stays in Shiboken's map at a freed address: a QObject made there afterwards came
+    back to Python as that QWidgetItem (``'QWidgetItem' object has no attribute 'children'``
+    inside pyqtgraph) or crashed the process (CI, exit 139). ``removeWidget`` first lets
+    PySide drop the wrapper; a layout added to its parent while still empty gets none.
+    """
+    import re
+
+    import shiboken6
+    from PySide6.QtWidgets import QLayout, QLayoutItem
+
+    wrappers = shiboken6.getAllValidWrappers()
+    by_id = {id(w): w for w in wrappers}
+    found = []
+    for wrapper in wrappers:
+        if not isinstance(wrapper, QLayoutItem) or isinstance(wrapper, QLayout):
+            continue
+        match = re.search(r"^parent\.+ <.* at (0x[0-9a-f]+)>", shiboken6.dump(wrapper), re.M)
+        parent = by_id.get(int(match.group(1), 16)) if match else None
+        if not isinstance(parent, QLayout) or not shiboken6.isValid(parent):
+            continue
+        live: set[int] = set()
+        layouts = [parent]
+        while layouts:
+            layout = layouts.pop()
+            for i in range(layout.count()):
+                item = layout.itemAt(i)
+                live.add(shiboken6.getCppPointer(item)[0])
+                if item.layout() is not None:
+                    layouts.append(item.layout())
+        if shiboken6.getCppPointer(wrapper)[0] not in live:
+            owner = parent.parentWidget()
+            found.append(f"{type(wrapper).__name__} of a layout of {type(owner).__name__}")
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_stale_layout_items(qtbot):
+    """After each test, while its windows still live: no layout item's wrapper outlived its
+    item (see :func:`stale_layout_items`)."""
+    yield
+    stale = stale_layout_items()
+    assert not stale, f"layout item wrappers left at freed addresses: {stale}"
+
+
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path_factory, monkeypatch):
     """Each test gets its own QSettings (recent projects, view settings, window state)."""

@@ -750,6 +750,12 @@ class TrainingPanel(QWidget):
         self._one_row = one_row
         for i, plot in enumerate(self.plots):
             row, column = (0, i) if one_row else divmod(i, 2)
+            # Out of its cell first. The grid was filled before it joined the dock's layout,
+            # so PySide keeps a Python wrapper of each cell's item; a widget added again
+            # elsewhere makes Qt delete its old item behind that wrapper's back, and a QObject
+            # made later at the freed address came back to Python as a QWidgetItem (or the
+            # process crashed). removeWidget lets PySide drop the wrapper first.
+            self._grid.removeWidget(plot)
             self._grid.addWidget(plot, row, column)
             plot.set_key_below(one_row)
         for column in range(4):
