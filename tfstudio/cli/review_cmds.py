@@ -121,7 +121,8 @@ def _class_ids(project: Project, names: list[str]) -> set[int] | None:
 
 
 def chosen_detections(project: Project, run: Run, args: argparse.Namespace) -> list[Event]:
-    """The run's detections that every given filter lets through, in time order."""
+    """The run's detections that every given filter lets through, recording by recording
+    (in import order), each in time order."""
     low = _confidence(args.min_confidence, "--min-confidence")
     high = _confidence(args.max_confidence, "--max-confidence")
     recordings = [r.id for r in chosen_recordings(project, args.recording)] or None
