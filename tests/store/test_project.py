@@ -28,8 +28,9 @@ def test_database_settings(project):
         "m003_scale",
         "m004_event_tier",
         "m005_history_splits",
+        "m006_recording_audio",
     ]
-    assert project.conn.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert project.conn.execute("PRAGMA user_version").fetchone()[0] == 6
 
 
 def test_reopen_keeps_data_and_applies_no_migration_twice(tmp_path):
@@ -39,7 +40,7 @@ def test_reopen_keeps_data_and_applies_no_migration_twice(tmp_path):
         p.add_event(rec, cls.id, 1.0, 2.0)
     with Project.open(tmp_path / "p") as p:
         assert [(e.onset, e.offset) for e in p.events()] == [(1.0, 2.0)]
-        assert p.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 5
+        assert p.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 6
 
 
 def test_paths_inside_project_are_relative(project, tmp_path):

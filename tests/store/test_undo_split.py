@@ -80,6 +80,8 @@ def test_a_version_4_project_keeps_its_undo_history_and_can_undo_splits(tmp_path
         CREATE INDEX history_group ON history (group_id);
         CREATE INDEX history_undone ON history (undone, group_id);
         DELETE FROM _sqlite_migrations WHERE name = 'm005_history_splits';
+        DROP TABLE recording_audio;
+        DELETE FROM _sqlite_migrations WHERE name = 'm006_recording_audio';
         PRAGMA user_version = 4;
         """
     )

@@ -10,7 +10,7 @@ from tfstudio.store.project import (
     NewEvents,
     Project,
 )
-from tfstudio.store.records import Event, EventClass, LabelTotals, Recording, Run
+from tfstudio.store.records import Event, EventClass, LabelTotals, OtherAudio, Recording, Run
 from tfstudio.store.review import Acceptance, accept_detections, set_review
 from tfstudio.store.schema import REVIEW_STATES, RUN_STATUSES, SOURCES, SPLITS
 
@@ -31,6 +31,7 @@ __all__ = [
     "EventImport",
     "LabelTotals",
     "NewEvents",
+    "OtherAudio",
     "Project",
     "ProjectError",
     "Recording",

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from tfstudio.store.errors import AmbiguousRecording, ProjectError
 from tfstudio.store.history import History
-from tfstudio.store.records import Recording
+from tfstudio.store.records import OtherAudio, Recording
 from tfstudio.store.schema import SPLITS
 
 # Unicode normal forms a recording's name is also looked up in.
@@ -94,6 +94,7 @@ class RecordingStore(History):
                     self.conn.execute("UPDATE recordings SET split=? WHERE id=?", (split, same[0]))
                 self._changed("recordings", [same[0]])
                 if same[1] != content_hash:
+                    self._took_audio(same[0], same[1], content_hash)
                     return AddResult(same[0], "changed", previous_duration=same[2])
                 return AddResult(same[0], "exists")
             moved = self.conn.execute(
@@ -125,12 +126,71 @@ class RecordingStore(History):
                     frames,
                     duration,
                     split,
-                    time.time(),
+                    now := time.time(),
                 ),
             )
             new_id = int(cursor.lastrowid or 0)
+            self.conn.execute(
+                "INSERT INTO recording_audio (recording_id, since, content_hash) VALUES (?, ?, ?)",
+                (new_id, now, content_hash),
+            )
             self._changed("recordings", [new_id])
             return AddResult(new_id, "added")
+
+    def _took_audio(self, recording_id: int, old_hash: str, new_hash: str) -> None:
+        """Note that a recording's file now holds other audio (``new_hash``), from now on."""
+        # A recording without a row (a database another tool filled) had its old audio since
+        # it was added: what was detected on it until now was made from that.
+        self.conn.execute(
+            "INSERT INTO recording_audio (recording_id, since, content_hash)"
+            " SELECT id, added_at, ? FROM recordings WHERE id = ? AND NOT EXISTS"
+            " (SELECT 1 FROM recording_audio WHERE recording_id = ?)",
+            (old_hash, recording_id, recording_id),
+        )
+        (latest,) = self.conn.execute(
+            "SELECT max(since) FROM recording_audio WHERE recording_id = ?", (recording_id,)
+        ).fetchone()
+        # Later than the audio before it even if the clock went back: the order is the truth.
+        since = max(time.time(), (latest or 0.0) + 1e-3)
+        self.conn.execute(
+            "INSERT INTO recording_audio (recording_id, since, content_hash) VALUES (?, ?, ?)",
+            (recording_id, since, new_hash),
+        )
+
+    def detections_from_other_audio(self, recording_id: int) -> set[int]:
+        """The runs whose unreviewed detections on a recording were made from other audio than
+        its file holds now (the file changed and was imported again): ``tfstudio detect`` with
+        the run makes them again. Detections a project had before it kept this (schema 6) count
+        as made from the audio it had then."""
+        return {d.run_id for d in self.other_audio_detections(recording_id)}
+
+    def other_audio_detections(self, recording_id: int | None = None) -> list[OtherAudio]:
+        """Per recording (all, or one) and run, how many of the run's unreviewed detections
+        there were made from other audio than the recording's file holds now.
+
+        A detection was made from the audio its recording had when it was created (the
+        ``recording_audio`` row in force at its ``created_at``), whether a run detected it or
+        another tool's table was imported; reviewed ones are labels or negatives, kept by a
+        new detection, and not counted."""
+        only = "" if recording_id is None else " AND r.id = :recording"
+        rows = self.conn.execute(
+            "WITH audio AS ("
+            " SELECT a.recording_id, a.content_hash, a.since,"
+            "  lead(a.since) OVER (PARTITION BY a.recording_id ORDER BY a.since) AS until"
+            " FROM recording_audio a WHERE a.recording_id IN ("
+            # Only recordings that have had other audio: most never have.
+            "  SELECT o.recording_id FROM recording_audio o JOIN recordings r"
+            f"  ON r.id = o.recording_id WHERE o.content_hash != r.content_hash{only}))"
+            " SELECT e.recording_id, e.run_id, count(*) FROM audio a"
+            " JOIN recordings r ON r.id = a.recording_id"
+            " JOIN events e ON e.recording_id = a.recording_id"
+            " WHERE a.content_hash != r.content_hash"
+            " AND e.source = 'model' AND e.review = 'none' AND e.run_id IS NOT NULL"
+            " AND e.created_at >= a.since AND (a.until IS NULL OR e.created_at < a.until)"
+            " GROUP BY e.recording_id, e.run_id ORDER BY e.recording_id, e.run_id",
+            {"recording": recording_id},
+        ).fetchall()
+        return [OtherAudio(int(rec), int(run), int(n)) for rec, run, n in rows]
 
     def recordings(self, split: str | None = None) -> list[Recording]:
         if split is None:

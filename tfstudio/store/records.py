@@ -46,6 +46,15 @@ class LabelTotals(NamedTuple):
     classes: int
 
 
+class OtherAudio(NamedTuple):
+    """``detections``: how many unreviewed detections of run ``run_id`` on recording
+    ``recording_id`` were made from other audio than its file holds now."""
+
+    recording_id: int
+    run_id: int
+    detections: int
+
+
 @dataclass(frozen=True)
 class EventClass(_Row):
     id: int

@@ -252,7 +252,29 @@ def m005_history_splits(db: Database) -> None:
     )
 
 
+@migrations()
+def m006_recording_audio(db: Database) -> None:
+    # The audio each recording has had, and since when the project has had it: a detection
+    # is made from the audio its recording had when the detection was created (created_at,
+    # which no edit, undo or redo changes), so one made before the file changed and was
+    # imported again is known as such (Project.detections_from_other_audio), whichever way
+    # it was stored, and an undo that brings one back brings back what it was made from.
+    # A project made before this takes what it has detected as made from its audio now.
+    db.executescript(
+        """
+        CREATE TABLE recording_audio (
+            recording_id INTEGER NOT NULL REFERENCES recordings (id) ON DELETE CASCADE,
+            since REAL NOT NULL,
+            content_hash TEXT NOT NULL,
+            PRIMARY KEY (recording_id, since)
+        ) WITHOUT ROWID;
+        INSERT INTO recording_audio (recording_id, since, content_hash)
+            SELECT id, added_at, content_hash FROM recordings;
+        """
+    )
+
+
 # Stored in PRAGMA user_version: a database with a larger one was made by a newer tfstudio.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 MIGRATION_NAMES = tuple(m.name for m in migrations._migrations)
 assert len(MIGRATION_NAMES) == SCHEMA_VERSION, "a new migration raises SCHEMA_VERSION"
