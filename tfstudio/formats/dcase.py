@@ -20,7 +20,11 @@ message.
 Export writes the header and four columns (five for detections: ``confidence`` too, so
 they read back as detections, not labels); a recording without events is a row with its file
 name and empty onset, offset and label (so the list of evaluated files stays whole); an event
-without a recording gets an empty file name.
+without a recording gets an empty file name. A label or file name holding a double quote is
+written in double quotes, those inside doubled, as CSV writers (pandas, Python's csv module)
+quote it and DCASE readers (sed_eval, pandas, this one) unquote it: ``"q"`` written bare
+would read back as ``q``. A file name is read with the spaces around it kept (a recording
+may be named `` take 1.wav``), and found without them too.
 """
 
 from __future__ import annotations
@@ -201,17 +205,39 @@ def _fields(line: str) -> list[str]:
 
 
 def _tab_fields(line: str) -> list[str]:
-    """A tab-separated line's fields. A field in double quotes is unquoted as CSV writers
-    quote it (pandas' ``to_csv(sep="\\t")`` quotes a label holding a quote or a tab, and
-    doubles the quotes inside it): the class is the text inside, not the quoting."""
+    """A tab-separated line's fields, stripped (see :func:`_tab_cells`)."""
+    return [cell.strip() for cell in _tab_cells(line)]
+
+
+def _tab_cells(line: str) -> list[str]:
+    """A tab-separated line's cells as written. A field in double quotes is unquoted as CSV
+    writers quote it (pandas' ``to_csv(sep="\\t")`` quotes a label holding a quote or a tab,
+    and doubles the quotes inside it; so does the export): the class is the text inside, not
+    the quoting."""
     if '"' in line:
         try:
-            return [
-                field.strip() for field in next(csv.reader([line], delimiter="\t", strict=True))
-            ]
+            return next(csv.reader([line], delimiter="\t", strict=True))
         except csv.Error:
             pass  # not CSV quoting after all: the quotes are part of the text
-    return [field.strip() for field in line.split("\t")]
+    return line.split("\t")
+
+
+def _with_raw_recording(fields: list[str], line: str, index: int) -> list[str]:
+    """``fields`` with the file name at ``index`` as written, spaces around it kept: a
+    recording may be named `` take 1.wav``, and the import also tries the name stripped
+    (:func:`recording_aliases`) for a file whose cells are padded."""
+    cells = _tab_cells(line)
+    if index < len(fields) and index < len(cells) and cells[index].strip() == fields[index]:
+        fields = [*fields]
+        fields[index] = cells[index]
+    return fields
+
+
+def recording_aliases(name: str) -> list[str]:
+    """The other name a file-name cell may mean: without the spaces around it (a recording
+    whose name starts with a space is found first by the cell as written)."""
+    stripped = name.strip()
+    return [stripped] if stripped and stripped != name else []
 
 
 def _without_empty_tail(fields: list[str], width: int) -> list[str]:
@@ -280,6 +306,8 @@ def _split_named(line: str, columns: _Columns) -> list[str] | None:
     """The fields of one line under a header, or None for a recording without events."""
     if "\t" in line:
         fields = _tab_fields(line)
+        if columns.recording is not None:
+            fields = _with_raw_recording(fields, line, columns.recording)
     elif columns.label == columns.width - 1:
         # Without tabs the label, when it is the last column, may hold spaces.
         fields = line.strip().split(None, columns.width - 1)
@@ -331,7 +359,9 @@ def _split(line: str) -> list[str] | None:
         ):
             # Onset, offset and a label (no offset is a word): three columns and a trailing tab.
             fields = fields[:3]
-        return None if not any(fields[1:]) else fields
+        if not any(fields[1:]):
+            return None
+        return _with_raw_recording(fields, line, 0) if len(fields) == 4 else fields
     words = line.split()
     if len(words) == 1:
         return None
@@ -396,7 +426,10 @@ def lines(
     empty = "\t\t\t\t" if confidences else "\t\t\t"
     with_events: set[str] = set()
     for e in checked(events, NAME):
-        row = f"{e.recording}\t{format_time(e.onset)}\t{format_time(e.offset)}\t{e.label}"
+        row = (
+            f"{_cell(e.recording)}\t{format_time(e.onset)}\t{format_time(e.offset)}\t"
+            f"{_cell(e.label)}"
+        )
         if confidences:
             row += "\t" if e.confidence is None else f"\t{format_time(e.confidence)}"
         yield row
@@ -405,5 +438,13 @@ def lines(
         if any(c in recording for c in "\t\n\r"):
             raise ValueError(f"{NAME}: a tab or line break in file name {recording!r}")
         if recording not in with_events:
-            yield f"{recording}{empty}"
+            yield f"{_cell(recording)}{empty}"
             with_events.add(recording)
+
+
+def _cell(text: str) -> str:
+    """A label or file name as a CSV writer quotes it (pandas' ``to_csv(sep="\\t")``, Python's
+    csv module): in double quotes, those inside doubled, when it holds one. Readers of DCASE
+    files (sed_eval, pandas, this module) undo that quoting, so ``"q"`` written bare would
+    read back as ``q``."""
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if '"' in text else text

@@ -134,11 +134,14 @@ def looks_like(text: str) -> bool:
 
 
 def recording_aliases(name: str) -> list[str]:
-    """Other names the recording a task names may have: without the ``1a2b3c4d-`` Label
-    Studio puts before an uploaded file's name."""
-    folder, slash, base = name.replace("\\", "/").rpartition("/")
+    """Other names the recording a task names may have: without the spaces around it (a
+    recording may be named `` take 1.wav``, so the name as written is looked for first), and
+    without the ``1a2b3c4d-`` Label Studio puts before an uploaded file's name."""
+    stripped = name.strip()
+    aliases = [stripped] if stripped and stripped != name else []
+    folder, slash, base = stripped.replace("\\", "/").rpartition("/")
     match = _UPLOAD_PREFIX.match(base)
-    return [folder + slash + base[match.end() :]] if match else []
+    return [*aliases, folder + slash + base[match.end() :]] if match else aliases
 
 
 def recording_name(audio: str) -> str:
@@ -156,7 +159,7 @@ def recording_name(audio: str) -> str:
         return PurePosixPath(path).name
     if parts.scheme.lower() in _URL_SCHEMES:
         return path.lstrip("/") or text
-    return text
+    return audio  # a plain name, as written (:func:`recording_aliases` tries it stripped)
 
 
 @dataclass
