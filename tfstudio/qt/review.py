@@ -221,6 +221,7 @@ class ThresholdControls(QWidget):
         listen(self, detections.events.thresholds, self._on_thresholds_change)
         listen(self, detections.events.drawn, self._on_counts_change)
         listen(self, detections.events.posteriors, self._on_posteriors_change)
+        listen(self, detections.events.earlier_audio, self._on_posteriors_change)
         self._on_classes_change()
         self._on_posteriors_change()
 
@@ -332,7 +333,22 @@ class ThresholdControls(QWidget):
     def _on_posteriors_change(self) -> None:
         model, ws = self.detections, self.workspace
         missing = model.info is not None and ws.recording is not None and model.posteriors is None
-        if not missing:
+        run = ws.run()
+        if model.earlier_audio and run is not None and run.imported:
+            text = "Made from this file's earlier audio by another tool."
+            whole = (
+                "This run's detections here came from another tool's table, made from this "
+                "file's audio before it changed and was imported again: they no longer match "
+                "it. Run that tool on this audio and import its new table."
+            )
+        elif model.earlier_audio:
+            text = "Made from this file's earlier audio: Detect (Ctrl+D) again."
+            whole = (
+                "This run's detections here were made from this file's audio before it "
+                "changed and was imported again: they no longer match it. Detect (Ctrl+D) "
+                "makes them again from this audio (reviewed ones are kept)."
+            )
+        elif not missing:
             text = whole = ""
         elif model.posteriors_stale:
             text = "Made by an older tfstudio: Detect (Ctrl+D) to use the slider."
@@ -348,7 +364,7 @@ class ThresholdControls(QWidget):
             )
         self.hint.setText(text)
         self.hint.setToolTip(whole)
-        self.hint.setVisible(missing)
+        self.hint.setVisible(missing or model.earlier_audio)
 
     def _on_per_class_toggle(self, shown: bool) -> None:
         self.table.setVisible(shown)

@@ -43,6 +43,7 @@ class DetectionEvents(SignalGroup):
     thresholds = Signal()
     drawn = Signal()  # what the views should draw (preview or stored)
     visible = Signal(bool)
+    earlier_audio = Signal()  # whether the stored detections are of the file's earlier audio
     applied = Signal(int)  # recordings whose detections were rewritten by a threshold
 
 
@@ -62,6 +63,9 @@ class DetectionModel:
         # The run's saved posteriors are an earlier version's (or another class order's): the
         # sliders wait for detection to make them again instead of redrawing from them.
         self.posteriors_stale = False
+        # The active run's unreviewed detections on the current recording were made from its
+        # file's earlier audio (it changed and was imported again): detecting makes them again.
+        self.earlier_audio = False
         self.visible = True
         self.global_threshold = 0.5
         self.class_thresholds: dict[int, float] = {}
@@ -79,6 +83,7 @@ class DetectionModel:
         events.run.connect(self._on_run_change)
         events.classes.connect(self._on_classes_change)
         events.recording.connect(self._on_recording_change)
+        events.recordings.connect(self._on_recordings_change)
         events.detections.connect(self._on_detections_change)
         self._on_run_change()
 
@@ -269,6 +274,11 @@ class DetectionModel:
             # sliders, so that what they say is what this recording shows.
             self.apply([rec.id])
 
+    def _on_recordings_change(self) -> None:
+        # The current recording's file may have been imported again with other audio: its
+        # saved posteriors are named by its content, and its detections may be of the old.
+        self._load_current()
+
     def _on_detections_change(self) -> None:
         # A detection run (ours or the CLI's) may just have written this recording's file.
         self._load_current()
@@ -295,6 +305,7 @@ class DetectionModel:
                 saved = path
                 break
             key = (info.run_id, rec.id, str(saved), mtime)
+        self._check_audio()
         if key == self._posteriors_key and not force:
             return
         # A recording without a file of its own gets no posteriors: never the previous one's.
@@ -308,6 +319,21 @@ class DetectionModel:
                 ws.project, info
             )
         self.events.posteriors.emit()
+
+    def _check_audio(self) -> None:
+        """Whether the active run's detections here are of the file's earlier audio (the
+        store's answer, :meth:`Project.detections_from_other_audio`)."""
+        ws = self.workspace
+        rec, run_id = ws.recording, ws.run_id
+        earlier = (
+            ws.project is not None
+            and rec is not None
+            and run_id is not None
+            and run_id in ws.project.detections_from_other_audio(rec.id)
+        )
+        if earlier != self.earlier_audio:
+            self.earlier_audio = earlier
+            self.events.earlier_audio.emit()
 
     def _posteriors_are_current(self) -> bool:
         """True when ``posteriors`` belong to the active run on the current recording."""
