@@ -27,6 +27,9 @@ TEXTGRID_END_TOLERANCE_S = 0.01
 CONFIDENCE_MARKS_DETECTIONS = frozenset({"audacity", "raven", "dcase", "audition"})
 # Formats with no place for an event's frequency band: its times go out without it, said.
 NO_FREQUENCIES = frozenset({"dcase", "labelstudio", "audition", "reaper"})
+# Formats with no place for a detection's confidence (nor for being a detection): exported
+# detections go out as plain events, said, and read back as labels.
+NO_CONFIDENCE = frozenset({"textgrid", "sonicvisualiser", "reaper"})
 
 
 def project_events(project: Project, source: str = "labels") -> list[Event]:
@@ -195,6 +198,8 @@ def export_labels(
     with project.snapshot():
         if fmt in NO_FREQUENCIES and warnings is not None:
             _say_frequencies_dropped(project, fmt, _selection(source, fmt), warnings)
+        if source == "detections" and fmt in NO_CONFIDENCE and warnings is not None:
+            _say_confidences_dropped(project, fmt, warnings)
         convert = _Converter(project, confidences=keep)
         recordings = project.recordings()
         if not module.PER_RECORDING:
@@ -341,6 +346,21 @@ def _say_frequencies_dropped(
             f"{names[rec_id]}: {n} event(s) with a frequency band, which {fmt} files cannot "
             "hold: written with their times only (raven, audacity, sonicvisualiser, soundevent "
             "and json keep it)"
+        )
+
+
+def _say_confidences_dropped(project: Project, fmt: str, warnings: list[str]) -> None:
+    """Detections written to a format without a confidence lose it, and read back as labels
+    (ground truth, not detections to review): one warning per recording."""
+    scored: Counter[int] = Counter(e.recording_id for e in project.iter_events("detections"))
+    if not scored:
+        return
+    names = recording_names(project.recordings())
+    for rec_id, n in scored.items():
+        warnings.append(
+            f"{names[rec_id]}: {n} detection(s) written without their confidence, which {fmt} "
+            "files cannot hold: imported again they are labels, not detections (audacity, "
+            "raven, dcase, audition, labelstudio, soundevent and json keep it)"
         )
 
 

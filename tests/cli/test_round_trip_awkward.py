@@ -58,3 +58,105 @@ def test_quoted_class_names_and_a_name_with_a_leading_space_come_back(tmp_path, 
     # And imported into the project it came from, it adds nothing.
     assert main(["import", str(root), "--labels", str(out), "--format", fmt, "-q"]) == 0
     assert len(labels_of(root)) == 10
+
+
+@pytest.fixture
+def detected(tmp_path) -> Path:
+    """A project whose rec.wav holds two detections of a run (and one label)."""
+    root = project_of(tmp_path, [("rec.wav", 8000, 3.0), ("other.wav", 8000, 3.0)])
+    with Project.open(root) as project:
+        rec = project.find_recording("rec.wav")
+        assert rec is not None
+        run = project.create_run({"kind": "detect"})
+        bird = project.add_class("bird").id
+        project.add_events(
+            [
+                dict(
+                    recording_id=rec.id,
+                    class_id=bird,
+                    onset=0.5,
+                    offset=1.0,
+                    source="model",
+                    run_id=run.id,
+                    confidence=0.25,
+                ),
+                dict(
+                    recording_id=rec.id,
+                    class_id=bird,
+                    onset=1.5,
+                    offset=2.0,
+                    source="model",
+                    run_id=run.id,
+                    confidence=0.75,
+                ),
+                dict(recording_id=rec.id, class_id=bird, onset=2.5, offset=2.75),
+            ]
+        )
+    return root
+
+
+@pytest.mark.parametrize("fmt", ["textgrid", "sonicvisualiser", "reaper"])
+def test_detections_to_a_format_without_confidence_say_they_lose_it(
+    detected, tmp_path, fmt, capsys
+):
+    out = tmp_path / f"det-{fmt}"
+    capsys.readouterr()
+
+    code = main(
+        [
+            "export",
+            str(detected),
+            "--format",
+            fmt,
+            "--source",
+            "detections",
+            "-o",
+            str(out),
+            "--json",
+        ]
+    )
+
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and summary["events"] == 2
+    [warning] = summary["warnings"]
+    assert warning["message"].startswith(
+        f"rec.wav: 2 detection(s) written without their confidence, which {fmt} files cannot "
+        "hold: imported again they are labels"
+    )
+    # As said: they come back as labels.
+    again = fresh_project(tmp_path)
+    assert main(["import", str(again), "--labels", str(out), "--format", fmt, "-q"]) == 0
+    with Project.open(again) as project:
+        assert [(e.source, e.confidence) for e in project.events()] == [("human", None)] * 2
+
+
+@pytest.mark.parametrize("fmt", ["audacity", "raven", "dcase", "audition", "labelstudio"])
+def test_detections_to_a_format_with_confidence_keep_it_without_a_word(
+    detected, tmp_path, fmt, capsys
+):
+    out = tmp_path / f"det-{fmt}"
+    capsys.readouterr()
+
+    code = main(
+        [
+            "export",
+            str(detected),
+            "--format",
+            fmt,
+            "--source",
+            "detections",
+            "-o",
+            str(out),
+            "--json",
+        ]
+    )
+
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and summary["warnings"] == []
+    again = fresh_project(tmp_path)
+    assert main(["import", str(again), "--labels", str(out), "--format", fmt, "-q"]) == 0
+    with Project.open(again) as project:
+        assert [(e.source, e.confidence) for e in project.events()] == [
+            ("model", 0.25),
+            ("model", 0.75),
+        ]
