@@ -4,7 +4,7 @@ format with unicode, quoted and padded names)."""
 
 from __future__ import annotations
 
-from tfstudio.formats import LabelEvent, dcase, labelstudio
+from tfstudio.formats import LabelEvent, dcase, labelstudio, soundevent
 
 QUOTED = ['"q"', 'a""b', '"', 'say "hi", ok', '"loud" bird']
 
@@ -55,3 +55,21 @@ def test_label_studio_task_of_a_name_with_spaces_around_it_names_it_as_written(t
         "1a2b3c4d-rec1.wav",
         "rec1.wav",
     ]
+
+
+def test_soundevent_band_known_on_one_side_reads_back_as_it_was(tmp_path):
+    """A box "above 2 kHz" goes out up to the Nyquist frequency (and "above 30 kHz" in a
+    16 kHz recording as a flat box at 30 kHz, not as times only), and comes back with the side
+    unknown: an export imported again then adds nothing. A real box from 0 Hz stays one."""
+    events = [
+        LabelEvent("rec1.wav", 1.0, 2.0, "wren", 2000.0, None),
+        LabelEvent("rec1.wav", 3.0, 4.0, "hum", None, 300.0),
+        LabelEvent("rec1.wav", 4.0, 5.0, "bat", 30000.0, None),
+        LabelEvent("rec1.wav", 5.0, 6.0, "hum", 0.0, 300.0),
+        LabelEvent("rec1.wav", 6.0, 7.0, "wren", 2000.0, 8000.0),
+    ]
+    path = tmp_path / "out.json"
+    recordings = [{"name": "rec1.wav", "path": "rec1.wav", "duration": 9.0, "samplerate": 16000}]
+    soundevent.write(events, path, recordings=recordings)
+
+    assert soundevent.read(path).events == events

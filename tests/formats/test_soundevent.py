@@ -303,8 +303,14 @@ def test_a_band_known_on_one_side_is_a_box_to_0_hz_or_to_nyquist(tmp_path):
         {"type": "BoundingBox", "coordinates": [3.0, 0.0, 4.0, 300.0]},
         {"type": "TimeInterval", "coordinates": [0.0, 1.0]},
     ]
+    # The side filled in is marked, and reads back unknown (as the project had it).
+    assert [e.get("features") for e in data["sound_events"]] == [
+        {"tfstudio:high_freq_unknown": 1.0},
+        {"tfstudio:low_freq_unknown": 1.0},
+        None,
+    ]
     read = soundevent.read(path).events
-    assert [(e.low_hz, e.high_hz) for e in read] == [(2000.0, 8000.0), (0.0, 300.0), (None, None)]
+    assert [(e.low_hz, e.high_hz) for e in read] == [(2000.0, None), (None, 300.0), (None, None)]
 
 
 def test_detections_write_a_model_run_that_reads_back_as_detections(tmp_path):

@@ -22,8 +22,9 @@ Export: labels as an ``annotation_project`` (one clip and one task per recording
 a tag with key ``label``), detections as a ``model_run`` (model "tfstudio") whose predictions
 score the confidence (1.0 when an event has none). A band with both sides known is a ``BoundingBox``;
 so is a band with one side known, the other side at 0 Hz or at the recording's Nyquist
-frequency ("above 2 kHz" is a box up to the top), where the sample rate is known; anything else
-a ``TimeInterval``. Identifiers are UUIDs derived from the content, so the same
+frequency ("above 2 kHz" is a box up to the top), where the sample rate is known, with a
+feature (``tfstudio:low_freq_unknown`` or ``tfstudio:high_freq_unknown``: 1) that the import
+reads to give the side back as unknown; anything else a ``TimeInterval``. Identifiers are UUIDs derived from the content, so the same
 export gives the same file. The ``soundevent`` package itself is not used: it would bring
 pydantic and email-validator for a plain JSON document.
 """
@@ -57,6 +58,9 @@ PER_RECORDING = False
 SUFFIX = ".json"
 READ_OPTIONS = frozenset({"label_column"})
 AOEF_VERSION = "1.1.0"
+# Sound-event features (AOEF's name -> number map) that mark a box side the export filled in.
+LOW_UNKNOWN = "tfstudio:low_freq_unknown"
+HIGH_UNKNOWN = "tfstudio:high_freq_unknown"
 ANNOTATIONS = ("annotation_set", "annotation_project", "evaluation_set")
 PREDICTIONS = ("prediction_set", "model_run")
 # Tag keys that name an event's class, in the order they are preferred. soundevent maps a key
@@ -271,6 +275,13 @@ def _events(
     if recording is None:
         raise ValueError(f"recording {sound_event.get('recording')!r} is not listed")
     onset, offset, low_hz, high_hz = _geometry(sound_event.get("geometry"), shapes)
+    features = sound_event.get("features")
+    if isinstance(features, dict) and low_hz is not None:
+        # A side tfstudio's export filled in (0 Hz, the Nyquist frequency) is unknown again.
+        if features.get(LOW_UNKNOWN) == 1 and low_hz == 0:
+            low_hz = None
+        if features.get(HIGH_UNKNOWN) == 1:
+            high_hz = None
     labels = []
     for tag, score in _tag_ids(entry, model):
         if tag not in tags:
@@ -460,17 +471,27 @@ def lines(
             low, high = e.low_hz, e.high_hz
             if low is None and high is not None:
                 low = 0.0  # "below high": from 0 Hz
-            elif high is None and low is not None and low < nyquist[e.recording]:
-                high = nyquist[e.recording]  # "above low": up to the top
-            if low is not None and high is not None:
-                geometry = {"type": "BoundingBox", "coordinates": [e.onset, low, e.offset, high]}
-            else:
-                geometry = {"type": "TimeInterval", "coordinates": [e.onset, e.offset]}
-            yield {
+            elif high is None and low is not None and nyquist[e.recording] > 0:
+                # "above low": up to the top (a side above the top, as a flat box at it)
+                high = max(low, nyquist[e.recording])
+            item: dict[str, Any] = {
                 "uuid": event_uuid(number, e),
                 "recording": rec_uuid[e.recording],
-                "geometry": geometry,
             }
+            if low is not None and high is not None:
+                item["geometry"] = {
+                    "type": "BoundingBox",
+                    "coordinates": [e.onset, low, e.offset, high],
+                }
+                # Which side was filled in, so the import gives the event back as it was (and
+                # an export imported again adds nothing); other readers see the box.
+                if e.low_hz is None:
+                    item["features"] = {LOW_UNKNOWN: 1.0}
+                elif e.high_hz is None:
+                    item["features"] = {HIGH_UNKNOWN: 1.0}
+            else:
+                item["geometry"] = {"type": "TimeInterval", "coordinates": [e.onset, e.offset]}
+            yield item
 
     def entries() -> Iterator[dict[str, Any]]:
         for number, e in enumerate(events):
