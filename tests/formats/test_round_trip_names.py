@@ -4,7 +4,7 @@ format with unicode, quoted and padded names)."""
 
 from __future__ import annotations
 
-from tfstudio.formats import LabelEvent, dcase, labelstudio, soundevent
+from tfstudio.formats import LabelEvent, dcase, labelstudio, sonicvisualiser, soundevent
 
 QUOTED = ['"q"', 'a""b', '"', 'say "hi", ok', '"loud" bird']
 
@@ -73,3 +73,26 @@ def test_soundevent_band_known_on_one_side_reads_back_as_it_was(tmp_path):
     soundevent.write(events, path, recordings=recordings)
 
     assert soundevent.read(path).events == events
+
+
+def test_sonic_visualiser_band_known_on_one_side_is_a_box_that_reads_back_as_it_was(tmp_path):
+    """Such a band refused the whole export ("a Sonic Visualiser box needs both"): it is a box
+    from 0 Hz or up to the Nyquist frequency in SV, and unknown on that side again in
+    tfstudio. A box whose filled-in side was moved in SV is read from its numbers."""
+    events = [
+        LabelEvent("", 1.0, 2.0, "wren", 2000.0, None),
+        LabelEvent("", 3.0, 4.0, "hum", None, 300.0),
+        LabelEvent("", 4.0, 5.0, "bat", 30000.0, None),
+        LabelEvent("", 5.0, 6.0, "hum", 0.0, 300.0),
+    ]
+    path = tmp_path / "rec.svl"
+    sonicvisualiser.write(events, path, sample_rate=16000)
+
+    assert sorted(sonicvisualiser.read(path).events, key=lambda e: e.onset) == events
+    text = path.read_text(encoding="utf-8")
+    assert 'value="2000.0" duration="16000" extent="6000.0"' in text  # up to 8 kHz in SV
+    moved = text.replace('value="2000.0" duration="16000" extent="6000.0"',
+                         'value="2000.0" duration="16000" extent="5000.0"')  # fmt: skip
+    path.write_text(moved, encoding="utf-8")
+    wren = [e for e in sonicvisualiser.read(path).events if e.label == "wren"]
+    assert [(e.low_hz, e.high_hz) for e in wren] == [(2000.0, 7000.0)]

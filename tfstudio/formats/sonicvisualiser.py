@@ -40,7 +40,9 @@ of the recording, which ``tfstudio import`` passes as ``sample_rate``. With a he
 exports read as their layers do; a time-value export (``TIME,VALUE,LABEL``) is refused.
 
 Export writes one ``.svl`` per recording that SV opens with File ▸ Import Annotation Layer:
-events with a band go to a box layer, zero-length events without one to a time-instant layer,
+events with a band go to a box layer (a band known on one side from 0 Hz or up to the Nyquist
+frequency, the filled-in side marked ``tfstudio:low-unknown`` or ``tfstudio:high-unknown`` so
+that it reads back unknown), zero-length events without one to a time-instant layer,
 the others to a region layer (each region's value is its class's number, so SV's segmentation
 style colours them by class), all at the recording's sample rate (frames are whole numbers,
 which SV requires). Each point also carries its exact times in seconds (and the box's top
@@ -91,6 +93,9 @@ NAMESPACE = "urn:tfstudio:sonic-visualiser"
 ONSET = "tfstudio:onset"
 OFFSET = "tfstudio:offset"
 HIGH_HZ = "tfstudio:high"
+# A box side the export filled in (0 Hz, the Nyquist frequency) for a band known on one side.
+LOW_UNKNOWN = "tfstudio:low-unknown"
+HIGH_UNKNOWN = "tfstudio:high-unknown"
 
 _EVENT_KINDS = ("regions", "notes", "boxes", "instants")
 _KIND_WORDS = {
@@ -442,12 +447,18 @@ def _point_event(model: _Model, attrs: dict[str, str]) -> LabelEvent:
         extent = parse_number(attrs["extent"], "extent")
         high_hz = low_hz + extent
         exact = attrs.get(HIGH_HZ)
+        agrees = False
         if exact is not None and is_number(exact):
             candidate = float(exact)
-            if math.isclose(candidate - low_hz, extent, rel_tol=1e-6, abs_tol=1e-6):
+            agrees = math.isclose(candidate - low_hz, extent, rel_tol=1e-6, abs_tol=1e-6)
+            if agrees:
                 high_hz = candidate
         if model.units not in ("", "Hz"):
             low_hz = high_hz = None  # a box in another unit has no band in Hz
+        elif attrs.get(LOW_UNKNOWN) == "1" and low_hz == 0 and agrees:
+            low_hz = None  # tfstudio's export filled it in: unknown, as it was
+        elif attrs.get(HIGH_UNKNOWN) == "1" and agrees:
+            high_hz = None
         check_band(low_hz, high_hz)
     onset, offset = frame / rate, end / rate
     exact_onset, exact_offset = attrs.get(ONSET), attrs.get(OFFSET)
@@ -644,17 +655,9 @@ def write(
     check_writable(events, NAME)
     if not (math.isfinite(sample_rate) and sample_rate > 0):
         raise ValueError(f"{NAME}: sample rate {sample_rate!r} is not a positive number")
-    for number, e in enumerate(events, start=1):
-        if (e.low_hz is None) != (e.high_hz is None):
-            side = "low" if e.low_hz is not None else "high"
-            raise ValueError(
-                f"{NAME}: event {number} ({e.label!r} at {e.onset!r} s) has only a {side} "
-                "frequency, and a Sonic Visualiser box needs both: give it the other, or export "
-                "as raven, audacity or json"
-            )
-    boxes = [e for e in events if e.low_hz is not None]
-    instants = [e for e in events if e.low_hz is None and e.offset == e.onset]
-    regions = [e for e in events if e.low_hz is None and e.offset > e.onset]
+    boxes = [e for e in events if e.low_hz is not None or e.high_hz is not None]
+    instants = [e for e in events if _no_band(e) and e.offset == e.onset]
+    regions = [e for e in events if _no_band(e) and e.offset > e.onset]
     layers = []
     if regions or not events:
         layers.append(("regions", regions))
@@ -713,8 +716,8 @@ def _model_lines(
     end = max((round(e.offset * sample_rate) for e in events), default=0)
     values = {label: k for k, label in enumerate(sorted({e.label for e in events}), start=1)}
     if kind == "boxes":
-        minimum = min((e.low_hz or 0.0 for e in events), default=0.0)
-        maximum = max((e.high_hz or 0.0 for e in events), default=0.0)
+        minimum = min((_box(e, sample_rate)[0] for e in events), default=0.0)
+        maximum = max((_box(e, sample_rate)[1] for e in events), default=0.0)
     else:
         minimum, maximum = (1, len(values)) if values else (0, 0)
     dimensions = 1 if kind == "instants" else 2 if kind == "boxes" else 3
@@ -738,17 +741,33 @@ def _model_lines(
         if kind == "regions":
             attrs += f'value="{values[e.label]}" duration="{stop - frame}" '
         elif kind == "boxes":
-            assert e.low_hz is not None and e.high_hz is not None
+            low, high = _box(e, sample_rate)
             attrs += (
-                f'value="{format_time(e.low_hz)}" duration="{stop - frame}" '
-                f'extent="{format_time(e.high_hz - e.low_hz)}" '
+                f'value="{format_time(low)}" duration="{stop - frame}" '
+                f'extent="{format_time(high - low)}" '
             )
         attrs += f'label="{labels[e.label]}" '
         attrs += f'{ONSET}="{format_time(e.onset)}" {OFFSET}="{format_time(e.offset)}" '
         if kind == "boxes":
-            attrs += f'{HIGH_HZ}="{format_time(e.high_hz or 0.0)}" '
+            attrs += f'{HIGH_HZ}="{format_time(_box(e, sample_rate)[1])}" '
+            if e.low_hz is None:
+                attrs += f'{LOW_UNKNOWN}="1" '
+            elif e.high_hz is None:
+                attrs += f'{HIGH_UNKNOWN}="1" '
         yield f"      <point {attrs}/>\n"
     yield "    </dataset>\n"
+
+
+def _no_band(e: LabelEvent) -> bool:
+    return e.low_hz is None and e.high_hz is None
+
+
+def _box(e: LabelEvent, sample_rate: float) -> tuple[float, float]:
+    """The box of an event with a band: a side not known filled in, the low one at 0 Hz, the
+    high one at the Nyquist frequency (or at the low side, above it), as SV can show it."""
+    low = 0.0 if e.low_hz is None else e.low_hz
+    high = max(low, sample_rate / 2) if e.high_hz is None else e.high_hz
+    return low, high
 
 
 def _display_line(kind: str, first_id: int) -> str:
