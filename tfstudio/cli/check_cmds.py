@@ -1,5 +1,5 @@
-"""check: is the project sound? integrity, label counts, dead runs, missing audio, orphaned
-files."""
+"""check: is the project sound? integrity, label counts, dead runs, missing audio, detections
+of earlier audio, orphaned files."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="check a project for damage and stale files; --repair fixes what is safe",
         description="Run SQLite's integrity check, compare the stored label counts (and the "
         "table and triggers that keep them) with the labels, find runs marked running whose "
-        "process has ended, recordings whose audio is missing or changed, cached features and "
-        "posteriors of recordings no longer in the project, temporary files left by killed "
+        "process has ended, recordings whose audio is missing or changed, detections made from "
+        "a recording's earlier audio (with the command that makes them again), cached "
+        "features and posteriors of recordings no longer in the project, temporary files left by killed "
         "processes, and run folders the database does not know. With --repair, recount the "
         "labels (making the label_counts table and its triggers again when they are missing "
         "or altered), mark dead runs stopped, store the recordings' status, and delete the "

@@ -1,5 +1,6 @@
 """What ``tfstudio check`` looks at: the database's integrity and its derived label counts, runs
-whose process has ended, missing audio, and files in the project folder that nothing refers to
+whose process has ended, missing audio, detections made from a recording's earlier audio, and
+files in the project folder that nothing refers to
 any more.
 
 Only what can be rebuilt or is plainly stale is repaired (an index that no longer matches its
@@ -38,7 +39,7 @@ _RUN_FOLDER = re.compile(r"^run-(\d+)$")
 @dataclass
 class Finding:
     """One thing ``check`` found: ``kind`` (integrity, label_counts, dead_run, missing_audio,
-    changed_audio, orphaned_cache, orphaned_posteriors, temporary_file, orphaned_run_folder,
+    changed_audio, earlier_audio_detections, orphaned_cache, orphaned_posteriors, temporary_file, orphaned_run_folder,
     missing_checkpoint, damaged_checkpoint), what it is about, and whether ``--repair`` may
     fix it."""
 
@@ -64,6 +65,7 @@ def check_project(
     findings += _label_counts(project, repair)
     findings += _dead_runs(project, repair)
     findings += _audio(project, repair, digest)
+    findings += _earlier_audio(project)
     hashes = {rec.content_hash for rec in project.recordings()}
     findings += _cache(project, hashes, repair)
     findings += _runs_folder(project, hashes, repair)
@@ -212,6 +214,46 @@ def _audio(
                     else f"{path}: recording {rec.name} changed since it was imported; "
                     "import it again to update it"
                 ),
+                repairable=False,
+            )
+        )
+    return findings
+
+
+def _earlier_audio(project: Project) -> list[Finding]:
+    """Detections made from a recording's earlier audio (its file changed and was imported
+    again): the run detects again to make them from this audio; nothing here may."""
+    try:
+        found = project.other_audio_detections()
+    except DatabaseProblem:
+        return []  # a damaged database is the integrity finding's to report
+    runs = {run.id: run for run in project.runs()}
+    root = shlex.quote(str(project.root))
+    findings = []
+    for item in found:
+        rec = project.recording(item.recording_id)
+        path = project.absolute_path(rec)
+        run = runs.get(item.run_id)
+        made = (
+            f"{path}: {item.detections} detection(s) of run {item.run_id} on recording "
+            f"{rec.name} were made from its earlier audio (the file changed and was imported "
+            "again) and no longer match it"
+        )
+        if run is not None and run.imported:
+            todo = (
+                "; they came from another tool's table: run that tool on this audio and "
+                "import its new table"
+            )
+        else:
+            todo = (
+                f"; 'tfstudio detect {root} --run {item.run_id} --recording {rec.id}' makes "
+                "them again from this audio (reviewed ones are kept)"
+            )
+        findings.append(
+            Finding(
+                "earlier_audio_detections",
+                f"{path}: run {item.run_id}",
+                made + todo,
                 repairable=False,
             )
         )
