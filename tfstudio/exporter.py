@@ -334,34 +334,43 @@ def _say_frequencies_dropped(
     """A box drawn on the spectrogram (or imported from Raven) written to a format of times
     only loses its band: one warning per recording, so a bat's 40–80 kHz box is not lost
     unsaid."""
-    banded: Counter[int] = Counter()
-    for e in project.iter_events(selection):
-        if e.low_hz is not None or e.high_hz is not None:
-            banded[e.recording_id] += 1
-    if not banded:
-        return
-    names = recording_names(project.recordings())
-    for rec_id, n in banded.items():
-        warnings.append(
-            f"{names[rec_id]}: {n} event(s) with a frequency band, which {fmt} files cannot "
-            "hold: written with their times only (raven, audacity, sonicvisualiser, soundevent "
-            "and json keep it)"
-        )
+    banded = Counter(
+        e.recording_id
+        for e in project.iter_events(selection)
+        if e.low_hz is not None or e.high_hz is not None
+    )
+    _say_per_recording(
+        project,
+        banded,
+        f"event(s) with a frequency band, which {fmt} files cannot hold: written with their "
+        "times only (raven, audacity, sonicvisualiser, soundevent and json keep it)",
+        warnings,
+    )
 
 
 def _say_confidences_dropped(project: Project, fmt: str, warnings: list[str]) -> None:
     """Detections written to a format without a confidence lose it, and read back as labels
     (ground truth, not detections to review): one warning per recording."""
-    scored: Counter[int] = Counter(e.recording_id for e in project.iter_events("detections"))
-    if not scored:
+    scored = Counter(e.recording_id for e in project.iter_events("detections"))
+    _say_per_recording(
+        project,
+        scored,
+        f"detection(s) written without their confidence, which {fmt} files cannot hold: "
+        "imported again they are labels, not detections (audacity, raven, dcase, audition, "
+        "labelstudio, soundevent and json keep it)",
+        warnings,
+    )
+
+
+def _say_per_recording(
+    project: Project, counts: Counter[int], what: str, warnings: list[str]
+) -> None:
+    """One warning per recording counted: 'NAME: N WHAT'."""
+    if not counts:
         return
     names = recording_names(project.recordings())
-    for rec_id, n in scored.items():
-        warnings.append(
-            f"{names[rec_id]}: {n} detection(s) written without their confidence, which {fmt} "
-            "files cannot hold: imported again they are labels, not detections (audacity, "
-            "raven, dcase, audition, labelstudio, soundevent and json keep it)"
-        )
+    for rec_id, n in counts.items():
+        warnings.append(f"{names[rec_id]}: {n} {what}")
 
 
 def _fit_textgrid(
