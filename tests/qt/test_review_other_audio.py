@@ -39,13 +39,14 @@ def test_a_changed_file_says_its_detections_are_of_the_earlier_audio(detected_pr
         assert "before it changed and was imported again" in hint.toolTip()
         assert "Detect (Ctrl+D) makes them again" in hint.toolTip()
         assert "Not detected here yet" not in hint.text()
-        assert view.detection_count() == 4  # still drawn, as they were
+        assert view.detection_count() == 4  # still drawn, as they were, but faint
+        assert view.overlay.detections_opacity() < 0.5
         # Another recording has nothing of the kind.
         win.workspace.set_recording(
             next(r for r in win.workspace.recordings() if r.stem == "rec1").id
         )
         qtbot.waitUntil(lambda: hint.text() != EARLIER)
-        assert not model.earlier_audio
+        assert not model.earlier_audio and view.overlay.detections_opacity() == 1.0
 
         win.workspace.set_recording(
             next(r for r in win.workspace.recordings() if r.stem == "rec0").id
@@ -55,6 +56,7 @@ def test_a_changed_file_says_its_detections_are_of_the_earlier_audio(detected_pr
         win.workspace.poll()
         qtbot.waitUntil(lambda: not hint.isVisible())
         assert not model.earlier_audio and model.posteriors is not None
+        assert view.overlay.detections_opacity() == 1.0
     finally:
         win.close()
 

@@ -15,6 +15,9 @@ from tfstudio.session.detection_model import DetectionModel
 from tfstudio.session.workspace import Workspace
 
 POSTERIOR_ROW_PX = 11
+# Detections made from the file's earlier audio (re-imported since): drawn faint, the Review
+# dock's hint says why; their captions stay readable.
+EARLIER_AUDIO_OPACITY = 0.4
 
 
 class DetectionLayer(QObject):
@@ -46,6 +49,8 @@ class DetectionLayer(QObject):
         listen(self, model.events.drawn, self.redraw_detections)
         listen(self, model.events.posteriors, self.redraw_posteriors)
         listen(self, model.events.visible, self._on_visibility_change)
+        listen(self, model.events.earlier_audio, self._on_earlier_audio_change)
+        self._on_earlier_audio_change()
 
     def set_rows(self, n_rows: int, row_px: int = POSTERIOR_ROW_PX) -> None:
         """Size the posteriorgram for one row per lane, ``row_px`` tall each."""
@@ -76,6 +81,16 @@ class DetectionLayer(QObject):
         for overlay in (self.spec_detections, self.lane_detections):
             overlay.set_visible(visible)
         self.redraw_posteriors()
+
+    def _on_earlier_audio_change(self) -> None:
+        faint = EARLIER_AUDIO_OPACITY if self.model.earlier_audio else 1.0
+        for overlay in (self.spec_detections, self.lane_detections):
+            overlay.item.setOpacity(faint)
+            overlay.texts.setOpacity(0.5 + faint / 2)
+
+    def detections_opacity(self) -> float:
+        """How opaque the detections' shapes are drawn (faint: of the file's earlier audio)."""
+        return float(self.lane_detections.item.opacity())
 
     def redraw_posteriors(self) -> None:
         model = self.model
