@@ -95,28 +95,22 @@ def detected(tmp_path) -> Path:
     return root
 
 
+def _export_detections(root, out, fmt: str, capsys) -> tuple[int, dict]:
+    """``tfstudio export ROOT --format FMT --source detections -o OUT --json``: its exit
+    status and JSON summary."""
+    capsys.readouterr()
+    code = main(
+        ["export", str(root), "--format", fmt, "--source", "detections", "-o", str(out), "--json"]
+    )
+    return code, json.loads(capsys.readouterr().out)
+
+
 @pytest.mark.parametrize("fmt", ["textgrid", "sonicvisualiser", "reaper"])
 def test_detections_to_a_format_without_confidence_say_they_lose_it(
     detected, tmp_path, fmt, capsys
 ):
     out = tmp_path / f"det-{fmt}"
-    capsys.readouterr()
-
-    code = main(
-        [
-            "export",
-            str(detected),
-            "--format",
-            fmt,
-            "--source",
-            "detections",
-            "-o",
-            str(out),
-            "--json",
-        ]
-    )
-
-    summary = json.loads(capsys.readouterr().out)
+    code, summary = _export_detections(detected, out, fmt, capsys)
     assert code == 0 and summary["events"] == 2
     [warning] = summary["warnings"]
     assert warning["message"].startswith(
@@ -135,23 +129,7 @@ def test_detections_to_a_format_with_confidence_keep_it_without_a_word(
     detected, tmp_path, fmt, capsys
 ):
     out = tmp_path / f"det-{fmt}"
-    capsys.readouterr()
-
-    code = main(
-        [
-            "export",
-            str(detected),
-            "--format",
-            fmt,
-            "--source",
-            "detections",
-            "-o",
-            str(out),
-            "--json",
-        ]
-    )
-
-    summary = json.loads(capsys.readouterr().out)
+    code, summary = _export_detections(detected, out, fmt, capsys)
     assert code == 0 and summary["warnings"] == []
     again = fresh_project(tmp_path)
     assert main(["import", str(again), "--labels", str(out), "--format", fmt, "-q"]) == 0
