@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import time
 import unicodedata
 from collections import Counter
@@ -32,6 +31,7 @@ from tfstudio.store import (
     ProjectError,
     Recording,
 )
+from tfstudio.store.check import redetect_command
 
 Progress = Callable[[int, int], None]
 
@@ -320,10 +320,8 @@ def _changed(project: Project, result: AddResult, duration: float, path: Path) -
             f"; its {count} detection(s) ({runs}) were made from the old audio and no "
             "longer match it (kept as they were)"
         )
-        root = shlex.quote(str(project.root))
         commands = " and ".join(
-            f"'tfstudio detect {root} --run {run_id} --recording {result.recording_id}'"
-            for run_id in redo
+            redetect_command(project, run_id, result.recording_id) for run_id in redo
         )
         if redo:
             makes = "makes" if len(redo) == 1 else "make"

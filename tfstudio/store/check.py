@@ -39,9 +39,9 @@ _RUN_FOLDER = re.compile(r"^run-(\d+)$")
 @dataclass
 class Finding:
     """One thing ``check`` found: ``kind`` (integrity, label_counts, dead_run, missing_audio,
-    changed_audio, earlier_audio_detections, orphaned_cache, orphaned_posteriors, temporary_file, orphaned_run_folder,
-    missing_checkpoint, damaged_checkpoint), what it is about, and whether ``--repair`` may
-    fix it."""
+    changed_audio, earlier_audio_detections, orphaned_cache, orphaned_posteriors,
+    temporary_file, orphaned_run_folder, missing_checkpoint, damaged_checkpoint), what it is
+    about, and whether ``--repair`` may fix it."""
 
     kind: str
     subject: str
@@ -220,6 +220,13 @@ def _audio(
     return findings
 
 
+def redetect_command(project: Project, run_id: int, recording_id: int) -> str:
+    """The quoted ``tfstudio detect`` command that makes a run's detections on a recording
+    again (from the audio its file holds now), ready to paste."""
+    root = shlex.quote(str(project.root))
+    return f"'tfstudio detect {root} --run {run_id} --recording {recording_id}'"
+
+
 def _earlier_audio(project: Project) -> list[Finding]:
     """Detections made from a recording's earlier audio (its file changed and was imported
     again): the run detects again to make them from this audio; nothing here may."""
@@ -228,7 +235,6 @@ def _earlier_audio(project: Project) -> list[Finding]:
     except DatabaseProblem:
         return []  # a damaged database is the integrity finding's to report
     runs = {run.id: run for run in project.runs()}
-    root = shlex.quote(str(project.root))
     findings = []
     for item in found:
         rec = project.recording(item.recording_id)
@@ -246,8 +252,8 @@ def _earlier_audio(project: Project) -> list[Finding]:
             )
         else:
             todo = (
-                f"; 'tfstudio detect {root} --run {item.run_id} --recording {rec.id}' makes "
-                "them again from this audio (reviewed ones are kept)"
+                f"; {redetect_command(project, item.run_id, rec.id)} makes them again from "
+                "this audio (reviewed ones are kept)"
             )
         findings.append(
             Finding(
