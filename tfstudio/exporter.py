@@ -15,7 +15,7 @@ from typing import Any
 from tfstudio import __version__
 from tfstudio.formats import LabelEvent, get_format, textgrid
 from tfstudio.formats.base import format_number, write_lines
-from tfstudio.store import Event, Project, Recording
+from tfstudio.store import Event, Project, Recording, recording_names
 
 SOURCES = ("labels", "detections")
 # A TextGrid export cuts an event ending after its recording at the end, with a warning; up
@@ -103,15 +103,6 @@ class _Converter:
                 tier=e.tier,
                 species_code=codes.get(e.run_id, {}).get(label) if e.run_id is not None else None,
             )
-
-
-def recording_names(recordings: Iterable[Recording]) -> dict[int, str]:
-    """Each recording's name as a label file's file-name column writes it: its file name, or,
-    where several recordings share that name (the same file name in different folders), its
-    path as the project stores it, which reads back to the same recording."""
-    recordings = list(recordings)
-    count = Counter(rec.name for rec in recordings)
-    return {rec.id: rec.name if count[rec.name] == 1 else rec.path for rec in recordings}
 
 
 def recording_files(recordings: Iterable[Recording], suffix: str) -> dict[int, str]:

@@ -30,6 +30,7 @@ from tfstudio.store import (
     Project,
     ProjectError,
     Recording,
+    recording_names,
 )
 from tfstudio.store.check import redetect_command
 
@@ -239,6 +240,9 @@ def import_audio(
         else:
             report.skipped.append(Problem(reason, path))
     files = list(scan(given, on_error=_folder_error(report.skipped)))
+    for folder in given:
+        if folder.is_dir() and not any(folder in f.parents for f in files):
+            report.skipped.append(Problem(_no_audio_in(folder), folder))
     for done, path in enumerate(files, start=1):
         if not _has_utf8_name(path):
             # The project stores paths as UTF-8 text; such a name cannot be kept.
@@ -248,6 +252,15 @@ def import_audio(
         if progress:
             progress(done, len(files))
     return report
+
+
+def _no_audio_in(folder: Path) -> str:
+    """Why a folder given as audio added nothing: no audio in it; with how many label files
+    it holds, which ``--labels`` takes (a user who gave the labels folder as audio)."""
+    labels = sum(_looks_like_labels(path) for path in _walk_labels(folder, lambda *_: None)[:1000])
+    if labels:
+        return f"no audio files in this folder, but {labels} label file(s): give it with --labels"
+    return "no audio files in this folder (.wav, .flac, .mp3, .ogg or another kind soundfile reads)"
 
 
 def _looks_like_labels(path: Path) -> bool:
@@ -442,13 +455,19 @@ class _LabelContext:
         self.batch: EventImport | None = None
         # Each recording with the names a per-recording label file may start with, in one
         # Unicode form (computed once, not once per label file).
+        recordings = project.recordings()
         self._file_keys = [
             (rec, {unicodedata.normalize("NFC", rec.name), unicodedata.normalize("NFC", rec.stem)})
-            for rec in project.recordings()
+            for rec in recordings
         ]
+        # How warnings name a recording: by its path where others share its file name.
+        self.shown = recording_names(recordings)
         self._recordings: dict[str, Recording | None] = {}
-        # Names that several recordings answer to: each reported once, its events skipped.
+        # Names that several recordings answer to: each reported once, its events skipped
+        # unless the label file picks one (see :meth:`pick`); the paths they fit.
         self.ambiguous: dict[str, str] = {}
+        self._fits: dict[str, list[str]] = {}
+        self._picked: dict[tuple[str, Path], Recording | None] = {}
         self._class_ids: dict[str, int] = {}
         self._refused: set[tuple[Path, str]] = set()
         self._detections: dict[int, set[tuple]] = {}
@@ -515,7 +534,7 @@ class _LabelContext:
                 channels.setdefault(key3, []).append(warning)
         for (path, _, channel), on_channel in channels.items():
             rec, first = on_channel[0].recording, on_channel[0].event
-            reason = _channel_reason(rec, channel, len(on_channel), first)
+            reason = _channel_reason(rec, self.shown[rec.id], channel, len(on_channel), first)
             said.append((on_channel[-1].at, files[path], 1, Problem(reason, path)))
         said.sort(key=lambda item: item[:3])
         for inserted, (at, _, _, problem) in enumerate(said):
@@ -532,6 +551,7 @@ class _LabelContext:
                 found = self._find(alias)
                 if alias in self.ambiguous:
                     self.ambiguous[name] = self.ambiguous[alias]
+                    self._fits[name] = self._fits[alias]
                 if found is not None or alias in self.ambiguous:
                     break
         return found
@@ -543,7 +563,26 @@ class _LabelContext:
             except AmbiguousRecording as exc:
                 self._recordings[name] = None
                 self.ambiguous[name] = str(exc)
+                self._fits[name] = exc.paths
         return self._recordings[name]
+
+    def pick(self, name: str, path: Path) -> Recording | None:
+        """Of the recordings an ambiguous ``name`` fits (``20240501_050000.WAV`` in each site's
+        folder), the one the label file at ``path`` is about: its own recording by the file's
+        name (:meth:`file_recording`), else the only one in a folder named as the label file's
+        folder (BirdNET's table of a site's folder, in a folder of that site's name). None when
+        the file picks none: its events stay reported as ambiguous."""
+        key = (name, path)
+        if key not in self._picked:
+            fits = set(self._fits.get(name, ()))
+            own = self.file_recording(path)
+            if isinstance(own, Recording) and own.path in fits:
+                picked: Recording | None = own
+            else:
+                same = _in_folder_of([r for r, _ in self._file_keys if r.path in fits], path)
+                picked = same[0] if len(same) == 1 else None
+            self._picked[key] = picked
+        return self._picked[key]
 
     def file_recording(self, path: Path) -> Recording | str:
         """The recording a per-recording label file belongs to, or why none: the longest
@@ -562,8 +601,7 @@ class _LabelContext:
                     if rec not in best:
                         best.append(rec)
         if len(best) > 1:
-            folder = path.absolute().parent.name
-            same = [r for r in best if Path(r.path.replace("\\", "/")).parent.name == folder]
+            same = _in_folder_of(best, path)
             if len(same) == 1:
                 return same[0]
             return (
@@ -778,7 +816,10 @@ def _import_label_file(
     def recording_of(event: LabelEvent) -> Recording | None:
         if not event.recording:
             return file_recording
-        return context.recording(event.recording, aliases)
+        found = context.recording(event.recording, aliases)
+        if found is None and event.recording in context.ambiguous:
+            found = context.pick(event.recording, path)
+        return found
 
     # Detections need the import's run before their rows are staged; it is made only when
     # this file brings a detection the project does not have, so a repeated import adds none.
@@ -822,7 +863,7 @@ def _import_label_file(
                     class_id,
                     event,
                     f"event {event.label!r} {event.onset}–{event.offset} s ends after "
-                    f"{rec.name} ({rec.duration:.3f} s); kept as is",
+                    f"{context.shown[rec.id]} ({rec.duration:.3f} s); kept as is",
                 )
             nyquist = rec.sample_rate / 2
             if event.high_hz is not None and event.high_hz > nyquist * (1 + 1e-6):
@@ -832,7 +873,7 @@ def _import_label_file(
                     class_id,
                     event,
                     f"event {event.label!r} at {event.onset} s reaches {event.high_hz:g} Hz, "
-                    f"above what {rec.name} holds ({nyquist:g} Hz at {rec.sample_rate} Hz); "
+                    f"above what {context.shown[rec.id]} holds ({nyquist:g} Hz at {rec.sample_rate} Hz); "
                     "kept as is",
                 )
             if event.channel is not None and event.channel > 1:
@@ -863,7 +904,10 @@ def _import_label_file(
         report.label_issues.append(Problem(str(exc), path))
     for recording, count in sorted(unknown.items()):
         if recording in context.ambiguous:
-            why = f"{count} event(s) not imported: {context.ambiguous[recording]}"
+            why = (
+                f"{count} event(s) not imported: {context.ambiguous[recording]}, or keep this "
+                "file in a folder named as the recording's folder"
+            )
         else:
             also = "".join(f" (nor '{alias}')" for alias in (aliases(recording) if aliases else ()))
             why = (
@@ -871,6 +915,12 @@ def _import_label_file(
                 "(import the audio first)"
             )
         report.label_issues.append(Problem(why, path))
+
+
+def _in_folder_of(recordings: list[Recording], label_file: Path) -> list[Recording]:
+    """The recordings in a folder named as the label file's folder."""
+    folder = label_file.absolute().parent.name
+    return [r for r in recordings if Path(r.path.replace("\\", "/")).parent.name == folder]
 
 
 @dataclass(frozen=True)
@@ -886,17 +936,18 @@ class _LabelWarning:
     reason: str
 
 
-def _channel_reason(rec: Recording, channel: int, count: int, first: LabelEvent) -> str:
-    """What a project cannot keep of ``count`` selections on ``channel`` of ``rec``."""
+def _channel_reason(rec: Recording, shown: str, channel: int, count: int, first: LabelEvent) -> str:
+    """What a project cannot keep of ``count`` selections on ``channel`` of ``rec`` (named
+    ``shown``)."""
     selections = f"{count} selection(s) on it, e.g. {first.label!r} at {first.onset} s"
     if channel > rec.channels:
         has = "1 channel" if rec.channels == 1 else f"{rec.channels} channels"
         return (
-            f"channel {channel}, which {rec.name} does not have ({has}): {selections}; "
+            f"channel {channel}, which {shown} does not have ({has}): {selections}; "
             "kept, for the whole recording"
         )
     return (
-        f"channel {channel} of {rec.name}: {selections}; a project keeps labels per "
+        f"channel {channel} of {shown}: {selections}; a project keeps labels per "
         "recording, not per channel: kept, for the whole recording (an export writes "
         "channel 1)"
     )

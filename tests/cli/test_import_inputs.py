@@ -340,3 +340,25 @@ def test_a_label_file_given_as_audio_says_to_give_it_with_labels(tmp_path, proje
     (line,) = [x for x in result.stderr.splitlines() if str(notes) in x]
     assert "--labels" not in line
     assert recordings(project) == ["a.wav"]
+
+
+def test_a_folder_without_audio_is_a_reported_skip_naming_its_label_files(tmp_path, project):
+    labels_folder = tmp_path / "labels" / "site1"
+    labels_folder.mkdir(parents=True)
+    for name in ("a.txt", "b.txt"):  # Audacity label tracks
+        (labels_folder / name).write_text("0.1\t0.5\tdog\n")
+    (labels_folder / "README").write_text("field notes\n")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    wav(audio / "a.wav")
+    result = tfstudio("import", project, tmp_path / "labels", empty, audio, "-q")
+    assert result.returncode == EXIT_SKIPPED
+    assert (
+        f"skipped {tmp_path / 'labels'}: no audio files in this folder, but 2 label file(s): "
+        "give it with --labels"
+    ) in result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if str(empty) in x]
+    assert "no audio files in this folder (.wav, .flac" in line and "--labels" not in line
+    assert recordings(project) == ["a.wav"]

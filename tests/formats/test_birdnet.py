@@ -87,14 +87,17 @@ def test_detections_written_as_audacity_read_back_as_detections(tmp_path):
     assert audacity.read(path).events == events
 
 
+REC2 = "/data/site 1/rec2.wav"  # Begin Path as written: the import picks by its folders
+
+
 def test_raven_table_keeps_confidence_and_species_code(tmp_path):
     path = write(tmp_path, "rec2.BirdNET.selection.table.txt", BIRDNET_RAVEN)
     assert guess_format(path) == "raven"
     result = raven.read(path)
     assert result.issues == []
     assert result.events == [
-        LabelEvent("rec2.wav", 0.0, 3.0, "Eurasian Blackbird", 150.0, 15000.0, "model", 0.9012),
-        LabelEvent("rec2.wav", 3.0, 6.0, "European Robin", 150.0, 15000.0, "model", 0.5123),
+        LabelEvent(REC2, 0.0, 3.0, "Eurasian Blackbird", 150.0, 15000.0, "model", 0.9012),
+        LabelEvent(REC2, 3.0, 6.0, "European Robin", 150.0, 15000.0, "model", 0.5123),
     ]
     assert [e.species_code for e in result.events] == ["eurbla", "eurrob1"]
 

@@ -64,10 +64,10 @@ def test_reads_a_raven_pro_table_with_both_views(tmp_path):
     result = raven.read(table(tmp_path, RAVEN_PRO))
     assert result.issues == []
     assert result.events == [
-        LabelEvent("rec1.wav", 1.5, 2.25, "Turdus merula", 1200.5, 4800.0),
-        LabelEvent("rec1.wav", 3.0, 4.0, "wren", 900.0, 3000.0),
-        LabelEvent("rec2.wav", 5.0, 6.5, "owl", 100.0, 200.0),
-        LabelEvent("rec2.wav", 10.0, 11.0, "bat", 0.0, 11025.0),
+        LabelEvent(r"C:\data\site A\rec1.wav", 1.5, 2.25, "Turdus merula", 1200.5, 4800.0),
+        LabelEvent(r"C:\data\site A\rec1.wav", 3.0, 4.0, "wren", 900.0, 3000.0),
+        LabelEvent("/mnt/data/rec2.wav", 5.0, 6.5, "owl", 100.0, 200.0),
+        LabelEvent("/mnt/data/rec2.wav", 10.0, 11.0, "bat", 0.0, 11025.0),
     ]
 
 

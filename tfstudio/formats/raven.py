@@ -13,8 +13,9 @@ Raven writes one row per view for each selection; a selection
 number seen again is the same event, and its Spectrogram row wins. A selection drawn across
 channels has one row per channel (and view) under the same number: one event, on the lowest of
 those channels, where the rows agree; rows that differ (times, band, label) stay events of their
-own, each with its channel. With a ``Begin File`` or
-``Begin Path`` column the event's recording is that file's base name, and with ``File Offset
+own, each with its channel. With a ``Begin Path`` or
+``Begin File`` column the event's recording is that file as written (the path, whose folders
+the import uses to pick among recordings of one name), and with ``File Offset
 (s)`` its times are taken within that file (tables that span several files count Begin Time
 from the start of the first file). A selection's ``Channel`` is kept on the event for the
 import to say what a project (labels per recording, not per channel) cannot keep.
@@ -30,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 
 from tfstudio.formats.base import (
     FormatError,
@@ -76,7 +77,9 @@ LABEL_COLUMNS = (
     "sound type",
     "tags",
 )
-FILE_COLUMNS = ("begin file", "begin path")
+# Begin Path first: its folders tell apart recordings of one name (AudioMoth files named by
+# the hour, one folder per site), which the project's import picks among.
+FILE_COLUMNS = ("begin path", "begin file")
 FILE_OFFSET = "file offset (s)"
 # BirdNET calls a detection's score Confidence, Koogu calls it Score.
 CONFIDENCE_COLUMNS = ("confidence", "score")
@@ -267,15 +270,15 @@ def _event(
                 f"{format_number(offset)}: the selection would begin before 0 s"
             )
         onset = offset - delta
-    recording = ""
-    file_at = next((column[name] for name in FILE_COLUMNS if name in column), None)
-    if file_at is not None and cells[file_at]:
-        # PureWindowsPath splits on both separators, so C:\x\a.wav and /x/a.wav both work.
-        recording = PureWindowsPath(cells[file_at]).name
-        if FILE_OFFSET in column and cells[column[FILE_OFFSET]]:
-            file_onset = parse_number(cells[column[FILE_OFFSET]], "file offset")
-            if file_onset != onset:
-                onset, offset = file_onset, file_onset + (offset - onset)
+    # The first file column with a value (Koogu leaves Begin Path blank).
+    recording = next(
+        (cells[column[name]] for name in FILE_COLUMNS if name in column and cells[column[name]]),
+        "",
+    )
+    if recording and FILE_OFFSET in column and cells[column[FILE_OFFSET]]:
+        file_onset = parse_number(cells[column[FILE_OFFSET]], "file offset")
+        if file_onset != onset:
+            onset, offset = file_onset, file_onset + (offset - onset)
     low_hz = _frequency(cells, column, LOW_COLUMNS, "low frequency")
     high_hz = _frequency(cells, column, HIGH_COLUMNS, "high frequency")
     if _first(column, HIGH_COLUMNS) is None and DELTA_FREQ in column and low_hz is not None:

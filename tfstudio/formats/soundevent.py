@@ -13,7 +13,8 @@ Import: an event per annotated (or predicted) sound event and class tag. The cla
 value of the tag whose key ``label_column`` names (``tfstudio import --label-column KEY``),
 else of the only key the sound events use, else of the first of ``TAG_KEYS`` present.
 Predictions become model events whose confidence is the tag's score (the prediction's score
-when the tag has none). The recording is the base name of the recording's path. Geometries:
+when the tag has none). The recording is the recording's path as written (the import finds
+it by its file name, and by its folders among recordings of one name). Geometries:
 ``TimeInterval`` and ``BoundingBox`` as they are, ``TimeStamp`` and ``Point`` as zero-length
 events, lines and polygons as their bounding box (with one warning per file). Clip-level tags
 carry no times and are not imported.
@@ -37,7 +38,7 @@ import math
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 from typing import Any
 
 from tfstudio.formats.base import (
@@ -183,8 +184,8 @@ def _recordings(
             line = loaded.entry_line(("data", "recordings"), number - 1)
             result.issues.append(ParseIssue(path, line, f'recording {number}: no "path"'))
             continue
-        # PureWindowsPath splits on both separators: C:\x\a.wav and /x/a.wav both work.
-        names[str(entry.get("uuid"))] = PureWindowsPath(entry["path"]).name
+        # The path as written: its folders pick among recordings of one name at import.
+        names[str(entry.get("uuid"))] = entry["path"]
     return names
 
 

@@ -10,7 +10,15 @@ from tfstudio.store.project import (
     NewEvents,
     Project,
 )
-from tfstudio.store.records import Event, EventClass, LabelTotals, OtherAudio, Recording, Run
+from tfstudio.store.records import (
+    Event,
+    EventClass,
+    LabelTotals,
+    OtherAudio,
+    Recording,
+    Run,
+    recording_names,
+)
 from tfstudio.store.review import Acceptance, accept_detections, set_review
 from tfstudio.store.schema import REVIEW_STATES, RUN_STATUSES, SOURCES, SPLITS
 
@@ -38,6 +46,7 @@ __all__ = [
     "Run",
     "accept_detections",
     "next_class_color",
+    "recording_names",
     "seconds_text",
     "set_review",
 ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from typing import Any, NamedTuple, Self
 
@@ -37,6 +39,16 @@ class Recording(_Row):
     split: str | None
     status: str
     added_at: float
+
+
+def recording_names(recordings: Iterable[Recording]) -> dict[int, str]:
+    """Each recording's name as a label file's file-name column writes it (and as messages
+    name it): its file name, or, where several recordings share that name (the same file name
+    in different folders), its path as the project stores it, which reads back to the same
+    recording."""
+    recordings = list(recordings)
+    count = Counter(rec.name for rec in recordings)
+    return {rec.id: rec.name if count[rec.name] == 1 else rec.path for rec in recordings}
 
 
 class LabelTotals(NamedTuple):
