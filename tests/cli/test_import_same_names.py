@@ -90,6 +90,11 @@ def test_begin_paths_from_another_machine_pick_the_site_by_folder(tmp_path, audi
         ("site2", HOURS[0], 0.5, 3.5, "Wren"),
         ("site2", HOURS[1], 1.0, 4.0, "Owl"),
     }
+    # The review list names each by the folder that tells it apart.
+    assert main(["review", str(project)]) == 0
+    listed = capsys.readouterr().out
+    assert f"site1/{HOURS[0]}  Robin" in listed and f"site2/{HOURS[0]}  Wren" in listed
+    assert f"site2/{HOURS[1]}  Owl" in listed
 
 
 def test_file_names_alone_pick_by_the_label_files_folder(tmp_path, audio, capsys):

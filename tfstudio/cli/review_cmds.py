@@ -22,7 +22,15 @@ from tfstudio.cli.common import (
     open_project,
 )
 from tfstudio.session.review import chosen_events
-from tfstudio.store import REVIEW_STATES, Event, Project, ProjectError, Run, set_review
+from tfstudio.store import (
+    REVIEW_STATES,
+    Event,
+    Project,
+    ProjectError,
+    Run,
+    set_review,
+    shown_names,
+)
 from tfstudio.train.config import TrainError
 from tfstudio.train.layout import select_run
 
@@ -167,7 +175,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     with open_project(args.project) as project:
         run = _run(project, args.run)
         names = {c.id: c.name for c in project.classes()}
-        recs = {r.id: r.name for r in project.recordings()}
+        recs = shown_names(project.recordings())
         verb = next((name for name in ACTIONS if getattr(args, name)), None)
         changed = 0
         if verb is None or args.dry_run:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tfstudio.cli.common import UserError, emit_json, err, json_errors, open_project
+from tfstudio.store import shown_names
 from tfstudio.train.splits import DEFAULT_VAL, ORDER, assign_splits
 
 
@@ -49,7 +50,7 @@ def cmd_split(args: argparse.Namespace) -> int:
     if args.val + args.test >= 1.0:
         raise UserError(f"--val {args.val:g} and --test {args.test:g} leave nothing to train on")
     with open_project(args.project) as project:
-        names = {r.id: r.name for r in project.recordings()}
+        names = shown_names(project.recordings())
         plan = assign_splits(
             project, val=args.val, test=args.test, seed=args.seed, apply=not args.dry_run
         )

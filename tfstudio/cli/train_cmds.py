@@ -36,7 +36,7 @@ from tfstudio.cli.common import (
 from tfstudio.cli.compute import prepare_compute_process
 from tfstudio.model.schedules import SCHEDULE_NAMES
 from tfstudio.store import SPLITS as STORE_SPLITS
-from tfstudio.store import Project, ProjectError, Recording
+from tfstudio.store import Project, ProjectError, Recording, shown_names
 from tfstudio.train.config import DEVICES, SAMPLERS, TASKS, TRAIN_PRESETS
 from tfstudio.train.events import (
     BatchEvent,
@@ -591,7 +591,8 @@ def _chosen_in_project(
         what += " in no split" if split == "none" else f" in the {split} split"
     usable = [r for r in recordings if r.status == "ok" and r.id not in gone]
     if skipped is not None:
-        skipped.extend(r.name for r in recordings if r not in usable)
+        shown = shown_names(recordings)
+        skipped.extend(shown[r.id] for r in recordings if r not in usable)
     if len(usable) < len(recordings):
         print(
             f"{len(recordings) - len(usable)} of the {len(recordings)} {what} left out: their "
@@ -651,9 +652,9 @@ def cmd_detect(args: argparse.Namespace) -> int:
             recordings = chosen_recordings(project, args.recording)
             for rec in recordings:
                 if rec.id in gone:
+                    shown = shown_names(project.recordings())[rec.id]
                     raise UserError(
-                        f"--recording {rec.name}: {gone[rec.id]} ('tfstudio relink' finds "
-                        "moved files)"
+                        f"--recording {shown}: {gone[rec.id]} ('tfstudio relink' finds moved files)"
                     )
         elif args.paths:
             ids = (
@@ -736,7 +737,8 @@ def _say_if_narrower(run: Any, recordings: list[Recording]) -> None:
         return
     narrow = [r for r in recordings if rate and r.sample_rate < rate]
     if narrow:
-        names = ", ".join(f"{r.name} ({r.sample_rate} Hz)" for r in narrow[:3])
+        shown = shown_names(recordings)
+        names = ", ".join(f"{shown[r.id]} ({r.sample_rate} Hz)" for r in narrow[:3])
         more = f" and {len(narrow) - 3} more" if len(narrow) > 3 else ""
         err(
             f"note: {len(narrow)} recording(s) have a lower sample rate than run {run.id} was "

@@ -64,20 +64,21 @@ class _Row:
     sort compares the keys many times and a filter looks at every row."""
 
     rec: Recording
+    name: str  # as shown: with folders where recordings share a file name
     totals: LabelTotals  # the workspace's object: a new one means its counts changed
     keys: tuple[Any, ...]
     folded: str  # the name in lower case, for the filter
 
     @classmethod
-    def of(cls, rec: Recording, totals: LabelTotals) -> _Row:
-        folded = rec.name.lower()
+    def of(cls, rec: Recording, name: str, totals: LabelTotals) -> _Row:
+        folded = name.lower()
         keys = (folded, rec.duration, rec.split or "", totals.labels, totals.classes)
-        return cls(rec, totals, keys, folded)
+        return cls(rec, name, totals, keys, folded)
 
     def text(self, column: int) -> str:
         """A cell's text, made when the row is drawn (most of 10 000 rows never are)."""
         if column == 0:
-            return self.rec.name
+            return self.name
         if column == 1:
             return format_duration(self.rec.duration)
         if column == 2:
@@ -114,12 +115,18 @@ class RecordingTableModel(QAbstractTableModel):
         # A reload follows every edit: rows whose recording and totals did not change are
         # reused, so an edit costs a lookup per recording, not a row built for each.
         cache, chips, totals_of = self._cache, self._chips, self.workspace.label_totals
+        shown = self.workspace.shown_names()
         rows = []
         for rec in self.workspace.recordings():
-            totals = totals_of(rec.id)
+            totals, name = totals_of(rec.id), shown[rec.id]
             row = cache.get(rec.id)
-            if row is None or row.totals is not totals or not (row.rec is rec or row.rec == rec):
-                row = cache[rec.id] = _Row.of(rec, totals)
+            if (
+                row is None
+                or row.totals is not totals
+                or row.name != name
+                or not (row.rec is rec or row.rec == rec)
+            ):
+                row = cache[rec.id] = _Row.of(rec, name, totals)
                 chips.pop(rec.id, None)
             rows.append(row)
         if len(cache) > 2 * len(rows):  # recordings removed: forget them
@@ -462,7 +469,7 @@ class RecordingBrowser(QWidget):
         ids = self.selected_ids()
         rec = next((r for r in self.workspace.recordings() if r.id in ids), None)
         if len(ids) == 1 and rec is not None:
-            which = f"1 recording ({rec.name})"
+            which = f"1 recording ({self.workspace.shown_name(rec.id)})"
         else:
             which = f"{len(ids)} recordings"
         header = QAction(f"Split of {which}:", menu)
@@ -475,7 +482,8 @@ class RecordingBrowser(QWidget):
         rec = next((r for r in self.workspace.recordings() if r.id == rec_id), None)
         if rec is not None and rec.status != "ok":
             menu.addSeparator()
-            menu.addAction(f"&Locate {rec.name}…", partial(self.ask_locate, rec.id))
+            shown = self.workspace.shown_name(rec.id)
+            menu.addAction(f"&Locate {shown}…", partial(self.ask_locate, rec.id))
         menu.exec(self.table.viewport().mapToGlobal(pos))
 
     def ask_locate(self, recording_id: int) -> None:
@@ -487,7 +495,7 @@ class RecordingBrowser(QWidget):
         start = str(old.parent) if old is not None and old.parent.exists() else ""
         path, _ = QFileDialog.getOpenFileName(
             self,
-            f"Where is {rec.name} now?",
+            f"Where is {self.workspace.shown_name(rec.id)} now?",
             start,
             f"{rec.name} (*{Path(rec.name).suffix});;All files (*)",
         )
@@ -553,15 +561,16 @@ class RecordingBrowser(QWidget):
 
     def column_widths(self) -> list[int]:
         """Widths for Recording, Duration, Split and Labels in the table's font: each its
-        header or its longest text, whichever is wider; a name at most 28 characters wide
+        header or its longest text, whichever is wider; a name at most 32 characters wide
         (longer ones are elided in the middle)."""
         metrics = self.table.fontMetrics()
         pad = metrics.averageCharWidth() + 6
         recordings = self.workspace.recordings()
         # Measure the longest few by characters (10 000 names would take a while).
-        longest = sorted((r.name for r in recordings), key=len, reverse=True)[:32]
+        shown = self.workspace.shown_names()
+        longest = sorted((shown[r.id] for r in recordings), key=len, reverse=True)[:32]
         name_px = max((metrics.horizontalAdvance(n) for n in longest), default=0)
-        name_px = min(name_px, metrics.averageCharWidth() * 28)
+        name_px = min(name_px, metrics.averageCharWidth() * 32)
         if any(r.status != "ok" for r in recordings):  # the warning icon
             name_px += self.table.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize) + 4
         most = max((r.duration for r in recordings), default=0.0)

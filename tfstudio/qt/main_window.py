@@ -1232,7 +1232,8 @@ class MainWindow(QMainWindow):
         self.cursor_label.clear()
         rec = self.workspace.recording
         if rec is not None and self.workspace.project is not None:
-            self.setWindowTitle(f"{rec.name} — {self.workspace.project.root.name} — tfstudio")
+            shown = self.workspace.shown_name(rec.id)
+            self.setWindowTitle(f"{shown} — {self.workspace.project.root.name} — tfstudio")
 
     def _on_history_change(self) -> None:
         undo = self.workspace.undo_description()

@@ -451,7 +451,7 @@ class ReviewTableModel(QAbstractTableModel):
         ws = self.workspace
         self.beginResetModel()
         self._classes = {c.id: c for c in ws.classes()}
-        names = {r.id: r.name for r in ws.recordings()}
+        names = ws.shown_names()
         events = self._events()
         self.any_detections = bool(events)
         self._rows, self.counts = review_rows(
@@ -846,13 +846,13 @@ class ReviewPanel(QWidget):
             rec = next((r for r in ws.recordings() if r.id == event.recording_id), None)
             if rec is not None and rec.split == "test" and state == "accepted":
                 ws.report(
-                    f"{what}. {rec.name} is a test recording: this label is now part of the "
+                    f"{what}. {ws.shown_name(rec.id)} is a test recording: this label is now part of the "
                     "reference that evaluation scores against (Ctrl+Z undoes)"
                 )
             elif rec is not None and rec.split is None:
                 # Training reads the train split only: say so before the user wonders.
                 ws.report(
-                    f"{what}. {rec.name} is in no split yet: put it in train "
+                    f"{what}. {ws.shown_name(rec.id)} is in no split yet: put it in train "
                     "(Annotate ▸ Set split, or right-click it in Recordings) for the next "
                     "training run to learn from it"
                 )
@@ -964,7 +964,7 @@ class ReviewPanel(QWidget):
         if testing:
             assert rec is not None
             self.test_split_warning.setText(
-                f"⚠ {rec.name} is a test recording: what you accept here changes the "
+                f"⚠ {ws.shown_name(rec.id)} is a test recording: what you accept here changes the "
                 "reference evaluation scores against."
             )
             self.test_split_warning.setToolTip(

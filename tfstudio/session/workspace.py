@@ -20,7 +20,7 @@ one rejects it (those rules are functions in :mod:`tfstudio.session.rules`).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ from tfstudio.store import (
     accept_detections,
     seconds_text,
     set_review,
+    shown_names,
 )
 from tfstudio.store.history import HistoryStep
 from tfstudio.train.splits import DEFAULT_VAL, assign_splits
@@ -117,6 +118,7 @@ class Workspace:
         self.current_class_id: int | None = None
         self._classes: list[EventClass] = []
         self._recordings: list[Recording] = []
+        self._shown: dict[int, str] = {}  # each recording's name as shown (shown_names)
         # The recordings in the order a list sorts them, and those its filter shows, which
         # PgDown, PgUp and Ctrl+U follow; None: the project's order, every recording.
         self._recording_order: list[int] | None = None
@@ -205,6 +207,18 @@ class Workspace:
     # ------------------------------------------------------------------- reads
     def recordings(self) -> list[Recording]:
         return list(self._recordings)
+
+    def _set_recordings(self, recordings: list[Recording]) -> None:
+        self._recordings = recordings
+        self._shown = shown_names(recordings)
+
+    def shown_names(self) -> Mapping[int, str]:
+        """Each recording's name as the app shows it: its file name, with as many of its
+        folders as tell it from recordings of the same file name (``site1/x.WAV``)."""
+        return self._shown
+
+    def shown_name(self, recording_id: int) -> str:
+        return self._shown.get(recording_id, "?")
 
     def classes(self) -> list[EventClass]:
         return list(self._classes)
@@ -692,7 +706,7 @@ class Workspace:
                 listed = self._recordings_listed
                 unhide = listed is not None and rec_id not in listed
                 self.set_recording(rec_id)
-                text += f" (on {known[rec_id].name}"
+                text += f" (on {self.shown_name(rec_id)}"
                 text += ", shown by clearing the recordings filter)" if unhide else ")"
             reveal = Reveal(step.extents[rec_id], (rec_id,), unhide, opened)
         elif recordings:
@@ -762,12 +776,12 @@ class Workspace:
                 others = relink(self.project, old.parent, new.parent, only_missing=True)
                 report.relinked += others.relinked
         except (ProjectError, OSError) as exc:
-            self.report(f"Cannot relink {rec.name}: {exc}")
+            self.report(f"Cannot relink {self.shown_name(rec.id)}: {exc}")
             return None
         self.flush()  # the new paths, now: the view reopens the recording below
         if report.different:
             _, path, why = report.different[0]
-            self.report(f"{path.name} is not {rec.name}: {why}")
+            self.report(f"{path.name} is not {self.shown_name(rec.id)}: {why}")
         elif report.relinked:
             still = sum(1 for r in self.recordings() if r.status == "missing")
             self.report(
@@ -838,7 +852,7 @@ class Workspace:
                 self.events.current_class.emit()
             self.events.classes.emit()
         if "recordings" in tables:
-            self._recordings = self.project.recordings()
+            self._set_recordings(self.project.recordings())
             if self.recording is not None:
                 still = next((r for r in self._recordings if r.id == self.recording.id), None)
                 recording_gone = still is None  # deleted elsewhere: do not show a ghost
@@ -926,12 +940,13 @@ class Workspace:
 
     def _reload_all(self) -> None:
         if self.project is None:
-            self._classes, self._recordings, self._runs = [], [], []
+            self._classes, self._runs = [], []
+            self._set_recordings([])
             self._emptied = set()
             self._totals, self._counts = {}, {}
             return
         self._classes = self.project.classes()
-        self._recordings = self.project.recordings()
+        self._set_recordings(self.project.recordings())
         self._runs = self.project.runs()
         self._emptied = self._emptied_runs()
         self._totals, self._counts = self.project.label_totals(), {}

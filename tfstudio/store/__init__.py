@@ -18,6 +18,7 @@ from tfstudio.store.records import (
     Recording,
     Run,
     recording_names,
+    shown_names,
 )
 from tfstudio.store.review import Acceptance, accept_detections, set_review
 from tfstudio.store.schema import REVIEW_STATES, RUN_STATUSES, SOURCES, SPLITS
@@ -49,4 +50,5 @@ __all__ = [
     "recording_names",
     "seconds_text",
     "set_review",
+    "shown_names",
 ]

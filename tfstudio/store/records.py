@@ -51,6 +51,38 @@ def recording_names(recordings: Iterable[Recording]) -> dict[int, str]:
     return {rec.id: rec.name if count[rec.name] == 1 else rec.path for rec in recordings}
 
 
+def shown_names(recordings: Iterable[Recording]) -> dict[int, str]:
+    """How the app and commands show each recording: its file name, or, where several
+    recordings share that name (AudioMoth's ``20240501_050000.WAV`` in each site's folder),
+    the shortest end of its path that no other of them has (``site1/20240501_050000.WAV``),
+    which a command's ``--recording`` also finds it by."""
+    groups: dict[str, list[Recording]] = {}
+    for rec in recordings:
+        groups.setdefault(rec.name, []).append(rec)
+    shown: dict[int, str] = {}
+    for name, group in groups.items():
+        if len(group) == 1:
+            shown[group[0].id] = name
+            continue
+        parts = {rec.id: rec.path.replace("\\", "/").split("/") for rec in group}
+        left = list(group)
+        for length in range(2, max(map(len, parts.values())) + 1):
+            tails = Counter(tuple(parts[rec.id][-length:]) for rec in group)
+            still = []
+            for rec in left:
+                tail = parts[rec.id][-length:]
+                if tails[tuple(tail)] == 1:
+                    shown[rec.id] = "/".join(tail)
+                else:
+                    still.append(rec)
+            left = still
+            if not left:
+                break
+        for rec in left:  # no end of its path is its own (cannot be: paths differ)
+            shown[rec.id] = rec.path
+    return shown
+
+
 class LabelTotals(NamedTuple):
     """A recording's labels in all and how many classes they are of."""
 
