@@ -22,6 +22,7 @@ EXPECTED = {
     "labelstudio": (False, ".json"),
     "audition": (True, ".csv"),
     "reaper": (True, ".csv"),
+    "birdnet": (False, ".BirdNET.results.csv"),
 }
 
 
@@ -39,7 +40,7 @@ def test_get_format_names_the_valid_choices():
         get_format("csv")
     assert str(info.value) == (
         "unknown label format 'csv'; choose one of: dcase, audacity, raven, textgrid, json, "
-        "soundevent, sonicvisualiser, labelstudio, audition, reaper"
+        "soundevent, sonicvisualiser, labelstudio, audition, reaper, birdnet"
     )
 
 

@@ -18,6 +18,7 @@ from types import ModuleType
 from tfstudio.formats import (
     audacity,
     audition,
+    birdnet,
     dcase,
     jsonfmt,
     labelstudio,
@@ -54,6 +55,7 @@ FORMATS: dict[str, ModuleType] = {
         labelstudio,
         audition,
         reaper,
+        birdnet,
     )
 }
 
@@ -110,7 +112,7 @@ def guess_format(path: Path | str) -> str | None:
     found = sniff(text)
     if found is not None:
         return found
-    for module in (labelstudio, audition, reaper):  # their CSV headers
+    for module in (labelstudio, audition, reaper, birdnet):  # their CSV headers
         if module.looks_like(text):
             return module.NAME
     lines = [line for line in text.split("\n") if line.strip()][:20]
