@@ -370,26 +370,34 @@ def _fit_textgrid(
     skipped: list[str] | None,
     warnings: list[str] | None,
 ) -> list[LabelEvent]:
-    """The events a TextGrid of ``rec`` can hold (its intervals span the recording): an end
-    after the recording is cut at its end, said in ``warnings`` (in full past
-    :data:`TEXTGRID_END_TOLERANCE_S`, where it is more than rounding); a zero-length event
-    (a Praat interval cannot be empty) and one that starts at or after the recording's end
-    are left out, said in ``skipped``."""
+    """The events a TextGrid of ``rec`` can hold (its tiers span the recording): an end after
+    the recording is cut at its end, and a zero-length event (a point) up to
+    :data:`TEXTGRID_END_TOLERANCE_S` after it is moved to it, said in ``warnings`` (a cut in
+    full past that tolerance, where it is more than rounding); an event that starts at or after
+    the end (a point: further after it) is left out, said in ``skipped``."""
     kept = []
     for e in events:
-        if e.offset <= e.onset:
-            if skipped is not None:
-                skipped.append(
-                    f"{rec.name}: zero-length {e.label!r} event at {e.onset} s cannot be "
-                    "written to a TextGrid"
+        point = e.offset == e.onset
+        past = e.onset - rec.duration
+        if point and 0 < past <= TEXTGRID_END_TOLERANCE_S:
+            if warnings is not None:
+                warnings.append(
+                    f"{rec.name}: zero-length {e.label!r} event at {e.onset} s, "
+                    f"{past * 1000:.3g} ms after the recording ({rec.duration} s); moved to its "
+                    "end in the TextGrid"
                 )
+            kept.append(dataclasses.replace(e, onset=rec.duration, offset=rec.duration))
             continue
-        if e.onset >= rec.duration:
+        if past > 0 or (past == 0 and not point):
             if skipped is not None:
+                what = (
+                    f"zero-length {e.label!r} event at {e.onset} s is after"
+                    if point
+                    else f"{e.label!r} event {e.onset}–{e.offset} s starts at or after"
+                )
                 skipped.append(
-                    f"{rec.name}: {e.label!r} event {e.onset}–{e.offset} s starts at or after "
-                    f"the recording's end ({rec.duration} s); its TextGrid, which spans the "
-                    "recording, cannot hold it"
+                    f"{rec.name}: {what} the recording's end ({rec.duration} s); its TextGrid, "
+                    "which spans the recording, cannot hold it"
                 )
             continue
         if e.offset > rec.duration:

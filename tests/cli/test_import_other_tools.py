@@ -1,6 +1,6 @@
 """`tfstudio import` with label files from other tools (issue 14): BirdNET results become
 detections of an "imported" run, ready for review; columns are chosen by name or with
---label-column; weak labels, point tiers and every problem are reported as data with --json.
+--label-column; weak labels and every problem are reported as data with --json.
 
 The label files are written here in the shapes those tools write; none is copied.
 """
@@ -128,7 +128,8 @@ def test_import_json_gives_counts_run_and_problems_as_data(project, tmp_path, ca
     report = json.loads(captured.out)
     assert code == 3 == report["exit_code"]
     assert report["ok"] is False
-    assert report["labels"] == {"files": 2, "added": 1, "existing": 0}
+    # The wren's interval and the point tier's click (a zero-length label).
+    assert report["labels"] == {"files": 2, "added": 2, "existing": 0}
     assert report["detections"] == {"added": 2, "run": 1, "run_name": "imported 2 label files"}
     assert report["problems"] == [
         {
@@ -138,24 +139,33 @@ def test_import_json_gives_counts_run_and_problems_as_data(project, tmp_path, ca
             "message": f"{tmp_path / 'rec1.BirdNET.results.txt'}:3: offset 'x' is not a number",
         }
     ]
-    # A point tier is said, as a warning: not a problem.
-    assert [(w["path"], w["reason"]) for w in report["warnings"]] == [
-        (str(grid), "point tier 'clicks' ignored: only interval tiers hold events")
-    ]
+    # A point tier is read, not ignored with a warning.
+    assert report["warnings"] == []
     assert captured.err == ""
 
 
-def test_a_textgrid_with_a_point_tier_imports_with_exit_0(project, tmp_path, capsys):
+def test_a_textgrid_with_a_point_tier_imports_its_points_with_exit_0(project, tmp_path, capsys):
     grid = write(
         tmp_path,
         "rec2.TextGrid",
-        'File type = "ooTextFile"\nObject class = "TextGrid"\n\n0\n9\n<exists>\n2\n'
+        'File type = "ooTextFile"\nObject class = "TextGrid"\n\n0\n9\n<exists>\n3\n'
         '"IntervalTier"\n"birds"\n0\n9\n1\n0\n9\n"wren"\n'
-        '"TextTier"\n"clicks"\n0\n9\n0\n',
+        '"TextTier"\n"clicks"\n0\n9\n2\n4.5\n"click"\n6\n"click"\n'
+        '"TextTier"\n"empty"\n0\n9\n0\n',
     )
     capsys.readouterr()
     assert main(["import", str(project), "--labels", str(grid)]) == 0
-    assert "warning: " in capsys.readouterr().err
+    assert capsys.readouterr().err == ""
+    with Project.open(project) as p:
+        rec = p.find_recording("rec2.wav")
+        click = p.class_by_name("click")
+        assert click is not None
+        assert [
+            (e.onset, e.offset, e.tier) for e in p.labels(rec.id) if e.class_id == click.id
+        ] == [
+            (4.5, 4.5, "clicks"),
+            (6.0, 6.0, "clicks"),
+        ]
 
 
 def test_desed_predictions_are_read_by_column_name(project, tmp_path, capsys):

@@ -137,7 +137,7 @@ def test_user_mistakes_are_one_line_without_traceback(tmp_path):
     assert "tfstudio init" in result.stderr
 
 
-def test_textgrid_export_leaves_out_zero_length_events_and_says_so(tmp_path, capsys):
+def test_textgrid_export_writes_zero_length_events_as_points(tmp_path, capsys):
     audio = tmp_path / "a"
     audio.mkdir()
     sf.write(audio / "r.wav", np.zeros(16000, dtype="float32"), 8000)
@@ -150,11 +150,14 @@ def test_textgrid_export_leaves_out_zero_length_events_and_says_so(tmp_path, cap
         p.add_event(rec, cls.id, 0.5, 0.5)
         p.add_event(rec, cls.id, 1.0, 1.25)
     capsys.readouterr()
-    # Done, but an event was left out: exit 3, as for an import that skipped something.
-    assert main(["export", str(root), "--format", "textgrid", "-o", str(tmp_path / "tg")]) == 3
-    assert "skipped r.wav: zero-length 'click' event at 0.5 s" in capsys.readouterr().err
+    # Left out before (exit 3): now a point of a TextTier, next to the click's IntervalTier
+    # (named apart, in time order: praatio refuses two tiers of one name).
+    assert main(["export", str(root), "--format", "textgrid", "-o", str(tmp_path / "tg")]) == 0
+    assert capsys.readouterr().err == ""
     text = (tmp_path / "tg" / "r.TextGrid").read_text()
-    assert '"click"' in text and "1.25" in text
+    assert 'class = "TextTier" \n        name = "click" ' in text
+    assert 'class = "IntervalTier" \n        name = "click (2)" ' in text and "1.25" in text
+    assert 'points [1]:\n            number = 0.5 \n            mark = "click" ' in text
 
 
 def test_info_prints_a_run_named_with_a_line_break_on_one_line(tmp_path, capsys):

@@ -1,5 +1,5 @@
 """TextGrids through a project (issue 14): one tier in is one tier out, with the same intervals
-and in the same order, and an export that leaves events out says so and exits 3.
+and points and in the same order; zero-length events go out as points of TextTiers.
 
 The real command in a child process, on a real project and real WAV files; the TextGrids are
 written here in Praat's long and short text forms, and read back by praatio as other tools
@@ -127,14 +127,18 @@ Object class = "TextGrid"
 
 
 def tiers(path: Path) -> list[tuple[str, list[tuple[float, float, str]]]]:
-    """Every tier of a TextGrid as praatio reads it: name and all intervals, empty ones too."""
+    """Every tier of a TextGrid as praatio reads it: name and all intervals, empty ones too, or
+    all points (time, time, mark)."""
     from praatio.utilities import textgrid_io
 
     grid = textgrid_io.parseTextgridStr(
         path.read_text(encoding="utf-8"), includeEmptyIntervals=True
     )
     return [
-        (tier["name"], [(float(s), float(e), str(t)) for s, e, t in tier["entries"]])
+        (
+            tier["name"],
+            [(float(e[0]), float(e[-2]), str(e[-1])) for e in tier["entries"]],
+        )
         for tier in grid["tiers"]
     ]
 
@@ -220,32 +224,165 @@ def test_tiers_survive_a_json_export_and_import_into_another_project(project, tm
     assert [name for name, _ in tiers(out / "talk.TextGrid")] == ["words", "phones"]
 
 
-def test_a_zero_length_event_is_skipped_by_name_and_time_with_exit_3(project, tmp_path):
+# Points as Praat writes them (long form): call onsets on a tier of their own, next to an
+# interval tier; a blank mark is no event.
+CALLS = """File type = "ooTextFile"
+Object class = "TextGrid"
+
+xmin = 0
+xmax = 1
+tiers? <exists>
+size = 2
+item []:
+    item [1]:
+        class = "IntervalTier"
+        name = "calls"
+        xmin = 0
+        xmax = 1
+        intervals: size = 3
+        intervals [1]:
+            xmin = 0
+            xmax = 0.2
+            text = ""
+        intervals [2]:
+            xmin = 0.2
+            xmax = 0.6
+            text = "wren"
+        intervals [3]:
+            xmin = 0.6
+            xmax = 1
+            text = ""
+    item [2]:
+        class = "TextTier"
+        name = "onsets"
+        xmin = 0
+        xmax = 1
+        points: size = 4
+        points [1]:
+            number = 0
+            mark = "start"
+        points [2]:
+            number = 0.2
+            mark = "wren"
+        points [3]:
+            number = 0.45
+            mark = ""
+        points [4]:
+            number = 1
+            mark = "end"
+"""
+
+
+def labels(root: Path) -> list[tuple[str, float, float, str, str | None]]:
+    """Every label of a project: recording, onset, offset, class and tier, in a fixed order."""
+    with Project.open(root) as p:
+        classes = {c.id: c.name for c in p.classes()}
+        return sorted(
+            (rec.name, e.onset, e.offset, classes[e.class_id], e.tier)
+            for rec in p.recordings()
+            for e in p.labels(rec.id)
+        )
+
+
+def test_the_points_of_a_point_tier_import_as_zero_length_labels(project, tmp_path):
+    grid = tmp_path / "grids" / "calls.TextGrid"
+    grid.write_text(CALLS, encoding="utf-16")  # as Praat saves a grid with other than ASCII
+    result = tfstudio("import", project, "--labels", grid)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert "labels: 4 added" in result.stdout
+    assert [label for label in labels(project) if label[0] == "calls.wav"] == [
+        ("calls.wav", 0.0, 0.0, "start", "onsets"),
+        ("calls.wav", 0.2, 0.2, "wren", "onsets"),
+        ("calls.wav", 0.2, 0.6, "wren", "calls"),
+        ("calls.wav", 1.0, 1.0, "end", "onsets"),
+    ]
+
+
+@pytest.mark.parametrize("form", ["long", "short"])
+def test_zero_length_labels_go_out_as_points_and_come_back_exactly(project, tmp_path, form):
+    # They were left out before (exit 3): a point label from Audacity or a soundevent time
+    # stamp could not reach Praat.
+    (tmp_path / "grids" / "calls.TextGrid").write_text(CALLS, encoding="utf-8")
+    assert tfstudio("import", project, "--labels", tmp_path / "grids").returncode == 0
     with Project.open(project) as p:
-        song = p.find_recording("song.wav")
-        p.add_event(song.id, p.class_by_name("a").id, 0.95, 0.95)
+        song, calls = p.find_recording("song.wav"), p.find_recording("calls.wav")
+        p.add_event(song.id, p.class_by_name("a").id, 0.95, 0.95)  # drawn: no tier
+        beep = p.ensure_class("beep").id
+        p.add_event(calls.id, beep, 0.5, 0.5)
+        p.add_event(calls.id, beep, 0.5, 0.5)  # Praat holds one point per time in a tier
+        p.add_event(calls.id, beep, 0.75, 0.75)
+    out = tmp_path / "out"
+    result = tfstudio("export", project, "--format", "textgrid", "-o", out, "--textgrid-form", form)
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    assert "wrote 21 label(s) in textgrid format" in result.stdout
+    text = (out / "calls.TextGrid").read_text(encoding="utf-8")
+    point_tiers = ["onsets", "beep", "beep (2)"]
+    assert [name for name, _ in tiers(out / "calls.TextGrid")] == ["calls", *point_tiers]
+    assert text.count('"TextTier"') == 3 and text.count('"IntervalTier"') == 1
+    # The class "a" has intervals on the tier "syllables": its point is a tier "a".
+    assert [name for name, _ in tiers(out / "song.TextGrid")] == ["syllables", "a"]
+
+    # Into a fresh project of the same audio: every label, time and tier name as it was.
+    other = tmp_path / "other"
+    assert tfstudio("init", other).returncode == 0
+    result = tfstudio("import", other, tmp_path / "audio", "-q", "--labels", out)
+    assert (result.returncode, result.stderr) == (0, "")
+    before = labels(project)
+    after = labels(other)
+    assert [label[:4] for label in after] == [label[:4] for label in before]
+    # Labels drawn in the app had no tier; they come back on the tier named by their class.
+    named = [(*label[:4], label[4] or label[3]) for label in before]
+    named[named.index(("calls.wav", 0.5, 0.5, "beep", "beep"))] = (
+        "calls.wav",
+        0.5,
+        0.5,
+        "beep",
+        "beep (2)",
+    )
+    assert after == sorted(named)
+    # And out again, the same files.
+    again = tmp_path / "again"
+    result = tfstudio("export", other, "--format", "textgrid", "-o", again, "--textgrid-form", form)
+    assert (result.returncode, result.stderr) == (0, "")
+    for name in ("talk", "song", "calls"):
+        grid = f"{name}.TextGrid"
+        assert (again / grid).read_bytes() == (out / grid).read_bytes(), grid
+
+
+def test_a_point_past_the_recording_is_left_out_by_name_and_time_with_exit_3(project, tmp_path):
+    with Project.open(project) as p:
+        song = p.find_recording("song.wav")  # 1.5 s
+        p.add_event(song.id, p.class_by_name("a").id, 1.5, 1.5)  # at its end: kept
+        p.add_event(song.id, p.class_by_name("a").id, 1.505, 1.505)  # rounding: moved
+        p.add_event(song.id, p.class_by_name("b").id, 2.0, 2.0)  # past it: left out
     out = tmp_path / "out"
     result = tfstudio("export", project, "--format", "textgrid", "-o", out)
     assert result.returncode == 3, result.stderr
     assert result.stderr.splitlines() == [
-        "skipped song.wav: zero-length 'a' event at 0.95 s cannot be written to a TextGrid"
+        "skipped song.wav: zero-length 'b' event at 2.0 s is after the recording's end (1.5 s); "
+        "its TextGrid, which spans the recording, cannot hold it",
+        "warning: song.wav: zero-length 'a' event at 1.505 s, 5 ms after the recording (1.5 s); "
+        "moved to its end in the TextGrid",
     ]
-    assert "wrote 13 label(s) in textgrid format" in result.stdout and "1 skipped" in result.stdout
-    # Everything else is written.
-    assert tiers(out / "song.TextGrid") == tiers(tmp_path / "grids" / "song.TextGrid")
-    assert len(textgrid.read(out / "talk.TextGrid").events) == 10
+    assert "wrote 15 label(s) in textgrid format" in result.stdout and "1 skipped" in result.stdout
+    song_tiers = tiers(out / "song.TextGrid")
+    assert song_tiers[0] == tiers(tmp_path / "grids" / "song.TextGrid")[0]
+    assert [e for e in textgrid.read(out / "song.TextGrid").events if e.onset == e.offset] == [
+        textgrid.LabelEvent("", 1.5, 1.5, "a"),
+        textgrid.LabelEvent("", 1.5, 1.5, "a"),
+    ]
 
     result = tfstudio("export", project, "--format", "textgrid", "-o", out, "--force", "--json")
     assert result.returncode == 3
     report = json.loads(result.stdout)
-    assert (report["ok"], report["exit_code"], report["events"]) == (False, 3, 13)
+    assert (report["ok"], report["exit_code"], report["events"]) == (False, 3, 15)
     (skipped,) = report["skipped"]
-    assert skipped["reason"].startswith("song.wav: zero-length 'a' event at 0.95 s")
+    assert skipped["reason"].startswith("song.wav: zero-length 'b' event at 2.0 s")
 
 
-@pytest.mark.parametrize("fmt", ["dcase", "audacity", "raven", "json", "soundevent"])
-def test_the_other_formats_write_a_zero_length_event_and_exit_0(project, tmp_path, fmt):
-    # Only the TextGrid cannot hold an event without length; every other format writes it.
+@pytest.mark.parametrize("fmt", ["dcase", "audacity", "raven", "json", "soundevent", "textgrid"])
+def test_the_formats_write_a_zero_length_event_and_exit_0(project, tmp_path, fmt):
+    # The TextGrid too, as a point.
     with Project.open(project) as p:
         song = p.find_recording("song.wav")
         p.add_event(song.id, p.class_by_name("a").id, 0.95, 0.95)

@@ -1,4 +1,5 @@
-"""Praat TextGrids: long and short text forms, encodings, tiers, round trips."""
+"""Praat TextGrids: long and short text forms, encodings, interval and point tiers, round
+trips."""
 
 from __future__ import annotations
 
@@ -95,10 +96,11 @@ Object class = "TextGrid"
 "click"
 """
 
-# In the file's order, tier by tier.
+# In the file's order, tier by tier; the point tier's point is a zero-length event.
 LONG_EVENTS = [
     LabelEvent("", 0.3, 1.25, "Turdus merula"),
     LabelEvent("", 1.25, 2.000001, 'say "hi"'),
+    LabelEvent("", 1.5, 1.5, "click"),
     LabelEvent("", 0.0, 3.0, "rödhake é"),
 ]
 
@@ -127,27 +129,26 @@ def test_long_form_in_every_encoding(tmp_path, encode):
     path = write_bytes(tmp_path, encode(LONG_FORM))
     result = textgrid.read(path)
     assert result.events == LONG_EVENTS
-    assert [e.tier for e in result.events] == ["birds", "birds", "noise"]
-    # A point tier is an ordinary part of a TextGrid: said, but not a problem.
-    assert result.issues == []
-    assert [(i.line, i.reason) for i in result.warnings] == [
-        (32, "point tier 'clicks' ignored: only interval tiers hold events")
-    ]
+    assert [e.tier for e in result.events] == ["birds", "birds", "clicks", "noise"]
+    assert result.issues == [] and result.warnings == []
 
 
 def test_short_form(tmp_path):
     result = textgrid.read(write_bytes(tmp_path, SHORT_FORM.encode("utf-8")))
-    assert result.events == [LabelEvent("", 0.3, 1.25, "Turdus merula")]
-    assert result.issues == []
-    assert [i.reason for i in result.warnings] == [
-        "point tier 'clicks' ignored: only interval tiers hold events"
+    assert result.events == [
+        LabelEvent("", 0.3, 1.25, "Turdus merula"),
+        LabelEvent("", 1.5, 1.5, "click"),
     ]
+    assert [e.tier for e in result.events] == ["birds", "clicks"]
+    assert result.issues == [] and result.warnings == []
 
 
 @pytest.mark.parametrize("short", [False, True])
 def test_round_trip_is_exact_with_overlaps(tmp_path, random_events, sort_events, short):
-    events = random_events(5, 80, zero_length=False)
+    events = random_events(5, 80)  # every seventh is zero-length: a point
     events.append(events[0])  # an exact duplicate overlaps too
+    zero = next(e for e in events if e.onset == e.offset)
+    events.append(zero)  # and so does a second point at the same time
     path = tmp_path / "rec.TextGrid"
     textgrid.write(events, path, short=short)
     result = textgrid.read(path)
@@ -189,11 +190,179 @@ def test_gaps_are_empty_intervals_and_xmax_defaults_to_last_offset(tmp_path):
     assert text.splitlines()[4] == "xmax = 2.5 "
 
 
-def test_zero_length_events_are_refused(tmp_path):
+def _padded(text: str) -> str:
+    """A long-form grid as Praat pads it: a space after every value line below the header
+    and after ``item []:``."""
+    return re.sub(r"(?m)^((?!File type|Object class).*(?:=.*|<exists>|\[\]:))$", r"\1 ", text)
+
+
+POINTS = [
+    LabelEvent("", 0.5, 1.0, "song"),
+    LabelEvent("", 2.0, 2.0, "click"),
+    LabelEvent("", 0.25, 0.25, "click"),
+    LabelEvent("", 2.0, 2.0, "click"),  # Praat holds one point per time in a tier
+    LabelEvent("", 3.0, 3.0, "song"),  # a point of a name that has intervals, at xmax
+]
+
+# As Praat writes them (the layout of Praat 6.1's "Save as text file" and "Save as short text
+# file"), with tfstudio's 0.0 for Praat's 0.
+POINTS_LONG = _padded(
+    """File type = "ooTextFile"
+Object class = "TextGrid"
+
+xmin = 0.0
+xmax = 3.0
+tiers? <exists>
+size = 4
+item []:
+    item [1]:
+        class = "IntervalTier"
+        name = "song"
+        xmin = 0.0
+        xmax = 3.0
+        intervals: size = 3
+        intervals [1]:
+            xmin = 0.0
+            xmax = 0.5
+            text = ""
+        intervals [2]:
+            xmin = 0.5
+            xmax = 1.0
+            text = "song"
+        intervals [3]:
+            xmin = 1.0
+            xmax = 3.0
+            text = ""
+    item [2]:
+        class = "TextTier"
+        name = "click"
+        xmin = 0.0
+        xmax = 3.0
+        points: size = 2
+        points [1]:
+            number = 0.25
+            mark = "click"
+        points [2]:
+            number = 2.0
+            mark = "click"
+    item [3]:
+        class = "TextTier"
+        name = "click (2)"
+        xmin = 0.0
+        xmax = 3.0
+        points: size = 1
+        points [1]:
+            number = 2.0
+            mark = "click"
+    item [4]:
+        class = "TextTier"
+        name = "song (2)"
+        xmin = 0.0
+        xmax = 3.0
+        points: size = 1
+        points [1]:
+            number = 3.0
+            mark = "song"
+"""
+)
+
+POINTS_SHORT = """File type = "ooTextFile"
+Object class = "TextGrid"
+
+0.0
+3.0
+<exists>
+4
+"IntervalTier"
+"song"
+0.0
+3.0
+3
+0.0
+0.5
+""
+0.5
+1.0
+"song"
+1.0
+3.0
+""
+"TextTier"
+"click"
+0.0
+3.0
+2
+0.25
+"click"
+2.0
+"click"
+"TextTier"
+"click (2)"
+0.0
+3.0
+1
+2.0
+"click"
+"TextTier"
+"song (2)"
+0.0
+3.0
+1
+3.0
+"song"
+"""
+
+
+@pytest.mark.parametrize(("short", "expected"), [(False, POINTS_LONG), (True, POINTS_SHORT)])
+def test_zero_length_events_are_the_points_of_text_tiers(tmp_path, short, expected):
+    # Refused before: a project's Audacity point labels and soundevent time stamps could not
+    # go to Praat at all. Points at one time go to an extra tier, as overlapping intervals do,
+    # and so do the points of a name that has intervals: no two tiers share a name.
     path = tmp_path / "rec.TextGrid"
-    with pytest.raises(ValueError, match="zero-length"):
-        textgrid.write([LabelEvent("", 1.0, 2.0, "a"), LabelEvent("", 1.0, 1.0, "click")], path)
-    assert not path.exists()
+    textgrid.write(POINTS, path, duration=3.0, short=short)
+    assert path.read_text(encoding="utf-8") == expected
+    result = textgrid.read(path)
+    assert result.issues == [] and result.warnings == []
+    assert [(e.onset, e.offset, e.label, e.tier) for e in result.events] == [
+        (0.5, 1.0, "song", "song"),
+        (0.25, 0.25, "click", "click"),
+        (2.0, 2.0, "click", "click"),
+        (2.0, 2.0, "click", "click (2)"),
+        (3.0, 3.0, "song", "song (2)"),
+    ]
+    # Read back, they keep those tiers: written again, the file is the same.
+    textgrid.write(result.events, path, duration=3.0, short=short)
+    assert path.read_text(encoding="utf-8") == expected
+
+
+def test_a_point_after_the_duration_is_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"ends at 3\.5 s, after the duration 3 s"):
+        textgrid.write([LabelEvent("", 3.5, 3.5, "click")], tmp_path / "r.TextGrid", duration=3)
+    assert not (tmp_path / "r.TextGrid").exists()
+
+
+def test_points_keep_their_own_tier_names(tmp_path):
+    events = [
+        LabelEvent("", 0.5, 0.5, "H*", tier="tones"),
+        LabelEvent("", 0.1, 0.1, "L%", tier="tones"),
+        LabelEvent("", 0.2, 0.8, "hello", tier="words"),
+        LabelEvent("", 0.9, 0.9, "beep"),  # drawn in the app: its class names the tier
+    ]
+    path = tmp_path / "rec.TextGrid"
+    textgrid.write(events, path, duration=1.0)
+    text = path.read_text(encoding="utf-8")
+    # In order of appearance; one tier of two points, in time order.
+    assert re.findall(r'class = "(\w+)" \n\s+name = "(.*)"', text) == [
+        ("TextTier", "tones"),
+        ("IntervalTier", "words"),
+        ("TextTier", "beep"),
+    ]
+    assert [(e.onset, e.label, e.tier) for e in textgrid.read(path).events] == [
+        (0.1, "L%", "tones"),
+        (0.5, "H*", "tones"),
+        (0.2, "hello", "words"),
+        (0.9, "beep", "beep"),
+    ]
 
 
 def test_duration_shorter_than_the_events_is_refused(tmp_path):
@@ -230,6 +399,7 @@ def test_files_that_are_not_text_grids_raise_format_error(tmp_path, data, reason
 
 
 BIRDS = ["Turdus merula", 'say "hi"']
+CLICKS = [*BIRDS, "click"]  # the point tier's point too
 
 
 @pytest.mark.parametrize(
@@ -238,14 +408,21 @@ BIRDS = ["Turdus merula", 'say "hi"']
         # cut short (a copy that stopped, a full disk), in the middle of an interval
         (
             LONG_FORM[: LONG_FORM.index('text = "rödhake')],
-            BIRDS,
+            CLICKS,
             49,
             "the file ends early: interval text missing",
         ),
-        (LONG_FORM.split("item [3]")[0], BIRDS, 40, "the file ends early: tier class missing"),
+        (LONG_FORM.split("item [3]")[0], CLICKS, 40, "the file ends early: tier class missing"),
+        # in the middle of a point
+        (
+            LONG_FORM[: LONG_FORM.index('mark = "click"')],
+            BIRDS,
+            39,
+            "the file ends early: point mark missing",
+        ),
         (
             LONG_FORM.replace('text = "rödhake é"', 'text = "rödhake é'),
-            BIRDS,
+            CLICKS,
             49,
             "a quoted text never ends",
         ),
@@ -261,6 +438,12 @@ BIRDS = ["Turdus merula", 'say "hi"']
             BIRDS,
             32,
             "unknown tier class 'PointTier'",
+        ),
+        (
+            LONG_FORM.replace('mark = "click"', "mark = click"),
+            BIRDS,
+            39,
+            "point mark should be a quoted text, not click",
         ),
     ],
 )
@@ -320,21 +503,66 @@ def test_labels_praatio_cannot_read_back_are_refused(tmp_path, label, short, rea
         textgrid.write([LabelEvent("", 0, 1, label)], tmp_path / "r.TextGrid", short=short)
     textgrid.write([LabelEvent("", 0, 1, label)], tmp_path / "r.TextGrid", short=not short)
     assert [e.label for e in textgrid.read(tmp_path / "r.TextGrid").events] == [label]
+    # The same for a point's mark.
+    with pytest.raises(ValueError, match=reason):
+        textgrid.write([LabelEvent("", 1, 1, label)], tmp_path / "p.TextGrid", short=short)
+    textgrid.write([LabelEvent("", 1, 1, label)], tmp_path / "p.TextGrid", short=not short)
+    assert [e.label for e in textgrid.read(tmp_path / "p.TextGrid").events] == [label]
 
 
 @pytest.mark.parametrize("short", [False, True])
 def test_praatio_reads_what_we_write(tmp_path, random_events, short):
     # Many TextGrid tools read through praatio: what tfstudio writes must parse there too.
-    from praatio.utilities import textgrid_io
+    from praatio import textgrid as praatio_textgrid
 
-    events = random_events(3, 30, zero_length=False)
+    events = random_events(3, 30)  # points too, one with a quote in its mark
+    events.append(next(e for e in events if e.onset == e.offset))  # two points at one time
     path = tmp_path / "r.TextGrid"
     textgrid.write(events, path, short=short)
-    grid = textgrid_io.parseTextgridStr(
-        path.read_text(encoding="utf-8"), includeEmptyIntervals=False
-    )
-    found = sorted((float(s), float(e), t) for tier in grid["tiers"] for s, e, t in tier["entries"])
-    assert found == sorted((e.onset, e.offset, e.label) for e in events)
+    # praatio's own opener, which refuses a grid with two tiers of one name.
+    grid = praatio_textgrid.openTextgrid(str(path), includeEmptyIntervals=False)
+    found = []
+    for tier in grid.tiers:
+        for entry in tier.entries:
+            if tier.tierType == "TextTier":
+                time, mark = entry
+                # praatio's long-form reader leaves a point's doubled quotes doubled (so it
+                # reads Praat's own files); its short-form reader undoes them.
+                mark = mark if short else mark.replace('""', '"')
+                found.append((float(time), float(time), mark, tier.name))
+            else:
+                found.append((float(entry[0]), float(entry[1]), entry[2], tier.name))
+    ours = textgrid.read(path).events
+    assert sorted(found) == sorted((e.onset, e.offset, e.label, e.tier) for e in ours)
+    assert sorted(f[:3] for f in found) == sorted((e.onset, e.offset, e.label) for e in events)
+    assert any(tier.tierType == "TextTier" for tier in grid.tiers)
+
+
+@pytest.mark.parametrize("short", [False, True])
+def test_praat_reads_what_we_write(tmp_path, random_events, short):
+    # Praat itself, through parselmouth where it is installed (it is not a dependency).
+    parselmouth = pytest.importorskip("parselmouth")
+    from parselmouth.praat import call
+
+    events = random_events(4, 30)  # points too, one with a quote in its mark
+    events.append(next(e for e in events if e.onset == e.offset))  # two points at one time
+    path = tmp_path / "r.TextGrid"
+    textgrid.write(events, path, short=short)
+    grid = parselmouth.read(str(path))
+    found = []
+    for tier in range(1, call(grid, "Get number of tiers") + 1):
+        if call(grid, "Is interval tier", tier):
+            for k in range(1, call(grid, "Get number of intervals", tier) + 1):
+                label = call(grid, "Get label of interval", tier, k)
+                if label:
+                    start = call(grid, "Get start time of interval", tier, k)
+                    end = call(grid, "Get end time of interval", tier, k)
+                    found.append((start, end, label))
+        else:
+            for k in range(1, call(grid, "Get number of points", tier) + 1):
+                time = call(grid, "Get time of point", tier, k)
+                found.append((time, time, call(grid, "Get label of point", tier, k)))
+    assert sorted(found) == sorted((e.onset, e.offset, e.label) for e in events)
 
 
 def test_one_tier_in_is_one_tier_out(tmp_path):
@@ -364,17 +592,274 @@ def test_one_tier_in_is_one_tier_out(tmp_path):
     assert re.findall(r'name = "(.*)"', out.read_text(encoding="utf-8")) == ["the", "bird", "sings"]
 
 
-def test_a_grid_of_point_tiers_only_gives_warnings_and_no_events(tmp_path):
+def test_a_grid_of_point_tiers_only_gives_their_points(tmp_path):
+    # Blank marks are skipped, as empty intervals are; the marks are stripped.
     grid = (
         'File type = "ooTextFile"\nObject class = "TextGrid"\n\n0\n3\n<exists>\n2\n'
-        '"TextTier"\n"clicks"\n0\n3\n1\n1.5\n"click"\n'
+        '"TextTier"\n"clicks"\n0\n3\n3\n1.5\n" click "\n2\n"  "\n2.5\n"pulse"\n'
         '"TextTier"\n"peaks"\n0\n3\n0\n'
     )
     path = tmp_path / "points.TextGrid"
     path.write_text(grid, encoding="utf-8")
     result = textgrid.read(path)
-    assert result.events == [] and result.issues == []
-    assert [w.reason for w in result.warnings] == [
-        "point tier 'clicks' ignored: only interval tiers hold events",
-        "point tier 'peaks' ignored: only interval tiers hold events",
+    assert result.issues == [] and result.warnings == []
+    assert result.events == [
+        LabelEvent("", 1.5, 1.5, "click", tier="clicks"),
+        LabelEvent("", 2.5, 2.5, "pulse", tier="clicks"),
+    ]
+
+
+BAD_POINT_TIER = """File type = "ooTextFile"
+Object class = "TextGrid"
+
+xmin = 0
+xmax = 3
+tiers? <exists>
+size = 1
+item []:
+    item [1]:
+        class = "TextTier"
+        name = "clicks"
+        xmin = 0
+        xmax = 3
+        points: size = 4
+        points [1]:
+            number = 0.5
+            mark = "click"
+        points [2]:
+            number = TIME
+            mark = "MARK"
+        points [3]:
+            number = 1.5
+            mark = "pulse"
+        points [4]:
+            number = 2.5
+            mark = "click"
+"""
+
+
+@pytest.mark.parametrize(
+    ("time", "mark", "reason"),
+    [
+        ("-1.0", "click", "time -1.0 is negative"),
+        ("nan", "click", "time 'nan' is not a number"),
+        ("inf", "click", "time 'inf' is not a number"),
+        ("1e999", "click", "time '1e999' is not a finite number"),
+        ("1", "two\nlines", "class name 'two\\nlines' contains a line break"),
+        ("1", "x" * 300, "is 300 characters long"),
+    ],
+)
+def test_a_bad_point_costs_only_itself(tmp_path, time, mark, reason):
+    path = tmp_path / "rec.TextGrid"
+    path.write_text(BAD_POINT_TIER.replace("TIME", time).replace("MARK", mark), encoding="utf-8")
+    result = textgrid.read(path)
+    assert [(e.onset, e.label) for e in result.events] == [
+        (0.5, "click"),
+        (1.5, "pulse"),
+        (2.5, "click"),
+    ]
+    [issue] = result.issues
+    assert issue.line == 19  # the point's time
+    assert issue.reason.startswith("tier 'clicks', point 2: ") and reason in issue.reason
+
+
+def test_a_point_on_a_line_that_is_not_utf8_costs_only_itself(tmp_path):
+    data = BAD_POINT_TIER.replace("TIME", "1").replace("MARK", "click").encode("utf-8")
+    data = data.replace(b'mark = "pulse"', b'mark = "puls\xe9"')  # Latin-1, not UTF-8
+    path = write_bytes(tmp_path, data)
+    result = textgrid.read(path)
+    assert [(e.onset, e.label) for e in result.events] == [
+        (0.5, "click"),
+        (1, "click"),
+        (2.5, "click"),
+    ]
+    [issue] = result.issues
+    assert (issue.line, issue.reason.split(";")[0]) == (
+        22,
+        "tier 'clicks', point 3: not UTF-8 text (byte 0xe9 at column 25)",
+    )
+
+
+# What Praat 6.1.38 itself writes (through parselmouth: "Save as text file" and "Save as short
+# text file"): an interval tier and two point tiers, one with the interval tier's name (Praat
+# allows that), points at the grid's start and end, a doubled quote.
+PRAAT_LONG = _padded(
+    '''File type = "ooTextFile"
+Object class = "TextGrid"
+
+xmin = 0
+xmax = 3.5
+tiers? <exists>
+size = 3
+item []:
+    item [1]:
+        class = "IntervalTier"
+        name = "birds"
+        xmin = 0
+        xmax = 3.5
+        intervals: size = 3
+        intervals [1]:
+            xmin = 0
+            xmax = 0.3
+            text = ""
+        intervals [2]:
+            xmin = 0.3
+            xmax = 1.25
+            text = "Turdus merula"
+        intervals [3]:
+            xmin = 1.25
+            xmax = 3.5
+            text = ""
+    item [2]:
+        class = "TextTier"
+        name = "clicks"
+        xmin = 0
+        xmax = 3.5
+        points: size = 2
+        points [1]:
+            number = 0.25
+            mark = "say ""hi"""
+        points [2]:
+            number = 1.5
+            mark = "click"
+    item [3]:
+        class = "TextTier"
+        name = "birds"
+        xmin = 0
+        xmax = 3.5
+        points: size = 2
+        points [1]:
+            number = 0
+            mark = "start"
+        points [2]:
+            number = 3.5
+            mark = "end"
+'''
+)
+
+PRAAT_SHORT = '''File type = "ooTextFile"
+Object class = "TextGrid"
+
+0
+3.5
+<exists>
+3
+"IntervalTier"
+"birds"
+0
+3.5
+3
+0
+0.3
+""
+0.3
+1.25
+"Turdus merula"
+1.25
+3.5
+""
+"TextTier"
+"clicks"
+0
+3.5
+2
+0.25
+"say ""hi"""
+1.5
+"click"
+"TextTier"
+"birds"
+0
+3.5
+2
+0
+"start"
+3.5
+"end"
+'''
+
+# What praatio 6.2 writes for a point tier (Textgrid.save, long_textgrid and short_textgrid).
+PRAATIO_LONG = _padded(
+    """File type = "ooTextFile"
+Object class = "TextGrid"
+
+xmin = 0
+xmax = 3.5
+tiers? <exists>
+size = 1
+item []:
+    item [1]:
+        class = "TextTier"
+        name = "clicks"
+        xmin = 0
+        xmax = 3.5
+        points: size = 2
+        points [1]:
+            number = 0.25
+            mark = "click"
+        points [2]:
+            number = 1.5
+            mark = "pulse"
+"""
+)
+
+PRAATIO_SHORT = """File type = "ooTextFile"
+Object class = "TextGrid"
+
+0
+3.5
+<exists>
+1
+"TextTier"
+"clicks"
+0
+3.5
+2
+0.25
+"click"
+1.5
+"pulse"
+"""
+
+PRAAT_EVENTS = [
+    (0.3, 1.25, "Turdus merula", "birds"),
+    (0.25, 0.25, 'say "hi"', "clicks"),
+    (1.5, 1.5, "click", "clicks"),
+    (0.0, 0.0, "start", "birds"),
+    (3.5, 3.5, "end", "birds"),
+]
+PRAATIO_EVENTS = [(0.25, 0.25, "click", "clicks"), (1.5, 1.5, "pulse", "clicks")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (PRAAT_LONG, PRAAT_EVENTS),
+        (PRAAT_SHORT, PRAAT_EVENTS),
+        (PRAATIO_LONG, PRAATIO_EVENTS),
+        (PRAATIO_SHORT, PRAATIO_EVENTS),
+    ],
+    ids=["praat-long", "praat-short", "praatio-long", "praatio-short"],
+)
+def test_point_tiers_as_praat_and_praatio_write_them(tmp_path, text, expected):
+    # Praat saves text files as UTF-16 when they hold other than ASCII; these are ASCII.
+    result = textgrid.read(write_bytes(tmp_path, text.encode("utf-8")))
+    assert result.issues == [] and result.warnings == []
+    assert [(e.onset, e.offset, e.label, e.tier) for e in result.events] == expected
+
+
+def test_a_praat_grid_with_a_point_tier_named_as_an_interval_tier_writes_both(tmp_path):
+    # Praat allows two tiers of one name; praatio refuses such a grid, so the points' tier is
+    # written as "birds (2)": every label, time and the tier order stay.
+    events = textgrid.read(write_bytes(tmp_path, PRAAT_LONG.encode("utf-8"))).events
+    out = tmp_path / "out.TextGrid"
+    textgrid.write(events, out, duration=3.5)
+    text = out.read_text(encoding="utf-8")
+    assert re.findall(r'class = "(\w+)" \n\s+name = "(.*)"', text) == [
+        ("IntervalTier", "birds"),
+        ("TextTier", "clicks"),
+        ("TextTier", "birds (2)"),
+    ]
+    assert [(e.onset, e.offset, e.label) for e in textgrid.read(out).events] == [
+        event[:3] for event in PRAAT_EVENTS
     ]

@@ -354,8 +354,8 @@ def test_settings_lead_to_the_compute_device_and_cache(window, qtbot):
 
 
 def test_an_export_that_leaves_events_out_lists_them(window, qtbot, tmp_path):
-    """A zero-length label cannot go into a TextGrid: the export says so, as the command line
-    does (exit 3), instead of dropping it quietly."""
+    """A label after its recording's end has no place in its TextGrid: the export says so, as
+    the command line does (exit 3), instead of dropping it quietly."""
     from PySide6.QtCore import QTimer
 
     from tests.qt.conftest import read_report_when_shown
@@ -363,13 +363,16 @@ def test_an_export_that_leaves_events_out_lists_them(window, qtbot, tmp_path):
     ws = window.workspace
     rec = ws.recordings()[0]
     bird = next(c for c in ws.classes() if c.name == "bird")
-    ws.project.add_event(rec.id, bird.id, 2.0, 2.0)  # e.g. imported from a point-like row
+    after = rec.duration + 2
+    ws.project.add_event(rec.id, bird.id, after, after + 1)  # e.g. from a longer copy's labels
+    ws.project.add_event(rec.id, bird.id, 2.0, 2.0)  # a point: goes out on a TextTier
     ws.project.add_event(rec.id, bird.id, 3.0, 4.0)
     seen: list[str] = []
     QTimer.singleShot(0, lambda: read_report_when_shown(seen))
     written = window.export("textgrid", "labels", tmp_path / "grids")
     assert len(written) == len(ws.recordings())
-    assert seen and rec.name in seen[0] and "zero-length" in seen[0] and "2" in seen[0]
+    assert seen and rec.name in seen[0] and "after the recording's end" in seen[0]
     assert "1 event(s) left out" in window.statusBar().currentMessage()
     grid = next(p for p in written if p.stem == Path(rec.name).stem).read_text()
-    assert "bird" in grid  # the 3–4 s label went out
+    assert 'xmin = 3.0 \n            xmax = 4.0 \n            text = "bird"' in grid
+    assert 'number = 2.0 \n            mark = "bird"' in grid

@@ -125,9 +125,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="export labels or detections",
         description=f"Write labels or detections. {', '.join(ONE_FILE_FORMATS)} write one file "
         f"(or stdout: -o -); {', '.join(PER_RECORDING_FORMATS)} write a folder with one file per "
-        "recording. Exit status 3 when events the format cannot hold were left out (a "
-        "zero-length event has no TextGrid interval), each named on stderr with its recording "
-        "and time.",
+        "recording. Exit status 3 when events the format cannot hold were left out (a TextGrid "
+        "spans its recording: an event starting after the recording's end has no place in it), "
+        "each named on stderr with its recording and time.",
     )
     p.add_argument("project", metavar="PROJECT")
     p.add_argument("--format", required=True, choices=sorted(FORMATS))
@@ -397,8 +397,9 @@ def cmd_export(args: argparse.Namespace) -> int:
                     "output": str(where),
                     "files": [str(path) for path in written],
                     "events": written_events,
-                    # Events the format cannot hold (a zero-length event has no TextGrid
-                    # interval), left out, and events changed to fit it (cut at the end).
+                    # Events the format cannot hold (one starting after its recording's end
+                    # has no place in a TextGrid), left out, and events changed to fit it (cut
+                    # at the end).
                     "skipped": [Problem(line).to_dict() for line in skipped],
                     "warnings": [Problem(line).to_dict() for line in warnings],
                     "exit_code": code,

@@ -1,26 +1,30 @@
 """Praat TextGrid (long or short text form), one file per recording.
 
 Import: every non-empty interval of every IntervalTier is an event labelled by the interval's
-text (stripped), whatever the tier is called, and carrying the tier's name, in the file's
-order (tier by tier); point tiers
-(TextTier) hold no intervals and are skipped with one warning each (not a problem).
+text (stripped), and every point of every TextTier with a non-blank mark a zero-length event
+(onset = offset = the point's time) labelled by the mark, whatever the tier is called; each
+carries its tier's name, in the file's order (tier by tier).
 Files may be UTF-8 (BOM optional) or UTF-16 as Praat writes it. The reader is a tokenizer of
 Praat's text format (quoted strings with doubled quotes, numbers, ``<exists>`` flags; the
 long form's ``name =`` words and ``[n]`` indices are skipped), so every problem is reported
 with its line: a negative, ``nan`` or ``inf`` time, a reversed interval, a label that cannot
-be a class name or a line that is not UTF-8 costs that interval only. A grid whose structure
-breaks (cut short, a value of the wrong kind) keeps the events read before the break, with
-one issue at its line; one that breaks before its first event is refused.
+be a class name or a line that is not UTF-8 costs that interval or point only. A grid whose
+structure breaks (cut short, a value of the wrong kind) keeps the events read before the
+break, with one issue at its line; one that breaks before its first event is refused.
 
 Export: events that carry a tier name (read from a TextGrid) go to that tier, so one tier in
-is one tier out; the others get one IntervalTier per class, named by the class. Each tier lists
-its events with empty intervals in the gaps; events of a tier that overlap go to extra tiers
-``name (2)``, ``name (3)`` … Because labels come from interval texts, those tiers read back as
-the same events and the round trip is exact. A TextGrid interval cannot have zero length, so zero-length events are
-refused with a ValueError rather than silently dropped or stretched; so are the few labels
-praatio (which many TextGrid tools read with) cannot read back in the form asked for
-(``intervals [`` in the long form, a quoted tier type in the short form): the message names
-the other form, which ``write(short=...)`` and ``tfstudio export --textgrid-form`` choose.
+is one tier out; the others get a tier per class, named by the class. Events with a length
+go to IntervalTiers, with empty intervals in the gaps; zero-length events are the points of
+TextTiers (Praat's point tiers: call onsets, clicks, pitch marks). Events of a tier that
+overlap, and points at one time (Praat holds one point per time in a tier), go to extra tiers
+``name (2)``, ``name (3)`` …, and so does the second kind of a name that has both intervals and
+points: no two tiers of a file share a name (Praat allows it, praatio refuses such a grid).
+Because labels come from interval texts and point marks, those tiers read back as the same
+events and the round trip is exact.
+Labels praatio (which many TextGrid tools read with) cannot read back in the form asked for
+(``intervals [`` in the long form, a quoted tier type in the short form) are refused with a
+ValueError: the message names the other form, which ``write(short=...)`` and
+``tfstudio export --textgrid-form`` choose.
 """
 
 from __future__ import annotations
@@ -51,7 +55,8 @@ FORMS = ("long", "short")  # the text forms write() offers (short=True for the s
 
 
 def read(path: Path) -> ParseResult:
-    """Events from a long- or short-form text TextGrid; bad intervals become issues."""
+    """Events from a long- or short-form text TextGrid; bad intervals and points become
+    issues."""
     path = Path(path)
     bad_lines: dict[int, str] = {}
     text = read_text(path, bad_lines=bad_lines)
@@ -104,11 +109,10 @@ def _read_tier(tokens: _Tokens, bad_lines: dict[int, str], result: ParseResult) 
     tokens.value("tier xmax")
     size = tokens.count("tier size")
     if kind.value == "TextTier":
-        for _ in range(size):
-            tokens.value("point time")
-            tokens.string("point mark")
-        reason = f"point tier {name!r} ignored: only interval tiers hold events"
-        result.warnings.append(ParseIssue(path, kind.line, reason))
+        for number in range(1, size + 1):
+            time = tokens.value("point time")
+            mark = tokens.string("point mark")
+            _add(tokens, bad_lines, result, name, f"point {number}", time, None, mark)
         return
     if kind.value != "IntervalTier":
         raise _Broken(path, kind.line, f"unknown tier class {kind.value!r}")
@@ -116,26 +120,43 @@ def _read_tier(tokens: _Tokens, bad_lines: dict[int, str], result: ParseResult) 
         start = tokens.value("interval xmin")
         end = tokens.value("interval xmax")
         label = tokens.string("interval text")
-        where = f"tier {name!r}, interval {number}"
-        spanned = range(start.line, tokens.line + 1)
-        bad = next((bad_lines[n] for n in spanned if n in bad_lines), None)
-        try:
-            if bad is not None:
-                raise ValueError(bad)
+        _add(tokens, bad_lines, result, name, f"interval {number}", start, end, label)
+
+
+def _add(
+    tokens: _Tokens,
+    bad_lines: dict[int, str],
+    result: ParseResult,
+    tier: str,
+    what: str,
+    start: _Token,
+    end: _Token | None,
+    label: _Token,
+) -> None:
+    """One interval (``end`` given) or point (onset = offset) as an event, unless its text is
+    blank (the gaps between events); a bad one costs itself only, reported at its first line."""
+    spanned = range(start.line, tokens.line + 1)
+    bad = next((bad_lines[n] for n in spanned if n in bad_lines), None)
+    try:
+        if bad is not None:
+            raise ValueError(bad)
+        if end is None:
+            onset = offset = parse_number(start.value, "time")
+        else:
             onset = parse_number(start.value, "xmin")
             offset = parse_number(end.value, "xmax")
             if offset < onset:
                 raise ValueError(
                     f"xmax {format_number(offset)} is before xmin {format_number(onset)}"
                 )
-            text = label.value.strip()
-            if not text:
-                continue  # the gaps between events
-            check_class_name(text)
-        except ValueError as exc:
-            result.issues.append(ParseIssue(path, start.line, f"{where}: {exc}"))
-            continue
-        result.events.append(LabelEvent("", onset, offset, text, tier=name))
+        text = label.value.strip()
+        if not text:
+            return
+        check_class_name(text)
+    except ValueError as exc:
+        result.issues.append(ParseIssue(tokens.path, start.line, f"tier {tier!r}, {what}: {exc}"))
+        return
+    result.events.append(LabelEvent("", onset, offset, text, tier=tier))
 
 
 class _Broken(FormatError):
@@ -259,8 +280,9 @@ def write(
     duration: float | None = None,
     short: bool = False,
 ) -> None:
-    """Write a TextGrid spanning ``duration`` seconds (default: the last offset)."""
-    check_writable(events, NAME, tab_separated=False, allow_zero_length=False)
+    """Write a TextGrid spanning ``duration`` seconds (default: the last offset): events in
+    IntervalTiers, zero-length ones as points of TextTiers."""
+    check_writable(events, NAME, tab_separated=False)
     for e in events:
         problem = _unreadable(e.label, short)
         if problem:
@@ -275,7 +297,7 @@ def write(
             f"{format_number(duration)} s"
         )
     xmax = end if duration is None else float(duration)
-    tiers = [(name, _intervals(lane, xmax)) for name, lane in _tiers(events)]
+    tiers = _tiers(events)
     text = _short_form(tiers, xmax) if short else _long_form(tiers, xmax)
     write_text(path, text)
 
@@ -296,26 +318,44 @@ def _unreadable(label: str, short: bool) -> str | None:
     return None
 
 
-def _tiers(events: Sequence[LabelEvent]) -> list[tuple[str, list[LabelEvent]]]:
-    """Tiers as (name, events) with no overlap inside a tier: an event's own tier name, else
-    its class; in order of appearance."""
-    lanes: dict[str, list[list[LabelEvent]]] = {}
+@dataclass
+class _Tier:
+    name: str
+    points: bool  # a TextTier of zero-length events, else an IntervalTier
+    events: list[LabelEvent]
+
+
+def _tiers(events: Sequence[LabelEvent]) -> list[_Tier]:
+    """Tiers with no overlap inside one, named by an event's own tier name, else its class, in
+    order of appearance: an IntervalTier for events with a length, a TextTier for zero-length
+    ones. Events that overlap (points at one time: Praat allows one point per time in a tier)
+    go to extra tiers ``name (2)``, ``name (3)`` …, and so does the kind of a name met second
+    when it has both intervals and points: praatio (and tools built on it) refuses a grid with
+    two tiers of one name."""
+    lanes: dict[tuple[str, bool], list[list[LabelEvent]]] = {}
     for e in events:
-        lanes.setdefault(e.tier or e.label, [])
+        lanes.setdefault((e.tier or e.label, e.offset == e.onset), [])
     for e in sorted(events, key=lambda e: (e.onset, e.offset)):
-        for lane in lanes[e.tier or e.label]:
-            if lane[-1].offset <= e.onset:
+        points = e.offset == e.onset
+        for lane in lanes[e.tier or e.label, points]:
+            if (lane[-1].offset < e.onset) if points else (lane[-1].offset <= e.onset):
                 lane.append(e)
                 break
         else:
-            lanes[e.tier or e.label].append([e])
-    # Tier names are cosmetic (labels come from interval texts), and praatio cannot read a
-    # tier name with a line break, so whitespace runs in names become single spaces.
-    return [
-        (" ".join(name.split()) + ("" if k == 0 else f" ({k + 1})"), lane)
-        for name, named_lanes in lanes.items()
-        for k, lane in enumerate(named_lanes)
-    ]
+            lanes[e.tier or e.label, points].append([e])
+    tiers: list[_Tier] = []
+    taken: set[str] = set()
+    for (name, points), named_lanes in lanes.items():
+        # Tier names are cosmetic (labels come from interval texts and marks), and praatio
+        # cannot read a tier name with a line break, so whitespace runs become single spaces.
+        base = " ".join(name.split())
+        for lane in named_lanes:
+            k = 1
+            while (tier_name := base if k == 1 else f"{base} ({k})") in taken:
+                k += 1
+            taken.add(tier_name)
+            tiers.append(_Tier(tier_name, points, lane))
+    return tiers
 
 
 def _intervals(lane: list[LabelEvent], xmax: float) -> list[tuple[float, float, str]]:
@@ -340,19 +380,29 @@ _LONG_FORM_MARKERS = re.compile(r"(item|intervals|points) ?\[")
 _HEADER = 'File type = "ooTextFile"\nObject class = "TextGrid"\n\n'
 
 
-def _long_form(tiers: list[tuple[str, list[tuple[float, float, str]]]], xmax: float) -> str:
+def _long_form(tiers: list[_Tier], xmax: float) -> str:
     end = format_time(xmax)
     out = [_HEADER, f"xmin = 0.0 \nxmax = {end} \ntiers? <exists> \nsize = {len(tiers)} \n"]
     out.append("item []: \n")
-    for number, (name, intervals) in enumerate(tiers, start=1):
+    for number, tier in enumerate(tiers, start=1):
         out.append(
             f"    item [{number}]:\n"
-            f'        class = "IntervalTier" \n'
-            f"        name = {_quote(name)} \n"
+            f'        class = "{"TextTier" if tier.points else "IntervalTier"}" \n'
+            f"        name = {_quote(tier.name)} \n"
             f"        xmin = 0.0 \n"
             f"        xmax = {end} \n"
-            f"        intervals: size = {len(intervals)} \n"
         )
+        if tier.points:
+            out.append(f"        points: size = {len(tier.events)} \n")
+            for k, e in enumerate(tier.events, start=1):
+                out.append(
+                    f"        points [{k}]:\n"
+                    f"            number = {format_time(e.onset)} \n"
+                    f"            mark = {_quote(e.label)} \n"
+                )
+            continue
+        intervals = _intervals(tier.events, xmax)
+        out.append(f"        intervals: size = {len(intervals)} \n")
         for k, (start, stop, label) in enumerate(intervals, start=1):
             out.append(
                 f"        intervals [{k}]:\n"
@@ -363,11 +413,17 @@ def _long_form(tiers: list[tuple[str, list[tuple[float, float, str]]]], xmax: fl
     return "".join(out)
 
 
-def _short_form(tiers: list[tuple[str, list[tuple[float, float, str]]]], xmax: float) -> str:
+def _short_form(tiers: list[_Tier], xmax: float) -> str:
     end = format_time(xmax)
     out = [_HEADER, f"0.0\n{end}\n<exists>\n{len(tiers)}\n"]
-    for name, intervals in tiers:
-        out.append(f'"IntervalTier"\n{_quote(name)}\n0.0\n{end}\n{len(intervals)}\n')
+    for tier in tiers:
+        if tier.points:
+            out.append(f'"TextTier"\n{_quote(tier.name)}\n0.0\n{end}\n{len(tier.events)}\n')
+            for e in tier.events:
+                out.append(f"{format_time(e.onset)}\n{_quote(e.label)}\n")
+            continue
+        intervals = _intervals(tier.events, xmax)
+        out.append(f'"IntervalTier"\n{_quote(tier.name)}\n0.0\n{end}\n{len(intervals)}\n')
         for start, stop, label in intervals:
             out.append(f"{format_time(start)}\n{format_time(stop)}\n{_quote(label)}\n")
     return "".join(out)

@@ -784,8 +784,9 @@ class MainWindow(QMainWindow):
         where = written[0] if len(written) == 1 else out
         self.statusBar().showMessage(f"Exported {len(written)} file(s) to {where}", 8000)
         if skipped or warnings:
-            # What the format could not carry (a zero-length event in a TextGrid) or had to
-            # change is said, as the command line says it (and exits 3), never dropped quietly.
+            # What the format could not carry (a label after its recording's end in a TextGrid)
+            # or had to change is said, as the command line says it (and exits 3), never dropped
+            # quietly.
             summary = (
                 f"Exported {len(written)} file(s) to {where}. {len(skipped)} event(s) left "
                 f"out, {len(warnings)} changed to fit the {fmt} format."
