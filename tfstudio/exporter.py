@@ -24,9 +24,9 @@ SOURCES = ("labels", "detections")
 TEXTGRID_END_TOLERANCE_S = 0.01
 # Formats whose confidence column marks a detection on import: a label export leaves it out,
 # so accepted detections come back as labels, not as detections to review again.
-CONFIDENCE_MARKS_DETECTIONS = frozenset({"audacity", "raven", "dcase", "audition"})
+CONFIDENCE_MARKS_DETECTIONS = frozenset({"audacity", "raven", "dcase", "audition", "birdnet"})
 # Formats with no place for an event's frequency band: its times go out without it, said.
-NO_FREQUENCIES = frozenset({"dcase", "labelstudio", "audition", "reaper"})
+NO_FREQUENCIES = frozenset({"dcase", "labelstudio", "audition", "reaper", "birdnet"})
 # Formats with no place for a detection's confidence (nor for being a detection): exported
 # detections go out as plain events, said, and read back as labels.
 NO_CONFIDENCE = frozenset({"textgrid", "sonicvisualiser", "reaper"})
@@ -348,7 +348,7 @@ def _say_confidences_dropped(project: Project, fmt: str, warnings: list[str]) ->
         scored,
         f"detection(s) written without their confidence, which {fmt} files cannot hold: "
         "imported again they are labels, not detections (audacity, raven, dcase, audition, "
-        "labelstudio, soundevent and json keep it)",
+        "birdnet, labelstudio, soundevent and json keep it)",
         warnings,
     )
 
