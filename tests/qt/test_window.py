@@ -190,6 +190,55 @@ def test_class_management_through_the_palette(window, monkeypatch):
     assert window.palette_widget.list.count() == 3
 
 
+def test_a_class_name_with_an_ampersand_reads_as_typed_in_the_classes_menu(window, qtbot):
+    """The seeded walk (seed 2, step 91) renamed a class "a & b": its context menu offered
+    "Merge “a  b” into" and "Delete “a  b”…" (Qt took the "&" for a shortcut marker and drew
+    none), and the merge submenu listed it so."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QContextMenuEvent
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    palette = window.palette_widget
+    assert palette.add_class("Tom & Jerry") is not None
+    listing = palette.list
+    row = next(r for r in range(listing.count()) if "Tom & Jerry" in listing.item(r).text())
+    bird = next(r for r in range(listing.count()) if "bird" in listing.item(r).text())
+    shown: dict[str, list[str]] = {}
+
+    def as_drawn(menu: QMenu) -> list[str]:
+        # What QMenu draws: "&&" is an "&", a lone "&" marks the next letter and is not drawn.
+        return [
+            a.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+            for a in menu.actions()
+            if not a.isSeparator()
+        ]
+
+    def read(key: str) -> None:
+        menu = QApplication.activePopupWidget()
+        if not isinstance(menu, QMenu):
+            QTimer.singleShot(20, lambda: read(key))
+            return
+        shown[key] = as_drawn(menu)
+        merge = next((a.menu() for a in menu.actions() if a.menu() and "Merge" in a.text()), None)
+        if merge is not None:
+            shown[f"{key} merge"] = as_drawn(merge)
+        menu.close()
+
+    for key, r in (("own", row), ("bird's", bird)):
+        QTimer.singleShot(0, lambda key=key: read(key))
+        viewport = listing.viewport()
+        pos = listing.visualItemRect(listing.item(r)).center()
+        qtbot.mouseMove(viewport, pos)
+        QApplication.sendEvent(
+            viewport,
+            QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, viewport.mapToGlobal(pos)),
+        )
+    assert "Rename “Tom & Jerry”…" in shown["own"]
+    assert "Merge “Tom & Jerry” into" in shown["own"]
+    assert "Delete “Tom & Jerry”…" in shown["own"]
+    assert "Tom & Jerry" in shown["bird's merge"]
+
+
 def test_browser_filters_by_name_and_state(window):
     ws, browser = window.workspace, window.browser
     ws.add_event(1.0, 2.0)

@@ -160,8 +160,10 @@ class ClassPalette(QWidget):
         menu.addAction("Add class…", self.ask_add_class)
         if cls is None:
             return
+        # Class names are the user's: an "&" in one is text, not a shortcut marker.
+        name = cls.name.replace("&", "&&")
         menu.addSeparator()
-        menu.addAction(f"Rename “{cls.name}”…", lambda: self.ask_rename(cls))
+        menu.addAction(f"Rename “{name}”…", lambda: self.ask_rename(cls))
         menu.addAction("Change colour…", lambda: self.ask_color(cls))
         hotkeys = menu.addMenu("Hotkey")
         for key in (*HOTKEYS, None):
@@ -170,13 +172,15 @@ class ClassPalette(QWidget):
             action.setChecked(cls.hotkey == key)
         others = [c for c in self.workspace.classes() if c.id != cls.id]
         if others:
-            merge = menu.addMenu(f"Merge “{cls.name}” into")
+            merge = menu.addMenu(f"Merge “{name}” into")
             for other in others:
                 merge.addAction(
-                    swatch(other.color), other.name, lambda o=other: self.ask_merge(cls, o)
+                    swatch(other.color),
+                    other.name.replace("&", "&&"),
+                    lambda o=other: self.ask_merge(cls, o),
                 )
         menu.addSeparator()
-        menu.addAction(f"Delete “{cls.name}”…", lambda: self.ask_delete(cls))
+        menu.addAction(f"Delete “{name}”…", lambda: self.ask_delete(cls))
 
     def ask_add_class(self) -> None:
         name, ok = QInputDialog.getText(self, "Add class", "Name of the new class:")
