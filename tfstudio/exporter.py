@@ -15,7 +15,7 @@ from typing import Any
 from tfstudio import __version__
 from tfstudio.formats import LabelEvent, get_format, textgrid
 from tfstudio.formats.base import format_number, write_lines
-from tfstudio.store import Event, Project, Recording, recording_names
+from tfstudio.store import Event, Project, Recording, recording_names, shown_names
 
 SOURCES = ("labels", "detections")
 # A TextGrid export cuts an event ending after its recording at the end, with a warning; up
@@ -227,6 +227,7 @@ def export_labels(
                 exists=True,
             )
         out.parent.mkdir(parents=True, exist_ok=True)
+        shown = shown_names(recordings)  # how messages name them
         with _staged_folder(out) as staged:
             for rec in recordings:
                 stored = project.iter_events(source, recording_ids=[rec.id], tier_order=tier_order)
@@ -235,7 +236,7 @@ def export_labels(
                 path.parent.mkdir(exist_ok=True)
                 try:
                     if fmt == "textgrid":
-                        kept = _fit_textgrid(rec, rec_events, skipped, warnings)
+                        kept = _fit_textgrid(rec, shown[rec.id], rec_events, skipped, warnings)
                         module.write(
                             kept, path, duration=rec.duration, short=textgrid_form == "short"
                         )
@@ -248,7 +249,7 @@ def export_labels(
                 except ValueError as exc:
                     # Nothing is in place yet: the staged folder goes, the output stays as it
                     # was.
-                    raise ValueError(f"{rec.name}: {exc}") from None
+                    raise ValueError(f"{shown[rec.id]}: {exc}") from None
         return [out / name for name in names.values()]
 
 
@@ -366,6 +367,7 @@ def _say_per_recording(
 
 def _fit_textgrid(
     rec: Recording,
+    name: str,
     events: list[LabelEvent],
     skipped: list[str] | None,
     warnings: list[str] | None,
@@ -374,7 +376,8 @@ def _fit_textgrid(
     the recording is cut at its end, and a zero-length event (a point) up to
     :data:`TEXTGRID_END_TOLERANCE_S` after it is moved to it, said in ``warnings`` (a cut in
     full past that tolerance, where it is more than rounding); an event that starts at or after
-    the end (a point: further after it) is left out, said in ``skipped``."""
+    the end (a point: further after it) is left out, said in ``skipped``; ``name`` is how they
+    name the recording."""
     kept = []
     for e in events:
         point = e.offset == e.onset
@@ -382,7 +385,7 @@ def _fit_textgrid(
         if point and 0 < past <= TEXTGRID_END_TOLERANCE_S:
             if warnings is not None:
                 warnings.append(
-                    f"{rec.name}: zero-length {e.label!r} event at {e.onset} s, "
+                    f"{name}: zero-length {e.label!r} event at {e.onset} s, "
                     f"{past * 1000:.3g} ms after the recording ({rec.duration} s); moved to its "
                     "end in the TextGrid"
                 )
@@ -396,7 +399,7 @@ def _fit_textgrid(
                     else f"{e.label!r} event {e.onset}–{e.offset} s starts at or after"
                 )
                 skipped.append(
-                    f"{rec.name}: {what} the recording's end ({rec.duration} s); its TextGrid, "
+                    f"{name}: {what} the recording's end ({rec.duration} s); its TextGrid, "
                     "which spans the recording, cannot hold it"
                 )
             continue
@@ -404,13 +407,13 @@ def _fit_textgrid(
             past = e.offset - rec.duration
             if warnings is not None and past <= TEXTGRID_END_TOLERANCE_S:
                 warnings.append(
-                    f"{rec.name}: {e.label!r} event ends at {e.offset} s, "
+                    f"{name}: {e.label!r} event ends at {e.offset} s, "
                     f"{past * 1000:.3g} ms after the recording "
                     f"({rec.duration} s); cut at its end in the TextGrid"
                 )
             elif warnings is not None:
                 warnings.append(
-                    f"{rec.name}: {e.label!r} event {e.onset}–{e.offset} s ends "
+                    f"{name}: {e.label!r} event {e.onset}–{e.offset} s ends "
                     f"{format_number(round(past, 6))} s after the recording ({rec.duration} s); "
                     f"cut at its end in the TextGrid ({e.onset}–{rec.duration} s), the project's "
                     "label unchanged"

@@ -144,3 +144,14 @@ def test_every_format_round_trips_recordings_of_one_name(tmp_path, audio, fmt):
     again = new_project(tmp_path / "again", audio)
     assert main(["import", str(again), "--labels", str(out), "--format", fmt]) == 0
     assert labels_by_site(again) == expected
+
+
+def test_export_messages_name_the_recording_by_its_own_folder(tmp_path, audio):
+    project = new_project(tmp_path / "proj", audio)
+    with Project.open(project) as p:
+        bird = p.ensure_class("bird").id
+        (rec,) = [r for r in p.recordings() if r.path.endswith(f"site2/{HOURS[0]}")]
+        p.add_event(rec.id, bird, 5.0, 5.5)  # after the 4 s recording's end
+        skipped: list[str] = []
+        export_labels(p, "textgrid", tmp_path / "grids", skipped=skipped)
+    assert [line.split(":", 1)[0] for line in skipped] == [f"site2/{HOURS[0]}"]
