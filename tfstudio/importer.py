@@ -228,9 +228,11 @@ def import_audio(
     split: str | None = None,
     progress: Progress | None = None,
     report: ImportReport | None = None,
+    empty_folders: bool = True,
 ) -> ImportReport:
     """Register audio files and folders (recursively); bad files, file names that are not
-    UTF-8 and folders that cannot be read are reported, the rest kept."""
+    UTF-8 and folders that cannot be read are reported, the rest kept, and, with
+    ``empty_folders``, a folder without audio."""
     report = report if report is not None else ImportReport()
     given = []
     for path in map(Path, paths):
@@ -240,7 +242,7 @@ def import_audio(
         else:
             report.skipped.append(Problem(reason, path))
     files = list(scan(given, on_error=_folder_error(report.skipped)))
-    for folder in given:
+    for folder in given if empty_folders else ():
         if folder.is_dir() and not any(folder in f.parents for f in files):
             report.skipped.append(Problem(_no_audio_in(folder), folder))
     for done, path in enumerate(files, start=1):
@@ -251,6 +253,41 @@ def import_audio(
             _add_audio(project, path, split, report)
         if progress:
             progress(done, len(files))
+    return report
+
+
+def import_paths(
+    project: Project,
+    paths: Iterable[Path | str],
+    *,
+    audio: bool = True,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Audio and labels from a mix of files and folders, as dropped on the app's window: the
+    audio files, and the audio in the folders (recursively), first, so that labels find
+    their recordings; then the other files given (each a label file, or a problem saying why
+    not) and the label files in the folders (:func:`label_files`: BirdNET and Raven users
+    keep their tables beside their audio). Without ``audio`` only the labels. A folder with
+    neither audio nor label files is a reported skip."""
+    report = ImportReport()
+    given = [Path(p) for p in paths]
+    folders = [p for p in given if p.is_dir()]
+    sounds = [p for p in given if not p.is_dir() and p.suffix.lower() in AUDIO_SUFFIXES]
+    if audio and (sounds or folders):
+        import_audio(
+            project, [*sounds, *folders], progress=progress, report=report, empty_folders=False
+        )
+    labels = label_files([p for p in given if p not in sounds], report)
+    for folder in folders:
+        if not any(folder in f.parents for f in labels) and (
+            not audio or next(iter(scan([folder])), None) is None
+        ):
+            if audio:
+                report.skipped.append(Problem("no audio or label files in this folder", folder))
+            else:
+                report.label_issues.append(Problem("no label files in this folder", folder))
+    if labels:
+        import_labels(project, labels, progress=progress, report=report)
     return report
 
 
@@ -347,24 +384,42 @@ def _changed(project: Project, result: AddResult, duration: float, path: Path) -
     return Problem(text, path)
 
 
-def label_files(paths: Iterable[Path | str], report: ImportReport) -> list[Path]:
+def label_files(
+    paths: Iterable[Path | str], report: ImportReport, *, fmt: str | None = None
+) -> list[Path]:
     """Label files from files and folders (recursively, hidden names and audio files skipped,
     sorted: a folder may hold the recordings beside their labels, as BirdNET and Raven users
     keep them).
 
     A path that cannot be looked at, or a folder that cannot be listed, is reported in
-    ``report.label_issues``; a missing file is kept for the import to report.
+    ``report.label_issues``; a missing file is kept for the import to report. Without a
+    format ``fmt`` to read them as, a folder's files of no label format (BirdNET's
+    analysis_params.csv, an AudioMoth's CONFIG.TXT) are passed over, counted in one warning;
+    a file given by name is kept, for the import to say why it is not one.
     """
     files: list[Path] = []
+    passed_over = 0
     on_error = _folder_error(report.label_issues)
     for path in map(Path, paths):
         reason = _unreadable(path)
         if reason is not None:
             report.label_issues.append(Problem(reason, path))
         elif path.is_dir():
-            files.extend(_walk_labels(path, on_error))
+            found = _walk_labels(path, on_error)
+            if fmt is None:
+                kept = [f for f in found if _looks_like_labels(f)]
+                passed_over += len(found) - len(kept)
+                found = kept
+            files.extend(found)
         else:
             files.append(path)
+    if passed_over:
+        report.warnings.append(
+            Problem(
+                f"{passed_over} file(s) in the folders are not label files of a known format: "
+                "passed over (give one by name to hear why)"
+            )
+        )
     return files
 
 

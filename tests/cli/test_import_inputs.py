@@ -362,3 +362,25 @@ def test_a_folder_without_audio_is_a_reported_skip_naming_its_label_files(tmp_pa
     (line,) = [x for x in result.stderr.splitlines() if str(empty) in x]
     assert "no audio files in this folder (.wav, .flac" in line and "--labels" not in line
     assert recordings(project) == ["a.wav"]
+
+
+def test_a_label_folders_other_files_are_passed_over_and_said_once(tmp_path, project):
+    """BirdNET writes BirdNET_analysis_params.csv beside its tables; an AudioMoth a CONFIG.TXT.
+    In a folder given with --labels they are no problem (exit 0); named alone, one is."""
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    wav(audio / "a.wav")
+    assert tfstudio("import", project, audio, "-q").returncode == 0
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "a.txt").write_text("0.1\t0.5\tdog\n")
+    params = results / "BirdNET_analysis_params.csv"
+    params.write_text("File splitting duration (s),Segment length (s)\n600,3.0\n")
+    (results / "CONFIG.TXT").write_text("Device ID: 24F319046\n")
+    result = tfstudio("import", project, "--labels", results)
+    assert result.returncode == 0, result.stderr
+    assert "2 file(s) in the folders are not label files of a known format" in result.stderr
+    assert labels(project) == [("a.wav", "dog", 0.1, 0.5)]
+    result = tfstudio("import", project, "--labels", params)
+    assert result.returncode == EXIT_SKIPPED
+    assert "cannot tell the label format" in result.stderr

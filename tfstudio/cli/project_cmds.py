@@ -278,7 +278,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             )
             bar.close()
         if args.labels:
-            files = label_files(args.labels, report)
+            files = label_files(args.labels, report, fmt=args.format)
             bar = progress(len(files), "labels", quiet=quiet, unit="file")
             import_labels(
                 project,

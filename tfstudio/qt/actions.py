@@ -39,6 +39,7 @@ def build_menus(window: MainWindow) -> None:
         window._action(file, "&Import recordings…", window.ask_import_recordings, "Ctrl+I"),
         window._action(file, "Import recordings from &folder…", window.ask_import_folder),
         window._action(file, "Import &labels…", window.ask_import_labels, "Ctrl+Shift+I"),
+        window._action(file, "Import labels from f&older…", window.ask_import_label_folder),
         window._action(file, "&Locate missing recording…", window.ask_locate),
         window._action(file, "&Export labels…", window.ask_export, "Ctrl+E"),
     ]

@@ -8,7 +8,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QResizeEvent, QShowEvent
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeyEvent,
+    QKeySequence,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
@@ -193,6 +203,8 @@ class MainWindow(QMainWindow):
         # it was 78 px wider and 116 px taller than the screen (a saved size, restored when a
         # project opens, is kept on screen by restoreGeometry).
         fit_to_screen(self, QSize(1440, 880))
+        # Audio and label files and folders dropped on the window are imported.
+        self.setAcceptDrops(True)
         self.workspace = qt_workspace(self)
         self.view_settings = qs.load_view_settings()
         self.player = Player(self)
@@ -692,6 +704,60 @@ class MainWindow(QMainWindow):
         files, _ = QFileDialog.getOpenFileNames(self, "Import labels", "", LABEL_FILTER)
         if files:
             self.import_labels([Path(f) for f in files])
+
+    def ask_import_label_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Import every label file in a folder (BirdNET's, Raven's …)"
+        )
+        if folder:
+            self.import_paths([Path(folder)], audio=False, title="Import labels")
+
+    def import_paths(
+        self, paths: list[Path], *, audio: bool = True, title: str = "Import", show_report=True
+    ):
+        """Audio and labels from files and folders (dropped on the window): the audio
+        first, then the labels (:func:`tfstudio.importer.import_paths`); without ``audio``
+        the labels only."""
+        from tfstudio.importer import import_paths
+
+        return self._import(
+            title,
+            "Reading files…",
+            lambda project, progress: import_paths(project, paths, audio=audio, progress=progress),
+            show_report,
+        )
+
+    def _dropped(self, event: QDragEnterEvent | QDropEvent) -> list[Path]:
+        """The local files and folders a drag carries (none: not for this window)."""
+        data = event.mimeData()
+        if self.workspace.project is None or not data.hasUrls():
+            return []
+        urls = data.urls()
+        if not all(url.isLocalFile() for url in urls):
+            return []
+        return [Path(url.toLocalFile()) for url in urls]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self._dropped(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = self._dropped(event)
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        # After the drop has returned: the drag's source waits for it, and the import
+        # shows a progress dialog and its report.
+        QTimer.singleShot(0, lambda: self.import_paths(paths))
 
     def import_labels(self, paths: list[Path], *, show_report: bool = True):
         from tfstudio.importer import import_labels
