@@ -72,9 +72,16 @@ def test_a_drag_of_web_links_is_refused(window):
     assert drag(window, [], urls=[QUrl("https://example.org/rec.wav")]) == (False, False)
 
 
-def test_with_no_project_open_a_drag_is_refused(qtbot, window, tmp_path):
+def test_with_no_project_open_a_projects_folder_opens_and_other_drags_are_refused(
+    qtbot, window, tmp_path
+):
+    root = window.workspace.project.root
     window.close_project()
     assert drag(window, [deployment(tmp_path / "card")]) == (False, False)
+    assert drag(window, [root, tmp_path / "card"]) == (False, False)
+    assert drag(window, [root]) == (True, True)
+    qtbot.waitUntil(lambda: window.workspace.project is not None, timeout=10000)
+    assert window.workspace.project.root == root
 
 
 def test_import_labels_from_folder_takes_the_label_files_only(qtbot, window, tmp_path, monkeypatch):

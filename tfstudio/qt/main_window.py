@@ -728,14 +728,20 @@ class MainWindow(QMainWindow):
         )
 
     def _dropped(self, event: QDragEnterEvent | QDropEvent) -> list[Path]:
-        """The local files and folders a drag carries (none: not for this window)."""
+        """The local files and folders a drag carries for this window (none: not for it): to
+        import into the open project, or, with none open, one project's folder to open."""
         data = event.mimeData()
-        if self.workspace.project is None or not data.hasUrls():
+        if not data.hasUrls():
             return []
         urls = data.urls()
         if not all(url.isLocalFile() for url in urls):
             return []
-        return [Path(url.toLocalFile()) for url in urls]
+        paths = [Path(url.toLocalFile()) for url in urls]
+        if self.workspace.project is None and not (
+            len(paths) == 1 and (paths[0] / DB_NAME).is_file()
+        ):
+            return []
+        return paths
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self._dropped(event):
@@ -757,7 +763,10 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
         # After the drop has returned: the drag's source waits for it, and the import
         # shows a progress dialog and its report.
-        QTimer.singleShot(0, lambda: self.import_paths(paths))
+        if self.workspace.project is None:
+            QTimer.singleShot(0, lambda: self.open_project(paths[0]))
+        else:
+            QTimer.singleShot(0, lambda: self.import_paths(paths))
 
     def import_labels(self, paths: list[Path], *, show_report: bool = True):
         from tfstudio.importer import import_labels
