@@ -356,7 +356,7 @@ class MainWindow(QMainWindow):
         self.welcome = _Page(
             "tfstudio",
             "Label sound events on spectrograms, train a detector, review its detections.\n"
-            "Start with a project folder, or try the generated demo.",
+            "Start with a project folder (or drop one here), or try the generated demo.",
         )
         self.welcome.add_button("New project…", self.ask_new_project)
         self.welcome.add_button("Open project…", self.ask_open_project)
@@ -373,8 +373,9 @@ class MainWindow(QMainWindow):
 
         self.empty = _Page(
             "No recordings yet",
-            "Import audio files (WAV, FLAC, OGG, MP3…) or a whole folder; "
-            "existing labels can be imported afterwards.",
+            "Import audio files (WAV, FLAC, OGG, MP3…) or a whole folder, or drop them here; "
+            "existing labels (Raven, BirdNET, Audacity, Praat…) come with a dropped folder "
+            "or can be imported afterwards.",
         )
         self.empty.add_button("Import recordings…", self.ask_import_recordings)
         self.empty.add_button("Import folder…", self.ask_import_folder)
