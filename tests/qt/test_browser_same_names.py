@@ -67,3 +67,45 @@ def test_the_list_and_its_filter_tell_same_named_recordings_apart(qtbot, deploym
         "site3/20240501_060000.WAV",
     ]
     workspace.close_project()
+
+
+def test_a_recording_named_with_an_ampersand_reads_as_named_in_its_menu(qtbot, tmp_path):
+    """A menu takes a lone '&' for its shortcut's mark and draws none: 'R&D dawn.wav' read
+    'RD dawn.wav' in the split menu's header (and in Locate …)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QContextMenuEvent
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    root = tmp_path / "proj"
+    with Project.create(root) as p:
+        assert import_audio(p, [wav(tmp_path / "R&D dawn.wav")]).added == 1
+    workspace = Workspace()
+    workspace.open_project(root)
+    browser = RecordingBrowser(workspace)
+    qtbot.addWidget(browser)
+    browser.show()
+    shown: list[str] = []
+
+    def read() -> None:
+        menu = QApplication.activePopupWidget()
+        if not isinstance(menu, QMenu):
+            QTimer.singleShot(20, read)
+            return
+        # As QMenu draws it: "&&" is an "&", a lone "&" is not drawn.
+        shown.extend(
+            a.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+            for a in menu.actions()
+            if not a.isSeparator()
+        )
+        menu.close()
+
+    QTimer.singleShot(0, read)
+    viewport = browser.table.viewport()
+    pos = browser.table.visualRect(browser.model.index(0, 0)).center()
+    browser.table.selectRow(0)
+    QApplication.sendEvent(
+        viewport, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, viewport.mapToGlobal(pos))
+    )
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    assert shown[0] == "Split of 1 recording (R&D dawn.wav):"
+    workspace.close_project()

@@ -472,7 +472,8 @@ class RecordingBrowser(QWidget):
             which = f"1 recording ({self.workspace.shown_name(rec.id)})"
         else:
             which = f"{len(ids)} recordings"
-        header = QAction(f"Split of {which}:", menu)
+        # A menu reads '&' as its shortcut's mark: '&&' shows one ("R&D_site.wav").
+        header = QAction(f"Split of {which}:".replace("&", "&&"), menu)
         header.setEnabled(False)
         first = menu.actions()[0]
         menu.insertAction(first, header)
@@ -483,7 +484,7 @@ class RecordingBrowser(QWidget):
         if rec is not None and rec.status != "ok":
             menu.addSeparator()
             shown = self.workspace.shown_name(rec.id)
-            menu.addAction(f"&Locate {shown}…", partial(self.ask_locate, rec.id))
+            menu.addAction(f"&Locate {shown.replace('&', '&&')}…", partial(self.ask_locate, rec.id))
         menu.exec(self.table.viewport().mapToGlobal(pos))
 
     def ask_locate(self, recording_id: int) -> None:

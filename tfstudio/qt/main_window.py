@@ -676,7 +676,10 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         recent = qs.recent_projects()
         for path in recent:
-            self.recent_menu.addAction(str(path), partial(self.open_project, path))
+            # '&&': a menu would take a lone '&' ("R&D") for its shortcut's mark.
+            self.recent_menu.addAction(
+                str(path).replace("&", "&&"), partial(self.open_project, path)
+            )
         if not recent:
             self.recent_menu.addAction("(none)").setEnabled(False)
 
