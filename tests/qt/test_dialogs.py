@@ -255,3 +255,24 @@ def test_an_import_report_shows_each_problem_whole(window, qtbot, tmp_path):
     check_modal()
     assert "elsewhere_000.wav" in seen["text"] and "import the audio" in seen["text"]
     assert seen["hidden"] == 0  # nothing off to the right
+
+
+def test_dialogs_opened_and_closed_leave_nothing_behind(window, qtbot):
+    """Each opening of Settings, the keyboard help or the Train dialog left a hidden dialog
+    behind as the window's child (the Train dialog with its plot), found by the seeded walk."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from tfstudio.qt.training.dialog import TrainDialog
+
+    def dialogs() -> list[QDialog]:
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        return window.findChildren(QDialog)
+
+    before = len(dialogs())
+    for _ in range(2):
+        for open_it in (window.ask_settings, window.show_help, window.training.open_dialog):
+            when_modal(qtbot, lambda dialog: qtbot.keyClick(dialog, Qt.Key.Key_Escape))
+            open_it()
+            check_modal()
+    assert len(dialogs()) == before
+    assert not [d for d in dialogs() if isinstance(d, TrainDialog)]

@@ -46,6 +46,17 @@ class _Bridge(QObject):
     finished = Signal()
 
 
+def exec_once(dialog: QDialog) -> int:
+    """Run a modal dialog, then have Qt delete it once control is back in the event loop: a
+    dialog made with a parent stays its hidden child until deleted, one more per opening
+    (the Train dialog with its plot, each time). What the caller reads of it after this
+    returns, in the same slot, is still there."""
+    try:
+        return dialog.exec()
+    finally:
+        dialog.deleteLater()
+
+
 def run_with_progress(
     parent: QWidget | None, title: str, label: str, job: Callable[[Progress], T]
 ) -> T:

@@ -53,6 +53,7 @@ from tfstudio.qt.dialogs import (
     ExportDialog,
     ReportDialog,
     SettingsDialog,
+    exec_once,
     run_with_progress,
 )
 from tfstudio.qt.display_controls import DisplayControls
@@ -635,7 +636,7 @@ class MainWindow(QMainWindow):
         here = box.addButton("Here", QMessageBox.ButtonRole.ActionRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(new)
-        box.exec()
+        exec_once(box)
         clicked = box.clickedButton()
         if clicked is new:
             return inside
@@ -804,7 +805,7 @@ class MainWindow(QMainWindow):
         self.workspace.refresh()
         if show_report:
             details = [*report.skipped, *report.label_issues, *report.warnings]
-            ReportDialog(self, title, report.summary(), details).exec()
+            exec_once(ReportDialog(self, title, report.summary(), details))
         return report
 
     def ask_export(self) -> None:
@@ -815,7 +816,7 @@ class MainWindow(QMainWindow):
         from tfstudio.formats import FORMATS
 
         dialog = ExportDialog(FORMATS, lambda fmt, src: default_output(project, fmt, src), self)
-        if dialog.exec():
+        if exec_once(dialog):
             self.export(*dialog.values())
 
     def export(self, fmt: str, source: str, out: Path, *, show_report: bool = True) -> list[Path]:
@@ -872,7 +873,7 @@ class MainWindow(QMainWindow):
             )
             self.statusBar().showMessage(summary, 8000)
             if show_report:
-                ReportDialog(self, "Export", summary, [*skipped, *warnings]).exec()
+                exec_once(ReportDialog(self, "Export", summary, [*skipped, *warnings]))
         return written
 
     # --------------------------------------------------------------- settings
@@ -903,7 +904,7 @@ class MainWindow(QMainWindow):
             nyquist=audio.nyquist if audio else 0,
             show_machine=self.show_about,
         )
-        if dialog.exec():
+        if exec_once(dialog):
             self.apply_settings(dialog.values())
 
     def apply_settings(self, settings: ViewSettings) -> None:
@@ -964,7 +965,7 @@ class MainWindow(QMainWindow):
         show_about(self, self.workspace)
 
     def show_help(self) -> None:
-        TextDialog(
+        help_dialog = TextDialog(
             self,
             "Keyboard and mouse",
             "<b>Mouse</b><br>"
@@ -995,7 +996,8 @@ class MainWindow(QMainWindow):
             "R: reject (kept as a negative) · E or Enter: adjust (dragging an edge accepts) · "
             "N / J: next · K (P in the list): previous · Space in the list: play it<br>"
             "Ctrl+Shift+H: show / hide detections",
-        ).exec()
+        )
+        exec_once(help_dialog)
 
     # ---------------------------------------------------------------- editing
     def _typing(self) -> bool:
@@ -1118,13 +1120,15 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(summary, 8000)
             left_out = list(r.get("left_out") or [])
             if left_out:
-                ReportDialog(
-                    self,
-                    "Detection",
-                    f"{summary}. {len(left_out)} recording(s) left out: their audio cannot "
-                    "be read.",
-                    left_out,
-                ).exec()
+                exec_once(
+                    ReportDialog(
+                        self,
+                        "Detection",
+                        f"{summary}. {len(left_out)} recording(s) left out: their audio cannot "
+                        "be read.",
+                        left_out,
+                    )
+                )
         elif outcome.status == "cancelled":
             self.statusBar().showMessage("Detection cancelled (finished recordings are kept)", 8000)
         else:

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tfstudio.qt.dialogs import exec_once
 from tfstudio.qt.fit import follow_parent
 from tfstudio.qt.training.dialog import TrainDialog
 from tfstudio.qt.training.engine import engine_probe
@@ -813,7 +814,7 @@ class TrainingPanel(QWidget):
         if self.process.is_running():
             return
         dialog = TrainDialog(self.project.value, self, engine=self.engine, settings=self.settings)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
+        if exec_once(dialog) == QDialog.DialogCode.Accepted:
             self.start(dialog.config())
 
     def start(self, args: list[str]) -> None:
@@ -883,7 +884,7 @@ class TrainingPanel(QWidget):
         dialog = TrainFurtherDialog(ext, self)
         self.further_dialog = dialog  # for tests: the dialog while it is open
         try:
-            if dialog.exec() == QDialog.DialogCode.Accepted:
+            if exec_once(dialog) == QDialog.DialogCode.Accepted:
                 self.process.resume(ext.run_id, dialog.changes())
         finally:
             self.further_dialog = None
