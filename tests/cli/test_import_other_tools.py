@@ -214,7 +214,10 @@ def test_label_column_for_raven_and_dcase(project, tmp_path, capsys):
         ]
     )
     assert code == 2
-    assert "--label-column applies to dcase, raven, soundevent, birdnet files" in capsys.readouterr().err
+    assert (
+        "--label-column applies to dcase, raven, soundevent, birdnet files"
+        in capsys.readouterr().err
+    )
 
 
 def test_a_weak_label_file_is_one_message(project, tmp_path, capsys):
