@@ -508,13 +508,18 @@ class _LabelContext:
         self.report = report
         self.paths = paths
         self.batch: EventImport | None = None
-        # Each recording with the names a per-recording label file may start with, in one
-        # Unicode form (computed once, not once per label file).
+        # The recordings by the names a per-recording label file may start with (file name
+        # and stem), in one Unicode form, and by path: made once, so that matching a label
+        # file costs a lookup per dot in its name, not a look at every recording (15 ms a
+        # file among 20 000 recordings: 5 minutes for a deployment's 20 000 tables).
         recordings = project.recordings()
-        self._file_keys = [
-            (rec, {unicodedata.normalize("NFC", rec.name), unicodedata.normalize("NFC", rec.stem)})
-            for rec in recordings
-        ]
+        self._by_key: dict[str, list[Recording]] = {}
+        for rec in recordings:
+            for key in dict.fromkeys(
+                unicodedata.normalize("NFC", name) for name in (rec.name, rec.stem)
+            ):
+                self._by_key.setdefault(key, []).append(rec)
+        self._by_path = {rec.path: rec for rec in recordings}
         # How warnings name a recording: by its path where others share its file name.
         self.shown = recording_names(recordings)
         self._recordings: dict[str, Recording | None] = {}
@@ -634,7 +639,8 @@ class _LabelContext:
             if isinstance(own, Recording) and own.path in fits:
                 picked: Recording | None = own
             else:
-                same = _in_folder_of([r for r, _ in self._file_keys if r.path in fits], path)
+                candidates = [self._by_path[p] for p in fits if p in self._by_path]
+                same = _in_folder_of(candidates, path)
                 picked = same[0] if len(same) == 1 else None
             self._picked[key] = picked
         return self._picked[key]
@@ -647,14 +653,11 @@ class _LabelContext:
         file's folder's name."""
         label = unicodedata.normalize("NFC", path.name)
         best: list[Recording] = []
-        best_len = -1
-        for rec, keys in self._file_keys:
-            for key in keys:
-                if label.startswith(key + ".") and len(key) >= best_len:
-                    if len(key) > best_len:
-                        best, best_len = [], len(key)
-                    if rec not in best:
-                        best.append(rec)
+        # The longest S first: the file's name up to each of its dots, from the last.
+        for end in (i for i in range(len(label) - 1, 0, -1) if label[i] == "."):
+            best = list(dict.fromkeys(self._by_key.get(label[:end], ())))
+            if best:
+                break
         if len(best) > 1:
             same = _in_folder_of(best, path)
             if len(same) == 1:
