@@ -29,8 +29,14 @@ def test_database_settings(project):
         "m004_event_tier",
         "m005_history_splits",
         "m006_recording_audio",
+        "m007_recording_name_index",
     ]
-    assert project.conn.execute("PRAGMA user_version").fetchone()[0] == 6
+    assert project.conn.execute("PRAGMA user_version").fetchone()[0] == 7
+    # Label files name recordings by file name: that lookup uses an index.
+    plan = project.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM recordings WHERE name = ?", ("x.wav",)
+    ).fetchall()
+    assert "USING INDEX recordings_name" in " ".join(str(row[-1]) for row in plan)
 
 
 def test_reopen_keeps_data_and_applies_no_migration_twice(tmp_path):
@@ -40,7 +46,7 @@ def test_reopen_keeps_data_and_applies_no_migration_twice(tmp_path):
         p.add_event(rec, cls.id, 1.0, 2.0)
     with Project.open(tmp_path / "p") as p:
         assert [(e.onset, e.offset) for e in p.events()] == [(1.0, 2.0)]
-        assert p.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 6
+        assert p.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 7
 
 
 def test_paths_inside_project_are_relative(project, tmp_path):

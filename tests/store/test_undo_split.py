@@ -82,6 +82,8 @@ def test_a_version_4_project_keeps_its_undo_history_and_can_undo_splits(tmp_path
         DELETE FROM _sqlite_migrations WHERE name = 'm005_history_splits';
         DROP TABLE recording_audio;
         DELETE FROM _sqlite_migrations WHERE name = 'm006_recording_audio';
+        DROP INDEX recordings_name;
+        DELETE FROM _sqlite_migrations WHERE name = 'm007_recording_name_index';
         PRAGMA user_version = 4;
         """
     )

@@ -274,7 +274,15 @@ def m006_recording_audio(db: Database) -> None:
     )
 
 
+@migrations()
+def m007_recording_name_index(db: Database) -> None:
+    # Label files name recordings by file name (find_recordings: path, then name, then stem):
+    # without an index each name was a scan of every recording, 2.4 ms among 20 000 (a
+    # deployment of 40 sites, each with the same hourly file names), 5 s for 2 000 tables.
+    db.executescript("CREATE INDEX recordings_name ON recordings (name);")
+
+
 # Stored in PRAGMA user_version: a database with a larger one was made by a newer tfstudio.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 MIGRATION_NAMES = tuple(m.name for m in migrations._migrations)
 assert len(MIGRATION_NAMES) == SCHEMA_VERSION, "a new migration raises SCHEMA_VERSION"
