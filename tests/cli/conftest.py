@@ -61,3 +61,27 @@ def trained_demo(tiny_trained_demo, tmp_path) -> Path:
     root = tmp_path / "p"
     shutil.copytree(tiny_trained_demo, root)
     return root
+
+
+# Recordings of one file name in several folders, as an AudioMoth deployment of several sites
+# has them (tests of importing other tools' files onto them).
+SITES = ("site1", "site2")
+HOURS = ("20240501_050000.WAV", "20240501_060000.WAV")
+
+
+def write_sites(root: Path) -> Path:
+    """``root/site1`` and ``root/site2``, each with the same two file names (4 s, 16 kHz,
+    noise of their own: equal files would be one file moved)."""
+    rng = np.random.default_rng(7)
+    for site in SITES:
+        (root / site).mkdir(parents=True)
+        for hour in HOURS:
+            sf.write(root / site / hour, rng.normal(0, 0.01, 4 * 16000).astype("float32"), 16000)
+    return root
+
+
+def project_of(path: Path, audio: Path) -> Path:
+    """A new project at ``path`` with the recordings under ``audio``."""
+    assert main(["init", str(path)]) == 0
+    assert main(["import", str(path), str(audio), "-q"]) == 0
+    return path

@@ -13,10 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 
+from tests.cli.conftest import HOURS, project_of, write_sites
 from tfstudio.cli import main
 from tfstudio.store import Project
 
@@ -26,8 +25,6 @@ KALEIDOSCOPE_HEADER = (
     "INDIR,FOLDER,IN FILE,OFFSET,DURATION,scientific_name,common_name,confidence,lat,lon,week,"
     "overlap,sensitivity\n"
 )
-SITES = ("site1", "site2")
-HOURS = ("20240501_050000.WAV", "20240501_060000.WAV")
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -147,24 +144,11 @@ def test_a_header_that_is_not_birdnets_says_what_was_expected(two_recordings, tm
 
 @pytest.fixture
 def audio(tmp_path) -> Path:
-    """Two sites' folders, each with the same two file names (4 s, 16 kHz)."""
-    root = tmp_path / "deployment"
-    rng = np.random.default_rng(3)
-    for site in SITES:
-        (root / site).mkdir(parents=True)
-        for hour in HOURS:
-            sf.write(root / site / hour, rng.normal(0, 0.01, 4 * 16000).astype("float32"), 16000)
-    return root
-
-
-def new_project(path: Path, audio: Path) -> Path:
-    assert main(["init", str(path)]) == 0
-    assert main(["import", str(path), str(audio), "-q"]) == 0
-    return path
+    return write_sites(tmp_path / "deployment")
 
 
 def test_kaleidoscope_rows_pick_the_site_by_their_folder(tmp_path, audio):
-    project = new_project(tmp_path / "proj", audio)
+    project = project_of(tmp_path / "proj", audio)
     table = write(
         tmp_path,
         "BirdNET_Kaleidoscope.csv",
@@ -181,7 +165,7 @@ def test_kaleidoscope_rows_pick_the_site_by_their_folder(tmp_path, audio):
 
 
 def test_exported_labels_and_detections_come_back_in_a_fresh_project(tmp_path, audio):
-    project = new_project(tmp_path / "proj", audio)
+    project = project_of(tmp_path / "proj", audio)
     # Detections from BirdNET run on another machine (one combined table, Windows paths).
     results = write(
         tmp_path,
@@ -212,7 +196,7 @@ def test_exported_labels_and_detections_come_back_in_a_fresh_project(tmp_path, a
         out = exported / f"{source}.csv"
         args = ["export", str(project), "--format", "birdnet", "--source", source, "-o", str(out)]
         assert main(args) == 0
-    again = new_project(tmp_path / "again", audio)
+    again = project_of(tmp_path / "again", audio)
     assert main(["import", str(again), "--labels", str(exported)]) == 0
     assert stored(again) == expected
 

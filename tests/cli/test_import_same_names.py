@@ -10,35 +10,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 
+from tests.cli.conftest import HOURS, project_of, write_sites
 from tfstudio.cli import main
 from tfstudio.exporter import export_labels
 from tfstudio.formats import FORMATS
 from tfstudio.store import Project
 
-SITES = ("site1", "site2")
-HOURS = ("20240501_050000.WAV", "20240501_060000.WAV")
-
 
 @pytest.fixture
 def audio(tmp_path) -> Path:
-    """Two sites' folders, each with the same two file names (4 s, 16 kHz, different noise)."""
-    root = tmp_path / "deployment"
-    rng = np.random.default_rng(7)
-    for site in SITES:
-        (root / site).mkdir(parents=True)
-        for hour in HOURS:
-            sf.write(root / site / hour, rng.normal(0, 0.01, 4 * 16000).astype("float32"), 16000)
-    return root
-
-
-def new_project(path: Path, audio: Path) -> Path:
-    assert main(["init", str(path)]) == 0
-    assert main(["import", str(path), str(audio), "-q"]) == 0
-    return path
+    return write_sites(tmp_path / "deployment")
 
 
 def labels_by_site(project: Path) -> set[tuple[str, str, float, float, str]]:
@@ -68,7 +51,7 @@ def birdnet_row(number: int, start: float, name: str, path: str, high: int = 800
 
 def test_begin_paths_from_another_machine_pick_the_site_by_folder(tmp_path, audio, capsys):
     """BirdNET run on the field laptop: one combined table, Windows paths, other root."""
-    project = new_project(tmp_path / "proj", audio)
+    project = project_of(tmp_path / "proj", audio)
     table = tmp_path / "BirdNET_CombinedTable.txt"
     table.write_text(
         RAVEN_HEADER
@@ -100,7 +83,7 @@ def test_begin_paths_from_another_machine_pick_the_site_by_folder(tmp_path, audi
 def test_file_names_alone_pick_by_the_label_files_folder(tmp_path, audio, capsys):
     """A table per site folder naming files without their folder: its folder's name picks;
     the same table in a folder named as no site is reported, and adds nothing."""
-    project = new_project(tmp_path / "proj", audio)
+    project = project_of(tmp_path / "proj", audio)
     results = tmp_path / "results"
     table = RAVEN_HEADER + birdnet_row(1, 0.0, "Robin", HOURS[0])
     for folder in ("site2", "unsorted"):
@@ -130,7 +113,7 @@ def test_file_names_alone_pick_by_the_label_files_folder(tmp_path, audio, capsys
 def test_every_format_round_trips_recordings_of_one_name(tmp_path, audio, fmt):
     """Labels on same-named recordings, exported and imported into a project of the same
     audio, come back on the same recordings."""
-    project = new_project(tmp_path / "proj", audio)
+    project = project_of(tmp_path / "proj", audio)
     with Project.open(project) as p:
         kinds = {name: p.ensure_class(name).id for name in ("bird", "frog")}
         for n, rec in enumerate(p.recordings()):
@@ -141,13 +124,13 @@ def test_every_format_round_trips_recordings_of_one_name(tmp_path, audio, fmt):
         export_labels(p, fmt, out)
     expected = labels_by_site(project)
     assert len(expected) == 8
-    again = new_project(tmp_path / "again", audio)
+    again = project_of(tmp_path / "again", audio)
     assert main(["import", str(again), "--labels", str(out), "--format", fmt]) == 0
     assert labels_by_site(again) == expected
 
 
 def test_export_messages_name_the_recording_by_its_own_folder(tmp_path, audio):
-    project = new_project(tmp_path / "proj", audio)
+    project = project_of(tmp_path / "proj", audio)
     with Project.open(project) as p:
         bird = p.ensure_class("bird").id
         (rec,) = [r for r in p.recordings() if r.path.endswith(f"site2/{HOURS[0]}")]
