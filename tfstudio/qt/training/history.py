@@ -545,7 +545,8 @@ class RunHistory(QWidget):
             menu.addAction(further)
             if not ext.possible:
                 # A tooltip is easy to miss: the reason is also a line of the menu.
-                why = QAction(_short(ext.problem.replace(root, "")), menu)
+                # "&&": a menu takes a lone "&" (a path's "R&D") for its shortcut's mark.
+                why = QAction(_short(ext.problem.replace(root, "")).replace("&", "&&"), menu)
                 why.setEnabled(False)
                 why.setToolTip(ext.problem)
                 menu.addAction(why)
