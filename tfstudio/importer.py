@@ -242,9 +242,10 @@ def import_audio(
         else:
             report.skipped.append(Problem(reason, path))
     files = list(scan(given, on_error=_folder_error(report.skipped)))
-    for folder in given if empty_folders else ():
-        if folder.is_dir() and not any(folder in f.parents for f in files):
-            report.skipped.append(Problem(_no_audio_in(folder), folder))
+    if empty_folders:
+        for folder in given:
+            if folder.is_dir() and not any(folder in f.parents for f in files):
+                report.skipped.append(Problem(_no_audio_in(folder), folder))
     for done, path in enumerate(files, start=1):
         if not _has_utf8_name(path):
             # The project stores paths as UTF-8 text; such a name cannot be kept.

@@ -411,15 +411,16 @@ class Monkey:
         self.qtbot.wait(10)
         return what
 
-    def recording(self) -> str:
-        key = self.rng.choice((Qt.Key.Key_PageUp, Qt.Key.Key_PageDown))
+    def press_one_of(self, *keys: Qt.Key) -> str:
+        key = self.rng.choice(keys)
         self.key(key)
         return f"key {key.name}"
 
+    def recording(self) -> str:
+        return self.press_one_of(Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)
+
     def zoom(self) -> str:
-        key = self.rng.choice((Qt.Key.Key_Equal, Qt.Key.Key_Minus, Qt.Key.Key_0, Qt.Key.Key_Right))
-        self.key(key)
-        return f"key {key.name}"
+        return self.press_one_of(Qt.Key.Key_Equal, Qt.Key.Key_Minus, Qt.Key.Key_0, Qt.Key.Key_Right)
 
     def show_detections(self) -> str:
         self.key(Qt.Key.Key_H, CTRL | SHIFT)
@@ -437,9 +438,7 @@ class Monkey:
         return f"slider drag to {slider.value()}"
 
     def review(self) -> str:
-        key = self.rng.choice((Qt.Key.Key_A, Qt.Key.Key_R, Qt.Key.Key_J, Qt.Key.Key_K))
-        self.key(key)
-        return f"key {key.name}"
+        return self.press_one_of(Qt.Key.Key_A, Qt.Key.Key_R, Qt.Key.Key_J, Qt.Key.Key_K)
 
     def undo(self) -> str:
         redo = self.rng.random() < 0.4
