@@ -276,3 +276,21 @@ def test_dialogs_opened_and_closed_leave_nothing_behind(window, qtbot):
             check_modal()
     assert len(dialogs()) == before
     assert not [d for d in dialogs() if isinstance(d, TrainDialog)]
+
+
+def test_a_report_tells_problems_from_warnings(qtbot):
+    """A dropped folder whose notes file was passed over (a warning) read "1 problem(s)"."""
+    from PySide6.QtWidgets import QLabel, QPlainTextEdit
+
+    from tfstudio.qt.dialogs import ReportDialog
+
+    def shown(dialog: ReportDialog) -> tuple[list[str], str]:
+        qtbot.addWidget(dialog)
+        labels = [label.text() for label in dialog.findChildren(QLabel)]
+        return labels, dialog.findChild(QPlainTextEdit).toPlainText()
+
+    labels, text = shown(ReportDialog(None, "Import", "labels: 1 added", [], ["1 passed over"]))
+    assert labels[-1] == "1 warning(s):" and text == "warning: 1 passed over"
+    labels, text = shown(ReportDialog(None, "Import", "labels: 0 added", ["a.txt: bad"], ["x"]))
+    assert labels[-1] == "1 problem(s), 1 warning(s):"
+    assert text == "a.txt: bad\nwarning: x"

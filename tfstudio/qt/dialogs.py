@@ -116,22 +116,35 @@ def run_with_progress(
 
 
 class ReportDialog(QDialog):
-    """A summary line and the full, copyable list of what was skipped and why."""
+    """A summary line and the full, copyable list of what was skipped and why, then the
+    ``warnings`` (what was done on purpose: passed over, cut to fit), marked as such, as the
+    command line prints them."""
 
-    def __init__(self, parent: QWidget | None, title: str, summary: str, details: Sequence[str]):
+    def __init__(
+        self,
+        parent: QWidget | None,
+        title: str,
+        summary: str,
+        details: Sequence[str],
+        warnings: Sequence[str] = (),
+    ):
         super().__init__(parent)
         self.setWindowTitle(title)
         # Wide enough for most problem lines (a path, then what to do) on one line each.
         screen = self.screen().availableGeometry().width() if self.screen() else 1024
-        self.resize(min(900, int(screen * 0.9)) if details else 640, 360 if details else 160)
+        listed = bool(details or warnings)
+        self.resize(min(900, int(screen * 0.9)) if listed else 640, 360 if listed else 160)
         layout = QVBoxLayout(self)
         head = QLabel(summary)
         head.setWordWrap(True)
         head.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(head)
-        if details:
-            layout.addWidget(QLabel(f"{len(details)} problem(s):"))
-            text = QPlainTextEdit("\n".join(details))
+        lines = [*details, *(f"warning: {w}" for w in warnings)]
+        if lines:
+            counts = [f"{len(details)} problem(s)"] if details else []
+            counts += [f"{len(warnings)} warning(s)"] if warnings else []
+            layout.addWidget(QLabel(", ".join(counts) + ":"))
+            text = QPlainTextEdit("\n".join(lines))
             text.setReadOnly(True)
             # Wrapped: each line names a file and then what to do about it, and the second
             # half was off to the right of a 640 px dialog.

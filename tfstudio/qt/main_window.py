@@ -804,8 +804,8 @@ class MainWindow(QMainWindow):
             return None
         self.workspace.refresh()
         if show_report:
-            details = [*report.skipped, *report.label_issues, *report.warnings]
-            exec_once(ReportDialog(self, title, report.summary(), details))
+            details = [*report.skipped, *report.label_issues]
+            exec_once(ReportDialog(self, title, report.summary(), details, report.warnings))
         return report
 
     def ask_export(self) -> None:
@@ -873,7 +873,7 @@ class MainWindow(QMainWindow):
             )
             self.statusBar().showMessage(summary, 8000)
             if show_report:
-                exec_once(ReportDialog(self, "Export", summary, [*skipped, *warnings]))
+                exec_once(ReportDialog(self, "Export", summary, skipped, warnings))
         return written
 
     # --------------------------------------------------------------- settings
