@@ -30,8 +30,9 @@ def test_database_settings(project):
         "m005_history_splits",
         "m006_recording_audio",
         "m007_recording_name_index",
+        "m008_recorded_at",
     ]
-    assert project.conn.execute("PRAGMA user_version").fetchone()[0] == 7
+    assert project.conn.execute("PRAGMA user_version").fetchone()[0] == 8
     # Label files name recordings by file name: that lookup uses an index.
     plan = project.conn.execute(
         "EXPLAIN QUERY PLAN SELECT * FROM recordings WHERE name = ?", ("x.wav",)
@@ -46,7 +47,7 @@ def test_reopen_keeps_data_and_applies_no_migration_twice(tmp_path):
         p.add_event(rec, cls.id, 1.0, 2.0)
     with Project.open(tmp_path / "p") as p:
         assert [(e.onset, e.offset) for e in p.events()] == [(1.0, 2.0)]
-        assert p.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 7
+        assert p.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 8
 
 
 def test_paths_inside_project_are_relative(project, tmp_path):
@@ -366,6 +367,7 @@ def test_summary(project):
         "project": "",
         "recordings": 2,
         "duration_s": 15.0,
+        "recorded": {"dated": 0, "first": None, "last": None},
         "events": 1,
         "classes": {"bird": 1, "frog": 0},
         "splits": {"train": 1, "val": 0, "test": 1},

@@ -84,6 +84,9 @@ def test_a_version_4_project_keeps_its_undo_history_and_can_undo_splits(tmp_path
         DELETE FROM _sqlite_migrations WHERE name = 'm006_recording_audio';
         DROP INDEX recordings_name;
         DELETE FROM _sqlite_migrations WHERE name = 'm007_recording_name_index';
+        ALTER TABLE recordings DROP COLUMN recorded_at;
+        ALTER TABLE recordings DROP COLUMN recorded_at_source;
+        DELETE FROM _sqlite_migrations WHERE name = 'm008_recorded_at';
         PRAGMA user_version = 4;
         """
     )

@@ -21,6 +21,8 @@ from tfstudio.audio._headers import (
     read_data_span,
     unfinished_riff_data,
 )
+from tfstudio.audio.recorded_at import read_recorded_at
+from tfstudio.store.recorded import stored_text
 
 __all__ = ["AUDIO_SUFFIXES", "AudioError", "AudioInfo", "probe", "scan"]
 
@@ -84,6 +86,9 @@ class AudioInfo:
     content_hash: str
     format: str
     subtype: str
+    # When it started, as ISO 8601 text, and where that was read (tfstudio.store.recorded).
+    recorded_at: str | None = None
+    recorded_at_source: str | None = None
 
 
 class AudioError(Exception):
@@ -163,6 +168,7 @@ def _probe_open(path: Path, f: BufferedReader, st: os.stat_result) -> AudioInfo:
     _check_tail(path, info)
     f.seek(0)
     digest = _digest(f)
+    start = read_recorded_at(f, st.st_size, path.name)
     return AudioInfo(
         path=path,
         sample_rate=int(info.samplerate),
@@ -174,6 +180,8 @@ def _probe_open(path: Path, f: BufferedReader, st: os.stat_result) -> AudioInfo:
         content_hash=digest,
         format=info.format,
         subtype=info.subtype,
+        recorded_at=None if start is None else stored_text(start[0]),
+        recorded_at_source=None if start is None else start[1],
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from tfstudio.cli.common import emit_json, err, open_project
 from tfstudio.importer import one_line
+from tfstudio.store.recorded import clock_text, parse_stored
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +32,11 @@ def _when(timestamp: float | None) -> str:
 def print_info(summary: dict[str, Any]) -> None:
     print(f"project     {summary['project']}")
     print(f"recordings  {summary['recordings']}  ({summary['duration_s'] / 60:.1f} min)")
+    recorded = summary["recorded"]
+    if recorded["dated"]:
+        first, last = (clock_text(parse_stored(recorded[k])) for k in ("first", "last"))  # type: ignore[arg-type]
+        span = first if first == last else f"{first} – {last}"
+        print(f"recorded    {span}  ({recorded['dated']} of {summary['recordings']} dated)")
     print("splits      " + ", ".join(f"{k} {v}" for k, v in summary["splits"].items()))
     if summary.get("labelled_without_split"):
         print(

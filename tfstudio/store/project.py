@@ -242,10 +242,15 @@ class Project(RecordingStore, ClassStore, EventStore, RunStore):
             0
         ]
         runs = self.runs()
+        # ISO 8601 text sorts by the recorder's clock (store.recorded), whatever its zone.
+        n_dated, first, last = self.conn.execute(
+            "SELECT count(recorded_at), min(recorded_at), max(recorded_at) FROM recordings"
+        ).fetchone()
         return {
             "project": str(self.root),
             "recordings": int(n_rec),
             "duration_s": float(total),
+            "recorded": {"dated": int(n_dated), "first": first, "last": last},
             "events": int(n_events),
             "classes": per_class,
             "splits": splits,

@@ -70,11 +70,14 @@ class RecordingStore(History):
         mtime: float,
         content_hash: str,
         split: str | None = None,
+        recorded_at: str | None = None,
+        recorded_at_source: str | None = None,
         **_ignored: Any,
     ) -> AddResult:
         """Register an audio file; the same path again updates what is stored of it (its
         content may have changed: 'changed'), a known hash at a new path is recorded as a move
-        (the path is updated, labels kept)."""
+        (the path is updated, labels kept). A start (``recorded_at``, `tfstudio.store.recorded`)
+        replaces the stored one; None keeps it."""
         if split is not None and split not in SPLITS:
             raise ProjectError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
         stored = self.relative_path(path)
@@ -92,6 +95,7 @@ class RecordingStore(History):
                 )
                 if split is not None:
                     self.conn.execute("UPDATE recordings SET split=? WHERE id=?", (split, same[0]))
+                self._set_recorded_at(same[0], recorded_at, recorded_at_source)
                 self._changed("recordings", [same[0]])
                 if same[1] != content_hash:
                     self._took_audio(same[0], same[1], content_hash)
@@ -108,12 +112,13 @@ class RecordingStore(History):
                         " WHERE id=?",
                         (stored, name, stem, mtime, row[0]),
                     )
+                    self._set_recorded_at(row[0], recorded_at, recorded_at_source)
                     self._changed("recordings", [row[0]])
                     return AddResult(row[0], "moved")
             cursor = self.conn.execute(
                 "INSERT INTO recordings (path, name, stem, size, mtime, content_hash, sample_rate,"
-                " channels, frames, duration, split, added_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " channels, frames, duration, split, added_at, recorded_at, recorded_at_source)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     stored,
                     name,
@@ -127,6 +132,8 @@ class RecordingStore(History):
                     duration,
                     split,
                     now := time.time(),
+                    recorded_at,
+                    recorded_at_source if recorded_at is not None else None,
                 ),
             )
             new_id = int(cursor.lastrowid or 0)
@@ -136,6 +143,13 @@ class RecordingStore(History):
             )
             self._changed("recordings", [new_id])
             return AddResult(new_id, "added")
+
+    def _set_recorded_at(self, recording_id: int, start: str | None, source: str | None) -> None:
+        if start is not None:
+            self.conn.execute(
+                "UPDATE recordings SET recorded_at=?, recorded_at_source=? WHERE id=?",
+                (start, source, recording_id),
+            )
 
     def _took_audio(self, recording_id: int, old_hash: str, new_hash: str) -> None:
         """Note that a recording's file now holds other audio (``new_hash``), from now on."""

@@ -39,6 +39,10 @@ class Recording(_Row):
     split: str | None
     status: str
     added_at: float
+    # When it started on the recorder's clock, ISO 8601, and where that was read
+    # (tfstudio.store.recorded); None where nothing said.
+    recorded_at: str | None = None
+    recorded_at_source: str | None = None
 
 
 def recording_names(recordings: Iterable[Recording]) -> dict[int, str]:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
+from tfstudio.store.recorded import SOURCES as RECORDED_SOURCES
+from tfstudio.store.recorded import from_file_name, stored_text
+
 SPLITS = ("train", "val", "test")
 SOURCES = ("human", "model")
 REVIEW_STATES = ("none", "accepted", "rejected")
@@ -282,7 +285,31 @@ def m007_recording_name_index(db: Database) -> None:
     db.executescript("CREATE INDEX recordings_name ON recordings (name);")
 
 
+@migrations()
+def m008_recorded_at(db: Database) -> None:
+    # When each recording started on the recorder's clock (ISO 8601 text) and where that was
+    # read: GUANO, an AudioMoth's comment, a bext header or the file name (store.recorded).
+    # The headers are read on import; a project made before this takes what its recordings'
+    # file names say (no file is opened here), and importing the files again reads the rest.
+    sources = ", ".join(f"'{source}'" for source in RECORDED_SOURCES)
+    db.executescript(
+        f"""
+        ALTER TABLE recordings ADD COLUMN recorded_at TEXT;
+        ALTER TABLE recordings ADD COLUMN recorded_at_source TEXT
+            CHECK (recorded_at_source IS NULL OR recorded_at_source IN ({sources}));
+        """
+    )
+    dated = []
+    for rec_id, name in db.execute("SELECT id, name FROM recordings").fetchall():
+        start = from_file_name(name)
+        if start is not None:
+            dated.append((stored_text(start), rec_id))
+    db.conn.executemany(
+        "UPDATE recordings SET recorded_at = ?, recorded_at_source = 'name' WHERE id = ?", dated
+    )
+
+
 # Stored in PRAGMA user_version: a database with a larger one was made by a newer tfstudio.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 MIGRATION_NAMES = tuple(m.name for m in migrations._migrations)
 assert len(MIGRATION_NAMES) == SCHEMA_VERSION, "a new migration raises SCHEMA_VERSION"

@@ -1,0 +1,103 @@
+"""When a recording started, on the recorder's clock: how it is stored, read from a file name,
+and written for people.
+
+Field recorders name and stamp their files with the time they started: an AudioMoth writes
+``20240501_050000.WAV`` and "Recorded at 05:00:00 01/05/2024 (UTC)" in the file's comment, a
+Song Meter ``SM4A01234_20240501_050000.wav`` and a GUANO ``Timestamp``, a Zoom or Sound Devices
+recorder a broadcast-wave ``bext`` origination date and time. The project keeps that start as
+ISO 8601 text in ``recordings.recorded_at`` (``2024-05-01T05:00:00``, with ``+02:00`` where the
+recorder said its UTC offset; without one it is the recorder's clock, zone unknown) and where it
+was read in ``recordings.recorded_at_source`` (one of `SOURCES`). Reading the headers is
+`tfstudio.audio.recorded_at`'s; the file-name rule is here because opening an older project
+(schema migration) fills the start from the names it already has.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+# Where a start was read, best first: an import keeps the first of these that a file has.
+SOURCES = ("guano", "audiomoth", "bext", "name")
+SOURCE_WORDS = {
+    "guano": "the file's GUANO metadata",
+    "audiomoth": "the AudioMoth's comment in the file",
+    "bext": "the file's broadcast-wave (bext) header",
+    "name": "the file name",
+}
+
+# A date and a time of day in a file name: 20240501_050000, 20240501T050000, 20240501-050000,
+# 20240501050000, 2024-05-01_05-00-00, 2024-05-01 05.00.00, 2024-05-01T05:00:00 (any prefix or
+# suffix: SM4A01234_20240501_050000_000.wav). Digits right before or after are not a time
+# (a serial number that happens to hold 14 digits is left alone unless separated).
+_NAME_TIME = re.compile(
+    r"(?<![0-9])(?P<y>(?:19|20)[0-9]{2})(?P<ds>-?)(?P<mo>[0-9]{2})(?P=ds)(?P<d>[0-9]{2})"
+    r"[_T\- ]?"
+    r"(?P<h>[0-9]{2})(?P<ts>[-:.]?)(?P<mi>[0-9]{2})(?P=ts)(?P<s>[0-9]{2})(?![0-9])"
+)
+
+
+def from_file_name(name: str) -> datetime | None:
+    """The start a file name gives (the first date-and-time in it that is a real one), else
+    None. The result is naive: names do not say their zone."""
+    for match in _NAME_TIME.finditer(name):
+        try:
+            return datetime(
+                int(match["y"]),
+                int(match["mo"]),
+                int(match["d"]),
+                int(match["h"]),
+                int(match["mi"]),
+                int(match["s"]),
+            )
+        except ValueError:  # 20241399_250000: digits, not a time
+            continue
+    return None
+
+
+def stored_text(start: datetime) -> str:
+    """How a start is stored: ISO 8601, seconds always, fractions only where there are some."""
+    return start.isoformat(timespec="microseconds" if start.microsecond else "seconds")
+
+
+def parse_stored(text: str | None) -> datetime | None:
+    """A stored start back as a datetime; None for none (or for text that is not one)."""
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def zone_text(start: datetime) -> str:
+    """``UTC``, ``UTC+02:00``, ``UTC-05:30`` for a start that knows its offset, else ``""``."""
+    offset = start.utcoffset()
+    if offset is None:
+        return ""
+    if not offset:
+        return "UTC"
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def clock_text(
+    start: datetime,
+    seconds: float = 0.0,
+    *,
+    date: bool = True,
+    decimals: int = 0,
+    zone: bool = True,
+) -> str:
+    """The clock time ``seconds`` into a recording that started at ``start``: ``2024-05-01
+    05:00:12`` (``date=False``: ``05:00:12``; ``decimals``: ``05:00:12.3``), its zone after it
+    where the start knows one (unless ``zone=False``)."""
+    unit = 10 ** (6 - decimals)  # microseconds per digit shown
+    # Rounded, so 05:00:12.96 reads 05:00:13.0 (never 05:00:12.10).
+    at = start + timedelta(seconds=seconds, microseconds=unit // 2)
+    at = at.replace(microsecond=at.microsecond - at.microsecond % unit)
+    clock = f"{at:%H:%M:%S}" + (f".{at.microsecond:06d}"[: decimals + 1] if decimals > 0 else "")
+    text = f"{at:%Y-%m-%d} {clock}" if date else clock
+    where = zone_text(start) if zone else ""
+    return f"{text} {where}" if where else text
