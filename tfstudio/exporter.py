@@ -24,9 +24,13 @@ SOURCES = ("labels", "detections")
 TEXTGRID_END_TOLERANCE_S = 0.01
 # Formats whose confidence column marks a detection on import: a label export leaves it out,
 # so accepted detections come back as labels, not as detections to review again.
-CONFIDENCE_MARKS_DETECTIONS = frozenset({"audacity", "raven", "dcase", "audition", "birdnet"})
+CONFIDENCE_MARKS_DETECTIONS = frozenset(
+    {"audacity", "raven", "dcase", "audition", "birdnet", "kaleidoscope"}
+)
 # Formats with no place for an event's frequency band: its times go out without it, said.
-NO_FREQUENCIES = frozenset({"dcase", "labelstudio", "audition", "reaper", "birdnet"})
+NO_FREQUENCIES = frozenset(
+    {"dcase", "labelstudio", "audition", "reaper", "birdnet", "kaleidoscope"}
+)
 # Formats with no place for a detection's confidence (nor for being a detection): exported
 # detections go out as plain events, said, and read back as labels.
 NO_CONFIDENCE = frozenset({"textgrid", "sonicvisualiser", "reaper"})
@@ -317,6 +321,10 @@ def _file_options(
         options["predictions"] = source == "detections"
         options["name"] = f"{project.root.name} {source}"
         options["model_version"] = __version__
+    elif fmt == "kaleidoscope":
+        # Its INDIR and FOLDER come from where each recording's file is.
+        names = recording_names(recordings)
+        options["paths"] = {names[rec.id]: str(project.absolute_path(rec)) for rec in recordings}
     return options
 
 
@@ -349,7 +357,7 @@ def _say_confidences_dropped(project: Project, fmt: str, warnings: list[str]) ->
         scored,
         f"detection(s) written without their confidence, which {fmt} files cannot hold: "
         "imported again they are labels, not detections (audacity, raven, dcase, audition, "
-        "birdnet, labelstudio, soundevent and json keep it)",
+        "birdnet, kaleidoscope, labelstudio, soundevent and json keep it)",
         warnings,
     )
 

@@ -10,7 +10,7 @@ import soundfile as sf
 
 from tests.cli.commands import tfstudio
 
-ONE_FILE = ["birdnet", "dcase", "json", "labelstudio", "soundevent"]
+ONE_FILE = ["birdnet", "dcase", "json", "kaleidoscope", "labelstudio", "soundevent"]
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,10 @@ def project(tmp_path_factory):
 def test_the_help_names_every_format_that_goes_to_stdout():
     result = tfstudio("export", "--help")
     help_text = " ".join(result.stdout.split())
-    assert "'-' for stdout with birdnet, dcase, json, labelstudio, soundevent)" in help_text
+    assert (
+        "'-' for stdout with birdnet, dcase, json, kaleidoscope, labelstudio, soundevent)"
+        in help_text
+    )
 
 
 @pytest.mark.parametrize("fmt", ONE_FILE)
@@ -47,5 +50,5 @@ def test_a_folder_format_to_stdout_names_those_that_can(project):
     assert result.stdout == ""
     assert result.stderr.strip() == (
         "error: raven writes one file per recording; give -o FOLDER "
-        "(-o - takes birdnet, dcase, json, labelstudio, soundevent)"
+        "(-o - takes birdnet, dcase, json, kaleidoscope, labelstudio, soundevent)"
     )

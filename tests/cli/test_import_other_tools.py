@@ -215,7 +215,7 @@ def test_label_column_for_raven_and_dcase(project, tmp_path, capsys):
     )
     assert code == 2
     assert (
-        "--label-column applies to dcase, raven, soundevent, birdnet files"
+        "--label-column applies to dcase, raven, soundevent, birdnet, kaleidoscope files"
         in capsys.readouterr().err
     )
 

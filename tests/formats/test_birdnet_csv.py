@@ -242,7 +242,11 @@ def test_another_formats_file_is_named_as_such(tmp_path):
         ("a.txt", CSV_FILE_HEADER, "birdnet"),
         ("a.csv", KALEIDOSCOPE_HEADER, "birdnet"),
         # Wildlife Acoustics Kaleidoscope's own id.csv: not BirdNET's (no names, no confidence)
-        ("id.csv", "INDIR,OUTDIR,FOLDER,IN FILE,DURATION,OFFSET,Dur,AUTO ID*,MANUAL ID\n", None),
+        (
+            "id.csv",
+            "INDIR,OUTDIR,FOLDER,IN FILE,DURATION,OFFSET,Dur,AUTO ID*,MANUAL ID\n",
+            "kaleidoscope",
+        ),
         ("a.csv", "Start (s),End (s),Label\n0.0,3.0,wren\n", None),
         ("a.csv", "start,end,label\n0.5,1.5,dog\n", None),
         ("a.txt", "0.0\t3.0\tTurdus merula, Eurasian Blackbird\t0.8345\n", "audacity"),

@@ -70,13 +70,15 @@ def test_whole_seconds_are_written_with_a_decimal_point(tmp_path, name):
 
 def _times_only(name: str, text: str) -> str:
     """The text without the fields that are counts, not times (TextGrid sizes, Raven's
-    selection numbers and channel)."""
+    selection numbers and channel, Kaleidoscope's CHANNEL)."""
     if name == "textgrid":
         return "\n".join(
             line for line in text.splitlines() if "size" not in line and "[" not in line
         )
     if name == "raven":
         return "\n".join("\t".join(line.split("\t")[3:]) for line in text.splitlines()[1:])
+    if name == "kaleidoscope":  # from OFFSET on (CHANNEL is a channel number)
+        return "\n".join(",".join(line.split(",")[4:]) for line in text.splitlines()[1:])
     if name == "reaper":  # the region and marker numbers (R1, M1)
         return "\n".join(line.split(",", 1)[1] for line in text.splitlines()[1:])
     return text

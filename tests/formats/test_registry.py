@@ -23,6 +23,7 @@ EXPECTED = {
     "audition": (True, ".csv"),
     "reaper": (True, ".csv"),
     "birdnet": (False, ".BirdNET.results.csv"),
+    "kaleidoscope": (False, ".id.csv"),
 }
 
 
@@ -40,7 +41,7 @@ def test_get_format_names_the_valid_choices():
         get_format("csv")
     assert str(info.value) == (
         "unknown label format 'csv'; choose one of: dcase, audacity, raven, textgrid, json, "
-        "soundevent, sonicvisualiser, labelstudio, audition, reaper, birdnet"
+        "soundevent, sonicvisualiser, labelstudio, audition, reaper, birdnet, kaleidoscope"
     )
 
 

@@ -33,7 +33,7 @@ from tfstudio.relink import relink
 from tfstudio.store import SPLITS, Project, ProjectError
 
 # The formats whose reader takes --label-column (a column name, or soundevent's tag key).
-LABEL_COLUMN_FORMATS = ("dcase", "raven", "soundevent", "birdnet")
+LABEL_COLUMN_FORMATS = ("dcase", "raven", "soundevent", "birdnet", "kaleidoscope")
 # What an export writes: one file (which can go to stdout) or a folder of one file per recording.
 ONE_FILE_FORMATS = sorted(name for name, module in FORMATS.items() if not module.PER_RECORDING)
 PER_RECORDING_FORMATS = sorted(name for name, module in FORMATS.items() if module.PER_RECORDING)
@@ -106,10 +106,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--label-column",
         metavar="NAME",
-        help="the column that holds the labels in Raven, DCASE and BirdNET CSV tables (any "
-        "case; e.g. 'Scientific name'), or the tag key of the class in soundevent files "
-        "(default: Annotation, Species, Common Name, … / event_label / Common name / label, "
-        "species, …)",
+        help="the column that holds the labels in Raven, DCASE, BirdNET CSV and Kaleidoscope "
+        "id.csv tables (any case; e.g. 'Scientific name'), or the tag key of the class in "
+        "soundevent files (default: Annotation, Species, Common Name, … / event_label / Common "
+        "name / MANUAL ID / label, species, …)",
     )
     p.add_argument("--split", choices=SPLITS, help="split for the imported recordings")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")

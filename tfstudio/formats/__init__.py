@@ -21,6 +21,7 @@ from tfstudio.formats import (
     birdnet,
     dcase,
     jsonfmt,
+    kaleidoscope,
     labelstudio,
     raven,
     reaper,
@@ -56,6 +57,7 @@ FORMATS: dict[str, ModuleType] = {
         audition,
         reaper,
         birdnet,
+        kaleidoscope,
     )
 }
 
@@ -112,7 +114,7 @@ def guess_format(path: Path | str) -> str | None:
     found = sniff(text)
     if found is not None:
         return found
-    for module in (labelstudio, audition, reaper, birdnet):  # their CSV headers
+    for module in (labelstudio, audition, reaper, birdnet, kaleidoscope):  # their CSV headers
         if module.looks_like(text):
             return module.NAME
     lines = [line for line in text.split("\n") if line.strip()][:20]
