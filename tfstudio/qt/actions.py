@@ -87,6 +87,15 @@ def build_menus(window: MainWindow) -> None:
         checkable=True,
         tip="The waveform (min/max per pixel) above the spectrogram, on the same time axis",
     )
+    window.clock_action = window._action(
+        view,
+        "&Clock time",
+        lambda: window.set_clock_time_shown(window.clock_action.isChecked()),
+        "Ctrl+Shift+T",
+        checkable=True,
+        tip="Times of day on the time axis, where the recording's start is known (from its "
+        "GUANO metadata, an AudioMoth's comment, a bext header or its file name)",
+    )
     window._action(
         view, "&Reset brightness and contrast", lambda: window.set_brightness_contrast(0.0, 0.0)
     )

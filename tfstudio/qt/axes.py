@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import pyqtgraph as pg
@@ -12,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics
 
 from tfstudio.features.freq_scale import FrequencyScale, format_tick_hz
+from tfstudio.store.recorded import zone_text
 
 
 def format_time(seconds: float, decimals: int = 3) -> str:
@@ -142,6 +144,16 @@ def clock_step(max_step: float) -> tuple[float, float] | None:
     return next(pair for pair in reversed(CLOCK_STEPS) if pair[0] <= max_step)
 
 
+def _time_of_day(seconds: float, decimals: int) -> str:
+    """``05:12:30`` (``05:12:30.5`` with decimals) for seconds since a midnight; past the
+    next midnight the clock goes on from 00:00:00."""
+    scale = 10**decimals
+    whole, frac = divmod(round(seconds * scale), scale)
+    minutes, secs = divmod(whole % 86400, 60)
+    tail = f".{frac:0{decimals}d}" if decimals > 0 else ""
+    return f"{minutes // 60:02d}:{minutes % 60:02d}:{secs:02d}{tail}"
+
+
 def _with_minutes(text: str) -> str:
     """Seconds under a minute as ``format_time`` writes them, in m:ss form."""
     sign = "-" if text.startswith("-") else ""
@@ -149,13 +161,40 @@ def _with_minutes(text: str) -> str:
     return f"{sign}0:{int(whole):02d}{dot}{frac}"
 
 
+def clock_axis_label(start: datetime) -> str:
+    """The time axis title when its ticks are times of day: the recorder's zone if known."""
+    zone = zone_text(start)
+    return f"Time of day ({zone})" if zone else "Time of day"
+
+
 class TimeAxis(pg.AxisItem):
     """Seconds as 12.5 / 1:02.5 / 1:02:03 instead of SI prefixes (no "7.2 ks"), with ticks on
-    round seconds, minutes and hours."""
+    round seconds, minutes and hours; or, with a start (`set_clock`), times of day
+    (05:12:30) with ticks on round clock times."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(orientation="bottom", **kwargs)
         self.enableAutoSIPrefix(False)
+        self._clock_offset: float | None = None  # the start's seconds since its midnight
+
+    def set_clock(self, start: datetime | None) -> None:
+        """Times of day from ``start`` on (None: seconds into the recording again)."""
+        offset = None
+        if start is not None:
+            midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+            offset = (start - midnight).total_seconds()
+        if offset != self._clock_offset:
+            self._clock_offset = offset
+            self.picture = None  # pyqtgraph redraws the ticks from scratch
+            self.update()
+
+    def tickValues(self, minVal: float, maxVal: float, size: float):
+        offset = self._clock_offset
+        if offset is None:
+            return super().tickValues(minVal, maxVal, size)
+        # Round times of day: the ticks of the clock's range, moved back onto the recording.
+        levels = super().tickValues(minVal + offset, maxVal + offset, size)
+        return [(spacing, [v - offset for v in values]) for spacing, values in levels]
 
     def tickSpacing(self, minVal: float, maxVal: float, size: float):
         levels = super().tickSpacing(minVal, maxVal, size)
@@ -170,6 +209,9 @@ class TimeAxis(pg.AxisItem):
 
     def tickStrings(self, values, scale, spacing):
         decimals = max(0, min(6, -math.floor(math.log10(spacing)))) if spacing > 0 else 0
+        offset = self._clock_offset
+        if offset is not None:
+            return [_time_of_day(offset + v, decimals) for v in values]
         texts = [format_time(v, decimals) for v in values]
         if max((abs(v) for v in self.range), default=0.0) >= 60:
             # One form along an m:ss axis (its title says so, see time_axis_label): 0:00

@@ -1,4 +1,5 @@
-"""The recording browser: name, duration, split, labels per class, state; filter and sort."""
+"""The recording browser: name, duration, split, labels per class, when it started; state;
+filter and sort."""
 
 from __future__ import annotations
 
@@ -39,11 +40,14 @@ from tfstudio.qt.axes import format_duration
 from tfstudio.qt.subscribe import listen
 from tfstudio.session.workspace import Reveal, Workspace
 from tfstudio.store import EventClass, LabelTotals, Recording
+from tfstudio.store.recorded import SOURCE_WORDS, clock_text, parse_stored
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 LABELLED_ROLE = Qt.ItemDataRole.UserRole + 3
-COLUMNS = ("Recording", "Duration", "Split", "Labels", "Per class")
+COLUMNS = ("Recording", "Duration", "Split", "Labels", "Per class", "Recorded")
+# When each recording started (store.recorded): shown only in a project where some did.
+RECORDED_COLUMN = 5
 CHIPS_ROLE = Qt.ItemDataRole.UserRole + 4
 _Index = QModelIndex | QPersistentModelIndex
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
@@ -67,13 +71,20 @@ class _Row:
     name: str  # as shown: with folders where recordings share a file name
     totals: LabelTotals  # the workspace's object: a new one means its counts changed
     keys: tuple[Any, ...]
-    folded: str  # the name in lower case, for the filter
+    folded: str  # the name and the start in lower case, for the filter
+    recorded: str  # when it started, as shown ("" if unknown)
 
     @classmethod
     def of(cls, rec: Recording, name: str, totals: LabelTotals) -> _Row:
-        folded = name.lower()
-        keys = (folded, rec.duration, rec.split or "", totals.labels, totals.classes)
-        return cls(rec, name, totals, keys, folded)
+        start = parse_stored(rec.recorded_at)
+        # Its zone (if the recorder said) is in the tooltip: the column stays narrow.
+        recorded = "" if start is None else clock_text(start, zone=False)
+        # The filter finds a day ("2024-05-01") or an hour ("2024-05-01 05") as well as names.
+        folded = f"{name}\n{recorded}".lower() if recorded else name.lower()
+        # Undated recordings after the dated ones, by the recorder's clock.
+        when = (start is None, rec.recorded_at or "")
+        keys = (name.lower(), rec.duration, rec.split or "", totals.labels, totals.classes, when)
+        return cls(rec, name, totals, keys, folded, recorded)
 
     def text(self, column: int) -> str:
         """A cell's text, made when the row is drawn (most of 10 000 rows never are)."""
@@ -85,6 +96,8 @@ class _Row:
             return self.rec.split or "–"
         if column == 3:
             return str(self.totals.labels) if self.totals.labels else "none"
+        if column == RECORDED_COLUMN:
+            return self.recorded or "–"
         return ""  # the chips, drawn by ChipsDelegate
 
 
@@ -208,8 +221,8 @@ class RecordingTableModel(QAbstractTableModel):
         self._relayout(self._filtered(self._all))
 
     def set_filter(self, text: str, state: str) -> None:
-        """Show the recordings with ``text`` in their name (any case) that are ``all``,
-        ``labelled`` or ``unlabelled``."""
+        """Show the recordings with ``text`` in their name or start (any case) that are
+        ``all``, ``labelled`` or ``unlabelled``."""
         text = text.strip().lower()
         if (text, state) == (self.text, self.state):
             return
@@ -272,6 +285,12 @@ class RecordingTableModel(QAbstractTableModel):
         if role == SORT_ROLE:
             return r.keys[col]
         lines = [str(rec.path), f"{rec.sample_rate} Hz, {rec.channels} channel(s)"]  # tooltip
+        start = parse_stored(rec.recorded_at)
+        if start is not None:
+            source = SOURCE_WORDS.get(rec.recorded_at_source or "", "")
+            said = f", as {source} says" if source else ""
+            zone = "" if start.tzinfo is not None else " (recorder's clock, zone unknown)"
+            lines.append(f"recorded {clock_text(start)}{zone}{said}")
         if rec.status != "ok":
             lines.append(f"file {rec.status}: right-click ▸ Locate… to find it")
         chips = self.chips(index.row()) if r.totals.labels else ()
@@ -410,9 +429,13 @@ class RecordingBrowser(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)
+        # When each started reads beside its name (the model keeps it last: it is hidden in a
+        # project where no recording's start is known).
+        header.moveSection(RECORDED_COLUMN, 1)
         self._fitted_for: tuple[int, int | None] = (-1, None)
         self._fitted: dict[int, int] = {}  # the widths fit_columns set (not the user's)
         self._measured: tuple[list[int], tuple[int, int]] | None = None
+        self._recorded_px = 0  # the Recorded column's measured width; 0: hidden
         self._choosing = False  # a row the user chose is opening
         self.fit_columns(force=True)
         header.sortIndicatorChanged.connect(self._on_sort_change)
@@ -585,6 +608,16 @@ class RecordingBrowser(QWidget):
             max(self._header_width(col), max(widths) + pad) for col, widths in enumerate(samples)
         ]
 
+    def recorded_width(self) -> int:
+        """The Recorded column's width: its header or a start as shown; 0 where no recording
+        has a start (it is hidden)."""
+        if not any(r.recorded_at for r in self.workspace.recordings()):
+            return 0
+        sample = "2024-05-01 05:00:00"
+        metrics = self.table.fontMetrics()
+        pad = metrics.averageCharWidth() + 6
+        return max(self._header_width(RECORDED_COLUMN), metrics.horizontalAdvance(sample) + pad)
+
     def chips_widths(self) -> tuple[int, int]:
         """The Per class column's width with every chip's count shown, and with the squares
         alone, for the recording with the most classes (its counts taken as even: reading
@@ -612,10 +645,16 @@ class RecordingBrowser(QWidget):
         table = self.table
         if not measured or self._measured is None:
             self._measured = (self.column_widths(), self.chips_widths())
+            self._recorded_px = self.recorded_width()
         widths, (counted, dots) = self._measured
         for col in (1, 2, 3):
             self._set_width(col, widths[col], force)
-        others = sum(table.columnWidth(col) for col in (1, 2, 3))
+        fixed = [1, 2, 3]
+        table.setColumnHidden(RECORDED_COLUMN, not self._recorded_px)
+        if self._recorded_px:
+            self._set_width(RECORDED_COLUMN, self._recorded_px, force)
+            fixed.append(RECORDED_COLUMN)
+        others = sum(table.columnWidth(col) for col in fixed)
         room = table.viewport().width() - others - widths[0]
         self._set_width(4, max(dots, min(counted, room)), force)
         # The names stretch while they have their room; in a narrower dock (or a larger
@@ -640,7 +679,8 @@ class RecordingBrowser(QWidget):
         layout = self.layout()
         margins = layout.contentsMargins() if layout is not None else None
         edges = margins.left() + margins.right() if margins is not None else 8
-        return sum(self.column_widths()) + counted + scroll + frame + edges
+        recorded = self.recorded_width()
+        return sum(self.column_widths()) + counted + recorded + scroll + frame + edges
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:

@@ -73,6 +73,7 @@ from tfstudio.session.jobs import JobResult
 from tfstudio.session.view_settings import ViewSettings
 from tfstudio.session.workspace import Reveal
 from tfstudio.store import DB_NAME, Project, ProjectError
+from tfstudio.store.recorded import clock_text, parse_stored
 
 if TYPE_CHECKING:
     from tfstudio.qt.training import RunHistory, TrainingPanel
@@ -155,6 +156,10 @@ class _Readout(QLabel):
         self.setMinimumWidth(self._width if text else 0)
         super().setText(text)
 
+    def set_width(self, width: int) -> None:
+        """The width to keep while it shows something (from the next text on)."""
+        self._width = width
+
     def clear(self) -> None:
         self.setMinimumWidth(0)
         super().clear()
@@ -182,6 +187,7 @@ class MainWindow(QMainWindow):
     project_actions: list[QAction]
     scale_actions: dict[str, QAction]
     waveform_action: QAction
+    clock_action: QAction
     display_controls: DisplayControls
     undo_action: QAction
     redo_action: QAction
@@ -230,6 +236,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.scale_actions[self.view_settings.freq_scale].setChecked(True)
         self.waveform_action.setChecked(self.view_settings.waveform)
+        self.clock_action.setChecked(self.view_settings.clock_time)
         # Slider moves are remembered once they settle, not at every step.
         self._save_settings_timer = QTimer(self, singleShot=True, interval=500)
         self._save_settings_timer.timeout.connect(lambda: qs.save_view_settings(self.view_settings))
@@ -919,11 +926,16 @@ class MainWindow(QMainWindow):
         for kind, action in self.scale_actions.items():
             action.setChecked(kind == settings.freq_scale)
         self.waveform_action.setChecked(settings.waveform)
+        self.clock_action.setChecked(settings.clock_time)
         self.display_controls.set_values(settings.brightness, settings.contrast)
 
     def set_waveform_shown(self, shown: bool) -> None:
         """View ▸ Show waveform: the strip above the spectrogram, remembered."""
         self.apply_settings(self.view_settings.with_changes(waveform=shown))
+
+    def set_clock_time_shown(self, shown: bool) -> None:
+        """View ▸ Clock time: times of day on the time axis where the start is known."""
+        self.apply_settings(self.view_settings.with_changes(clock_time=shown))
 
     def set_brightness_contrast(self, brightness: float, contrast: float) -> None:
         """The toolbar's sliders: colour levels change at once, tiles are not recomputed."""
@@ -990,6 +1002,7 @@ class MainWindow(QMainWindow):
             "its class<br>"
             "Ctrl+F: find a class · Ctrl+Shift+F: next frequency scale (linear, log, mel) · "
             "Ctrl+Shift+W: show / hide the waveform<br>"
+            "Ctrl+Shift+T: clock time on the time axis (where the start is known)<br>"
             "Ctrl+Z / Ctrl+Shift+Z: undo / redo (kept with the project)<br><br>"
             "<b>Reviewing detections</b><br>"
             "Ctrl+D: detect on this recording · A: accept (it becomes a label) · "
@@ -1344,6 +1357,14 @@ class MainWindow(QMainWindow):
 
     def _on_cursor_change(self, seconds: float, hz: float | None) -> None:
         text = f"t {format_time(max(0.0, seconds), 3)}"
+        rec = self.workspace.recording
+        start = parse_stored(rec.recorded_at) if rec is not None else None
+        clock = ""
+        if start is not None:  # the time of day too, on the recorder's clock
+            clock = f" ({clock_text(start, max(0.0, seconds), date=False, decimals=1, zone=False)})"
+            text += clock
+        # As wide as the readout needs with the clock or without: it does not jump as it moves.
+        self.cursor_label.set_width(210 + self.cursor_label.fontMetrics().horizontalAdvance(clock))
         if hz is not None:
             text += f"   f {format_hz(max(0.0, hz))}"
             level = self.view.level_at(seconds, hz)

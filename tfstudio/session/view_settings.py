@@ -43,6 +43,7 @@ class ViewSettings:
     brightness: float = 0.0  # −100 … 100: moves the colour levels (0: as top and range say)
     contrast: float = 0.0  # −100 … 100: narrows (+) or widens (−) the dynamic range shown
     waveform: bool = False  # the waveform strip above the spectrogram
+    clock_time: bool = False  # times of day on the time axis where the recording's start is known
 
     def colour_levels(self, top_db: float) -> tuple[float, float]:
         """The dB drawn as the bottom and top colours when the loudest colour would be

@@ -24,6 +24,7 @@ under the pointer), click on empty space = move the playback cursor.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -49,6 +50,7 @@ from tfstudio.qt.axes import (
     FittedTitleAxis,
     FrequencyAxis,
     TimeAxis,
+    clock_axis_label,
     time_axis_label,
 )
 from tfstudio.qt.spectrogram.editing import EditTool
@@ -65,6 +67,7 @@ from tfstudio.session.detection_model import DetectionModel
 from tfstudio.session.view_settings import COLORMAPS, ViewSettings
 from tfstudio.session.workspace import Workspace
 from tfstudio.store import Event
+from tfstudio.store.recorded import parse_stored
 
 AXIS_WIDTH = 96  # the left axes' width at least (at the default font)
 AXIS_SHARE = 0.28  # of the view's width the left axes take at most (long class names)
@@ -108,6 +111,7 @@ class SpectrogramView(QWidget):
         self.tiles = TileService(settings.cache_mb << 20, parent=self)
         self.audio: AudioInfo | None = None
         self._params = SpectrogramParams(settings.n_fft, settings.hop, settings.window)
+        self._clock_start: datetime | None = None  # View ▸ Clock time: see _apply_clock
         self._play_position: float | None = None
         # How many seconds the view showed of the recording open before this one.
         self.left_width: float | None = None
@@ -386,7 +390,9 @@ class SpectrogramView(QWidget):
         self.tiles.cache.max_bytes = settings.cache_mb << 20
         if old.waveform != settings.waveform:
             self.set_waveform_visible(settings.waveform)
-        looks = ("brightness", "contrast", "waveform")
+        if old.clock_time != settings.clock_time:
+            self._apply_clock()
+        looks = ("brightness", "contrast", "waveform", "clock_time")
         if old.with_changes(**{name: getattr(settings, name) for name in looks}) == settings:
             self.image.apply_levels()  # a slider moved: the tiles stay, their levels change
             return
@@ -515,7 +521,35 @@ class SpectrogramView(QWidget):
         else:
             self.show_range(0.0, min(duration, INITIAL_VIEW_S))
         self.waveform.open(audio if Path(path).exists() else None)
+        self._apply_clock()
         self.image.schedule()
+
+    def clock_start(self) -> datetime | None:
+        """The start the time axis counts times of day from; None: it shows seconds."""
+        return self._clock_start
+
+    def _apply_clock(self) -> None:
+        """Times of day on the time axis (View ▸ Clock time) where the recording's start is
+        known (store.recorded), else seconds into it."""
+        rec = self.workspace.recording
+        start = None
+        if self.settings.clock_time and rec is not None:
+            start = parse_stored(rec.recorded_at)
+        self._clock_start = start
+        for plot in (self.spec, self.post, self.lanes):
+            axis = plot.getAxis("bottom")
+            if isinstance(axis, TimeAxis):
+                axis.set_clock(start)
+        self._label_time_axis()
+
+    def _label_time_axis(self) -> None:
+        start = self._clock_start
+        label = (
+            clock_axis_label(start) if start is not None else time_axis_label(self.view_range()[1])
+        )
+        axis = self.lanes.getAxis("bottom")
+        if axis.labelText != label:
+            axis.setLabel(label)
 
     def _min_width(self) -> float:
         if self.audio is None:
@@ -578,10 +612,7 @@ class SpectrogramView(QWidget):
         t0, t1 = self.view_range()
         with QSignalBlocker(self.ov_window):
             self.ov_window.setRegion((t0, t1))
-        label = time_axis_label(t1)
-        axis = self.lanes.getAxis("bottom")
-        if axis.labelText != label:
-            axis.setLabel(label)
+        self._label_time_axis()
         if self.message.isVisible():
             self._show_message(self.message.toPlainText())
         # Synchronously (all cheap): what the next paint shows is then already final. The

@@ -1,0 +1,131 @@
+"""Recordings whose start is known show it: a Recorded column in the browser (sorted and
+filtered by it), times of day on the time axis (View ▸ Clock time) and in the status bar."""
+
+from __future__ import annotations
+
+import soundfile as sf
+from PySide6.QtCore import QPoint, Qt
+
+from tests.conftest import write_wav
+from tests.qt.conftest import open_window, settle_layout
+from tfstudio.qt.axes import TimeAxis
+from tfstudio.qt.browser import RECORDED_COLUMN
+
+
+def _deployment(tmp_path):
+    """Two sites' AudioMoth files (site2's set to UTC+2, as its comment says) and a take
+    whose file says nothing of when it was made."""
+    from tfstudio.importer import import_audio
+    from tfstudio.store import Project
+
+    card = tmp_path / "card"
+    for site in ("site1", "site2"):
+        (card / site).mkdir(parents=True)
+        for hour in ("05", "06"):
+            write_wav(card / site / f"20240501_{hour}0000.WAV", 10.0, seed=int(hour))
+    for hour in ("05", "06"):
+        path = card / "site2" / f"20240501_{hour}0000.WAV"
+        data, rate = sf.read(path)
+        with sf.SoundFile(path, "w", rate, 1, "PCM_16") as f:
+            f.comment = f"Recorded at {hour}:00:00 01/05/2024 (UTC+2) by AudioMoth 24F3190160"
+            f.write(data)
+    write_wav(card / "take.wav", 10.0, seed=9)
+    project = Project.create(tmp_path / "proj")
+    import_audio(project, [card])
+    project.add_class("bird")
+    root = project.root
+    project.close()
+    return root
+
+
+def _column(browser, col: int) -> list[str]:
+    model = browser.model
+    return [model.index(row, col).data() for row in range(model.rowCount())]
+
+
+def _open(win, qtbot, shown_name: str) -> None:
+    browser = win.browser
+    row = _column(browser, 0).index(shown_name)
+    rect = browser.table.visualRect(browser.model.index(row, 0))
+    qtbot.mouseClick(browser.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: win.workspace.recording.name == shown_name.rsplit("/", 1)[-1])
+    qtbot.waitUntil(lambda: win.view.has_image(), timeout=5000)
+    settle_layout(qtbot, win.view)
+
+
+def test_the_browser_shows_sorts_and_filters_by_when_recordings_started(qtbot, tmp_path):
+    win = open_window(qtbot, _deployment(tmp_path), (1400, 800))
+    browser, table = win.browser, win.browser.table
+    assert not table.isColumnHidden(RECORDED_COLUMN)
+    assert table.columnWidth(RECORDED_COLUMN) > table.fontMetrics().horizontalAdvance(
+        "2024-05-01 05:00:00"
+    )
+    # Beside the name, where a deployment's list is read.
+    assert table.horizontalHeader().visualIndex(RECORDED_COLUMN) == 1
+    header = table.horizontalHeader()
+    qtbot.mouseClick(
+        header.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=QPoint(header.sectionViewportPosition(RECORDED_COLUMN) + 10, header.height() // 2),
+    )
+    assert _column(browser, 0) == [
+        "site1/20240501_050000.WAV",  # the recorder's clock: sorted by its wall-clock time
+        "site2/20240501_050000.WAV",
+        "site1/20240501_060000.WAV",
+        "site2/20240501_060000.WAV",
+        "take.wav",  # undated, last
+    ]
+    assert _column(browser, RECORDED_COLUMN) == [
+        "2024-05-01 05:00:00",
+        "2024-05-01 05:00:00",
+        "2024-05-01 06:00:00",
+        "2024-05-01 06:00:00",
+        "–",
+    ]
+    tips = [browser.model.index(r, 0).data(Qt.ItemDataRole.ToolTipRole) for r in (0, 1)]
+    assert (
+        "recorded 2024-05-01 05:00:00 (recorder's clock, zone unknown), as the file name says"
+        in tips[0]
+    )
+    assert (
+        "recorded 2024-05-01 05:00:00 UTC+02:00, as the AudioMoth's comment in the file says"
+        in tips[1]
+    )
+    qtbot.keyClicks(browser.filter_edit, "2024-05-01 06")
+    assert _column(browser, 0) == ["site1/20240501_060000.WAV", "site2/20240501_060000.WAV"]
+    win.close()
+
+
+def test_clock_time_puts_times_of_day_on_the_axis_and_in_the_status_bar(qtbot, tmp_path):
+    win = open_window(qtbot, _deployment(tmp_path), (1400, 800))
+    _open(win, qtbot, "site2/20240501_050000.WAV")
+    axis = win.view.lanes.getAxis("bottom")
+    assert isinstance(axis, TimeAxis) and axis.labelText == "Time (s)"
+    qtbot.keyClick(
+        win, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    assert win.clock_action.isChecked() and win.view_settings.clock_time
+    assert axis.labelText == "Time of day (UTC+02:00)"
+    t0, t1 = win.view.view_range()
+    ticks = [v for _, values in axis.tickValues(t0, t1, axis.width() or 800) for v in values]
+    texts = axis.tickStrings(ticks[:3], 1.0, 1.0)
+    assert texts[0].startswith("05:00:0") and all(len(t) == 8 for t in texts)
+    # The status bar reads the time of day under the pointer too.
+    view = win.view.graphics
+    qtbot.mouseMove(view.viewport(), QPoint(view.width() // 2, view.height() // 3))
+    qtbot.waitUntil(lambda: "(05:00:0" in win.cursor_label.text())
+    # An undated recording: seconds again, and the choice is kept for the next dated one.
+    _open(win, qtbot, "take.wav")
+    assert axis.labelText == "Time (s)" and win.clock_action.isChecked()
+    qtbot.mouseMove(view.viewport(), QPoint(view.width() // 2 + 5, view.height() // 3))
+    qtbot.waitUntil(lambda: win.cursor_label.text().startswith("t "))
+    assert "(" not in win.cursor_label.text()
+    _open(win, qtbot, "site1/20240501_060000.WAV")
+    assert axis.labelText == "Time of day"  # the name's time: the zone is not known
+    win.close()
+
+
+def test_a_project_without_starts_has_no_recorded_column(qtbot, small_project):
+    win = open_window(qtbot, small_project)
+    assert win.browser.table.isColumnHidden(RECORDED_COLUMN)
+    win.close()
