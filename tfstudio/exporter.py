@@ -16,6 +16,7 @@ from tfstudio import __version__
 from tfstudio.formats import LabelEvent, get_format, textgrid
 from tfstudio.formats.base import format_number, write_lines
 from tfstudio.store import Event, Project, Recording, recording_names, shown_names
+from tfstudio.store.recorded import parse_stored
 
 SOURCES = ("labels", "detections")
 # A TextGrid export cuts an event ending after its recording at the end, with a warning; up
@@ -248,6 +249,9 @@ def export_labels(
                         module.write(
                             rec_events, path, duration=rec.duration, sample_rate=rec.sample_rate
                         )
+                    elif fmt == "raven":  # its clock-time columns where the start is known
+                        start = parse_stored(rec.recorded_at)
+                        module.write(rec_events, path, duration=rec.duration, start=start)
                     else:
                         module.write(rec_events, path, duration=rec.duration)
                 except ValueError as exc:
@@ -315,6 +319,7 @@ def _file_options(
                 "channels": rec.channels,
                 "samplerate": rec.sample_rate,
                 "hash": rec.content_hash,
+                "start": parse_stored(rec.recorded_at),
             }
             for rec in recordings
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import soundfile as sf
@@ -54,3 +55,63 @@ def test_info_says_nothing_of_starts_where_no_recording_has_one(tmp_path, capsys
     capsys.readouterr()
     assert main(["info", str(root)]) == 0
     assert "recorded" not in capsys.readouterr().out
+
+
+def _labelled_deployment(tmp_path) -> Path:
+    audio = write_sites(tmp_path / "card")
+    path = audio / "site2" / "20240501_050000.WAV"
+    data, rate = sf.read(path)
+    with sf.SoundFile(path, "w", rate, 1, "PCM_16") as f:
+        f.comment = "Recorded at 23:59:58 30/04/2024 (UTC+2) by AudioMoth 24F3190160"
+        f.write(data)
+    root = project_of(tmp_path / "proj", audio)
+    with Project.open(root) as project:
+        bird = project.add_class("bird")
+        for rec in project.recordings():
+            project.add_event(rec.id, bird.id, 1.2345, 3.5)
+    return root
+
+
+def test_raven_tables_give_each_selections_date_and_clock_time(tmp_path):
+    root = _labelled_deployment(tmp_path)
+    out = tmp_path / "tables"
+    assert main(["export", str(root), "--format", "raven", "-o", str(out)]) == 0
+    rows = {}
+    for table in sorted(out.rglob("*.txt")):
+        header, row = (line.split("\t") for line in table.read_text().splitlines())
+        rows[table.relative_to(out).as_posix()] = dict(zip(header, row, strict=True))
+    crossing = next(row for name, row in rows.items() if "site2" in name and "_05" in name)
+    # Begins on the last day of April and ends on the first of May, on the AudioMoth's clock.
+    assert [
+        crossing[k] for k in ("Begin Date", "Begin Clock Time", "End Date", "End Clock Time")
+    ] == [
+        "2024/04/30",
+        "23:59:59.235",
+        "2024/05/01",
+        "00:00:01.500",
+    ]
+    named = next(row for name, row in rows.items() if "site1" in name and "_06" in name)
+    assert (named["Begin Date"], named["Begin Clock Time"]) == ("2024/05/01", "06:00:01.235")
+    # The columns are Raven's measurements: a fresh project imports the same labels.
+    again = project_of(tmp_path / "again", tmp_path / "card")
+    assert main(["import", str(again), "--labels", str(out), "-q"]) == 0
+    with Project.open(root) as a, Project.open(again) as b:
+
+        def labels(p):
+            names = {r.id: "/".join(r.path.split("/")[-2:]) for r in p.recordings()}
+            return sorted((names[e.recording_id], e.onset, e.offset) for e in p.labels())
+
+        assert labels(a) == labels(b) and len(labels(b)) == 4
+
+
+def test_a_soundevent_export_gives_the_recordings_date_and_time(tmp_path):
+    root = _labelled_deployment(tmp_path)
+    out = tmp_path / "project.json"
+    assert main(["export", str(root), "--format", "soundevent", "-o", str(out)]) == 0
+    document = json.loads(out.read_text())
+    dated = {
+        "/".join(r["path"].split("/")[-2:]): (r.get("date"), r.get("time"))
+        for r in document["data"]["recordings"]
+    }
+    assert dated["site2/20240501_050000.WAV"] == ("2024-04-30", "23:59:58+02:00")
+    assert dated["site1/20240501_060000.WAV"] == ("2024-05-01", "06:00:00")

@@ -22,8 +22,11 @@ import to say what a project (labels per recording, not per channel) cannot keep
 
 Export: Selection, View ("Spectrogram 1"), Channel (1), Begin/End Time, Annotation, and the
 Low/High Freq columns only when some event has a frequency; an unknown side is an empty cell,
-which reads back as None (0 Hz would be a real frequency, so it cannot mean unknown). Species
-Code and Confidence columns follow when some event has one.
+which reads back as None (0 Hz would be a real frequency, so it cannot mean unknown). Where the
+recording's start is known, Begin Date, Begin Clock Time, End Date and End Clock Time (as Raven
+writes them: 2024/05/01, 05:00:12.345; the recorder's clock) follow; the import passes over
+them (its times are the seconds). Species Code and Confidence columns follow when some event
+has one.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from tfstudio.formats.base import (
@@ -52,6 +56,7 @@ from tfstudio.formats.base import (
     read_text,
     write_text,
 )
+from tfstudio.store.recorded import clock_at
 
 NAME = "raven"
 PER_RECORDING = True
@@ -339,8 +344,16 @@ def _frequency(
     return parse_number(cells[at], what)
 
 
-def write(events: Sequence[LabelEvent], path: Path, *, duration: float | None = None) -> None:
-    """Write one Spectrogram row per event; ``duration`` is accepted for symmetry and unused."""
+def write(
+    events: Sequence[LabelEvent],
+    path: Path,
+    *,
+    duration: float | None = None,
+    start: datetime | None = None,
+) -> None:
+    """Write one Spectrogram row per event; ``duration`` is accepted for symmetry and unused.
+    With the recording's ``start`` (`tfstudio.store.recorded`), Raven's Begin/End Date and
+    Clock Time columns give each event's date and time of day on the recorder's clock."""
     check_writable(events, NAME)
     for e in events:
         if e.confidence is not None and not math.isfinite(e.confidence):
@@ -353,6 +366,8 @@ def write(events: Sequence[LabelEvent], path: Path, *, duration: float | None = 
     header = ["Selection", "View", "Channel", "Begin Time (s)", "End Time (s)"]
     if with_band:
         header += ["Low Freq (Hz)", "High Freq (Hz)"]
+    if start is not None:
+        header += ["Begin Date", "Begin Clock Time", "End Date", "End Clock Time"]
     header.append("Annotation")
     if with_code:
         header.append("Species Code")
@@ -363,6 +378,8 @@ def write(events: Sequence[LabelEvent], path: Path, *, duration: float | None = 
         row = [str(number), "Spectrogram 1", "1", format_time(e.onset), format_time(e.offset)]
         if with_band:
             row += [_hz(e.low_hz), _hz(e.high_hz)]
+        if start is not None:
+            row += [*_date_and_clock(start, e.onset), *_date_and_clock(start, e.offset)]
         row.append(e.label)
         if with_code:
             row.append(e.species_code or "")
@@ -370,6 +387,12 @@ def write(events: Sequence[LabelEvent], path: Path, *, duration: float | None = 
             row.append(_hz(e.confidence))
         lines.append("\t".join(row))
     write_text(path, "\n".join(lines) + "\n")
+
+
+def _date_and_clock(start: datetime, seconds: float) -> tuple[str, str]:
+    """Raven's Date (2024/05/01) and Clock Time (05:00:12.345) ``seconds`` into a recording."""
+    at = clock_at(start, seconds, 3)
+    return f"{at:%Y/%m/%d}", f"{at:%H:%M:%S}.{at.microsecond // 1000:03d}"
 
 
 def _hz(value: float | None) -> str:

@@ -38,6 +38,7 @@ import math
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -386,7 +387,8 @@ def write(
 ) -> None:
     """Write an annotation project (``predictions`` False) or a model run (True; by default
     when every event is a model event). ``recordings`` describe the files: ``name``, ``path``,
-    ``duration``, ``channels``, ``samplerate``, optional ``hash``; a recording an event names
+    ``duration``, ``channels``, ``samplerate``, optional ``hash`` and ``start`` (a datetime:
+    AOEF's ``date`` and ``time``, the offset with it where known); a recording an event names
     without a description gets its name as path, its last offset as duration, one channel and
     sample rate 0 (unknown)."""
     text_lines = list(
@@ -445,6 +447,10 @@ def lines(
         }
         if info.get("hash"):
             item["hash"] = str(info["hash"])
+        start = info.get("start")
+        if isinstance(start, datetime):  # AOEF's date and time of day (with its offset)
+            item["date"] = start.date().isoformat()
+            item["time"] = start.timetz().isoformat()
         recording_objects.append(item)
     rec_uuid = {name: obj["uuid"] for name, obj in zip(order, recording_objects)}
     duration = {name: obj["duration"] for name, obj in zip(order, recording_objects)}

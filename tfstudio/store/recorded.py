@@ -82,6 +82,14 @@ def zone_text(start: datetime) -> str:
     return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+def clock_at(start: datetime, seconds: float, decimals: int = 0) -> datetime:
+    """The time ``seconds`` into a recording that started at ``start``, rounded to
+    ``decimals`` digits of a second (so 05:00:12.96 shows as 05:00:13.0, never 05:00:12.10)."""
+    unit = 10 ** (6 - decimals)  # microseconds per digit shown
+    at = start + timedelta(seconds=seconds, microseconds=unit // 2)
+    return at.replace(microsecond=at.microsecond - at.microsecond % unit)
+
+
 def clock_text(
     start: datetime,
     seconds: float = 0.0,
@@ -93,10 +101,7 @@ def clock_text(
     """The clock time ``seconds`` into a recording that started at ``start``: ``2024-05-01
     05:00:12`` (``date=False``: ``05:00:12``; ``decimals``: ``05:00:12.3``), its zone after it
     where the start knows one (unless ``zone=False``)."""
-    unit = 10 ** (6 - decimals)  # microseconds per digit shown
-    # Rounded, so 05:00:12.96 reads 05:00:13.0 (never 05:00:12.10).
-    at = start + timedelta(seconds=seconds, microseconds=unit // 2)
-    at = at.replace(microsecond=at.microsecond - at.microsecond % unit)
+    at = clock_at(start, seconds, decimals)
     clock = f"{at:%H:%M:%S}" + (f".{at.microsecond:06d}"[: decimals + 1] if decimals > 0 else "")
     text = f"{at:%Y-%m-%d} {clock}" if date else clock
     where = zone_text(start) if zone else ""
