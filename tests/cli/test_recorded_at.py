@@ -115,3 +115,25 @@ def test_a_soundevent_export_gives_the_recordings_date_and_time(tmp_path):
     }
     assert dated["site2/20240501_050000.WAV"] == ("2024-04-30", "23:59:58+02:00")
     assert dated["site1/20240501_060000.WAV"] == ("2024-05-01", "06:00:00")
+
+
+def test_review_lists_each_detection_with_its_time_of_day(tmp_path, capsys):
+    root = _labelled_deployment(tmp_path)
+    table = tmp_path / "detections.tsv"
+    table.write_text(
+        "filename\tonset\toffset\tevent_label\tconfidence\n"
+        "site2/20240501_050000.WAV\t1.5\t2.0\tbird\t0.9\n"
+        "site1/20240501_060000.WAV\t0.25\t1.0\tbird\t0.8\n"
+    )
+    assert main(["import", str(root), "--labels", str(table)]) == 0
+    capsys.readouterr()
+    assert main(["review", str(root), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["detections"]
+    assert sorted(r["clock"] for r in rows) == [
+        "2024-04-30T23:59:59.500000+02:00",
+        "2024-05-01T06:00:00.250000",
+    ]
+    assert main(["review", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "1.500-2.000 s (2024-04-30 23:59:59.5)" in out  # the time of day, rounded
+    assert "0.250-1.000 s (2024-05-01 06:00:00.3)" in out

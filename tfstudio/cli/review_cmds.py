@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from datetime import datetime
 from typing import Any
 
 from tfstudio.cli.common import (
@@ -31,6 +32,7 @@ from tfstudio.store import (
     set_review,
     shown_names,
 )
+from tfstudio.store.recorded import clock_at, clock_text, parse_stored, stored_text
 from tfstudio.train.config import TrainError
 from tfstudio.train.layout import select_run
 
@@ -158,13 +160,18 @@ def chosen_detections(project: Project, run: Run, args: argparse.Namespace) -> l
     ]
 
 
-def _row(event: Event, names: dict[int, str], recs: dict[int, str]) -> dict[str, Any]:
+def _row(
+    event: Event, names: dict[int, str], recs: dict[int, str], starts: dict[int, datetime]
+) -> dict[str, Any]:
+    start = starts.get(event.recording_id)
     return {
         "id": event.id,
         "recording": recs[event.recording_id],
         "class": names.get(event.class_id, str(event.class_id)),
         "onset": round(event.onset, 4),
         "offset": round(event.offset, 4),
+        # When it began on the recorder's clock, where the recording's start is known.
+        "clock": None if start is None else stored_text(clock_at(start, event.onset, 3)),
         "confidence": None if event.confidence is None else round(event.confidence, 4),
         "review": event.review,
     }
@@ -175,7 +182,11 @@ def cmd_review(args: argparse.Namespace) -> int:
     with open_project(args.project) as project:
         run = _run(project, args.run)
         names = {c.id: c.name for c in project.classes()}
-        recs = shown_names(project.recordings())
+        recordings = project.recordings()
+        recs = shown_names(recordings)
+        starts = {
+            r.id: start for r in recordings if (start := parse_stored(r.recorded_at)) is not None
+        }
         verb = next((name for name in ACTIONS if getattr(args, name)), None)
         changed = 0
         if verb is None or args.dry_run:
@@ -195,7 +206,8 @@ def cmd_review(args: argparse.Namespace) -> int:
                         )
             except ProjectError as exc:
                 raise UserError(str(exc)) from None
-        rows = [_row(e, names, recs) for e in chosen]
+        rows = [_row(e, names, recs, starts) for e in chosen]
+    by_id = {e.id: e.recording_id for e in chosen}
     result: dict[str, Any] = {
         "run": run.id,
         "action": verb,
@@ -210,9 +222,15 @@ def cmd_review(args: argparse.Namespace) -> int:
     if verb is None or args.dry_run:
         for r in rows:
             conf = "" if r["confidence"] is None else f"{r['confidence']:.3f}"
+            start = starts.get(by_id[r["id"]])
+            clock = (
+                ""
+                if start is None
+                else f" ({clock_text(start, r['onset'], decimals=1, zone=False)})"
+            )
             print(
                 f"{r['id']:>7}  {r['recording']}  {r['class']}  {r['onset']:.3f}-{r['offset']:.3f} s"
-                f"  {conf}  {r['review']}"
+                f"{clock}  {conf}  {r['review']}"
             )
     if verb is None:
         print(f"run {run.id}: {len(rows)} detection(s)")
