@@ -80,3 +80,20 @@ def test_the_json_summary_lists_what_was_left_out(trained, tmp_path):
     [line] = summary["left_out"]
     assert line.startswith(f"{audio / 'damaged.flac'}: damaged audio")
     assert summary["skipped"] == [line]
+
+
+def test_json_progress_names_same_named_recordings_with_their_folders(trained, tmp_path):
+    """An AudioMoth card of two sites: each progress line names its recording as the app
+    shows it, so a program following the lines can tell the sites apart."""
+    audio = tmp_path / "card"
+    for i, site in enumerate(("site1", "site2")):
+        (audio / site).mkdir(parents=True)
+        sf.write(audio / site / "20240501_050000.WAV", _noise(2.0, 10 + i), SR)
+    result = tfstudio("detect", trained, audio, "--json")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    named = sorted({line["recording"] for line in lines if line.get("event") == "progress"})
+    assert named == ["site1/20240501_050000.WAV", "site2/20240501_050000.WAV"]
+    # The counts per recording too: the same file name at two sites is two recordings.
+    summary = lines[-1]
+    assert sorted(summary["per_recording"]) == named

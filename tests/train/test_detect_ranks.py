@@ -109,7 +109,8 @@ def test_reports_of_the_ranks_merge_in_recording_order(demo_project):
         run=1, recordings=1, events=4, audio_s=6.0,
         per_recording={recordings[1].name: 4}, stage_s={"model": 2.0},
     )  # fmt: skip
-    merged = DetectReport.merged([first, second], recordings, elapsed_s=3.0)
+    names = {rec.id: rec.name for rec in recordings}
+    merged = DetectReport.merged([first, second], recordings, 3.0, names)
     assert list(merged.per_recording.items()) == [
         (recordings[0].name, 2),
         (recordings[1].name, 4),

@@ -556,18 +556,24 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------ detect
-def _bar_callback(bar: Any) -> Callable[[int, int, Any], None]:
+def _bar_callback(bar: Any, shown: Mapping[int, str]) -> Callable[[int, int, Any], None]:
     def step(done: int, total: int, rec: Any) -> None:
         bar.total = total
         bar.n = done
-        bar.set_postfix_str(getattr(rec, "name", ""), refresh=True)
+        bar.set_postfix_str(shown.get(rec.id, rec.name), refresh=True)
 
     return step
 
 
-def _json_progress(done: int, total: int, rec: Any) -> None:
-    """``detect --json``: one line per finished recording, before the summary line."""
-    emit_json({"event": "progress", "done": done, "total": total, "recording": rec.name})
+def _json_progress(shown: Mapping[int, str]) -> Callable[[int, int, Any], None]:
+    """``detect --json``: one line per finished recording, before the summary line, naming it
+    as the app does (with its folders where several recordings share its file name)."""
+
+    def step(done: int, total: int, rec: Any) -> None:
+        name = shown.get(rec.id, rec.name)
+        emit_json({"event": "progress", "done": done, "total": total, "recording": name})
+
+    return step
 
 
 def _chosen_in_project(
@@ -676,7 +682,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
         bar = progress(len(ranks.share(recordings)), "detecting", quiet=quiet, unit="rec")
         step = None
         if ranks.main:
-            step = _json_progress if args.json else _bar_callback(bar)
+            shown = shown_names(project.recordings())
+            step = _json_progress(shown) if args.json else _bar_callback(bar, shown)
         try:
             result = detect_recordings(
                 project,

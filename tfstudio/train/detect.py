@@ -41,7 +41,7 @@ from tfstudio.audio import AudioError
 from tfstudio.features.cache import FeatureCache
 from tfstudio.features.config import FeatureConfig
 from tfstudio.model.crnn import CRNN, CRNNConfig
-from tfstudio.store import Project, Recording, Run
+from tfstudio.store import Project, Recording, Run, shown_names
 from tfstudio.train.checkpoint import read_checkpoint
 from tfstudio.train.config import RECIPE_OFF, TrainConfig, TrainError
 from tfstudio.train.data import Normalizer, eval_windows
@@ -533,9 +533,14 @@ class DetectReport:
 
     @classmethod
     def merged(
-        cls, reports: Sequence[DetectReport], recordings: Sequence[Recording], elapsed_s: float
+        cls,
+        reports: Sequence[DetectReport],
+        recordings: Sequence[Recording],
+        elapsed_s: float,
+        names: Mapping[int, str],
     ) -> DetectReport:
-        """The ranks' reports as one, recordings in their order in ``recordings``."""
+        """The ranks' reports as one, recordings in their order in ``recordings`` (their
+        ``per_recording`` keyed by ``names``, as `_detect_each` keys them)."""
         counts: dict[str, int] = {}
         stages: dict[str, float] = {}
         for report in reports:
@@ -548,7 +553,11 @@ class DetectReport:
             events=sum(r.events for r in reports),
             audio_s=sum(r.audio_s for r in reports),
             elapsed_s=elapsed_s,
-            per_recording={rec.name: counts[rec.name] for rec in recordings if rec.name in counts},
+            per_recording={
+                names[rec.id]: counts[names[rec.id]]
+                for rec in recordings
+                if names[rec.id] in counts
+            },
             reused=sum(r.reused for r in reports),
             ranks=len(reports),
             stage_s=stages,
@@ -704,6 +713,9 @@ def detect_recordings(
             reusable = _claim_posteriors(project, run, _model_stamp(checkpoint, loaded))
         reusable = ranks.broadcast(reusable)
     mine = ranks.share(recordings)
+    # The counts per recording name each as the app shows it: the same file name at two
+    # sites is two recordings (their bare names would count them as one).
+    names = shown_names(project.recordings())
     failure: BaseException | None = None
     try:
         _detect_each(
@@ -715,6 +727,7 @@ def detect_recordings(
             reusable=reusable and reuse_posteriors,
             progress=progress,
             class_ids=class_ids,
+            names=names,
         )  # fmt: skip
     except Exception as exc:
         if not ranks.active:
@@ -731,7 +744,8 @@ def detect_recordings(
     if failed:
         rank, message = failed[0]
         raise TrainError(f"detection failed on rank {rank} of {ranks.world_size}: {message}")
-    return DetectReport.merged([r for r, _ in gathered], recordings, time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    return DetectReport.merged([r for r, _ in gathered], recordings, elapsed, names)
 
 
 def _detect_each(
@@ -749,6 +763,7 @@ def _detect_each(
     reusable: bool,
     progress: Callable[[int, int, Recording], None] | None,
     class_ids: Mapping[str, int],
+    names: Mapping[int, str],
 ) -> None:
     """Detect on each recording and store its detections; counts go into ``report``.
 
@@ -807,6 +822,6 @@ def _detect_each(
         report.recordings += 1
         report.events += len(rows)
         report.audio_s += rec.duration
-        report.per_recording[rec.name] = len(rows)
+        report.per_recording[names[rec.id]] = len(rows)
     if progress is not None and recordings:
         progress(len(recordings), len(recordings), recordings[-1])
