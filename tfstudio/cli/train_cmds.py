@@ -682,8 +682,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
         bar = progress(len(ranks.share(recordings)), "detecting", quiet=quiet, unit="rec")
         step = None
         if ranks.main:
-            shown = shown_names(project.recordings())
-            step = _json_progress(shown) if args.json else _bar_callback(bar, shown)
+            names = shown_names(project.recordings())
+            step = _json_progress(names) if args.json else _bar_callback(bar, names)
         try:
             result = detect_recordings(
                 project,
