@@ -125,6 +125,22 @@ def test_clock_time_puts_times_of_day_on_the_axis_and_in_the_status_bar(qtbot, t
     win.close()
 
 
+def test_the_events_table_gives_each_events_time_of_day_in_its_tooltip(qtbot, tmp_path):
+    win = open_window(qtbot, _deployment(tmp_path), (1400, 800))
+    _open(win, qtbot, "site2/20240501_050000.WAV")
+    bird = win.workspace.classes()[0]
+    win.workspace.add_event(1.25, 2.5, class_id=bird.id)
+    model = win.events.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1)
+    tips = [model.index(0, col).data(Qt.ItemDataRole.ToolTipRole) for col in (1, 2)]
+    assert tips == ["2024-05-01 05:00:01.250 UTC+02:00", "2024-05-01 05:00:02.500 UTC+02:00"]
+    _open(win, qtbot, "take.wav")
+    win.workspace.add_event(1.0, 2.0, class_id=bird.id)
+    qtbot.waitUntil(lambda: model.rowCount() == 1)
+    assert model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole) is None
+    win.close()
+
+
 def test_a_project_without_starts_has_no_recorded_column(qtbot, small_project):
     win = open_window(qtbot, small_project)
     assert win.browser.table.isColumnHidden(RECORDED_COLUMN)

@@ -26,6 +26,7 @@ from tfstudio.qt.palette import swatch
 from tfstudio.qt.subscribe import listen
 from tfstudio.session.workspace import Workspace
 from tfstudio.store import Event, EventClass
+from tfstudio.store.recorded import clock_text, parse_stored
 
 COLUMNS = ("Class", "Onset", "Offset", "Length", "Band (Hz)")
 _FIELDS = {1: "onset", 2: "offset"}
@@ -164,6 +165,13 @@ class EventTableModel(QAbstractTableModel):
             return swatch(cls.color, 10)
         if role == Qt.ItemDataRole.ToolTipRole and col == 0:
             return cls.name if cls else None
+        if role == Qt.ItemDataRole.ToolTipRole and col in (1, 2):
+            # The time of day on the recorder's clock, where the recording's start is known.
+            rec = self.workspace.recording
+            start = parse_stored(rec.recorded_at) if rec is not None else None
+            if start is None:
+                return None
+            return clock_text(start, event.onset if col == 1 else event.offset, decimals=3)
         if role == Qt.ItemDataRole.TextAlignmentRole and col > 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
