@@ -33,6 +33,7 @@ from tfstudio.store import (
     recording_names,
 )
 from tfstudio.store.check import redetect_command
+from tfstudio.store.recorded import SOURCE_NAMES, clock_text, parse_stored
 
 Progress = Callable[[int, int], None]
 
@@ -107,6 +108,9 @@ class ImportReport:
     run_name: str = ""
     failed: bool = False
     """True when the project refused the label import as a whole (locked, read-only)."""
+    starts: list[tuple[str, str]] = field(default_factory=list)
+    """When the recordings imported started (store.recorded) and where that was read, for
+    those whose files say (``recorded_at``, ``recorded_at_source``)."""
 
     @property
     def ok(self) -> bool:
@@ -121,6 +125,8 @@ class ImportReport:
                 + (f" ({self.updated} changed, updated)" if self.updated else "")
                 + f", {self.moved} moved, {len(self.skipped)} skipped"
             )
+        if self.starts:
+            parts.append(self._starts_line())
         if self.label_files or self.label_issues:
             parts.append(
                 f"labels: {self.labels_added - self.detections_added} added, "
@@ -136,6 +142,20 @@ class ImportReport:
             parts.append("new classes: " + ", ".join(self.classes_added))
         return "\n".join(parts) if parts else "nothing to import"
 
+    def _starts_line(self) -> str:
+        """``recorded: 2024-05-01 05:00:00 – 2024-05-01 06:00:00 (4 of 4 dated: 2 by AudioMoth
+        comment, 2 by file name)``: when the imported recordings were made, so a user sees at
+        once whether their times were read."""
+        texts = sorted(text for text, _ in self.starts)
+        first, last = (clock_text(parse_stored(t)) for t in (texts[0], texts[-1]))  # type: ignore[arg-type]
+        span = first if first == last else f"{first} – {last}"
+        sources = Counter(source for _, source in self.starts)
+        # Most first; a tie in the sources' order, the best first.
+        order = sorted(sources.items(), key=lambda kn: (-kn[1], list(SOURCE_NAMES).index(kn[0])))
+        said = ", ".join(f"{n} by {SOURCE_NAMES[k]}" for k, n in order)
+        total = len(self.recording_ids)
+        return f"recorded: {span} ({len(self.starts)} of {total} dated: {said})"
+
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain data (``tfstudio import --json``): counts, and each problem as
         ``{path, line, reason, message}``."""
@@ -149,6 +169,8 @@ class ImportReport:
                 "moved": self.moved,
                 "skipped": len(self.skipped),
                 "ids": list(self.recording_ids),
+                # Those whose files say when they started (see tfstudio.store.recorded).
+                "dated": len(self.starts),
             },
             "labels": {
                 "files": self.label_files,
@@ -325,6 +347,8 @@ def _add_audio(project: Project, path: Path, split: str | None, report: ImportRe
             report.skipped.append(Problem(str(exc), path))
         else:
             report.recording_ids.append(result.recording_id)
+            if info.recorded_at is not None:
+                report.starts.append((info.recorded_at, info.recorded_at_source or ""))
             if result.status == "added":
                 report.added += 1
             elif result.status == "moved":

@@ -35,6 +35,14 @@ def test_an_audiomoth_deployment_is_dated_and_info_gives_its_span(tmp_path, caps
         "site2/20240501_060000.WAV": ("2024-05-01T06:00:00+02:00", "audiomoth"),
     }
     capsys.readouterr()
+    # Imported again, it says what it read (the import said it the first time too).
+    assert main(["import", str(root), str(audio)]) == 0
+    assert (
+        "recorded: 2024-05-01 05:00:00 – 2024-05-01 06:00:00 UTC+02:00 "
+        "(4 of 4 dated: 2 by AudioMoth comment, 2 by file name)"
+    ) in capsys.readouterr().out
+    assert main(["import", str(root), str(audio), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["recordings"]["dated"] == 4
     assert main(["info", str(root)]) == 0
     out = capsys.readouterr().out
     assert "recorded    2024-05-01 05:00:00 – 2024-05-01 06:00:00 UTC+02:00  (4 of 4 dated)" in out

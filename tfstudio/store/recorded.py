@@ -25,6 +25,13 @@ SOURCE_WORDS = {
     "bext": "the file's broadcast-wave (bext) header",
     "name": "the file name",
 }
+# The same, short, for counts ("by file name 2").
+SOURCE_NAMES = {
+    "guano": "GUANO",
+    "audiomoth": "AudioMoth comment",
+    "bext": "bext header",
+    "name": "file name",
+}
 
 # A date and a time of day in a file name: 20240501_050000, 20240501T050000, 20240501-050000,
 # 20240501050000, 2024-05-01_05-00-00, 2024-05-01 05.00.00, 2024-05-01T05:00:00 (any prefix or
