@@ -145,3 +145,18 @@ def test_a_project_without_starts_has_no_recorded_column(qtbot, small_project):
     win = open_window(qtbot, small_project)
     assert win.browser.table.isColumnHidden(RECORDED_COLUMN)
     win.close()
+
+
+def test_clock_ticks_fall_on_round_times_of_day_across_midnight(qapp):
+    from datetime import datetime
+
+    axis = TimeAxis()
+    axis.set_clock(datetime(2024, 5, 1, 22, 30, 15))
+    levels = axis.tickValues(0.0, 3 * 3600.0, 800)
+    spacing, values = levels[0]
+    texts = axis.tickStrings(values, 1.0, spacing)
+    # Round clock times (not 22:30:15 + n · step), going on past midnight.
+    assert texts == ["23:00:00", "23:30:00", "00:00:00", "00:30:00", "01:00:00", "01:30:00"]
+    assert values[2] == 3600 * 1.5 - 15  # midnight is 5385 s into the recording
+    axis.set_clock(None)
+    assert axis.tickStrings([3600.0], 1.0, 600.0) == ["1:00:00"]
