@@ -392,6 +392,31 @@ def sniff(text: str) -> str | None:
     return None
 
 
+@dataclass
+class TableText:
+    """A CSV-like label file read for a reader: its lines, the first (1-based) with text that
+    decoded (its header; None in a file of none), the undecodable lines, and the result the
+    reader fills, holding their issues already."""
+
+    lines: list[str]
+    header: int | None
+    bad_lines: dict[int, str]
+    result: ParseResult
+
+
+def read_table(path: Path, own: str) -> TableText:
+    """``path``'s text for format ``own``'s reader (refused if it is plainly another format's:
+    see `refuse_other_format`), split into lines, with its header line found."""
+    bad_lines: dict[int, str] = {}
+    text = read_text(path, bad_lines=bad_lines)
+    refuse_other_format(text, path, own)
+    lines = text.split("\n")
+    header = next(
+        (n for n, line in enumerate(lines, start=1) if line.strip() and n not in bad_lines), None
+    )
+    return TableText(lines, header, bad_lines, ParseResult(issues=bad_line_issues(path, bad_lines)))
+
+
 def refuse_other_format(text: str, path: Path, own: str) -> None:
     """FormatError when the content is recognisably another format than ``own``."""
     found = sniff(text)

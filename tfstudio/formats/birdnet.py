@@ -39,7 +39,6 @@ from tfstudio.formats.base import (
     LabelEvent,
     ParseIssue,
     ParseResult,
-    bad_line_issues,
     check_class_name,
     checked,
     column_key,
@@ -47,8 +46,7 @@ from tfstudio.formats.base import (
     format_time,
     parse_confidence,
     parse_number,
-    read_text,
-    refuse_other_format,
+    read_table,
     write_lines,
 )
 
@@ -134,14 +132,8 @@ def read(path: Path, *, label_column: str | None = None) -> ParseResult:
     """Events from a BirdNET-Analyzer CSV or Kaleidoscope table; bad rows become issues.
     ``label_column`` names the column holding the labels (default: the Common name)."""
     path = Path(path)
-    bad_lines: dict[int, str] = {}
-    text = read_text(path, bad_lines=bad_lines)
-    refuse_other_format(text, path, NAME)
-    result = ParseResult(issues=bad_line_issues(path, bad_lines))
-    lines = text.split("\n")
-    first = next(
-        (n for n, line in enumerate(lines, start=1) if line.strip() and n not in bad_lines), None
-    )
+    read = read_table(path, NAME)
+    lines, first, bad_lines, result = read.lines, read.header, read.bad_lines, read.result
     if first is None:
         return result
     table = _Table.of(path, _cells(lines[first - 1]), label_column)
