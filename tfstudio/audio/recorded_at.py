@@ -24,7 +24,7 @@ import struct
 from datetime import UTC, datetime, timedelta, timezone
 from typing import BinaryIO
 
-from tfstudio.store.recorded import SOURCES, from_file_name
+from tfstudio.store.recorded import SOURCES, datetime_of, from_file_name
 
 _MAX_CHUNKS = 10_000
 _MAX_TEXT_BYTES = 1 << 16  # a metadata chunk larger than this is not one we read
@@ -35,8 +35,9 @@ _AUDIOMOTH = re.compile(
     r"(?P<d>\d{2})/(?P<mo>\d{2})/(?P<y>\d{4}) "
     r"\(UTC(?:(?P<sign>[+-])(?P<oh>\d{1,2})(?::(?P<om>\d{2}))?)?\)"
 )
-_BEXT_DATE = re.compile(r"(\d{4})[-:/.](\d{2})[-:/.](\d{2})")
-_BEXT_TIME = re.compile(r"(\d{2})[-:/.](\d{2})[-:/.](\d{2})")
+_BEXT = re.compile(
+    r"(?P<y>\d{4})[-:/.](?P<mo>\d{2})[-:/.](?P<d>\d{2})(?P<h>\d{2})[-:/.](?P<mi>\d{2})[-:/.](?P<s>\d{2})"
+)
 
 
 def read_recorded_at(f: BinaryIO, file_size: int, name: str) -> tuple[datetime, str] | None:
@@ -112,19 +113,7 @@ def audiomoth_start(comment: str) -> datetime | None:
     if match["sign"]:
         offset = timedelta(hours=int(match["oh"]), minutes=int(match["om"] or 0))
         zone = timezone(-offset if match["sign"] == "-" else offset)
-    try:
-        return datetime(
-            int(match["y"]),
-            int(match["mo"]),
-            int(match["d"]),
-            int(match["h"]),
-            int(match["mi"]),
-            int(match["s"]),
-            int((match["f"] or "0").ljust(6, "0")),
-            tzinfo=zone,
-        )
-    except ValueError:
-        return None
+    return datetime_of(match, zone)
 
 
 def _info_comment(items: bytes) -> str:
@@ -140,15 +129,6 @@ def _info_comment(items: bytes) -> str:
 
 def bext_origination(body: bytes) -> datetime | None:
     """The OriginationDate and OriginationTime of a ``bext`` chunk (no zone), else None."""
-    date = _BEXT_DATE.fullmatch(body[_BEXT_DATE_AT : _BEXT_DATE_AT + 10].decode("ascii", "replace"))
-    clock = _BEXT_TIME.fullmatch(
-        body[_BEXT_DATE_AT + 10 : _BEXT_DATE_AT + 18].decode("ascii", "replace")
-    )
-    if date is None or clock is None:
-        return None
-    try:
-        year, month, day = (int(part) for part in date.groups())
-        hour, minute, second = (int(part) for part in clock.groups())
-        return datetime(year, month, day, hour, minute, second)
-    except ValueError:
-        return None
+    fields = body[_BEXT_DATE_AT : _BEXT_DATE_AT + 18].decode("ascii", "replace")
+    match = _BEXT.fullmatch(fields)
+    return None if match is None else datetime_of(match)

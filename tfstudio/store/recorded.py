@@ -15,7 +15,7 @@ was read in ``recordings.recorded_at_source`` (one of `SOURCES`). Reading the he
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 # Where a start was read, best first: an import keeps the first of these that a file has.
 SOURCES = ("guano", "audiomoth", "bext", "name")
@@ -48,18 +48,26 @@ def from_file_name(name: str) -> datetime | None:
     """The start a file name gives (the first date-and-time in it that is a real one), else
     None. The result is naive: names do not say their zone."""
     for match in _NAME_TIME.finditer(name):
-        try:
-            return datetime(
-                int(match["y"]),
-                int(match["mo"]),
-                int(match["d"]),
-                int(match["h"]),
-                int(match["mi"]),
-                int(match["s"]),
-            )
-        except ValueError:  # 20241399_250000: digits, not a time
-            continue
+        start = datetime_of(match)
+        if start is not None:
+            return start
     return None
+
+
+def datetime_of(match: re.Match[str], zone: tzinfo | None = None) -> datetime | None:
+    """The date and time a match's groups ``y mo d h mi s`` (and ``f``, a fraction of a
+    second, if it has one) give, in ``zone``; None where they are digits but no time
+    (20241399_250000)."""
+    fraction = match.groupdict().get("f") or "0"
+    year, month, day, hour, minute, second = (
+        int(match[key]) for key in ("y", "mo", "d", "h", "mi", "s")
+    )
+    try:
+        return datetime(
+            year, month, day, hour, minute, second, int(fraction.ljust(6, "0")[:6]), tzinfo=zone
+        )
+    except ValueError:
+        return None
 
 
 def stored_text(start: datetime) -> str:
