@@ -3,6 +3,7 @@ filtered by it), times of day on the time axis (View ▸ Clock time) and in the 
 
 from __future__ import annotations
 
+import pytest
 import soundfile as sf
 from PySide6.QtCore import QPoint, Qt
 
@@ -160,3 +161,61 @@ def test_clock_ticks_fall_on_round_times_of_day_across_midnight(qapp):
     assert values[2] == 3600 * 1.5 - 15  # midnight is 5385 s into the recording
     axis.set_clock(None)
     assert axis.tickStrings([3600.0], 1.0, 600.0) == ["1:00:00"]
+
+
+def test_with_clock_time_the_events_table_shows_and_takes_times_of_day(qtbot, tmp_path):
+    from PySide6.QtWidgets import QLineEdit
+
+    win = open_window(qtbot, _deployment(tmp_path), (1400, 800))
+    _open(win, qtbot, "site2/20240501_050000.WAV")
+    ws, table, model = win.workspace, win.events.table, win.events.model
+    bird = ws.classes()[0]
+    ws.add_event(1.25, 2.5, class_id=bird.id)
+    qtbot.waitUntil(lambda: model.rowCount() == 1)
+    assert model.index(0, 1).data() == "1.250"
+    qtbot.keyClick(
+        win, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    assert [model.index(0, c).data() for c in (1, 2)] == ["05:00:01.250", "05:00:02.500"]
+    assert table.columnWidth(1) > table.fontMetrics().horizontalAdvance("05:00:01.250")
+    tip = model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip == "2024-05-01 05:00:01.250 UTC+02:00 (1.250 s in)"
+
+    def edit(col: int, text: str) -> None:
+        pos = table.visualRect(model.index(0, col)).center()
+        qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+        qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+        (editor,) = [e for e in table.findChildren(QLineEdit) if e.isVisible()]
+        assert editor.text().startswith("05:00:0")  # the time of day, to edit
+        editor.selectAll()
+        qtbot.keyClicks(editor, text)
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+        qtbot.wait(50)
+
+    edit(1, "05:00:02")
+    assert ws.labels.get(model.event_id(0)).onset == pytest.approx(2.0)
+    edit(2, "5:00:03.75")
+    assert ws.labels.get(model.event_id(0)).offset == pytest.approx(3.75)
+    edit(1, "2.5")  # seconds are not a time of day: said, nothing moves
+    assert ws.labels.get(model.event_id(0)).onset == pytest.approx(2.0)
+    assert "Not a time of day: '2.5'" in win.statusBar().currentMessage()
+    # Off again: seconds.
+    win.set_clock_time_shown(False)
+    assert model.index(0, 1).data() == "2.000"
+    win.close()
+
+
+def test_a_time_of_day_after_midnight_is_the_next_days(qapp):
+    from datetime import datetime
+
+    from tfstudio.qt.event_table import EventTableModel
+    from tfstudio.session.workspace import Workspace
+
+    model = EventTableModel(Workspace())
+    model.set_clock(datetime(2024, 4, 30, 23, 59, 58, 500000))
+    assert model.parse_time_text("23:59:59") == pytest.approx(0.5)
+    assert model.parse_time_text("00:00:01.5") == pytest.approx(3.0)
+    assert model.time_text(3.0) == "00:00:01.500"
+    for bad in ("24:00:00", "05:60:00", "1:02.5", "noon"):
+        with pytest.raises(ValueError, match="not a time of day"):
+            model.parse_time_text(bad)

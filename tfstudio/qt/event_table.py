@@ -6,6 +6,8 @@ project is open. Tab / Shift+Tab still step through the events in time order."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -30,6 +32,8 @@ from tfstudio.store.recorded import clock_text, parse_stored
 
 COLUMNS = ("Class", "Onset", "Offset", "Length", "Band (Hz)")
 _FIELDS = {1: "onset", 2: "offset"}
+# A time of day as typed into a cell in clock mode: 5:00:12, 05:00:12.345.
+_TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d{2}):(\d{2}(?:\.\d*)?)")
 TIME_COLUMN = 1  # sorted by onset: the workspace's own (time) order
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -43,6 +47,41 @@ class EventTableModel(QAbstractTableModel):
         self._classes = {c.id: c for c in workspace.classes()}
         self._events = self._sorted()
         self._row_of = {e.id: row for row, e in enumerate(self._events)}
+        # View ▸ Clock time on a recording whose start is known: onsets and offsets are
+        # shown, and typed, as times of day on the recorder's clock (see set_clock).
+        self.clock: datetime | None = None
+
+    def set_clock(self, start: datetime | None) -> None:
+        """Onsets and offsets as times of day from ``start`` on (None: seconds again)."""
+        if start != self.clock:
+            self.clock = start
+            if self._events:
+                self.dataChanged.emit(self.index(0, 1), self.index(len(self._events) - 1, 2))
+
+    def time_text(self, seconds: float, decimals: int = 3) -> str:
+        """A time as the table shows it: seconds (12.345, 1:02.345) or, with a clock, the
+        time of day (05:00:12.345)."""
+        if self.clock is None:
+            return format_time(seconds, decimals)
+        return clock_text(self.clock, seconds, date=False, decimals=decimals, zone=False)
+
+    def parse_time_text(self, text: str) -> float:
+        """What :meth:`time_text` writes (or a user types in its form) back to seconds into
+        the recording; ValueError otherwise. A time of day before the start is the next day's
+        (a recording running past midnight)."""
+        if self.clock is None:
+            return parse_time(text)
+        match = _TIME_OF_DAY.fullmatch(text)
+        if match is None:
+            raise ValueError(f"not a time of day: {text!r}")
+        hours, minutes, seconds = int(match[1]), int(match[2]), float(match[3])
+        if hours > 23 or minutes > 59 or seconds >= 60:
+            raise ValueError(f"not a time of day: {text!r}")
+        start = self.clock
+        of_day = hours * 3600 + minutes * 60 + seconds
+        since = of_day - (start.hour * 3600 + start.minute * 60 + start.second)
+        since -= start.microsecond / 1e6
+        return since + 86400 if since < 0 else since
 
     def reload(self) -> None:
         """The workspace's labels again. The same events (an edit, a class renamed, rows
@@ -152,7 +191,7 @@ class EventTableModel(QAbstractTableModel):
             if col == 0:
                 return cls.name if cls else "?"
             if col in (1, 2):
-                return format_time(event.onset if col == 1 else event.offset, 3)
+                return self.time_text(event.onset if col == 1 else event.offset)
             if col == 3:
                 return f"{event.duration:.3f}"
             if event.low_hz is None or event.high_hz is None:
@@ -160,18 +199,21 @@ class EventTableModel(QAbstractTableModel):
             return f"{event.low_hz:.0f}–{event.high_hz:.0f}"
         if role == Qt.ItemDataRole.EditRole and col in _FIELDS:
             value = getattr(event, _FIELDS[col])
-            return "" if value is None else format_time(value, 4)
+            return "" if value is None else self.time_text(value, 4)
         if role == Qt.ItemDataRole.DecorationRole and col == 0 and cls is not None:
             return swatch(cls.color, 10)
         if role == Qt.ItemDataRole.ToolTipRole and col == 0:
             return cls.name if cls else None
         if role == Qt.ItemDataRole.ToolTipRole and col in (1, 2):
-            # The time of day on the recorder's clock, where the recording's start is known.
+            # The time of day on the recorder's clock, where the recording's start is known
+            # (with its zone, and the seconds into the recording when the cell shows the clock).
             rec = self.workspace.recording
             start = parse_stored(rec.recorded_at) if rec is not None else None
             if start is None:
                 return None
-            return clock_text(start, event.onset if col == 1 else event.offset, decimals=3)
+            seconds = event.onset if col == 1 else event.offset
+            tip = clock_text(start, seconds, decimals=3)
+            return tip if self.clock is None else f"{tip} ({format_time(seconds, 3)} s in)"
         if role == Qt.ItemDataRole.TextAlignmentRole and col > 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -181,9 +223,14 @@ class EventTableModel(QAbstractTableModel):
             return False
         text = str(value).strip()
         try:
-            number = parse_time(text)
+            number = self.parse_time_text(text)
         except ValueError:
-            self.workspace.report(f"Not a time: {text!r} (seconds, m:ss.mmm or h:mm:ss.mmm)")
+            if self.clock is not None:
+                self.workspace.report(
+                    f"Not a time of day: {text!r} (hh:mm:ss.mmm; View ▸ Clock time off: seconds)"
+                )
+            else:
+                self.workspace.report(f"Not a time: {text!r} (seconds, m:ss.mmm or h:mm:ss.mmm)")
             return False
         field = _FIELDS[index.column()]
         event = self._events[index.row()]
@@ -229,6 +276,12 @@ class EventTable(QWidget):
         listen(self, workspace.events.classes, self._on_labels_change)
         listen(self, workspace.events.selection, self._on_selection_change)
 
+    def set_clock(self, start: datetime | None) -> None:
+        """Onsets and offsets as times of day from ``start`` on (View ▸ Clock time on a
+        recording whose start is known), or seconds (None)."""
+        self.model.set_clock(start)
+        self._fit_columns()
+
     def _on_labels_change(self) -> None:
         with QSignalBlocker(self.table.selectionModel()):
             self.model.reload()
@@ -267,7 +320,7 @@ class EventTable(QWidget):
         rec = self.workspace.recording
         duration = rec.duration if rec is not None else 0.0
         labels = self.workspace.labels
-        times = fit([format_time(duration, 3), "0.000"])
+        times = fit([self.model.time_text(duration), self.model.time_text(0.0)])
         longest = max((e.duration for e in labels.order), default=0.0)
         lengths = max(head(3), fit([f"{longest:.3f}", "0.000"]))
         boxes = labels.is_box

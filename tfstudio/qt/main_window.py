@@ -927,6 +927,7 @@ class MainWindow(QMainWindow):
             action.setChecked(kind == settings.freq_scale)
         self.waveform_action.setChecked(settings.waveform)
         self.clock_action.setChecked(settings.clock_time)
+        self._show_clock()
         self.display_controls.set_values(settings.brightness, settings.contrast)
 
     def set_waveform_shown(self, shown: bool) -> None:
@@ -1323,7 +1324,17 @@ class MainWindow(QMainWindow):
             if self.workspace.recording is None:
                 self.workspace.set_recording(self.workspace.recordings()[0].id)
 
+    def _show_clock(self) -> None:
+        """The Events table in times of day where the time axis has them (View ▸ Clock time
+        on a recording whose start is known), else in seconds."""
+        rec = self.workspace.recording
+        start = None
+        if self.view_settings.clock_time and rec is not None:
+            start = parse_stored(rec.recorded_at)
+        self.events.set_clock(start)
+
     def _on_recording_change(self) -> None:
+        self._show_clock()
         self.player.load(self.workspace.recording_path())
         # The readout was about the last recording (its level too) until the pointer moves.
         self.cursor_label.clear()
