@@ -219,3 +219,38 @@ def test_a_time_of_day_after_midnight_is_the_next_days(qapp):
     for bad in ("24:00:00", "05:60:00", "1:02.5", "noon"):
         with pytest.raises(ValueError, match="not a time of day"):
             model.parse_time_text(bad)
+
+
+def _answer_input(qtbot, text: str) -> None:
+    """Type ``text`` into the modal input dialog once it is open, and press Enter."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
+
+    box = QApplication.activeModalWidget()
+    if not isinstance(box, QInputDialog):
+        QTimer.singleShot(20, lambda: _answer_input(qtbot, text))
+        return
+    edit = box.findChild(QLineEdit)
+    qtbot.keyClicks(edit, text)
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+
+
+def test_go_to_time_takes_a_time_of_day_from_field_notes(qtbot, tmp_path):
+    win = open_window(qtbot, _deployment(tmp_path), (1400, 800))
+    _open(win, qtbot, "site2/20240501_050000.WAV")
+    win.view.zoom(4.0)
+    ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(win, Qt.Key.Key_T, ctrl_shift)  # Clock time on
+    _answer_input(qtbot, "05:00:07")
+    qtbot.keyClick(win, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    t0, t1 = win.view.view_range()
+    assert (t0 + t1) / 2 == pytest.approx(7.0, abs=0.01) and t1 - t0 < 5
+    assert win.player.position == pytest.approx(7.0)
+    assert not win.go_to_time("05:30:00")
+    assert (
+        "05:30:00 is not in this recording (05:00:00–05:00:10)" in win.statusBar().currentMessage()
+    )
+    win.set_clock_time_shown(False)  # seconds again
+    assert win.go_to_time("2.5") and win.player.position == pytest.approx(2.5)
+    assert not win.go_to_time("05:00:07")  # 5 hours: past the end
+    win.close()

@@ -68,6 +68,13 @@ def build_menus(window: MainWindow) -> None:
     window._action(view, "Scroll right", lambda: window.arrow(1), "Right")
     window._action(view, "Go to start", lambda: window.view.pan(-1e9), "Home")
     window._action(view, "Go to end", lambda: window.view.pan(1e9), "End")
+    window._action(
+        view,
+        "&Go to time…",
+        window.ask_go_to_time,
+        "Ctrl+G",
+        tip="Centre on a time into the recording, or with Clock time on a time of day",
+    )
     scales = view.addMenu("&Frequency scale")
     group = QActionGroup(window)
     window.scale_actions = {}

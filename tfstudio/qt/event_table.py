@@ -6,7 +6,6 @@ project is open. Tab / Shift+Tab still step through the events in time order."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -28,12 +27,10 @@ from tfstudio.qt.palette import swatch
 from tfstudio.qt.subscribe import listen
 from tfstudio.session.workspace import Workspace
 from tfstudio.store import Event, EventClass
-from tfstudio.store.recorded import clock_text, parse_stored
+from tfstudio.store.recorded import clock_text, parse_stored, seconds_into
 
 COLUMNS = ("Class", "Onset", "Offset", "Length", "Band (Hz)")
 _FIELDS = {1: "onset", 2: "offset"}
-# A time of day as typed into a cell in clock mode: 5:00:12, 05:00:12.345.
-_TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d{2}):(\d{2}(?:\.\d*)?)")
 TIME_COLUMN = 1  # sorted by onset: the workspace's own (time) order
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -71,17 +68,7 @@ class EventTableModel(QAbstractTableModel):
         (a recording running past midnight)."""
         if self.clock is None:
             return parse_time(text)
-        match = _TIME_OF_DAY.fullmatch(text)
-        if match is None:
-            raise ValueError(f"not a time of day: {text!r}")
-        hours, minutes, seconds = int(match[1]), int(match[2]), float(match[3])
-        if hours > 23 or minutes > 59 or seconds >= 60:
-            raise ValueError(f"not a time of day: {text!r}")
-        start = self.clock
-        of_day = hours * 3600 + minutes * 60 + seconds
-        since = of_day - (start.hour * 3600 + start.minute * 60 + start.second)
-        since -= start.microsecond / 1e6
-        return since + 86400 if since < 0 else since
+        return seconds_into(self.clock, text)
 
     def reload(self) -> None:
         """The workspace's labels again. The same events (an edit, a class renamed, rows

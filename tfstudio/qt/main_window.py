@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -1004,6 +1005,7 @@ class MainWindow(QMainWindow):
             "Ctrl+F: find a class · Ctrl+Shift+F: next frequency scale (linear, log, mel) · "
             "Ctrl+Shift+W: show / hide the waveform<br>"
             "Ctrl+Shift+T: clock time on the time axis (where the start is known)<br>"
+            "Ctrl+G: go to a time (a time of day with clock time on)<br>"
             "Ctrl+Z / Ctrl+Shift+Z: undo / redo (kept with the project)<br><br>"
             "<b>Reviewing detections</b><br>"
             "Ctrl+D: detect on this recording · A: accept (it becomes a label) · "
@@ -1323,6 +1325,47 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(self.view)
             if self.workspace.recording is None:
                 self.workspace.set_recording(self.workspace.recordings()[0].id)
+
+    def ask_go_to_time(self) -> None:
+        """View ▸ Go to time… (Ctrl+G): a time into the recording, or with Clock time on a
+        time of day, as field notes give one ("owl at 05:12:30")."""
+        if self.workspace.recording is None or self.view.audio is None:
+            return
+        clock = self.events.model.clock
+        label = "Time of day (hh:mm:ss)" if clock else "Time into the recording (s, m:ss, h:mm:ss)"
+        text, ok = QInputDialog.getText(self, "Go to time", f"{label}:")
+        if ok and text.strip():
+            self.go_to_time(text)
+
+    def go_to_time(self, text: str) -> bool:
+        """Centre the view on a typed time (as the Events table reads times: seconds, or times
+        of day with Clock time on) and put the playback cursor there; False, said in the
+        status bar, for text that is no time of this recording."""
+        rec = self.workspace.recording
+        if rec is None:
+            return False
+        clock = self.events.model.clock
+        try:
+            seconds = self.events.model.parse_time_text(text.strip())
+        except ValueError:
+            form = "hh:mm:ss, a time of day" if clock else "seconds, m:ss or h:mm:ss"
+            self.workspace.report(f"Not a time: {text.strip()!r} ({form})")
+            return False
+        if not 0.0 <= seconds <= rec.duration:
+            if clock is not None:
+                first, last = (
+                    clock_text(clock, t, date=False, zone=False) for t in (0.0, rec.duration)
+                )
+                span = f"{first}–{last}"
+            else:
+                span = f"0–{format_time(rec.duration, 1)} s"
+            self.workspace.report(f"{text.strip()} is not in this recording ({span})")
+            return False
+        t0, t1 = self.view.view_range()
+        half = (t1 - t0) / 2
+        self.view.show_range(seconds - half, seconds + half)
+        self.player.seek(seconds)
+        return True
 
     def _show_clock(self) -> None:
         """The Events table in times of day where the time axis has them (View ▸ Clock time

@@ -121,3 +121,23 @@ def clock_text(
     text = f"{at:%Y-%m-%d} {clock}" if date else clock
     where = zone_text(start) if zone else ""
     return f"{text} {where}" if where else text
+
+
+# A time of day as a user types it: 5:00:12, 05:00:12.345.
+_TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d{2}):(\d{2}(?:\.\d*)?)")
+
+
+def seconds_into(start: datetime, text: str) -> float:
+    """A typed time of day (``05:00:12``, ``5:00:12.345``, on the recorder's clock) as seconds
+    into a recording that started at ``start``; a time before the start is the next day's
+    (a recording running past midnight). ValueError for text that is no time of day."""
+    match = _TIME_OF_DAY.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"not a time of day: {text!r}")
+    hours, minutes, seconds = int(match[1]), int(match[2]), float(match[3])
+    if hours > 23 or minutes > 59 or seconds >= 60:
+        raise ValueError(f"not a time of day: {text!r}")
+    of_day = hours * 3600 + minutes * 60 + seconds
+    since = of_day - (start.hour * 3600 + start.minute * 60 + start.second)
+    since -= start.microsecond / 1e6
+    return since + 86400 if since < 0 else since
