@@ -25,7 +25,7 @@ SOURCE_WORDS = {
     "bext": "the file's broadcast-wave (bext) header",
     "name": "the file name",
 }
-# The same, short, for counts ("by file name 2").
+# The same, short, for counts ("2 by file name").
 SOURCE_NAMES = {
     "guano": "GUANO",
     "audiomoth": "AudioMoth comment",
