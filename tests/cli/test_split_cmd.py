@@ -97,3 +97,39 @@ def test_one_labelled_recording_cannot_make_two_splits_and_still_trains(tmp_path
     assert "no recordings in the val split" in message
     assert "--set val_within=0.2" in message
     assert "tfstudio split" not in message  # it would change nothing
+
+
+def test_split_by_site_folder_keeps_each_sites_recordings_together(tmp_path, capsys):
+    """Five sites' AudioMoth cards, two hours each, labelled: --group-by folder sends whole
+    sites to val, so validation scores the detector on sites it never trained on."""
+    import numpy as np
+    import soundfile as sf
+
+    card = tmp_path / "card"
+    rng = np.random.default_rng(3)
+    for site in range(5):
+        (card / f"site{site}").mkdir(parents=True)
+        for hour in ("05", "06"):
+            audio = rng.normal(0, 0.01, 16000).astype("float32")
+            sf.write(card / f"site{site}" / f"20240501_{hour}0000.WAV", audio, 16000)
+    root = tmp_path / "proj"
+    assert main(["init", str(root)]) == 0
+    assert main(["import", str(root), str(card), "-q"]) == 0
+    with Project.open(root) as project:
+        owl = project.add_class("owl")
+        for rec in project.recordings():
+            project.add_event(rec.id, owl.id, 0.1, 0.5)
+    capsys.readouterr()
+    assert main(["split", str(root), "--group-by", "folder", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["group_by"] == "folder"
+    with Project.open(root) as project:
+        by_site: dict[str, set] = {}
+        for rec in project.recordings():
+            by_site.setdefault(rec.path.rsplit("/", 2)[-2], set()).add(rec.split)
+    assert all(len(splits) == 1 for splits in by_site.values()), by_site
+    assert sorted(s for splits in by_site.values() for s in splits) == ["train"] * 4 + ["val"]
+    with pytest.raises(SystemExit) as exited:  # not a grouping
+        main(["split", str(root), "--group-by", "site"])
+    assert exited.value.code == 2
+    assert "invalid choice: 'site'" in capsys.readouterr().err

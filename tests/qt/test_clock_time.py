@@ -254,3 +254,25 @@ def test_go_to_time_takes_a_time_of_day_from_field_notes(qtbot, tmp_path):
     assert win.go_to_time("2.5") and win.player.position == pytest.approx(2.5)
     assert not win.go_to_time("05:00:07")  # 5 hours: past the end
     win.close()
+
+
+def test_set_split_by_folder_or_day_keeps_groups_together(qtbot, tmp_path):
+    from tfstudio.store import Project
+
+    root = _deployment(tmp_path)
+    with Project.open(root) as project:
+        bird = project.classes()[0]
+        for rec in project.recordings():
+            project.add_event(rec.id, bird.id, 1.0, 2.0)
+    win = open_window(qtbot, root, (1400, 800))
+    menu = win.browser.split_menu()
+    actions = {a.text(): a for a in menu.actions()}
+    assert actions["Automatically, each &day in one split"].isEnabled()
+    actions["Automatically, each &folder (site) in one split"].trigger()
+    with Project.open(root) as project:
+        by_folder: dict[str, set] = {}
+        for rec in project.recordings():
+            by_folder.setdefault(rec.path.rpartition("/")[0], set()).add(rec.split)
+    assert all(len(s) == 1 and None not in s for s in by_folder.values()), by_folder
+    assert "Put 5 labelled recording(s) into a split" in win.statusBar().currentMessage()
+    win.close()

@@ -93,3 +93,60 @@ def test_recordings_still_have_their_splits_after_reopening(tmp_path):
         plan = assign_splits(project)
     with Project.open(root) as project:
         assert {r.id: r.split for r in project.recordings()} == plan.assigned
+
+
+def _site_recording(rec_id: int, site: str, day: str, split: str | None = None) -> Recording:
+    from dataclasses import replace
+
+    return replace(
+        _recording(rec_id, split=split),
+        path=f"card/{site}/{day.replace('-', '')}_050000.WAV",
+        name=f"{day.replace('-', '')}_050000.WAV",
+        recorded_at=f"{day}T05:00:00",
+        recorded_at_source="name",
+    )
+
+
+def test_grouped_by_folder_a_sites_recordings_share_one_split():
+    # Six sites of four recordings; ungrouped, val takes a recording here and there, so it
+    # scores the detector on sites it trained on. Grouped, whole sites go to val.
+    recordings, counts = [], {}
+    for site in range(6):
+        for hour in range(4):
+            rec_id = site * 4 + hour
+            recordings.append(_site_recording(rec_id, f"site{site}", f"2024-05-0{hour + 1}"))
+            counts[rec_id] = {"owl": 2, "frog": 1} if hour % 2 else {"owl": 1}
+    for seed in range(5):
+        ungrouped = plan_splits(recordings, counts, val=0.2, seed=seed)
+        plan = plan_splits(recordings, counts, val=0.2, seed=seed, group_by="folder")
+        assert set(plan.assigned) == set(counts)
+        splits_of = {}
+        for rec in recordings:
+            splits_of.setdefault(rec.path.rsplit("/", 1)[0], set()).add(plan.assigned[rec.id])
+        assert all(len(s) == 1 for s in splits_of.values())  # no site split in two
+        val_sites = sum(s == {"val"} for s in splits_of.values())
+        assert 1 <= val_sites <= 2 and plan.labels["val"]["frog"] >= 1
+        mixed = {}
+        for rec in recordings:
+            mixed.setdefault(rec.path.rsplit("/", 1)[0], set()).add(ungrouped.assigned[rec.id])
+        assert any(len(s) > 1 for s in mixed.values())  # what grouping prevents
+
+
+def test_grouped_by_day_and_a_chosen_split_pulls_its_group_along():
+    recordings = [
+        _site_recording(1, "site1", "2024-05-01", split="val"),  # the user chose val for it
+        _site_recording(2, "site2", "2024-05-01"),
+        _site_recording(3, "site1", "2024-05-02"),
+        _site_recording(4, "site2", "2024-05-02"),
+        _site_recording(5, "site1", "2024-05-03"),
+        _site_recording(6, "site2", "2024-05-03"),
+        _recording(7),  # no start known: a group of its own
+    ]
+    counts = {r.id: {"owl": 1} for r in recordings}
+    plan = plan_splits(recordings, counts, val=0.3, seed=0, group_by="day")
+    assert plan.assigned[2] == "val"  # the 1st of May's other recording joins it
+    assert plan.assigned[3] == plan.assigned[4] and plan.assigned[5] == plan.assigned[6]
+    assert 1 not in plan.assigned  # kept, not assigned
+    assert plan.recordings["val"] + plan.recordings["train"] == 7
+    with pytest.raises(ValueError, match="group_by must be one of folder, day"):
+        plan_splits(recordings, counts, group_by="site")

@@ -6,7 +6,7 @@ import argparse
 
 from tfstudio.cli.common import UserError, emit_json, err, json_errors, open_project
 from tfstudio.store import shown_names
-from tfstudio.train.splits import DEFAULT_VAL, ORDER, assign_splits
+from tfstudio.train.splits import DEFAULT_VAL, GROUPINGS, ORDER, assign_splits
 
 
 def _share(text: str) -> float:
@@ -39,6 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--test", type=_share, default=0.0, metavar="SHARE", help="test's share (default 0)"
     )
+    p.add_argument(
+        "--group-by",
+        choices=GROUPINGS,
+        help="keep each folder's (a site's) or each day's recordings in one split, so val and "
+        "test score the detector on sites or days it did not train on (default: none)",
+    )
     p.add_argument("--seed", type=int, default=0, help="breaks ties (default 0)")
     p.add_argument("--dry-run", action="store_true", help="show the splits, change nothing")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -52,18 +58,25 @@ def cmd_split(args: argparse.Namespace) -> int:
     with open_project(args.project) as project:
         names = shown_names(project.recordings())
         plan = assign_splits(
-            project, val=args.val, test=args.test, seed=args.seed, apply=not args.dry_run
+            project,
+            val=args.val,
+            test=args.test,
+            seed=args.seed,
+            apply=not args.dry_run,
+            group_by=args.group_by,
         )
     for split, share in (("train", 1.0), ("val", args.val), ("test", args.test)):
         if share > 0 and not plan.recordings[split]:
+            few = "labelled recordings" if args.group_by is None else f"{args.group_by}s"
             err(
-                f"warning: the {split} split stays empty: too few labelled recordings "
+                f"warning: the {split} split stays empty: too few {few} "
                 "(training needs one in train and one in val)"
             )
     if args.json:
         emit_json(
             {
                 "dry_run": args.dry_run,
+                "group_by": args.group_by,
                 "assigned": [
                     {"id": i, "recording": names[i], "split": s} for i, s in plan.assigned.items()
                 ],

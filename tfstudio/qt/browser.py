@@ -481,6 +481,22 @@ class RecordingBrowser(QWidget):
             "Train or val for each labelled recording that has no split, val getting a fifth "
             "of every class's labels where the recordings allow ('tfstudio split')"
         )
+        # Whole sites or days in val: it then scores the detector on what it never trained on.
+        by_folder = menu.addAction(
+            "Automatically, each &folder (site) in one split",
+            partial(self.workspace.split_labelled, "folder"),
+        )
+        by_folder.setToolTip(
+            "As above, a folder's recordings all in train or all in val, so validation scores "
+            "sites the model did not learn ('tfstudio split --group-by folder')"
+        )
+        by_day = menu.addAction(
+            "Automatically, each &day in one split", partial(self.workspace.split_labelled, "day")
+        )
+        by_day.setToolTip(
+            "As above, by the day each recording started ('tfstudio split --group-by day')"
+        )
+        by_day.setEnabled(any(r.recorded_at for r in self.workspace.recordings()))
         return menu
 
     def _set_split(self, split: str | None) -> None:

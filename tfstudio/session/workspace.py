@@ -560,12 +560,13 @@ class Workspace:
         if self.project is not None and recording_ids:
             self._write(self.project.set_split, recording_ids, split)
 
-    def split_labelled(self) -> int:
+    def split_labelled(self, group_by: str | None = None) -> int:
         """Put the labelled recordings without a split into train and val, as ``tfstudio
-        split`` does (one undo step); says how many, and returns that number."""
+        split`` does (one undo step), each folder's or day's together with ``group_by``
+        (tfstudio.train.splits.GROUPINGS); says how many, and returns that number."""
         if self.project is None:
             return 0
-        plan = self._write(assign_splits, self.project, val=DEFAULT_VAL)
+        plan = self._write(assign_splits, self.project, val=DEFAULT_VAL, group_by=group_by)
         if plan is None:
             return 0
         n = len(plan.assigned)

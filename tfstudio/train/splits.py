@@ -12,17 +12,25 @@ the user already chose are kept and count towards the proportions; recordings wi
 stay without a split (they may not be labelled yet). Each split with a share gets at least one
 recording where there are enough, and each class a recording in val (and test) where it
 has one to spare. :func:`assign_splits` applies a plan to a project.
+
+Grouped (``group_by``), the recordings of one group go to one split together: every recording
+of a site's folder (``folder``), or of one day (``day``, by when they started:
+`tfstudio.store.recorded`), so val and test score the detector on sites or days it never
+trained on — what a deployment asks of it — rather than on the next hour of a site it learnt
+(the same background, the same individuals). A group is placed as one recording holding all
+its labels; a group one of whose recordings already has a split goes to that split whole.
 """
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tfstudio.store import Project, Recording
 
-__all__ = ["DEFAULT_VAL", "SplitPlan", "assign_splits", "plan_splits"]
+__all__ = ["DEFAULT_VAL", "GROUPINGS", "SplitPlan", "assign_splits", "group_key", "plan_splits"]
 
 # val's share of the labels unless told otherwise (train takes the rest; no test).
 DEFAULT_VAL = 0.2
@@ -30,6 +38,8 @@ DEFAULT_VAL = 0.2
 # The order in which splits are named, and the one that gives a recording up when another
 # split would be empty.
 ORDER = ("train", "val", "test")
+# What recordings may be kept together by (see group_key).
+GROUPINGS = ("folder", "day")
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,20 @@ def _shares(val: float, test: float) -> dict[str, float]:
     return {"train": 1.0 - val - test, "val": val, "test": test}
 
 
+def group_key(recording: Recording, group_by: str) -> str:
+    """The group a recording belongs to: its folder as the project stores its path
+    (``site1``; ``""`` for the project's own folder), or the day it started
+    (``2024-05-01``, on the recorder's clock; a recording whose start is unknown is a group
+    of its own)."""
+    if group_by == "folder":
+        return recording.path.replace("\\", "/").rpartition("/")[0]
+    if group_by == "day":
+        if recording.recorded_at:
+            return recording.recorded_at[:10]
+        return f"#{recording.id}"
+    raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}, not {group_by!r}")
+
+
 def plan_splits(
     recordings: Sequence[Recording],
     counts: Mapping[int, Mapping[str, int]],
@@ -59,10 +83,54 @@ def plan_splits(
     val: float = DEFAULT_VAL,
     test: float = 0.0,
     seed: int = 0,
+    group_by: str | None = None,
 ) -> SplitPlan:
     """Splits for the recordings with labels (``counts``: labels per class name per recording
     id) and no split; see the module. ``val`` and ``test`` are shares of the labels (and of
-    the audio, for ties), train takes the rest."""
+    the audio, for ties), train takes the rest; ``group_by`` (one of `GROUPINGS`) keeps each
+    group's recordings in one split."""
+    if group_by is None:
+        return _plan(recordings, counts, val=val, test=test, seed=seed)
+    labelled = [r for r in recordings if counts.get(r.id)]
+    groups: dict[str, list[Recording]] = {}
+    for rec in labelled:
+        groups.setdefault(group_key(rec, group_by), []).append(rec)
+    # Each group as one recording: its first's id, its audio and labels summed, and the split
+    # its recordings already have (the most common), which the rest then join.
+    units: list[Recording] = []
+    unit_counts: dict[int, dict[str, int]] = {}
+    members: dict[int, list[Recording]] = {}
+    for group in groups.values():
+        first = min(group, key=lambda r: r.id)
+        chosen = Counter(r.split for r in group if r.split in ORDER)
+        split = chosen.most_common(1)[0][0] if chosen else None
+        units.append(replace(first, duration=sum(r.duration for r in group), split=split))
+        total: Counter[str] = Counter()
+        for rec in group:
+            total.update(counts[rec.id])
+        unit_counts[first.id] = dict(total)
+        members[first.id] = group
+    plan = _plan(units, unit_counts, val=val, test=test, seed=seed)
+    final = {r.id: str(r.split) for r in labelled if r.split in ORDER}
+    assigned: dict[int, str] = {}
+    for unit in units:
+        split = plan.assigned.get(unit.id, unit.split)
+        if split is None:
+            continue
+        for rec in members[unit.id]:
+            if rec.split is None:
+                assigned[rec.id] = final[rec.id] = split
+    return _summary(assigned, final, labelled, counts)
+
+
+def _plan(
+    recordings: Sequence[Recording],
+    counts: Mapping[int, Mapping[str, int]],
+    *,
+    val: float,
+    test: float,
+    seed: int,
+) -> SplitPlan:
     shares = _shares(val, test)
     wanted = [s for s in ORDER if shares[s] > 0]
     labelled = [r for r in recordings if counts.get(r.id)]
@@ -161,6 +229,18 @@ def plan_splits(
                 assigned[rec.id] = split
                 place(rec, split)
 
+    return _summary(assigned, final, labelled, counts)
+
+
+def _summary(
+    assigned: dict[int, str],
+    final: Mapping[int, str],
+    labelled: Sequence[Recording],
+    counts: Mapping[int, Mapping[str, int]],
+) -> SplitPlan:
+    """The plan: what is assigned, and the splits as they will be (``final``: every
+    labelled recording's split, the kept ones' too)."""
+    classes = sorted({c for r in labelled for c in counts[r.id]})
     by_id = {r.id: r for r in labelled}
     n_recordings = dict.fromkeys(ORDER, 0)
     seconds = dict.fromkeys(ORDER, 0.0)
@@ -180,6 +260,7 @@ def assign_splits(
     test: float = 0.0,
     seed: int = 0,
     apply: bool = True,
+    group_by: str | None = None,
 ) -> SplitPlan:
     """:func:`plan_splits` over the project's recordings and labels, applied unless ``apply``
     is False (one undoable step)."""
@@ -188,7 +269,9 @@ def assign_splits(
         rec_id: {names[c]: n for c, n in per_class.items() if c in names}
         for rec_id, per_class in project.label_counts().items()
     }
-    plan = plan_splits(project.recordings(), counts, val=val, test=test, seed=seed)
+    plan = plan_splits(
+        project.recordings(), counts, val=val, test=test, seed=seed, group_by=group_by
+    )
     if apply and plan.assigned:
         with project.undo_group("split labelled recordings"):
             for split in ORDER:
