@@ -256,6 +256,26 @@ def split_by_group(
     return out
 
 
+def val_sides(
+    sides: dict[str, dict[str, list[Sound]]],
+    bg_sides: dict[str, dict[str, list[Sound]]],
+    seed: int,
+) -> tuple[dict[str, dict[str, list[Sound]]], dict[str, dict[str, list[Sound]]]]:
+    """The train side split again by group into train and val sides (``VAL_FRACTION`` of each
+    class's groups, and of the backgrounds', to val), the test side as it was: the val clips
+    then hold only sources the train clips never use."""
+    out, bg_out = dict(sides), dict(bg_sides)
+    for table in (out, bg_out):
+        wanted = sorted(table["train"])
+        train = [s for members in table["train"].values() for s in members]
+        again = split_by_group(train, VAL_FRACTION, seed + 7919)  # a seed of its own
+        table["train"], table["val"] = again["train"], again["test"]
+        missing = [c for c in wanted if c not in table["val"] or c not in table["train"]]
+        if missing:
+            raise RuntimeError(f"too few source groups to keep val's apart: {missing}")
+    return out, bg_out
+
+
 @dataclass
 class PlacedEvent:
     onset: float  # seconds
@@ -1212,6 +1232,9 @@ def load_sound(c: Candidate, cache: Path) -> Sound | None:
 
 
 DEFAULT_SNR_DB = (6.0, 24.0)
+# With val_side "unheard": the share of each class's train-side source groups that only the
+# val clips use.
+VAL_FRACTION = 0.25
 
 
 @dataclass
@@ -1230,6 +1253,11 @@ class BuildParams:
     # other mixes than the test clips) or "train" (only sources that were labelled).
     unlabelled_clips: int = 0
     unlabelled_side: str = "test"
+    # Where the val clips' sources come from: "heard" (the train side's, as the train clips:
+    # val scores sounds training has heard) or "unheard" (a quarter of the train side's
+    # groups, kept out of the train clips: val scores sounds never trained on, as a split
+    # that keeps each site's recordings together does — `tfstudio split --group-by folder`).
+    val_side: str = "heard"
 
     def to_dict(self) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -1246,6 +1274,9 @@ class BuildParams:
         if self.unlabelled_clips:  # builds without them keep their parameters (and cache)
             params["unlabelled_clips"] = self.unlabelled_clips
             params["unlabelled_side"] = self.unlabelled_side
+        if self.val_side != "heard":  # likewise
+            params["val_side"] = self.val_side
+            params["val_fraction"] = VAL_FRACTION
         return params
 
     @property
@@ -1298,6 +1329,9 @@ def build(data: Path, cache: Path, params: BuildParams) -> dict[str, Any]:
         "val": ("train", params.val_clips),
         "test": ("test", params.test_clips),
     }
+    if params.val_side == "unheard":
+        sides, bg_sides = val_sides(sides, bg_sides, params.seed)
+        plan["val"] = ("val", params.val_clips)
     if params.unlabelled_clips:
         plan["unlabelled"] = (params.unlabelled_side, params.unlabelled_clips)
     data.mkdir(parents=True, exist_ok=True)
@@ -1339,12 +1373,9 @@ def build(data: Path, cache: Path, params: BuildParams) -> dict[str, Any]:
             }
             for c in clips
         ]
-    side_of = {
-        s.id: side for side in ("train", "test") for lab in sides[side].values() for s in lab
-    }
-    side_of.update(
-        {s.id: side for side in ("train", "test") for s in bg_sides[side].get(BACKGROUND, [])}
-    )
+    side_names = tuple(sides)  # train, test (and val, kept apart with val_side "unheard")
+    side_of = {s.id: side for side in side_names for lab in sides[side].values() for s in lab}
+    side_of.update({s.id: side for side in side_names for s in bg_sides[side].get(BACKGROUND, [])})
     source_rows = []
     for s in sorted(sounds, key=lambda s: (s.label, s.id)):
         if s.id not in side_of:
@@ -1374,7 +1405,7 @@ def build(data: Path, cache: Path, params: BuildParams) -> dict[str, Any]:
                     sorted(Counter(r["package"] for r in rows if r["side"] == side).items())
                 ),
             }
-            for side in ("train", "test")
+            for side in side_names
         }
     manifest = {
         "params": params.to_dict(),
@@ -2021,6 +2052,7 @@ def _params(args: argparse.Namespace) -> BuildParams:
         (float(args.snr[0]), float(args.snr[1])),
         args.unlabelled_clips,
         args.unlabelled_side,
+        args.val_side,
     )
 
 
@@ -2034,6 +2066,8 @@ def _data_dir(args: argparse.Namespace) -> Path:
     )
     if p.unlabelled_clips:
         name += f"-u{p.unlabelled_clips}{p.unlabelled_side}"
+    if p.val_side != "heard":
+        name += f"-val{p.val_side}"
     return Path(args.cache).expanduser() / name
 
 
@@ -2101,6 +2135,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             default="test",
             help="mix the unlabelled clips from the test side's sources (never labelled; "
             "default) or the train side's",
+        )
+        p.add_argument(
+            "--val-side",
+            choices=("heard", "unheard"),
+            default="heard",
+            help="mix the val clips from the train clips' sources (default) or from a "
+            f"quarter of the train side's source groups kept for val ({VAL_FRACTION:g}): val "
+            "then scores sounds never trained on",
         )
         p.add_argument(
             "--test-fraction",
@@ -2200,8 +2242,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.jobs < 1:
             parser.error("--jobs must be at least 1")
         result = run_seeds(args, data, seeds)
-        _emit({"benchmark": "real_sounds", "train_args": shlex.split(args.train_args),
-               **summary, **result}, args.out)
+        _emit(
+            {
+                "benchmark": "real_sounds",
+                "train_args": shlex.split(args.train_args),
+                **summary,
+                **result,
+            },
+            args.out,
+        )
         return 0 if not result["failed"] else 1
 
     train_args = shlex.split(args.train_args)

@@ -391,10 +391,13 @@ def test_unlabelled_clips_change_neither_the_other_splits_nor_older_builds_param
         snr=(6, 24),
         unlabelled_clips=0,
         unlabelled_side="test",
+        val_side="heard",
     )
     assert rs._data_dir(ns).name == "data-seed0-60-20-40-snr6-24"
     ns.unlabelled_clips = 120
     assert rs._data_dir(ns).name == "data-seed0-60-20-40-snr6-24-u120test"
+    ns.val_side = "unheard"
+    assert rs._data_dir(ns).name == "data-seed0-60-20-40-snr6-24-u120test-valunheard"
 
 
 def _scores(f1, er, ef1, per_class=None, review=None):
@@ -513,3 +516,30 @@ def test_run_seeds_runs_each_seed_in_its_own_process_and_keeps_failures(tmp_path
     assert (tmp_path / "p" / "seed-2.log").read_text().strip() == "progress of 2"
     with pytest.raises(SystemExit, match="not empty"):
         rs.run_seeds(args, tmp_path / "data", [0])
+
+
+def test_unheard_val_sources_are_kept_apart_from_the_train_clips():
+    """val_side "unheard": the val clips use only sources the train clips never do, and the
+    test side stays as it was."""
+    sounds = make_sounds(seed=0, per_class=16, groups_per_class=8)
+    backgrounds = noisy_backgrounds(n=6)
+    sides = rs.split_by_group(sounds, 0.35, seed=5)
+    bg_sides = rs.split_by_group(backgrounds, 0.35, seed=5)
+    apart, bg_apart = rs.val_sides(sides, bg_sides, seed=5)
+    assert apart["test"] is sides["test"] and set(apart) == {"train", "val", "test"}
+    for label in CLASSES:
+        train_groups = {s.group for s in apart["train"][label]}
+        val_groups = {s.group for s in apart["val"][label]}
+        assert train_groups and val_groups and train_groups.isdisjoint(val_groups)
+        assert train_groups | val_groups == {s.group for s in sides["train"][label]}
+    train_clips, _ = rs.make_split("train", 12, apart["train"], bg_apart["train"][rs.BACKGROUND], 5)
+    val_clips, _ = rs.make_split("val", 6, apart["val"], bg_apart["val"][rs.BACKGROUND], 5)
+    train_sources = {e.source for c in train_clips for e in c.events}
+    assert train_sources.isdisjoint({e.source for c in val_clips for e in c.events})
+    train_backgrounds = {b for c in train_clips for b in c.background}
+    assert train_backgrounds.isdisjoint({b for c in val_clips for b in c.background})
+    params = rs.BuildParams(val_side="unheard").to_dict()
+    assert (params["val_side"], params["val_fraction"]) == ("unheard", 0.25)
+    assert "val_side" not in rs.BuildParams().to_dict()  # older builds keep their cache
+    with pytest.raises(RuntimeError, match="too few source groups"):
+        rs.val_sides(rs.split_by_group(make_sounds(groups_per_class=2), 0.35, 5), bg_sides, 5)
