@@ -1954,6 +1954,7 @@ def seed_command(args: argparse.Namespace, data: Path, seed: int, out: Path) -> 
         "--test-clips", str(args.test_clips),
         "--unlabelled-clips", str(args.unlabelled_clips),
         "--unlabelled-side", args.unlabelled_side,
+        "--val-side", args.val_side,
         "--test-fraction", str(args.test_fraction),
         "--snr", str(args.snr[0]), str(args.snr[1]),
         "--train-args=" + " ".join(filter(None, [args.train_args, f"--seed {seed}"])),

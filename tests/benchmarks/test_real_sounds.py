@@ -456,7 +456,7 @@ def test_a_seed_command_repeats_the_run_with_one_training_seed(tmp_path):
     argv = [
         "run", "--train-args", "--set mix_probability=0", "--unlabelled-clips", "120",
         "--snr", "0", "20", "--review", "60", "--training-seeds", "0,1", "--jobs", "2",
-        "--project", str(tmp_path / "p"), "--sed-eval",
+        "--project", str(tmp_path / "p"), "--sed-eval", "--val-side", "unheard",
     ]  # fmt: skip
     args = _parsed(argv)
     cmd = rs.seed_command(args, tmp_path / "data", 1, tmp_path / "s1.json")
@@ -467,6 +467,7 @@ def test_a_seed_command_repeats_the_run_with_one_training_seed(tmp_path):
     assert child.data == str(tmp_path / "data") and child.out == str(tmp_path / "s1.json")
     assert child.project == str(tmp_path / "p" / "seed-1")
     assert (child.unlabelled_clips, child.snr, child.review) == (120, [0.0, 20.0], 60)
+    assert child.val_side == "unheard"  # the children build (or find) the same data set
     assert child.sed_eval and not child.cli_evaluate
     # No train args of its own: the seed alone.
     args = _parsed(["run", "--training-seeds", "3"])
