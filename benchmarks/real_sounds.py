@@ -1256,7 +1256,8 @@ class BuildParams:
     # Where the val clips' sources come from: "heard" (the train side's, as the train clips:
     # val scores sounds training has heard) or "unheard" (a quarter of the train side's
     # groups, kept out of the train clips: val scores sounds never trained on, as a split
-    # that keeps each site's recordings together does — `tfstudio split --group-by folder`).
+    # that keeps each site's recordings together does — `tfstudio split --group-by folder`),
+    # or "fewer", its control: the train clips as with "unheard", val mixed from their sources.
     val_side: str = "heard"
 
     def to_dict(self) -> dict[str, Any]:
@@ -1329,9 +1330,11 @@ def build(data: Path, cache: Path, params: BuildParams) -> dict[str, Any]:
         "val": ("train", params.val_clips),
         "test": ("test", params.test_clips),
     }
-    if params.val_side == "unheard":
+    if params.val_side in ("unheard", "fewer"):
         sides, bg_sides = val_sides(sides, bg_sides, params.seed)
-        plan["val"] = ("val", params.val_clips)
+        # "fewer", the control: the train clips' sources as with "unheard", val mixed from
+        # them too (what keeping a quarter of the sources apart costs training, alone).
+        plan["val"] = ("val" if params.val_side == "unheard" else "train", params.val_clips)
     if params.unlabelled_clips:
         plan["unlabelled"] = (params.unlabelled_side, params.unlabelled_clips)
     data.mkdir(parents=True, exist_ok=True)
@@ -2139,11 +2142,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         p.add_argument(
             "--val-side",
-            choices=("heard", "unheard"),
+            choices=("heard", "unheard", "fewer"),
             default="heard",
             help="mix the val clips from the train clips' sources (default) or from a "
             f"quarter of the train side's source groups kept for val ({VAL_FRACTION:g}): val "
-            "then scores sounds never trained on",
+            "then scores sounds never trained on; 'fewer', the control: the train clips as "
+            "with 'unheard', val from their sources",
         )
         p.add_argument(
             "--test-fraction",
