@@ -133,3 +133,12 @@ def test_split_by_site_folder_keeps_each_sites_recordings_together(tmp_path, cap
         main(["split", str(root), "--group-by", "site"])
     assert exited.value.code == 2
     assert "invalid choice: 'site'" in capsys.readouterr().err
+
+
+def test_group_test_only_needs_a_grouping_and_a_test_share(tmp_path, capsys):
+    root = _unsplit_demo(tmp_path)
+    capsys.readouterr()
+    assert main(["split", str(root), "--group-test-only", "--test", "0.2"]) == 2
+    assert "--group-test-only needs --group-by and a --test share" in capsys.readouterr().err
+    assert main(["split", str(root), "--group-by", "folder", "--group-test-only"]) == 2
+    assert set(_splits(root).values()) == {None}  # nothing changed

@@ -45,6 +45,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="keep each folder's (a site's) or each day's recordings in one split, so val and "
         "test score the detector on sites or days it did not train on (default: none)",
     )
+    p.add_argument(
+        "--group-test-only",
+        action="store_true",
+        help="with --group-by and --test: whole groups to test only, val stratified among the "
+        "other groups' recordings (validating on unheard sites stopped training early and "
+        "cost detection quality on the real-sounds benchmark)",
+    )
     p.add_argument("--seed", type=int, default=0, help="breaks ties (default 0)")
     p.add_argument("--dry-run", action="store_true", help="show the splits, change nothing")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -55,6 +62,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_split(args: argparse.Namespace) -> int:
     if args.val + args.test >= 1.0:
         raise UserError(f"--val {args.val:g} and --test {args.test:g} leave nothing to train on")
+    if args.group_test_only and (args.group_by is None or args.test <= 0):
+        raise UserError("--group-test-only needs --group-by and a --test share")
     with open_project(args.project) as project:
         names = shown_names(project.recordings())
         plan = assign_splits(
@@ -64,6 +73,7 @@ def cmd_split(args: argparse.Namespace) -> int:
             seed=args.seed,
             apply=not args.dry_run,
             group_by=args.group_by,
+            group_test_only=args.group_test_only,
         )
     for split, share in (("train", 1.0), ("val", args.val), ("test", args.test)):
         if share > 0 and not plan.recordings[split]:
@@ -77,6 +87,7 @@ def cmd_split(args: argparse.Namespace) -> int:
             {
                 "dry_run": args.dry_run,
                 "group_by": args.group_by,
+                "group_test_only": args.group_test_only,
                 "assigned": [
                     {"id": i, "recording": names[i], "split": s} for i, s in plan.assigned.items()
                 ],

@@ -84,14 +84,45 @@ def plan_splits(
     test: float = 0.0,
     seed: int = 0,
     group_by: str | None = None,
+    group_test_only: bool = False,
 ) -> SplitPlan:
     """Splits for the recordings with labels (``counts``: labels per class name per recording
     id) and no split; see the module. ``val`` and ``test`` are shares of the labels (and of
     the audio, for ties), train takes the rest; ``group_by`` (one of `GROUPINGS`) keeps each
-    group's recordings in one split."""
+    group's recordings in one split — the test split's alone with ``group_test_only`` (whole
+    groups to test first, then train and val stratified over the rest's recordings)."""
     if group_by is None:
         return _plan(recordings, counts, val=val, test=test, seed=seed)
     labelled = [r for r in recordings if counts.get(r.id)]
+    if not group_test_only:
+        assigned, final = _grouped(labelled, counts, val, test, seed, group_by)
+        return _summary(assigned, final, labelled, counts)
+    if test <= 0:
+        raise ValueError("grouping the test split alone needs a test share")
+    # Whole groups to test, the other splits' recordings as train for now ...
+    as_train = [replace(r, split="train") if r.split in ("train", "val") else r for r in labelled]
+    first, _ = _grouped(as_train, counts, 0.0, test, seed, group_by)
+    tested = {i for i, s in first.items() if s == "test"} | {
+        r.id for r in labelled if r.split == "test"
+    }
+    # ... then train and val among the rest, recording by recording, val its share of them.
+    rest = [r for r in labelled if r.id not in tested]
+    second = _plan(rest, counts, val=min(val / (1.0 - test), 0.95), test=0.0, seed=seed)
+    assigned = {i: "test" for i in first if i in tested} | second.assigned
+    final = {r.id: str(r.split) for r in labelled if r.split in ORDER} | assigned
+    return _summary(assigned, final, labelled, counts)
+
+
+def _grouped(
+    labelled: Sequence[Recording],
+    counts: Mapping[int, Mapping[str, int]],
+    val: float,
+    test: float,
+    seed: int,
+    group_by: str,
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Each group placed as one recording (:func:`_plan`): what is assigned, and every
+    recording's split as it will be."""
     groups: dict[str, list[Recording]] = {}
     for rec in labelled:
         groups.setdefault(group_key(rec, group_by), []).append(rec)
@@ -120,7 +151,7 @@ def plan_splits(
         for rec in members[unit.id]:
             if rec.split is None:
                 assigned[rec.id] = final[rec.id] = split
-    return _summary(assigned, final, labelled, counts)
+    return assigned, final
 
 
 def _plan(
@@ -261,6 +292,7 @@ def assign_splits(
     seed: int = 0,
     apply: bool = True,
     group_by: str | None = None,
+    group_test_only: bool = False,
 ) -> SplitPlan:
     """:func:`plan_splits` over the project's recordings and labels, applied unless ``apply``
     is False (one undoable step)."""
@@ -270,7 +302,13 @@ def assign_splits(
         for rec_id, per_class in project.label_counts().items()
     }
     plan = plan_splits(
-        project.recordings(), counts, val=val, test=test, seed=seed, group_by=group_by
+        project.recordings(),
+        counts,
+        val=val,
+        test=test,
+        seed=seed,
+        group_by=group_by,
+        group_test_only=group_test_only,
     )
     if apply and plan.assigned:
         with project.undo_group("split labelled recordings"):
