@@ -488,7 +488,8 @@ class RecordingBrowser(QWidget):
         )
         by_folder.setToolTip(
             "As above, a folder's recordings all in train or all in val, so validation scores "
-            "sites the model did not learn ('tfstudio split --group-by folder')"
+            "sites the model did not learn: an honest val F1, though training then stops "
+            "earlier and the model may detect less well ('tfstudio split --group-by folder')"
         )
         by_day = menu.addAction(
             "Automatically, each &day in one split", partial(self.workspace.split_labelled, "day")
