@@ -107,15 +107,21 @@ def _site_recording(rec_id: int, site: str, day: str, split: str | None = None) 
     )
 
 
-def test_grouped_by_folder_a_sites_recordings_share_one_split():
-    # Six sites of four recordings; ungrouped, val takes a recording here and there, so it
-    # scores the detector on sites it trained on. Grouped, whole sites go to val.
+def _deployment(sites: int) -> tuple[list[Recording], dict[int, dict[str, int]]]:
+    """``sites`` folders of four days' recordings, owls in each, frogs every other day."""
     recordings, counts = [], {}
-    for site in range(6):
+    for site in range(sites):
         for hour in range(4):
             rec_id = site * 4 + hour
             recordings.append(_site_recording(rec_id, f"site{site}", f"2024-05-0{hour + 1}"))
             counts[rec_id] = {"owl": 2, "frog": 1} if hour % 2 else {"owl": 1}
+    return recordings, counts
+
+
+def test_grouped_by_folder_a_sites_recordings_share_one_split():
+    # Six sites of four recordings; ungrouped, val takes a recording here and there, so it
+    # scores the detector on sites it trained on. Grouped, whole sites go to val.
+    recordings, counts = _deployment(6)
     for seed in range(5):
         ungrouped = plan_splits(recordings, counts, val=0.2, seed=seed)
         plan = plan_splits(recordings, counts, val=0.2, seed=seed, group_by="folder")
@@ -156,12 +162,7 @@ def test_grouping_the_test_split_alone_keeps_val_stratified_among_the_rest():
     # Whole sites to test (an honest score on unseen sites), while val takes recordings of
     # the training sites (on the real-sounds benchmark, validating on unheard sources stopped
     # training early and cost 0.07 segment F1).
-    recordings, counts = [], {}
-    for site in range(8):
-        for hour in range(4):
-            rec_id = site * 4 + hour
-            recordings.append(_site_recording(rec_id, f"site{site}", f"2024-05-0{hour + 1}"))
-            counts[rec_id] = {"owl": 2, "frog": 1} if hour % 2 else {"owl": 1}
+    recordings, counts = _deployment(8)
     plan = plan_splits(
         recordings, counts, val=0.2, test=0.25, seed=1, group_by="folder", group_test_only=True
     )
