@@ -132,3 +132,20 @@ def test_clock_times_name_the_zone_the_recorder_knew():
 def test_the_first_real_date_and_time_in_a_name_is_its_start():
     assert from_file_name("20240501_050000_to_20240501_060000.wav") == datetime(2024, 5, 1, 5)
     assert from_file_name("x_20241399_250000_20240502_010203.wav") == datetime(2024, 5, 2, 1, 2, 3)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-05-01T05:00:00",
+        "2024-05-01T05:00:00+02:00",
+        "2024-05-01T05:00:00-05:30",
+        "2024-05-01T05:00:00.600000+02:00",  # fractions: rounded, as clock_text rounds
+        "2024-05-01T23:59:59.700000",
+    ],
+)
+def test_a_lists_start_reads_as_clock_text_writes_it(text):
+    from tfstudio.store.recorded import shown_start
+
+    assert shown_start(text) == clock_text(parse_stored(text), zone=False)
+    assert shown_start(None) == shown_start("") == ""

@@ -40,7 +40,7 @@ from tfstudio.qt.axes import format_duration
 from tfstudio.qt.subscribe import listen
 from tfstudio.session.workspace import Reveal, Workspace
 from tfstudio.store import EventClass, LabelTotals, Recording
-from tfstudio.store.recorded import SOURCE_WORDS, clock_text, parse_stored
+from tfstudio.store.recorded import SOURCE_WORDS, clock_text, parse_stored, shown_start
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -76,13 +76,12 @@ class _Row:
 
     @classmethod
     def of(cls, rec: Recording, name: str, totals: LabelTotals) -> _Row:
-        start = parse_stored(rec.recorded_at)
         # Its zone (if the recorder said) is in the tooltip: the column stays narrow.
-        recorded = "" if start is None else clock_text(start, zone=False)
+        recorded = shown_start(rec.recorded_at)
         # The filter finds a day ("2024-05-01") or an hour ("2024-05-01 05") as well as names.
         folded = f"{name}\n{recorded}".lower() if recorded else name.lower()
         # Undated recordings after the dated ones, by the recorder's clock.
-        when = (start is None, rec.recorded_at or "")
+        when = (not recorded, rec.recorded_at or "")
         keys = (name.lower(), rec.duration, rec.split or "", totals.labels, totals.classes, when)
         return cls(rec, name, totals, keys, folded, recorded)
 
