@@ -276,3 +276,24 @@ def test_set_split_by_folder_or_day_keeps_groups_together(qtbot, tmp_path):
     assert all(len(s) == 1 and None not in s for s in by_folder.values()), by_folder
     assert "Put 5 labelled recording(s) into a split" in win.statusBar().currentMessage()
     win.close()
+
+
+def test_the_review_lists_tooltip_gives_a_detections_time_of_day(qtbot, tmp_path):
+    from tfstudio.importer import import_labels
+    from tfstudio.store import Project
+
+    root = _deployment(tmp_path)
+    table = tmp_path / "detections.tsv"
+    table.write_text(
+        "filename\tonset\toffset\tevent_label\tconfidence\n"
+        "site2/20240501_050000.WAV\t1.5\t2.0\tbird\t0.9\n"
+    )
+    with Project.open(root) as project:
+        import_labels(project, [table])
+    win = open_window(qtbot, root, (1400, 800))
+    _open(win, qtbot, "site2/20240501_050000.WAV")
+    model = win.review.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1)
+    tip = model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert "1.500–2.000 (2024-05-01 05:00:01.5 UTC+02:00)" in tip
+    win.close()

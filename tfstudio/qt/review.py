@@ -54,6 +54,7 @@ from tfstudio.session.review import ReviewRow, review_rows, row_after, sort_key
 from tfstudio.session.runs import run_title
 from tfstudio.session.workspace import Workspace
 from tfstudio.store import Event
+from tfstudio.store.recorded import clock_text, parse_stored
 
 _Index = QModelIndex | QPersistentModelIndex
 EVENT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -443,6 +444,7 @@ class ReviewTableModel(QAbstractTableModel):
         self.class_id: int | None = None  # only this class's detections; None: every class
         self._rows: list[ReviewRow] = []
         self._classes: dict[int, Any] = {}
+        self._starts: dict[int, str] = {}  # the recordings' stored starts (store.recorded)
         self.counts = {"none": 0, "accepted": 0, "rejected": 0}  # of the class filter's
         self.any_detections = False  # of any class, in the scope
         self._key = sort_key(self.sort_by, {}, self.detections.uncertainty)
@@ -451,6 +453,7 @@ class ReviewTableModel(QAbstractTableModel):
         ws = self.workspace
         self.beginResetModel()
         self._classes = {c.id: c for c in ws.classes()}
+        self._starts = {r.id: r.recorded_at for r in ws.recordings() if r.recorded_at}
         names = ws.shown_names()
         events = self._events()
         self.any_detections = bool(events)
@@ -532,9 +535,12 @@ class ReviewTableModel(QAbstractTableModel):
             lower = self.detections.lower_threshold_for(event.class_id)
             # With hysteresis a detection's mean may lie below the threshold it passed.
             goes_on = "" if lower is None else f", goes on down to {lower:.2f}"
+            start = parse_stored(self._starts.get(event.recording_id))
+            # When it was, on the recorder's clock, where the recording's start is known.
+            when = "" if start is None else f" ({clock_text(start, event.onset, decimals=1)})"
             return (
                 f"{cls.name if cls else '?'} on {row.recording}, "
-                f"{format_time(event.onset, 3)}–{format_time(event.offset, 3)}\n"
+                f"{format_time(event.onset, 3)}–{format_time(event.offset, 3)}{when}\n"
                 f"confidence {event.confidence or 0.0:.3f} (threshold {threshold:.2f}"
                 f"{goes_on}), {STATE_TEXT.get(event.review, event.review)}"
             )
