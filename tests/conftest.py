@@ -60,6 +60,19 @@ def write_wav(path: Path, seconds: float, sample_rate: int = 16000, seed: int = 
     return path
 
 
+def audiomoth_comment(path: Path, recorded_at: str) -> Path:
+    """The WAV at ``path`` written again with the comment an AudioMoth writes into its files
+    ("Recorded at 05:00:00 01/05/2024 (UTC+2) by AudioMoth …"; ``recorded_at`` is the part
+    between "at " and " by"), in LIST/INFO/ICMT as libsndfile writes a comment."""
+    import soundfile as sf
+
+    data, rate = sf.read(path)
+    with sf.SoundFile(path, "w", rate, 1, "PCM_16") as f:
+        f.comment = f"Recorded at {recorded_at} by AudioMoth 24F3190160 at medium gain"
+        f.write(data)
+    return path
+
+
 @pytest.fixture
 def wav_writer():
     """``write_wav`` as a fixture: ``wav_writer(path, seconds, sample_rate=16000, seed=0)``."""

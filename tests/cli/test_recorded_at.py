@@ -9,6 +9,7 @@ import numpy as np
 import soundfile as sf
 
 from tests.cli.conftest import project_of, write_sites
+from tests.conftest import audiomoth_comment
 from tfstudio.cli import main
 from tfstudio.store import Project
 
@@ -17,11 +18,9 @@ def test_an_audiomoth_deployment_is_dated_and_info_gives_its_span(tmp_path, caps
     audio = write_sites(tmp_path / "card")  # 20240501_050000.WAV and _060000 at two sites
     # One site's AudioMoth was set to UTC+2: its comment says so (libsndfile writes ICMT).
     for hour in ("05", "06"):
-        path = audio / "site2" / f"20240501_{hour}0000.WAV"
-        data, rate = sf.read(path)
-        with sf.SoundFile(path, "w", rate, 1, "PCM_16") as f:
-            f.comment = f"Recorded at {hour}:00:00 01/05/2024 (UTC+2) by AudioMoth 24F3190160 at medium gain"
-            f.write(data)
+        audiomoth_comment(
+            audio / "site2" / f"20240501_{hour}0000.WAV", f"{hour}:00:00 01/05/2024 (UTC+2)"
+        )
     root = project_of(tmp_path / "proj", audio)
     with Project.open(root) as project:
         starts = {
@@ -67,11 +66,7 @@ def test_info_says_nothing_of_starts_where_no_recording_has_one(tmp_path, capsys
 
 def _labelled_deployment(tmp_path) -> Path:
     audio = write_sites(tmp_path / "card")
-    path = audio / "site2" / "20240501_050000.WAV"
-    data, rate = sf.read(path)
-    with sf.SoundFile(path, "w", rate, 1, "PCM_16") as f:
-        f.comment = "Recorded at 23:59:58 30/04/2024 (UTC+2) by AudioMoth 24F3190160"
-        f.write(data)
+    audiomoth_comment(audio / "site2" / "20240501_050000.WAV", "23:59:58 30/04/2024 (UTC+2)")
     root = project_of(tmp_path / "proj", audio)
     with Project.open(root) as project:
         bird = project.add_class("bird")

@@ -4,10 +4,9 @@ filtered by it), times of day on the time axis (View ▸ Clock time) and in the 
 from __future__ import annotations
 
 import pytest
-import soundfile as sf
 from PySide6.QtCore import QPoint, Qt
 
-from tests.conftest import write_wav
+from tests.conftest import audiomoth_comment, write_wav
 from tests.qt.conftest import open_window, settle_layout
 from tfstudio.qt.axes import TimeAxis
 from tfstudio.qt.browser import RECORDED_COLUMN
@@ -25,11 +24,9 @@ def _deployment(tmp_path):
         for hour in ("05", "06"):
             write_wav(card / site / f"20240501_{hour}0000.WAV", 10.0, seed=int(hour))
     for hour in ("05", "06"):
-        path = card / "site2" / f"20240501_{hour}0000.WAV"
-        data, rate = sf.read(path)
-        with sf.SoundFile(path, "w", rate, 1, "PCM_16") as f:
-            f.comment = f"Recorded at {hour}:00:00 01/05/2024 (UTC+2) by AudioMoth 24F3190160"
-            f.write(data)
+        audiomoth_comment(
+            card / "site2" / f"20240501_{hour}0000.WAV", f"{hour}:00:00 01/05/2024 (UTC+2)"
+        )
     write_wav(card / "take.wav", 10.0, seed=9)
     project = Project.create(tmp_path / "proj")
     import_audio(project, [card])
