@@ -1769,6 +1769,7 @@ def run_workflow(
     with_sed_eval: bool = False,
     cli_evaluate: bool = False,
     review: int = 0,
+    review_picks: Sequence[str] = ("first",),
 ) -> dict[str, Any]:
     log: list[dict[str, Any]] = []
     warnings: list[str] = []
@@ -1848,12 +1849,50 @@ def run_workflow(
             cli = json.loads(lines[-1]) if lines else {}
         out["cli_evaluate"] = {k: cli.get(k) for k in ("segment_f1", "segment_er", "event_f1")}
     if review:
-        out["review"] = _review_and_retrain(
-            data, project, train_args, review, training["run"], tfstudio=tf, log=log
+        rounds = _review_rounds(
+            data, project, train_args, review, training["run"], review_picks, tfstudio=tf, log=log
         )
+        out.update(rounds)
     out["commands"] = log
     out["warnings"] = warnings
     return out
+
+
+# How the review round chooses its clips among the unlabelled ones: the first by name (their
+# content is drawn at random, so this is a random choice), or those the first run's model is
+# least sure about ('tfstudio suggest').
+REVIEW_PICKS = ("first", "uncertain")
+
+
+def _review_rounds(
+    data: Path,
+    project: Path,
+    train_args: Sequence[str],
+    count: int,
+    run_id: int,
+    picks: Sequence[str],
+    *,
+    tfstudio: list[str],
+    log: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """One review round per way of picking its clips, each on its own copy of the project as
+    the first run left it: ``review`` is the first pick's, ``reviews`` every pick's."""
+    originals = project.with_name(project.name + "-first-run")
+    if len(picks) > 1:
+        shutil.copytree(project, originals)
+    reviews: dict[str, Any] = {}
+    try:
+        for i, pick in enumerate(picks):
+            where = project
+            if i:
+                where = project.with_name(f"{project.name}-{pick}")
+                shutil.copytree(originals, where)
+            reviews[pick] = _review_and_retrain(
+                data, where, train_args, count, run_id, pick, tfstudio=tfstudio, log=log
+            )
+    finally:
+        shutil.rmtree(originals, ignore_errors=True)
+    return {"review": reviews[picks[0]], "reviews": reviews}
 
 
 def _review_and_retrain(
@@ -1862,17 +1901,29 @@ def _review_and_retrain(
     train_args: Sequence[str],
     count: int,
     run_id: int,
+    pick: str = "first",
     *,
     tfstudio: list[str],
     log: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """The review loop: detect on ``count`` unlabelled clips, review them (accept, correct,
-    reject, label what was missed: :func:`review_round`), train a new run with them in the
-    train split, detect on the test split again and score that run's detections."""
+    """The review loop: detect on ``count`` unlabelled clips (chosen by ``pick``: see
+    :data:`REVIEW_PICKS`), review them (accept, correct, reject, label what was missed:
+    :func:`review_round`), train a new run with them in the train split, detect on the test
+    split again and score that run's detections."""
     tf = tfstudio
-    names = sorted(p.name for p in (data / "unlabelled").glob("*.wav"))[:count]
+    names = sorted(p.name for p in (data / "unlabelled").glob("*.wav"))
     if len(names) < count:
         raise RuntimeError(f"--review {count}: the data set has {len(names)} unlabelled clips")
+    if pick == "uncertain":
+        proc = _run(
+            [*tf, "suggest", str(project), "--split", "none", "--count", str(count), "--json",
+             "--quiet", "--run", str(run_id)],
+            log,
+        )  # fmt: skip
+        names = [row["recording"] for row in json.loads(proc.stdout)["suggestions"]]
+    elif pick != "first":
+        raise ValueError(f"unknown review pick {pick!r}")
+    names = names[:count]
     recording_args = [arg for name in names for arg in ("--recording", name)]
     _run([*tf, "detect", str(project), "--quiet", *recording_args], log)
     counts = review_round(project, run_id, read_tsv(data / "unlabelled.tsv"), names)
@@ -1884,6 +1935,8 @@ def _review_and_retrain(
     detections = run_detections(project, training["run"], "test")
     return {
         "clips": count,
+        "pick": pick,
+        "names": names,
         "counts": counts,
         "training": training,
         **score(read_tsv(data / "test.tsv"), detections, CLASSES),
@@ -1940,6 +1993,11 @@ def seeds_summary(runs: Mapping[int, Mapping[str, Any]]) -> dict[str, Any]:
         summary.update(stats(list(scored.values())))
         if all("review" in r for r in scored.values()):
             summary["review"] = stats([r["review"] for r in scored.values()])
+        picks = [set(r.get("reviews", {})) for r in scored.values()]
+        for pick in sorted(set.intersection(*picks)):
+            summary.setdefault("reviews", {})[pick] = stats(
+                [r["reviews"][pick] for r in scored.values()]
+            )
     return summary
 
 
@@ -1973,7 +2031,7 @@ def seed_command(args: argparse.Namespace, data: Path, seed: int, out: Path) -> 
         if getattr(args, flag):
             cmd.append("--" + flag.replace("_", "-"))
     if args.review:
-        cmd += ["--review", str(args.review)]
+        cmd += ["--review", str(args.review), "--review-pick", args.review_pick]
     return cmd
 
 
@@ -2198,6 +2256,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--unlabelled-clips), train again with them and score the new run ('review' key)",
     )
     r.add_argument(
+        "--review-pick",
+        default="first",
+        metavar="PICK[,PICK...]",
+        help="how the review round chooses its clips: 'first' (by name; their content is "
+        "random), 'uncertain' (those the first run is least sure about, 'tfstudio suggest'); "
+        "several, comma-separated, review copies of the first run's project one way each "
+        "('reviews' key; 'review' is the first's)",
+    )
+    r.add_argument(
         "--training-seeds",
         metavar="K,K,...",
         help="run the whole workflow once per training seed (train --seed K after "
@@ -2229,6 +2296,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
 
+    picks = [p.strip() for p in getattr(args, "review_pick", "first").split(",")]
+    if any(p not in REVIEW_PICKS for p in picks) or len(set(picks)) != len(picks):
+        parser.error(f"--review-pick: each of {', '.join(REVIEW_PICKS)} at most once")
     cache = Path(args.cache).expanduser()
     data = _data_dir(args)
     manifest = ensure_data(data, cache, _params(args), force=args.force)
@@ -2277,6 +2347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             with_sed_eval=args.sed_eval,
             cli_evaluate=args.cli_evaluate,
             review=args.review,
+            review_picks=picks,
         )
     finally:
         if temp and not args.keep_project:

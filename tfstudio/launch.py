@@ -20,7 +20,7 @@ EXIT_SKIPPED = 3  # done, but some items were skipped (each said on stderr, or i
 # a command's here spares the app's start importing every command module (~0.1 s).
 COMMANDS = frozenset(
     {"bench", "check", "demo", "detect", "doctor", "evaluate", "export", "import", "info"}
-    | {"init", "relink", "review", "split", "train"}
+    | {"init", "relink", "review", "split", "suggest", "train"}
 )
 
 

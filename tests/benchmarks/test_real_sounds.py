@@ -435,6 +435,21 @@ def test_seeds_summary_means_ranges_classes_and_review():
     assert rs.seeds_summary({3: {"error": "x"}}) == {"scored": []}
 
 
+def test_seeds_summary_of_review_rounds_picked_several_ways():
+    def run(f1, first, uncertain):
+        out = _scores(f1, 0.6, 0.3, review=_scores(first, 0.5, 0.4))
+        out["reviews"] = {"first": out["review"], "uncertain": _scores(uncertain, 0.4, 0.5)}
+        return out
+
+    summary = rs.seeds_summary({0: run(0.5, 0.6, 0.7), 1: run(0.5, 0.7, 0.9)})
+    assert summary["reviews"]["first"]["segment_f1"]["mean"] == 0.65
+    assert summary["reviews"]["uncertain"]["segment_f1"] == {"mean": 0.8, "min": 0.7, "max": 0.9}
+    # A pick only some runs made has no statistics.
+    runs = {0: run(0.5, 0.6, 0.7), 1: _scores(0.5, 0.6, 0.3, review=_scores(0.6, 0.5, 0.4))}
+    runs[1]["reviews"] = {"first": runs[1]["review"]}
+    assert set(rs.seeds_summary(runs)["reviews"]) == {"first"}
+
+
 def _parsed(argv):
     """The namespace ``main`` parses ``argv`` into (stopped before any data is built)."""
     seen = {}
@@ -452,11 +467,23 @@ def _parsed(argv):
     return seen["args"]
 
 
+@pytest.mark.parametrize("picks", ["best", "first,first", "first,"])
+def test_an_unknown_or_repeated_review_pick_is_refused_before_any_data_is_built(
+    picks, tmp_path, capsys
+):
+    with pytest.raises(SystemExit) as exc:
+        rs.main(["run", "--cache", str(tmp_path), "--review-pick", picks])
+    assert exc.value.code == 2
+    assert "--review-pick: each of first, uncertain at most once" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
 def test_a_seed_command_repeats_the_run_with_one_training_seed(tmp_path):
     argv = [
         "run", "--train-args", "--set mix_probability=0", "--unlabelled-clips", "120",
         "--snr", "0", "20", "--review", "60", "--training-seeds", "0,1", "--jobs", "2",
         "--project", str(tmp_path / "p"), "--sed-eval", "--val-side", "unheard",
+        "--review-pick", "first,uncertain",
     ]  # fmt: skip
     args = _parsed(argv)
     cmd = rs.seed_command(args, tmp_path / "data", 1, tmp_path / "s1.json")
@@ -467,6 +494,7 @@ def test_a_seed_command_repeats_the_run_with_one_training_seed(tmp_path):
     assert child.data == str(tmp_path / "data") and child.out == str(tmp_path / "s1.json")
     assert child.project == str(tmp_path / "p" / "seed-1")
     assert (child.unlabelled_clips, child.snr, child.review) == (120, [0.0, 20.0], 60)
+    assert child.review_pick == "first,uncertain"
     assert child.val_side == "unheard"  # the children build (or find) the same data set
     assert child.sed_eval and not child.cli_evaluate
     # No train args of its own: the seed alone.

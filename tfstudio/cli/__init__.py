@@ -25,6 +25,7 @@ from tfstudio.cli import (
     project_cmds,
     review_cmds,
     split_cmds,
+    suggest_cmds,
     train_cmds,
 )
 from tfstudio.cli.common import EXIT_RUNTIME, EXIT_USAGE, OpenGui, UserError, err
@@ -39,6 +40,7 @@ COMMAND_MODULES = (
     split_cmds,
     train_cmds,
     review_cmds,
+    suggest_cmds,
     doctor_cmds,
     bench_cmds,
 )
