@@ -7,13 +7,17 @@ import pytest
 
 from tests.conftest import fake_recording
 from tests.session.fake_run import HOP_S, make_fake_run, save_posteriors
+from tfstudio.session.deferred import CallQueue
+from tfstudio.session.detection_model import DetectionModel
 from tfstudio.session.detections import RunInfo
 from tfstudio.session.suggest import (
+    UncertaintyModel,
     frame_uncertainty,
     rank_by_uncertainty,
     recording_uncertainty,
     run_thresholds,
 )
+from tfstudio.session.workspace import Workspace
 from tfstudio.store import Project
 
 
@@ -75,3 +79,85 @@ def test_recordings_rank_most_uncertain_first_with_the_runs_own_thresholds(tmp_p
         ranked = rank_by_uncertainty(project, info, recs)
     assert [s.recording.name for s in ranked] == ["r0.wav", "r2.wav", "r1.wav"]
     assert [round(s.uncertainty, 3) for s in ranked] == [1.0, 0.8, 0.0]
+
+
+# --- the active run's scores for the Recordings list (UncertaintyModel) ---------------------
+
+
+@pytest.fixture
+def listing(tmp_path):
+    """Three 10 s recordings, two classes, a run that detected on rec0; the workspace, its
+    detection model and an UncertaintyModel on one hand-run event loop."""
+    from tests.session.fake_run import detect_on
+
+    with Project.create(tmp_path / "proj") as project:
+        for i in range(3):
+            fake_recording(project, f"rec{i}.wav")
+        project.add_class("bird")
+        project.add_class("frog")
+        run = make_fake_run(project)
+        detect_on(project, run, project.recordings()[0])
+        root = project.root
+    loop = CallQueue()
+    ws = Workspace(schedule=loop)
+    detections = DetectionModel(ws, schedule=loop)
+    model = UncertaintyModel(detections, schedule=loop)
+    ws.open_project(root)
+    loop.run()
+    yield model, loop
+    ws.close_project()
+
+
+def _expected(post: np.ndarray, thresholds) -> float:
+    return recording_uncertainty(post, thresholds, HOP_S)[0]
+
+
+def test_the_list_scores_what_detection_saved_and_follows_new_posteriors(listing):
+    from tests.session.fake_run import synthetic_posteriors
+
+    model, loop = listing
+    ws = model.workspace
+    rec0, rec1, rec2 = ws.recordings()
+    said: list[int] = []
+    model.changed.connect(lambda: said.append(len(model)))
+    assert model.run_id == 1 and len(model) == 1
+    score = model.get(rec0.id)
+    assert score is not None and model.get(rec1.id) is None
+    assert score.uncertainty == pytest.approx(_expected(synthetic_posteriors(), [0.5, 0.5]))
+    # Detection saves rec1's posteriors (another process): scored once the store says so.
+    post = np.full((1001, 2), 0.5, dtype=np.float32)  # every frame on the threshold
+    save_posteriors(ws.project, 1, ("bird", "frog"), rec1, post)
+    ws.project.replace_detections(1, rec1.id, [])
+    ws.poll()
+    loop.run()
+    assert model.get(rec1.id) is not None and model.get(rec1.id).uncertainty == pytest.approx(1.0)
+    assert said and said[-1] == 2 and model.get(rec2.id) is None
+    # Nothing new in the folder: an edit costs a look, nothing is read or said again.
+    said.clear()
+    ws.events.detections.emit()
+    loop.run()
+    assert said == []
+
+
+def test_a_released_threshold_scores_again_and_another_run_starts_afresh(listing):
+    from tests.session.fake_run import synthetic_posteriors
+
+    model, loop = listing
+    ws, detections = model.workspace, model.detections
+    rec0 = ws.recordings()[0]
+    before = model.get(rec0.id).uncertainty
+    detections.set_threshold(0.7, final=False)  # a slider on its way: nothing yet
+    loop.run()
+    assert model.get(rec0.id).uncertainty == before
+    detections.set_threshold(0.7, final=True)
+    loop.run()
+    after = model.get(rec0.id).uncertainty
+    assert after == pytest.approx(_expected(synthetic_posteriors(), [0.7, 0.7]))
+    assert after != pytest.approx(before)
+    # A run without posteriors: no scores (the column hides).
+    run2 = make_fake_run(ws.project)
+    ws.poll()
+    loop.run()
+    ws.set_run(run2.id)
+    loop.run()
+    assert model.run_id == run2.id and len(model) == 0 and model.get(rec0.id) is None

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from tfstudio.qt.axes import format_duration
 from tfstudio.qt.subscribe import listen
+from tfstudio.session.suggest import Suggestion, UncertaintyModel
 from tfstudio.session.workspace import Reveal, Workspace
 from tfstudio.store import EventClass, LabelTotals, Recording
 from tfstudio.store.recorded import SOURCE_WORDS, clock_text, parse_stored, shown_start
@@ -45,9 +46,12 @@ from tfstudio.store.recorded import SOURCE_WORDS, clock_text, parse_stored, show
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 LABELLED_ROLE = Qt.ItemDataRole.UserRole + 3
-COLUMNS = ("Recording", "Duration", "Split", "Labels", "Per class", "Recorded")
+COLUMNS = ("Recording", "Duration", "Split", "Labels", "Per class", "Recorded", "Unsure")
 # When each recording started (store.recorded): shown only in a project where some did.
 RECORDED_COLUMN = 5
+# How unsure the active run's model is about each (session.suggest): shown once it has
+# posteriors of some recording; sorted by it, Ctrl+U goes to the most uncertain unlabelled.
+UNSURE_COLUMN = 6
 CHIPS_ROLE = Qt.ItemDataRole.UserRole + 4
 _Index = QModelIndex | QPersistentModelIndex
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
@@ -73,17 +77,24 @@ class _Row:
     keys: tuple[Any, ...]
     folded: str  # the name and the start in lower case, for the filter
     recorded: str  # when it started, as shown ("" if unknown)
+    unsure: Suggestion | None  # the active run's uncertainty about it (None: not known)
 
     @classmethod
-    def of(cls, rec: Recording, name: str, totals: LabelTotals) -> _Row:
+    def of(
+        cls, rec: Recording, name: str, totals: LabelTotals, unsure: Suggestion | None = None
+    ) -> _Row:
         # Its zone (if the recorder said) is in the tooltip: the column stays narrow.
         recorded = shown_start(rec.recorded_at)
         # The filter finds a day ("2024-05-01") or an hour ("2024-05-01 05") as well as names.
         folded = f"{name}\n{recorded}".lower() if recorded else name.lower()
         # Undated recordings after the dated ones, by the recorder's clock.
         when = (not recorded, rec.recorded_at or "")
-        keys = (name.lower(), rec.duration, rec.split or "", totals.labels, totals.classes, when)
-        return cls(rec, name, totals, keys, folded, recorded)
+        # The first click on the header puts the most uncertain first; unknown ones last.
+        doubt = (unsure is None, -unsure.uncertainty if unsure is not None else 0.0)
+        keys = (
+            name.lower(), rec.duration, rec.split or "", totals.labels, totals.classes, when, doubt
+        )  # fmt: skip
+        return cls(rec, name, totals, keys, folded, recorded, unsure)
 
     def text(self, column: int) -> str:
         """A cell's text, made when the row is drawn (most of 10 000 rows never are)."""
@@ -97,6 +108,8 @@ class _Row:
             return str(self.totals.labels) if self.totals.labels else "none"
         if column == RECORDED_COLUMN:
             return self.recorded or "–"
+        if column == UNSURE_COLUMN:
+            return f"{self.unsure.uncertainty:.2f}" if self.unsure is not None else "–"
         return ""  # the chips, drawn by ChipsDelegate
 
 
@@ -107,9 +120,10 @@ class RecordingTableModel(QAbstractTableModel):
     read only for the rows drawn. A reload that changes a few rows' cells updates only those
     rows; a new order or filter moves the persistent indexes (selection, current row)."""
 
-    def __init__(self, workspace: Workspace):
+    def __init__(self, workspace: Workspace, uncertainty: UncertaintyModel | None = None):
         super().__init__()
         self.workspace = workspace
+        self.uncertainty = uncertainty
         self._all: list[_Row] = []  # every recording, in the sort order
         self._rows: list[_Row] = []  # those the filter lets through
         self._position: dict[int, int] = {}
@@ -128,17 +142,19 @@ class RecordingTableModel(QAbstractTableModel):
         # reused, so an edit costs a lookup per recording, not a row built for each.
         cache, chips, totals_of = self._cache, self._chips, self.workspace.label_totals
         shown = self.workspace.shown_names()
+        unsure_of = self.uncertainty.get if self.uncertainty is not None else _unknown
         rows = []
         for rec in self.workspace.recordings():
-            totals, name = totals_of(rec.id), shown[rec.id]
+            totals, name, unsure = totals_of(rec.id), shown[rec.id], unsure_of(rec.id)
             row = cache.get(rec.id)
             if (
                 row is None
                 or row.totals is not totals
                 or row.name != name
+                or row.unsure is not unsure
                 or not (row.rec is rec or row.rec == rec)
             ):
-                row = cache[rec.id] = _Row.of(rec, name, totals)
+                row = cache[rec.id] = _Row.of(rec, name, totals, unsure)
                 chips.pop(rec.id, None)
             rows.append(row)
         if len(cache) > 2 * len(rows):  # recordings removed: forget them
@@ -253,6 +269,21 @@ class RecordingTableModel(QAbstractTableModel):
             return COLUMNS[section]
         return None
 
+    def _unsure_tooltip(self, r: _Row) -> str:
+        run = self.uncertainty.run_id if self.uncertainty is not None else None
+        if r.unsure is None:
+            return (
+                f"Run {run}'s model has not detected on this recording yet"
+                if run is not None
+                else "No trained run is active"
+            )
+        return (
+            f"How unsure run {run}'s model is about this recording: {r.unsure.uncertainty:.3f}\n"
+            "(1: every frame on a class's threshold, 0: sure throughout; most unsure at "
+            f"{r.unsure.peak_s:.1f} s).\nSort by this column, then Ctrl+U goes to the most "
+            "uncertain unlabelled recording:\nlabelling those first teaches the model most."
+        )
+
     def row_of(self, recording_id: int) -> int | None:
         return self._position.get(recording_id)
 
@@ -272,7 +303,7 @@ class RecordingTableModel(QAbstractTableModel):
                 return QColor("#e69f00")  # unlabelled stands out: it is work left to do
             return None
         if role == _ALIGNMENT:
-            return _RIGHT if col in (1, 3) else None
+            return _RIGHT if col in (1, 3, UNSURE_COLUMN) else None
         if role == _DECORATION:
             return _warning_icon() if col == 0 and rec.status != "ok" else None
         if role == CHIPS_ROLE:
@@ -283,6 +314,8 @@ class RecordingTableModel(QAbstractTableModel):
             return r.totals.labels > 0
         if role == SORT_ROLE:
             return r.keys[col]
+        if col == UNSURE_COLUMN:
+            return self._unsure_tooltip(r)
         lines = [str(rec.path), f"{rec.sample_rate} Hz, {rec.channels} channel(s)"]  # tooltip
         start = parse_stored(rec.recorded_at)
         if start is not None:
@@ -296,6 +329,10 @@ class RecordingTableModel(QAbstractTableModel):
         if chips:
             lines.append("labels: " + ", ".join(f"{name} {n}" for _, name, n in chips))
         return "\n".join(lines)
+
+
+def _unknown(recording_id: int) -> None:
+    return None
 
 
 def _warning_icon() -> QIcon:
@@ -395,10 +432,17 @@ class ChipsDelegate(QStyledItemDelegate):
 class RecordingBrowser(QWidget):
     """Filter box, state filter and the recordings table; selecting a row opens it."""
 
-    def __init__(self, workspace: Workspace, parent: QWidget | None = None):
+    def __init__(
+        self,
+        workspace: Workspace,
+        parent: QWidget | None = None,
+        *,
+        uncertainty: UncertaintyModel | None = None,
+    ):
         super().__init__(parent)
         self.workspace = workspace
-        self.model = RecordingTableModel(workspace)
+        self.uncertainty = uncertainty
+        self.model = RecordingTableModel(workspace, uncertainty)
 
         self.filter_edit = QLineEdit(placeholderText="Filter recordings…", clearButtonEnabled=True)
         self.state_combo = QComboBox()
@@ -431,6 +475,9 @@ class RecordingBrowser(QWidget):
         # When each started reads beside its name (the model keeps it last: it is hidden in a
         # project where no recording's start is known).
         header.moveSection(RECORDED_COLUMN, 1)
+        # The model's doubt beside the labels it asks for; the chips (which shrink to squares
+        # when room is short) stay last.
+        header.moveSection(header.visualIndex(UNSURE_COLUMN), header.visualIndex(4))
         self._fitted_for: tuple[int, int | None] = (-1, None)
         self._fitted: dict[int, int] = {}  # the widths fit_columns set (not the user's)
         self._measured: tuple[list[int], tuple[int, int]] | None = None
@@ -458,6 +505,8 @@ class RecordingBrowser(QWidget):
         listen(self, workspace.events.classes, self._on_recordings_change)
         listen(self, workspace.events.recording, self._on_current_recording_change)
         listen(self, workspace.events.reveal, self._on_reveal)
+        if uncertainty is not None:
+            listen(self, uncertainty.changed, self._on_uncertainty_change)
         self._on_current_recording_change()
 
     def split_menu(self) -> QMenu:
@@ -634,6 +683,15 @@ class RecordingBrowser(QWidget):
         pad = metrics.averageCharWidth() + 6
         return max(self._header_width(RECORDED_COLUMN), metrics.horizontalAdvance(sample) + pad)
 
+    def unsure_width(self) -> int:
+        """The Unsure column's width: its header or a score; 0 while the active run has no
+        scores (it is hidden)."""
+        if self.uncertainty is None or not len(self.uncertainty):
+            return 0
+        metrics = self.table.fontMetrics()
+        pad = metrics.averageCharWidth() + 6
+        return max(self._header_width(UNSURE_COLUMN), metrics.horizontalAdvance("0.00") + pad)
+
     def chips_widths(self) -> tuple[int, int]:
         """The Per class column's width with every chip's count shown, and with the squares
         alone, for the recording with the most classes (its counts taken as even: reading
@@ -670,6 +728,12 @@ class RecordingBrowser(QWidget):
         if self._recorded_px:
             self._set_width(RECORDED_COLUMN, self._recorded_px, force)
             fixed.append(RECORDED_COLUMN)
+        unsure_px = self.unsure_width()
+        table.setColumnHidden(UNSURE_COLUMN, not unsure_px)
+        if unsure_px:
+            # Shown for the first time: its width is Qt's default, not one the user chose.
+            self._set_width(UNSURE_COLUMN, unsure_px, force or UNSURE_COLUMN not in self._fitted)
+            fixed.append(UNSURE_COLUMN)
         others = sum(table.columnWidth(col) for col in fixed)
         room = table.viewport().width() - others - widths[0]
         self._set_width(4, max(dots, min(counted, room)), force)
@@ -695,7 +759,7 @@ class RecordingBrowser(QWidget):
         layout = self.layout()
         margins = layout.contentsMargins() if layout is not None else None
         edges = margins.left() + margins.right() if margins is not None else 8
-        recorded = self.recorded_width()
+        recorded = self.recorded_width() + self.unsure_width()
         return sum(self.column_widths()) + counted + recorded + scroll + frame + edges
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -730,6 +794,14 @@ class RecordingBrowser(QWidget):
         self._on_current_recording_change()
         if len(selected) > 1:
             self.select_ids(selected)
+
+    def _on_uncertainty_change(self) -> None:
+        # Scores arrive a batch at a time: only the rows whose score changed are redrawn,
+        # and the column shows (or hides) with the first (or without any).
+        shown = not self.table.isColumnHidden(UNSURE_COLUMN)
+        self._on_recordings_change()
+        if shown != bool(self.unsure_width()):
+            self.fit_columns(measured=True)
 
     def _on_row_change(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():

@@ -68,7 +68,7 @@ from tfstudio.qt.review import ReviewPanel
 from tfstudio.qt.spectrogram import SpectrogramView
 from tfstudio.qt.status import MessageBar
 from tfstudio.qt.subscribe import listen
-from tfstudio.qt.workspace import qt_detections, qt_workspace
+from tfstudio.qt.workspace import qt_detections, qt_uncertainty, qt_workspace
 from tfstudio.session.folders import free_folder, listing, other_entries
 from tfstudio.session.jobs import JobResult
 from tfstudio.session.view_settings import ViewSettings
@@ -220,7 +220,8 @@ class MainWindow(QMainWindow):
         self.detector = Detector(self.detections, self)
 
         self.view = SpectrogramView(self.workspace, self.view_settings, detections=self.detections)
-        self.browser = RecordingBrowser(self.workspace)
+        self.uncertainty = qt_uncertainty(self.detections, self)
+        self.browser = RecordingBrowser(self.workspace, uncertainty=self.uncertainty)
         self.palette_widget = ClassPalette(self.workspace)
         self.events = EventTable(self.workspace)
         self.review = ReviewPanel(self.detections)

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer
 from tfstudio.qt.subscribe import listen
 from tfstudio.session.deferred import Schedule
 from tfstudio.session.detection_model import DetectionModel
+from tfstudio.session.suggest import UncertaintyModel
 from tfstudio.session.workspace import Workspace
 
 POLL_MS = 1000
@@ -64,3 +65,9 @@ def qt_workspace(parent: QObject | None = None) -> Workspace:
 def qt_detections(workspace: Workspace, parent: QObject | None = None) -> DetectionModel:
     """The review's detection model, previewing on Qt's event loop (ending with ``parent``)."""
     return DetectionModel(workspace, schedule=later(QObject(parent)))
+
+
+def qt_uncertainty(detections: DetectionModel, parent: QObject | None = None) -> UncertaintyModel:
+    """How unsure the active run is about each recording, scored a few recordings per turn
+    of Qt's event loop (ending with ``parent``)."""
+    return UncertaintyModel(detections, schedule=later(QObject(parent)))

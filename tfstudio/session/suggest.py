@@ -17,21 +17,30 @@ set them), so "uncertain" means "near a decision the review would see".
 
 Torch-free: the scores come from the posteriors ``detect`` saved
 (:func:`~tfstudio.session.detections.saved_posteriors`); recordings without them are not
-scored (``tfstudio suggest`` runs the model on those first).
+scored (``tfstudio suggest`` runs the model on those first). :class:`UncertaintyModel` keeps
+the scores of the active run for the app's Recordings list, worked out a few at a time as
+detection saves posteriors, so the list stays responsive over thousands of recordings.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from psygnal import Signal
 
+from tfstudio.session.deferred import Deferred, Schedule, run_now
+from tfstudio.session.detection_model import DetectionModel
 from tfstudio.session.detections import RunInfo, saved_posteriors
 from tfstudio.store import Project, Recording
+from tfstudio.train.layout import posteriors_dir
 
 __all__ = [
     "Suggestion",
+    "UncertaintyModel",
     "frame_uncertainty",
     "rank_by_uncertainty",
     "recording_uncertainty",
@@ -100,3 +109,127 @@ def rank_by_uncertainty(
         out.append(Suggestion(recording, score, peak))
     out.sort(key=lambda s: (-s.uncertainty, s.recording.name, s.recording.id))
     return out
+
+
+# One turn of the event loop scores recordings for at most this long (then lets the GUI breathe).
+CHUNK_S = 0.025
+# While scoring, ``changed`` is emitted at most this often (and once at the end).
+EMIT_S = 0.3
+
+
+class UncertaintyModel:
+    """The active run's :class:`Suggestion` for each recording it has posteriors of, by
+    recording id, for the Recordings list.
+
+    Scores are made with the thresholds stored with the run (those ``detect`` uses: a slider
+    counts once released), from the files in the run's posteriors folder: a recording is
+    scored again only when its file changed, so a detection pass or an accepted detection
+    costs a look at the folder, not a read of every file. The work goes a few recordings at a
+    time through ``schedule`` (the GUI's event loop; at once without one); ``changed`` is
+    emitted after each batch that changed a score.
+    """
+
+    changed = Signal()
+
+    def __init__(self, detections: DetectionModel, *, schedule: Schedule = run_now):
+        self.detections = detections
+        self.workspace = detections.workspace
+        self._scores: dict[int, Suggestion] = {}
+        self._made: dict[int, int] = {}  # recording id -> mtime_ns of the file it was scored from
+        self._key: tuple[object, ...] | None = None
+        self._todo: list[Recording] = []
+        self._unsaid = False  # scores made since ``changed`` was last emitted
+        self._said_at = 0.0
+        self._refresh_soon = Deferred(self._refresh, schedule)
+        self._step_soon = Deferred(self._step, schedule)
+        events = detections.events
+        events.run_info.connect(self._refresh_soon.start)
+        events.thresholds.connect(self._refresh_soon.start)
+        events.applied.connect(self._refresh_soon.start)
+        self.workspace.events.detections.connect(self._refresh_soon.start)
+        self.workspace.events.recordings.connect(self._refresh_soon.start)
+        self._refresh()
+
+    def get(self, recording_id: int) -> Suggestion | None:
+        """The recording's score, None until its posteriors have been read (or without any)."""
+        return self._scores.get(recording_id)
+
+    def __len__(self) -> int:
+        return len(self._scores)
+
+    @property
+    def run_id(self) -> int | None:
+        info = self.detections.info
+        return info.run_id if info is not None else None
+
+    def busy(self) -> bool:
+        """True while recordings wait to be scored."""
+        return bool(self._todo)
+
+    def _refresh(self) -> None:
+        project, info = self.workspace.project, self.detections.info
+        key = None
+        if project is not None and info is not None:
+            key = (id(project), info.run_id, info.classes, tuple(run_thresholds(info).tolist()))
+        if key != self._key:
+            self._key = key
+            cleared = bool(self._scores)
+            self._scores, self._made, self._todo = {}, {}, []
+            if cleared:
+                self.changed.emit()
+        if project is None or info is None:
+            return
+        files = _folder_times(posteriors_dir(project, info.run_id))
+        todo, gone = [], False
+        known = set()
+        for rec in self.workspace.recordings():
+            known.add(rec.id)
+            mtime = files.get(f"{rec.content_hash}.npy") or files.get(
+                f"{rec.content_hash}.decisions.npy"
+            )
+            if mtime is None:
+                if self._scores.pop(rec.id, None) is not None:
+                    gone = True
+                self._made.pop(rec.id, None)
+            elif self._made.get(rec.id) != mtime:
+                self._made[rec.id] = mtime
+                todo.append(rec)
+        for rid in set(self._scores) - known:  # recordings removed
+            del self._scores[rid]
+            self._made.pop(rid, None)
+            gone = True
+        self._todo = todo
+        if gone:
+            self.changed.emit()
+        if todo:
+            self._step_soon.start()
+
+    def _step(self) -> None:
+        project, info = self.workspace.project, self.detections.info
+        if project is None or info is None or not self._todo:
+            self._todo = []
+            return
+        thresholds = run_thresholds(info)
+        started = time.perf_counter()
+        while self._todo and time.perf_counter() - started < CHUNK_S:
+            batch, self._todo = self._todo[:16], self._todo[16:]
+            for rec, post in saved_posteriors(project, info, batch):
+                score, peak = recording_uncertainty(post, thresholds, info.hop_s)
+                self._scores[rec.id] = Suggestion(rec, score, peak)
+                self._unsaid = True
+        # The list rebuilds its rows on each: told a few times a second, and when done.
+        now = time.perf_counter()
+        if self._unsaid and (not self._todo or now - self._said_at >= EMIT_S):
+            self._unsaid, self._said_at = False, now
+            self.changed.emit()
+        if self._todo:
+            self._step_soon.start()
+
+
+def _folder_times(folder: os.PathLike[str] | str) -> dict[str, int]:
+    """File name -> mtime_ns of the files in ``folder`` ({} when there is none)."""
+    try:
+        with os.scandir(folder) as entries:
+            return {e.name: e.stat().st_mtime_ns for e in entries if e.name.endswith(".npy")}
+    except OSError:
+        return {}
