@@ -170,7 +170,10 @@ def test_recordings_left_out_by_detection_are_listed_and_the_rest_shown(
     assert outcome.message.startswith("skipped /data/rec2.flac: damaged audio")
     qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
     assert "/data/rec2.flac: damaged audio" in seen[0]
-    assert win.statusBar().currentMessage().startswith("Detected 5 event(s) on 2 recording(s)")
+    message = win.statusBar().currentMessage()
+    assert message.startswith("Detected 5 event(s) on 2 recording(s)")
+    # Several recordings detected on: the message says how to choose which to label.
+    assert message.endswith("sort Recordings by Unsure to label the most uncertain first")
     assert win.detect_actions["current"].isEnabled()
 
 

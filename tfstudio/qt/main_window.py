@@ -1134,7 +1134,11 @@ class MainWindow(QMainWindow):
                 f"Detected {r.get('events', '?')} event(s) on {r.get('recordings', '?')} "
                 f"recording(s) in {outcome.elapsed_s:.0f} s"
             )
-            self.statusBar().showMessage(summary, 8000)
+            shown = summary
+            if len(self._detected_ids) > 1:
+                # Several recordings scored: which of them to label is the next question.
+                shown += "; sort Recordings by Unsure to label the most uncertain first"
+            self.statusBar().showMessage(shown, 12000)
             left_out = list(r.get("left_out") or [])
             if left_out:
                 exec_once(
